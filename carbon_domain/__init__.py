@@ -1,0 +1,1 @@
+"""carbonflow: carbon_domain."""

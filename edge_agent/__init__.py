@@ -1,0 +1,1 @@
+"""carbonflow: edge_agent."""

@@ -1,0 +1,93 @@
+"""Activity -> emission rules shared by the stream jobs and the API.
+
+An activity (electricity, a fuel) names its accounting unit, the factor keys it
+needs and the formula; `emission_for_activity` resolves the factors valid at the
+interval's time and returns the tCO2 with every factor row it used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from carbon_domain.errors import FormulaInputError
+from carbon_domain.factors import FactorLibrary, FactorRow
+from carbon_domain.formulas import FORMULA_VERSION, combustion_emission, electricity_emission, heat_emission
+from carbon_domain.units import convert
+
+__all__ = ["ActivityEmission", "EMITTING_ACTIVITIES", "emission_for_activity", "activity_unit"]
+
+GRID_KEY, GRID_SERIES = "grid.cn.national_average", "mee-national-average"
+FUEL_SERIES = "ndrc-steel-2013"
+HEAT_KEY, HEAT_SERIES = "heat.default", "heat-default"
+
+# fuel activity -> accounting unit of consumption (NCV is given per this unit)
+_FUEL_UNITS = {
+    "natural_gas": "1e4Nm3",
+    "coke_oven_gas": "1e4Nm3",
+    "blast_furnace_gas": "1e4Nm3",
+    "converter_gas": "1e4Nm3",
+    "anthracite": "t",
+    "bituminous_coal": "t",
+    "coke": "t",
+    "diesel": "t",
+    "fuel_oil": "t",
+}
+EMITTING_ACTIVITIES = frozenset({"electricity", "heat", *_FUEL_UNITS})
+
+
+@dataclass(frozen=True)
+class ActivityEmission:
+    quantity: float
+    quantity_unit: str
+    tco2: float
+    factor_ids: tuple[str, ...]
+    formula: str
+
+
+def activity_unit(activity: str) -> str:
+    """The unit an activity is accounted in (MWh, GJ, 1e4Nm3 or t)."""
+    if activity == "electricity":
+        return "MWh"
+    if activity == "heat":
+        return "GJ"
+    if activity in _FUEL_UNITS:
+        return _FUEL_UNITS[activity]
+    raise FormulaInputError(f"unknown activity {activity!r}; known: {', '.join(sorted(EMITTING_ACTIVITIES))}")
+
+
+def emission_for_activity(
+    activity: str,
+    quantity: float,
+    unit: str,
+    at: datetime,
+    library: FactorLibrary,
+    scope_chain: Sequence[tuple[str, str]] = (),
+) -> ActivityEmission:
+    """tCO2 of `quantity` (in `unit`) of an activity at time `at`, with the factor rows used."""
+    std_unit = activity_unit(activity)
+    amount = convert(quantity, unit, std_unit)
+    rows: list[FactorRow]
+    if activity == "electricity":
+        grid = library.resolve(GRID_KEY, at, series=GRID_SERIES, scope_chain=scope_chain)
+        result = electricity_emission(amount, grid.value)
+        rows = [grid]
+    elif activity == "heat":
+        factor = library.resolve(HEAT_KEY, at, series=HEAT_SERIES, scope_chain=scope_chain)
+        result = heat_emission(amount, factor.value)
+        rows = [factor]
+    else:
+        rows = [
+            library.resolve(f"fuel.{activity}.{part}", at, series=FUEL_SERIES, scope_chain=scope_chain)
+            for part in ("ncv", "cc", "of")
+        ]
+        ncv, cc, of = (r.value for r in rows)
+        result = combustion_emission(amount, ncv, cc, of)
+    return ActivityEmission(
+        quantity=amount,
+        quantity_unit=std_unit,
+        tco2=result.value,
+        factor_ids=tuple(r.factor_id for r in rows),
+        formula=f"{result.formula}@{FORMULA_VERSION}",
+    )

@@ -1,0 +1,40 @@
+"""Byte encoding of envelopes on the MQTT link: JSON, zlib-compressed when it pays."""
+
+from __future__ import annotations
+
+import zlib
+
+from carbon_domain.schemas import Envelope
+
+__all__ = ["encode_envelope", "decode_envelope", "MAX_ENVELOPE_BYTES"]
+
+MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
+_COMPRESSED = b"Z"
+_MIN_COMPRESS = 512
+
+
+def encode_envelope(envelope: Envelope) -> bytes:
+    """Serialise an envelope: plain JSON, or b'Z' + zlib(JSON) when larger than 512 bytes."""
+    raw = envelope.model_dump_json(exclude_defaults=False).encode()
+    if len(raw) < _MIN_COMPRESS:
+        return raw
+    return _COMPRESSED + zlib.compress(raw, 6)
+
+
+def decode_envelope(payload: bytes) -> Envelope:
+    """Parse and validate an envelope; raises ValueError with the reason on bad input."""
+    if len(payload) > MAX_ENVELOPE_BYTES:
+        raise ValueError(f"payload of {len(payload)} bytes exceeds the {MAX_ENVELOPE_BYTES}-byte limit")
+    if payload[:1] == _COMPRESSED:
+        try:
+            d = zlib.decompressobj()
+            payload = d.decompress(payload[1:], MAX_ENVELOPE_BYTES * 8)
+            if d.unconsumed_tail:
+                raise ValueError("decompressed payload exceeds the size limit")
+        except zlib.error as exc:
+            raise ValueError(f"payload is not valid zlib data: {exc}") from exc
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"payload is not UTF-8 at byte {exc.start}") from exc
+    return Envelope.model_validate_json(text)

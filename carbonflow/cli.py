@@ -1,0 +1,123 @@
+"""The `carbonflow` command: one entry point for every component."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from carbonflow.demo import run_demo
+
+    return run_demo(scenario=args.scenario)
+
+
+def _cmd_certs(args: argparse.Namespace) -> int:
+    from carbonflow.certs import ensure_dev_pki
+    from carbonflow.embedded.mqtt import INGEST_IDENTITY
+    from carbonflow.settings import load_settings
+
+    directory = args.dir or load_settings().home / "certs"
+    made = ensure_dev_pki(directory, [*args.gateway, INGEST_IDENTITY])
+    for name, paths in made.items():
+        print(f"{name:<16} {paths.cert}  (key {paths.key})")
+    print(f"CA: {made['server'].ca}")
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from carbonflow.db import connect_with_retry, migrate
+    from carbonflow.settings import load_settings
+
+    url = load_settings().database_url
+    if not url:
+        print("carbonflow db: set DATABASE_URL=postgresql://...", file=sys.stderr)
+        return 2
+    with connect_with_retry(url) as conn:
+        applied = migrate(conn)
+    print(f"applied {len(applied)} migrations" + (": " + ", ".join(applied) if applied else " (up to date)"))
+    return 0
+
+
+def _cmd_edge(args: argparse.Namespace) -> int:
+    from edge_agent.agent import run_agent
+    from edge_agent.config import ConfigError
+
+    try:
+        return run_agent(args.config)
+    except ConfigError as exc:
+        print(f"carbonflow edge: {exc}", file=sys.stderr)
+        return 2
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.bridge import run_bridge
+
+    return run_bridge()
+
+
+def _cmd_stream(args: argparse.Namespace) -> int:
+    sys.argv = [sys.argv[0], "worker"]
+    from stream_jobs.worker import run_worker
+
+    return run_worker(args.loglevel)
+
+
+def _cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carbonflow", description="Industrial carbon platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="run the whole pipeline on embedded defaults")
+    p.add_argument("--scenario", default="demo")
+    p.set_defaults(func=_cmd_demo)
+    p = sub.add_parser("certs", help="make a dev CA, broker and client certificates")
+    p.add_argument("--gateway", action="append", default=[], help="gateway id (repeatable)")
+    p.add_argument("--dir", type=Path)
+    p.set_defaults(func=_cmd_certs)
+    p = sub.add_parser("db", help="database maintenance")
+    p.add_argument("action", choices=["migrate"])
+    p.set_defaults(func=_cmd_db)
+    p = sub.add_parser("edge", help="run an edge agent")
+    p.add_argument("action", choices=["run"])
+    p.add_argument("--config", type=Path, required=True)
+    p.set_defaults(func=_cmd_edge)
+    sub.add_parser("ingest", help="run the MQTT -> Kafka bridge").set_defaults(func=_cmd_ingest)
+    p = sub.add_parser("stream", help="run the faust stream worker")
+    p.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"])
+    p.set_defaults(func=_cmd_stream)
+    p = sub.add_parser("api", help="run the HTTP API and dashboard")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=_cmd_api)
+    sub.add_parser("simulate", help="run device simulators (see `carbonflow simulate --help`)", add_help=False)
+    sub.add_parser("profiles", help="validate and show device profiles", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "simulate":
+        from simulators.cli import main as simulate_main
+
+        return simulate_main(argv[1:])
+    if argv and argv[0] == "profiles":
+        from device_profiles.cli import main as profiles_main
+
+        return profiles_main(argv[1:])
+    args = _parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Start and supervise every component of the demo; stop them all on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from carbonflow.certs import ensure_dev_pki
+from carbonflow.db.connect import connect_with_retry
+from carbonflow.db.migrate import migrate
+from carbonflow.embedded.kafka import tansu_command
+from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
+from carbonflow.embedded.postgres import EmbeddedPostgres
+from carbonflow.registry import apply_registry, load_registry
+from carbonflow.settings import Settings, load_settings
+from carbonflow.supervisor import Child, Supervisor
+from carbonflow.topics import MQTT_ROOT
+
+__all__ = ["run_demo", "DEMO_GATEWAY", "edge_config_for_scenario"]
+
+DEMO_GATEWAY = "demo-gw-1"
+_KAFKA_PORT = 9092
+_MQTT_PORT = 8883
+
+
+def _wait_port(host: str, port: int, timeout_s: float, what: str, child: Child | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if child is not None and child.process is not None and child.process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {child.process.returncode}; see its log lines above")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not open {host}:{port} within {timeout_s:.0f} s; see its log lines above")
+
+
+def edge_config_for_scenario(
+    scenario_name: str, *, gateway: str, spool: Path, mqtt_url: str, certs: dict, host: str = "127.0.0.1"
+) -> dict:
+    """An edge-agent config that polls every device of a simulator scenario."""
+    from simulators.scenario import load_scenario
+
+    scenario = load_scenario(scenario_name)
+    devices = []
+    for d in scenario.devices:
+        entry = {"id": d.id, "profile": d.profile, "protocol": d.protocol.value, "host": host,
+                 "port": scenario.port_of(d)}
+        if d.unit_id is not None:
+            entry["unit_id"] = d.unit_id
+        devices.append(entry)
+    client = certs[gateway]
+    return {
+        "gateway_id": gateway,
+        "spool_path": str(spool),
+        "mqtt": {"url": mqtt_url, "ca": str(client.ca), "cert": str(client.cert), "key": str(client.key),
+                 "topic_root": MQTT_ROOT},
+        "devices": devices,
+    }
+
+
+def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
+    """Run until interrupted; returns the exit code."""
+    settings = settings or load_settings()
+    home = settings.home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    sup = Supervisor()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    embedded_pg: EmbeddedPostgres | None = None
+    py = sys.executable
+    cli = [py, "-m", "carbonflow.cli"]
+    try:
+        certs = ensure_dev_pki(home / "certs", [DEMO_GATEWAY, INGEST_IDENTITY])
+        sup.log("demo", f"certificates in {home / 'certs'}")
+
+        if settings.database_url:
+            db_url = settings.database_url
+            sup.log("postgres", "using DATABASE_URL")
+        else:
+            embedded_pg = EmbeddedPostgres(home / "pgdata")
+            db_url = embedded_pg.start()
+            sup.log("postgres", f"embedded server, data in {home / 'pgdata'}")
+        with connect_with_retry(db_url) as conn:
+            applied = migrate(conn)
+            apply_registry(conn, load_registry(Path(str(resources.files("carbonflow.demo").joinpath("registry.yaml")))))
+        sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
+
+        if settings.kafka_bootstrap:
+            kafka = settings.kafka_bootstrap
+        else:
+            kafka = f"127.0.0.1:{_KAFKA_PORT}"
+            tansu = sup.start(Child("kafka", tansu_command("127.0.0.1", _KAFKA_PORT)))
+            _wait_port("127.0.0.1", _KAFKA_PORT, 20, "tansu", tansu)
+
+        if settings.mqtt_url:
+            mqtt_url = settings.mqtt_url
+        else:
+            plan = plan_mqtt_broker(home / "mqtt", "127.0.0.1", _MQTT_PORT, certs["server"], MQTT_ROOT)
+            mqtt_url = plan.url
+            broker = sup.start(Child("mqtt", plan.argv))
+            _wait_port("127.0.0.1", _MQTT_PORT, 20, plan.name, broker)
+
+        common = {"DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url}
+        sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario]))
+        edge_cfg = edge_config_for_scenario(
+            scenario, gateway=DEMO_GATEWAY, spool=home / "edge" / f"{DEMO_GATEWAY}.spool", mqtt_url=mqtt_url, certs=certs
+        )
+        edge_path = home / "edge" / f"{DEMO_GATEWAY}.yaml"
+        edge_path.parent.mkdir(parents=True, exist_ok=True)
+        edge_path.write_text(yaml.safe_dump(edge_cfg, sort_keys=False))
+        ingest_cert = certs[INGEST_IDENTITY]
+        sup.start(Child("ingest", cli + ["ingest"], {
+            **common, "MQTT_CA": str(ingest_cert.ca), "MQTT_CERT": str(ingest_cert.cert), "MQTT_KEY": str(ingest_cert.key),
+        }))
+        sup.start(Child("stream", cli + ["stream"], common))
+        sup.start(Child("edge", cli + ["edge", "run", "--config", str(edge_path)]))
+        api = sup.start(Child("api", cli + ["api", "--host", settings.api_host, "--port", str(settings.api_port)], common))
+        _wait_port(settings.api_host, settings.api_port, 60, "api", api)
+        base = f"http://{settings.api_host}:{settings.api_port}"
+        banner = [
+            "carbonflow demo is running",
+            f"  dashboard   {base}/",
+            f"  API docs    {base}/docs",
+            f"  health      {base}/api/v1/health",
+            f"  series      {base}/api/v1/series?device=elec-main&point=active_power_kw&start=...&end=...&interval=raw",
+            f"  emissions   {base}/api/v1/emissions?site=demo-steelworks&start=...&end=...&interval=1h",
+            f"  MQTT        {mqtt_url} (client certificates in {home / 'certs'})",
+            f"  Kafka       {kafka}",
+            "  Ctrl-C stops everything",
+        ]
+        for line in banner:
+            sup.log("demo", line)
+        while not stop.wait(1.0):
+            dead = sup.failed()
+            if dead:
+                sup.log("demo", f"{dead[0].name} exited; stopping the demo")
+                return 1
+        return 0
+    except RuntimeError as exc:
+        sup.log("demo", f"error: {exc}")
+        return 1
+    finally:
+        sup.log("demo", "stopping")
+        sup.stop_all()
+        if embedded_pg is not None:
+            embedded_pg.stop()
+        sup.log("demo", "stopped")

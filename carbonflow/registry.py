@@ -1,0 +1,74 @@
+"""Site registry: enterprises, sites, devices and which counter feeds which accounting activity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["SiteRegistry", "load_registry", "apply_registry"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegistryDevice(_Model):
+    id: str
+    site: str
+    process: str
+    profile: str
+    bindings: dict[str, str] = Field(default_factory=dict, description="point -> activity")
+
+
+class RegistrySite(_Model):
+    id: str
+    name: str
+    province: str | None = None
+    grid_region: str | None = None
+
+
+class SiteRegistry(_Model):
+    enterprise_id: str
+    enterprise_name: str
+    industry: str | None = None
+    region: str = "CN"
+    sites: list[RegistrySite]
+    devices: list[RegistryDevice]
+
+
+def load_registry(path: Path) -> SiteRegistry:
+    return SiteRegistry.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def apply_registry(conn: psycopg.Connection, registry: SiteRegistry) -> None:
+    """Upsert the registry; existing readings are untouched."""
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO enterprises (enterprise_id, name, region, industry) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (enterprise_id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region,"
+            " industry = EXCLUDED.industry",
+            (registry.enterprise_id, registry.enterprise_name, registry.region, registry.industry),
+        )
+        for site in registry.sites:
+            conn.execute(
+                "INSERT INTO sites (site_id, enterprise_id, name, province, grid_region) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (site_id) DO UPDATE SET name = EXCLUDED.name, province = EXCLUDED.province,"
+                " grid_region = EXCLUDED.grid_region",
+                (site.id, registry.enterprise_id, site.name, site.province, site.grid_region),
+            )
+        for device in registry.devices:
+            conn.execute(
+                "INSERT INTO devices (device_id, site_id, process, profile) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (device_id) DO UPDATE SET site_id = EXCLUDED.site_id, process = EXCLUDED.process,"
+                " profile = EXCLUDED.profile",
+                (device.id, device.site, device.process, device.profile),
+            )
+            for point, activity in device.bindings.items():
+                conn.execute(
+                    "INSERT INTO points (device_id, point, activity) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (device_id, point) DO UPDATE SET activity = EXCLUDED.activity",
+                    (device.id, point, activity),
+                )

@@ -1,0 +1,96 @@
+"""Start child processes with a log prefix each, and stop every one of them on request."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, TextIO
+
+__all__ = ["Child", "Supervisor"]
+
+_STOP_GRACE_S = 6.0
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    on_line: Callable[[str], None] | None = None
+
+
+class Supervisor:
+    """Owns child processes: each in its own process group so nothing is left behind."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self._children: list[Child] = []
+        self._out = out
+        self._lock = threading.Lock()
+        width = 10
+        self._width = width
+
+    def log(self, name: str, line: str) -> None:
+        with self._lock:
+            self._out.write(f"{name:<{self._width}}| {line}\n")
+            self._out.flush()
+
+    def start(self, child: Child) -> Child:
+        """Spawn a child with its output prefixed by its name."""
+        env = {**os.environ, **child.env, "PYTHONUNBUFFERED": "1"}
+        child.process = subprocess.Popen(
+            child.argv,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self._children.append(child)
+        threading.Thread(target=self._pump, args=(child,), daemon=True, name=f"log-{child.name}").start()
+        return child
+
+    def _pump(self, child: Child) -> None:
+        assert child.process is not None and child.process.stdout is not None
+        for raw in child.process.stdout:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if child.on_line is not None:
+                child.on_line(line)
+            self.log(child.name, line)
+        code = child.process.wait()
+        self.log(child.name, f"exited with code {code}")
+
+    def failed(self) -> list[Child]:
+        """Children that have exited."""
+        return [c for c in self._children if c.process is not None and c.process.poll() is not None]
+
+    def stop_all(self, grace_s: float = _STOP_GRACE_S) -> None:
+        """SIGTERM every child's process group (newest first), then SIGKILL what is left."""
+        for child in reversed(self._children):
+            _signal_group(child, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for child in reversed(self._children):
+            assert child.process is not None
+            try:
+                child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.log(child.name, "did not stop in time: killing")
+            _signal_group(child, signal.SIGKILL)
+            try:
+                child.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def _signal_group(child: Child, sig: signal.Signals) -> None:
+    if child.process is None:
+        return
+    try:
+        os.killpg(child.process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,194 @@
+"""MQTT -> Kafka bridge: an MQTT message is acknowledged only after Kafka has acknowledged its records.
+
+Rejected payloads go to the dead-letter topic with the reason and the raw bytes;
+no input can crash the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import signal
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from carbonflow.topics import (
+    MQTT_ROOT,
+    READINGS_PARTITIONS,
+    gateway_from_topic,
+    kafka_dead_letters,
+    kafka_readings,
+    mqtt_data_filter,
+)
+from ingest.validation import Rejected, split_by_device, validate_payload
+
+__all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env"]
+
+log = logging.getLogger("ingest")
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    mqtt_url: str
+    kafka_bootstrap: str
+    client_id: str = "carbonflow-ingest"
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    shared_group: str | None = "carbonflow-ingest"
+    topic_root: str = MQTT_ROOT
+    kafka_prefix: str = "carbonflow"
+
+
+def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
+    """Configuration from MQTT_URL, MQTT_CA, MQTT_CERT, MQTT_KEY, KAFKA_BOOTSTRAP, INGEST_SHARED_GROUP."""
+    e = dict(os.environ if env is None else env)
+    missing = [k for k in ("MQTT_URL", "KAFKA_BOOTSTRAP") if not e.get(k)]
+    if missing:
+        raise SystemExit(f"ingest: set {', '.join(missing)} (e.g. MQTT_URL=mqtts://broker:8883)")
+    return BridgeConfig(
+        mqtt_url=e["MQTT_URL"],
+        kafka_bootstrap=e["KAFKA_BOOTSTRAP"],
+        client_id=e.get("INGEST_CLIENT_ID", "carbonflow-ingest"),
+        ca=e.get("MQTT_CA"),
+        cert=e.get("MQTT_CERT"),
+        key=e.get("MQTT_KEY"),
+        shared_group=e.get("INGEST_SHARED_GROUP", "carbonflow-ingest") or None,
+        kafka_prefix=e.get("CARBONFLOW_TOPIC_PREFIX", "carbonflow"),
+    )
+
+
+async def ensure_topics(bootstrap: str, prefix: str) -> None:
+    """Create the readings and dead-letter topics if they do not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(kafka_readings(prefix), num_partitions=READINGS_PARTITIONS, replication_factor=1),
+            NewTopic(kafka_dead_letters(prefix), num_partitions=1, replication_factor=1),
+        ]
+        new = [t for t in wanted if t.name not in existing]
+        if new:
+            await admin.create_topics(new)
+    finally:
+        await admin.close()
+
+
+class Bridge:
+    """Subscribes to every gateway's data topic and forwards valid batches to Kafka."""
+
+    def __init__(self, config: BridgeConfig) -> None:
+        self.config = config
+        self.accepted = 0
+        self.rejected = 0
+        self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue(maxsize=1000)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=config.client_id, clean_session=False, manual_ack=True
+        )
+        if config.mqtt_url.startswith("mqtts://"):
+            self._client.tls_set(ca_certs=config.ca, certfile=config.cert, keyfile=config.key,
+                                 cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        self._client.max_inflight_messages_set(200)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_connect = self._on_connect
+        self._client.on_message = self._on_message
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, rc: object, props: object = None) -> None:
+        if getattr(rc, "is_failure", False):
+            log.error("broker refused ingest connection: %s", rc)
+            return
+        client.subscribe(mqtt_data_filter(self.config.topic_root, self.config.shared_group), qos=1)
+        log.info("subscribed to %s", mqtt_data_filter(self.config.topic_root, self.config.shared_group))
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        assert self._loop is not None
+        # blocks paho's thread when the queue is full: back-pressure instead of loss
+        asyncio.run_coroutine_threadsafe(self._queue.put(message), self._loop).result()
+
+    async def _dead_letter(self, message: mqtt.MQTTMessage, gateway: str | None, reason: str) -> None:
+        assert self._producer is not None
+        record = {
+            "stage": "ingest",
+            "topic": message.topic,
+            "gateway": gateway,
+            "reason": reason,
+            "received_at": datetime.now(timezone.utc).isoformat(),
+            "payload_b64": base64.b64encode(message.payload).decode(),
+        }
+        await self._producer.send_and_wait(kafka_dead_letters(self.config.kafka_prefix), json.dumps(record).encode())
+
+    async def handle(self, message: mqtt.MQTTMessage) -> None:
+        """Validate, forward, then acknowledge one MQTT message."""
+        assert self._producer is not None
+        gateway = gateway_from_topic(message.topic, self.config.topic_root)
+        received = datetime.now(timezone.utc)
+        try:
+            envelope = validate_payload(message.payload, gateway, received)
+        except Rejected as exc:
+            self.rejected += 1
+            log.warning("rejected payload from %s: %s", gateway or message.topic, exc)
+            await self._dead_letter(message, gateway, str(exc))
+        else:
+            topic = kafka_readings(self.config.kafka_prefix)
+            futures = [
+                await self._producer.send(topic, batch.model_dump_json().encode(), key=batch.device.encode())
+                for batch in split_by_device(envelope, received)
+            ]
+            await asyncio.gather(*futures)
+            self.accepted += len(envelope.readings)
+        self._client.ack(message.mid, message.qos)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        cfg = self.config
+        await ensure_topics(cfg.kafka_bootstrap, cfg.kafka_prefix)
+        self._producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap, acks="all", linger_ms=5)
+        await self._producer.start()
+        url = urlsplit(cfg.mqtt_url)
+        self._client.connect_async(url.hostname or "127.0.0.1", url.port or 8883, keepalive=15)
+        self._client.loop_start()
+        try:
+            while not stop.is_set():
+                try:
+                    message = await asyncio.wait_for(self._queue.get(), timeout=0.5)
+                except asyncio.TimeoutError:
+                    continue
+                try:
+                    await self.handle(message)
+                except Exception:  # Kafka unavailable: keep the message unacknowledged and retry
+                    log.exception("forwarding failed; retrying in 1 s")
+                    await asyncio.sleep(1)
+                    await self._queue.put(message)
+        finally:
+            self._client.disconnect()
+            self._client.loop_stop()
+            await self._producer.stop()
+
+
+def run_bridge() -> int:
+    """Run the ingest bridge until SIGINT/SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    config = bridge_config_from_env()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        bridge = Bridge(config)
+        await bridge.run(stop)
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,50 @@
+"""Checks on an MQTT payload before it may enter the pipeline; each failure names its reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from pydantic import ValidationError
+
+from carbon_domain.schemas import DeviceBatch, Envelope
+from carbon_domain.wire import decode_envelope
+
+__all__ = ["Rejected", "validate_payload", "split_by_device", "MAX_CLOCK_SKEW"]
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class Rejected(ValueError):
+    """A payload that goes to the dead-letter store; str() is the reason."""
+
+
+def validate_payload(payload: bytes, topic_gateway: str | None, now: datetime | None = None) -> Envelope:
+    """Decode and check an envelope against the topic it arrived on."""
+    if topic_gateway is None:
+        raise Rejected("topic is not <root>/<gateway>/data")
+    try:
+        envelope = decode_envelope(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Rejected(f"invalid envelope: {where}: {first['msg']} ({exc.error_count()} errors)") from exc
+    except ValueError as exc:
+        raise Rejected(f"undecodable payload: {exc}") from exc
+    if envelope.gateway != topic_gateway:
+        raise Rejected(f"gateway {envelope.gateway!r} in envelope does not match topic gateway {topic_gateway!r}")
+    limit = (now or datetime.now(timezone.utc)) + MAX_CLOCK_SKEW
+    future = [r.seq for r in envelope.readings if r.source_ts > limit or r.gateway_ts > limit]
+    if future:
+        raise Rejected(f"{len(future)} readings dated more than {MAX_CLOCK_SKEW} in the future (first seq {future[0]})")
+    return envelope
+
+
+def split_by_device(envelope: Envelope, received_at: datetime) -> list[DeviceBatch]:
+    """One batch per device, keeping each device's readings in sequence order."""
+    by_device: dict[str, list] = {}
+    for reading in envelope.readings:
+        by_device.setdefault(reading.device, []).append(reading)
+    return [
+        DeviceBatch(gateway=envelope.gateway, device=d, received_at=received_at, backlog=envelope.backlog, readings=rs)
+        for d, rs in by_device.items()
+    ]

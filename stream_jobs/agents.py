@@ -1,0 +1,99 @@
+"""Faust agents: readings -> PostgreSQL (raw, counter deltas, emissions); dead letters -> PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from typing import Any
+
+import psycopg
+from pydantic import ValidationError
+
+from carbon_domain.schemas import DeviceBatch
+from carbonflow.db.connect import async_connect_with_retry
+from stream_jobs.app import app, database_url
+from stream_jobs.sink import ReadingSink, load_factor_library
+from stream_jobs.topics import dead_letters_topic, readings_topic
+
+__all__ = ["store_readings", "store_dead_letters"]
+
+log = logging.getLogger("stream_jobs")
+_BATCH = 2000
+_WITHIN_S = 0.2
+
+
+class _Database:
+    """The worker's connections, reopened after PostgreSQL restarts."""
+
+    def __init__(self) -> None:
+        self.sink: ReadingSink | None = None
+        self.conn: psycopg.AsyncConnection | None = None
+
+    async def get_sink(self) -> ReadingSink:
+        if self.sink is None or self.conn is None or self.conn.closed:
+            self.conn = await async_connect_with_retry(database_url(), attempts=120, autocommit=True)
+            self.sink = ReadingSink(self.conn, await load_factor_library(self.conn))
+        return self.sink
+
+    def reset(self) -> None:
+        self.sink, self.conn = None, None
+
+
+_db = _Database()
+
+
+async def _dead_letter(conn: psycopg.AsyncConnection, stage: str, reason: str, payload: bytes, **extra: Any) -> None:
+    await conn.execute(
+        "INSERT INTO dead_letters (stage, gateway_id, topic, reason, payload) VALUES (%s, %s, %s, %s, %s)",
+        (stage, extra.get("gateway"), extra.get("topic"), reason, payload),
+    )
+
+
+@app.agent(readings_topic)
+async def store_readings(stream: Any) -> None:
+    """Write readings in batches; retry the same batch until PostgreSQL takes it."""
+    async for values in stream.take(_BATCH, within=_WITHIN_S):
+        batches: list[DeviceBatch] = []
+        bad: list[tuple[bytes, str]] = []
+        for raw in values:
+            try:
+                batches.append(DeviceBatch.model_validate_json(raw))
+            except ValidationError as exc:
+                bad.append((raw, f"invalid Kafka record: {exc.errors()[0]['msg']}"))
+        while True:
+            try:
+                sink = await _db.get_sink()
+                if batches:
+                    await sink.write(batches)
+                for raw, reason in bad:
+                    assert _db.conn is not None
+                    await _dead_letter(_db.conn, "stream", reason, raw)
+                break
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                log.warning("database unavailable (%s); retrying the batch", exc)
+                _db.reset()
+                await asyncio.sleep(1)
+
+
+@app.agent(dead_letters_topic)
+async def store_dead_letters(stream: Any) -> None:
+    """Persist dead letters published by ingest, with reason and raw bytes."""
+    conn: psycopg.AsyncConnection | None = None
+    async for raw in stream:
+        try:
+            record = json.loads(raw)
+            payload = base64.b64decode(record.get("payload_b64", ""))
+            stage, reason = record.get("stage", "ingest"), record.get("reason", "unknown")
+        except (ValueError, TypeError):
+            payload, stage, reason, record = raw, "ingest", "unparseable dead-letter record", {}
+        while True:
+            try:
+                if conn is None or conn.closed:
+                    conn = await async_connect_with_retry(database_url(), attempts=120, autocommit=True)
+                await _dead_letter(conn, stage, reason, payload, gateway=record.get("gateway"), topic=record.get("topic"))
+                break
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                conn = None
+                await asyncio.sleep(1)

@@ -1,0 +1,174 @@
+"""PostgreSQL sink: raw readings, counter state and emissions written in one transaction per batch.
+
+Exactly-once in effect: readings are inserted with ON CONFLICT DO NOTHING on
+(gateway, seq, ts), and only rows that were actually new advance counter state
+and produce emissions, so a replayed Kafka record changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+from carbon_domain.accounting import EMITTING_ACTIVITIES, emission_for_activity
+from carbon_domain.errors import DomainError
+from carbon_domain.factors import FactorLibrary, FactorRow
+from carbon_domain.schemas import DeviceBatch
+from stream_jobs.counters import CounterState, counter_delta
+
+__all__ = ["ReadingSink", "QUALITY_CODE", "load_factor_library"]
+
+log = logging.getLogger("stream_jobs.sink")
+QUALITY_CODE = {"good": 0, "uncertain": 1, "bad": 2}
+_CACHE_TTL_S = 30.0
+
+
+@dataclass(frozen=True)
+class _PointInfo:
+    key: int
+    kind: str
+    unit: str
+    activity: str | None
+    site_id: str | None
+
+
+async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:
+    """The factor library as stored in the database (seeded defaults plus administrators' versions)."""
+    cur = await conn.execute(
+        "SELECT factor_id, key, value, unit, scope, scope_id, valid_from, valid_to, series, source FROM factors"
+    )
+    names = [d.name for d in cur.description or []]
+    return FactorLibrary(FactorRow.model_validate(dict(zip(names, row))) for row in await cur.fetchall())
+
+
+class ReadingSink:
+    """Writes DeviceBatches; one instance per worker, owning one connection."""
+
+    def __init__(self, conn: psycopg.AsyncConnection, library: FactorLibrary) -> None:
+        self._conn = conn
+        self._library = library
+        self._gateways: dict[str, int] = {}
+        self._points: dict[tuple[str, str], _PointInfo] = {}
+        self._points_loaded_at = 0.0
+        self.readings_written = 0
+        self.emissions_written = 0
+
+    async def _gateway_key(self, gateway: str) -> int:
+        if gateway not in self._gateways:
+            cur = await self._conn.execute(
+                "INSERT INTO gateways (gateway_id) VALUES (%s) ON CONFLICT (gateway_id)"
+                " DO UPDATE SET gateway_id = EXCLUDED.gateway_id RETURNING gateway_key",
+                (gateway,),
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            self._gateways[gateway] = row[0]
+        return self._gateways[gateway]
+
+    async def _point_infos(self, batch: DeviceBatch) -> dict[str, _PointInfo]:
+        if time.monotonic() - self._points_loaded_at > _CACHE_TTL_S:
+            self._points.clear()
+            self._points_loaded_at = time.monotonic()
+        missing = {(r.point, r.unit, r.kind.value) for r in batch.readings if (batch.device, r.point) not in self._points}
+        for point, unit, kind in sorted(missing):
+            await self._conn.execute(
+                "INSERT INTO points (device_id, point, unit, kind) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (device_id, point) DO UPDATE SET unit = EXCLUDED.unit, kind = EXCLUDED.kind",
+                (batch.device, point, unit, kind),
+            )
+        if missing:
+            cur = await self._conn.execute(
+                "SELECT p.point, p.point_key, p.kind, p.unit, p.activity, d.site_id FROM points p"
+                " LEFT JOIN devices d ON d.device_id = p.device_id WHERE p.device_id = %s",
+                (batch.device,),
+            )
+            for point, key, kind, unit, activity, site in await cur.fetchall():
+                self._points[(batch.device, point)] = _PointInfo(key, kind, unit, activity, site)
+        return {r.point: self._points[(batch.device, r.point)] for r in batch.readings}
+
+    async def write(self, batches: list[DeviceBatch]) -> None:
+        """Store a list of batches atomically; safe to call again with the same batches."""
+        async with self._conn.transaction():
+            rows = []
+            infos: dict[tuple[int, int], _PointInfo] = {}
+            for batch in batches:
+                gkey = await self._gateway_key(batch.gateway)
+                points = await self._point_infos(batch)
+                for r in batch.readings:
+                    info = points[r.point]
+                    rows.append((gkey, r.seq, r.source_ts, info.key, r.value, QUALITY_CODE[r.quality.value]))
+                    infos[(gkey, r.seq)] = info
+                await self._conn.execute(
+                    "UPDATE devices SET last_seen = greatest(last_seen, %s), gateway_id = %s WHERE device_id = %s",
+                    (max(r.gateway_ts for r in batch.readings), batch.gateway, batch.device),
+                )
+            new_rows = await self._insert_readings(rows)
+            await self._advance_counters(new_rows, infos)
+            self.readings_written += len(new_rows)
+
+    async def _insert_readings(self, rows: list[tuple]) -> list[tuple]:
+        await self._conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _readings_in (gateway_key int, seq bigint, ts timestamptz,"
+            " point_key int, value double precision, quality smallint) ON COMMIT DELETE ROWS"
+        )
+        async with self._conn.cursor() as cur:
+            async with cur.copy("COPY _readings_in FROM STDIN") as copy:
+                for row in rows:
+                    await copy.write_row(row)
+            await cur.execute(
+                "INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
+                " SELECT gateway_key, seq, ts, point_key, value, quality FROM _readings_in"
+                " ON CONFLICT DO NOTHING RETURNING gateway_key, seq, ts, point_key, value, quality"
+            )
+            return list(await cur.fetchall())
+
+    async def _advance_counters(self, new_rows: list[tuple], infos: dict[tuple[int, int], _PointInfo]) -> None:
+        counters = sorted(
+            (r for r in new_rows if infos[(r[0], r[1])].kind == "counter" and r[4] is not None and r[5] < 2),
+            key=lambda r: (r[3], r[2]),
+        )
+        if not counters:
+            return
+        keys = sorted({r[3] for r in counters})
+        cur = await self._conn.execute(
+            "SELECT point_key, ts, value FROM point_state WHERE point_key = ANY(%s) ORDER BY point_key FOR UPDATE",
+            (keys,),
+        )
+        state = {k: CounterState(ts, v) for k, ts, v in await cur.fetchall()}
+        emissions = []
+        for gkey, seq, ts, pkey, value, quality in counters:
+            info = infos[(gkey, seq)]
+            delta = counter_delta(state.get(pkey), ts, value)
+            if delta is None:
+                if pkey not in state or ts > state[pkey].ts:
+                    state[pkey] = CounterState(ts, value)
+                continue
+            state[pkey] = CounterState(ts, value)
+            if info.activity in EMITTING_ACTIVITIES:
+                try:
+                    result = emission_for_activity(info.activity, delta.amount, info.unit, ts, self._library)
+                except DomainError as exc:
+                    log.warning("point %s: no emission computed: %s", pkey, exc)
+                    continue
+                quality_code = max(quality, 1 if delta.note else 0)
+                emissions.append((
+                    gkey, seq, ts, delta.start_ts, pkey, info.site_id, info.activity, result.quantity,
+                    result.quantity_unit, result.tco2, list(result.factor_ids), result.formula, quality_code,
+                ))
+        async with self._conn.cursor() as c:
+            await c.executemany(
+                "INSERT INTO point_state (point_key, ts, value) VALUES (%s, %s, %s)"
+                " ON CONFLICT (point_key) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value",
+                [(k, s.ts, s.value) for k, s in state.items() if k in keys],
+            )
+            if emissions:
+                await c.executemany(
+                    "INSERT INTO emissions (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
+                    " quantity_unit, tco2, factor_ids, formula, quality) VALUES"
+                    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    emissions,
+                )
+        self.emissions_written += len(emissions)

@@ -1,0 +1,16 @@
+"""Run the faust worker in this process."""
+
+from __future__ import annotations
+
+from faust import Worker
+
+import stream_jobs.agents  # noqa: F401  (registers the agents)
+from stream_jobs.app import app
+
+__all__ = ["run_worker"]
+
+
+def run_worker(loglevel: str = "info") -> int:
+    """Start the worker; returns when it is stopped by SIGINT/SIGTERM."""
+    Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    return 0

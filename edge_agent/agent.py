@@ -61,6 +61,8 @@ class EdgeAgent:
 def run_agent(config_path: Path) -> int:
     """Run until SIGINT/SIGTERM; exit code 0 on a clean stop."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("asyncua", "pymodbus"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     config = load_agent_config(config_path)
 
     async def main() -> None:

@@ -26,6 +26,8 @@ def validate_payload(payload: bytes, topic_gateway: str | None, now: datetime | 
         envelope = decode_envelope(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise Rejected(f"malformed JSON: {first['msg']}") from exc
         where = ".".join(str(p) for p in first["loc"])
         raise Rejected(f"invalid envelope: {where}: {first['msg']} ({exc.error_count()} errors)") from exc
     except ValueError as exc:

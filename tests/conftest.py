@@ -1,0 +1,127 @@
+"""Shared fixtures: real servers on loopback (PostgreSQL, Kafka-protocol broker, MQTT broker with TLS).
+
+PostgreSQL: $CARBONFLOW_TEST_DATABASE_URL, else the machine's server on
+127.0.0.1:5432 (database `test`), else an embedded pgserver. Each test session
+gets its own fresh database, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from carbonflow.certs import ensure_dev_pki
+from carbonflow.embedded.kafka import tansu_command
+from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
+from carbonflow.topics import MQTT_ROOT
+
+_LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout_s: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before opening port {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout_s} s")
+
+
+def _server_url() -> tuple[str, object | None]:
+    explicit = os.environ.get("CARBONFLOW_TEST_DATABASE_URL")
+    if explicit:
+        return explicit, None
+    try:
+        with psycopg.connect(_LOCAL_PG, connect_timeout=2):
+            return _LOCAL_PG, None
+    except psycopg.OperationalError:
+        pass
+    from carbonflow.embedded.postgres import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(Path(os.environ.get("TMPDIR", "/tmp")) / f"cf-test-pg-{os.getpid()}")
+    return embedded.start(), embedded
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    url, embedded = _server_url()
+    yield url
+    if embedded is not None:
+        embedded.stop()  # type: ignore[attr-defined]
+
+
+def _with_dbname(url: str, name: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, migrated database for this test session."""
+    from carbonflow.db.migrate import migrate
+
+    name = f"cf_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_dbname(postgres_server, name)
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+    yield url
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """An in-memory tansu broker on a free loopback port."""
+    port = free_port()
+    proc = subprocess.Popen(tansu_command("127.0.0.1", port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc=proc)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return ensure_dev_pki(tmp_path_factory.mktemp("certs"), ["gw-test", INGEST_IDENTITY])
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker(tmp_path_factory: pytest.TempPathFactory, pki: dict) -> Iterator[str]:
+    """A TLS MQTT broker (Mosquitto if installed, else amqtt) requiring client certificates."""
+    port = free_port()
+    plan = plan_mqtt_broker(tmp_path_factory.mktemp("mqtt"), "127.0.0.1", port, pki["server"], MQTT_ROOT)
+    log = tmp_path_factory.mktemp("mqtt-log") / "broker.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(plan.argv, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port, proc=proc)
+        yield plan.url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,1 +1,73 @@
-"""carbonflow: carbon_domain."""
+"""carbon_domain: the pure domain package every carbonflow stage imports.
+
+Wire schemas (`schemas`), units (`units`), the versioned factor library
+(`factors`), accounting formulas (`formulas`) and the package's exception tree
+(`errors`). It imports no I/O library: only the standard library and pydantic.
+"""
+
+from carbon_domain.errors import (
+    AmbiguousFactor,
+    DomainError,
+    FactorLibraryError,
+    FactorNotFound,
+    FormulaInputError,
+    UnitError,
+)
+from carbon_domain.factors import FACTOR_TIMEZONE, FactorLibrary, FactorRow, Scope
+from carbon_domain.formulas import (
+    FORMULA_VERSION,
+    FormulaResult,
+    cems_hourly_mass_kg,
+    co2_percent_to_mg_m3,
+    combustion_emission,
+    dry_concentration,
+    electricity_emission,
+    fixed_carbon,
+    heat_emission,
+    inventory_total,
+    process_emission,
+    standard_dry_flow,
+)
+from carbon_domain.schemas import ENVELOPE_VERSION, DeviceBatch, Envelope, PointKind, Quality, Reading
+from carbon_domain.units import Dimension, canonical_unit, convert, dimension_of, known_units
+
+__all__ = [
+    # schemas
+    "Quality",
+    "PointKind",
+    "Reading",
+    "Envelope",
+    "DeviceBatch",
+    "ENVELOPE_VERSION",
+    # units
+    "Dimension",
+    "convert",
+    "dimension_of",
+    "canonical_unit",
+    "known_units",
+    # factors
+    "Scope",
+    "FactorRow",
+    "FactorLibrary",
+    "FACTOR_TIMEZONE",
+    # formulas
+    "FORMULA_VERSION",
+    "FormulaResult",
+    "combustion_emission",
+    "electricity_emission",
+    "heat_emission",
+    "process_emission",
+    "fixed_carbon",
+    "inventory_total",
+    "standard_dry_flow",
+    "dry_concentration",
+    "co2_percent_to_mg_m3",
+    "cems_hourly_mass_kg",
+    # errors
+    "DomainError",
+    "UnitError",
+    "FactorNotFound",
+    "AmbiguousFactor",
+    "FactorLibraryError",
+    "FormulaInputError",
+]

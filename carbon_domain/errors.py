@@ -1,0 +1,52 @@
+"""Errors raised by the carbon domain package.
+
+Everything this package raises on purpose derives from `DomainError`, so a
+caller can catch the whole family in one place::
+
+    DomainError                   base class; never raised itself
+    ├── UnitError                 unknown unit, or two units of different dimensions
+    ├── FactorNotFound            no factor row for a key at a time (series, scopes)
+    │   └── AmbiguousFactor       rows from several series match; pick one series
+    ├── FactorLibraryError        a row, CSV line or query the library cannot accept
+    └── FormulaInputError         a formula input outside the range the formula allows
+
+The classes also derive from the matching built-in (`ValueError`,
+`LookupError`) so that pydantic validators and generic handlers treat them as
+the kind of error they are. Messages say what was wrong, with the numbers, and
+what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DomainError",
+    "UnitError",
+    "FactorNotFound",
+    "AmbiguousFactor",
+    "FactorLibraryError",
+    "FormulaInputError",
+]
+
+
+class DomainError(Exception):
+    """Base class of every error raised by `carbon_domain`."""
+
+
+class UnitError(DomainError, ValueError):
+    """A unit is unknown, or a conversion crosses dimensions (energy vs mass)."""
+
+
+class FactorNotFound(DomainError, LookupError):
+    """No factor row matches the key, time, series and scope chain asked for."""
+
+
+class AmbiguousFactor(FactorNotFound):
+    """Rows from more than one series match; the caller must choose a series."""
+
+
+class FactorLibraryError(DomainError, ValueError):
+    """A factor row, CSV line or resolve query that the library cannot accept."""
+
+
+class FormulaInputError(DomainError, ValueError):
+    """A formula received an input outside its valid range."""

@@ -30,10 +30,22 @@ class EdgeAgent:
 
     async def _emit(self, drafts: list[dict[str, Any]]) -> None:
         if drafts:
-            await asyncio.to_thread(self.spool.append, drafts)
+            self.spool.stage(drafts)
+
+    async def _flush_loop(self) -> None:
+        """Group commit: staged readings become durable blocks every flush interval."""
+        interval = self.config.flush_interval_s
+        while not self.stop.is_set():
+            try:
+                await asyncio.wait_for(self.stop.wait(), timeout=interval)
+            except asyncio.TimeoutError:
+                pass
+            if await asyncio.to_thread(self.spool.flush):
+                self.publisher.wake()
 
     async def run(self) -> None:
         tasks = [asyncio.create_task(p.run(self._emit, self.stop), name=f"poll-{p.device_id}") for p in self.pollers]
+        tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         tasks.append(asyncio.create_task(self.publisher.run(self.stop), name="publisher"))
         tasks.append(asyncio.create_task(self._report(), name="report"))
         try:
@@ -43,6 +55,7 @@ class EdgeAgent:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            self.spool.flush()
             self.spool.close()
 
     async def _report(self) -> None:

@@ -53,7 +53,7 @@ class AgentConfig(_Model):
     spool_path: Path
     spool_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
     batch_max_readings: int = Field(default=1000, ge=1, le=20000)
-    batch_max_wait_s: float = Field(default=0.5, gt=0)
+    flush_interval_s: float = Field(default=0.2, gt=0, le=5)
     inflight_window: int = Field(default=32, ge=1, le=1000)
     mqtt: MqttLink
     devices: list[DeviceEndpoint] = Field(min_length=1)

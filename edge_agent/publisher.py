@@ -3,7 +3,9 @@
 The number of unacknowledged publishes is bounded by `inflight_window`, far
 below paho's 65,535 message ids, so no in-flight message can be overwritten.
 After every (re)connect the unacknowledged tail is sent again from the spool;
-the cloud drops the duplicates by (gateway, sequence).
+the cloud drops the duplicates by (gateway, sequence). Two lanes share the
+window: live batches (flushed since the connection came up) and the backlog
+(older), which drains oldest-first in between, flagged `backlog`.
 """
 
 from __future__ import annotations
@@ -46,7 +48,10 @@ class Publisher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connected = asyncio.Event()
         self._inflight: dict[int, tuple[int, int]] = {}
-        self._cursor = -1
+        self._work = asyncio.Event()
+        self._boundary = 0
+        self._backlog_cursor = -1
+        self._live_cursor = -1
         self.published = 0
         self.acknowledged = 0
         self.reconnects = 0
@@ -97,13 +102,23 @@ class Publisher:
     def _mark_connected(self) -> None:
         self.reconnects += 1
         self._inflight.clear()
-        self._cursor = -1  # resend everything still spooled; duplicates are dropped upstream
+        # everything durable now is backlog (including batches sent but never acknowledged);
+        # what is flushed from here on is live. Duplicates are dropped upstream.
+        self._boundary = self._spool.stats().next_seq
+        self._backlog_cursor = -1
+        self._live_cursor = self._boundary - 1
         self._connected.set()
+        self.wake()
 
     def _acked(self, mid: int) -> None:
         span = self._inflight.pop(mid, None)
         if span is not None:
             self.acknowledged += self._spool.acknowledge(*span)
+        self.wake()
+
+    def wake(self) -> None:
+        """New data or a free window slot: let the forwarding loop look again."""
+        self._work.set()
 
     @property
     def connected(self) -> bool:
@@ -121,35 +136,51 @@ class Publisher:
         self._client.loop_start()
         try:
             while not stop.is_set():
-                if not await self._forward_once():
-                    await asyncio.sleep(0.05)
+                sent_live = await self._forward_once(backlog=False)
+                sent_backlog = await self._forward_once(backlog=True)
+                if not (sent_live or sent_backlog):
+                    self._work.clear()
+                    try:
+                        await asyncio.wait_for(self._work.wait(), timeout=0.5)
+                    except asyncio.TimeoutError:
+                        pass
         finally:
             self._client.disconnect()
             self._client.loop_stop()
 
-    async def _forward_once(self) -> bool:
-        """Publish one batch if the link and window allow; False when there was nothing to do."""
+    async def _forward_once(self, *, backlog: bool) -> bool:
+        """Publish one batch of one lane if the link and window allow; False when nothing was sent."""
         cfg = self._config
         if not self._connected.is_set() or len(self._inflight) >= cfg.inflight_window:
             return False
-        readings = await asyncio.to_thread(self._spool.peek, after_seq=self._cursor, limit=cfg.batch_max_readings)
-        if not readings:
+        if backlog:
+            batches = await asyncio.to_thread(
+                self._spool.batches, after_seq=self._backlog_cursor, limit=cfg.batch_max_readings,
+                before_seq=self._boundary,
+            )
+        else:
+            batches = await asyncio.to_thread(
+                self._spool.batches, after_seq=self._live_cursor, limit=cfg.batch_max_readings
+            )
+        if not batches or not self._connected.is_set():
             return False
-        oldest_age = time.time() - readings[0].gateway_ts.timestamp()
-        if len(readings) < cfg.batch_max_readings and oldest_age < cfg.batch_max_wait_s:
-            return False
+        readings = [r for b in batches for r in b.readings]
+        first, last = batches[0].seq_first, batches[-1].seq_last
         envelope = Envelope(
             gateway=cfg.gateway_id,
-            seq_first=readings[0].seq,
-            seq_last=readings[-1].seq,
+            seq_first=first,
+            seq_last=last,
             sent_at=datetime.now(timezone.utc),
-            backlog=oldest_age > _BACKLOG_AGE_S,
+            backlog=backlog or time.time() - readings[0].gateway_ts.timestamp() > _BACKLOG_AGE_S,
             readings=readings,
         )
         info = self._client.publish(data_topic(cfg.mqtt.topic_root, cfg.gateway_id), encode_envelope(envelope), qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return False
-        self._inflight[info.mid] = (envelope.seq_first, envelope.seq_last)
-        self._cursor = envelope.seq_last
+        self._inflight[info.mid] = (first, last)
+        if backlog:
+            self._backlog_cursor = last
+        else:
+            self._live_cursor = last
         self.published += len(readings)
         return True

@@ -70,7 +70,7 @@ def _spool_state(path: Path) -> tuple[int, set[int]]:
     db = sqlite3.connect(path)
     try:
         next_seq = db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0]
-        left = {r[0] for r in db.execute("SELECT seq FROM spool")}
+        left = {s for first, last in db.execute("SELECT seq_first, seq_last FROM blocks") for s in range(first, last + 1)}
     finally:
         db.close()
     return next_seq, left
@@ -98,7 +98,7 @@ def plant_files(tmp_path: Path, mqtt_broker: str, pki: dict) -> dict:
     edge = {
         "gateway_id": GATEWAY,
         "spool_path": str(tmp_path / "spool.sqlite"),
-        "batch_max_wait_s": 0.2,
+        "flush_interval_s": 0.1,
         "mqtt": {"url": mqtt_broker, "ca": str(cert.ca), "cert": str(cert.cert), "key": str(cert.key)},
         "devices": [{"id": "elec-main", "profile": "cf-demo/pm3-meter", "protocol": "modbus",
                      "port": modbus_port, "unit_id": 1, "poll_interval_s": 0.5}],

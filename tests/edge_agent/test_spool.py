@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import pytest
 
 from edge_agent.spool import Spool
 
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+
 
 def _drafts(n: int, start: float = 0.0) -> list[dict[str, object]]:
-    now = datetime.now(timezone.utc)
     return [
-        {"device": "m1", "point": "p", "value": start + i, "unit": "kWh", "source_ts": now, "gateway_ts": now}
+        {"device": f"m{i % 3}", "point": f"p{i % 7}", "value": start + i * 0.5, "unit": "kWh", "kind": "counter",
+         "source_ts": T0 + timedelta(milliseconds=100 * i), "gateway_ts": T0 + timedelta(milliseconds=100 * i + 3)}
         for i in range(n)
     ]
+
+
+def test_block_round_trip_keeps_every_field(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    drafts = _drafts(20)
+    drafts[4] |= {"value": None, "quality": "bad", "reason": "timeout"}
+    stored = spool.append(drafts)
+    got = [(r.device, r.point, r.value, r.quality.value, r.reason, r.source_ts, r.gateway_ts) for r in stored]
+    want = [(d["device"], d["point"], d["value"], d.get("quality", "good"), d.get("reason"), d["source_ts"],
+             d["gateway_ts"]) for d in drafts]
+    assert got == want
 
 
 def test_sequence_numbers_continue_after_reopen(tmp_path: Path) -> None:
@@ -26,33 +41,61 @@ def test_sequence_numbers_continue_after_reopen(tmp_path: Path) -> None:
     assert [r.seq for r in first + second] == list(range(8))
 
 
-def test_peek_returns_oldest_first_after_cursor(tmp_path: Path) -> None:
+def test_staged_readings_get_no_sequence_until_flushed(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
-    spool.append(_drafts(10))
-    assert [r.seq for r in spool.peek(after_seq=3, limit=4)] == [4, 5, 6, 7]
+    spool.stage(_drafts(4))
+    before = spool.stats().next_seq
+    spool.flush()
+    assert (before, spool.stats().next_seq) == (0, 4)
 
 
-def test_acknowledged_range_leaves_the_spool(tmp_path: Path) -> None:
+def test_batches_are_whole_blocks_oldest_first_after_cursor(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
-    spool.append(_drafts(10))
-    spool.acknowledge(0, 5)
-    assert [r.seq for r in spool.peek(after_seq=-1, limit=100)] == [6, 7, 8, 9]
+    for _ in range(4):
+        spool.append(_drafts(10))
+    batches = spool.batches(after_seq=9, limit=20)
+    assert [(b.seq_first, b.seq_last) for b in batches] == [(10, 19), (20, 29)]
+
+
+def test_batches_before_a_boundary_leave_out_newer_blocks(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    for _ in range(4):
+        spool.append(_drafts(10))
+    batches = spool.batches(after_seq=-1, limit=1000, before_seq=20)
+    assert [(b.seq_first, b.seq_last) for b in batches] == [(0, 9), (10, 19)]
+
+
+def test_acknowledged_blocks_leave_the_spool(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    for _ in range(3):
+        spool.append(_drafts(10))
+    removed = spool.acknowledge(0, 19)
+    assert (removed, [r.seq for r in spool.peek(after_seq=-1, limit=100)]) == (20, list(range(20, 30)))
 
 
 def test_overflow_drops_oldest_and_counts_exactly_what_it_dropped(tmp_path: Path) -> None:
-    spool = Spool(tmp_path / "s.db", max_bytes=1024 * 1024)
+    spool = Spool(tmp_path / "s.db", max_bytes=20_000)
     total = 0
     while spool.stats().dropped == 0:
-        spool.append(_drafts(500, start=total))
-        total += 500
+        spool.append(_drafts(200, start=total))
+        total += 200
+    spool.append(_drafts(200, start=total))
+    total += 200
     stats = spool.stats()
     kept = [r.seq for r in spool.peek(after_seq=-1, limit=10**6)]
-    assert (stats.dropped, kept) == (total - len(kept), list(range(stats.dropped, total)))
+    assert (stats.dropped, kept, stats.depth) == (total - len(kept), list(range(stats.dropped, total)), len(kept))
 
 
 def test_drops_are_reported_once(tmp_path: Path) -> None:
-    spool = Spool(tmp_path / "s.db", max_bytes=1024 * 1024)
+    spool = Spool(tmp_path / "s.db", max_bytes=20_000)
     while spool.stats().dropped == 0:
-        spool.append(_drafts(500))
+        spool.append(_drafts(200))
     dropped = spool.stats().dropped
     assert (spool.take_unreported_drops(), spool.take_unreported_drops()) == (dropped, 0)
+
+
+@pytest.mark.parametrize("n", [1, 1000])
+def test_spool_stores_a_reading_in_few_bytes(tmp_path: Path, n: int) -> None:
+    spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    spool.append(_drafts(n))
+    assert spool.stats().bytes / n < (200 if n == 1 else 20)

@@ -17,7 +17,7 @@ from carbon_domain.accounting import EMITTING_ACTIVITIES, emission_for_activity
 from carbon_domain.errors import DomainError
 from carbon_domain.factors import FactorLibrary, FactorRow
 from carbon_domain.schemas import DeviceBatch
-from stream_jobs.counters import CounterState, counter_delta
+from stream_jobs.counters import CounterState, Delta, counter_delta
 
 __all__ = ["ReadingSink", "QUALITY_CODE", "load_factor_library"]
 
@@ -138,26 +138,20 @@ class ReadingSink:
             (keys,),
         )
         state = {k: CounterState(ts, v) for k, ts, v in await cur.fetchall()}
-        emissions = []
-        for gkey, seq, ts, pkey, value, quality in counters:
-            info = infos[(gkey, seq)]
-            delta = counter_delta(state.get(pkey), ts, value)
-            if delta is None:
-                if pkey not in state or ts > state[pkey].ts:
-                    state[pkey] = CounterState(ts, value)
+        emissions: list[tuple] = []
+        late: dict[int, list[tuple]] = {}
+        for row in counters:
+            gkey, seq, ts, pkey, value, quality = row
+            previous = state.get(pkey)
+            if previous is not None and ts <= previous.ts:
+                late.setdefault(pkey, []).append(row)  # backlog behind newer data: re-derive that stretch
                 continue
             state[pkey] = CounterState(ts, value)
-            if info.activity in EMITTING_ACTIVITIES:
-                try:
-                    result = emission_for_activity(info.activity, delta.amount, info.unit, ts, self._library)
-                except DomainError as exc:
-                    log.warning("point %s: no emission computed: %s", pkey, exc)
-                    continue
-                quality_code = max(quality, 1 if delta.note else 0)
-                emissions.append((
-                    gkey, seq, ts, delta.start_ts, pkey, info.site_id, info.activity, result.quantity,
-                    result.quantity_unit, result.tco2, list(result.factor_ids), result.formula, quality_code,
-                ))
+            delta = counter_delta(previous, ts, value)
+            if delta is not None:
+                emissions.extend(self._emission_rows(infos[(gkey, seq)], row, delta))
+        for pkey, rows in late.items():
+            emissions.extend(await self._rederive(pkey, rows, infos[(rows[0][0], rows[0][1])]))
         async with self._conn.cursor() as c:
             await c.executemany(
                 "INSERT INTO point_state (point_key, ts, value) VALUES (%s, %s, %s)"
@@ -168,7 +162,46 @@ class ReadingSink:
                 await c.executemany(
                     "INSERT INTO emissions (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
                     " quantity_unit, tco2, factor_ids, formula, quality) VALUES"
-                    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (gateway_key, seq, ts)"
+                    " DO UPDATE SET start_ts = EXCLUDED.start_ts, quantity = EXCLUDED.quantity, tco2 = EXCLUDED.tco2,"
+                    " factor_ids = EXCLUDED.factor_ids, formula = EXCLUDED.formula, quality = EXCLUDED.quality",
                     emissions,
                 )
         self.emissions_written += len(emissions)
+
+    def _emission_rows(self, info: _PointInfo, row: tuple, delta: Delta) -> list[tuple]:
+        """The emission row of one interval ending at `row`, or none for a point without an activity."""
+        if info.activity not in EMITTING_ACTIVITIES:
+            return []
+        gkey, seq, ts, pkey, _value, quality = row
+        try:
+            result = emission_for_activity(info.activity, delta.amount, info.unit, ts, self._library)
+        except DomainError as exc:
+            log.warning("point %s: no emission computed: %s", pkey, exc)
+            return []
+        return [(gkey, seq, ts, delta.start_ts, pkey, info.site_id, info.activity, result.quantity,
+                 result.quantity_unit, result.tco2, list(result.factor_ids), result.formula,
+                 max(quality, 1 if delta.note else 0))]
+
+    async def _rederive(self, pkey: int, late_rows: list[tuple], info: _PointInfo) -> list[tuple]:
+        """Recompute the intervals of a stretch that late readings fell into, from the stored readings."""
+        lo, hi = late_rows[0][2], late_rows[-1][2]
+        cur = await self._conn.execute(
+            "(SELECT gateway_key, seq, ts, point_key, value, quality FROM readings WHERE point_key = %(p)s"
+            "  AND ts < %(lo)s AND quality < 2 AND value IS NOT NULL ORDER BY ts DESC LIMIT 1)"
+            " UNION ALL (SELECT gateway_key, seq, ts, point_key, value, quality FROM readings WHERE point_key = %(p)s"
+            "  AND ts >= %(lo)s AND ts <= %(hi)s AND quality < 2 AND value IS NOT NULL)"
+            " UNION ALL (SELECT gateway_key, seq, ts, point_key, value, quality FROM readings WHERE point_key = %(p)s"
+            "  AND ts > %(hi)s AND quality < 2 AND value IS NOT NULL ORDER BY ts LIMIT 1)",
+            {"p": pkey, "lo": lo, "hi": hi},
+        )
+        stretch = sorted(await cur.fetchall(), key=lambda r: (r[2], r[1]))
+        rows: list[tuple] = []
+        previous: CounterState | None = None
+        for row in stretch:
+            delta = counter_delta(previous, row[2], row[4])
+            if delta is not None:
+                rows.extend(self._emission_rows(info, row, delta))
+            if previous is None or row[2] > previous.ts:
+                previous = CounterState(row[2], row[4])
+        return rows

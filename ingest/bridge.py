@@ -44,7 +44,7 @@ class BridgeConfig:
     ca: str | None = None
     cert: str | None = None
     key: str | None = None
-    shared_group: str | None = "carbonflow-ingest"
+    shared_group: str | None = None
     topic_root: str = MQTT_ROOT
     kafka_prefix: str = "carbonflow"
 
@@ -62,7 +62,9 @@ def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
         ca=e.get("MQTT_CA"),
         cert=e.get("MQTT_CERT"),
         key=e.get("MQTT_KEY"),
-        shared_group=e.get("INGEST_SHARED_GROUP", "carbonflow-ingest") or None,
+        # Off by default: Mosquitto does not queue a shared subscription's messages while every member
+        # is offline, so a gateway's acknowledged batch could be lost during an ingest restart.
+        shared_group=e.get("INGEST_SHARED_GROUP") or None,
         kafka_prefix=e.get("CARBONFLOW_TOPIC_PREFIX", "carbonflow"),
     )
 

@@ -1,0 +1,101 @@
+"""Starting the cloud half and an edge agent for end-to-end tests, and reading back what they stored."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import psycopg
+import pytest
+import yaml
+
+from carbonflow.embedded.mqtt import INGEST_IDENTITY
+from carbonflow.supervisor import Child, Supervisor
+
+__all__ = ["CLI", "wait_for", "write_plant_files", "start_cloud", "spool_state", "stored_seqs"]
+
+CLI = [sys.executable, "-m", "carbonflow.cli"]
+
+
+def wait_for(
+    what: str, check: Callable[[], bool], timeout_s: float, log: Path, explain: Callable[[], str] = lambda: ""
+) -> None:
+    """Poll `check` until true; fail with the pipeline's last log lines otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.25)
+    tail = log.read_text(errors="replace").splitlines()[-60:]
+    pytest.fail(f"timed out after {timeout_s} s waiting for {what}; {explain()}\nlast log lines:\n" + "\n".join(tail))
+
+
+def write_plant_files(
+    directory: Path, *, gateway: str, modbus_port: int, mqtt_url: str, cert: object, static: bool,
+    initial_kwh: float = 1000.0,
+) -> dict[str, Path]:
+    """A one-meter scenario and an edge-agent config polling it every 0.5 s."""
+    scenario = {
+        "name": "e2e",
+        "base_port": modbus_port,
+        "static": static,
+        "speed": 60.0,
+        "devices": [{"id": "elec-main", "profile": "cf-demo/pm3-meter", "protocol": "modbus", "port_offset": 0,
+                     "unit_id": 1, "initial": {"energy_import_kwh": initial_kwh}}],
+    }
+    if not static:
+        scenario["physics"] = [
+            {"kind": "curve", "target": "elec-main.active_power_kw", "period_s": 600,
+             "points": [[0, 1800], [200, 3200], [400, 900]]},
+            {"kind": "integrate", "source": "elec-main.active_power_kw", "target": "elec-main.energy_import_kwh",
+             "per": "h"},
+        ]
+    edge = {
+        "gateway_id": gateway,
+        "spool_path": str(directory / "spool.sqlite"),
+        "flush_interval_s": 0.1,
+        "mqtt": {"url": mqtt_url, "ca": str(cert.ca), "cert": str(cert.cert), "key": str(cert.key)},  # type: ignore[attr-defined]
+        "devices": [{"id": "elec-main", "profile": "cf-demo/pm3-meter", "protocol": "modbus",
+                     "port": modbus_port, "unit_id": 1, "poll_interval_s": 0.5}],
+    }
+    (directory / "scenario.yaml").write_text(yaml.safe_dump(scenario))
+    (directory / "edge.yaml").write_text(yaml.safe_dump(edge))
+    return {"scenario": directory / "scenario.yaml", "edge": directory / "edge.yaml",
+            "spool": directory / "spool.sqlite", "log": directory / "pipeline.log"}
+
+
+def start_cloud(sup: Supervisor, *, database_url: str, kafka: str, mqtt_url: str, pki: dict) -> str:
+    """Start ingest and the stream worker with their own topic prefix; returns the run id."""
+    run_id = uuid.uuid4().hex[:8]
+    common = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url,
+              "CARBONFLOW_TOPIC_PREFIX": f"e2e{run_id}"}
+    cert = pki[INGEST_IDENTITY]
+    sup.start(Child("ingest", CLI + ["ingest"], {
+        **common, "INGEST_CLIENT_ID": f"ingest-{run_id}", "MQTT_CA": str(cert.ca), "MQTT_CERT": str(cert.cert),
+        "MQTT_KEY": str(cert.key)}))
+    sup.start(Child("stream", CLI + ["stream"], {**common, "CARBONFLOW_STREAM_APP_ID": f"e2e-{run_id}"}))
+    return run_id
+
+
+def spool_state(path: Path) -> tuple[int, set[int]]:
+    """(next sequence number, sequence numbers still in the spool)."""
+    db = sqlite3.connect(path)
+    try:
+        next_seq = db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0]
+        left = {s for first, last in db.execute("SELECT seq_first, seq_last FROM blocks") for s in range(first, last + 1)}
+    finally:
+        db.close()
+    return next_seq, left
+
+
+def stored_seqs(conn: psycopg.Connection, gateway: str) -> tuple[list[int], int]:
+    """Every stored sequence number of a gateway, and how many distinct ones there are."""
+    rows = conn.execute(
+        "SELECT r.seq FROM readings r JOIN gateways g USING (gateway_key) WHERE g.gateway_id = %s", (gateway,)
+    ).fetchall()
+    seqs = [r[0] for r in rows]
+    return seqs, len(set(seqs))

@@ -1,0 +1,121 @@
+"""Chaos on loopback: the broker goes away, the agent is SIGKILLed during the outage, nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from carbonflow.embedded.mqtt import plan_mqtt_broker
+from carbonflow.registry import SiteRegistry, apply_registry
+from carbonflow.supervisor import Child, Supervisor
+from carbonflow.topics import MQTT_ROOT
+from tests.conftest import free_port, wait_port
+from tests.e2e.harness import CLI, spool_state, start_cloud, stored_seqs, wait_for, write_plant_files
+
+GATEWAY = "gw-test"
+SITE = "chaos-site"
+
+
+class _Broker:
+    """A TLS broker that can be stopped and started again on the same port and data directory."""
+
+    def __init__(self, directory: Path, server_cert: object) -> None:
+        self.port = free_port()
+        self.plan = plan_mqtt_broker(directory, "127.0.0.1", self.port, server_cert, MQTT_ROOT)  # type: ignore[arg-type]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.plan.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+def _per_point_order_violations(conn: psycopg.Connection) -> int:
+    """Stored readings of a point whose time goes backwards when ordered by sequence number."""
+    row = conn.execute(
+        "SELECT count(*) FROM (SELECT ts < lag(ts) OVER (PARTITION BY point_key ORDER BY seq) AS back"
+        " FROM readings r JOIN gateways g USING (gateway_key) WHERE g.gateway_id = %s) x WHERE back",
+        (GATEWAY,),
+    ).fetchone()
+    return int(row[0])
+
+
+def _energy_check(conn: psycopg.Connection) -> tuple[float, float]:
+    """(sum of emission interval energy, counter increase between first and last stored reading), kWh."""
+    emitted = conn.execute("SELECT COALESCE(sum(quantity), 0) * 1000 FROM emissions WHERE site_id = %s",
+                           (SITE,)).fetchone()[0]
+    first, last = conn.execute(
+        "SELECT (array_agg(value ORDER BY ts))[1], (array_agg(value ORDER BY ts DESC))[1] FROM readings r"
+        " JOIN points p USING (point_key) WHERE p.device_id = 'elec-main' AND p.point = 'energy_import_kwh'"
+        " AND quality < 2"
+    ).fetchone()
+    return emitted, last - first
+
+
+@pytest.mark.timeout(240)
+def test_broker_outage_and_agent_kill_lose_and_double_nothing(
+    tmp_path: Path, database_url: str, kafka_bootstrap: str, pki: dict
+) -> None:
+    broker = _Broker(tmp_path / "broker", pki["server"])
+    broker.start()
+    mqtt_url = f"mqtts://127.0.0.1:{broker.port}"
+    modbus_port = free_port()
+    files = write_plant_files(tmp_path, gateway=GATEWAY, modbus_port=modbus_port, mqtt_url=mqtt_url,
+                              cert=pki[GATEWAY], static=False)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        apply_registry(conn, SiteRegistry.model_validate({
+            "enterprise_id": "chaos-ent", "enterprise_name": "Chaos", "sites": [{"id": SITE, "name": "Chaos site"}],
+            "devices": [{"id": "elec-main", "site": SITE, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
+                         "bindings": {"energy_import_kwh": "electricity"}}],
+        }))
+    log_path = files["log"]
+    edge_argv = CLI + ["edge", "run", "--config", str(files["edge"])]
+    with open(log_path, "w") as log, psycopg.connect(database_url, autocommit=True) as conn:
+        sup = Supervisor(out=log)
+        try:
+            sim = sup.start(Child("simulator", CLI + ["simulate", "plant", "--scenario", str(files["scenario"])]))
+            wait_port(modbus_port, proc=sim.process)
+            start_cloud(sup, database_url=database_url, kafka=kafka_bootstrap, mqtt_url=mqtt_url, pki=pki)
+            edge = sup.start(Child("edge", edge_argv))
+            wait_for("live data", lambda: len(stored_seqs(conn, GATEWAY)[0]) > 200, 90, log_path)
+
+            broker.stop()
+            time.sleep(4)
+            assert edge.process is not None
+            os.kill(edge.process.pid, signal.SIGKILL)  # power cut during the outage
+            edge.process.wait(timeout=5)
+            outage_seq, _ = spool_state(files["spool"])
+            edge = sup.start(Child("edge-2", edge_argv))
+            time.sleep(3)
+            broker.start()
+            wait_for("the outage backlog", lambda: set(range(outage_seq)) <= set(stored_seqs(conn, GATEWAY)[0]),
+                     90, log_path)
+            time.sleep(2)
+            assert edge.process is not None
+            edge.process.terminate()
+            edge.process.wait(timeout=15)
+            next_seq, unacked = spool_state(files["spool"])
+            acked = set(range(next_seq)) - unacked
+            wait_for("every acknowledged reading", lambda: acked <= set(stored_seqs(conn, GATEWAY)[0]), 60, log_path)
+            time.sleep(1)
+            seqs, distinct = stored_seqs(conn, GATEWAY)
+            violations = _per_point_order_violations(conn)
+            emitted, increase = _energy_check(conn)
+        finally:
+            sup.stop_all()
+            broker.stop()
+
+    assert (len(seqs) == distinct, set(seqs) <= set(range(next_seq)), acked <= set(seqs), violations) == (
+        True, True, True, 0)
+    assert emitted == pytest.approx(increase, rel=1e-9)

@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_api)
     sub.add_parser("simulate", help="run device simulators (see `carbonflow simulate --help`)", add_help=False)
     sub.add_parser("profiles", help="validate and show device profiles", add_help=False)
+    sub.add_parser("inventory", help="compute a GHG inventory from an activity-data file", add_help=False)
     return parser
 
 
@@ -111,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulators.cli import main as simulate_main
 
         return simulate_main(argv[1:])
+    if argv and argv[0] == "inventory":
+        from carbonflow.inventory_cli import main as inventory_main
+
+        return inventory_main(argv[1:])
     if argv and argv[0] == "profiles":
         from device_profiles.cli import main as profiles_main
 

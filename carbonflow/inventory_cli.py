@@ -1,0 +1,318 @@
+"""`carbonflow inventory`: a GHG inventory from an activity-data file (CSV or XLSX).
+
+    carbonflow inventory compute --activity FILE [--series ndrc-steel-2013|general-industry] [--json]
+    carbonflow inventory template --out FILE.xlsx|FILE.csv
+
+The file has one header row (`period,process,source_type,item,quantity,unit,direction`,
+any order) and one activity line per row; the accounting is
+`carbon_domain.inventory.compute_inventory`. Every bad row is reported with its
+line number and reason, and then nothing is computed (exit code 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+import zipfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from carbon_domain.errors import DomainError
+from carbon_domain.factors import FactorLibrary
+from carbon_domain.inventory import (
+    ActivityDataError,
+    Inventory,
+    LineProblem,
+    SourceType,
+    compute_inventory,
+)
+
+__all__ = ["COLUMNS", "FUEL_SERIES", "main", "read_activity_file", "inventory_json", "write_template"]
+
+COLUMNS = ("period", "process", "source_type", "item", "quantity", "unit", "direction")
+FUEL_SERIES = ("ndrc-steel-2013", "general-industry")
+
+_EXAMPLE_ROWS: tuple[tuple[str, str, str, str, float, str, str], ...] = (
+    ("2025-01", "sintering", "combustion", "coke", 12_000, "t", "in"),
+    ("2025-01", "sintering", "process", "limestone", 25_000, "t", "in"),
+    ("2025-01", "ironmaking", "combustion", "blast_furnace_gas", 12_000, "1e4Nm3", "in"),
+    ("2025-01", "rolling", "combustion", "natural_gas", 2_500_000, "Nm3", "in"),
+    ("2025-01", "steelmaking_eaf", "process", "electrode", 60, "t", "in"),
+    ("2025-01", "steelmaking_eaf", "electricity", "grid", 12_500_000, "kWh", "in"),
+    ("2025-01", "auxiliary", "electricity", "grid", 4_000, "MWh", "out"),
+    ("2025-01", "auxiliary", "heat", "heat", 20_000, "GJ", "in"),
+    ("2025-01", "steelmaking_bof", "fixed_carbon", "crude_steel", 220_000, "t", "out"),
+)
+
+_NOTES = (
+    ("column", "meaning"),
+    ("period", "YYYY-MM (a month) or YYYY (a year)"),
+    ("process", "sintering, pelletising, coking, ironmaking, steelmaking_bof, steelmaking_eaf, rolling, auxiliary, ..."),
+    ("source_type", "combustion, process, electricity, heat or fixed_carbon"),
+    ("item", "fuel, material or product (natural_gas, coke, limestone, electrode, crude_steel); grid / heat"),
+    ("quantity", "amount >= 0 in the unit of the next column"),
+    ("unit", "t, kg, kt, Nm3, 1e4Nm3, kWh, MWh, GJ, MJ, ..."),
+    ("direction", "in = consumed or purchased, out = exported or output"),
+)
+
+
+class _FileProblem(Exception):
+    """The file as a whole cannot be read (missing, wrong format)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `carbonflow inventory ...` (argv without the word "inventory"); return the exit code."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help and on usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command == "template":
+        return _template(args.out, force=args.force)
+    return _compute(args.activity, series=args.series, as_json=args.json, jump_threshold=args.jump_threshold)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carbonflow inventory", description="Offline GHG inventory (GB/T 32150, 32151.5)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    compute = sub.add_parser("compute", help="compute the inventory of an activity-data file")
+    compute.add_argument("--activity", type=Path, required=True, help="activity data, .csv or .xlsx")
+    compute.add_argument("--series", choices=FUEL_SERIES, default=FUEL_SERIES[0], help="fuel factor table")
+    compute.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    compute.add_argument(
+        "--jump-threshold", type=float, default=0.30, help="month-on-month change reported as a finding (0.30 = 30 %%)"
+    )
+    template = sub.add_parser("template", help="write an activity-data template with example rows")
+    template.add_argument("--out", type=Path, required=True, help="file to write, .xlsx or .csv")
+    template.add_argument("--force", action="store_true", help="overwrite an existing file")
+    return parser
+
+
+def _compute(path: Path, *, series: str, as_json: bool, jump_threshold: float) -> int:
+    try:
+        rows, problems = read_activity_file(path)
+    except _FileProblem as exc:
+        print(f"carbonflow inventory: {exc}", file=sys.stderr)
+        return 1
+    try:
+        inventory = compute_inventory(
+            rows, FactorLibrary.default(), series=series, jump_threshold=jump_threshold
+        )
+    except ActivityDataError as exc:
+        problems = [*problems, *exc.problems]
+    except DomainError as exc:  # an option the domain refuses (e.g. --jump-threshold 0)
+        print(f"carbonflow inventory: {exc}", file=sys.stderr)
+        return 2
+    if problems:
+        for problem in sorted(problems):
+            print(f"{path} line {problem.line}: {problem.reason}", file=sys.stderr)
+        print(f"carbonflow inventory: {len(problems)} bad rows in {path}; nothing computed", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(inventory_json(inventory), indent=2, ensure_ascii=False))
+    else:
+        print(_table(inventory, path))
+    return 0
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_activity_file(path: Path) -> tuple[list[dict[str, Any]], list[LineProblem]]:
+    """Rows of a .csv or .xlsx activity file as mappings with their `line`, and the rows that cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise _FileProblem(f"{path}: an activity file is .csv or .xlsx, got {suffix or 'no extension'!r}")
+    if not path.is_file():
+        raise _FileProblem(f"{path}: no such file")
+    numbered = _csv_rows(path) if suffix == ".csv" else _xlsx_rows(path)
+    return _records(numbered, path)
+
+
+def _csv_rows(path: Path) -> list[tuple[int, list[Any]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # Excel writes a byte-order mark
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _FileProblem(f"{path}: cannot read as UTF-8 CSV: {exc}") from exc
+    reader = csv.reader(io.StringIO(text))
+    rows, end = [], 0
+    for cells in reader:
+        start, end = end + 1, reader.line_num
+        if cells and not cells[0].lstrip().startswith("#"):
+            rows.append((start, list(cells)))
+    return rows
+
+
+def _xlsx_rows(path: Path) -> list[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise _FileProblem(f"{path}: cannot read as XLSX: {exc}") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        return [(number, list(cells)) for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    finally:
+        workbook.close()
+
+
+def _records(numbered: list[tuple[int, list[Any]]], path: Path) -> tuple[list[dict[str, Any]], list[LineProblem]]:
+    rows = [(number, [_cell(value) for value in cells]) for number, cells in numbered]
+    rows = [(number, cells) for number, cells in rows if any(cell != "" for cell in cells)]
+    if not rows:
+        return [], [LineProblem(1, f"no header row; the first row must be {','.join(COLUMNS)}")]
+    header_line, header = rows[0]
+    names = [str(name).strip().lower() for name in header]
+    while names and names[-1] == "":
+        names.pop()
+    header_problem = _header_problem(names)
+    if header_problem:
+        return [], [LineProblem(header_line, header_problem)]
+    records: list[dict[str, Any]] = []
+    problems: list[LineProblem] = []
+    for number, cells in rows[1:]:
+        while len(cells) > len(names) and cells[-1] == "":
+            cells.pop()  # spreadsheets pad rows with empty cells
+        if len(cells) != len(names):
+            problems.append(
+                LineProblem(number, f"{len(cells)} fields, header has {len(names)} ({','.join(names)}); quote commas")
+            )
+            continue
+        record = dict(zip(names, cells, strict=True))
+        record["period"] = _period_text(record["period"])
+        records.append({"line": number, **record})
+    if not records and not problems:
+        problems.append(LineProblem(header_line, f"{path.name} has a header but no activity rows"))
+    return records, problems
+
+
+def _header_problem(names: list[str]) -> str | None:
+    missing = [column for column in COLUMNS if column not in names]
+    unknown = [name or "(empty)" for name in names if name not in COLUMNS]
+    doubled = sorted({name for name in names if names.count(name) > 1})
+    if not (missing or unknown or doubled):
+        return None
+    parts = [
+        f"{label}: {', '.join(found)}"
+        for label, found in (("missing columns", missing), ("unknown columns", unknown), ("repeated columns", doubled))
+        if found
+    ]
+    return f"bad header ({'; '.join(parts)}); expected {','.join(COLUMNS)}"
+
+
+def _cell(value: object) -> Any:
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _period_text(value: Any) -> Any:
+    # Excel turns a typed 2025-01 into a date and 2025 into a number; give back what was typed.
+    if isinstance(value, date) and value.day == 1:
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def _tonnes(value: float) -> float:
+    return round(value, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def inventory_json(inventory: Inventory) -> dict[str, Any]:
+    """The JSON document of `compute --json`: totals by source and total_tco2 (0.1 t), breakdowns, lines, findings."""
+    document: dict[str, Any] = {source.value: _tonnes(inventory.by_source[source]) for source in SourceType}
+    document["total_tco2"] = _tonnes(inventory.total_tco2)
+    document["by_process"] = {name: _tonnes(value) for name, value in inventory.by_process.items()}
+    document["by_period"] = {name: _tonnes(value) for name, value in inventory.by_period.items()}
+    document["lines"] = [
+        {
+            **line.model_dump(mode="json", include={"line", "period", "process", "source_type", "item", "direction"}),
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "tco2": _tonnes(line.tco2),
+            "factor_ids": list(line.factor_ids),
+            "formula": line.formula,
+        }
+        for line in inventory.lines
+    ]
+    document["findings"] = [finding.model_dump(mode="json") for finding in inventory.findings]
+    return document
+
+
+def _table(inventory: Inventory, path: Path) -> str:
+    sources = [(source.value, inventory.by_source[source]) for source in SourceType]
+    sections = [
+        ("By source (tCO2)", [*sources, ("total_tco2", inventory.total_tco2)]),
+        ("By process (tCO2)", list(inventory.by_process.items())),
+        ("By period (tCO2)", list(inventory.by_period.items())),
+    ]
+    width = max(len(label) for _, rows in sections for label, _ in rows)
+    digits = max(len(f"{value:,.1f}") for _, rows in sections for _, value in rows)
+    heading = (
+        f"Inventory of {path.name}: {len(inventory.lines)} lines, fuel series {inventory.series}, "
+        f"grid {inventory.grid_series}, heat {inventory.heat_series}"
+    )
+    out = [heading, "E = combustion + process + electricity + heat - fixed_carbon (exports net out of electricity and heat)"]
+    for title, rows in sections:
+        out += ["", title]
+        out += [f"  {label:<{width}}  {_tonnes(value):>{digits},.1f}" for label, value in rows]
+    out += ["", f"Findings ({len(inventory.findings)})"]
+    out += [f"  - [{finding.code.value}] {finding.message}" for finding in inventory.findings] or ["  none"]
+    return "\n".join(out)
+
+
+# --- template --------------------------------------------------------------------------------
+
+
+def write_template(path: Path) -> None:
+    """Write an activity-data template (header and example rows) as .xlsx or .csv, by the suffix of `path`."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            writer.writerows(_EXAMPLE_ROWS)
+    elif suffix == ".xlsx":
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        workbook = Workbook()
+        sheet = workbook.active
+        assert sheet is not None  # a new workbook always has one sheet
+        sheet.title = "activity"
+        sheet.append(COLUMNS)
+        for row in _EXAMPLE_ROWS:
+            sheet.append(row)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for letter, width in zip("ABCDEFG", (10, 18, 14, 20, 12, 10, 10), strict=True):
+            sheet.column_dimensions[letter].width = width
+        notes = workbook.create_sheet("notes")  # read only from the first sheet, so notes never count
+        for note in _NOTES:
+            notes.append(note)
+        workbook.save(path)
+    else:
+        raise ValueError(f"template file must end in .xlsx or .csv, got {path.name!r}")
+
+
+def _template(path: Path, *, force: bool) -> int:
+    if path.exists() and not force:
+        print(f"carbonflow inventory: {path} exists; pass --force to overwrite it", file=sys.stderr)
+        return 1
+    try:
+        write_template(path)
+    except (OSError, ValueError) as exc:
+        print(f"carbonflow inventory: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path} ({len(_EXAMPLE_ROWS)} example rows; columns {','.join(COLUMNS)})")
+    return 0

@@ -23,6 +23,10 @@ run: install
 test: install
 	$(PY) -m pytest -q -ra $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
+# benchmarks write bench/results/*.json (commit them with the code they measure)
+bench: install
+	$(PY) bench/edge_bench.py
+
 lint: install
 	$(PY) -m pip install -q ruff mypy
 	$(VENV)/bin/ruff check .

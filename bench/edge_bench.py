@@ -1,0 +1,171 @@
+"""Edge agent benchmark: polling throughput and CPU, backlog drain with live polling, spool bytes per reading.
+
+Writes bench/results/edge.json. Run with `make bench` (or `python bench/edge_bench.py`).
+Everything runs on loopback: a Modbus simulator process with N devices of 100
+float32 points each, a TLS Mosquitto/amqtt broker, and one agent process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import cpu_seconds, free_port, wait_port, write_result  # noqa: E402
+
+from carbonflow.certs import ensure_dev_pki  # noqa: E402
+from carbonflow.embedded.mqtt import plan_mqtt_broker  # noqa: E402
+from carbonflow.topics import MQTT_ROOT  # noqa: E402
+from edge_agent.spool import Spool  # noqa: E402
+
+CLI = [sys.executable, "-m", "carbonflow.cli"]
+POINTS_PER_DEVICE = 100
+
+
+def _bench_profile(directory: Path) -> Path:
+    points = [{"name": f"p{i:03d}", "table": "input_register", "address": 2 * i, "data_type": "float32",
+               "unit": "kW", "example": 100.0 + i, "poll_interval_s": 0.1} for i in range(POINTS_PER_DEVICE)]
+    profile = {"name": "bench/flat100", "version": 1, "description": "100 float32 input registers",
+               "follows": "synthetic benchmark map", "protocol": "modbus", "address_base": 0, "unit_id": 1,
+               "points": points}
+    path = directory / "flat100.yaml"
+    path.write_text(yaml.safe_dump(profile, sort_keys=False))
+    return path
+
+
+def _read_meta(spool: Path) -> tuple[int, int]:
+    db = sqlite3.connect(spool, timeout=5)
+    try:
+        next_seq = db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0]
+        depth = db.execute("SELECT COALESCE(SUM(seq_last - seq_first + 1), 0) FROM blocks").fetchone()[0]
+    finally:
+        db.close()
+    return next_seq, depth
+
+
+def _prefill(spool_path: Path, readings: int) -> None:
+    spool = Spool(spool_path, max_bytes=2 * 1024**3)
+    start = datetime.now(timezone.utc) - timedelta(hours=6)
+    block = 1000
+    for b in range(readings // block):
+        ts0 = start + timedelta(seconds=b)
+        spool.stage([{"device": f"dev{j % 20:02d}", "point": f"p{j % POINTS_PER_DEVICE:03d}",
+                      "value": 100.0 + (j % 97) * 0.37 + b * 0.001, "unit": "kW", "kind": "gauge",
+                      "source_ts": ts0 + timedelta(milliseconds=j), "gateway_ts": ts0 + timedelta(milliseconds=j)}
+                     for j in range(block)])
+        spool.flush()
+    spool.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--backlog", type=int, default=1_000_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="cf-edge-bench-"))
+    certs = ensure_dev_pki(work / "certs", ["bench-gw"])
+    broker_port, modbus_port = free_port(), free_port()
+    plan = plan_mqtt_broker(work / "mqtt", "127.0.0.1", broker_port, certs["server"], MQTT_ROOT)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs.append(subprocess.Popen(plan.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_port(broker_port)
+        profile = _bench_profile(work)
+        scenario = {"name": "bench", "base_port": modbus_port, "static": True, "devices": [
+            {"id": f"dev{i:02d}", "profile": str(profile), "protocol": "modbus", "port_offset": 0, "unit_id": i + 1}
+            for i in range(args.devices)]}
+        (work / "scenario.yaml").write_text(yaml.safe_dump(scenario))
+        procs.append(subprocess.Popen(CLI + ["simulate", "plant", "--scenario", str(work / "scenario.yaml")],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_port(modbus_port, 60)
+        cert = certs["bench-gw"]
+
+        def agent_config(name: str, devices: int) -> Path:
+            config = {"gateway_id": "bench-gw", "spool_path": str(work / f"{name}.sqlite"),
+                      "spool_max_bytes": 2 * 1024**3, "batch_max_readings": 5000,
+                      "mqtt": {"url": plan.url, "ca": str(cert.ca), "cert": str(cert.cert), "key": str(cert.key)},
+                      "devices": [{"id": f"dev{i:02d}", "profile": str(profile), "protocol": "modbus",
+                                   "port": modbus_port, "unit_id": i + 1} for i in range(devices)]}
+            path = work / f"{name}.yaml"
+            path.write_text(yaml.safe_dump(config))
+            return path
+
+        # 1. polling throughput and CPU of one agent process
+        agent = subprocess.Popen(CLI + ["edge", "run", "--config", str(agent_config("live", args.devices))],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(agent)
+        time.sleep(5)  # connect and settle
+        seq0, _ = _read_meta(work / "live.sqlite")
+        cpu0, t0 = cpu_seconds(agent.pid), time.monotonic()
+        time.sleep(args.seconds)
+        seq1, depth1 = _read_meta(work / "live.sqlite")
+        cpu1, t1 = cpu_seconds(agent.pid), time.monotonic()
+        points_per_s = (seq1 - seq0) / (t1 - t0)
+        agent_cpu = (cpu1 - cpu0) / (t1 - t0)
+        agent.terminate()
+        agent.wait(timeout=20)
+        print(f"poll: {points_per_s:,.0f} points/s on {agent_cpu:.2f} cores (spool depth at end {depth1})")
+
+        # 2. backlog drain while live polling continues (a quarter of the devices)
+        _prefill(work / "drain.sqlite", args.backlog)
+        db = sqlite3.connect(work / "drain.sqlite")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        size = (work / "drain.sqlite").stat().st_size
+        bytes_per_reading = size / args.backlog
+        agent = subprocess.Popen(CLI + ["edge", "run", "--config", str(agent_config("drain", max(1, args.devices // 4)))],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(agent)
+        start = time.monotonic()
+        drained_at = None
+        while time.monotonic() - start < 600:
+            next_seq, depth = _read_meta(work / "drain.sqlite")
+            db = sqlite3.connect(work / "drain.sqlite", timeout=5)
+            backlog_left = db.execute(
+                "SELECT COALESCE(SUM(seq_last - seq_first + 1), 0) FROM blocks WHERE seq_last < ?", (args.backlog,)
+            ).fetchone()[0]
+            db.close()
+            if backlog_left == 0:
+                drained_at = time.monotonic()
+                break
+            time.sleep(0.2)
+        live_during_drain = next_seq - args.backlog
+        agent.terminate()
+        agent.wait(timeout=20)
+        if drained_at is None:
+            raise RuntimeError("backlog did not drain within 600 s")
+        drain_rate = args.backlog / (drained_at - start)
+        print(f"drain: {drain_rate:,.0f} readings/s with {live_during_drain} live readings polled meanwhile")
+        print(f"spool: {bytes_per_reading:.1f} bytes per reading on disk")
+        path = write_result("edge", {
+            "points_per_s": round(points_per_s),
+            "agent_cpu_cores": round(agent_cpu, 3),
+            "drain_readings_per_s": round(drain_rate),
+            "spool_bytes_per_reading": round(bytes_per_reading, 2),
+            "devices": args.devices, "points_per_device": POINTS_PER_DEVICE, "poll_interval_s": 0.1,
+            "window_s": args.seconds, "backlog_readings": args.backlog, "live_readings_during_drain": live_during_drain,
+            "broker": plan.name, "command": "make bench (python bench/edge_bench.py)",
+        })
+        print(f"wrote {path}")
+        return 0
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,37 +2,89 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
-__all__ = ["list_devices", "latest_values", "point_series", "site_emissions", "pipeline_freshness", "QUALITY_NAMES", "INTERVALS"]
+from api.access import Scope
+
+__all__ = [
+    "INTERVALS",
+    "QUALITY_NAMES",
+    "latest_values",
+    "list_devices",
+    "list_gateways",
+    "pipeline_freshness",
+    "point_series",
+    "site_emissions",
+    "site_exists",
+    "visible_sites",
+]
 
 QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad"}
 INTERVALS = {"1m": timedelta(minutes=1), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 _ORIGIN = "2000-01-01T00:00:00+00:00"
+# `sites` arguments: None for every site (and rows without one), else only rows of those sites
+_IN_SITES = "(%(sites)s::text[] IS NULL OR {column} = ANY(%(sites)s::text[]))"
 
 
-async def list_devices(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
+async def visible_sites(conn: psycopg.AsyncConnection, *, scope: Scope) -> list[str] | None:
+    """The site ids a scope covers; None when it covers everything. A region covers its sub-regions
+    (CN-ZJ covers CN-ZJ-HZ)."""
+    if scope.all:
+        return None
+    cur = await conn.execute(
+        "SELECT s.site_id FROM sites s JOIN enterprises e USING (enterprise_id)"
+        " WHERE s.enterprise_id = ANY(%(enterprises)s::text[])"
+        " OR EXISTS (SELECT 1 FROM unnest(%(regions)s::text[]) r"
+        "            WHERE e.region = r OR starts_with(e.region, r || '-'))"
+        " ORDER BY 1",
+        {"enterprises": list(scope.enterprises), "regions": list(scope.regions)},
+    )
+    return [r[0] for r in await cur.fetchall()]
+
+
+async def list_devices(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None) -> list[dict[str, Any]]:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT d.device_id, d.site_id, d.process, d.profile, d.gateway_id, d.last_seen,"
             " COALESCE(json_agg(json_build_object('point', p.point, 'unit', p.unit, 'kind', p.kind,"
             "   'activity', p.activity) ORDER BY p.point) FILTER (WHERE p.point_key IS NOT NULL), '[]') AS points"
             " FROM devices d LEFT JOIN points p ON p.device_id = d.device_id"
-            " GROUP BY d.device_id ORDER BY d.device_id"
+            f" WHERE {_IN_SITES.format(column='d.site_id')}"
+            " GROUP BY d.device_id ORDER BY d.device_id",
+            {"sites": _list(sites)},
         )
         return list(await cur.fetchall())
 
 
+async def list_gateways(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT g.gateway_id, g.site_id, g.first_seen, g.last_seen,"
+            " ARRAY(SELECT d.device_id FROM devices d WHERE d.gateway_id = g.gateway_id ORDER BY 1) AS devices"
+            f" FROM gateways g WHERE {_IN_SITES.format(column='g.site_id')} ORDER BY g.gateway_id",
+            {"sites": _list(sites)},
+        )
+        return list(await cur.fetchall())
+
+
+def _list(sites: Sequence[str] | None) -> list[str] | None:
+    return None if sites is None else list(sites)
+
+
 async def point_series(
-    conn: psycopg.AsyncConnection, *, device: str, point: str, start: datetime, end: datetime, interval: str
+    conn: psycopg.AsyncConnection, *, device: str, point: str, start: datetime, end: datetime, interval: str,
+    sites: Sequence[str] | None,
 ) -> dict[str, Any] | None:
-    """Raw or bucketed values of one point; None when the point is unknown."""
+    """Raw or bucketed values of one point; None when the point is unknown or outside `sites`."""
     cur = await conn.execute(
-        "SELECT point_key, unit, kind FROM points WHERE device_id = %s AND point = %s", (device, point)
+        "SELECT p.point_key, p.unit, p.kind FROM points p LEFT JOIN devices d USING (device_id)"
+        f" WHERE p.device_id = %(device)s AND p.point = %(point)s AND {_IN_SITES.format(column='d.site_id')}",
+        {"device": device, "point": point, "sites": _list(sites)},
     )
     found = await cur.fetchone()
     if found is None:
@@ -61,6 +113,11 @@ async def point_series(
     return {"device": device, "point": point, "unit": unit, "kind": kind, "interval": interval, "points": rows}
 
 
+async def site_exists(conn: psycopg.AsyncConnection, *, site: str) -> bool:
+    cur = await conn.execute("SELECT 1 FROM sites WHERE site_id = %s", (site,))
+    return await cur.fetchone() is not None
+
+
 async def site_emissions(
     conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime, interval: str
 ) -> list[dict[str, Any]]:
@@ -85,15 +142,19 @@ async def pipeline_freshness(conn: psycopg.AsyncConnection) -> dict[str, Any]:
     return {"devices": devices, "last_reading_at": last_seen}
 
 
-async def latest_values(conn: psycopg.AsyncConnection, *, within: timedelta) -> list[dict[str, Any]]:
-    """The newest reading of every point seen within `within`."""
+async def latest_values(
+    conn: psycopg.AsyncConnection, *, within: timedelta, sites: Sequence[str] | None
+) -> list[dict[str, Any]]:
+    """The newest reading of every point of `sites` seen within `within`."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT p.device_id AS device, p.point, p.unit, p.kind, r.ts, r.value, r.quality FROM ("
             "  SELECT DISTINCT ON (point_key) point_key, ts, value, quality FROM readings"
-            "  WHERE ts > now() - %s ORDER BY point_key, ts DESC) r"
-            " JOIN points p ON p.point_key = r.point_key ORDER BY p.device_id, p.point",
-            (within,),
+            "  WHERE ts > now() - %(within)s ORDER BY point_key, ts DESC) r"
+            " JOIN points p ON p.point_key = r.point_key LEFT JOIN devices d ON d.device_id = p.device_id"
+            f" WHERE {_IN_SITES.format(column='d.site_id')}"
+            " ORDER BY p.device_id, p.point",
+            {"within": within, "sites": _list(sites)},
         )
         rows = list(await cur.fetchall())
     for row in rows:

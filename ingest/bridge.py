@@ -34,6 +34,7 @@ from ingest.validation import Rejected, split_by_device, validate_payload
 __all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env"]
 
 log = logging.getLogger("ingest")
+_MAX_PENDING_MESSAGES = 256
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,12 @@ class Bridge:
         }
         await self._producer.send_and_wait(kafka_dead_letters(self.config.kafka_prefix), json.dumps(record).encode())
 
-    async def handle(self, message: mqtt.MQTTMessage) -> None:
-        """Validate, forward, then acknowledge one MQTT message."""
+    async def handle(self, message: mqtt.MQTTMessage) -> list[asyncio.Future]:
+        """Validate and hand one MQTT message to the Kafka producer; returns the delivery futures.
+
+        Records are appended to the producer in arrival order, so a device's
+        readings stay ordered even with many messages awaiting Kafka at once.
+        """
         assert self._producer is not None
         gateway = gateway_from_topic(message.topic, self.config.topic_root)
         received = datetime.now(timezone.utc)
@@ -142,22 +147,39 @@ class Bridge:
             self.rejected += 1
             log.warning("rejected payload from %s: %s", gateway or message.topic, exc)
             await self._dead_letter(message, gateway, str(exc))
-        else:
-            topic = kafka_readings(self.config.kafka_prefix)
-            futures = [
-                await self._producer.send(topic, batch.model_dump_json().encode(), key=batch.device.encode())
-                for batch in split_by_device(envelope, received)
-            ]
-            await asyncio.gather(*futures)
-            self.accepted += len(envelope.readings)
-        self._client.ack(message.mid, message.qos)
+            return []
+        topic = kafka_readings(self.config.kafka_prefix)
+        futures = [
+            await self._producer.send(topic, batch.model_dump_json().encode(), key=batch.device.encode())
+            for batch in split_by_device(envelope, received)
+        ]
+        self.accepted += len(envelope.readings)
+        return futures
+
+    async def _acknowledge_in_order(self, pending: asyncio.Queue) -> None:
+        """Acknowledge each MQTT message once Kafka has every record made from it."""
+        while True:
+            message, futures = await pending.get()
+            try:
+                await asyncio.gather(*futures)
+            except Exception:  # a record was not delivered: leave the message unacknowledged
+                log.exception("Kafka did not take a batch from %s; it will be redelivered", message.topic)
+                pending.task_done()
+                continue
+            self._client.ack(message.mid, message.qos)
+            pending.task_done()
 
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         cfg = self.config
         await ensure_topics(cfg.kafka_bootstrap, cfg.kafka_prefix)
-        self._producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap, acks="all", linger_ms=5)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=cfg.kafka_bootstrap, acks="all", linger_ms=5, max_batch_size=1024 * 1024,
+            max_request_size=8 * 1024 * 1024,
+        )
         await self._producer.start()
+        pending: asyncio.Queue = asyncio.Queue(maxsize=_MAX_PENDING_MESSAGES)
+        acker = asyncio.create_task(self._acknowledge_in_order(pending))
         url = urlsplit(cfg.mqtt_url)
         self._client.connect_async(url.hostname or "127.0.0.1", url.port or 8883, keepalive=15)
         self._client.loop_start()
@@ -167,15 +189,18 @@ class Bridge:
                     message = await asyncio.wait_for(self._queue.get(), timeout=0.5)
                 except asyncio.TimeoutError:
                     continue
-                try:
-                    await self.handle(message)
-                except Exception:  # Kafka unavailable: keep the message unacknowledged and retry
-                    log.exception("forwarding failed; retrying in 1 s")
-                    await asyncio.sleep(1)
-                    await self._queue.put(message)
+                while True:
+                    try:
+                        futures = await self.handle(message)
+                        break
+                    except Exception:  # Kafka unavailable: keep the message, retry in order
+                        log.exception("forwarding failed; retrying in 1 s")
+                        await asyncio.sleep(1)
+                await pending.put((message, futures))
         finally:
             self._client.disconnect()
             self._client.loop_stop()
+            acker.cancel()
             await self._producer.stop()
 
 

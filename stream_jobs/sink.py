@@ -94,33 +94,49 @@ class ReadingSink:
         async with self._conn.transaction():
             rows = []
             infos: dict[tuple[int, int], _PointInfo] = {}
+            seen: dict[str, tuple[object, str]] = {}
             for batch in batches:
                 gkey = await self._gateway_key(batch.gateway)
                 points = await self._point_infos(batch)
                 for r in batch.readings:
                     info = points[r.point]
-                    rows.append((gkey, r.seq, r.source_ts, info.key, r.value, QUALITY_CODE[r.quality.value]))
+                    rows.append((gkey, r.seq, r.source_ts, info.key, r.value, QUALITY_CODE[r.quality.value],
+                                 info.kind == "counter"))
                     infos[(gkey, r.seq)] = info
-                await self._conn.execute(
-                    "UPDATE devices SET last_seen = greatest(last_seen, %s), gateway_id = %s WHERE device_id = %s",
-                    (max(r.gateway_ts for r in batch.readings), batch.gateway, batch.device),
-                )
-            new_rows = await self._insert_readings(rows)
-            await self._advance_counters(new_rows, infos)
-            self.readings_written += len(new_rows)
+                newest = max(r.gateway_ts for r in batch.readings)
+                if batch.device not in seen or newest > seen[batch.device][0]:  # type: ignore[operator]
+                    seen[batch.device] = (newest, batch.gateway)
+            new_counter_rows = await self._insert_readings(rows)
+            await self._conn.execute(
+                "UPDATE devices d SET last_seen = greatest(d.last_seen, v.ts), gateway_id = v.gw"
+                " FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) AS v(device, ts, gw)"
+                " WHERE d.device_id = v.device",
+                (list(seen), [v[0] for v in seen.values()], [v[1] for v in seen.values()]),
+            )
+            await self._advance_counters(new_counter_rows, infos)
+            self.readings_written += len(rows)
 
     async def _insert_readings(self, rows: list[tuple]) -> list[tuple]:
+        """Insert every row once; return the counter rows that were new (they drive deltas)."""
         await self._conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS _readings_in (gateway_key int, seq bigint, ts timestamptz,"
-            " point_key int, value double precision, quality smallint) ON COMMIT DELETE ROWS"
+            " point_key int, value double precision, quality smallint, is_counter bool) ON COMMIT DELETE ROWS"
         )
         async with self._conn.cursor() as cur:
-            async with cur.copy("COPY _readings_in FROM STDIN") as copy:
+            async with cur.copy("COPY _readings_in FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "int8", "timestamptz", "int4", "float8", "int2", "bool"])
                 for row in rows:
                     await copy.write_row(row)
             await cur.execute(
                 "INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
-                " SELECT gateway_key, seq, ts, point_key, value, quality FROM _readings_in"
+                " SELECT gateway_key, seq, ts, point_key, value, quality FROM _readings_in WHERE NOT is_counter"
+                " ON CONFLICT DO NOTHING"
+            )
+            if not any(row[6] for row in rows):
+                return []
+            await cur.execute(
+                "INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
+                " SELECT gateway_key, seq, ts, point_key, value, quality FROM _readings_in WHERE is_counter"
                 " ON CONFLICT DO NOTHING RETURNING gateway_key, seq, ts, point_key, value, quality"
             )
             return list(await cur.fetchall())

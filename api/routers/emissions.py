@@ -1,4 +1,4 @@
-"""GET /api/v1/emissions: tCO2 of a site by source and bucket, with factor versions."""
+"""GET /api/v1/emissions: tCO2 of a site by source and bucket, with factor versions; 404 outside the caller's scope."""
 
 from __future__ import annotations
 
@@ -7,18 +7,21 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 
 from api import queries
-from api.deps import Conn, TimeParam, parse_time
+from api.deps import Conn, EmissionsReader, TimeParam, VisibleSites, parse_time
 
 router = APIRouter(tags=["emissions"])
 
 
 @router.get("/emissions")
 async def emissions(
-    conn: Conn, site: str, start: TimeParam, end: TimeParam, interval: Literal["1h", "1d"] = "1h"
+    caller: EmissionsReader, conn: Conn, sites: VisibleSites, site: str, start: TimeParam, end: TimeParam, interval: Literal["1h", "1d"] = "1h"
 ) -> dict[str, Any]:
     t0, t1 = parse_time("start", start), parse_time("end", end)
     if t1 <= t0:
         raise HTTPException(422, "end must be after start")
+    # unknown, or outside the caller's scope: the same answer, so that hidden sites stay hidden
+    if not (site in sites if sites is not None else await queries.site_exists(conn, site=site)):
+        raise HTTPException(404, f"no site {site!r}; see the site_id of /api/v1/devices")
     rows = await queries.site_emissions(conn, site=site, start=t0, end=t1, interval=interval)
     return {"site": site, "interval": interval, "unit": "tCO2", "rows": rows,
             "total_tco2": sum(r["tco2"] for r in rows)}

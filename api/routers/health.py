@@ -1,16 +1,17 @@
-"""GET /api/v1/health: what this API can see of the pipeline."""
+"""GET /api/v1/health: what this API can see of the pipeline; details only for operators."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 
 from api import queries
+from api.deps import MaybeCaller
 
 router = APIRouter(tags=["health"])
 _STALE_S = 60
@@ -19,14 +20,15 @@ _STALE_S = 60
 async def _tcp_ok(host: str, port: int) -> bool:
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=1.0)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return False
     writer.close()
     return True
 
 
 @router.get("/health")
-async def health(request: Request) -> dict[str, Any]:
+async def health(request: Request, caller: MaybeCaller) -> dict[str, Any]:
+    """Public status; the components only for callers with the 'health' permission (technician, admin)."""
     components: dict[str, Any] = {}
     status = "ok"
     try:
@@ -34,7 +36,7 @@ async def health(request: Request) -> dict[str, Any]:
             fresh = await queries.pipeline_freshness(conn)
         components["database"] = {"status": "ok"}
         last = fresh["last_reading_at"]
-        age = (datetime.now(timezone.utc) - last).total_seconds() if last else None
+        age = (datetime.now(UTC) - last).total_seconds() if last else None
         components["pipeline"] = {
             "status": "ok" if age is not None and age < _STALE_S else "stale",
             "devices": fresh["devices"],
@@ -53,4 +55,6 @@ async def health(request: Request) -> dict[str, Any]:
         components[name] = {"status": "ok" if up else "down", "address": f"{parsed.hostname}:{parsed.port}"}
     if any(c.get("status") != "ok" for c in components.values()):
         status = "degraded"
+    if caller is None or caller.must_change_password or "health" not in caller.permissions:
+        return {"status": status}
     return {"status": status, "components": components}

@@ -1,4 +1,4 @@
-"""GET /api/v1/series: raw or bucketed values of one point, with quality."""
+"""GET /api/v1/series: raw or bucketed values of one point, with quality; 404 outside the caller's scope."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 
 from api import queries
-from api.deps import Conn, TimeParam, parse_time
+from api.deps import Conn, SeriesReader, TimeParam, VisibleSites, parse_time
 
 router = APIRouter(tags=["series"])
 _MAX_RAW_SPAN = timedelta(days=7)
@@ -16,7 +16,7 @@ _MAX_RAW_SPAN = timedelta(days=7)
 
 @router.get("/series")
 async def series(
-    conn: Conn, device: str, point: str, start: TimeParam, end: TimeParam,
+    caller: SeriesReader, conn: Conn, sites: VisibleSites, device: str, point: str, start: TimeParam, end: TimeParam,
     interval: Literal["raw", "1m", "1h", "1d"] = "raw",
 ) -> dict[str, Any]:
     t0, t1 = parse_time("start", start), parse_time("end", end)
@@ -24,7 +24,8 @@ async def series(
         raise HTTPException(422, "end must be after start")
     if interval == "raw" and t1 - t0 > _MAX_RAW_SPAN:
         raise HTTPException(422, f"raw series are limited to {_MAX_RAW_SPAN.days} days; use interval=1m or 1h")
-    result = await queries.point_series(conn, device=device, point=point, start=t0, end=t1, interval=interval)
-    if result is None:
+    result = await queries.point_series(conn, device=device, point=point, start=t0, end=t1, interval=interval,
+                                        sites=sites)
+    if result is None:  # unknown, or outside the caller's scope: the same answer
         raise HTTPException(404, f"no point {point!r} on device {device!r}; see /api/v1/devices")
     return result

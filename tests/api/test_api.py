@@ -1,4 +1,7 @@
-"""The HTTP API against a real PostgreSQL: answers, bucketing, and 4xx (never 500) for bad input."""
+"""The HTTP API against a real PostgreSQL: answers, bucketing, and 4xx (never 500) for bad input.
+
+Requests are made as the test administrator; access control has its own tests (test_access.py).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from tests.api.conftest import ROOT, ROOT_PASSWORD, TEST_SETTINGS, ensure_root, login
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
 
@@ -36,7 +40,9 @@ def client(database_url: str) -> Iterator[TestClient]:
                 [(key, 1000 + i, T0 + timedelta(minutes=20 * i), T0, pkey, 1.0, 0.5306,
                   ["grid.cn.national_average@2023"]) for i in range(6)],
             )
-    with TestClient(create_app(database_url)) as c:
+    ensure_root(database_url)
+    with TestClient(create_app(database_url, settings=TEST_SETTINGS)) as c:
+        c.headers.update(login(c, ROOT, ROOT_PASSWORD))
         yield c
 
 
@@ -91,6 +97,13 @@ def test_devices_lists_points_and_health_reports_database(client: TestClient) ->
     assert (devices["api-meter"]["points"][0]["point"], health["components"]["database"]["status"]) == ("power_kw", "ok")
 
 
-def test_dashboard_page_is_served(client: TestClient) -> None:
-    r = client.get("/")
-    assert r.status_code == 200 and "carbonflow" in r.text
+def test_dashboard_page_is_served_with_a_login_form(client: TestClient) -> None:
+    r = client.get("/", headers={"Authorization": ""})
+    assert (r.status_code, 'id="login"' in r.text, 'id="login-totp"' in r.text,
+            "script-src 'self'" in r.headers["content-security-policy"]) == (200, True, True, True)
+
+
+def test_dashboard_script_sends_the_bearer_token_from_session_storage(client: TestClient) -> None:
+    r = client.get("/app.js", headers={"Authorization": ""})
+    assert (r.status_code, r.headers["content-type"].startswith("text/javascript"), "sessionStorage" in r.text,
+            '"Bearer " + token' in r.text) == (200, True, True, True)

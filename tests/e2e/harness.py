@@ -35,10 +35,10 @@ def wait_for(
 
 
 def write_plant_files(
-    directory: Path, *, gateway: str, modbus_port: int, mqtt_url: str, cert: object, static: bool,
+    directory: Path, *, gateway: str, device: str, modbus_port: int, mqtt_url: str, cert: object, static: bool,
     initial_kwh: float = 1000.0,
 ) -> dict[str, Path]:
-    """A one-meter scenario and an edge-agent config polling it every 0.5 s."""
+    """A one-meter scenario and an edge-agent config polling it every 0.5 s as `device`."""
     scenario = {
         "name": "e2e",
         "base_port": modbus_port,
@@ -59,7 +59,7 @@ def write_plant_files(
         "spool_path": str(directory / "spool.sqlite"),
         "flush_interval_s": 0.1,
         "mqtt": {"url": mqtt_url, "ca": str(cert.ca), "cert": str(cert.cert), "key": str(cert.key)},  # type: ignore[attr-defined]
-        "devices": [{"id": "elec-main", "profile": "cf-demo/pm3-meter", "protocol": "modbus",
+        "devices": [{"id": device, "profile": "cf-demo/pm3-meter", "protocol": "modbus",
                      "port": modbus_port, "unit_id": 1, "poll_interval_s": 0.5}],
     }
     (directory / "scenario.yaml").write_text(yaml.safe_dump(scenario))

@@ -18,7 +18,8 @@ from carbonflow.topics import MQTT_ROOT
 from tests.conftest import free_port, wait_port
 from tests.e2e.harness import CLI, spool_state, start_cloud, stored_seqs, wait_for, write_plant_files
 
-GATEWAY = "gw-test"
+GATEWAY = "gw-chaos"  # its own gateway: sequence numbers must not mix with other tests
+DEVICE = "chaos-meter"
 SITE = "chaos-site"
 
 
@@ -57,8 +58,8 @@ def _energy_check(conn: psycopg.Connection) -> tuple[float, float]:
                            (SITE,)).fetchone()[0]
     first, last = conn.execute(
         "SELECT (array_agg(value ORDER BY ts))[1], (array_agg(value ORDER BY ts DESC))[1] FROM readings r"
-        " JOIN points p USING (point_key) WHERE p.device_id = 'elec-main' AND p.point = 'energy_import_kwh'"
-        " AND quality < 2"
+        " JOIN points p USING (point_key) WHERE p.device_id = %s AND p.point = 'energy_import_kwh'"
+        " AND quality < 2", (DEVICE,)
     ).fetchone()
     return emitted, last - first
 
@@ -71,12 +72,12 @@ def test_broker_outage_and_agent_kill_lose_and_double_nothing(
     broker.start()
     mqtt_url = f"mqtts://127.0.0.1:{broker.port}"
     modbus_port = free_port()
-    files = write_plant_files(tmp_path, gateway=GATEWAY, modbus_port=modbus_port, mqtt_url=mqtt_url,
+    files = write_plant_files(tmp_path, gateway=GATEWAY, device=DEVICE, modbus_port=modbus_port, mqtt_url=mqtt_url,
                               cert=pki[GATEWAY], static=False)
     with psycopg.connect(database_url, autocommit=True) as conn:
         apply_registry(conn, SiteRegistry.model_validate({
             "enterprise_id": "chaos-ent", "enterprise_name": "Chaos", "sites": [{"id": SITE, "name": "Chaos site"}],
-            "devices": [{"id": "elec-main", "site": SITE, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
+            "devices": [{"id": DEVICE, "site": SITE, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
                          "bindings": {"energy_import_kwh": "electricity"}}],
         }))
     log_path = files["log"]

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pymodbus.client import ModbusTcpClient
 
+from api.bootstrap import ensure_demo_users
 from api.main import create_app
 from carbon_domain.factors import FactorLibrary
 from carbonflow.registry import SiteRegistry, apply_registry
@@ -19,6 +20,7 @@ from tests.conftest import free_port, wait_port
 from tests.e2e.harness import CLI, spool_state, start_cloud, stored_seqs, wait_for, write_plant_files
 
 GATEWAY = "gw-test"
+DEVICE = "e2e-meter"
 SITE = "e2e-site"
 ENERGY_REGISTER = 0x0100  # cf-demo/pm3-meter: energy_import_kwh, uint32 x 0.01 kWh, ABCD
 INITIAL_KWH = 1000.0
@@ -35,7 +37,7 @@ def _write_energy(port: int, kwh: float) -> None:
 def _counter_value(conn: psycopg.Connection) -> float | None:
     row = conn.execute(
         "SELECT s.value FROM point_state s JOIN points p USING (point_key)"
-        " WHERE p.device_id = 'elec-main' AND p.point = 'energy_import_kwh'"
+        " WHERE p.device_id = %s AND p.point = 'energy_import_kwh'", (DEVICE,)
     ).fetchone()
     return None if row is None else row[0]
 
@@ -43,7 +45,7 @@ def _counter_value(conn: psycopg.Connection) -> float | None:
 def _newest_energy_readings(conn: psycopg.Connection) -> list[tuple]:
     return conn.execute(
         "SELECT r.ts, r.value, r.quality FROM readings r JOIN points p USING (point_key)"
-        " WHERE p.device_id = 'elec-main' AND p.point = 'energy_import_kwh' ORDER BY r.ts DESC LIMIT 4"
+        " WHERE p.device_id = %s AND p.point = 'energy_import_kwh' ORDER BY r.ts DESC LIMIT 4", (DEVICE,)
     ).fetchall()
 
 
@@ -52,12 +54,12 @@ def test_meter_energy_becomes_hourly_emission_stored_exactly_once(
 ) -> None:
     started = datetime.now(timezone.utc)
     modbus_port = free_port()
-    files = write_plant_files(tmp_path, gateway=GATEWAY, modbus_port=modbus_port, mqtt_url=mqtt_broker,
+    files = write_plant_files(tmp_path, gateway=GATEWAY, device=DEVICE, modbus_port=modbus_port, mqtt_url=mqtt_broker,
                               cert=pki[GATEWAY], static=True, initial_kwh=INITIAL_KWH)
     with psycopg.connect(database_url, autocommit=True) as conn:
         apply_registry(conn, SiteRegistry.model_validate({
             "enterprise_id": "e2e-ent", "enterprise_name": "E2E", "sites": [{"id": SITE, "name": "E2E site"}],
-            "devices": [{"id": "elec-main", "site": SITE, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
+            "devices": [{"id": DEVICE, "site": SITE, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
                          "bindings": {"energy_import_kwh": "electricity"}}],
         }))
     log_path = files["log"]
@@ -94,8 +96,13 @@ def test_meter_energy_becomes_hourly_emission_stored_exactly_once(
 
     grid = FactorLibrary.default().resolve("grid.cn.national_average", started, series="mee-national-average")
     expected_t = sum(STEPS_KWH) / 1000.0 * grid.value
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        admin = ensure_demo_users(conn)["admin"]
     with TestClient(create_app(database_url)) as client:
-        response = client.get("/api/v1/emissions", params={
+        login = client.post("/api/v1/auth/login", json={"username": admin.username, "password": admin.password})
+        assert login.status_code == 200, login.text
+        bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+        response = client.get("/api/v1/emissions", headers=bearer, params={
             "site": SITE, "start": (started - timedelta(hours=1)).isoformat(),
             "end": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(), "interval": "1h"})
     body = response.json()

@@ -1,0 +1,103 @@
+"""Who may do what: roles, their permissions and data scopes, and the authenticated caller.
+
+A request is allowed when its permission is in the caller's role (and, for a
+machine token, in the token's scopes). What it then sees is cut down to the
+caller's scope: the sites of the enterprises the caller may see.
+
+=========== ============================================== ======================================
+role        permissions                                    data scope
+=========== ============================================== ======================================
+admin       everything                                     all sites
+technician  health, devices, gateways, live, series        all sites
+government  devices, live, series, emissions               enterprises whose region is the user's
+                                                           region or a sub-region (CN-ZJ: CN-ZJ-HZ)
+enterprise  devices, live, series, emissions               its one enterprise
+auditor     devices, live, series, emissions               the enterprises assigned to the auditor
+=========== ============================================== ======================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, get_args
+
+__all__ = [
+    "PERMISSIONS",
+    "ROLES",
+    "ROLE_PERMISSIONS",
+    "Permission",
+    "Principal",
+    "Role",
+    "Scope",
+    "scope_of",
+    "scope_problem",
+]
+
+Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users"]
+PERMISSIONS: tuple[str, ...] = get_args(Permission)
+_DATA = frozenset({"devices", "live", "series", "emissions"})
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(PERMISSIONS),
+    "technician": frozenset({"health", "devices", "gateways", "live", "series"}),
+    "government": _DATA,
+    "enterprise": _DATA,
+    "auditor": _DATA,
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The enterprises a caller may see: all, or those in `regions` or named in `enterprises`."""
+
+    all: bool = False
+    regions: tuple[str, ...] = ()
+    enterprises: tuple[str, ...] = ()
+
+
+def scope_of(role: str, *, region: str | None, enterprise_id: str | None, assigned: tuple[str, ...]) -> Scope:
+    """The data scope of a user; an unassigned scoped user sees nothing."""
+    if role in ("admin", "technician"):
+        return Scope(all=True)
+    if role == "government":
+        return Scope(regions=(region,) if region else ())
+    if role == "enterprise":
+        return Scope(enterprises=(enterprise_id,) if enterprise_id else ())
+    return Scope(enterprises=assigned)
+
+
+def scope_problem(role: str, *, region: str | None, enterprise_id: str | None, enterprises: tuple[str, ...]) -> str | None:
+    """Why a scope does not fit a role (each role takes exactly its own kind of scope), or None."""
+    given = {name for name, value in (("region", region), ("enterprise_id", enterprise_id),
+                                      ("enterprises", enterprises)) if value}
+    allowed = {"government": {"region"}, "enterprise": {"enterprise_id"}, "auditor": {"enterprises"}}.get(role, set())
+    if given - allowed:
+        fits = " and ".join(sorted(allowed)) if allowed else "no scope (it sees every site)"
+        return f"role {role!r} takes {fits}; remove {', '.join(sorted(given - allowed))}"
+    if role == "government" and not region:
+        return "role 'government' needs a region (e.g. CN-ZJ)"
+    if role == "enterprise" and not enterprise_id:
+        return "role 'enterprise' needs an enterprise_id"
+    return None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request: a user through a session, or a machine token."""
+
+    user_id: int
+    username: str
+    role: str
+    scope: Scope
+    permissions: frozenset[str]
+    via: Literal["session", "token"]
+    credential_id: int
+    expires_at: datetime
+    must_change_password: bool = False
+    password_expires_at: datetime | None = None
+    region: str | None = None
+    enterprise_id: str | None = None
+    enterprises: tuple[str, ...] = ()
+    token_name: str | None = None

@@ -1,0 +1,396 @@
+"""Login, password policy, lockout, TOTP, sessions, machine tokens and rate limits."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api import security
+from api.main import create_app
+from api.settings import ApiSettings, load_api_settings
+from tests.api.conftest import FAST, login, make_user, new_password, unique
+
+# ---------------------------------------------------------------------------------------------- password policy
+
+
+@pytest.mark.parametrize(
+    ("password", "username", "problem"),
+    [
+        ("Short-1a", "li.wei", "at least 12 characters (got 8)"),
+        ("alllowercaseletters", "li.wei", "characters of at least 3 of 4 kinds (lower, upper, digit, symbol); got 1, add an upper-case letter or a digit or a symbol"),
+        ("lowercaseand2026", "li.wei", "characters of at least 3 of 4 kinds (lower, upper, digit, symbol); got 2, add an upper-case letter or a symbol"),
+        ("UPPERCASE-ONLY-AND", "li.wei", "characters of at least 3 of 4 kinds (lower, upper, digit, symbol); got 2, add a lower-case letter or a digit"),
+        ("Li.Wei.2026.zj", "li.wei.2026.ZJ", "must not be the user name"),
+        ("Aa1!" * 65, "li.wei", "at most 256 characters (got 260)"),
+        ("correct-Horse-battery", "li.wei", None),
+        ("Plant-Zhejiang-2026", "li.wei", None),
+        ("lower UPPER 12345", "li.wei", None),
+    ],
+    ids=["too-short", "one-kind", "two-kinds", "upper-symbol", "user-name", "too-long", "three-kinds", "four-kinds",
+         "spaces"],
+)
+def test_password_policy(password: str, username: str, problem: str | None) -> None:
+    problems = security.password_problems(password, username=username)
+    assert (problems[0] if problems else None) == problem
+
+
+def test_generated_passwords_meet_the_policy() -> None:
+    assert [p for p in (security.generate_password() for _ in range(200))
+            if security.password_problems(p, username="x")] == []
+
+
+def test_password_hash_is_scrypt_with_salt_and_parameters() -> None:
+    first, second = security.hash_password("Same-password-1", n=2**14), security.hash_password("Same-password-1", n=2**14)
+    assert (first.split("$")[:4], first != second, security.verify_password("Same-password-1", first),
+            security.verify_password("Same-password-2", first)) == (["scrypt", "16384", "8", "1"], True, True, False)
+
+
+def test_weak_new_password_is_refused_with_the_rules_broken(api_app_client: TestClient, admin_headers: dict) -> None:
+    _, password, headers = make_user(api_app_client, admin_headers, "technician")
+    r = api_app_client.post("/api/v1/auth/password", headers=headers,
+                            json={"current_password": password, "new_password": "plant2026"})
+    assert (r.status_code, "at least 12 characters" in r.json()["detail"]) == (422, True)
+
+
+def test_the_last_five_passwords_cannot_be_reused(api_app_client: TestClient, admin_headers: dict) -> None:
+    _, first, headers = make_user(api_app_client, admin_headers, "technician")
+
+    def change(current: str, new: str) -> int:
+        r = api_app_client.post("/api/v1/auth/password", headers=headers,
+                                json={"current_password": current, "new_password": new})
+        assert r.status_code in (200, 422), r.text
+        return r.status_code
+
+    history = [first] + [new_password() for _ in range(4)]
+    for old, new in itertools.pairwise(history):
+        assert change(old, new) == 200
+    refused = [change(history[-1], old) for old in history]  # the current one and the four before it
+    newest = new_password()
+    assert change(history[-1], newest) == 200
+    assert (refused, change(newest, first)) == ([422] * 5, 200)  # `first` has left the history of 5
+
+
+def test_wrong_current_password_is_refused(api_app_client: TestClient, admin_headers: dict) -> None:
+    _, _, headers = make_user(api_app_client, admin_headers, "technician")
+    r = api_app_client.post("/api/v1/auth/password", headers=headers,
+                            json={"current_password": "Not-my-password-1", "new_password": new_password()})
+    assert (r.status_code, r.json()["detail"]) == (403, "current password is wrong")
+
+
+def test_first_login_must_change_password_before_reading_data(api_app_client: TestClient, admin_headers: dict) -> None:
+    name = unique("first")
+    created = api_app_client.post("/api/v1/users", headers=admin_headers, json={"username": name, "role": "technician"})
+    login_answer = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": created.json()["password"]})
+    headers = {"Authorization": f"Bearer {login_answer.json()['token']}"}
+    blocked = api_app_client.get("/api/v1/devices", headers=headers)
+    me = api_app_client.get("/api/v1/auth/me", headers=headers).json()
+    api_app_client.post("/api/v1/auth/password", headers=headers,
+                        json={"current_password": created.json()["password"], "new_password": new_password()})
+    after = api_app_client.get("/api/v1/devices", headers=headers)
+    assert (login_answer.json()["must_change_password"], blocked.status_code, "password change required" in
+            blocked.json()["detail"], me["must_change_password"], after.status_code) == (True, 403, True, True, 200)
+
+
+def test_expired_password_must_be_changed(api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection) -> None:
+    name, password, _ = make_user(api_app_client, admin_headers, "technician")
+    db.execute("UPDATE users SET password_changed_at = now() - interval '91 days' WHERE username = %s", (name,))
+    r = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
+    blocked = api_app_client.get("/api/v1/live", headers={"Authorization": f"Bearer {r.json()['token']}"})
+    assert (r.json()["must_change_password"], blocked.status_code) == (True, 403)
+
+
+def test_password_expiry_is_configurable() -> None:
+    assert (load_api_settings({"CARBONFLOW_PASSWORD_MAX_AGE_DAYS": "30"}).password_max_age.days,  # type: ignore[union-attr]
+            load_api_settings({"CARBONFLOW_PASSWORD_MAX_AGE_DAYS": "0"}).password_max_age,
+            load_api_settings({}).password_max_age.days) == (30, None, 90)  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------------------------- login and lockout
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(api_app_client: TestClient, admin_headers: dict) -> None:
+    name, _, _ = make_user(api_app_client, admin_headers, "technician")
+    unknown = api_app_client.post("/api/v1/auth/login", json={"username": unique("nobody"), "password": "x"})
+    wrong = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": "Wrong-password-1"})
+    assert (unknown.status_code, unknown.json(), wrong.status_code, wrong.json()) == (
+        401, {"detail": "invalid user name or password"}, 401, {"detail": "invalid user name or password"})
+
+
+def test_five_failed_logins_lock_the_account_for_fifteen_minutes(
+    api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection
+) -> None:
+    name, password, _ = make_user(api_app_client, admin_headers, "technician")
+    statuses = [api_app_client.post("/api/v1/auth/login", json={"username": name, "password": f"Wrong-{i}-password"})
+                .status_code for i in range(5)]
+    locked = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
+    minutes = db.execute("SELECT extract(epoch FROM locked_until - now()) / 60 FROM users WHERE username = %s",
+                         (name,)).fetchone()[0]
+    assert (statuses, locked.status_code, "locked" in locked.json()["detail"], 0 < int(locked.headers["retry-after"])
+            <= 900, 14 < minutes <= 15) == ([401, 401, 401, 401, 423], 423, True, True, True)
+
+
+def test_login_works_again_once_the_lock_expires(
+    api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection
+) -> None:
+    name, password, _ = make_user(api_app_client, admin_headers, "technician")
+    for i in range(5):
+        api_app_client.post("/api/v1/auth/login", json={"username": name, "password": f"Wrong-{i}-password"})
+    db.execute("UPDATE users SET locked_until = now() - interval '1 second' WHERE username = %s", (name,))
+    r = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
+    attempts = db.execute("SELECT failed_attempts, locked_until FROM users WHERE username = %s", (name,)).fetchone()
+    assert (r.status_code, attempts) == (200, (0, None))
+
+
+def test_admin_reset_unlocks_and_forces_a_change(api_app_client: TestClient, admin_headers: dict) -> None:
+    name, _, _ = make_user(api_app_client, admin_headers, "technician")
+    for i in range(5):
+        api_app_client.post("/api/v1/auth/login", json={"username": name, "password": f"Wrong-{i}-password"})
+    reset = api_app_client.post(f"/api/v1/users/{name}/password", headers=admin_headers, json={})
+    r = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": reset.json()["password"]})
+    assert (r.status_code, r.json()["must_change_password"]) == (200, True)
+
+
+def test_disabled_user_cannot_log_in_and_its_sessions_end(api_app_client: TestClient, admin_headers: dict) -> None:
+    name, password, headers = make_user(api_app_client, admin_headers, "technician")
+    api_app_client.post(f"/api/v1/users/{name}/disable", headers=admin_headers)
+    session = api_app_client.get("/api/v1/devices", headers=headers)
+    refused = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
+    api_app_client.post(f"/api/v1/users/{name}/enable", headers=admin_headers)
+    again = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
+    assert (session.status_code, refused.status_code, refused.json()["detail"], again.status_code) == (
+        401, 403, "account disabled; ask an administrator", 200)
+
+
+# ---------------------------------------------------------------------------------------------- sessions
+
+
+def test_logout_ends_the_session(api_app_client: TestClient, admin_headers: dict) -> None:
+    name, password, _ = make_user(api_app_client, admin_headers, "technician")
+    headers = login(api_app_client, name, password)
+    out = api_app_client.post("/api/v1/auth/logout", headers=headers)
+    after = api_app_client.get("/api/v1/devices", headers=headers)
+    assert (out.status_code, after.status_code, "revoked" in after.json()["detail"]) == (200, 401, True)
+
+
+def test_expired_session_is_refused(api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection) -> None:
+    name, password, _ = make_user(api_app_client, admin_headers, "technician")
+    headers = login(api_app_client, name, password)
+    db.execute("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE token_hash = %s",
+               (security.token_digest(headers["Authorization"].removeprefix("Bearer ")),))
+    r = api_app_client.get("/api/v1/devices", headers=headers)
+    assert (r.status_code, "expired" in r.json()["detail"]) == (401, True)
+
+
+def test_session_lifetime_comes_from_the_settings(api_app_client: TestClient, admin_headers: dict,
+                                                  db: psycopg.Connection) -> None:
+    name, password, _ = make_user(api_app_client, admin_headers, "technician")
+    r = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
+    hours = db.execute("SELECT extract(epoch FROM expires_at - created_at) / 3600 FROM sessions WHERE token_hash = %s",
+                       (security.token_digest(r.json()["token"]),)).fetchone()[0]
+    assert round(hours) == 8
+
+
+def test_tokens_are_stored_only_as_hashes(api_app_client: TestClient, admin_headers: dict,
+                                          db: psycopg.Connection) -> None:
+    token = admin_headers["Authorization"].removeprefix("Bearer ")
+    stored = db.execute("SELECT count(*) FROM sessions WHERE token_hash = %s", (security.token_digest(token),)).fetchone()
+    plain = db.execute("SELECT count(*) FROM sessions WHERE encode(token_hash, 'escape') LIKE %s",
+                       (f"%{token}%",)).fetchone()
+    assert (stored, plain) == ((1,), (0,))
+
+
+@pytest.mark.parametrize("header", ["Bearer cfs_not-a-real-token", "Bearer garbage", "Basic cm9vdDpyb290"])
+def test_invalid_bearer_tokens_get_401(api_app_client: TestClient, header: str) -> None:
+    r = api_app_client.get("/api/v1/live", headers={"Authorization": header})
+    assert (r.status_code, bool(r.json()["detail"])) == (401, True)
+
+
+# ---------------------------------------------------------------------------------------------- TOTP
+
+
+# RFC 6238 appendix B: seeds are the ASCII digits repeated to the hash's block size, 8-digit codes
+RFC6238_KEYS = {"sha1": b"12345678901234567890", "sha256": b"12345678901234567890123456789012",
+                "sha512": b"1234567890123456789012345678901234567890123456789012345678901234"}
+
+
+@pytest.mark.parametrize(
+    ("unix_time", "algorithm", "code"),
+    [
+        (59, "sha1", "94287082"), (59, "sha256", "46119246"), (59, "sha512", "90693936"),
+        (1111111109, "sha1", "07081804"), (1111111109, "sha256", "68084774"), (1111111109, "sha512", "25091201"),
+        (1111111111, "sha1", "14050471"), (1111111111, "sha256", "67062674"), (1111111111, "sha512", "99943326"),
+        (1234567890, "sha1", "89005924"), (1234567890, "sha256", "91819424"), (1234567890, "sha512", "93441116"),
+        (2000000000, "sha1", "69279037"), (2000000000, "sha256", "90698825"), (2000000000, "sha512", "38618901"),
+        (20000000000, "sha1", "65353130"), (20000000000, "sha256", "77737706"), (20000000000, "sha512", "47863826"),
+    ],
+)
+def test_totp_matches_rfc6238_test_vectors(unix_time: int, algorithm: str, code: str) -> None:
+    assert security.totp(RFC6238_KEYS[algorithm], unix_time, digits=8, algorithm=algorithm) == code
+
+
+def test_totp_accepts_one_step_of_clock_drift_and_refuses_replay() -> None:
+    secret = security.new_totp_secret()
+    key = security._secret_bytes(secret)
+    now = 1_800_000_015.0
+    code = security.totp(key, now)
+    assert (security.match_totp(secret, security.totp(key, now - 30), now, last_step=None),
+            security.match_totp(secret, security.totp(key, now + 30), now, last_step=None),
+            security.match_totp(secret, security.totp(key, now - 60), now, last_step=None),
+            security.match_totp(secret, code, now, last_step=None),
+            security.match_totp(secret, code, now, last_step=60_000_000)) == (
+        59_999_999, 60_000_001, None, 60_000_000, None)
+
+
+def test_totp_enrolment_then_login_needs_a_fresh_code(api_app_client: TestClient, admin_headers: dict) -> None:
+    name, password, headers = make_user(api_app_client, admin_headers, "government", region="CN-ZJ")
+    enrol = api_app_client.post("/api/v1/auth/totp/enroll", headers=headers).json()
+    key = security._secret_bytes(enrol["secret"])
+    wrong_confirm = api_app_client.post("/api/v1/auth/totp/confirm", headers=headers,
+                                        json={"code": str((int(security.totp(key, time.time())) + 1) % 10**6).zfill(6)})
+    confirm = api_app_client.post("/api/v1/auth/totp/confirm", headers=headers,
+                                  json={"code": security.totp(key, time.time())})
+    without = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
+    wrong = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password, "totp": "000000"
+                                                            if security.totp(key, time.time()) != "000000" else "111111"})
+    code = security.totp(key, time.time() + 30)  # the next step: newer than the one used to confirm
+    good = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password, "totp": code})
+    replay = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password, "totp": code})
+    assert enrol["otpauth_uri"].startswith(f"otpauth://totp/carbonflow%3A{name}?secret={enrol['secret']}&issuer=carbonflow")
+    assert (wrong_confirm.status_code, confirm.status_code, without.status_code, without.headers.get("x-carbonflow-totp"),
+            wrong.status_code, good.status_code, replay.status_code) == (422, 200, 401, "required", 401, 200, 401)
+
+
+def test_totp_cannot_be_enrolled_twice_but_an_admin_can_reset_it(api_app_client: TestClient,
+                                                                  admin_headers: dict) -> None:
+    name, password, headers = make_user(api_app_client, admin_headers, "technician")
+    secret = api_app_client.post("/api/v1/auth/totp/enroll", headers=headers).json()["secret"]
+    api_app_client.post("/api/v1/auth/totp/confirm", headers=headers,
+                        json={"code": security.totp(security._secret_bytes(secret), time.time())})
+    again = api_app_client.post("/api/v1/auth/totp/enroll", headers=headers)
+    reset = api_app_client.delete(f"/api/v1/users/{name}/totp", headers=admin_headers)
+    plain = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
+    assert (again.status_code, reset.json()["totp_enabled"], plain.status_code) == (409, False, 200)
+
+
+# ---------------------------------------------------------------------------------------------- machine tokens
+
+
+def test_machine_token_is_shown_once_scoped_and_limited_to_its_owner_scope(
+    api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection
+) -> None:
+    _, _, headers = make_user(api_app_client, admin_headers, "enterprise", enterprise_id="m-ent-b")
+    created = api_app_client.post("/api/v1/auth/tokens", headers=headers,
+                                  json={"name": "ERP export", "scopes": ["devices"], "expires_in_days": 30})
+    token = created.json()["token"]
+    machine = {"Authorization": f"Bearer {token}"}
+    devices = api_app_client.get("/api/v1/devices", headers=machine).json()["devices"]
+    live = api_app_client.get("/api/v1/live", headers=machine)
+    listed = api_app_client.get("/api/v1/auth/tokens", headers=headers).json()["tokens"]
+    stored = db.execute("SELECT token_hash FROM api_tokens WHERE token_id = %s", (created.json()["token_id"],)).fetchone()
+    assert (created.status_code, token.startswith("cft_"), {d["device_id"] for d in devices if d["device_id"].startswith("m-")},
+            live.status_code, "lacks the 'live' scope" in live.json()["detail"], "token" in listed[0],
+            stored[0] == security.token_digest(token)) == (201, True, {"m-dev-b"}, 403, True, False, True)
+
+
+def test_machine_token_cannot_manage_credentials(api_app_client: TestClient, admin_headers: dict) -> None:
+    token = api_app_client.post("/api/v1/auth/tokens", headers=admin_headers,
+                                json={"name": "bot", "scopes": ["users", "devices"]}).json()["token"]
+    machine = {"Authorization": f"Bearer {token}"}
+    minted = api_app_client.post("/api/v1/auth/tokens", headers=machine, json={"name": "child", "scopes": ["devices"]})
+    users = api_app_client.get("/api/v1/users", headers=machine)
+    assert (minted.status_code, "interactive session" in minted.json()["detail"], users.status_code) == (403, True, 200)
+
+
+def test_token_scopes_must_lie_within_the_role(api_app_client: TestClient, admin_headers: dict) -> None:
+    _, _, headers = make_user(api_app_client, admin_headers, "enterprise", enterprise_id="m-ent-b")
+    r = api_app_client.post("/api/v1/auth/tokens", headers=headers, json={"name": "x", "scopes": ["audit"]})
+    assert (r.status_code, "not available to role 'enterprise'" in r.json()["detail"]) == (422, True)
+
+
+def test_expired_and_revoked_machine_tokens_are_refused(api_app_client: TestClient, admin_headers: dict,
+                                                        db: psycopg.Connection) -> None:
+    def new() -> tuple[int, dict[str, str]]:
+        body = api_app_client.post("/api/v1/auth/tokens", headers=admin_headers,
+                                   json={"name": "t", "scopes": ["live"], "expires_in_days": 1}).json()
+        return body["token_id"], {"Authorization": f"Bearer {body['token']}"}
+
+    expired_id, expired = new()
+    revoked_id, revoked = new()
+    fine = api_app_client.get("/api/v1/live", headers=expired).status_code
+    db.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE token_id = %s", (expired_id,))
+    api_app_client.delete(f"/api/v1/auth/tokens/{revoked_id}", headers=admin_headers)
+    a, b = api_app_client.get("/api/v1/live", headers=expired), api_app_client.get("/api/v1/live", headers=revoked)
+    assert (fine, a.status_code, "expired" in a.json()["detail"], b.status_code, "revoked" in b.json()["detail"]) == (
+        200, 401, True, 401, True)
+
+
+def test_revoking_someone_elses_token_is_404(api_app_client: TestClient, admin_headers: dict) -> None:
+    token_id = api_app_client.post("/api/v1/auth/tokens", headers=admin_headers,
+                                   json={"name": "mine", "scopes": ["live"]}).json()["token_id"]
+    _, _, other = make_user(api_app_client, admin_headers, "technician")
+    assert api_app_client.delete(f"/api/v1/auth/tokens/{token_id}", headers=other).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------- rate limits
+
+
+@pytest.fixture
+def tight_client(database_url: str, api_app_client: TestClient) -> Iterator[TestClient]:
+    settings = ApiSettings(**FAST, rate_per_s=0.01, rate_burst=3, anonymous_rate_per_s=0.01, anonymous_rate_burst=4)
+    with TestClient(create_app(database_url, settings=settings)) as client:
+        yield client
+
+
+def test_rate_limit_per_user_answers_429_with_retry_after(tight_client: TestClient) -> None:
+    from tests.api.conftest import ROOT, ROOT_PASSWORD
+
+    headers = login(tight_client, ROOT, ROOT_PASSWORD)  # anonymous bucket: 1 of 4
+    statuses = [tight_client.get("/api/v1/devices", headers=headers).status_code for _ in range(4)]
+    limited = tight_client.get("/api/v1/devices", headers=headers)
+    assert (statuses, limited.status_code, int(limited.headers["retry-after"]) > 0,
+            "rate limit exceeded" in limited.json()["detail"]) == ([200, 200, 200, 429], 429, True, True)
+
+
+def test_rate_limit_is_per_token(tight_client: TestClient) -> None:
+    from tests.api.conftest import ROOT, ROOT_PASSWORD
+
+    headers = login(tight_client, ROOT, ROOT_PASSWORD)
+    token = tight_client.post("/api/v1/auth/tokens", headers=headers, json={"name": "rl", "scopes": ["live"]}).json()
+    machine = {"Authorization": f"Bearer {token['token']}"}
+    statuses = [tight_client.get("/api/v1/live", headers=machine).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_anonymous_requests_are_limited_per_address(tight_client: TestClient) -> None:
+    statuses = [tight_client.post("/api/v1/auth/login", json={"username": unique("x"), "password": "x"}).status_code
+                for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"username": "root"}, "password"),
+        ({"username": "root", "password": "x", "role": "admin"}, "Extra inputs"),
+        ({"username": "root", "password": "x", "totp": "12ab56"}, "totp"),
+        ({"username": "", "password": "x"}, "username"),
+        ({"username": "r" * 200, "password": "x"}, "username"),
+    ],
+    ids=["no-password", "unknown-key", "bad-totp", "empty-name", "long-name"],
+)
+def test_bad_login_bodies_get_422_with_a_message(api_app_client: TestClient, body: dict, message: str) -> None:
+    r = api_app_client.post("/api/v1/auth/login", json=body)
+    assert (r.status_code, message in r.text) == (422, True)
+
+
+def test_login_with_malformed_json_gets_422(api_app_client: TestClient) -> None:
+    r = api_app_client.post("/api/v1/auth/login", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422

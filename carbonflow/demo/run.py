@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from api.bootstrap import ensure_demo_users
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
@@ -67,6 +68,15 @@ def edge_config_for_scenario(
     }
 
 
+def _write_demo_users(home: Path, users: dict) -> Path:
+    """Demo credentials in a file only the owner can read."""
+    path = home / "demo-users.txt"
+    lines = [f"{role:<11} {c.username:<16} {c.password}" for role, c in users.items()]
+    path.write_text("# role      user             password (reset at every demo start)\n" + "\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
 def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
     """Run until interrupted; returns the exit code."""
     settings = settings or load_settings()
@@ -92,8 +102,11 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             sup.log("postgres", f"embedded server, data in {home / 'pgdata'}")
         with connect_with_retry(db_url) as conn:
             applied = migrate(conn)
-            apply_registry(conn, load_registry(Path(str(resources.files("carbonflow.demo").joinpath("registry.yaml")))))
+            registry = load_registry(Path(str(resources.files("carbonflow.demo").joinpath("registry.yaml"))))
+            apply_registry(conn, registry)
+            users = ensure_demo_users(conn, enterprise_id=registry.enterprise_id)
         sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
+        users_file = _write_demo_users(home, users)
 
         if settings.kafka_bootstrap:
             kafka = settings.kafka_bootstrap
@@ -136,6 +149,9 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             f"  emissions   {base}/api/v1/emissions?site=demo-steelworks&start=...&end=...&interval=1h",
             f"  MQTT        {mqtt_url} (client certificates in {home / 'certs'})",
             f"  Kafka       {kafka}",
+            f"  users       {', '.join(f'{c.username} ({role})' for role, c in users.items())}",
+            f"              passwords (new each start) in {users_file}",
+            f"  admin       {users['admin'].username} / {users['admin'].password}",
             "  Ctrl-C stops everything",
         ]
         for line in banner:

@@ -1,0 +1,263 @@
+"""Cloud pipeline benchmark: MQTT publish -> ingest -> Kafka -> faust -> PostgreSQL, all on loopback.
+
+Writes bench/results/pipeline.json:
+- readings_per_s: pre-built envelopes published as fast as the broker takes them,
+  until every reading is stored in PostgreSQL;
+- p50/p99_latency_s: at a paced 10,000 readings/s, publish to queryable for sampled envelopes;
+- bytes_per_raw_reading: readings table size (heap + indexes) / rows;
+- lost, duplicated: from the stored (gateway, seq) pairs.
+PostgreSQL: $DATABASE_URL's server, else 127.0.0.1:5432, else embedded; a scratch database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import cpu_seconds, free_port, wait_port, write_result  # noqa: E402
+
+from carbon_domain.schemas import Envelope, PointKind, Quality, Reading  # noqa: E402
+from carbon_domain.wire import encode_envelope  # noqa: E402
+from carbonflow.certs import ensure_dev_pki  # noqa: E402
+from carbonflow.db.migrate import migrate  # noqa: E402
+from carbonflow.embedded.kafka import tansu_command  # noqa: E402
+from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker  # noqa: E402
+from carbonflow.topics import MQTT_ROOT  # noqa: E402
+
+CLI = [sys.executable, "-m", "carbonflow.cli"]
+PER_ENVELOPE = 1000
+DEVICES_PER_GATEWAY = 20
+POINTS_PER_DEVICE = 50
+
+
+def _server_url() -> tuple[str, object | None]:
+    for url in (os.environ.get("DATABASE_URL"), "postgresql://postgres@127.0.0.1:5432/test"):
+        if not url:
+            continue
+        try:
+            with psycopg.connect(url, connect_timeout=2):
+                return url, None
+        except psycopg.OperationalError:
+            continue
+    from carbonflow.embedded.postgres import EmbeddedPostgres
+
+    pg = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="cf-bench-pg-")) / "data")
+    return pg.start(), pg
+
+
+def _envelopes(gateway: str, count: int, start: datetime) -> list[bytes]:
+    out, seq = [], 0
+    for e in range(count):
+        ts = start + timedelta(seconds=e)
+        readings = [
+            Reading.model_construct(
+                seq=seq + i, device=f"{gateway}-d{(i // POINTS_PER_DEVICE) % DEVICES_PER_GATEWAY:02d}",
+                point=f"p{i % POINTS_PER_DEVICE:02d}", value=100.0 + (i % 37) * 0.731 + e * 0.01, unit="kW",
+                kind=PointKind.GAUGE, quality=Quality.GOOD, reason=None, source_ts=ts + timedelta(microseconds=i),
+                gateway_ts=ts + timedelta(microseconds=i))
+            for i in range(PER_ENVELOPE)
+        ]
+        envelope = Envelope.model_construct(v=1, gateway=gateway, seq_first=seq, seq_last=seq + PER_ENVELOPE - 1,
+                                            sent_at=ts, backlog=False, readings=readings)
+        out.append(encode_envelope(envelope))
+        seq += PER_ENVELOPE
+    return out
+
+
+class _Publisher:
+    """One gateway's MQTT connection, publishing QoS 1 with a bounded in-flight window."""
+
+    def __init__(self, gateway: str, url_port: int, cert: object) -> None:
+        self.gateway = gateway
+        self.acked = threading.Semaphore(0)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-{gateway}")
+        self.client.tls_set(ca_certs=str(cert.ca), certfile=str(cert.cert), keyfile=str(cert.key),  # type: ignore[attr-defined]
+                            tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        self.client.max_inflight_messages_set(64)
+        self.client.max_queued_messages_set(0)
+        self.client.on_publish = lambda *a: self.acked.release()
+        self.client.connect("127.0.0.1", url_port)
+        self.client.loop_start()
+
+    def publish(self, payload: bytes) -> None:
+        self.client.publish(f"{MQTT_ROOT}/{self.gateway}/data", payload, qos=1)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def _stored(conn: psycopg.Connection) -> tuple[int, int]:
+    return conn.execute("SELECT count(*), count(DISTINCT (gateway_key, seq)) FROM readings").fetchone()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--gateways", type=int, default=4)
+    parser.add_argument("--envelopes", type=int, default=300, help="per gateway, for the throughput run")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="cf-pipe-bench-"))
+    gateways = [f"bgw{i}" for i in range(args.gateways)]
+    certs = ensure_dev_pki(work / "certs", [*gateways, INGEST_IDENTITY])
+    server, embedded = _server_url()
+    dbname = f"cf_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{dbname}"')
+    info = psycopg.conninfo.conninfo_to_dict(server)
+    info["dbname"] = dbname
+    db_url = psycopg.conninfo.make_conninfo(**info)
+    with psycopg.connect(db_url) as conn:
+        migrate(conn)
+    kafka_port, mqtt_port = free_port(), free_port()
+    plan = plan_mqtt_broker(work / "mqtt", "127.0.0.1", mqtt_port, certs["server"], MQTT_ROOT)
+    procs: list[subprocess.Popen[bytes]] = []
+    log = open(work / "pipeline.log", "wb")
+    try:
+        procs.append(subprocess.Popen(tansu_command("127.0.0.1", kafka_port), stdout=log, stderr=log))
+        procs.append(subprocess.Popen(plan.argv, stdout=log, stderr=log))
+        wait_port(kafka_port)
+        wait_port(mqtt_port)
+        ingest = certs[INGEST_IDENTITY]
+        env = {**os.environ, "DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}",
+               "MQTT_URL": plan.url, "MQTT_CA": str(ingest.ca), "MQTT_CERT": str(ingest.cert),
+               "MQTT_KEY": str(ingest.key), "CARBONFLOW_STREAM_APP_ID": f"bench-{dbname}"}
+        procs.append(subprocess.Popen(CLI + ["ingest"], env=env, stdout=log, stderr=log))
+        procs.append(subprocess.Popen(CLI + ["stream"], env=env, stdout=log, stderr=log))
+        named = {"kafka": procs[0], "broker": procs[1], "ingest": procs[2], "stream": procs[3]}
+        print("building envelopes ...", flush=True)
+        start_ts = datetime.now(timezone.utc) - timedelta(days=1)
+        payloads = {g: _envelopes(g, args.envelopes, start_ts) for g in gateways}
+        publishers = {g: _Publisher(g, mqtt_port, certs[g]) for g in gateways}
+        time.sleep(8)  # consumer group join
+        conn = psycopg.connect(db_url, autocommit=True)
+
+        # warm-up: one envelope per gateway, wait until stored
+        total = args.envelopes * PER_ENVELOPE * len(gateways)
+        print(f"throughput run: {total:,} readings ...", flush=True)
+        cpu0 = {n: cpu_seconds(p.pid) for n, p in named.items()}
+        t0 = time.monotonic()
+        for i in range(args.envelopes):
+            for g in gateways:
+                publishers[g].publish(payloads[g][i])
+        published_at = time.monotonic()
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            rows, distinct = _stored(conn)
+            if rows >= total:
+                break
+            time.sleep(0.2)
+        t1 = time.monotonic()
+        rows, distinct = _stored(conn)
+        readings_per_s = rows / (t1 - t0)
+        cpu_cores = {n: round((cpu_seconds(p.pid) - cpu0[n]) / (t1 - t0), 2) for n, p in named.items()}
+        print(f"  CPU cores during the run: {cpu_cores}")
+        print(f"  stored {rows:,} in {t1 - t0:.1f} s ({readings_per_s:,.0f}/s; publishing took {published_at - t0:.1f} s)")
+        size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c"
+                            " ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass").fetchone()[0]
+        if size is None:
+            size = conn.execute("SELECT pg_total_relation_size('readings')").fetchone()[0]
+        bytes_per_row = float(size) / max(rows, 1)
+
+        # latency at a paced rate of 10,000 readings/s
+        rate = 10_000
+        lat_gw = gateways[0]
+        lat_payloads = _envelopes(lat_gw, int(args.latency_seconds * rate / PER_ENVELOPE), datetime.now(timezone.utc))
+        gkey = conn.execute("SELECT gateway_key FROM gateways WHERE gateway_id = %s", (lat_gw,)).fetchone()[0]
+        base_seq = args.envelopes * PER_ENVELOPE
+        pending: dict[int, float] = {}
+        latencies: list[float] = []
+        interval = PER_ENVELOPE / rate
+        next_at = time.monotonic()
+        for i, payload in enumerate(lat_payloads):
+            body = _renumber(payload, base_seq + i * PER_ENVELOPE)  # follows the throughput run's numbers
+            while time.monotonic() < next_at:
+                time.sleep(0.0005)
+            publishers[lat_gw].publish(body)
+            pending[base_seq + i * PER_ENVELOPE + PER_ENVELOPE - 1] = time.monotonic()
+            next_at += interval
+            _collect(conn, gkey, pending, latencies)
+        deadline = time.monotonic() + 60
+        while pending and time.monotonic() < deadline:
+            _collect(conn, gkey, pending, latencies)
+            time.sleep(0.02)
+        latencies.sort()
+        p50 = latencies[len(latencies) // 2]
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        rows_all, distinct_all = _stored(conn)
+        expected_all = total + len(lat_payloads) * PER_ENVELOPE
+        lost = expected_all - distinct_all
+        duplicated = rows_all - distinct_all
+        print(f"latency at {rate}/s: p50 {p50:.3f} s, p99 {p99:.3f} s; lost {lost}, duplicated {duplicated}")
+        for p in publishers.values():
+            p.close()
+        conn.close()
+        path = write_result("pipeline", {
+            "readings_per_s": round(readings_per_s),
+            "p50_latency_s": round(p50, 3),
+            "p99_latency_s": round(p99, 3),
+            "bytes_per_raw_reading": round(bytes_per_row, 1),
+            "lost": lost,
+            "duplicated": duplicated,
+            "readings_throughput_run": total,
+            "cpu_cores_during_throughput_run": cpu_cores,
+            "latency_rate_per_s": rate,
+            "latency_envelopes": len(lat_payloads),
+            "storage": "plain PostgreSQL (monthly partitions)",
+            "broker": plan.name,
+            "command": "make bench (python bench/pipeline_bench.py)",
+        })
+        print(f"wrote {path}")
+        return 0
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        if embedded is not None:
+            embedded.stop()  # type: ignore[attr-defined]
+
+
+def _renumber(payload: bytes, first: int) -> bytes:
+    """The same envelope with sequence numbers starting at `first` and current timestamps."""
+    import zlib
+
+    raw = zlib.decompress(payload[1:]) if payload[:1] == b"Z" else payload
+    envelope = Envelope.model_validate_json(raw)
+    now = datetime.now(timezone.utc)
+    readings = [r.model_copy(update={"seq": first + i, "source_ts": now, "gateway_ts": now})
+                for i, r in enumerate(envelope.readings)]
+    return encode_envelope(envelope.model_copy(update={
+        "seq_first": first, "seq_last": first + len(readings) - 1, "readings": readings, "sent_at": now}))
+
+
+def _collect(conn: psycopg.Connection, gkey: int, pending: dict[int, float], latencies: list[float]) -> None:
+    if not pending:
+        return
+    found = conn.execute("SELECT seq FROM readings WHERE gateway_key = %s AND seq = ANY(%s)",
+                         (gkey, list(pending))).fetchall()
+    now = time.monotonic()
+    for (seq,) in found:
+        latencies.append(now - pending.pop(seq))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

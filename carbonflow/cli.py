@@ -42,6 +42,46 @@ def _cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gateways(args: argparse.Namespace) -> int:
+    from carbonflow.certs import ensure_client_cert
+    from carbonflow.db import connect_with_retry
+    from carbonflow.gateways import (GatewayError, list_gateways, new_password, register_gateway, revoke_gateway,
+                                     write_broker_acl)
+    from carbonflow.settings import load_settings
+
+    settings = load_settings()
+    if not settings.database_url:
+        print("carbonflow gateways: set DATABASE_URL=postgresql://...", file=sys.stderr)
+        return 2
+    broker_dir = args.broker_dir or settings.home / "mqtt"
+    with connect_with_retry(settings.database_url, autocommit=True) as conn:
+        try:
+            passwords: dict[str, str] = {}
+            if args.action == "add":
+                record = register_gateway(conn, args.gateway, site_id=args.site,
+                                          auth="password" if args.password else "certificate")
+                if args.password:
+                    passwords[args.gateway] = new_password()
+                    print(f"gateway {record.gateway_id}: password {passwords[args.gateway]} (shown once)")
+                else:
+                    paths = ensure_client_cert(settings.home / "certs", args.gateway)
+                    print(f"gateway {record.gateway_id}: client certificate {paths.cert}, key {paths.key}")
+            elif args.action == "revoke":
+                revoke_gateway(conn, args.gateway)
+                print(f"gateway {args.gateway}: revoked; ingest refuses its data from now on")
+            else:
+                print(f"{'gateway':<20} {'status':<13} {'auth':<12} {'site':<18} last seen")
+                for g in list_gateways(conn):
+                    print(f"{g.gateway_id:<20} {g.status:<13} {g.auth:<12} {g.site_id or '-':<18} {g.last_seen or '-'}")
+                return 0
+            acl, _ = write_broker_acl(conn, broker_dir, passwords=passwords)
+            print(f"broker ACL written to {acl}; reload the broker (SIGHUP) to apply it")
+        except GatewayError as exc:
+            print(f"carbonflow gateways: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def _cmd_edge(args: argparse.Namespace) -> int:
     from edge_agent.agent import run_agent
     from edge_agent.config import ConfigError
@@ -88,6 +128,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="database maintenance")
     p.add_argument("action", choices=["migrate"])
     p.set_defaults(func=_cmd_db)
+    p = sub.add_parser("gateways", help="register, list and revoke gateways; writes the broker ACL")
+    p.add_argument("action", choices=["add", "list", "revoke"])
+    p.add_argument("gateway", nargs="?", default="")
+    p.add_argument("--site")
+    p.add_argument("--password", action="store_true", help="authenticate with a password instead of a certificate")
+    p.add_argument("--broker-dir", type=Path, help="where the broker's ACL lives (default <home>/mqtt)")
+    p.set_defaults(func=_cmd_gateways)
     p = sub.add_parser("edge", help="run an edge agent")
     p.add_argument("action", choices=["run"])
     p.add_argument("--config", type=Path, required=True)

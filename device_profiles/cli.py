@@ -129,6 +129,13 @@ def render_profile(profile: DeviceProfile) -> str:
         rows = [_opcua_row(point) for point in profile.opcua_points]
         header = ("point", "node_id", "type", "eng", "kind", "mode", "sample_s")
     lines += ["", *_table(header, rows)]
+    enumerated = [point for point in profile.points if point.states]
+    if enumerated:
+        lines.append("")
+    for point in enumerated:
+        labels = sorted((point.states or {}).items())
+        states = ", ".join(f"{code}={label}" for code, label in labels)
+        lines.append(f"  {point.name} states: {states}")
     return "\n".join(lines) + "\n"
 
 

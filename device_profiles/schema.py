@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from carbon_domain.registers import (
+    REGISTER_WIDTH,
     DataType,
     RegisterCodecError,
     WordByteOrder,
@@ -52,10 +53,18 @@ MODBUS_ADDRESS_SPACE = 65536
 """Addresses per Modbus table (0-based 0..65535)."""
 
 _POINT_NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
+_STATE_LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
 _PROFILE_NAME = r"^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*$"
 _NODE_ID = re.compile(r"^ns=(?P<ns>\d+);(i=\d+|s=.+|g=[0-9A-Fa-f-]{36}|b=.+)$")
 
 Problem = tuple[tuple[str | int, ...], str]
+
+
+def _int_limits(data_type: DataType) -> tuple[int, int]:
+    bits = 16 * REGISTER_WIDTH[data_type]
+    if data_type.value.startswith("u"):
+        return 0, 2**bits - 1
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
 class Protocol(StrEnum):
@@ -127,10 +136,15 @@ class _Point(_Strict):
     kind: PointKind = PointKind.GAUGE
     rollover: float | None = Field(default=None, gt=0)
     valid_range: tuple[float, float] | None = None
+    states: dict[int, str] | None = Field(
+        default=None,
+        min_length=1,
+        description="labels of an enumerated integer (e.g. 0: normal, 1: calibrating)",
+    )
     example: bool | int | float | str | None = None
 
     def _common_problems(self) -> list[Problem]:
-        problems: list[Problem] = []
+        problems: list[Problem] = self._state_problems()
         if (
             self.valid_range is not None
             and not self.valid_range[0] < self.valid_range[1]
@@ -153,6 +167,36 @@ class _Point(_Strict):
             low, high = self.valid_range
             problems.append(
                 (("example",), f"example {example} outside valid_range [{low}, {high}]")
+            )
+        return problems
+
+    def _state_problems(self) -> list[Problem]:
+        if self.states is None:
+            return []
+        problems: list[Problem] = [
+            (
+                ("states", code),
+                f"state label {label!r} is not like 'calibrating' (a-z, 0-9, _)",
+            )
+            for code, label in self.states.items()
+            if not _STATE_LABEL.match(label)
+        ]
+        labels = list(self.states.values())
+        problems += [
+            (("states",), f"state label {label!r} used for {labels.count(label)} codes")
+            for label in sorted({label for label in labels if labels.count(label) > 1})
+        ]
+        if self.kind is PointKind.COUNTER:
+            problems.append((("states",), "states apply to gauges, not counters"))
+        example = self.example
+        if (
+            isinstance(example, int | float)
+            and not isinstance(example, bool)
+            and example not in self.states
+        ):
+            codes = ", ".join(str(code) for code in sorted(self.states))
+            problems.append(
+                (("example",), f"example {example} is not one of the states {codes}")
             )
         return problems
 
@@ -192,9 +236,21 @@ class ModbusPoint(_Point):
             )
         if dtype is DataType.STRING and self.count is None:
             problems.append((("count",), "string needs count (registers), got none"))
-        if dtype is not DataType.STRING and self.count is not None:
+        if dtype is DataType.BOOL and self.count is not None:
             problems.append(
-                (("count",), f"count {self.count} applies only to strings, not {dtype}")
+                (("count",), f"count {self.count} applies only to registers, not bool")
+            )
+        elif (
+            dtype is not DataType.STRING
+            and self.count is not None
+            and self.count != REGISTER_WIDTH[dtype]
+        ):
+            # Register maps often list a width per entry; it must agree with the type.
+            problems.append(
+                (
+                    ("count",),
+                    f"{dtype} needs {REGISTER_WIDTH[dtype]} registers, got {self.count}",
+                )
             )
         if not dtype.is_numeric and (self.scale != 1.0 or self.offset != 0.0):
             problems.append(
@@ -216,10 +272,56 @@ class ModbusPoint(_Point):
             )
         if self.kind is PointKind.COUNTER and not dtype.is_numeric:
             problems.append((("kind",), f"a counter must be numeric, not {dtype}"))
+        if self.states is not None and (
+            not dtype.is_integer or self.scale != 1.0 or self.offset != 0.0
+        ):
+            problems.append(
+                (
+                    ("states",),
+                    f"states need an unscaled integer, not {dtype} x {self.scale:g} + {self.offset:g}",
+                )
+            )
+        if not problems and dtype.is_integer:
+            problems.extend(self._range_problems())
         if not problems and self.example is not None:
             problems.extend(self._example_problems())
         _raise_problems(type(self).__name__, problems, self.name)
         return self
+
+    def representable(self) -> tuple[float, float]:
+        """Lowest and highest engineering values an integer point's registers can hold."""
+        low, high = _int_limits(self.data_type)
+        ends = sorted((low * self.scale + self.offset, high * self.scale + self.offset))
+        return ends[0], ends[1]
+
+    def _range_problems(self) -> list[Problem]:
+        problems: list[Problem] = []
+        low, high = self.representable()
+        what = f"{self.data_type} x {self.scale:g}" + (
+            f" + {self.offset:g}" if self.offset else ""
+        )
+        slack = (
+            abs(self.scale) * 1e-6
+        )  # decimal scales such as 0.01 are not exact in binary
+        if self.valid_range is not None:
+            lo, hi = self.valid_range
+            if lo < low - slack or hi > high + slack:
+                problems.append(
+                    (
+                        ("valid_range",),
+                        f"valid_range [{lo:g}, {hi:g}] exceeds what {what} can hold [{low:g}, {high:g}]",
+                    )
+                )
+        if self.rollover is not None:
+            span = (high - low) + abs(self.scale)
+            if self.rollover > span + slack:
+                problems.append(
+                    (
+                        ("rollover",),
+                        f"rollover {self.rollover:g} exceeds the {span:g} that {what} can count",
+                    )
+                )
+        return problems
 
     def _example_problems(self) -> list[Problem]:
         example, dtype = self.example, self.data_type
@@ -279,6 +381,10 @@ class OpcUaPoint(_Point):
         problems = self._common_problems()
         if self.kind is PointKind.COUNTER and self.data_type is OpcUaType.BOOLEAN:
             problems.append((("kind",), "a counter must be numeric, not boolean"))
+        if self.states is not None and self.data_type not in _OPCUA_INTEGERS:
+            problems.append(
+                (("states",), f"states need an integer type, not {self.data_type}")
+            )
         if self.example is not None and (
             self.data_type is OpcUaType.BOOLEAN
         ) != isinstance(self.example, bool):
@@ -294,6 +400,7 @@ class OpcUaPoint(_Point):
 
 _MODBUS_POINTS = TypeAdapter(list[ModbusPoint])
 _OPCUA_POINTS = TypeAdapter(list[OpcUaPoint])
+_OPCUA_INTEGERS = (OpcUaType.INT32, OpcUaType.UINT32, OpcUaType.INT64)
 _MODBUS_ONLY = ("address_base", "unit_id", "default_order")
 
 

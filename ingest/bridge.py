@@ -29,6 +29,7 @@ from carbonflow.topics import (
     kafka_readings,
     mqtt_data_filter,
 )
+from ingest.admission import GatewayAdmission, SequenceLedger
 from ingest.validation import Rejected, split_by_device, validate_payload
 
 __all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env"]
@@ -48,6 +49,7 @@ class BridgeConfig:
     shared_group: str | None = None
     topic_root: str = MQTT_ROOT
     kafka_prefix: str = "carbonflow"
+    database_url: str | None = None  # the gateway registry; without it every gateway the broker lets in is accepted
 
 
 def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
@@ -67,6 +69,7 @@ def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
         # is offline, so a gateway's acknowledged batch could be lost during an ingest restart.
         shared_group=e.get("INGEST_SHARED_GROUP") or None,
         kafka_prefix=e.get("CARBONFLOW_TOPIC_PREFIX", "carbonflow"),
+        database_url=e.get("DATABASE_URL") or None,
     )
 
 
@@ -94,6 +97,8 @@ class Bridge:
         self.config = config
         self.accepted = 0
         self.rejected = 0
+        self.ledger = SequenceLedger()
+        self.admission = GatewayAdmission(self._load_registry) if config.database_url else None
         self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue(maxsize=1000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -107,6 +112,15 @@ class Bridge:
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+
+    def _load_registry(self) -> set[str]:
+        import psycopg
+
+        from carbonflow.gateways import active_gateway_ids
+
+        assert self.config.database_url is not None
+        with psycopg.connect(self.config.database_url, connect_timeout=3) as conn:
+            return active_gateway_ids(conn)
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, rc: object, props: object = None) -> None:
         if getattr(rc, "is_failure", False):
@@ -132,7 +146,7 @@ class Bridge:
         }
         await self._producer.send_and_wait(kafka_dead_letters(self.config.kafka_prefix), json.dumps(record).encode())
 
-    async def handle(self, message: mqtt.MQTTMessage) -> list[asyncio.Future]:
+    async def handle(self, message: mqtt.MQTTMessage) -> tuple[list[asyncio.Future], tuple[str, int, int] | None]:
         """Validate and hand one MQTT message to the Kafka producer; returns the delivery futures.
 
         Records are appended to the producer in arrival order, so a device's
@@ -143,29 +157,40 @@ class Bridge:
         received = datetime.now(timezone.utc)
         try:
             envelope = validate_payload(message.payload, gateway, received)
+            self._admit(envelope.gateway, envelope.seq_first, envelope.seq_last)
         except Rejected as exc:
             self.rejected += 1
             log.warning("rejected payload from %s: %s", gateway or message.topic, exc)
             await self._dead_letter(message, gateway, str(exc))
-            return []
+            return [], None
         topic = kafka_readings(self.config.kafka_prefix)
         futures = [
             await self._producer.send(topic, batch.model_dump_json().encode(), key=batch.device.encode())
             for batch in split_by_device(envelope, received)
         ]
         self.accepted += len(envelope.readings)
-        return futures
+        return futures, (envelope.gateway, envelope.seq_first, envelope.seq_last)
+
+    def _admit(self, gateway: str, first: int, last: int) -> None:
+        """Refuse unregistered or revoked gateways and replays of what was already accepted."""
+        if self.admission is not None and not self.admission.allows(gateway):
+            raise Rejected(f"gateway {gateway!r} is not registered or is revoked;"
+                           f" register it with `carbonflow gateways add {gateway}`")
+        if self.ledger.covers(gateway, first, last):
+            raise Rejected(f"replayed sequence range {first}..{last}: already accepted")
 
     async def _acknowledge_in_order(self, pending: asyncio.Queue) -> None:
         """Acknowledge each MQTT message once Kafka has every record made from it."""
         while True:
-            message, futures = await pending.get()
+            message, futures, span = await pending.get()
             try:
                 await asyncio.gather(*futures)
             except Exception:  # a record was not delivered: leave the message unacknowledged
                 log.exception("Kafka did not take a batch from %s; it will be redelivered", message.topic)
                 pending.task_done()
                 continue
+            if span is not None:
+                self.ledger.record(*span)
             self._client.ack(message.mid, message.qos)
             pending.task_done()
 
@@ -189,14 +214,16 @@ class Bridge:
                     message = await asyncio.wait_for(self._queue.get(), timeout=0.5)
                 except asyncio.TimeoutError:
                     continue
+                if self.admission is not None:
+                    await asyncio.to_thread(self.admission.refresh_if_due)
                 while True:
                     try:
-                        futures = await self.handle(message)
+                        futures, span = await self.handle(message)
                         break
                     except Exception:  # Kafka unavailable: keep the message, retry in order
                         log.exception("forwarding failed; retrying in 1 s")
                         await asyncio.sleep(1)
-                await pending.put((message, futures))
+                await pending.put((message, futures, span))
         finally:
             self._client.disconnect()
             self._client.loop_stop()

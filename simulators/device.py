@@ -3,11 +3,19 @@
 Values are engineering values (what a gateway reports after scale and
 offset).  Modbus registers are produced from them on every read, quantised
 to the point's resolution, and writes by a client are decoded back into them.
+
+Faults act on two layers the servers consult: `Link` (how the device talks:
+offline, slow, silent, exception, clock offset) and per-point overlays that
+change what is *served* (stuck, spikes, calibration hold) while the model
+value - what physics reads and writes - carries on underneath.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from carbon_domain.registers import (
     DataType,
@@ -27,11 +35,27 @@ from device_profiles.schema import (
     Protocol,
 )
 
-__all__ = ["Listener", "SimulatedDevice", "Value"]
+__all__ = ["Link", "Listener", "Overlay", "SimulatedDevice", "Value"]
 
 Value = float | bool | str
 Listener = Callable[[str, Value], None]
 """Called with (point name, new value) after every change."""
+Overlay = Callable[[Value], Value]
+"""Maps a point's model value to the value served while a fault lasts."""
+
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+@dataclass(frozen=True)
+class Link:
+    """How a device answers its clients right now; the default is healthy."""
+
+    offline: bool = False
+    delay_s: float = 0.0
+    silent: bool = False
+    exception_code: int | None = None
+    clock_offset_s: float = 0.0
+
 
 _OPCUA_CODEC = {
     OpcUaType.DOUBLE: DataType.FLOAT64,
@@ -69,6 +93,9 @@ class SimulatedDevice:
         }
         self._values: dict[str, Value] = {}
         self._listeners: list[Listener] = []
+        self._overlays: dict[str, Overlay] = {}
+        self._bounds = {p.name: _bounds(p) for p in profile.points}
+        self.link = Link()
         for point in profile.points:
             self.set(
                 point.name, point.example if point.example is not None else _zero(point)
@@ -88,7 +115,35 @@ class SimulatedDevice:
 
     def set(self, point: str, value: Value) -> None:
         """Set ``point`` to an engineering value; raises RegisterCodecError if it cannot be served."""
+        bounds = self._bounds.get(point)
+        if (
+            bounds is not None
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and bounds[0] <= value <= bounds[1]
+        ):
+            self._store(point, float(value))  # fast path: physics sets numbers all day
+            return
         self._store(point, _coerce(self._point(point), value))
+
+    def served(self, point: str) -> Value:
+        """The value a client reads now: the model value through any fault overlay."""
+        value = self.get(point)
+        overlay = self._overlays.get(point)
+        if overlay is None:
+            return value
+        return _saturate(self._points[point], overlay(value))
+
+    def set_faults(self, link: Link, overlays: Mapping[str, Overlay]) -> None:
+        """Replace the link state and the served-value overlays; listeners hear of every point."""
+        for name in overlays:
+            self._point(name)
+        self.link = link
+        self._overlays = dict(overlays)
+        # Servers re-publish every point: served values or timestamps changed.
+        for name in self._points:
+            for listener in list(self._listeners):
+                listener(name, self._values[name])
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(point, value)`` after every change."""
@@ -109,14 +164,18 @@ class SimulatedDevice:
         """Modbus tables that hold at least one point on ``unit_id``."""
         return frozenset(p.table for p in self._modbus_points(unit_id))
 
-    def image(self, unit_id: int, table: ModbusTable) -> dict[int, int]:
-        """Register words (or 0/1 bits) by 0-based address, as a client would read them."""
+    def image(
+        self, unit_id: int, table: ModbusTable, *, served: bool = True
+    ) -> dict[int, int]:
+        """Register words (or 0/1 bits) by 0-based address, as a client would read them.
+
+        ``served=False`` gives the model's own words, without fault overlays.
+        """
         words: dict[int, int] = {}
         for point in self._modbus_points(unit_id, table):
             start = point.zero_based_address(self.profile.address_base)
-            for index, word in enumerate(
-                _encode_point(point, self._values[point.name])
-            ):
+            value = self.served(point.name) if served else self._values[point.name]
+            for index, word in enumerate(_encode_point(point, value)):
                 words[start + index] = word
         return words
 
@@ -124,7 +183,7 @@ class SimulatedDevice:
         self, unit_id: int, table: ModbusTable, address: int, values: Sequence[int]
     ) -> list[str]:
         """Apply a client write at 0-based ``address``; return the points it changed."""
-        words = self.image(unit_id, table)
+        words = self.image(unit_id, table, served=False)
         end = address + len(values)
         for index, word in enumerate(values):
             words[address + index] = int(word)
@@ -202,6 +261,39 @@ def _coerce(point: ModbusPoint | OpcUaPoint, value: Value) -> Value:
         raise RegisterCodecError(f"{point.name} is {point.data_type}, got {value!r}")
     encode(value if codec.is_float else _integral(value, point), codec)  # range check
     return float(value) if codec.is_float else _integral(value, point)
+
+
+def _bounds(point: ModbusPoint | OpcUaPoint) -> tuple[float, float] | None:
+    """Numbers a Modbus point surely holds, to skip the codec; None: always ask the codec."""
+    if not isinstance(point, ModbusPoint) or not point.data_type.is_numeric:
+        return None  # OPC-UA integers must stay ints; bools and strings are not numbers
+    if point.data_type.is_integer:
+        return point.representable()
+    if point.data_type is DataType.FLOAT32:
+        return (-_FLOAT32_MAX, _FLOAT32_MAX)
+    return (-sys.float_info.max, sys.float_info.max)
+
+
+def _saturate(point: ModbusPoint | OpcUaPoint, value: Value) -> Value:
+    """Clamp an overlaid number into what the point can carry, as a device's display would."""
+    if isinstance(value, bool | str) or not isinstance(value, int | float):
+        return value
+    if isinstance(point, ModbusPoint):
+        if point.data_type.is_integer:
+            low, high = point.representable()
+            return min(max(float(value), low), high)
+        if point.data_type is DataType.FLOAT32 and math.isfinite(value):
+            return min(max(float(value), -_FLOAT32_MAX), _FLOAT32_MAX)
+        return float(value)
+    codec = _OPCUA_CODEC[point.data_type]
+    if codec.is_integer:
+        bits = 16 * {DataType.INT32: 2, DataType.UINT32: 2, DataType.INT64: 4}[codec]
+        low = 0 if codec is DataType.UINT32 else -(2 ** (bits - 1))
+        high = 2**bits - 1 if codec is DataType.UINT32 else 2 ** (bits - 1) - 1
+        return int(min(max(round(value), low), high))
+    if codec is DataType.FLOAT32 and math.isfinite(value):
+        return min(max(float(value), -_FLOAT32_MAX), _FLOAT32_MAX)
+    return float(value)
 
 
 def _integral(value: float, point: OpcUaPoint) -> int:

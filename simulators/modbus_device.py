@@ -1,26 +1,40 @@
-"""Serve simulated Modbus devices on one TCP port, one unit id per device.
+"""Serve simulated Modbus devices, one unit id per device, on TCP or on a pseudo-terminal.
 
 Registers are produced from the device model on every read, exactly as the
 profile lays them out; client writes to holding registers and coils are
-decoded back into the model, so `SimulatedDevice.get` sees them.
+decoded back into the model, so `SimulatedDevice.get` sees them.  Before
+answering, each request passes the device's `Link`: a slow device waits, a
+silent one drops the request, a failing one answers an exception code.
 
     >>> meter = SimulatedDevice(load_profile("cf-demo/pm3-meter"))      # doctest: +SKIP
     >>> async with ModbusDeviceServer([meter], port=0) as server:       # doctest: +SKIP
     ...     print(server.endpoint)                                      # tcp://127.0.0.1:40123
+    >>> async with ModbusRtuServer([meter]) as server:                  # doctest: +SKIP
+    ...     print(server.path)                                          # /dev/pts/7
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import time
+import tty
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
 from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import ModbusIOException, NoSuchIdException
+from pymodbus.framer import FramerRTU
+from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType as SimType
 from pymodbus.simulator import SimAction, SimData, SimDevice
+
+# SimCore runs a request against SimDevices; pymodbus servers use it the same way.
+from pymodbus.simulator.simcore import SimCore
 
 from carbon_domain.registers import RegisterCodecError
 from device_profiles.schema import ModbusTable, Protocol
@@ -28,9 +42,12 @@ from device_profiles.schema import ModbusTable, Protocol
 from .device import SimulatedDevice
 from .errors import ServeError
 
-__all__ = ["ModbusDeviceServer", "SimulatedDevice"]
+__all__ = ["ModbusDeviceServer", "ModbusRtuServer", "SimulatedDevice"]
 
 _log = logging.getLogger(__name__)
+
+_RTU_SILENCE_S = 0.05
+"""A gap this long ends a frame (RTU's 3.5 characters, generously for a pty)."""
 
 _TABLE_BY_FUNCTION = {
     1: ModbusTable.COIL,
@@ -65,22 +82,9 @@ class ModbusDeviceServer:
     ) -> None:
         self.host = host
         self.port = port
-        self._units: dict[int, SimulatedDevice] = {}
-        for device in devices:
-            if device.profile.protocol is not Protocol.MODBUS:
-                raise ServeError(
-                    f"device {device.device_id} is {device.profile.protocol}, not modbus"
-                )
-            for unit_id in device.unit_ids:
-                other = self._units.get(unit_id)
-                if other is not None:
-                    raise ServeError(
-                        f"unit {unit_id} on port {port} claimed by {other.device_id} and {device.device_id}"
-                    )
-                self._units[unit_id] = device
-        if not self._units:
-            raise ServeError("a Modbus server needs at least one device")
+        self._units = _units_of(devices, f"port {port}")
         self._server: ModbusTcpServer | None = None
+        self._suspended = False
 
     @property
     def endpoint(self) -> str:
@@ -92,15 +96,42 @@ class ModbusDeviceServer:
         """Unit ids served."""
         return sorted(self._units)
 
+    @property
+    def devices(self) -> list[SimulatedDevice]:
+        """The devices served, one per unit id (a device may hold several)."""
+        return list({id(d): d for d in self._units.values()}.values())
+
     async def start(self) -> None:
         """Bind and start answering; port 0 picks a free port."""
         if self._server is not None:
             raise ServeError(f"{self.endpoint} already started")
-        devices = [
-            self._sim_device(unit_id, device)
-            for unit_id, device in sorted(self._units.items())
-        ]
-        server = ModbusTcpServer(devices, address=(self.host, self.port))
+        self._suspended = False
+        await self._listen()
+
+    async def sync(self) -> None:
+        """Follow the devices' links: close the port while every device is offline."""
+        offline = all(device.link.offline for device in self.devices)
+        if offline and self._server is not None:
+            _log.info("%s offline: closing the port", self.endpoint)
+            await self._shutdown()
+            self._suspended = True
+        elif not offline and self._suspended:
+            try:
+                await self._listen()
+            except (
+                ServeError
+            ) as exc:  # e.g. the port was taken meanwhile; retry next sync
+                _log.warning("%s cannot come back online: %s", self.endpoint, exc)
+                return
+            self._suspended = False
+            _log.info("%s back online", self.endpoint)
+
+    async def _listen(self) -> None:
+        server = ModbusTcpServer(
+            _sim_devices(self._units, gateway=True),
+            address=(self.host, self.port),
+            ignore_missing_devices=True,  # lets a silent device drop a request
+        )
         try:
             await server.serve_forever(background=True)
         except RuntimeError as exc:
@@ -114,6 +145,10 @@ class ModbusDeviceServer:
 
     async def stop(self) -> None:
         """Close the listener and every client connection."""
+        self._suspended = False
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
         server, self._server = self._server, None
         if server is not None:
             await server.shutdown()
@@ -131,14 +166,177 @@ class ModbusDeviceServer:
     ) -> None:
         await self.stop()
 
-    def _sim_device(self, unit_id: int, device: SimulatedDevice) -> SimDevice:
+
+class ModbusRtuServer:
+    """Modbus RTU on a pseudo-terminal: serves one end, clients open ``path`` (the other end).
+
+    A pty pair behaves like a serial line with nothing in between, so any
+    serial Modbus client (pymodbus with pyserial, a terminal tool) can talk
+    to the simulated devices without hardware.
+    """
+
+    def __init__(self, devices: Sequence[SimulatedDevice]) -> None:
+        self._units = _units_of(devices, "the serial line")
+        self.path = ""
+        self.port = 0  # no TCP port; keeps the plant's server interface
+        self._master = self._slave = -1
+        self._buffer = bytearray()
+        self._last_byte = 0.0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._core: SimCore | None = None
+        self._framer = FramerRTU(DecodePDU(True))
+
+    @property
+    def endpoint(self) -> str:
+        """``rtu://<pty path>``."""
+        return f"rtu://{self.path}"
+
+    @property
+    def unit_ids(self) -> list[int]:
+        """Unit ids served."""
+        return sorted(self._units)
+
+    @property
+    def devices(self) -> list[SimulatedDevice]:
+        """The devices on the line."""
+        return list({id(d): d for d in self._units.values()}.values())
+
+    async def start(self) -> None:
+        """Open the pty pair and answer frames arriving on it."""
+        if self._task is not None:
+            raise ServeError(f"{self.endpoint} already started")
+        self._core = SimCore(_sim_devices(self._units, gateway=False))
+        self._master, self._slave = os.openpty()
+        # Raw, no echo: our answers must not come back to us as input.
+        tty.setraw(self._slave)
+        os.set_blocking(self._master, False)
+        self.path = os.ttyname(self._slave)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self._master, self._on_readable)
+        self._task = asyncio.create_task(self._serve(), name=f"modbus-rtu {self.path}")
+        _log.info("modbus RTU simulator on %s, units %s", self.path, self.unit_ids)
+
+    async def stop(self) -> None:
+        """Stop answering and close both ends of the pty."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        asyncio.get_running_loop().remove_reader(self._master)
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._master = self._slave = -1
+
+    async def sync(self) -> None:
+        """Nothing to close on a serial line: an offline device just stays silent."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def _on_readable(self) -> None:
+        try:
+            data = os.read(self._master, 1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:  # EIO: no process holds the other end
+            _log.debug("pty read failed: %s", exc)
+            return
+        now = time.monotonic()
+        if self._buffer and now - self._last_byte > _RTU_SILENCE_S:
+            self._buffer.clear()  # a silent gap ended a frame we could not use
+        self._last_byte = now
+        self._buffer += data
+        self._wake.set()
+
+    async def _serve(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._buffer:
+                try:
+                    used, request = self._framer.handleFrame(bytes(self._buffer), 0, 0)
+                except (
+                    ModbusIOException
+                ) as exc:  # a sound frame with an unknown request
+                    _log.debug("RTU frame dropped: %s", exc)
+                    self._buffer.clear()
+                    break
+                if used == 0 and request is None:
+                    break  # wait for the rest of the frame
+                del self._buffer[:used]
+                if request is not None:
+                    await self._answer(request)
+
+    async def _answer(self, request: ModbusPDU) -> None:
+        if request.dev_id not in self._units:
+            return  # another station's frame (or a broadcast): stay off the bus
+        assert self._core is not None
+        try:
+            response = await request.datastore_update(self._core, request.dev_id)  # type: ignore[arg-type]
+        except NoSuchIdException:
+            return  # a silent device: the client times out
+        except Exception as exc:  # noqa: BLE001 - pymodbus answers device failure too
+            _log.warning("RTU request failed: %s", exc)
+            response = ExceptionResponse(request.function_code, ExcCodes.DEVICE_FAILURE)
+        response.dev_id = request.dev_id
+        frame = self._framer.buildFrame(response)
+        try:
+            os.write(self._master, frame)
+        except OSError as exc:
+            _log.warning("RTU answer to unit %d lost: %s", request.dev_id, exc)
+
+
+def _units_of(
+    devices: Sequence[SimulatedDevice], where: str
+) -> dict[int, SimulatedDevice]:
+    units: dict[int, SimulatedDevice] = {}
+    for device in devices:
+        if device.profile.protocol is not Protocol.MODBUS:
+            raise ServeError(
+                f"device {device.device_id} is {device.profile.protocol}, not modbus"
+            )
+        for unit_id in device.unit_ids:
+            other = units.get(unit_id)
+            if other is not None:
+                raise ServeError(
+                    f"unit {unit_id} on {where} claimed by {other.device_id} and {device.device_id}"
+                )
+            units[unit_id] = device
+    if not units:
+        raise ServeError("a Modbus server needs at least one device")
+    return units
+
+
+def _sim_devices(
+    units: dict[int, SimulatedDevice], *, gateway: bool
+) -> list[SimDevice]:
+    """pymodbus devices for ``units``; ``gateway``: a TCP port in front of several devices."""
+    shared = gateway and len({id(device) for device in units.values()}) > 1
+    sims = []
+    for unit_id, device in sorted(units.items()):
         blocks = tuple(_initial_block(device, unit_id, table) for table in _BLOCK_ORDER)
-        return SimDevice(
-            id=unit_id,
-            simdata=blocks,  # type: ignore[arg-type]
-            use_bit_addressing=True,
-            action=_sync_action(device, unit_id),
+        sims.append(
+            SimDevice(
+                id=unit_id,
+                simdata=blocks,  # type: ignore[arg-type]
+                use_bit_addressing=True,
+                action=_sync_action(device, unit_id, shared=shared),
+            )
         )
+    return sims
 
 
 def _initial_block(
@@ -160,8 +358,8 @@ def _initial_block(
     ]
 
 
-def _sync_action(device: SimulatedDevice, unit_id: int) -> SimAction:
-    """pymodbus hook: refresh registers from the model before reads, decode writes into it."""
+def _sync_action(device: SimulatedDevice, unit_id: int, *, shared: bool) -> SimAction:
+    """pymodbus hook: apply the link, refresh registers before reads, decode writes."""
 
     async def action(
         function_code: int,
@@ -171,6 +369,17 @@ def _sync_action(device: SimulatedDevice, unit_id: int) -> SimAction:
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
+        link = device.link
+        if link.offline and shared:
+            return (
+                ExcCodes.GATEWAY_NO_RESPONSE
+            )  # the gateway is up, the device behind it is not
+        if link.offline or link.silent:
+            raise NoSuchIdException(f"unit {unit_id} is silent")  # no answer at all
+        if link.delay_s:
+            await asyncio.sleep(link.delay_s)
+        if link.exception_code is not None:
+            return ExcCodes(link.exception_code)
         table = _TABLE_BY_FUNCTION.get(function_code)
         if table is None:
             return None

@@ -2,7 +2,10 @@
 
 Each point becomes a writable variable with the profile's NodeId under one
 object named after the device.  Model changes are pushed to the variables
-(so subscriptions see them); client writes flow back into the model.
+(so subscriptions see them) with the served value - faults included - and a
+source timestamp from the device's clock (`Link.clock_offset_s` makes it
+drift); client writes flow back into the model.  While the device is offline
+the server is shut down, so connections are refused.
 
     >>> boiler = SimulatedDevice(load_profile("cf-demo/boiler-opcua"), device_id="boiler-1")  # doctest: +SKIP
     >>> async with OpcUaDeviceServer(boiler, port=4840) as server:                            # doctest: +SKIP
@@ -15,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -72,16 +76,40 @@ class OpcUaDeviceServer:
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._pusher: asyncio.Task[None] | None = None
+        self._suspended = False
 
     @property
     def endpoint(self) -> str:
         """``opc.tcp://host:port/carbonflow/<device id>``."""
         return opcua_url(self.host, self.port, self.device.device_id)
 
+    @property
+    def devices(self) -> list[SimulatedDevice]:
+        """The one device served."""
+        return [self.device]
+
+    async def sync(self) -> None:
+        """Follow the device's link: shut the server down while it is offline."""
+        if self.device.link.offline and self._server is not None:
+            _log.info("%s offline: server stopped", self.endpoint)
+            await self._shutdown()
+            self._suspended = True
+        elif not self.device.link.offline and self._suspended:
+            try:
+                await self._listen()
+            except ServeError as exc:
+                _log.warning("%s cannot come back online: %s", self.endpoint, exc)
+                return
+            self._suspended = False
+
     async def start(self) -> None:
         """Build the address space and listen; port 0 picks a free port."""
         if self._server is not None:
             raise ServeError(f"{self.endpoint} already started")
+        self._suspended = False
+        await self._listen()
+
+    async def _listen(self) -> None:
         if self.port == 0:
             self.port = free_tcp_port(self.host)
         server = Server()
@@ -105,6 +133,10 @@ class OpcUaDeviceServer:
 
     async def stop(self) -> None:
         """Stop pushing values and shut the server down."""
+        self._suspended = False
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
         server, self._server = self._server, None
         if server is None:
             return
@@ -135,18 +167,22 @@ class OpcUaDeviceServer:
             or f"urn:carbonflow:sim:{self.device.device_id}"
         )
         highest = max(point.namespace_index for point in points)
-        for index in range(2, highest + 1):  # 0 is the standard's, 1 the server's own
-            await server.register_namespace(uri if index == 2 else f"{uri}:ns{index}")
         first = min(point.namespace_index for point in points)
+        for index in range(2, highest + 1):  # 0 is the standard's, 1 the server's own
+            # The profile's URI names the lowest namespace its points use.
+            await server.register_namespace(
+                uri if index == first else f"{uri}:ns{index}"
+            )
         folder = await server.nodes.objects.add_object(first, self.device.device_id)
         for point in points:
             node_id = ua.NodeId.from_string(point.node_id)
             name = ua.QualifiedName(point.name, point.namespace_index)
             variant = _VARIANT[point.data_type]
             node = await folder.add_variable(
-                node_id, name, self.device.get(point.name), variant
+                node_id, name, self.device.served(point.name), variant
             )
             await node.set_writable()
+            await server.write_attribute_value(node_id, self._data_value(point))
             self._nodes[point.name] = node_id
             self._points[node_id] = point
 
@@ -167,8 +203,13 @@ class OpcUaDeviceServer:
         if server is None:
             return
         point = self._points[self._nodes[name]]
-        variant = ua.Variant(self.device.get(name), _VARIANT[point.data_type])
-        await server.write_attribute_value(self._nodes[name], ua.DataValue(variant))
+        await server.write_attribute_value(self._nodes[name], self._data_value(point))
+
+    def _data_value(self, point: OpcUaPoint) -> ua.DataValue:
+        now = datetime.now(UTC)
+        source = now + timedelta(seconds=self.device.link.clock_offset_s)
+        variant = ua.Variant(self.device.served(point.name), _VARIANT[point.data_type])
+        return ua.DataValue(variant, SourceTimestamp=source, ServerTimestamp=now)  # type: ignore[arg-type]
 
     async def _on_client_write(
         self, event: ServerItemCallback, _dispatcher: Any

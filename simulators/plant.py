@@ -1,4 +1,8 @@
-"""A simulated plant: the devices of a scenario, served and moved by physics.
+"""A simulated plant: the devices of a scenario, served, moved by physics and given faults.
+
+Simulated time runs ``speed`` times faster than real time; the physics and
+the fault schedule both follow it.  The time of day (for shift and daylight
+rules) starts at the scenario's ``start_time``, else at the local time.
 
 >>> async with Plant(load_scenario("demo"), base_port=0) as plant:   # doctest: +SKIP
 ...     for endpoint in plant.endpoints:
@@ -13,6 +17,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from datetime import datetime, time
 from types import TracebackType
 from typing import Any, Self
 from typing import Protocol as TypingProtocol
@@ -23,7 +28,8 @@ from device_profiles.loader import load_profile
 from device_profiles.schema import DeviceProfile, Protocol
 
 from .device import SimulatedDevice
-from .modbus_device import ModbusDeviceServer
+from .faults import Fault, FaultBoard, FaultSpec
+from .modbus_device import ModbusDeviceServer, ModbusRtuServer
 from .opcua_device import OpcUaDeviceServer, opcua_url
 from .physics import CurveRule, Physics, Rule
 from .scenario import Scenario, ScenarioDevice, load_scenario, resolve_profiles
@@ -50,6 +56,7 @@ class Endpoint:
     port: int
     unit_id: int | None
     url: str
+    process: str | None = None
 
     def line(self) -> str:
         """The line the simulator prints for supervisors to read."""
@@ -57,15 +64,18 @@ class Endpoint:
         return f"{text} unit {self.unit_id}" if self.unit_id is not None else text
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain dict: device_id, profile, protocol, host, port, unit_id, url."""
+        """Plain dict: device_id, profile, protocol, host, port, unit_id, url, process."""
         return asdict(self)
 
 
 class _Server(TypingProtocol):
     port: int
 
+    @property
+    def endpoint(self) -> str: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
+    async def sync(self) -> None: ...
 
 
 class Plant:
@@ -79,6 +89,8 @@ class Plant:
         base_port: int | None = None,
         speed: float | None = None,
         static: bool | None = None,
+        start_time: time | None = None,
+        rtu: bool = False,
     ) -> None:
         if speed is not None and speed <= 0:
             raise ValueError(f"speed must be > 0, got {speed}")
@@ -87,6 +99,7 @@ class Plant:
         self.base_port = scenario.base_port if base_port is None else base_port
         self.speed = scenario.speed if speed is None else speed
         self.static = scenario.static if static is None else static
+        self.rtu = rtu
         self.profiles = resolve_profiles(scenario)
         self.devices: dict[str, SimulatedDevice] = {
             device.id: SimulatedDevice(
@@ -94,20 +107,56 @@ class Plant:
             )
             for device in scenario.devices
         }
-        self.physics = Physics(scenario.physics, self.devices)
+        start = start_time or scenario.start_time or datetime.now().time()
+        self.physics = Physics(
+            scenario.physics,
+            self.devices,
+            max_step_s=scenario.max_step_s,
+            day_start_s=start.hour * 3600 + start.minute * 60 + start.second,
+        )
+        self.faults = FaultBoard(self.devices, on_jump=self.physics.rebase)
+        for spec in scenario.faults:
+            self.faults.add(spec, now_s=0.0)
         self.endpoints: list[Endpoint] = []
         self._servers: list[tuple[_Server, list[ScenarioDevice]]] = []
         self._task: asyncio.Task[None] | None = None
         self._reported: set[str] = set()
 
+    @property
+    def time_s(self) -> float:
+        """Simulated seconds since the plant started."""
+        return self.physics.time_s
+
+    def clock(self) -> str:
+        """Simulated time of day as HH:MM:SS."""
+        seconds = int(self.physics.time_of_day_s)
+        return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
     def step(self, dt_s: float) -> None:
-        """Advance the physics by ``dt_s`` simulated seconds (ignores ``static``)."""
+        """Advance the physics and the fault schedule by ``dt_s`` simulated seconds (ignores ``static``)."""
         try:
             self.physics.step(dt_s)
         except (RegisterCodecError, KeyError, ValueError) as exc:
             if str(exc) not in self._reported:  # log a repeating fault once
                 self._reported.add(str(exc))
                 _log.error("physics step failed: %s", exc)
+        self.faults.update(self.physics.time_s)
+
+    def add_fault(self, spec: FaultSpec) -> Fault:
+        """Schedule a fault ``spec.start_s`` from now; ValueError if it cannot apply.
+
+        Call `sync` afterwards so servers of devices gone offline close.
+        """
+        return self.faults.add(spec, now_s=self.physics.time_s)
+
+    def remove_fault(self, fault_id: str) -> Fault:
+        """End a fault now (KeyError if unknown); call `sync` afterwards."""
+        return self.faults.remove(fault_id)
+
+    async def sync(self) -> None:
+        """Let every server follow its devices' links (close or reopen ports)."""
+        for server, _ in self._servers:
+            await server.sync()
 
     async def start(self) -> list[Endpoint]:
         """Serve every device (and start the physics unless static); return the endpoints."""
@@ -115,22 +164,24 @@ class Plant:
             self.step(0.0)
         try:
             for server, devices in self._build_servers():
-                await server.start()
                 self._servers.append((server, devices))
+                await server.start()
         except BaseException:
             await self.stop()
             raise
         self.endpoints = [
             _endpoint(device, self.profiles[device.id], self.host, server.port)
+            if not isinstance(server, ModbusRtuServer)
+            else _rtu_endpoint(device, self.profiles[device.id], server.path)
             for server, devices in self._servers
             for device in devices
         ]
         order = [device.id for device in self.scenario.devices]
         self.endpoints.sort(key=lambda endpoint: order.index(endpoint.device_id))
-        if not self.static:
-            self._task = asyncio.create_task(
-                self._run_physics(), name=f"physics-{self.scenario.name}"
-            )
+        await self.sync()  # faults scheduled at 0 s
+        self._task = asyncio.create_task(
+            self._run(), name=f"physics-{self.scenario.name}"
+        )
         return self.endpoints
 
     async def stop(self) -> None:
@@ -141,8 +192,8 @@ class Plant:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         servers, self._servers = self._servers, []
-        for server, _ in reversed(servers):
-            await server.stop()
+        # OPC-UA servers take a second each to wind down; let them do it together.
+        await asyncio.gather(*(server.stop() for server, _ in reversed(servers)))
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -175,19 +226,28 @@ class Plant:
         for offset, group in sorted(modbus.items()):
             port = self.scenario.port_of(group[0], self.base_port)
             members = [self.devices[device.id] for device in group]
-            servers.append(
-                (ModbusDeviceServer(members, host=self.host, port=port), group)
+            server: _Server = (
+                ModbusRtuServer(members)
+                if self.rtu
+                else ModbusDeviceServer(members, host=self.host, port=port)
             )
+            servers.append((server, group))
         return servers
 
-    async def _run_physics(self) -> None:
+    async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         last = loop.time()
         while True:
             await asyncio.sleep(self.scenario.tick_s)
             now = loop.time()
-            self.step((now - last) * self.speed)
+            dt = (now - last) * self.speed
             last = now
+            if self.static:  # the clock and the fault schedule run on; values stay
+                self.physics.time_s += dt
+                self.faults.update(self.physics.time_s)
+            else:
+                self.step(dt)
+            await self.sync()
 
 
 def _endpoint(
@@ -202,6 +262,7 @@ def _endpoint(
             port,
             None,
             opcua_url(host, port, device.id),
+            device.process,
         )
     return Endpoint(
         device.id,
@@ -211,6 +272,22 @@ def _endpoint(
         port,
         profile.unit_id,
         f"tcp://{host}:{port}",
+        device.process,
+    )
+
+
+def _rtu_endpoint(
+    device: ScenarioDevice, profile: DeviceProfile, path: str
+) -> Endpoint:
+    return Endpoint(
+        device.id,
+        device.profile,
+        str(device.protocol),
+        "",
+        0,
+        profile.unit_id,
+        f"rtu://{path}",
+        device.process,
     )
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import time
 from importlib import resources
 from pathlib import Path
 
@@ -22,9 +23,11 @@ from device_profiles.loader import load_profile
 from device_profiles.schema import DeviceProfile, ModbusPoint, OpcUaType, Protocol
 
 from .errors import ScenarioError
-from .physics import Rule, split_ref
+from .faults import FaultSpec, fault_problems
+from .physics import PointRef, Rule, ThresholdRule, split_ref
 
 __all__ = [
+    "Balance",
     "Scenario",
     "ScenarioDevice",
     "load_scenario",
@@ -33,6 +36,7 @@ __all__ = [
 ]
 
 _DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+_PROCESS = r"^[a-z][a-z0-9_]*$"
 
 
 class _Strict(BaseModel):
@@ -52,6 +56,22 @@ class ScenarioDevice(_Strict):
         default=None, ge=0, le=255, description="modbus; default: the profile's"
     )
     initial: dict[str, bool | int | float | str] = Field(default_factory=dict)
+    process: str | None = Field(
+        default=None,
+        pattern=_PROCESS,
+        max_length=64,
+        description="process the device meters (e.g. sintering), for a site registry",
+    )
+
+
+class Balance(_Strict):
+    """A promise of the scenario: energy used = production * intensity, within a tolerance."""
+
+    name: str = Field(min_length=1)
+    energy: list[PointRef] = Field(min_length=1, description="energy counters, summed")
+    production: PointRef = Field(description="production counter")
+    intensity: float = Field(gt=0, description="energy units per production unit")
+    tolerance: float = Field(gt=0, lt=1, description="relative")
 
 
 class Scenario(_Strict):
@@ -71,8 +91,20 @@ class Scenario(_Strict):
     tick_s: float = Field(
         default=0.25, ge=0.01, le=60, description="real seconds between physics steps"
     )
+    max_step_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="longest physics sub-step in simulated seconds, whatever the speed",
+    )
+    start_time: time | None = Field(
+        default=None,
+        description="simulated time of day at start; none: the local time of day",
+    )
     devices: list[ScenarioDevice] = Field(min_length=1)
     physics: list[Rule] = Field(default_factory=list)
+    faults: list[FaultSpec] = Field(default_factory=list)
+    balances: list[Balance] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -98,6 +130,17 @@ class Scenario(_Strict):
                 if split_ref(ref)[0] not in ids:
                     problems.append(
                         f"physics[{index}] {role} {ref}: no device {split_ref(ref)[0]!r}"
+                    )
+        problems += [
+            f"faults[{index}] {fault.kind}: no device {fault.device!r}"
+            for index, fault in enumerate(self.faults)
+            if fault.device not in ids
+        ]
+        for index, balance in enumerate(self.balances):
+            for ref in [*balance.energy, balance.production]:
+                if split_ref(ref)[0] not in ids:
+                    problems.append(
+                        f"balances[{index}] {ref}: no device {split_ref(ref)[0]!r}"
                     )
         if problems:
             raise ValueError("; ".join(problems))
@@ -177,6 +220,8 @@ def resolve_profiles(
         ]
     problems += _unit_clashes(scenario, profiles)
     problems += _rule_problems(scenario, profiles)
+    problems += _fault_problems(scenario, profiles)
+    problems += _balance_problems(scenario, profiles)
     if problems:
         raise ScenarioError(source, problems)
     return profiles
@@ -224,7 +269,9 @@ def _rule_problems(scenario: Scenario, profiles: dict[str, DeviceProfile]) -> li
             textual = (
                 isinstance(point, ModbusPoint) and point.data_type is DataType.STRING
             )
-            if role == "when" and not boolean:
+            if isinstance(rule, ThresholdRule) and role == "state":
+                problems += _state_problems(index, ref, boolean or textual, rule)
+            elif role == "when" and not boolean:
                 problems.append(
                     f"physics[{index}] when {ref}: needs a boolean point, {name} is {point.data_type}"
                 )
@@ -240,6 +287,59 @@ def _rule_problems(scenario: Scenario, profiles: dict[str, DeviceProfile]) -> li
                 problems.append(
                     f"physics[{index}] target {ref}: {rule.kind} needs a counter, "
                     f"{name} is a {point.kind}"
+                )
+    return problems
+
+
+def _state_problems(
+    index: int, ref: str, boolean: bool, rule: ThresholdRule
+) -> list[str]:
+    values = (rule.high, rule.low)
+    if boolean and not all(isinstance(value, bool) for value in values):
+        return [
+            f"physics[{index}] target {ref}: a flag needs high and low true/false, got {values}"
+        ]
+    if not boolean and any(isinstance(value, bool) for value in values):
+        return [
+            f"physics[{index}] target {ref}: a number needs numeric high and low, got {values}"
+        ]
+    return []
+
+
+def _fault_problems(
+    scenario: Scenario, profiles: dict[str, DeviceProfile]
+) -> list[str]:
+    problems = []
+    for index, fault in enumerate(scenario.faults):
+        profile = profiles.get(fault.device)
+        if profile is not None:
+            problems += [
+                f"faults[{index}] {problem}"
+                for problem in fault_problems(fault, profile)
+            ]
+    return problems
+
+
+def _balance_problems(
+    scenario: Scenario, profiles: dict[str, DeviceProfile]
+) -> list[str]:
+    problems = []
+    for index, balance in enumerate(scenario.balances):
+        for ref in [*balance.energy, balance.production]:
+            device_id, name = split_ref(ref)
+            profile = profiles.get(device_id)
+            if profile is None:
+                continue
+            try:
+                point = profile.point(name)
+            except KeyError:
+                problems.append(
+                    f"balances[{index}] {ref}: {profile.name} has no point {name!r}"
+                )
+                continue
+            if point.kind is not PointKind.COUNTER:
+                problems.append(
+                    f"balances[{index}] {ref}: needs a counter, {name} is a {point.kind}"
                 )
     return problems
 

@@ -19,6 +19,7 @@ from carbonflow.db.migrate import migrate
 from carbonflow.embedded.kafka import tansu_command
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.embedded.postgres import EmbeddedPostgres
+from carbonflow.gateways import register_gateway, write_broker_acl
 from carbonflow.registry import apply_registry, load_registry
 from carbonflow.settings import Settings, load_settings
 from carbonflow.supervisor import Child, Supervisor
@@ -105,6 +106,9 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             registry = load_registry(Path(str(resources.files("carbonflow.demo").joinpath("registry.yaml"))))
             apply_registry(conn, registry)
             users = ensure_demo_users(conn, enterprise_id=registry.enterprise_id)
+            conn.autocommit = True
+            register_gateway(conn, DEMO_GATEWAY, site_id=registry.sites[0].id)
+            acl, _ = write_broker_acl(conn, home / "mqtt")
         sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
         users_file = _write_demo_users(home, users)
 
@@ -118,7 +122,7 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         if settings.mqtt_url:
             mqtt_url = settings.mqtt_url
         else:
-            plan = plan_mqtt_broker(home / "mqtt", "127.0.0.1", _MQTT_PORT, certs["server"], MQTT_ROOT)
+            plan = plan_mqtt_broker(home / "mqtt", "127.0.0.1", _MQTT_PORT, certs["server"], MQTT_ROOT, acl=acl)
             mqtt_url = plan.url
             broker = sup.start(Child("mqtt", plan.argv))
             _wait_port("127.0.0.1", _MQTT_PORT, 20, plan.name, broker)

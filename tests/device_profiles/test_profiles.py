@@ -77,6 +77,99 @@ def test_library_holds_the_demo_steelworks_profiles() -> None:
     assert set(DEMO_PROFILES) <= set(library_names())
 
 
+@pytest.mark.parametrize(
+    ("name", "protocol", "points"),
+    [
+        # two three-phase meters with different encodings
+        (
+            "cf-demo/pm3-meter",
+            "modbus",
+            {"active_power_kw": "float32", "energy_import_kwh": "uint32"},
+        ),
+        (
+            "cf-demo/em5-energy",
+            "modbus",
+            {"active_power_kw": "int32", "energy_import_kwh": "int64"},
+        ),
+        (
+            "cf-demo/gfc200",
+            "modbus",
+            {"flow_nm3h": "float32", "volume_total_nm3": "float64"},
+        ),
+        (
+            "cf-demo/vx-steam",
+            "modbus",
+            {"mass_flow_tph": "float32", "mass_total_t": "float32"},
+        ),
+        (
+            "cf-demo/plc-works",
+            "modbus",
+            {
+                "sinter_t": "uint32",
+                "hot_metal_t": "uint32",
+                "crude_steel_t": "uint32",
+                "rolled_steel_t": "uint32",
+                "heat_count": "uint16",
+                "line_running": "bool",
+            },
+        ),
+        (
+            "cf-demo/cems-stack",
+            "modbus",
+            {
+                "co2_pct": "float32",
+                "o2_pct": "float32",
+                "flue_flow_m3h": "float32",
+                "flue_temperature_degc": "float32",
+                "static_pressure_pa": "float32",
+                "moisture_pct": "float32",
+                "analyser_status": "uint16",
+            },
+        ),
+        (
+            "cf-demo/sinter-s7",
+            "opcua",
+            {"sinter_total_t": "double", "strand_running": "boolean"},
+        ),
+        (
+            "cf-demo/pv-sunspec",
+            "modbus",
+            {"ac_power_kw": "int16", "energy_kwh": "uint32"},
+        ),
+    ],
+)
+def test_library_has_each_field_device_of_a_steelworks(
+    name: str, protocol: str, points: dict[str, str]
+) -> None:
+    profile = load_profile(name)
+    got = {point: str(profile.point(point).data_type) for point in points}
+    assert (str(profile.protocol), got) == (protocol, points)
+
+
+def test_plc_works_keeps_the_casting_line_map_of_plc_line() -> None:
+    line, works = load_profile("cf-demo/plc-line"), load_profile("cf-demo/plc-works")
+    kept = {
+        p.name: (p.table, p.address, p.data_type, p.order, p.scale)
+        for p in works.modbus_points
+        if p.name in {q.name for q in line.modbus_points}
+    }
+    assert kept == {
+        p.name: (p.table, p.address, p.data_type, p.order, p.scale)
+        for p in line.modbus_points
+    }
+
+
+def test_cems_status_names_the_four_analyser_states(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = load_profile("cf-demo/cems-stack").point("analyser_status")
+    assert profiles_main(["show", "cf-demo/cems-stack"]) == 0
+    assert (status.states, capsys.readouterr().out.splitlines()[-1]) == (
+        {0: "normal", 1: "calibrating", 2: "maintenance", 3: "fault"},
+        "  analyser_status states: 0=normal, 1=calibrating, 2=maintenance, 3=fault",
+    )
+
+
 @pytest.mark.parametrize("name", library_names())
 def test_every_library_profile_validates_and_documents_its_source(name: str) -> None:
     profile = load_profile(name)
@@ -132,7 +225,64 @@ def test_every_modbus_library_example_encodes(name: str) -> None:
             _with("points.0.data_type", "string"),
             "string needs count (registers), got none",
         ),
-        (_with("points.0.count", 4), "count 4 applies only to strings, not float32"),
+        (
+            _with("points.0.count", 1),
+            "points[0] power_kw.count: float32 needs 2 registers, got 1",
+        ),
+        (_with("points.2.count", 1), "count 1 applies only to registers, not bool"),
+        (
+            _with("points.1.valid_range", [0, 50000000]),
+            "valid_range [0, 5e+07] exceeds what uint32 x 0.01 can hold [0, 4.29497e+07]",
+        ),
+        (
+            _with("points.1.rollover", 2**32),
+            "rollover 4.29497e+09 exceeds the 4.29497e+07 that uint32 x 0.01 can count",
+        ),
+        (
+            _with("points.0.states", {0: "normal"}),
+            "states need an unscaled integer, not float32 x 1 + 0",
+        ),
+        (
+            _with(
+                "points.3",
+                {
+                    "name": "status",
+                    "table": "input_register",
+                    "address": 2,
+                    "data_type": "uint16",
+                    "states": {0: "normal", 1: "Calibrating", 2: "normal"},
+                    "example": 7,
+                },
+            ),
+            "state label 'Calibrating' is not like 'calibrating'",
+        ),
+        (
+            _with(
+                "points.3",
+                {
+                    "name": "status",
+                    "table": "input_register",
+                    "address": 2,
+                    "data_type": "uint16",
+                    "states": {0: "normal", 2: "normal"},
+                },
+            ),
+            "state label 'normal' used for 2 codes",
+        ),
+        (
+            _with(
+                "points.3",
+                {
+                    "name": "status",
+                    "table": "input_register",
+                    "address": 2,
+                    "data_type": "uint16",
+                    "states": {0: "normal", 1: "fault"},
+                    "example": 7,
+                },
+            ),
+            "points[3] status.example: example 7 is not one of the states 0, 1",
+        ),
         (
             _with("points.0.scale", 0),
             "scale 0.0 and offset 0.0 must be finite, scale non-zero",
@@ -543,7 +693,7 @@ def test_cli_validate_recurses_and_lists_every_error_with_file_names(
     assert code == 1
     assert (
         f"{tmp_path / 'bad1.yaml'}: 1 problem" in err
-        and "count 4 applies only to strings" in err
+        and "float32 needs 2 registers, got 4" in err
     )
     assert (
         f"{tmp_path / 'bad2.yml'}: 1 problem" in err

@@ -70,6 +70,12 @@ def write_plant_files(
 
 def start_cloud(sup: Supervisor, *, database_url: str, kafka: str, mqtt_url: str, pki: dict) -> str:
     """Start ingest and the stream worker with their own topic prefix; returns the run id."""
+    from carbonflow.gateways import register_gateway
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for gateway in pki:
+            if gateway.startswith("gw-"):  # rogue-gw stays unregistered
+                register_gateway(conn, gateway)
     run_id = uuid.uuid4().hex[:8]
     common = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url,
               "CARBONFLOW_TOPIC_PREFIX": f"e2e{run_id}"}

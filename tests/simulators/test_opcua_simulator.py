@@ -103,3 +103,21 @@ async def test_model_changes_reach_subscribers_and_client_writes_reach_the_model
         900000.5,
         False,
     )
+
+
+async def test_s7_style_tags_in_namespace_3_are_served_under_the_profiles_uri() -> None:
+    profile = load_profile("cf-demo/sinter-s7")
+    device = SimulatedDevice(profile, device_id="sinter-dcs")
+    async with (
+        OpcUaDeviceServer(device, port=0) as server,
+        Client(server.endpoint, timeout=5) as client,
+    ):
+        namespace = await client.get_namespace_index(profile.namespace_uri)
+        values = {
+            point.name: (await client.get_node(point.node_id).read_value())
+            for point in profile.opcua_points
+        }
+    assert (namespace, values) == (
+        3,
+        {p.name: pytest.approx(p.example, rel=1e-6) for p in profile.opcua_points},
+    )

@@ -1,0 +1,60 @@
+"""Who may publish and what was already accepted: the gateway registry view and the sequence ledger."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import time
+from typing import Callable
+
+__all__ = ["SequenceLedger", "GatewayAdmission"]
+
+log = logging.getLogger("ingest.admission")
+
+
+class SequenceLedger:
+    """Per gateway, the merged ranges of sequence numbers already forwarded to Kafka."""
+
+    def __init__(self) -> None:
+        self._ranges: dict[str, list[list[int]]] = {}
+
+    def covers(self, gateway: str, first: int, last: int) -> bool:
+        """True when every number in [first, last] was accepted before (a replay)."""
+        ranges = self._ranges.get(gateway, [])
+        i = bisect.bisect_right(ranges, [first, float("inf")]) - 1
+        return i >= 0 and ranges[i][0] <= first and last <= ranges[i][1]
+
+    def record(self, gateway: str, first: int, last: int) -> None:
+        ranges = self._ranges.setdefault(gateway, [])
+        i = bisect.bisect_left(ranges, [first, first])
+        ranges.insert(i, [first, last])
+        merged: list[list[int]] = []
+        for lo, hi in ranges:
+            if merged and lo <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        self._ranges[gateway] = merged
+
+
+class GatewayAdmission:
+    """The set of active gateways, reloaded from the registry at most every `refresh_s` seconds."""
+
+    def __init__(self, load: Callable[[], set[str]], refresh_s: float = 10.0) -> None:
+        self._load = load
+        self._refresh_s = refresh_s
+        self._active: set[str] = set()
+        self._loaded_at = -float("inf")
+
+    def refresh_if_due(self) -> None:
+        """Reload when due; on failure keep the last known set and say so once."""
+        if time.monotonic() - self._loaded_at < self._refresh_s:
+            return
+        try:
+            self._active = self._load()
+        except Exception as exc:  # registry unreachable: fail safe on the last known list
+            log.warning("gateway registry unavailable (%s); using the last known %d gateways", exc, len(self._active))
+        self._loaded_at = time.monotonic()
+
+    def allows(self, gateway: str) -> bool:
+        return gateway in self._active

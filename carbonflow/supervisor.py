@@ -65,6 +65,10 @@ class Supervisor:
         code = child.process.wait()
         self.log(child.name, f"exited with code {code}")
 
+    @property
+    def children(self) -> list[Child]:
+        return list(self._children)
+
     def failed(self) -> list[Child]:
         """Children that have exited."""
         return [c for c in self._children if c.process is not None and c.process.poll() is not None]

@@ -16,7 +16,7 @@ import yaml
 from carbonflow.embedded.mqtt import INGEST_IDENTITY
 from carbonflow.supervisor import Child, Supervisor
 
-__all__ = ["CLI", "wait_for", "write_plant_files", "start_cloud", "spool_state", "stored_seqs"]
+__all__ = ["CLI", "wait_for", "write_plant_files", "start_cloud", "restart_cloud_worker", "spool_state", "stored_seqs"]
 
 CLI = [sys.executable, "-m", "carbonflow.cli"]
 
@@ -77,14 +77,25 @@ def start_cloud(sup: Supervisor, *, database_url: str, kafka: str, mqtt_url: str
             if gateway.startswith("gw-"):  # rogue-gw stays unregistered
                 register_gateway(conn, gateway)
     run_id = uuid.uuid4().hex[:8]
+    for name in ("ingest", "stream"):
+        restart_cloud_worker(sup, name, run_id=run_id, database_url=database_url, kafka=kafka, mqtt_url=mqtt_url,
+                             pki=pki)
+    return run_id
+
+
+def restart_cloud_worker(
+    sup: Supervisor, name: str, *, run_id: str, database_url: str, kafka: str, mqtt_url: str, pki: dict
+) -> None:
+    """(Re)start the ingest or stream worker of a run, with the same identity as before."""
     common = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url,
               "CARBONFLOW_TOPIC_PREFIX": f"e2e{run_id}"}
-    cert = pki[INGEST_IDENTITY]
-    sup.start(Child("ingest", CLI + ["ingest"], {
-        **common, "INGEST_CLIENT_ID": f"ingest-{run_id}", "MQTT_CA": str(cert.ca), "MQTT_CERT": str(cert.cert),
-        "MQTT_KEY": str(cert.key)}))
-    sup.start(Child("stream", CLI + ["stream"], {**common, "CARBONFLOW_STREAM_APP_ID": f"e2e-{run_id}"}))
-    return run_id
+    if name == "ingest":
+        cert = pki[INGEST_IDENTITY]
+        sup.start(Child("ingest", CLI + ["ingest"], {
+            **common, "INGEST_CLIENT_ID": f"ingest-{run_id}", "MQTT_CA": str(cert.ca), "MQTT_CERT": str(cert.cert),
+            "MQTT_KEY": str(cert.key)}))
+    else:
+        sup.start(Child("stream", CLI + ["stream"], {**common, "CARBONFLOW_STREAM_APP_ID": f"e2e-{run_id}"}))
 
 
 def spool_state(path: Path) -> tuple[int, set[int]]:

@@ -16,7 +16,8 @@ from carbonflow.registry import SiteRegistry, apply_registry
 from carbonflow.supervisor import Child, Supervisor
 from carbonflow.topics import MQTT_ROOT
 from tests.conftest import free_port, wait_port
-from tests.e2e.harness import CLI, spool_state, start_cloud, stored_seqs, wait_for, write_plant_files
+from tests.e2e.harness import (CLI, restart_cloud_worker, spool_state, start_cloud, stored_seqs, wait_for,
+                               write_plant_files)
 
 GATEWAY = "gw-chaos"  # its own gateway: sequence numbers must not mix with other tests
 DEVICE = "chaos-meter"
@@ -120,3 +121,55 @@ def test_broker_outage_and_agent_kill_lose_and_double_nothing(
     assert (len(seqs) == distinct, set(seqs) <= set(range(next_seq)), acked <= set(seqs), violations) == (
         True, True, True, 0)
     assert emitted == pytest.approx(increase, rel=1e-9)
+
+
+@pytest.mark.timeout(240)
+def test_killed_ingest_and_stream_workers_resume_without_loss_or_double_counting(
+    tmp_path: Path, database_url: str, kafka_bootstrap: str, mqtt_broker: str, pki: dict
+) -> None:
+    gateway, device, site = "gw-kill", "kill-meter", "kill-site"
+    modbus_port = free_port()
+    files = write_plant_files(tmp_path, gateway=gateway, device=device, modbus_port=modbus_port,
+                              mqtt_url=mqtt_broker, cert=pki[gateway], static=False)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        apply_registry(conn, SiteRegistry.model_validate({
+            "enterprise_id": "chaos-ent", "enterprise_name": "Chaos", "sites": [{"id": site, "name": "Kill site"}],
+            "devices": [{"id": device, "site": site, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
+                         "bindings": {"energy_import_kwh": "electricity"}}],
+        }))
+    log_path = files["log"]
+    with open(log_path, "w") as log, psycopg.connect(database_url, autocommit=True) as conn:
+        sup = Supervisor(out=log)
+        try:
+            sim = sup.start(Child("simulator", CLI + ["simulate", "plant", "--scenario", str(files["scenario"])]))
+            wait_port(modbus_port, proc=sim.process)
+            run_id = start_cloud(sup, database_url=database_url, kafka=kafka_bootstrap, mqtt_url=mqtt_broker, pki=pki)
+            edge = sup.start(Child("edge", CLI + ["edge", "run", "--config", str(files["edge"])]))
+            wait_for("live data", lambda: len(stored_seqs(conn, gateway)[0]) > 100, 90, log_path)
+            for name in ("ingest", "stream"):
+                victim = next(c for c in sup.children if c.name == name and c.process.poll() is None)
+                os.kill(victim.process.pid, signal.SIGKILL)
+                victim.process.wait(timeout=5)
+                time.sleep(2)
+                restart_cloud_worker(sup, name, run_id=run_id, database_url=database_url, kafka=kafka_bootstrap,
+                                     mqtt_url=mqtt_broker, pki=pki)
+                count = len(stored_seqs(conn, gateway)[0])
+                wait_for(f"data after restarting {name}", lambda: len(stored_seqs(conn, gateway)[0]) > count + 20,
+                         90, log_path)
+            assert edge.process is not None
+            edge.process.terminate()
+            edge.process.wait(timeout=15)
+            next_seq, unacked = spool_state(files["spool"])
+            acked = set(range(next_seq)) - unacked
+            wait_for("every acknowledged reading", lambda: acked <= set(stored_seqs(conn, gateway)[0]), 60, log_path)
+            time.sleep(1)
+            seqs, distinct = stored_seqs(conn, gateway)
+            emitted = conn.execute("SELECT sum(quantity) * 1000 FROM emissions WHERE site_id = %s", (site,)).fetchone()[0]
+            first, last = conn.execute(
+                "SELECT (array_agg(value ORDER BY ts))[1], (array_agg(value ORDER BY ts DESC))[1] FROM readings r"
+                " JOIN points p USING (point_key) WHERE p.device_id = %s AND p.point = 'energy_import_kwh'"
+                " AND quality < 2", (device,)).fetchone()
+        finally:
+            sup.stop_all()
+    assert (len(seqs) == distinct, acked <= set(seqs)) == (True, True)
+    assert emitted == pytest.approx(last - first, rel=1e-9)

@@ -82,6 +82,28 @@ def _cmd_gateways(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_recompute(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from carbonflow.settings import load_settings
+    from stream_jobs.recompute import run_recompute
+
+    url = load_settings().database_url
+    if not url:
+        print("carbonflow recompute: set DATABASE_URL=postgresql://...", file=sys.stderr)
+        return 2
+    try:
+        start, end = (datetime.fromisoformat(v.replace("Z", "+00:00")) for v in (args.start, args.end))
+    except ValueError as exc:
+        print(f"carbonflow recompute: --start/--end must be ISO-8601 times with offsets: {exc}", file=sys.stderr)
+        return 2
+    if start.tzinfo is None or end.tzinfo is None or end <= start:
+        print("carbonflow recompute: give --start < --end, both with a UTC offset (e.g. 2026-01-01T00:00+08:00)",
+              file=sys.stderr)
+        return 2
+    return run_recompute(url, args.site, start, end)
+
+
 def _cmd_edge(args: argparse.Namespace) -> int:
     from edge_agent.agent import run_agent
     from edge_agent.config import ConfigError
@@ -128,6 +150,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="database maintenance")
     p.add_argument("action", choices=["migrate"])
     p.set_defaults(func=_cmd_db)
+    p = sub.add_parser("recompute", help="recalculate a site's emissions for a period (after a factor change)")
+    p.add_argument("--site", required=True)
+    p.add_argument("--start", required=True)
+    p.add_argument("--end", required=True)
+    p.set_defaults(func=_cmd_recompute)
     p = sub.add_parser("gateways", help="register, list and revoke gateways; writes the broker ACL")
     p.add_argument("action", choices=["add", "list", "revoke"])
     p.add_argument("gateway", nargs="?", default="")

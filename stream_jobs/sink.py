@@ -8,6 +8,7 @@ and produce emissions, so a replayed Kafka record changes nothing.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 import time
 from dataclasses import dataclass
 
@@ -24,6 +25,13 @@ __all__ = ["ReadingSink", "QUALITY_CODE", "load_factor_library"]
 log = logging.getLogger("stream_jobs.sink")
 QUALITY_CODE = {"good": 0, "uncertain": 1, "bad": 2}
 _CACHE_TTL_S = 30.0
+_UPSERT_EMISSION = (
+    "INSERT INTO emissions (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
+    " quantity_unit, tco2, factor_ids, formula, quality) VALUES"
+    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (gateway_key, seq, ts)"
+    " DO UPDATE SET start_ts = EXCLUDED.start_ts, quantity = EXCLUDED.quantity, tco2 = EXCLUDED.tco2,"
+    " factor_ids = EXCLUDED.factor_ids, formula = EXCLUDED.formula, quality = EXCLUDED.quality"
+)
 
 
 @dataclass(frozen=True)
@@ -175,14 +183,7 @@ class ReadingSink:
                 [(k, s.ts, s.value) for k, s in state.items() if k in keys],
             )
             if emissions:
-                await c.executemany(
-                    "INSERT INTO emissions (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
-                    " quantity_unit, tco2, factor_ids, formula, quality) VALUES"
-                    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (gateway_key, seq, ts)"
-                    " DO UPDATE SET start_ts = EXCLUDED.start_ts, quantity = EXCLUDED.quantity, tco2 = EXCLUDED.tco2,"
-                    " factor_ids = EXCLUDED.factor_ids, formula = EXCLUDED.formula, quality = EXCLUDED.quality",
-                    emissions,
-                )
+                await c.executemany(_UPSERT_EMISSION, emissions)
         self.emissions_written += len(emissions)
 
     def _emission_rows(self, info: _PointInfo, row: tuple, delta: Delta) -> list[tuple]:
@@ -201,7 +202,10 @@ class ReadingSink:
 
     async def _rederive(self, pkey: int, late_rows: list[tuple], info: _PointInfo) -> list[tuple]:
         """Recompute the intervals of a stretch that late readings fell into, from the stored readings."""
-        lo, hi = late_rows[0][2], late_rows[-1][2]
+        return await self.stretch_emissions(pkey, info, late_rows[0][2], late_rows[-1][2])
+
+    async def stretch_emissions(self, pkey: int, info: _PointInfo, lo: datetime, hi: datetime) -> list[tuple]:
+        """Emission rows of every interval ending in [lo, hi] and of the first one after, from stored readings."""
         cur = await self._conn.execute(
             "(SELECT gateway_key, seq, ts, point_key, value, quality FROM readings WHERE point_key = %(p)s"
             "  AND ts < %(lo)s AND quality < 2 AND value IS NOT NULL ORDER BY ts DESC LIMIT 1)"
@@ -221,3 +225,20 @@ class ReadingSink:
             if previous is None or row[2] > previous.ts:
                 previous = CounterState(row[2], row[4])
         return rows
+
+    async def emitting_points(self, site: str) -> list[tuple[int, _PointInfo]]:
+        """Counter points of a site bound to an emitting activity."""
+        cur = await self._conn.execute(
+            "SELECT p.point_key, p.kind, p.unit, p.activity, d.site_id FROM points p JOIN devices d USING (device_id)"
+            " WHERE d.site_id = %s AND p.kind = 'counter' AND p.activity = ANY(%s) ORDER BY p.point_key",
+            (site, sorted(EMITTING_ACTIVITIES)),
+        )
+        return [(key, _PointInfo(key, kind, unit, activity, site_id)) for key, kind, unit, activity, site_id
+                in await cur.fetchall()]
+
+    async def upsert_emissions(self, rows: list[tuple]) -> None:
+        """Insert emission rows, replacing the stored row of the same interval."""
+        if not rows:
+            return
+        async with self._conn.cursor() as c:
+            await c.executemany(_UPSERT_EMISSION, rows)

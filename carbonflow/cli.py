@@ -106,13 +106,29 @@ def _cmd_recompute(args: argparse.Namespace) -> int:
 
 def _cmd_edge(args: argparse.Namespace) -> int:
     from edge_agent.agent import run_agent
-    from edge_agent.config import ConfigError
+    from edge_agent.errors import EdgeError
 
+    if args.action == "status":
+        return _cmd_edge_status(args)
     try:
         return run_agent(args.config)
-    except ConfigError as exc:
+    except EdgeError as exc:
         print(f"carbonflow edge: {exc}", file=sys.stderr)
         return 2
+
+
+def _cmd_edge_status(args: argparse.Namespace) -> int:
+    from edge_agent.config import ConfigError, load_agent_config
+    from edge_agent.status import gather_status, render_status
+
+    try:
+        config = load_agent_config(args.config)
+    except ConfigError as exc:
+        print(f"carbonflow edge status: {exc}", file=sys.stderr)
+        return 2
+    status = gather_status(config)
+    print(render_status(status), end="")
+    return 0 if status.running else 1
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -162,8 +178,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--password", action="store_true", help="authenticate with a password instead of a certificate")
     p.add_argument("--broker-dir", type=Path, help="where the broker's ACL lives (default <home>/mqtt)")
     p.set_defaults(func=_cmd_gateways)
-    p = sub.add_parser("edge", help="run an edge agent")
-    p.add_argument("action", choices=["run"])
+    p = sub.add_parser("edge", help="run an edge agent, or show a running agent's status")
+    p.add_argument("action", choices=["run", "status"])
     p.add_argument("--config", type=Path, required=True)
     p.set_defaults(func=_cmd_edge)
     sub.add_parser("ingest", help="run the MQTT -> Kafka bridge").set_defaults(func=_cmd_ingest)
@@ -177,6 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("simulate", help="run device simulators (see `carbonflow simulate --help`)", add_help=False)
     sub.add_parser("profiles", help="validate and show device profiles", add_help=False)
     sub.add_parser("inventory", help="compute a GHG inventory from an activity-data file", add_help=False)
+    sub.add_parser("import", help="import manual readings from CSV/XLSX into the pipeline", add_help=False)
     return parser
 
 
@@ -186,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulators.cli import main as simulate_main
 
         return simulate_main(argv[1:])
+    if argv and argv[0] == "import":
+        from ingest.file_import import main as import_main
+
+        return import_main(argv[1:])
     if argv and argv[0] == "inventory":
         from carbonflow.inventory_cli import main as inventory_main
 

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import sys
-import zipfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from carbon_domain.errors import DomainError
+from carbonflow.tabular import TabularFileError, read_numbered_rows
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.inventory import (
     ActivityDataError,
@@ -124,42 +123,11 @@ def _compute(path: Path, *, series: str, as_json: bool, jump_threshold: float) -
 
 def read_activity_file(path: Path) -> tuple[list[dict[str, Any]], list[LineProblem]]:
     """Rows of a .csv or .xlsx activity file as mappings with their `line`, and the rows that cannot be read."""
-    suffix = path.suffix.lower()
-    if suffix not in {".csv", ".xlsx"}:
-        raise _FileProblem(f"{path}: an activity file is .csv or .xlsx, got {suffix or 'no extension'!r}")
-    if not path.is_file():
-        raise _FileProblem(f"{path}: no such file")
-    numbered = _csv_rows(path) if suffix == ".csv" else _xlsx_rows(path)
+    try:
+        numbered = read_numbered_rows(path, what="activity file")
+    except TabularFileError as exc:
+        raise _FileProblem(str(exc)) from exc
     return _records(numbered, path)
-
-
-def _csv_rows(path: Path) -> list[tuple[int, list[Any]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # Excel writes a byte-order mark
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _FileProblem(f"{path}: cannot read as UTF-8 CSV: {exc}") from exc
-    reader = csv.reader(io.StringIO(text))
-    rows, end = [], 0
-    for cells in reader:
-        start, end = end + 1, reader.line_num
-        if cells and not cells[0].lstrip().startswith("#"):
-            rows.append((start, list(cells)))
-    return rows
-
-
-def _xlsx_rows(path: Path) -> list[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:
-        raise _FileProblem(f"{path}: cannot read as XLSX: {exc}") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        return [(number, list(cells)) for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    finally:
-        workbook.close()
 
 
 def _records(numbered: list[tuple[int, list[Any]]], path: Path) -> tuple[list[dict[str, Any]], list[LineProblem]]:

@@ -30,7 +30,8 @@ from carbonflow.topics import (
     mqtt_data_filter,
 )
 from ingest.admission import GatewayAdmission, SequenceLedger
-from ingest.validation import Rejected, split_by_device, validate_payload
+from ingest.kafka_out import make_producer, send_envelope
+from ingest.validation import Rejected, validate_payload
 
 __all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env"]
 
@@ -163,11 +164,7 @@ class Bridge:
             log.warning("rejected payload from %s: %s", gateway or message.topic, exc)
             await self._dead_letter(message, gateway, str(exc))
             return [], None
-        topic = kafka_readings(self.config.kafka_prefix)
-        futures = [
-            await self._producer.send(topic, batch.model_dump_json().encode(), key=batch.device.encode())
-            for batch in split_by_device(envelope, received)
-        ]
+        futures = await send_envelope(self._producer, envelope, received, self.config.kafka_prefix)
         self.accepted += len(envelope.readings)
         return futures, (envelope.gateway, envelope.seq_first, envelope.seq_last)
 
@@ -198,10 +195,7 @@ class Bridge:
         self._loop = asyncio.get_running_loop()
         cfg = self.config
         await ensure_topics(cfg.kafka_bootstrap, cfg.kafka_prefix)
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=cfg.kafka_bootstrap, acks="all", linger_ms=5, max_batch_size=1024 * 1024,
-            max_request_size=8 * 1024 * 1024,
-        )
+        self._producer = make_producer(cfg.kafka_bootstrap)
         await self._producer.start()
         pending: asyncio.Queue = asyncio.Queue(maxsize=_MAX_PENDING_MESSAGES)
         acker = asyncio.create_task(self._acknowledge_in_order(pending))

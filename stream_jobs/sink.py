@@ -25,6 +25,47 @@ __all__ = ["ReadingSink", "QUALITY_CODE", "load_factor_library"]
 log = logging.getLogger("stream_jobs.sink")
 QUALITY_CODE = {"good": 0, "uncertain": 1, "bad": 2}
 _CACHE_TTL_S = 30.0
+
+def _rollup_cte(name: str, table: str, width: str) -> str:
+    """A data-modifying CTE adding the new readings to a rollup table, bucket by bucket."""
+    return (
+        f"{name} AS (INSERT INTO {table} (point_key, bucket, n, n_valid, sum, min, max, first_ts, first_value,"
+        " last_ts, last_value, worst_quality)"
+        f" SELECT point_key, date_bin('{width}', ts, '2000-01-01T00:00:00Z'), count(*),"
+        " count(*) FILTER (WHERE quality < 2 AND value IS NOT NULL),"
+        " sum(value) FILTER (WHERE quality < 2), min(value) FILTER (WHERE quality < 2),"
+        " max(value) FILTER (WHERE quality < 2), min(ts) FILTER (WHERE quality < 2),"
+        " (array_agg(value ORDER BY ts) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1],"
+        " max(ts) FILTER (WHERE quality < 2),"
+        " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1], max(quality)"
+        " FROM new GROUP BY 1, 2"
+        f" ON CONFLICT (point_key, bucket) DO UPDATE SET n = {table}.n + EXCLUDED.n,"
+        f" n_valid = {table}.n_valid + EXCLUDED.n_valid,"
+        f" sum = CASE WHEN {table}.sum IS NULL THEN EXCLUDED.sum WHEN EXCLUDED.sum IS NULL THEN {table}.sum"
+        f"  ELSE {table}.sum + EXCLUDED.sum END,"
+        f" min = least({table}.min, EXCLUDED.min), max = greatest({table}.max, EXCLUDED.max),"
+        f" first_value = CASE WHEN {table}.first_ts IS NULL OR EXCLUDED.first_ts < {table}.first_ts"
+        f"  THEN EXCLUDED.first_value ELSE {table}.first_value END,"
+        f" first_ts = least({table}.first_ts, EXCLUDED.first_ts),"
+        f" last_value = CASE WHEN {table}.last_ts IS NULL OR EXCLUDED.last_ts > {table}.last_ts"
+        f"  THEN EXCLUDED.last_value ELSE {table}.last_value END,"
+        f" last_ts = greatest({table}.last_ts, EXCLUDED.last_ts),"
+        f" worst_quality = greatest({table}.worst_quality, EXCLUDED.worst_quality))"
+    )
+
+
+# One statement stores the batch, adds only the rows that were new to both rollups,
+# and hands back the new counter rows, which drive deltas and emissions.
+_INSERT_AND_ROLL_UP = (
+    "WITH new AS (INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
+    " SELECT gateway_key, seq, ts, point_key, value, quality FROM _readings_in ON CONFLICT DO NOTHING"
+    " RETURNING gateway_key, seq, ts, point_key, value, quality), "
+    + _rollup_cte("minutes", "rollup_1m", "1 minute") + ", "
+    + _rollup_cte("hours", "rollup_1h", "1 hour")
+    + " SELECT n.* FROM new n WHERE EXISTS (SELECT 1 FROM _readings_in i WHERE i.is_counter"
+    " AND i.gateway_key = n.gateway_key AND i.seq = n.seq AND i.ts = n.ts)"
+)
+
 _UPSERT_EMISSION = (
     "INSERT INTO emissions (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
     " quantity_unit, tco2, factor_ids, formula, quality) VALUES"
@@ -135,18 +176,7 @@ class ReadingSink:
                 copy.set_types(["int4", "int8", "timestamptz", "int4", "float8", "int2", "bool"])
                 for row in rows:
                     await copy.write_row(row)
-            await cur.execute(
-                "INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
-                " SELECT gateway_key, seq, ts, point_key, value, quality FROM _readings_in WHERE NOT is_counter"
-                " ON CONFLICT DO NOTHING"
-            )
-            if not any(row[6] for row in rows):
-                return []
-            await cur.execute(
-                "INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
-                " SELECT gateway_key, seq, ts, point_key, value, quality FROM _readings_in WHERE is_counter"
-                " ON CONFLICT DO NOTHING RETURNING gateway_key, seq, ts, point_key, value, quality"
-            )
+            await cur.execute(_INSERT_AND_ROLL_UP)
             return list(await cur.fetchall())
 
     async def _advance_counters(self, new_rows: list[tuple], infos: dict[tuple[int, int], _PointInfo]) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import logging
+from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
@@ -13,15 +14,17 @@ from pydantic import ValidationError
 
 from carbon_domain.schemas import DeviceBatch
 from carbonflow.db.connect import async_connect_with_retry
+from stream_jobs.alarms import evaluate_alarms
 from stream_jobs.app import app, database_url
 from stream_jobs.sink import ReadingSink, load_factor_library
 from stream_jobs.topics import dead_letters_topic, readings_topic
 
-__all__ = ["store_readings", "store_dead_letters"]
+__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules"]
 
 log = logging.getLogger("stream_jobs")
 _BATCH = 2000
 _WITHIN_S = 0.2
+_ALARM_INTERVAL_S = 15.0
 
 
 class _Database:
@@ -75,6 +78,22 @@ async def store_readings(stream: Any) -> None:
                 log.warning("database unavailable (%s); retrying the batch", exc)
                 _db.reset()
                 await asyncio.sleep(1)
+
+
+@app.timer(interval=_ALARM_INTERVAL_S)
+async def evaluate_alarm_rules() -> None:
+    """Raise and clear alarms from the stored data."""
+    try:
+        conn = await async_connect_with_retry(database_url(), attempts=1, autocommit=True)
+    except RuntimeError as exc:
+        log.warning("alarms not evaluated: %s", exc)
+        return
+    try:
+        result = await evaluate_alarms(conn, datetime.now(timezone.utc))
+        if result["raised"] or result["cleared"]:
+            log.info("alarms: %(raised)d raised, %(cleared)d cleared", result)
+    finally:
+        await conn.close()
 
 
 @app.agent(dead_letters_topic)

@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench chaos clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ bench: install
 	$(PY) bench/edge_bench.py
 	$(PY) bench/pipeline_bench.py
 
+# long loss/duplication run: 1,000 readings/s for 10 minutes with a 3-minute broker outage and an agent kill
+chaos: install
+	$(PY) bench/chaos.py
+
 lint: install
 	$(PY) -m pip install -q ruff mypy
 	$(VENV)/bin/ruff check .
@@ -35,3 +39,25 @@ lint: install
 
 clean:
 	rm -rf .carbonflow build *.egg-info
+
+# --- web: the dashboards' chart library -------------------------------------------------------------------
+# `make web` installs web/package.json (ECharts, pinned) with npm and copies its browser bundle to
+# api/static/vendor/ (gitignored), which the API serves. Without npm it says so and goes on: the
+# dashboards then show their figures as tables, without charts.
+WEB_VENDOR := api/static/vendor/echarts.min.js
+
+.PHONY: web web-clean
+install: web
+
+web: $(WEB_VENDOR)
+
+$(WEB_VENDOR): web/package.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "web: npm not found: skipping ECharts; the dashboards will show tables without charts"; \
+	else \
+		cd web && npm install --no-audit --no-fund && cd .. && \
+		mkdir -p $(dir $@) && cp web/node_modules/echarts/dist/echarts.min.js $@ && echo "web: vendored $@"; \
+	fi
+
+web-clean:
+	rm -rf web/node_modules api/static/vendor

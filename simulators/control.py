@@ -23,8 +23,7 @@ import json
 import logging
 import re
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,6 +32,7 @@ from carbon_domain.registers import RegisterCodecError
 from .errors import ServeError
 from .faults import parse_fault
 from .plant import Plant
+from simulators.lifecycle import StartStop
 
 __all__ = ["ControlServer"]
 
@@ -51,7 +51,7 @@ class _HttpError(Exception):
         self.status = status
 
 
-class ControlServer:
+class ControlServer(StartStop):
     """Serves the control API of one `Plant`."""
 
     def __init__(self, plant: Plant, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -89,18 +89,6 @@ class ControlServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await server.wait_closed()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def _connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

@@ -22,8 +22,6 @@ import os
 import time
 import tty
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Self
 
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ModbusIOException, NoSuchIdException
@@ -41,6 +39,7 @@ from device_profiles.schema import ModbusTable, Protocol
 
 from .device import SimulatedDevice
 from .errors import ServeError
+from simulators.lifecycle import StartStop
 
 __all__ = ["ModbusDeviceServer", "ModbusRtuServer", "SimulatedDevice"]
 
@@ -70,7 +69,7 @@ _BLOCK_ORDER = (
 )
 
 
-class ModbusDeviceServer:
+class ModbusDeviceServer(StartStop):
     """A Modbus TCP server for one or more simulated devices (distinct unit ids)."""
 
     def __init__(
@@ -154,20 +153,8 @@ class ModbusDeviceServer:
             await server.shutdown()
             await asyncio.sleep(0)  # let the transports run their close callbacks
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-
-class ModbusRtuServer:
+class ModbusRtuServer(StartStop):
     """Modbus RTU on a pseudo-terminal: serves one end, clients open ``path`` (the other end).
 
     A pty pair behaves like a serial line with nothing in between, so any
@@ -233,18 +220,6 @@ class ModbusRtuServer:
 
     async def sync(self) -> None:
         """Nothing to close on a serial line: an offline device just stays silent."""
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def _on_readable(self) -> None:
         try:

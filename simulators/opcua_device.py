@@ -19,8 +19,7 @@ import contextlib
 import logging
 import socket
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from asyncua import Server, ua
 from asyncua.common.callback import CallbackType, ServerItemCallback
@@ -30,6 +29,7 @@ from device_profiles.schema import OpcUaPoint, OpcUaType, Protocol
 
 from .device import SimulatedDevice, Value
 from .errors import ServeError
+from simulators.lifecycle import StartStop
 
 __all__ = ["OpcUaDeviceServer", "free_tcp_port", "opcua_url"]
 
@@ -57,7 +57,7 @@ def free_tcp_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-class OpcUaDeviceServer:
+class OpcUaDeviceServer(StartStop):
     """An OPC-UA server (no security, anonymous) for one simulated device."""
 
     def __init__(
@@ -147,18 +147,6 @@ class OpcUaDeviceServer:
                 await self._pusher
             self._pusher = None
         await server.stop()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def _build_address_space(self, server: Server) -> None:
         points = self.device.profile.opcua_points

@@ -18,8 +18,7 @@ import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, time
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from typing import Protocol as TypingProtocol
 
 from carbon_domain.registers import RegisterCodecError
@@ -33,6 +32,7 @@ from .modbus_device import ModbusDeviceServer, ModbusRtuServer
 from .opcua_device import OpcUaDeviceServer, opcua_url
 from .physics import CurveRule, Physics, Rule
 from .scenario import Scenario, ScenarioDevice, load_scenario, resolve_profiles
+from simulators.lifecycle import StartStop
 
 __all__ = [
     "Endpoint",
@@ -78,7 +78,7 @@ class _Server(TypingProtocol):
     async def sync(self) -> None: ...
 
 
-class Plant:
+class Plant(StartStop):
     """Serves every device of a scenario and runs its physics until stopped."""
 
     def __init__(
@@ -194,18 +194,6 @@ class Plant:
         servers, self._servers = self._servers, []
         # OPC-UA servers take a second each to wind down; let them do it together.
         await asyncio.gather(*(server.stop() for server, _ in reversed(servers)))
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def _build_servers(self) -> list[tuple[_Server, list[ScenarioDevice]]]:
         servers: list[tuple[_Server, list[ScenarioDevice]]] = []

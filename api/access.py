@@ -7,13 +7,16 @@ caller's scope: the sites of the enterprises the caller may see.
 =========== ============================================== ======================================
 role        permissions                                    data scope
 =========== ============================================== ======================================
-admin       everything                                     all sites
+admin       everything (incl. audit, users, benchmarks)    all sites
 technician  health, devices, gateways, live, series        all sites
 government  devices, live, series, emissions               enterprises whose region is the user's
                                                            region or a sub-region (CN-ZJ: CN-ZJ-HZ)
 enterprise  devices, live, series, emissions               its one enterprise
 auditor     devices, live, series, emissions               the enterprises assigned to the auditor
 =========== ============================================== ======================================
+
+Dashboards: the overview needs 'emissions' (its live power also 'live'), device health 'devices',
+the CSV export 'series', and setting a site's intensity benchmark 'benchmarks' (administrators).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ __all__ = [
 
 Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
-Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users"]
+Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 _DATA = frozenset({"devices", "live", "series", "emissions"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import psycopg
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import PoolTimeout
 
-from api import accounts, queries, security
+from api import accounts, queries, security, tickets
 from api.access import ROLE_PERMISSIONS, Principal, scope_of
 from api.ratelimit import TokenBuckets
 from api.settings import ApiSettings
@@ -28,9 +29,11 @@ __all__ = [
     "AnonymousRateLimit",
     "AnyCaller",
     "AuditReader",
+    "BenchmarkAdmin",
     "Caller",
     "ClientIP",
     "Conn",
+    "CredentialDigest",
     "DevicesReader",
     "EmissionsReader",
     "GatewaysReader",
@@ -40,12 +43,17 @@ __all__ = [
     "MaybeCaller",
     "SeriesReader",
     "Settings",
+    "StreamAccess",
+    "StreamCaller",
     "TimeParam",
     "UserAdmin",
     "UserSession",
+    "Via",
     "VisibleSites",
+    "authenticate_digest",
     "get_conn",
     "parse_time",
+    "require_permission",
 ]
 
 
@@ -112,6 +120,7 @@ def _anonymous_limit(request: Request) -> None:
 
 AnonymousRateLimit = Annotated[None, Depends(_anonymous_limit)]
 
+Via = Literal["session", "token"]
 _bearer = HTTPBearer(auto_error=False, description="a session token from POST /api/v1/auth/login, or a machine token")
 _Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 _LOGIN_HINT = "log in with POST /api/v1/auth/login and send 'Authorization: Bearer <token>'"
@@ -147,13 +156,20 @@ async def _authenticate(request: Request, conn: psycopg.AsyncConnection,
     if credentials is None:
         raise _unauthorized(f"authentication required: {_LOGIN_HINT}")
     token = credentials.credentials
-    digest = security.token_digest(token)
-    row: dict[str, Any] | None = None
-    via = "session"
-    if token.startswith(security.API_TOKEN_PREFIX):
-        via = "token"
+    via: Via = "token" if token.startswith(security.API_TOKEN_PREFIX) else "session"
+    if not token.startswith((security.API_TOKEN_PREFIX, security.SESSION_PREFIX)):
+        raise _unauthorized(f"unknown bearer token; {_LOGIN_HINT}")
+    return await authenticate_digest(request, conn, via=via, digest=security.token_digest(token))
+
+
+async def authenticate_digest(request: Request, conn: psycopg.AsyncConnection, *, via: Via, digest: bytes,
+                              spend: bool = True) -> Principal:
+    """The caller behind a stored credential digest (a session or machine token); 401 when it is unknown,
+    revoked, expired or its account disabled. `spend` takes one request from the caller's rate limit."""
+    row: dict[str, Any] | None
+    if via == "token":
         row = await accounts.find_api_token(conn, token_hash=digest)
-    elif token.startswith(security.SESSION_PREFIX):
+    else:
         row = await accounts.find_session(conn, token_hash=digest)
     what = "machine token" if via == "token" else "session"
     if row is None:
@@ -167,8 +183,9 @@ async def _authenticate(request: Request, conn: psycopg.AsyncConnection,
     if row["disabled"]:
         raise _unauthorized(f"account {row['username']!r} is disabled")
     principal = _principal(row, via=via, settings=_settings(request))
-    key = f"token:{principal.credential_id}" if via == "token" else f"user:{principal.user_id}"
-    _spend(request.app.state.limiter, key, f"{what} of {principal.username!r}")
+    if spend:
+        key = f"token:{principal.credential_id}" if via == "token" else f"user:{principal.user_id}"
+        _spend(request.app.state.limiter, key, f"{what} of {principal.username!r}")
     return principal
 
 
@@ -206,13 +223,18 @@ LoginSession = Annotated[Principal, Depends(_login_session)]
 UserSession = Annotated[Principal, Depends(_user_session)]
 
 
+def require_permission(principal: Principal, permission: str) -> Principal:
+    """`principal` when it holds `permission`; 403 saying what is missing otherwise."""
+    if permission in principal.permissions:
+        return principal
+    if principal.via == "token" and permission in ROLE_PERMISSIONS.get(principal.role, frozenset()):
+        raise HTTPException(403, f"this machine token lacks the {permission!r} scope")
+    raise HTTPException(403, f"role {principal.role!r} may not use this endpoint (needs {permission!r})")
+
+
 def _require(permission: str) -> Callable[[Principal], Awaitable[Principal]]:
     async def dependency(principal: Caller) -> Principal:
-        if permission in principal.permissions:
-            return principal
-        if principal.via == "token" and permission in ROLE_PERMISSIONS.get(principal.role, frozenset()):
-            raise HTTPException(403, f"this machine token lacks the {permission!r} scope")
-        raise HTTPException(403, f"role {principal.role!r} may not use this endpoint (needs {permission!r})")
+        return require_permission(principal, permission)
 
     return dependency
 
@@ -225,6 +247,7 @@ SeriesReader = Annotated[Principal, Depends(_require("series"))]
 EmissionsReader = Annotated[Principal, Depends(_require("emissions"))]
 AuditReader = Annotated[Principal, Depends(_require("audit"))]
 UserAdmin = Annotated[Principal, Depends(_require("users"))]
+BenchmarkAdmin = Annotated[Principal, Depends(_require("benchmarks"))]
 
 
 async def _visible_sites(conn: Conn, principal: Caller) -> list[str] | None:
@@ -248,3 +271,69 @@ async def _maybe_caller(request: Request, credentials: _Credentials) -> Principa
 
 
 MaybeCaller = Annotated[Principal | None, Depends(_maybe_caller)]
+
+
+async def _credential_digest(principal: Caller, credentials: _Credentials) -> bytes:
+    """The stored digest of the (already authenticated) bearer credential of this request."""
+    assert credentials is not None
+    return security.token_digest(credentials.credentials)
+
+
+CredentialDigest = Annotated[bytes, Depends(_credential_digest)]
+
+
+@dataclass(frozen=True)
+class StreamAccess:
+    """Who opened a live stream, through which credential (to check it again while streaming), and what
+    the caller may see."""
+
+    principal: Principal
+    via: Via
+    digest: bytes
+    sites: list[str] | None
+
+
+async def stream_access(request: Request, *, via: Via, digest: bytes) -> StreamAccess:
+    """Check a stream's credential (again): 401/403 as for any request, 503 when the database is away."""
+    try:
+        async with request.app.state.pool.connection(timeout=5) as conn:
+            principal = await authenticate_digest(request, conn, via=via, digest=digest, spend=False)
+            if principal.must_change_password:
+                raise HTTPException(403, "password change required (first login, reset or expiry)")
+            require_permission(principal, "live")
+            sites = await queries.visible_sites(conn, scope=principal.scope)
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        raise HTTPException(503, f"database unavailable: {exc}") from exc
+    return StreamAccess(principal=principal, via=via, digest=digest, sites=sites)
+
+
+_TicketParam = Annotated[str | None, Query(max_length=128, description=(
+    "a stream ticket from POST /api/v1/live/ticket (for EventSource, which cannot send headers); "
+    "single use, valid for 60 s; not needed with an Authorization header"))]
+
+
+async def _stream_caller(request: Request, credentials: _Credentials, ticket: _TicketParam = None) -> StreamAccess:
+    """The caller of a stream, by bearer header or by ticket. It does not hold a pooled connection for the
+    life of the stream: the stream takes one for each look at the database."""
+    if credentials is not None:
+        token = credentials.credentials
+        via: Via = "token" if token.startswith(security.API_TOKEN_PREFIX) else "session"
+        access = await stream_access(request, via=via, digest=security.token_digest(token))
+    elif ticket:
+        try:
+            async with request.app.state.pool.connection(timeout=5) as conn:
+                redeemed = await tickets.redeem_ticket(conn, ticket=ticket)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise HTTPException(503, f"database unavailable: {exc}") from exc
+        if redeemed is None:
+            raise _unauthorized("unknown, used or expired stream ticket; get a new one with POST /api/v1/live/ticket")
+        access = await stream_access(request, via=redeemed[0], digest=redeemed[1])  # type: ignore[arg-type]
+    else:
+        raise _unauthorized("authentication required: send 'Authorization: Bearer <token>' or "
+                            "?ticket= from POST /api/v1/live/ticket")
+    key = f"token:{access.principal.credential_id}" if access.via == "token" else f"user:{access.principal.user_id}"
+    _spend(request.app.state.limiter, key, f"{access.principal.username!r}")
+    return access
+
+
+StreamCaller = Annotated[StreamAccess, Depends(_stream_caller)]

@@ -7,10 +7,8 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, Response
 from psycopg_pool import AsyncConnectionPool
 
 from api.bootstrap import ensure_admin
@@ -19,12 +17,22 @@ from api.ratelimit import TokenBuckets
 from api.routers import (
     audit,
     auth,
+    benchmarks,
+    benchmarks_admin,
+    calculations,
     devices,
     emissions,
+    export,
+    factors,
     gateways,
     health,
+    inventory,
     live,
+    overview,
+    pages,
+    reports,
     series,
+    sites,
     tokens,
     users,
 )
@@ -34,13 +42,6 @@ from carbonflow.db.connect import connect_with_retry
 __all__ = ["create_app"]
 
 log = logging.getLogger("carbonflow.api")
-# the page keeps a bearer token in sessionStorage: allow no script but our own, and no framing
-_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
-                               " frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 def _bootstrap(url: str, settings: ApiSettings) -> None:
@@ -76,19 +77,10 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.state.settings = settings
     app.state.limiter = TokenBuckets(settings.rate_per_s, settings.rate_burst)
     app.state.anonymous_limiter = TokenBuckets(settings.anonymous_rate_per_s, settings.anonymous_rate_burst)
-    for module in (health, auth, tokens, users, audit, devices, gateways, live, series, emissions):
+    for module in (health, auth, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
+                   benchmarks, export):
         app.include_router(module.router, prefix="/api/v1")
-
-    static = resources.files("api").joinpath("static")
-    page = static.joinpath("index.html").read_text(encoding="utf-8")
-    script = static.joinpath("app.js").read_text(encoding="utf-8")
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def index() -> HTMLResponse:
-        return HTMLResponse(page, headers=_PAGE_HEADERS)
-
-    @app.get("/app.js", include_in_schema=False)
-    async def app_js() -> Response:
-        return Response(script, media_type="text/javascript; charset=utf-8", headers=_PAGE_HEADERS)
-
+    for module in (factors, inventory, reports, benchmarks_admin, calculations):  # GHG accounting
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(pages.router)  # the dashboards (api/static)
     return app

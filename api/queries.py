@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,13 +14,23 @@ from api.access import Scope
 __all__ = [
     "INTERVALS",
     "QUALITY_NAMES",
+    "active_alarms",
+    "device_health",
+    "export_point",
+    "export_rows",
+    "latest_point_values",
     "latest_values",
+    "list_benchmarks",
     "list_devices",
     "list_gateways",
+    "list_sites",
     "pipeline_freshness",
     "point_series",
+    "set_benchmark",
+    "site_co2",
     "site_emissions",
     "site_exists",
+    "site_production",
     "visible_sites",
 ]
 
@@ -160,3 +170,283 @@ async def latest_values(
     for row in rows:
         row["quality"] = QUALITY_NAMES[row["quality"]]
     return rows
+
+
+# --- dashboards: sites, overview, live values, device health, export ------------------------------------------
+
+
+async def list_sites(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None) -> list[dict[str, Any]]:
+    """The sites of `sites` with their enterprise, newest device contact and device count."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT s.site_id, s.name, s.enterprise_id, e.name AS enterprise_name, e.region, s.province,"
+            " s.grid_region, (SELECT count(*) FROM devices d WHERE d.site_id = s.site_id) AS devices,"
+            " (SELECT max(d.last_seen) FROM devices d WHERE d.site_id = s.site_id) AS last_seen"
+            " FROM sites s JOIN enterprises e USING (enterprise_id)"
+            f" WHERE {_IN_SITES.format(column='s.site_id')} ORDER BY s.site_id",
+            {"sites": _list(sites)},
+        )
+        return list(await cur.fetchall())
+
+
+async def latest_point_values(
+    conn: psycopg.AsyncConnection, *, within: timedelta, sites: Sequence[str] | None, site: str | None = None,
+) -> list[dict[str, Any]]:
+    """The newest reading (within `within`) of every point of `sites`, or of the one `site`, with the device's
+    site and process; one index probe per point, so it stays cheap when called every second."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT p.device_id AS device, p.point, p.unit, p.kind, p.activity, d.site_id AS site, d.process,"
+            " r.ts, r.value, r.quality"
+            " FROM points p JOIN devices d ON d.device_id = p.device_id"
+            " CROSS JOIN LATERAL (SELECT ts, value, quality FROM readings"
+            "   WHERE point_key = p.point_key AND ts > now() - %(within)s ORDER BY ts DESC LIMIT 1) r"
+            f" WHERE {_IN_SITES.format(column='d.site_id')} AND (%(site)s::text IS NULL OR d.site_id = %(site)s)"
+            " ORDER BY p.device_id, p.point",
+            {"within": within, "sites": _list(sites), "site": site},
+        )
+        rows = list(await cur.fetchall())
+    for row in rows:
+        row["quality"] = QUALITY_NAMES[row["quality"]]
+    return rows
+
+
+async def site_co2(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """tCO2 of a site in [start, end), by source (activity) and by process (the emitting device's), with the
+    factor versions used. An emission counts in the window its interval ends in."""
+    cur = await conn.execute(
+        "SELECT e.activity, COALESCE(d.process, ''), sum(e.tco2), sum(e.quantity), min(e.quantity_unit),"
+        " max(e.quality), count(*) FROM emissions e LEFT JOIN points p ON p.point_key = e.point_key"
+        " LEFT JOIN devices d ON d.device_id = p.device_id"
+        " WHERE e.site_id = %s AND e.ts >= %s AND e.ts < %s GROUP BY 1, 2 ORDER BY 1, 2",
+        (site, start, end),
+    )
+    rows = await cur.fetchall()
+    cur = await conn.execute(
+        "SELECT DISTINCT unnest(factor_ids) FROM emissions WHERE site_id = %s AND ts >= %s AND ts < %s ORDER BY 1",
+        (site, start, end),
+    )
+    factors = [r[0] for r in await cur.fetchall()]
+    by_source: dict[str, dict[str, Any]] = {}
+    by_process: dict[str, dict[str, Any]] = {}
+    for activity, process, tco2, quantity, unit, quality, n in rows:
+        src = by_source.setdefault(activity, {"source": activity, "tco2": 0.0, "activity_amount": 0.0,
+                                              "activity_unit": unit, "intervals": 0, "quality": 0})
+        src["tco2"] += tco2
+        src["activity_amount"] += quantity
+        src["intervals"] += n
+        src["quality"] = max(src["quality"], quality)
+        proc = by_process.setdefault(process, {"process": process or None, "tco2": 0.0, "intervals": 0})
+        proc["tco2"] += tco2
+        proc["intervals"] += n
+    for src in by_source.values():
+        src["quality"] = QUALITY_NAMES[src["quality"]]
+    ordered = sorted(by_source.values(), key=lambda r: -r["tco2"])
+    return {
+        "total_tco2": sum(r["tco2"] for r in ordered),
+        "by_source": ordered,
+        "by_process": sorted(by_process.values(), key=lambda r: -r["tco2"]),
+        "factor_versions": factors,
+    }
+
+
+# the increase of a counter point (%(key)s) in [start, end): per-reading deltas from the last good reading
+# before `start` on, a counter that went backwards counting from zero (a reset), as the stream job does
+_COUNTER_DELTAS = (
+    "SELECT ts, CASE WHEN value >= prev THEN value - prev ELSE value END AS delta FROM ("
+    "  SELECT ts, value, lag(value) OVER (ORDER BY ts) AS prev FROM ("
+    "    (SELECT ts, value FROM readings WHERE point_key = {key} AND ts < %(start)s AND quality < 2"
+    "      AND value IS NOT NULL ORDER BY ts DESC LIMIT 1)"
+    "    UNION ALL (SELECT ts, value FROM readings WHERE point_key = {key} AND ts >= %(start)s AND ts < %(end)s"
+    "      AND quality < 2 AND value IS NOT NULL)) AS base) AS steps"
+    " WHERE prev IS NOT NULL AND ts >= %(start)s"
+)
+
+
+async def site_production(
+    conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Per product, the increase in [start, end) of the site's counters bound to `production:<product>`, in the
+    counters' unit (one row per product and unit)."""
+    cur = await conn.execute(
+        "SELECT substr(p.activity, 12) AS product, p.unit, count(*) AS counters, COALESCE(sum(inc.amount), 0)"
+        " FROM points p JOIN devices d ON d.device_id = p.device_id"
+        " CROSS JOIN LATERAL (SELECT sum(delta) AS amount FROM ("
+        + _COUNTER_DELTAS.format(key="p.point_key") +
+        ") AS deltas) AS inc"
+        " WHERE d.site_id = %(site)s AND p.activity LIKE 'production:%%' GROUP BY 1, 2 ORDER BY 1, 2",
+        {"site": site, "start": start, "end": end},
+    )
+    return [{"product": product, "unit": unit, "counters": n, "amount": amount}
+            for product, unit, n, amount in await cur.fetchall()]
+
+
+async def list_benchmarks(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None,
+                          site: str | None = None) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT site_id, product, tco2_per_t, source, updated_at, updated_by FROM benchmarks"
+            f" WHERE {_IN_SITES.format(column='site_id')} AND (%(site)s::text IS NULL OR site_id = %(site)s)"
+            " ORDER BY site_id, product",
+            {"sites": _list(sites), "site": site},
+        )
+        return list(await cur.fetchall())
+
+
+async def set_benchmark(conn: psycopg.AsyncConnection, *, site: str, product: str, tco2_per_t: float, source: str,
+                        updated_by: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Create or replace a site's benchmark for a product: (before, after)."""
+    before = (await list_benchmarks(conn, sites=[site], site=site))
+    previous = next((b for b in before if b["product"] == product), None)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "INSERT INTO benchmarks (site_id, product, tco2_per_t, source, updated_by) VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (site_id, product) DO UPDATE SET tco2_per_t = EXCLUDED.tco2_per_t,"
+            " source = EXCLUDED.source, updated_by = EXCLUDED.updated_by, updated_at = now()"
+            " RETURNING site_id, product, tco2_per_t, source, updated_at, updated_by",
+            (site, product, tco2_per_t, source, updated_by),
+        )
+        after = await cur.fetchone()
+    assert after is not None
+    return previous, after
+
+
+# the alarms table belongs to the stream jobs (005_alarms.sql): read it through the columns it has, so that the
+# overview keeps working while its schema grows
+_ALARM_TIME_COLUMNS = ("raised_at", "started_at", "ts", "created_at")
+
+
+async def active_alarms(conn: psycopg.AsyncConnection, *, site: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Active alarms of a site, newest first, each row as the `alarms` table holds it; [] without such a table.
+    The site is the alarm's `site_id`, or else its device's; active is `state` = 'active', or else
+    `cleared_at` IS NULL."""
+    cur = await conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        " AND table_name = 'alarms'"
+    )
+    columns = {r[0] for r in await cur.fetchall()}
+    if "site_id" in columns:
+        where = "a.site_id = %s"
+    elif "device_id" in columns:
+        where = "a.device_id IN (SELECT device_id FROM devices WHERE site_id = %s)"
+    else:
+        return []
+    if "state" in columns:
+        where += " AND a.state = 'active'"
+    elif "cleared_at" in columns:
+        where += " AND a.cleared_at IS NULL"
+    order = next((c for c in _ALARM_TIME_COLUMNS if c in columns), None)
+    found = await conn.execute(
+        f"SELECT to_jsonb(a) FROM alarms a WHERE {where}" + (f" ORDER BY a.{order} DESC" if order else "")
+        + " LIMIT %s",
+        (site, limit),
+    )
+    return [r[0] for r in await found.fetchall()]
+
+
+async def device_health(conn: psycopg.AsyncConnection, *, window: timedelta,
+                        sites: Sequence[str] | None) -> dict[str, Any]:
+    """Every device of `sites` with last contact and, per point, the readings of the last `window` by quality."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT d.device_id, d.site_id, d.process, d.profile, d.gateway_id, d.last_seen, p.point, p.unit,"
+            " p.kind, q.good, q.uncertain, q.bad, q.last_ts, lr.value AS last_value, lr.quality AS last_quality"
+            " FROM devices d LEFT JOIN points p ON p.device_id = d.device_id"
+            " LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE quality = 0) AS good,"
+            "   count(*) FILTER (WHERE quality = 1) AS uncertain, count(*) FILTER (WHERE quality = 2) AS bad,"
+            "   max(ts) AS last_ts FROM readings r WHERE r.point_key = p.point_key AND r.ts > now() - %(window)s) q"
+            "   ON true"
+            " LEFT JOIN LATERAL (SELECT value, quality FROM readings r WHERE r.point_key = p.point_key"
+            "   AND r.ts > now() - %(window)s ORDER BY ts DESC LIMIT 1) lr ON true"
+            f" WHERE {_IN_SITES.format(column='d.site_id')} ORDER BY d.device_id, p.point",
+            {"window": window, "sites": _list(sites)},
+        )
+        rows = await cur.fetchall()
+        await cur.execute("SELECT now() AS now")
+        now_row = await cur.fetchone()
+    assert now_row is not None
+    devices: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        device = devices.setdefault(row["device_id"], {
+            "device_id": row["device_id"], "site_id": row["site_id"], "process": row["process"],
+            "profile": row["profile"], "gateway_id": row["gateway_id"], "last_seen": row["last_seen"],
+            "quality": {"good": 0, "uncertain": 0, "bad": 0}, "points": [],
+        })
+        if row["point"] is None:
+            continue
+        counts = {name: row[name] or 0 for name in ("good", "uncertain", "bad")}
+        for name, n in counts.items():
+            device["quality"][name] += n
+        device["points"].append({
+            "point": row["point"], "unit": row["unit"], "kind": row["kind"], "quality": counts,
+            "last_reading_at": row["last_ts"], "last_value": row["last_value"],
+            "last_quality": None if row["last_quality"] is None else QUALITY_NAMES[row["last_quality"]],
+        })
+    return {"now": now_row["now"], "devices": list(devices.values())}
+
+
+async def export_point(conn: psycopg.AsyncConnection, *, device: str, point: str, start: datetime, end: datetime,
+                       sites: Sequence[str] | None) -> dict[str, Any] | None:
+    """What an export of one point needs before its rows: the point, its site and the factor rows its
+    emissions in [start, end) used; None when unknown or outside `sites`."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT p.point_key, p.device_id AS device, p.point, p.unit, p.kind, p.activity, d.site_id AS site,"
+            " d.process FROM points p LEFT JOIN devices d USING (device_id)"
+            f" WHERE p.device_id = %(device)s AND p.point = %(point)s AND {_IN_SITES.format(column='d.site_id')}",
+            {"device": device, "point": point, "sites": _list(sites)},
+        )
+        found = await cur.fetchone()
+        if found is None:
+            return None
+        await cur.execute(
+            "SELECT f.factor_id, f.key, f.value, f.unit, f.series, f.source FROM factors f"
+            " WHERE f.factor_id IN (SELECT DISTINCT unnest(factor_ids) FROM emissions"
+            "   WHERE point_key = %s AND ts >= %s AND ts < %s) ORDER BY f.factor_id",
+            (found["point_key"], start, end),
+        )
+        found["factors"] = list(await cur.fetchall())
+        await cur.execute(
+            "SELECT DISTINCT formula FROM emissions WHERE point_key = %s AND ts >= %s AND ts < %s ORDER BY 1",
+            (found["point_key"], start, end),
+        )
+        found["formulas"] = [r["formula"] for r in await cur.fetchall()]
+    return found
+
+
+_TRUNC = {"1m": "minute", "1h": "hour", "1d": "day"}
+
+
+async def export_rows(
+    conn: psycopg.AsyncConnection, *, point_key: int, kind: str, start: datetime, end: datetime, interval: str,
+    tz: str, batch: int = 2000,
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """Buckets of one point in [start, end), aligned to `tz`'s minutes, hours or days, in batches from a
+    server-side cursor: (bucket, avg, min, max, last, readings, worst quality, increase, activity amount,
+    activity unit, tCO2). `increase` only for counters; bad readings are left out of the values."""
+    unit = _TRUNC[interval]
+    increase = (
+        "SELECT date_trunc(%(unit)s, ts, %(tz)s) AS bucket, sum(delta) AS increase FROM ("
+        + _COUNTER_DELTAS.format(key="%(key)s") + ") AS deltas GROUP BY 1"
+        if kind == "counter" else
+        "SELECT NULL::timestamptz AS bucket, NULL::double precision AS increase WHERE false"
+    )
+    sql = (
+        "WITH b AS (SELECT date_trunc(%(unit)s, ts, %(tz)s) AS bucket, avg(value) FILTER (WHERE quality < 2) AS avg,"
+        "   min(value) FILTER (WHERE quality < 2) AS lo, max(value) FILTER (WHERE quality < 2) AS hi,"
+        "   (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1] AS last,"
+        "   count(*) AS n, max(quality) AS q"
+        "   FROM readings WHERE point_key = %(key)s AND ts >= %(start)s AND ts < %(end)s GROUP BY 1),"
+        f" i AS ({increase}),"
+        " e AS (SELECT date_trunc(%(unit)s, ts, %(tz)s) AS bucket, sum(quantity) AS qty, min(quantity_unit) AS qu,"
+        "   sum(tco2) AS tco2 FROM emissions WHERE point_key = %(key)s AND ts >= %(start)s AND ts < %(end)s"
+        "   GROUP BY 1)"
+        " SELECT bucket, b.avg, b.lo, b.hi, b.last, COALESCE(b.n, 0), b.q, i.increase, e.qty, e.qu, e.tco2"
+        " FROM b FULL JOIN i USING (bucket) FULL JOIN e USING (bucket) ORDER BY bucket"
+    )
+    params = {"unit": unit, "tz": tz, "key": point_key, "start": start, "end": end}
+    async with conn.transaction(), conn.cursor(name="cf_export") as cur:
+        await cur.execute(sql, params)
+        while rows := await cur.fetchmany(batch):
+            yield [(b, avg, lo, hi, last, n, None if q is None else QUALITY_NAMES[q], inc, qty, qu, t)
+                   for b, avg, lo, hi, last, n, q, inc, qty, qu, t in rows]

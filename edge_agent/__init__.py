@@ -1,1 +1,9 @@
-"""carbonflow: edge_agent."""
+"""carbonflow: edge_agent - polls devices, spools every reading in SQLite, forwards over TLS MQTT.
+
+Modules: `config` (the YAML file), `sources` (Modbus and OPC-UA pollers),
+`spool` (durable store-and-forward), `publisher` (MQTT), `agent` (wiring,
+SIGHUP reload), `metrics` and `status` (Prometheus endpoint and `carbonflow
+edge status`), `clock` (clock synchronisation check), `protection`
+(payload signing and encryption, with the decoder the cloud imports),
+`backoff` and `errors`. See docs/edge.md.
+"""

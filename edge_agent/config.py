@@ -8,11 +8,17 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["DeviceEndpoint", "MqttLink", "AgentConfig", "load_agent_config", "ConfigError"]
+from edge_agent.errors import ConfigError
 
-
-class ConfigError(ValueError):
-    """The agent configuration is invalid; the message lists every problem."""
+__all__ = [
+    "AgentConfig",
+    "ClockCheck",
+    "ConfigError",
+    "DeviceEndpoint",
+    "MqttLink",
+    "PayloadProtection",
+    "load_agent_config",
+]
 
 
 class _Model(BaseModel):
@@ -28,6 +34,13 @@ class DeviceEndpoint(_Model):
     unit_id: int | None = Field(default=None, ge=0, le=255)
     poll_interval_s: float | None = Field(default=None, ge=0.1)
     timeout_s: float = Field(default=2.0, gt=0)
+    opcua_mode: Literal["profile", "poll", "subscribe"] = "profile"
+
+    @model_validator(mode="after")
+    def _opcua_mode_for_opcua(self) -> DeviceEndpoint:
+        if self.opcua_mode != "profile" and self.protocol != "opcua":
+            raise ValueError(f"device {self.id}: opcua_mode applies to opcua devices, not {self.protocol}")
+        return self
 
 
 class MqttLink(_Model):
@@ -38,13 +51,41 @@ class MqttLink(_Model):
     username: str | None = None
     password: str | None = None
     topic_root: str = "carbonflow/v1"
+    reconnect_min_s: float = Field(default=1.0, gt=0, le=300)
+    reconnect_max_s: float = Field(default=30.0, gt=0, le=3600)
 
     @model_validator(mode="after")
-    def _tls_needs_ca(self) -> "MqttLink":
+    def _tls_needs_ca(self) -> MqttLink:
         if self.url.startswith("mqtts://") and self.ca is None:
             raise ValueError("mqtts:// needs `ca` (the broker's CA certificate file)")
         if (self.cert is None) != (self.key is None):
             raise ValueError("give both `cert` and `key` for a client certificate, or neither")
+        if self.reconnect_min_s > self.reconnect_max_s:
+            raise ValueError(
+                f"reconnect_min_s {self.reconnect_min_s} is above reconnect_max_s {self.reconnect_max_s}"
+            )
+        return self
+
+
+class ClockCheck(_Model):
+    """Watch the gateway's clock; readings taken while it is unsynchronised are marked `uncertain`."""
+
+    source: Literal["system"] = "system"
+    max_offset_s: float = Field(default=1.0, gt=0)
+    interval_s: float = Field(default=10.0, ge=0.1, le=3600)
+
+
+class PayloadProtection(_Model):
+    """Sign and/or encrypt MQTT payloads end to end (for links where TLS ends before the platform)."""
+
+    sign: Literal["hmac-sm3", "ed25519", "none"] = "none"
+    encrypt: Literal["sm4-gcm", "aes-gcm", "none"] = "none"
+    key_file: Path
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> PayloadProtection:
+        if self.sign == "none" and self.encrypt == "none":
+            raise ValueError("payload_protection with sign: none and encrypt: none does nothing; leave it out")
         return self
 
 
@@ -57,9 +98,13 @@ class AgentConfig(_Model):
     inflight_window: int = Field(default=32, ge=1, le=1000)
     mqtt: MqttLink
     devices: list[DeviceEndpoint] = Field(min_length=1)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    clock_check: ClockCheck | None = None
+    payload_protection: PayloadProtection | None = None
 
     @model_validator(mode="after")
-    def _unique_device_ids(self) -> "AgentConfig":
+    def _unique_device_ids(self) -> AgentConfig:
         seen: set[str] = set()
         for device in self.devices:
             if device.id in seen:

@@ -6,6 +6,12 @@ After every (re)connect the unacknowledged tail is sent again from the spool;
 the cloud drops the duplicates by (gateway, sequence). Two lanes share the
 window: live batches (flushed since the connection came up) and the backlog
 (older), which drains oldest-first in between, flagged `backlog`.
+
+Besides data the publisher keeps a retained status message (`online`, with the
+drop counters; the broker publishes `offline` as last will) and reports spool
+overflow on the events topic: readings the spool had to drop are counted and
+reported once the broker acknowledges the report. Reconnects wait a capped
+exponential delay with jitter (`mqtt.reconnect_min_s` .. `reconnect_max_s`).
 """
 
 from __future__ import annotations
@@ -15,20 +21,25 @@ import json
 import logging
 import ssl
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 
 from carbon_domain.schemas import Envelope
 from carbon_domain.wire import encode_envelope
+from edge_agent.backoff import Backoff, ThrottledLog
 from edge_agent.config import AgentConfig
+from edge_agent.protection import Protector
 from edge_agent.spool import Spool
 
-__all__ = ["Publisher", "data_topic", "status_topic"]
+__all__ = ["Publisher", "data_topic", "events_topic", "status_topic"]
 
 log = logging.getLogger("edge_agent.publisher")
 _BACKLOG_AGE_S = 10.0
+_DROP_CHECK_S = 1.0
 
 
 def data_topic(root: str, gateway: str) -> str:
@@ -39,23 +50,43 @@ def status_topic(root: str, gateway: str) -> str:
     return f"{root}/{gateway}/status"
 
 
+def events_topic(root: str, gateway: str) -> str:
+    return f"{root}/{gateway}/events"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
 class Publisher:
     """Owns the MQTT client of one gateway and drains the spool through it."""
 
-    def __init__(self, config: AgentConfig, spool: Spool) -> None:
+    def __init__(self, config: AgentConfig, spool: Spool, protector: Protector | None = None) -> None:
         self._config = config
         self._spool = spool
+        self._protector = protector
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connected = asyncio.Event()
         self._inflight: dict[int, tuple[int, int]] = {}
+        self._control: dict[int, Callable[[], None]] = {}  # mid -> what to do once acknowledged
         self._work = asyncio.Event()
         self._boundary = 0
         self._backlog_cursor = -1
         self._live_cursor = -1
+        self._drop_report_pending = False
+        self._next_drop_check = 0.0
+        self._last_drop_report: dict[str, Any] | None = None
         self.published = 0
         self.acknowledged = 0
-        self.reconnects = 0
+        self.connections = 0
+        self.publish_errors = 0
+        self.drops_reported = 0
         link = config.mqtt
+        self._url = urlsplit(link.url)
+        self._backoff = Backoff(link.reconnect_min_s, link.reconnect_max_s)
+        self._net_log = ThrottledLog(log)  # used on paho's network thread only
+        self._loop_log = ThrottledLog(log)  # used on the event loop only
+        self._refusal: str | None = None
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=f"gw-{config.gateway_id}", clean_session=True
         )
@@ -70,43 +101,72 @@ class Publisher:
         if link.username:
             self._client.username_pw_set(link.username, link.password)
         self._client.max_inflight_messages_set(config.inflight_window)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
-        status = status_topic(link.topic_root, config.gateway_id)
-        self._client.will_set(status, json.dumps({"state": "offline"}), qos=1, retain=True)
+        self._client.reconnect_delay_set(min_delay=link.reconnect_min_s, max_delay=link.reconnect_max_s)  # type: ignore[arg-type]
+        self._client.will_set(self._status_topic, json.dumps({"state": "offline"}), qos=1, retain=True)
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
 
+    @property
+    def _status_topic(self) -> str:
+        return status_topic(self._config.mqtt.topic_root, self._config.gateway_id)
+
+    @property
+    def _events_topic(self) -> str:
+        return events_topic(self._config.mqtt.topic_root, self._config.gateway_id)
+
+    @property
+    def _broker(self) -> str:
+        return f"{self._url.hostname}:{self._url.port}"
+
     # paho callbacks run on paho's network thread: hand everything to the event loop.
+    def _schedule_reconnect(self, what: str) -> None:
+        """Pick the next reconnect delay (exponential, jittered) before paho waits it out."""
+        delay = self._backoff.next_delay()
+        self._client.reconnect_delay_set(delay, delay)  # type: ignore[arg-type]
+        self._net_log.problem(
+            "link", "MQTT broker %s: %s (attempt %d, retrying in %.1f s)", self._broker, what,
+            self._backoff.failures, delay,
+        )
+
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, rc: object, props: object = None) -> None:
         if getattr(rc, "is_failure", False):
-            log.warning("broker refused connection: %s", rc)
+            self._refusal = f"connection refused: {rc}"  # paho calls on_disconnect next, which retries
             return
-        client.publish(
-            status_topic(self._config.mqtt.topic_root, self._config.gateway_id),
-            json.dumps({"state": "online", "at": datetime.now(timezone.utc).isoformat()}),
-            qos=1,
-            retain=True,
-        )
+        failures = self._backoff.reset()
+        if not self._net_log.resolved("link", "MQTT broker %s: connected after %d failed attempts", self._broker, failures):
+            log.info("MQTT broker %s: connected", self._broker)
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._mark_connected)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        self._schedule_reconnect("cannot connect")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, rc: object, props: object = None) -> None:
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._connected.clear)
+        if getattr(rc, "is_failure", False):
+            what, self._refusal = self._refusal or f"connection lost: {rc}", None
+            self._schedule_reconnect(what)
 
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, rc: object = None, props: object = None) -> None:
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._acked, mid)
 
+    # event loop side -----------------------------------------------------------------------
     def _mark_connected(self) -> None:
-        self.reconnects += 1
+        self.connections += 1
         self._inflight.clear()
+        self._control.clear()
+        self._drop_report_pending = False
+        self._next_drop_check = 0.0  # report drops held while offline right away
         # everything durable now is backlog (including batches sent but never acknowledged);
         # what is flushed from here on is live. Duplicates are dropped upstream.
         self._boundary = self._spool.stats().next_seq
         self._backlog_cursor = -1
         self._live_cursor = self._boundary - 1
+        self._publish_status()
         self._connected.set()
         self.wake()
 
@@ -114,6 +174,9 @@ class Publisher:
         span = self._inflight.pop(mid, None)
         if span is not None:
             self.acknowledged += self._spool.acknowledge(*span)
+        action = self._control.pop(mid, None)
+        if action is not None:
+            action()
         self.wake()
 
     def wake(self) -> None:
@@ -128,25 +191,86 @@ class Publisher:
     def inflight(self) -> int:
         return len(self._inflight)
 
+    @property
+    def reconnects(self) -> int:
+        """Connections after the first one."""
+        return max(0, self.connections - 1)
+
+    def _protect(self, payload: bytes) -> bytes:
+        return self._protector.protect(payload) if self._protector is not None else payload
+
+    def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> mqtt.MQTTMessageInfo | None:
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self.publish_errors += 1
+            self._loop_log.problem("publish", "publish to %s failed: %s", topic, mqtt.error_string(info.rc))
+            return None
+        self._loop_log.resolved("publish", "publishing to the broker works again")
+        return info
+
+    def _publish_status(self) -> None:
+        dropped, unreported = self._spool.unreported_drops()
+        status = {
+            "state": "online",
+            "at": _now_iso(),
+            "dropped_total": dropped,
+            "dropped_unreported": unreported,
+            "last_drop_report": self._last_drop_report,
+        }
+        self._publish(self._status_topic, json.dumps(status).encode(), retain=True)
+
+    def _report_drops(self) -> None:
+        """Publish the readings dropped since the last acknowledged report, if any."""
+        if self._drop_report_pending or time.monotonic() < self._next_drop_check:
+            return
+        self._next_drop_check = time.monotonic() + _DROP_CHECK_S
+        dropped_total, unreported = self._spool.unreported_drops()
+        if unreported <= 0:
+            return
+        event = {
+            "event": "spool_overflow",
+            "gateway": self._config.gateway_id,
+            "dropped": unreported,
+            "dropped_total": dropped_total,
+            "at": _now_iso(),
+        }
+        info = self._publish(self._events_topic, self._protect(json.dumps(event).encode()))
+        if info is None:
+            return
+        self._drop_report_pending = True
+
+        def reported() -> None:
+            self._spool.mark_drops_reported(dropped_total)
+            self._drop_report_pending = False
+            self._next_drop_check = 0.0
+            self.drops_reported += unreported
+            self._last_drop_report = {"dropped": unreported, "dropped_total": dropped_total, "at": event["at"]}
+            log.warning("spool overflow: reported %d dropped readings (%d in total)", unreported, dropped_total)
+            self._publish_status()
+
+        self._control[info.mid] = reported
+
     async def run(self, stop: asyncio.Event) -> None:
         """Connect and forward until `stop` is set."""
         self._loop = asyncio.get_running_loop()
-        url = urlsplit(self._config.mqtt.url)
-        self._client.connect_async(url.hostname or "127.0.0.1", url.port or 8883, keepalive=15)
+        self._client.connect_async(self._url.hostname or "127.0.0.1", self._url.port or 8883, keepalive=15)
         self._client.loop_start()
         try:
             while not stop.is_set():
+                if self._connected.is_set():
+                    self._report_drops()
                 sent_live = await self._forward_once(backlog=False)
                 sent_backlog = await self._forward_once(backlog=True)
                 if not (sent_live or sent_backlog):
                     self._work.clear()
                     try:
                         await asyncio.wait_for(self._work.wait(), timeout=0.5)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
         finally:
             self._client.disconnect()
-            self._client.loop_stop()
+            await asyncio.to_thread(self._client.loop_stop)
+            self._connected.clear()
 
     async def _forward_once(self, *, backlog: bool) -> bool:
         """Publish one batch of one lane if the link and window allow; False when nothing was sent."""
@@ -170,12 +294,13 @@ class Publisher:
             gateway=cfg.gateway_id,
             seq_first=first,
             seq_last=last,
-            sent_at=datetime.now(timezone.utc),
+            sent_at=datetime.now(UTC),
             backlog=backlog or time.time() - readings[0].gateway_ts.timestamp() > _BACKLOG_AGE_S,
             readings=readings,
         )
-        info = self._client.publish(data_topic(cfg.mqtt.topic_root, cfg.gateway_id), encode_envelope(envelope), qos=1)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+        payload = self._protect(encode_envelope(envelope))
+        info = self._publish(data_topic(cfg.mqtt.topic_root, cfg.gateway_id), payload)
+        if info is None:
             return False
         self._inflight[info.mid] = (first, last)
         if backlog:

@@ -1,7 +1,8 @@
 """Device pollers: read a device through its profile and turn values into reading drafts.
 
 A failed poll is data: every point of the failed read gets a `bad` reading with
-the reason, and the device is backed off so it cannot stall the others.
+the reason, and the device is backed off (capped exponential, with jitter) so
+it cannot stall the others. A repeated failure is logged once a minute.
 """
 
 from __future__ import annotations
@@ -11,22 +12,29 @@ import logging
 import math
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Protocol
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
+from edge_agent.backoff import Backoff, ThrottledLog
 from edge_agent.config import DeviceEndpoint
+from edge_agent.metrics import PollStats
 
-__all__ = ["DraftSink", "Poller", "ModbusPoller", "OpcUaPoller", "make_poller", "quality_for"]
+__all__ = ["DraftSink", "ModbusPoller", "OpcUaPoller", "Poller", "make_poller", "quality_for"]
 
 log = logging.getLogger("edge_agent.sources")
 DraftSink = Callable[[list[dict[str, Any]]], Awaitable[None]]
 _MAX_BACKOFF_S = 30.0
+_FIRST_BACKOFF_S = 1.0
 
 
 class Poller(Protocol):
     device_id: str
     degraded: bool
-    errors: int
+    stats: PollStats
+
+    @property
+    def errors(self) -> int: ...
 
     async def run(self, emit: DraftSink, stop: asyncio.Event) -> None: ...
 
@@ -43,7 +51,7 @@ def quality_for(value: Any, valid_range: Any) -> tuple[str, str | None]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _draft(device: str, point: Any, value: Any, quality: str, reason: str | None, source_ts: datetime) -> dict[str, Any]:
@@ -63,35 +71,42 @@ def _draft(device: str, point: Any, value: Any, quality: str, reason: str | None
     }
 
 
-class _Backoff:
-    """Capped exponential backoff with 'log once' for repeated errors."""
+class _Health:
+    """Backoff and log-once bookkeeping of one device."""
 
-    def __init__(self) -> None:
-        self.failures = 0
-        self._last_logged = 0.0
+    def __init__(self, device: str) -> None:
+        self._device = device
+        self._backoff = Backoff(_FIRST_BACKOFF_S, _MAX_BACKOFF_S)
+        self._log = ThrottledLog(log)
 
-    def failed(self, device: str, reason: str) -> float:
-        self.failures += 1
-        if time.monotonic() - self._last_logged > 60:
-            log.warning("device %s: %s (failure %d, backing off)", device, reason, self.failures)
-            self._last_logged = time.monotonic()
-        return min(_MAX_BACKOFF_S, 0.5 * 2 ** min(self.failures, 6))
+    @property
+    def failures(self) -> int:
+        return self._backoff.failures
 
-    def succeeded(self, device: str) -> None:
-        if self.failures:
-            log.info("device %s: recovered after %d failures", device, self.failures)
-        self.failures = 0
+    def failed(self, reason: str) -> float:
+        """Count a failure, log it unless logged recently, and return the delay before retrying."""
+        delay = self._backoff.next_delay()
+        self._log.problem(
+            "poll", "device %s: %s (failure %d, retrying in %.1f s)", self._device, reason, self._backoff.failures,
+            delay,
+        )
+        return delay
+
+    def succeeded(self) -> None:
+        failures = self._backoff.reset()
+        if failures:
+            self._log.resolved("poll", "device %s: recovered after %d failures", self._device, failures)
 
 
 class ModbusPoller:
     """Polls one Modbus TCP device: contiguous points are read as blocks, one request at a time."""
 
-    def __init__(self, endpoint: DeviceEndpoint, profile: Any) -> None:
+    def __init__(self, endpoint: DeviceEndpoint, profile: Any, stats: PollStats | None = None) -> None:
         from device_profiles.blocks import plan_blocks
 
         self.device_id = endpoint.id
         self.degraded = False
-        self.errors = 0
+        self.stats = stats or PollStats()
         self._endpoint = endpoint
         self._profile = profile
         by_interval: dict[float, list[Any]] = defaultdict(list)
@@ -102,7 +117,11 @@ class ModbusPoller:
         }
         self._client: Any = None
         self._lock = asyncio.Lock()
-        self._backoff = _Backoff()
+        self._health = _Health(endpoint.id)
+
+    @property
+    def errors(self) -> int:
+        return self.stats.errors
 
     async def _ensure_client(self) -> Any:
         from pymodbus.client import AsyncModbusTcpClient
@@ -132,37 +151,47 @@ class ModbusPoller:
         }
         response = await readers[block.table](block.start, count=block.count, device_id=unit)
         if response.isError():
-            raise IOError(f"modbus exception code {getattr(response, 'exception_code', '?')}")
+            raise OSError(f"modbus exception code {getattr(response, 'exception_code', '?')}")
         if block.table in ("coil", "discrete_input"):
             return list(response.bits[: block.count])
         return list(response.registers)
 
     async def poll(self, blocks: list[Any]) -> list[dict[str, Any]]:
         """Read every block once; a failed block yields bad readings for its points."""
+        async with self._lock:
+            started = time.monotonic()
+            try:
+                drafts = await self._poll_locked(blocks)
+            except _PollFailed:
+                self.stats.observe_poll(time.monotonic() - started, ok=False)
+                raise
+            self.stats.observe_poll(time.monotonic() - started, ok=True)
+        return drafts
+
+    async def _poll_locked(self, blocks: list[Any]) -> list[dict[str, Any]]:
         from device_profiles.blocks import decode_block
 
         drafts: list[dict[str, Any]] = []
-        async with self._lock:
-            for block in blocks:
-                ts = _now()
-                try:
-                    values = decode_block(block, await self._read_block(block))
-                except (asyncio.TimeoutError, ConnectionError, IOError, OSError) as exc:
-                    reason = "timeout" if isinstance(exc, asyncio.TimeoutError) else str(exc) or type(exc).__name__
-                    drafts.extend(_draft(self.device_id, p, None, "bad", reason, ts) for p in block.points)
-                    raise _PollFailed(reason, drafts) from exc
-                except Exception as exc:  # pymodbus raises its own exception types
-                    reason = f"{type(exc).__name__}: {exc}"
-                    drafts.extend(_draft(self.device_id, p, None, "bad", reason, ts) for p in block.points)
-                    if self._client is not None:
-                        self._client.close()
-                    raise _PollFailed(reason, drafts) from exc
-                for point in block.points:
-                    value = values[point.name]
-                    if isinstance(value, str):  # nameplate text, not telemetry
-                        continue
-                    quality, reason = quality_for(value, getattr(point, "valid_range", None))
-                    drafts.append(_draft(self.device_id, point, value, quality, reason, ts))
+        for block in blocks:
+            ts = _now()
+            try:
+                values = decode_block(block, await self._read_block(block))
+            except (TimeoutError, ConnectionError, OSError) as exc:
+                reason = "timeout" if isinstance(exc, asyncio.TimeoutError) else str(exc) or type(exc).__name__
+                drafts.extend(_draft(self.device_id, p, None, "bad", reason, ts) for p in block.points)
+                raise _PollFailed(reason, drafts) from exc
+            except Exception as exc:  # pymodbus raises its own exception types
+                reason = f"{type(exc).__name__}: {exc}"
+                drafts.extend(_draft(self.device_id, p, None, "bad", reason, ts) for p in block.points)
+                if self._client is not None:
+                    self._client.close()
+                raise _PollFailed(reason, drafts) from exc
+            for point in block.points:
+                value = values[point.name]
+                if isinstance(value, str):  # nameplate text, not telemetry
+                    continue
+                quality, why = quality_for(value, getattr(point, "valid_range", None))
+                drafts.append(_draft(self.device_id, point, value, quality, why, ts))
         return drafts
 
     async def run(self, emit: DraftSink, stop: asyncio.Event) -> None:
@@ -180,14 +209,13 @@ class ModbusPoller:
         while not stop.is_set():
             try:
                 await emit(await self.poll(blocks))
-                self._backoff.succeeded(self.device_id)
+                self._health.succeeded()
                 self.degraded = False
                 next_at += interval
             except _PollFailed as failure:
-                self.errors += 1
                 self.degraded = True
                 await emit(failure.drafts)
-                next_at = time.monotonic() + self._backoff.failed(self.device_id, failure.reason)
+                next_at = time.monotonic() + self._health.failed(failure.reason)
             delay = next_at - time.monotonic()
             if delay < -interval:  # fell behind: skip missed ticks instead of bursting
                 next_at = time.monotonic() + interval
@@ -196,18 +224,38 @@ class ModbusPoller:
 
 
 class OpcUaPoller:
-    """Polls OPC-UA nodes, keeping the server's source timestamps and status codes."""
+    """Reads OPC-UA nodes by subscription or by polling, keeping the server's source timestamps and status codes.
 
-    def __init__(self, endpoint: DeviceEndpoint, profile: Any) -> None:
+    A point's `mode` in the profile decides (the endpoint's `opcua_mode` can
+    force one for every point). Subscribed points use one subscription per
+    sampling interval, with the publishing interval equal to it, and report
+    changes only; polled points are read together every poll interval. The
+    endpoint's `poll_interval_s`, when set, replaces both intervals.
+    """
+
+    def __init__(self, endpoint: DeviceEndpoint, profile: Any, stats: PollStats | None = None) -> None:
         self.device_id = endpoint.id
         self.degraded = False
-        self.errors = 0
+        self.stats = stats or PollStats()
         self._endpoint = endpoint
-        self._profile = profile
+        self._points = list(profile.points)
+        forced = endpoint.opcua_mode if endpoint.opcua_mode != "profile" else None
+        self._polled = [p for p in self._points if (forced or _mode(p)) == "poll"]
+        self._subscribed = [p for p in self._points if (forced or _mode(p)) == "subscribe"]
         self._interval = endpoint.poll_interval_s or min(
-            getattr(p, "sampling_interval_s", 1.0) for p in profile.points
+            (getattr(p, "sampling_interval_s", 1.0) for p in self._polled), default=1.0
         )
-        self._backoff = _Backoff()
+        self._health = _Health(endpoint.id)
+        self._pending: list[dict[str, Any]] = []
+        self._wake = asyncio.Event()
+        self._lost: str | None = None
+
+    @property
+    def errors(self) -> int:
+        return self.stats.errors
+
+    def _sampling_s(self, point: Any) -> float:
+        return self._endpoint.poll_interval_s or float(getattr(point, "sampling_interval_s", 1.0))
 
     async def run(self, emit: DraftSink, stop: asyncio.Event) -> None:
         from asyncua import Client, ua
@@ -215,27 +263,87 @@ class OpcUaPoller:
         url = f"opc.tcp://{self._endpoint.host}:{self._endpoint.port}/"
         while not stop.is_set():
             client = Client(url, timeout=self._endpoint.timeout_s)
+            client.connection_lost_callback = self._on_connection_lost
+            self._lost = None
             try:
                 async with client:
-                    nodes = [client.get_node(p.node_id) for p in self._profile.points]
-                    self._backoff.succeeded(self.device_id)
-                    while not stop.is_set():
-                        started = time.monotonic()
-                        values = await client.read_attributes(nodes, ua.AttributeIds.Value)
-                        await emit([self._to_draft(p, dv) for p, dv in zip(self._profile.points, values)])
-                        self.degraded = False
-                        await _sleep_or_stop(stop, max(0.0, self._interval - (time.monotonic() - started)))
-            except (OSError, asyncio.TimeoutError, ConnectionError, ua.UaError) as exc:
-                self.errors += 1
+                    await self._subscribe(client)
+                    self._health.succeeded()
+                    await self._session(client, emit, stop)
+            except (TimeoutError, OSError, ConnectionError, ua.UaError) as exc:
+                self.stats.errors += 1  # not a latency: the session may have lasted hours
                 self.degraded = True
                 reason = "timeout" if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}"
-                await emit([_draft(self.device_id, p, None, "bad", reason, _now()) for p in self._profile.points])
-                await _sleep_or_stop(stop, self._backoff.failed(self.device_id, reason))
+                if self._pending:  # changes that arrived before the loss are still good data
+                    drafts, self._pending = self._pending, []
+                    await emit(drafts)
+                await emit([_draft(self.device_id, p, None, "bad", reason, _now()) for p in self._points])
+                await _sleep_or_stop(stop, self._health.failed(reason))
 
-    def _to_draft(self, point: Any, data_value: Any) -> dict[str, Any]:
+    async def _subscribe(self, client: Any) -> None:
+        from asyncua import ua
+
+        by_interval: dict[float, list[Any]] = defaultdict(list)
+        for point in self._subscribed:
+            by_interval[self._sampling_s(point)].append(point)
+        for interval_s, points in sorted(by_interval.items()):
+            nodes = [client.get_node(p.node_id) for p in points]
+            handler = _DataChangeHandler(self, {n.nodeid: p for n, p in zip(nodes, points, strict=True)})
+            subscription = await client.create_subscription(interval_s * 1000, handler)
+            results = await subscription.subscribe_data_change(nodes, sampling_interval=interval_s * 1000)
+            for point, result in zip(points, results if isinstance(results, list) else [results], strict=True):
+                if isinstance(result, ua.StatusCode):  # the server refused this monitored item
+                    reason = f"opc-ua subscription refused: {result.name}"
+                    self.notified(_draft(self.device_id, point, None, "bad", reason, _now()))
+
+    async def _session(self, client: Any, emit: DraftSink, stop: asyncio.Event) -> None:
+        from asyncua import ua
+
+        nodes = [client.get_node(p.node_id) for p in self._polled]
+        next_poll = time.monotonic()
+        while not stop.is_set():
+            self._wake.clear()  # before draining: a value arriving from here on wakes the wait below
+            if self._lost is not None:
+                raise ConnectionError(self._lost)
+            if self._pending:
+                drafts, self._pending = self._pending, []
+                self.stats.notifications += len(drafts)
+                await emit(drafts)
+            if nodes and time.monotonic() >= next_poll:
+                started = time.monotonic()
+                values = await client.read_attributes(nodes, ua.AttributeIds.Value)
+                self.stats.observe_poll(time.monotonic() - started, ok=True)
+                await emit([self.to_draft(p, dv) for p, dv in zip(self._polled, values)])
+                next_poll += self._interval
+                if next_poll < time.monotonic() - self._interval:  # fell behind: skip missed ticks
+                    next_poll = time.monotonic() + self._interval
+            self.degraded = False
+            wait = min(next_poll - time.monotonic(), 0.25) if nodes else 0.25
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, wait))
+            except TimeoutError:
+                pass
+        if self._pending:  # values that arrived while stopping
+            drafts, self._pending = self._pending, []
+            await emit(drafts)
+
+    async def _on_connection_lost(self, exc: Exception) -> None:
+        self.connection_lost(f"connection lost: {type(exc).__name__}: {exc}")
+
+    def connection_lost(self, reason: str) -> None:
+        self._lost = self._lost or reason
+        self._wake.set()
+
+    def notified(self, draft: dict[str, Any]) -> None:
+        """A subscription delivered a value: queue it for the session loop."""
+        self._pending.append(draft)
+        self._wake.set()
+
+    def to_draft(self, point: Any, data_value: Any) -> dict[str, Any]:
+        """A draft from an OPC-UA DataValue, with its source timestamp and status code."""
         source_ts = data_value.SourceTimestamp or data_value.ServerTimestamp or _now()
         if source_ts.tzinfo is None:
-            source_ts = source_ts.replace(tzinfo=timezone.utc)
+            source_ts = source_ts.replace(tzinfo=UTC)
         status = data_value.StatusCode
         value = data_value.Value.Value if data_value.Value is not None else None
         if status is not None and not status.is_good():
@@ -243,6 +351,28 @@ class OpcUaPoller:
             return _draft(self.device_id, point, value, quality, f"opc-ua status {status.name}", source_ts)
         quality, reason = quality_for(value, getattr(point, "valid_range", None))
         return _draft(self.device_id, point, value, quality, reason, source_ts)
+
+
+class _DataChangeHandler:
+    """asyncua subscription callbacks of one OpcUaPoller subscription."""
+
+    def __init__(self, poller: OpcUaPoller, points: dict[Any, Any]) -> None:
+        self._poller = poller
+        self._points = points
+
+    def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
+        point = self._points.get(node.nodeid)
+        if point is not None:
+            self._poller.notified(self._poller.to_draft(point, data.monitored_item.Value))
+
+    def status_change_notification(self, status: Any) -> None:
+        code = getattr(status, "Status", status)
+        if not getattr(code, "is_good", lambda: False)():
+            self._poller.connection_lost(f"subscription status {getattr(code, 'name', code)}")
+
+
+def _mode(point: Any) -> str:
+    return str(getattr(point, "mode", "poll"))
 
 
 class _PollFailed(Exception):
@@ -255,15 +385,18 @@ class _PollFailed(Exception):
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 
-def make_poller(endpoint: DeviceEndpoint) -> Poller:
+def make_poller(endpoint: DeviceEndpoint, stats: PollStats | None = None) -> Poller:
     """The poller for a device endpoint, with its profile loaded and validated."""
     from device_profiles.loader import load_profile
 
     profile = load_profile(endpoint.profile)
+    if endpoint.protocol != profile.protocol.value:
+        raise ValueError(f"device {endpoint.id}: protocol {endpoint.protocol} but profile {profile.name} is "
+                         f"{profile.protocol.value}")
     if endpoint.protocol == "modbus":
-        return ModbusPoller(endpoint, profile)
-    return OpcUaPoller(endpoint, profile)
+        return ModbusPoller(endpoint, profile, stats)
+    return OpcUaPoller(endpoint, profile, stats)

@@ -20,7 +20,7 @@ from typing import Any
 from carbon_domain.schemas import Reading
 from edge_agent.spool_codec import BlockRow, decode_block, encode_block
 
-__all__ = ["Spool", "SpoolStats", "SpooledBatch"]
+__all__ = ["Spool", "SpoolSnapshot", "SpoolStats", "SpooledBatch", "inspect_spool"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -162,7 +162,8 @@ class Spool:
                 query += " AND seq_last < ?"
                 params.append(before_seq)
             cursor = self._db.execute(query + " ORDER BY seq_first", params)
-            picked, total = [], 0
+            picked: list[tuple[int, int, bytes]] = []
+            total = 0
             for first, last, data in cursor:
                 if picked and total + (last - first + 1) > limit:
                     break
@@ -202,6 +203,19 @@ class Spool:
             self._depth -= count
         return count
 
+    def unreported_drops(self) -> tuple[int, int]:
+        """(readings dropped in total, of which not yet reported upstream); marks nothing."""
+        with self._lock:
+            dropped, reported = self._meta("dropped"), self._meta("dropped_reported")
+        return dropped, dropped - reported
+
+    def mark_drops_reported(self, dropped_total: int) -> None:
+        """Record that drops up to `dropped_total` have been reported (never moves backwards)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE meta SET value = MAX(value, ?) WHERE key = 'dropped_reported'", (dropped_total,)
+            )
+
     def take_unreported_drops(self) -> int:
         """Drops not yet reported upstream; marks them reported."""
         with self._lock:
@@ -220,3 +234,39 @@ class Spool:
         """Bytes the spool occupies on disk (database pages plus WAL)."""
         wal = self.path.with_name(self.path.name + "-wal")
         return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+@dataclass(frozen=True)
+class SpoolSnapshot:
+    """What `inspect_spool` reads from a spool file without opening it for writing."""
+
+    depth: int
+    bytes: int
+    oldest_gateway_ts: float | None
+    next_seq: int
+    dropped: int
+    dropped_reported: int
+    file_bytes: int
+
+
+def inspect_spool(path: Path) -> SpoolSnapshot:
+    """Read a spool's numbers read-only (safe while an agent writes it); raises sqlite3.Error or OSError."""
+    if not path.exists():
+        raise FileNotFoundError(f"no spool at {path}")
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        size, depth = db.execute(
+            "SELECT COALESCE(SUM(LENGTH(data)), 0), COALESCE(SUM(seq_last - seq_first + 1), 0) FROM blocks"
+        ).fetchone()
+        # blocks are written in time order, so the first block holds (about) the oldest reading
+        first = db.execute("SELECT oldest_gateway_ts FROM blocks ORDER BY seq_first LIMIT 1").fetchone()
+    finally:
+        db.close()
+    wal = path.with_name(path.name + "-wal")
+    return SpoolSnapshot(
+        depth=int(depth), bytes=int(size), oldest_gateway_ts=first[0] if first else None,
+        next_seq=int(meta.get("next_seq", 0)), dropped=int(meta.get("dropped", 0)),
+        dropped_reported=int(meta.get("dropped_reported", 0)),
+        file_bytes=path.stat().st_size + (wal.stat().st_size if wal.exists() else 0),
+    )

@@ -1,18 +1,149 @@
-"""GET /api/v1/live: the newest value of every point the caller may see."""
+"""/api/v1/live: the newest value of every point the caller may see, once or as a server-sent event stream.
+
+The stream (``GET /api/v1/live/stream``) is for browsers: EventSource cannot send
+an Authorization header, so a page first gets a single-use ticket with its
+bearer header (``POST /api/v1/live/ticket``) and opens the stream with
+``?ticket=``; other clients may send the header instead. Bearer tokens are
+never accepted in the query string. Events::
+
+    event: values   data: {"at", "values": [changed points], "power": {...} | null}   on change, checked every second
+    event: end      data: {"reason", "status"}   the credential was revoked or expired, or the stream's time is up
+    event: unavailable   data: {"reason"}        the database cannot be reached; the stream keeps trying
+    : keep-alive                                 a comment every 15 s without events
+
+The first ``values`` event carries every point; ``power`` (with ``?site=``) is
+the site's live power, computed as in ``GET /api/v1/overview``.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+import psycopg
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import StreamingResponse
+from psycopg_pool import PoolTimeout
 
-from api import queries
-from api.deps import Conn, LiveReader, VisibleSites
+from api import figures, queries, tickets
+from api.deps import (
+    Conn,
+    CredentialDigest,
+    LiveReader,
+    StreamAccess,
+    StreamCaller,
+    VisibleSites,
+    stream_access,
+)
 
 router = APIRouter(tags=["live"])
+
+LIVE_WITHIN = timedelta(minutes=10)
+_TICK_S = 1.0
+_KEEP_ALIVE_S = 15.0
+_RECHECK_S = 30.0
+_MAX_STREAM_S = 30 * 60.0
 
 
 @router.get("/live")
 async def live(caller: LiveReader, conn: Conn, sites: VisibleSites) -> dict[str, Any]:
-    return {"values": await queries.latest_values(conn, within=timedelta(minutes=10), sites=sites)}
+    return {"values": await queries.latest_values(conn, within=LIVE_WITHIN, sites=sites)}
+
+
+@router.post("/live/ticket")
+async def live_ticket(caller: LiveReader, conn: Conn, digest: CredentialDigest) -> dict[str, Any]:
+    """A single-use ticket, valid for 60 s, that opens one live stream for this caller:
+    ``new EventSource('/api/v1/live/stream?ticket=' + ticket)``."""
+    ticket, expires_at = await tickets.issue_ticket(conn, via=caller.via, credential_hash=digest)
+    return {"ticket": ticket, "expires_at": expires_at, "stream": f"/api/v1/live/stream?ticket={ticket}"}
+
+
+def _event(name: str, data: Any, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(jsonable_encoder(data), separators=(',', ':'))}\n\n"
+
+
+async def _events(request: Request, access: StreamAccess, site: str | None) -> AsyncIterator[str]:
+    pool = request.app.state.pool
+    sent: dict[tuple[str, str], tuple[Any, ...]] = {}
+    last_power: Any = object()
+    started = checked = quiet_since = time.monotonic()
+    event_id = 0
+    database_down = False
+    while True:
+        now = time.monotonic()
+        if now - started > _MAX_STREAM_S:
+            yield _event("end", {"reason": "stream time limit reached; open a new stream", "status": 200})
+            return
+        if now - checked > _RECHECK_S:
+            checked = now
+            try:
+                access = await stream_access(request, via=access.via, digest=access.digest)
+            except HTTPException as exc:
+                if exc.status_code != 503:
+                    yield _event("end", {"reason": exc.detail, "status": exc.status_code})
+                    return
+        try:
+            async with pool.connection(timeout=5) as conn:
+                values = await queries.latest_point_values(conn, within=LIVE_WITHIN, sites=access.sites, site=site)
+            database_down = False
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            if not database_down:  # say it once, not every second
+                database_down = True
+                yield _event("unavailable", {"reason": f"database unavailable: {str(exc)[:200]}"})
+            values = None
+        if values is not None:
+            changed = []
+            for row in values:
+                key = (row["device"], row["point"])
+                state = (row["ts"], row["value"], row["quality"])
+                if sent.get(key) != state:
+                    sent[key] = state
+                    changed.append(row)
+            power = figures.power_summary(values) if site is not None else None
+            power_state = None if power is None else (power["total_kw"], power["points_counted"])
+            if changed or power_state != last_power:
+                last_power = power_state
+                event_id += 1
+                quiet_since = time.monotonic()
+                yield _event("values", {"at": datetime.now(UTC), "values": changed, "power": power}, event_id)
+        if time.monotonic() - quiet_since > _KEEP_ALIVE_S:
+            quiet_since = time.monotonic()
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(_TICK_S)
+
+
+_STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a text/event-stream of `values`, `end` and `unavailable` events (see the module text)",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+    401: {"description": "no bearer header and no valid ticket"},
+    404: {"description": "unknown site, or one outside the caller's scope"},
+}
+
+
+@router.get("/live/stream", response_class=StreamingResponse, responses=_STREAM_RESPONSES)
+async def live_stream(
+    request: Request, access: StreamCaller,
+    site: Annotated[str | None, Query(max_length=128, description="only this site's points, with its live power")]
+    = None,
+) -> StreamingResponse:
+    """Server-sent events with the newest value of every point the caller may see; authenticate with
+    ``?ticket=`` (from ``POST /api/v1/live/ticket``) or an Authorization header."""
+    if site is not None:
+        if access.sites is None:
+            try:
+                async with request.app.state.pool.connection(timeout=5) as conn:
+                    known = await queries.site_exists(conn, site=site)
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                raise HTTPException(503, f"database unavailable: {exc}") from exc
+        else:
+            known = site in access.sites
+        if not known:
+            raise HTTPException(404, f"no site {site!r}; see /api/v1/sites")
+    return StreamingResponse(_events(request, access, site), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -9,6 +9,8 @@ Data for the access tests (prefix ``m-``)::
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,11 +18,13 @@ from typing import Any
 
 import psycopg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from api import security
 from api.main import create_app
 from api.settings import ApiSettings
+from tests.conftest import free_port
 
 ROOT = "root"
 ROOT_PASSWORD = "Root-Password-2026!"
@@ -134,3 +138,25 @@ def role_headers(api_app_client: TestClient, admin_headers: dict[str, str]) -> d
 def db(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture(scope="session")
+def live_api(database_url: str, api_app_client: TestClient) -> Iterator[str]:
+    """The API served by uvicorn on a free loopback port, in a thread, for streams and browsers: its base URL.
+    Same database and settings as `api_app_client` (whose seed data it sees)."""
+    ensure_root(database_url)
+    config = uvicorn.Config(create_app(database_url, settings=TEST_SETTINGS), host="127.0.0.1", port=free_port(),
+                            log_level="warning", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the API did not start under uvicorn")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

@@ -20,7 +20,7 @@ WINDOW = {"start": T0.isoformat(), "end": (T0.replace(hour=12)).isoformat()}
 
 
 def _ids(items: list[dict[str, Any]], key: str) -> frozenset[str]:
-    return frozenset(i[key] for i in items if str(i[key]).startswith(("m-dev-", "m-gw-")))
+    return frozenset(i[key] for i in items if str(i[key]).startswith(("m-dev-", "m-gw-", "m-site-")))
 
 
 def _created(r: httpx.Response) -> str:
@@ -47,27 +47,47 @@ ENDPOINTS: dict[str, tuple[str, str, Callable[[], dict[str, Any]], Callable[[htt
     "create-user": ("POST", "/api/v1/users", lambda: {"username": unique("made"), "role": "technician"}, _created),
     "assign-scope": ("PUT", "/api/v1/users/root/scope", dict, lambda r: r.json()["role"]),
     "create-token": ("POST", "/api/v1/auth/tokens", lambda: {"name": "matrix", "scopes": ["devices"]}, _created),
+    "sites": ("GET", "/api/v1/sites", dict, lambda r: _ids(r.json()["sites"], "site_id")),
+    "device-health": ("GET", "/api/v1/devices/health", dict, lambda r: _ids(r.json()["devices"], "device_id")),
+    "overview-a": ("GET", "/api/v1/overview", lambda: {"site": "m-site-a", "day": "2026-03-01", "tz": "UTC"},
+                   lambda r: r.json()["co2"]["total_tco2"]),
+    "export-a": ("GET", "/api/v1/export/series.csv", lambda: {"device": A, "point": "power_kw", **WINDOW},
+                 lambda r: r.text.count("\n2026-03-01T08:00:00+00:00,")),
+    "benchmarks": ("GET", "/api/v1/benchmarks", dict, lambda r: "benchmarks" in r.json()),
+    "set-benchmark": ("PUT", "/api/v1/benchmarks/m-site-a/crude_steel",
+                      lambda: {"tco2_per_t": 1.8, "source": "matrix"}, lambda r: r.json()["tco2_per_t"]),
+    "live-ticket": ("POST", "/api/v1/live/ticket", dict, lambda r: r.json()["ticket"][:5]),
 }
 ALL_DEVICES = frozenset({A, B, C})
 ALL_GATEWAYS = frozenset({"m-gw-a", "m-gw-b"})
 ANONYMOUS = {name: 401 for name in ENDPOINTS} | {"health": "status only"}
 SCOPED = {"health": "status only", "gateways": 403, "audit": 403, "users": 403, "create-user": 403,
-          "assign-scope": 403, "create-token": "created"}
+          "assign-scope": 403, "create-token": "created", "set-benchmark": 403, "benchmarks": True,
+          "live-ticket": "cfst_"}
+ALL_SITES = frozenset({"m-site-a", "m-site-b", "m-site-c"})
 EXPECTED: dict[str, dict[str, Any]] = {
     "anonymous": ANONYMOUS,
     "government": SCOPED | {"me": "government", "devices": frozenset({A, C}), "live": frozenset({A, C}),
-                            "series-a": 1, "series-b": 404, "emissions-a": 1.0, "emissions-b": 404},
+                            "series-a": 1, "series-b": 404, "emissions-a": 1.0, "emissions-b": 404,
+                            "sites": frozenset({"m-site-a", "m-site-c"}), "device-health": frozenset({A, C}),
+                            "overview-a": 1.0, "export-a": 1},
     "enterprise": SCOPED | {"me": "enterprise", "devices": frozenset({B}), "live": frozenset({B}),
-                            "series-a": 404, "series-b": 1, "emissions-a": 404, "emissions-b": 2.0},
+                            "series-a": 404, "series-b": 1, "emissions-a": 404, "emissions-b": 2.0,
+                            "sites": frozenset({"m-site-b"}), "device-health": frozenset({B}), "overview-a": 404,
+                            "export-a": 404},
     "auditor": SCOPED | {"me": "auditor", "devices": frozenset({A, B}), "live": frozenset({A, B}),
-                         "series-a": 1, "series-b": 1, "emissions-a": 1.0, "emissions-b": 2.0},
+                         "series-a": 1, "series-b": 1, "emissions-a": 1.0, "emissions-b": 2.0,
+                         "sites": frozenset({"m-site-a", "m-site-b"}), "device-health": frozenset({A, B}),
+                         "overview-a": 1.0, "export-a": 1},
     "technician": SCOPED | {"health": "details", "me": "technician", "devices": ALL_DEVICES,
                             "gateways": ALL_GATEWAYS, "live": ALL_DEVICES, "series-a": 1, "series-b": 1,
-                            "emissions-a": 403, "emissions-b": 403},
+                            "emissions-a": 403, "emissions-b": 403, "sites": ALL_SITES, "device-health": ALL_DEVICES,
+                            "overview-a": 403, "export-a": 1, "benchmarks": 403},
     "admin": {"health": "details", "me": "admin", "devices": ALL_DEVICES, "gateways": ALL_GATEWAYS,
               "live": ALL_DEVICES, "series-a": 1, "series-b": 1, "emissions-a": 1.0, "emissions-b": 2.0,
               "audit": True, "users": True, "create-user": "created", "assign-scope": "admin",
-              "create-token": "created"},
+              "create-token": "created", "sites": ALL_SITES, "device-health": ALL_DEVICES, "overview-a": 1.0,
+              "export-a": 1, "benchmarks": True, "set-benchmark": 1.8, "live-ticket": "cfst_"},
 }
 CASES = [(role, endpoint, expected) for role, row in EXPECTED.items() for endpoint, expected in row.items()]
 

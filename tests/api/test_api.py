@@ -104,6 +104,8 @@ def test_dashboard_page_is_served_with_a_login_form(client: TestClient) -> None:
 
 
 def test_dashboard_script_sends_the_bearer_token_from_session_storage(client: TestClient) -> None:
-    r = client.get("/app.js", headers={"Authorization": ""})
-    assert (r.status_code, r.headers["content-type"].startswith("text/javascript"), "sessionStorage" in r.text,
-            '"Bearer " + token' in r.text) == (200, True, True, True)
+    entry = client.get("/app.js", headers={"Authorization": ""})
+    r = client.get("/static/js/api.js", headers={"Authorization": ""})
+    assert (entry.status_code, r.status_code, r.headers["content-type"].startswith("text/javascript"),
+            "./static/js/api.js" in entry.text, "sessionStorage" in r.text, '"Bearer " + bearer' in r.text) == (
+        200, 200, True, True, True, True)

@@ -16,7 +16,8 @@ import yaml
 from carbonflow.embedded.mqtt import INGEST_IDENTITY
 from carbonflow.supervisor import Child, Supervisor
 
-__all__ = ["CLI", "wait_for", "write_plant_files", "start_cloud", "restart_cloud_worker", "spool_state", "stored_seqs"]
+__all__ = ["CLI", "wait_for", "write_plant_files", "start_cloud", "restart_cloud_worker", "spool_state", "stored_seqs",
+           "register_meter_site", "start_plant", "stop_agent_and_settle"]
 
 CLI = [sys.executable, "-m", "carbonflow.cli"]
 
@@ -116,3 +117,42 @@ def stored_seqs(conn: psycopg.Connection, gateway: str) -> tuple[list[int], int]
     ).fetchall()
     seqs = [r[0] for r in rows]
     return seqs, len(set(seqs))
+
+
+def register_meter_site(database_url: str, *, enterprise: str, site: str, device: str) -> None:
+    """A site whose one meter's energy counter feeds the electricity activity."""
+    from carbonflow.registry import SiteRegistry, apply_registry
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        apply_registry(conn, SiteRegistry.model_validate({
+            "enterprise_id": enterprise, "enterprise_name": enterprise, "sites": [{"id": site, "name": site}],
+            "devices": [{"id": device, "site": site, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
+                         "bindings": {"energy_import_kwh": "electricity"}}],
+        }))
+
+
+def start_plant(sup: Supervisor, files: dict[str, Path], modbus_port: int) -> Child:
+    """Start the simulator of `write_plant_files` and wait for its port; then the edge agent. Returns the agent."""
+    from tests.conftest import wait_port
+
+    sim = sup.start(Child("simulator", CLI + ["simulate", "plant", "--scenario", str(files["scenario"])]))
+    wait_port(modbus_port, proc=sim.process)
+    return sup.start(Child("edge", CLI + ["edge", "run", "--config", str(files["edge"])]))
+
+
+def stop_agent_and_settle(
+    edge: Child, files: dict[str, Path], stored: Callable[[], list[int]]
+) -> tuple[set[int], list[int]]:
+    """Stop the agent, then wait until every reading it had acknowledged is stored.
+
+    Returns (acknowledged sequence numbers, every stored sequence number). What is
+    still in the spool was never acknowledged and may or may not have arrived.
+    """
+    assert edge.process is not None
+    edge.process.terminate()
+    edge.process.wait(timeout=15)
+    next_seq, unacked = spool_state(files["spool"])
+    acked = set(range(next_seq)) - unacked
+    wait_for("every acknowledged reading", lambda: acked <= set(stored()), 60, files["log"])
+    time.sleep(1)  # anything still in flight lands before the final count
+    return acked, stored()

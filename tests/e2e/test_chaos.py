@@ -12,12 +12,11 @@ import psycopg
 import pytest
 
 from carbonflow.embedded.mqtt import plan_mqtt_broker
-from carbonflow.registry import SiteRegistry, apply_registry
 from carbonflow.supervisor import Child, Supervisor
 from carbonflow.topics import MQTT_ROOT
 from tests.conftest import free_port, wait_port
-from tests.e2e.harness import (CLI, restart_cloud_worker, spool_state, start_cloud, stored_seqs, wait_for,
-                               write_plant_files)
+from tests.e2e.harness import (CLI, register_meter_site, restart_cloud_worker, spool_state, start_cloud, start_plant,
+                               stop_agent_and_settle, stored_seqs, wait_for, write_plant_files)
 
 GATEWAY = "gw-chaos"  # its own gateway: sequence numbers must not mix with other tests
 DEVICE = "chaos-meter"
@@ -75,21 +74,14 @@ def test_broker_outage_and_agent_kill_lose_and_double_nothing(
     modbus_port = free_port()
     files = write_plant_files(tmp_path, gateway=GATEWAY, device=DEVICE, modbus_port=modbus_port, mqtt_url=mqtt_url,
                               cert=pki[GATEWAY], static=False)
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        apply_registry(conn, SiteRegistry.model_validate({
-            "enterprise_id": "chaos-ent", "enterprise_name": "Chaos", "sites": [{"id": SITE, "name": "Chaos site"}],
-            "devices": [{"id": DEVICE, "site": SITE, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
-                         "bindings": {"energy_import_kwh": "electricity"}}],
-        }))
+    register_meter_site(database_url, enterprise="chaos-ent", site=SITE, device=DEVICE)
     log_path = files["log"]
     edge_argv = CLI + ["edge", "run", "--config", str(files["edge"])]
     with open(log_path, "w") as log, psycopg.connect(database_url, autocommit=True) as conn:
         sup = Supervisor(out=log)
         try:
-            sim = sup.start(Child("simulator", CLI + ["simulate", "plant", "--scenario", str(files["scenario"])]))
-            wait_port(modbus_port, proc=sim.process)
             start_cloud(sup, database_url=database_url, kafka=kafka_bootstrap, mqtt_url=mqtt_url, pki=pki)
-            edge = sup.start(Child("edge", edge_argv))
+            edge = start_plant(sup, files, modbus_port)
             wait_for("live data", lambda: len(stored_seqs(conn, GATEWAY)[0]) > 200, 90, log_path)
 
             broker.stop()
@@ -104,14 +96,9 @@ def test_broker_outage_and_agent_kill_lose_and_double_nothing(
             wait_for("the outage backlog", lambda: set(range(outage_seq)) <= set(stored_seqs(conn, GATEWAY)[0]),
                      90, log_path)
             time.sleep(2)
-            assert edge.process is not None
-            edge.process.terminate()
-            edge.process.wait(timeout=15)
-            next_seq, unacked = spool_state(files["spool"])
-            acked = set(range(next_seq)) - unacked
-            wait_for("every acknowledged reading", lambda: acked <= set(stored_seqs(conn, GATEWAY)[0]), 60, log_path)
-            time.sleep(1)
-            seqs, distinct = stored_seqs(conn, GATEWAY)
+            acked, seqs = stop_agent_and_settle(edge, files, lambda: stored_seqs(conn, GATEWAY)[0])
+            next_seq, _ = spool_state(files["spool"])
+            distinct = len(set(seqs))
             violations = _per_point_order_violations(conn)
             emitted, increase = _energy_check(conn)
         finally:
@@ -131,20 +118,13 @@ def test_killed_ingest_and_stream_workers_resume_without_loss_or_double_counting
     modbus_port = free_port()
     files = write_plant_files(tmp_path, gateway=gateway, device=device, modbus_port=modbus_port,
                               mqtt_url=mqtt_broker, cert=pki[gateway], static=False)
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        apply_registry(conn, SiteRegistry.model_validate({
-            "enterprise_id": "chaos-ent", "enterprise_name": "Chaos", "sites": [{"id": site, "name": "Kill site"}],
-            "devices": [{"id": device, "site": site, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
-                         "bindings": {"energy_import_kwh": "electricity"}}],
-        }))
+    register_meter_site(database_url, enterprise="chaos-ent", site=site, device=device)
     log_path = files["log"]
     with open(log_path, "w") as log, psycopg.connect(database_url, autocommit=True) as conn:
         sup = Supervisor(out=log)
         try:
-            sim = sup.start(Child("simulator", CLI + ["simulate", "plant", "--scenario", str(files["scenario"])]))
-            wait_port(modbus_port, proc=sim.process)
             run_id = start_cloud(sup, database_url=database_url, kafka=kafka_bootstrap, mqtt_url=mqtt_broker, pki=pki)
-            edge = sup.start(Child("edge", CLI + ["edge", "run", "--config", str(files["edge"])]))
+            edge = start_plant(sup, files, modbus_port)
             wait_for("live data", lambda: len(stored_seqs(conn, gateway)[0]) > 100, 90, log_path)
             for name in ("ingest", "stream"):
                 victim = next(c for c in sup.children if c.name == name and c.process.poll() is None)
@@ -156,14 +136,8 @@ def test_killed_ingest_and_stream_workers_resume_without_loss_or_double_counting
                 count = len(stored_seqs(conn, gateway)[0])
                 wait_for(f"data after restarting {name}", lambda: len(stored_seqs(conn, gateway)[0]) > count + 20,
                          90, log_path)
-            assert edge.process is not None
-            edge.process.terminate()
-            edge.process.wait(timeout=15)
-            next_seq, unacked = spool_state(files["spool"])
-            acked = set(range(next_seq)) - unacked
-            wait_for("every acknowledged reading", lambda: acked <= set(stored_seqs(conn, gateway)[0]), 60, log_path)
-            time.sleep(1)
-            seqs, distinct = stored_seqs(conn, gateway)
+            acked, seqs = stop_agent_and_settle(edge, files, lambda: stored_seqs(conn, gateway)[0])
+            distinct = len(set(seqs))
             emitted = conn.execute("SELECT sum(quantity) * 1000 FROM emissions WHERE site_id = %s", (site,)).fetchone()[0]
             first, last = conn.execute(
                 "SELECT (array_agg(value ORDER BY ts))[1], (array_agg(value ORDER BY ts DESC))[1] FROM readings r"

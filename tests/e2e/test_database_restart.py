@@ -10,9 +10,9 @@ import pytest
 
 from carbonflow.db.migrate import migrate
 from carbonflow.embedded.postgres import EmbeddedPostgres
-from carbonflow.supervisor import Child, Supervisor
-from tests.conftest import free_port, wait_port
-from tests.e2e.harness import CLI, spool_state, start_cloud, stored_seqs, wait_for, write_plant_files
+from carbonflow.supervisor import Supervisor
+from tests.conftest import free_port
+from tests.e2e.harness import start_cloud, start_plant, stop_agent_and_settle, stored_seqs, wait_for, write_plant_files
 
 GATEWAY, DEVICE = "gw-test", "pgrestart-meter"
 
@@ -31,14 +31,12 @@ def test_readings_survive_a_database_restart(tmp_path: Path, kafka_bootstrap: st
         with open(log_path, "w") as log:
             sup = Supervisor(out=log)
             try:
-                sim = sup.start(Child("simulator", CLI + ["simulate", "plant", "--scenario", str(files["scenario"])]))
-                wait_port(modbus_port, proc=sim.process)
                 start_cloud(sup, database_url=url, kafka=kafka_bootstrap, mqtt_url=mqtt_broker, pki=pki)
-                edge = sup.start(Child("edge", CLI + ["edge", "run", "--config", str(files["edge"])]))
+                edge = start_plant(sup, files, modbus_port)
 
-                def stored() -> set[int]:
+                def stored() -> list[int]:
                     with psycopg.connect(url, connect_timeout=2) as conn:
-                        return set(stored_seqs(conn, GATEWAY)[0])
+                        return stored_seqs(conn, GATEWAY)[0]
 
                 wait_for("live data", lambda: len(stored()) > 50, 90, log_path)
                 pg.stop()
@@ -46,16 +44,9 @@ def test_readings_survive_a_database_restart(tmp_path: Path, kafka_bootstrap: st
                 assert pg.start() == url
                 before = len(stored())
                 wait_for("data after the restart", lambda: len(stored()) > before + 20, 90, log_path)
-                assert edge.process is not None
-                edge.process.terminate()
-                edge.process.wait(timeout=15)
-                next_seq, unacked = spool_state(files["spool"])
-                acked = set(range(next_seq)) - unacked
-                wait_for("every acknowledged reading", lambda: acked <= stored(), 60, log_path)
-                with psycopg.connect(url) as conn:
-                    seqs, distinct = stored_seqs(conn, GATEWAY)
+                acked, seqs = stop_agent_and_settle(edge, files, stored)
             finally:
                 sup.stop_all()
     finally:
         pg.stop()
-    assert (len(seqs) == distinct, acked <= set(seqs)) == (True, True)
+    assert (len(seqs) == len(set(seqs)), acked <= set(seqs)) == (True, True)

@@ -12,10 +12,10 @@ import psycopg
 
 from carbon_domain.schemas import Envelope, Reading
 from carbon_domain.wire import encode_envelope
-from carbonflow.supervisor import Child, Supervisor
+from carbonflow.supervisor import Supervisor
 from carbonflow.topics import MQTT_ROOT
-from tests.conftest import free_port, wait_port
-from tests.e2e.harness import CLI, start_cloud, stored_seqs, wait_for, write_plant_files
+from tests.conftest import free_port
+from tests.e2e.harness import start_cloud, start_plant, stored_seqs, wait_for, write_plant_files
 
 GATEWAY = "gw-dead"
 DEVICE = "dead-meter"
@@ -62,10 +62,8 @@ def test_each_bad_payload_is_dead_lettered_with_its_reason(
         sup = Supervisor(out=log)
         publishers = {g: _publisher(mqtt_broker, pki[g], f"probe-{g}") for g in (GATEWAY, "rogue-gw")}
         try:
-            sim = sup.start(Child("simulator", CLI + ["simulate", "plant", "--scenario", str(files["scenario"])]))
-            wait_port(modbus_port, proc=sim.process)
             start_cloud(sup, database_url=database_url, kafka=kafka_bootstrap, mqtt_url=mqtt_broker, pki=pki)
-            sup.start(Child("edge", CLI + ["edge", "run", "--config", str(files["edge"])]))
+            start_plant(sup, files, modbus_port)
             wait_for("live data", lambda: len(stored_seqs(conn, GATEWAY)[0]) > 50, 90, log_path)
 
             topic = f"{MQTT_ROOT}/{{}}/data"

@@ -14,10 +14,10 @@ from pymodbus.client import ModbusTcpClient
 from api.bootstrap import ensure_demo_users
 from api.main import create_app
 from carbon_domain.factors import FactorLibrary
-from carbonflow.registry import SiteRegistry, apply_registry
-from carbonflow.supervisor import Child, Supervisor
-from tests.conftest import free_port, wait_port
-from tests.e2e.harness import CLI, spool_state, start_cloud, stored_seqs, wait_for, write_plant_files
+from carbonflow.supervisor import Supervisor
+from tests.conftest import free_port
+from tests.e2e.harness import (register_meter_site, spool_state, start_cloud, start_plant, stop_agent_and_settle,
+                               stored_seqs, wait_for, write_plant_files)
 
 GATEWAY = "gw-test"
 DEVICE = "e2e-meter"
@@ -56,20 +56,13 @@ def test_meter_energy_becomes_hourly_emission_stored_exactly_once(
     modbus_port = free_port()
     files = write_plant_files(tmp_path, gateway=GATEWAY, device=DEVICE, modbus_port=modbus_port, mqtt_url=mqtt_broker,
                               cert=pki[GATEWAY], static=True, initial_kwh=INITIAL_KWH)
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        apply_registry(conn, SiteRegistry.model_validate({
-            "enterprise_id": "e2e-ent", "enterprise_name": "E2E", "sites": [{"id": SITE, "name": "E2E site"}],
-            "devices": [{"id": DEVICE, "site": SITE, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
-                         "bindings": {"energy_import_kwh": "electricity"}}],
-        }))
+    register_meter_site(database_url, enterprise="e2e-ent", site=SITE, device=DEVICE)
     log_path = files["log"]
     with open(log_path, "w") as log:
         sup = Supervisor(out=log)
         try:
-            sim = sup.start(Child("simulator", CLI + ["simulate", "plant", "--scenario", str(files["scenario"])]))
-            wait_port(modbus_port, proc=sim.process)
             start_cloud(sup, database_url=database_url, kafka=kafka_bootstrap, mqtt_url=mqtt_broker, pki=pki)
-            edge = sup.start(Child("edge", CLI + ["edge", "run", "--config", str(files["edge"])]))
+            edge = start_plant(sup, files, modbus_port)
 
             with psycopg.connect(database_url, autocommit=True) as conn:
                 wait_for("the first energy reading", lambda: _counter_value(conn) == INITIAL_KWH, 90, log_path)
@@ -80,19 +73,12 @@ def test_meter_energy_becomes_hourly_emission_stored_exactly_once(
                 wait_for("the final counter value", lambda: abs((_counter_value(conn) or 0) - final) < 1e-6, 60,
                          log_path, lambda: f"counter {_counter_value(conn)}, newest {_newest_energy_readings(conn)}")
 
-                # stop the agent; what it still holds in its spool may or may not have reached the cloud
-                assert edge.process is not None
-                edge.process.terminate()
-                edge.process.wait(timeout=15)
-                next_seq, unacked = spool_state(files["spool"])
-                acked = set(range(next_seq)) - unacked
-                wait_for("every acknowledged reading in PostgreSQL",
-                         lambda: acked <= set(stored_seqs(conn, GATEWAY)[0]), 30, log_path)
-                seqs, distinct = stored_seqs(conn, GATEWAY)
+                acked, seqs = stop_agent_and_settle(edge, files, lambda: stored_seqs(conn, GATEWAY)[0])
+                next_seq, _ = spool_state(files["spool"])
         finally:
             sup.stop_all()
 
-    assert len(seqs) == distinct and set(seqs) <= set(range(next_seq)) and acked <= set(seqs)
+    assert len(seqs) == len(set(seqs)) and set(seqs) <= set(range(next_seq)) and acked <= set(seqs)
 
     grid = FactorLibrary.default().resolve("grid.cn.national_average", started, series="mee-national-average")
     expected_t = sum(STEPS_KWH) / 1000.0 * grid.value

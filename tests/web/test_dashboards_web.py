@@ -1,0 +1,215 @@
+"""The dashboards in a real headless Chromium against the API under uvicorn: log in through the page, read the
+overview and check its figures against the API's JSON for the same query, explore a series, export CSV, switch
+to Chinese, and look at device health. Screenshots: tests/artifacts/web-*.png."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from api import security
+from tests.web.conftest import ARTIFACTS, SITE, TZ, Users
+
+Page = Any  # playwright.sync_api.Page; the module is imported only once Chromium is there
+# the first test may wait for apt-get to install Chromium
+pytestmark = pytest.mark.timeout(900)
+
+
+def _shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
+
+
+def _log_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(base + "/")
+    page.fill("#login-username", username)
+    page.fill("#login-password", password)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#shell:not([hidden])")
+
+
+def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
+    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def _value(page: Page, selector: str) -> float | None:
+    raw = page.get_attribute(selector, "data-value")
+    return None if raw in (None, "") else float(raw)
+
+
+def _text_number(page: Page, selector: str) -> float:
+    return float(re.sub(r"[^0-9.\-]", "", page.inner_text(selector)))
+
+
+def _wait_overview(page: Page) -> None:
+    page.wait_for_selector("#kpi-co2[data-value]:not([data-value=''])")
+    page.wait_for_selector("#live-pill.live")
+    page.wait_for_function("() => !document.querySelector('#chart-process') ||"
+                           " document.querySelector('#chart-process canvas') !== null")
+
+
+def _figures_on_page(page: Page) -> dict[str, Any]:
+    rows = {kind: {page.get_attribute(f"{tr}", f"data-{kind}"): _value(page, f"{tr} td.num")
+                   for tr in [f"#table-{kind} tbody tr[data-{kind}]:nth-child({i + 1})"
+                              for i in range(page.locator(f"#table-{kind} tbody tr[data-{kind}]").count())]}
+            for kind in ("process", "source")}
+    return {"power": _value(page, "#kpi-power"), "co2": _value(page, "#kpi-co2"),
+            "production": _value(page, "#kpi-production"), "intensity": _value(page, "#kpi-intensity"),
+            "benchmark": _value(page, "#kpi-benchmark"), "vs": _value(page, "#kpi-vs-benchmark"),
+            "alarms": _value(page, "#kpi-alarms"), **rows}
+
+
+def _figures_of_api(body: dict[str, Any]) -> dict[str, Any]:
+    return {"power": body["power"]["total_kw"], "co2": body["co2"]["total_tco2"],
+            "production": body["intensity"]["production_t"], "intensity": body["intensity"]["value"],
+            "benchmark": body["intensity"]["benchmark"]["tco2_per_t"], "vs": body["intensity"]["vs_benchmark_pct"],
+            "alarms": len(body["alarms"]),
+            "process": {p["process"] or "": p["tco2"] for p in body["co2"]["by_process"]},
+            "source": {s["source"]: s["tco2"] for s in body["co2"]["by_source"]}}
+
+
+def test_login_page_is_served_with_our_own_scripts_only(page: Page, live_api: str) -> None:
+    response = page.goto(live_api + "/")
+    page.wait_for_selector("#login:not([hidden])")
+    _shot(page, "login")
+    assert (response.status, "script-src 'self'" in response.headers["content-security-policy"],
+            page.is_visible("#login-totp")) == (200, True, False)
+
+
+def test_overview_shows_the_apis_figures_and_follows_the_live_stream(
+    page: Page, live_api: str, http: httpx.Client, users: Users, database_url: str
+) -> None:
+    _log_in(page, live_api, *users.manager)
+    page.wait_for_url("**/#/overview**")
+    _wait_overview(page)
+    body = http.get("/api/v1/overview", headers=_bearer(http, *users.manager), params={"site": SITE, "tz": TZ}).json()
+    shown, expected = _figures_on_page(page), _figures_of_api(body)
+    text = (_text_number(page, "#kpi-co2"), _text_number(page, "#kpi-power"), _text_number(page, "#kpi-intensity"))
+    _shot(page, "overview-en")
+    assert (shown, text) == (expected, (round(expected["co2"], 3), round(expected["power"], 1),
+                                        round(expected["intensity"], 3)))
+    assert page.locator("#chart-process canvas").count() == 1
+
+    # a new reading of the main meter reaches the page through the stream, as the API adds it up
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
+                     " SELECT g.gateway_key, 5000000, %s, p.point_key, 2468.4, 0 FROM gateways g, points p"
+                     " WHERE g.gateway_id = 'w-gw' AND p.device_id = 'w-elec-main' AND p.point = 'active_power_kw'",
+                     (datetime.now(UTC),))
+    power = http.get("/api/v1/overview", headers=_bearer(http, *users.manager),
+                     params={"site": SITE, "tz": TZ}).json()["power"]["total_kw"]
+    page.wait_for_function("(kw) => Number(document.querySelector('#kpi-power').dataset.value) === kw", arg=power)
+
+
+def test_two_step_login_asks_for_the_code_then_lets_in(page: Page, live_api: str, users: Users) -> None:
+    name, password, secret = users.totp
+    page.goto(live_api + "/")
+    page.fill("#login-username", name)
+    page.fill("#login-password", password)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#login-totp-row:not([hidden])")
+    asked = page.inner_text("#login-message")
+    _shot(page, "login-totp")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.fill("#login-totp", security.totp(key, time.time()))
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#shell:not([hidden])")
+    assert (asked, page.inner_text("#who-name")) == ("", name)
+
+
+def test_series_explorer_draws_a_chart_and_exports_csv_with_factor_versions(
+    page: Page, live_api: str, users: Users
+) -> None:
+    _log_in(page, live_api, *users.manager)
+    page.goto(live_api + "/#/series?device=w-elec-main&point=energy_import_kwh&range=6h&interval=1h")
+    page.wait_for_selector("#series-chart canvas")
+    counter = page.inner_text("#series-status")
+    page.select_option("#series-point", "active_power_kw")
+    page.click("#series-range button[data-value='1h']")
+    page.wait_for_function("() => document.querySelector('#series-interval button.on').dataset.value === 'raw'")
+    page.wait_for_selector("#series-chart canvas")
+    page.wait_for_function("() => Number(document.querySelector('#stat-count').dataset.value) > 30")
+    _shot(page, "series")
+    page.select_option("#series-point", "energy_import_kwh")
+    page.wait_for_selector("#series-chart canvas")
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    csv_text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert (counter.startswith("counter"), download.value.suggested_filename,
+            "# factor versions: grid.cn.national_average@2023" in csv_text,
+            csv_text.splitlines()[csv_text.count("\n# ") + 1].startswith("bucket_start,value")) == (
+        True, "carbonflow-w-elec-main-energy_import_kwh-1h.csv", True, True)
+
+
+def test_switching_to_chinese_relabels_the_overview_and_keeps_its_figures(
+    page: Page, live_api: str, http: httpx.Client, users: Users
+) -> None:
+    _log_in(page, live_api, *users.manager)
+    _wait_overview(page)
+    before = _figures_on_page(page)
+    page.click(".sidebar [data-lang-switch]")
+    page.wait_for_selector("html[lang='zh-CN']")
+    _wait_overview(page)
+    labels = (page.inner_text("#nav a[data-route='overview']"), page.inner_text("#kpi-co2-card .label"),
+              page.inner_text("#table-source tbody tr[data-source='electricity'] td"))
+    _shot(page, "overview-zh")
+    page.goto(live_api + "/#/series?device=w-gas-mill&point=flow_nm3h&range=24h&interval=1m")
+    page.wait_for_selector("#series-chart canvas")
+    _shot(page, "series-zh")
+    page.reload()  # the choice is remembered
+    page.wait_for_selector("#shell:not([hidden])")
+    remembered = page.inner_text("#nav a[data-route='series']")
+    page.click(".sidebar [data-lang-switch]")
+    page.wait_for_selector("html[lang='en']")
+    assert (labels, _figures_on_page_after(page, live_api, before), remembered) == (
+        ("工厂总览", "今日 CO₂ 排放", "外购电力"), True, "数据查询")
+
+
+def _figures_on_page_after(page: Page, base: str, before: dict[str, Any]) -> bool:
+    page.goto(base + "/#/overview")
+    _wait_overview(page)
+    after = _figures_on_page(page)
+    return {k: v for k, v in after.items() if k != "power"} == {k: v for k, v in before.items() if k != "power"}
+
+
+def test_device_health_shows_every_device_with_status_and_quality_counts(
+    page: Page, live_api: str, http: httpx.Client, users: Users
+) -> None:
+    _log_in(page, live_api, *users.technician)
+    page.wait_for_url("**/#/series**")  # a technician has no overview (no emissions): the first page it may see
+    assert page.is_hidden("#nav a[data-route='overview']")
+    page.goto(live_api + "/#/devices")
+    page.wait_for_selector("#device-health")
+    page.click("tr[data-device='w-gas-boiler'] button.toggle")
+    page.wait_for_selector("tr.points-row")
+    body = http.get("/api/v1/devices/health", headers=_bearer(http, *users.technician), params={"hours": 1}).json()
+    ours = {d["device_id"]: d for d in body["devices"] if d["site_id"] == SITE}
+    shown = {device: (page.get_attribute(f"tr[data-device='{device}']", "data-status"),
+                      _value(page, f"tr[data-device='{device}'] [data-quality='bad'] b"))
+             for device in ours}
+    _shot(page, "devices")
+    assert shown == {device: (d["status"], float(d["quality"]["bad"])) for device, d in ours.items()}
+    assert (shown["w-cems"][0], shown["w-elec-main"][0]) == ("offline", "online")
+
+
+def test_series_page_without_charts_falls_back_to_a_table(page: Page, live_api: str, users: Users) -> None:
+    page.route("**/static/vendor/echarts.min.js", lambda route: route.fulfill(status=404, body="missing"))
+    _log_in(page, live_api, *users.manager)
+    page.goto(live_api + "/#/series?device=w-elec-main&point=active_power_kw&range=1h&interval=1m")
+    page.wait_for_selector("#series-table")
+    assert (page.locator("canvas").count(), page.is_visible(".notice.info")) == (0, True)
+
+
+@pytest.mark.parametrize("path", ["/static/../main.py", "/static/%2e%2e/main.py", "/static/js/nope.js",
+                                  "/static/style.css.bak"])
+def test_static_files_outside_the_folder_or_of_unknown_kinds_are_not_served(http: httpx.Client, path: str) -> None:
+    assert http.get(path).status_code == 404

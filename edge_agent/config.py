@@ -25,16 +25,36 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SerialLine(_Model):
+    """An RS-485/RS-232 line for Modbus RTU."""
+
+    port: str = Field(min_length=1, description="device path, e.g. /dev/ttyUSB0")
+    baudrate: int = Field(default=9600, ge=300, le=921600)
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+
+
 class DeviceEndpoint(_Model):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     profile: str
-    protocol: Literal["modbus", "opcua"]
+    protocol: Literal["modbus", "modbus-rtu", "opcua"]
     host: str = "127.0.0.1"
-    port: int = Field(ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    serial: SerialLine | None = None
     unit_id: int | None = Field(default=None, ge=0, le=255)
     poll_interval_s: float | None = Field(default=None, ge=0.1)
     timeout_s: float = Field(default=2.0, gt=0)
     opcua_mode: Literal["profile", "poll", "subscribe"] = "profile"
+
+    @model_validator(mode="after")
+    def _transport_matches_protocol(self) -> DeviceEndpoint:
+        if self.protocol == "modbus-rtu" and self.serial is None:
+            raise ValueError(f"device {self.id}: modbus-rtu needs `serial: {{port: /dev/ttyUSB0, baudrate: 9600}}`")
+        if self.protocol != "modbus-rtu" and self.port is None:
+            raise ValueError(f"device {self.id}: {self.protocol} needs `port`")
+        if self.protocol != "modbus-rtu" and self.serial is not None:
+            raise ValueError(f"device {self.id}: `serial` applies to modbus-rtu, not {self.protocol}")
+        return self
 
     @model_validator(mode="after")
     def _opcua_mode_for_opcua(self) -> DeviceEndpoint:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from edge_agent.backoff import Backoff, ThrottledLog
 from edge_agent.config import DeviceEndpoint
+from edge_agent.modbus_links import ModbusLink, acquire_link, release_link
 from edge_agent.metrics import PollStats
 
 __all__ = ["DraftSink", "ModbusPoller", "OpcUaPoller", "Poller", "make_poller", "quality_for"]
@@ -99,7 +100,7 @@ class _Health:
 
 
 class ModbusPoller:
-    """Polls one Modbus TCP device: contiguous points are read as blocks, one request at a time."""
+    """Polls one Modbus device (TCP or RTU): contiguous points are read as blocks over the endpoint's shared link."""
 
     def __init__(self, endpoint: DeviceEndpoint, profile: Any, stats: PollStats | None = None) -> None:
         from device_profiles.blocks import plan_blocks
@@ -115,7 +116,7 @@ class ModbusPoller:
         self._groups = {
             interval: plan_blocks(points, address_base=profile.address_base) for interval, points in by_interval.items()
         }
-        self._client: Any = None
+        self._link: ModbusLink | None = None
         self._lock = asyncio.Lock()
         self._health = _Health(endpoint.id)
 
@@ -123,38 +124,11 @@ class ModbusPoller:
     def errors(self) -> int:
         return self.stats.errors
 
-    async def _ensure_client(self) -> Any:
-        from pymodbus.client import AsyncModbusTcpClient
-
-        if self._client is None:
-            self._client = AsyncModbusTcpClient(
-                self._endpoint.host,
-                port=self._endpoint.port,
-                timeout=self._endpoint.timeout_s,
-                retries=0,
-                reconnect_delay=0,
-            )
-        if not self._client.connected:
-            await self._client.connect()
-        if not self._client.connected:
-            raise ConnectionError(f"cannot connect to {self._endpoint.host}:{self._endpoint.port}")
-        return self._client
-
     async def _read_block(self, block: Any) -> list[Any]:
-        client = await self._ensure_client()
+        if self._link is None:
+            self._link = acquire_link(self._endpoint)
         unit = self._endpoint.unit_id if self._endpoint.unit_id is not None else block.unit_id
-        readers = {
-            "holding_register": client.read_holding_registers,
-            "input_register": client.read_input_registers,
-            "coil": client.read_coils,
-            "discrete_input": client.read_discrete_inputs,
-        }
-        response = await readers[block.table](block.start, count=block.count, device_id=unit)
-        if response.isError():
-            raise OSError(f"modbus exception code {getattr(response, 'exception_code', '?')}")
-        if block.table in ("coil", "discrete_input"):
-            return list(response.bits[: block.count])
-        return list(response.registers)
+        return await self._link.read(block.table, block.start, block.count, unit)
 
     async def poll(self, blocks: list[Any]) -> list[dict[str, Any]]:
         """Read every block once; a failed block yields bad readings for its points."""
@@ -183,8 +157,8 @@ class ModbusPoller:
             except Exception as exc:  # pymodbus raises its own exception types
                 reason = f"{type(exc).__name__}: {exc}"
                 drafts.extend(_draft(self.device_id, p, None, "bad", reason, ts) for p in block.points)
-                if self._client is not None:
-                    self._client.close()
+                if self._link is not None:
+                    self._link.reset()
                 raise _PollFailed(reason, drafts) from exc
             for point in block.points:
                 value = values[point.name]
@@ -201,8 +175,13 @@ class ModbusPoller:
         finally:
             for t in tasks:
                 t.cancel()
-            if self._client is not None:
-                self._client.close()
+            self.close()
+
+    def close(self) -> None:
+        """Give the shared link back (the last device on an endpoint closes it)."""
+        if self._link is not None:
+            release_link(self._link)
+            self._link = None
 
     async def _run_group(self, interval: float, blocks: list[Any], emit: DraftSink, stop: asyncio.Event) -> None:
         next_at = time.monotonic()
@@ -394,9 +373,10 @@ def make_poller(endpoint: DeviceEndpoint, stats: PollStats | None = None) -> Pol
     from device_profiles.loader import load_profile
 
     profile = load_profile(endpoint.profile)
-    if endpoint.protocol != profile.protocol.value:
+    wire = "modbus" if endpoint.protocol == "modbus-rtu" else endpoint.protocol
+    if wire != profile.protocol.value:
         raise ValueError(f"device {endpoint.id}: protocol {endpoint.protocol} but profile {profile.name} is "
                          f"{profile.protocol.value}")
-    if endpoint.protocol == "modbus":
+    if wire == "modbus":
         return ModbusPoller(endpoint, profile, stats)
     return OpcUaPoller(endpoint, profile, stats)

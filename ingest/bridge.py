@@ -14,6 +14,7 @@ import os
 import signal
 import ssl
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -31,6 +32,7 @@ from carbonflow.topics import (
 )
 from ingest.admission import GatewayAdmission, SequenceLedger
 from ingest.kafka_out import make_producer, send_envelope
+from ingest.peer_keys import load_peer_keyring
 from ingest.validation import Rejected, validate_payload
 
 __all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env"]
@@ -51,6 +53,7 @@ class BridgeConfig:
     topic_root: str = MQTT_ROOT
     kafka_prefix: str = "carbonflow"
     database_url: str | None = None  # the gateway registry; without it every gateway the broker lets in is accepted
+    peer_keys: str | None = None  # keyring of gateways that sign/encrypt payloads end to end (CFP1)
 
 
 def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
@@ -71,6 +74,7 @@ def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
         shared_group=e.get("INGEST_SHARED_GROUP") or None,
         kafka_prefix=e.get("CARBONFLOW_TOPIC_PREFIX", "carbonflow"),
         database_url=e.get("DATABASE_URL") or None,
+        peer_keys=e.get("INGEST_PEER_KEYS") or None,
     )
 
 
@@ -100,6 +104,7 @@ class Bridge:
         self.rejected = 0
         self.ledger = SequenceLedger()
         self.admission = GatewayAdmission(self._load_registry) if config.database_url else None
+        self.keyring = load_peer_keyring(Path(config.peer_keys)) if config.peer_keys else None
         self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue(maxsize=1000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -157,7 +162,7 @@ class Bridge:
         gateway = gateway_from_topic(message.topic, self.config.topic_root)
         received = datetime.now(timezone.utc)
         try:
-            envelope = validate_payload(message.payload, gateway, received)
+            envelope = validate_payload(message.payload, gateway, received, self.keyring)
             self._admit(envelope.gateway, envelope.seq_first, envelope.seq_last)
         except Rejected as exc:
             self.rejected += 1

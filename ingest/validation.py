@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from carbon_domain.schemas import DeviceBatch, Envelope
 from carbon_domain.wire import decode_envelope
+from ingest.peer_keys import PeerKeyring
 
 __all__ = ["Rejected", "validate_payload", "split_by_device", "MAX_CLOCK_SKEW"]
 
@@ -18,10 +19,17 @@ class Rejected(ValueError):
     """A payload that goes to the dead-letter store; str() is the reason."""
 
 
-def validate_payload(payload: bytes, topic_gateway: str | None, now: datetime | None = None) -> Envelope:
-    """Decode and check an envelope against the topic it arrived on."""
+def validate_payload(
+    payload: bytes, topic_gateway: str | None, now: datetime | None = None, keyring: PeerKeyring | None = None
+) -> Envelope:
+    """Decode and check an envelope against the topic it arrived on (unwrapping CFP1 protection first)."""
     if topic_gateway is None:
         raise Rejected("topic is not <root>/<gateway>/data")
+    if keyring is not None:
+        try:
+            payload = keyring.unwrap(topic_gateway, payload)
+        except ValueError as exc:
+            raise Rejected(str(exc)) from exc
     try:
         envelope = decode_envelope(payload)
     except ValidationError as exc:

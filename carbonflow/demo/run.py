@@ -20,6 +20,7 @@ from carbonflow.embedded.kafka import tansu_command
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.embedded.postgres import EmbeddedPostgres
 from carbonflow.gateways import register_gateway, write_broker_acl
+from carbonflow.demo.scenario_registry import registry_for_scenario
 from carbonflow.registry import apply_registry, load_registry
 from carbonflow.settings import Settings, load_settings
 from carbonflow.supervisor import Child, Supervisor
@@ -103,7 +104,12 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             sup.log("postgres", f"embedded server, data in {home / 'pgdata'}")
         with connect_with_retry(db_url) as conn:
             applied = migrate(conn)
-            registry = load_registry(Path(str(resources.files("carbonflow.demo").joinpath("registry.yaml"))))
+            if scenario == "demo":
+                registry = load_registry(Path(str(resources.files("carbonflow.demo").joinpath("registry.yaml"))))
+            else:
+                from simulators.scenario import load_scenario
+
+                registry = registry_for_scenario(load_scenario(scenario))
             apply_registry(conn, registry)
             users = ensure_demo_users(conn, enterprise_id=registry.enterprise_id)
             conn.autocommit = True

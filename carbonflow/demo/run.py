@@ -134,10 +134,12 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             _wait_port("127.0.0.1", _MQTT_PORT, 20, plan.name, broker)
 
         common = {"DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url}
-        sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario]))
+        simulator = sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario]))
         edge_cfg = edge_config_for_scenario(
             scenario, gateway=DEMO_GATEWAY, spool=home / "edge" / f"{DEMO_GATEWAY}.spool", mqtt_url=mqtt_url, certs=certs
         )
+        for port in sorted({d["port"] for d in edge_cfg["devices"]}):
+            _wait_port("127.0.0.1", port, 60, "simulator", simulator)
         edge_path = home / "edge" / f"{DEMO_GATEWAY}.yaml"
         edge_path.parent.mkdir(parents=True, exist_ok=True)
         edge_path.write_text(yaml.safe_dump(edge_cfg, sort_keys=False))

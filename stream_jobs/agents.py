@@ -6,7 +6,7 @@ import asyncio
 import base64
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import psycopg
@@ -15,11 +15,12 @@ from pydantic import ValidationError
 from carbon_domain.schemas import DeviceBatch
 from carbonflow.db.connect import async_connect_with_retry
 from stream_jobs.alarms import evaluate_alarms
+from stream_jobs.cems import compute_cems_hours
 from stream_jobs.app import app, database_url
 from stream_jobs.sink import ReadingSink, load_factor_library
 from stream_jobs.topics import dead_letters_topic, readings_topic
 
-__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules"]
+__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass"]
 
 log = logging.getLogger("stream_jobs")
 _BATCH = 2000
@@ -92,6 +93,22 @@ async def evaluate_alarm_rules() -> None:
         result = await evaluate_alarms(conn, datetime.now(timezone.utc))
         if result["raised"] or result["cleared"]:
             log.info("alarms: %(raised)d raised, %(cleared)d cleared", result)
+    finally:
+        await conn.close()
+
+
+@app.timer(interval=60.0)
+async def compute_cems_mass() -> None:
+    """Hourly CEMS CO2 mass for the last closed hours (recomputed so late data count)."""
+    now = datetime.now(timezone.utc)
+    end = now.replace(minute=0, second=0, microsecond=0)
+    try:
+        conn = await async_connect_with_retry(database_url(), attempts=1, autocommit=True)
+    except RuntimeError as exc:
+        log.warning("CEMS hours not computed: %s", exc)
+        return
+    try:
+        await compute_cems_hours(conn, start=end - timedelta(hours=3), end=end)
     finally:
         await conn.close()
 

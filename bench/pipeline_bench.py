@@ -35,6 +35,7 @@ from carbonflow.certs import ensure_dev_pki  # noqa: E402
 from carbonflow.db.migrate import migrate  # noqa: E402
 from carbonflow.embedded.kafka import tansu_command  # noqa: E402
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker  # noqa: E402
+from carbonflow.gateways import register_gateway  # noqa: E402
 from carbonflow.topics import MQTT_ROOT  # noqa: E402
 
 CLI = [sys.executable, "-m", "carbonflow.cli"]
@@ -109,6 +110,7 @@ def main() -> int:
     parser.add_argument("--gateways", type=int, default=4)
     parser.add_argument("--envelopes", type=int, default=300, help="per gateway, for the throughput run")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--stream-workers", type=int, default=1, help="faust worker replicas (same app id)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cf-pipe-bench-"))
     gateways = [f"bgw{i}" for i in range(args.gateways)]
@@ -122,6 +124,8 @@ def main() -> int:
     db_url = psycopg.conninfo.make_conninfo(**info)
     with psycopg.connect(db_url) as conn:
         migrate(conn)
+        for gateway in gateways:
+            register_gateway(conn, gateway)
     kafka_port, mqtt_port = free_port(), free_port()
     plan = plan_mqtt_broker(work / "mqtt", "127.0.0.1", mqtt_port, certs["server"], MQTT_ROOT)
     procs: list[subprocess.Popen[bytes]] = []
@@ -136,8 +140,10 @@ def main() -> int:
                "MQTT_URL": plan.url, "MQTT_CA": str(ingest.ca), "MQTT_CERT": str(ingest.cert),
                "MQTT_KEY": str(ingest.key), "CARBONFLOW_STREAM_APP_ID": f"bench-{dbname}"}
         procs.append(subprocess.Popen(CLI + ["ingest"], env=env, stdout=log, stderr=log))
-        procs.append(subprocess.Popen(CLI + ["stream"], env=env, stdout=log, stderr=log))
-        named = {"kafka": procs[0], "broker": procs[1], "ingest": procs[2], "stream": procs[3]}
+        for _ in range(args.stream_workers):
+            procs.append(subprocess.Popen(CLI + ["stream"], env=env, stdout=log, stderr=log))
+        named = {"kafka": procs[0], "broker": procs[1], "ingest": procs[2],
+                 **{f"stream-{i}": p for i, p in enumerate(procs[3:])}}
         print("building envelopes ...", flush=True)
         start_ts = datetime.now(timezone.utc) - timedelta(days=1)
         payloads = {g: _envelopes(g, args.envelopes, start_ts) for g in gateways}
@@ -213,6 +219,7 @@ def main() -> int:
             "lost": lost,
             "duplicated": duplicated,
             "readings_throughput_run": total,
+            "stream_workers": args.stream_workers,
             "cpu_cores_during_throughput_run": cpu_cores,
             "latency_rate_per_s": rate,
             "latency_envelopes": len(lat_payloads),

@@ -14,6 +14,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+
+from tests.leaks import no_leaked_tasks_or_threads
 import yaml
 
 from carbonflow.embedded.mqtt import INGEST_IDENTITY
@@ -43,16 +45,8 @@ def _server_session_leftover(task: asyncio.Task[Any]) -> bool:
 
 @pytest.fixture(autouse=True)
 async def _no_leaked_tasks_or_threads() -> AsyncIterator[None]:
-    tasks, threads = asyncio.all_tasks(), set(threading.enumerate())
-    yield
-    for _ in range(200):  # pymodbus and asyncua finish requests in tasks of their own
-        leaked = {t for t in asyncio.all_tasks() - tasks - {asyncio.current_task()}
-                  if not t.done() and not _server_session_leftover(t)}
-        extra = {t for t in set(threading.enumerate()) - threads if not t.name.startswith("asyncio_") and t.is_alive()}
-        if not leaked and not extra:
-            break
-        await asyncio.sleep(0.01)
-    assert (leaked, extra) == (set(), set())
+    async with no_leaked_tasks_or_threads(ignore=_server_session_leftover, polls=200):
+        yield
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import struct
-import threading
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,28 +16,6 @@ from simulators.modbus_device import ModbusDeviceServer, SimulatedDevice
 # (profile, unit id served at) - three devices behind one port, as behind a gateway.
 MODBUS_LIBRARY = [n for n in library_names() if load_profile(n).protocol == "modbus"]
 DEVICES = [("cf-demo/pm3-meter", 1), ("cf-demo/gfc200", 2), ("cf-demo/plc-line", 3)]
-
-
-@pytest.fixture(autouse=True)
-async def _no_leaked_tasks_or_threads() -> AsyncIterator[None]:
-    tasks, threads = asyncio.all_tasks(), set(threading.enumerate())
-    yield
-    for _ in range(50):  # pymodbus finishes a request in a task of its own
-        leaked = {
-            t
-            for t in asyncio.all_tasks() - tasks - {asyncio.current_task()}
-            if not t.done()
-        }
-        if not leaked:
-            break
-        await asyncio.sleep(0.01)
-    # The loop's default executor (asyncio_N threads, used for DNS) closes with the loop.
-    extra = {
-        t
-        for t in set(threading.enumerate()) - threads
-        if not t.name.startswith("asyncio_")
-    }
-    assert (leaked, extra) == (set(), set())
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+
+from tests.leaks import no_leaked_tasks_or_threads
 from asyncua import Client, ua
 
 from device_profiles.loader import load_profile
@@ -24,21 +25,8 @@ VARIANT = {
 
 @pytest.fixture(autouse=True)
 async def _no_leaked_tasks_or_threads() -> AsyncIterator[None]:
-    tasks, threads = asyncio.all_tasks(), set(threading.enumerate())
-    yield
-    await asyncio.sleep(0)
-    leaked = {
-        t
-        for t in asyncio.all_tasks() - tasks - {asyncio.current_task()}
-        if not t.done()
-    }
-    # The loop's default executor (asyncio_N threads, used for DNS) closes with the loop.
-    extra = {
-        t
-        for t in set(threading.enumerate()) - threads
-        if not t.name.startswith("asyncio_")
-    }
-    assert (leaked, extra) == (set(), set())
+    async with no_leaked_tasks_or_threads():
+        yield
 
 
 @pytest.fixture

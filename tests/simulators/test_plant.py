@@ -8,8 +8,6 @@ import signal
 import struct
 import subprocess
 import sys
-import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,27 +31,6 @@ LINE = re.compile(
     r"^device (?P<id>\S+) (?P<profile>\S+) (?:modbus tcp://127\.0\.0\.1:(?P<mport>\d+) unit (?P<unit>\d+)"
     r"|opcua opc\.tcp://127\.0\.0\.1:(?P<uport>\d+)/carbonflow/\S+)$"
 )
-
-
-@pytest.fixture(autouse=True)
-async def _no_leaked_tasks_or_threads() -> AsyncIterator[None]:
-    tasks, threads = asyncio.all_tasks(), set(threading.enumerate())
-    yield
-    for _ in range(50):
-        leaked = {
-            t
-            for t in asyncio.all_tasks() - tasks - {asyncio.current_task()}
-            if not t.done()
-        }
-        if not leaked:
-            break
-        await asyncio.sleep(0.01)
-    extra = {
-        t
-        for t in set(threading.enumerate()) - threads
-        if not t.name.startswith("asyncio_")
-    }
-    assert (leaked, extra) == (set(), set())
 
 
 def _modbus_only_demo(**changes: Any) -> Scenario:

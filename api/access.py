@@ -7,16 +7,25 @@ caller's scope: the sites of the enterprises the caller may see.
 =========== ============================================== ======================================
 role        permissions                                    data scope
 =========== ============================================== ======================================
-admin       everything (incl. audit, users, benchmarks)    all sites
-technician  health, devices, gateways, live, series        all sites
-government  devices, live, series, emissions               enterprises whose region is the user's
+admin       everything (incl. audit, users, benchmarks,    all sites
+            hierarchy)
+technician  health, devices, gateways, live, series,       all sites
+            alarms, alarm_actions, ingest
+government  devices, live, series, emissions, alarms       enterprises whose region is the user's
                                                            region or a sub-region (CN-ZJ: CN-ZJ-HZ)
-enterprise  devices, live, series, emissions               its one enterprise
-auditor     devices, live, series, emissions               the enterprises assigned to the auditor
+enterprise  devices, live, series, emissions, alarms,      its one enterprise
+            alarm_actions
+auditor     devices, live, series, emissions, alarms       the enterprises assigned to the auditor
 =========== ============================================== ======================================
 
 Dashboards: the overview needs 'emissions' (its live power also 'live'), device health 'devices',
 the CSV export 'series', and setting a site's intensity benchmark 'benchmarks' (administrators).
+
+Alarms: 'alarms' lists the alarms of the sites in scope; 'alarm_actions' acknowledges and manually clears
+them (technicians on every site, an enterprise user on its own sites, administrators); governments and
+auditors only watch. 'hierarchy' creates, changes and deletes enterprises, sites, devices and point bindings
+(administrators). 'ingest' posts gateway envelopes over HTTP (POST /api/v1/ingest); it is meant for machine
+tokens of technicians and administrators.
 """
 
 from __future__ import annotations
@@ -39,14 +48,15 @@ __all__ = [
 
 Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
-Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks"]
+Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
+                     "alarms", "alarm_actions", "hierarchy", "ingest"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
-_DATA = frozenset({"devices", "live", "series", "emissions"})
+_DATA = frozenset({"devices", "live", "series", "emissions", "alarms"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
-    "technician": frozenset({"health", "devices", "gateways", "live", "series"}),
+    "technician": frozenset({"health", "devices", "gateways", "live", "series", "alarms", "alarm_actions", "ingest"}),
     "government": _DATA,
-    "enterprise": _DATA,
+    "enterprise": _DATA | {"alarm_actions"},
     "auditor": _DATA,
 }
 

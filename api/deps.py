@@ -26,6 +26,8 @@ from api.ratelimit import TokenBuckets
 from api.settings import ApiSettings
 
 __all__ = [
+    "AlarmActor",
+    "AlarmsReader",
     "AnonymousRateLimit",
     "AnyCaller",
     "AuditReader",
@@ -38,6 +40,8 @@ __all__ = [
     "EmissionsReader",
     "GatewaysReader",
     "HealthReader",
+    "HierarchyAdmin",
+    "IngestToken",
     "LiveReader",
     "LoginSession",
     "MaybeCaller",
@@ -248,6 +252,19 @@ EmissionsReader = Annotated[Principal, Depends(_require("emissions"))]
 AuditReader = Annotated[Principal, Depends(_require("audit"))]
 UserAdmin = Annotated[Principal, Depends(_require("users"))]
 BenchmarkAdmin = Annotated[Principal, Depends(_require("benchmarks"))]
+AlarmsReader = Annotated[Principal, Depends(_require("alarms"))]
+AlarmActor = Annotated[Principal, Depends(_require("alarm_actions"))]
+HierarchyAdmin = Annotated[Principal, Depends(_require("hierarchy"))]
+
+
+async def _ingest_token(principal: Caller) -> Principal:
+    if principal.via != "token":
+        raise HTTPException(403, "ingest needs a machine token with the 'ingest' scope "
+                                 "(POST /api/v1/auth/tokens), not an interactive session")
+    return require_permission(principal, "ingest")
+
+
+IngestToken = Annotated[Principal, Depends(_ingest_token)]
 
 
 async def _visible_sites(conn: Conn, principal: Caller) -> list[str] | None:

@@ -8,12 +8,13 @@ them into HTTP answers (the only place HTTP errors are raised)::
     ├── Conflict              a user name already taken, TOTP already enabled
     ├── InvalidInput          a value the caller must change (scope for a role, token scopes)
     │   └── PasswordRejected  a password that breaks the policy; ``problems`` lists every rule broken
+    ├── Unavailable           a service the API forwards to (Kafka) is not configured or not reachable
     └── BootstrapError        the first admin cannot be created safely (placeholder password)
 """
 
 from __future__ import annotations
 
-__all__ = ["ApiError", "BootstrapError", "Conflict", "InvalidInput", "NotFound", "PasswordRejected"]
+__all__ = ["ApiError", "BootstrapError", "Conflict", "InvalidInput", "NotFound", "PasswordRejected", "Unavailable"]
 
 
 class ApiError(Exception):
@@ -38,6 +39,10 @@ class PasswordRejected(InvalidInput):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("password rejected: " + "; ".join(problems))
         self.problems = problems
+
+
+class Unavailable(ApiError):
+    """A service the request needs (Kafka for HTTP ingest) is not configured or not reachable."""
 
 
 class BootstrapError(ApiError, RuntimeError):

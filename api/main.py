@@ -7,14 +7,19 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
 from api.bootstrap import ensure_admin
 from api.errors import BootstrapError
+from api.kafka_link import KafkaLink
 from api.ratelimit import TokenBuckets
 from api.routers import (
+    alarms,
     audit,
     auth,
     benchmarks,
@@ -26,6 +31,8 @@ from api.routers import (
     factors,
     gateways,
     health,
+    hierarchy,
+    ingest,
     inventory,
     live,
     overview,
@@ -47,6 +54,41 @@ log = logging.getLogger("carbonflow.api")
 def _bootstrap(url: str, settings: ApiSettings) -> None:
     with connect_with_retry(url, attempts=30, delay_s=1.0, autocommit=True) as conn:
         ensure_admin(conn, settings=settings)
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    """A value PostgreSQL cannot take (a NUL character, a number out of range) is the caller's to change."""
+    return JSONResponse({"detail": f"invalid value: {str(exc).splitlines()[0]}"}, status_code=422)
+
+
+_ERROR = {"title": "Error", "type": "object", "required": ["detail"],
+          "properties": {"detail": {"type": "string", "description": "what went wrong and what to change"}}}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Describe error bodies as they are: routes answer {"detail": "<message>"}, also for a 422 they raise
+    themselves, next to FastAPI's list of validation errors."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Error"] = _ERROR
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"]["properties"]["detail"] = {"title": "Detail", "anyOf": [
+                {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}, {"type": "string"}]}
+        for methods in document.get("paths", {}).values():
+            for operation in methods.values():
+                for code, response in operation.get("responses", {}).items():
+                    if code[:1] in ("4", "5") and "content" not in response:
+                        # a 422 may also be FastAPI's own list of validation errors
+                        name = "HTTPValidationError" if code == "422" else "Error"
+                        response["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(database_url: str | None = None, *, settings: ApiSettings | None = None) -> FastAPI:
@@ -71,16 +113,21 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
         try:
             yield
         finally:
+            await app.state.kafka.close()
             await pool.close()
 
     app = FastAPI(title="carbonflow API", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.limiter = TokenBuckets(settings.rate_per_s, settings.rate_burst)
     app.state.anonymous_limiter = TokenBuckets(settings.anonymous_rate_per_s, settings.anonymous_rate_burst)
+    app.state.kafka = KafkaLink(settings.kafka_bootstrap, settings.topic_prefix)
+    app.add_exception_handler(psycopg.DataError, _data_error)
     for module in (health, auth, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
-                   benchmarks, export):
+                   benchmarks, export, alarms, ingest):
         app.include_router(module.router, prefix="/api/v1")
     for module in (factors, inventory, reports, benchmarks_admin, calculations):  # GHG accounting
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(hierarchy.router, prefix="/api/v1")  # after devices: /devices/health stays a route
     app.include_router(pages.router)  # the dashboards (api/static)
+    _document_errors(app)
     return app

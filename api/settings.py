@@ -31,6 +31,8 @@ class ApiSettings(BaseModel):
     anonymous_rate_burst: int = Field(30, ge=1)
     trusted_proxies: frozenset[str] = frozenset()
     totp_issuer: str = "carbonflow"
+    kafka_bootstrap: str | None = Field(None, description="Kafka for HTTP ingest; without it POST /ingest answers 503")
+    topic_prefix: str = "carbonflow"
 
     @field_validator("scrypt_n")
     @classmethod
@@ -44,7 +46,8 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
     """Read CARBONFLOW_ENV, CARBONFLOW_ADMIN_USER, CARBONFLOW_ADMIN_PASSWORD, CARBONFLOW_SESSION_TTL_MINUTES,
     CARBONFLOW_PASSWORD_MAX_AGE_DAYS (0: never expires), CARBONFLOW_LOCKOUT_ATTEMPTS, CARBONFLOW_LOCKOUT_MINUTES,
     CARBONFLOW_SCRYPT_N, CARBONFLOW_RATE_PER_S, CARBONFLOW_RATE_BURST, CARBONFLOW_ANON_RATE_PER_S,
-    CARBONFLOW_ANON_RATE_BURST, CARBONFLOW_TRUSTED_PROXIES (comma-separated IPs) and CARBONFLOW_TOTP_ISSUER."""
+    CARBONFLOW_ANON_RATE_BURST, CARBONFLOW_TRUSTED_PROXIES (comma-separated IPs), CARBONFLOW_TOTP_ISSUER, and for
+    HTTP ingest KAFKA_BOOTSTRAP and CARBONFLOW_TOPIC_PREFIX."""
     env = dict(os.environ if env is None else env)
     values: dict[str, object] = {}
 
@@ -85,6 +88,10 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
         values["trusted_proxies"] = frozenset(p.strip() for p in env["CARBONFLOW_TRUSTED_PROXIES"].split(",") if p.strip())
     if env.get("CARBONFLOW_TOTP_ISSUER"):
         values["totp_issuer"] = env["CARBONFLOW_TOTP_ISSUER"]
+    if env.get("KAFKA_BOOTSTRAP", "").strip():
+        values["kafka_bootstrap"] = env["KAFKA_BOOTSTRAP"].strip()
+    if env.get("CARBONFLOW_TOPIC_PREFIX", "").strip():
+        values["topic_prefix"] = env["CARBONFLOW_TOPIC_PREFIX"].strip()
     try:
         return ApiSettings.model_validate(values)
     except ValueError as exc:

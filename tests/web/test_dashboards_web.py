@@ -188,7 +188,7 @@ def test_device_health_shows_every_device_with_status_and_quality_counts(
     page.wait_for_url("**/#/series**")  # a technician has no overview (no emissions): the first page it may see
     assert page.is_hidden("#nav a[data-route='overview']")
     page.goto(live_api + "/#/devices")
-    page.wait_for_selector("#device-health")
+    page.wait_for_selector("#device-health", timeout=60_000)  # every device of the shared test database
     page.click("tr[data-device='w-gas-boiler'] button.toggle")
     page.wait_for_selector("tr.points-row")
     body = http.get("/api/v1/devices/health", headers=_bearer(http, *users.technician), params={"hours": 1}).json()

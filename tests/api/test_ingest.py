@@ -1,0 +1,181 @@
+"""POST /api/v1/ingest: a gateway envelope over HTTP, by machine token with the 'ingest' scope, from a registered
+active gateway, checked as the MQTT bridge checks it, and answered 202 only once Kafka acknowledged it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from aiokafka import AIOKafkaConsumer
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from carbon_domain.schemas import DeviceBatch, Envelope, Reading
+from carbonflow.topics import kafka_readings
+from ingest.bridge import ensure_topics
+from tests.api.conftest import TEST_SETTINGS, make_user, unique
+from tests.conftest import free_port
+
+JSON = {"Content-Type": "application/json"}
+BINARY = {"Content-Type": "application/octet-stream"}
+
+
+def _envelope(gateway: str, n: int = 3, ts: datetime | None = None, first: int = 100) -> Envelope:
+    ts = ts or datetime.now(UTC)
+    readings = [Reading(seq=first + i, device=f"http-dev-{i % 2}", point="power_kw", value=float(i), unit="kW",
+                        source_ts=ts, gateway_ts=ts) for i in range(n)]
+    return Envelope(gateway=gateway, seq_first=first, seq_last=first + n - 1, sent_at=ts, readings=readings)
+
+
+def _json(envelope: Envelope) -> bytes:
+    return envelope.model_dump_json().encode()
+
+
+def _zlib(envelope: Envelope) -> bytes:
+    return b"Z" + zlib.compress(_json(envelope))
+
+
+def _token(client: TestClient, session: dict, scopes: list[str]) -> dict[str, str]:
+    r = client.post("/api/v1/auth/tokens", headers=session, json={"name": unique("edge"), "scopes": scopes})
+    assert r.status_code == 201, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+@pytest.fixture(scope="module")
+def technician(api_app_client: TestClient, admin_headers: dict) -> dict[str, str]:
+    return make_user(api_app_client, admin_headers, "technician")[2]
+
+
+@pytest.fixture(scope="module")
+def ingest_token(api_app_client: TestClient, technician: dict) -> dict[str, str]:
+    return _token(api_app_client, technician, ["ingest"])
+
+
+@pytest.fixture
+def gateway(db: psycopg.Connection) -> str:
+    """A registered, active gateway."""
+    name = unique("http-gw")
+    db.execute("INSERT INTO gateways (gateway_id, site_id, status, registered_at) VALUES (%s, 'm-site-a', 'active',"
+               " now())", (name,))
+    return name
+
+
+def test_the_ingest_scope_is_granted_to_technicians_and_admins_only(api_app_client: TestClient,
+                                                                     role_headers: dict) -> None:
+    for role in ("technician", "admin"):
+        _token(api_app_client, role_headers[role], ["ingest"])
+    for role in ("government", "enterprise", "auditor"):
+        r = api_app_client.post("/api/v1/auth/tokens", headers=role_headers[role],
+                                json={"name": "edge", "scopes": ["ingest"]})
+        assert r.status_code == 422 and "ingest" in r.json()["detail"]
+
+
+def test_a_session_or_a_token_without_the_scope_is_refused(api_app_client: TestClient, technician: dict,
+                                                           gateway: str) -> None:
+    body = _json(_envelope(gateway))
+    r = api_app_client.post("/api/v1/ingest", headers={**technician, **JSON}, content=body)
+    assert r.status_code == 403 and "machine token" in r.json()["detail"]
+    devices_only = _token(api_app_client, technician, ["devices"])
+    r = api_app_client.post("/api/v1/ingest", headers={**devices_only, **JSON}, content=body)
+    assert r.status_code == 403 and "'ingest' scope" in r.json()["detail"]
+    assert api_app_client.post("/api/v1/ingest", headers=JSON, content=body).status_code == 401
+
+
+@pytest.mark.parametrize("status", [None, "unregistered", "revoked"])
+def test_an_unregistered_or_revoked_gateway_is_403_naming_the_command(api_app_client: TestClient,
+                                                                       ingest_token: dict, db: psycopg.Connection,
+                                                                       status: str | None) -> None:
+    name = unique("http-gw")
+    if status:
+        db.execute("INSERT INTO gateways (gateway_id, status) VALUES (%s, %s)", (name, status))
+    r = api_app_client.post("/api/v1/ingest", headers={**ingest_token, **JSON}, content=_json(_envelope(name)))
+    assert r.status_code == 403
+    assert f"carbonflow gateways add {name}" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    (b"{not json", "malformed JSON"),
+    (b"Z" + b"not zlib", "not valid zlib"),
+    (b'{"v": 1, "gateway": "g", "seq_first": 0, "seq_last": 0, "sent_at": "2026-01-01T00:00:00Z", "readings": []}',
+     "readings"),
+])
+def test_invalid_envelopes_are_400_with_the_reason(api_app_client: TestClient, ingest_token: dict, payload: bytes,
+                                                   reason: str) -> None:
+    r = api_app_client.post("/api/v1/ingest", headers={**ingest_token, **BINARY}, content=payload)
+    assert r.status_code == 400
+    assert reason in r.json()["detail"]
+
+
+def test_readings_from_the_future_are_400(api_app_client: TestClient, ingest_token: dict, gateway: str) -> None:
+    future = _envelope(gateway, ts=datetime.now(UTC) + timedelta(hours=1))
+    r = api_app_client.post("/api/v1/ingest", headers={**ingest_token, **JSON}, content=_json(future))
+    assert r.status_code == 400 and "in the future" in r.json()["detail"]
+
+
+def test_other_content_types_are_415(api_app_client: TestClient, ingest_token: dict, gateway: str) -> None:
+    r = api_app_client.post("/api/v1/ingest", headers={**ingest_token, "Content-Type": "text/plain"},
+                            content=_json(_envelope(gateway)))
+    assert r.status_code == 415 and "application/json" in r.json()["detail"]
+
+
+def test_without_kafka_bootstrap_a_valid_envelope_is_503(api_app_client: TestClient, ingest_token: dict,
+                                                         gateway: str) -> None:
+    r = api_app_client.post("/api/v1/ingest", headers={**ingest_token, **JSON}, content=_json(_envelope(gateway)))
+    assert r.status_code == 503
+    assert "KAFKA_BOOTSTRAP" in r.json()["detail"]
+
+
+def _app_with_kafka(database_url: str, bootstrap: str, prefix: str = "carbonflow") -> TestClient:
+    settings = TEST_SETTINGS.model_copy(update={"kafka_bootstrap": bootstrap, "topic_prefix": prefix})
+    return TestClient(create_app(database_url, settings=settings))
+
+
+def test_unreachable_kafka_is_503(database_url: str, api_app_client: TestClient, ingest_token: dict,
+                                  gateway: str) -> None:
+    with _app_with_kafka(database_url, f"127.0.0.1:{free_port()}") as client:
+        r = client.post("/api/v1/ingest", headers={**ingest_token, **JSON}, content=_json(_envelope(gateway)))
+    assert r.status_code == 503
+    assert "unreachable" in r.json()["detail"]
+
+
+async def _read_back(bootstrap: str, topic: str, expected: int) -> list[tuple[bytes, DeviceBatch]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        records: list[tuple[bytes, DeviceBatch]] = []
+        async with asyncio.timeout(30):
+            while len(records) < expected:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records += [(r.key, DeviceBatch.model_validate_json(r.value)) for r in batch]
+        return records
+    finally:
+        await consumer.stop()
+
+
+def test_a_valid_envelope_reaches_kafka_before_the_202(database_url: str, api_app_client: TestClient,
+                                                       ingest_token: dict, gateway: str, admin_headers: dict,
+                                                       kafka_bootstrap: str) -> None:
+    prefix = unique("http")
+    asyncio.run(ensure_topics(kafka_bootstrap, prefix))
+    plain, packed = _envelope(gateway, n=3), _envelope(gateway, n=1, first=200)
+    with _app_with_kafka(database_url, kafka_bootstrap, prefix) as client:
+        r = client.post("/api/v1/ingest", headers={**ingest_token, **JSON}, content=_json(plain))
+        assert r.status_code == 202, r.text
+        assert r.json() == {"gateway": gateway, "seq_first": 100, "seq_last": 102, "readings": 3}
+        r = client.post("/api/v1/ingest", headers={**ingest_token, **BINARY}, content=_zlib(packed))
+        assert r.status_code == 202, r.text
+        assert r.json()["readings"] == 1
+    records = asyncio.run(_read_back(kafka_bootstrap, kafka_readings(prefix), expected=3))
+    seqs = sorted((key.decode(), r.seq) for key, batch in records for r in batch.readings)
+    assert seqs == [("http-dev-0", 100), ("http-dev-0", 102), ("http-dev-0", 200), ("http-dev-1", 101)]
+    assert {batch.gateway for _, batch in records} == {gateway}
+    entries = api_app_client.get("/api/v1/audit", headers=admin_headers,
+                                 params={"action": "ingest.envelope"}).json()["entries"]
+    mine = [e["detail"] for e in entries if e["target"] == f"gateway:{gateway}" and e["outcome"] == "ok"]
+    assert sorted(d["readings"] for d in mine) == [1, 3]
+    assert json.dumps(mine)  # details are plain JSON

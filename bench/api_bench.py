@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -33,11 +32,10 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, free_port, wait_port, write_result
+from common import cpu_seconds, create_scratch_database, free_port, wait_port, write_result  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from api import queries, security
-from carbonflow.db.migrate import migrate
 
 SITE = "bench-site"
 ENTERPRISE = "bench-ent"
@@ -52,27 +50,6 @@ RAISED_LIMITS = {
     "CARBONFLOW_ANON_RATE_PER_S": "100000",
     "CARBONFLOW_ANON_RATE_BURST": "100000",
 }
-
-
-def _server_url() -> tuple[str, object | None]:
-    for url in (os.environ.get("DATABASE_URL"), "postgresql://postgres@127.0.0.1:5432/test"):
-        if not url:
-            continue
-        try:
-            with psycopg.connect(url, connect_timeout=2):
-                return url, None
-        except psycopg.OperationalError:
-            continue
-    from carbonflow.embedded.postgres import EmbeddedPostgres
-
-    pg = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="cf-bench-pg-")) / "data")
-    return pg.start(), pg
-
-
-def _with_dbname(url: str, name: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**info)
 
 
 def _seed(conn: psycopg.Connection, users: int) -> list[str]:
@@ -275,16 +252,11 @@ def main() -> int:
     parser.add_argument("--request-timeout-s", type=float, default=60.0)
     parser.add_argument("--phase-timeout-s", type=float, default=300.0)
     args = parser.parse_args()
-    server, embedded = _server_url()
-    dbname = f"cf_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{dbname}"')
-    db_url = _with_dbname(server, dbname)
+    db_url, drop_database = create_scratch_database("cf_bench")
     proc: subprocess.Popen[bytes] | None = None
     log_path = Path(tempfile.mkdtemp(prefix="cf-api-bench-")) / "uvicorn.log"
     try:
         with psycopg.connect(db_url, autocommit=True) as conn:
-            migrate(conn)
             print("seeding ...", flush=True)
             names = _seed(conn, args.users)
         port = free_port()
@@ -300,7 +272,7 @@ def main() -> int:
         time.sleep(2)  # every worker up
         api_pid = proc.pid
         out = asyncio.run(_run(f"http://127.0.0.1:{port}", db_url, names, args, lambda: _tree_cpu(api_pid),
-                               lambda: _postgres_cpu(dbname)))
+                               lambda: _postgres_cpu(psycopg.conninfo.conninfo_to_dict(db_url)["dbname"])))
         rec: _Recorder = out["rec"]
         page = [ms for name in ("overview", "live", "series_1h_by_minute") for ms in rec.latencies[name]]
         by_call = {name: _summary(rec.latencies[name])
@@ -354,10 +326,7 @@ def main() -> int:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        if embedded is not None:
-            embedded.stop()  # type: ignore[attr-defined]
+        drop_database()
 
 
 def _postgres_cpu(dbname: str) -> float:

@@ -25,10 +25,9 @@ import psycopg
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, wait_port, write_result  # noqa: E402
+from common import create_scratch_database, free_port, wait_port, write_result  # noqa: E402
 
 from carbonflow.certs import ensure_dev_pki  # noqa: E402
-from carbonflow.db.migrate import migrate  # noqa: E402
 from carbonflow.embedded.kafka import tansu_command  # noqa: E402
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker  # noqa: E402
 from carbonflow.gateways import register_gateway  # noqa: E402
@@ -62,15 +61,8 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cf-chaos-"))
     certs = ensure_dev_pki(work / "certs", [GATEWAY, INGEST_IDENTITY])
-    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    dbname = f"cf_chaos_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{dbname}"')
-    info = psycopg.conninfo.conninfo_to_dict(server)
-    info["dbname"] = dbname
-    db_url = psycopg.conninfo.make_conninfo(**info)
+    db_url, drop_database = create_scratch_database("cf_chaos")
     with psycopg.connect(db_url, autocommit=True) as conn:
-        migrate(conn)
         register_gateway(conn, GATEWAY)
     kafka_port, mqtt_port, modbus_port = free_port(), free_port(), free_port()
     plan = plan_mqtt_broker(work / "mqtt", "127.0.0.1", mqtt_port, certs["server"], MQTT_ROOT)
@@ -99,7 +91,7 @@ def main() -> int:
         ingest = certs[INGEST_IDENTITY]
         cloud_env = {"DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}", "MQTT_URL": plan.url,
                      "MQTT_CA": str(ingest.ca), "MQTT_CERT": str(ingest.cert), "MQTT_KEY": str(ingest.key),
-                     "CARBONFLOW_STREAM_APP_ID": f"chaos-{dbname}"}
+                     "CARBONFLOW_STREAM_APP_ID": f"chaos-{uuid.uuid4().hex[:8]}"}
         start("ingest", CLI + ["ingest"], cloud_env)
         start("stream", CLI + ["stream"], cloud_env)
         cert = certs[GATEWAY]
@@ -168,8 +160,7 @@ def main() -> int:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         log.close()
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        drop_database()
 
 
 if __name__ == "__main__":

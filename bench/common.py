@@ -9,8 +9,9 @@ import socket
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable
 
-__all__ = ["machine", "cpu_seconds", "write_result", "free_port", "wait_port", "RESULTS"]
+__all__ = ["machine", "cpu_seconds", "write_result", "free_port", "wait_port", "create_scratch_database", "RESULTS"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -59,3 +60,52 @@ def wait_port(port: int, timeout_s: float = 20.0) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def create_scratch_database(prefix: str) -> tuple[str, Callable[[], None]]:
+    """A new, migrated database for one benchmark run, and the function that drops it.
+
+    The server: $DATABASE_URL's, else 127.0.0.1:5432, else an embedded pgserver.
+    """
+    import uuid
+
+    import psycopg
+
+    from carbonflow.db.migrate import migrate
+
+    server, embedded = _server_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    info = psycopg.conninfo.conninfo_to_dict(server)
+    info["dbname"] = name
+    url = psycopg.conninfo.make_conninfo(**info)
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+
+    def drop() -> None:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if embedded is not None:
+            embedded.stop()
+
+    return url, drop
+
+
+def _server_url() -> tuple[str, Any]:
+    import psycopg
+
+    for url in (os.environ.get("DATABASE_URL"), "postgresql://postgres@127.0.0.1:5432/test"):
+        if not url:
+            continue
+        try:
+            with psycopg.connect(url, connect_timeout=2):
+                return url, None
+        except psycopg.OperationalError:
+            continue
+    import tempfile
+
+    from carbonflow.embedded.postgres import EmbeddedPostgres
+
+    pg = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="cf-bench-pg-")) / "data")
+    return pg.start(), pg

@@ -27,12 +27,11 @@ import paho.mqtt.client as mqtt
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, free_port, wait_port, write_result  # noqa: E402
+from common import cpu_seconds, create_scratch_database, free_port, wait_port, write_result  # noqa: E402
 
 from carbon_domain.schemas import Envelope, PointKind, Quality, Reading  # noqa: E402
 from carbon_domain.wire import encode_envelope  # noqa: E402
 from carbonflow.certs import ensure_dev_pki  # noqa: E402
-from carbonflow.db.migrate import migrate  # noqa: E402
 from carbonflow.embedded.kafka import tansu_command  # noqa: E402
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker  # noqa: E402
 from carbonflow.gateways import register_gateway  # noqa: E402
@@ -42,21 +41,6 @@ CLI = [sys.executable, "-m", "carbonflow.cli"]
 PER_ENVELOPE = 1000
 DEVICES_PER_GATEWAY = 20
 POINTS_PER_DEVICE = 50
-
-
-def _server_url() -> tuple[str, object | None]:
-    for url in (os.environ.get("DATABASE_URL"), "postgresql://postgres@127.0.0.1:5432/test"):
-        if not url:
-            continue
-        try:
-            with psycopg.connect(url, connect_timeout=2):
-                return url, None
-        except psycopg.OperationalError:
-            continue
-    from carbonflow.embedded.postgres import EmbeddedPostgres
-
-    pg = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="cf-bench-pg-")) / "data")
-    return pg.start(), pg
 
 
 def _envelopes(gateway: str, count: int, start: datetime) -> list[bytes]:
@@ -115,15 +99,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="cf-pipe-bench-"))
     gateways = [f"bgw{i}" for i in range(args.gateways)]
     certs = ensure_dev_pki(work / "certs", [*gateways, INGEST_IDENTITY])
-    server, embedded = _server_url()
-    dbname = f"cf_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{dbname}"')
-    info = psycopg.conninfo.conninfo_to_dict(server)
-    info["dbname"] = dbname
-    db_url = psycopg.conninfo.make_conninfo(**info)
+    db_url, drop_database = create_scratch_database("cf_bench")
     with psycopg.connect(db_url) as conn:
-        migrate(conn)
         for gateway in gateways:
             register_gateway(conn, gateway)
     kafka_port, mqtt_port = free_port(), free_port()
@@ -138,7 +115,7 @@ def main() -> int:
         ingest = certs[INGEST_IDENTITY]
         env = {**os.environ, "DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}",
                "MQTT_URL": plan.url, "MQTT_CA": str(ingest.ca), "MQTT_CERT": str(ingest.cert),
-               "MQTT_KEY": str(ingest.key), "CARBONFLOW_STREAM_APP_ID": f"bench-{dbname}"}
+               "MQTT_KEY": str(ingest.key), "CARBONFLOW_STREAM_APP_ID": f"bench-{uuid.uuid4().hex[:8]}"}
         procs.append(subprocess.Popen(CLI + ["ingest"], env=env, stdout=log, stderr=log))
         for _ in range(args.stream_workers):
             procs.append(subprocess.Popen(CLI + ["stream"], env=env, stdout=log, stderr=log))
@@ -237,10 +214,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         log.close()
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        if embedded is not None:
-            embedded.stop()  # type: ignore[attr-defined]
+        drop_database()
 
 
 def _renumber(payload: bytes, first: int) -> bytes:

@@ -69,7 +69,23 @@ _BLOCK_ORDER = (
 )
 
 
-class ModbusDeviceServer(StartStop):
+class _ServesUnits:
+    """The unit ids a Modbus server answers for, and the devices behind them."""
+
+    _units: dict[int, SimulatedDevice]
+
+    @property
+    def unit_ids(self) -> list[int]:
+        """Unit ids served."""
+        return sorted(self._units)
+
+    @property
+    def devices(self) -> list[SimulatedDevice]:
+        """The devices served, one per unit id (a device may hold several)."""
+        return list({id(d): d for d in self._units.values()}.values())
+
+
+class ModbusDeviceServer(_ServesUnits, StartStop):
     """A Modbus TCP server for one or more simulated devices (distinct unit ids)."""
 
     def __init__(
@@ -89,16 +105,6 @@ class ModbusDeviceServer(StartStop):
     def endpoint(self) -> str:
         """``tcp://host:port`` (the bound port once started)."""
         return f"tcp://{self.host}:{self.port}"
-
-    @property
-    def unit_ids(self) -> list[int]:
-        """Unit ids served."""
-        return sorted(self._units)
-
-    @property
-    def devices(self) -> list[SimulatedDevice]:
-        """The devices served, one per unit id (a device may hold several)."""
-        return list({id(d): d for d in self._units.values()}.values())
 
     async def start(self) -> None:
         """Bind and start answering; port 0 picks a free port."""
@@ -154,7 +160,7 @@ class ModbusDeviceServer(StartStop):
             await asyncio.sleep(0)  # let the transports run their close callbacks
 
 
-class ModbusRtuServer(StartStop):
+class ModbusRtuServer(_ServesUnits, StartStop):
     """Modbus RTU on a pseudo-terminal: serves one end, clients open ``path`` (the other end).
 
     A pty pair behaves like a serial line with nothing in between, so any
@@ -178,16 +184,6 @@ class ModbusRtuServer(StartStop):
     def endpoint(self) -> str:
         """``rtu://<pty path>``."""
         return f"rtu://{self.path}"
-
-    @property
-    def unit_ids(self) -> list[int]:
-        """Unit ids served."""
-        return sorted(self._units)
-
-    @property
-    def devices(self) -> list[SimulatedDevice]:
-        """The devices on the line."""
-        return list({id(d): d for d in self._units.values()}.values())
 
     async def start(self) -> None:
         """Open the pty pair and answer frames arriving on it."""

@@ -74,3 +74,19 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     reason        text NOT NULL,
     payload       bytea NOT NULL
 );
+
+-- Append-only tables (audit log, entered data, report snapshots): one statement-level trigger
+-- refuses UPDATE, DELETE and TRUNCATE, even when no row matches. `why` completes the message.
+CREATE OR REPLACE FUNCTION cf_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% %: % refused', TG_TABLE_NAME, TG_ARGV[0], TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+CREATE OR REPLACE FUNCTION cf_make_append_only(tbl regclass, why text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    name text := (SELECT relname FROM pg_class WHERE oid = tbl) || '_append_only';
+BEGIN
+    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', name, tbl);
+    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE OR TRUNCATE ON %s'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION cf_refuse_change(%L)', name, tbl, why);
+END $$;

@@ -80,15 +80,4 @@ CREATE INDEX IF NOT EXISTS audit_log_at_idx ON audit_log (at);
 CREATE INDEX IF NOT EXISTS audit_log_actor_idx ON audit_log (actor, at);
 CREATE INDEX IF NOT EXISTS audit_log_action_idx ON audit_log (action, at);
 
--- Statement-level, so even an UPDATE or DELETE that matches no row is refused.
-CREATE OR REPLACE FUNCTION cf_audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-END $$;
-
-DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log;
-CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION cf_audit_log_append_only();
-DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;
-CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION cf_audit_log_append_only();
+SELECT cf_make_append_only('audit_log', 'is append-only');

@@ -34,15 +34,5 @@ CREATE TABLE IF NOT EXISTS activity_lines (
 );
 CREATE INDEX IF NOT EXISTS activity_lines_period_idx ON activity_lines (period);
 
-CREATE OR REPLACE FUNCTION cf_activity_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only (submit a new version instead): % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END $$;
-
-DROP TRIGGER IF EXISTS activity_submissions_append_only ON activity_submissions;
-CREATE TRIGGER activity_submissions_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON activity_submissions
-    FOR EACH STATEMENT EXECUTE FUNCTION cf_activity_append_only();
-DROP TRIGGER IF EXISTS activity_lines_append_only ON activity_lines;
-CREATE TRIGGER activity_lines_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON activity_lines
-    FOR EACH STATEMENT EXECUTE FUNCTION cf_activity_append_only();
+SELECT cf_make_append_only(t, 'is append-only (submit a new version instead)')
+FROM unnest(ARRAY['activity_submissions', 'activity_lines']::regclass[]) AS t;

@@ -55,18 +55,5 @@ CREATE TABLE IF NOT EXISTS report_verifications (
 );
 CREATE INDEX IF NOT EXISTS report_verifications_snapshot_idx ON report_verifications (snapshot_id);
 
-CREATE OR REPLACE FUNCTION cf_report_record_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% cannot be changed once written: % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END $$;
-
-DROP TRIGGER IF EXISTS report_snapshots_immutable ON report_snapshots;
-CREATE TRIGGER report_snapshots_immutable BEFORE UPDATE OR DELETE OR TRUNCATE ON report_snapshots
-    FOR EACH STATEMENT EXECUTE FUNCTION cf_report_record_immutable();
-DROP TRIGGER IF EXISTS report_events_immutable ON report_events;
-CREATE TRIGGER report_events_immutable BEFORE UPDATE OR DELETE OR TRUNCATE ON report_events
-    FOR EACH STATEMENT EXECUTE FUNCTION cf_report_record_immutable();
-DROP TRIGGER IF EXISTS report_verifications_immutable ON report_verifications;
-CREATE TRIGGER report_verifications_immutable BEFORE UPDATE OR DELETE OR TRUNCATE ON report_verifications
-    FOR EACH STATEMENT EXECUTE FUNCTION cf_report_record_immutable();
+SELECT cf_make_append_only(t, 'cannot be changed once written')
+FROM unnest(ARRAY['report_snapshots', 'report_events', 'report_verifications']::regclass[]) AS t;

@@ -216,14 +216,6 @@ class Spool:
                 "UPDATE meta SET value = MAX(value, ?) WHERE key = 'dropped_reported'", (dropped_total,)
             )
 
-    def take_unreported_drops(self) -> int:
-        """Drops not yet reported upstream; marks them reported."""
-        with self._lock:
-            dropped, reported = self._meta("dropped"), self._meta("dropped_reported")
-            if dropped != reported:
-                self._db.execute("UPDATE meta SET value = ? WHERE key = 'dropped_reported'", (dropped,))
-        return dropped - reported
-
     def stats(self) -> SpoolStats:
         with self._lock:
             oldest = self._db.execute("SELECT MIN(oldest_gateway_ts) FROM blocks").fetchone()[0]

@@ -181,6 +181,13 @@ class Bridge:
         if self.ledger.covers(gateway, first, last):
             raise Rejected(f"replayed sequence range {first}..{last}: already accepted")
 
+    async def _keep_registry_fresh(self, stop: asyncio.Event) -> None:
+        """Reload the gateway registry in the background, off the message path."""
+        assert self.admission is not None
+        while not stop.is_set():
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(self.admission.refresh_if_due)
+
     async def _acknowledge_in_order(self, pending: asyncio.Queue) -> None:
         """Acknowledge each MQTT message once Kafka has every record made from it."""
         while True:
@@ -204,6 +211,10 @@ class Bridge:
         await self._producer.start()
         pending: asyncio.Queue = asyncio.Queue(maxsize=_MAX_PENDING_MESSAGES)
         acker = asyncio.create_task(self._acknowledge_in_order(pending))
+        background = [acker]
+        if self.admission is not None:
+            await asyncio.to_thread(self.admission.refresh_if_due)  # know the gateways before the first message
+            background.append(asyncio.create_task(self._keep_registry_fresh(stop)))
         url = urlsplit(cfg.mqtt_url)
         self._client.connect_async(url.hostname or "127.0.0.1", url.port or 8883, keepalive=15)
         self._client.loop_start()
@@ -213,8 +224,6 @@ class Bridge:
                     message = await asyncio.wait_for(self._queue.get(), timeout=0.5)
                 except asyncio.TimeoutError:
                     continue
-                if self.admission is not None:
-                    await asyncio.to_thread(self.admission.refresh_if_due)
                 while True:
                     try:
                         futures, span = await self.handle(message)
@@ -226,7 +235,8 @@ class Bridge:
         finally:
             self._client.disconnect()
             self._client.loop_stop()
-            acker.cancel()
+            for task in background:
+                task.cancel()
             await self._producer.stop()
 
 

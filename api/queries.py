@@ -90,21 +90,25 @@ def _list(sites: Sequence[str] | None) -> list[str] | None:
 _ROLLUPS = (("rollup_1h", timedelta(hours=1)), ("rollup_1m", timedelta(minutes=1)))
 _ORIGIN_TS = datetime.fromisoformat(_ORIGIN)
 # one row per rollup bucket, or per reading, as partial aggregates that merge by sum/min/max/latest
-_ROLLUP_PART = ("SELECT bucket AS t, n, n_valid, sum, min, max, last_ts, last_value, worst_quality FROM {table}"
+_ROLLUP_PART = ("SELECT bucket AS t, n, n_valid, sum, min, max, last_ts, last_value, worst_quality, n_uncertain,"
+                " n_bad FROM {table}"
                 " WHERE point_key = %(key)s AND bucket >= %({lo})s AND bucket < %({hi})s")
 _HAS_ROLLUP = "SELECT 1 FROM {table} WHERE point_key = %(key)s AND bucket >= %({lo})s AND bucket < %({hi})s"
 # whole rollup buckets of the requested width, in the answer's columns
-_DIRECT = ("SELECT bucket, sum / NULLIF(n_valid, 0), min, max, last_value, n::bigint, worst_quality FROM {table}"
+_DIRECT = ("SELECT bucket, sum / NULLIF(n_valid, 0), min, max, last_value, n::bigint, worst_quality,"
+           " n_uncertain::bigint, n_bad::bigint FROM {table}"
            " WHERE point_key = %(key)s AND bucket >= %({lo})s AND bucket < %({hi})s")
 _RAW_PART = ("SELECT ts AS t, 1 AS n, (quality < 2 AND value IS NOT NULL)::int AS n_valid,"
              " CASE WHEN quality < 2 THEN value END AS sum, CASE WHEN quality < 2 THEN value END AS min,"
              " CASE WHEN quality < 2 THEN value END AS max,"
              " CASE WHEN quality < 2 AND value IS NOT NULL THEN ts END AS last_ts,"
-             " CASE WHEN quality < 2 THEN value END AS last_value, quality AS worst_quality FROM readings"
+             " CASE WHEN quality < 2 THEN value END AS last_value, quality AS worst_quality,"
+             " (quality = 1)::int AS n_uncertain, (quality = 2)::int AS n_bad FROM readings"
              " WHERE point_key = %(key)s AND ts >= %({lo})s AND ts < %({hi})s")
 _MERGE = ("SELECT date_bin(%(width)s, t, %(origin)s::timestamptz) AS bucket, sum(sum) / NULLIF(sum(n_valid), 0),"
           " min(min), max(max), (array_agg(last_value ORDER BY last_ts DESC)"
-          " FILTER (WHERE last_value IS NOT NULL))[1], sum(n)::bigint, max(worst_quality) FROM ({parts}) AS parts"
+          " FILTER (WHERE last_value IS NOT NULL))[1], sum(n)::bigint, max(worst_quality), sum(n_uncertain)::bigint,"
+          " sum(n_bad)::bigint FROM ({parts}) AS parts"
           " GROUP BY 1")
 
 
@@ -187,10 +191,15 @@ async def point_series(
             await bcur.execute(sql, {**params, "key": key})
             rows = [
                 {"ts": b, "value": (last if counter else avg), "min": lo, "max": hi, "count": n,
-                 "quality": QUALITY_NAMES[q]}
-                for b, avg, lo, hi, last, n, q in await bcur.fetchall()
+                 "quality": QUALITY_NAMES[q], "quality_counts": _quality_counts(n, nu, nb)}
+                for b, avg, lo, hi, last, n, q, nu, nb in await bcur.fetchall()
             ]
     return {"device": device, "point": point, "unit": unit, "kind": kind, "interval": interval, "points": rows}
+
+
+def _quality_counts(n: int, uncertain: int, bad: int) -> dict[str, int]:
+    """How many readings (or intervals) of a bucket were good, uncertain (estimated, substituted) and bad."""
+    return {"good": n - uncertain - bad, "uncertain": uncertain, "bad": bad}
 
 
 async def site_exists(conn: psycopg.AsyncConnection, *, site: str) -> bool:
@@ -205,14 +214,16 @@ async def site_emissions(
     cur = await conn.execute(
         "SELECT date_bin(%s, ts, %s::timestamptz) AS bucket, activity, sum(tco2), sum(quantity),"
         " min(quantity_unit), string_agg(DISTINCT array_to_string(factor_ids, ','), ','),"
-        " array_agg(DISTINCT formula), max(quality), count(*) FROM emissions"
+        " array_agg(DISTINCT formula), max(quality), count(*), count(*) FILTER (WHERE quality = 1),"
+        " count(*) FILTER (WHERE quality = 2) FROM emissions"
         " WHERE site_id = %s AND ts >= %s AND ts < %s GROUP BY 1, 2 ORDER BY 1, 2",
         (INTERVALS[interval], _ORIGIN, site, start, end),
     )
     return [
         {"ts": b, "source": activity, "tco2": t, "activity_amount": q, "activity_unit": u,
-         "factor_versions": sorted(set(fs.split(","))), "formulas": sorted(fm), "quality": QUALITY_NAMES[ql], "intervals": n}
-        for b, activity, t, q, u, fs, fm, ql, n in await cur.fetchall()
+         "factor_versions": sorted(set(fs.split(","))), "formulas": sorted(fm), "quality": QUALITY_NAMES[ql], "intervals": n,
+         "quality_counts": _quality_counts(n, nu, nb)}
+        for b, activity, t, q, u, fs, fm, ql, n, nu, nb in await cur.fetchall()
     ]
 
 

@@ -30,14 +30,15 @@ def _rollup_cte(name: str, table: str, width: str) -> str:
     """A data-modifying CTE adding the new readings to a rollup table, bucket by bucket."""
     return (
         f"{name} AS (INSERT INTO {table} (point_key, bucket, n, n_valid, sum, min, max, first_ts, first_value,"
-        " last_ts, last_value, worst_quality)"
+        " last_ts, last_value, worst_quality, n_uncertain, n_bad)"
         f" SELECT point_key, date_bin('{width}', ts, '2000-01-01T00:00:00Z'), count(*),"
         " count(*) FILTER (WHERE quality < 2 AND value IS NOT NULL),"
         " sum(value) FILTER (WHERE quality < 2), min(value) FILTER (WHERE quality < 2),"
         " max(value) FILTER (WHERE quality < 2), min(ts) FILTER (WHERE quality < 2),"
         " (array_agg(value ORDER BY ts) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1],"
         " max(ts) FILTER (WHERE quality < 2),"
-        " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1], max(quality)"
+        " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1], max(quality),"
+        " count(*) FILTER (WHERE quality = 1), count(*) FILTER (WHERE quality = 2)"
         " FROM new GROUP BY 1, 2"
         f" ON CONFLICT (point_key, bucket) DO UPDATE SET n = {table}.n + EXCLUDED.n,"
         f" n_valid = {table}.n_valid + EXCLUDED.n_valid,"
@@ -50,7 +51,8 @@ def _rollup_cte(name: str, table: str, width: str) -> str:
         f" last_value = CASE WHEN {table}.last_ts IS NULL OR EXCLUDED.last_ts > {table}.last_ts"
         f"  THEN EXCLUDED.last_value ELSE {table}.last_value END,"
         f" last_ts = greatest({table}.last_ts, EXCLUDED.last_ts),"
-        f" worst_quality = greatest({table}.worst_quality, EXCLUDED.worst_quality))"
+        f" worst_quality = greatest({table}.worst_quality, EXCLUDED.worst_quality),"
+        f" n_uncertain = {table}.n_uncertain + EXCLUDED.n_uncertain, n_bad = {table}.n_bad + EXCLUDED.n_bad)"
     )
 
 

@@ -25,7 +25,8 @@ COUNT = 5000  # about 51 hours
 _PREVIOUS = (
     "SELECT date_bin(%s, ts, '2000-01-01T00:00:00+00:00'::timestamptz) AS bucket, avg(value) FILTER (WHERE quality < 2),"
     " min(value) FILTER (WHERE quality < 2), max(value) FILTER (WHERE quality < 2),"
-    " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2))[1], count(*), max(quality)"
+    " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2))[1], count(*), max(quality),"
+    " count(*) FILTER (WHERE quality = 1), count(*) FILTER (WHERE quality = 2)"
     " FROM readings WHERE point_key = %s AND ts >= %s AND ts < %s GROUP BY 1 ORDER BY 1"
 )
 
@@ -86,7 +87,8 @@ async def _previous(conn: psycopg.AsyncConnection, *, device: str, point: str, s
     key, kind = await cur.fetchone()  # type: ignore[misc]
     cur = await conn.execute(_PREVIOUS, (queries.INTERVALS[interval], key, start, end))
     return [{"ts": b, "value": last if kind == "counter" else avg, "min": lo, "max": hi, "count": n,
-             "quality": queries.QUALITY_NAMES[q]} for b, avg, lo, hi, last, n, q in await cur.fetchall()]
+             "quality": queries.QUALITY_NAMES[q], "quality_counts": {"good": n - nu - nb, "uncertain": nu, "bad": nb}}
+            for b, avg, lo, hi, last, n, q, nu, nb in await cur.fetchall()]
 
 
 def _approx(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -27,14 +27,16 @@ async def test_rollup_equals_aggregate_of_raw_after_late_data_and_replay(databas
     conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
     try:
         sink = ReadingSink(conn, FactorLibrary.default())
-        rows = [(i, T0 + timedelta(seconds=17 * i), float((i * 7) % 23), "bad" if i % 11 == 0 else "good")
+        rows = [(i, T0 + timedelta(seconds=17 * i), float((i * 7) % 23),
+                 "bad" if i % 11 == 0 else "uncertain" if i % 5 == 0 else "good")
                 for i in range(400)]
         live, late = rows[::2], rows[1::2]
         await sink.write([_batch(f"gw-{device}", device, live)])
         await sink.write([_batch(f"gw-{device}", device, late)])
         await sink.write([_batch(f"gw-{device}", device, late[:50])])  # replay
         cur = await conn.execute(
-            f"SELECT r.bucket, r.n, r.n_valid, r.sum, r.min, r.max, r.first_value, r.last_value, r.worst_quality"
+            f"SELECT r.bucket, r.n, r.n_valid, r.sum, r.min, r.max, r.first_value, r.last_value, r.worst_quality,"
+            f" r.n_uncertain, r.n_bad"
             f" FROM {table} r JOIN points p USING (point_key) WHERE p.device_id = %s ORDER BY 1", (device,))
         rolled = await cur.fetchall()
         cur = await conn.execute(
@@ -42,7 +44,8 @@ async def test_rollup_equals_aggregate_of_raw_after_late_data_and_replay(databas
             " sum(value) FILTER (WHERE quality < 2), min(value) FILTER (WHERE quality < 2),"
             " max(value) FILTER (WHERE quality < 2),"
             " (array_agg(value ORDER BY ts) FILTER (WHERE quality < 2))[1],"
-            " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2))[1], max(quality)"
+            " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2))[1], max(quality),"
+            " count(*) FILTER (WHERE quality = 1), count(*) FILTER (WHERE quality = 2)"
             " FROM readings r JOIN points p USING (point_key) WHERE p.device_id = %s GROUP BY 1 ORDER BY 1",
             (width, device))
         direct = await cur.fetchall()

@@ -12,7 +12,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Quality", "PointKind", "Reading", "Envelope", "DeviceBatch", "ENVELOPE_VERSION"]
+__all__ = [
+    "Quality", "PointKind", "Reading", "Envelope", "DeviceBatch", "ENVELOPE_VERSION",
+    "SpoolReport", "DropReport", "GatewayStatus", "SpoolOverflowEvent", "GatewayHealthRecord",
+]
 
 ENVELOPE_VERSION = 1
 
@@ -83,3 +86,77 @@ class DeviceBatch(_Strict):
     received_at: datetime
     backlog: bool = False
     readings: list[Reading]
+
+
+_GATEWAY_ID = r"^[A-Za-z0-9_.-]+$"
+
+
+class SpoolReport(_Strict):
+    """The spool's numbers at the time of a gateway status report."""
+
+    depth: int = Field(ge=0, description="readings not yet acknowledged by the broker")
+    bytes: int = Field(ge=0, description="compressed payload bytes held")
+    oldest_unsent_age_s: float | None = Field(ge=0, description="age of the oldest unacknowledged reading")
+
+
+class DropReport(_Strict):
+    """The last spool-overflow report the broker acknowledged."""
+
+    dropped: int = Field(ge=0)
+    dropped_total: int = Field(ge=0)
+    at: AwareDatetime
+
+
+class GatewayStatus(_Strict):
+    """The retained `<root>/<gateway>/status` payload: `online` with numbers, or the last will's bare `offline`.
+
+    Older agents send only state, time and drop counters; every other field is optional so their
+    reports still count, but unknown keys are refused.
+    """
+
+    state: Literal["online", "offline"]
+    gateway: str | None = Field(default=None, min_length=1, max_length=128, pattern=_GATEWAY_ID)
+    at: AwareDatetime | None = None
+    agent_version: str | None = Field(default=None, max_length=64)
+    interval_s: float | None = Field(default=None, gt=0, le=86400, description="the agent republishes this often")
+    dropped_total: int | None = Field(default=None, ge=0)
+    dropped_unreported: int | None = Field(default=None, ge=0)
+    last_drop_report: DropReport | None = None
+    spool: SpoolReport | None = None
+
+    @model_validator(mode="after")
+    def _online_needs_a_time(self) -> "GatewayStatus":
+        if self.state == "online" and self.at is None:
+            raise ValueError("an online status needs its time `at`")
+        return self
+
+
+class SpoolOverflowEvent(_Strict):
+    """`<root>/<gateway>/events`: the spool dropped `dropped` readings (`dropped_total` over its lifetime)."""
+
+    event: Literal["spool_overflow"]
+    gateway: str = Field(min_length=1, max_length=128, pattern=_GATEWAY_ID)
+    dropped: int = Field(ge=1)
+    dropped_total: int = Field(ge=1)
+    at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _total_covers_this_report(self) -> "SpoolOverflowEvent":
+        if self.dropped > self.dropped_total:
+            raise ValueError(f"dropped {self.dropped} exceeds dropped_total {self.dropped_total}")
+        return self
+
+
+class GatewayHealthRecord(_Strict):
+    """Kafka record of a gateway's status report or event, keyed by gateway so its reports stay ordered."""
+
+    gateway: str
+    received_at: AwareDatetime
+    status: GatewayStatus | None = None
+    event: SpoolOverflowEvent | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "GatewayHealthRecord":
+        if (self.status is None) == (self.event is None):
+            raise ValueError("a gateway health record carries either a status or an event")
+        return self

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["MQTT_ROOT", "mqtt_data_filter", "gateway_from_topic", "kafka_readings", "kafka_dead_letters", "READINGS_PARTITIONS"]
+__all__ = ["MQTT_ROOT", "mqtt_data_filter", "gateway_from_topic", "kafka_readings", "kafka_dead_letters", "READINGS_PARTITIONS",
+           "HEALTH_KINDS", "mqtt_health_filters", "split_gateway_topic", "kafka_gateway_health"]
 
 MQTT_ROOT = "carbonflow/v1"
 READINGS_PARTITIONS = 4
@@ -23,9 +24,33 @@ def gateway_from_topic(topic: str, root: str = MQTT_ROOT) -> str | None:
     return middle if middle and "/" not in middle else None
 
 
+HEALTH_KINDS = ("status", "events")
+
+
+def mqtt_health_filters(root: str = MQTT_ROOT, shared_group: str | None = None) -> list[str]:
+    """Subscriptions for every gateway's status and events topics (shared when a group is given)."""
+    topics = [f"{root}/+/{kind}" for kind in HEALTH_KINDS]
+    return [f"$share/{shared_group}/{t}" for t in topics] if shared_group else topics
+
+
+def split_gateway_topic(topic: str, root: str = MQTT_ROOT) -> tuple[str, str] | None:
+    """(gateway, kind) of `<root>/<gateway>/<kind>`, kind one of data, status, events; None otherwise."""
+    prefix = root + "/"
+    if not topic.startswith(prefix):
+        return None
+    gateway, _, kind = topic[len(prefix):].rpartition("/")
+    if not gateway or "/" in gateway or kind not in ("data", *HEALTH_KINDS):
+        return None
+    return gateway, kind
+
+
 def kafka_readings(prefix: str = "carbonflow") -> str:
     return f"{prefix}.readings"
 
 
 def kafka_dead_letters(prefix: str = "carbonflow") -> str:
     return f"{prefix}.dead-letters"
+
+
+def kafka_gateway_health(prefix: str = "carbonflow") -> str:
+    return f"{prefix}.gateway-health"

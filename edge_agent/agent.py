@@ -33,7 +33,7 @@ log = logging.getLogger("edge_agent")
 
 CLOCK_REASON = "clock unsynchronised"
 _RESTART_ONLY = ("gateway_id", "spool_path", "spool_max_bytes")
-_LINK_FIELDS = ("mqtt", "inflight_window", "batch_max_readings", "payload_protection")
+_LINK_FIELDS = ("mqtt", "inflight_window", "batch_max_readings", "payload_protection", "status_interval_s")
 _SECRET_FIELDS = {"password"}
 _STOP_GRACE_S = 5.0
 _REPORT_EVERY_S = 30.0

@@ -116,6 +116,7 @@ class AgentConfig(_Model):
     batch_max_readings: int = Field(default=1000, ge=1, le=20000)
     flush_interval_s: float = Field(default=0.2, gt=0, le=5)
     inflight_window: int = Field(default=32, ge=1, le=1000)
+    status_interval_s: float = Field(default=30.0, ge=1, le=3600)  # how often the retained status is republished
     mqtt: MqttLink
     devices: list[DeviceEndpoint] = Field(min_length=1)
     metrics_port: int | None = Field(default=None, ge=1, le=65535)

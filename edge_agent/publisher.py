@@ -8,7 +8,8 @@ window: live batches (flushed since the connection came up) and the backlog
 (older), which drains oldest-first in between, flagged `backlog`.
 
 Besides data the publisher keeps a retained status message (`online`, with the
-drop counters; the broker publishes `offline` as last will) and reports spool
+spool's numbers and drop counters, republished every `status_interval_s`; the
+broker publishes `offline` as last will) and reports spool
 overflow on the events topic: readings the spool had to drop are counted and
 reported once the broker acknowledges the report. Reconnects wait a capped
 exponential delay with jitter (`mqtt.reconnect_min_s` .. `reconnect_max_s`).
@@ -23,6 +24,7 @@ import ssl
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +42,13 @@ __all__ = ["Publisher", "data_topic", "events_topic", "status_topic"]
 log = logging.getLogger("edge_agent.publisher")
 _BACKLOG_AGE_S = 10.0
 _DROP_CHECK_S = 1.0
+
+
+def _agent_version() -> str | None:
+    try:
+        return metadata.version("carbonflow")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return None
 
 
 def data_topic(root: str, gateway: str) -> str:
@@ -76,6 +85,8 @@ class Publisher:
         self._drop_report_pending = False
         self._next_drop_check = 0.0
         self._last_drop_report: dict[str, Any] | None = None
+        self._next_status = float("inf")
+        self._version = _agent_version()
         self.published = 0
         self.acknowledged = 0
         self.connections = 0
@@ -208,16 +219,26 @@ class Publisher:
         self._loop_log.resolved("publish", "publishing to the broker works again")
         return info
 
-    def _publish_status(self) -> None:
+    def status_payload(self) -> dict[str, Any]:
+        """The retained `online` status: identity, spool numbers and drop counters (carbon_domain GatewayStatus)."""
         dropped, unreported = self._spool.unreported_drops()
-        status = {
+        stats = self._spool.stats()
+        oldest = None if stats.oldest_gateway_ts is None else round(max(0.0, time.time() - stats.oldest_gateway_ts), 3)
+        return {
             "state": "online",
+            "gateway": self._config.gateway_id,
             "at": _now_iso(),
+            "agent_version": self._version,
+            "interval_s": self._config.status_interval_s,
+            "spool": {"depth": stats.depth, "bytes": stats.bytes, "oldest_unsent_age_s": oldest},
             "dropped_total": dropped,
             "dropped_unreported": unreported,
             "last_drop_report": self._last_drop_report,
         }
-        self._publish(self._status_topic, json.dumps(status).encode(), retain=True)
+
+    def _publish_status(self) -> None:
+        self._next_status = time.monotonic() + self._config.status_interval_s
+        self._publish(self._status_topic, json.dumps(self.status_payload()).encode(), retain=True)
 
     def _report_drops(self) -> None:
         """Publish the readings dropped since the last acknowledged report, if any."""
@@ -259,6 +280,8 @@ class Publisher:
             while not stop.is_set():
                 if self._connected.is_set():
                     self._report_drops()
+                    if time.monotonic() >= self._next_status:
+                        self._publish_status()  # a heartbeat with fresh spool numbers
                 sent_live = await self._forward_once(backlog=False)
                 sent_backlog = await self._forward_once(backlog=True)
                 if not (sent_live or sent_backlog):
@@ -268,9 +291,22 @@ class Publisher:
                     except TimeoutError:
                         pass
         finally:
+            if self._connected.is_set():
+                await self._say_offline()
             self._client.disconnect()
             await asyncio.to_thread(self._client.loop_stop)
             self._connected.clear()
+
+    async def _say_offline(self) -> None:
+        """A clean disconnect does not fire the last will: retain `offline` ourselves (waits at most 1 s)."""
+        offline = {"state": "offline", "gateway": self._config.gateway_id, "at": _now_iso()}
+        info = self._publish(self._status_topic, json.dumps(offline).encode(), retain=True)
+        if info is None:
+            return
+        try:
+            await asyncio.to_thread(info.wait_for_publish, 1.0)
+        except (RuntimeError, ValueError) as exc:  # the link went first; the broker's last will covers it
+            log.debug("offline status not confirmed: %s", exc)
 
     async def _forward_once(self, *, backlog: bool) -> bool:
         """Publish one batch of one lane if the link and window allow; False when nothing was sent."""

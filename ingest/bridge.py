@@ -23,14 +23,19 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from carbonflow.topics import (
+    HEALTH_KINDS,
     MQTT_ROOT,
     READINGS_PARTITIONS,
     gateway_from_topic,
     kafka_dead_letters,
+    kafka_gateway_health,
     kafka_readings,
     mqtt_data_filter,
+    mqtt_health_filters,
+    split_gateway_topic,
 )
 from ingest.admission import GatewayAdmission, SequenceLedger
+from ingest.health import validate_health_payload
 from ingest.kafka_out import make_producer, send_envelope
 from ingest.peer_keys import load_peer_keyring
 from ingest.validation import Rejected, validate_payload
@@ -79,7 +84,7 @@ def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
 
 
 async def ensure_topics(bootstrap: str, prefix: str) -> None:
-    """Create the readings and dead-letter topics if they do not exist."""
+    """Create the readings, dead-letter and gateway-health topics if they do not exist."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -87,6 +92,7 @@ async def ensure_topics(bootstrap: str, prefix: str) -> None:
         wanted = [
             NewTopic(kafka_readings(prefix), num_partitions=READINGS_PARTITIONS, replication_factor=1),
             NewTopic(kafka_dead_letters(prefix), num_partitions=1, replication_factor=1),
+            NewTopic(kafka_gateway_health(prefix), num_partitions=1, replication_factor=1),
         ]
         new = [t for t in wanted if t.name not in existing]
         if new:
@@ -96,12 +102,13 @@ async def ensure_topics(bootstrap: str, prefix: str) -> None:
 
 
 class Bridge:
-    """Subscribes to every gateway's data topic and forwards valid batches to Kafka."""
+    """Subscribes to every gateway's data, status and events topics and forwards what is valid to Kafka."""
 
     def __init__(self, config: BridgeConfig) -> None:
         self.config = config
         self.accepted = 0
         self.rejected = 0
+        self.health_reports = 0  # status reports and events forwarded
         self.ledger = SequenceLedger()
         self.admission = GatewayAdmission(self._load_registry) if config.database_url else None
         self.keyring = load_peer_keyring(Path(config.peer_keys)) if config.peer_keys else None
@@ -132,8 +139,10 @@ class Bridge:
         if getattr(rc, "is_failure", False):
             log.error("broker refused ingest connection: %s", rc)
             return
-        client.subscribe(mqtt_data_filter(self.config.topic_root, self.config.shared_group), qos=1)
-        log.info("subscribed to %s", mqtt_data_filter(self.config.topic_root, self.config.shared_group))
+        filters = [mqtt_data_filter(self.config.topic_root, self.config.shared_group),
+                   *mqtt_health_filters(self.config.topic_root, self.config.shared_group)]
+        client.subscribe([(f, 1) for f in filters])
+        log.info("subscribed to %s", ", ".join(filters))
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         assert self._loop is not None
@@ -159,6 +168,9 @@ class Bridge:
         readings stay ordered even with many messages awaiting Kafka at once.
         """
         assert self._producer is not None
+        parts = split_gateway_topic(message.topic, self.config.topic_root)
+        if parts is not None and parts[1] in HEALTH_KINDS:
+            return await self._handle_health(message, *parts), None
         gateway = gateway_from_topic(message.topic, self.config.topic_root)
         received = datetime.now(timezone.utc)
         try:
@@ -173,11 +185,30 @@ class Bridge:
         self.accepted += len(envelope.readings)
         return futures, (envelope.gateway, envelope.seq_first, envelope.seq_last)
 
-    def _admit(self, gateway: str, first: int, last: int) -> None:
-        """Refuse unregistered or revoked gateways and replays of what was already accepted."""
+    async def _handle_health(self, message: mqtt.MQTTMessage, gateway: str, kind: str) -> list[asyncio.Future]:
+        """A status report or event: checked like data (registry, gateway in the payload), keyed by gateway."""
+        assert self._producer is not None
+        try:
+            self._admit_gateway(gateway)
+            record = validate_health_payload(message.payload, gateway, kind, datetime.now(timezone.utc), self.keyring)
+        except Rejected as exc:
+            self.rejected += 1
+            log.warning("rejected %s payload from %s: %s", kind, gateway, exc)
+            await self._dead_letter(message, gateway, str(exc))
+            return []
+        future = await self._producer.send(kafka_gateway_health(self.config.kafka_prefix),
+                                           record.model_dump_json().encode(), key=gateway.encode())
+        self.health_reports += 1
+        return [future]
+
+    def _admit_gateway(self, gateway: str) -> None:
         if self.admission is not None and not self.admission.allows(gateway):
             raise Rejected(f"gateway {gateway!r} is not registered or is revoked;"
                            f" register it with `carbonflow gateways add {gateway}`")
+
+    def _admit(self, gateway: str, first: int, last: int) -> None:
+        """Refuse unregistered or revoked gateways and replays of what was already accepted."""
+        self._admit_gateway(gateway)
         if self.ledger.covers(gateway, first, last):
             raise Rejected(f"replayed sequence range {first}..{last}: already accepted")
 

@@ -12,15 +12,16 @@ from typing import Any
 import psycopg
 from pydantic import ValidationError
 
-from carbon_domain.schemas import DeviceBatch
+from carbon_domain.schemas import DeviceBatch, GatewayHealthRecord
 from carbonflow.db.connect import async_connect_with_retry
 from stream_jobs.alarms import evaluate_alarms
 from stream_jobs.cems import compute_cems_hours
+from stream_jobs.gateway_health import store_health_record
 from stream_jobs.app import app, database_url
 from stream_jobs.sink import ReadingSink, load_factor_library
-from stream_jobs.topics import dead_letters_topic, readings_topic
+from stream_jobs.topics import dead_letters_topic, gateway_health_topic, readings_topic
 
-__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass"]
+__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass", "store_gateway_health"]
 
 log = logging.getLogger("stream_jobs")
 _BATCH = 2000
@@ -129,6 +130,30 @@ async def store_dead_letters(stream: Any) -> None:
                 if conn is None or conn.closed:
                     conn = await async_connect_with_retry(database_url(), attempts=120, autocommit=True)
                 await _dead_letter(conn, stage, reason, payload, gateway=record.get("gateway"), topic=record.get("topic"))
+                break
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                conn = None
+                await asyncio.sleep(1)
+
+
+@app.agent(gateway_health_topic)
+async def store_gateway_health(stream: Any) -> None:
+    """Keep each gateway's latest status report and its spool-overflow events; bad records are dead-lettered."""
+    conn: psycopg.AsyncConnection | None = None
+    async for raw in stream:
+        try:
+            record: GatewayHealthRecord | None = GatewayHealthRecord.model_validate_json(raw)
+            reason = ""
+        except ValidationError as exc:
+            record, reason = None, f"invalid gateway health record: {exc.errors()[0]['msg']}"
+        while True:
+            try:
+                if conn is None or conn.closed:
+                    conn = await async_connect_with_retry(database_url(), attempts=120, autocommit=True)
+                if record is not None:
+                    await store_health_record(conn, record)
+                else:
+                    await _dead_letter(conn, "stream", reason, raw)
                 break
             except (psycopg.OperationalError, psycopg.InterfaceError):
                 conn = None

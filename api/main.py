@@ -28,6 +28,7 @@ from api.routers import (
     devices,
     emissions,
     export,
+    export_scope,
     factors,
     gateways,
     health,
@@ -123,7 +124,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.state.kafka = KafkaLink(settings.kafka_bootstrap, settings.topic_prefix)
     app.add_exception_handler(psycopg.DataError, _data_error)
     for module in (health, auth, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
-                   benchmarks, export, alarms, ingest):
+                   benchmarks, export, export_scope, alarms, ingest):
         app.include_router(module.router, prefix="/api/v1")
     for module in (factors, inventory, reports, benchmarks_admin, calculations):  # GHG accounting
         app.include_router(module.router, prefix="/api/v1")

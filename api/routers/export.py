@@ -1,5 +1,6 @@
-"""GET /api/v1/export/series.csv: one point's series in buckets as streamed CSV, with the factor versions of
-its emissions named in the header comments; 404 outside the caller's scope."""
+"""GET /api/v1/export/series.csv and series.parquet: one point's series in buckets, streamed, with the factor
+versions of its emissions named in the CSV's header comments or the Parquet file's key-value metadata; 404
+outside the caller's scope."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api import figures, queries
 from api.deps import Conn, SeriesReader, TimeParam, VisibleSites, parse_time
+from api.parquet_stream import PARQUET_MEDIA_TYPE, parquet_chunks
 
 router = APIRouter(tags=["export"])
 
 COLUMNS = ("bucket_start", "value", "min", "max", "last", "readings", "quality", "increase", "activity_amount",
            "activity_unit", "tco2")
 _MAX_SPAN = {"1m": timedelta(days=31), "1h": timedelta(days=400), "1d": timedelta(days=3660)}
+_ROW_GROUP = 10_000  # rows per Parquet row group: a week of minutes, more than a year of hours
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -84,18 +88,22 @@ _CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "unknown point, or one outside the caller's scope"},
     422: {"description": "bad time, time zone, interval or a range too long for the interval"},
 }
+_PARQUET_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_CSV_RESPONSES,
+    200: {"description": "Parquet: one row a bucket; key-value metadata `carbonflow.manifest` (JSON) names the "
+                         "point, range, interval, time zone, factor rows and formulas",
+          "content": {PARQUET_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+}
 
 
-@router.get("/export/series.csv", response_class=StreamingResponse, responses=_CSV_RESPONSES)
-async def export_series(
-    request: Request, caller: SeriesReader, conn: Conn, sites: VisibleSites,
-    device: Annotated[str, Query(max_length=128)], point: Annotated[str, Query(max_length=128)],
-    start: TimeParam, end: TimeParam,
-    interval: Annotated[Literal["1m", "1h", "1d"], Query(description="bucket size")] = "1h",
-    tz: Annotated[str, Query(max_length=64, description="IANA time zone for bucket alignment and times")] = "UTC",
-) -> StreamingResponse:
-    """Buckets of one point over a range (hourly by default): value, min, max, last, readings and quality;
-    for counters the increase, and for points feeding an activity the activity amount and tCO2."""
+_Interval = Annotated[Literal["1m", "1h", "1d"], Query(description="bucket size")]
+_Tz = Annotated[str, Query(max_length=64, description="IANA time zone for bucket alignment and times")]
+_Device = Annotated[str, Query(max_length=128)]
+_Point = Annotated[str, Query(max_length=128)]
+
+
+def _window(start: str, end: str, interval: str, tz: str) -> tuple[datetime, datetime, ZoneInfo]:
+    """The export's [start, end) and time zone; 422 for a bad time, an empty or too long range, a bad zone."""
     t0, t1 = parse_time("start", start), parse_time("end", end)
     if t1 <= t0:
         raise HTTPException(422, "end must be after start")
@@ -103,13 +111,107 @@ async def export_series(
         raise HTTPException(422, f"interval {interval} exports at most {_MAX_SPAN[interval].days} days; "
                                  "use a coarser interval or a shorter range")
     try:
-        zone = figures.zone(tz)
+        return t0, t1, figures.zone(tz)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+
+
+async def _point_info(conn: Any, device: str, point: str, t0: datetime, t1: datetime,
+                      sites: list[str] | None) -> dict[str, Any]:
     info = await queries.export_point(conn, device=device, point=point, start=t0, end=t1, sites=sites)
     if info is None:  # unknown, or outside the caller's scope: the same answer
         raise HTTPException(404, f"no point {point!r} on device {device!r}; see /api/v1/devices")
-    name = _SAFE_NAME.sub("_", f"carbonflow-{device}-{point}-{interval}")[:150] + ".csv"
+    return info
+
+
+def _file_name(device: str, point: str, interval: str, suffix: str) -> str:
+    return _SAFE_NAME.sub("_", f"carbonflow-{device}-{point}-{interval}")[:150] + suffix
+
+
+def _download(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+@router.get("/export/series.csv", response_class=StreamingResponse, responses=_CSV_RESPONSES)
+async def export_series(
+    request: Request, caller: SeriesReader, conn: Conn, sites: VisibleSites, device: _Device, point: _Point,
+    start: TimeParam, end: TimeParam, interval: _Interval = "1h", tz: _Tz = "UTC",
+) -> StreamingResponse:
+    """Buckets of one point over a range (hourly by default): value, min, max, last, readings and quality;
+    for counters the increase, and for points feeding an activity the activity amount and tCO2."""
+    t0, t1, zone = _window(start, end, interval, tz)
+    info = await _point_info(conn, device, point, t0, t1, sites)
     return StreamingResponse(_csv(request, info, t0, t1, interval, tz, zone), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                      "Cache-Control": "no-store"})
+                             headers=_download(_file_name(device, point, interval, ".csv")))
+
+
+def series_manifest(info: dict[str, Any], start: datetime, end: datetime, interval: str, tz: str) -> dict[str, Any]:
+    """What a series export was made from: the point, the range, and every factor row and formula behind its
+    emissions (the Parquet file's `carbonflow.manifest`)."""
+    return {
+        "export": "series", "format_version": 1,
+        "device": info["device"], "point": info["point"], "unit": info["unit"], "kind": info["kind"],
+        "site": info["site"], "process": info["process"], "activity": info["activity"],
+        "range": {"start": start.isoformat(), "end": end.isoformat(), "end_excluded": True},
+        "interval": interval, "timezone": tz,
+        "factor_versions": [{k: f[k] for k in ("factor_id", "key", "value", "unit", "series", "source")}
+                            for f in info["factors"]],
+        "formulas": info["formulas"],
+        "columns": COLUMN_NOTES,
+    }
+
+
+COLUMN_NOTES = {
+    "bucket_start": "start of the bucket, aligned to the time zone's minutes, hours or days",
+    "value": "mean of the good and uncertain readings (bad ones left out)",
+    "last": "newest good or uncertain reading", "quality": "worst quality in the bucket",
+    "increase": "counters: sum of the steps ending in the bucket (a reset counts from zero)",
+    "activity_amount": "activity data of the emissions whose interval ends in the bucket",
+    "tco2": "tCO2 of those emissions",
+}
+
+
+def _series_schema(tz: str) -> pa.Schema:
+    return pa.schema([
+        ("bucket_start", pa.timestamp("us", tz=tz)), ("value", pa.float64()), ("min", pa.float64()),
+        ("max", pa.float64()), ("last", pa.float64()), ("readings", pa.int64()), ("quality", pa.string()),
+        ("increase", pa.float64()), ("activity_amount", pa.float64()), ("activity_unit", pa.string()),
+        ("tco2", pa.float64()),
+    ])
+
+
+def provenance_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Parquet key-value metadata: the whole manifest as JSON, and its most asked-for parts as flat keys."""
+    return {
+        "carbonflow.manifest": manifest,
+        "carbonflow.factor_ids": ",".join(f["factor_id"] for f in manifest["factor_versions"]),
+        "carbonflow.formulas": ",".join(manifest["formulas"]),
+        "carbonflow.range": f"{manifest['range']['start']}/{manifest['range']['end']}",
+        "carbonflow.interval": manifest["interval"], "carbonflow.timezone": manifest["timezone"],
+    }
+
+
+async def _series_groups(request: Request, info: dict[str, Any], start: datetime, end: datetime, interval: str,
+                         tz: str) -> AsyncIterator[dict[str, list[Any]]]:
+    names = _series_schema(tz).names
+    async with request.app.state.pool.connection() as conn:
+        async for batch in queries.export_rows(conn, point_key=info["point_key"], kind=info["kind"], start=start,
+                                               end=end, interval=interval, tz=tz, batch=_ROW_GROUP):
+            yield dict(zip(names, (list(column) for column in zip(*batch)), strict=True))
+
+
+
+@router.get("/export/series.parquet", response_class=StreamingResponse, responses=_PARQUET_RESPONSES)
+async def export_series_parquet(
+    request: Request, caller: SeriesReader, conn: Conn, sites: VisibleSites, device: _Device, point: _Point,
+    start: TimeParam, end: TimeParam, interval: _Interval = "1h", tz: _Tz = "UTC",
+) -> StreamingResponse:
+    """The buckets of /export/series.csv as Parquet, in row groups of up to 10,000 rows; the key-value
+    metadata holds the manifest: point, range, interval, time zone, factor rows and formulas."""
+    t0, t1, _ = _window(start, end, interval, tz)
+    info = await _point_info(conn, device, point, t0, t1, sites)
+    metadata = provenance_metadata(series_manifest(info, t0, t1, interval, tz))
+    return StreamingResponse(parquet_chunks(_series_schema(tz), _series_groups(request, info, t0, t1, interval, tz),
+                                            metadata),
+                             media_type=PARQUET_MEDIA_TYPE,
+                             headers=_download(_file_name(device, point, interval, ".parquet")))

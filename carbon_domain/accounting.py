@@ -44,6 +44,7 @@ class ActivityEmission:
     tco2: float
     factor_ids: tuple[str, ...]
     formula: str
+    energy_kwh: float | None = None  # energy content: electricity and heat as metered, fuels by their NCV
 
 
 def activity_unit(activity: str) -> str:
@@ -73,10 +74,12 @@ def emission_for_activity(
         grid = library.resolve(GRID_KEY, at, series=GRID_SERIES, scope_chain=scope_chain)
         result = electricity_emission(amount, grid.value)
         rows = [grid]
+        energy = convert(amount, std_unit, "kWh")
     elif activity == "heat":
         factor = library.resolve(HEAT_KEY, at, series=HEAT_SERIES, scope_chain=scope_chain)
         result = heat_emission(amount, factor.value)
         rows = [factor]
+        energy = convert(amount, std_unit, "kWh")
     else:
         rows = [
             library.resolve(f"fuel.{activity}.{part}", at, series=FUEL_SERIES, scope_chain=scope_chain)
@@ -84,10 +87,12 @@ def emission_for_activity(
         ]
         ncv, cc, of = (r.value for r in rows)
         result = combustion_emission(amount, ncv, cc, of)
+        energy = convert(amount * ncv, "GJ", "kWh")  # NCV is in GJ per accounting unit
     return ActivityEmission(
         quantity=amount,
         quantity_unit=std_unit,
         tco2=result.value,
         factor_ids=tuple(r.factor_id for r in rows),
         formula=f"{result.formula}@{FORMULA_VERSION}",
+        energy_kwh=energy,
     )

@@ -2,7 +2,8 @@
 
 It derives intervals exactly as the live sink does (same counter rules, same
 activity formulas, factors resolved from the database at each interval's time),
-replacing the stored emission rows of the period.
+replacing the stored emission rows of the period, and rebuilds the rollups per
+device, process, site and enterprise of the buckets the period touches.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TextIO
 import psycopg
 
 from carbonflow.db.connect import async_connect_with_retry
+from stream_jobs.scope_rollups import rebuild_scope_rollups
 from stream_jobs.sink import ReadingSink, load_factor_library
 
 __all__ = ["recompute_site", "run_recompute"]
@@ -44,6 +46,9 @@ async def recompute_site(
             await sink.upsert_emissions(rows)
             if out is not None:
                 _progress(out, i + 1, len(points), f"point {key}: {len(rows)} intervals")
+        # the rows were replaced wholesale (deleted, then inserted): rebuild the site's scope rollups of the
+        # period from them rather than adjusting them row by row
+        await rebuild_scope_rollups(conn, site=site, start=start, end=end)
         cur = await conn.execute(
             "SELECT COALESCE(sum(tco2), 0) FROM emissions WHERE site_id = %s AND ts >= %s AND ts <= %s",
             (site, start, end))

@@ -19,12 +19,16 @@ from carbon_domain.errors import DomainError
 from carbon_domain.factors import FactorLibrary, FactorRow
 from carbon_domain.schemas import DeviceBatch
 from stream_jobs.counters import CounterState, Delta, counter_delta
+from stream_jobs.scope_rollups import ScopeRollups
 
 __all__ = ["ReadingSink", "QUALITY_CODE", "load_factor_library"]
 
 log = logging.getLogger("stream_jobs.sink")
 QUALITY_CODE = {"good": 0, "uncertain": 1, "bad": 2}
 _CACHE_TTL_S = 30.0
+# counters bound to production:<product> give activity intervals (no emission), rolled up like emissions
+_PRODUCTION = "production:"
+_EMISSION_WIDTH = 14  # values of an emission row (scope_rollups.EMISSION_COLUMNS); activity intervals have 10
 
 def _rollup_cte(name: str, table: str, width: str) -> str:
     """A data-modifying CTE adding the new readings to a rollup table, bucket by bucket."""
@@ -68,15 +72,6 @@ _INSERT_AND_ROLL_UP = (
     " AND i.gateway_key = n.gateway_key AND i.seq = n.seq AND i.ts = n.ts)"
 )
 
-_UPSERT_EMISSION = (
-    "INSERT INTO emissions (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
-    " quantity_unit, tco2, factor_ids, formula, quality) VALUES"
-    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (gateway_key, seq, ts)"
-    " DO UPDATE SET start_ts = EXCLUDED.start_ts, quantity = EXCLUDED.quantity, tco2 = EXCLUDED.tco2,"
-    " factor_ids = EXCLUDED.factor_ids, formula = EXCLUDED.formula, quality = EXCLUDED.quality"
-)
-
-
 @dataclass(frozen=True)
 class _PointInfo:
     key: int
@@ -101,6 +96,7 @@ class ReadingSink:
     def __init__(self, conn: psycopg.AsyncConnection, library: FactorLibrary) -> None:
         self._conn = conn
         self._library = library
+        self._scopes = ScopeRollups(conn)
         self._gateways: dict[str, int] = {}
         self._points: dict[tuple[str, str], _PointInfo] = {}
         self._points_loaded_at = 0.0
@@ -194,7 +190,7 @@ class ReadingSink:
             (keys,),
         )
         state = {k: CounterState(ts, v) for k, ts, v in await cur.fetchall()}
-        emissions: list[tuple] = []
+        intervals: list[tuple] = []
         late: dict[int, list[tuple]] = {}
         for row in counters:
             gkey, seq, ts, pkey, value, quality = row
@@ -205,24 +201,29 @@ class ReadingSink:
             state[pkey] = CounterState(ts, value)
             delta = counter_delta(previous, ts, value)
             if delta is not None:
-                emissions.extend(self._emission_rows(infos[(gkey, seq)], row, delta))
+                intervals.extend(self._emission_rows(infos[(gkey, seq)], row, delta))
         for pkey, rows in late.items():
-            emissions.extend(await self._rederive(pkey, rows, infos[(rows[0][0], rows[0][1])]))
+            intervals.extend(await self._rederive(pkey, rows, infos[(rows[0][0], rows[0][1])]))
+        emissions = [r for r in intervals if len(r) == _EMISSION_WIDTH]
         async with self._conn.cursor() as c:
             await c.executemany(
                 "INSERT INTO point_state (point_key, ts, value) VALUES (%s, %s, %s)"
                 " ON CONFLICT (point_key) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value",
                 [(k, s.ts, s.value) for k, s in state.items() if k in keys],
             )
-            if emissions:
-                await c.executemany(_UPSERT_EMISSION, emissions)
+        await self._scopes.upsert("emissions", emissions)
+        await self._scopes.upsert("activity_intervals", [r for r in intervals if len(r) != _EMISSION_WIDTH])
         self.emissions_written += len(emissions)
 
     def _emission_rows(self, info: _PointInfo, row: tuple, delta: Delta) -> list[tuple]:
-        """The emission row of one interval ending at `row`, or none for a point without an activity."""
+        """The emission row of one interval ending at `row` (an activity interval for a production counter), or
+        none for a point without an activity."""
+        gkey, seq, ts, pkey, _value, quality = row
+        if info.activity is not None and info.activity.startswith(_PRODUCTION):
+            return [(gkey, seq, ts, delta.start_ts, pkey, info.site_id, info.activity, delta.amount, info.unit,
+                     max(quality, 1 if delta.note else 0))]
         if info.activity not in EMITTING_ACTIVITIES:
             return []
-        gkey, seq, ts, pkey, _value, quality = row
         try:
             result = emission_for_activity(info.activity, delta.amount, info.unit, ts, self._library)
         except DomainError as exc:
@@ -230,7 +231,7 @@ class ReadingSink:
             return []
         return [(gkey, seq, ts, delta.start_ts, pkey, info.site_id, info.activity, result.quantity,
                  result.quantity_unit, result.tco2, list(result.factor_ids), result.formula,
-                 max(quality, 1 if delta.note else 0))]
+                 max(quality, 1 if delta.note else 0), result.energy_kwh)]
 
     async def _rederive(self, pkey: int, late_rows: list[tuple], info: _PointInfo) -> list[tuple]:
         """Recompute the intervals of a stretch that late readings fell into, from the stored readings."""
@@ -270,7 +271,4 @@ class ReadingSink:
 
     async def upsert_emissions(self, rows: list[tuple]) -> None:
         """Insert emission rows, replacing the stored row of the same interval."""
-        if not rows:
-            return
-        async with self._conn.cursor() as c:
-            await c.executemany(_UPSERT_EMISSION, rows)
+        await self._scopes.upsert("emissions", rows)

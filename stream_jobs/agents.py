@@ -17,6 +17,7 @@ from carbonflow.db.connect import async_connect_with_retry
 from stream_jobs.alarms import evaluate_alarms
 from stream_jobs.cems import compute_cems_hours
 from stream_jobs.gateway_health import store_health_record
+from stream_jobs.point_ranges import fill_ranges_from_profiles
 from stream_jobs.app import app, database_url
 from stream_jobs.sink import ReadingSink, load_factor_library
 from stream_jobs.topics import dead_letters_topic, gateway_health_topic, readings_topic
@@ -91,6 +92,7 @@ async def evaluate_alarm_rules() -> None:
         log.warning("alarms not evaluated: %s", exc)
         return
     try:
+        await fill_ranges_from_profiles(conn)  # new points get their profile's range before out_of_range looks
         result = await evaluate_alarms(conn, datetime.now(timezone.utc))
         if result["raised"] or result["cleared"]:
             log.info("alarms: %(raised)d raised, %(cleared)d cleared", result)

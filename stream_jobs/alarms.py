@@ -5,15 +5,26 @@ alarm now; alarms no longer returned are cleared. Rules:
 - device_offline: no reading from a device for `offline_after`;
 - bad_data: the newest minute of a point holds readings of bad quality (timeouts, exception codes, out of range);
 - stuck_value: a gauge that has not changed over `stuck_after` with readings every minute;
-- counter_reset: a counter went backwards (reset, meter replacement or rollover) in the last hour.
+- counter_reset: a counter went backwards (reset, meter replacement or rollover) in the last hour;
+- data_gap: a point stopped giving valid readings for `gap_intervals` of its usual intervals (at least
+  `gap_min`) while its device still reports other points;
+- out_of_range: a point's newest reading lies outside its configured range (points.range_low/range_high);
+- cems_calibration: a CEMS analyser reports calibrating, maintenance or fault;
+- spool_overflow: a gateway reported readings dropped by its spool within `overflow_window`;
+- gateway_offline: a gateway's status is `offline`, or it missed `gateway_missed_reports` status reports.
+
+Gateway rules (spool_overflow, gateway_offline) put the gateway id in the alarm's device_id, point ''.
+See docs/alarms.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import psycopg
+
+from stream_jobs.cems import STATUS_POINTS
 
 __all__ = ["AlarmSettings", "evaluate_alarms", "RULES"]
 
@@ -23,6 +34,19 @@ class AlarmSettings:
     offline_after: timedelta = timedelta(seconds=60)
     stuck_after: timedelta = timedelta(minutes=10)
     reset_window: timedelta = timedelta(hours=1)
+    gap_intervals: int = 5  # data_gap: missed intervals, each the point's mean spacing over gap_lookback
+    gap_min: timedelta = timedelta(seconds=60)  # data_gap: never shorter than this
+    gap_lookback: timedelta = timedelta(hours=24)  # data_gap: only points with valid readings in this window
+    range_window: timedelta = timedelta(minutes=5)  # out_of_range: the newest reading must be this recent
+    cems_status_window: timedelta = timedelta(minutes=5)  # cems_calibration: newest status reading this recent
+    overflow_window: timedelta = timedelta(hours=1)  # spool_overflow: raised this long after the last drop report
+    gateway_offline_after: timedelta = timedelta(seconds=60)  # gateway_offline: offline (or silent) this long
+    gateway_missed_reports: int = 3  # gateway_offline: status reports missed before a silent gateway counts
+
+    def __post_init__(self) -> None:
+        if self.gap_intervals < 1 or self.gateway_missed_reports < 1:
+            raise ValueError(f"gap_intervals ({self.gap_intervals}) and gateway_missed_reports "
+                             f"({self.gateway_missed_reports}) must be at least 1")
 
 
 RULES: dict[str, tuple[str, str]] = {
@@ -45,14 +69,68 @@ RULES: dict[str, tuple[str, str]] = {
         SELECT p.device_id, p.point, 'counter went backwards at ' || to_char(max(e.ts), 'YYYY-MM-DD"T"HH24:MI:SSOF')
         FROM emissions e JOIN points p USING (point_key)
         WHERE e.quality = 1 AND e.ts > %(now)s - %(reset_window)s GROUP BY p.device_id, p.point"""),
+    # usual interval = (newest - oldest valid reading) / (valid readings - 1) over the lookback, from rollup_1h
+    "data_gap": ("warning", """
+        WITH pt AS (SELECT point_key, sum(n_valid) AS n, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+                    FROM rollup_1h WHERE bucket > %(now)s - %(gap_lookback)s AND n_valid > 0
+                    GROUP BY point_key HAVING sum(n_valid) >= 3),
+             usual AS (SELECT pt.*, p.device_id, p.point, (pt.last_ts - pt.first_ts) / (pt.n - 1) AS every
+                       FROM pt JOIN points p USING (point_key)),
+             dev AS (SELECT device_id, max(last_ts) AS device_last FROM usual GROUP BY device_id)
+        SELECT u.device_id, u.point, 'no valid reading since ' || to_char(u.last_ts, 'YYYY-MM-DD"T"HH24:MI:SSOF')
+               || ' (usually one every ' || round(extract(epoch FROM u.every)::numeric, 1)
+               || ' s); the device still reports other points'
+        FROM usual u JOIN dev USING (device_id)
+        WHERE dev.device_last > %(now)s - %(offline_after)s
+          AND dev.device_last - u.last_ts > GREATEST(%(gap_min)s, %(gap_intervals)s * u.every)"""),
+    "out_of_range": ("warning", """
+        SELECT p.device_id, p.point, 'value ' || lr.value
+               || CASE WHEN lr.value < p.range_low THEN ' below the low limit ' || p.range_low
+                       ELSE ' above the high limit ' || p.range_high END
+               || ' at ' || to_char(lr.ts, 'YYYY-MM-DD"T"HH24:MI:SSOF')
+        FROM points p CROSS JOIN LATERAL (
+            SELECT ts, value FROM readings r WHERE r.point_key = p.point_key AND r.value IS NOT NULL
+            AND r.ts > %(now)s - %(range_window)s AND r.ts <= %(now)s ORDER BY r.ts DESC LIMIT 1) lr
+        WHERE (p.range_low IS NOT NULL OR p.range_high IS NOT NULL)
+          AND (lr.value < p.range_low OR lr.value > p.range_high)"""),
+    # a CEMS stack as stream_jobs/cems.py defines it; analyser_status codes follow HJ 212 (1 C, 2 M, 3 D)
+    "cems_calibration": ("warning", """
+        SELECT p.device_id, '' AS point, 'CEMS analyser ' || string_agg(DISTINCT CASE
+                   WHEN p.point = 'analyser_status' THEN CASE lr.value WHEN 1 THEN 'calibrating'
+                        WHEN 2 THEN 'maintenance' WHEN 3 THEN 'fault' ELSE 'status ' || lr.value END
+                   WHEN p.point = 'analyser_fault' THEN 'fault' ELSE p.point END, ', ')
+               || ' (reported at ' || to_char(max(lr.ts), 'YYYY-MM-DD"T"HH24:MI:SSOF')
+               || '); its hours are substituted'
+        FROM points p CROSS JOIN LATERAL (
+            SELECT ts, value FROM readings r WHERE r.point_key = p.point_key AND r.value IS NOT NULL
+            AND r.ts > %(now)s - %(cems_status_window)s AND r.ts <= %(now)s ORDER BY r.ts DESC LIMIT 1) lr
+        WHERE p.point = ANY(%(cems_status_points)s) AND lr.value > 0
+          AND EXISTS (SELECT 1 FROM points c WHERE c.device_id = p.device_id AND c.point = 'co2_pct')
+          AND EXISTS (SELECT 1 FROM points c WHERE c.device_id = p.device_id AND c.point = 'flue_flow_m3h')
+        GROUP BY p.device_id"""),
+    "spool_overflow": ("critical", """
+        SELECT e.gateway_id, '' AS point, sum(e.dropped) || ' readings dropped by the gateway spool since '
+               || to_char(min(e.at), 'YYYY-MM-DD"T"HH24:MI:SSOF') || ' (' || max(e.dropped_total)
+               || ' over its lifetime)'
+        FROM gateway_events e WHERE e.event = 'spool_overflow' AND e.received_at > %(now)s - %(overflow_window)s
+        GROUP BY e.gateway_id"""),
+    "gateway_offline": ("critical", """
+        SELECT h.gateway_id, '' AS point, CASE WHEN h.state = 'offline'
+                   THEN 'gateway offline since ' || to_char(h.state_since, 'YYYY-MM-DD"T"HH24:MI:SSOF')
+                   ELSE 'no status report since ' || to_char(h.last_seen, 'YYYY-MM-DD"T"HH24:MI:SSOF')
+                        || ' (one expected every ' || h.interval_s || ' s)' END
+        FROM gateway_health h LEFT JOIN gateways g ON g.gateway_id = h.gateway_id
+        WHERE g.status IS DISTINCT FROM 'revoked' AND (
+            (h.state = 'offline' AND h.state_since < %(now)s - %(gateway_offline_after)s)
+            OR (h.state = 'online' AND h.interval_s IS NOT NULL AND h.last_seen < %(now)s
+                - GREATEST(%(gateway_offline_after)s, %(gateway_missed_reports)s * h.interval_s * interval '1 second')))"""),
 }
 
 
 async def evaluate_alarms(conn: psycopg.AsyncConnection, now: datetime,
                           settings: AlarmSettings = AlarmSettings()) -> dict[str, int]:
     """Raise new alarms and clear resolved ones; returns how many were raised and cleared."""
-    params = {"now": now, "offline_after": settings.offline_after, "stuck_after": settings.stuck_after,
-              "reset_window": settings.reset_window}
+    params = {"now": now, **asdict(settings), "cems_status_points": ["analyser_status", *STATUS_POINTS]}
     raised = cleared = 0
     async with conn.transaction():
         for rule, (severity, query) in RULES.items():

@@ -18,6 +18,7 @@ from carbon_domain.accounting import EMITTING_ACTIVITIES, emission_for_activity
 from carbon_domain.errors import DomainError
 from carbon_domain.factors import FactorLibrary, FactorRow
 from carbon_domain.schemas import DeviceBatch
+from stream_jobs.counter_rules import profile_rollover
 from stream_jobs.counters import CounterState, Delta, counter_delta
 from stream_jobs.scope_rollups import ScopeRollups
 
@@ -79,6 +80,7 @@ class _PointInfo:
     unit: str
     activity: str | None
     site_id: str | None
+    rollover: float | None = None  # register wrap value from the device profile
 
 
 async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:
@@ -128,12 +130,13 @@ class ReadingSink:
             )
         if missing:
             cur = await self._conn.execute(
-                "SELECT p.point, p.point_key, p.kind, p.unit, p.activity, d.site_id FROM points p"
+                "SELECT p.point, p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile FROM points p"
                 " LEFT JOIN devices d ON d.device_id = p.device_id WHERE p.device_id = %s",
                 (batch.device,),
             )
-            for point, key, kind, unit, activity, site in await cur.fetchall():
-                self._points[(batch.device, point)] = _PointInfo(key, kind, unit, activity, site)
+            for point, key, kind, unit, activity, site, profile in await cur.fetchall():
+                self._points[(batch.device, point)] = _PointInfo(key, kind, unit, activity, site,
+                                                                 profile_rollover(profile, point))
         return {r.point: self._points[(batch.device, r.point)] for r in batch.readings}
 
     async def write(self, batches: list[DeviceBatch]) -> None:
@@ -199,7 +202,7 @@ class ReadingSink:
                 late.setdefault(pkey, []).append(row)  # backlog behind newer data: re-derive that stretch
                 continue
             state[pkey] = CounterState(ts, value)
-            delta = counter_delta(previous, ts, value)
+            delta = counter_delta(previous, ts, value, infos[(gkey, seq)].rollover)
             if delta is not None:
                 intervals.extend(self._emission_rows(infos[(gkey, seq)], row, delta))
         for pkey, rows in late.items():
@@ -252,7 +255,7 @@ class ReadingSink:
         rows: list[tuple] = []
         previous: CounterState | None = None
         for row in stretch:
-            delta = counter_delta(previous, row[2], row[4])
+            delta = counter_delta(previous, row[2], row[4], info.rollover)
             if delta is not None:
                 rows.extend(self._emission_rows(info, row, delta))
             if previous is None or row[2] > previous.ts:
@@ -262,12 +265,13 @@ class ReadingSink:
     async def emitting_points(self, site: str) -> list[tuple[int, _PointInfo]]:
         """Counter points of a site bound to an emitting activity."""
         cur = await self._conn.execute(
-            "SELECT p.point_key, p.kind, p.unit, p.activity, d.site_id FROM points p JOIN devices d USING (device_id)"
+            "SELECT p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile, p.point FROM points p"
+            " JOIN devices d USING (device_id)"
             " WHERE d.site_id = %s AND p.kind = 'counter' AND p.activity = ANY(%s) ORDER BY p.point_key",
             (site, sorted(EMITTING_ACTIVITIES)),
         )
-        return [(key, _PointInfo(key, kind, unit, activity, site_id)) for key, kind, unit, activity, site_id
-                in await cur.fetchall()]
+        return [(key, _PointInfo(key, kind, unit, activity, site_id, profile_rollover(profile, point)))
+                for key, kind, unit, activity, site_id, profile, point in await cur.fetchall()]
 
     async def upsert_emissions(self, rows: list[tuple]) -> None:
         """Insert emission rows, replacing the stored row of the same interval."""

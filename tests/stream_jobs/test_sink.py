@@ -71,3 +71,19 @@ async def test_counter_reset_counts_from_zero_and_is_flagged(sink_env) -> None: 
     await sink.write([_batch(f"gw-{device}", device, [(0, T0, 5000.0), (1, T0 + timedelta(minutes=5), 12.0)])])
     cur = await conn.execute("SELECT quantity * 1000, quality FROM emissions WHERE site_id = %s", (site,))
     assert [(round(q, 9), ql) for q, ql in await cur.fetchall()] == [(12.0, 1)]
+
+
+async def test_profiled_register_wrapping_near_its_max_is_a_rollover(sink_env) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = sink_env
+    # the library profile says energy_import_kwh wraps at 42,949,672.96 kWh
+    await conn.execute("UPDATE devices SET profile = 'cf-demo/pm3-meter' WHERE device_id = %s", (device,))
+    await conn.execute("UPDATE points SET point = 'energy_import_kwh' WHERE device_id = %s", (device,))
+    readings = [(0, T0, 42_949_600.0), (1, T0 + timedelta(minutes=5), 27.04),
+                (2, T0 + timedelta(minutes=10), 1027.04), (3, T0 + timedelta(minutes=15), 600.0)]
+    batch = DeviceBatch(gateway=f"gw-{device}", device=device, received_at=T0, readings=[
+        Reading(seq=seq, device=device, point="energy_import_kwh", value=value, unit="kWh", kind="counter",
+                source_ts=ts, gateway_ts=ts) for seq, ts, value in readings])
+    await sink.write([batch])
+    cur = await conn.execute("SELECT quantity * 1000, quality FROM emissions WHERE site_id = %s ORDER BY ts", (site,))
+    # the wrap counts 100 kWh; the fall to an unrelated value (a replaced meter) counts nothing and is flagged
+    assert [(round(q, 6), ql) for q, ql in await cur.fetchall()] == [(100.0, 1), (1000.0, 0), (0.0, 1)]

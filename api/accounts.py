@@ -212,11 +212,12 @@ async def clear_totp(conn: psycopg.AsyncConnection, *, user_id: int) -> dict[str
 
 
 async def create_session(conn: psycopg.AsyncConnection, *, user_id: int, token_hash: bytes, expires_at: datetime,
-                         client_ip: str | None) -> int:
+                         client_ip: str | None, auth_method: str = "password") -> int:
+    """A new session; `auth_method` 'sso' exempts it from the password rules (forced change, expiry)."""
     cur = await conn.execute(
-        "INSERT INTO sessions (token_hash, user_id, expires_at, client_ip) VALUES (%s, %s, %s, %s)"
+        "INSERT INTO sessions (token_hash, user_id, expires_at, client_ip, auth_method) VALUES (%s, %s, %s, %s, %s)"
         " RETURNING session_id",
-        (token_hash, user_id, expires_at, client_ip),
+        (token_hash, user_id, expires_at, client_ip, auth_method),
     )
     row = await cur.fetchone()
     assert row is not None
@@ -232,7 +233,8 @@ async def find_session(conn: psycopg.AsyncConnection, *, token_hash: bytes) -> d
     """The session with this token hash joined with its user, whether valid or not."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            f"SELECT {_USER_COLUMNS}, s.session_id AS credential_id, s.expires_at, s.revoked_at, now() AS db_now"
+            f"SELECT {_USER_COLUMNS}, s.session_id AS credential_id, s.expires_at, s.revoked_at, s.auth_method,"
+            " now() AS db_now"
             " FROM sessions s JOIN users u USING (user_id) WHERE s.token_hash = %s",
             (token_hash,),
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import psycopg
@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import PoolTimeout
 
 from api import accounts, queries, security, tickets
-from api.access import ROLE_PERMISSIONS, Principal, scope_of
+from api.access import ROLE_PERMISSIONS, Principal, Scope, scope_of
 from api.ratelimit import TokenBuckets
 from api.settings import ApiSettings
 
@@ -58,6 +58,7 @@ __all__ = [
     "get_conn",
     "parse_time",
     "require_permission",
+    "scope_sites",
 ]
 
 
@@ -142,7 +143,7 @@ def _principal(row: dict[str, Any], *, via: str, settings: ApiSettings) -> Princ
     must_change = False
     if via == "token":
         permissions = permissions & frozenset(row["scopes"])
-    else:
+    elif row.get("auth_method", "password") == "password":  # an SSO session's password rules are the provider's
         if settings.password_max_age is not None:
             expires = row["password_changed_at"] + settings.password_max_age
         must_change = row["must_change_password"] or (expires is not None and expires <= row["db_now"])
@@ -166,6 +167,21 @@ async def _authenticate(request: Request, conn: psycopg.AsyncConnection,
     return await authenticate_digest(request, conn, via=via, digest=security.token_digest(token))
 
 
+async def _session_row(request: Request, conn: psycopg.AsyncConnection, digest: bytes) -> dict[str, Any] | None:
+    """The session row, from this worker's short cache when it read the row within its time (api/caches.py);
+    the database clock (`db_now`) moves on with the time since the row was read, so expiry stays exact."""
+    cache = request.app.state.sessions
+    hit = cache.get(digest)
+    if hit is not None:
+        row, age = hit
+        return {**row, "db_now": row["db_now"] + timedelta(seconds=age)}
+    generation = cache.generation
+    row = await accounts.find_session(conn, token_hash=digest)
+    if row is not None and row["revoked_at"] is None:
+        cache.put(digest, row, generation=generation)
+    return row
+
+
 async def authenticate_digest(request: Request, conn: psycopg.AsyncConnection, *, via: Via, digest: bytes,
                               spend: bool = True) -> Principal:
     """The caller behind a stored credential digest (a session or machine token); 401 when it is unknown,
@@ -174,7 +190,7 @@ async def authenticate_digest(request: Request, conn: psycopg.AsyncConnection, *
     if via == "token":
         row = await accounts.find_api_token(conn, token_hash=digest)
     else:
-        row = await accounts.find_session(conn, token_hash=digest)
+        row = await _session_row(request, conn, digest)
     what = "machine token" if via == "token" else "session"
     if row is None:
         raise _unauthorized(f"unknown bearer token; {_LOGIN_HINT}")
@@ -267,8 +283,14 @@ async def _ingest_token(principal: Caller) -> Principal:
 IngestToken = Annotated[Principal, Depends(_ingest_token)]
 
 
-async def _visible_sites(conn: Conn, principal: Caller) -> list[str] | None:
-    return await queries.visible_sites(conn, scope=principal.scope)
+async def scope_sites(request: Request, conn: psycopg.AsyncConnection, scope: Scope) -> list[str] | None:
+    """`queries.visible_sites`, shared for a short time by the callers of this worker with the same scope."""
+    return await request.app.state.scope_sites.get(  # type: ignore[no-any-return]
+        scope, lambda: queries.visible_sites(conn, scope=scope))
+
+
+async def _visible_sites(request: Request, conn: Conn, principal: Caller) -> list[str] | None:
+    return await scope_sites(request, conn, principal.scope)
 
 
 VisibleSites = Annotated[list[str] | None, Depends(_visible_sites)]
@@ -318,7 +340,7 @@ async def stream_access(request: Request, *, via: Via, digest: bytes) -> StreamA
             if principal.must_change_password:
                 raise HTTPException(403, "password change required (first login, reset or expiry)")
             require_permission(principal, "live")
-            sites = await queries.visible_sites(conn, scope=principal.scope)
+            sites = await scope_sites(request, conn, principal.scope)
     except (psycopg.OperationalError, PoolTimeout) as exc:
         raise HTTPException(503, f"database unavailable: {exc}") from exc
     return StreamAccess(principal=principal, via=via, digest=digest, sites=sites)

@@ -8,13 +8,16 @@ them into HTTP answers (the only place HTTP errors are raised)::
     ├── Conflict              a user name already taken, TOTP already enabled
     ├── InvalidInput          a value the caller must change (scope for a role, token scopes)
     │   └── PasswordRejected  a password that breaks the policy; ``problems`` lists every rule broken
-    ├── Unavailable           a service the API forwards to (Kafka) is not configured or not reachable
+    ├── LoginRefused          a single sign-on or certificate login that cannot be accepted; the message says why
+    ├── Unavailable           a service the API forwards to (Kafka, the OIDC provider) is not configured or
+    │                         not reachable
     └── BootstrapError        the first admin cannot be created safely (placeholder password)
 """
 
 from __future__ import annotations
 
-__all__ = ["ApiError", "BootstrapError", "Conflict", "InvalidInput", "NotFound", "PasswordRejected", "Unavailable"]
+__all__ = ["ApiError", "BootstrapError", "Conflict", "InvalidInput", "LoginRefused", "NotFound", "PasswordRejected",
+           "Unavailable"]
 
 
 class ApiError(Exception):
@@ -39,6 +42,11 @@ class PasswordRejected(InvalidInput):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("password rejected: " + "; ".join(problems))
         self.problems = problems
+
+
+class LoginRefused(ApiError):
+    """A login by single sign-on or client certificate that is refused: bad state, a token that does not
+    verify, an unlinked identity, a certificate outside the trusted CA... The message says which."""
 
 
 class Unavailable(ApiError):

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
 from api.bootstrap import ensure_admin
+from api.caches import SessionCache, SharedCache
 from api.errors import BootstrapError
 from api.kafka_link import KafkaLink
 from api.ratelimit import TokenBuckets
@@ -25,6 +26,7 @@ from api.routers import (
     benchmarks,
     benchmarks_admin,
     calculations,
+    compare,
     devices,
     emissions,
     export,
@@ -41,9 +43,11 @@ from api.routers import (
     reports,
     series,
     sites,
+    sso,
     tokens,
     users,
 )
+from api.routers.live import LIVE_TICK_SHARE_S
 from api.settings import ApiSettings, load_api_settings
 from carbonflow.db.connect import connect_with_retry
 
@@ -92,6 +96,38 @@ def _document_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+# writes that change nothing a cache holds: a login adds a session no cache has yet, a stream ticket and
+# ingested readings (which reach the database through Kafka and the stream job) change no answer either
+_WRITES_KEEPING_CACHES = frozenset({"/api/v1/auth/login", "/api/v1/live/ticket", "/api/v1/ingest"})
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _ForgetOnWrite:
+    """Clears the app's caches when a write request is answered, before its answer leaves, so that the
+    writer's next request (and everyone's on this worker) sees the write: a logout ends the session here
+    at once."""
+
+    def __init__(self, app: Any, forget: Any) -> None:
+        self.app = app
+        self.forget = forget
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (scope["type"] != "http" or scope["method"] in _READS
+                or scope["path"].rstrip("/") in _WRITES_KEEPING_CACHES):
+            await self.app(scope, receive, send)
+            return
+
+        async def forget_then_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                self.forget()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, forget_then_send)
+        finally:
+            self.forget()
+
+
 def create_app(database_url: str | None = None, *, settings: ApiSettings | None = None) -> FastAPI:
     """The API app. At start-up it waits for the database (bounded retries) and creates the first
     administrator when none exists (see `api.bootstrap`); settings default to the environment's."""
@@ -108,7 +144,8 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
             except BootstrapError as exc:
                 log.error("api: cannot start: %s", exc)
                 raise
-        pool = AsyncConnectionPool(url, min_size=1, max_size=10, open=False, kwargs={"autocommit": True})
+        pool = AsyncConnectionPool(url, min_size=1, max_size=settings.db_pool_max, open=False,
+                                   kwargs={"autocommit": True})
         await pool.open(wait=False)
         app.state.pool = pool
         try:
@@ -122,13 +159,25 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.state.limiter = TokenBuckets(settings.rate_per_s, settings.rate_burst)
     app.state.anonymous_limiter = TokenBuckets(settings.anonymous_rate_per_s, settings.anonymous_rate_burst)
     app.state.kafka = KafkaLink(settings.kafka_bootstrap, settings.topic_prefix)
+    # per-worker caches of the dashboards' hot paths (api/caches.py, docs/performance.md)
+    app.state.sessions = SessionCache(settings.session_cache_s)
+    app.state.scope_sites = SharedCache(settings.session_cache_s)
+    app.state.dashboard_cache = SharedCache(settings.dashboard_cache_s)
+    app.state.live_ticks = SharedCache(LIVE_TICK_SHARE_S)
+
+    def forget() -> None:
+        for cache in (app.state.sessions, app.state.scope_sites, app.state.dashboard_cache, app.state.live_ticks):
+            cache.clear()
+
+    app.add_middleware(_ForgetOnWrite, forget=forget)
     app.add_exception_handler(psycopg.DataError, _data_error)
     for module in (health, auth, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
-                   benchmarks, export, export_scope, alarms, ingest):
+                   benchmarks, export, export_scope, compare, alarms, ingest):
         app.include_router(module.router, prefix="/api/v1")
     for module in (factors, inventory, reports, benchmarks_admin, calculations):  # GHG accounting
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(hierarchy.router, prefix="/api/v1")  # after devices: /devices/health stays a route
+    app.include_router(sso.router, prefix="/api/v1")  # single sign-on
     app.include_router(pages.router)  # the dashboards (api/static)
     _document_errors(app)
     return app

@@ -2,13 +2,69 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from cryptography import x509
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["ApiSettings", "load_api_settings"]
+from api.security import is_placeholder_password
+
+__all__ = ["ApiSettings", "OidcSettings", "load_api_settings"]
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(name: str, url: str, *, allow_http: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{name} must be an absolute https:// URL, got {url!r}")
+    if parts.scheme == "http" and not allow_http:
+        raise ValueError(f"{name} must use https:// (plain http is allowed only for a provider on loopback), "
+                         f"got {url!r}")
+    if parts.fragment or (parts.query and name == "issuer"):
+        raise ValueError(f"{name} must not have a {'fragment' if parts.fragment else 'query'}, got {url!r}")
+    return url
+
+
+class OidcSettings(BaseModel):
+    """Single sign-on through one OpenID Connect provider (authorization code flow with PKCE)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(description="the provider's issuer URL, exactly as its ID tokens name it")
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: str = Field(min_length=1, max_length=1024, repr=False)
+    redirect_url: str = Field(description="this API's /api/v1/auth/sso/callback as the provider knows it")
+    scopes: str = "openid email profile"
+    display_name: str = Field("SSO", max_length=64, description="the provider's name on the login button")
+
+    @model_validator(mode="after")
+    def _urls(self) -> OidcSettings:
+        # plain http only when the provider itself is on this machine (development and tests); the token
+        # request carries the client secret, and a redirect over http could leak the code
+        loopback = _is_loopback(urlsplit(self.issuer).hostname)
+        _check_url("issuer", self.issuer, allow_http=loopback)
+        _check_url("redirect URL", self.redirect_url,
+                   allow_http=loopback and _is_loopback(urlsplit(self.redirect_url).hostname))
+        if not urlsplit(self.redirect_url).path.endswith("/auth/sso/callback"):
+            raise ValueError(f"redirect URL must end in /api/v1/auth/sso/callback, got {self.redirect_url!r}")
+        if "openid" not in self.scopes.split():
+            raise ValueError(f"scopes must include 'openid', got {self.scopes!r}")
+        return self
 
 
 class ApiSettings(BaseModel):
@@ -33,6 +89,43 @@ class ApiSettings(BaseModel):
     totp_issuer: str = "carbonflow"
     kafka_bootstrap: str | None = Field(None, description="Kafka for HTTP ingest; without it POST /ingest answers 503")
     topic_prefix: str = "carbonflow"
+    db_pool_max: int = Field(10, ge=1, description="database connections per API worker")
+    session_cache_s: float = Field(5.0, ge=0, description="how long a worker reuses a session lookup (0: never)")
+    dashboard_cache_s: float = Field(2.0, ge=0, description="how long an overview answer is shared (0: never)")
+    oidc: OidcSettings | None = Field(None, description="single sign-on; None: the login page has no SSO button")
+    cert_login_ca: Path | None = Field(None, description="PEM bundle of the CAs whose client certificates may "
+                                                         "log in; None: certificate login answers 404")
+    cert_token_ttl: timedelta = timedelta(hours=1)
+
+    @field_validator("cert_login_ca")
+    @classmethod
+    def _ca_bundle(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        try:
+            certs = x509.load_pem_x509_certificates(value.read_bytes())
+        except OSError as exc:
+            raise ValueError(f"certificate-login CA bundle {str(value)!r} cannot be read: {exc.strerror}") from exc
+        except ValueError as exc:
+            raise ValueError(f"certificate-login CA bundle {str(value)!r} holds no PEM certificate") from exc
+        if not certs:
+            raise ValueError(f"certificate-login CA bundle {str(value)!r} holds no PEM certificate")
+        return value
+
+    @field_validator("cert_token_ttl")
+    @classmethod
+    def _positive_ttl(cls, value: timedelta) -> timedelta:
+        if not timedelta(minutes=1) <= value <= timedelta(days=1):
+            raise ValueError(f"certificate-login token lifetime must be 1 min to 1 day, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secret(self) -> ApiSettings:
+        if (self.oidc is not None and self.environment != "development"
+                and is_placeholder_password(self.oidc.client_secret)):
+            raise ValueError("the OIDC client secret is a placeholder; set the one the provider issued "
+                             "(placeholders are accepted only with CARBONFLOW_ENV=development)")
+        return self
 
     @field_validator("scrypt_n")
     @classmethod
@@ -42,12 +135,27 @@ class ApiSettings(BaseModel):
         return value
 
 
+_OIDC_VARIABLES = (
+    ("CARBONFLOW_OIDC_ISSUER", "issuer"),
+    ("CARBONFLOW_OIDC_CLIENT_ID", "client_id"),
+    ("CARBONFLOW_OIDC_CLIENT_SECRET", "client_secret"),
+    ("CARBONFLOW_OIDC_REDIRECT_URL", "redirect_url"),
+    ("CARBONFLOW_OIDC_SCOPES", "scopes"),
+    ("CARBONFLOW_OIDC_NAME", "display_name"),
+)
+
+
 def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
     """Read CARBONFLOW_ENV, CARBONFLOW_ADMIN_USER, CARBONFLOW_ADMIN_PASSWORD, CARBONFLOW_SESSION_TTL_MINUTES,
     CARBONFLOW_PASSWORD_MAX_AGE_DAYS (0: never expires), CARBONFLOW_LOCKOUT_ATTEMPTS, CARBONFLOW_LOCKOUT_MINUTES,
     CARBONFLOW_SCRYPT_N, CARBONFLOW_RATE_PER_S, CARBONFLOW_RATE_BURST, CARBONFLOW_ANON_RATE_PER_S,
     CARBONFLOW_ANON_RATE_BURST, CARBONFLOW_TRUSTED_PROXIES (comma-separated IPs), CARBONFLOW_TOTP_ISSUER, and for
-    HTTP ingest KAFKA_BOOTSTRAP and CARBONFLOW_TOPIC_PREFIX."""
+    HTTP ingest KAFKA_BOOTSTRAP and CARBONFLOW_TOPIC_PREFIX.
+
+    Single sign-on (all four or none): CARBONFLOW_OIDC_ISSUER, CARBONFLOW_OIDC_CLIENT_ID,
+    CARBONFLOW_OIDC_CLIENT_SECRET, CARBONFLOW_OIDC_REDIRECT_URL; optional CARBONFLOW_OIDC_SCOPES and
+    CARBONFLOW_OIDC_NAME. Certificate login: CARBONFLOW_CERT_LOGIN_CA (PEM bundle) and
+    CARBONFLOW_CERT_TOKEN_MINUTES (default 60)."""
     env = dict(os.environ if env is None else env)
     values: dict[str, object] = {}
 
@@ -81,6 +189,9 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
         ("CARBONFLOW_RATE_BURST", "rate_burst", int),
         ("CARBONFLOW_ANON_RATE_PER_S", "anonymous_rate_per_s", float),
         ("CARBONFLOW_ANON_RATE_BURST", "anonymous_rate_burst", int),
+        ("CARBONFLOW_DB_POOL_MAX", "db_pool_max", int),
+        ("CARBONFLOW_SESSION_CACHE_S", "session_cache_s", float),
+        ("CARBONFLOW_DASHBOARD_CACHE_S", "dashboard_cache_s", float),
     ):
         if (value := number(name, kind)) is not None:
             values[field] = value
@@ -92,6 +203,16 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
         values["kafka_bootstrap"] = env["KAFKA_BOOTSTRAP"].strip()
     if env.get("CARBONFLOW_TOPIC_PREFIX", "").strip():
         values["topic_prefix"] = env["CARBONFLOW_TOPIC_PREFIX"].strip()
+    oidc = {field: env[name].strip() for name, field in _OIDC_VARIABLES if env.get(name, "").strip()}
+    required = [name for name, field in _OIDC_VARIABLES[:4] if field not in oidc]
+    if oidc and required:
+        raise SystemExit(f"api: single sign-on needs {', '.join(required)} as well (or unset every CARBONFLOW_OIDC_*)")
+    if oidc:
+        values["oidc"] = oidc
+    if env.get("CARBONFLOW_CERT_LOGIN_CA", "").strip():
+        values["cert_login_ca"] = Path(env["CARBONFLOW_CERT_LOGIN_CA"].strip())
+    if (minutes := number("CARBONFLOW_CERT_TOKEN_MINUTES")) is not None:
+        values["cert_token_ttl"] = timedelta(minutes=minutes)  # type: ignore[arg-type]
     try:
         return ApiSettings.model_validate(values)
     except ValueError as exc:

@@ -1,7 +1,7 @@
 """Alarms as the API shows them: listing by state, site and time, acknowledging and clearing by hand.
 
-An alarm's site is its device's; an alarm whose device is not registered is seen only by callers whose
-scope covers every site.
+An alarm's site is its device's, or for gateway alarms (spool_overflow, gateway_offline: the gateway id stands in
+device_id) its gateway's; an alarm with neither is seen only by callers whose scope covers every site.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ AlarmState = Literal["active", "cleared", "all"]
 _SELECT = (
     "SELECT a.alarm_id, a.rule, a.device_id, d.site_id, a.point, a.severity, a.state, a.detail, a.raised_at,"
     " a.acknowledged_at, a.acknowledged_by, a.cleared_at, a.cleared_by, a.clear_comment"
-    " FROM alarms a LEFT JOIN devices d ON d.device_id = a.device_id"
+    " FROM alarms a LEFT JOIN LATERAL (SELECT COALESCE("
+    "   (SELECT site_id FROM devices WHERE device_id = a.device_id),"
+    "   (SELECT site_id FROM gateways WHERE gateway_id = a.device_id)) AS site_id) d ON true"
 )
 _IN_SITES = "(%(sites)s::text[] IS NULL OR d.site_id = ANY(%(sites)s::text[]))"
 

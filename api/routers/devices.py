@@ -1,5 +1,5 @@
 """GET /api/v1/devices: the devices of the sites the caller may see; /devices/health: last contact and
-readings by quality, for technicians."""
+readings by quality, for technicians, and the gateways' own health reports (spool backlog, drops)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api import queries
+from api import gateway_health_queries, queries
 from api.deps import Conn, DevicesReader, VisibleSites
 
 router = APIRouter(tags=["devices"])
@@ -54,10 +54,32 @@ class DeviceHealth(BaseModel):
     points: list[PointHealth]
 
 
+GATEWAY_MISSED_REPORTS = 3
+
+
+class GatewayHealth(BaseModel):
+    gateway_id: str
+    site_id: str | None
+    status: str = Field(description="online, stale (online but missed "
+                                    f"{GATEWAY_MISSED_REPORTS} status reports), offline, or never (no report yet)")
+    state_since: datetime | None = Field(description="when the gateway last went online or offline")
+    last_seen: datetime | None = Field(description="when its last online status report arrived")
+    age_s: float | None = Field(description="seconds since last_seen")
+    agent_version: str | None
+    report_interval_s: float | None = Field(description="the agent republishes its status this often")
+    spool_backlog: int | None = Field(description="readings in the gateway's spool not yet acknowledged")
+    spool_bytes: int | None
+    oldest_unsent_age_s: float | None = Field(description="age of the oldest unsent reading at the last report")
+    dropped_total: int = Field(description="readings the spool dropped over its lifetime (overflow)")
+    last_overflow_at: datetime | None
+    last_overflow_dropped: int | None
+
+
 class DevicesHealth(BaseModel):
     generated_at: datetime
     window_s: int
     devices: list[DeviceHealth]
+    gateways: list[GatewayHealth]
 
 
 def _status(age_s: float | None) -> str:
@@ -74,7 +96,8 @@ async def devices_health(
     hours: Annotated[int, Query(ge=1, le=168, description="window for the quality counts")] = 1,
 ) -> dict[str, Any]:
     """Every device with its last contact and status, and its readings in the window counted by quality
-    (good, uncertain, bad), per point and in all."""
+    (good, uncertain, bad), per point and in all; and every gateway with its last status report: online state,
+    spool backlog, oldest unsent reading and readings dropped by spool overflow."""
     found = await queries.device_health(conn, window=timedelta(hours=hours), sites=sites)
     now = found["now"]
     for device in found["devices"]:
@@ -82,4 +105,24 @@ async def devices_health(
         last = device["last_seen"] = max(times, default=None)
         device["age_s"] = max(0.0, (now - last).total_seconds()) if last else None
         device["status"] = _status(device["age_s"])
-    return {"generated_at": now, "window_s": hours * 3600, "devices": found["devices"]}
+    gateways = [_gateway(g, now) for g in await gateway_health_queries.gateway_health(conn, sites=sites)]
+    return {"generated_at": now, "window_s": hours * 3600, "devices": found["devices"], "gateways": gateways}
+
+
+def _gateway(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    age = max(0.0, (now - row["last_seen"]).total_seconds()) if row["last_seen"] else None
+    if row["state"] is None:
+        status = "never"
+    elif row["state"] == "offline":
+        status = "offline"
+    else:
+        limit = max(ONLINE_S, GATEWAY_MISSED_REPORTS * row["interval_s"]) if row["interval_s"] else None
+        status = "stale" if limit is not None and age is not None and age > limit else "online"
+    return {
+        "gateway_id": row["gateway_id"], "site_id": row["site_id"], "status": status,
+        "state_since": row["state_since"], "last_seen": row["last_seen"], "age_s": age,
+        "agent_version": row["agent_version"], "report_interval_s": row["interval_s"],
+        "spool_backlog": row["spool_depth"], "spool_bytes": row["spool_bytes"],
+        "oldest_unsent_age_s": row["oldest_unsent_age_s"], "dropped_total": row["dropped_total"] or 0,
+        "last_overflow_at": row["last_overflow_at"], "last_overflow_dropped": row["last_overflow_dropped"],
+    }

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-__all__ = ["emission_provenance", "factor_rows", "point_hourly_emissions", "scope_points"]
+__all__ = ["emission_provenance", "factor_rows", "has_process", "point_hourly_emissions", "scope_points"]
 
 # the origin of the API's hourly buckets (api/queries.py, the rollup tables): whole UTC hours
 _ORIGIN = "2000-01-01T00:00:00+00:00"
@@ -30,6 +30,13 @@ async def scope_points(conn: psycopg.AsyncConnection, *, sites: Sequence[str],
             {"sites": list(sites), "process": process},
         )
         return list(await cur.fetchall())
+
+
+async def has_process(conn: psycopg.AsyncConnection, *, sites: Sequence[str], process: str) -> bool:
+    """Whether a device of `sites` belongs to `process`."""
+    cur = await conn.execute("SELECT 1 FROM devices WHERE site_id = ANY(%s::text[]) AND process = %s LIMIT 1",
+                             (list(sites), process))
+    return await cur.fetchone() is not None
 
 
 async def factor_rows(conn: psycopg.AsyncConnection, *, factor_ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -16,9 +16,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api import export_queries, figures, queries
-from api.deps import Conn, EmissionsReader, TimeParam, VisibleSites, parse_time
+from api.deps import Conn, EmissionsReader, TimeParam, parse_time
 from api.parquet_stream import PARQUET_MEDIA_TYPE, parquet_chunks
 from api.routers.export import provenance_metadata
+from api.scope_deps import ReportScope, ScopeParam
 
 router = APIRouter(tags=["export"])
 
@@ -35,7 +36,6 @@ COLUMN_NOTES = {
     "factor_ids": "factor rows (factor_id) of those emissions, comma-separated; see the manifest for values",
 }
 _ROW_GROUP = 10_000
-_Name = Annotated[str | None, Query(max_length=128)]
 
 
 def _schema(tz: str) -> pa.Schema:
@@ -46,29 +46,6 @@ def _schema(tz: str) -> pa.Schema:
         ("readings", pa.int64()), ("quality", text), ("activity", text), ("activity_amount", number),
         ("activity_unit", text), ("tco2", number), ("emission_intervals", pa.int64()), ("factor_ids", text),
     ])
-
-
-async def _resolve(conn: Any, visible: list[str] | None, site: str | None, enterprise: str | None,
-                   process: str | None) -> tuple[list[str], list[dict[str, Any]]]:
-    """The sites and points of the requested scope within what the caller may see; 404 for a site or
-    enterprise that is unknown or hidden (the same answer), or a process no visible device has."""
-    if not (site or enterprise or process):
-        raise HTTPException(422, "give the scope: site=, enterprise= or process= (they may be combined)")
-    listed = await queries.list_sites(conn, sites=visible)
-    if site is not None:
-        listed = [s for s in listed if s["site_id"] == site]
-        if not listed:
-            raise HTTPException(404, f"no site {site!r}; see /api/v1/sites")
-    if enterprise is not None:
-        listed = [s for s in listed if s["enterprise_id"] == enterprise]
-        if not listed:
-            raise HTTPException(404, f"no enterprise {enterprise!r}" + (f" with site {site!r}" if site else "")
-                                     + "; see the enterprise_id of /api/v1/sites")
-    site_ids = [s["site_id"] for s in listed]
-    points = await export_queries.scope_points(conn, sites=site_ids, process=process)
-    if process is not None and not points:
-        raise HTTPException(404, f"no device of process {process!r} in the sites you may see")
-    return site_ids, points
 
 
 def _window(start: str, end: str, tz: str) -> tuple[datetime, datetime, ZoneInfo]:
@@ -84,14 +61,14 @@ def _window(start: str, end: str, tz: str) -> tuple[datetime, datetime, ZoneInfo
         raise HTTPException(422, str(exc)) from exc
 
 
-async def _manifest(conn: Any, *, scope: dict[str, str | None], site_ids: list[str], points: list[dict[str, Any]],
-                    start: datetime, end: datetime, tz: str) -> dict[str, Any]:
+async def _manifest(conn: Any, *, scope: ReportScope, points: list[dict[str, Any]], start: datetime, end: datetime,
+                    tz: str) -> dict[str, Any]:
     used = await export_queries.emission_provenance(conn, point_keys=[p["point_key"] for p in points], start=start,
                                                     end=end)
     factors = await export_queries.factor_rows(conn, factor_ids=used["factor_ids"])
     known = {f["factor_id"] for f in factors}
     return {
-        "export": "hourly", "format_version": 1, "scope": scope, "sites": site_ids,
+        "export": "hourly", "format_version": 1, "scope": scope.asked(), "sites": list(scope.sites),
         "range": {"start": start.isoformat(), "end": end.isoformat(), "end_excluded": True},
         "interval": "1h", "timezone": tz,
         "points": [{k: p[k] for k in ("site", "process", "device", "point", "unit", "kind", "activity")}
@@ -195,15 +172,14 @@ _Tz = Annotated[str, Query(max_length=64, description="IANA time zone in which t
 
 @router.get("/export/hourly/manifest", responses=_RESPONSES)
 async def hourly_manifest(
-    caller: EmissionsReader, conn: Conn, visible: VisibleSites, start: TimeParam, end: TimeParam,
-    site: _Name = None, enterprise: _Name = None, process: _Name = None, tz: _Tz = figures.DEFAULT_TZ,
+    caller: EmissionsReader, conn: Conn, scope: ScopeParam, start: TimeParam, end: TimeParam,
+    tz: _Tz = figures.DEFAULT_TZ,
 ) -> dict[str, Any]:
     """What /export/hourly.csv or .parquet with the same query holds: scope, sites, points, range, and every
     factor row (value, unit, series, source, validity) and formula behind its emissions."""
     t0, t1, _ = _window(start, end, tz)
-    site_ids, points = await _resolve(conn, visible, site, enterprise, process)
-    return await _manifest(conn, scope={"site": site, "enterprise": enterprise, "process": process},
-                           site_ids=site_ids, points=points, start=t0, end=t1, tz=tz)
+    points = await export_queries.scope_points(conn, sites=scope.sites, process=scope.process)
+    return await _manifest(conn, scope=scope, points=points, start=t0, end=t1, tz=tz)
 
 
 @router.get("/export/hourly.csv", response_class=StreamingResponse, responses={
@@ -211,14 +187,13 @@ async def hourly_manifest(
                                        "header row, one row a point and hour",
                         "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def hourly_csv(
-    request: Request, caller: EmissionsReader, conn: Conn, visible: VisibleSites, start: TimeParam, end: TimeParam,
-    site: _Name = None, enterprise: _Name = None, process: _Name = None, tz: _Tz = figures.DEFAULT_TZ,
+    request: Request, caller: EmissionsReader, conn: Conn, scope: ScopeParam, start: TimeParam, end: TimeParam,
+    tz: _Tz = figures.DEFAULT_TZ,
 ) -> StreamingResponse:
     """Every point's hourly rows in the scope, ordered by site, device, point and hour."""
     t0, t1, zone = _window(start, end, tz)
-    site_ids, points = await _resolve(conn, visible, site, enterprise, process)
-    manifest = await _manifest(conn, scope={"site": site, "enterprise": enterprise, "process": process},
-                               site_ids=site_ids, points=points, start=t0, end=t1, tz=tz)
+    points = await export_queries.scope_points(conn, sites=scope.sites, process=scope.process)
+    manifest = await _manifest(conn, scope=scope, points=points, start=t0, end=t1, tz=tz)
     return StreamingResponse(_csv(request, manifest, points, t0, t1, zone), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="carbonflow-hourly.csv"',
                                       "Cache-Control": "no-store"})
@@ -229,14 +204,13 @@ async def hourly_csv(
                                        "`carbonflow.manifest` is the manifest as JSON",
                         "content": {PARQUET_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
 async def hourly_parquet(
-    request: Request, caller: EmissionsReader, conn: Conn, visible: VisibleSites, start: TimeParam, end: TimeParam,
-    site: _Name = None, enterprise: _Name = None, process: _Name = None, tz: _Tz = figures.DEFAULT_TZ,
+    request: Request, caller: EmissionsReader, conn: Conn, scope: ScopeParam, start: TimeParam, end: TimeParam,
+    tz: _Tz = figures.DEFAULT_TZ,
 ) -> StreamingResponse:
     """The rows of /export/hourly.csv as Parquet, in row groups of about 10,000 rows."""
     t0, t1, _ = _window(start, end, tz)
-    site_ids, points = await _resolve(conn, visible, site, enterprise, process)
-    manifest = await _manifest(conn, scope={"site": site, "enterprise": enterprise, "process": process},
-                               site_ids=site_ids, points=points, start=t0, end=t1, tz=tz)
+    points = await export_queries.scope_points(conn, sites=scope.sites, process=scope.process)
+    manifest = await _manifest(conn, scope=scope, points=points, start=t0, end=t1, tz=tz)
     return StreamingResponse(parquet_chunks(_schema(tz), _groups(request, points, t0, t1), provenance_metadata(manifest)),
                              media_type=PARQUET_MEDIA_TYPE,
                              headers={"Content-Disposition": 'attachment; filename="carbonflow-hourly.parquet"',

@@ -11,6 +11,7 @@ sit in Asia/Shanghai months 2025-10, 2026-09 and 2026-10 (see MONTHLY).
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -44,7 +45,7 @@ def hourly_tco2() -> dict[tuple[str, str], dict[datetime, float]]:
     out: dict[tuple[str, str], dict[datetime, float]] = {}
     for key, readings in COUNTERS.items():
         good = [(m, v) for m, v, q in readings if q < 2]
-        for (_, before), (m, v) in zip(good, good[1:], strict=False):
+        for (_, before), (m, v) in itertools.pairwise(good):
             hour = H0 + timedelta(hours=m // 60)
             t = ((v - before) / 1000 * GRID_T_PER_MWH if key[1] == "energy_kwh"
                  else (v - before) / 1e4 * GAS_T_PER_1E4NM3)
@@ -92,8 +93,8 @@ def seed(conn: psycopg.Connection) -> None:
     readings = [(keys[key], H0 + timedelta(minutes=m), v, q) for key, rows in COUNTERS.items() for m, v, q in rows]
     readings += [(keys["x-meter-1", "power_kw"], H0 + timedelta(minutes=m), v, q) for m, v, q in POWER]
     emissions = []
-    for key, by_hour in _steps(keys).items():
-        emissions.extend(by_hour)
+    for steps in _steps(keys).values():
+        emissions.extend(steps)
     for site, device, point, ts, activity, qty, unit, tco2, factors in MONTHLY:
         emissions.append((keys[device, point], site, ts, activity, qty, unit, tco2, factors,
                           "electricity/v1" if activity == "electricity" else "combustion/v1"))
@@ -124,7 +125,7 @@ def _steps(keys: dict[tuple[str, str], int]) -> dict[tuple[str, str], list[tuple
     for key, readings in COUNTERS.items():
         site = POINTS[key][0]
         good = [(m, v) for m, v, q in readings if q < 2]
-        for (_, before), (m, v) in zip(good, good[1:], strict=False):
+        for (_, before), (m, v) in itertools.pairwise(good):
             ts = H0 + timedelta(minutes=m)
             if key[1] == "energy_kwh":
                 row = ("electricity", (v - before) / 1000, "MWh", (v - before) / 1000 * GRID_T_PER_MWH, [GRID],

@@ -6,10 +6,12 @@ sees b, the auditor is assigned a and b, technician and admin see everything.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
@@ -89,6 +91,29 @@ EXPECTED: dict[str, dict[str, Any]] = {
               "create-token": "created", "sites": ALL_SITES, "device-health": ALL_DEVICES, "overview-a": 1.0,
               "export-a": 1, "benchmarks": True, "set-benchmark": 1.8, "live-ticket": "cfst_"},
 }
+
+
+def _parquet(r: httpx.Response) -> list[dict[str, Any]]:
+    return pq.read_table(io.BytesIO(r.content)).to_pylist()  # type: ignore[no-any-return]
+
+
+# auditor exports and period comparisons (api/routers/export.py, export_scope.py, compare.py)
+ENDPOINTS.update({
+    "export-parquet-a": ("GET", "/api/v1/export/series.parquet", lambda: {"device": A, "point": "power_kw", **WINDOW},
+                         lambda r: len(_parquet(r))),
+    "export-hourly-a": ("GET", "/api/v1/export/hourly.parquet", lambda: {"site": "m-site-a", **WINDOW},
+                        lambda r: sum(row["tco2"] or 0 for row in _parquet(r))),
+    "export-manifest-a": ("GET", "/api/v1/export/hourly/manifest", lambda: {"site": "m-site-a", **WINDOW},
+                          lambda r: tuple(p["device"] for p in r.json()["points"])),
+    "compare-a": ("GET", "/api/v1/emissions/compare", lambda: {"site": "m-site-a", "period": "2026-03"},
+                  lambda r: r.json()["total_tco2"]["current"]),
+})
+_SEES_A = {"export-parquet-a": 1, "export-hourly-a": 1.0, "export-manifest-a": (A,), "compare-a": 1.0}
+for _role, _row in {"anonymous": dict.fromkeys(_SEES_A, 401), "government": _SEES_A,
+                    "enterprise": dict.fromkeys(_SEES_A, 404), "auditor": _SEES_A,
+                    "technician": {**dict.fromkeys(_SEES_A, 403), "export-parquet-a": 1}, "admin": _SEES_A}.items():
+    EXPECTED[_role].update(_row)
+
 CASES = [(role, endpoint, expected) for role, row in EXPECTED.items() for endpoint, expected in row.items()]
 
 

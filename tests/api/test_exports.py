@@ -48,7 +48,7 @@ def _series(client: TestClient, headers: dict[str, str], device: str, point: str
     r = client.get("/api/v1/series", headers=headers, params={"device": device, "point": point, "interval": "1h",
                                                                **WINDOW})
     assert r.status_code == 200, r.text
-    return {datetime.fromisoformat(p["ts"].replace("Z", "+00:00")): p for p in r.json()["points"]}
+    return {datetime.fromisoformat(p["ts"]): p for p in r.json()["points"]}
 
 
 def test_series_parquet_has_the_csv_buckets_and_the_factor_manifest_in_its_metadata(

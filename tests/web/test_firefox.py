@@ -1,0 +1,107 @@
+"""The overview in a real headless Firefox against the API under uvicorn: Debian's firefox-esr driven over
+WebDriver BiDi by puppeteer-core (tests/web/firefox/, its own pinned package.json), since Playwright's Firefox
+is a patched build of its own that cannot be installed from the package registries. Screenshot:
+tests/artifacts/firefox-overview.png.
+
+firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
+as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
+tests/web/firefox when its node_modules are missing (npm registry)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.web.conftest import ARTIFACTS, SITE, Users, _apt_install
+
+DRIVER = Path(__file__).resolve().parent / "firefox"
+pytestmark = pytest.mark.timeout(900)  # the first run may wait for apt-get and npm
+
+
+def _installed_firefox() -> str | None:
+    for candidate in (os.environ.get("CARBONFLOW_FIREFOX"), "/usr/bin/firefox-esr", shutil.which("firefox-esr")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def ensure_firefox() -> str:
+    """The path of Debian's firefox-esr, installing the package when missing; pytest.skip when impossible."""
+    found = _installed_firefox()
+    if found:
+        return found
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("firefox-esr is not installed and cannot be installed here (needs root and apt-get): run "
+                    "`apt-get install -y firefox-esr`, or point CARBONFLOW_FIREFOX at a Firefox binary")
+    result = _apt_install(["firefox-esr"])
+    if result.returncode != 0:
+        # a fresh machine has no package lists yet: fetch them once and try again
+        update = subprocess.run(["apt-get", "update", "-q"], capture_output=True, text=True, timeout=600, check=False)
+        result = _apt_install(["firefox-esr"])
+        if result.returncode != 0:
+            pytest.skip(f"apt-get could not install firefox-esr (update exit {update.returncode}): "
+                        f"{(result.stderr or result.stdout).strip()[-400:]}")
+    found = _installed_firefox()
+    if found is None:
+        pytest.skip("apt-get installed firefox-esr but /usr/bin/firefox-esr is not there")
+    return found
+
+
+def ensure_driver() -> str:
+    """node, with puppeteer-core installed from tests/web/firefox/package-lock.json; pytest.skip without npm."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed to drive Firefox (puppeteer-core); install Node.js 18 or newer")
+    if not (DRIVER / "node_modules" / "puppeteer-core" / "package.json").exists():
+        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=DRIVER, capture_output=True, text=True,
+                                timeout=600, check=False)
+        if result.returncode != 0:
+            pytest.fail(f"npm ci in {DRIVER} failed: {(result.stderr or result.stdout).strip()[-600:]}")
+    return node
+
+
+@pytest.fixture(scope="module")
+def firefox() -> tuple[str, str]:
+    """(node, firefox-esr): what the driver script needs."""
+    executable = ensure_firefox()
+    return ensure_driver(), executable
+
+
+def _in_firefox(firefox: tuple[str, str], **args: Any) -> dict[str, Any]:
+    node, executable = firefox
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    run = subprocess.run([node, str(DRIVER / "overview.mjs"), json.dumps({"firefox": executable, **args})],
+                         capture_output=True, text=True, timeout=240, check=False)
+    assert run.returncode == 0, f"the Firefox driver failed:\n{run.stderr[-3000:]}"
+    return json.loads(run.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_overview_in_firefox_shows_the_apis_figures(firefox: tuple[str, str], live_api: str, http: httpx.Client,
+                                                    users: Users) -> None:
+    shot = ARTIFACTS / "firefox-overview.png"
+    shot.unlink(missing_ok=True)
+    username, password = users.manager
+    seen = _in_firefox(firefox, base=live_api, username=username, password=password, screenshot=str(shot),
+                       tz="Asia/Shanghai")
+    login = http.post("/api/v1/auth/login", json={"username": username, "password": password})
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    body = http.get("/api/v1/overview", headers=headers, params={"site": SITE, "tz": seen["timezone"]}).json()
+    expected = {
+        "power": body["power"]["total_kw"], "co2": body["co2"]["total_tco2"],
+        "production": body["intensity"]["production_t"], "intensity": body["intensity"]["value"],
+        "benchmark": body["intensity"]["benchmark"]["tco2_per_t"], "vs": body["intensity"]["vs_benchmark_pct"],
+        "alarms": len(body["alarms"]),
+        "process": {p["process"] or "": p["tco2"] for p in body["co2"]["by_process"]},
+        "source": {s["source"]: s["tco2"] for s in body["co2"]["by_source"]},
+    }
+    co2_text = float("".join(ch for ch in seen["text"]["co2"] if ch.isdigit() or ch in ".-"))
+    assert (seen["browser"].split("/")[0], seen["timezone"], seen["figures"], co2_text, seen["charts"],
+            seen["errors"], shot.stat().st_size > 10_000) == (
+        "firefox", "Asia/Shanghai", expected, round(expected["co2"], 3), 1, [], True)

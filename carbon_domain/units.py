@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from carbon_domain.errors import UnitError
 
-__all__ = ["Dimension", "convert", "dimension_of", "canonical_unit", "known_units"]
+__all__ = ["Dimension", "convert", "dimension_of", "canonical_unit", "known_units", "storage_unit", "STORAGE_UNITS"]
 
 
 class Dimension(StrEnum):
@@ -104,6 +104,30 @@ def canonical_unit(unit: str) -> str:
     if unit in _ALIASES:
         return _ALIASES[unit]
     raise UnitError(_unknown_unit_message(unit))
+
+
+# The unit stored values and rollups of each dimension are kept in (the stream job converts new points' readings).
+STORAGE_UNITS: dict[Dimension, str] = {
+    Dimension.ENERGY: "kWh",
+    Dimension.POWER: "kW",
+    Dimension.VOLUME: "m3",
+    Dimension.NORMAL_VOLUME: "Nm3",
+    Dimension.MASS: "t",
+    Dimension.CO2_MASS: "tCO2",
+}
+
+
+def storage_unit(unit: str) -> str:
+    """The unit a value in `unit` is stored in: its dimension's storage unit, or `unit` itself when this table
+    does not know it (%, degC, m3/h...).
+
+    >>> storage_unit("GJ"), storage_unit("kg"), storage_unit("degC")
+    ('kWh', 't', 'degC')
+    """
+    try:
+        return STORAGE_UNITS[dimension_of(unit)]
+    except UnitError:
+        return unit
 
 
 def known_units() -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Per-point counter rules from the device profile: the register's rollover value."""
+"""Per-point facts from the device profile that the stream job needs: a register's rollover value, a point's unit."""
 
 from __future__ import annotations
 
@@ -8,24 +8,31 @@ from functools import lru_cache
 
 from device_profiles.loader import ProfileError, load_profile
 
-__all__ = ["profile_rollover"]
+__all__ = ["profile_rollover", "profile_unit"]
 
 log = logging.getLogger("stream_jobs.counter_rules")
 _LIBRARY_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*$")
 
 
 @lru_cache(maxsize=256)
-def _rollovers(profile: str) -> dict[str, float]:
+def _points(profile: str) -> dict[str, tuple[float | None, str]]:
+    """Point name -> (rollover, unit) of a library profile; empty when it cannot be loaded."""
     if not _LIBRARY_NAME.match(profile):
         return {}  # a file path names a file on a gateway, not here
     try:
         loaded = load_profile(profile)
     except ProfileError as exc:
-        log.warning("profile %s not loaded for counter rollovers: %s", profile, exc)
+        log.warning("profile %s not loaded: %s", profile, exc)
         return {}
-    return {p.name: p.rollover for p in loaded.points if getattr(p, "rollover", None) is not None}
+    return {p.name: (getattr(p, "rollover", None), p.unit) for p in loaded.points}
 
 
 def profile_rollover(profile: str | None, point: str) -> float | None:
     """The value at which `point`'s register wraps, from the device's library profile; None when unknown."""
-    return _rollovers(profile).get(point) if profile else None
+    return _points(profile).get(point, (None, ""))[0] if profile else None
+
+
+def profile_unit(profile: str | None, point: str) -> str | None:
+    """The unit `point` is sent in according to the device's library profile; None when unknown."""
+    found = _points(profile).get(point) if profile else None
+    return None if found is None else found[1]

@@ -13,7 +13,10 @@ import re
 
 import psycopg
 
+from carbon_domain.errors import UnitError
+from carbon_domain.units import convert, storage_unit
 from device_profiles.loader import ProfileError, load_profile
+from stream_jobs.counter_rules import profile_unit
 
 __all__ = ["fill_ranges_from_profiles"]
 
@@ -33,18 +36,29 @@ def _profile_ranges(profile: str) -> dict[str, tuple[float, float]] | None:
     return {p.name: p.valid_range for p in loaded.points if p.valid_range is not None}
 
 
+def _in_storage_unit(bounds: tuple[float, float], unit: str) -> tuple[float, float]:
+    """A profile range (in the unit the gateway sends) in the unit the stream job stores a normalised point in
+    (072_point_units.sql)."""
+    try:
+        return convert(bounds[0], unit, storage_unit(unit)), convert(bounds[1], unit, storage_unit(unit))
+    except UnitError:
+        return bounds  # a unit the table does not know is stored as sent
+
+
 async def fill_ranges_from_profiles(conn: psycopg.AsyncConnection) -> int:
     """Give unexamined points of profiled devices their profile's range; returns how many points got one."""
     cur = await conn.execute(
-        "SELECT p.point_key, p.point, d.profile FROM points p JOIN devices d USING (device_id)"
+        "SELECT p.point_key, p.point, d.profile, p.normalised FROM points p JOIN devices d USING (device_id)"
         " WHERE p.range_source IS NULL AND d.profile IS NOT NULL AND d.profile <> '' ORDER BY d.profile")
     rows = await cur.fetchall()
     ranges: dict[str, dict[str, tuple[float, float]] | None] = {}
     filled = 0
-    for point_key, point, profile in rows:
+    for point_key, point, profile, normalised in rows:
         if profile not in ranges:
             ranges[profile] = _profile_ranges(profile)
         found = (ranges[profile] or {}).get(point)
+        if found is not None and normalised:
+            found = _in_storage_unit(found, profile_unit(profile, point) or "")
         low, high = found if found is not None else (None, None)
         await conn.execute(
             "UPDATE points SET range_low = %s, range_high = %s, range_source = %s"

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import psycopg
 
 from carbon_domain.accounting import EMITTING_ACTIVITIES, emission_for_activity
-from carbon_domain.errors import DomainError
+from carbon_domain.errors import DomainError, UnitError
 from carbon_domain.factors import FactorLibrary, FactorRow
-from carbon_domain.schemas import DeviceBatch
+from carbon_domain.schemas import DeviceBatch, Reading
+from carbon_domain.units import convert, storage_unit
 from stream_jobs.counter_rules import profile_rollover
 from stream_jobs.counters import CounterState, Delta, counter_delta
 from stream_jobs.scope_rollups import ScopeRollups
@@ -80,7 +81,8 @@ class _PointInfo:
     unit: str
     activity: str | None
     site_id: str | None
-    rollover: float | None = None  # register wrap value from the device profile
+    rollover: float | None = None  # register wrap value from the device profile, in `unit`
+    normalised: bool = False  # readings are converted to `unit`, the storage unit of their dimension
 
 
 async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:
@@ -90,6 +92,20 @@ async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:
     )
     names = [d.name for d in cur.description or []]
     return FactorLibrary(FactorRow.model_validate(dict(zip(names, row))) for row in await cur.fetchall())
+
+
+def _stored_value(reading: Reading, info: _PointInfo) -> tuple[float | None, int]:
+    """The value and quality code stored for a reading: converted to the point's unit when it is normalised; a
+    value in a unit that does not convert is stored as bad, without a value."""
+    quality = QUALITY_CODE[reading.quality.value]
+    if not info.normalised or reading.value is None or reading.unit == info.unit:
+        return reading.value, quality
+    try:
+        return convert(reading.value, reading.unit, info.unit), quality
+    except UnitError:
+        log.warning("point %s: %s does not convert to the point's unit %s; stored as bad",
+                    info.key, reading.unit, info.unit)
+        return None, QUALITY_CODE["bad"]
 
 
 class ReadingSink:
@@ -123,20 +139,25 @@ class ReadingSink:
             self._points_loaded_at = time.monotonic()
         missing = {(r.point, r.unit, r.kind.value) for r in batch.readings if (batch.device, r.point) not in self._points}
         for point, unit, kind in sorted(missing):
+            # a new point stores its storage unit; one from before 072_point_units keeps the unit as sent
             await self._conn.execute(
-                "INSERT INTO points (device_id, point, unit, kind) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (device_id, point) DO UPDATE SET unit = EXCLUDED.unit, kind = EXCLUDED.kind",
-                (batch.device, point, unit, kind),
+                "INSERT INTO points (device_id, point, unit, kind, source_unit) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (device_id, point) DO UPDATE SET kind = EXCLUDED.kind, source_unit = EXCLUDED.source_unit,"
+                " unit = CASE WHEN points.normalised THEN EXCLUDED.unit ELSE EXCLUDED.source_unit END",
+                (batch.device, point, storage_unit(unit), kind, unit),
             )
         if missing:
             cur = await self._conn.execute(
-                "SELECT p.point, p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile FROM points p"
-                " LEFT JOIN devices d ON d.device_id = p.device_id WHERE p.device_id = %s",
+                "SELECT p.point, p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile, p.normalised,"
+                " p.source_unit FROM points p LEFT JOIN devices d ON d.device_id = p.device_id WHERE p.device_id = %s",
                 (batch.device,),
             )
-            for point, key, kind, unit, activity, site, profile in await cur.fetchall():
-                self._points[(batch.device, point)] = _PointInfo(key, kind, unit, activity, site,
-                                                                 profile_rollover(profile, point))
+            for point, key, kind, unit, activity, site, profile, normalised, source in await cur.fetchall():
+                rollover = profile_rollover(profile, point)  # in the profile's unit, which the gateway sends
+                if rollover is not None and normalised and source and source != unit:
+                    rollover = convert(rollover, source, unit)
+                self._points[(batch.device, point)] = _PointInfo(key, kind, unit, activity, site, rollover,
+                                                                 normalised)
         return {r.point: self._points[(batch.device, r.point)] for r in batch.readings}
 
     async def write(self, batches: list[DeviceBatch]) -> None:
@@ -150,8 +171,8 @@ class ReadingSink:
                 points = await self._point_infos(batch)
                 for r in batch.readings:
                     info = points[r.point]
-                    rows.append((gkey, r.seq, r.source_ts, info.key, r.value, QUALITY_CODE[r.quality.value],
-                                 info.kind == "counter"))
+                    value, quality = _stored_value(r, info)
+                    rows.append((gkey, r.seq, r.source_ts, info.key, value, quality, info.kind == "counter"))
                     infos[(gkey, r.seq)] = info
                 newest = max(r.gateway_ts for r in batch.readings)
                 if batch.device not in seen or newest > seen[batch.device][0]:  # type: ignore[operator]

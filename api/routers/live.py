@@ -18,7 +18,6 @@ the site's live power, computed as in ``GET /api/v1/overview``.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,6 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 from psycopg_pool import PoolTimeout
 
@@ -40,6 +38,7 @@ from api.deps import (
     VisibleSites,
     stream_access,
 )
+from api.fastjson import dumps, json_response
 
 router = APIRouter(tags=["live"])
 
@@ -48,11 +47,15 @@ _TICK_S = 1.0
 _KEEP_ALIVE_S = 15.0
 _RECHECK_S = 30.0
 _MAX_STREAM_S = 30 * 60.0
+# the streams of one worker that show the same points share one look at the database per this many seconds
+# (a thousand open dashboards would otherwise query a thousand times a second); a value is then at most
+# _TICK_S + LIVE_TICK_SHARE_S old when its stream checks
+LIVE_TICK_SHARE_S = 0.5
 
 
 @router.get("/live")
 async def live(caller: LiveReader, conn: Conn, sites: VisibleSites) -> dict[str, Any]:
-    return {"values": await queries.latest_values(conn, within=LIVE_WITHIN, sites=sites)}
+    return json_response({"values": await queries.latest_values(conn, within=LIVE_WITHIN, sites=sites)})  # type: ignore[return-value]
 
 
 @router.post("/live/ticket")
@@ -65,11 +68,23 @@ async def live_ticket(caller: LiveReader, conn: Conn, digest: CredentialDigest) 
 
 def _event(name: str, data: Any, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {name}\ndata: {json.dumps(jsonable_encoder(data), separators=(',', ':'))}\n\n"
+    return f"{head}event: {name}\ndata: {dumps(data).decode()}\n\n"
+
+
+async def _tick_values(request: Request, sites: list[str] | None, site: str | None) -> tuple[list[dict[str, Any]], Any]:
+    """The newest values of the points of `sites` (or of the one `site`) and the site's live power, shared by
+    the streams of this worker that show the same points. Raises what the database raises."""
+
+    async def look() -> tuple[list[dict[str, Any]], Any]:
+        async with request.app.state.pool.connection(timeout=5) as conn:
+            values = await queries.latest_point_values(conn, within=LIVE_WITHIN, sites=sites, site=site)
+        return values, (figures.power_summary(values) if site is not None else None)
+
+    key = ("live-stream", None if sites is None else tuple(sites), site)
+    return await request.app.state.live_ticks.get(key, look)  # type: ignore[no-any-return]
 
 
 async def _events(request: Request, access: StreamAccess, site: str | None) -> AsyncIterator[str]:
-    pool = request.app.state.pool
     sent: dict[tuple[str, str], tuple[Any, ...]] = {}
     last_power: Any = object()
     started = checked = quiet_since = time.monotonic()
@@ -89,8 +104,7 @@ async def _events(request: Request, access: StreamAccess, site: str | None) -> A
                     yield _event("end", {"reason": exc.detail, "status": exc.status_code})
                     return
         try:
-            async with pool.connection(timeout=5) as conn:
-                values = await queries.latest_point_values(conn, within=LIVE_WITHIN, sites=access.sites, site=site)
+            values, power = await _tick_values(request, access.sites, site)
             database_down = False
         except (psycopg.OperationalError, PoolTimeout) as exc:
             if not database_down:  # say it once, not every second
@@ -105,7 +119,6 @@ async def _events(request: Request, access: StreamAccess, site: str | None) -> A
                 if sent.get(key) != state:
                     sent[key] = state
                     changed.append(row)
-            power = figures.power_summary(values) if site is not None else None
             power_state = None if power is None else (power["total_kw"], power["points_counted"])
             if changed or power_state != last_power:
                 last_power = power_state

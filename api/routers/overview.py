@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api import figures, queries
@@ -101,7 +102,7 @@ class Overview(BaseModel):
 @router.get("/overview", response_model=Overview, responses={404: {"description": "unknown or hidden site"},
                                                              422: {"description": "bad time zone or day"}})
 async def overview(
-    caller: EmissionsReader, conn: Conn, sites: VisibleSites,
+    request: Request, caller: EmissionsReader, conn: Conn, sites: VisibleSites,
     site: Annotated[str, Query(max_length=128, description="site_id, see /api/v1/sites")],
     tz: Annotated[str, Query(max_length=64, description="IANA time zone that defines the day")] = figures.DEFAULT_TZ,
     day: Annotated[date | None, Query(description="YYYY-MM-DD; default today in `tz`")] = None,
@@ -114,12 +115,30 @@ async def overview(
         zone = figures.zone(tz)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    info = next(iter(await queries.list_sites(conn, sites=[site])), None)
-    # unknown, or outside the caller's scope: the same answer, so that hidden sites stay hidden
-    if info is None or (sites is not None and site not in sites):
+    # outside the caller's scope: the same answer as an unknown site, so that hidden sites stay hidden
+    if sites is not None and site not in sites:
         raise HTTPException(404, f"no site {site!r}; see /api/v1/sites")
+    day = day or datetime.now(zone).date()
+    with_power = "live" in caller.permissions
+    # the figures depend on the site and these parameters only, so callers who may see the site share them
+    # for a moment (CARBONFLOW_DASHBOARD_CACHE_S): a plant's overview is open on many screens at once.
+    # Active alarms are read at every request: the stream job raises them, and they should show at once.
+    figures_now = await request.app.state.dashboard_cache.get(
+        ("overview", site, tz, day, product, with_power),
+        lambda: _overview(conn, site=site, tz=tz, zone=zone, day=day, product=product, with_power=with_power))
+    if figures_now is None:
+        raise HTTPException(404, f"no site {site!r}; see /api/v1/sites")
+    answer = figures_now.model_copy(update={"alarms": await queries.active_alarms(conn, site=site)})
+    return Response(answer.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
+
+
+async def _overview(conn: Conn, *, site: str, tz: str, zone: ZoneInfo, day: date, product: str,
+                    with_power: bool) -> Overview | None:
+    """The overview of a site without its alarms (None for an unknown site)."""
+    info = next(iter(await queries.list_sites(conn, sites=[site])), None)
+    if info is None:
+        return None
     now = datetime.now(zone)
-    day = day or now.date()
     start, end = figures.day_window(day, zone)
     co2 = await queries.site_co2(conn, site=site, start=start, end=end)
     production = await queries.site_production(conn, site=site, start=start, end=end)
@@ -128,13 +147,13 @@ async def overview(
     benchmark = next((b for b in benchmarks if b["product"] == product), None)
     ratio = figures.intensity(co2["total_tco2"], tonnes, benchmark["tco2_per_t"] if benchmark else None)
     power = None
-    if "live" in caller.permissions:
+    if with_power:
         values = await queries.latest_point_values(conn, within=LIVE_WITHIN, sites=[site], site=site)
         power = figures.power_summary(values)
-    return {
+    return Overview.model_validate({
         "site": site, "site_name": info["name"], "enterprise_name": info["enterprise_name"], "timezone": tz,
         "day": day, "start": start, "end": end, "generated_at": now, "power": power, "co2": co2,
         "production": production,
         "intensity": {**ratio, "product": product, "production_t": tonnes, "benchmark": benchmark},
-        "alarms": await queries.active_alarms(conn, site=site),
-    }
+        "alarms": [],
+    })

@@ -201,6 +201,30 @@ def test_device_health_shows_every_device_with_status_and_quality_counts(
     assert (shown["w-cems"][0], shown["w-elec-main"][0]) == ("offline", "online")
 
 
+def test_device_health_shows_each_gateways_spool_backlog_and_drops(
+    page: Page, live_api: str, http: httpx.Client, users: Users, database_url: str
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO gateway_health (gateway_id, state, state_since, reported_at, last_seen, interval_s,"
+            " agent_version, spool_depth, spool_bytes, oldest_unsent_age_s, dropped_total)"
+            " VALUES ('w-gw', 'online', now() - interval '1 hour', now(), now(), 30, '0.1.0', 321, 1284, 4.5, 7)"
+            " ON CONFLICT (gateway_id) DO UPDATE SET state = 'online', last_seen = now(), spool_depth = 321,"
+            " oldest_unsent_age_s = 4.5, dropped_total = 7")
+    _log_in(page, live_api, *users.technician)
+    page.wait_for_url("**/#/series**")
+    page.click("#nav a[data-route='devices']")
+    row = "#gateway-health tr[data-gateway='w-gw']"
+    page.wait_for_selector(row, timeout=60_000)
+    body = http.get("/api/v1/devices/health", headers=_bearer(http, *users.technician)).json()
+    api = next(g for g in body["gateways"] if g["gateway_id"] == "w-gw")
+    shown = (page.get_attribute(row, "data-status"), _value(page, f"{row} [data-field='backlog']"),
+             _value(page, f"{row} [data-field='oldest']"), _value(page, f"{row} [data-field='dropped']"))
+    _shot(page, "gateways")
+    assert shown == (api["status"], float(api["spool_backlog"]), api["oldest_unsent_age_s"],
+                     float(api["dropped_total"])) == ("online", 321.0, 4.5, 7.0)
+
+
 def test_series_page_without_charts_falls_back_to_a_table(page: Page, live_api: str, users: Users) -> None:
     page.route("**/static/vendor/echarts.min.js", lambda route: route.fulfill(status=404, body="missing"))
     _log_in(page, live_api, *users.manager)

@@ -1,5 +1,6 @@
 // Device health for technicians: status from the last contact, readings of a window counted by quality,
-// per device and (unfolded) per point. Refreshed every 10 s from GET /devices/health.
+// per device and (unfolded) per point, then each gateway's own report (spool backlog, oldest unsent reading,
+// readings dropped by spool overflow). Refreshed every 10 s from GET /devices/health.
 import {getJSON} from "../api.js";
 import {ago, dateTime, el, errorBox, num, numberEl, pct} from "../format.js";
 import {t, term} from "../i18n.js";
@@ -111,5 +112,26 @@ function paint() {
        el("th", {}, t("devices.site")), el("th", {}, t("common.process")), el("th", {}, t("devices.gateway")),
        el("th", {}, t("devices.lastSeen")), el("th", {class: "num"}, t("devices.points")), el("th", {}, t("devices.readings")))),
     el("tbody", {}, rows)) : el("div", {class: "empty"}, t("devices.none")));
-  main.replaceChildren(...[head, state.error ? errorBox(state.error) : null, summary, table].filter(Boolean));
+  main.replaceChildren(...[head, state.error ? errorBox(state.error) : null, summary, table,
+                            gatewayTable(state.data.gateways || [])].filter(Boolean));
+}
+
+function gatewayTable(gateways) {
+  const rows = gateways.map(g => el("tr", {class: "gateway-row", dataset: {gateway: g.gateway_id, status: g.status}},
+    el("td", {}, el("span", {class: `status ${g.status}`}, t(`status.${g.status}`))),
+    el("td", {}, el("b", {}, g.gateway_id)), el("td", {}, g.site_id || "—"),
+    el("td", {title: dateTime(g.last_seen)}, ago(g.age_s)),
+    numberEl("td", g.spool_backlog, 0, {dataset: {field: "backlog", value: g.spool_backlog ?? ""}}),
+    numberEl("td", g.oldest_unsent_age_s, 1, {dataset: {field: "oldest", value: g.oldest_unsent_age_s ?? ""}}),
+    numberEl("td", g.dropped_total, 0, {class: g.dropped_total ? "num q-bad" : "num",
+                                        dataset: {field: "dropped", value: g.dropped_total}}),
+    el("td", {class: "muted small"}, g.agent_version || "—")));
+  return el("div", {class: "card"}, el("h2", {}, t("devices.gateways")), gateways.length
+    ? el("table", {id: "gateway-health"},
+        el("thead", {}, el("tr", {}, el("th", {}, t("devices.status")), el("th", {}, t("devices.gateway")),
+           el("th", {}, t("devices.site")), el("th", {}, t("devices.lastSeen")),
+           el("th", {class: "num"}, t("devices.backlog")), el("th", {class: "num"}, t("devices.oldestUnsent")),
+           el("th", {class: "num"}, t("devices.dropped")), el("th", {}, t("devices.agent")))),
+        el("tbody", {}, rows))
+    : el("div", {class: "empty"}, t("devices.noGateways")));
 }

@@ -26,6 +26,7 @@ from api.routers import (
     benchmarks,
     benchmarks_admin,
     calculations,
+    certauth,
     compare,
     devices,
     emissions,
@@ -178,6 +179,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(hierarchy.router, prefix="/api/v1")  # after devices: /devices/health stays a route
     app.include_router(sso.router, prefix="/api/v1")  # single sign-on
+    app.include_router(certauth.router, prefix="/api/v1")  # client-certificate login
     app.include_router(pages.router)  # the dashboards (api/static)
     _document_errors(app)
     return app

@@ -144,6 +144,20 @@ def _cmd_stream(args: argparse.Namespace) -> int:
     return run_worker(args.loglevel)
 
 
+def _cmd_login(args: argparse.Namespace) -> int:
+    from carbonflow.cert_login import CertLoginError, login_with_certificate
+
+    try:
+        answer = login_with_certificate(args.api, cert=args.cert, key=args.key, verify=args.ca or True)
+    except CertLoginError as exc:
+        print(f"carbonflow login: {exc}", file=sys.stderr)
+        return 1
+    print(answer["token"])
+    print(f"expires {answer['expires_at']}, scopes {','.join(answer['scopes'])}, as {answer['username']}",
+          file=sys.stderr)
+    return 0
+
+
 def _cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -186,6 +200,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stream", help="run the faust stream worker")
     p.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"])
     p.set_defaults(func=_cmd_stream)
+    p = sub.add_parser("login", help="log in to the API with a client certificate; prints a machine token")
+    p.add_argument("--cert", type=Path, required=True, help="PEM certificate (chain), the client's first")
+    p.add_argument("--key", type=Path, required=True, help="its PEM private key (unencrypted)")
+    p.add_argument("--api", default="http://127.0.0.1:8000", help="the API's base URL")
+    p.add_argument("--ca", help="CA file to verify an https API with")
+    p.set_defaults(func=_cmd_login)
     p = sub.add_parser("api", help="run the HTTP API and dashboard")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -59,13 +59,15 @@ ENDPOINTS: dict[str, tuple[str, str, Callable[[], dict[str, Any]], Callable[[htt
     "set-benchmark": ("PUT", "/api/v1/benchmarks/m-site-a/crude_steel",
                       lambda: {"tco2_per_t": 1.8, "source": "matrix"}, lambda r: r.json()["tco2_per_t"]),
     "live-ticket": ("POST", "/api/v1/live/ticket", dict, lambda r: r.json()["ticket"][:5]),
+    "sso-links": ("GET", "/api/v1/auth/sso/links", dict, lambda r: "links" in r.json()),
+    "cert-identities": ("GET", "/api/v1/auth/cert/identities", dict, lambda r: "identities" in r.json()),
 }
 ALL_DEVICES = frozenset({A, B, C})
 ALL_GATEWAYS = frozenset({"m-gw-a", "m-gw-b"})
 ANONYMOUS = {name: 401 for name in ENDPOINTS} | {"health": "status only"}
 SCOPED = {"health": "status only", "gateways": 403, "audit": 403, "users": 403, "create-user": 403,
           "assign-scope": 403, "create-token": "created", "set-benchmark": 403, "benchmarks": True,
-          "live-ticket": "cfst_"}
+          "live-ticket": "cfst_", "sso-links": 403, "cert-identities": 403}
 ALL_SITES = frozenset({"m-site-a", "m-site-b", "m-site-c"})
 EXPECTED: dict[str, dict[str, Any]] = {
     "anonymous": ANONYMOUS,
@@ -89,7 +91,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
               "live": ALL_DEVICES, "series-a": 1, "series-b": 1, "emissions-a": 1.0, "emissions-b": 2.0,
               "audit": True, "users": True, "create-user": "created", "assign-scope": "admin",
               "create-token": "created", "sites": ALL_SITES, "device-health": ALL_DEVICES, "overview-a": 1.0,
-              "export-a": 1, "benchmarks": True, "set-benchmark": 1.8, "live-ticket": "cfst_"},
+              "export-a": 1, "benchmarks": True, "set-benchmark": 1.8, "live-ticket": "cfst_",
+              "sso-links": True, "cert-identities": True},
 }
 
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api.errors import LoginRefused
@@ -30,6 +27,7 @@ from api.main import create_app
 from api.oidc import OidcClient, new_pkce_pair, verify_id_token
 from api.settings import ApiSettings, OidcSettings, load_api_settings
 from tests.api.conftest import TEST_SETTINGS, ensure_root, make_user, unique
+from tests.api.serving import serve
 from tests.conftest import free_port
 from tests.oidc.fixture import authorize, start_provider
 
@@ -38,24 +36,6 @@ CLIENTS = {"rs256": ("carbonflow-test", "carbonflow-test-secret-7f3a9c"),
 OTHER_APP = ("other-app", "other-app-secret-0b44c1")
 PASSWORDS = {"alice": "alice-pass-2026", "bob": "bob-pass-2026", "eve": "eve-pass-2026", "mallory": "mallory-pass-2026"}
 CALLBACK = "/api/v1/auth/sso/callback"
-
-
-@contextmanager
-def _serve(app: object, port: int) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",  # type: ignore[arg-type]
-                                           timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, name=f"sso-api-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API did not start under uvicorn")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +50,8 @@ def sso(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             issuer=issuer, client_id=CLIENTS[name][0], client_secret=CLIENTS[name][1],
             redirect_url=f"http://127.0.0.1:{ports[name]}{CALLBACK}", display_name="Plant SSO")})
             for name in CLIENTS}
-        with (_serve(create_app(database_url, settings=settings["rs256"]), ports["rs256"]) as rs256,
-              _serve(create_app(database_url, settings=settings["es256"]), ports["es256"]) as es256):
+        with (serve(create_app(database_url, settings=settings["rs256"]), ports["rs256"]) as rs256,
+              serve(create_app(database_url, settings=settings["es256"]), ports["es256"]) as es256):
             yield {"issuer": issuer, "rs256": rs256, "es256": es256, "settings": settings, "log": log}
 
 

@@ -1,7 +1,7 @@
 // carbonflow dashboards: log in (with a TOTP code when the account needs one), then a view per hash route:
 // #/overview (energy manager), #/series (series explorer), #/devices (device health, technicians).
 // The session's bearer token is kept in sessionStorage by ./static/js/api.js.
-import {api, message, postJSON, setToken, token, whenUnauthenticated} from "./static/js/api.js";
+import {API, api, message, postJSON, setToken, token, whenUnauthenticated} from "./static/js/api.js";
 import {setLang, t, translate, lang} from "./static/js/i18n.js";
 import {disposeCharts} from "./static/js/charts.js";
 import * as overview from "./static/js/views/overview.js";
@@ -136,8 +136,30 @@ function route() {
 
 window.addEventListener("hashchange", route);
 
+// Single sign-on: the button shows only when the API has a provider configured. The API's callback sends the
+// browser back here with a one-time handoff code after #sso=, which is traded for a session token at once.
+async function offerSso() {
+  try {
+    const response = await fetch(API + "/auth/sso/status", {headers: {"Accept": "application/json"}});
+    const status = response.ok ? await response.json() : {enabled: false};
+    $("login-sso").hidden = !status.enabled;
+    if (status.enabled) $("login-sso").title = status.name;
+  } catch (e) { /* the password form works without it */ }
+}
+
+async function finishSso() {
+  const handoff = location.hash.slice("#sso=".length);
+  history.replaceState(null, "", location.pathname + location.search);
+  const response = await postJSON("/auth/sso/exchange", {handoff});
+  if (!response.ok) return message(response);
+  setToken((await response.json()).token);
+  return "";
+}
+
 async function start() {
-  if (!token()) { showLogin(); return; }
+  offerSso();
+  const ssoProblem = location.hash.startsWith("#sso=") ? await finishSso() : "";
+  if (!token()) { showLogin(ssoProblem); return; }
   let response;
   try { response = await api("/auth/me"); } catch (e) { return; }
   if (!response.ok) { showLogin(await message(response)); return; }

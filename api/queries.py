@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "list_sites",
     "pipeline_freshness",
     "point_series",
+    "point_series_json",
     "set_benchmark",
     "site_co2",
     "site_emissions",
@@ -195,6 +197,46 @@ async def point_series(
                 for b, avg, lo, hi, last, n, q, nu, nb in await bcur.fetchall()
             ]
     return {"device": device, "point": point, "unit": unit, "kind": kind, "interval": interval, "points": rows}
+
+
+_QUALITY_SQL = "CASE {q} WHEN 0 THEN 'good' WHEN 1 THEN 'uncertain' WHEN 2 THEN 'bad' END"
+
+
+async def point_series_json(
+    conn: psycopg.AsyncConnection, *, device: str, point: str, start: datetime, end: datetime, interval: str,
+    sites: Sequence[str] | None,
+) -> bytes | None:
+    """`point_series` as its JSON text, built by PostgreSQL: a year by hour is 8,760 objects, which took longer
+    to turn into Python dicts and back into JSON than to query. None when the point is unknown or hidden."""
+    cur = await conn.execute(
+        "SELECT p.point_key, p.unit, p.kind FROM points p LEFT JOIN devices d USING (device_id)"
+        f" WHERE p.device_id = %(device)s AND p.point = %(point)s AND {_IN_SITES.format(column='d.site_id')}",
+        {"device": device, "point": point, "sites": _list(sites)},
+    )
+    found = await cur.fetchone()
+    if found is None:
+        return None
+    key, unit, kind = found
+    head = {"device": device, "point": point, "unit": unit, "kind": kind, "interval": interval}
+    if interval == "raw":
+        sql = ("SELECT COALESCE(json_agg(json_build_object('ts', ts, 'value', value, 'quality', "
+               + _QUALITY_SQL.format(q="quality") + ") ORDER BY ts), '[]')::text FROM ("
+               "SELECT ts, value, quality FROM readings WHERE point_key = %(key)s AND ts >= %(start)s"
+               " AND ts < %(end)s ORDER BY ts LIMIT 100000) AS r")
+        params: dict[str, Any] = {"key": key, "start": start, "end": end}
+    else:
+        buckets, params = _bucketed_series_sql(start, end, interval)
+        value = "s.last" if kind == "counter" else "s.avg"
+        sql = (f"SELECT COALESCE(json_agg(json_build_object('ts', s.b, 'value', {value}, 'min', s.lo, 'max', s.hi,"
+               " 'count', s.n, 'quality', " + _QUALITY_SQL.format(q="s.q") + ", 'quality_counts',"
+               " json_build_object('good', s.n - s.nu - s.nb, 'uncertain', s.nu, 'bad', s.nb)) ORDER BY s.b), '[]')"
+               f"::text FROM ({buckets}) AS s(b, avg, lo, hi, last, n, q, nu, nb)")
+        params = {**params, "key": key}
+    cur = await conn.execute(sql, params)
+    points = await cur.fetchone()
+    assert points is not None
+    return json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1].encode() + b',"points":' \
+        + points[0].encode() + b"}"
 
 
 def _quality_counts(n: int, uncertain: int, bad: int) -> dict[str, int]:

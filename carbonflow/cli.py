@@ -36,9 +36,33 @@ def _cmd_db(args: argparse.Namespace) -> int:
     if not url:
         print("carbonflow db: set DATABASE_URL=postgresql://...", file=sys.stderr)
         return 2
+    if args.action == "retain":
+        return _db_retain(url, args)
     with connect_with_retry(url) as conn:
         applied = migrate(conn)
     print(f"applied {len(applied)} migrations" + (": " + ", ".join(applied) if applied else " (up to date)"))
+    return 0
+
+
+def _db_retain(url: str, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from carbonflow.db import connect_with_retry
+    from carbonflow.db.retention import apply_retention, retention_settings
+
+    try:
+        settings = retention_settings()
+        overrides = {k: v for k, v in (("raw_days", args.raw_days), ("hourly_days", args.hourly_days)) if v}
+        settings = replace(settings, **overrides)
+    except ValueError as exc:
+        print(f"carbonflow db retain: {exc}", file=sys.stderr)
+        return 2
+    with connect_with_retry(url, autocommit=True) as conn:
+        result = apply_retention(conn, settings)
+    print(f"raw readings kept from {result['raw_before']:%Y-%m-%d %H:%M}Z, hourly data from"
+          f" {result['hourly_before']:%Y-%m-%d %H:%M}Z; dropped {len(result['dropped'])} partitions"
+          + (f" ({', '.join(result['dropped'])})" if result["dropped"] else "")
+          + "; rows deleted: " + ", ".join(f"{t} {n}" for t, n in result["deleted"].items()))
     return 0
 
 
@@ -178,7 +202,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", type=Path)
     p.set_defaults(func=_cmd_certs)
     p = sub.add_parser("db", help="database maintenance")
-    p.add_argument("action", choices=["migrate"])
+    p.add_argument("action", choices=["migrate", "retain"],
+                   help="migrate: apply migrations; retain: drop data older than the retention (docs/storage.md)")
+    p.add_argument("--raw-days", type=int, help="keep raw readings this many days (CARBONFLOW_RAW_RETENTION_DAYS, 400)")
+    p.add_argument("--hourly-days", type=int,
+                   help="keep hourly data this many days (CARBONFLOW_HOURLY_RETENTION_DAYS, 1830; at least 1827)")
     p.set_defaults(func=_cmd_db)
     p = sub.add_parser("recompute", help="recalculate a site's emissions for a period (after a factor change)")
     p.add_argument("--site", required=True)

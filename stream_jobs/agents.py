@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import logging
+import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -13,7 +14,8 @@ import psycopg
 from pydantic import ValidationError
 
 from carbon_domain.schemas import DeviceBatch, GatewayHealthRecord
-from carbonflow.db.connect import async_connect_with_retry
+from carbonflow.db.connect import async_connect_with_retry, connect_with_retry
+from carbonflow.db.retention import apply_retention, retention_settings
 from stream_jobs.alarms import evaluate_alarms
 from stream_jobs.cems import compute_cems_hours
 from stream_jobs.gateway_health import store_health_record
@@ -22,12 +24,13 @@ from stream_jobs.app import app, database_url
 from stream_jobs.sink import ReadingSink, load_factor_library
 from stream_jobs.topics import dead_letters_topic, gateway_health_topic, readings_topic
 
-__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass", "store_gateway_health"]
+__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass", "apply_retention_daily", "store_gateway_health"]
 
 log = logging.getLogger("stream_jobs")
 _BATCH = 2000
 _WITHIN_S = 0.2
 _ALARM_INTERVAL_S = 15.0
+_RETENTION_INTERVAL_S = 86_400.0
 
 
 class _Database:
@@ -98,6 +101,26 @@ async def evaluate_alarm_rules() -> None:
             log.info("alarms: %(raised)d raised, %(cleared)d cleared", result)
     finally:
         await conn.close()
+
+
+@app.timer(interval=_RETENTION_INTERVAL_S, on_leader=True)
+async def apply_retention_daily() -> None:
+    """Drop raw readings and hourly data older than their retention (carbonflow/db/retention.py); once a day, on
+    one worker. CARBONFLOW_RETENTION=off turns it off."""
+    if os.environ.get("CARBONFLOW_RETENTION", "").lower() == "off":
+        return
+
+    def run() -> dict[str, Any]:
+        with connect_with_retry(database_url(), attempts=1, autocommit=True) as conn:
+            return apply_retention(conn, retention_settings())
+
+    try:
+        result = await asyncio.to_thread(run)
+    except (RuntimeError, ValueError, psycopg.Error) as exc:
+        log.warning("retention not applied: %s", exc)
+        return
+    log.info("retention: raw before %s, hourly before %s, %d partitions dropped", result["raw_before"],
+             result["hourly_before"], len(result["dropped"]))
 
 
 @app.timer(interval=60.0)

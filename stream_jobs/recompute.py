@@ -16,10 +16,15 @@ from typing import TextIO
 import psycopg
 
 from carbonflow.db.connect import async_connect_with_retry
+from carbonflow.db.retention import raw_horizon
 from stream_jobs.scope_rollups import rebuild_scope_rollups
 from stream_jobs.sink import ReadingSink, load_factor_library
 
-__all__ = ["recompute_site", "run_recompute"]
+__all__ = ["RecomputeRefused", "recompute_site", "run_recompute"]
+
+
+class RecomputeRefused(ValueError):
+    """The period cannot be recomputed (its raw readings were dropped by retention)."""
 
 
 def _progress(out: TextIO, done: int, total: int, label: str) -> None:
@@ -33,6 +38,15 @@ async def recompute_site(
     conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime, out: TextIO | None = None
 ) -> dict[str, float]:
     """Replace the site's emission rows with ts in [start, end]; returns tCO2 before and after."""
+    horizon = await raw_horizon(conn)
+    if horizon is not None:
+        cur = await conn.execute("SELECT min(start_ts) FROM emissions WHERE site_id = %s AND ts >= %s AND ts <= %s",
+                                 (site, start, end))
+        first = (await cur.fetchone() or (None,))[0]
+        if start < horizon or (first is not None and first < horizon):
+            # recomputing would delete stored emissions and find no readings to derive them again from
+            raise RecomputeRefused(f"raw readings before {horizon.isoformat()} were dropped by retention;"
+                                   " recompute a period whose intervals start after that")
     sink = ReadingSink(conn, await load_factor_library(conn))
     points = await sink.emitting_points(site)
     async with conn.transaction():
@@ -68,7 +82,11 @@ def run_recompute(database_url: str, site: str, start: datetime, end: datetime) 
         finally:
             await conn.close()
 
-    result = asyncio.run(main())
+    try:
+        result = asyncio.run(main())
+    except RecomputeRefused as exc:
+        print(f"carbonflow recompute: {exc}", file=sys.stderr)
+        return 2
     print(f"site {site}: {int(result['points'])} points recomputed; "
           f"tCO2 {result['tco2_before']:.6f} -> {result['tco2_after']:.6f}")
     return 0

@@ -1,0 +1,126 @@
+"""Retention: how long raw readings and hourly data are kept, and the job that drops what is older.
+
+- raw readings and 1-minute rollups: `CARBONFLOW_RAW_RETENTION_DAYS`, default 400 (a year and a month, so
+  a month can still be recomputed from raw readings a year later);
+- hourly data: per-point `rollup_1h`, `emissions`, `activity_intervals` and the per-scope hourly and daily
+  rollups: `CARBONFLOW_HOURLY_RETENTION_DAYS`, default 1830 (five years and leap days), never less than
+  1827 days (five years) nor less than the raw retention.
+
+Plain PostgreSQL: monthly partitions of `readings` (and of `emissions`) that lie wholly before the cut-off
+are dropped, rows before it in the default partition deleted. TimescaleDB: `drop_chunks` on the
+hypertables (its background retention policies, 074_retention.timescale.sql, do the same on a schedule).
+The other tables lose their rows older than the cut-off. Each run records the cut-offs in
+`retention_horizon`, so that `carbonflow recompute` refuses a period whose raw readings are gone.
+CEMS hours, alarms, the audit log and entered data are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import psycopg
+
+__all__ = ["RetentionSettings", "retention_settings", "apply_retention", "raw_horizon", "MIN_HOURLY_DAYS"]
+
+MIN_HOURLY_DAYS = 1827
+"""Five years: hourly figures are what reports and audits rest on."""
+_PARTITION = re.compile(r"^(readings|emissions)_(\d{4})(\d{2})$")
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    raw_days: int = 400
+    hourly_days: int = 1830
+
+    def __post_init__(self) -> None:
+        if self.raw_days < 1:
+            raise ValueError(f"raw retention must be at least 1 day, got {self.raw_days}")
+        if self.hourly_days < MIN_HOURLY_DAYS:
+            raise ValueError(f"hourly retention must be at least {MIN_HOURLY_DAYS} days (5 years), got {self.hourly_days}")
+        if self.hourly_days < self.raw_days:
+            raise ValueError(f"hourly retention ({self.hourly_days} days) is shorter than the raw retention"
+                             f" ({self.raw_days} days)")
+
+
+def retention_settings(env: dict[str, str] | None = None) -> RetentionSettings:
+    """RetentionSettings from CARBONFLOW_RAW_RETENTION_DAYS and CARBONFLOW_HOURLY_RETENTION_DAYS."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, int] = {}
+    for name, field in (("CARBONFLOW_RAW_RETENTION_DAYS", "raw_days"), ("CARBONFLOW_HOURLY_RETENTION_DAYS", "hourly_days")):
+        if env.get(name):
+            try:
+                values[field] = int(env[name])
+            except ValueError as exc:
+                raise ValueError(f"{name} must be a whole number of days, got {env[name]!r}") from exc
+    return RetentionSettings(**values)
+
+
+def _timescale(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone() is not None
+
+
+def _drop_partitions(conn: psycopg.Connection, table: str, cutoff: datetime) -> list[str]:
+    """Drop the monthly partitions of `table` that end at or before `cutoff`; delete older rows of its default."""
+    # the upper bound as the partition was created (its date was read in the server's time zone then)
+    rows = conn.execute(
+        "SELECT c.relname, (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz"
+        " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass ORDER BY 1",
+        (table,)).fetchall()
+    dropped = []
+    for name, end in rows:
+        match = _PARTITION.match(name)
+        if match is None or match.group(1) != table or end is None:
+            continue
+        if end <= cutoff:
+            conn.execute(f'DROP TABLE "{name}"')  # name matched _PARTITION: no quoting surprises
+            dropped.append(name)
+    conn.execute(f"DELETE FROM {table}_default WHERE ts < %s", (cutoff,))
+    return dropped
+
+
+def apply_retention(conn: psycopg.Connection, settings: RetentionSettings, *,
+                    now: datetime | None = None) -> dict[str, Any]:
+    """Drop raw readings older than the raw retention and hourly data older than the hourly retention."""
+    now = now or datetime.now(timezone.utc)
+    raw_cutoff = now - timedelta(days=settings.raw_days)
+    hourly_cutoff = now - timedelta(days=settings.hourly_days)
+    result: dict[str, Any] = {"raw_before": raw_cutoff, "hourly_before": hourly_cutoff, "dropped": [], "deleted": {}}
+    with conn.transaction():
+        conn.execute("SET LOCAL lock_timeout = '10s'")  # dropping a partition locks its parent briefly
+        if _timescale(conn):
+            # untested here (no timescaledb on the development machine): keep the background policies of
+            # 074_retention.timescale.sql at the configured ages, then drop what is already older
+            for table, days in (("readings", settings.raw_days), ("emissions", settings.hourly_days),
+                                ("readings_hourly", settings.hourly_days)):
+                conn.execute("SELECT remove_retention_policy(%s::regclass, if_exists => true)", (table,))
+                conn.execute("SELECT add_retention_policy(%s::regclass, drop_after => %s::interval)",
+                             (table, timedelta(days=days)))
+            for table, cutoff in (("readings", raw_cutoff), ("emissions", hourly_cutoff)):
+                chunks = conn.execute("SELECT drop_chunks(%s::regclass, older_than => %s::timestamptz)",
+                                      (table, cutoff)).fetchall()
+                result["dropped"].extend(str(c[0]) for c in chunks)
+        else:
+            result["dropped"] += _drop_partitions(conn, "readings", raw_cutoff)
+            result["dropped"] += _drop_partitions(conn, "emissions", hourly_cutoff)
+        for table, column, cutoff in (("rollup_1m", "bucket", raw_cutoff), ("rollup_1h", "bucket", hourly_cutoff),
+                                      ("scope_rollup_1h", "bucket", hourly_cutoff),
+                                      ("scope_rollup_1d", "bucket", hourly_cutoff),
+                                      ("activity_intervals", "ts", hourly_cutoff)):
+            cur = conn.execute(f"DELETE FROM {table} WHERE {column} < %s", (cutoff,))
+            result["deleted"][table] = cur.rowcount
+        conn.execute(
+            "INSERT INTO retention_horizon (data, before) VALUES ('raw', %s), ('hourly', %s)"
+            " ON CONFLICT (data) DO UPDATE SET before = greatest(retention_horizon.before, EXCLUDED.before),"
+            " applied_at = now()", (raw_cutoff, hourly_cutoff))
+    return result
+
+
+async def raw_horizon(conn: psycopg.AsyncConnection) -> datetime | None:
+    """The time before which raw readings may have been dropped by retention; None if retention never ran."""
+    cur = await conn.execute("SELECT before FROM retention_horizon WHERE data = 'raw'")
+    row = await cur.fetchone()
+    return None if row is None else row[0]

@@ -1,0 +1,132 @@
+"""Retention on plain PostgreSQL: old monthly partitions of raw readings are dropped, hourly data kept five years.
+
+Runs in a database of its own: dropping partitions would take other tests' readings with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+
+from carbon_domain.schemas import DeviceBatch, Reading
+from carbonflow.cli import main
+from carbonflow.db.migrate import migrate
+from carbonflow.db.retention import RetentionSettings, apply_retention, retention_settings
+from stream_jobs.recompute import RecomputeRefused, recompute_site
+from stream_jobs.sink import ReadingSink, load_factor_library
+
+NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+OLD = NOW - timedelta(days=600)  # in a monthly partition (migrate makes 24 months back)
+ANCIENT = NOW - timedelta(days=1000)  # before every partition: in the default one
+RECENT = NOW - timedelta(days=5)
+DEVICE, SITE = "ret-meter", "ret-site"
+
+
+@pytest.fixture
+def scratch_url(postgres_server: str) -> Iterator[str]:
+    name = f"cf_retention_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    info = psycopg.conninfo.conninfo_to_dict(postgres_server)
+    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": name})
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+        conn.execute("INSERT INTO enterprises VALUES ('ret-ent', 'Retention', 'CN', NULL)")
+        conn.execute("INSERT INTO sites VALUES (%s, 'ret-ent', 'Retention site', NULL, NULL)", (SITE,))
+        conn.execute("INSERT INTO devices (device_id, site_id) VALUES (%s, %s)", (DEVICE, SITE))
+        conn.execute("INSERT INTO points (device_id, point, unit, kind, activity) VALUES (%s, 'kwh', 'kWh', 'counter',"
+                     " 'electricity')", (DEVICE,))
+    asyncio.run(_write(url))
+    yield url
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _write(url: str) -> None:
+    """Three hours of a counter (every 20 minutes) at each of ANCIENT, OLD and RECENT."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        sink = ReadingSink(conn, await load_factor_library(conn))
+        for block, start in enumerate((ANCIENT, OLD, RECENT)):
+            readings = [Reading(seq=100 * block + i, device=DEVICE, point="kwh", value=1000.0 * block + 10.0 * i,
+                                unit="kWh", kind="counter", source_ts=start + timedelta(minutes=20 * i),
+                                gateway_ts=start + timedelta(minutes=20 * i)) for i in range(10)]
+            await sink.write([DeviceBatch(gateway="ret-gw", device=DEVICE, received_at=start, readings=readings)])
+
+
+def _counts(conn: psycopg.Connection, start: datetime) -> dict[str, int]:
+    end = start + timedelta(hours=4)
+    return {table: conn.execute(f"SELECT count(*) FROM {table} WHERE {column} >= %s AND {column} < %s",
+                                (start, end)).fetchone()[0]  # type: ignore[index]
+            for table, column in (("readings", "ts"), ("rollup_1m", "bucket"), ("rollup_1h", "bucket"),
+                                  ("emissions", "ts"), ("scope_rollup_1h", "bucket"))}
+
+
+def test_raw_partitions_older_than_the_raw_retention_are_dropped_and_hourly_data_kept(scratch_url: str) -> None:
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        before = {t: _counts(conn, t) for t in (ANCIENT, OLD, RECENT)}
+        result = apply_retention(conn, RetentionSettings())
+        after = {t: _counts(conn, t) for t in (ANCIENT, OLD, RECENT)}
+        horizon = conn.execute("SELECT data, before FROM retention_horizon ORDER BY 1").fetchall()
+    assert f"readings_{OLD:%Y%m}" in result["dropped"] and not any(d.startswith("emissions") for d in result["dropped"])
+    for t in (ANCIENT, OLD):
+        assert after[t] == {**before[t], "readings": 0, "rollup_1m": 0}
+    assert after[RECENT] == before[RECENT] and before[OLD]["readings"] == 10 and before[OLD]["emissions"] == 10
+    assert horizon == [("hourly", result["hourly_before"]), ("raw", result["raw_before"])]
+
+
+def test_hourly_data_goes_only_after_the_hourly_retention(scratch_url: str) -> None:
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        later = OLD + timedelta(days=1830 + 40)  # OLD's whole month is past five years then, RECENT is not
+        result = apply_retention(conn, RetentionSettings(), now=later)
+        old, recent = _counts(conn, OLD), _counts(conn, RECENT)
+    assert f"emissions_{OLD:%Y%m}" in result["dropped"]
+    assert old == {"readings": 0, "rollup_1m": 0, "rollup_1h": 0, "emissions": 0, "scope_rollup_1h": 0}
+    assert recent["rollup_1h"] == 4 and recent["emissions"] == 10 and recent["scope_rollup_1h"] == 16
+
+
+async def test_recompute_refuses_a_period_whose_raw_readings_were_dropped(scratch_url: str) -> None:
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        apply_retention(conn, RetentionSettings())
+    async with await psycopg.AsyncConnection.connect(scratch_url, autocommit=True) as conn:
+        with pytest.raises(RecomputeRefused, match="dropped by retention"):
+            await recompute_site(conn, site=SITE, start=OLD - timedelta(days=1), end=OLD + timedelta(days=1))
+        cur = await conn.execute("SELECT count(*) FROM emissions WHERE ts >= %s AND ts < %s",
+                                 (OLD, OLD + timedelta(hours=4)))
+        kept = (await cur.fetchone())[0]  # type: ignore[index]
+        with pytest.raises(RecomputeRefused):  # RECENT's first interval starts at OLD's last reading
+            await recompute_site(conn, site=SITE, start=RECENT - timedelta(hours=1), end=NOW)
+        result = await recompute_site(conn, site=SITE, start=RECENT + timedelta(minutes=10), end=NOW)
+    assert (kept, result["tco2_after"]) == (10, pytest.approx(result["tco2_before"]))
+    assert result["tco2_after"] > 0
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"CARBONFLOW_RAW_RETENTION_DAYS": "a year"}, "CARBONFLOW_RAW_RETENTION_DAYS must be a whole number"),
+    ({"CARBONFLOW_HOURLY_RETENTION_DAYS": "365"}, "at least 1827 days"),
+    ({"CARBONFLOW_RAW_RETENTION_DAYS": "2000"}, "shorter than the raw retention"),
+    ({"CARBONFLOW_RAW_RETENTION_DAYS": "0"}, "at least 1 day"),
+])
+def test_bad_retention_settings_are_refused_with_a_reason(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        retention_settings(env)
+
+
+def test_retention_defaults_keep_hourly_data_five_years() -> None:
+    assert retention_settings({}) == RetentionSettings(raw_days=400, hourly_days=1830)
+
+
+def test_db_retain_command_reports_what_it_dropped(scratch_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    info = psycopg.conninfo.conninfo_to_dict(scratch_url)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:"
+                                       f"{info.get('port', 5432)}/{info['dbname']}")
+    assert main(["db", "retain", "--raw-days", "500"]) == 0
+    out = capsys.readouterr().out
+    assert f"readings_{OLD:%Y%m}" in out and "rollup_1m" in out
+    assert main(["db", "retain", "--hourly-days", "30"]) == 2
+    assert "at least 1827 days" in capsys.readouterr().err

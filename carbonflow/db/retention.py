@@ -7,7 +7,8 @@
   1827 days (five years) nor less than the raw retention.
 
 Plain PostgreSQL: monthly partitions of `readings` (and of `emissions`) that lie wholly before the cut-off
-are dropped, rows before it in the default partition deleted. TimescaleDB: `drop_chunks` on the
+are dropped, rows before it in the default partition deleted, and the partitions of this month and the
+next two are created when missing. TimescaleDB: `drop_chunks` on the
 hypertables (its background retention policies, 074_retention.timescale.sql, do the same on a schedule).
 The other tables lose their rows older than the cut-off. Each run records the cut-offs in
 `retention_horizon`, so that `carbonflow recompute` refuses a period whose raw readings are gone.
@@ -104,6 +105,9 @@ def apply_retention(conn: psycopg.Connection, settings: RetentionSettings, *,
                                       (table, cutoff)).fetchall()
                 result["dropped"].extend(str(c[0]) for c in chunks)
         else:
+            # nothing else creates next months' partitions after migrate: without them new rows pile up in
+            # the default partitions, which retention can only empty row by row
+            result["created"] = conn.execute("SELECT cf_ensure_month_partitions(%s, 0, 2)", (now,)).fetchone()[0]  # type: ignore[index]
             result["dropped"] += _drop_partitions(conn, "readings", raw_cutoff)
             result["dropped"] += _drop_partitions(conn, "emissions", hourly_cutoff)
         for table, column, cutoff in (("rollup_1m", "bucket", raw_cutoff), ("rollup_1h", "bucket", hourly_cutoff),

@@ -25,7 +25,7 @@ def zone(name: str) -> ZoneInfo:
     """The IANA time zone `name`; ValueError with a message when there is none."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a directory of zones, e.g. "Asia"
         raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai or UTC") from exc
 
 

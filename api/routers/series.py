@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
-from api import queries
+from api import figures, monthly_queries, queries
 from api.deps import Conn, SeriesReader, TimeParam, VisibleSites, parse_time
+from api.fastjson import json_response
 
 router = APIRouter(tags=["series"])
 _MAX_RAW_SPAN = timedelta(days=7)
@@ -17,16 +18,33 @@ _MAX_RAW_SPAN = timedelta(days=7)
 @router.get("/series")
 async def series(
     caller: SeriesReader, conn: Conn, sites: VisibleSites, device: str, point: str, start: TimeParam, end: TimeParam,
-    interval: Literal["raw", "1m", "1h", "1d"] = "raw",
+    interval: Literal["raw", "1m", "1h", "1d", "1mo"] = "raw",
+    tz: Annotated[str, Query(max_length=64, description="IANA time zone of the calendar months of interval=1mo "
+                                                        "(the other intervals are aligned to UTC)")] = figures.DEFAULT_TZ,
 ) -> dict[str, Any]:
     t0, t1 = parse_time("start", start), parse_time("end", end)
     if t1 <= t0:
         raise HTTPException(422, "end must be after start")
     if interval == "raw" and t1 - t0 > _MAX_RAW_SPAN:
         raise HTTPException(422, f"raw series are limited to {_MAX_RAW_SPAN.days} days; use interval=1m or 1h")
+    if interval == "1mo":
+        return await _monthly(conn, sites, device, point, t0, t1, tz)  # type: ignore[return-value]
     # the JSON comes from PostgreSQL: a year by hour is 8,760 objects (queries.point_series_json)
     result = await queries.point_series_json(conn, device=device, point=point, start=t0, end=t1, interval=interval,
                                              sites=sites)
     if result is None:  # unknown, or outside the caller's scope: the same answer
         raise HTTPException(404, f"no point {point!r} on device {device!r}; see /api/v1/devices")
     return Response(result, media_type="application/json")  # type: ignore[return-value]
+
+
+async def _monthly(conn: Conn, sites: VisibleSites, device: str, point: str, t0: datetime, t1: datetime,
+                   tz: str) -> Response:
+    """interval=1mo: calendar months in `tz` from the hourly rollups (api/monthly_queries.py)."""
+    try:
+        months = monthly_queries.month_windows(t0, t1, figures.zone(tz))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    result = await monthly_queries.point_series_monthly(conn, device=device, point=point, months=months, sites=sites)
+    if result is None:
+        raise HTTPException(404, f"no point {point!r} on device {device!r}; see /api/v1/devices")
+    return json_response(result)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from carbonflow.topics import mqtt_health_filters, split_gateway_topic
 from ingest.health import validate_health_payload
 from ingest.validation import Rejected
 
-NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 AT = "2026-11-24T07:59:58.5+00:00"
 ONLINE = {"state": "online", "gateway": "gw-1", "at": AT, "agent_version": "0.1.0", "interval_s": 30.0,
           "spool": {"depth": 1204, "bytes": 14200, "oldest_unsent_age_s": 1.8},

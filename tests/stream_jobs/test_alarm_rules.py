@@ -4,7 +4,7 @@ condition holds and cleared when it stops, against a real PostgreSQL."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -16,7 +16,7 @@ from stream_jobs.gateway_health import store_health_record
 from stream_jobs.point_ranges import fill_ranges_from_profiles
 from stream_jobs.sink import ReadingSink
 
-T0 = datetime(2025, 5, 12, 6, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 5, 12, 6, 0, tzinfo=UTC)
 Row = tuple[str, datetime, float | None]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -11,7 +11,7 @@ import psycopg
 from carbon_domain.schemas import GatewayHealthRecord
 from stream_jobs.gateway_health import store_health_record
 
-T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
 def _status(gateway: str, received: datetime, **status: Any) -> GatewayHealthRecord:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["CounterState", "Delta", "counter_delta", "NOTES"]
+__all__ = ["NOTES", "CounterState", "Delta", "counter_delta"]
 
 NOTES = ("rollover", "reset", "replacement")
 """The notes a delta can carry; every one makes its interval uncertain."""

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import psycopg
 
-__all__ = ["EMISSION_COLUMNS", "ACTIVITY_COLUMNS", "ScopeRollups", "rebuild_scope_rollups"]
+__all__ = ["ACTIVITY_COLUMNS", "EMISSION_COLUMNS", "ScopeRollups", "rebuild_scope_rollups"]
 
 EMISSION_COLUMNS = ("gateway_key", "seq", "ts", "start_ts", "point_key", "site_id", "activity", "quantity",
                     "quantity_unit", "tco2", "factor_ids", "formula", "quality", "energy_kwh")

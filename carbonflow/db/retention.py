@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 
-__all__ = ["RetentionSettings", "retention_settings", "apply_retention", "raw_horizon", "MIN_HOURLY_DAYS"]
+__all__ = ["MIN_HOURLY_DAYS", "RetentionSettings", "apply_retention", "raw_horizon", "retention_settings"]
 
 MIN_HOURLY_DAYS = 1827
 """Five years: hourly figures are what reports and audits rest on."""

@@ -16,7 +16,11 @@ import pytest
 from carbon_domain.schemas import DeviceBatch, Reading
 from carbonflow.cli import main
 from carbonflow.db.migrate import migrate
-from carbonflow.db.retention import RetentionSettings, apply_retention, retention_settings
+from carbonflow.db.retention import (
+    RetentionSettings,
+    apply_retention,
+    retention_settings,
+)
 from stream_jobs.recompute import RecomputeRefused, recompute_site
 from stream_jobs.sink import ReadingSink, load_factor_library
 

@@ -6,6 +6,9 @@ figures. Pure functions, no I/O.
     ('2026-10', '2026-09', '2025-10')
     >>> change(12.0, 10.0)["relative_change"]
     0.2
+    >>> tz = ZoneInfo("Asia/Shanghai")
+    >>> same_span_end(p, previous_period(p, "mom"), datetime(2026, 10, 10, 14, tzinfo=tz), tz).isoformat()
+    '2026-09-10T14:00:00+08:00'
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-__all__ = ["Basis", "Period", "change", "parse_period", "previous_period"]
+__all__ = ["Basis", "Period", "change", "parse_period", "previous_period", "same_span_end"]
 
 Basis = Literal["yoy", "mom"]
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
@@ -80,3 +83,23 @@ def change(current: float | None, previous: float | None) -> dict[str, Any]:
     else:
         out["relative_change"] = (current - previous) / previous
     return out
+
+
+def same_span_end(period: Period, base: Period, cut: datetime, tz: ZoneInfo) -> datetime:
+    """Where `base` stops when `period` is cut at `cut` (month or year to date): the same local date and time,
+    moved back by whole months (the 10th at 14:00 of the month before, or of the year before), and the whole base
+    period when that date is not in it (31 October's share of September is all of September). ValueError when
+    `cut` is outside `period`."""
+    start, end = period.window(tz)
+    if not start <= cut <= end:
+        raise ValueError(f"the cut {cut.isoformat()} is not within {period.label} "
+                         f"({start.isoformat()} to {end.isoformat()})")
+    base_start, base_end = base.window(tz)
+    local = cut.astimezone(tz)
+    months_back = (start.year - base_start.year) * 12 + start.month - base_start.month
+    year, month0 = divmod(local.year * 12 + local.month - 1 - months_back, 12)
+    try:
+        moved = local.replace(year=year, month=month0 + 1)
+    except ValueError:  # no such day in the base month (30 February): the base month is over by then
+        return base_end
+    return min(max(moved, base_start), base_end)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from api import compare_queries, export_queries, figures, periods
-from api.deps import Conn, EmissionsReader
+from api.deps import Conn, EmissionsReader, parse_time
 from api.scope_deps import ScopeParam
 
 router = APIRouter(tags=["emissions"])
@@ -18,7 +18,8 @@ router = APIRouter(tags=["emissions"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "unknown site or enterprise, one outside the caller's scope, or a process no visible "
                          "device has"},
-    422: {"description": "no scope, a bad period or basis (mom of a whole year), a period not begun, a bad time zone"},
+    422: {"description": "no scope, a bad period or basis (mom of a whole year), a period not begun, a bad time zone, "
+                         "a cut (`to`) outside the period"},
 }
 
 
@@ -52,6 +53,11 @@ def _window(period: periods.Period, zone: Any, now: datetime) -> dict[str, Any]:
     return {"period": period.label, "start": start, "end": end, "complete": end <= now}
 
 
+def _cut(window: dict[str, Any], end: datetime) -> None:
+    """Cut a period's window short at `end`, keeping its whole end as `period_end`."""
+    window["period_end"], window["end"], window["cut"] = window["end"], end, end < window["end"]
+
+
 @router.get("/emissions/compare", responses=_RESPONSES)
 async def compare(
     caller: EmissionsReader, conn: Conn, scope: ScopeParam,
@@ -59,9 +65,13 @@ async def compare(
     basis: Annotated[periods.Basis, Query(description="yoy: the same period a year before (同比); "
                                                       "mom: the month before (环比)")] = "mom",
     tz: Annotated[str, Query(max_length=64, description="IANA time zone of the calendar")] = figures.DEFAULT_TZ,
+    to: Annotated[str | None, Query(max_length=40, description=(
+        "to date: `now` or an ISO-8601 time within the period; the period runs to it and the base period to the "
+        "same local date and time (the 10th at 14:00 of the month before), instead of both whole"))] = None,
 ) -> dict[str, Any]:
     """A period against its base. Relative changes are fractions (0.2 = +20 %) and null, with a note, when the
-    base is 0; a source or process missing in one period counts 0 tCO2 there."""
+    base is 0; a source or process missing in one period counts 0 tCO2 there. With `to`, both are cut short at
+    the same point of their calendar (month to date against the same span of the month before)."""
     try:
         zone = figures.zone(tz)
         current = periods.parse_period(period)
@@ -72,6 +82,14 @@ async def compare(
     windows = {"current": _window(current, zone, now), "previous": _window(previous, zone, now)}
     if windows["current"]["start"] > now:
         raise HTTPException(422, f"period {current.label} has not begun in {tz}")
+    if to is not None:
+        cut = min(now, windows["current"]["end"]) if to == "now" else parse_time("to", to)
+        try:
+            base_end = periods.same_span_end(current, previous, cut, zone)
+        except ValueError as exc:
+            raise HTTPException(422, f"to: {exc}") from exc
+        _cut(windows["current"], cut.astimezone(zone))
+        _cut(windows["previous"], base_end)
     figures_of = {
         name: await compare_queries.scope_co2(conn, sites=scope.sites, start=w["start"], end=w["end"],
                                               process=scope.process)
@@ -80,7 +98,10 @@ async def compare(
     used = sorted(set(figures_of["current"]["factor_versions"]) | set(figures_of["previous"]["factor_versions"]))
     rows = {f["factor_id"]: f for f in await export_queries.factor_rows(conn, factor_ids=used)}
     notes = []
-    if not windows["current"]["complete"]:
+    if to is not None:
+        notes.append(f"to date: {current.label} up to {windows['current']['end'].isoformat()} against "
+                     f"{previous.label} up to {windows['previous']['end'].isoformat()}")
+    elif not windows["current"]["complete"]:
         notes.append(f"{current.label} is not over: its figures are to date, the base period's are whole")
     return {
         "scope": scope.asked(), "sites": list(scope.sites), "basis": basis, "timezone": tz, "unit": "tCO2",

@@ -10,7 +10,9 @@ by hand from the seeded emissions of tests/api/export_seed.py (MONTHLY), months 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -105,8 +107,10 @@ def test_a_whole_year_compares_with_the_year_before(api_app_client: TestClient, 
      ({"period": "2026-1"}, "neither a month"), ({"period": "1999-05"}, "between 2000 and 2100"),
      ({"period": "2026", "basis": "mom"}, "month-on-month needs a month"),
      ({"period": "2026-10", "basis": "qoq"}, "basis"), ({"period": "2100-01"}, "has not begun"),
-     ({"period": "2026-10", "tz": "Mars/Base"}, "unknown time zone"), ({}, "period")],
-    ids=["month-13", "words", "short-month", "too-early", "mom-of-year", "bad-basis", "future", "bad-tz", "missing"],
+     ({"period": "2026-10", "tz": "Mars/Base"}, "unknown time zone"), ({}, "period"),
+     ({"period": "2026-10", "tz": "Asia"}, "unknown time zone")],
+    ids=["month-13", "words", "short-month", "too-early", "mom-of-year", "bad-basis", "future", "bad-tz", "missing",
+         "zone-directory"],
 )
 def test_bad_periods_get_422_with_a_message(api_app_client: TestClient, auditor: dict[str, str],
                                             params: dict[str, str], message: str) -> None:
@@ -130,3 +134,71 @@ def test_comparisons_need_a_scope_and_the_emissions_permission(
     technician = api_app_client.get("/api/v1/emissions/compare", headers=role_headers["technician"],
                                     params={"site": "x-site-1", "period": "2026-10"})
     assert (bare.status_code, "give the scope" in bare.text, technician.status_code) == (422, True, 403)
+
+
+# --- to date (`to`): both periods cut at the same point of their calendar -------------------------------------
+
+def test_month_to_date_compares_with_the_same_span_of_the_month_before(api_app_client: TestClient,
+                                                                       auditor: dict[str, str]) -> None:
+    # 1-10 October 12:00 (Shanghai): 2 + 10 MWh, the gas of the 20th left out; 1-10 September 12:00: the 8 MWh of
+    # the 10th at 11:00, the 1 MWh of the 30th left out
+    body = _compare(api_app_client, auditor, site="x-site-1", period="2026-10", basis="mom",
+                    to="2026-10-10T12:00:00+08:00")
+    windows = [(w["start"], w["end"], w["period_end"], w["cut"]) for w in (body["current"], body["previous"])]
+    assert windows == [("2026-10-01T00:00:00+08:00", "2026-10-10T12:00:00+08:00", "2026-11-01T00:00:00+08:00", True),
+                       ("2026-09-01T00:00:00+08:00", "2026-09-10T12:00:00+08:00", "2026-10-01T00:00:00+08:00", True)]
+    assert (_figures(body["total_tco2"]), [(p["process"], _figures(p["tco2"])) for p in body["by_process"]],
+            body["notes"]) == (
+        pytest.approx((12 * GRID_T_PER_MWH, 8 * GRID_T_PER_MWH, 4 * GRID_T_PER_MWH, 0.5)),
+        [("steelmaking", pytest.approx((12 * GRID_T_PER_MWH, 8 * GRID_T_PER_MWH, 4 * GRID_T_PER_MWH, 0.5)))],
+        ["to date: 2026-10 up to 2026-10-10T12:00:00+08:00 against 2026-09 up to 2026-09-10T12:00:00+08:00"])
+
+
+def test_year_on_year_to_date_cuts_the_year_before_at_the_same_date(api_app_client: TestClient,
+                                                                    auditor: dict[str, str]) -> None:
+    # the 6 MWh of 15 October 2025 are after 10 October 12:00; the cut may be given in UTC
+    month = _compare(api_app_client, auditor, site="x-site-1", period="2026-10", basis="yoy", to="2026-10-10T04:00:00Z")
+    # a year to 1 March: x-site-2's 1 MWh of 10 January 2026 against nothing in January-February 2025
+    year = _compare(api_app_client, auditor, site="x-site-2", period="2026", basis="yoy", to="2026-03-01T00:00:00+08:00")
+    assert ((month["current"]["end"], month["previous"]["end"], _figures(month["total_tco2"]),
+             month["total_tco2"]["note"]),
+            (year["previous"]["end"], _figures(year["total_tco2"]))) == (
+        ("2026-10-10T12:00:00+08:00", "2025-10-10T12:00:00+08:00",
+         (pytest.approx(12 * GRID_T_PER_MWH), 0.0, pytest.approx(12 * GRID_T_PER_MWH), None),
+         "no relative change: the base period's figure is 0"),
+        ("2025-03-01T00:00:00+08:00", (pytest.approx(GRID_T_PER_MWH), 0.0, pytest.approx(GRID_T_PER_MWH), None)))
+
+
+def test_a_cut_on_a_day_the_month_before_lacks_takes_that_whole_month(api_app_client: TestClient,
+                                                                      auditor: dict[str, str]) -> None:
+    whole = _compare(api_app_client, auditor, site="x-site-1", period="2026-10", basis="mom")
+    cut = _compare(api_app_client, auditor, site="x-site-1", period="2026-10", basis="mom",
+                   to="2026-10-31T18:00:00+08:00")
+    assert (cut["previous"]["end"], cut["previous"]["cut"], cut["total_tco2"], cut["by_source"]) == (
+        "2026-10-01T00:00:00+08:00", False, whole["total_tco2"], whole["by_source"])
+
+
+def test_to_now_cuts_the_running_month_at_the_time_of_the_request(api_app_client: TestClient,
+                                                                  auditor: dict[str, str]) -> None:
+    zone = ZoneInfo("Asia/Shanghai")
+    before = datetime.now(zone)
+    body = _compare(api_app_client, auditor, site="x-site-1", period=f"{before:%Y-%m}", basis="mom", to="now")
+    after = datetime.now(zone)
+    end, previous_end = (datetime.fromisoformat(body[w]["end"]) for w in ("current", "previous"))
+    previous_start = datetime.fromisoformat(body["previous"]["start"])
+    assert (before <= end <= after, previous_start < previous_end <= datetime.fromisoformat(body["current"]["start"]),
+            previous_end.time() == end.time() or previous_end == datetime.fromisoformat(body["current"]["start"])) == (
+        True, True, True)
+
+
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [("2026-11-02T00:00:00+08:00", "is not within 2026-10"), ("2026-09-30T15:59:59Z", "is not within 2026-10"),
+     ("yesterday", "not an ISO-8601 time"), ("2026-10-10T12:00:00", "needs a UTC offset")],
+    ids=["after", "before", "words", "no-offset"],
+)
+def test_bad_cuts_get_422_with_a_message(api_app_client: TestClient, auditor: dict[str, str], to: str,
+                                         message: str) -> None:
+    r = api_app_client.get("/api/v1/emissions/compare", headers=auditor,
+                           params={"site": "x-site-1", "period": "2026-10", "to": to})
+    assert (r.status_code, message in r.text) == (422, True)

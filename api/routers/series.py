@@ -21,6 +21,9 @@ async def series(
     interval: Literal["raw", "1m", "1h", "1d", "1mo"] = "raw",
     tz: Annotated[str, Query(max_length=64, description="IANA time zone of the calendar months of interval=1mo "
                                                         "(the other intervals are aligned to UTC)")] = figures.DEFAULT_TZ,
+    format: Annotated[Literal["rows", "columns"], Query(
+        description="rows: `points`, one object per value; columns: `columns`, one array per field (ts, value, "
+                    "min, max, count, quality, quality_counts.{good,uncertain,bad}; raw: ts, value, quality)")] = "rows",
 ) -> dict[str, Any]:
     t0, t1 = parse_time("start", start), parse_time("end", end)
     if t1 <= t0:
@@ -29,12 +32,12 @@ async def series(
         raise HTTPException(422, f"raw series are limited to {_MAX_RAW_SPAN.days} days; use interval=1m or 1h")
     if interval == "1mo":
         return await _monthly(conn, sites, device, point, t0, t1, tz)  # type: ignore[return-value]
-    # the JSON comes from PostgreSQL: a year by hour is 8,760 objects (queries.point_series_json)
-    result = await queries.point_series_json(conn, device=device, point=point, start=t0, end=t1, interval=interval,
-                                             sites=sites)
+    # columns: one array per field, which the dashboards read; a year by hour is then not 8,760 objects
+    read = queries.point_series_columns if format == "columns" else queries.point_series
+    result = await read(conn, device=device, point=point, start=t0, end=t1, interval=interval, sites=sites)
     if result is None:  # unknown, or outside the caller's scope: the same answer
         raise HTTPException(404, f"no point {point!r} on device {device!r}; see /api/v1/devices")
-    return Response(result, media_type="application/json")  # type: ignore[return-value]
+    return json_response(result)  # type: ignore[return-value]
 
 
 async def _monthly(conn: Conn, sites: VisibleSites, device: str, point: str, t0: datetime, t1: datetime,

@@ -1,7 +1,7 @@
 // Plant overview for an energy manager: live power, today's CO2 by process and by source, crude steel,
 // intensity against the site's benchmark and active alarms. Figures come from GET /overview (every 30 s);
 // live power from the live stream, with a 10 s poll of /overview while the stream is down.
-import {getJSON, visibleSites} from "../api.js";
+import {getJSON, getSeries, visibleSites} from "../api.js";
 import {base, disposeChart, doughnut, loadCharts, makeChart, PALETTE} from "../charts.js";
 import {clock, dateTime, el, errorBox, num, numberEl, pct, setNumber} from "../format.js";
 import {t, term} from "../i18n.js";
@@ -64,7 +64,7 @@ async function seedTrend() {
   const startAt = new Date(end.getTime() - TREND_MS);
   const sums = new Map();
   const meters = power.points.filter(p => p.counted);
-  const answers = await Promise.all(meters.map(p => getJSON("/series", {
+  const answers = await Promise.all(meters.map(p => getSeries({
     device: p.device, point: p.point, start: startAt.toISOString(), end: end.toISOString(), interval: "1m",
   }).catch(() => null)));
   answers.forEach((answer, i) => {

@@ -1,6 +1,6 @@
 // Series explorer: pick a device and point, a range and an interval (raw, 1 min, 1 h, 1 day); chart, figures,
 // table, and a CSV export (GET /export/series.csv, fetched with the bearer header and saved as a file).
-import {api, getJSON, message} from "../api.js";
+import {api, getJSON, getSeries, message} from "../api.js";
 import {base, loadCharts, makeChart} from "../charts.js";
 import {dateTime, decimalsFor, el, errorBox, num, numberEl} from "../format.js";
 import {t, term} from "../i18n.js";
@@ -83,8 +83,8 @@ async function query() {
   state.error = null;
   paintBusy(true);
   try {
-    const result = await getJSON("/series", {device: state.device, point: state.point, start: from.toISOString(),
-                                             end: to.toISOString(), interval: state.interval});
+    const result = await getSeries({device: state.device, point: state.point, start: from.toISOString(),
+                                    end: to.toISOString(), interval: state.interval});
     if (state !== mine || ticket !== state.loading) return;
     state.result = result;
   } catch (error) {

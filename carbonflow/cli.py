@@ -162,6 +162,13 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_stream(args: argparse.Namespace) -> int:
+    from stream_jobs.alarms import alarm_settings_from_env
+
+    try:
+        alarm_settings_from_env()  # refuse to start with a wrong alarm threshold (the agents read them again)
+    except ValueError as exc:
+        print(f"carbonflow stream: {exc}", file=sys.stderr)
+        return 2
     sys.argv = [sys.argv[0], "worker"]
     from stream_jobs.worker import run_worker
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from carbon_domain.schemas import DeviceBatch, GatewayHealthRecord
 from carbonflow.db.connect import async_connect_with_retry, connect_with_retry
 from carbonflow.db.retention import apply_retention, retention_settings
-from stream_jobs.alarms import evaluate_alarms
+from stream_jobs.alarms import alarm_settings_from_env, evaluate_alarms
 from stream_jobs.cems import compute_cems_hours
 from stream_jobs.gateway_health import store_health_record
 from stream_jobs.point_ranges import fill_ranges_from_profiles
@@ -30,6 +30,7 @@ log = logging.getLogger("stream_jobs")
 _BATCH = 2000
 _WITHIN_S = 0.2
 _ALARM_INTERVAL_S = 15.0
+_ALARM_SETTINGS = alarm_settings_from_env()  # read at import: a bad CARBONFLOW_ALARM_* stops the worker
 _RETENTION_INTERVAL_S = 86_400.0
 
 
@@ -96,7 +97,7 @@ async def evaluate_alarm_rules() -> None:
         return
     try:
         await fill_ranges_from_profiles(conn)  # new points get their profile's range before out_of_range looks
-        result = await evaluate_alarms(conn, datetime.now(timezone.utc))
+        result = await evaluate_alarms(conn, datetime.now(timezone.utc), _ALARM_SETTINGS)
         if result["raised"] or result["cleared"]:
             log.info("alarms: %(raised)d raised, %(cleared)d cleared", result)
     finally:

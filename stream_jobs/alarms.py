@@ -14,11 +14,14 @@ alarm now; alarms no longer returned are cleared. Rules:
 - gateway_offline: a gateway's status is `offline`, or it missed `gateway_missed_reports` status reports.
 
 Gateway rules (spool_overflow, gateway_offline) put the gateway id in the alarm's device_id, point ''.
+The stream worker reads the thresholds from CARBONFLOW_ALARM_* variables (`alarm_settings_from_env`).
 See docs/alarms.md.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +29,7 @@ import psycopg
 
 from stream_jobs.cems import STATUS_POINTS
 
-__all__ = ["AlarmSettings", "evaluate_alarms", "RULES"]
+__all__ = ["ALARM_ENV", "RULES", "AlarmSettings", "alarm_settings_from_env", "evaluate_alarms"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,52 @@ class AlarmSettings:
         if self.gap_intervals < 1 or self.gateway_missed_reports < 1:
             raise ValueError(f"gap_intervals ({self.gap_intervals}) and gateway_missed_reports "
                              f"({self.gateway_missed_reports}) must be at least 1")
+
+
+_MINUTE, _HOUR, _DAY = 60, 3600, 86_400
+# environment variable -> (AlarmSettings field, accepted range); durations in whole seconds, counts as numbers.
+# The bounds keep a typo from silencing or flooding a rule: stuck_value needs at least 3 minutes of rollups,
+# data_gap's usual interval comes from hourly rollups, so its lookback is at least an hour.
+ALARM_ENV: dict[str, tuple[str, int, int]] = {
+    "CARBONFLOW_ALARM_OFFLINE_AFTER_S": ("offline_after", 1, _DAY),
+    "CARBONFLOW_ALARM_STUCK_AFTER_S": ("stuck_after", 3 * _MINUTE, 7 * _DAY),
+    "CARBONFLOW_ALARM_RESET_WINDOW_S": ("reset_window", _MINUTE, 7 * _DAY),
+    "CARBONFLOW_ALARM_GAP_INTERVALS": ("gap_intervals", 1, 1000),
+    "CARBONFLOW_ALARM_GAP_MIN_S": ("gap_min", 1, _DAY),
+    "CARBONFLOW_ALARM_GAP_LOOKBACK_S": ("gap_lookback", _HOUR, 30 * _DAY),
+    "CARBONFLOW_ALARM_RANGE_WINDOW_S": ("range_window", 1, _DAY),
+    "CARBONFLOW_ALARM_CEMS_STATUS_WINDOW_S": ("cems_status_window", 1, _DAY),
+    "CARBONFLOW_ALARM_OVERFLOW_WINDOW_S": ("overflow_window", _MINUTE, 30 * _DAY),
+    "CARBONFLOW_ALARM_GATEWAY_OFFLINE_AFTER_S": ("gateway_offline_after", 1, _DAY),
+    "CARBONFLOW_ALARM_GATEWAY_MISSED_REPORTS": ("gateway_missed_reports", 1, 1000),
+}
+_ENV_PREFIX = "CARBONFLOW_ALARM_"
+_DEFAULTS = AlarmSettings()
+
+
+def alarm_settings_from_env(env: Mapping[str, str] | None = None) -> AlarmSettings:
+    """AlarmSettings from the CARBONFLOW_ALARM_* variables (unset or empty: the default); ValueError naming the
+    variable and its accepted range for a bad value, and for an unknown CARBONFLOW_ALARM_* name (a typo would
+    otherwise leave the default threshold running unnoticed)."""
+    env = os.environ if env is None else env
+    unknown = sorted(name for name in env if name.startswith(_ENV_PREFIX) and name not in ALARM_ENV)
+    if unknown:
+        raise ValueError(f"unknown alarm setting {', '.join(unknown)}; known: {', '.join(ALARM_ENV)}")
+    values: dict[str, int | timedelta] = {}
+    for name, (field, low, high) in ALARM_ENV.items():
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        duration = isinstance(getattr(_DEFAULTS, field), timedelta)
+        try:
+            number = int(raw)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            what = "a whole number of seconds" if duration else "a whole number"
+            raise ValueError(f"{name} must be {what} from {low} to {high}, got {raw!r}")
+        values[field] = timedelta(seconds=number) if duration else number
+    return AlarmSettings(**values)  # type: ignore[arg-type]
 
 
 RULES: dict[str, tuple[str, str]] = {

@@ -6,9 +6,11 @@ import {base, disposeChart, doughnut, loadCharts, makeChart, PALETTE} from "../c
 import {clock, dateTime, el, errorBox, num, numberEl, pct, setNumber} from "../format.js";
 import {t, term} from "../i18n.js";
 import {LiveStream} from "../live.js";
+import {comparisonCard, loadComparison} from "./compare_panel.js";
 
 const SITE_KEY = "carbonflow-site";
 const REFRESH_MS = 30000;
+const COMPARE_MS = 5 * 60 * 1000;  // month-to-date figures move slowly; two queries of a month each
 const POLL_MS = 10000;
 const TREND_MS = 60 * 60 * 1000;
 
@@ -19,7 +21,7 @@ function timezone() {
 }
 
 export async function start(main, ctx) {
-  state = {main, ctx, data: null, site: null, sites: [], trend: [], stream: null, timers: [], echarts: null,
+  state = {main, ctx, data: null, compare: null, site: null, sites: [], trend: [], stream: null, timers: [], echarts: null,
            live: "connecting", onLang: () => paint()};
   window.addEventListener("langchange", state.onLang);
   main.append(el("div", {class: "empty"}, t("common.loading")));
@@ -32,12 +34,13 @@ export async function start(main, ctx) {
     if (!sites.length) { main.replaceChildren(el("div", {class: "notice info"}, t("common.noSites"))); return; }
     const wanted = ctx.params.get("site") || localStorage.getItem(SITE_KEY);
     state.site = sites.some(s => s.site_id === wanted) ? wanted : sites[0].site_id;
-    await load();
+    await Promise.all([load(), compare()]);
     if (state !== mine) return;
     await seedTrend();
     paint();
     connect();
     state.timers.push(setInterval(() => load().then(() => state === mine && paint()).catch(() => {}), REFRESH_MS));
+    state.timers.push(setInterval(() => compare().then(() => state === mine && paint()), COMPARE_MS));
   } catch (error) {
     if (state === mine) main.replaceChildren(errorBox(error));
   }
@@ -53,6 +56,12 @@ export function stop() {
 
 async function load() {
   state.data = await getJSON("/overview", {site: state.site, tz: timezone()});
+}
+
+async function compare() {
+  const mine = state;
+  const answer = await loadComparison(state.site, timezone());
+  if (state === mine) state.compare = answer;
 }
 
 // the last hour of total power: 1-minute averages of each counted meter, added up per minute
@@ -163,7 +172,7 @@ function paint() {
     d.co2.factor_versions.length ? t("overview.factors", {list: d.co2.factor_versions.join(", ")}) : t("overview.factors.none"));
 
   main.replaceChildren(...[head, state.echarts ? null : el("div", {class: "notice info"}, t("common.chartsOff")),
-                          kpis, charts, lower, alarms, factors].filter(Boolean));
+                          kpis, charts, comparisonCard(state.compare), lower, alarms, factors].filter(Boolean));
   paintFigures();
   paintPower();
   paintLive();

@@ -22,7 +22,7 @@ import psycopg
 from api.periods import Period
 from api.queries import QUALITY_NAMES
 
-__all__ = ["MAX_MONTHS", "Month", "month_windows", "point_series_monthly"]
+__all__ = ["MAX_MONTHS", "Month", "as_columns", "month_windows", "point_series_monthly"]
 
 MAX_MONTHS = 120  # ten years of months: at most 87,840 hourly rows read for one answer
 
@@ -118,3 +118,17 @@ async def point_series_monthly(
     return {"device": device, "point": point, "unit": unit, "kind": kind, "interval": "1mo",
             "timezone": str(months[0].month_start.tzinfo) if months else None,
             "points": rows}
+
+
+
+_FIELDS = ("ts", "month", "start", "end", "partial", "value", "mean", "min", "max", "last", "increase",
+           "counter_drops", "count", "valid", "hours", "quality")
+
+
+def as_columns(series: dict[str, Any]) -> dict[str, Any]:
+    """A monthly series with one array per field (`columns`, quality_counts split into good, uncertain and bad)
+    instead of one object per month (`points`), as format=columns gives the other intervals."""
+    rows = series["points"]
+    columns: dict[str, Any] = {f: [r[f] for r in rows] for f in _FIELDS}
+    columns["quality_counts"] = {q: [r["quality_counts"][q] for r in rows] for q in ("good", "uncertain", "bad")}
+    return {k: v for k, v in series.items() if k != "points"} | {"columns": columns}

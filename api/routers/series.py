@@ -31,7 +31,7 @@ async def series(
     if interval == "raw" and t1 - t0 > _MAX_RAW_SPAN:
         raise HTTPException(422, f"raw series are limited to {_MAX_RAW_SPAN.days} days; use interval=1m or 1h")
     if interval == "1mo":
-        return await _monthly(conn, sites, device, point, t0, t1, tz)  # type: ignore[return-value]
+        return await _monthly(conn, sites, device, point, t0, t1, tz, format)  # type: ignore[return-value]
     # columns: one array per field, which the dashboards read; a year by hour is then not 8,760 objects
     read = queries.point_series_columns if format == "columns" else queries.point_series
     result = await read(conn, device=device, point=point, start=t0, end=t1, interval=interval, sites=sites)
@@ -41,7 +41,7 @@ async def series(
 
 
 async def _monthly(conn: Conn, sites: VisibleSites, device: str, point: str, t0: datetime, t1: datetime,
-                   tz: str) -> Response:
+                   tz: str, format: str) -> Response:
     """interval=1mo: calendar months in `tz` from the hourly rollups (api/monthly_queries.py)."""
     try:
         months = monthly_queries.month_windows(t0, t1, figures.zone(tz))
@@ -50,4 +50,4 @@ async def _monthly(conn: Conn, sites: VisibleSites, device: str, point: str, t0:
     result = await monthly_queries.point_series_monthly(conn, device=device, point=point, months=months, sites=sites)
     if result is None:
         raise HTTPException(404, f"no point {point!r} on device {device!r}; see /api/v1/devices")
-    return json_response(result)
+    return json_response(monthly_queries.as_columns(result) if format == "columns" else result)

@@ -181,3 +181,13 @@ def test_month_windows_are_local_calendar_months_cut_to_the_range(zone: str, sta
                                                                   expected: list[tuple[Any, ...]]) -> None:
     got = month_windows(start, end, ZoneInfo(zone))
     assert [(m.period.label, m.start.isoformat(), m.end.isoformat(), m.partial) for m in got] == expected
+
+
+def test_monthly_columns_hold_the_same_figures_as_the_rows(api_app_client: TestClient, admin_headers: dict[str, str],
+                                                           seeded: None) -> None:
+    rows = _months(api_app_client, admin_headers, "energy_kwh")["points"]
+    columns = _months(api_app_client, admin_headers, "energy_kwh", format="columns")["columns"]
+    counts = columns.pop("quality_counts")
+    assert [dict(zip(columns, values, strict=True)) | {"quality_counts": dict(zip(counts, c, strict=True))}
+            for values, c in zip(zip(*columns.values(), strict=True), zip(*counts.values(), strict=True),
+                                 strict=True)] == rows

@@ -10,7 +10,7 @@ role        permissions                                    data scope
 admin       everything (incl. audit, users, benchmarks,    all sites
             hierarchy)
 technician  health, devices, gateways, live, series,       all sites
-            alarms, alarm_actions, ingest
+            alarms, alarm_actions, ingest, point_ranges
 government  devices, live, series, emissions, alarms       enterprises whose region is the user's
                                                            region or a sub-region (CN-ZJ: CN-ZJ-HZ)
 enterprise  devices, live, series, emissions, alarms,      its one enterprise
@@ -25,7 +25,9 @@ Alarms: 'alarms' lists the alarms of the sites in scope; 'alarm_actions' acknowl
 them (technicians on every site, an enterprise user on its own sites, administrators); governments and
 auditors only watch. 'hierarchy' creates, changes and deletes enterprises, sites, devices and point bindings
 (administrators). 'ingest' posts gateway envelopes over HTTP (POST /api/v1/ingest); it is meant for machine
-tokens of technicians and administrators.
+tokens of technicians and administrators. 'point_ranges' sets a point's measurement range by hand (the limits the
+out_of_range alarm checks): technicians, who commission and calibrate the instruments, and administrators; not
+the enterprise, so a plant cannot widen a range to silence its own alarm.
 """
 
 from __future__ import annotations
@@ -49,12 +51,13 @@ __all__ = [
 Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
-                     "alarms", "alarm_actions", "hierarchy", "ingest"]
+                     "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 _DATA = frozenset({"devices", "live", "series", "emissions", "alarms"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
-    "technician": frozenset({"health", "devices", "gateways", "live", "series", "alarms", "alarm_actions", "ingest"}),
+    "technician": frozenset({"health", "devices", "gateways", "live", "series", "alarms", "alarm_actions", "ingest",
+                             "point_ranges"}),
     "government": _DATA,
     "enterprise": _DATA | {"alarm_actions"},
     "auditor": _DATA,

@@ -45,6 +45,7 @@ __all__ = [
     "LiveReader",
     "LoginSession",
     "MaybeCaller",
+    "PointRangeAdmin",
     "SeriesReader",
     "Settings",
     "StreamAccess",
@@ -271,6 +272,7 @@ BenchmarkAdmin = Annotated[Principal, Depends(_require("benchmarks"))]
 AlarmsReader = Annotated[Principal, Depends(_require("alarms"))]
 AlarmActor = Annotated[Principal, Depends(_require("alarm_actions"))]
 HierarchyAdmin = Annotated[Principal, Depends(_require("hierarchy"))]
+PointRangeAdmin = Annotated[Principal, Depends(_require("point_ranges"))]
 
 
 async def _ingest_token(principal: Caller) -> Principal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,8 @@ from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
@@ -41,6 +44,7 @@ from api.routers import (
     live,
     overview,
     pages,
+    point_ranges,
     reports,
     series,
     sites,
@@ -65,6 +69,23 @@ def _bootstrap(url: str, settings: ApiSettings) -> None:
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     """A value PostgreSQL cannot take (a NUL character, a number out of range) is the caller's to change."""
     return JSONResponse({"detail": f"invalid value: {str(exc).splitlines()[0]}"}, status_code=422)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 list of validation errors. The body parser takes NaN and Infinity, which JSON cannot carry
+    back: such an echoed input is written as text ("nan", "inf") rather than failing the answer with a 500."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
 
 
 _ERROR = {"title": "Error", "type": "object", "required": ["detail"],
@@ -172,12 +193,14 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
 
     app.add_middleware(_ForgetOnWrite, forget=forget)
     app.add_exception_handler(psycopg.DataError, _data_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     for module in (health, auth, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
                    benchmarks, export, export_scope, compare, alarms, ingest):
         app.include_router(module.router, prefix="/api/v1")
     for module in (factors, inventory, reports, benchmarks_admin, calculations):  # GHG accounting
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(hierarchy.router, prefix="/api/v1")  # after devices: /devices/health stays a route
+    app.include_router(point_ranges.router, prefix="/api/v1")  # a point's range for out_of_range, set by hand
     app.include_router(sso.router, prefix="/api/v1")  # single sign-on
     app.include_router(certauth.router, prefix="/api/v1")  # client-certificate login
     app.include_router(pages.router)  # the dashboards (api/static)

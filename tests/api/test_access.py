@@ -117,6 +117,20 @@ for _role, _row in {"anonymous": dict.fromkeys(_SEES_A, 401), "government": _SEE
                     "technician": {**dict.fromkeys(_SEES_A, 403), "export-parquet-a": 1}, "admin": _SEES_A}.items():
     EXPECTED[_role].update(_row)
 
+# a point's measurement range (api/routers/point_ranges.py): read with 'devices', set and reset with 'point_ranges'
+_RANGE = "/api/v1/devices/{}/points/power_kw/range"
+ENDPOINTS.update({
+    "point-range-a": ("GET", _RANGE.format(A), dict, lambda r: r.json()["unit"]),
+    "set-point-range-a": ("PUT", _RANGE.format(A), lambda: {"low": 0, "high": 1000}, lambda r: r.json()["source"]),
+    "reset-point-range-c": ("DELETE", _RANGE.format(C), dict, lambda r: r.json()["source"]),
+})
+_SETS_RANGES = {"point-range-a": "kW", "set-point-range-a": "manual", "reset-point-range-c": None}
+_READS_A = {"point-range-a": "kW", "set-point-range-a": 403, "reset-point-range-c": 403}
+for _role, _row in {"anonymous": dict.fromkeys(_SETS_RANGES, 401), "government": _READS_A,
+                    "enterprise": {**_READS_A, "point-range-a": 404}, "auditor": _READS_A,
+                    "technician": _SETS_RANGES, "admin": _SETS_RANGES}.items():
+    EXPECTED[_role].update(_row)
+
 CASES = [(role, endpoint, expected) for role, row in EXPECTED.items() for endpoint, expected in row.items()]
 
 

@@ -1,8 +1,10 @@
 """POST /api/v1/ingest: an edge gateway's envelope over HTTP, for sites where MQTT cannot get out.
 
 The body is the same bytes a gateway publishes on MQTT (JSON, or zlib after a leading 'Z'). The caller is a
-machine token with the 'ingest' scope; the envelope's gateway must be registered and active; the envelope
-is checked as the MQTT bridge checks it and forwarded to Kafka. 202 only once Kafka acknowledged it.
+machine token with the 'ingest' scope; a token from a certificate login posts only envelopes of the gateway
+its certificate's CN names (as the MQTT broker lets a client certificate publish only under its own gateway);
+the envelope's gateway must be registered and active; the envelope is checked as the MQTT bridge checks it and
+forwarded to Kafka. 202 only once Kafka acknowledged it. Refusals are audited, not dead-lettered.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import psycopg
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from api import auditlog
+from api import auditlog, cert_queries
 from api.deps import ClientIP, Conn, IngestToken
 from api.errors import Unavailable
 from api.kafka_link import KafkaLink
@@ -43,7 +45,8 @@ _BODY = {
 }
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "the envelope is invalid; the message gives the reason"},
-    403: {"description": "not a machine token with the 'ingest' scope, or the gateway is not registered and active"},
+    403: {"description": "not a machine token with the 'ingest' scope, a certificate's token posting another "
+                          "gateway's envelope, or the gateway is not registered and active"},
     413: {"description": "the body is too large"},
     415: {"description": "the body is neither application/json nor application/octet-stream"},
     503: {"description": "Kafka is not configured or did not acknowledge the batch"},
@@ -83,6 +86,13 @@ async def ingest(request: Request, caller: IngestToken, conn: Conn, ip: ClientIP
                               target=f"gateway:{claimed}" if claimed else None, outcome="rejected",
                               detail={"reason": str(exc), "bytes": len(payload)})
         raise HTTPException(400, f"envelope rejected: {exc}") from exc
+    common_name = await cert_queries.token_common_name(conn, token_id=caller.credential_id)
+    if common_name is not None and envelope.gateway != common_name:
+        await auditlog.record(conn, action="ingest.envelope", client_ip=ip, principal=caller,
+                              target=f"gateway:{envelope.gateway}", outcome="denied",
+                              detail={"reason": "not the certificate's gateway", "common_name": common_name})
+        raise HTTPException(403, f"this token comes from the certificate with CN {common_name!r}: it posts envelopes "
+                                 f"of gateway {common_name!r} only, not of {envelope.gateway!r}")
     status = await _gateway_status(conn, envelope.gateway)
     if status != "active":
         why = "is not registered" if status in (None, "unregistered") else f"is {status}"

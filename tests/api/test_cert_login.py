@@ -7,13 +7,16 @@ another key, reused challenges and unregistered CNs are refused with a message, 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from aiokafka import AIOKafkaConsumer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -22,9 +25,12 @@ from fastapi.testclient import TestClient
 
 from api.certlogin import sign_challenge
 from api.main import create_app
+from carbon_domain.schemas import DeviceBatch, Envelope, Reading
 from carbonflow.cert_login import CertLoginError, login_with_certificate
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.cli import main as cli_main
+from carbonflow.topics import kafka_readings
+from ingest.bridge import ensure_topics
 from tests.api.conftest import TEST_SETTINGS, unique
 from tests.api.serving import serve
 from tests.conftest import free_port
@@ -235,3 +241,103 @@ def test_cli_login_prints_a_token_from_a_live_api(database_url: str, pki: dict[s
             login_with_certificate(api, cert=pki["rogue"]["gw-cert-1"].cert, key=pki["rogue"]["gw-cert-1"].key)
     assert (code, printed.out.startswith("cft_"), "scopes health,ingest" in printed.err) == (0, True, True)
     assert "401 from /api/v1/auth/cert/login: the certificate does not chain to a trusted CA" in str(refused.value)
+
+
+# --- POST /api/v1/ingest with a certificate's token: its own gateway's envelopes only ----------------------------
+
+def _envelope(gateway: str, first: int = 1) -> bytes:
+    ts = dt.datetime.now(dt.UTC)
+    readings = [Reading(seq=first, device=f"{gateway}-meter", point="power_kw", value=1.5, unit="kW", source_ts=ts,
+                        gateway_ts=ts)]
+    return Envelope(gateway=gateway, seq_first=first, seq_last=first, sent_at=ts,
+                    readings=readings).model_dump_json().encode()
+
+
+def _active(db: psycopg.Connection, gateway: str) -> str:
+    db.execute("INSERT INTO gateways (gateway_id, site_id, status, registered_at) VALUES (%s, 'm-site-a', 'active',"
+               " now()) ON CONFLICT (gateway_id) DO UPDATE SET status = 'active'", (gateway,))
+    return gateway
+
+
+def _cert_token(client: TestClient, pki: dict[str, Any]) -> dict[str, str]:
+    gw = pki["made"]["gw-cert-1"]
+    r = _login(client, gw.cert.read_text(), _key(gw))
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}", "Content-Type": "application/json"}
+
+
+async def _gateways_in(bootstrap: str, topic: str) -> set[str]:
+    """The gateways of the batches on `topic` (read until one idle poll)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        seen: set[str] = set()
+        async with asyncio.timeout(30):
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000)
+                if seen and not batches:
+                    return seen
+                seen |= {DeviceBatch.model_validate_json(r.value).gateway for rs in batches.values() for r in rs}
+    finally:
+        await consumer.stop()
+
+
+def test_certificate_token_posts_only_the_envelopes_of_its_cns_gateway(
+        database_url: str, pki: dict[str, Any], service_account: str, db: psycopg.Connection,
+        kafka_bootstrap: str) -> None:
+    own, other = _active(db, "gw-cert-1"), _active(db, unique("gw-other"))
+    prefix = unique("certingest")
+    asyncio.run(ensure_topics(kafka_bootstrap, prefix))
+    settings = TEST_SETTINGS.model_copy(update={"cert_login_ca": pki["made"]["server"].ca,
+                                                "kafka_bootstrap": kafka_bootstrap, "topic_prefix": prefix})
+    with TestClient(create_app(database_url, settings=settings)) as client:
+        headers = _cert_token(client, pki)
+        foreign = client.post("/api/v1/ingest", headers=headers, content=_envelope(other))
+        accepted = client.post("/api/v1/ingest", headers=headers, content=_envelope(own))
+    on_kafka = asyncio.run(_gateways_in(kafka_bootstrap, kafka_readings(prefix)))
+    denied = db.execute("SELECT actor_kind, outcome, detail FROM audit_log WHERE action = 'ingest.envelope'"
+                        " AND target = %s", (f"gateway:{other}",)).fetchall()
+    refusal = "this token comes from the certificate with CN 'gw-cert-1': it posts envelopes of gateway 'gw-cert-1'"
+    assert (foreign.status_code, foreign.json()["detail"]) == (403, refusal + f" only, not of {other!r}")
+    assert (accepted.status_code, accepted.json()["gateway"]) == (202, own)
+    assert on_kafka == {own}  # the refused envelope went nowhere
+    assert denied == [("token", "denied", {"reason": "not the certificate's gateway", "common_name": "gw-cert-1"})]
+
+
+def test_a_token_people_create_keeps_posting_for_any_active_gateway(
+        cert_app: TestClient, admin_headers: dict[str, str], db: psycopg.Connection) -> None:
+    # named like a certificate's token, but created by a person: the name does not bind it to a gateway
+    r = cert_app.post("/api/v1/auth/tokens", headers=admin_headers, json={"name": "cert:gw-cert-1",
+                                                                          "scopes": ["ingest"]})
+    assert r.status_code == 201, r.text
+    other = _active(db, unique("gw-other"))
+    posted = cert_app.post("/api/v1/ingest", content=_envelope(other),
+                           headers={"Authorization": f"Bearer {r.json()['token']}", "Content-Type": "application/json"})
+    assert (posted.status_code, "KAFKA_BOOTSTRAP" in posted.json()["detail"]) == (503, True)  # past every check
+
+
+def test_certificate_token_of_an_unregistered_gateway_is_told_to_register_it(
+        cert_app: TestClient, pki: dict[str, Any], service_account: str, admin_headers: dict[str, str]) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    cn = unique("gw-new")
+    assert cert_app.post("/api/v1/auth/cert/identities", headers=admin_headers,
+                         json={"common_name": cn, "username": service_account}).status_code == 201
+    token = _login(cert_app, _pem(_issue(pki["dir"], cn, key)), key).json()["token"]
+    r = cert_app.post("/api/v1/ingest", content=_envelope(cn),
+                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert (r.status_code, f"carbonflow gateways add {cn}" in r.json()["detail"]) == (403, True)
+
+
+def test_migration_binds_certificate_tokens_issued_before_it(
+        cert_app: TestClient, pki: dict[str, Any], service_account: str, admin_headers: dict[str, str],
+        db: psycopg.Connection) -> None:
+    gw = pki["made"]["gw-cert-1"]
+    issued = _login(cert_app, gw.cert.read_text(), _key(gw)).json()["token_id"]
+    person = cert_app.post("/api/v1/auth/tokens", headers=admin_headers,
+                           json={"name": "cert:gw-cert-1", "scopes": ["ingest"]}).json()["token_id"]
+    db.execute("UPDATE api_tokens SET cert_common_name = NULL WHERE token_id = %s", (issued,))  # as before 065
+    db.execute(resources.files("carbonflow.db").joinpath("migrations/065_cert_token_identity.sql").read_text())
+    bound = dict(db.execute("SELECT token_id, cert_common_name FROM api_tokens WHERE token_id = ANY(%s)",
+                            ([issued, person],)).fetchall())
+    assert bound == {issued: "gw-cert-1", person: None}

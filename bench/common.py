@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["machine", "cpu_seconds", "write_result", "free_port", "wait_port", "create_scratch_database", "RESULTS"]
+__all__ = ["machine", "cpu_seconds", "write_result", "free_port", "wait_port", "create_scratch_database", "RESULTS",
+           "CpuMonitor"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -35,6 +36,87 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMonitor:
+    """CPU time used by named processes over a run, including processes that start or end during it.
+
+    `groups()` is called about once a second and names the pids to account (e.g. the PostgreSQL
+    backends serving the benchmark's database, found through pg_stat_activity); a pid first seen
+    after `start()` counts from zero, one that ended counts up to its last sample.
+    """
+
+    def __init__(self, groups: Callable[[], dict[str, list[int]]], interval_s: float = 1.0) -> None:
+        import threading
+
+        self._groups = groups
+        self._interval = interval_s
+        self._base: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._group_of: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._t0 = 0.0
+        self._busy0 = 0.0
+        self.timeline: list[tuple[float, dict[str, float]]] = []  # (seconds since start, cores per group)
+
+    def _sample(self, first: bool) -> None:
+        try:
+            groups = self._groups()
+        except Exception:  # a failed lookup loses one sample, not the run
+            return
+        for name, pids in groups.items():
+            for pid in pids:
+                try:
+                    used = cpu_seconds(pid)
+                except (OSError, IndexError, ValueError):
+                    continue
+                if pid not in self._base:
+                    self._base[pid] = used if first else 0.0
+                    self._group_of[pid] = name
+                self._last[pid] = used
+
+    def _run(self) -> None:
+        previous = self._used()
+        while not self._stop.wait(self._interval):
+            self._sample(first=False)
+            used = self._used()
+            self.timeline.append((round(time.monotonic() - self._t0, 1), {
+                n: round((v - previous.get(n, 0.0)) / self._interval, 2) for n, v in used.items()}))
+            previous = used
+
+    def _used(self) -> dict[str, float]:
+        used: dict[str, float] = {}
+        for pid, base in self._base.items():
+            used[self._group_of[pid]] = used.get(self._group_of[pid], 0.0) + self._last[pid] - base
+        return used
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+        self._busy0 = _machine_busy_s()
+        self._sample(first=True)
+        self._thread.start()
+
+    def stop(self) -> dict[str, float]:
+        """Cores used per group (CPU seconds / wall seconds), plus `machine_busy` for every process on the host."""
+        self._stop.set()
+        self._thread.join()
+        self._sample(first=False)
+        wall = max(time.monotonic() - self._t0, 1e-9)
+        cores: dict[str, float] = {}
+        for pid, base in self._base.items():
+            name = self._group_of[pid]
+            cores[name] = cores.get(name, 0.0) + (self._last[pid] - base) / wall
+        out = {name: round(v, 2) for name, v in sorted(cores.items())}
+        out["machine_busy"] = round((_machine_busy_s() - self._busy0) / wall, 2)
+        return out
+
+
+def _machine_busy_s() -> float:
+    """Non-idle CPU seconds of the whole machine since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def write_result(name: str, values: dict[str, object]) -> Path:

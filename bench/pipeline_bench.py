@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import ssl
 import subprocess
 import sys
@@ -22,12 +23,13 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 import paho.mqtt.client as mqtt
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, create_scratch_database, free_port, wait_port, write_result  # noqa: E402
+from common import CpuMonitor, create_scratch_database, free_port, wait_port, write_result  # noqa: E402
 
 from carbon_domain.schemas import Envelope, PointKind, Quality, Reading  # noqa: E402
 from carbon_domain.wire import encode_envelope  # noqa: E402
@@ -95,6 +97,8 @@ def main() -> int:
     parser.add_argument("--envelopes", type=int, default=300, help="per gateway, for the throughput run")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--stream-workers", type=int, default=1, help="faust worker replicas (same app id)")
+    parser.add_argument("--profile", type=Path, help="write py-spy profiles of ingest and the stream workers here")
+    parser.add_argument("--no-write", action="store_true", help="print the result instead of writing pipeline.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cf-pipe-bench-"))
     gateways = [f"bgw{i}" for i in range(args.gateways)]
@@ -128,27 +132,48 @@ def main() -> int:
         time.sleep(8)  # consumer group join
         conn = psycopg.connect(db_url, autocommit=True)
 
-        # warm-up: one envelope per gateway, wait until stored
-        total = args.envelopes * PER_ENVELOPE * len(gateways)
-        print(f"throughput run: {total:,} readings ...", flush=True)
-        cpu0 = {n: cpu_seconds(p.pid) for n, p in named.items()}
+        # warm-up: each gateway's first envelope, so that the run measures the sustained rate and not the
+        # one-off registration of 1,000 new points per gateway (and faust's first fetches)
+        warm = len(gateways) * PER_ENVELOPE
+        for g in gateways:
+            publishers[g].publish(payloads[g][0])
+        deadline = time.monotonic() + 120
+        while conn.execute("SELECT count(*) FROM readings").fetchone()[0] < warm and time.monotonic() < deadline:
+            time.sleep(0.1)
+        total = args.envelopes * PER_ENVELOPE * len(gateways)  # stored in the end, warm-up included
+        print(f"throughput run: {total - warm:,} readings ...", flush=True)
+        monitor = CpuMonitor(_process_groups(db_url, named))
+        monitor.start()
+        profilers = _start_profilers(args.profile, named) if args.profile else []
+        pg_sampler = _ActivitySampler(db_url) if args.profile else None
         t0 = time.monotonic()
-        for i in range(args.envelopes):
+        for i in range(1, args.envelopes):
             for g in gateways:
                 publishers[g].publish(payloads[g][i])
         published_at = time.monotonic()
         deadline = time.monotonic() + 900
+        progress: list[tuple[float, int]] = []
         while time.monotonic() < deadline:
-            rows, distinct = _stored(conn)
-            if rows >= total:
+            # count(*) only: a count(DISTINCT ...) every poll costs the server about a core by itself
+            progress.append((round(time.monotonic() - t0, 2),
+                             conn.execute("SELECT count(*) FROM readings").fetchone()[0] - warm))
+            if progress[-1][1] >= total - warm:
                 break
-            time.sleep(0.2)
+            time.sleep(0.25)
         t1 = time.monotonic()
+        cpu_cores = monitor.stop()
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=30)
+        if args.profile:
+            assert pg_sampler is not None
+            (args.profile / "postgres_activity.txt").write_text(pg_sampler.stop())
+            (args.profile / "cpu_timeline.txt").write_text("".join(f"{t} {cores}\n" for t, cores in monitor.timeline))
+            (args.profile / "stored_timeline.txt").write_text("".join(f"{t} {n}\n" for t, n in progress))
         rows, distinct = _stored(conn)
-        readings_per_s = rows / (t1 - t0)
-        cpu_cores = {n: round((cpu_seconds(p.pid) - cpu0[n]) / (t1 - t0), 2) for n, p in named.items()}
+        readings_per_s = (rows - warm) / (t1 - t0)
         print(f"  CPU cores during the run: {cpu_cores}")
-        print(f"  stored {rows:,} in {t1 - t0:.1f} s ({readings_per_s:,.0f}/s; publishing took {published_at - t0:.1f} s)")
+        print(f"  stored {rows - warm:,} in {t1 - t0:.1f} s ({readings_per_s:,.0f}/s; publishing took {published_at - t0:.1f} s)")
         size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c"
                             " ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass").fetchone()[0]
         if size is None:
@@ -180,22 +205,28 @@ def main() -> int:
         latencies.sort()
         p50 = latencies[len(latencies) // 2]
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        rows_all, distinct_all = _stored(conn)
         expected_all = total + len(lat_payloads) * PER_ENVELOPE
+        # an envelope's last reading stored does not mean its other devices' records are (other partitions,
+        # possibly another worker): give the rest time before counting what never arrived as lost
+        deadline = time.monotonic() + 60
+        while conn.execute("SELECT count(*) FROM readings").fetchone()[0] < expected_all and time.monotonic() < deadline:
+            time.sleep(0.2)
+        rows_all, distinct_all = _stored(conn)
         lost = expected_all - distinct_all
         duplicated = rows_all - distinct_all
         print(f"latency at {rate}/s: p50 {p50:.3f} s, p99 {p99:.3f} s; lost {lost}, duplicated {duplicated}")
         for p in publishers.values():
             p.close()
         conn.close()
-        path = write_result("pipeline", {
+        result = {
             "readings_per_s": round(readings_per_s),
             "p50_latency_s": round(p50, 3),
             "p99_latency_s": round(p99, 3),
             "bytes_per_raw_reading": round(bytes_per_row, 1),
             "lost": lost,
             "duplicated": duplicated,
-            "readings_throughput_run": total,
+            "readings_throughput_run": total - warm,
+            "warm_up_readings": warm,
             "stream_workers": args.stream_workers,
             "cpu_cores_during_throughput_run": cpu_cores,
             "latency_rate_per_s": rate,
@@ -203,8 +234,11 @@ def main() -> int:
             "storage": "plain PostgreSQL (monthly partitions)",
             "broker": plan.name,
             "command": "make bench (python bench/pipeline_bench.py)",
-        })
-        print(f"wrote {path}")
+        }
+        if args.no_write:
+            print(result)
+        else:
+            print(f"wrote {write_result('pipeline', result)}")
         return 0
     finally:
         for proc in reversed(procs):
@@ -215,6 +249,69 @@ def main() -> int:
                 proc.kill()
         log.close()
         drop_database()
+
+
+def _process_groups(db_url: str, named: dict[str, subprocess.Popen[bytes]]) -> Callable[[], dict[str, list[int]]]:
+    """Pids to account: the pipeline's processes, this process (the publisher), and PostgreSQL's
+    backends serving the benchmark database plus the server's own background processes."""
+    own = {n: [p.pid] for n, p in named.items()}
+    own["publisher"] = [os.getpid()]
+    lookup = psycopg.connect(db_url, autocommit=True)
+
+    def groups() -> dict[str, list[int]]:
+        rows = lookup.execute(
+            "SELECT pid, backend_type, datname = current_database(), pid = pg_backend_pid() FROM pg_stat_activity"
+        ).fetchall()
+        backends = [pid for pid, kind, ours, me in rows if kind == "client backend" and ours and not me]
+        background = [pid for pid, kind, _ours, _me in rows if kind not in ("client backend", "autovacuum worker")]
+        autovacuum = [pid for pid, kind, ours, _me in rows if kind == "autovacuum worker" and ours]
+        return {**own, "postgres-backends": backends, "postgres-background": background,
+                "postgres-autovacuum": autovacuum}
+
+    return groups
+
+
+class _ActivitySampler:
+    """What the benchmark database's backends are doing, sampled every 50 ms from pg_stat_activity: a poor
+    man's pg_stat_statements (which needs shared_preload_libraries, i.e. a server restart)."""
+
+    def __init__(self, db_url: str) -> None:
+        self._conn = psycopg.connect(db_url, autocommit=True)
+        self._counts: dict[tuple[str, str], int] = {}
+        self._samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self._samples += 1
+            for query, state, wait in self._conn.execute(
+                    "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 70), state,"
+                    " coalesce(wait_event_type || ':' || wait_event, 'cpu') FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND state <> 'idle'").fetchall():
+                key = (f"{state} {wait}", query)
+                self._counts[key] = self._counts.get(key, 0) + 1
+
+    def stop(self) -> str:
+        self._stop.set()
+        self._thread.join()
+        self._conn.close()
+        lines = [f"{self._samples} samples (50 ms); share of samples a backend was in each state/statement"]
+        for (state, query), n in sorted(self._counts.items(), key=lambda kv: -kv[1]):
+            lines.append(f"{100 * n / max(self._samples, 1):6.1f}%  {state:40s} {query}")
+        return "\n".join(lines) + "\n"
+
+
+def _start_profilers(directory: Path, named: dict[str, subprocess.Popen[bytes]]) -> list[subprocess.Popen[bytes]]:
+    """py-spy sampling ingest and the stream workers (collapsed stacks, one file each), until SIGINT."""
+    directory.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).parent / "py-spy"
+    return [subprocess.Popen([str(spy), "record", "--pid", str(p.pid), "--rate", "50", "--nonblocking",
+                              "--format", "raw", "--output", str(directory / f"{n}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for n, p in named.items() if n == "ingest" or n.startswith("stream")]
 
 
 def _renumber(payload: bytes, first: int) -> bytes:

@@ -156,8 +156,10 @@ def _cmd_edge_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    from carbonflow.gc_tuning import tune_gc_for_batches
     from ingest.bridge import run_bridge
 
+    tune_gc_for_batches()
     return run_bridge()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from faust import Worker
 
 import stream_jobs.agents  # noqa: F401  (registers the agents)
+from carbonflow.gc_tuning import tune_gc_for_batches
 from stream_jobs.app import app
 
 __all__ = ["run_worker"]
@@ -12,5 +13,6 @@ __all__ = ["run_worker"]
 
 def run_worker(loglevel: str = "info") -> int:
     """Start the worker; returns when it is stopped by SIGINT/SIGTERM."""
+    tune_gc_for_batches()
     Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
     return 0

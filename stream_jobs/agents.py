@@ -7,6 +7,7 @@ import base64
 import json
 import logging
 import os
+import zlib
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -28,7 +29,18 @@ __all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "comp
 
 log = logging.getLogger("stream_jobs")
 _BATCH = 2000  # Kafka records (device batches) per take
-_CHUNK = 400  # records per transaction: about 20,000 readings from 50-point devices
+_CHUNK = 800  # records decoded before they go to the lanes: about 40,000 readings from 50-point devices
+
+
+def _lane_count() -> int:
+    """Connections storing readings side by side (CARBONFLOW_STREAM_LANES, default 2; 1 stores on one)."""
+    raw = os.environ.get("CARBONFLOW_STREAM_LANES", "2")
+    if not raw.isdigit() or not 1 <= int(raw) <= 16:
+        raise SystemExit(f"stream worker: CARBONFLOW_STREAM_LANES must be a whole number from 1 to 16, got {raw!r}")
+    return int(raw)
+
+
+_LANES = _lane_count()
 _YIELD_EVERY = 25
 _WITHIN_S = 0.2
 _ALARM_INTERVAL_S = 15.0
@@ -53,7 +65,7 @@ class _Database:
         self.sink, self.conn = None, None
 
 
-_db = _Database()
+_lanes = [_Database() for _ in range(_LANES)]
 
 
 async def _dead_letter(conn: psycopg.AsyncConnection, stage: str, reason: str, payload: bytes, **extra: Any) -> None:
@@ -67,46 +79,65 @@ async def _dead_letter(conn: psycopg.AsyncConnection, stage: str, reason: str, p
 async def store_readings(stream: Any) -> None:
     """Write readings in batches; retry the same batch until PostgreSQL takes it.
 
-    A batch taken from Kafka is stored in chunks, one transaction each and in order (a device's counter
-    readings stay ordered), and the next chunk is decoded while PostgreSQL works on the previous one.
-    Faust commits the batch's offsets only when this loop asks for the next batch, after every chunk is
-    stored, so a crash replays the batch and the sink's ON CONFLICT keeps it exactly-once.
+    A batch taken from Kafka is split by device into lanes, each with its own connection, so that
+    PostgreSQL stores on several backends at once while this process decodes the next chunk. A lane
+    stores its chunks in order, one transaction each, and a device always goes to the same lane, so a
+    device's counter readings stay ordered. Faust commits the batch's offsets only when this loop asks
+    for the next batch, after every lane has stored everything, so a crash replays the batch and the
+    sink's ON CONFLICT keeps it exactly-once.
     """
     async for values in stream.take(_BATCH, within=_WITHIN_S):
-        bad: list[tuple[bytes, str]] = []
-        writing: asyncio.Task[None] | None = None
+        await _store_take(values)
+
+
+async def _store_take(values: list[bytes]) -> None:
+    bad: list[tuple[bytes, str]] = []
+    queues: list[asyncio.Queue[list[DeviceBatch] | None]] = [asyncio.Queue() for _ in _lanes]
+    writers = [asyncio.create_task(_lane_writer(lane, queue)) for lane, queue in zip(_lanes, queues)]
+    try:
         for start in range(0, len(values), _CHUNK):
-            records: list[DeviceBatch] = []
+            chunks: list[list[DeviceBatch]] = [[] for _ in _lanes]
             for i, raw in enumerate(values[start:start + _CHUNK], 1):
                 try:
-                    records.append(DeviceBatch.model_validate_json(raw))
+                    batch = DeviceBatch.model_validate_json(raw)
                 except ValidationError as exc:
                     bad.append((raw, f"invalid Kafka record: {exc.errors()[0]['msg']}"))
+                    continue
+                chunks[zlib.crc32(batch.device.encode()) % len(_lanes)].append(batch)
                 if i % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)  # lets the previous chunk's statements go out and come back
-            if writing is not None:
-                await writing
-            writing = asyncio.create_task(_store_chunk(records)) if records else None
-        if writing is not None:
-            await writing
-        if bad:
-            await _store_chunk([], bad)
+                    await asyncio.sleep(0)  # lets the lanes' statements go out and their results come back
+            for queue, chunk in zip(queues, chunks):
+                if chunk:
+                    queue.put_nowait(chunk)
+        for queue in queues:
+            queue.put_nowait(None)
+        await asyncio.gather(*writers)
+    finally:
+        for writer in writers:
+            writer.cancel()  # only matters when decoding or another lane failed
+    if bad:
+        await _store_chunk(_lanes[0], [], bad)
 
 
-async def _store_chunk(records: list[DeviceBatch], bad: list[tuple[bytes, str]] | None = None) -> None:
-    """Store decoded records (and dead letters), retrying until PostgreSQL is back."""
+async def _lane_writer(lane: _Database, queue: asyncio.Queue[list[DeviceBatch] | None]) -> None:
+    while (chunk := await queue.get()) is not None:
+        await _store_chunk(lane, chunk)
+
+
+async def _store_chunk(lane: _Database, records: list[DeviceBatch], bad: list[tuple[bytes, str]] | None = None) -> None:
+    """Store decoded records (and dead letters) on one lane's connection, retrying until PostgreSQL is back."""
     while True:
         try:
-            sink = await _db.get_sink()
+            sink = await lane.get_sink()
             if records:
                 await sink.write(records)
             for raw, reason in bad or []:
-                assert _db.conn is not None
-                await _dead_letter(_db.conn, "stream", reason, raw)
+                assert lane.conn is not None
+                await _dead_letter(lane.conn, "stream", reason, raw)
             return
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             log.warning("database unavailable (%s); retrying the batch", exc)
-            _db.reset()
+            lane.reset()
             await asyncio.sleep(1)
 
 

@@ -92,6 +92,7 @@ _INSERT_AND_ROLL_UP = (
     + " SELECT n.* FROM new n WHERE EXISTS (SELECT 1 FROM _readings_in i WHERE i.is_counter"
     " AND i.gateway_key = n.gateway_key AND i.seq = n.seq AND i.ts = n.ts)"
 )
+_SCOPE_ROLLUP_LOCK = 0x63665F73636F7065  # pg_advisory_xact_lock key ("cf_scope")
 # A batch of 100,000 readings sorts in memory instead of spilling to disk (default work_mem is 4 MB).
 _BATCH_WORK_MEM = "64MB"
 
@@ -289,8 +290,11 @@ class ReadingSink:
                 " ON CONFLICT (point_key) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value",
                 [(k, s.ts, s.value) for k, s in state.items() if k in keys],
             )
+        activity = [r for r in intervals if len(r) != _EMISSION_WIDTH]
+        if emissions or activity:
+            await self._lock_scope_rollups()
         await self._scopes.upsert("emissions", emissions)
-        await self._scopes.upsert("activity_intervals", [r for r in intervals if len(r) != _EMISSION_WIDTH])
+        await self._scopes.upsert("activity_intervals", activity)
         self.emissions_written += len(emissions)
 
     def _emission_rows(self, info: _PointInfo, row: tuple, delta: Delta) -> list[tuple]:
@@ -351,3 +355,12 @@ class ReadingSink:
     async def upsert_emissions(self, rows: list[tuple]) -> None:
         """Insert emission rows, replacing the stored row of the same interval."""
         await self._scopes.upsert("emissions", rows)
+
+    async def _lock_scope_rollups(self) -> None:
+        """Take the scope-rollup lock until the end of the transaction.
+
+        The live path's sinks on other connections (the stream worker's lanes, other workers) add to the
+        same site, process and enterprise rows; updating them one transaction at a time, in commit order,
+        keeps two transactions from each waiting for a row the other has updated.
+        """
+        await self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCOPE_ROLLUP_LOCK,))

@@ -52,34 +52,42 @@ def _apt_install(packages: list[str]) -> subprocess.CompletedProcess[str]:
                           timeout=1200, check=False)
 
 
-def _installed_chromium() -> str | None:
-    for candidate in (os.environ.get("CARBONFLOW_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+def _installed(env_var: str, binary: str) -> str | None:
+    for candidate in (os.environ.get(env_var), f"/usr/bin/{binary}", shutil.which(binary)):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
 
 
-def ensure_chromium() -> str:
-    """The path of a Chromium binary, installing Debian's package when missing; pytest.skip when impossible."""
-    found = _installed_chromium()
+def ensure_debian_browser(package: str, *, env_var: str, extras: tuple[str, ...] = ()) -> str:
+    """The path of a browser from Debian's package `package` (binary of the same name, or $`env_var`),
+    installing it (and `extras`) with apt-get when missing; pytest.skip with the reason when impossible."""
+    found = _installed(env_var, package)
     if found:
         return found
     if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip("Chromium is not installed and cannot be installed here (needs root and apt-get): run "
-                    "`apt-get install -y chromium`, or point CARBONFLOW_CHROMIUM at a Chromium binary")
-    result = _apt_install(["chromium"])
+        pytest.skip(f"{package} is not installed and cannot be installed here (needs root and apt-get): run "
+                    f"`apt-get install -y {package}`, or point {env_var} at its binary")
+    result = _apt_install([package])
     if result.returncode != 0:
         # a fresh machine has no package lists yet: fetch them once and try again
         update = subprocess.run(["apt-get", "update", "-q"], capture_output=True, text=True, timeout=600, check=False)
-        result = _apt_install(["chromium"])
+        result = _apt_install([package])
         if result.returncode != 0:
-            pytest.skip(f"apt-get could not install chromium (update exit {update.returncode}): "
+            pytest.skip(f"apt-get could not install {package} (update exit {update.returncode}): "
                         f"{(result.stderr or result.stdout).strip()[-400:]}")
-    _apt_install(["fonts-wqy-microhei"])  # Chinese text in screenshots; the tests pass without it
-    found = _installed_chromium()
+    if extras:
+        _apt_install(list(extras))
+    found = _installed(env_var, package)
     if found is None:
-        pytest.skip("apt-get installed chromium but /usr/bin/chromium is not there")
+        pytest.skip(f"apt-get installed {package} but /usr/bin/{package} is not there")
     return found
+
+
+def ensure_chromium() -> str:
+    """The path of a Chromium binary, installing Debian's package when missing; pytest.skip when impossible."""
+    # Chinese text in screenshots needs the font; the tests pass without it
+    return ensure_debian_browser("chromium", env_var="CARBONFLOW_CHROMIUM", extras=("fonts-wqy-microhei",))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ tests/web/firefox when its node_modules are missing (npm registry)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,39 +18,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.conftest import ARTIFACTS, SITE, Users, _apt_install
+from tests.web.conftest import ARTIFACTS, SITE, Users, ensure_debian_browser
 
 DRIVER = Path(__file__).resolve().parent / "firefox"
 pytestmark = pytest.mark.timeout(900)  # the first run may wait for apt-get and npm
 
 
-def _installed_firefox() -> str | None:
-    for candidate in (os.environ.get("CARBONFLOW_FIREFOX"), "/usr/bin/firefox-esr", shutil.which("firefox-esr")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def ensure_firefox() -> str:
     """The path of Debian's firefox-esr, installing the package when missing; pytest.skip when impossible."""
-    found = _installed_firefox()
-    if found:
-        return found
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip("firefox-esr is not installed and cannot be installed here (needs root and apt-get): run "
-                    "`apt-get install -y firefox-esr`, or point CARBONFLOW_FIREFOX at a Firefox binary")
-    result = _apt_install(["firefox-esr"])
-    if result.returncode != 0:
-        # a fresh machine has no package lists yet: fetch them once and try again
-        update = subprocess.run(["apt-get", "update", "-q"], capture_output=True, text=True, timeout=600, check=False)
-        result = _apt_install(["firefox-esr"])
-        if result.returncode != 0:
-            pytest.skip(f"apt-get could not install firefox-esr (update exit {update.returncode}): "
-                        f"{(result.stderr or result.stdout).strip()[-400:]}")
-    found = _installed_firefox()
-    if found is None:
-        pytest.skip("apt-get installed firefox-esr but /usr/bin/firefox-esr is not there")
-    return found
+    return ensure_debian_browser("firefox-esr", env_var="CARBONFLOW_FIREFOX")
 
 
 def ensure_driver() -> str:

@@ -9,8 +9,6 @@ Data for the access tests (prefix ``m-``)::
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,12 +16,12 @@ from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api import security
 from api.main import create_app
 from api.settings import ApiSettings
+from tests.api.serving import serve
 from tests.conftest import free_port
 
 ROOT = "root"
@@ -145,18 +143,5 @@ def live_api(database_url: str, api_app_client: TestClient) -> Iterator[str]:
     """The API served by uvicorn on a free loopback port, in a thread, for streams and browsers: its base URL.
     Same database and settings as `api_app_client` (whose seed data it sees)."""
     ensure_root(database_url)
-    config = uvicorn.Config(create_app(database_url, settings=TEST_SETTINGS), host="127.0.0.1", port=free_port(),
-                            log_level="warning", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="live-api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API did not start under uvicorn")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serve(create_app(database_url, settings=TEST_SETTINGS), free_port()) as url:
+        yield url

@@ -31,6 +31,9 @@ class PointKind(StrEnum):
     COUNTER = "counter"
 
 
+SEQ_MAX = 2**63 - 1  # sequence numbers are stored as PostgreSQL bigint
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -38,7 +41,7 @@ class _Strict(BaseModel):
 class Reading(_Strict):
     """One value of one point of one device, as the gateway saw it."""
 
-    seq: int = Field(ge=0, description="per-gateway sequence number, never repeated")
+    seq: int = Field(ge=0, le=SEQ_MAX, description="per-gateway sequence number, never repeated")
     device: str = Field(min_length=1, max_length=128)
     point: str = Field(min_length=1, max_length=128)
     value: float | None
@@ -61,8 +64,8 @@ class Envelope(_Strict):
 
     v: Literal[1] = ENVELOPE_VERSION
     gateway: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
-    seq_first: int = Field(ge=0)
-    seq_last: int = Field(ge=0)
+    seq_first: int = Field(ge=0, le=SEQ_MAX)
+    seq_last: int = Field(ge=0, le=SEQ_MAX)
     sent_at: AwareDatetime
     backlog: bool = False
     readings: list[Reading] = Field(min_length=1)

@@ -35,13 +35,14 @@ def _good() -> bytes:
         (b"Z" + b"not zlib", "gw1", "not valid zlib"),
         (json.dumps({"v": 1, "gateway": "gw1"}).encode(), "gw1", "invalid envelope"),
         (_envelope().model_dump_json().replace('"value":0.0', '"value":"high"').encode(), "gw1", "invalid envelope"),
+        (_envelope().model_dump_json().replace('"seq":10,', f'"seq":{2**63},').encode(), "gw1", "invalid envelope"),
         (_good(), "gw2", "does not match topic gateway"),
         (_good(), None, "topic is not"),
         (encode_envelope(_envelope(ts=datetime(2099, 1, 1, tzinfo=timezone.utc))), "gw1", "in the future"),
         (b"{" + b" " * (5 * 1024 * 1024) + b"}", "gw1", "exceeds"),
         (b"Z" + zlib.compress(b" " * (40 * 1024 * 1024)), "gw1", "exceeds the size limit"),
     ],
-    ids=["truncated", "non-utf8", "bad-zlib", "missing-fields", "wrong-type", "wrong-gateway", "bad-topic",
+    ids=["truncated", "non-utf8", "bad-zlib", "missing-fields", "wrong-type", "seq-beyond-bigint", "wrong-gateway", "bad-topic",
          "future-2099", "huge", "zip-bomb"],
 )
 def test_bad_payload_is_rejected_with_reason(payload: bytes, topic_gateway: str | None, reason: str) -> None:

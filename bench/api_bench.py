@@ -474,6 +474,37 @@ async def _run(base_url: str, db_url: str, names: list[str], probe: str, args: a
             "refresh_s": refresh_s, "compare_s": compare_s}
 
 
+async def _run_series_only(base_url: str, db_url: str, names: list[str], probe: str, args: argparse.Namespace,
+                           meter: Callable[[], _Meter]) -> dict[str, Any]:
+    """--series-only: the probe user logs in, then the year by hour over HTTP and as a query alone."""
+    rec = _Recorder()
+    async with aiohttp.ClientSession(base_url) as session:
+        body = await rec.call(session, "login", "POST", "/api/v1/auth/login", json={"username": probe, "password": PASSWORD})
+    if body is None:
+        raise SystemExit(f"api_bench: the probe user cannot log in: {dict(rec.errors)}")
+    phase = meter()
+    year, buckets = await _year_series(base_url, orjson.loads(body)["token"], args.series_repeats)
+    cores = phase.cores()
+    query_ms = await _year_query(db_url, args.series_repeats)
+    return {"year": year, "buckets": buckets, "query_ms": query_ms, "cores": cores}
+
+
+def _series_report(out: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    year: _Recorder = out["year"]
+    return {
+        "series_1y_p95_ms": _summary(year.latencies["series_1y_by_hour_columns"]).get("p95_ms"),
+        "series_1y_rows_p95_ms": _summary(year.latencies["series_1y_by_hour_rows"]).get("p95_ms"),
+        "series_1y_query_p95_ms": round(_percentile(out["query_ms"], 0.95), 1),
+        "series_1y_query": _summary(out["query_ms"]),
+        "series_1y_buckets": out["buckets"],
+        "series_1y_by_hour": _by_call(year, ("series_1y_by_hour_columns", "series_1y_by_hour_rows")),
+        "errors": dict(year.errors),
+        "cpu_cores": out["cores"],
+        "command": "python bench/api_bench.py " + " ".join(sys.argv[1:]),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
 def _by_call(rec: _Recorder, names: tuple[str, ...]) -> dict[str, dict[str, float]]:
     return {name: _summary(rec.latencies[name]) for name in names if rec.latencies.get(name)}
 
@@ -576,6 +607,9 @@ def main() -> int:
     parser.add_argument("--request-timeout-s", type=float, default=60.0)
     parser.add_argument("--phase-timeout-s", type=float, default=300.0)
     parser.add_argument("--out", type=Path, help="write the result here instead of bench/results/api.json")
+    parser.add_argument("--series-only", action="store_true",
+                        help="only the one-year hourly series (HTTP and query alone), no users' load; prints the "
+                             "result and writes it only with --out (a minute instead of ten)")
     args = parser.parse_args()
     args.full_defaults = len(sys.argv) == 1
     db_url, drop_database = create_scratch_database("cf_bench")
@@ -584,7 +618,7 @@ def main() -> int:
     try:
         with psycopg.connect(db_url, autocommit=True) as conn:
             print("seeding ...", flush=True)
-            names = _seed(conn, args.users + 1)
+            names = _seed(conn, 1 if args.series_only else args.users + 1)
         probe, names = names[-1], names[:-1]
         port = free_port()
         env = {**os.environ, **RAISED_LIMITS, "DATABASE_URL": db_url, "CARBONFLOW_ADMIN_PASSWORD": "Bench-Admin-2026!x",
@@ -603,11 +637,18 @@ def main() -> int:
         def meter() -> _Meter:
             return _Meter(lambda: _tree_cpu(api_pid), lambda: _postgres_cpu(str(dbname)))
 
+        run = _run_series_only if args.series_only else _run
         try:
             import uvloop
-            out = uvloop.run(_run(f"http://127.0.0.1:{port}", db_url, names, probe, args, meter))
+            out = uvloop.run(run(f"http://127.0.0.1:{port}", db_url, names, probe, args, meter))
         except ImportError:
-            out = asyncio.run(_run(f"http://127.0.0.1:{port}", db_url, names, probe, args, meter))
+            out = asyncio.run(run(f"http://127.0.0.1:{port}", db_url, names, probe, args, meter))
+        if args.series_only:
+            result = _series_report(out, args)
+            print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+            if args.out:
+                args.out.write_text(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+            return 0 if out["year"].errors == {} else 1
         result = _report(out, args, len(names))
         print(orjson.dumps({k: v for k, v in result.items() if k != "what"}, option=orjson.OPT_INDENT_2).decode())
         if args.out:

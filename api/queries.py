@@ -10,6 +10,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from api.access import Scope
+from api.scope_totals import site_production
+from carbon_domain.counters import counter_increase_sql
+from stream_jobs.counter_rules import point_rollover
 
 __all__ = [
     "INTERVALS",
@@ -28,8 +31,6 @@ __all__ = [
     "point_series",
     "point_series_columns",
     "set_benchmark",
-    "site_co2",
-    "site_emissions",
     "site_exists",
     "site_production",
     "visible_sites",
@@ -38,6 +39,7 @@ __all__ = [
 QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad"}
 INTERVALS = {"1m": timedelta(minutes=1), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 _ORIGIN = "2000-01-01T00:00:00+00:00"
+# site_production (in __all__) lives in api.scope_totals now: it reads the stream job's tables
 # `sites` arguments: None for every site (and rows without one), else only rows of those sites
 _IN_SITES = "(%(sites)s::text[] IS NULL OR {column} = ANY(%(sites)s::text[]))"
 
@@ -246,26 +248,6 @@ async def site_exists(conn: psycopg.AsyncConnection, *, site: str) -> bool:
     return await cur.fetchone() is not None
 
 
-async def site_emissions(
-    conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime, interval: str
-) -> list[dict[str, Any]]:
-    """tCO2 per bucket and activity with the factor rows and formulas used."""
-    cur = await conn.execute(
-        "SELECT date_bin(%s, ts, %s::timestamptz) AS bucket, activity, sum(tco2), sum(quantity),"
-        " min(quantity_unit), string_agg(DISTINCT array_to_string(factor_ids, ','), ','),"
-        " array_agg(DISTINCT formula), max(quality), count(*), count(*) FILTER (WHERE quality = 1),"
-        " count(*) FILTER (WHERE quality = 2) FROM emissions"
-        " WHERE site_id = %s AND ts >= %s AND ts < %s GROUP BY 1, 2 ORDER BY 1, 2",
-        (INTERVALS[interval], _ORIGIN, site, start, end),
-    )
-    return [
-        {"ts": b, "source": activity, "tco2": t, "activity_amount": q, "activity_unit": u,
-         "factor_versions": sorted(set(fs.split(","))), "formulas": sorted(fm), "quality": QUALITY_NAMES[ql], "intervals": n,
-         "quality_counts": _quality_counts(n, nu, nb)}
-        for b, activity, t, q, u, fs, fm, ql, n, nu, nb in await cur.fetchall()
-    ]
-
-
 async def pipeline_freshness(conn: psycopg.AsyncConnection) -> dict[str, Any]:
     cur = await conn.execute("SELECT max(last_seen), count(*) FROM devices")
     last_seen, devices = await cur.fetchone() or (None, 0)
@@ -331,74 +313,18 @@ async def latest_point_values(
     return rows
 
 
-async def site_co2(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime) -> dict[str, Any]:
-    """tCO2 of a site in [start, end), by source (activity) and by process (the emitting device's), with the
-    factor versions used. An emission counts in the window its interval ends in."""
-    cur = await conn.execute(
-        "SELECT e.activity, COALESCE(d.process, ''), sum(e.tco2), sum(e.quantity), min(e.quantity_unit),"
-        " max(e.quality), count(*) FROM emissions e LEFT JOIN points p ON p.point_key = e.point_key"
-        " LEFT JOIN devices d ON d.device_id = p.device_id"
-        " WHERE e.site_id = %s AND e.ts >= %s AND e.ts < %s GROUP BY 1, 2 ORDER BY 1, 2",
-        (site, start, end),
-    )
-    rows = await cur.fetchall()
-    cur = await conn.execute(
-        "SELECT DISTINCT unnest(factor_ids) FROM emissions WHERE site_id = %s AND ts >= %s AND ts < %s ORDER BY 1",
-        (site, start, end),
-    )
-    factors = [r[0] for r in await cur.fetchall()]
-    by_source: dict[str, dict[str, Any]] = {}
-    by_process: dict[str, dict[str, Any]] = {}
-    for activity, process, tco2, quantity, unit, quality, n in rows:
-        src = by_source.setdefault(activity, {"source": activity, "tco2": 0.0, "activity_amount": 0.0,
-                                              "activity_unit": unit, "intervals": 0, "quality": 0})
-        src["tco2"] += tco2
-        src["activity_amount"] += quantity
-        src["intervals"] += n
-        src["quality"] = max(src["quality"], quality)
-        proc = by_process.setdefault(process, {"process": process or None, "tco2": 0.0, "intervals": 0})
-        proc["tco2"] += tco2
-        proc["intervals"] += n
-    for src in by_source.values():
-        src["quality"] = QUALITY_NAMES[src["quality"]]
-    ordered = sorted(by_source.values(), key=lambda r: -r["tco2"])
-    return {
-        "total_tco2": sum(r["tco2"] for r in ordered),
-        "by_source": ordered,
-        "by_process": sorted(by_process.values(), key=lambda r: -r["tco2"]),
-        "factor_versions": factors,
-    }
-
-
-# the increase of a counter point (%(key)s) in [start, end): per-reading deltas from the last good reading
-# before `start` on, a counter that went backwards counting from zero (a reset), as the stream job does
+# the increase of a counter point ({key}) in [start, end): per-reading deltas from the last good reading before
+# `start` on, by the stream job's rules (carbon_domain.counters: rollover near %(rollover)s, reset, replacement);
+# of readings at the same time the first stored counts, as in the stream job
 _COUNTER_DELTAS = (
-    "SELECT ts, CASE WHEN value >= prev THEN value - prev ELSE value END AS delta FROM ("
-    "  SELECT ts, value, lag(value) OVER (ORDER BY ts) AS prev FROM ("
-    "    (SELECT ts, value FROM readings WHERE point_key = {key} AND ts < %(start)s AND quality < 2"
+    "SELECT ts, " + counter_increase_sql("prev", "value", "%(rollover)s::float8") + " AS delta FROM ("
+    "  SELECT ts, value, lag(value) OVER (ORDER BY ts) AS prev FROM (SELECT DISTINCT ON (ts) ts, value FROM ("
+    "    (SELECT ts, value, seq FROM readings WHERE point_key = {key} AND ts < %(start)s AND quality < 2"
     "      AND value IS NOT NULL ORDER BY ts DESC LIMIT 1)"
-    "    UNION ALL (SELECT ts, value FROM readings WHERE point_key = {key} AND ts >= %(start)s AND ts < %(end)s"
-    "      AND quality < 2 AND value IS NOT NULL)) AS base) AS steps"
+    "    UNION ALL (SELECT ts, value, seq FROM readings WHERE point_key = {key} AND ts >= %(start)s AND ts < %(end)s"
+    "      AND quality < 2 AND value IS NOT NULL)) AS base ORDER BY ts, seq) AS firsts) AS steps"
     " WHERE prev IS NOT NULL AND ts >= %(start)s"
 )
-
-
-async def site_production(
-    conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime
-) -> list[dict[str, Any]]:
-    """Per product, the increase in [start, end) of the site's counters bound to `production:<product>`, in the
-    counters' unit (one row per product and unit)."""
-    cur = await conn.execute(
-        "SELECT substr(p.activity, 12) AS product, p.unit, count(*) AS counters, COALESCE(sum(inc.amount), 0)"
-        " FROM points p JOIN devices d ON d.device_id = p.device_id"
-        " CROSS JOIN LATERAL (SELECT sum(delta) AS amount FROM ("
-        + _COUNTER_DELTAS.format(key="p.point_key") +
-        ") AS deltas) AS inc"
-        " WHERE d.site_id = %(site)s AND p.activity LIKE 'production:%%' GROUP BY 1, 2 ORDER BY 1, 2",
-        {"site": site, "start": start, "end": end},
-    )
-    return [{"product": product, "unit": unit, "counters": n, "amount": amount}
-            for product, unit, n, amount in await cur.fetchall()]
 
 
 async def list_benchmarks(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None,
@@ -509,18 +435,20 @@ async def device_health(conn: psycopg.AsyncConnection, *, window: timedelta,
 
 async def export_point(conn: psycopg.AsyncConnection, *, device: str, point: str, start: datetime, end: datetime,
                        sites: Sequence[str] | None) -> dict[str, Any] | None:
-    """What an export of one point needs before its rows: the point, its site and the factor rows its
-    emissions in [start, end) used; None when unknown or outside `sites`."""
+    """What an export of one point needs before its rows: the point, its site, its register's rollover and the
+    factor rows its emissions in [start, end) used; None when unknown or outside `sites`."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT p.point_key, p.device_id AS device, p.point, p.unit, p.kind, p.activity, d.site_id AS site,"
-            " d.process FROM points p LEFT JOIN devices d USING (device_id)"
+            " d.process, d.profile, p.source_unit, p.normalised FROM points p LEFT JOIN devices d USING (device_id)"
             f" WHERE p.device_id = %(device)s AND p.point = %(point)s AND {_IN_SITES.format(column='d.site_id')}",
             {"device": device, "point": point, "sites": _list(sites)},
         )
         found = await cur.fetchone()
         if found is None:
             return None
+        found["rollover"] = point_rollover(found.pop("profile"), found["point"], unit=found["unit"],
+                                           source_unit=found.pop("source_unit"), normalised=found.pop("normalised"))
         await cur.execute(
             "SELECT f.factor_id, f.key, f.value, f.unit, f.series, f.source FROM factors f"
             " WHERE f.factor_id IN (SELECT DISTINCT unnest(factor_ids) FROM emissions"
@@ -541,11 +469,12 @@ _TRUNC = {"1m": "minute", "1h": "hour", "1d": "day"}
 
 async def export_rows(
     conn: psycopg.AsyncConnection, *, point_key: int, kind: str, start: datetime, end: datetime, interval: str,
-    tz: str, batch: int = 2000,
+    tz: str, batch: int = 2000, rollover: float | None = None,
 ) -> AsyncIterator[list[tuple[Any, ...]]]:
     """Buckets of one point in [start, end), aligned to `tz`'s minutes, hours or days, in batches from a
     server-side cursor: (bucket, avg, min, max, last, readings, worst quality, increase, activity amount,
-    activity unit, tCO2). `increase` only for counters; bad readings are left out of the values."""
+    activity unit, tCO2). `increase` only for counters, by the stream job's counter rules with the register's
+    `rollover`; bad readings are left out of the values."""
     unit = _TRUNC[interval]
     increase = (
         "SELECT date_trunc(%(unit)s, ts, %(tz)s) AS bucket, sum(delta) AS increase FROM ("
@@ -566,7 +495,7 @@ async def export_rows(
         " SELECT bucket, b.avg, b.lo, b.hi, b.last, COALESCE(b.n, 0), b.q, i.increase, e.qty, e.qu, e.tco2"
         " FROM b FULL JOIN i USING (bucket) FULL JOIN e USING (bucket) ORDER BY bucket"
     )
-    params = {"unit": unit, "tz": tz, "key": point_key, "start": start, "end": end}
+    params = {"unit": unit, "tz": tz, "key": point_key, "start": start, "end": end, "rollover": rollover}
     async with conn.transaction(), conn.cursor(name="cf_export") as cur:
         await cur.execute(sql, params)
         while rows := await cur.fetchmany(batch):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 
-from api import queries
+from api import queries, scope_totals
 from api.deps import Conn, EmissionsReader, TimeParam, VisibleSites, parse_time
 
 router = APIRouter(tags=["emissions"])
@@ -22,6 +22,6 @@ async def emissions(
     # unknown, or outside the caller's scope: the same answer, so that hidden sites stay hidden
     if not (site in sites if sites is not None else await queries.site_exists(conn, site=site)):
         raise HTTPException(404, f"no site {site!r}; see the site_id of /api/v1/devices")
-    rows = await queries.site_emissions(conn, site=site, start=t0, end=t1, interval=interval)
+    rows = await scope_totals.site_emissions(conn, site=site, start=t0, end=t1, interval=interval)
     return {"site": site, "interval": interval, "unit": "tCO2", "rows": rows,
             "total_tco2": sum(r["tco2"] for r in rows)}

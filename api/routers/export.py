@@ -49,7 +49,8 @@ def _header(info: dict[str, Any], start: datetime, end: datetime, interval: str,
          " quality: worst in the bucket"),
     ]
     if info["kind"] == "counter":
-        lines.append("increase: sum of the counter's steps ending in the bucket (a reset counts from zero)")
+        lines.append("increase: sum of the counter's steps ending in the bucket, by the stream job's counter rules"
+                     " (rollover, reset, replaced meter counted 0)")
     if info["factors"]:
         lines.append("factor versions: " + "; ".join(
             f"{f['factor_id']} = {f['value']:g} {f['unit']} (series {f['series']}; source {f['source']})"
@@ -72,7 +73,7 @@ async def _csv(request: Request, info: dict[str, Any], start: datetime, end: dat
     # a connection of its own for the life of the response: the request's may be handed back before the body
     async with request.app.state.pool.connection() as conn:
         async for batch in queries.export_rows(conn, point_key=info["point_key"], kind=info["kind"], start=start,
-                                               end=end, interval=interval, tz=tz):
+                                               end=end, interval=interval, tz=tz, rollover=info["rollover"]):
             out.seek(0)
             out.truncate()
             for bucket, avg, lo, hi, last, n, quality, increase, qty, qty_unit, tco2 in batch:
@@ -165,7 +166,7 @@ COLUMN_NOTES = {
     "bucket_start": "start of the bucket, aligned to the time zone's minutes, hours or days",
     "value": "mean of the good and uncertain readings (bad ones left out)",
     "last": "newest good or uncertain reading", "quality": "worst quality in the bucket",
-    "increase": "counters: sum of the steps ending in the bucket (a reset counts from zero)",
+    "increase": "counters: sum of the steps ending in the bucket, by the stream job's counter rules",
     "activity_amount": "activity data of the emissions whose interval ends in the bucket",
     "tco2": "tCO2 of those emissions",
 }
@@ -196,7 +197,8 @@ async def _series_groups(request: Request, info: dict[str, Any], start: datetime
     names = _series_schema(tz).names
     async with request.app.state.pool.connection() as conn:
         async for batch in queries.export_rows(conn, point_key=info["point_key"], kind=info["kind"], start=start,
-                                               end=end, interval=interval, tz=tz, batch=_ROW_GROUP):
+                                               end=end, interval=interval, tz=tz, batch=_ROW_GROUP,
+                                               rollover=info["rollover"]):
             yield dict(zip(names, (list(column) for column in zip(*batch)), strict=True))
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api import figures, queries
+from api import figures, queries, scope_totals
 from api.deps import Conn, EmissionsReader, VisibleSites
 from api.routers.live import LIVE_WITHIN
 
@@ -59,7 +59,7 @@ class CO2(BaseModel):
 
 class Production(BaseModel):
     product: str = Field(description="the X of the counters' production:X activity")
-    amount: float = Field(description="increase of the counters in the day (a reset counts from zero)")
+    amount: float = Field(description="production of the counters in the day, as the stream job derived it")
     unit: str
     counters: int
 
@@ -140,8 +140,8 @@ async def _overview(conn: Conn, *, site: str, tz: str, zone: ZoneInfo, day: date
         return None
     now = datetime.now(zone)
     start, end = figures.day_window(day, zone)
-    co2 = await queries.site_co2(conn, site=site, start=start, end=end)
-    production = await queries.site_production(conn, site=site, start=start, end=end)
+    co2 = await scope_totals.site_co2(conn, site=site, start=start, end=end)
+    production = await scope_totals.site_production(conn, site=site, start=start, end=end)
     tonnes = figures.product_tonnes(production, product)
     benchmarks = await queries.list_benchmarks(conn, sites=[site], site=site)
     benchmark = next((b for b in benchmarks if b["product"] == product), None)

@@ -104,6 +104,8 @@ def _seed_access_data(conn: psycopg.Connection) -> None:
             " (%s, 3, %s, %s, %s, %s, 'electricity', 1, 'MWh', %s, ARRAY['f@1'], 'electricity/test', 0)",
             (key, T0 + timedelta(minutes=10), T0, pkey, f"m-site-{tag}", tco2),
         )
+        # written around the stream job: its scope rollups, rebuilt as `carbonflow recompute` does
+        conn.execute("SELECT cf_rebuild_scope_rollups(%s, %s, %s)", (f"m-site-{tag}", T0, T0 + timedelta(hours=1)))
 
 
 @pytest.fixture(scope="session")

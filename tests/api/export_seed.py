@@ -107,6 +107,10 @@ def seed(conn: psycopg.Connection) -> None:
             " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)",
             [(gkey, next(seq), ts, ts - timedelta(minutes=10), k, site, a, qty, u, t, f, formula)
              for k, site, ts, a, qty, u, t, f, formula in emissions])
+        # written around the stream job: its scope rollups, rebuilt as `carbonflow recompute` does
+        for site in sorted({e[1] for e in emissions}):
+            cur.execute("SELECT cf_rebuild_scope_rollups(%s, %s, %s)",
+                        (site, min(e[2] for e in emissions), max(e[2] for e in emissions)))
         # the stream job's hourly rollups of power_kw, so that its hours come from rollup_1h
         for hour in range(3):
             rows = [(m, v, q) for m, v, q in POWER if m // 60 == hour]

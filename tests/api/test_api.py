@@ -40,6 +40,8 @@ def client(database_url: str) -> Iterator[TestClient]:
                 [(key, 1000 + i, T0 + timedelta(minutes=20 * i), T0, pkey, 1.0, 0.5306,
                   ["grid.cn.national_average@2023"]) for i in range(6)],
             )
+        # written around the stream job: its scope rollups, rebuilt as `carbonflow recompute` does
+        conn.execute("SELECT cf_rebuild_scope_rollups('api-site', %s, %s)", (T0, T0 + timedelta(hours=2)))
     ensure_root(database_url)
     with TestClient(create_app(database_url, settings=TEST_SETTINGS)) as c:
         c.headers.update(login(c, ROOT, ROOT_PASSWORD))

@@ -23,6 +23,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from carbon_domain.counters import CounterState, counter_delta
 from tests.api.conftest import make_user
 
 DAY = "2026-03-02"
@@ -73,8 +74,21 @@ def _seed(conn: psycopg.Connection) -> None:
         (pk["o-elec", "energy_import_kwh"], D0 + timedelta(hours=1, minutes=30), 13_000.0, 0),
     ]
     with conn.cursor() as cur:
+        stored = [(key, next(seq), *r) for r in readings]
         cur.executemany("INSERT INTO readings (gateway_key, seq, point_key, ts, value, quality)"
-                        " VALUES (%s, %s, %s, %s, %s, %s)", [(key, next(seq), *r) for r in readings])
+                        " VALUES (%s, %s, %s, %s, %s, %s)", stored)
+        # the steel counter's intervals as the stream job derives them (a reset flags its interval)
+        steel, previous, produced = pk["o-plc", "crude_steel_t"], None, []
+        for gateway_key, n, point_key, ts, value, quality in stored:
+            if point_key != steel or quality == 2:
+                continue
+            delta = counter_delta(previous, ts, value)
+            previous = CounterState(ts, value)
+            if delta is not None:
+                produced.append((gateway_key, n, ts, delta.start_ts, steel, delta.amount, 1 if delta.note else 0))
+        cur.executemany("INSERT INTO activity_intervals (gateway_key, seq, ts, start_ts, point_key, site_id, activity,"
+                        " quantity, quantity_unit, quality) VALUES (%s, %s, %s, %s, %s, 'o-site',"
+                        " 'production:crude_steel', %s, 't', %s)", produced)
         emissions = [
             (pk["o-elec", "energy_import_kwh"], D0 + timedelta(minutes=30), "electricity", 1.0, "MWh", 1.0, [GRID]),
             (pk["o-elec", "energy_import_kwh"], D0 + timedelta(minutes=50), "electricity", 1.0, "MWh", 1.0, [GRID]),
@@ -92,6 +106,8 @@ def _seed(conn: psycopg.Connection) -> None:
             " (%s, %s, %s, %s, %s, 'o-site', %s, %s, %s, %s, %s, 'test/formula', 0)",
             [(key, next(seq), ts, ts - timedelta(minutes=20), p, a, q, u, t, f) for p, ts, a, q, u, t, f in emissions],
         )
+    # written around the stream job: its scope rollups, rebuilt as `carbonflow recompute` does
+    conn.execute("SELECT cf_rebuild_scope_rollups('o-site', %s, %s)", (D0 - timedelta(days=1), D0 + timedelta(days=1)))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
-from api import queries
+from api import queries, scope_totals
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.sink import ReadingSink
@@ -85,7 +85,7 @@ async def test_series_counts_match_across_rollup_and_raw_edges(written) -> None:
 
 async def test_hourly_emissions_report_intervals_built_from_estimated_readings(written) -> None:  # type: ignore[no-untyped-def]
     conn, _, site = written
-    rows = await queries.site_emissions(conn, site=site, start=T0, end=T0 + timedelta(hours=2), interval="1h")
+    rows = await scope_totals.site_emissions(conn, site=site, start=T0, end=T0 + timedelta(hours=2), interval="1h")
     # intervals end at readings 1..11; the bad reading 5 makes no interval, 3 and 4 make estimated ones
     assert [(r["ts"], r["intervals"], r["quality"], r["quality_counts"]) for r in rows] == [
         (T0, 4, "uncertain", {"good": 2, "uncertain": 2, "bad": 0}),

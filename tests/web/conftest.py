@@ -188,6 +188,7 @@ def _seed_plant(conn: psycopg.Connection, now: datetime) -> None:
     seq = iter(range(1, 1_000_000))
     readings: list[tuple[int, int, datetime, int, float | None, int]] = []
     emissions: list[tuple[object, ...]] = []
+    produced: list[tuple[object, ...]] = []  # the steel counter's intervals, one a minute
     counters = {("w-elec-main", "energy_import_kwh"): 8_412_000.0, ("w-elec-mill", "energy_import_kwh"): 5_130_000.0,
                 ("w-gas-mill", "volume_total_nm3"): 2_204_000.0, ("w-gas-boiler", "volume_total_nm3"): 918_000.0,
                 ("w-plc-bof", "crude_steel_t"): 1_204_300.0}
@@ -215,6 +216,9 @@ def _seed_plant(conn: psycopg.Connection, now: datetime) -> None:
             counters[key] = total + step
             interval_amount[key] += step
             readings.append((gkey, next(seq), ts, keys[key], total + step, 0))
+            if key[1] == "crude_steel_t" and m > 0:
+                produced.append((gkey, next(seq), ts, ts - timedelta(minutes=1), keys[key], SITE,
+                                 "production:crude_steel", step, "t", 0))
             interval_start[key] = interval_start[key] or ts
             if ts.minute % 15 == 0 and key[1] != "crude_steel_t" and interval_start[key] != ts:
                 amount = interval_amount[key]
@@ -239,6 +243,11 @@ def _seed_plant(conn: psycopg.Connection, now: datetime) -> None:
             "INSERT INTO emissions (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
             " quantity_unit, tco2, factor_ids, formula, quality) VALUES"
             " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", emissions)
+        cur.executemany(
+            "INSERT INTO activity_intervals (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
+            " quantity_unit, quality) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", produced)
+    # the rows were written around the stream job: its scope rollups, rebuilt as `carbonflow recompute` does
+    conn.execute("SELECT cf_rebuild_scope_rollups(%s, %s, %s)", (SITE, first, now))
     if conn.execute("SELECT to_regclass('alarms')").fetchone()[0] is not None:  # type: ignore[index]
         conn.execute("INSERT INTO alarms (rule, device_id, point, severity, detail, raised_at) VALUES"
                      " ('stack_silent', 'w-cems', 'dust_mg_m3', 'critical', 'no reading for 2 h', %s),"

@@ -75,6 +75,9 @@ def base_periods(database_url: str, plant: str) -> dict[int, float]:
                 [(seq, ts, ts, SITE, activity, qty, unit, tco2, factors,
                   "electricity/v1" if activity == "electricity" else "combustion/v1", device, point)
                  for seq, ts, device, point, activity, qty, unit, tco2, factors in rows])
+        # written around the stream job: its scope rollups, rebuilt as `carbonflow recompute` does
+        conn.execute("SELECT cf_rebuild_scope_rollups(%s, %s, %s)",
+                     (SITE, min(r[1] for r in rows), max(r[1] for r in rows)))
     return seeded
 
 

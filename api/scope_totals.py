@@ -1,0 +1,210 @@
+"""Emission and production totals of sites, processes and devices, read from what the stream job stored.
+
+The stream job keeps `scope_rollup_1h` and `scope_rollup_1d` (071_scope_rollups.sql) in the statement that
+stores each emission and production interval, so a total never re-derives counter increases: whole UTC
+days come from the day rollup, whole hours from the hour rollup, and what is left at the edges of a range
+from the interval rows themselves (`emissions`, `activity_intervals`). An interval counts in the window
+its interval ends in, as everywhere else. Sums are `numeric` until the end, as in the rollups, so the
+figures equal sums over the interval rows (to float rounding) however the range is split.
+
+Keyword-only arguments and a connection, no HTTP concerns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+__all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "scope_co2_rows", "site_co2", "site_emission_provenance",
+           "site_emissions", "site_production", "worst_quality"]
+
+BUCKETS = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
+_ORIGIN = "2000-01-01T00:00:00+00:00"
+_ORIGIN_TS = datetime.fromisoformat(_ORIGIN)
+_QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad"}
+QUALITY_RANK = {name: n for n, name in _QUALITY_NAMES.items()}
+"""Quality name -> rank, worse higher: for max(..., key=QUALITY_RANK.__getitem__)."""
+# coarsest first; both are date_bin'd from _ORIGIN, so a day is whole hours
+_TIERS = (("scope_rollup_1d", timedelta(days=1)), ("scope_rollup_1h", timedelta(hours=1)))
+_PRODUCTION = "production:"
+
+# every part yields (t, key, activity, unit, quantity, tco2, intervals, n_uncertain, n_bad), the sums numeric
+_ROLLUP = ("SELECT bucket AS t, scope_id AS key, activity, unit, quantity, tco2, intervals, n_uncertain, n_bad"
+           " FROM {table} WHERE level = %(level)s AND scope_id = ANY(%(keys)s::text[])"
+           " AND bucket >= %({lo})s AND bucket < %({hi})s AND {activities}")
+_ROW = ("x.ts AS t, {key} AS key, x.activity, x.quantity_unit AS unit, x.quantity::numeric, {tco2} AS tco2,"
+        " 1 AS intervals, (x.quality = 1)::int AS n_uncertain, (x.quality = 2)::int AS n_bad")
+# interval rows by the scope the rollups give them: a site by the row's site, a device by its point's device
+_KEYED = {
+    "site": "SELECT {row} FROM {source} x WHERE x.site_id = ANY(%(keys)s::text[])",
+    "device": ("SELECT {row} FROM {source} x JOIN points p ON p.point_key = x.point_key"
+               " WHERE p.device_id = ANY(%(keys)s::text[])"),
+}
+_KEY_COLUMN = {"site": "x.site_id", "device": "p.device_id"}
+_SOURCES = {
+    "emissions": ("x.tco2::numeric", f"activity NOT LIKE '{_PRODUCTION}%%'"),
+    "activity_intervals": ("0::numeric", f"activity LIKE '{_PRODUCTION}%%'"),
+}
+
+
+def _floor(ts: datetime, width: timedelta) -> datetime:
+    return ts - (ts - _ORIGIN_TS) % width
+
+
+def _cover(lo: datetime, hi: datetime, tiers: Sequence[tuple[str, timedelta]]) -> list[tuple[str | None, datetime,
+                                                                                             datetime]]:
+    """[lo, hi) as consecutive pieces read from the coarsest rollup whose whole buckets fit, finer ones at the
+    edges and interval rows (None) for what is left: (table, start, end)."""
+    if lo >= hi:
+        return []
+    if not tiers:
+        return [(None, lo, hi)]
+    (table, width), finer = tiers[0], tiers[1:]
+    first, last = _floor(lo, width), _floor(hi, width)
+    first = first if first == lo else first + width
+    if first >= last:
+        return _cover(lo, hi, finer)
+    return [*_cover(lo, first, finer), (table, first, last), *_cover(last, hi, finer)]
+
+
+def _parts(*, level: str, source: str, keys: Sequence[str], start: datetime, end: datetime,
+           bucket: timedelta | None) -> tuple[str, dict[str, Any]]:
+    """The UNION ALL of the pieces of [start, end) for `level` scopes `keys` and one source table; with
+    `bucket`, only rollups no coarser than it (a day rollup cannot answer hours)."""
+    tco2, activities = _SOURCES[source]
+    tiers = [t for t in _TIERS if bucket is None or t[1] <= bucket]
+    params: dict[str, Any] = {"level": level, "keys": list(keys)}
+    parts = []
+    for i, (table, lo, hi) in enumerate(_cover(start, end, tiers)):
+        params[f"lo{i}"], params[f"hi{i}"] = lo, hi
+        if table is not None:
+            parts.append(_ROLLUP.format(table=table, lo=f"lo{i}", hi=f"hi{i}", activities=activities))
+        else:
+            row = _ROW.format(key=_KEY_COLUMN[level], tco2=tco2)
+            parts.append(_KEYED[level].format(row=row, source=source)
+                         + f" AND x.ts >= %(lo{i})s AND x.ts < %(hi{i})s")
+    return " UNION ALL ".join(f"({p})" for p in parts), params
+
+
+def worst_quality(n_uncertain: int, n_bad: int) -> str:
+    """The worst quality among intervals of which `n_uncertain` were uncertain and `n_bad` bad."""
+    return _QUALITY_NAMES[2 if n_bad else 1 if n_uncertain else 0]
+
+
+async def site_emission_provenance(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime,
+                                   interval: str) -> dict[tuple[datetime, str], tuple[list[str], list[str]]]:
+    """(bucket, activity) -> (factor rows, formulas) of the site's emissions in [start, end). The rollups hold
+    no provenance, so this one reads the emission rows."""
+    cur = await conn.execute(
+        "SELECT date_bin(%(width)s, ts, %(origin)s::timestamptz), activity,"
+        " array(SELECT DISTINCT f FROM unnest(array_agg(fs)) f WHERE f IS NOT NULL ORDER BY 1),"
+        " array_agg(DISTINCT formula ORDER BY formula)"
+        " FROM emissions e LEFT JOIN LATERAL unnest(e.factor_ids) fs ON true"
+        " WHERE site_id = %(site)s AND ts >= %(start)s AND ts < %(end)s GROUP BY 1, 2",
+        {"width": BUCKETS[interval], "origin": _ORIGIN, "site": site, "start": start, "end": end},
+    )
+    return {(b, a): (list(fs), list(fm)) for b, a, fs, fm in await cur.fetchall()}
+
+
+async def site_emissions(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime,
+                         interval: str) -> list[dict[str, Any]]:
+    """tCO2 per bucket (1h, 1d) and activity of a site, with the factor rows and formulas used and the
+    intervals by quality."""
+    parts, params = _parts(level="site", source="emissions", keys=[site], start=start, end=end,
+                           bucket=BUCKETS[interval])
+    cur = await conn.execute(
+        "SELECT date_bin(%(width)s, t, %(origin)s::timestamptz), activity, sum(tco2)::float8,"
+        " sum(quantity)::float8, min(unit), sum(intervals)::int, sum(n_uncertain)::int, sum(n_bad)::int"
+        f" FROM ({parts}) x GROUP BY 1, 2 HAVING sum(intervals) > 0 ORDER BY 1, 2",
+        {**params, "width": BUCKETS[interval], "origin": _ORIGIN},
+    )
+    rows = await cur.fetchall()
+    provenance = await site_emission_provenance(conn, site=site, start=start, end=end, interval=interval)
+    return [
+        {"ts": b, "source": activity, "tco2": t, "activity_amount": q, "activity_unit": u,
+         "factor_versions": provenance.get((b, activity), ([], []))[0],
+         "formulas": provenance.get((b, activity), ([], []))[1], "quality": worst_quality(nu, nb), "intervals": n,
+         "quality_counts": {"good": n - nu - nb, "uncertain": nu, "bad": nb}}
+        for b, activity, t, q, u, n, nu, nb in rows
+    ]
+
+
+async def scope_co2_rows(conn: psycopg.AsyncConnection, *, sites: Sequence[str], start: datetime, end: datetime,
+                         process: str | None = None) -> list[tuple[str, str, str, float, float, str, int]]:
+    """(activity, process or '', unit, tCO2, activity amount, worst quality, intervals) of the devices of
+    `sites` (optionally of one process) in [start, end), by the devices' process. Read from the device
+    rollups: a device counts in the site and process it is in now."""
+    cur = await conn.execute(
+        "SELECT device_id FROM devices WHERE site_id = ANY(%s::text[]) AND (%s::text IS NULL OR process = %s)",
+        (list(sites), process, process))
+    devices = [r[0] for r in await cur.fetchall()]
+    if not devices:
+        return []
+    parts, params = _parts(level="device", source="emissions", keys=devices, start=start, end=end, bucket=None)
+    cur = await conn.execute(
+        "SELECT x.activity, COALESCE(d.process, ''), x.unit, sum(x.tco2)::float8, sum(x.quantity)::float8,"
+        " sum(x.intervals)::int, sum(x.n_uncertain)::int, sum(x.n_bad)::int"
+        f" FROM ({parts}) x JOIN devices d ON d.device_id = x.key"
+        " GROUP BY 1, 2, 3 HAVING sum(x.intervals) > 0 ORDER BY 1, 2, 3", params)
+    return [(a, proc, unit, t, q, worst_quality(nu, nb), n) for a, proc, unit, t, q, n, nu, nb in await cur.fetchall()]
+
+
+async def site_production(conn: psycopg.AsyncConnection, *, site: str, start: datetime,
+                          end: datetime) -> list[dict[str, Any]]:
+    """Per product and unit, the production in [start, end) of the site's counters bound to
+    `production:<product>`, as the stream job derived it (a rollover, reset or replaced meter counted by its
+    rules), with the number of such counters."""
+    parts, params = _parts(level="site", source="activity_intervals", keys=[site], start=start, end=end,
+                           bucket=None)
+    cur = await conn.execute(
+        "WITH counters AS (SELECT p.activity, p.unit, count(*) AS n FROM points p"
+        "   JOIN devices d ON d.device_id = p.device_id"
+        f"  WHERE d.site_id = %(site)s AND p.activity LIKE '{_PRODUCTION}%%' GROUP BY 1, 2),"
+        f" made AS (SELECT activity, unit, sum(quantity)::float8 AS amount FROM ({parts}) x GROUP BY 1, 2)"
+        " SELECT substr(activity, %(skip)s), unit, COALESCE(c.n, 0), COALESCE(m.amount, 0)"
+        " FROM counters c FULL JOIN made m USING (activity, unit) ORDER BY 1, 2",
+        {**params, "site": site, "skip": len(_PRODUCTION) + 1},
+    )
+    return [{"product": product, "unit": unit, "counters": n, "amount": amount}
+            for product, unit, n, amount in await cur.fetchall()]
+
+
+async def factor_versions(conn: psycopg.AsyncConnection, *, sites: Sequence[str], start: datetime, end: datetime,
+                          process: str | None = None) -> list[str]:
+    """The factor rows (factor_id) the emissions of `sites` (optionally of one process) in [start, end) used.
+    The rollups hold no provenance, so this one reads the emission rows."""
+    cur = await conn.execute(
+        "SELECT DISTINCT unnest(e.factor_ids) FROM emissions e"
+        " WHERE e.site_id = ANY(%(sites)s::text[]) AND e.ts >= %(start)s AND e.ts < %(end)s"
+        " AND (%(process)s::text IS NULL OR e.point_key IN (SELECT p.point_key FROM points p"
+        "   JOIN devices d ON d.device_id = p.device_id WHERE d.process = %(process)s)) ORDER BY 1",
+        {"sites": list(sites), "start": start, "end": end, "process": process})
+    return [r[0] for r in await cur.fetchall()]
+
+
+async def site_co2(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """tCO2 of a site in [start, end), by source (activity) and by process (the emitting device's), with the
+    factor versions used."""
+    by_source: dict[str, dict[str, Any]] = {}
+    by_process: dict[str, dict[str, Any]] = {}
+    for activity, process, unit, tco2, quantity, quality, n in await scope_co2_rows(conn, sites=[site], start=start,
+                                                                                   end=end):
+        src = by_source.setdefault(activity, {"source": activity, "tco2": 0.0, "activity_amount": 0.0,
+                                              "activity_unit": unit, "intervals": 0, "quality": "good"})
+        src["tco2"] += tco2
+        src["activity_amount"] += quantity
+        src["intervals"] += n
+        src["quality"] = max(src["quality"], quality, key=QUALITY_RANK.__getitem__)
+        proc = by_process.setdefault(process, {"process": process or None, "tco2": 0.0, "intervals": 0})
+        proc["tco2"] += tco2
+        proc["intervals"] += n
+    ordered = sorted(by_source.values(), key=lambda r: -r["tco2"])
+    return {
+        "total_tco2": sum(r["tco2"] for r in ordered),
+        "by_source": ordered,
+        "by_process": sorted(by_process.values(), key=lambda r: -r["tco2"]),
+        "factor_versions": await factor_versions(conn, sites=[site], start=start, end=end),
+    }

@@ -173,8 +173,7 @@ async def delete_site(conn: psycopg.AsyncConnection, *, key: str) -> dict[str, A
 
 async def _point_data(conn: psycopg.AsyncConnection, *, keys: list[int]) -> dict[str, int]:
     return {
-        "readings": await _count(conn, "SELECT count(*) FROM (SELECT 1 FROM readings WHERE point_key = ANY(%s)"
-                                       " LIMIT 1000000) r", (keys,)),
+        "readings": await _count(conn, "SELECT cf_points_reading_count(%s, 1000000)", (keys,)),
         "emission records": await _count(conn, "SELECT count(*) FROM (SELECT 1 FROM emissions"
                                                " WHERE point_key = ANY(%s) LIMIT 1000000) e", (keys,)),
     }

@@ -233,12 +233,11 @@ async def metered_aggregates(conn: psycopg.AsyncConnection, *, enterprise: str, 
         "       JOIN devices d ON d.device_id = p.device_id JOIN sites s ON s.site_id = d.site_id"
         "       WHERE s.enterprise_id = %(e)s AND p.kind = 'counter' AND p.activity LIKE 'production:%%') AS pts"
         " CROSS JOIN LATERAL (SELECT ts, value, lag(value) OVER w AS prev, lag(ts) OVER w AS prev_ts FROM ("
-        "   (SELECT ts, value FROM readings WHERE point_key = pts.point_key AND ts < %(start)s AND quality < 2"
-        "     AND value IS NOT NULL ORDER BY ts DESC LIMIT 1)"
-        "   UNION ALL (SELECT ts, value FROM readings WHERE point_key = pts.point_key AND ts >= %(start)s"
-        "     AND ts < %(end)s AND quality < 2 AND value IS NOT NULL)"
-        "   UNION ALL (SELECT ts, value FROM readings WHERE point_key = pts.point_key AND ts >= %(end)s"
-        "     AND quality < 2 AND value IS NOT NULL ORDER BY ts LIMIT 1)) AS base WINDOW w AS (ORDER BY ts)) AS steps"
+        "   (SELECT ts, value FROM cf_point_last(pts.point_key, '-infinity', %(start)s, 1, true))"
+        "   UNION ALL (SELECT ts, value FROM cf_point_readings(pts.point_key, %(start)s, %(end)s)"
+        "     WHERE quality < 2 AND value IS NOT NULL)"
+        "   UNION ALL (SELECT ts, value FROM cf_point_first(pts.point_key, %(end)s, 'infinity', 1, true)))"
+        "   AS base WINDOW w AS (ORDER BY ts)) AS steps"
         " WHERE steps.prev IS NOT NULL AND steps.prev_ts >= %(start)s AND steps.prev_ts < %(end)s"
         " GROUP BY 1, 2, 3, 5 ORDER BY 1, 2, 3, 5",
         {"tz": _TZ, "e": enterprise, "start": start, "end": end},

@@ -42,6 +42,9 @@ _ORIGIN = "2000-01-01T00:00:00+00:00"
 # site_production (in __all__) lives in api.scope_totals now: it reads the stream job's tables
 # `sites` arguments: None for every site (and rows without one), else only rows of those sites
 _IN_SITES = "(%(sites)s::text[] IS NULL OR {column} = ANY(%(sites)s::text[]))"
+# Raw readings are read through cf_point_readings / cf_point_last (076_reading_functions.sql), which see hot rows
+# and compacted blocks alike over [from, to); "newer than t" is from t plus timestamptz's resolution.
+_AFTER = "interval '1 microsecond'"
 
 
 async def visible_sites(conn: psycopg.AsyncConnection, *, scope: Scope) -> list[str] | None:
@@ -106,8 +109,8 @@ _RAW_PART = ("SELECT ts AS t, 1 AS n, (quality < 2 AND value IS NOT NULL)::int A
              " CASE WHEN quality < 2 THEN value END AS max,"
              " CASE WHEN quality < 2 AND value IS NOT NULL THEN ts END AS last_ts,"
              " CASE WHEN quality < 2 THEN value END AS last_value, quality AS worst_quality,"
-             " (quality = 1)::int AS n_uncertain, (quality = 2)::int AS n_bad FROM readings"
-             " WHERE point_key = %(key)s AND ts >= %({lo})s AND ts < %({hi})s")
+             " (quality = 1)::int AS n_uncertain, (quality = 2)::int AS n_bad"
+             " FROM cf_point_readings(%(key)s, %({lo})s, %({hi})s) WHERE true")  # callers add AND ...
 _MERGE = ("SELECT date_bin(%(width)s, t, %(origin)s::timestamptz) AS bucket, sum(sum) / NULLIF(sum(n_valid), 0),"
           " min(min), max(max), (array_agg(last_value ORDER BY last_ts DESC)"
           " FILTER (WHERE last_value IS NOT NULL))[1], sum(n)::bigint, max(worst_quality), sum(n_uncertain)::bigint,"
@@ -180,7 +183,7 @@ async def _series_rows(conn: psycopg.AsyncConnection, *, key: int, start: dateti
     """Raw rows (ts, value, quality) or buckets (bucket, avg, min, max, last, n, worst quality, n uncertain,
     n bad) of one point, oldest first."""
     if interval == "raw":
-        sql = ("SELECT ts, value, quality FROM readings WHERE point_key = %(key)s AND ts >= %(lo)s AND ts < %(hi)s"
+        sql = ("SELECT ts, value, quality FROM cf_point_readings(%(key)s, %(lo)s, %(hi)s)"
                " ORDER BY ts LIMIT 100000")
         params: dict[str, Any] = {"lo": start, "hi": end}
     else:
@@ -260,10 +263,9 @@ async def latest_values(
     """The newest reading of every point of `sites` seen within `within`."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT p.device_id AS device, p.point, p.unit, p.kind, r.ts, r.value, r.quality FROM ("
-            "  SELECT DISTINCT ON (point_key) point_key, ts, value, quality FROM readings"
-            "  WHERE ts > now() - %(within)s ORDER BY point_key, ts DESC) r"
-            " JOIN points p ON p.point_key = r.point_key LEFT JOIN devices d ON d.device_id = p.device_id"
+            "SELECT p.device_id AS device, p.point, p.unit, p.kind, r.ts, r.value, r.quality FROM points p"
+            " CROSS JOIN LATERAL cf_point_last(p.point_key, now() - %(within)s + " + _AFTER + ", 'infinity') r"
+            " LEFT JOIN devices d ON d.device_id = p.device_id"
             f" WHERE {_IN_SITES.format(column='d.site_id')}"
             " ORDER BY p.device_id, p.point",
             {"within": within, "sites": _list(sites)},
@@ -301,8 +303,7 @@ async def latest_point_values(
             "SELECT p.device_id AS device, p.point, p.unit, p.kind, p.activity, d.site_id AS site, d.process,"
             " r.ts, r.value, r.quality"
             " FROM points p JOIN devices d ON d.device_id = p.device_id"
-            " CROSS JOIN LATERAL (SELECT ts, value, quality FROM readings"
-            "   WHERE point_key = p.point_key AND ts > now() - %(within)s ORDER BY ts DESC LIMIT 1) r"
+            " CROSS JOIN LATERAL cf_point_last(p.point_key, now() - %(within)s + " + _AFTER + ", 'infinity') r"
             f" WHERE {_IN_SITES.format(column='d.site_id')} AND (%(site)s::text IS NULL OR d.site_id = %(site)s)"
             " ORDER BY p.device_id, p.point",
             {"within": within, "sites": _list(sites), "site": site},
@@ -319,10 +320,9 @@ async def latest_point_values(
 _COUNTER_DELTAS = (
     "SELECT ts, " + counter_increase_sql("prev", "value", "%(rollover)s::float8") + " AS delta FROM ("
     "  SELECT ts, value, lag(value) OVER (ORDER BY ts) AS prev FROM (SELECT DISTINCT ON (ts) ts, value FROM ("
-    "    (SELECT ts, value, seq FROM readings WHERE point_key = {key} AND ts < %(start)s AND quality < 2"
-    "      AND value IS NOT NULL ORDER BY ts DESC LIMIT 1)"
-    "    UNION ALL (SELECT ts, value, seq FROM readings WHERE point_key = {key} AND ts >= %(start)s AND ts < %(end)s"
-    "      AND quality < 2 AND value IS NOT NULL)) AS base ORDER BY ts, seq) AS firsts) AS steps"
+    "    (SELECT ts, value, seq FROM cf_point_last({key}, '-infinity', %(start)s, 1, true))"
+    "    UNION ALL (SELECT ts, value, seq FROM cf_point_readings({key}, %(start)s, %(end)s)"
+    "      WHERE quality < 2 AND value IS NOT NULL)) AS base ORDER BY ts, seq) AS firsts) AS steps"
     " WHERE prev IS NOT NULL AND ts >= %(start)s"
 )
 
@@ -402,10 +402,11 @@ async def device_health(conn: psycopg.AsyncConnection, *, window: timedelta,
             " FROM devices d LEFT JOIN points p ON p.device_id = d.device_id"
             " LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE quality = 0) AS good,"
             "   count(*) FILTER (WHERE quality = 1) AS uncertain, count(*) FILTER (WHERE quality = 2) AS bad,"
-            "   max(ts) AS last_ts FROM readings r WHERE r.point_key = p.point_key AND r.ts > now() - %(window)s) q"
+            "   max(ts) AS last_ts FROM cf_point_readings(p.point_key, now() - %(window)s + " + _AFTER + ","
+            "   'infinity')) q"
             "   ON true"
-            " LEFT JOIN LATERAL (SELECT value, quality FROM readings r WHERE r.point_key = p.point_key"
-            "   AND r.ts > now() - %(window)s ORDER BY ts DESC LIMIT 1) lr ON true"
+            " LEFT JOIN LATERAL cf_point_last(p.point_key, now() - %(window)s + " + _AFTER + ", 'infinity') lr"
+            "   ON true"
             f" WHERE {_IN_SITES.format(column='d.site_id')} ORDER BY d.device_id, p.point",
             {"window": window, "sites": _list(sites)},
         )
@@ -487,7 +488,7 @@ async def export_rows(
         "   min(value) FILTER (WHERE quality < 2) AS lo, max(value) FILTER (WHERE quality < 2) AS hi,"
         "   (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1] AS last,"
         "   count(*) AS n, max(quality) AS q"
-        "   FROM readings WHERE point_key = %(key)s AND ts >= %(start)s AND ts < %(end)s GROUP BY 1),"
+        "   FROM cf_point_readings(%(key)s, %(start)s, %(end)s) GROUP BY 1),"
         f" i AS ({increase}),"
         " e AS (SELECT date_trunc(%(unit)s, ts, %(tz)s) AS bucket, sum(quantity) AS qty, min(quantity_unit) AS qu,"
         "   sum(tco2) AS tco2 FROM emissions WHERE point_key = %(key)s AND ts >= %(start)s AND ts < %(end)s"

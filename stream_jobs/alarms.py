@@ -137,9 +137,8 @@ RULES: dict[str, tuple[str, str]] = {
                || CASE WHEN lr.value < p.range_low THEN ' below the low limit ' || p.range_low
                        ELSE ' above the high limit ' || p.range_high END
                || ' at ' || to_char(lr.ts, 'YYYY-MM-DD"T"HH24:MI:SSOF')
-        FROM points p CROSS JOIN LATERAL (
-            SELECT ts, value FROM readings r WHERE r.point_key = p.point_key AND r.value IS NOT NULL
-            AND r.ts > %(now)s - %(range_window)s AND r.ts <= %(now)s ORDER BY r.ts DESC LIMIT 1) lr
+        FROM points p CROSS JOIN LATERAL cf_point_last(p.point_key, %(now)s - %(range_window)s + interval '1 microsecond',
+            %(now)s + interval '1 microsecond', 2, true) lr
         WHERE (p.range_low IS NOT NULL OR p.range_high IS NOT NULL)
           AND (lr.value < p.range_low OR lr.value > p.range_high)"""),
     # a CEMS stack as stream_jobs/cems.py defines it; analyser_status codes follow HJ 212 (1 C, 2 M, 3 D)
@@ -150,9 +149,8 @@ RULES: dict[str, tuple[str, str]] = {
                    WHEN p.point = 'analyser_fault' THEN 'fault' ELSE p.point END, ', ')
                || ' (reported at ' || to_char(max(lr.ts), 'YYYY-MM-DD"T"HH24:MI:SSOF')
                || '); its hours are substituted'
-        FROM points p CROSS JOIN LATERAL (
-            SELECT ts, value FROM readings r WHERE r.point_key = p.point_key AND r.value IS NOT NULL
-            AND r.ts > %(now)s - %(cems_status_window)s AND r.ts <= %(now)s ORDER BY r.ts DESC LIMIT 1) lr
+        FROM points p CROSS JOIN LATERAL cf_point_last(p.point_key,
+            %(now)s - %(cems_status_window)s + interval '1 microsecond', %(now)s + interval '1 microsecond', 2, true) lr
         WHERE p.point = ANY(%(cems_status_points)s) AND lr.value > 0
           AND EXISTS (SELECT 1 FROM points c WHERE c.device_id = p.device_id AND c.point = 'co2_pct')
           AND EXISTS (SELECT 1 FROM points c WHERE c.device_id = p.device_id AND c.point = 'flue_flow_m3h')

@@ -2,7 +2,9 @@
 
 Exactly-once in effect: readings are inserted with ON CONFLICT DO NOTHING on
 (gateway, seq, ts), and only rows that were actually new advance counter state
-and produce emissions, so a replayed Kafka record changes nothing.
+and produce emissions, so a replayed Kafka record changes nothing. Readings old
+enough to belong to an hour that compaction moved into `reading_blocks`
+(carbonflow/db/compaction.py) are first checked against those blocks.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from carbon_domain.errors import DomainError, UnitError
 from carbon_domain.factors import FactorLibrary, FactorRow
 from carbon_domain.schemas import DeviceBatch, Reading
 from carbon_domain.units import convert, storage_unit
+from carbonflow.db.compaction import COMPACTION_LOCK, SINK_CHECK_AGE
 from stream_jobs.counter_rules import profile_rollover
 from stream_jobs.counters import CounterState, Delta, counter_delta
 from stream_jobs.scope_rollups import ScopeRollups
@@ -91,6 +94,16 @@ _INSERT_AND_ROLL_UP = (
     + _rollup_cte("hours", "rollup_1h", _HOURS_FROM_MINUTES)
     + " SELECT n.* FROM new n WHERE EXISTS (SELECT 1 FROM _readings_in i WHERE i.is_counter"
     " AND i.gateway_key = n.gateway_key AND i.seq = n.seq AND i.ts = n.ts)"
+)
+# Incoming readings that a compacted block already holds: dropped before the insert, as the primary key drops
+# those still in readings. Only the blocks of the (point, hour)s of old readings are read, three arrays each.
+_DROP_COMPACTED = (
+    "DELETE FROM _readings_in i USING (SELECT COALESCE(b.gateway_key, u.gk) AS gateway_key, u.seq, u.ts"
+    "  FROM (SELECT DISTINCT point_key, date_bin('1 hour', ts, " + _ORIGIN + ") AS hour FROM _readings_in"
+    "        WHERE ts < %(old)s) k"
+    "  JOIN reading_blocks b ON b.point_key = k.point_key AND b.hour = k.hour"
+    "  CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs, b.times) AS u(gk, seq, ts)) s"
+    " WHERE i.gateway_key = s.gateway_key AND i.seq = s.seq AND i.ts = s.ts"
 )
 _SCOPE_ROLLUP_LOCK = 0x63665F73636F7065  # pg_advisory_xact_lock key ("cf_scope")
 # A batch of 100,000 readings sorts in memory instead of spilling to disk (default work_mem is 4 MB).
@@ -218,6 +231,8 @@ class ReadingSink:
             rows = []
             infos: dict[tuple[int, int], _PointInfo] = {}  # of counter readings, which drive deltas
             seen: dict[str, tuple[object, str]] = {}
+            old_before = datetime.now(UTC) - SINK_CHECK_AGE
+            has_old = False
             for batch in batches:
                 if not batch.readings:
                     continue
@@ -231,9 +246,10 @@ class ReadingSink:
                     if is_counter:
                         infos[(gkey, r.seq)] = info
                 newest = max(r.gateway_ts for r in batch.readings)
+                has_old = has_old or min(r.source_ts for r in batch.readings) < old_before
                 if batch.device not in seen or newest > seen[batch.device][0]:  # type: ignore[operator]
                     seen[batch.device] = (newest, batch.gateway)
-            new_counter_rows = await self._insert_readings(rows)
+            new_counter_rows = await self._insert_readings(rows, old_before if has_old else None)
             await self._conn.execute(
                 "UPDATE devices d SET last_seen = greatest(d.last_seen, v.ts), gateway_id = v.gw"
                 " FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) AS v(device, ts, gw)"
@@ -243,8 +259,13 @@ class ReadingSink:
             await self._advance_counters(new_counter_rows, infos)
             self.readings_written += len(rows)
 
-    async def _insert_readings(self, rows: list[tuple]) -> list[tuple]:
-        """Insert every row once; return the counter rows that were new (they drive deltas)."""
+    async def _insert_readings(self, rows: list[tuple], old_before: datetime | None = None) -> list[tuple]:
+        """Insert every row once; return the counter rows that were new (they drive deltas). With `old_before`,
+        rows older than it are also checked against the compacted blocks."""
+        if old_before is not None:
+            # waits while a compaction moves rows to blocks (its delete would hide them from ON CONFLICT), and
+            # keeps it from starting until this transaction has committed its rows for it to find
+            await self._conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (COMPACTION_LOCK,))
         await self._conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS _readings_in (gateway_key int, seq bigint, ts timestamptz,"
             " point_key int, value double precision, quality smallint, is_counter bool) ON COMMIT DELETE ROWS"
@@ -252,6 +273,8 @@ class ReadingSink:
         async with self._conn.cursor() as cur:
             async with cur.copy("COPY _readings_in FROM STDIN (FORMAT BINARY)") as copy:
                 await copy.write(_binary_copy(rows))
+            if old_before is not None:
+                await cur.execute(_DROP_COMPACTED, {"old": old_before})
             await cur.execute(f"SET LOCAL work_mem = '{_BATCH_WORK_MEM}'")
             await cur.execute(_INSERT_AND_ROLL_UP)
             return list(await cur.fetchall())
@@ -322,12 +345,10 @@ class ReadingSink:
     async def stretch_emissions(self, pkey: int, info: _PointInfo, lo: datetime, hi: datetime) -> list[tuple]:
         """Emission rows of every interval ending in [lo, hi] and of the first one after, from stored readings."""
         cur = await self._conn.execute(
-            "(SELECT gateway_key, seq, ts, point_key, value, quality FROM readings WHERE point_key = %(p)s"
-            "  AND ts < %(lo)s AND quality < 2 AND value IS NOT NULL ORDER BY ts DESC LIMIT 1)"
-            " UNION ALL (SELECT gateway_key, seq, ts, point_key, value, quality FROM readings WHERE point_key = %(p)s"
-            "  AND ts >= %(lo)s AND ts <= %(hi)s AND quality < 2 AND value IS NOT NULL)"
-            " UNION ALL (SELECT gateway_key, seq, ts, point_key, value, quality FROM readings WHERE point_key = %(p)s"
-            "  AND ts > %(hi)s AND quality < 2 AND value IS NOT NULL ORDER BY ts LIMIT 1)",
+            "SELECT * FROM cf_point_last(%(p)s, '-infinity', %(lo)s, 1, true)"
+            " UNION ALL (SELECT * FROM cf_point_readings(%(p)s, %(lo)s, %(hi)s + interval '1 microsecond')"
+            "  WHERE quality < 2 AND value IS NOT NULL)"
+            " UNION ALL SELECT * FROM cf_point_first(%(p)s, %(hi)s + interval '1 microsecond', 'infinity', 1, true)",
             {"p": pkey, "lo": lo, "hi": hi},
         )
         stretch = sorted(await cur.fetchall(), key=lambda r: (r[2], r[1]))

@@ -6,8 +6,9 @@
   rollups: `CARBONFLOW_HOURLY_RETENTION_DAYS`, default 1830 (five years and leap days), never less than
   1827 days (five years) nor less than the raw retention.
 
-Plain PostgreSQL: monthly partitions of `readings` (and of `emissions`) that lie wholly before the cut-off
-are dropped, rows before it in the default partition deleted, and the partitions of this month and the
+Plain PostgreSQL: monthly partitions of `readings`, of its compacted hours `reading_blocks` (and of
+`emissions`) that lie wholly before the cut-off are dropped, rows before it in the default partition deleted
+(blocks whose hour ends before it), and the partitions of this month and the
 next two are created when missing. TimescaleDB: `drop_chunks` on the
 hypertables (its background retention policies, 074_retention.timescale.sql, do the same on a schedule).
 The other tables lose their rows older than the cut-off. Each run records the cut-offs in
@@ -29,7 +30,10 @@ __all__ = ["MIN_HOURLY_DAYS", "RetentionSettings", "apply_retention", "raw_horiz
 
 MIN_HOURLY_DAYS = 1827
 """Five years: hourly figures are what reports and audits rest on."""
-_PARTITION = re.compile(r"^(readings|emissions)_(\d{4})(\d{2})$")
+_PARTITION = re.compile(r"^(readings|reading_blocks|emissions)_(\d{4})(\d{2})$")
+# the time column of each partitioned table's rows in its default partition (a block spans its hour)
+_DEFAULT_ROWS_BEFORE = {"readings": "ts < %s", "emissions": "ts < %s",
+                        "reading_blocks": "hour <= %s::timestamptz - interval '1 hour'"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ def _drop_partitions(conn: psycopg.Connection, table: str, cutoff: datetime) -> 
         if end <= cutoff:
             conn.execute(f'DROP TABLE "{name}"')  # name matched _PARTITION: no quoting surprises
             dropped.append(name)
-    conn.execute(f"DELETE FROM {table}_default WHERE ts < %s", (cutoff,))
+    conn.execute(f"DELETE FROM {table}_default WHERE {_DEFAULT_ROWS_BEFORE[table]}", (cutoff,))
     return dropped
 
 
@@ -109,6 +113,7 @@ def apply_retention(conn: psycopg.Connection, settings: RetentionSettings, *,
             # the default partitions, which retention can only empty row by row
             result["created"] = conn.execute("SELECT cf_ensure_month_partitions(%s, 0, 2)", (now,)).fetchone()[0]  # type: ignore[index]
             result["dropped"] += _drop_partitions(conn, "readings", raw_cutoff)
+            result["dropped"] += _drop_partitions(conn, "reading_blocks", raw_cutoff)
             result["dropped"] += _drop_partitions(conn, "emissions", hourly_cutoff)
         for table, column, cutoff in (("rollup_1m", "bucket", raw_cutoff), ("rollup_1h", "bucket", hourly_cutoff),
                                       ("scope_rollup_1h", "bucket", hourly_cutoff),

@@ -15,6 +15,7 @@ import pytest
 
 from carbon_domain.schemas import DeviceBatch, Reading
 from carbonflow.cli import main
+from carbonflow.db.compaction import CompactionSettings, compact_readings
 from carbonflow.db.migrate import migrate
 from carbonflow.db.retention import (
     RetentionSettings,
@@ -89,9 +90,24 @@ def test_hourly_data_goes_only_after_the_hourly_retention(scratch_url: str) -> N
         later = OLD + timedelta(days=1830 + 40)  # OLD's whole month is past five years then, RECENT is not
         result = apply_retention(conn, RetentionSettings(), now=later)
         old, recent = _counts(conn, OLD), _counts(conn, RECENT)
-    assert f"emissions_{OLD:%Y%m}" in result["dropped"] and result["created"] == 6  # 3 months x 2 tables
+    assert f"emissions_{OLD:%Y%m}" in result["dropped"] and result["created"] == 9  # 3 months x 3 tables
     assert old == {"readings": 0, "rollup_1m": 0, "rollup_1h": 0, "emissions": 0, "scope_rollup_1h": 0}
     assert recent["rollup_1h"] == 4 and recent["emissions"] == 10 and recent["scope_rollup_1h"] == 16
+
+
+def test_compacted_hours_go_with_the_raw_retention_like_raw_rows(scratch_url: str) -> None:
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        moved = compact_readings(conn, CompactionSettings(), now=NOW)["readings"]
+        blocks = {t: conn.execute("SELECT COALESCE(sum(n), 0) FROM reading_blocks WHERE hour >= %s AND hour < %s",
+                                  (t - timedelta(hours=1), t + timedelta(hours=4))).fetchone()[0]
+                  for t in (ANCIENT, OLD, RECENT)}
+        result = apply_retention(conn, RetentionSettings())
+        kept = {t: conn.execute("SELECT COALESCE(sum(n), 0) FROM reading_blocks WHERE hour >= %s AND hour < %s",
+                                (t - timedelta(hours=1), t + timedelta(hours=4))).fetchone()[0]
+                for t in (ANCIENT, OLD, RECENT)}
+    # ANCIENT's blocks sit in the default partition, OLD's in their monthly one
+    assert moved == 30 and blocks == {ANCIENT: 10, OLD: 10, RECENT: 10}
+    assert f"reading_blocks_{OLD:%Y%m}" in result["dropped"] and kept == {ANCIENT: 0, OLD: 0, RECENT: 10}
 
 
 async def test_recompute_refuses_a_period_whose_raw_readings_were_dropped(scratch_url: str) -> None:

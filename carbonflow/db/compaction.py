@@ -1,0 +1,157 @@
+"""Compaction: closed hours of raw readings moved from rows into one compressed block per (point, hour).
+
+On plain PostgreSQL a reading stored as a row of `readings` costs about 180 bytes (tuple header, columns,
+two B-tree entries). Hours that closed more than the horizon ago (`CARBONFLOW_COMPACT_AFTER_MINUTES`,
+default 120, at least 60) are moved into `reading_blocks` (075_reading_blocks.plain.sql): per point and
+hour, arrays of gateway, sequence, time, value and quality ordered by time, compressed by TOAST.
+
+Each statement moves the hot rows of one point over at most a day of hours: it deletes them from
+`readings`, merges them with the blocks already stored for their hours (late data arriving after an hour
+was compacted lands in `readings` first and is merged at the next run) and writes the blocks, in one
+transaction: a crash leaves the rows or the blocks, never both and never neither, and running it again
+moves what is left. Compaction holds `COMPACTION_LOCK` (an advisory lock) while it works; the stream
+sink takes it shared before it stores readings old enough to belong to a compacted hour and checks them
+against the blocks, so a replayed reading is stored once whether its hour was compacted or not.
+
+TimescaleDB compresses its hypertable chunks natively (002_timeseries.timescale.sql), so compaction does
+nothing there and `reading_blocks` stays empty.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import psycopg
+
+__all__ = ["COMPACTION_LOCK", "MIN_HORIZON_MINUTES", "CompactionSettings", "compact_readings",
+           "compaction_settings", "SINK_CHECK_AGE"]
+
+COMPACTION_LOCK = 0x63665F636F6D7061  # pg_advisory lock key ("cf_compa")
+MIN_HORIZON_MINUTES = 60
+"""Never compact an hour closed less than this long ago: the sink checks readings older than
+SINK_CHECK_AGE against the blocks, and the margin between the two absorbs clock differences."""
+SINK_CHECK_AGE = timedelta(minutes=30)
+_MAX_HORIZON_MINUTES = 400 * 24 * 60
+_HOUR = timedelta(hours=1)
+_SPAN = timedelta(days=1)  # hours of one point moved by one statement
+_ORIGIN = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_TXN_READINGS = 100_000  # readings moved per transaction (while the lock makes old-data batches wait)
+
+_POINTS_WITH_OLD_ROWS = (
+    "SELECT p.point_key, m.first FROM points p CROSS JOIN LATERAL"
+    " (SELECT min(r.ts) AS first FROM readings r WHERE r.point_key = p.point_key AND r.ts < %(cutoff)s) m"
+    " WHERE m.first IS NOT NULL AND (%(points)s::int[] IS NULL OR p.point_key = ANY(%(points)s))"
+    " ORDER BY p.point_key"
+)
+_NEXT_OLD_ROW = "SELECT min(ts) FROM readings WHERE point_key = %(p)s AND ts >= %(lo)s AND ts < %(cutoff)s"
+_ORDER = "ORDER BY ts, gateway_key, seq"
+# One statement per point and stretch of hours: rows out of readings, merged with their hours' blocks, blocks
+# written. Where a reading sits in a block and in readings (only possible for rows written around the sink),
+# the block's copy wins, as ON CONFLICT DO NOTHING keeps the first stored.
+_COMPACT = (
+    "WITH moved AS (DELETE FROM readings WHERE point_key = %(p)s AND ts >= %(lo)s AND ts < %(hi)s"
+    "   RETURNING gateway_key, seq, ts, value, quality),"
+    " hours AS (SELECT DISTINCT date_bin('1 hour', ts, %(origin)s) AS hour FROM moved),"
+    " kept AS (SELECT COALESCE(b.gateway_key, u.gk) AS gateway_key, u.seq, u.ts, u.value, u.quality"
+    "   FROM reading_blocks b JOIN hours h ON b.point_key = %(p)s AND b.hour = h.hour"
+    "   CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs, b.times, b.vals, b.qualities)"
+    "     AS u(gk, seq, ts, value, quality)),"
+    " merged AS (SELECT DISTINCT ON (gateway_key, seq, ts) gateway_key, seq, ts, value, quality FROM"
+    "   (SELECT *, 0 AS src FROM kept UNION ALL SELECT *, 1 FROM moved) a ORDER BY gateway_key, seq, ts, src),"
+    " written AS (INSERT INTO reading_blocks (point_key, hour, n, gateway_key, gateway_keys, seqs, times, vals,"
+    "   qualities)"
+    "   SELECT %(p)s, date_bin('1 hour', ts, %(origin)s), count(*),"
+    "     CASE WHEN min(gateway_key) = max(gateway_key) THEN min(gateway_key) END,"
+    f"    CASE WHEN min(gateway_key) <> max(gateway_key) THEN array_agg(gateway_key {_ORDER}) END,"
+    f"    array_agg(seq {_ORDER}), array_agg(ts {_ORDER}), array_agg(value {_ORDER}), array_agg(quality {_ORDER})"
+    "   FROM merged GROUP BY 2"
+    "   ON CONFLICT (point_key, hour) DO UPDATE SET n = EXCLUDED.n, gateway_key = EXCLUDED.gateway_key,"
+    "     gateway_keys = EXCLUDED.gateway_keys, seqs = EXCLUDED.seqs, times = EXCLUDED.times,"
+    "     vals = EXCLUDED.vals, qualities = EXCLUDED.qualities"
+    "   RETURNING 1)"
+    " SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM written)"
+)
+
+
+@dataclass(frozen=True)
+class CompactionSettings:
+    older_than_minutes: int = 120
+
+    def __post_init__(self) -> None:
+        if not MIN_HORIZON_MINUTES <= self.older_than_minutes <= _MAX_HORIZON_MINUTES:
+            raise ValueError(f"compaction horizon must be from {MIN_HORIZON_MINUTES} to {_MAX_HORIZON_MINUTES}"
+                             f" minutes, got {self.older_than_minutes}")
+
+
+def compaction_settings(env: dict[str, str] | None = None) -> CompactionSettings:
+    """CompactionSettings from CARBONFLOW_COMPACT_AFTER_MINUTES (unset or empty: 120)."""
+    raw = (os.environ if env is None else env).get("CARBONFLOW_COMPACT_AFTER_MINUTES", "")
+    if not raw:
+        return CompactionSettings()
+    try:
+        minutes = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"CARBONFLOW_COMPACT_AFTER_MINUTES must be a whole number of minutes, got {raw!r}") from exc
+    try:
+        return CompactionSettings(minutes)
+    except ValueError as exc:
+        raise ValueError(f"CARBONFLOW_COMPACT_AFTER_MINUTES: {exc}") from exc
+
+
+def _floor_hour(ts: datetime) -> datetime:
+    return ts - (ts - _ORIGIN) % _HOUR
+
+
+def _timescale(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone() is not None
+
+
+def compact_readings(conn: psycopg.Connection, settings: CompactionSettings = CompactionSettings(), *,
+                     now: datetime | None = None, point_keys: Sequence[int] | None = None,
+                     progress: Callable[[int, int, int], None] | None = None) -> dict[str, Any]:
+    """Move the readings of hours closed before `now - horizon` into blocks; returns what was moved.
+
+    `point_keys` limits it to those points. `progress(points_done, points_total, readings_moved)` is called
+    after each point. The connection must be in autocommit mode: the work is committed in transactions of
+    about 100,000 readings, each holding the compaction lock.
+    """
+    if not conn.autocommit:
+        raise ValueError("compact_readings needs a connection in autocommit mode")
+    now = now or datetime.now(timezone.utc)
+    cutoff = _floor_hour(now - timedelta(minutes=settings.older_than_minutes))
+    result: dict[str, Any] = {"before": cutoff, "points": 0, "readings": 0, "blocks": 0, "seconds": 0.0}
+    if _timescale(conn):
+        result["skipped"] = "TimescaleDB compresses readings natively"
+        return result
+    started = time.monotonic()
+    points = None if point_keys is None else list(point_keys)
+    todo = conn.execute(_POINTS_WITH_OLD_ROWS, {"cutoff": cutoff, "points": points}).fetchall()
+    i, lo = 0, (_floor_hour(todo[0][1]) if todo else None)
+    while i < len(todo):
+        with conn.transaction():
+            # waits for the sinks' transactions storing old readings, and makes new ones wait for this one
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (COMPACTION_LOCK,))
+            pending = 0
+            while i < len(todo) and pending < _TXN_READINGS:
+                point = todo[i][0]
+                hi = min(cutoff, lo + _SPAN)  # type: ignore[operator]
+                moved, blocks = conn.execute(_COMPACT, {"p": point, "lo": lo, "hi": hi, "origin": _ORIGIN}).fetchone()  # type: ignore[misc]
+                result["readings"] += moved
+                result["blocks"] += blocks
+                pending += moved
+                row = conn.execute(_NEXT_OLD_ROW, {"p": point, "lo": hi, "cutoff": cutoff}).fetchone()
+                if row is not None and row[0] is not None:
+                    lo = _floor_hour(row[0])
+                    continue
+                i += 1
+                result["points"] += 1
+                lo = _floor_hour(todo[i][1]) if i < len(todo) else None
+                if progress is not None:
+                    progress(i, len(todo), result["readings"])
+    result["seconds"] = time.monotonic() - started
+    return result

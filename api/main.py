@@ -21,6 +21,7 @@ from api.bootstrap import ensure_admin
 from api.caches import SessionCache, SharedCache
 from api.errors import BootstrapError
 from api.kafka_link import KafkaLink
+from api.pgsession import configure_session
 from api.ratelimit import TokenBuckets
 from api.routers import (
     alarms,
@@ -167,7 +168,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
                 log.error("api: cannot start: %s", exc)
                 raise
         pool = AsyncConnectionPool(url, min_size=1, max_size=settings.db_pool_max, open=False,
-                                   kwargs={"autocommit": True})
+                                   kwargs={"autocommit": True}, configure=configure_session)
         await pool.open(wait=False)
         app.state.pool = pool
         try:

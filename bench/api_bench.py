@@ -61,7 +61,7 @@ from common import (
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from api import queries, security
+from api import pgsession, queries, security
 
 SITE = "bench-site"
 ENTERPRISE = "bench-ent"
@@ -453,6 +453,7 @@ async def _year_query(db_url: str, repeats: int) -> list[float]:
     """point_series alone (SQL and rows to Python), without HTTP and JSON."""
     out = []
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        await pgsession.configure_session(conn)  # as the API's pool does
         for _ in range(repeats):
             now = datetime.now(UTC)
             t0 = time.perf_counter()

@@ -19,8 +19,9 @@ _MAX_RAW_SPAN = timedelta(days=7)
 async def series(
     caller: SeriesReader, conn: Conn, sites: VisibleSites, device: str, point: str, start: TimeParam, end: TimeParam,
     interval: Literal["raw", "1m", "1h", "1d", "1mo"] = "raw",
-    tz: Annotated[str, Query(max_length=64, description="IANA time zone of the calendar months of interval=1mo "
-                                                        "(the other intervals are aligned to UTC)")] = figures.DEFAULT_TZ,
+    tz: Annotated[str, Query(max_length=64, description="IANA time zone of the local days of interval=1d and the "
+                                                        "calendar months of interval=1mo (1m and 1h are UTC minutes "
+                                                        "and hours)")] = figures.DEFAULT_TZ,
     format: Annotated[Literal["rows", "columns"], Query(
         description="rows: `points`, one object per value; columns: `columns`, one array per field (ts, value, "
                     "min, max, count, quality, quality_counts.{good,uncertain,bad}; raw: ts, value, quality)")] = "rows",
@@ -32,9 +33,14 @@ async def series(
         raise HTTPException(422, f"raw series are limited to {_MAX_RAW_SPAN.days} days; use interval=1m or 1h")
     if interval == "1mo":
         return await _monthly(conn, sites, device, point, t0, t1, tz, format)  # type: ignore[return-value]
+    try:
+        zone = figures.zone(tz)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
     # columns: one array per field, which the dashboards read; a year by hour is then not 8,760 objects
     read = queries.point_series_columns if format == "columns" else queries.point_series
-    result = await read(conn, device=device, point=point, start=t0, end=t1, interval=interval, sites=sites)
+    result = await read(conn, device=device, point=point, start=t0, end=t1, interval=interval, sites=sites,
+                        tz=zone.key)
     if result is None:  # unknown, or outside the caller's scope: the same answer
         raise HTTPException(404, f"no point {point!r} on device {device!r}; see /api/v1/devices")
     return json_response(result)  # type: ignore[return-value]

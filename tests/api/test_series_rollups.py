@@ -1,4 +1,5 @@
-"""Bucketed series come from the stream job's rollups and answer exactly as date_bin over the raw readings did."""
+"""Bucketed series come from the stream job's rollups and answer exactly as grouping the raw readings would:
+date_bin for minutes and hours, the caller's local days (date_trunc in its time zone) for days."""
 
 from __future__ import annotations
 
@@ -21,14 +22,16 @@ T0 = datetime(2026, 3, 1, 22, 17, 5, tzinfo=UTC)
 STEP = timedelta(seconds=37)
 COUNT = 5000  # about 51 hours
 
-# the answer of point_series before the rollups: date_bin over the raw readings
+# the answer of point_series before the rollups: date_bin over the raw readings (1m, 1h), or their local day
 _PREVIOUS = (
-    "SELECT date_bin(%s, ts, '2000-01-01T00:00:00+00:00'::timestamptz) AS bucket, avg(value) FILTER (WHERE quality < 2),"
+    "SELECT {bucket} AS bucket, avg(value) FILTER (WHERE quality < 2),"
     " min(value) FILTER (WHERE quality < 2), max(value) FILTER (WHERE quality < 2),"
     " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2))[1], count(*), max(quality),"
     " count(*) FILTER (WHERE quality = 1), count(*) FILTER (WHERE quality = 2)"
-    " FROM readings WHERE point_key = %s AND ts >= %s AND ts < %s GROUP BY 1 ORDER BY 1"
+    " FROM readings WHERE point_key = %(key)s AND ts >= %(start)s AND ts < %(end)s GROUP BY 1 ORDER BY 1"
 )
+_UTC_BUCKET = "date_bin(%(width)s, ts, '2000-01-01T00:00:00+00:00'::timestamptz)"
+_LOCAL_DAY = "date_trunc('day', ts, %(tz)s)"
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,11 @@ def seeded(database_url: str) -> Seeded:
 
 
 async def _previous(conn: psycopg.AsyncConnection, *, device: str, point: str, start: datetime, end: datetime,
-                    interval: str) -> list[dict[str, Any]]:
+                    interval: str, tz: str = "Asia/Shanghai") -> list[dict[str, Any]]:
     cur = await conn.execute("SELECT point_key, kind FROM points WHERE device_id = %s AND point = %s", (device, point))
     key, kind = await cur.fetchone()  # type: ignore[misc]
-    cur = await conn.execute(_PREVIOUS, (queries.INTERVALS[interval], key, start, end))
+    cur = await conn.execute(_PREVIOUS.format(bucket=_LOCAL_DAY if interval == "1d" else _UTC_BUCKET),
+                             {"width": queries.INTERVALS[interval], "tz": tz, "key": key, "start": start, "end": end})
     return [{"ts": b, "value": last if kind == "counter" else avg, "min": lo, "max": hi, "count": n,
              "quality": queries.QUALITY_NAMES[q], "quality_counts": {"good": n - nu - nb, "uncertain": nu, "bad": nb}}
             for b, avg, lo, hi, last, n, q, nu, nb in await cur.fetchall()]
@@ -120,6 +124,38 @@ async def test_rollup_series_equals_date_bin_over_raw_readings(
         previous = await _previous(conn, device=seeded.device, point=point, start=start, end=end, interval=interval)
     assert answer is not None
     assert answer["points"] == _approx(previous)
+
+
+# whole-hour offsets (with and without DST), half-hour and quarter-hour offsets: a local midnight inside a UTC
+# hour is read from the minute rollup instead of the hourly one
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Shanghai", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"])
+@pytest.mark.parametrize("point", ["power_kw", "energy_kwh"])
+@pytest.mark.parametrize("window", ["everything", "ragged-edges", "across-midnight"])
+async def test_daily_series_follow_the_local_day_of_the_time_zone(
+    database_url: str, seeded: Seeded, window: str, point: str, tz: str,
+) -> None:
+    start, end = WINDOWS[window]
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        answer = await queries.point_series(conn, device=seeded.device, point=point, start=start, end=end,
+                                            interval="1d", sites=[seeded.site], tz=tz)
+        previous = await _previous(conn, device=seeded.device, point=point, start=start, end=end, interval="1d",
+                                   tz=tz)
+    assert answer is not None
+    assert answer["points"] == _approx(previous)
+
+
+async def test_a_shanghai_day_starts_at_local_midnight(database_url: str, seeded: Seeded) -> None:
+    # 15:00-17:00 UTC is 23:00-01:00 in Shanghai (UTC+8): two local days, split at 16:00 UTC
+    start, end = datetime(2026, 3, 2, 15, tzinfo=UTC), datetime(2026, 3, 2, 17, tzinfo=UTC)
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        answer = await queries.point_series(conn, device=seeded.device, point="power_kw", start=start, end=end,
+                                            interval="1d", sites=[seeded.site], tz="Asia/Shanghai")
+    assert answer is not None
+    midnight = datetime(2026, 3, 2, 16, tzinfo=UTC)
+    stored = [T0 + STEP * i for i in range(COUNT)]
+    expected = [(midnight - timedelta(days=1), sum(start <= t < midnight for t in stored)),
+                (midnight, sum(midnight <= t < end for t in stored))]
+    assert [(p["ts"], p["count"]) for p in answer["points"]] == expected
 
 
 async def test_hourly_series_reads_the_rollup_not_the_raw_readings(database_url: str, seeded: Seeded) -> None:

@@ -38,6 +38,8 @@ def _cmd_db(args: argparse.Namespace) -> int:
         return 2
     if args.action == "retain":
         return _db_retain(url, args)
+    if args.action == "compact":
+        return _db_compact(url, args)
     with connect_with_retry(url) as conn:
         applied = migrate(conn)
     print(f"applied {len(applied)} migrations" + (": " + ", ".join(applied) if applied else " (up to date)"))
@@ -63,6 +65,31 @@ def _db_retain(url: str, args: argparse.Namespace) -> int:
           f" {result['hourly_before']:%Y-%m-%d %H:%M}Z; dropped {len(result['dropped'])} partitions"
           + (f" ({', '.join(result['dropped'])})" if result["dropped"] else "")
           + "; rows deleted: " + ", ".join(f"{t} {n}" for t, n in result["deleted"].items()))
+    return 0
+
+
+def _db_compact(url: str, args: argparse.Namespace) -> int:
+    from carbonflow.db import connect_with_retry
+    from carbonflow.db.compaction import CompactionSettings, compact_readings, compaction_settings
+
+    try:
+        settings = CompactionSettings(args.older_than) if args.older_than is not None else compaction_settings()
+    except ValueError as exc:
+        print(f"carbonflow db compact: {exc}", file=sys.stderr)
+        return 2
+
+    def progress(done: int, total: int, moved: int) -> None:
+        print(f"\rcompacting: {done}/{total} points, {moved:,} readings moved", end="", file=sys.stderr, flush=True)
+
+    with connect_with_retry(url, autocommit=True) as conn:
+        result = compact_readings(conn, settings, progress=progress)
+    if result["points"]:
+        print(file=sys.stderr)
+    if "skipped" in result:
+        print(f"nothing to compact: {result['skipped']}")
+        return 0
+    print(f"hours before {result['before']:%Y-%m-%d %H:%M}Z: {result['readings']:,} readings of {result['points']}"
+          f" points moved into {result['blocks']:,} blocks in {result['seconds']:.1f} s")
     return 0
 
 
@@ -164,10 +191,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_stream(args: argparse.Namespace) -> int:
+    from carbonflow.db.compaction import compaction_settings
     from stream_jobs.alarms import alarm_settings_from_env
 
     try:
         alarm_settings_from_env()  # refuse to start with a wrong alarm threshold (the agents read them again)
+        compaction_settings()  # or a wrong compaction horizon
     except ValueError as exc:
         print(f"carbonflow stream: {exc}", file=sys.stderr)
         return 2
@@ -211,11 +240,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", type=Path)
     p.set_defaults(func=_cmd_certs)
     p = sub.add_parser("db", help="database maintenance")
-    p.add_argument("action", choices=["migrate", "retain"],
-                   help="migrate: apply migrations; retain: drop data older than the retention (docs/storage.md)")
+    p.add_argument("action", choices=["migrate", "retain", "compact"],
+                   help="migrate: apply migrations; retain: drop data older than the retention; compact: move"
+                        " closed hours of raw readings into compressed blocks (docs/storage.md)")
     p.add_argument("--raw-days", type=int, help="keep raw readings this many days (CARBONFLOW_RAW_RETENTION_DAYS, 400)")
     p.add_argument("--hourly-days", type=int,
                    help="keep hourly data this many days (CARBONFLOW_HOURLY_RETENTION_DAYS, 1830; at least 1827)")
+    p.add_argument("--older-than", type=int, metavar="MINUTES",
+                   help="compact hours closed this long ago (CARBONFLOW_COMPACT_AFTER_MINUTES, 120; at least 60)")
     p.set_defaults(func=_cmd_db)
     p = sub.add_parser("recompute", help="recalculate a site's emissions for a period (after a factor change)")
     p.add_argument("--site", required=True)

@@ -15,6 +15,7 @@ import psycopg
 from pydantic import ValidationError
 
 from carbon_domain.schemas import DeviceBatch, GatewayHealthRecord
+from carbonflow.db.compaction import compact_readings, compaction_settings
 from carbonflow.db.connect import async_connect_with_retry, connect_with_retry
 from carbonflow.db.retention import apply_retention, retention_settings
 from stream_jobs.alarms import alarm_settings_from_env, evaluate_alarms
@@ -25,7 +26,7 @@ from stream_jobs.app import app, database_url
 from stream_jobs.sink import ReadingSink, load_factor_library
 from stream_jobs.topics import dead_letters_topic, gateway_health_topic, readings_topic
 
-__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass", "apply_retention_daily", "store_gateway_health"]
+__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass", "apply_retention_daily", "store_gateway_health", "compact_closed_hours"]
 
 log = logging.getLogger("stream_jobs")
 _BATCH = 2000  # Kafka records (device batches) per take
@@ -46,6 +47,8 @@ _WITHIN_S = 0.2
 _ALARM_INTERVAL_S = 15.0
 _ALARM_SETTINGS = alarm_settings_from_env()  # read at import: a bad CARBONFLOW_ALARM_* stops the worker
 _RETENTION_INTERVAL_S = 86_400.0
+_COMPACTION_INTERVAL_S = 600.0
+_COMPACTION = compaction_settings()  # read at import: a bad CARBONFLOW_COMPACT_AFTER_MINUTES stops the worker
 
 
 class _Database:
@@ -176,6 +179,28 @@ async def apply_retention_daily() -> None:
         return
     log.info("retention: raw before %s, hourly before %s, %d partitions dropped", result["raw_before"],
              result["hourly_before"], len(result["dropped"]))
+
+
+@app.timer(interval=_COMPACTION_INTERVAL_S, on_leader=True)
+async def compact_closed_hours() -> None:
+    """Move raw readings of hours closed more than CARBONFLOW_COMPACT_AFTER_MINUTES ago into compressed blocks
+    (carbonflow/db/compaction.py); every 10 minutes, on one worker (the advisory lock would serialise several).
+    CARBONFLOW_COMPACTION=off turns it off."""
+    if os.environ.get("CARBONFLOW_COMPACTION", "").lower() == "off":
+        return
+
+    def run() -> dict[str, Any]:
+        with connect_with_retry(database_url(), attempts=1, autocommit=True) as conn:
+            return compact_readings(conn, _COMPACTION)
+
+    try:
+        result = await asyncio.to_thread(run)
+    except (RuntimeError, psycopg.Error) as exc:
+        log.warning("readings not compacted: %s", exc)
+        return
+    if result["readings"]:
+        log.info("compaction: %d readings of %d points before %s moved into %d blocks in %.1f s", result["readings"],
+                 result["points"], result["before"], result["blocks"], result["seconds"])
 
 
 @app.timer(interval=60.0)

@@ -7,6 +7,7 @@ import asyncio
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,12 +20,14 @@ from api.hierarchy_queries import _point_data
 from api.inventory_queries import metered_aggregates
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, PointKind, Quality, Reading
+from carbonflow.cli import main
 from carbonflow.db.compaction import (
     COMPACTION_LOCK,
     CompactionSettings,
     compact_readings,
     compaction_settings,
 )
+from carbonflow.db.migrate import migrate
 from stream_jobs.alarms import RULES, AlarmSettings
 from stream_jobs.recompute import recompute_site
 from stream_jobs.sink import ReadingSink, load_factor_library
@@ -322,3 +325,34 @@ def test_a_bad_compaction_horizon_is_refused_with_its_variable(raw: str, message
 def test_compaction_horizon_defaults_to_two_hours() -> None:
     assert (compaction_settings({}), compaction_settings({"CARBONFLOW_COMPACT_AFTER_MINUTES": "90"})) == (
         CompactionSettings(120), CompactionSettings(90))
+
+
+@pytest.fixture
+def scratch_url(postgres_server: str) -> Iterator[str]:
+    """A database of its own: `carbonflow db compact` compacts every point, other tests' too."""
+    name = f"cf_compact_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    info = psycopg.conninfo.conninfo_to_dict(postgres_server)
+    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": name})
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+    yield url
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_db_compact_command_shows_progress_and_what_it_moved(scratch_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    plant = _plant(scratch_url)
+    stored = _counts(scratch_url, plant)["stored"]
+    info = psycopg.conninfo.conninfo_to_dict(scratch_url)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:"
+                                       f"{info.get('port', 5432)}/{info['dbname']}")
+    assert main(["db", "compact", "--older-than", "30"]) == 2
+    assert "from 60 to" in capsys.readouterr().err
+    assert main(["db", "compact", "--older-than", "90"]) == 0
+    captured = capsys.readouterr()
+    assert "compacting: 3/3 points" in captured.err and f"{stored:,} readings moved" in captured.err
+    assert f"{stored:,} readings of 3 points moved into 18 blocks" in captured.out
+    assert _counts(scratch_url, plant)["hot"] == 0

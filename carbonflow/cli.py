@@ -182,6 +182,18 @@ def _cmd_edge_status(args: argparse.Namespace) -> int:
     return 0 if status.running else 1
 
 
+_INGEST_HELP = """\
+Run the MQTT -> Kafka bridge. Configured from the environment: MQTT_URL, MQTT_CA,
+MQTT_CERT, MQTT_KEY, KAFKA_BOOTSTRAP, DATABASE_URL (gateway registry), INGEST_CLIENT_ID.
+
+Scaling out: run N workers with INGEST_PARTITION=0/N ... N-1/N (same DATABASE_URL and
+INGEST_CLIENT_ID). Worker i subscribes, with its own persistent session, to the registered
+gateways whose crc32(id) mod N is i; while it is down the broker queues its gateways'
+batches for it, so they wait instead of being lost. To change N, start the new set before
+stopping the old one (duplicates are dropped by gateway and sequence). See docs/ingest.md.
+"""
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from carbonflow.gc_tuning import tune_gc_for_batches
     from ingest.bridge import run_bridge
@@ -265,7 +277,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["run", "status"])
     p.add_argument("--config", type=Path, required=True)
     p.set_defaults(func=_cmd_edge)
-    sub.add_parser("ingest", help="run the MQTT -> Kafka bridge").set_defaults(func=_cmd_ingest)
+    sub.add_parser("ingest", help="run the MQTT -> Kafka bridge", description=_INGEST_HELP,
+                   formatter_class=argparse.RawDescriptionHelpFormatter).set_defaults(func=_cmd_ingest)
     p = sub.add_parser("stream", help="run the faust stream worker")
     p.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"])
     p.set_defaults(func=_cmd_stream)

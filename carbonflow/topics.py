@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["MQTT_ROOT", "mqtt_data_filter", "gateway_from_topic", "kafka_readings", "kafka_dead_letters", "READINGS_PARTITIONS",
-           "HEALTH_KINDS", "mqtt_health_filters", "split_gateway_topic", "kafka_gateway_health"]
+           "HEALTH_KINDS", "mqtt_health_filters", "split_gateway_topic", "kafka_gateway_health", "gateway_topics"]
 
 MQTT_ROOT = "carbonflow/v1"
 READINGS_PARTITIONS = 4
@@ -31,6 +31,11 @@ def mqtt_health_filters(root: str = MQTT_ROOT, shared_group: str | None = None) 
     """Subscriptions for every gateway's status and events topics (shared when a group is given)."""
     topics = [f"{root}/+/{kind}" for kind in HEALTH_KINDS]
     return [f"$share/{shared_group}/{t}" for t in topics] if shared_group else topics
+
+
+def gateway_topics(root: str, gateway: str) -> list[str]:
+    """The exact data, status and events topics of one gateway (what a partitioned ingest worker subscribes to)."""
+    return [f"{root}/{gateway}/{kind}" for kind in ("data", *HEALTH_KINDS)]
 
 
 def split_gateway_topic(topic: str, root: str = MQTT_ROOT) -> tuple[str, str] | None:

@@ -45,6 +45,7 @@ class GatewayAdmission:
         self._refresh_s = refresh_s
         self._active: set[str] = set()
         self._loaded_at = -float("inf")
+        self.loaded = False  # True once the registry answered at least once
 
     def refresh_if_due(self) -> None:
         """Reload when due; on failure keep the last known set and say so once."""
@@ -52,9 +53,15 @@ class GatewayAdmission:
             return
         try:
             self._active = self._load()
+            self.loaded = True
         except Exception as exc:  # registry unreachable: fail safe on the last known list
             log.warning("gateway registry unavailable (%s); using the last known %d gateways", exc, len(self._active))
         self._loaded_at = time.monotonic()
 
     def allows(self, gateway: str) -> bool:
         return gateway in self._active
+
+    @property
+    def active(self) -> frozenset[str]:
+        """The last known active gateways."""
+        return frozenset(self._active)

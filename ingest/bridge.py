@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import ssl
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import datetime, timezone
@@ -37,6 +38,7 @@ from carbonflow.topics import (
 from ingest.admission import GatewayAdmission, SequenceLedger
 from ingest.health import validate_health_payload
 from ingest.kafka_out import make_producer, send_envelope
+from ingest.partition import Partition, PartitionError, PartitionSubscriptions, parse_partition
 from ingest.peer_keys import load_peer_keyring
 from ingest.validation import Rejected, validate_payload
 
@@ -44,6 +46,8 @@ __all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env"]
 
 log = logging.getLogger("ingest")
 _MAX_PENDING_MESSAGES = 256
+_FILTERS_PER_SUBSCRIBE = 300  # keeps each SUBSCRIBE packet small however many gateways a worker owns
+_REGISTRY_WAIT_S = 60.0  # a partitioned worker needs the registry before it knows what to subscribe to
 
 
 @dataclass(frozen=True)
@@ -59,27 +63,65 @@ class BridgeConfig:
     kafka_prefix: str = "carbonflow"
     database_url: str | None = None  # the gateway registry; without it every gateway the broker lets in is accepted
     peer_keys: str | None = None  # keyring of gateways that sign/encrypt payloads end to end (CFP1)
+    partition: Partition | None = None  # subscribe only to the registered gateways this worker owns
+    registry_refresh_s: float = 10.0
+
+
+def _partition_from_env(e: dict[str, str]) -> Partition | None:
+    text = e.get("INGEST_PARTITION", "")
+    if not text:
+        return None
+    try:
+        partition = parse_partition(text)
+    except PartitionError as exc:
+        raise SystemExit(f"ingest: INGEST_PARTITION={text!r}: {exc}") from exc
+    if e.get("INGEST_SHARED_GROUP"):
+        raise SystemExit("ingest: INGEST_PARTITION and INGEST_SHARED_GROUP exclude each other;"
+                         " a partitioned worker holds plain subscriptions to its own gateways")
+    if not e.get("DATABASE_URL"):
+        raise SystemExit("ingest: INGEST_PARTITION needs DATABASE_URL: a worker subscribes to the registered"
+                         " gateways of its partition, read from the gateway registry")
+    return partition
+
+
+def _refresh_from_env(e: dict[str, str]) -> float:
+    text = e.get("INGEST_REGISTRY_REFRESH_S", "10")
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value <= 3600:
+        raise SystemExit(f"ingest: INGEST_REGISTRY_REFRESH_S must be seconds between 0.5 and 3600, got {text!r}")
+    return value
 
 
 def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
-    """Configuration from MQTT_URL, MQTT_CA, MQTT_CERT, MQTT_KEY, KAFKA_BOOTSTRAP, INGEST_SHARED_GROUP."""
+    """Configuration from MQTT_URL, MQTT_CA, MQTT_CERT, MQTT_KEY, KAFKA_BOOTSTRAP, INGEST_* and DATABASE_URL.
+
+    INGEST_PARTITION=i/N makes this worker i of N (see docs/ingest.md "Scaling out");
+    its client id becomes `<INGEST_CLIENT_ID>-p<i>of<N>`.
+    """
     e = dict(os.environ if env is None else env)
     missing = [k for k in ("MQTT_URL", "KAFKA_BOOTSTRAP") if not e.get(k)]
     if missing:
         raise SystemExit(f"ingest: set {', '.join(missing)} (e.g. MQTT_URL=mqtts://broker:8883)")
+    partition = _partition_from_env(e)
+    client_id = e.get("INGEST_CLIENT_ID", "carbonflow-ingest")
     return BridgeConfig(
         mqtt_url=e["MQTT_URL"],
         kafka_bootstrap=e["KAFKA_BOOTSTRAP"],
-        client_id=e.get("INGEST_CLIENT_ID", "carbonflow-ingest"),
+        client_id=partition.client_id(client_id) if partition else client_id,
         ca=e.get("MQTT_CA"),
         cert=e.get("MQTT_CERT"),
         key=e.get("MQTT_KEY"),
-        # Off by default: Mosquitto does not queue a shared subscription's messages while every member
-        # is offline, so a gateway's acknowledged batch could be lost during an ingest restart.
+        # Off by default: Mosquitto 2.0 does not restore `$share/...` subscriptions when it restarts, so
+        # batches published before the workers resubscribe are acknowledged and lost; partitions do not have that.
         shared_group=e.get("INGEST_SHARED_GROUP") or None,
         kafka_prefix=e.get("CARBONFLOW_TOPIC_PREFIX", "carbonflow"),
         database_url=e.get("DATABASE_URL") or None,
         peer_keys=e.get("INGEST_PEER_KEYS") or None,
+        partition=partition,
+        registry_refresh_s=_refresh_from_env(e),
     )
 
 
@@ -110,7 +152,12 @@ class Bridge:
         self.rejected = 0
         self.health_reports = 0  # status reports and events forwarded
         self.ledger = SequenceLedger()
-        self.admission = GatewayAdmission(self._load_registry) if config.database_url else None
+        self.admission = (GatewayAdmission(self._load_registry, refresh_s=config.registry_refresh_s)
+                          if config.database_url else None)
+        self.subscriptions = (PartitionSubscriptions(config.partition, config.topic_root)
+                              if config.partition else None)
+        self._sync_lock = threading.Lock()  # on-connect (paho's thread) and registry reloads both (un)subscribe
+        self._subscribe_requests: dict[int, list[str]] = {}
         self.keyring = load_peer_keyring(Path(config.peer_keys)) if config.peer_keys else None
         self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue(maxsize=1000)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -125,6 +172,7 @@ class Bridge:
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     def _load_registry(self) -> set[str]:
         import psycopg
@@ -139,10 +187,47 @@ class Bridge:
         if getattr(rc, "is_failure", False):
             log.error("broker refused ingest connection: %s", rc)
             return
+        if self.subscriptions is not None:
+            self._sync_subscriptions(reconnected=True)
+            return
         filters = [mqtt_data_filter(self.config.topic_root, self.config.shared_group),
                    *mqtt_health_filters(self.config.topic_root, self.config.shared_group)]
         client.subscribe([(f, 1) for f in filters])
         log.info("subscribed to %s", ", ".join(filters))
+
+    def _sync_subscriptions(self, *, reconnected: bool = False) -> None:
+        """Subscribe to the exact topics of newly owned gateways, unsubscribe from revoked ones."""
+        assert self.subscriptions is not None
+        with self._sync_lock:
+            add, remove = self.subscriptions.changes(reconnected=reconnected)
+            if not (add or remove) or not self._client.is_connected():
+                return  # once connected, on-connect subscribes everything that is wanted
+            for i in range(0, len(add), _FILTERS_PER_SUBSCRIBE // 3):
+                chunk = add[i:i + _FILTERS_PER_SUBSCRIBE // 3]
+                rc, mid = self._client.subscribe([(t, 1) for t in self.subscriptions.topics(chunk)])
+                if rc != mqtt.MQTT_ERR_SUCCESS:
+                    return  # connection lost meanwhile: the next on-connect starts over
+                self._subscribe_requests[mid] = chunk
+                self.subscriptions.applied(chunk, [])
+            if remove:
+                rc, _ = self._client.unsubscribe(self.subscriptions.topics(remove))
+                if rc != mqtt.MQTT_ERR_SUCCESS:
+                    return
+                self.subscriptions.applied([], remove)
+        partition = self.subscriptions.partition
+        if add:
+            log.info("partition %s: subscribed to %d gateways: %s", partition, len(add), ", ".join(add))
+        if remove:
+            log.info("partition %s: unsubscribed from %d gateways no longer active: %s", partition, len(remove),
+                     ", ".join(remove))
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes: list, props: object = None
+                      ) -> None:
+        gateways = self._subscribe_requests.pop(mid, None)
+        refused = [rc for rc in reason_codes if getattr(rc, "is_failure", False)]
+        if refused:
+            log.error("broker refused %d of %d subscriptions%s (ACL for %s?)", len(refused), len(reason_codes),
+                      f" for gateways {', '.join(gateways)}" if gateways else "", self.config.client_id)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         assert self._loop is not None
@@ -216,8 +301,11 @@ class Bridge:
         """Reload the gateway registry in the background, off the message path."""
         assert self.admission is not None
         while not stop.is_set():
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(min(1.0, self.config.registry_refresh_s))
             await asyncio.to_thread(self.admission.refresh_if_due)
+            if self.subscriptions is not None:
+                self.subscriptions.want(self.admission.active)
+                await asyncio.to_thread(self._sync_subscriptions)
 
     async def _acknowledge_in_order(self, pending: asyncio.Queue) -> None:
         """Acknowledge each MQTT message once Kafka has every record made from it."""
@@ -234,6 +322,20 @@ class Bridge:
             self._client.ack(message.mid, message.qos)
             pending.task_done()
 
+    async def _wait_for_registry(self) -> None:
+        """A partitioned worker must know its gateways before it connects: retry the registry, then give up."""
+        assert self.admission is not None and self.config.partition is not None
+        deadline = asyncio.get_running_loop().time() + _REGISTRY_WAIT_S
+        while not self.admission.loaded:
+            if asyncio.get_running_loop().time() > deadline:
+                raise SystemExit(f"ingest: partition {self.config.partition}: the gateway registry did not answer"
+                                 f" within {_REGISTRY_WAIT_S:.0f} s; check DATABASE_URL")
+            await asyncio.sleep(min(2.0, self.config.registry_refresh_s))
+            await asyncio.to_thread(self.admission.refresh_if_due)
+        owned = sorted(g for g in self.admission.active if self.config.partition.owns(g))
+        log.info("partition %s (client id %s): owns %d of %d registered gateways", self.config.partition,
+                 self.config.client_id, len(owned), len(self.admission.active))
+
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         cfg = self.config
@@ -245,6 +347,9 @@ class Bridge:
         background = [acker]
         if self.admission is not None:
             await asyncio.to_thread(self.admission.refresh_if_due)  # know the gateways before the first message
+            if self.subscriptions is not None:
+                await self._wait_for_registry()
+                self.subscriptions.want(self.admission.active)
             background.append(asyncio.create_task(self._keep_registry_fresh(stop)))
         url = urlsplit(cfg.mqtt_url)
         self._client.connect_async(url.hostname or "127.0.0.1", url.port or 8883, keepalive=15)

@@ -89,8 +89,8 @@ class ApiSettings(BaseModel):
     totp_issuer: str = "carbonflow"
     kafka_bootstrap: str | None = Field(None, description="Kafka for HTTP ingest; without it POST /ingest answers 503")
     topic_prefix: str = "carbonflow"
-    db_pool_max: int = Field(20, ge=1, description="database connections per API worker; a login holds one while "
-                                                   "its password is hashed, so keep room for the other requests")
+    db_pool_max: int = Field(20, ge=1, description="database connections per API worker (a login holds one only "
+                                                   "to read the user and store the outcome, not while hashing)")
     session_cache_s: float = Field(5.0, ge=0, description="how long a worker reuses a session lookup (0: never)")
     dashboard_cache_s: float = Field(2.0, ge=0, description="how long an overview answer is shared (0: never)")
     oidc: OidcSettings | None = Field(None, description="single sign-on; None: the login page has no SSO button")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+import psycopg
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import accounts, auditlog, security
@@ -60,16 +63,30 @@ def _me(principal: Principal, user: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@asynccontextmanager
+async def _pooled(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection for one step of a login (503 when the database cannot be reached, as `Conn`)."""
+    try:
+        async with request.app.state.pool.connection() as conn:
+            yield conn
+    except psycopg.OperationalError as exc:
+        raise HTTPException(503, f"database unavailable: {exc}") from exc
+
+
 @router.post("/login")
-async def login(body: LoginBody, conn: Conn, settings: Settings, ip: ClientIP, _: AnonymousRateLimit) -> dict[str, Any]:
+async def login(body: LoginBody, request: Request, settings: Settings, ip: ClientIP,
+                _: AnonymousRateLimit) -> dict[str, Any]:
     """Exchange user name, password (and TOTP code once enrolled) for a bearer session token."""
-    user = await accounts.get_user(conn, username=body.username)
+    # a connection only to read the user and, later, to store the outcome: not while scrypt hashes (about 80 ms
+    # of a core), or a crowd of logins holds every pooled connection and the worker's other requests wait
+    async with _pooled(request) as conn:
+        user = await accounts.get_user(conn, username=body.username)
     attempted = body.username[:64]
 
     async def refuse(status: int, message: str, reason: str, *, count: bool, headers: dict[str, str] | None = None,
                      ) -> HTTPException:
         detail: dict[str, Any] = {"reason": reason}
-        async with conn.transaction():
+        async with _pooled(request) as conn, conn.transaction():
             if user is not None and count:
                 attempts, locked_until = await accounts.record_failed_login(
                     conn, user_id=user["user_id"], max_attempts=settings.lockout_attempts,
@@ -114,7 +131,7 @@ async def login(body: LoginBody, conn: Conn, settings: Settings, ip: ClientIP, _
         rehash = await asyncio.to_thread(security.hash_password, body.password, n=settings.scrypt_n)
     token = security.new_token(security.SESSION_PREFIX)
     expires_at = now + settings.session_ttl
-    async with conn.transaction():
+    async with _pooled(request) as conn, conn.transaction():
         await accounts.record_login(conn, user_id=user["user_id"], totp_step=step, password_hash=rehash)
         session_id = await accounts.create_session(conn, user_id=user["user_id"], token_hash=security.token_digest(token),
                                                    expires_at=expires_at, client_ip=ip)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 
@@ -394,3 +395,36 @@ def test_bad_login_bodies_get_422_with_a_message(api_app_client: TestClient, bod
 def test_login_with_malformed_json_gets_422(api_app_client: TestClient) -> None:
     r = api_app_client.post("/api/v1/auth/login", content=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 422
+
+
+def test_a_login_does_not_hold_a_database_connection_while_the_password_is_hashed(
+    database_url: str, api_app_client: TestClient, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.api.conftest import ROOT, ROOT_PASSWORD
+
+    settings = ApiSettings(**FAST, db_pool_max=1, rate_burst=100_000, anonymous_rate_burst=100_000)
+    with TestClient(create_app(database_url, settings=settings)) as client:
+        headers = login(client, ROOT, ROOT_PASSWORD)
+        hashing, release = threading.Event(), threading.Event()
+        released_in_time: list[bool] = []
+        real_verify = security.verify_password
+
+        def slow_verify(password: str, stored: str) -> bool:
+            hashing.set()
+            released_in_time.append(release.wait(timeout=10))  # the hash goes on until the other request is done
+            return real_verify(password, stored)
+
+        monkeypatch.setattr(security, "verify_password", slow_verify)
+        answers: list[int] = []
+        logging_in = threading.Thread(target=lambda: answers.append(client.post(
+            "/api/v1/auth/login", json={"username": ROOT, "password": ROOT_PASSWORD}).status_code))
+        logging_in.start()
+        try:
+            assert hashing.wait(timeout=10)
+            # the pool's only connection is free while the login hashes
+            other = client.get("/api/v1/auth/me", headers=headers)
+        finally:
+            release.set()
+            logging_in.join(timeout=30)
+    assert (other.status_code, other.json()["username"], answers, released_in_time) == (200, ROOT, [200], [True])
+

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +237,33 @@ def test_series_page_without_charts_falls_back_to_a_table(page: Page, live_api: 
                                   "/static/style.css.bak"])
 def test_static_files_outside_the_folder_or_of_unknown_kinds_are_not_served(http: httpx.Client, path: str) -> None:
     assert http.get(path).status_code == 404
+
+
+def test_series_explorer_shows_calendar_months_equal_to_the_apis(
+    page: Page, live_api: str, http: httpx.Client, users: Users, database_url: str
+) -> None:
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    # two hours of earlier months, as the stream job would have rolled them up
+    hours = [(end - timedelta(days=40), 12, 6000.0, 480.0, 520.0), (end - timedelta(days=100), 6, 2700.0, 430.0, 470.0)]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        key = conn.execute("SELECT point_key FROM points WHERE device_id = 'w-elec-main' AND point = 'active_power_kw'"
+                           ).fetchone()[0]  # type: ignore[index]
+        for hour, n, total, lo, hi in hours:
+            conn.execute("INSERT INTO rollup_1h (point_key, bucket, n, n_valid, sum, min, max, first_ts, first_value,"
+                         " last_ts, last_value, worst_quality) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)"
+                         " ON CONFLICT DO NOTHING",
+                         (key, hour, n, n, total, lo, hi, hour, lo, hour + timedelta(minutes=55), hi))
+    _log_in(page, live_api, *users.manager)
+    start = end - timedelta(days=365)
+    query = {"device": "w-elec-main", "point": "active_power_kw", "start": start.isoformat().replace("+00:00", "Z"),
+             "end": end.isoformat().replace("+00:00", "Z"), "interval": "1mo"}
+    page.goto(live_api + "/#/series?" + "&".join(f"{k}={v}" for k, v in {**query, "range": "custom"}.items()))
+    page.wait_for_selector("#series-chart canvas")
+    page.wait_for_selector("#series-interval button.on[data-value='1mo']")
+    api = http.get("/api/v1/series", params={**query, "tz": TZ}, headers=_bearer(http, *users.manager)).json()
+    rows = page.locator("#series-table tbody tr").count()
+    shown = [(_value(page, f"#series-table tbody tr:nth-child({i + 1}) td:nth-child(2)"),
+              _value(page, f"#series-table tbody tr:nth-child({i + 1}) td:nth-child(5)")) for i in range(rows)]
+    _shot(page, "series-months")
+    months = [(m["value"], float(m["count"])) for m in reversed(api["points"]) if m["value"] is not None]
+    assert (api["interval"], len(months) >= 2, shown) == ("1mo", True, months)

@@ -1,13 +1,16 @@
-// Series explorer: pick a device and point, a range and an interval (raw, 1 min, 1 h, 1 day); chart, figures,
+// Series explorer: pick a device and point, a range and an interval (raw, 1 min, 1 h, 1 day, 1 month); chart, figures,
 // table, and a CSV export (GET /export/series.csv, fetched with the bearer header and saved as a file).
 import {api, getJSON, getSeries, message} from "../api.js";
 import {base, loadCharts, makeChart} from "../charts.js";
 import {dateTime, decimalsFor, el, errorBox, num, numberEl} from "../format.js";
 import {t, term} from "../i18n.js";
 
-const RANGES = {"1h": 3600e3, "6h": 6 * 3600e3, "24h": 24 * 3600e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3};
-const DEFAULT_INTERVAL = {"1h": "raw", "6h": "1m", "24h": "1m", "7d": "1h", "30d": "1h", "custom": "1h"};
-const INTERVALS = ["raw", "1m", "1h", "1d"];
+const RANGES = {"1h": 3600e3, "6h": 6 * 3600e3, "24h": 24 * 3600e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3,
+                "1y": 365 * 86400e3};
+const DEFAULT_INTERVAL = {"1h": "raw", "6h": "1m", "24h": "1m", "7d": "1h", "30d": "1h", "1y": "1mo", "custom": "1h"};
+const INTERVALS = ["raw", "1m", "1h", "1d", "1mo"];
+// days and months are the plant's local ones, as on the overview
+const PLANT_TZ = "Asia/Shanghai";
 const RAW_LIMIT = 7 * 86400e3;
 const TABLE_ROWS = 500;
 
@@ -84,7 +87,7 @@ async function query() {
   paintBusy(true);
   try {
     const result = await getSeries({device: state.device, point: state.point, start: from.toISOString(),
-                                    end: to.toISOString(), interval: state.interval});
+                                    end: to.toISOString(), interval: state.interval, tz: PLANT_TZ});
     if (state !== mine || ticket !== state.loading) return;
     state.result = result;
   } catch (error) {
@@ -242,8 +245,8 @@ function paintBusy(busy) {
 
 async function exportCsv(link) {
   const [from, to] = window_();
-  // the export is bucketed: hourly for raw views, else the chosen interval
-  const interval = state.interval === "raw" ? "1h" : state.interval;
+  // the export is bucketed: hourly for raw views, daily for months, else the chosen interval
+  const interval = state.interval === "raw" ? "1h" : state.interval === "1mo" ? "1d" : state.interval;
   const params = new URLSearchParams({device: state.device, point: state.point, start: from.toISOString(),
                                       end: to.toISOString(), interval,
                                       tz: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"});

@@ -1,4 +1,5 @@
-"""Recalculate a site's emissions for a period from stored readings (after a factor change).
+"""Recalculate a site's emissions and production intervals for a period from stored readings (after a factor
+change, or to derive production intervals for data stored before they were kept).
 
 It derives intervals exactly as the live sink does (same counter rules, same
 activity formulas, factors resolved from the database at each interval's time),
@@ -48,16 +49,17 @@ async def recompute_site(
             raise RecomputeRefused(f"raw readings before {horizon.isoformat()} were dropped by retention;"
                                    " recompute a period whose intervals start after that")
     sink = ReadingSink(conn, await load_factor_library(conn))
-    points = await sink.emitting_points(site)
+    points = await sink.accounted_points(site)
     async with conn.transaction():
         cur = await conn.execute(
             "SELECT COALESCE(sum(tco2), 0) FROM emissions WHERE site_id = %s AND ts >= %s AND ts <= %s",
             (site, start, end))
         before = (await cur.fetchone())[0]
-        await conn.execute("DELETE FROM emissions WHERE site_id = %s AND ts >= %s AND ts <= %s", (site, start, end))
+        for table in ("emissions", "activity_intervals"):  # production intervals follow the same counter rules
+            await conn.execute(f"DELETE FROM {table} WHERE site_id = %s AND ts >= %s AND ts <= %s", (site, start, end))
         for i, (key, info) in enumerate(points):
             rows = [r for r in await sink.stretch_emissions(key, info, start, end) if start <= r[2] <= end]
-            await sink.upsert_emissions(rows)
+            await sink.upsert_intervals(rows)
             if out is not None:
                 _progress(out, i + 1, len(points), f"point {key}: {len(rows)} intervals")
         # the rows were replaced wholesale (deleted, then inserted): rebuild the site's scope rollups of the

@@ -23,7 +23,7 @@ from carbon_domain.factors import FactorLibrary, FactorRow
 from carbon_domain.schemas import DeviceBatch, Reading
 from carbon_domain.units import convert, storage_unit
 from carbonflow.db.compaction import COMPACTION_LOCK, SINK_CHECK_AGE
-from stream_jobs.counter_rules import profile_rollover
+from stream_jobs.counter_rules import point_rollover
 from stream_jobs.counters import CounterState, Delta, counter_delta
 from stream_jobs.scope_rollups import ScopeRollups
 
@@ -218,9 +218,7 @@ class ReadingSink:
                 (batch.device,),
             )
             for point, key, kind, unit, activity, site, profile, normalised, source in await cur.fetchall():
-                rollover = profile_rollover(profile, point)  # in the profile's unit, which the gateway sends
-                if rollover is not None and normalised and source and source != unit:
-                    rollover = convert(rollover, source, unit)
+                rollover = point_rollover(profile, point, unit=unit, source_unit=source, normalised=normalised)
                 self._points[(batch.device, point)] = _PointInfo(key, kind, unit, activity, site, rollover,
                                                                  normalised)
         return {point: known[(device, point)] for point in {r.point for r in batch.readings}}
@@ -362,20 +360,25 @@ class ReadingSink:
                 previous = CounterState(row[2], row[4])
         return rows
 
-    async def emitting_points(self, site: str) -> list[tuple[int, _PointInfo]]:
-        """Counter points of a site bound to an emitting activity."""
+    async def accounted_points(self, site: str) -> list[tuple[int, _PointInfo]]:
+        """Counter points of a site bound to an emitting activity or to production, with their rollover in the
+        unit they are stored in (as the live path takes it)."""
         cur = await self._conn.execute(
-            "SELECT p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile, p.point FROM points p"
-            " JOIN devices d USING (device_id)"
-            " WHERE d.site_id = %s AND p.kind = 'counter' AND p.activity = ANY(%s) ORDER BY p.point_key",
-            (site, sorted(EMITTING_ACTIVITIES)),
+            "SELECT p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile, p.point, p.normalised,"
+            " p.source_unit FROM points p JOIN devices d USING (device_id)"
+            " WHERE d.site_id = %s AND p.kind = 'counter' AND (p.activity = ANY(%s) OR p.activity LIKE %s)"
+            " ORDER BY p.point_key",
+            (site, sorted(EMITTING_ACTIVITIES), _PRODUCTION + "%"),
         )
-        return [(key, _PointInfo(key, kind, unit, activity, site_id, profile_rollover(profile, point)))
-                for key, kind, unit, activity, site_id, profile, point in await cur.fetchall()]
+        return [(key, _PointInfo(key, kind, unit, activity, site_id,
+                                 point_rollover(profile, point, unit=unit, source_unit=source, normalised=normalised),
+                                 normalised))
+                for key, kind, unit, activity, site_id, profile, point, normalised, source in await cur.fetchall()]
 
-    async def upsert_emissions(self, rows: list[tuple]) -> None:
-        """Insert emission rows, replacing the stored row of the same interval."""
-        await self._scopes.upsert("emissions", rows)
+    async def upsert_intervals(self, rows: list[tuple]) -> None:
+        """Insert emission and production-interval rows, replacing the stored row of the same interval."""
+        await self._scopes.upsert("emissions", [r for r in rows if len(r) == _EMISSION_WIDTH])
+        await self._scopes.upsert("activity_intervals", [r for r in rows if len(r) != _EMISSION_WIDTH])
 
     async def _lock_scope_rollups(self) -> None:
         """Take the scope-rollup lock until the end of the transaction.

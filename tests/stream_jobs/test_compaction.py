@@ -182,7 +182,7 @@ async def _readers(url: str, plant: Plant) -> dict[str, Any]:
         cur = await conn.execute("SELECT point_key FROM points WHERE device_id = %s", (plant.device,))
         out["count"] = await _point_data(conn, keys=[r[0] for r in await cur.fetchall()])
         sink = ReadingSink(conn, FactorLibrary.default())
-        for key, info in await sink.emitting_points(plant.site):
+        for key, info in await sink.accounted_points(plant.site):
             out[f"stretch {key}"] = await sink.stretch_emissions(
                 key, info, T0 + timedelta(hours=1, minutes=5), T0 + timedelta(hours=3, minutes=2))
         for rule in ("out_of_range",):

@@ -66,3 +66,33 @@ async def test_recompute_applies_a_new_factor_version_and_records_it(site) -> No
     rows = await _rows(conn, site_id)
     assert (result["tco2_after"], {tuple(r[5]) for r in rows}) == (
         pytest.approx(11 * 0.0375 * 0.6), {("grid.cn.national_average@test-2025-02",)})
+
+
+async def test_recompute_derives_production_intervals_as_the_live_path_does(database_url: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    device, site_id, gw = f"rcp-{tag}", f"rcp-site-{tag}", f"gw-{tag}"
+    conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+    try:
+        await conn.execute("INSERT INTO enterprises VALUES ('rc-ent', 'Recompute', 'CN', NULL) ON CONFLICT DO NOTHING")
+        await conn.execute("INSERT INTO sites VALUES (%s, 'rc-ent', 'Recompute site', NULL, NULL)", (site_id,))
+        await conn.execute("INSERT INTO devices (device_id, site_id) VALUES (%s, %s)", (device, site_id))
+        await conn.execute("INSERT INTO points (device_id, point, unit, kind, activity) VALUES (%s, 'kwh', 't',"
+                           " 'counter', 'production:crude_steel')", (device,))
+        sink = ReadingSink(conn, await load_factor_library(conn))
+        # tonnes tapped, with a reset to near zero in the middle
+        values = [500.0, 512.5, 530.0, 3.0, 20.0, 41.0]
+        batch = _batch(gw, device, [(i, T0 + timedelta(minutes=20 * i), v) for i, v in enumerate(values)])
+        await sink.write([DeviceBatch(gateway=batch.gateway, device=device, received_at=T0, readings=[
+            r.model_copy(update={"unit": "t"}) for r in batch.readings])])
+
+        async def intervals() -> list[tuple]:
+            cur = await conn.execute("SELECT seq, ts, start_ts, quantity, quality FROM activity_intervals"
+                                     " WHERE site_id = %s ORDER BY ts", (site_id,))
+            return list(await cur.fetchall())
+
+        live = await intervals()
+        await conn.execute("DELETE FROM activity_intervals WHERE site_id = %s", (site_id,))  # as before they were kept
+        await recompute_site(conn, site=site_id, start=T0 - timedelta(days=1), end=T0 + timedelta(days=1))
+        assert ([round(r[3], 9) for r in live], await intervals()) == ([12.5, 17.5, 3.0, 17.0, 21.0], live)
+    finally:
+        await conn.close()

@@ -190,7 +190,8 @@ Scaling out: run N workers with INGEST_PARTITION=0/N ... N-1/N (same DATABASE_UR
 INGEST_CLIENT_ID). Worker i subscribes, with its own persistent session, to the registered
 gateways whose crc32(id) mod N is i; while it is down the broker queues its gateways'
 batches for it, so they wait instead of being lost. To change N, start the new set before
-stopping the old one (duplicates are dropped by gateway and sequence). See docs/ingest.md.
+stopping the old one (duplicates are dropped by gateway and sequence), then run
+`carbonflow ingest --retire` with each old INGEST_PARTITION. See docs/ingest.md.
 """
 
 
@@ -199,7 +200,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.bridge import run_bridge
 
     tune_gc_for_batches()
-    return run_bridge()
+    return run_bridge(retire=args.retire)
 
 
 def _cmd_stream(args: argparse.Namespace) -> int:
@@ -277,8 +278,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["run", "status"])
     p.add_argument("--config", type=Path, required=True)
     p.set_defaults(func=_cmd_edge)
-    sub.add_parser("ingest", help="run the MQTT -> Kafka bridge", description=_INGEST_HELP,
-                   formatter_class=argparse.RawDescriptionHelpFormatter).set_defaults(func=_cmd_ingest)
+    p = sub.add_parser("ingest", help="run the MQTT -> Kafka bridge", description=_INGEST_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--retire", action="store_true",
+                   help="end this worker's broker session (subscriptions and queued batches) and exit;"
+                        " for the old workers after changing N")
+    p.set_defaults(func=_cmd_ingest)
     p = sub.add_parser("stream", help="run the faust stream worker")
     p.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"])
     p.set_defaults(func=_cmd_stream)

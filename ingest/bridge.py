@@ -42,7 +42,7 @@ from ingest.partition import Partition, PartitionError, PartitionSubscriptions, 
 from ingest.peer_keys import load_peer_keyring
 from ingest.validation import Rejected, validate_payload
 
-__all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env"]
+__all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env", "retire_session"]
 
 log = logging.getLogger("ingest")
 _MAX_PENDING_MESSAGES = 256
@@ -162,12 +162,8 @@ class Bridge:
         self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue(maxsize=1000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._producer: AIOKafkaProducer | None = None
-        self._client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=config.client_id, clean_session=False, manual_ack=True
-        )
-        if config.mqtt_url.startswith("mqtts://"):
-            self._client.tls_set(ca_certs=config.ca, certfile=config.cert, keyfile=config.key,
-                                 cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        self._client = _tls_client(config, clean_session=False)
+        self._client.manual_ack_set(True)
         self._client.max_inflight_messages_set(200)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.on_connect = self._on_connect
@@ -376,10 +372,52 @@ class Bridge:
             await self._producer.stop()
 
 
-def run_bridge() -> int:
-    """Run the ingest bridge until SIGINT/SIGTERM."""
+def _tls_client(config: BridgeConfig, *, clean_session: bool) -> mqtt.Client:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=config.client_id, clean_session=clean_session)
+    if config.mqtt_url.startswith("mqtts://"):
+        client.tls_set(ca_certs=config.ca, certfile=config.cert, keyfile=config.key,
+                       cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    return client
+
+
+def retire_session(config: BridgeConfig, timeout_s: float = 15.0) -> None:
+    """Make the broker discard this worker's persistent session (its subscriptions and queued batches).
+
+    For the old set after changing N: otherwise the broker keeps queuing for the
+    old client ids until `persistent_client_expiration`. Connecting once with a
+    clean session is how MQTT 3.1.1 ends a session.
+    """
+    client = _tls_client(config, clean_session=True)
+    answered = threading.Event()
+    outcome: list[object] = []
+
+    def on_connect(c: mqtt.Client, userdata: object, flags: object, rc: object, props: object = None) -> None:
+        outcome.append(rc)
+        answered.set()
+
+    client.on_connect = on_connect
+    url = urlsplit(config.mqtt_url)
+    client.connect(url.hostname or "127.0.0.1", url.port or 8883, keepalive=15)
+    client.loop_start()
+    try:
+        if not answered.wait(timeout_s):
+            raise SystemExit(f"ingest: the broker did not answer within {timeout_s:.0f} s; session"
+                             f" {config.client_id} not retired")
+        if getattr(outcome[0], "is_failure", False):
+            raise SystemExit(f"ingest: the broker refused {config.client_id}: {outcome[0]}")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    log.info("retired session %s: the broker no longer queues batches for it", config.client_id)
+
+
+def run_bridge(*, retire: bool = False) -> int:
+    """Run the ingest bridge until SIGINT/SIGTERM; with `retire`, end its broker session instead."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = bridge_config_from_env()
+    if retire:
+        retire_session(config)
+        return 0
 
     async def main() -> None:
         stop = asyncio.Event()

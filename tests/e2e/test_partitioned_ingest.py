@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import ssl
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -232,3 +233,48 @@ def test_registry_reload_subscribes_new_gateways_and_drops_revoked_ones(run: _Ru
         dead = conn.execute("SELECT count(*) FROM dead_letters WHERE gateway_id = %s", (LATE,)).fetchone()[0]
         late = stored_seqs(conn, LATE)[1]
     assert (late, dead) == (20 * PER_MESSAGE, 0)
+
+
+def _session_client(mqtt_url: str, cert: object, client_id: str) -> tuple[mqtt.Client, list[bytes]]:
+    """A connected MQTT 3.1.1 client with a persistent session, and the payloads it receives."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+    client.tls_set(ca_certs=str(cert.ca), certfile=str(cert.cert), keyfile=str(cert.key),  # type: ignore[attr-defined]
+                   tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    received: list[bytes] = []
+    client.on_message = lambda c, u, m: received.append(m.payload)
+    client.connect("127.0.0.1", int(mqtt_url.rsplit(":", 1)[1]))
+    client.loop_start()
+    wait_for(f"{client_id} connected", client.is_connected, 10, Path(os.devnull))
+    return client, received
+
+
+@pytest.mark.timeout(60)
+def test_retire_ends_an_old_workers_session_so_the_broker_stops_queuing_for_it(mqtt_broker: str, pki: dict) -> None:
+    base = f"ingest-{uuid.uuid4().hex[:8]}"
+    topic = f"{MQTT_ROOT}/gw-test/data"
+    for client_id in (f"{base}-p0of2", f"{base}-p1of2"):  # an old set of two workers, both stopped
+        client, _ = _session_client(mqtt_broker, pki[INGEST_IDENTITY], client_id)
+        client.subscribe(topic, qos=1)
+        time.sleep(0.5)
+        client.disconnect()
+        client.loop_stop()
+    cert = pki[INGEST_IDENTITY]
+    env = {**os.environ, "MQTT_URL": mqtt_broker, "KAFKA_BOOTSTRAP": "127.0.0.1:1", "DATABASE_URL": "postgresql://x",
+           "INGEST_CLIENT_ID": base, "INGEST_PARTITION": "0/2", "MQTT_CA": str(cert.ca), "MQTT_CERT": str(cert.cert),
+           "MQTT_KEY": str(cert.key)}
+    retired = subprocess.run(CLI + ["ingest", "--retire"], env=env, capture_output=True, text=True, timeout=30,
+                             check=False)
+    publisher, _ = _session_client(mqtt_broker, pki["gw-test"], f"pub-{base}")
+    for info in [publisher.publish(topic, f"m{i}".encode(), qos=1) for i in range(20)]:
+        info.wait_for_publish(10)
+    publisher.disconnect()
+    publisher.loop_stop()
+    received = {}
+    for client_id in (f"{base}-p0of2", f"{base}-p1of2"):
+        client, got = _session_client(mqtt_broker, pki[INGEST_IDENTITY], client_id)
+        time.sleep(1.5)
+        client.disconnect()
+        client.loop_stop()
+        received[client_id] = len(got)
+    assert (retired.returncode, "retired session" in retired.stderr) == (0, True)
+    assert received == {f"{base}-p0of2": 0, f"{base}-p1of2": 20}  # only the retired one stopped queuing

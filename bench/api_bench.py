@@ -62,6 +62,7 @@ from common import (
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from api import pgsession, queries, security
+from stream_jobs.recompute import recompute_site
 
 SITE = "bench-site"
 ENTERPRISE = "bench-ent"
@@ -96,9 +97,21 @@ def dashboard_interval_s(name: str) -> float:
     return ms / 1000
 
 
+async def _derive_intervals(db_url: str) -> None:
+    conn = await psycopg.AsyncConnection.connect(db_url, autocommit=True)
+    try:
+        now = datetime.now(UTC)
+        done = await recompute_site(conn, site=SITE, start=now - timedelta(hours=3), end=now + timedelta(minutes=1))
+        cur = await conn.execute("SELECT count(*), COALESCE(sum(quantity), 0) FROM activity_intervals")
+        intervals, tonnes = await cur.fetchone()  # type: ignore[misc]
+        print(f"derived: {done['tco2_after']:.3f} tCO2, {intervals} production intervals ({tonnes:.1f} t)", flush=True)
+    finally:
+        await conn.close()
+
+
 def _seed(conn: psycopg.Connection, users: int) -> list[str]:
-    """A site with devices, today's readings (last 2 h every 10 s) with their rollups, emissions and production
-    of today, one point with a year of hourly rollups, and `users` enterprise users; their names."""
+    """A site with devices, today's readings (last 2 h every 10 s) with their rollups (emissions and production
+    intervals are derived from the counters afterwards, by `_derive_intervals`), one point with a year of hourly rollups, and `users` enterprise users; their names."""
     conn.execute("INSERT INTO enterprises (enterprise_id, name, region) VALUES (%s, 'Bench Steel', 'CN-ZJ')",
                  (ENTERPRISE,))
     conn.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES (%s, %s, 'Bench works')", (SITE, ENTERPRISE))
@@ -128,13 +141,6 @@ def _seed(conn: psycopg.Connection, users: int) -> list[str]:
             f"INSERT INTO {table} SELECT point_key, date_bin('{width}', ts, '2000-01-01T00:00:00Z'), count(*),"
             " count(*), sum(value), min(value), max(value), min(ts), (array_agg(value ORDER BY ts))[1], max(ts),"
             " (array_agg(value ORDER BY ts DESC))[1], max(quality) FROM readings GROUP BY 1, 2")
-    conn.execute(
-        "INSERT INTO emissions (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
-        " quantity_unit, tco2, factor_ids, formula, quality)"
-        " SELECT %s, 10000000 + row_number() OVER (), t, t - interval '15 minutes', p.point_key, %s, 'electricity',"
-        "  1.5, 'MWh', 1.5 * 0.5306, ARRAY['grid.cn.national_average@2023'], 'electricity/v1', 0"
-        " FROM points p CROSS JOIN generate_series(now() - interval '2 hours', now(), interval '15 minutes') AS t"
-        " WHERE p.point = 'energy_import_kwh'", (gkey, SITE))
     conn.execute("INSERT INTO benchmarks (site_id, product, tco2_per_t, source, updated_by)"
                  " VALUES (%s, 'crude_steel', 0.045, 'bench', 'bench')", (SITE,))
     # one point with a year of hourly rollups (and no raw readings: only the rollup is read)
@@ -620,6 +626,8 @@ def main() -> int:
         with psycopg.connect(db_url, autocommit=True) as conn:
             print("seeding ...", flush=True)
             names = _seed(conn, 1 if args.series_only else args.users + 1)
+        # emissions, production intervals and scope rollups of the seeded counters, as the stream job derives them
+        asyncio.run(_derive_intervals(db_url))
         probe, names = names[-1], names[:-1]
         port = free_port()
         env = {**os.environ, **RAISED_LIMITS, "DATABASE_URL": db_url, "CARBONFLOW_ADMIN_PASSWORD": "Bench-Admin-2026!x",

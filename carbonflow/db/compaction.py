@@ -13,6 +13,9 @@ moves what is left. Compaction holds `COMPACTION_LOCK` (an advisory lock) while 
 sink takes it shared before it stores readings old enough to belong to a compacted hour and checks them
 against the blocks, so a replayed reading is stored once whether its hour was compacted or not.
 
+A closed month's partition of `readings` that compaction left without rows keeps the index pages its hot
+rows needed; its indexes are rebuilt (REINDEX CONCURRENTLY) to give them back.
+
 TimescaleDB compresses its hypertable chunks natively (002_timeseries.timescale.sql), so compaction does
 nothing there and `reading_blocks` stays empty.
 """
@@ -23,13 +26,19 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 
-__all__ = ["COMPACTION_LOCK", "MIN_HORIZON_MINUTES", "CompactionSettings", "compact_readings",
-           "compaction_settings", "SINK_CHECK_AGE"]
+__all__ = [
+    "COMPACTION_LOCK",
+    "MIN_HORIZON_MINUTES",
+    "SINK_CHECK_AGE",
+    "CompactionSettings",
+    "compact_readings",
+    "compaction_settings",
+]
 
 COMPACTION_LOCK = 0x63665F636F6D7061  # pg_advisory lock key ("cf_compa")
 MIN_HORIZON_MINUTES = 60
@@ -39,7 +48,7 @@ SINK_CHECK_AGE = timedelta(minutes=30)
 _MAX_HORIZON_MINUTES = 400 * 24 * 60
 _HOUR = timedelta(hours=1)
 _SPAN = timedelta(days=1)  # hours of one point moved by one statement
-_ORIGIN = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 _TXN_READINGS = 100_000  # readings moved per transaction (while the lock makes old-data batches wait)
 
 _POINTS_WITH_OLD_ROWS = (
@@ -48,6 +57,15 @@ _POINTS_WITH_OLD_ROWS = (
     " WHERE m.first IS NOT NULL AND (%(points)s::int[] IS NULL OR p.point_key = ANY(%(points)s))"
     " ORDER BY p.point_key"
 )
+# monthly partitions of readings that ended before the cut-off: only late data still lands there
+_CLOSED_PARTITIONS = (
+    "SELECT c.relname, (SELECT COALESCE(sum(pg_relation_size(x.indexrelid)), 0) FROM pg_index x"
+    "  WHERE x.indrelid = c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    " WHERE i.inhparent = 'readings'::regclass AND c.relname ~ '^readings_[0-9]{6}$'"
+    " AND (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz <= %(cutoff)s"
+    " ORDER BY 1"
+)
+_RECLAIM_AFTER_BYTES = 1 << 20  # an empty partition's indexes bigger than this are rebuilt
 _NEXT_OLD_ROW = "SELECT min(ts) FROM readings WHERE point_key = %(p)s AND ts >= %(lo)s AND ts < %(cutoff)s"
 _ORDER = "ORDER BY ts, gateway_key, seq"
 # One statement per point and stretch of hours: rows out of readings, merged with their hours' blocks, blocks
@@ -116,15 +134,18 @@ def compact_readings(conn: psycopg.Connection, settings: CompactionSettings = Co
                      progress: Callable[[int, int, int], None] | None = None) -> dict[str, Any]:
     """Move the readings of hours closed before `now - horizon` into blocks; returns what was moved.
 
-    `point_keys` limits it to those points. `progress(points_done, points_total, readings_moved)` is called
-    after each point. The connection must be in autocommit mode: the work is committed in transactions of
-    about 100,000 readings, each holding the compaction lock.
+    `point_keys` limits it to those points (and leaves partitions as they are); otherwise closed months'
+    partitions of `readings` left without rows get their indexes rebuilt (`reclaimed`).
+    `progress(points_done, points_total, readings_moved)` is called after each point. The connection must be in
+    autocommit mode: the work is committed in transactions of about 100,000 readings, each holding the
+    compaction lock.
     """
     if not conn.autocommit:
         raise ValueError("compact_readings needs a connection in autocommit mode")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = _floor_hour(now - timedelta(minutes=settings.older_than_minutes))
-    result: dict[str, Any] = {"before": cutoff, "points": 0, "readings": 0, "blocks": 0, "seconds": 0.0}
+    result: dict[str, Any] = {"before": cutoff, "points": 0, "readings": 0, "blocks": 0, "seconds": 0.0,
+                              "reclaimed": []}
     if _timescale(conn):
         result["skipped"] = "TimescaleDB compresses readings natively"
         return result
@@ -153,5 +174,27 @@ def compact_readings(conn: psycopg.Connection, settings: CompactionSettings = Co
                 lo = _floor_hour(todo[i][1]) if i < len(todo) else None
                 if progress is not None:
                     progress(i, len(todo), result["readings"])
+    if point_keys is None:
+        result["reclaimed"] = _reclaim_emptied_partitions(conn, cutoff)
     result["seconds"] = time.monotonic() - started
     return result
+
+
+def _reclaim_emptied_partitions(conn: psycopg.Connection, cutoff: datetime) -> list[str]:
+    """Give back the space of closed months' readings partitions that compaction left without rows.
+
+    Deleted rows leave their index pages allocated (VACUUM only marks them reusable, for rows that will
+    not come to a closed month): such a partition's indexes are rebuilt, CONCURRENTLY so that late data
+    can still be stored meanwhile, and VACUUM truncates its emptied heap.
+    """
+    reclaimed = []
+    for name, index_bytes in conn.execute(_CLOSED_PARTITIONS, {"cutoff": cutoff}).fetchall():
+        if index_bytes < _RECLAIM_AFTER_BYTES:
+            continue
+        # name matched ^readings_[0-9]{6}$: safe to quote as is
+        if conn.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchone() is not None:
+            continue
+        conn.execute(f'VACUUM "{name}"')
+        conn.execute(f'REINDEX TABLE CONCURRENTLY "{name}"')
+        reclaimed.append(name)
+    return reclaimed

@@ -356,3 +356,20 @@ def test_db_compact_command_shows_progress_and_what_it_moved(scratch_url: str, m
     assert "compacting: 3/3 points" in captured.err and f"{stored:,} readings moved" in captured.err
     assert f"{stored:,} readings of 3 points moved into 18 blocks" in captured.out
     assert _counts(scratch_url, plant)["hot"] == 0
+
+
+def test_a_closed_month_left_without_rows_gives_its_index_space_back(scratch_url: str) -> None:
+    month = (datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=40))
+    part = f"readings_{month:%Y%m}"
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        # 30,000 readings of one point, a minute apart, written around the stream job
+        conn.execute("INSERT INTO points (device_id, point, unit, kind) VALUES ('rc-dev', 'kw', 'kW', 'gauge')")
+        key = conn.execute("SELECT point_key FROM points WHERE device_id = 'rc-dev'").fetchone()[0]
+        conn.execute("INSERT INTO readings SELECT 1, i, %s::timestamptz + i * interval '1 second', %s, i * 0.5, 0"
+                     " FROM generate_series(0, 29999) AS i", (month, key))
+        before = conn.execute(f"SELECT pg_total_relation_size('{part}')").fetchone()[0]
+        result = compact_readings(conn, CompactionSettings())
+        after = conn.execute(f"SELECT pg_total_relation_size('{part}')").fetchone()[0]
+        stored = conn.execute("SELECT sum(n) FROM reading_blocks WHERE point_key = %s", (key,)).fetchone()[0]
+    assert (result["readings"], stored, result["reclaimed"]) == (30_000, 30_000, [part])
+    assert before > 2_000_000 and after < 100_000

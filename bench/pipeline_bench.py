@@ -4,7 +4,9 @@ Writes bench/results/pipeline.json:
 - readings_per_s: pre-built envelopes published as fast as the broker takes them,
   until every reading is stored in PostgreSQL;
 - p50/p99_latency_s: at a paced 10,000 readings/s, publish to queryable for sampled envelopes;
-- bytes_per_raw_reading: readings table size (heap + indexes) / rows;
+- bytes_per_raw_reading: at rest, after the throughput run's hours (stamped in last month, so closed) were compacted
+  into blocks as `carbonflow db compact` does: readings and reading_blocks with their indexes and TOAST / readings;
+  bytes_per_hot_reading: the readings table (heap + 2 indexes) / rows, before compaction;
 - lost, duplicated: from the stored (gateway, seq) pairs.
 PostgreSQL: $DATABASE_URL's server, else 127.0.0.1:5432, else embedded; a scratch database is created and dropped.
 """
@@ -34,6 +36,7 @@ from common import CpuMonitor, create_scratch_database, free_port, wait_port, wr
 from carbon_domain.schemas import Envelope, PointKind, Quality, Reading  # noqa: E402
 from carbon_domain.wire import encode_envelope  # noqa: E402
 from carbonflow.certs import ensure_dev_pki  # noqa: E402
+from carbonflow.db.compaction import CompactionSettings, compact_readings  # noqa: E402
 from carbonflow.embedded.kafka import tansu_command  # noqa: E402
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker  # noqa: E402
 from carbonflow.gateways import register_gateway  # noqa: E402
@@ -88,7 +91,18 @@ class _Publisher:
 
 
 def _stored(conn: psycopg.Connection) -> tuple[int, int]:
-    return conn.execute("SELECT count(*), count(DISTINCT (gateway_key, seq)) FROM readings").fetchone()
+    """Readings stored and distinct (gateway, seq) among them, in rows and in compacted blocks."""
+    return conn.execute(
+        "SELECT count(*), count(DISTINCT (gateway_key, seq)) FROM (SELECT gateway_key, seq FROM readings"
+        " UNION ALL SELECT COALESCE(b.gateway_key, u.gk), u.seq FROM reading_blocks b"
+        " CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs) AS u(gk, seq)) AS s").fetchone()
+
+
+def _table_bytes(conn: psycopg.Connection, table: str) -> int:
+    """A partitioned table's partitions with their indexes and TOAST."""
+    size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c"
+                        " ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass", (table,)).fetchone()[0]
+    return int(size if size is not None else conn.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()[0])
 
 
 def main() -> int:
@@ -119,14 +133,17 @@ def main() -> int:
         ingest = certs[INGEST_IDENTITY]
         env = {**os.environ, "DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}",
                "MQTT_URL": plan.url, "MQTT_CA": str(ingest.ca), "MQTT_CERT": str(ingest.cert),
-               "MQTT_KEY": str(ingest.key), "CARBONFLOW_STREAM_APP_ID": f"bench-{uuid.uuid4().hex[:8]}"}
+               "MQTT_KEY": str(ingest.key), "CARBONFLOW_STREAM_APP_ID": f"bench-{uuid.uuid4().hex[:8]}",
+               # compaction is run below, at a known point, instead of by the worker's timer
+               "CARBONFLOW_COMPACTION": "off"}
         procs.append(subprocess.Popen(CLI + ["ingest"], env=env, stdout=log, stderr=log))
         for _ in range(args.stream_workers):
             procs.append(subprocess.Popen(CLI + ["stream"], env=env, stdout=log, stderr=log))
         named = {"kafka": procs[0], "broker": procs[1], "ingest": procs[2],
                  **{f"stream-{i}": p for i, p in enumerate(procs[3:])}}
         print("building envelopes ...", flush=True)
-        start_ts = datetime.now(timezone.utc) - timedelta(days=1)
+        # in last month (two days before this one began): closed hours, compacted after the run like a month at rest
+        start_ts = datetime.now(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
         payloads = {g: _envelopes(g, args.envelopes, start_ts) for g in gateways}
         publishers = {g: _Publisher(g, mqtt_port, certs[g]) for g in gateways}
         time.sleep(8)  # consumer group join
@@ -176,11 +193,16 @@ def main() -> int:
         readings_per_s = (rows - warm) / (t1 - t0)
         print(f"  CPU cores during the run: {cpu_cores}")
         print(f"  stored {rows - warm:,} in {t1 - t0:.1f} s ({readings_per_s:,.0f}/s; publishing took {published_at - t0:.1f} s)")
-        size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c"
-                            " ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass").fetchone()[0]
-        if size is None:
-            size = conn.execute("SELECT pg_total_relation_size('readings')").fetchone()[0]
-        bytes_per_row = float(size) / max(rows, 1)
+        bytes_per_hot = _table_bytes(conn, "readings") / max(rows, 1)
+        # the throughput run's hours closed a day ago: compact them as the worker's timer would, then vacuum as
+        # autovacuum would (the heap's emptied pages go; the indexes keep their pages for the next hot rows)
+        compacted = compact_readings(conn, CompactionSettings())
+        conn.execute("VACUUM readings")
+        at_rest = {t: _table_bytes(conn, t) for t in ("readings", "reading_blocks")}
+        at_rest["reclaimed_partitions"] = compacted["reclaimed"]
+        bytes_per_row = (at_rest["readings"] + at_rest["reading_blocks"]) / max(rows, 1)
+        print(f"  {bytes_per_hot:.1f} bytes per reading as rows; {compacted['readings']:,} compacted in"
+              f" {compacted['seconds']:.1f} s; at rest {bytes_per_row:.1f} bytes per reading ({at_rest})")
 
         # latency at a paced rate of 10,000 readings/s
         rate = 10_000
@@ -211,7 +233,8 @@ def main() -> int:
         # an envelope's last reading stored does not mean its other devices' records are (other partitions,
         # possibly another worker): give the rest time before counting what never arrived as lost
         deadline = time.monotonic() + 60
-        while conn.execute("SELECT count(*) FROM readings").fetchone()[0] < expected_all and time.monotonic() < deadline:
+        while conn.execute("SELECT coalesce(sum(n), 0) FROM rollup_1h").fetchone()[0] < expected_all \
+                and time.monotonic() < deadline:
             time.sleep(0.2)
         rows_all, distinct_all = _stored(conn)
         lost = expected_all - distinct_all
@@ -225,6 +248,10 @@ def main() -> int:
             "p50_latency_s": round(p50, 3),
             "p99_latency_s": round(p99, 3),
             "bytes_per_raw_reading": round(bytes_per_row, 1),
+            "bytes_per_hot_reading": round(bytes_per_hot, 1),
+            "bytes_at_rest": at_rest,
+            "compacted_readings": compacted["readings"],
+            "compaction_readings_per_s": round(compacted["readings"] / max(compacted["seconds"], 1e-9)),
             "lost": lost,
             "duplicated": duplicated,
             "readings_throughput_run": total - warm,
@@ -234,6 +261,14 @@ def main() -> int:
             "latency_rate_per_s": rate,
             "latency_envelopes": len(lat_payloads),
             "storage": "plain PostgreSQL (monthly partitions)",
+            "notes": ("throughput envelopes are stamped in last month, so their hours are closed: after the run they"
+                      " are compacted with the default 2-hour horizon (compact_readings, as carbonflow db compact),"
+                      " which also rebuilds the indexes of the month's partition it left empty, and readings is"
+                      " vacuumed; bytes_per_raw_reading = (readings + reading_blocks, every index and TOAST table)"
+                      " / readings stored, i.e. a compacted month at rest; the current month's hot rows (the last"
+                      " two to three hours) cost bytes_per_hot_reading each, and their indexes keep that size;"
+                      " bench/results/storage.json has dense and sparse points over 12 simulated hours, hot"
+                      " window included"),
             "broker": plan.name,
             "command": "make bench (python bench/pipeline_bench.py)",
         }

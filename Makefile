@@ -27,6 +27,7 @@ test: install
 bench: install
 	$(PY) bench/edge_bench.py
 	$(PY) bench/pipeline_bench.py
+	$(PY) bench/storage_bench.py
 	$(PY) bench/api_bench.py
 
 # long loss/duplication run: 1,000 readings/s for 10 minutes with a 3-minute broker outage and an agent kill

@@ -373,3 +373,19 @@ def test_a_closed_month_left_without_rows_gives_its_index_space_back(scratch_url
         stored = conn.execute("SELECT sum(n) FROM reading_blocks WHERE point_key = %s", (key,)).fetchone()[0]
     assert (result["readings"], stored, result["reclaimed"]) == (30_000, 30_000, [part])
     assert before > 2_000_000 and after < 100_000
+
+
+def test_replays_racing_a_compaction_store_every_reading_once(database_url: str) -> None:
+    plant = _plant(database_url)
+    stored = _counts(database_url, plant)["stored"]
+    batches = _batches(plant)
+    replayer = threading.Thread(target=lambda: asyncio.run(_store(database_url, batches * 2)))
+    replayer.start()
+    moved = 0
+    while replayer.is_alive():  # compacts whatever the replays stored meanwhile (nothing, if they hold)
+        moved += _compact(database_url, plant)["readings"]
+    replayer.join()
+    moved += _compact(database_url, plant)["readings"]
+    assert moved == stored
+    assert _counts(database_url, plant) == {"hot": 0, "blocks": 18, "in_blocks": stored, "stored": stored,
+                                            "distinct": stored}

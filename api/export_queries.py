@@ -10,10 +10,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-__all__ = ["emission_provenance", "factor_rows", "has_process", "point_hourly_emissions", "scope_points"]
+from api.buckets import ORIGIN
 
-# the origin of the API's hourly buckets (api/queries.py, the rollup tables): whole UTC hours
-_ORIGIN = "2000-01-01T00:00:00+00:00"
+__all__ = ["emission_provenance", "factor_rows", "has_process", "point_hourly_emissions", "scope_points"]
 
 
 async def scope_points(conn: psycopg.AsyncConnection, *, sites: Sequence[str],
@@ -75,7 +74,7 @@ async def point_hourly_emissions(conn: psycopg.AsyncConnection, *, point_key: in
         " string_agg(DISTINCT array_to_string(factor_ids, ','), ','),"
         " array_agg(DISTINCT formula ORDER BY formula)"
         " FROM emissions WHERE point_key = %(key)s AND ts >= %(start)s AND ts < %(end)s GROUP BY 1 ORDER BY 1",
-        {"origin": _ORIGIN, "key": point_key, "start": start, "end": end},
+        {"origin": ORIGIN, "key": point_key, "start": start, "end": end},
     )
     return {
         bucket: {"activity_amount": qty, "activity_unit": unit, "tco2": tco2, "intervals": n, "quality": q,

@@ -11,6 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from api.access import Scope
+from api.buckets import ORIGIN, ORIGIN_TS, cover
 from api.scope_totals import site_production
 from carbon_domain.counters import counter_increase_sql
 from stream_jobs.counter_rules import point_rollover
@@ -39,7 +40,6 @@ __all__ = [
 
 QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad"}
 INTERVALS = {"1m": timedelta(minutes=1), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
-_ORIGIN = "2000-01-01T00:00:00+00:00"
 # site_production (in __all__) lives in api.scope_totals now: it reads the stream job's tables
 # `sites` arguments: None for every site (and rows without one), else only rows of those sites
 _IN_SITES = "(%(sites)s::text[] IS NULL OR {column} = ANY(%(sites)s::text[]))"
@@ -93,9 +93,8 @@ def _list(sites: Sequence[str] | None) -> list[str] | None:
     return None if sites is None else list(sites)
 
 
-# rollup tables kept by the stream job (004_rollups.sql), coarsest first; buckets are date_bin'd from _ORIGIN
+# rollup tables kept by the stream job (004_rollups.sql), coarsest first; buckets are date_bin'd from ORIGIN
 _ROLLUPS = (("rollup_1h", timedelta(hours=1)), ("rollup_1m", timedelta(minutes=1)))
-_ORIGIN_TS = datetime.fromisoformat(_ORIGIN)
 # one row per rollup bucket, or per reading, as partial aggregates that merge by sum/min/max/latest
 _ROLLUP_PART = ("SELECT bucket AS t, n, n_valid, sum, min, max, last_ts, last_value, worst_quality, n_uncertain,"
                 " n_bad FROM {table}"
@@ -112,7 +111,7 @@ _RAW_PART = ("SELECT ts AS t, 1 AS n, (quality < 2 AND value IS NOT NULL)::int A
              " CASE WHEN quality < 2 THEN value END AS last_value, quality AS worst_quality,"
              " (quality = 1)::int AS n_uncertain, (quality = 2)::int AS n_bad"
              " FROM cf_point_readings(%(key)s, %({lo})s, %({hi})s) WHERE true")  # callers add AND ...
-# buckets of 1m and 1h: date_bin from _ORIGIN (UTC); of 1d: the caller's local day (date_trunc in %(tz)s)
+# buckets of 1m and 1h: date_bin from ORIGIN (UTC); of 1d: the caller's local day (date_trunc in %(tz)s)
 _UTC_BUCKET = "date_bin(%(width)s, t, %(origin)s::timestamptz)"
 _LOCAL_DAY = "date_trunc('day', t, %(tz)s)"
 _MERGE = ("SELECT {bucket} AS bucket, sum(sum) / NULLIF(sum(n_valid), 0),"
@@ -120,25 +119,6 @@ _MERGE = ("SELECT {bucket} AS bucket, sum(sum) / NULLIF(sum(n_valid), 0),"
           " FILTER (WHERE last_value IS NOT NULL))[1], sum(n)::bigint, max(worst_quality), sum(n_uncertain)::bigint,"
           " sum(n_bad)::bigint FROM ({parts}) AS parts"
           " GROUP BY 1")
-
-
-def _floor(ts: datetime, width: timedelta) -> datetime:
-    return ts - (ts - _ORIGIN_TS) % width
-
-
-def _cover(lo: datetime, hi: datetime, tiers: Sequence[tuple[str, timedelta]]) -> list[tuple[str | None, datetime, datetime]]:
-    """[lo, hi) as consecutive pieces read from the coarsest rollup whose whole buckets fit, finer ones at the
-    edges and raw readings (None) for what is left: (table, start, end)."""
-    if lo >= hi:
-        return []
-    if not tiers:
-        return [(None, lo, hi)]
-    (table, width), finer = tiers[0], tiers[1:]
-    first, last = _floor(lo, width), _floor(hi, width)
-    first = first if first == lo else first + width
-    if first >= last:
-        return _cover(lo, hi, finer)
-    return [*_cover(lo, first, finer), (table, first, last), *_cover(last, hi, finer)]
 
 
 def _day_starts(start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
@@ -157,19 +137,19 @@ def _day_tiers(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[str, 
     with half-hour offsets (Asia/Kolkata), none (raw readings) where midnight falls between minutes."""
     starts = _day_starts(start, end, tz)
     return [(table, width) for table, width in _ROLLUPS
-            if all((s - _ORIGIN_TS) % width == timedelta(0) for s in starts)]
+            if all((s - ORIGIN_TS) % width == timedelta(0) for s in starts)]
 
 
 def _bucketed_series_sql(start: datetime, end: datetime, interval: str,
                          tz: str = "UTC") -> tuple[str, dict[str, Any]]:
     """One statement answering a bucketed series from the rollups, with the same buckets and figures as
-    grouping the raw readings in [start, end) would give (partial edge buckets included): date_bin from _ORIGIN
+    grouping the raw readings in [start, end) would give (partial edge buckets included): date_bin from ORIGIN
     for 1m and 1h, the local days of `tz` for 1d."""
     width = INTERVALS[interval]
     local_day = interval == "1d"
     tiers = _day_tiers(start, end, ZoneInfo(tz)) if local_day else [t for t in _ROLLUPS if t[1] <= width]
-    pieces = _cover(start, end, tiers)
-    params: dict[str, Any] = {"width": width, "origin": _ORIGIN, "tz": tz}
+    pieces = cover(start, end, tiers)
+    params: dict[str, Any] = {"width": width, "origin": ORIGIN, "tz": tz}
     direct: list[str] = []
     merged: list[str] = []
     for i, (table, lo, hi) in enumerate(pieces):

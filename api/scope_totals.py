@@ -18,16 +18,16 @@ from typing import Any
 
 import psycopg
 
+from api.buckets import ORIGIN, cover
+
 __all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "scope_co2_rows", "site_co2", "site_emission_provenance",
            "site_emissions", "site_production", "worst_quality"]
 
 BUCKETS = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
-_ORIGIN = "2000-01-01T00:00:00+00:00"
-_ORIGIN_TS = datetime.fromisoformat(_ORIGIN)
 _QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad"}
 QUALITY_RANK = {name: n for n, name in _QUALITY_NAMES.items()}
 """Quality name -> rank, worse higher: for max(..., key=QUALITY_RANK.__getitem__)."""
-# coarsest first; both are date_bin'd from _ORIGIN, so a day is whole hours
+# coarsest first; both are date_bin'd from ORIGIN, so a day is whole hours
 _TIERS = (("scope_rollup_1d", timedelta(days=1)), ("scope_rollup_1h", timedelta(hours=1)))
 _PRODUCTION = "production:"
 
@@ -50,26 +50,6 @@ _SOURCES = {
 }
 
 
-def _floor(ts: datetime, width: timedelta) -> datetime:
-    return ts - (ts - _ORIGIN_TS) % width
-
-
-def _cover(lo: datetime, hi: datetime, tiers: Sequence[tuple[str, timedelta]]) -> list[tuple[str | None, datetime,
-                                                                                             datetime]]:
-    """[lo, hi) as consecutive pieces read from the coarsest rollup whose whole buckets fit, finer ones at the
-    edges and interval rows (None) for what is left: (table, start, end)."""
-    if lo >= hi:
-        return []
-    if not tiers:
-        return [(None, lo, hi)]
-    (table, width), finer = tiers[0], tiers[1:]
-    first, last = _floor(lo, width), _floor(hi, width)
-    first = first if first == lo else first + width
-    if first >= last:
-        return _cover(lo, hi, finer)
-    return [*_cover(lo, first, finer), (table, first, last), *_cover(last, hi, finer)]
-
-
 def _parts(*, level: str, source: str, keys: Sequence[str], start: datetime, end: datetime,
            bucket: timedelta | None) -> tuple[str, dict[str, Any]]:
     """The UNION ALL of the pieces of [start, end) for `level` scopes `keys` and one source table; with
@@ -78,7 +58,7 @@ def _parts(*, level: str, source: str, keys: Sequence[str], start: datetime, end
     tiers = [t for t in _TIERS if bucket is None or t[1] <= bucket]
     params: dict[str, Any] = {"level": level, "keys": list(keys)}
     parts = []
-    for i, (table, lo, hi) in enumerate(_cover(start, end, tiers)):
+    for i, (table, lo, hi) in enumerate(cover(start, end, tiers)):
         params[f"lo{i}"], params[f"hi{i}"] = lo, hi
         if table is not None:
             parts.append(_ROLLUP.format(table=table, lo=f"lo{i}", hi=f"hi{i}", activities=activities))
@@ -103,7 +83,7 @@ async def site_emission_provenance(conn: psycopg.AsyncConnection, *, site: str, 
         "SELECT date_bin(%(width)s, ts, %(origin)s::timestamptz), activity,"
         " string_agg(DISTINCT array_to_string(factor_ids, ','), ','), array_agg(DISTINCT formula ORDER BY formula)"
         " FROM emissions WHERE site_id = %(site)s AND ts >= %(start)s AND ts < %(end)s GROUP BY 1, 2",
-        {"width": BUCKETS[interval], "origin": _ORIGIN, "site": site, "start": start, "end": end},
+        {"width": BUCKETS[interval], "origin": ORIGIN, "site": site, "start": start, "end": end},
     )
     return {(b, a): (sorted(set(filter(None, (fs or "").split(",")))), list(fm))
             for b, a, fs, fm in await cur.fetchall()}
@@ -119,7 +99,7 @@ async def site_emissions(conn: psycopg.AsyncConnection, *, site: str, start: dat
         "SELECT date_bin(%(width)s, t, %(origin)s::timestamptz), activity, sum(tco2)::float8,"
         " sum(quantity)::float8, min(unit), sum(intervals)::int, sum(n_uncertain)::int, sum(n_bad)::int"
         f" FROM ({parts}) x GROUP BY 1, 2 HAVING sum(intervals) > 0 ORDER BY 1, 2",
-        {**params, "width": BUCKETS[interval], "origin": _ORIGIN},
+        {**params, "width": BUCKETS[interval], "origin": ORIGIN},
     )
     rows = await cur.fetchall()
     provenance = await site_emission_provenance(conn, site=site, start=start, end=end, interval=interval)

@@ -20,8 +20,8 @@ import psycopg
 
 from api.buckets import ORIGIN, cover
 
-__all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "scope_co2_rows", "site_co2", "site_emission_provenance",
-           "site_emissions", "site_production", "worst_quality"]
+__all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "scope_co2", "scope_co2_rows", "site_co2",
+           "site_emission_provenance", "site_emissions", "site_production", "worst_quality"]
 
 BUCKETS = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
 _QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad"}
@@ -165,26 +165,37 @@ async def factor_versions(conn: psycopg.AsyncConnection, *, sites: Sequence[str]
     return [r[0] for r in await cur.fetchall()]
 
 
-async def site_co2(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime) -> dict[str, Any]:
-    """tCO2 of a site in [start, end), by source (activity) and by process (the emitting device's), with the
-    factor versions used."""
+async def scope_co2(conn: psycopg.AsyncConnection, *, sites: Sequence[str], start: datetime, end: datetime,
+                    process: str | None = None) -> dict[str, Any]:
+    """tCO2 of `sites` (optionally of one process's devices) in [start, end), in total, by source (activity,
+    with its activity amount per unit) and by process (the emitting device's), with the factor versions used."""
     by_source: dict[str, dict[str, Any]] = {}
     by_process: dict[str, dict[str, Any]] = {}
-    for activity, process, unit, tco2, quantity, quality, n in await scope_co2_rows(conn, sites=[site], start=start,
-                                                                                   end=end):
-        src = by_source.setdefault(activity, {"source": activity, "tco2": 0.0, "activity_amount": 0.0,
-                                              "activity_unit": unit, "intervals": 0, "quality": "good"})
+    for activity, proc, unit, tco2, quantity, quality, n in await scope_co2_rows(conn, sites=sites, start=start,
+                                                                                end=end, process=process):
+        src = by_source.setdefault(activity, {"source": activity, "tco2": 0.0, "activity_amount": {},
+                                              "intervals": 0, "quality": "good"})
         src["tco2"] += tco2
-        src["activity_amount"] += quantity
+        # one activity is stored in one unit; should two ever meet, they are kept apart, not added
+        src["activity_amount"][unit] = src["activity_amount"].get(unit, 0.0) + quantity
         src["intervals"] += n
         src["quality"] = max(src["quality"], quality, key=QUALITY_RANK.__getitem__)
-        proc = by_process.setdefault(process, {"process": process or None, "tco2": 0.0, "intervals": 0})
-        proc["tco2"] += tco2
-        proc["intervals"] += n
-    ordered = sorted(by_source.values(), key=lambda r: -r["tco2"])
+        row = by_process.setdefault(proc, {"process": proc or None, "tco2": 0.0, "intervals": 0})
+        row["tco2"] += tco2
+        row["intervals"] += n
     return {
-        "total_tco2": sum(r["tco2"] for r in ordered),
-        "by_source": ordered,
+        "total_tco2": sum(r["tco2"] for r in by_source.values()),
+        "by_source": sorted(by_source.values(), key=lambda r: -r["tco2"]),
         "by_process": sorted(by_process.values(), key=lambda r: -r["tco2"]),
-        "factor_versions": await factor_versions(conn, sites=[site], start=start, end=end),
+        "factor_versions": await factor_versions(conn, sites=sites, start=start, end=end, process=process),
     }
+
+
+async def site_co2(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """`scope_co2` of one site, each source's activity amount as one figure with its (first) unit, as the
+    overview shows it."""
+    co2 = await scope_co2(conn, sites=[site], start=start, end=end)
+    for src in co2["by_source"]:
+        amounts = src["activity_amount"]
+        src["activity_amount"], src["activity_unit"] = sum(amounts.values()), next(iter(amounts))
+    return co2

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api import compare_queries, export_queries, figures, periods
+from api import export_queries, figures, periods, scope_totals
 from api.deps import Conn, EmissionsReader, parse_time
 from api.scope_deps import ScopeParam
 
@@ -91,8 +91,8 @@ async def compare(
         _cut(windows["current"], cut.astimezone(zone))
         _cut(windows["previous"], base_end)
     figures_of = {
-        name: await compare_queries.scope_co2(conn, sites=scope.sites, start=w["start"], end=w["end"],
-                                              process=scope.process)
+        name: await scope_totals.scope_co2(conn, sites=scope.sites, start=w["start"], end=w["end"],
+                                           process=scope.process)
         for name, w in windows.items()
     }
     used = sorted(set(figures_of["current"]["factor_versions"]) | set(figures_of["previous"]["factor_versions"]))

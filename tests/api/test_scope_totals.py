@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api import compare_queries, queries, scope_totals
+from api import queries, scope_totals
 from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.recompute import recompute_site
 from stream_jobs.sink import ReadingSink, load_factor_library
@@ -173,7 +173,7 @@ async def test_rollup_totals_equal_sums_of_the_emission_rows_after_late_data_and
     await _assert_paths_agree(conn, site)
     await recompute_site(conn, site=site, start=T0 - timedelta(hours=1), end=T0 + timedelta(hours=2))
     await _assert_paths_agree(conn, site)
-    compared = await compare_queries.scope_co2(conn, sites=[site], start=T0, end=T0 + timedelta(hours=3))
+    compared = await scope_totals.scope_co2(conn, sites=[site], start=T0, end=T0 + timedelta(hours=3))
     cur = await conn.execute("SELECT sum(tco2) FROM emissions WHERE site_id = %s AND ts >= %s AND ts < %s",
                              (site, T0, T0 + timedelta(hours=3)))
     assert compared["total_tco2"] == pytest.approx((await cur.fetchone())[0], rel=1e-9)  # type: ignore[index]

@@ -29,12 +29,14 @@ _ROW_GROUP = 10_000  # rows per Parquet row group: a week of minutes, more than 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _text(value: str) -> str:
-    # device and unit names come from registries and profiles: keep spreadsheets from running them as formulas
+def csv_text(value: str | None) -> str:
+    """A name as a CSV cell ("" for None). Names come from registries and profiles: keep spreadsheets from
+    running them as formulas."""
+    value = value or ""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _number(value: float | None) -> str:
+def csv_number(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
@@ -77,9 +79,9 @@ async def _csv(request: Request, info: dict[str, Any], start: datetime, end: dat
             out.seek(0)
             out.truncate()
             for bucket, avg, lo, hi, last, n, quality, increase, qty, qty_unit, tco2 in batch:
-                writer.writerow([bucket.astimezone(zone).isoformat(), _number(avg), _number(lo), _number(hi),
-                                 _number(last), n, quality or "", _number(increase), _number(qty),
-                                 _text(qty_unit or ""), _number(tco2)])
+                writer.writerow([bucket.astimezone(zone).isoformat(), csv_number(avg), csv_number(lo),
+                                 csv_number(hi), csv_number(last), n, quality or "", csv_number(increase),
+                                 csv_number(qty), csv_text(qty_unit), csv_number(tco2)])
             yield out.getvalue()
 
 
@@ -103,18 +105,25 @@ _Device = Annotated[str, Query(max_length=128)]
 _Point = Annotated[str, Query(max_length=128)]
 
 
-def _window(start: str, end: str, interval: str, tz: str) -> tuple[datetime, datetime, ZoneInfo]:
-    """The export's [start, end) and time zone; 422 for a bad time, an empty or too long range, a bad zone."""
+def export_window(start: str, end: str, tz: str, *, max_span: timedelta,
+                  too_long: str) -> tuple[datetime, datetime, ZoneInfo]:
+    """An export's [start, end) and time zone; 422 for a bad time, an empty range, one longer than `max_span`
+    (with the message `too_long`), a bad zone."""
     t0, t1 = parse_time("start", start), parse_time("end", end)
     if t1 <= t0:
         raise HTTPException(422, "end must be after start")
-    if t1 - t0 > _MAX_SPAN[interval]:
-        raise HTTPException(422, f"interval {interval} exports at most {_MAX_SPAN[interval].days} days; "
-                                 "use a coarser interval or a shorter range")
+    if t1 - t0 > max_span:
+        raise HTTPException(422, too_long)
     try:
         return t0, t1, figures.zone(tz)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+
+
+def _window(start: str, end: str, interval: str, tz: str) -> tuple[datetime, datetime, ZoneInfo]:
+    return export_window(start, end, tz, max_span=_MAX_SPAN[interval],
+                         too_long=f"interval {interval} exports at most {_MAX_SPAN[interval].days} days; "
+                                  "use a coarser interval or a shorter range")
 
 
 async def _point_info(conn: Any, device: str, point: str, t0: datetime, t1: datetime,
@@ -129,7 +138,7 @@ def _file_name(device: str, point: str, interval: str, suffix: str) -> str:
     return _SAFE_NAME.sub("_", f"carbonflow-{device}-{point}-{interval}")[:150] + suffix
 
 
-def _download(name: str) -> dict[str, str]:
+def download_headers(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
 
 
@@ -143,7 +152,7 @@ async def export_series(
     t0, t1, zone = _window(start, end, interval, tz)
     info = await _point_info(conn, device, point, t0, t1, sites)
     return StreamingResponse(_csv(request, info, t0, t1, interval, tz, zone), media_type="text/csv; charset=utf-8",
-                             headers=_download(_file_name(device, point, interval, ".csv")))
+                             headers=download_headers(_file_name(device, point, interval, ".csv")))
 
 
 def series_manifest(info: dict[str, Any], start: datetime, end: datetime, interval: str, tz: str) -> dict[str, Any]:
@@ -216,4 +225,4 @@ async def export_series_parquet(
     return StreamingResponse(parquet_chunks(_series_schema(tz), _series_groups(request, info, t0, t1, interval, tz),
                                             metadata),
                              media_type=PARQUET_MEDIA_TYPE,
-                             headers=_download(_file_name(device, point, interval, ".parquet")))
+                             headers=download_headers(_file_name(device, point, interval, ".parquet")))

@@ -12,13 +12,19 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api import export_queries, figures, queries
-from api.deps import Conn, EmissionsReader, TimeParam, parse_time
+from api.deps import Conn, EmissionsReader, TimeParam
 from api.parquet_stream import PARQUET_MEDIA_TYPE, parquet_chunks
-from api.routers.export import provenance_metadata
+from api.routers.export import (
+    csv_number,
+    csv_text,
+    download_headers,
+    export_window,
+    provenance_metadata,
+)
 from api.scope_deps import ReportScope, ScopeParam
 
 router = APIRouter(tags=["export"])
@@ -48,17 +54,15 @@ def _schema(tz: str) -> pa.Schema:
     ])
 
 
-def _window(start: str, end: str, tz: str) -> tuple[datetime, datetime, ZoneInfo]:
-    t0, t1 = parse_time("start", start), parse_time("end", end)
-    if t1 <= t0:
-        raise HTTPException(422, "end must be after start")
-    if t1 - t0 > MAX_SPAN:
-        raise HTTPException(422, f"hourly exports cover at most {MAX_SPAN.days} days; split the range "
-                                 "into several exports")
-    try:
-        return t0, t1, figures.zone(tz)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+async def _prepare(conn: Any, *, scope: ReportScope, start: str, end: str,
+                   tz: str) -> tuple[datetime, datetime, ZoneInfo, list[dict[str, Any]], dict[str, Any]]:
+    """What every hourly export starts from: its [start, end) and zone (422 when bad), the scope's points and
+    the manifest."""
+    t0, t1, zone = export_window(start, end, tz, max_span=MAX_SPAN,
+                                 too_long=f"hourly exports cover at most {MAX_SPAN.days} days; split the range "
+                                          "into several exports")
+    points = await export_queries.scope_points(conn, sites=scope.sites, process=scope.process)
+    return t0, t1, zone, points, await _manifest(conn, scope=scope, points=points, start=t0, end=t1, tz=tz)
 
 
 async def _manifest(conn: Any, *, scope: ReportScope, points: list[dict[str, Any]], start: datetime, end: datetime,
@@ -105,16 +109,6 @@ async def _rows(request: Request, points: list[dict[str, Any]], start: datetime,
                 yield rows
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else repr(float(value))
-
-
-def _text(value: str | None) -> str:
-    # names come from registries and profiles: keep spreadsheets from running them as formulas
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _header(manifest: dict[str, Any]) -> str:
     scope = ", ".join(f"{k} {v}" for k, v in manifest["scope"].items() if v)
     lines = [
@@ -142,10 +136,10 @@ async def _csv(request: Request, manifest: dict[str, Any], points: list[dict[str
         out.truncate()
         for (ts, site, process, device, point, unit, kind, value, lo, hi, n, quality, activity, qty, qty_unit,
              tco2, intervals, factor_ids) in batch:
-            writer.writerow([ts.astimezone(zone).isoformat(), _text(site), _text(process), _text(device),
-                             _text(point), _text(unit), kind, _number(value), _number(lo), _number(hi), n,
-                             quality or "", _text(activity), _number(qty), _text(qty_unit), _number(tco2), intervals,
-                             factor_ids or ""])
+            writer.writerow([ts.astimezone(zone).isoformat(), csv_text(site), csv_text(process), csv_text(device),
+                             csv_text(point), csv_text(unit), kind, csv_number(value), csv_number(lo),
+                             csv_number(hi), n, quality or "", csv_text(activity), csv_number(qty),
+                             csv_text(qty_unit), csv_number(tco2), intervals, factor_ids or ""])
         yield out.getvalue()
 
 
@@ -177,9 +171,7 @@ async def hourly_manifest(
 ) -> dict[str, Any]:
     """What /export/hourly.csv or .parquet with the same query holds: scope, sites, points, range, and every
     factor row (value, unit, series, source, validity) and formula behind its emissions."""
-    t0, t1, _ = _window(start, end, tz)
-    points = await export_queries.scope_points(conn, sites=scope.sites, process=scope.process)
-    return await _manifest(conn, scope=scope, points=points, start=t0, end=t1, tz=tz)
+    return (await _prepare(conn, scope=scope, start=start, end=end, tz=tz))[4]
 
 
 @router.get("/export/hourly.csv", response_class=StreamingResponse, responses={
@@ -191,12 +183,9 @@ async def hourly_csv(
     tz: _Tz = figures.DEFAULT_TZ,
 ) -> StreamingResponse:
     """Every point's hourly rows in the scope, ordered by site, device, point and hour."""
-    t0, t1, zone = _window(start, end, tz)
-    points = await export_queries.scope_points(conn, sites=scope.sites, process=scope.process)
-    manifest = await _manifest(conn, scope=scope, points=points, start=t0, end=t1, tz=tz)
+    t0, t1, zone, points, manifest = await _prepare(conn, scope=scope, start=start, end=end, tz=tz)
     return StreamingResponse(_csv(request, manifest, points, t0, t1, zone), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="carbonflow-hourly.csv"',
-                                      "Cache-Control": "no-store"})
+                             headers=download_headers("carbonflow-hourly.csv"))
 
 
 @router.get("/export/hourly.parquet", response_class=StreamingResponse, responses={
@@ -208,10 +197,6 @@ async def hourly_parquet(
     tz: _Tz = figures.DEFAULT_TZ,
 ) -> StreamingResponse:
     """The rows of /export/hourly.csv as Parquet, in row groups of about 10,000 rows."""
-    t0, t1, _ = _window(start, end, tz)
-    points = await export_queries.scope_points(conn, sites=scope.sites, process=scope.process)
-    manifest = await _manifest(conn, scope=scope, points=points, start=t0, end=t1, tz=tz)
+    t0, t1, _, points, manifest = await _prepare(conn, scope=scope, start=start, end=end, tz=tz)
     return StreamingResponse(parquet_chunks(_schema(tz), _groups(request, points, t0, t1), provenance_metadata(manifest)),
-                             media_type=PARQUET_MEDIA_TYPE,
-                             headers={"Content-Disposition": 'attachment; filename="carbonflow-hourly.parquet"',
-                                      "Cache-Control": "no-store"})
+                             media_type=PARQUET_MEDIA_TYPE, headers=download_headers("carbonflow-hourly.parquet"))

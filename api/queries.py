@@ -186,19 +186,13 @@ async def _series_point(conn: psycopg.AsyncConnection, *, device: str, point: st
     return await cur.fetchone()  # type: ignore[return-value]
 
 
-async def _series_rows(conn: psycopg.AsyncConnection, *, key: int, start: datetime, end: datetime,
-                       interval: str) -> list[tuple[Any, ...]]:
-    """Raw rows (ts, value, quality) or buckets (bucket, avg, min, max, last, n, worst quality, n uncertain,
-    n bad; buckets in UTC, see _series_buckets for the answer's) of one point, oldest first."""
-    if interval == "raw":
-        sql = ("SELECT ts, value, quality FROM cf_point_readings(%(key)s, %(lo)s, %(hi)s)"
-               " ORDER BY ts LIMIT 100000")
-        params: dict[str, Any] = {"lo": start, "hi": end}
-    else:
-        sql, params = _bucketed_series_sql(start, end, interval)
-    # binary rows: a year by hour is 8,760 timestamps, and parsing them as text took half the time
+async def _raw_rows(conn: psycopg.AsyncConnection, *, key: int, start: datetime,
+                    end: datetime) -> list[tuple[Any, ...]]:
+    """Raw rows (ts, value, quality) of one point, oldest first (bucketed series: _series_buckets)."""
+    # binary rows: parsing timestamps as text took half the time
     async with conn.cursor(binary=True) as cur:
-        await cur.execute(sql, {**params, "key": key})
+        await cur.execute("SELECT ts, value, quality FROM cf_point_readings(%(key)s, %(lo)s, %(hi)s)"
+                          " ORDER BY ts LIMIT 100000", {"key": key, "lo": start, "hi": end})
         return await cur.fetchall()
 
 
@@ -237,7 +231,7 @@ async def point_series(
         return None
     key, unit, kind = found
     if interval == "raw":
-        found_rows = await _series_rows(conn, key=key, start=start, end=end, interval=interval)
+        found_rows = await _raw_rows(conn, key=key, start=start, end=end)
         rows = [{"ts": ts, "value": v, "quality": QUALITY_NAMES[q]} for ts, v, q in found_rows]
     else:
         c = await _series_buckets(conn, key=key, start=start, end=end, interval=interval, counter=kind == "counter",
@@ -262,7 +256,7 @@ async def point_series_columns(
     key, unit, kind = found
     head = {"device": device, "point": point, "unit": unit, "kind": kind, "interval": interval}
     if interval == "raw":
-        found_rows = await _series_rows(conn, key=key, start=start, end=end, interval=interval)
+        found_rows = await _raw_rows(conn, key=key, start=start, end=end)
         ts, values, quality = (list(c) for c in zip(*found_rows, strict=True)) if found_rows else ([], [], [])
         return {**head, "columns": {"ts": ts, "value": values, "quality": [QUALITY_NAMES[q] for q in quality]}}
     c = await _series_buckets(conn, key=key, start=start, end=end, interval=interval, counter=kind == "counter",
@@ -271,11 +265,6 @@ async def point_series_columns(
         "ts": c["ts"], "value": c["value"], "min": c["min"], "max": c["max"], "count": c["count"],
         "quality": c["quality"], "quality_counts": {"good": c["good"], "uncertain": c["uncertain"], "bad": c["bad"]},
     }}
-
-
-def _quality_counts(n: int, uncertain: int, bad: int) -> dict[str, int]:
-    """How many readings (or intervals) of a bucket were good, uncertain (estimated, substituted) and bad."""
-    return {"good": n - uncertain - bad, "uncertain": uncertain, "bad": bad}
 
 
 async def site_exists(conn: psycopg.AsyncConnection, *, site: str) -> bool:

@@ -117,3 +117,4 @@ class Principal:
     enterprise_id: str | None = None
     enterprises: tuple[str, ...] = ()
     token_name: str | None = None
+    cert_common_name: str | None = None  # a certificate login's token: the CN (gateway) it may ingest for

@@ -242,12 +242,16 @@ async def find_session(conn: psycopg.AsyncConnection, *, token_hash: bytes) -> d
 
 
 async def create_api_token(conn: psycopg.AsyncConnection, *, user_id: int, name: str, token_hash: bytes,
-                           scopes: Sequence[str], expires_at: datetime) -> dict[str, Any]:
+                           scopes: Sequence[str], expires_at: datetime,
+                           cert_common_name: str | None = None) -> dict[str, Any]:
+    """A new machine token; `cert_common_name` when a certificate login issues it (it then ingests only
+    that gateway's envelopes)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "INSERT INTO api_tokens (token_hash, user_id, name, scopes, expires_at) VALUES (%s, %s, %s, %s, %s)"
+            "INSERT INTO api_tokens (token_hash, user_id, name, scopes, expires_at, cert_common_name)"
+            " VALUES (%s, %s, %s, %s, %s, %s)"
             " RETURNING token_id, name, scopes, created_at, expires_at, revoked_at, last_used_at",
-            (token_hash, user_id, name, list(scopes), expires_at),
+            (token_hash, user_id, name, list(scopes), expires_at, cert_common_name),
         )
         return await cur.fetchone()  # type: ignore[return-value]
 
@@ -281,7 +285,7 @@ async def find_api_token(conn: psycopg.AsyncConnection, *, token_hash: bytes) ->
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             f"SELECT {_USER_COLUMNS}, t.token_id AS credential_id, t.name AS token_name, t.scopes, t.expires_at,"
-            " t.revoked_at, now() AS db_now FROM api_tokens t JOIN users u USING (user_id) WHERE t.token_hash = %s",
+            " t.revoked_at, t.cert_common_name, now() AS db_now FROM api_tokens t JOIN users u USING (user_id) WHERE t.token_hash = %s",
             (token_hash,),
         )
         row = await cur.fetchone()

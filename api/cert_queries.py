@@ -1,5 +1,5 @@
-"""Certificate login state in PostgreSQL: one-time challenges, the CNs allowed to log in, and which machine
-tokens a certificate login issued (api_tokens.cert_common_name).
+"""Certificate login state in PostgreSQL: one-time challenges and the CNs allowed to log in (the tokens a
+certificate login issues carry their CN in api_tokens.cert_common_name, see `accounts.create_api_token`).
 
 Keyword-only arguments and a connection, no HTTP. Challenges are stored as SHA-256 of the nonce.
 """
@@ -15,8 +15,8 @@ from psycopg.rows import dict_row
 
 from api.errors import Conflict, NotFound
 
-__all__ = ["bind_token", "create_challenge", "create_identity", "delete_identity", "find_identity", "list_identities",
-           "take_challenge", "token_common_name", "touch_identity"]
+__all__ = ["create_challenge", "create_identity", "delete_identity", "find_identity", "list_identities",
+           "take_challenge", "touch_identity"]
 
 _IDENTITY_COLUMNS = ("c.common_name, c.scopes, c.created_by, c.created_at, c.last_login_at, u.user_id, u.username,"
                      " u.role, u.disabled")
@@ -84,14 +84,3 @@ async def delete_identity(conn: psycopg.AsyncConnection, *, common_name: str) ->
                              " AND revoked_at IS NULL", (common_name,))
     return {**row, "tokens_revoked": cur.rowcount}
 
-
-async def bind_token(conn: psycopg.AsyncConnection, *, token_id: int, common_name: str) -> None:
-    """Record that a certificate login with this CN issued the token."""
-    await conn.execute("UPDATE api_tokens SET cert_common_name = %s WHERE token_id = %s", (common_name, token_id))
-
-
-async def token_common_name(conn: psycopg.AsyncConnection, *, token_id: int) -> str | None:
-    """The CN of the certificate whose login issued the token; None for a token someone created."""
-    cur = await conn.execute("SELECT cert_common_name FROM api_tokens WHERE token_id = %s", (token_id,))
-    row = await cur.fetchone()
-    return None if row is None else row[0]

@@ -154,6 +154,7 @@ def _principal(row: dict[str, Any], *, via: str, settings: ApiSettings) -> Princ
         credential_id=row["credential_id"], expires_at=row["expires_at"], must_change_password=must_change,
         password_expires_at=expires, region=row["region"], enterprise_id=row["enterprise_id"],
         enterprises=tuple(row["enterprises"]), token_name=row.get("token_name"),
+        cert_common_name=row.get("cert_common_name"),
     )
 
 

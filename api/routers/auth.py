@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +22,7 @@ from api.deps import (
     LoginSession,
     Settings,
     UserSession,
+    get_conn,
 )
 from api.errors import Conflict
 
@@ -63,14 +62,8 @@ def _me(principal: Principal, user: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@asynccontextmanager
-async def _pooled(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
-    """A pooled connection for one step of a login (503 when the database cannot be reached, as `Conn`)."""
-    try:
-        async with request.app.state.pool.connection() as conn:
-            yield conn
-    except psycopg.OperationalError as exc:
-        raise HTTPException(503, f"database unavailable: {exc}") from exc
+# `Conn`'s pooled connection (503 when the database cannot be reached), held for one step of a login only
+_pooled = asynccontextmanager(get_conn)
 
 
 @router.post("/login")

@@ -110,8 +110,8 @@ async def cert_login(body: CertLogin, request: Request, conn: Conn, settings: Se
     async with conn.transaction():
         row = await accounts.create_api_token(conn, user_id=identity["user_id"], name=f"cert:{cn}",
                                               token_hash=security.token_digest(token), scopes=scopes,
-                                              expires_at=datetime.now(UTC) + settings.cert_token_ttl)
-        await cert_queries.bind_token(conn, token_id=row["token_id"], common_name=cn)  # ingest: its gateway only
+                                              expires_at=datetime.now(UTC) + settings.cert_token_ttl,
+                                              cert_common_name=cn)  # ingest: its gateway only
         await cert_queries.touch_identity(conn, common_name=cn)
         await auditlog.record(conn, action="auth.login", client_ip=ip, actor=identity["username"], actor_kind="token",
                               target=cn, detail={"method": "certificate", "common_name": cn,

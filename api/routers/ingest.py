@@ -17,7 +17,7 @@ import psycopg
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from api import auditlog, cert_queries
+from api import auditlog
 from api.deps import ClientIP, Conn, IngestToken
 from api.errors import Unavailable
 from api.kafka_link import KafkaLink
@@ -86,7 +86,7 @@ async def ingest(request: Request, caller: IngestToken, conn: Conn, ip: ClientIP
                               target=f"gateway:{claimed}" if claimed else None, outcome="rejected",
                               detail={"reason": str(exc), "bytes": len(payload)})
         raise HTTPException(400, f"envelope rejected: {exc}") from exc
-    common_name = await cert_queries.token_common_name(conn, token_id=caller.credential_id)
+    common_name = caller.cert_common_name
     if common_name is not None and envelope.gateway != common_name:
         await auditlog.record(conn, action="ingest.envelope", client_ip=ip, principal=caller,
                               target=f"gateway:{envelope.gateway}", outcome="denied",

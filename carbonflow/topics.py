@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MQTT_ROOT", "mqtt_data_filter", "gateway_from_topic", "kafka_readings", "kafka_dead_letters", "READINGS_PARTITIONS",
+__all__ = ["MQTT_ROOT", "mqtt_data_filter", "kafka_readings", "kafka_dead_letters", "READINGS_PARTITIONS",
            "HEALTH_KINDS", "mqtt_health_filters", "split_gateway_topic", "kafka_gateway_health", "gateway_topics"]
 
 MQTT_ROOT = "carbonflow/v1"
@@ -15,16 +15,8 @@ def mqtt_data_filter(root: str = MQTT_ROOT, shared_group: str | None = None) -> 
     return f"$share/{shared_group}/{topic}" if shared_group else topic
 
 
-def gateway_from_topic(topic: str, root: str = MQTT_ROOT) -> str | None:
-    """The gateway id in `<root>/<gateway>/data`, or None for any other topic."""
-    prefix = root + "/"
-    if not topic.startswith(prefix) or not topic.endswith("/data"):
-        return None
-    middle = topic[len(prefix) : -len("/data")]
-    return middle if middle and "/" not in middle else None
-
-
 HEALTH_KINDS = ("status", "events")
+_GATEWAY_KINDS = ("data", *HEALTH_KINDS)
 
 
 def mqtt_health_filters(root: str = MQTT_ROOT, shared_group: str | None = None) -> list[str]:
@@ -35,7 +27,7 @@ def mqtt_health_filters(root: str = MQTT_ROOT, shared_group: str | None = None) 
 
 def gateway_topics(root: str, gateway: str) -> list[str]:
     """The exact data, status and events topics of one gateway (what a partitioned ingest worker subscribes to)."""
-    return [f"{root}/{gateway}/{kind}" for kind in ("data", *HEALTH_KINDS)]
+    return [f"{root}/{gateway}/{kind}" for kind in _GATEWAY_KINDS]
 
 
 def split_gateway_topic(topic: str, root: str = MQTT_ROOT) -> tuple[str, str] | None:
@@ -44,7 +36,7 @@ def split_gateway_topic(topic: str, root: str = MQTT_ROOT) -> tuple[str, str] | 
     if not topic.startswith(prefix):
         return None
     gateway, _, kind = topic[len(prefix):].rpartition("/")
-    if not gateway or "/" in gateway or kind not in ("data", *HEALTH_KINDS):
+    if not gateway or "/" in gateway or kind not in _GATEWAY_KINDS:
         return None
     return gateway, kind
 

@@ -47,16 +47,18 @@ class GatewayAdmission:
         self._loaded_at = -float("inf")
         self.loaded = False  # True once the registry answered at least once
 
-    def refresh_if_due(self) -> None:
-        """Reload when due; on failure keep the last known set and say so once."""
+    def refresh_if_due(self) -> bool:
+        """Reload when due; on failure keep the last known set and say so once. True when the set was reloaded."""
         if time.monotonic() - self._loaded_at < self._refresh_s:
-            return
+            return False
+        reloaded = False
         try:
             self._active = self._load()
-            self.loaded = True
+            self.loaded = reloaded = True
         except Exception as exc:  # registry unreachable: fail safe on the last known list
             log.warning("gateway registry unavailable (%s); using the last known %d gateways", exc, len(self._active))
         self._loaded_at = time.monotonic()
+        return reloaded
 
     def allows(self, gateway: str) -> bool:
         return gateway in self._active

@@ -27,7 +27,6 @@ from carbonflow.topics import (
     HEALTH_KINDS,
     MQTT_ROOT,
     READINGS_PARTITIONS,
-    gateway_from_topic,
     kafka_dead_letters,
     kafka_gateway_health,
     kafka_readings,
@@ -46,7 +45,7 @@ __all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env", "re
 
 log = logging.getLogger("ingest")
 _MAX_PENDING_MESSAGES = 256
-_FILTERS_PER_SUBSCRIBE = 300  # keeps each SUBSCRIBE packet small however many gateways a worker owns
+_GATEWAYS_PER_SUBSCRIBE = 100  # 300 topic filters: keeps each SUBSCRIBE packet small however many a worker owns
 _REGISTRY_WAIT_S = 60.0  # a partitioned worker needs the registry before it knows what to subscribe to
 
 
@@ -198,8 +197,8 @@ class Bridge:
             add, remove = self.subscriptions.changes(reconnected=reconnected)
             if not (add or remove) or not self._client.is_connected():
                 return  # once connected, on-connect subscribes everything that is wanted
-            for i in range(0, len(add), _FILTERS_PER_SUBSCRIBE // 3):
-                chunk = add[i:i + _FILTERS_PER_SUBSCRIBE // 3]
+            for i in range(0, len(add), _GATEWAYS_PER_SUBSCRIBE):
+                chunk = add[i:i + _GATEWAYS_PER_SUBSCRIBE]
                 rc, mid = self._client.subscribe([(t, 1) for t in self.subscriptions.topics(chunk)])
                 if rc != mqtt.MQTT_ERR_SUCCESS:
                     return  # connection lost meanwhile: the next on-connect starts over
@@ -252,7 +251,7 @@ class Bridge:
         parts = split_gateway_topic(message.topic, self.config.topic_root)
         if parts is not None and parts[1] in HEALTH_KINDS:
             return await self._handle_health(message, *parts), None
-        gateway = gateway_from_topic(message.topic, self.config.topic_root)
+        gateway = parts[0] if parts is not None else None
         received = datetime.now(timezone.utc)
         try:
             envelope = validate_payload(message.payload, gateway, received, self.keyring)
@@ -298,8 +297,8 @@ class Bridge:
         assert self.admission is not None
         while not stop.is_set():
             await asyncio.sleep(min(1.0, self.config.registry_refresh_s))
-            await asyncio.to_thread(self.admission.refresh_if_due)
-            if self.subscriptions is not None:
+            reloaded = await asyncio.to_thread(self.admission.refresh_if_due)
+            if reloaded and self.subscriptions is not None:  # between reloads nothing changes what is wanted
                 self.subscriptions.want(self.admission.active)
                 await asyncio.to_thread(self._sync_subscriptions)
 

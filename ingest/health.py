@@ -18,6 +18,9 @@ from ingest.validation import Rejected
 __all__ = ["MAX_HEALTH_BYTES", "validate_health_payload"]
 
 MAX_HEALTH_BYTES = 64 * 1024
+# topic kind -> (GatewayHealthRecord field, its schema)
+_BODIES: dict[str, tuple[str, type[GatewayStatus | SpoolOverflowEvent]]] = {
+    "status": ("status", GatewayStatus), "events": ("event", SpoolOverflowEvent)}
 
 
 def _reason(exc: ValidationError, what: str) -> str:
@@ -42,28 +45,20 @@ def validate_health_payload(payload: bytes, topic_gateway: str, kind: str, recei
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Rejected(f"{kind} payload is not UTF-8 at byte {exc.start}") from exc
-    if kind == "status":
-        try:
-            status = GatewayStatus.model_validate_json(text)
-        except ValidationError as exc:
-            raise Rejected(_reason(exc, "status")) from exc
-        claimed = status.gateway
-        record = GatewayHealthRecord(gateway=topic_gateway, received_at=received_at, status=status)
-    elif kind == "events":
+    if kind == "events":
         try:
             name = json.loads(text).get("event") if text.lstrip().startswith("{") else None
         except ValueError:
             name = None  # reported below as malformed JSON by the schema
         if name is not None and name != "spool_overflow":
             raise Rejected(f"unknown event {str(name)[:64]!r}; known: spool_overflow")
-        try:
-            event = SpoolOverflowEvent.model_validate_json(text)
-        except ValidationError as exc:
-            raise Rejected(_reason(exc, "event")) from exc
-        claimed = event.gateway
-        record = GatewayHealthRecord(gateway=topic_gateway, received_at=received_at, event=event)
-    else:
+    elif kind != "status":
         raise Rejected(f"topic kind {kind!r} is not status or events")
-    if claimed is not None and claimed != topic_gateway:
-        raise Rejected(f"gateway {claimed!r} in {kind} payload does not match topic gateway {topic_gateway!r}")
-    return record
+    field, model = _BODIES[kind]
+    try:
+        body = model.model_validate_json(text)
+    except ValidationError as exc:
+        raise Rejected(_reason(exc, field)) from exc
+    if body.gateway is not None and body.gateway != topic_gateway:
+        raise Rejected(f"gateway {body.gateway!r} in {kind} payload does not match topic gateway {topic_gateway!r}")
+    return GatewayHealthRecord(gateway=topic_gateway, received_at=received_at, **{field: body})

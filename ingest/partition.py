@@ -96,10 +96,5 @@ class PartitionSubscriptions:
         with self._lock:
             self._subscribed = (self._subscribed | set(add)) - set(remove)
 
-    @property
-    def subscribed(self) -> frozenset[str]:
-        with self._lock:
-            return self._subscribed
-
     def topics(self, gateways: list[str]) -> list[str]:
         return [t for g in gateways for t in gateway_topics(self._root, g)]

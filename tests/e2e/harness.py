@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import sys
 import time
 import uuid
@@ -13,13 +14,34 @@ import psycopg
 import pytest
 import yaml
 
-from carbonflow.embedded.mqtt import INGEST_IDENTITY
+from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.supervisor import Child, Supervisor
+from carbonflow.topics import MQTT_ROOT
+from tests.conftest import free_port, wait_port
 
-__all__ = ["CLI", "wait_for", "write_plant_files", "start_cloud", "restart_cloud_worker", "spool_state", "stored_seqs",
-           "register_meter_site", "start_plant", "stop_agent_and_settle"]
+__all__ = ["CLI", "RestartableBroker", "wait_for", "write_plant_files", "start_cloud", "restart_cloud_worker",
+           "spool_state", "stored_seqs", "register_meter_site", "start_plant", "stop_agent_and_settle"]
 
 CLI = [sys.executable, "-m", "carbonflow.cli"]
+
+
+class RestartableBroker:
+    """The generated Mosquitto configuration on its own port and data directory, stopped and started at will."""
+
+    def __init__(self, directory: Path, server_cert: object) -> None:
+        self.port = free_port()
+        self.plan = plan_mqtt_broker(directory, "127.0.0.1", self.port, server_cert, MQTT_ROOT)  # type: ignore[arg-type]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.plan.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()  # Mosquitto saves its persistence file on a clean stop
+            self.proc.wait(timeout=10)
+            self.proc = None
 
 
 def wait_for(

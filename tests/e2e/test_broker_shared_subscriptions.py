@@ -12,7 +12,6 @@ be safe again: see docs/ingest.md "Scaling out".
 from __future__ import annotations
 
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -23,33 +22,21 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
+from carbonflow.embedded.mqtt import INGEST_IDENTITY
 from carbonflow.topics import MQTT_ROOT
-from tests.conftest import free_port, wait_port
+from tests.e2e.harness import RestartableBroker
 
 GATEWAY = "gw-test"
 TOPIC = f"{MQTT_ROOT}/{GATEWAY}/data"
 BURST = 40
 
 
-class _Broker:
-    """The generated Mosquitto configuration on its own port and data directory, restartable."""
+class _Broker(RestartableBroker):
+    """The restartable broker, with clients of the test PKI's identities."""
 
     def __init__(self, directory: Path, pki: dict) -> None:
-        self.port = free_port()
+        super().__init__(directory, pki["server"])
         self.pki = pki
-        self.plan = plan_mqtt_broker(directory, "127.0.0.1", self.port, pki["server"], MQTT_ROOT)
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.plan.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, proc=self.proc)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()  # Mosquitto saves its persistence file on a clean stop
-            self.proc.wait(timeout=10)
-            self.proc = None
 
     def client(self, client_id: str, identity: str, *, v5: bool) -> tuple[mqtt.Client, list[bytes]]:
         """A connected client (v5 with a 1 h session expiry and clean start off) and what it receives."""

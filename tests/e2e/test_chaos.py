@@ -4,42 +4,21 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from carbonflow.embedded.mqtt import plan_mqtt_broker
 from carbonflow.supervisor import Child, Supervisor
-from carbonflow.topics import MQTT_ROOT
-from tests.conftest import free_port, wait_port
-from tests.e2e.harness import (CLI, register_meter_site, restart_cloud_worker, spool_state, start_cloud, start_plant,
-                               stop_agent_and_settle, stored_seqs, wait_for, write_plant_files)
+from tests.conftest import free_port
+from tests.e2e.harness import (CLI, RestartableBroker, register_meter_site, restart_cloud_worker, spool_state,
+                               start_cloud, start_plant, stop_agent_and_settle, stored_seqs, wait_for,
+                               write_plant_files)
 
 GATEWAY = "gw-chaos"  # its own gateway: sequence numbers must not mix with other tests
 DEVICE = "chaos-meter"
 SITE = "chaos-site"
-
-
-class _Broker:
-    """A TLS broker that can be stopped and started again on the same port and data directory."""
-
-    def __init__(self, directory: Path, server_cert: object) -> None:
-        self.port = free_port()
-        self.plan = plan_mqtt_broker(directory, "127.0.0.1", self.port, server_cert, MQTT_ROOT)  # type: ignore[arg-type]
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.plan.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, proc=self.proc)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
 
 
 def _per_point_order_violations(conn: psycopg.Connection) -> int:
@@ -68,7 +47,7 @@ def _energy_check(conn: psycopg.Connection) -> tuple[float, float]:
 def test_broker_outage_and_agent_kill_lose_and_double_nothing(
     tmp_path: Path, database_url: str, kafka_bootstrap: str, pki: dict
 ) -> None:
-    broker = _Broker(tmp_path / "broker", pki["server"])
+    broker = RestartableBroker(tmp_path / "broker", pki["server"])
     broker.start()
     mqtt_url = f"mqtts://127.0.0.1:{broker.port}"
     modbus_port = free_port()

@@ -55,6 +55,7 @@ from common import (
     cpu_seconds,
     create_scratch_database,
     free_port,
+    machine_busy_s,
     wait_port,
     write_result,
 )
@@ -365,14 +366,14 @@ class _Meter:
     def __init__(self, server_cpu: Callable[[], float], db_cpu: Callable[[], float]) -> None:
         self._server, self._db = server_cpu, db_cpu
         self._t0 = time.perf_counter()
-        self._start = (server_cpu(), db_cpu(), time.process_time(), _busy_cores())
+        self._start = (server_cpu(), db_cpu(), time.process_time(), machine_busy_s())
 
     def cores(self) -> dict[str, float]:
         seconds = time.perf_counter() - self._t0
         server, db, client, busy = self._start
         return {"server": round((self._server() - server) / seconds, 2), "postgres": round((self._db() - db) / seconds, 2),
                 "load_generator": round((time.process_time() - client) / seconds, 2),
-                "whole_machine": round((_busy_cores() - busy) / seconds, 2), "seconds": round(seconds, 1)}
+                "whole_machine": round((machine_busy_s() - busy) / seconds, 2), "seconds": round(seconds, 1)}
 
 
 async def _online_phase(base_url: str, db_url: str, names: list[str], args: argparse.Namespace, refresh_s: float,
@@ -692,12 +693,6 @@ def _postgres_cpu(dbname: str) -> float:
         except (OSError, ValueError, IndexError):
             pass
     return total
-
-
-def _busy_cores() -> float:
-    """Busy CPU seconds of the whole machine so far, from /proc/stat."""
-    fields = [float(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def _tree_cpu(pid: int) -> float:

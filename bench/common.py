@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["machine", "cpu_seconds", "write_result", "free_port", "wait_port", "create_scratch_database", "RESULTS",
-           "CpuMonitor"]
+__all__ = ["machine", "cpu_seconds", "machine_busy_s", "write_result", "free_port", "wait_port",
+           "create_scratch_database", "table_bytes", "RESULTS", "CpuMonitor"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -93,7 +93,7 @@ class CpuMonitor:
 
     def start(self) -> None:
         self._t0 = time.monotonic()
-        self._busy0 = _machine_busy_s()
+        self._busy0 = machine_busy_s()
         self._sample(first=True)
         self._thread.start()
 
@@ -108,11 +108,11 @@ class CpuMonitor:
             name = self._group_of[pid]
             cores[name] = cores.get(name, 0.0) + (self._last[pid] - base) / wall
         out = {name: round(v, 2) for name, v in sorted(cores.items())}
-        out["machine_busy"] = round((_machine_busy_s() - self._busy0) / wall, 2)
+        out["machine_busy"] = round((machine_busy_s() - self._busy0) / wall, 2)
         return out
 
 
-def _machine_busy_s() -> float:
+def machine_busy_s() -> float:
     """Non-idle CPU seconds of the whole machine since boot, from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
@@ -172,6 +172,13 @@ def create_scratch_database(prefix: str) -> tuple[str, Callable[[], None]]:
             embedded.stop()
 
     return url, drop
+
+
+def table_bytes(conn: Any, table: str) -> int:
+    """On-disk bytes of a partitioned table's partitions with their indexes and TOAST (a plain table's own)."""
+    size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c"
+                        " ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass", (table,)).fetchone()[0]
+    return int(size if size is not None else conn.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()[0])
 
 
 def _server_url() -> tuple[str, Any]:

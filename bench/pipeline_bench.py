@@ -31,7 +31,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CpuMonitor, create_scratch_database, free_port, wait_port, write_result  # noqa: E402
+from common import CpuMonitor, create_scratch_database, free_port, table_bytes, wait_port, write_result  # noqa: E402
 
 from carbon_domain.schemas import Envelope, PointKind, Quality, Reading  # noqa: E402
 from carbon_domain.wire import encode_envelope  # noqa: E402
@@ -96,13 +96,6 @@ def _stored(conn: psycopg.Connection) -> tuple[int, int]:
         "SELECT count(*), count(DISTINCT (gateway_key, seq)) FROM (SELECT gateway_key, seq FROM readings"
         " UNION ALL SELECT COALESCE(b.gateway_key, u.gk), u.seq FROM reading_blocks b"
         " CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs) AS u(gk, seq)) AS s").fetchone()
-
-
-def _table_bytes(conn: psycopg.Connection, table: str) -> int:
-    """A partitioned table's partitions with their indexes and TOAST."""
-    size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c"
-                        " ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass", (table,)).fetchone()[0]
-    return int(size if size is not None else conn.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()[0])
 
 
 def main() -> int:
@@ -193,12 +186,12 @@ def main() -> int:
         readings_per_s = (rows - warm) / (t1 - t0)
         print(f"  CPU cores during the run: {cpu_cores}")
         print(f"  stored {rows - warm:,} in {t1 - t0:.1f} s ({readings_per_s:,.0f}/s; publishing took {published_at - t0:.1f} s)")
-        bytes_per_hot = _table_bytes(conn, "readings") / max(rows, 1)
+        bytes_per_hot = table_bytes(conn, "readings") / max(rows, 1)
         # the throughput run's hours closed a day ago: compact them as the worker's timer would, then vacuum as
         # autovacuum would (the heap's emptied pages go; the indexes keep their pages for the next hot rows)
         compacted = compact_readings(conn, CompactionSettings())
         conn.execute("VACUUM readings")
-        at_rest = {t: _table_bytes(conn, t) for t in ("readings", "reading_blocks")}
+        at_rest = {t: table_bytes(conn, t) for t in ("readings", "reading_blocks")}
         at_rest["reclaimed_partitions"] = compacted["reclaimed"]
         bytes_per_row = (at_rest["readings"] + at_rest["reading_blocks"]) / max(rows, 1)
         print(f"  {bytes_per_hot:.1f} bytes per reading as rows; {compacted['readings']:,} compacted in"

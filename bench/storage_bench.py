@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import create_scratch_database, write_result
+from common import create_scratch_database, table_bytes, write_result
 
 from carbon_domain.schemas import DeviceBatch, PointKind, Quality, Reading
 from carbonflow.db.compaction import CompactionSettings, compact_readings
@@ -43,12 +43,6 @@ _F32 = struct.Struct("<f")
 
 def _float32(x: float) -> float:
     return _F32.unpack(_F32.pack(x))[0]
-
-
-def _table_bytes(conn: psycopg.Connection, table: str) -> int:
-    size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c"
-                        " ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass", (table,)).fetchone()[0]
-    return int(size or 0)
 
 
 def _hour_of_readings(points: int, every_s: int, hour_start: datetime, seq: int,
@@ -98,7 +92,7 @@ async def _run_profile(name: str, hours: int) -> dict[str, object]:
                     written += sum(len(b.readings) for b in batches)
                 write_s += time.monotonic() - t0
                 if hour == 1:
-                    result["bytes_per_hot_reading"] = round(_table_bytes(conn, "readings") / written, 1)
+                    result["bytes_per_hot_reading"] = round(table_bytes(conn, "readings") / written, 1)
                 # the worker's timer, an hour of data later each time: hours closed two hours before move
                 done = compact_readings(conn, settings, now=start + timedelta(hours=hour + 1))
                 compaction_s += done["seconds"]
@@ -109,7 +103,7 @@ async def _run_profile(name: str, hours: int) -> dict[str, object]:
             stored = conn.execute("SELECT (SELECT count(*) FROM readings), (SELECT sum(n) FROM reading_blocks)"
                                   ).fetchone()
             assert stored[0] == 0 and stored[1] == written, (stored, written)
-            hot, blocks = _table_bytes(conn, "readings"), _table_bytes(conn, "reading_blocks")
+            hot, blocks = table_bytes(conn, "readings"), table_bytes(conn, "reading_blocks")
             result.update({
                 "readings": written,
                 "bytes_per_raw_reading": round((hot + blocks) / written, 1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -64,8 +65,12 @@ class _Database:
             self.sink = ReadingSink(self.conn, await load_factor_library(self.conn))
         return self.sink
 
-    def reset(self) -> None:
-        self.sink, self.conn = None, None
+    async def reset(self) -> None:
+        """Close the connection (a deadlock or a failed statement leaves the backend up) and reopen on next use."""
+        conn, self.sink, self.conn = self.conn, None, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()
 
 
 _lanes = [_Database() for _ in range(_LANES)]
@@ -140,7 +145,7 @@ async def _store_chunk(lane: _Database, records: list[DeviceBatch], bad: list[tu
             return
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             log.warning("database unavailable (%s); retrying the batch", exc)
-            lane.reset()
+            await lane.reset()
             await asyncio.sleep(1)
 
 

@@ -18,14 +18,14 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from carbon_domain.accounting import EMITTING_ACTIVITIES, emission_for_activity
+from carbon_domain.counters import CounterState, Delta, counter_delta
 from carbon_domain.errors import DomainError, UnitError
 from carbon_domain.factors import FactorLibrary, FactorRow
 from carbon_domain.schemas import DeviceBatch, Reading
 from carbon_domain.units import convert, storage_unit
 from carbonflow.db.compaction import COMPACTION_LOCK, SINK_CHECK_AGE
 from stream_jobs.counter_rules import point_rollover
-from stream_jobs.counters import CounterState, Delta, counter_delta
-from stream_jobs.scope_rollups import ScopeRollups
+from stream_jobs.scope_rollups import EMISSION_COLUMNS, ScopeRollups
 
 __all__ = ["ReadingSink", "QUALITY_CODE", "load_factor_library"]
 
@@ -34,7 +34,9 @@ QUALITY_CODE = {"good": 0, "uncertain": 1, "bad": 2}
 _CACHE_TTL_S = 30.0
 # counters bound to production:<product> give activity intervals (no emission), rolled up like emissions
 _PRODUCTION = "production:"
-_EMISSION_WIDTH = 14  # values of an emission row (scope_rollups.EMISSION_COLUMNS); activity intervals have 10
+# _emission_rows makes both kinds of interval rows; an emission row is the wider (activity intervals carry no
+# factors, formula, tco2 or energy), so its width tells the two apart
+_EMISSION_WIDTH = len(EMISSION_COLUMNS)
 
 _ORIGIN = "'2000-01-01T00:00:00Z'"
 _ROLLUP_COLUMNS = ("point_key, bucket, n, n_valid, sum, min, max, first_ts, first_value, last_ts, last_value,"
@@ -165,6 +167,12 @@ def _binary_copy(rows: list[tuple]) -> bytes:
             out.append(pack(7, 4, gkey, 8, seq, 8, micros, 4, pkey, 8, value, 2, quality, 1, is_counter))
     out.append(_COPY_TRAILER)
     return b"".join(out)
+
+
+def _by_table(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """Interval rows split into those of `emissions` and those of `activity_intervals`."""
+    emissions = [r for r in rows if len(r) == _EMISSION_WIDTH]
+    return emissions, [r for r in rows if len(r) != _EMISSION_WIDTH]
 
 
 class ReadingSink:
@@ -304,14 +312,13 @@ class ReadingSink:
                 intervals.extend(self._emission_rows(infos[(gkey, seq)], row, delta))
         for pkey, rows in late.items():
             intervals.extend(await self._rederive(pkey, rows, infos[(rows[0][0], rows[0][1])]))
-        emissions = [r for r in intervals if len(r) == _EMISSION_WIDTH]
+        emissions, activity = _by_table(intervals)
         async with self._conn.cursor() as c:
             await c.executemany(
                 "INSERT INTO point_state (point_key, ts, value) VALUES (%s, %s, %s)"
                 " ON CONFLICT (point_key) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value",
                 [(k, s.ts, s.value) for k, s in state.items() if k in keys],
             )
-        activity = [r for r in intervals if len(r) != _EMISSION_WIDTH]
         if emissions or activity:
             await self._lock_scope_rollups()
         await self._scopes.upsert("emissions", emissions)
@@ -377,8 +384,9 @@ class ReadingSink:
 
     async def upsert_intervals(self, rows: list[tuple]) -> None:
         """Insert emission and production-interval rows, replacing the stored row of the same interval."""
-        await self._scopes.upsert("emissions", [r for r in rows if len(r) == _EMISSION_WIDTH])
-        await self._scopes.upsert("activity_intervals", [r for r in rows if len(r) != _EMISSION_WIDTH])
+        emissions, activity = _by_table(rows)
+        await self._scopes.upsert("emissions", emissions)
+        await self._scopes.upsert("activity_intervals", activity)
 
     async def _lock_scope_rollups(self) -> None:
         """Take the scope-rollup lock until the end of the transaction.

@@ -7,7 +7,6 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +26,6 @@ from carbonflow.db.compaction import (
     compact_readings,
     compaction_settings,
 )
-from carbonflow.db.migrate import migrate
 from stream_jobs.alarms import RULES, AlarmSettings
 from stream_jobs.recompute import recompute_site
 from stream_jobs.sink import ReadingSink, load_factor_library
@@ -327,19 +325,7 @@ def test_compaction_horizon_defaults_to_two_hours() -> None:
         CompactionSettings(120), CompactionSettings(90))
 
 
-@pytest.fixture
-def scratch_url(postgres_server: str) -> Iterator[str]:
-    """A database of its own: `carbonflow db compact` compacts every point, other tests' too."""
-    name = f"cf_compact_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    info = psycopg.conninfo.conninfo_to_dict(postgres_server)
-    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": name})
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+# scratch_url (conftest.py): a database of its own, since `carbonflow db compact` compacts every point
 
 
 def test_db_compact_command_shows_progress_and_what_it_moved(scratch_url: str, monkeypatch: pytest.MonkeyPatch,

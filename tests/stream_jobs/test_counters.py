@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from stream_jobs.counters import CounterState, counter_delta
+from carbon_domain.counters import CounterState, counter_delta
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 T1 = T0 + timedelta(seconds=1)

@@ -6,8 +6,6 @@ Runs in a database of its own: dropping partitions would take other tests' readi
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -16,7 +14,6 @@ import pytest
 from carbon_domain.schemas import DeviceBatch, Reading
 from carbonflow.cli import main
 from carbonflow.db.compaction import CompactionSettings, compact_readings
-from carbonflow.db.migrate import migrate
 from carbonflow.db.retention import (
     RetentionSettings,
     apply_retention,
@@ -33,23 +30,16 @@ DEVICE, SITE = "ret-meter", "ret-site"
 
 
 @pytest.fixture
-def scratch_url(postgres_server: str) -> Iterator[str]:
-    name = f"cf_retention_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    info = psycopg.conninfo.conninfo_to_dict(postgres_server)
-    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": name})
-    with psycopg.connect(url) as conn:
-        migrate(conn)
+def scratch_url(scratch_url: str) -> str:
+    """The scratch database (conftest.py) with a metered site and its counter at ANCIENT, OLD and RECENT."""
+    with psycopg.connect(scratch_url) as conn:
         conn.execute("INSERT INTO enterprises VALUES ('ret-ent', 'Retention', 'CN', NULL)")
         conn.execute("INSERT INTO sites VALUES (%s, 'ret-ent', 'Retention site', NULL, NULL)", (SITE,))
         conn.execute("INSERT INTO devices (device_id, site_id) VALUES (%s, %s)", (DEVICE, SITE))
         conn.execute("INSERT INTO points (device_id, point, unit, kind, activity) VALUES (%s, 'kwh', 'kWh', 'counter',"
                      " 'electricity')", (DEVICE,))
-    asyncio.run(_write(url))
-    yield url
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    asyncio.run(_write(scratch_url))
+    return scratch_url
 
 
 async def _write(url: str) -> None:

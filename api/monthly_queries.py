@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from api.periods import Period
-from api.queries import QUALITY_NAMES
+from carbon_domain import QUALITY_NAMES
 
 __all__ = ["MAX_MONTHS", "Month", "as_columns", "month_windows", "point_series_monthly"]
 

@@ -13,12 +13,12 @@ from psycopg.rows import dict_row
 from api.access import Scope
 from api.buckets import ORIGIN, ORIGIN_TS, cover
 from api.scope_totals import site_production
+from carbon_domain import QUALITY_NAMES
 from carbon_domain.counters import counter_increase_sql
 from stream_jobs.counter_rules import point_rollover
 
 __all__ = [
     "INTERVALS",
-    "QUALITY_NAMES",
     "active_alarms",
     "device_health",
     "export_point",
@@ -38,7 +38,6 @@ __all__ = [
     "visible_sites",
 ]
 
-QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad"}
 INTERVALS = {"1m": timedelta(minutes=1), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 # site_production (in __all__) lives in api.scope_totals now: it reads the stream job's tables
 # `sites` arguments: None for every site (and rows without one), else only rows of those sites

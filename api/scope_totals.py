@@ -19,13 +19,13 @@ from typing import Any
 import psycopg
 
 from api.buckets import ORIGIN, cover
+from carbon_domain import QUALITY_NAMES
 
 __all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "scope_co2", "scope_co2_rows", "site_co2",
            "site_emission_provenance", "site_emissions", "site_production", "worst_quality"]
 
 BUCKETS = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
-_QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad"}
-QUALITY_RANK = {name: n for n, name in _QUALITY_NAMES.items()}
+QUALITY_RANK = {name: n for n, name in QUALITY_NAMES.items()}
 """Quality name -> rank, worse higher: for max(..., key=QUALITY_RANK.__getitem__)."""
 # coarsest first; both are date_bin'd from ORIGIN, so a day is whole hours
 _TIERS = (("scope_rollup_1d", timedelta(days=1)), ("scope_rollup_1h", timedelta(hours=1)))
@@ -71,7 +71,7 @@ def _parts(*, level: str, source: str, keys: Sequence[str], start: datetime, end
 
 def worst_quality(n_uncertain: int, n_bad: int) -> str:
     """The worst quality among intervals of which `n_uncertain` were uncertain and `n_bad` bad."""
-    return _QUALITY_NAMES[2 if n_bad else 1 if n_uncertain else 0]
+    return QUALITY_NAMES[2 if n_bad else 1 if n_uncertain else 0]
 
 
 async def site_emission_provenance(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime,

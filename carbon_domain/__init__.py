@@ -28,12 +28,23 @@ from carbon_domain.formulas import (
     process_emission,
     standard_dry_flow,
 )
-from carbon_domain.schemas import ENVELOPE_VERSION, DeviceBatch, Envelope, PointKind, Quality, Reading
+from carbon_domain.schemas import (
+    ENVELOPE_VERSION,
+    QUALITY_CODE,
+    QUALITY_NAMES,
+    DeviceBatch,
+    Envelope,
+    PointKind,
+    Quality,
+    Reading,
+)
 from carbon_domain.units import Dimension, canonical_unit, convert, dimension_of, known_units
 
 __all__ = [
     # schemas
     "Quality",
+    "QUALITY_CODE",
+    "QUALITY_NAMES",
     "PointKind",
     "Reading",
     "Envelope",

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
-    "Quality", "PointKind", "Reading", "Envelope", "DeviceBatch", "ENVELOPE_VERSION",
+    "Quality", "QUALITY_CODE", "QUALITY_NAMES", "PointKind", "Reading", "Envelope", "DeviceBatch", "ENVELOPE_VERSION",
     "SpoolReport", "DropReport", "GatewayStatus", "SpoolOverflowEvent", "GatewayHealthRecord",
 ]
 
@@ -24,6 +24,12 @@ class Quality(StrEnum):
     GOOD = "good"
     UNCERTAIN = "uncertain"
     BAD = "bad"
+
+
+QUALITY_CODE: dict[str, int] = {Quality.GOOD.value: 0, Quality.UNCERTAIN.value: 1, Quality.BAD.value: 2}
+"""Quality name -> the smallint stored in PostgreSQL `quality` columns; worse is higher, so max() is the worst."""
+QUALITY_NAMES: dict[int, str] = {code: name for name, code in QUALITY_CODE.items()}
+"""Stored quality code -> quality name."""
 
 
 class PointKind(StrEnum):

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from api import queries
+from carbon_domain import QUALITY_NAMES
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, PointKind, Quality, Reading
 from stream_jobs.sink import ReadingSink
@@ -91,7 +92,7 @@ async def _previous(conn: psycopg.AsyncConnection, *, device: str, point: str, s
     cur = await conn.execute(_PREVIOUS.format(bucket=_LOCAL_DAY if interval == "1d" else _UTC_BUCKET),
                              {"width": queries.INTERVALS[interval], "tz": tz, "key": key, "start": start, "end": end})
     return [{"ts": b, "value": last if kind == "counter" else avg, "min": lo, "max": hi, "count": n,
-             "quality": queries.QUALITY_NAMES[q], "quality_counts": {"good": n - nu - nb, "uncertain": nu, "bad": nb}}
+             "quality": QUALITY_NAMES[q], "quality_counts": {"good": n - nu - nb, "uncertain": nu, "bad": nb}}
             for b, avg, lo, hi, last, n, q, nu, nb in await cur.fetchall()]
 
 

@@ -54,7 +54,9 @@ def _db_retain(url: str, args: argparse.Namespace) -> int:
 
     try:
         settings = retention_settings()
-        overrides = {k: v for k, v in (("raw_days", args.raw_days), ("hourly_days", args.hourly_days)) if v}
+        # `is not None`, not truthiness: --raw-days 0 must reach the settings' checks and be refused there
+        overrides = {k: v for k, v in (("raw_days", args.raw_days), ("hourly_days", args.hourly_days))
+                     if v is not None}
         settings = replace(settings, **overrides)
     except ValueError as exc:
         print(f"carbonflow db retain: {exc}", file=sys.stderr)
@@ -256,9 +258,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["migrate", "retain", "compact"],
                    help="migrate: apply migrations; retain: drop data older than the retention; compact: move"
                         " closed hours of raw readings into compressed blocks (docs/storage.md)")
-    p.add_argument("--raw-days", type=int, help="keep raw readings this many days (CARBONFLOW_RAW_RETENTION_DAYS, 400)")
+    p.add_argument("--raw-days", type=int,
+                   help="keep raw readings this many days (CARBONFLOW_RAW_RETENTION_DAYS, 400; 1 to 36525)")
     p.add_argument("--hourly-days", type=int,
-                   help="keep hourly data this many days (CARBONFLOW_HOURLY_RETENTION_DAYS, 1830; at least 1827)")
+                   help="keep hourly data this many days (CARBONFLOW_HOURLY_RETENTION_DAYS, 1830; 1827 to 36525,"
+                        " not less than --raw-days)")
     p.add_argument("--older-than", type=int, metavar="MINUTES",
                    help="compact hours closed this long ago (CARBONFLOW_COMPACT_AFTER_MINUTES, 120; at least 60)")
     p.set_defaults(func=_cmd_db)

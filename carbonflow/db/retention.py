@@ -6,6 +6,8 @@
   rollups: `CARBONFLOW_HOURLY_RETENTION_DAYS`, default 1830 (five years and leap days), never less than
   1827 days (five years) nor less than the raw retention.
 
+Both are at most 36525 days (a hundred years): more is a typo, and far more overflows the cut-off date.
+
 Plain PostgreSQL: monthly partitions of `readings`, of its compacted hours `reading_blocks` (and of
 `emissions`) that lie wholly before the cut-off are dropped, rows before it in the default partition deleted
 (blocks whose hour ends before it), and the partitions of this month and the
@@ -26,10 +28,12 @@ from typing import Any
 
 import psycopg
 
-__all__ = ["MIN_HOURLY_DAYS", "RetentionSettings", "apply_retention", "raw_horizon", "retention_settings"]
+__all__ = ["MAX_DAYS", "MIN_HOURLY_DAYS", "RetentionSettings", "apply_retention", "raw_horizon", "retention_settings"]
 
 MIN_HOURLY_DAYS = 1827
 """Five years: hourly figures are what reports and audits rest on."""
+MAX_DAYS = 36525
+"""A hundred years: a longer retention is a typo, and near 700,000 days `now - days` leaves the calendar."""
 _PARTITION = re.compile(r"^(readings|reading_blocks|emissions)_(\d{4})(\d{2})$")
 # the time column of each partitioned table's rows in its default partition (a block spans its hour)
 _DEFAULT_ROWS_BEFORE = {"readings": "ts < %s", "emissions": "ts < %s",
@@ -42,10 +46,12 @@ class RetentionSettings:
     hourly_days: int = 1830
 
     def __post_init__(self) -> None:
-        if self.raw_days < 1:
-            raise ValueError(f"raw retention must be at least 1 day, got {self.raw_days}")
-        if self.hourly_days < MIN_HOURLY_DAYS:
-            raise ValueError(f"hourly retention must be at least {MIN_HOURLY_DAYS} days (5 years), got {self.hourly_days}")
+        if not 1 <= self.raw_days <= MAX_DAYS:
+            raise ValueError(f"raw retention must be at least 1 day and at most {MAX_DAYS} days (100 years),"
+                             f" got {self.raw_days}")
+        if not MIN_HOURLY_DAYS <= self.hourly_days <= MAX_DAYS:
+            raise ValueError(f"hourly retention must be at least {MIN_HOURLY_DAYS} days (5 years) and at most"
+                             f" {MAX_DAYS} days (100 years), got {self.hourly_days}")
         if self.hourly_days < self.raw_days:
             raise ValueError(f"hourly retention ({self.hourly_days} days) is shorter than the raw retention"
                              f" ({self.raw_days} days)")

@@ -1,22 +1,26 @@
 """Time a year of one site's emissions by hour and by day: summed from `emissions` (how the API read them
 before) against the scope rollups (api/scope_totals.py). Prints the timings; asserts nothing about speed.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/scratch python bench/scope_totals_timing.py
+    python bench/scope_totals_timing.py
 
-The database must be migrated (`carbonflow db migrate`); the script adds one site's year (6 meters, one
-interval each per 15 minutes: 210,240 emission rows) and deletes it again.
+PostgreSQL: $DATABASE_URL's server, else 127.0.0.1:5432, else embedded; a scratch database is created,
+given one site's year (6 meters, one interval each per 15 minutes: 210,240 emission rows) and dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 
-from api import scope_totals
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import create_scratch_database  # noqa: E402
+
+from api import scope_totals  # noqa: E402
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 END = datetime(2025, 1, 1, tzinfo=UTC)
@@ -29,7 +33,15 @@ _OLD = ("SELECT date_bin(%s, ts, '2000-01-01T00:00:00Z') AS bucket, activity, su
 
 
 async def main() -> None:
-    async with await psycopg.AsyncConnection.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+    url, drop = create_scratch_database("cf_scope_timing")
+    try:
+        await _time(url)
+    finally:
+        drop()
+
+
+async def _time(url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute("INSERT INTO enterprises (enterprise_id, name) VALUES ('timing-ent', 'Timing')"
                            " ON CONFLICT DO NOTHING")
         await conn.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES (%s, 'timing-ent', 'T')"
@@ -56,33 +68,29 @@ async def main() -> None:
         await conn.execute("ANALYZE emissions")
         await conn.execute("ANALYZE scope_rollup_1h")
         await conn.execute("ANALYZE scope_rollup_1d")
-        try:
-            for interval in ("1h", "1d"):
-                for _ in range(2):  # the second run is warm
-                    t = time.perf_counter()
-                    await (await conn.execute(_OLD, (scope_totals.BUCKETS[interval], SITE, START, END))).fetchall()
-                    old = time.perf_counter() - t
-                    t = time.perf_counter()
-                    rows = await scope_totals.site_emissions(conn, site=SITE, start=START, end=END,
-                                                             interval=interval)
-                    new = time.perf_counter() - t
-                    t = time.perf_counter()
-                    await scope_totals.site_emission_provenance(conn, site=SITE, start=START, end=END,
-                                                                interval=interval)
-                    prov = time.perf_counter() - t
-                print(f"GET /emissions a year by {interval}: {len(rows)} rows; from emissions {old * 1000:.0f} ms,"
-                      f" rollups + provenance {new * 1000:.0f} ms (of which provenance {prov * 1000:.0f} ms)")
-            t = time.perf_counter()
-            await scope_totals.scope_co2_rows(conn, sites=[SITE], start=START, end=END)
-            totals = time.perf_counter() - t
-            t = time.perf_counter()
-            await scope_totals.factor_versions(conn, sites=[SITE], start=START, end=END)
-            factors = time.perf_counter() - t
-            print(f"a year's totals by source and process: rollups {totals * 1000:.0f} ms,"
-                  f" factor versions from emissions {factors * 1000:.0f} ms")
-        finally:
-            await conn.execute("DELETE FROM emissions WHERE site_id = %s", (SITE,))
-            await conn.execute("SELECT cf_rebuild_scope_rollups(%s, %s, %s)", (SITE, START, END))
+        for interval in ("1h", "1d"):
+            for _ in range(2):  # the second run is warm
+                t = time.perf_counter()
+                await (await conn.execute(_OLD, (scope_totals.BUCKETS[interval], SITE, START, END))).fetchall()
+                old = time.perf_counter() - t
+                t = time.perf_counter()
+                rows = await scope_totals.site_emissions(conn, site=SITE, start=START, end=END,
+                                                         interval=interval)
+                new = time.perf_counter() - t
+                t = time.perf_counter()
+                await scope_totals.site_emission_provenance(conn, site=SITE, start=START, end=END,
+                                                            interval=interval)
+                prov = time.perf_counter() - t
+            print(f"GET /emissions a year by {interval}: {len(rows)} rows; from emissions {old * 1000:.0f} ms,"
+                  f" rollups + provenance {new * 1000:.0f} ms (of which provenance {prov * 1000:.0f} ms)")
+        t = time.perf_counter()
+        await scope_totals.scope_co2_rows(conn, sites=[SITE], start=START, end=END)
+        totals = time.perf_counter() - t
+        t = time.perf_counter()
+        await scope_totals.factor_versions(conn, sites=[SITE], start=START, end=END)
+        factors = time.perf_counter() - t
+        print(f"a year's totals by source and process: rollups {totals * 1000:.0f} ms,"
+              f" factor versions from emissions {factors * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

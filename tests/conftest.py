@@ -45,6 +45,17 @@ def wait_port(port: int, timeout_s: float = 20.0, proc: subprocess.Popen | None 
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout_s} s")
 
 
+def stop_process(proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """Stop a server a fixture started: SIGTERM for a clean exit, SIGKILL if it has not exited within
+    `timeout_s`, and reap it either way so no zombie outlives the fixture."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout_s)
+
+
 def _server_url() -> tuple[str, object | None]:
     explicit = os.environ.get("CARBONFLOW_TEST_DATABASE_URL")
     if explicit:
@@ -99,8 +110,7 @@ def kafka_bootstrap() -> Iterator[str]:
         wait_port(port, proc=proc)
         yield f"127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +131,4 @@ def mqtt_broker(tmp_path_factory: pytest.TempPathFactory, pki: dict) -> Iterator
         wait_port(port, proc=proc)
         yield plan.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)

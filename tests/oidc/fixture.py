@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
-from tests.conftest import free_port, wait_port
+from tests.conftest import free_port, stop_process, wait_port
 
 __all__ = ["HERE", "authorize", "start_provider"]
 
@@ -53,12 +53,7 @@ def start_provider(redirect_uris: list[str], log: Path) -> Iterator[str]:
             raise RuntimeError(f"{exc}; provider log:\n{log.read_text(errors='replace')}") from exc
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
 
 
 def authorize(client: httpx.Client, url: str, *, login: str, password: str, until: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from api.access import Scope
-from api.buckets import ORIGIN, ORIGIN_TS, cover
+from api.buckets import ORIGIN, cover, local_day_tiers
 from api.scope_totals import site_production
 from carbon_domain import QUALITY_NAMES
 from carbon_domain.counters import counter_increase_sql
@@ -120,25 +120,6 @@ _MERGE = ("SELECT {bucket} AS bucket, sum(sum) / NULLIF(sum(n_valid), 0),"
           " GROUP BY 1")
 
 
-def _day_starts(start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
-    """The starts of the local days of `tz` that [start, end) touches (as PostgreSQL's date_trunc('day', t, tz))."""
-    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    starts = []
-    while day <= last:
-        starts.append(datetime.combine(day, time(0), tzinfo=tz))
-        day += timedelta(days=1)
-    return starts
-
-
-def _day_tiers(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[str, timedelta]]:
-    """The rollups whose buckets never straddle a local day boundary of `tz` in [start, end): both in zones
-    whose midnights are whole UTC hours (Asia/Shanghai, Europe/Berlin across DST), only rollup_1m in zones
-    with half-hour offsets (Asia/Kolkata), none (raw readings) where midnight falls between minutes."""
-    starts = _day_starts(start, end, tz)
-    return [(table, width) for table, width in _ROLLUPS
-            if all((s - ORIGIN_TS) % width == timedelta(0) for s in starts)]
-
-
 def _bucketed_series_sql(start: datetime, end: datetime, interval: str,
                          tz: str = "UTC") -> tuple[str, dict[str, Any]]:
     """One statement answering a bucketed series from the rollups, with the same buckets and figures as
@@ -146,7 +127,8 @@ def _bucketed_series_sql(start: datetime, end: datetime, interval: str,
     for 1m and 1h, the local days of `tz` for 1d."""
     width = INTERVALS[interval]
     local_day = interval == "1d"
-    tiers = _day_tiers(start, end, ZoneInfo(tz)) if local_day else [t for t in _ROLLUPS if t[1] <= width]
+    tiers = (local_day_tiers(start, end, ZoneInfo(tz), _ROLLUPS) if local_day
+             else [t for t in _ROLLUPS if t[1] <= width])
     pieces = cover(start, end, tiers)
     params: dict[str, Any] = {"width": width, "origin": ORIGIN, "tz": tz}
     direct: list[str] = []

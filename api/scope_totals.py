@@ -4,8 +4,11 @@ The stream job keeps `scope_rollup_1h` and `scope_rollup_1d` (071_scope_rollups.
 stores each emission and production interval, so a total never re-derives counter increases: whole UTC
 days come from the day rollup, whole hours from the hour rollup, and what is left at the edges of a range
 from the interval rows themselves (`emissions`, `activity_intervals`). An interval counts in the window
-its interval ends in, as everywhere else. Sums are `numeric` until the end, as in the rollups, so the
-figures equal sums over the interval rows (to float rounding) however the range is split.
+its interval ends in, as everywhere else. Day buckets are the caller's local days, read from the rollups
+whose buckets never straddle a local midnight (api/buckets.local_day_tiers): hours in Asia/Shanghai and DST
+zones, days in UTC, only interval rows in zones such as Asia/Kolkata. Sums are `numeric` until the end, as
+in the rollups, so the figures equal sums over the interval rows (to float rounding) however the range is
+split.
 
 Keyword-only arguments and a connection, no HTTP concerns.
 """
@@ -15,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 
-from api.buckets import ORIGIN, cover
+from api.buckets import ORIGIN, cover, local_day_tiers
+from api.figures import DEFAULT_TZ
 from carbon_domain import QUALITY_NAMES
 
 __all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "scope_co2", "scope_co2_rows", "site_co2",
@@ -29,6 +34,8 @@ QUALITY_RANK = {name: n for n, name in QUALITY_NAMES.items()}
 """Quality name -> rank, worse higher: for max(..., key=QUALITY_RANK.__getitem__)."""
 # coarsest first; both are date_bin'd from ORIGIN, so a day is whole hours
 _TIERS = (("scope_rollup_1d", timedelta(days=1)), ("scope_rollup_1h", timedelta(hours=1)))
+# the bucket of a time `{t}` per interval: UTC hours from ORIGIN, local days of %(tz)s (as /series?interval=1d)
+_BUCKET = {"1h": "date_bin(%(width)s, {t}, %(origin)s::timestamptz)", "1d": "date_trunc('day', {t}, %(tz)s)"}
 _PRODUCTION = "production:"
 
 # every part yields (t, key, activity, unit, quantity, tco2, intervals, n_uncertain, n_bad), the sums numeric
@@ -51,11 +58,10 @@ _SOURCES = {
 
 
 def _parts(*, level: str, source: str, keys: Sequence[str], start: datetime, end: datetime,
-           bucket: timedelta | None) -> tuple[str, dict[str, Any]]:
-    """The UNION ALL of the pieces of [start, end) for `level` scopes `keys` and one source table; with
-    `bucket`, only rollups no coarser than it (a day rollup cannot answer hours)."""
+           tiers: Sequence[tuple[str, timedelta]] = _TIERS) -> tuple[str, dict[str, Any]]:
+    """The UNION ALL of the pieces of [start, end) for `level` scopes `keys` and one source table, read from
+    `tiers` (coarsest first) and the interval rows."""
     tco2, activities = _SOURCES[source]
-    tiers = [t for t in _TIERS if bucket is None or t[1] <= bucket]
     params: dict[str, Any] = {"level": level, "keys": list(keys)}
     parts = []
     for i, (table, lo, hi) in enumerate(cover(start, end, tiers)):
@@ -69,40 +75,49 @@ def _parts(*, level: str, source: str, keys: Sequence[str], start: datetime, end
     return " UNION ALL ".join(f"({p})" for p in parts), params
 
 
+def _bucket_tiers(interval: str, start: datetime, end: datetime, tz: str) -> list[tuple[str, timedelta]]:
+    """The rollups that can answer buckets of `interval` over [start, end): the hour rollup for hours (a day
+    rollup cannot answer them), for local days of `tz` those whose buckets never straddle a local midnight."""
+    if interval == "1d":
+        return local_day_tiers(start, end, ZoneInfo(tz), _TIERS)
+    return [t for t in _TIERS if t[1] <= BUCKETS[interval]]
+
+
 def worst_quality(n_uncertain: int, n_bad: int) -> str:
     """The worst quality among intervals of which `n_uncertain` were uncertain and `n_bad` bad."""
     return QUALITY_NAMES[2 if n_bad else 1 if n_uncertain else 0]
 
 
 async def site_emission_provenance(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime,
-                                   interval: str) -> dict[tuple[datetime, str], tuple[list[str], list[str]]]:
-    """(bucket, activity) -> (factor rows, formulas) of the site's emissions in [start, end). The rollups hold
-    no provenance, so this one reads the emission rows."""
+                                   interval: str, tz: str = DEFAULT_TZ,
+                                   ) -> dict[tuple[datetime, str], tuple[list[str], list[str]]]:
+    """(bucket, activity) -> (factor rows, formulas) of the site's emissions in [start, end), buckets as in
+    `site_emissions`. The rollups hold no provenance, so this one reads the emission rows."""
     cur = await conn.execute(
         # distinct factor lists first (few per bucket), split afterwards: cheaper than unnesting every row
-        "SELECT date_bin(%(width)s, ts, %(origin)s::timestamptz), activity,"
+        f"SELECT {_BUCKET[interval].format(t='ts')}, activity,"
         " string_agg(DISTINCT array_to_string(factor_ids, ','), ','), array_agg(DISTINCT formula ORDER BY formula)"
         " FROM emissions WHERE site_id = %(site)s AND ts >= %(start)s AND ts < %(end)s GROUP BY 1, 2",
-        {"width": BUCKETS[interval], "origin": ORIGIN, "site": site, "start": start, "end": end},
+        {"width": BUCKETS[interval], "origin": ORIGIN, "tz": tz, "site": site, "start": start, "end": end},
     )
     return {(b, a): (sorted(set(filter(None, (fs or "").split(",")))), list(fm))
             for b, a, fs, fm in await cur.fetchall()}
 
 
 async def site_emissions(conn: psycopg.AsyncConnection, *, site: str, start: datetime, end: datetime,
-                         interval: str) -> list[dict[str, Any]]:
-    """tCO2 per bucket (1h, 1d) and activity of a site, with the factor rows and formulas used and the
-    intervals by quality."""
+                         interval: str, tz: str = DEFAULT_TZ) -> list[dict[str, Any]]:
+    """tCO2 per bucket and activity of a site, with the factor rows and formulas used and the intervals by
+    quality; buckets are UTC hours (1h) or the local days of the IANA zone `tz` (1d), partial at the edges."""
     parts, params = _parts(level="site", source="emissions", keys=[site], start=start, end=end,
-                           bucket=BUCKETS[interval])
+                           tiers=_bucket_tiers(interval, start, end, tz))
     cur = await conn.execute(
-        "SELECT date_bin(%(width)s, t, %(origin)s::timestamptz), activity, sum(tco2)::float8,"
+        f"SELECT {_BUCKET[interval].format(t='t')}, activity, sum(tco2)::float8,"
         " sum(quantity)::float8, min(unit), sum(intervals)::int, sum(n_uncertain)::int, sum(n_bad)::int"
         f" FROM ({parts}) x GROUP BY 1, 2 HAVING sum(intervals) > 0 ORDER BY 1, 2",
-        {**params, "width": BUCKETS[interval], "origin": ORIGIN},
+        {**params, "width": BUCKETS[interval], "origin": ORIGIN, "tz": tz},
     )
     rows = await cur.fetchall()
-    provenance = await site_emission_provenance(conn, site=site, start=start, end=end, interval=interval)
+    provenance = await site_emission_provenance(conn, site=site, start=start, end=end, interval=interval, tz=tz)
     return [
         {"ts": b, "source": activity, "tco2": t, "activity_amount": q, "activity_unit": u,
          "factor_versions": provenance.get((b, activity), ([], []))[0],
@@ -123,7 +138,7 @@ async def scope_co2_rows(conn: psycopg.AsyncConnection, *, sites: Sequence[str],
     devices = [r[0] for r in await cur.fetchall()]
     if not devices:
         return []
-    parts, params = _parts(level="device", source="emissions", keys=devices, start=start, end=end, bucket=None)
+    parts, params = _parts(level="device", source="emissions", keys=devices, start=start, end=end)
     cur = await conn.execute(
         "SELECT x.activity, COALESCE(d.process, ''), x.unit, sum(x.tco2)::float8, sum(x.quantity)::float8,"
         " sum(x.intervals)::int, sum(x.n_uncertain)::int, sum(x.n_bad)::int"
@@ -137,8 +152,7 @@ async def site_production(conn: psycopg.AsyncConnection, *, site: str, start: da
     """Per product and unit, the production in [start, end) of the site's counters bound to
     `production:<product>`, as the stream job derived it (a rollover, reset or replaced meter counted by its
     rules), with the number of such counters."""
-    parts, params = _parts(level="site", source="activity_intervals", keys=[site], start=start, end=end,
-                           bucket=None)
+    parts, params = _parts(level="site", source="activity_intervals", keys=[site], start=start, end=end)
     cur = await conn.execute(
         "WITH counters AS (SELECT p.activity, p.unit, count(*) AS n FROM points p"
         "   JOIN devices d ON d.device_id = p.device_id"

@@ -125,11 +125,13 @@ def test_overview_intensity_is_tco2_over_the_tonnes_of_the_stored_intervals(
 
 
 async def _from_rows(conn: psycopg.AsyncConnection, site: str, lo: datetime, hi: datetime,
-                     interval: str) -> list[tuple]:
+                     interval: str, tz: str) -> list[tuple]:
+    """Buckets summed from the emission rows: UTC hours, or local days of `tz`."""
+    bucket = "date_trunc('day', ts, %(tz)s)" if interval == "1d" else "date_bin(interval '1 hour', ts, %(origin)s)"
     cur = await conn.execute(
-        "SELECT date_bin(%s, ts, '2000-01-01T00:00:00Z'), activity, sum(tco2), sum(quantity), count(*)"
-        " FROM emissions WHERE site_id = %s AND ts >= %s AND ts < %s GROUP BY 1, 2 ORDER BY 1, 2",
-        (scope_totals.BUCKETS[interval], site, lo, hi))
+        f"SELECT {bucket}, activity, sum(tco2), sum(quantity), count(*) FROM emissions"
+        " WHERE site_id = %(site)s AND ts >= %(lo)s AND ts < %(hi)s GROUP BY 1, 2 ORDER BY 1, 2",
+        {"tz": tz, "origin": "2000-01-01T00:00:00Z", "site": site, "lo": lo, "hi": hi})
     return list(await cur.fetchall())
 
 
@@ -146,10 +148,11 @@ async def _assert_paths_agree(conn: psycopg.AsyncConnection, site: str) -> None:
               (T0, T0 + timedelta(hours=3)),  # whole hours
               (T0 + timedelta(minutes=25), T0 + timedelta(hours=2, minutes=5))]  # hours and interval rows
     for lo, hi in ranges:
-        for interval in ("1h", "1d"):
-            rows = await scope_totals.site_emissions(conn, site=site, start=lo, end=hi, interval=interval)
+        # UTC days read the day rollup, Shanghai days the hour rollup, Kolkata days (18:30 UTC) the rows
+        for interval, tz in [("1h", "UTC"), ("1d", "UTC"), ("1d", "Asia/Shanghai"), ("1d", "Asia/Kolkata")]:
+            rows = await scope_totals.site_emissions(conn, site=site, start=lo, end=hi, interval=interval, tz=tz)
             got = [(r["ts"], r["source"], r["tco2"], r["activity_amount"], r["intervals"]) for r in rows]
-            want = await _from_rows(conn, site, lo, hi, interval)
+            want = await _from_rows(conn, site, lo, hi, interval, tz)
             assert len(got) == len(want) > 0
             for g, w in zip(got, want, strict=True):
                 assert g[:2] + g[4:] == w[:2] + w[4:]

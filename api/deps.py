@@ -78,7 +78,7 @@ Conn = Annotated[psycopg.AsyncConnection, Depends(get_conn)]
 def parse_time(name: str, value: str) -> datetime:
     """An ISO-8601 time with an offset; 422 with a message otherwise."""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise HTTPException(422, f"{name}: {value!r} is not an ISO-8601 time (e.g. 2026-11-24T08:00:00+08:00)") from exc
     if parsed.tzinfo is None:

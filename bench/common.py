@@ -7,9 +7,10 @@ import os
 import platform
 import socket
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["machine", "cpu_seconds", "machine_busy_s", "write_result", "free_port", "wait_port",
            "create_scratch_database", "table_bytes", "RESULTS", "CpuMonitor"]
@@ -63,7 +64,7 @@ class CpuMonitor:
     def _sample(self, first: bool) -> None:
         try:
             groups = self._groups()
-        except Exception:  # a failed lookup loses one sample, not the run
+        except Exception:  # noqa: BLE001 - a failed lookup loses one sample, not the run
             return
         for name, pids in groups.items():
             for pid in pids:
@@ -122,7 +123,7 @@ def machine_busy_s() -> float:
 def write_result(name: str, values: dict[str, object]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {**values, "machine": machine(), "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    payload = {**values, "machine": machine(), "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
 

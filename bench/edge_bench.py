@@ -13,18 +13,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, free_port, wait_port, write_result  # noqa: E402
+from common import cpu_seconds, free_port, wait_port, write_result
 
-from carbonflow.certs import ensure_dev_pki  # noqa: E402
-from carbonflow.embedded.mqtt import plan_mqtt_broker  # noqa: E402
-from carbonflow.topics import MQTT_ROOT  # noqa: E402
-from edge_agent.spool import Spool  # noqa: E402
+from carbonflow.certs import ensure_dev_pki
+from carbonflow.embedded.mqtt import plan_mqtt_broker
+from carbonflow.topics import MQTT_ROOT
+from edge_agent.spool import Spool
 
 CLI = [sys.executable, "-m", "carbonflow.cli"]
 POINTS_PER_DEVICE = 100
@@ -53,7 +53,7 @@ def _read_meta(spool: Path) -> tuple[int, int]:
 
 def _prefill(spool_path: Path, readings: int) -> None:
     spool = Spool(spool_path, max_bytes=2 * 1024**3)
-    start = datetime.now(timezone.utc) - timedelta(hours=6)
+    start = datetime.now(UTC) - timedelta(hours=6)
     block = 1000
     for b in range(readings // block):
         ts0 = start + timedelta(seconds=b)
@@ -128,7 +128,7 @@ def main() -> int:
         start = time.monotonic()
         drained_at = None
         while time.monotonic() - start < 600:
-            next_seq, depth = _read_meta(work / "drain.sqlite")
+            next_seq, _ = _read_meta(work / "drain.sqlite")
             db = sqlite3.connect(work / "drain.sqlite", timeout=5)
             backlog_left = db.execute(
                 "SELECT COALESCE(SUM(seq_last - seq_first + 1), 0) FROM blocks WHERE seq_last < ?", (args.backlog,)

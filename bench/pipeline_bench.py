@@ -23,24 +23,24 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import paho.mqtt.client as mqtt
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CpuMonitor, create_scratch_database, free_port, table_bytes, wait_port, write_result  # noqa: E402
+from common import CpuMonitor, create_scratch_database, free_port, table_bytes, wait_port, write_result
 
-from carbon_domain.schemas import Envelope, PointKind, Quality, Reading  # noqa: E402
-from carbon_domain.wire import encode_envelope  # noqa: E402
-from carbonflow.certs import ensure_dev_pki  # noqa: E402
-from carbonflow.db.compaction import CompactionSettings, compact_readings  # noqa: E402
-from carbonflow.embedded.kafka import tansu_command  # noqa: E402
-from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker  # noqa: E402
-from carbonflow.gateways import register_gateway  # noqa: E402
-from carbonflow.topics import MQTT_ROOT  # noqa: E402
+from carbon_domain.schemas import Envelope, PointKind, Quality, Reading
+from carbon_domain.wire import encode_envelope
+from carbonflow.certs import ensure_dev_pki
+from carbonflow.db.compaction import CompactionSettings, compact_readings
+from carbonflow.embedded.kafka import tansu_command
+from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
+from carbonflow.gateways import register_gateway
+from carbonflow.topics import MQTT_ROOT
 
 CLI = [sys.executable, "-m", "carbonflow.cli"]
 PER_ENVELOPE = 1000
@@ -117,7 +117,7 @@ def main() -> int:
     kafka_port, mqtt_port = free_port(), free_port()
     plan = plan_mqtt_broker(work / "mqtt", "127.0.0.1", mqtt_port, certs["server"], MQTT_ROOT)
     procs: list[subprocess.Popen[bytes]] = []
-    log = open(work / "pipeline.log", "wb")
+    log = open(work / "pipeline.log", "wb")  # noqa: SIM115 - closed in the finally, once its writers are stopped
     try:
         procs.append(subprocess.Popen(tansu_command("127.0.0.1", kafka_port), stdout=log, stderr=log))
         procs.append(subprocess.Popen(plan.argv, stdout=log, stderr=log))
@@ -136,7 +136,7 @@ def main() -> int:
                  **{f"stream-{i}": p for i, p in enumerate(procs[3:])}}
         print("building envelopes ...", flush=True)
         # in last month (two days before this one began): closed hours, compacted after the run like a month at rest
-        start_ts = datetime.now(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
+        start_ts = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
         payloads = {g: _envelopes(g, args.envelopes, start_ts) for g in gateways}
         publishers = {g: _Publisher(g, mqtt_port, certs[g]) for g in gateways}
         time.sleep(8)  # consumer group join
@@ -182,7 +182,7 @@ def main() -> int:
             (args.profile / "postgres_activity.txt").write_text(pg_sampler.stop())
             (args.profile / "cpu_timeline.txt").write_text("".join(f"{t} {cores}\n" for t, cores in monitor.timeline))
             (args.profile / "stored_timeline.txt").write_text("".join(f"{t} {n}\n" for t, n in progress))
-        rows, distinct = _stored(conn)
+        rows, _ = _stored(conn)
         readings_per_s = (rows - warm) / (t1 - t0)
         print(f"  CPU cores during the run: {cpu_cores}")
         print(f"  stored {rows - warm:,} in {t1 - t0:.1f} s ({readings_per_s:,.0f}/s; publishing took {published_at - t0:.1f} s)")
@@ -200,7 +200,7 @@ def main() -> int:
         # latency at a paced rate of 10,000 readings/s
         rate = 10_000
         lat_gw = gateways[0]
-        lat_payloads = _envelopes(lat_gw, int(args.latency_seconds * rate / PER_ENVELOPE), datetime.now(timezone.utc))
+        lat_payloads = _envelopes(lat_gw, int(args.latency_seconds * rate / PER_ENVELOPE), datetime.now(UTC))
         gkey = conn.execute("SELECT gateway_key FROM gateways WHERE gateway_id = %s", (lat_gw,)).fetchone()[0]
         base_seq = args.envelopes * PER_ENVELOPE
         pending: dict[int, float] = {}
@@ -350,7 +350,7 @@ def _renumber(payload: bytes, first: int) -> bytes:
 
     raw = zlib.decompress(payload[1:]) if payload[:1] == b"Z" else payload
     envelope = Envelope.model_validate_json(raw)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     readings = [r.model_copy(update={"seq": first + i, "source_ts": now, "gateway_ts": now})
                 for i, r in enumerate(envelope.readings)]
     return encode_envelope(envelope.model_copy(update={

@@ -18,9 +18,9 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import create_scratch_database  # noqa: E402
+from common import create_scratch_database
 
-from api import scope_totals  # noqa: E402
+from api import scope_totals
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 END = datetime(2025, 1, 1, tzinfo=UTC)

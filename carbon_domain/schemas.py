@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -17,7 +17,7 @@ __all__ = [
     "SpoolReport", "DropReport", "GatewayStatus", "SpoolOverflowEvent", "GatewayHealthRecord",
 ]
 
-ENVELOPE_VERSION = 1
+ENVELOPE_VERSION: Final = 1  # Final: typed Literal[1], the only version Envelope.v accepts
 
 
 class Quality(StrEnum):
@@ -59,7 +59,7 @@ class Reading(_Strict):
     gateway_ts: AwareDatetime
 
     @model_validator(mode="after")
-    def _bad_needs_no_value(self) -> "Reading":
+    def _bad_needs_no_value(self) -> Reading:
         if self.value is None and self.quality is Quality.GOOD:
             raise ValueError(f"point {self.point}: a good reading needs a value")
         return self
@@ -77,7 +77,7 @@ class Envelope(_Strict):
     readings: list[Reading] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _sequence_range_matches(self) -> "Envelope":
+    def _sequence_range_matches(self) -> Envelope:
         seqs = [r.seq for r in self.readings]
         if min(seqs) != self.seq_first or max(seqs) != self.seq_last:
             raise ValueError(
@@ -134,7 +134,7 @@ class GatewayStatus(_Strict):
     spool: SpoolReport | None = None
 
     @model_validator(mode="after")
-    def _online_needs_a_time(self) -> "GatewayStatus":
+    def _online_needs_a_time(self) -> GatewayStatus:
         if self.state == "online" and self.at is None:
             raise ValueError("an online status needs its time `at`")
         return self
@@ -150,7 +150,7 @@ class SpoolOverflowEvent(_Strict):
     at: AwareDatetime
 
     @model_validator(mode="after")
-    def _total_covers_this_report(self) -> "SpoolOverflowEvent":
+    def _total_covers_this_report(self) -> SpoolOverflowEvent:
         if self.dropped > self.dropped_total:
             raise ValueError(f"dropped {self.dropped} exceeds dropped_total {self.dropped_total}")
         return self
@@ -165,7 +165,7 @@ class GatewayHealthRecord(_Strict):
     event: SpoolOverflowEvent | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "GatewayHealthRecord":
+    def _exactly_one(self) -> GatewayHealthRecord:
         if (self.status is None) == (self.event is None):
             raise ValueError("a gateway health record carries either a status or an event")
         return self

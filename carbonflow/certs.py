@@ -57,7 +57,7 @@ def ensure_ca(directory: Path) -> CertPaths:
         return paths
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "carbonflow dev CA")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -85,7 +85,7 @@ def _issue(directory: Path, stem: str, common_name: str, *, server: bool) -> Cer
         return paths
     ca_cert, ca_key = _load(ca.cert, ca.key)
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))

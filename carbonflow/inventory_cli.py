@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from carbon_domain.errors import DomainError
-from carbonflow.tabular import TabularFileError, read_numbered_rows
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.inventory import (
     ActivityDataError,
@@ -30,6 +29,7 @@ from carbon_domain.inventory import (
     SourceType,
     compute_inventory,
 )
+from carbonflow.tabular import TabularFileError, read_numbered_rows
 
 __all__ = ["COLUMNS", "FUEL_SERIES", "main", "read_activity_file", "inventory_json", "write_template"]
 

@@ -22,7 +22,7 @@ _READERS = {
     "coil": "read_coils",
     "discrete_input": "read_discrete_inputs",
 }
-_LINKS: dict[tuple[Any, ...], "ModbusLink"] = {}
+_LINKS: dict[tuple[Any, ...], ModbusLink] = {}
 
 
 def link_key(endpoint: DeviceEndpoint) -> tuple[Any, ...]:
@@ -70,7 +70,7 @@ class ModbusLink:
                 if self.frame_gap_s:
                     await asyncio.sleep(self.frame_gap_s)
         if response.isError():
-            raise IOError(f"modbus exception code {getattr(response, 'exception_code', '?')}")
+            raise OSError(f"modbus exception code {getattr(response, 'exception_code', '?')}")
         if table in ("coil", "discrete_input"):
             return list(response.bits[:count])
         return list(response.registers)

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from edge_agent.backoff import Backoff, ThrottledLog
 from edge_agent.config import DeviceEndpoint
-from edge_agent.modbus_links import ModbusLink, acquire_link, release_link
 from edge_agent.metrics import PollStats
+from edge_agent.modbus_links import ModbusLink, acquire_link, release_link
 
 __all__ = ["DraftSink", "ModbusPoller", "OpcUaPoller", "Poller", "make_poller", "quality_for"]
 

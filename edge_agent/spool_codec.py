@@ -14,13 +14,13 @@ import struct
 import zlib
 from array import array
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 __all__ = ["BlockRow", "encode_block", "decode_block"]
 
 _QUALITY = ("good", "uncertain", "bad")
 _QUALITY_CODE = {q: i for i, q in enumerate(_QUALITY)}
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEADER = struct.Struct("<IqI")  # count, base time (µs since epoch), reasons length
 
 

@@ -28,11 +28,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from carbon_domain.registers import RegisterCodecError
+from simulators.lifecycle import StartStop
 
 from .errors import ServeError
 from .faults import parse_fault
 from .plant import Plant
-from simulators.lifecycle import StartStop
 
 __all__ = ["ControlServer"]
 

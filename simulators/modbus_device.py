@@ -36,10 +36,10 @@ from pymodbus.simulator.simcore import SimCore
 
 from carbon_domain.registers import RegisterCodecError
 from device_profiles.schema import ModbusTable, Protocol
+from simulators.lifecycle import StartStop
 
 from .device import SimulatedDevice
 from .errors import ServeError
-from simulators.lifecycle import StartStop
 
 __all__ = ["ModbusDeviceServer", "ModbusRtuServer", "SimulatedDevice"]
 

@@ -26,10 +26,10 @@ from asyncua.common.callback import CallbackType, ServerItemCallback
 
 from carbon_domain.registers import RegisterCodecError
 from device_profiles.schema import OpcUaPoint, OpcUaType, Protocol
+from simulators.lifecycle import StartStop
 
 from .device import SimulatedDevice, Value
 from .errors import ServeError
-from simulators.lifecycle import StartStop
 
 __all__ = ["OpcUaDeviceServer", "free_tcp_port", "opcua_url"]
 

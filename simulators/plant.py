@@ -25,6 +25,7 @@ from carbon_domain.registers import RegisterCodecError
 from carbon_domain.schemas import PointKind
 from device_profiles.loader import load_profile
 from device_profiles.schema import DeviceProfile, Protocol
+from simulators.lifecycle import StartStop
 
 from .device import SimulatedDevice
 from .faults import Fault, FaultBoard, FaultSpec
@@ -32,7 +33,6 @@ from .modbus_device import ModbusDeviceServer, ModbusRtuServer
 from .opcua_device import OpcUaDeviceServer, opcua_url
 from .physics import CurveRule, Physics, Rule
 from .scenario import Scenario, ScenarioDevice, load_scenario, resolve_profiles
-from simulators.lifecycle import StartStop
 
 __all__ = [
     "Endpoint",

@@ -16,11 +16,11 @@ from api.bootstrap import ensure_demo_users
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
+from carbonflow.demo.scenario_registry import registry_for_scenario
 from carbonflow.embedded.kafka import tansu_command
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.embedded.postgres import EmbeddedPostgres
 from carbonflow.gateways import register_gateway, write_broker_acl
-from carbonflow.demo.scenario_registry import registry_for_scenario
 from carbonflow.registry import apply_registry, load_registry
 from carbonflow.settings import Settings, load_settings
 from carbonflow.supervisor import Child, Supervisor

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from carbonflow.registry import SiteRegistry
+
+if TYPE_CHECKING:  # the simulators are imported only where a demo runs
+    from simulators.scenario import Scenario
 
 __all__ = ["registry_for_scenario"]
 
@@ -17,13 +22,13 @@ _BINDINGS = {
 }
 
 
-def registry_for_scenario(scenario: object, *, enterprise_id: str = "demo-steel") -> SiteRegistry:
+def registry_for_scenario(scenario: Scenario, *, enterprise_id: str = "demo-steel") -> SiteRegistry:
     """One site named after the scenario; every device under its `process` label (default 'auxiliary')."""
-    name = getattr(scenario, "name")
+    name = scenario.name
     devices = []
-    profiles = {d.profile for d in getattr(scenario, "devices")}
-    for d in getattr(scenario, "devices"):
-        process = getattr(d, "process", None) or "auxiliary"
+    profiles = {d.profile for d in scenario.devices}
+    for d in scenario.devices:
+        process = d.process or "auxiliary"
         bindings = _BINDINGS.get(d.profile, {})
         if d.id.endswith("-gen"):  # a generator's meter counts own generation, not purchased electricity
             bindings = {}

@@ -6,7 +6,7 @@ Requests are made as the test administrator; access control has its own tests (t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from tests.api.conftest import ROOT, ROOT_PASSWORD, TEST_SETTINGS, ensure_root, login
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from carbon_domain.accounting import emission_for_activity
 from carbon_domain.factors import FactorLibrary
 
-AT = datetime(2026, 6, 1, tzinfo=timezone.utc)
+AT = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def test_natural_gas_500000_nm3_gives_1081_1_t_with_its_factor_rows() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -33,7 +33,7 @@ def test_burst_while_ingest_is_down_is_queued_not_dropped(
     client.max_inflight_messages_set(100)
     client.connect("127.0.0.1", int(mqtt_broker.rsplit(":", 1)[1]))
     client.loop_start()
-    start = datetime.now(timezone.utc) - timedelta(minutes=30)
+    start = datetime.now(UTC) - timedelta(minutes=30)
     with open(log_path, "w") as log, psycopg.connect(database_url, autocommit=True) as conn:
         sup = Supervisor(out=log)
         try:

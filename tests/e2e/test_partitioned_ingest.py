@@ -9,7 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -53,7 +53,7 @@ class _Run:
         self.certs = ensure_dev_pki(pki["server"].ca.parent, gateways)  # same CA as the broker's
         self.publishers: dict[str, mqtt.Client] = {}
         self.sup: Supervisor
-        self.start = datetime.now(timezone.utc) - timedelta(minutes=30)
+        self.start = datetime.now(UTC) - timedelta(minutes=30)
 
     def start_ingest(self, index: int) -> Child:
         cert = self.pki[INGEST_IDENTITY]

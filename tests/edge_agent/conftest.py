@@ -14,14 +14,13 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-
-from tests.leaks import no_leaked_tasks_or_threads
 import yaml
 
 from carbonflow.embedded.mqtt import INGEST_IDENTITY
 from device_profiles.loader import load_profile
 from edge_agent.agent import EdgeAgent
 from simulators import ModbusDeviceServer, SimulatedDevice
+from tests.leaks import no_leaked_tasks_or_threads
 
 GATEWAY = "gw-test"
 

@@ -8,7 +8,7 @@ import pytest
 
 from device_profiles.loader import load_profile
 from edge_agent.config import DeviceEndpoint
-from edge_agent.sources import ModbusPoller
+from edge_agent.sources import ModbusPoller, _PollFailed
 from simulators.modbus_device import ModbusRtuServer, SimulatedDevice
 
 
@@ -23,11 +23,11 @@ def _poller(device: str, profile: str, path: str, unit: int) -> ModbusPoller:
 
 async def _poll_all(poller: ModbusPoller) -> list[dict]:
     drafts = []
-    for blocks in poller._groups.values():  # noqa: SLF001 - one poll of every group, as the run loop does
+    for blocks in poller._groups.values():  # one poll of every group, as the run loop does
         try:
             drafts += await poller.poll(blocks)
-        except Exception as failure:  # a failed poll is data: bad readings with the reason
-            drafts += getattr(failure, "drafts", [])
+        except _PollFailed as failure:  # a failed poll is data: bad readings with the reason
+            drafts += failure.drafts
     return drafts
 
 
@@ -43,7 +43,7 @@ async def test_two_meters_on_one_rtu_line_read_their_own_values_over_one_link() 
         pollers = [_poller("m1", "cf-demo/pm3-meter", server.path, 1), _poller("g1", "cf-demo/gfc200", server.path, 2)]
         try:
             results = await asyncio.gather(*(_poll_all(p) for p in pollers))
-            links = {id(p._link) for p in pollers}  # noqa: SLF001
+            links = {id(p._link) for p in pollers}
         finally:
             for p in pollers:
                 p.close()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from edge_agent.spool import Spool
 
-T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
 def _drafts(n: int, start: float = 0.0) -> list[dict[str, object]]:

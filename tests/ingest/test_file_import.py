@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from ingest.file_import import COLUMNS, IMPORT_GATEWAY, plan_import
 
-NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 GOOD = ["m1", "kwh", "2026-10-01T00:00:00+08:00", "100.5", "kWh", "counter"]
 
 
@@ -60,4 +60,4 @@ def test_xlsx_rows_are_read_with_spreadsheet_line_numbers(tmp_path: Path) -> Non
     plan = plan_import(path, NOW)
     first = plan.envelopes[0].readings[0].source_ts
     assert (plan.accepted, [line for line, _ in plan.problems], first) == (
-        1, [3], datetime(2026, 10, 1, 0, 0, tzinfo=timezone.utc))
+        1, [3], datetime(2026, 10, 1, 0, 0, tzinfo=UTC))

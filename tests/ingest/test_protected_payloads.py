@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from edge_agent.protection import load_protector, write_key_file
 from ingest.peer_keys import load_peer_keyring
 from ingest.validation import Rejected, validate_payload
 
-NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
 def _payload(gateway: str) -> bytes:

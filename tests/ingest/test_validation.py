@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from carbon_domain.schemas import Envelope, Reading
 from carbon_domain.wire import encode_envelope
 from ingest.validation import Rejected, split_by_device, validate_payload
 
-NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
 def _envelope(gateway: str = "gw1", ts: datetime = NOW, n: int = 3) -> Envelope:
@@ -38,7 +38,7 @@ def _good() -> bytes:
         (_envelope().model_dump_json().replace('"seq":10,', f'"seq":{2**63},').encode(), "gw1", "invalid envelope"),
         (_good(), "gw2", "does not match topic gateway"),
         (_good(), None, "topic is not"),
-        (encode_envelope(_envelope(ts=datetime(2099, 1, 1, tzinfo=timezone.utc))), "gw1", "in the future"),
+        (encode_envelope(_envelope(ts=datetime(2099, 1, 1, tzinfo=UTC))), "gw1", "in the future"),
         (b"{" + b" " * (5 * 1024 * 1024) + b"}", "gw1", "exceeds"),
         (b"Z" + zlib.compress(b" " * (40 * 1024 * 1024)), "gw1", "exceeds the size limit"),
     ],

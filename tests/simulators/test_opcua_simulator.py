@@ -7,13 +7,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
-from tests.leaks import no_leaked_tasks_or_threads
 from asyncua import Client, ua
 
 from device_profiles.loader import load_profile
 from simulators.device import SimulatedDevice
 from simulators.opcua_device import OpcUaDeviceServer
+from tests.leaks import no_leaked_tasks_or_threads
 
 PROFILE = "cf-demo/boiler-opcua"
 VARIANT = {

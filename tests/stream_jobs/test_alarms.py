@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
@@ -12,7 +12,7 @@ from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.alarms import evaluate_alarms
 from stream_jobs.sink import ReadingSink
 
-T0 = datetime(2025, 4, 7, 6, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 4, 7, 6, 0, tzinfo=UTC)
 
 
 async def _setup(database_url: str) -> tuple[psycopg.AsyncConnection, ReadingSink, str]:

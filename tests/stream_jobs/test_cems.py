@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -13,7 +13,7 @@ from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.cems import compute_cems_hours
 from stream_jobs.sink import ReadingSink
 
-T0 = datetime(2025, 5, 6, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 5, 6, 0, 0, tzinfo=UTC)
 WORKED = {  # METHODS.md section 5: Q_s 2,000,000 m3/h, 120 °C, P_s -500 Pa, B_a 101,325 Pa, X_sw 0.12, CO2 11 % wet
     "flue_flow_m3h": 2_000_000.0, "flue_temperature_degc": 120.0, "static_pressure_pa": -500.0,
     "barometric_pressure_pa": 101_325.0, "moisture_pct": 12.0, "co2_pct": 11.0,

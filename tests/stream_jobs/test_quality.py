@@ -4,7 +4,7 @@ rollups, in the hourly series and in the hourly emissions."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -14,7 +14,7 @@ from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.sink import ReadingSink
 
-T0 = datetime(2025, 4, 7, 6, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 4, 7, 6, 0, tzinfo=UTC)
 
 
 def _quality(i: int) -> str:

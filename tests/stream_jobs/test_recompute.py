@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -12,7 +12,7 @@ from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.recompute import recompute_site
 from stream_jobs.sink import ReadingSink, load_factor_library
 
-T0 = datetime(2025, 2, 10, 8, 0, tzinfo=timezone.utc)  # a month no other test writes
+T0 = datetime(2025, 2, 10, 8, 0, tzinfo=UTC)  # a month no other test writes
 
 
 def _batch(gateway: str, device: str, readings: list[tuple[int, datetime, float]]) -> DeviceBatch:

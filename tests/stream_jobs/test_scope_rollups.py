@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -15,7 +15,7 @@ from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.recompute import recompute_site
 from stream_jobs.sink import ReadingSink, load_factor_library
 
-T0 = datetime(2025, 8, 11, 22, 0, tzinfo=timezone.utc)  # a month no other test writes; crosses a UTC day
+T0 = datetime(2025, 8, 11, 22, 0, tzinfo=UTC)  # a month no other test writes; crosses a UTC day
 FACTOR_ID = "grid.cn.national_average@test-2025-08"
 # (device, process, point, unit, activity, increase per 10-minute reading)
 POINTS = [
@@ -119,15 +119,15 @@ async def test_scope_rollups_give_energy_emissions_and_production_per_hour(conn)
     hour = T0 + timedelta(hours=1)  # six intervals end in each whole hour
     bof_power = rows[("process", "sc-a-TAG/bof", hour, "electricity")]
     assert (bof_power[4], bof_power[5], bof_power[6], bof_power[8]) == (
-        "MWh", Decimal("0.75"), Decimal("750"), 6)
+        "MWh", Decimal("0.75"), Decimal(750), 6)
     steel = rows[("site", "sc-a-TAG", hour, "production:crude_steel")]
-    assert (steel[4], steel[5], steel[7]) == ("t", Decimal("9"), Decimal("0"))
+    assert (steel[4], steel[5], steel[7]) == ("t", Decimal(9), Decimal(0))
     grid = rows[("enterprise", "sc-ent-TAG", hour, "electricity")]
     assert grid[5] == Decimal("0.75") + Decimal("0.48") + Decimal("0.06")  # both sites' meters
     gas = rows[("device", "bof-meter-TAG", hour, "natural_gas")]
     assert gas[4:6] == ("1e4Nm3", Decimal("0.024")) and gas[6] > 0 and gas[7] > 0
     days = {(r[0], r[1], r[2], r[3]): r for r in await _rollups(conn, plant, "scope_rollup_1d")}
-    day2 = datetime(2025, 8, 12, tzinfo=timezone.utc)
+    day2 = datetime(2025, 8, 12, tzinfo=UTC)
     # 23 intervals in all: 11 end on the first day (22:10 .. 23:50), 12 on the second
     assert (days[("site", "sc-b-TAG", T0.replace(hour=0), "electricity")][8],
             days[("site", "sc-b-TAG", day2, "electricity")][8]) == (11, 12)

@@ -133,10 +133,10 @@ def main() -> int:
             deadline = time.monotonic() + 300
             while True:
                 rows, distinct = conn.execute(
-                    "SELECT count(*), count(DISTINCT seq) FROM readings r JOIN gateways g USING (gateway_key)"
+                    "SELECT count(*), count(DISTINCT seq) FROM all_readings r JOIN gateways g USING (gateway_key)"
                     " WHERE g.gateway_id = %s", (GATEWAY,)).fetchone()
                 seqs = {r[0] for r in conn.execute(
-                    "SELECT DISTINCT seq FROM readings r JOIN gateways g USING (gateway_key) WHERE g.gateway_id = %s",
+                    "SELECT DISTINCT seq FROM all_readings r JOIN gateways g USING (gateway_key) WHERE g.gateway_id = %s",
                     (GATEWAY,))}
                 dropped_range = set(range(next_seq)) - seqs - unacked
                 if len(dropped_range) <= dropped or time.monotonic() > deadline:

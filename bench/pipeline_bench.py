@@ -6,7 +6,7 @@ Writes bench/results/pipeline.json:
 - p50/p99_latency_s: at a paced 10,000 readings/s, publish to queryable for sampled envelopes;
 - bytes_per_raw_reading: at rest, after the throughput run's hours (stamped in last month, so closed) were compacted
   into blocks as `carbonflow db compact` does: readings and reading_blocks with their indexes and TOAST / readings;
-  bytes_per_hot_reading: the readings table (heap + 2 indexes) / rows, before compaction;
+  bytes_per_hot_reading: the hot batches table (reading_batches, heap + indexes) / readings it holds, before compaction;
 - lost, duplicated: from the stored (gateway, seq) pairs.
 PostgreSQL: $DATABASE_URL's server, else 127.0.0.1:5432, else embedded; a scratch database is created and dropped.
 """
@@ -94,6 +94,7 @@ def _stored(conn: psycopg.Connection) -> tuple[int, int]:
     """Readings stored and distinct (gateway, seq) among them, in rows and in compacted blocks."""
     return conn.execute(
         "SELECT count(*), count(DISTINCT (gateway_key, seq)) FROM (SELECT gateway_key, seq FROM readings"
+        " UNION ALL SELECT b.gateway_key, u.seq FROM reading_batches b CROSS JOIN LATERAL unnest(b.seqs) AS u(seq)"
         " UNION ALL SELECT COALESCE(b.gateway_key, u.gk), u.seq FROM reading_blocks b"
         " CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs) AS u(gk, seq)) AS s").fetchone()
 
@@ -148,7 +149,7 @@ def main() -> int:
         for g in gateways:
             publishers[g].publish(payloads[g][0])
         deadline = time.monotonic() + 120
-        while conn.execute("SELECT count(*) FROM readings").fetchone()[0] < warm and time.monotonic() < deadline:
+        while _stored(conn)[0] < warm and time.monotonic() < deadline:
             time.sleep(0.1)
         total = args.envelopes * PER_ENVELOPE * len(gateways)  # stored in the end, warm-up included
         print(f"throughput run: {total - warm:,} readings ...", flush=True)
@@ -186,15 +187,17 @@ def main() -> int:
         readings_per_s = (rows - warm) / (t1 - t0)
         print(f"  CPU cores during the run: {cpu_cores}")
         print(f"  stored {rows - warm:,} in {t1 - t0:.1f} s ({readings_per_s:,.0f}/s; publishing took {published_at - t0:.1f} s)")
-        bytes_per_hot = table_bytes(conn, "readings") / max(rows, 1)
+        hot_in_batches = conn.execute("SELECT coalesce(sum(cardinality(seqs)), 0) FROM reading_batches").fetchone()[0]
+        bytes_per_hot = table_bytes(conn, "reading_batches") / max(hot_in_batches, 1)
         # the throughput run's hours closed a day ago: compact them as the worker's timer would, then vacuum as
         # autovacuum would (the heap's emptied pages go; the indexes keep their pages for the next hot rows)
         compacted = compact_readings(conn, CompactionSettings())
         conn.execute("VACUUM readings")
-        at_rest = {t: table_bytes(conn, t) for t in ("readings", "reading_blocks")}
+        conn.execute("VACUUM reading_batches")
+        at_rest = {t: table_bytes(conn, t) for t in ("readings", "reading_batches", "reading_blocks")}
         at_rest["reclaimed_partitions"] = compacted["reclaimed"]
-        bytes_per_row = (at_rest["readings"] + at_rest["reading_blocks"]) / max(rows, 1)
-        print(f"  {bytes_per_hot:.1f} bytes per reading as rows; {compacted['readings']:,} compacted in"
+        bytes_per_row = (at_rest["readings"] + at_rest["reading_batches"] + at_rest["reading_blocks"]) / max(rows, 1)
+        print(f"  {bytes_per_hot:.1f} bytes per reading in hot batches; {compacted['readings']:,} compacted in"
               f" {compacted['seconds']:.1f} s; at rest {bytes_per_row:.1f} bytes per reading ({at_rest})")
 
         # latency at a paced rate of 10,000 readings/s
@@ -258,8 +261,8 @@ def main() -> int:
                       " are compacted with the default 2-hour horizon (compact_readings, as carbonflow db compact),"
                       " which also rebuilds the indexes of the month's partition it left empty, and readings is"
                       " vacuumed; bytes_per_raw_reading = (readings + reading_blocks, every index and TOAST table)"
-                      " / readings stored, i.e. a compacted month at rest; the current month's hot rows (the last"
-                      " two to three hours) cost bytes_per_hot_reading each, and their indexes keep that size;"
+                      " / readings stored, i.e. a compacted month at rest; the hot window's batches (the last"
+                      " two to three hours) cost bytes_per_hot_reading each;"
                       " bench/results/storage.json has dense and sparse points over 12 simulated hours, hot"
                       " window included"),
             "broker": plan.name,
@@ -360,7 +363,8 @@ def _renumber(payload: bytes, first: int) -> bytes:
 def _collect(conn: psycopg.Connection, gkey: int, pending: dict[int, float], latencies: list[float]) -> None:
     if not pending:
         return
-    found = conn.execute("SELECT seq FROM readings WHERE gateway_key = %s AND seq = ANY(%s)",
+    # an envelope is queryable once the batch holding its last reading is (the sink stores a write at once)
+    found = conn.execute("SELECT seq_hi FROM reading_batches WHERE gateway_key = %s AND seq_hi = ANY(%s)",
                          (gkey, list(pending))).fetchall()
     now = time.monotonic()
     for (seq,) in found:

@@ -6,7 +6,7 @@ envelope that carries a batch of them from an edge agent to the cloud.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final, Literal
 
@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 __all__ = [
     "Quality", "QUALITY_CODE", "QUALITY_NAMES", "PointKind", "Reading", "Envelope", "DeviceBatch", "ENVELOPE_VERSION",
+    "DeviceColumns", "COLUMNS_VERSION", "device_columns", "epoch_us",
     "SpoolReport", "DropReport", "GatewayStatus", "SpoolOverflowEvent", "GatewayHealthRecord",
 ]
 
@@ -95,6 +96,61 @@ class DeviceBatch(_Strict):
     received_at: datetime
     backlog: bool = False
     readings: list[Reading]
+
+
+COLUMNS_VERSION: Final = 2  # the Kafka record's version; a record without "v" is a DeviceBatch (version 1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_us(ts: datetime) -> int:
+    """Microseconds since 1970-01-01T00:00:00Z of an aware datetime, exactly (no float rounding)."""
+    return (ts - _EPOCH) // _MICROSECOND
+
+
+class DeviceColumns(_Strict):
+    """Readings of one device from one envelope, one list per field: the Kafka record, keyed by device.
+
+    Decoding lists of numbers and strings costs a tenth of decoding one `Reading` object per reading, which
+    on the stream worker was a third of its CPU. Timestamps are microseconds since the Unix epoch (UTC);
+    quality is its stored code (`QUALITY_CODE`); `reasons` holds the readings that have one, by position.
+    """
+
+    v: Literal[2]
+    gateway: str = Field(min_length=1, max_length=128)
+    device: str = Field(min_length=1, max_length=128)
+    received_at: AwareDatetime
+    backlog: bool = False
+    last_gateway_us: int = Field(description="the newest gateway_ts of the readings, microseconds since the epoch")
+    seq: list[int] = Field(min_length=1)
+    point: list[str]
+    value: list[float | None]
+    unit: list[str]
+    kind: list[PointKind]
+    quality: list[Literal[0, 1, 2]]
+    source_us: list[int]
+    reasons: dict[int, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _columns_line_up(self) -> "DeviceColumns":
+        n = len(self.seq)
+        lengths = {name: len(getattr(self, name)) for name in ("point", "value", "unit", "kind", "quality", "source_us")}
+        wrong = {name: length for name, length in lengths.items() if length != n}
+        if wrong:
+            raise ValueError(f"every column needs {n} values (one per seq), got {wrong}")
+        return self
+
+
+def device_columns(gateway: str, device: str, received_at: datetime, backlog: bool,
+                   readings: list[Reading]) -> DeviceColumns:
+    """The Kafka record of one device's readings (already validated, so not validated again)."""
+    return DeviceColumns.model_construct(
+        v=COLUMNS_VERSION, gateway=gateway, device=device, received_at=received_at, backlog=backlog,
+        last_gateway_us=epoch_us(max(r.gateway_ts for r in readings)),
+        seq=[r.seq for r in readings], point=[r.point for r in readings], value=[r.value for r in readings],
+        unit=[r.unit for r in readings], kind=[r.kind for r in readings],
+        quality=[QUALITY_CODE[r.quality] for r in readings], source_us=[epoch_us(r.source_ts) for r in readings],
+        reasons={i: r.reason for i, r in enumerate(readings) if r.reason is not None})
 
 
 _GATEWAY_ID = r"^[A-Za-z0-9_.-]+$"

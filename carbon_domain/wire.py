@@ -1,12 +1,14 @@
-"""Byte encoding of envelopes on the MQTT link: JSON, zlib-compressed when it pays."""
+"""Byte encodings: envelopes on the MQTT link (JSON, zlib-compressed when it pays) and reading records on Kafka."""
 
 from __future__ import annotations
 
 import zlib
 
-from carbon_domain.schemas import Envelope
+from pydantic import ValidationError
 
-__all__ = ["encode_envelope", "decode_envelope", "MAX_ENVELOPE_BYTES"]
+from carbon_domain.schemas import DeviceBatch, DeviceColumns, Envelope, device_columns
+
+__all__ = ["encode_envelope", "decode_envelope", "MAX_ENVELOPE_BYTES", "encode_device_record", "decode_device_record"]
 
 MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
 _COMPRESSED = b"Z"
@@ -38,3 +40,26 @@ def decode_envelope(payload: bytes) -> Envelope:
     except UnicodeDecodeError as exc:
         raise ValueError(f"payload is not UTF-8 at byte {exc.start}") from exc
     return Envelope.model_validate_json(text)
+
+
+def encode_device_record(columns: DeviceColumns) -> bytes:
+    """The Kafka record of one device's readings (version 2: one list per field)."""
+    return columns.model_dump_json(exclude_defaults=True).encode()
+
+
+def decode_device_record(raw: bytes) -> DeviceColumns:
+    """Parse a Kafka reading record, of version 2 or the version-1 `DeviceBatch` that ingest wrote before (still
+    in a topic after an upgrade); raises ValueError with the reason on a bad record."""
+    try:
+        return DeviceColumns.model_validate_json(raw)
+    except ValidationError as exc:
+        columns_error = exc
+    try:
+        batch = DeviceBatch.model_validate_json(raw)
+    except ValidationError:
+        first = columns_error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"invalid Kafka record: {where + ': ' if where else ''}{first['msg']}") from columns_error
+    if not batch.readings:
+        raise ValueError("invalid Kafka record: no readings")
+    return device_columns(batch.gateway, batch.device, batch.received_at, batch.backlog, batch.readings)

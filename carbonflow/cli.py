@@ -81,15 +81,15 @@ def _db_compact(url: str, args: argparse.Namespace) -> int:
         return 2
 
     def progress(done: int, total: int, moved: int) -> None:
-        print(f"\rcompacting: {done}/{total} points, {moved:,} readings moved", end="", file=sys.stderr, flush=True)
+        print(f"\rcompacting: {done}/{total} devices' batches and points' rows, {moved:,} readings moved", end="",
+              file=sys.stderr, flush=True)
 
     with connect_with_retry(url, autocommit=True) as conn:
         result = compact_readings(conn, settings, progress=progress)
     if result["points"]:
         print(file=sys.stderr)
     if "skipped" in result:
-        print(f"nothing to compact: {result['skipped']}")
-        return 0
+        print(f"note: {result['skipped']}")
     print(f"hours before {result['before']:%Y-%m-%d %H:%M}Z: {result['readings']:,} readings of {result['points']}"
           f" points moved into {result['blocks']:,} blocks in {result['seconds']:.1f} s")
     return 0

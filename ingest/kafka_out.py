@@ -7,11 +7,12 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
 
-from carbon_domain.schemas import DeviceBatch, Envelope
+from carbon_domain.schemas import Envelope
+from carbon_domain.wire import encode_device_record
 from carbonflow.topics import kafka_readings
 from ingest.validation import split_by_device
 
-__all__ = ["make_producer", "send_envelope", "device_batch_record"]
+__all__ = ["make_producer", "send_envelope"]
 
 
 def make_producer(bootstrap: str) -> AIOKafkaProducer:
@@ -20,17 +21,11 @@ def make_producer(bootstrap: str) -> AIOKafkaProducer:
                             max_request_size=8 * 1024 * 1024)
 
 
-def device_batch_record(batch: DeviceBatch) -> bytes:
-    """The Kafka record of a device batch: its JSON without the fields at their defaults (gauge, good, no
-    reason), a fifth fewer bytes and a third less time to write; `DeviceBatch` fills them in again."""
-    return batch.model_dump_json(exclude_defaults=True).encode()
-
-
 async def send_envelope(producer: AIOKafkaProducer, envelope: Envelope, received: datetime,
                         prefix: str) -> list[asyncio.Future]:
-    """Append the envelope's device batches to the producer; returns their delivery futures."""
+    """Append the envelope's device records to the producer; returns their delivery futures."""
     topic = kafka_readings(prefix)
     return [
-        await producer.send(topic, device_batch_record(batch), key=batch.device.encode())
-        for batch in split_by_device(envelope, received)
+        await producer.send(topic, encode_device_record(columns), key=columns.device.encode())
+        for columns in split_by_device(envelope, received)
     ]

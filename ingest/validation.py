@@ -7,7 +7,7 @@ from operator import attrgetter
 
 from pydantic import ValidationError
 
-from carbon_domain.schemas import DeviceBatch, Envelope
+from carbon_domain.schemas import DeviceColumns, Envelope, device_columns
 from carbon_domain.wire import decode_envelope
 from ingest.peer_keys import PeerKeyring
 
@@ -54,12 +54,9 @@ def validate_payload(
     return envelope
 
 
-def split_by_device(envelope: Envelope, received_at: datetime) -> list[DeviceBatch]:
-    """One batch per device, keeping each device's readings in sequence order."""
+def split_by_device(envelope: Envelope, received_at: datetime) -> list[DeviceColumns]:
+    """One record per device, keeping each device's readings in sequence order."""
     by_device: dict[str, list] = {}
     for reading in envelope.readings:
         by_device.setdefault(reading.device, []).append(reading)
-    return [
-        DeviceBatch(gateway=envelope.gateway, device=d, received_at=received_at, backlog=envelope.backlog, readings=rs)
-        for d, rs in by_device.items()
-    ]
+    return [device_columns(envelope.gateway, d, received_at, envelope.backlog, rs) for d, rs in by_device.items()]

@@ -15,7 +15,8 @@ from typing import Any
 import psycopg
 from pydantic import ValidationError
 
-from carbon_domain.schemas import DeviceBatch, GatewayHealthRecord
+from carbon_domain.schemas import DeviceColumns, GatewayHealthRecord
+from carbon_domain.wire import decode_device_record
 from carbonflow.db.compaction import compact_readings, compaction_settings
 from carbonflow.db.connect import async_connect_with_retry, connect_with_retry
 from carbonflow.db.retention import apply_retention, retention_settings
@@ -100,16 +101,16 @@ async def store_readings(stream: Any) -> None:
 
 async def _store_take(values: list[bytes]) -> None:
     bad: list[tuple[bytes, str]] = []
-    queues: list[asyncio.Queue[list[DeviceBatch] | None]] = [asyncio.Queue() for _ in _lanes]
+    queues: list[asyncio.Queue[list[DeviceColumns] | None]] = [asyncio.Queue() for _ in _lanes]
     writers = [asyncio.create_task(_lane_writer(lane, queue)) for lane, queue in zip(_lanes, queues)]
     try:
         for start in range(0, len(values), _CHUNK):
-            chunks: list[list[DeviceBatch]] = [[] for _ in _lanes]
+            chunks: list[list[DeviceColumns]] = [[] for _ in _lanes]
             for i, raw in enumerate(values[start:start + _CHUNK], 1):
                 try:
-                    batch = DeviceBatch.model_validate_json(raw)
-                except ValidationError as exc:
-                    bad.append((raw, f"invalid Kafka record: {exc.errors()[0]['msg']}"))
+                    batch = decode_device_record(raw)
+                except ValueError as exc:
+                    bad.append((raw, str(exc)))
                     continue
                 chunks[zlib.crc32(batch.device.encode()) % len(_lanes)].append(batch)
                 if i % _YIELD_EVERY == 0:
@@ -127,12 +128,12 @@ async def _store_take(values: list[bytes]) -> None:
         await _store_chunk(_lanes[0], [], bad)
 
 
-async def _lane_writer(lane: _Database, queue: asyncio.Queue[list[DeviceBatch] | None]) -> None:
+async def _lane_writer(lane: _Database, queue: asyncio.Queue[list[DeviceColumns] | None]) -> None:
     while (chunk := await queue.get()) is not None:
         await _store_chunk(lane, chunk)
 
 
-async def _store_chunk(lane: _Database, records: list[DeviceBatch], bad: list[tuple[bytes, str]] | None = None) -> None:
+async def _store_chunk(lane: _Database, records: list[DeviceColumns], bad: list[tuple[bytes, str]] | None = None) -> None:
     """Store decoded records (and dead letters) on one lane's connection, retrying until PostgreSQL is back."""
     while True:
         try:

@@ -1,18 +1,17 @@
 """PostgreSQL sink: raw readings, counter state and emissions written in one transaction per batch.
 
-Exactly-once in effect: readings are inserted with ON CONFLICT DO NOTHING on
-(gateway, seq, ts), and only rows that were actually new advance counter state
-and produce emissions, so a replayed Kafka record changes nothing. Readings old
-enough to belong to an hour that compaction moved into `reading_blocks`
-(carbonflow/db/compaction.py) are first checked against those blocks.
+Exactly-once in effect: raw readings are stored one row per device batch (stream_jobs/batch_store.py), and a
+reading whose (gateway, seq, ts) is already stored, in a batch, a compacted block or a row, is dropped
+before anything counts it; only counter readings that were new advance counter state and produce
+emissions, so a replayed Kafka record changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import struct
 import time
 from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -21,16 +20,16 @@ from carbon_domain.accounting import EMITTING_ACTIVITIES, emission_for_activity
 from carbon_domain.counters import CounterState, Delta, counter_delta
 from carbon_domain.errors import DomainError, UnitError
 from carbon_domain.factors import FactorLibrary, FactorRow
-from carbon_domain.schemas import DeviceBatch, Reading
+from carbon_domain.schemas import QUALITY_CODE, DeviceBatch, DeviceColumns, PointKind, device_columns, epoch_us
 from carbon_domain.units import convert, storage_unit
-from carbonflow.db.compaction import COMPACTION_LOCK, SINK_CHECK_AGE
+from carbonflow.db.compaction import SINK_CHECK_AGE
+from stream_jobs.batch_store import BatchRows, distinct_readings, store_batches
 from stream_jobs.counter_rules import point_rollover
 from stream_jobs.scope_rollups import EMISSION_COLUMNS, ScopeRollups
 
-__all__ = ["ReadingSink", "QUALITY_CODE", "load_factor_library"]
+__all__ = ["ReadingSink", "load_factor_library"]
 
 log = logging.getLogger("stream_jobs.sink")
-QUALITY_CODE = {"good": 0, "uncertain": 1, "bad": 2}
 _CACHE_TTL_S = 30.0
 # counters bound to production:<product> give activity intervals (no emission), rolled up like emissions
 _PRODUCTION = "production:"
@@ -38,78 +37,7 @@ _PRODUCTION = "production:"
 # factors, formula, tco2 or energy), so its width tells the two apart
 _EMISSION_WIDTH = len(EMISSION_COLUMNS)
 
-_ORIGIN = "'2000-01-01T00:00:00Z'"
-_ROLLUP_COLUMNS = ("point_key, bucket, n, n_valid, sum, min, max, first_ts, first_value, last_ts, last_value,"
-                   " worst_quality, n_uncertain, n_bad")
-
-# The minute partials of the new readings: sorted and aggregated once, then added to rollup_1m as they are and
-# combined into hours for rollup_1h (aggregating the raw rows a second time cost about as much as the first).
-# Minutes do not overlap, so an hour's first (last) valid value is that of its earliest (latest) minute having one.
-_MINUTE_PARTIALS = (
-    f"part AS (SELECT point_key, date_bin('1 minute', ts, {_ORIGIN}) AS bucket, count(*) AS n,"
-    " count(*) FILTER (WHERE quality < 2 AND value IS NOT NULL) AS n_valid,"
-    " sum(value) FILTER (WHERE quality < 2) AS sum, min(value) FILTER (WHERE quality < 2) AS min,"
-    " max(value) FILTER (WHERE quality < 2) AS max, min(ts) FILTER (WHERE quality < 2) AS first_ts,"
-    " (array_agg(value ORDER BY ts) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1] AS first_value,"
-    " max(ts) FILTER (WHERE quality < 2) AS last_ts,"
-    " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1] AS last_value,"
-    " max(quality) AS worst_quality, count(*) FILTER (WHERE quality = 1) AS n_uncertain,"
-    " count(*) FILTER (WHERE quality = 2) AS n_bad"
-    " FROM new GROUP BY 1, 2)"
-)
-_HOURS_FROM_MINUTES = (
-    f"SELECT point_key, date_bin('1 hour', bucket, {_ORIGIN}), sum(n), sum(n_valid), sum(sum), min(min), max(max),"
-    " min(first_ts), (array_agg(first_value ORDER BY bucket) FILTER (WHERE first_value IS NOT NULL))[1],"
-    " max(last_ts), (array_agg(last_value ORDER BY bucket DESC) FILTER (WHERE last_value IS NOT NULL))[1],"
-    " max(worst_quality), sum(n_uncertain), sum(n_bad) FROM part GROUP BY 1, 2"
-)
-
-
-def _rollup_cte(name: str, table: str, select: str) -> str:
-    """A data-modifying CTE adding partial aggregates (rows of `select`) to a rollup table, bucket by bucket."""
-    return (
-        f"{name} AS (INSERT INTO {table} ({_ROLLUP_COLUMNS}) {select}"
-        f" ON CONFLICT (point_key, bucket) DO UPDATE SET n = {table}.n + EXCLUDED.n,"
-        f" n_valid = {table}.n_valid + EXCLUDED.n_valid,"
-        f" sum = CASE WHEN {table}.sum IS NULL THEN EXCLUDED.sum WHEN EXCLUDED.sum IS NULL THEN {table}.sum"
-        f"  ELSE {table}.sum + EXCLUDED.sum END,"
-        f" min = least({table}.min, EXCLUDED.min), max = greatest({table}.max, EXCLUDED.max),"
-        f" first_value = CASE WHEN {table}.first_ts IS NULL OR EXCLUDED.first_ts < {table}.first_ts"
-        f"  THEN EXCLUDED.first_value ELSE {table}.first_value END,"
-        f" first_ts = least({table}.first_ts, EXCLUDED.first_ts),"
-        f" last_value = CASE WHEN {table}.last_ts IS NULL OR EXCLUDED.last_ts > {table}.last_ts"
-        f"  THEN EXCLUDED.last_value ELSE {table}.last_value END,"
-        f" last_ts = greatest({table}.last_ts, EXCLUDED.last_ts),"
-        f" worst_quality = greatest({table}.worst_quality, EXCLUDED.worst_quality),"
-        f" n_uncertain = {table}.n_uncertain + EXCLUDED.n_uncertain, n_bad = {table}.n_bad + EXCLUDED.n_bad)"
-    )
-
-
-# One statement stores the batch, adds only the rows that were new to both rollups,
-# and hands back the new counter rows, which drive deltas and emissions.
-_INSERT_AND_ROLL_UP = (
-    "WITH new AS (INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
-    " SELECT gateway_key, seq, ts, point_key, value, quality FROM _readings_in ON CONFLICT DO NOTHING"
-    " RETURNING gateway_key, seq, ts, point_key, value, quality), "
-    + _MINUTE_PARTIALS + ", "
-    + _rollup_cte("minutes", "rollup_1m", f"SELECT {_ROLLUP_COLUMNS} FROM part") + ", "
-    + _rollup_cte("hours", "rollup_1h", _HOURS_FROM_MINUTES)
-    + " SELECT n.* FROM new n WHERE EXISTS (SELECT 1 FROM _readings_in i WHERE i.is_counter"
-    " AND i.gateway_key = n.gateway_key AND i.seq = n.seq AND i.ts = n.ts)"
-)
-# Incoming readings that a compacted block already holds: dropped before the insert, as the primary key drops
-# those still in readings. Only the blocks of the (point, hour)s of old readings are read, three arrays each.
-_DROP_COMPACTED = (
-    "DELETE FROM _readings_in i USING (SELECT COALESCE(b.gateway_key, u.gk) AS gateway_key, u.seq, u.ts"
-    "  FROM (SELECT DISTINCT point_key, date_bin('1 hour', ts, " + _ORIGIN + ") AS hour FROM _readings_in"
-    "        WHERE ts < %(old)s) k"
-    "  JOIN reading_blocks b ON b.point_key = k.point_key AND b.hour = k.hour"
-    "  CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs, b.times) AS u(gk, seq, ts)) s"
-    " WHERE i.gateway_key = s.gateway_key AND i.seq = s.seq AND i.ts = s.ts"
-)
 _SCOPE_ROLLUP_LOCK = 0x63665F73636F7065  # pg_advisory_xact_lock key ("cf_scope")
-# A batch of 100,000 readings sorts in memory instead of spilling to disk (default work_mem is 4 MB).
-_BATCH_WORK_MEM = "64MB"
 
 @dataclass(frozen=True)
 class _PointInfo:
@@ -121,6 +49,10 @@ class _PointInfo:
     rollover: float | None = None  # register wrap value from the device profile, in `unit`
     normalised: bool = False  # readings are converted to `unit`, the storage unit of their dimension
 
+    @property
+    def counter(self) -> bool:
+        return self.kind == "counter"
+
 
 async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:
     """The factor library as stored in the database (seeded defaults plus administrators' versions)."""
@@ -131,42 +63,14 @@ async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:
     return FactorLibrary(FactorRow.model_validate(dict(zip(names, row))) for row in await cur.fetchall())
 
 
-def _stored_value(reading: Reading, info: _PointInfo) -> tuple[float | None, int]:
+def _stored_value(value: float | None, unit: str, quality: int, info: _PointInfo) -> tuple[float | None, int]:
     """The value and quality code stored for a reading: converted to the point's unit when it is normalised; a
     value in a unit that does not convert is stored as bad, without a value."""
-    quality = QUALITY_CODE[reading.quality.value]
-    if not info.normalised or reading.value is None or reading.unit == info.unit:
-        return reading.value, quality
     try:
-        return convert(reading.value, reading.unit, info.unit), quality
+        return convert(value, unit, info.unit), quality  # type: ignore[arg-type]
     except UnitError:
-        log.warning("point %s: %s does not convert to the point's unit %s; stored as bad",
-                    info.key, reading.unit, info.unit)
+        log.warning("point %s: %s does not convert to the point's unit %s; stored as bad", info.key, unit, info.unit)
         return None, QUALITY_CODE["bad"]
-
-
-# PostgreSQL's binary COPY format for _readings_in rows, packed here: the rows are plain numbers, and
-# psycopg's per-row write_row (an awaited call each) cost more than the packing itself.
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-_COPY_TRAILER = struct.pack(">h", -1)
-_COPY_ROW = struct.Struct(">hiiiqiqiiidihi?")
-_COPY_ROW_NULL_VALUE = struct.Struct(">hiiiqiqiiiihi?")
-_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _binary_copy(rows: list[tuple]) -> bytes:
-    """COPY ... (FORMAT BINARY) data of (gateway_key, seq, ts, point_key, value, quality, is_counter) rows."""
-    pack, pack_null = _COPY_ROW.pack, _COPY_ROW_NULL_VALUE.pack
-    out = [_COPY_SIGNATURE]
-    for gkey, seq, ts, pkey, value, quality, is_counter in rows:
-        micros = (ts - _PG_EPOCH) // _MICROSECOND
-        if value is None:
-            out.append(pack_null(7, 4, gkey, 8, seq, 8, micros, 4, pkey, -1, 2, quality, 1, is_counter))
-        else:
-            out.append(pack(7, 4, gkey, 8, seq, 8, micros, 4, pkey, 8, value, 2, quality, 1, is_counter))
-    out.append(_COPY_TRAILER)
-    return b"".join(out)
 
 
 def _by_table(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
@@ -175,16 +79,24 @@ def _by_table(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
     return emissions, [r for r in rows if len(r) != _EMISSION_WIDTH]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_epoch_us(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
 class ReadingSink:
-    """Writes DeviceBatches; one instance per worker, owning one connection."""
+    """Writes Kafka reading records; one instance per lane, owning one connection."""
 
     def __init__(self, conn: psycopg.AsyncConnection, library: FactorLibrary) -> None:
         self._conn = conn
         self._library = library
         self._scopes = ScopeRollups(conn)
         self._gateways: dict[str, int] = {}
-        self._points: dict[tuple[str, str], _PointInfo] = {}
+        self._points: dict[str, dict[str, _PointInfo]] = {}  # device -> point -> info
         self._points_loaded_at = 0.0
+        self._rows_horizon: tuple[datetime | None] | None = None
         self.readings_written = 0
         self.emissions_written = 0
 
@@ -200,12 +112,14 @@ class ReadingSink:
             self._gateways[gateway] = row[0]
         return self._gateways[gateway]
 
-    async def _point_infos(self, batch: DeviceBatch) -> dict[str, _PointInfo]:
+    async def _point_infos(self, record: DeviceColumns) -> dict[str, _PointInfo]:
+        """The device's points by name, registering those the record brings for the first time."""
         if time.monotonic() - self._points_loaded_at > _CACHE_TTL_S:
             self._points.clear()
             self._points_loaded_at = time.monotonic()
-        known, device = self._points, batch.device
-        missing = {(r.point, r.unit, r.kind.value) for r in batch.readings if (device, r.point) not in known}
+        device = record.device
+        known = self._points.setdefault(device, {})
+        missing = {(p, u, PointKind(k).value) for p, u, k in zip(record.point, record.unit, record.kind) if p not in known}
         if missing:
             # one statement for all of a device's new points (a new gateway's first batch brings hundreds);
             # a point sent twice with different units or kinds keeps the last, as one statement each did
@@ -217,73 +131,72 @@ class ReadingSink:
                 " %s::text[]) AS v(point, unit, kind, source) ORDER BY v.point"
                 " ON CONFLICT (device_id, point) DO UPDATE SET kind = EXCLUDED.kind, source_unit = EXCLUDED.source_unit,"
                 " unit = CASE WHEN points.normalised THEN EXCLUDED.unit ELSE EXCLUDED.source_unit END",
-                (batch.device, list(chosen), [storage_unit(u) for u, _ in chosen.values()],
+                (device, list(chosen), [storage_unit(u) for u, _ in chosen.values()],
                  [k for _, k in chosen.values()], [u for u, _ in chosen.values()]),
             )
             cur = await self._conn.execute(
                 "SELECT p.point, p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile, p.normalised,"
                 " p.source_unit FROM points p LEFT JOIN devices d ON d.device_id = p.device_id WHERE p.device_id = %s",
-                (batch.device,),
+                (device,),
             )
             for point, key, kind, unit, activity, site, profile, normalised, source in await cur.fetchall():
                 rollover = point_rollover(profile, point, unit=unit, source_unit=source, normalised=normalised)
-                self._points[(batch.device, point)] = _PointInfo(key, kind, unit, activity, site, rollover,
-                                                                 normalised)
-        return {point: known[(device, point)] for point in {r.point for r in batch.readings}}
+                known[point] = _PointInfo(key, kind, unit, activity, site, rollover, normalised)
+        return known
 
-    async def write(self, batches: list[DeviceBatch]) -> None:
-        """Store a list of batches atomically; safe to call again with the same batches."""
+    async def write(self, records: Sequence[DeviceColumns | DeviceBatch]) -> None:
+        """Store a list of Kafka records (or device batches) atomically; safe to call again with the same ones."""
         async with self._conn.transaction():
-            rows = []
+            decoded: list[tuple[int, str, list[tuple]]] = []
             infos: dict[tuple[int, int], _PointInfo] = {}  # of counter readings, which drive deltas
-            seen: dict[str, tuple[object, str]] = {}
-            old_before = datetime.now(UTC) - SINK_CHECK_AGE
+            seen: dict[str, tuple[int, str]] = {}
+            old_before = epoch_us(datetime.now(UTC) - SINK_CHECK_AGE)
             has_old = False
-            for batch in batches:
-                if not batch.readings:
-                    continue
-                gkey = await self._gateway_key(batch.gateway)
-                points = await self._point_infos(batch)
-                for r in batch.readings:
-                    info = points[r.point]
-                    value, quality = _stored_value(r, info)
-                    is_counter = info.kind == "counter"
-                    rows.append((gkey, r.seq, r.source_ts, info.key, value, quality, is_counter))
-                    if is_counter:
-                        infos[(gkey, r.seq)] = info
-                newest = max(r.gateway_ts for r in batch.readings)
-                has_old = has_old or min(r.source_ts for r in batch.readings) < old_before
-                if batch.device not in seen or newest > seen[batch.device][0]:  # type: ignore[operator]
-                    seen[batch.device] = (newest, batch.gateway)
-            new_counter_rows = await self._insert_readings(rows, old_before if has_old else None)
+            for record in records:
+                if isinstance(record, DeviceBatch):
+                    if not record.readings:
+                        continue
+                    record = device_columns(record.gateway, record.device, record.received_at, record.backlog,
+                                            record.readings)
+                gkey = await self._gateway_key(record.gateway)
+                points = await self._point_infos(record)
+                readings = []
+                for seq, point, value, unit, quality, us in zip(record.seq, record.point, record.value, record.unit,
+                                                                record.quality, record.source_us):
+                    info = points[point]
+                    if info.normalised and value is not None and unit != info.unit:
+                        value, quality = _stored_value(value, unit, quality, info)
+                    readings.append((seq, us, info.key, value, quality, info.counter))
+                    if info.counter:
+                        infos[(gkey, seq)] = info
+                decoded.append((gkey, record.device, readings))
+                has_old = has_old or min(record.source_us) < old_before
+                if record.device not in seen or record.last_gateway_us > seen[record.device][0]:
+                    seen[record.device] = (record.last_gateway_us, record.gateway)
+            rows = BatchRows()
+            for gkey, device, readings in distinct_readings(decoded):
+                rows.add(gkey, device, readings)
+            if not rows.batches:
+                return
+            new_counter_rows = await store_batches(
+                self._conn, rows, old_before=_from_epoch_us(old_before) if has_old else None,
+                rows_newest=await self._rows_newest())
             await self._conn.execute(
                 "UPDATE devices d SET last_seen = greatest(d.last_seen, v.ts), gateway_id = v.gw"
                 " FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) AS v(device, ts, gw)"
                 " WHERE d.device_id = v.device",
-                (list(seen), [v[0] for v in seen.values()], [v[1] for v in seen.values()]),
+                (list(seen), [_from_epoch_us(v[0]) for v in seen.values()], [v[1] for v in seen.values()]),
             )
             await self._advance_counters(new_counter_rows, infos)
-            self.readings_written += len(rows)
+            self.readings_written += len(rows.rows)
 
-    async def _insert_readings(self, rows: list[tuple], old_before: datetime | None = None) -> list[tuple]:
-        """Insert every row once; return the counter rows that were new (they drive deltas). With `old_before`,
-        rows older than it are also checked against the compacted blocks."""
-        if old_before is not None:
-            # waits while a compaction moves rows to blocks (its delete would hide them from ON CONFLICT), and
-            # keeps it from starting until this transaction has committed its rows for it to find
-            await self._conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (COMPACTION_LOCK,))
-        await self._conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _readings_in (gateway_key int, seq bigint, ts timestamptz,"
-            " point_key int, value double precision, quality smallint, is_counter bool) ON COMMIT DELETE ROWS"
-        )
-        async with self._conn.cursor() as cur:
-            async with cur.copy("COPY _readings_in FROM STDIN (FORMAT BINARY)") as copy:
-                await copy.write(_binary_copy(rows))
-            if old_before is not None:
-                await cur.execute(_DROP_COMPACTED, {"old": old_before})
-            await cur.execute(f"SET LOCAL work_mem = '{_BATCH_WORK_MEM}'")
-            await cur.execute(_INSERT_AND_ROLL_UP)
-            return list(await cur.fetchall())
+    async def _rows_newest(self) -> datetime | None:
+        """The newest reading stored as a row of `readings` when batches came (085), read once per sink."""
+        if self._rows_horizon is None:
+            cur = await self._conn.execute("SELECT max(newest) FROM reading_rows_horizon")
+            row = await cur.fetchone()
+            self._rows_horizon = (row[0] if row else None,)
+        return self._rows_horizon[0]
 
     async def _advance_counters(self, new_rows: list[tuple], infos: dict[tuple[int, int], _PointInfo]) -> None:
         counters = sorted(

@@ -96,6 +96,42 @@ _COMPACT = (
 )
 
 
+# Hot batches (085_reading_batches.sql): moved a device and an hour of batches at a time, by their newest
+# reading, so every batch moved lies wholly before the cut-off. The same merge with the blocks as for rows.
+_DEVICES_WITH_OLD_BATCHES = (
+    "SELECT device_id, min(ts_hi) FROM reading_batches WHERE ts_hi < %(cutoff)s"
+    " AND (%(points)s::int[] IS NULL OR device_id IN (SELECT device_id FROM points WHERE point_key = ANY(%(points)s)))"
+    " GROUP BY 1 ORDER BY 1"
+)
+_NEXT_OLD_BATCH = "SELECT min(ts_hi) FROM reading_batches WHERE device_id = %(d)s AND ts_hi >= %(lo)s AND ts_hi < %(cutoff)s"
+_COMPACT_BATCHES = (
+    "WITH moved AS (DELETE FROM reading_batches WHERE device_id = %(d)s AND ts_hi >= %(lo)s AND ts_hi < %(hi)s"
+    "   RETURNING gateway_key, point_keys, seqs, times, vals, qualities),"
+    " r AS (SELECT u.point_key, m.gateway_key, u.seq, u.ts, u.value, u.quality FROM moved m CROSS JOIN LATERAL"
+    "   unnest(m.point_keys, m.seqs, m.times, m.vals, m.qualities) AS u(point_key, seq, ts, value, quality)),"
+    " hours AS (SELECT DISTINCT point_key, date_bin('1 hour', ts, %(origin)s) AS hour FROM r),"
+    " kept AS (SELECT b.point_key, COALESCE(b.gateway_key, u.gk) AS gateway_key, u.seq, u.ts, u.value, u.quality"
+    "   FROM reading_blocks b JOIN hours h ON b.point_key = h.point_key AND b.hour = h.hour"
+    "   CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs, b.times, b.vals, b.qualities)"
+    "     AS u(gk, seq, ts, value, quality)),"
+    " merged AS (SELECT DISTINCT ON (point_key, gateway_key, seq, ts) point_key, gateway_key, seq, ts, value, quality"
+    "   FROM (SELECT *, 0 AS src FROM kept UNION ALL SELECT *, 1 FROM r) a"
+    "   ORDER BY point_key, gateway_key, seq, ts, src),"
+    " written AS (INSERT INTO reading_blocks (point_key, hour, n, gateway_key, gateway_keys, seqs, times, vals,"
+    "   qualities)"
+    "   SELECT point_key, date_bin('1 hour', ts, %(origin)s), count(*),"
+    "     CASE WHEN min(gateway_key) = max(gateway_key) THEN min(gateway_key) END,"
+    f"    CASE WHEN min(gateway_key) <> max(gateway_key) THEN array_agg(gateway_key {_ORDER}) END,"
+    f"    array_agg(seq {_ORDER}), array_agg(ts {_ORDER}), array_agg(value {_ORDER}), array_agg(quality {_ORDER})"
+    "   FROM merged GROUP BY 1, 2"
+    "   ON CONFLICT (point_key, hour) DO UPDATE SET n = EXCLUDED.n, gateway_key = EXCLUDED.gateway_key,"
+    "     gateway_keys = EXCLUDED.gateway_keys, seqs = EXCLUDED.seqs, times = EXCLUDED.times,"
+    "     vals = EXCLUDED.vals, qualities = EXCLUDED.qualities"
+    "   RETURNING point_key, hour)"
+    " SELECT (SELECT count(*) FROM r), (SELECT array_agg(point_key) FROM written), (SELECT array_agg(hour) FROM written)"
+)
+
+
 @dataclass(frozen=True)
 class CompactionSettings:
     older_than_minutes: int = 120
@@ -146,35 +182,61 @@ def compact_readings(conn: psycopg.Connection, settings: CompactionSettings = Co
     cutoff = _floor_hour(now - timedelta(minutes=settings.older_than_minutes))
     result: dict[str, Any] = {"before": cutoff, "points": 0, "readings": 0, "blocks": 0, "seconds": 0.0,
                               "reclaimed": []}
-    if _timescale(conn):
-        result["skipped"] = "TimescaleDB compresses readings natively"
-        return result
     started = time.monotonic()
     points = None if point_keys is None else list(point_keys)
-    todo = conn.execute(_POINTS_WITH_OLD_ROWS, {"cutoff": cutoff, "points": points}).fetchall()
-    i, lo = 0, (_floor_hour(todo[0][1]) if todo else None)
-    while i < len(todo):
+    devices = conn.execute(_DEVICES_WITH_OLD_BATCHES, {"cutoff": cutoff, "points": points}).fetchall()
+    timescale = _timescale(conn)  # TimescaleDB compresses the rows of readings natively; batches are ours
+    rows = [] if timescale else conn.execute(_POINTS_WITH_OLD_ROWS, {"cutoff": cutoff, "points": points}).fetchall()
+    total = len(devices) + len(rows)
+    moved_points: set[int] = set()
+    batch_blocks: set[tuple[int, datetime]] = set()
+
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(done, total, result["readings"])
+
+    def move_batches(device: str, lo: datetime) -> datetime | None:
+        hi = min(cutoff, lo + _HOUR)
+        moved, keys, hours = conn.execute(_COMPACT_BATCHES, {"d": device, "lo": lo, "hi": hi,  # type: ignore[misc]
+                                                              "origin": _ORIGIN}).fetchone()
+        result["readings"] += moved
+        written = set(zip(keys or [], hours or []))
+        result["blocks"] += len(written - batch_blocks)  # a block that two spans of batches share counts once
+        batch_blocks.update(written)
+        moved_points.update(keys or [])
+        row = conn.execute(_NEXT_OLD_BATCH, {"d": device, "lo": hi, "cutoff": cutoff}).fetchone()
+        return None if row is None else row[0]
+
+    def move_rows(point: int, lo: datetime) -> datetime | None:
+        hi = min(cutoff, _floor_hour(lo) + _SPAN)
+        moved, blocks = conn.execute(_COMPACT, {"p": point, "lo": _floor_hour(lo), "hi": hi,  # type: ignore[misc]
+                                                "origin": _ORIGIN}).fetchone()
+        result["readings"] += moved
+        result["blocks"] += blocks
+        if moved:
+            moved_points.add(point)
+        row = conn.execute(_NEXT_OLD_ROW, {"p": point, "lo": hi, "cutoff": cutoff}).fetchone()
+        return None if row is None else row[0]
+
+    work = [(move_batches, device, first) for device, first in devices] + [(move_rows, p, f) for p, f in rows]
+    i, next_lo = 0, (work[0][2] if work else None)
+    while i < len(work):
         with conn.transaction():
             # waits for the sinks' transactions storing old readings, and makes new ones wait for this one
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (COMPACTION_LOCK,))
-            pending = 0
-            while i < len(todo) and pending < _TXN_READINGS:
-                point = todo[i][0]
-                hi = min(cutoff, lo + _SPAN)  # type: ignore[operator]
-                moved, blocks = conn.execute(_COMPACT, {"p": point, "lo": lo, "hi": hi, "origin": _ORIGIN}).fetchone()  # type: ignore[misc]
-                result["readings"] += moved
-                result["blocks"] += blocks
-                pending += moved
-                row = conn.execute(_NEXT_OLD_ROW, {"p": point, "lo": hi, "cutoff": cutoff}).fetchone()
-                if row is not None and row[0] is not None:
-                    lo = _floor_hour(row[0])
+            pending_from = result["readings"]
+            while i < len(work) and result["readings"] - pending_from < _TXN_READINGS:
+                move, key, _first = work[i]
+                next_lo = move(key, next_lo)  # type: ignore[arg-type]
+                if next_lo is not None:
                     continue
                 i += 1
-                result["points"] += 1
-                lo = _floor_hour(todo[i][1]) if i < len(todo) else None
-                if progress is not None:
-                    progress(i, len(todo), result["readings"])
-    if point_keys is None:
+                next_lo = work[i][2] if i < len(work) else None
+                report(i)
+    result["points"] = len(moved_points)
+    if timescale:
+        result["skipped"] = "TimescaleDB compresses the rows of readings natively; hot batches were compacted"
+    elif point_keys is None:
         result["reclaimed"] = _reclaim_emptied_partitions(conn, cutoff)
     result["seconds"] = time.monotonic() - started
     return result

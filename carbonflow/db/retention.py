@@ -121,7 +121,8 @@ def apply_retention(conn: psycopg.Connection, settings: RetentionSettings, *,
             result["dropped"] += _drop_partitions(conn, "readings", raw_cutoff)
             result["dropped"] += _drop_partitions(conn, "reading_blocks", raw_cutoff)
             result["dropped"] += _drop_partitions(conn, "emissions", hourly_cutoff)
-        for table, column, cutoff in (("rollup_1m", "bucket", raw_cutoff), ("rollup_1h", "bucket", hourly_cutoff),
+        for table, column, cutoff in (("reading_batches", "ts_hi", raw_cutoff),  # hot batches not yet compacted
+                                      ("rollup_1m", "bucket", raw_cutoff), ("rollup_1h", "bucket", hourly_cutoff),
                                       ("scope_rollup_1h", "bucket", hourly_cutoff),
                                       ("scope_rollup_1d", "bucket", hourly_cutoff),
                                       ("activity_intervals", "ts", hourly_cutoff)):

@@ -25,7 +25,8 @@ from fastapi.testclient import TestClient
 
 from api.certlogin import sign_challenge
 from api.main import create_app
-from carbon_domain.schemas import DeviceBatch, Envelope, Reading
+from carbon_domain.schemas import Envelope, Reading
+from carbon_domain.wire import decode_device_record
 from carbonflow.cert_login import CertLoginError, login_with_certificate
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.cli import main as cli_main
@@ -278,7 +279,7 @@ async def _gateways_in(bootstrap: str, topic: str) -> set[str]:
                 batches = await consumer.getmany(timeout_ms=1000)
                 if seen and not batches:
                     return seen
-                seen |= {DeviceBatch.model_validate_json(r.value).gateway for rs in batches.values() for r in rs}
+                seen |= {decode_device_record(r.value).gateway for rs in batches.values() for r in rs}
     finally:
         await consumer.stop()
 

@@ -14,7 +14,8 @@ from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from carbon_domain.schemas import DeviceBatch, Envelope, Reading
+from carbon_domain.schemas import DeviceColumns, Envelope, Reading
+from carbon_domain.wire import decode_device_record
 from carbonflow.topics import kafka_readings
 from ingest.bridge import ensure_topics
 from tests.api.conftest import TEST_SETTINGS, make_user, unique
@@ -142,16 +143,16 @@ def test_unreachable_kafka_is_503(database_url: str, api_app_client: TestClient,
     assert "unreachable" in r.json()["detail"]
 
 
-async def _read_back(bootstrap: str, topic: str, expected: int) -> list[tuple[bytes, DeviceBatch]]:
+async def _read_back(bootstrap: str, topic: str, expected: int) -> list[tuple[bytes, DeviceColumns]]:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        records: list[tuple[bytes, DeviceBatch]] = []
+        records: list[tuple[bytes, DeviceColumns]] = []
         async with asyncio.timeout(30):
             while len(records) < expected:
                 for batch in (await consumer.getmany(timeout_ms=500)).values():
-                    records += [(r.key, DeviceBatch.model_validate_json(r.value)) for r in batch]
+                    records += [(r.key, decode_device_record(r.value)) for r in batch]
         return records
     finally:
         await consumer.stop()
@@ -171,7 +172,7 @@ def test_a_valid_envelope_reaches_kafka_before_the_202(database_url: str, api_ap
         assert r.status_code == 202, r.text
         assert r.json()["readings"] == 1
     records = asyncio.run(_read_back(kafka_bootstrap, kafka_readings(prefix), expected=3))
-    seqs = sorted((key.decode(), r.seq) for key, batch in records for r in batch.readings)
+    seqs = sorted((key.decode(), seq) for key, record in records for seq in record.seq)
     assert seqs == [("http-dev-0", 100), ("http-dev-0", 102), ("http-dev-0", 200), ("http-dev-1", 101)]
     assert {batch.gateway for _, batch in records} == {gateway}
     entries = api_app_client.get("/api/v1/audit", headers=admin_headers,

@@ -29,7 +29,7 @@ _PREVIOUS = (
     " min(value) FILTER (WHERE quality < 2), max(value) FILTER (WHERE quality < 2),"
     " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2))[1], count(*), max(quality),"
     " count(*) FILTER (WHERE quality = 1), count(*) FILTER (WHERE quality = 2)"
-    " FROM readings WHERE point_key = %(key)s AND ts >= %(start)s AND ts < %(end)s GROUP BY 1 ORDER BY 1"
+    " FROM all_readings WHERE point_key = %(key)s AND ts >= %(start)s AND ts < %(end)s GROUP BY 1 ORDER BY 1"
 )
 _UTC_BUCKET = "date_bin(%(width)s, ts, '2000-01-01T00:00:00+00:00'::timestamptz)"
 _LOCAL_DAY = "date_trunc('day', ts, %(tz)s)"
@@ -170,7 +170,7 @@ async def test_hourly_series_reads_the_rollup_not_the_raw_readings(database_url:
                                                 end=hour + timedelta(hours=2), interval="1h", sites=None)
         finally:
             await conn.execute(
-                "UPDATE rollup_1h r SET max = (SELECT max(value) FILTER (WHERE quality < 2) FROM readings"
+                "UPDATE rollup_1h r SET max = (SELECT max(value) FILTER (WHERE quality < 2) FROM all_readings"
                 "  WHERE point_key = r.point_key AND ts >= r.bucket AND ts < r.bucket + interval '1 hour')"
                 " WHERE bucket = %s AND point_key ="
                 " (SELECT point_key FROM points WHERE device_id = %s AND point = 'energy_kwh')", (hour, seeded.device))

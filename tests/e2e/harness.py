@@ -135,7 +135,7 @@ def spool_state(path: Path) -> tuple[int, set[int]]:
 def stored_seqs(conn: psycopg.Connection, gateway: str) -> tuple[list[int], int]:
     """Every stored sequence number of a gateway, and how many distinct ones there are."""
     rows = conn.execute(
-        "SELECT r.seq FROM readings r JOIN gateways g USING (gateway_key) WHERE g.gateway_id = %s", (gateway,)
+        "SELECT r.seq FROM all_readings r JOIN gateways g USING (gateway_key) WHERE g.gateway_id = %s", (gateway,)
     ).fetchall()
     seqs = [r[0] for r in rows]
     return seqs, len(set(seqs))

@@ -25,7 +25,7 @@ def _per_point_order_violations(conn: psycopg.Connection) -> int:
     """Stored readings of a point whose time goes backwards when ordered by sequence number."""
     row = conn.execute(
         "SELECT count(*) FROM (SELECT ts < lag(ts) OVER (PARTITION BY point_key ORDER BY seq) AS back"
-        " FROM readings r JOIN gateways g USING (gateway_key) WHERE g.gateway_id = %s) x WHERE back",
+        " FROM all_readings r JOIN gateways g USING (gateway_key) WHERE g.gateway_id = %s) x WHERE back",
         (GATEWAY,),
     ).fetchone()
     return int(row[0])
@@ -36,7 +36,7 @@ def _energy_check(conn: psycopg.Connection) -> tuple[float, float]:
     emitted = conn.execute("SELECT COALESCE(sum(quantity), 0) * 1000 FROM emissions WHERE site_id = %s",
                            (SITE,)).fetchone()[0]
     first, last = conn.execute(
-        "SELECT (array_agg(value ORDER BY ts))[1], (array_agg(value ORDER BY ts DESC))[1] FROM readings r"
+        "SELECT (array_agg(value ORDER BY ts))[1], (array_agg(value ORDER BY ts DESC))[1] FROM all_readings r"
         " JOIN points p USING (point_key) WHERE p.device_id = %s AND p.point = 'energy_import_kwh'"
         " AND quality < 2", (DEVICE,)
     ).fetchone()
@@ -119,7 +119,7 @@ def test_killed_ingest_and_stream_workers_resume_without_loss_or_double_counting
             distinct = len(set(seqs))
             emitted = conn.execute("SELECT sum(quantity) * 1000 FROM emissions WHERE site_id = %s", (site,)).fetchone()[0]
             first, last = conn.execute(
-                "SELECT (array_agg(value ORDER BY ts))[1], (array_agg(value ORDER BY ts DESC))[1] FROM readings r"
+                "SELECT (array_agg(value ORDER BY ts))[1], (array_agg(value ORDER BY ts DESC))[1] FROM all_readings r"
                 " JOIN points p USING (point_key) WHERE p.device_id = %s AND p.point = 'energy_import_kwh'"
                 " AND quality < 2", (device,)).fetchone()
         finally:

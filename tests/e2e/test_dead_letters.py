@@ -80,7 +80,7 @@ def test_each_bad_payload_is_dead_lettered_with_its_reason(
                      60, log_path, lambda: f"dead letters so far: {reasons()}")
             wait_for("good traffic after the bad", lambda: len(stored_seqs(conn, GATEWAY)[0]) > before + 20, 30,
                      log_path)
-            probe = conn.execute("SELECT count(*) FROM readings r JOIN points p USING (point_key)"
+            probe = conn.execute("SELECT count(*) FROM all_readings r JOIN points p USING (point_key)"
                                  " WHERE p.device_id = 'dl-probe'").fetchone()[0]
             payload_kept = conn.execute("SELECT octet_length(payload) FROM dead_letters WHERE reason LIKE %s",
                                         ("%exceeds%",)).fetchone()[0]

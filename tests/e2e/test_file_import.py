@@ -20,7 +20,7 @@ ROWS = [
 
 def _stored(conn: psycopg.Connection) -> tuple[int, int]:
     return conn.execute(
-        "SELECT count(*), count(DISTINCT r.ts) FROM readings r JOIN points p USING (point_key)"
+        "SELECT count(*), count(DISTINCT r.ts) FROM all_readings r JOIN points p USING (point_key)"
         " WHERE p.device_id = 'import-meter'").fetchone()
 
 

@@ -44,7 +44,7 @@ def _counter_value(conn: psycopg.Connection) -> float | None:
 
 def _newest_energy_readings(conn: psycopg.Connection) -> list[tuple]:
     return conn.execute(
-        "SELECT r.ts, r.value, r.quality FROM readings r JOIN points p USING (point_key)"
+        "SELECT r.ts, r.value, r.quality FROM all_readings r JOIN points p USING (point_key)"
         " WHERE p.device_id = %s AND p.point = 'energy_import_kwh' ORDER BY r.ts DESC LIMIT 4", (DEVICE,)
     ).fetchall()
 

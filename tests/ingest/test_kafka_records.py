@@ -1,4 +1,5 @@
-"""Kafka reading records: written without default fields, read back as the same device batch."""
+"""Kafka reading records: one list per field (version 2), read back as the same readings; the version-1 records
+ingest wrote before (one object per reading) still read; a malformed record is refused with its reason."""
 
 from __future__ import annotations
 
@@ -7,30 +8,75 @@ from datetime import UTC, datetime, timedelta, timezone
 import orjson
 import pytest
 
-from carbon_domain.schemas import DeviceBatch, Reading
-from ingest.kafka_out import device_batch_record
+from carbon_domain.schemas import DeviceBatch, Reading, device_columns, epoch_us
+from carbon_domain.wire import decode_device_record, encode_device_record
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("fields", [
-    {"value": 12.5, "unit": "kW"},
-    {"value": 0.0, "unit": "kWh", "kind": "counter"},
-    {"value": None, "unit": "kW", "quality": "bad", "reason": "modbus timeout"},
-    {"value": -3.0, "unit": "Nm3", "quality": "uncertain", "reason": ""},
-])
-def test_record_reads_back_as_the_same_batch(fields: dict[str, object]) -> None:
-    reading = Reading(seq=7, device="m1", point="p", source_ts=T0, gateway_ts=T0 + timedelta(seconds=1),
-                      **fields)  # type: ignore[arg-type]
-    batch = DeviceBatch(gateway="gw", device="m1", received_at=T0.astimezone(timezone(timedelta(hours=8))),
-                        backlog=True, readings=[reading])
-    assert DeviceBatch.model_validate_json(device_batch_record(batch)) == batch
+def _reading(seq: int, **fields: object) -> Reading:
+    return Reading(seq=seq, device="m1", point=f"p{seq}", source_ts=T0 + timedelta(seconds=seq),
+                   gateway_ts=T0 + timedelta(seconds=seq, milliseconds=5), **fields)  # type: ignore[arg-type]
+
+
+READINGS = [
+    _reading(7, value=12.5, unit="kW"),
+    _reading(8, value=0.0, unit="kWh", kind="counter"),
+    _reading(9, value=None, unit="kW", quality="bad", reason="modbus timeout"),
+    _reading(10, value=-3.0, unit="Nm3", quality="uncertain", reason=""),
+]
+
+
+def test_record_reads_back_as_the_same_readings_column_by_column() -> None:
+    received = T0.astimezone(timezone(timedelta(hours=8)))
+    record = decode_device_record(encode_device_record(device_columns("gw", "m1", received, True, READINGS)))
+    assert (record.gateway, record.device, record.received_at, record.backlog) == ("gw", "m1", received, True)
+    assert list(zip(record.seq, record.point, record.value, record.unit, record.kind, record.quality,
+                    record.source_us)) == [
+        (7, "p7", 12.5, "kW", "gauge", 0, epoch_us(T0 + timedelta(seconds=7))),
+        (8, "p8", 0.0, "kWh", "counter", 0, epoch_us(T0 + timedelta(seconds=8))),
+        (9, "p9", None, "kW", "gauge", 2, epoch_us(T0 + timedelta(seconds=9))),
+        (10, "p10", -3.0, "Nm3", "gauge", 1, epoch_us(T0 + timedelta(seconds=10))),
+    ]
+    assert record.reasons == {2: "modbus timeout", 3: ""}
+    assert record.last_gateway_us == epoch_us(T0 + timedelta(seconds=10, milliseconds=5))
+
+
+def test_microsecond_timestamps_are_exact_far_from_the_epoch() -> None:
+    ts = datetime(2099, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    assert datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=epoch_us(ts)) == ts
+
+
+def test_record_is_a_fraction_of_one_object_per_reading() -> None:
+    many = [_reading(i, value=100.0 + i, unit="kW") for i in range(50)]
+    columns = encode_device_record(device_columns("gw", "m1", T0, False, many))
+    objects = DeviceBatch(gateway="gw", device="m1", received_at=T0, readings=many).model_dump_json().encode()
+    assert len(columns) < 0.5 * len(objects)
 
 
 def test_record_leaves_out_fields_at_their_defaults() -> None:
-    reading = Reading(seq=1, device="m1", point="p", value=1.0, unit="kW", source_ts=T0, gateway_ts=T0)
-    record = orjson.loads(device_batch_record(DeviceBatch(gateway="gw", device="m1", received_at=T0,
-                                                          readings=[reading])))
-    assert (sorted(record), sorted(record["readings"][0])) == (
-        ["device", "gateway", "readings", "received_at"],
-        ["device", "gateway_ts", "point", "seq", "source_ts", "unit", "value"])
+    record = orjson.loads(encode_device_record(device_columns("gw", "m1", T0, False, READINGS[:1])))
+    assert sorted(record) == ["device", "gateway", "kind", "last_gateway_us", "point", "quality", "received_at",
+                              "seq", "source_us", "unit", "v", "value"]
+
+
+def test_a_version_1_record_still_reads_as_columns() -> None:
+    legacy = DeviceBatch(gateway="gw", device="m1", received_at=T0, readings=READINGS).model_dump_json().encode()
+    assert decode_device_record(legacy) == device_columns("gw", "m1", T0, False, READINGS)
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"value": [1.0]}, "every column needs 4 values"),
+    ({"quality": [0, 0, 7, 0]}, "quality"),
+    ({"seq": []}, "seq"),
+    ({"source_us": ["soon", 1, 2, 3]}, "source_us"),
+])
+def test_a_malformed_record_is_refused_with_its_reason(change: dict[str, object], reason: str) -> None:
+    good = orjson.loads(encode_device_record(device_columns("gw", "m1", T0, False, READINGS)))
+    with pytest.raises(ValueError, match=reason):
+        decode_device_record(orjson.dumps({**good, **change}))
+
+
+def test_bytes_that_are_no_record_at_all_are_refused() -> None:
+    with pytest.raises(ValueError, match="invalid Kafka record"):
+        decode_device_record(b"\xff not json")

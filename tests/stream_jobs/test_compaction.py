@@ -121,7 +121,9 @@ def _counts(url: str, plant: Plant) -> dict[str, int]:
     with psycopg.connect(url) as conn:
         keys = plant.keys(conn)
         hot, blocks, in_blocks = conn.execute(
-            "SELECT (SELECT count(*) FROM readings WHERE point_key = ANY(%(k)s)),"
+            "SELECT (SELECT count(*) FROM readings WHERE point_key = ANY(%(k)s))"
+            " + (SELECT count(*) FROM reading_batches b CROSS JOIN LATERAL unnest(b.point_keys) AS u(pk)"
+            "    WHERE u.pk = ANY(%(k)s)),"
             " (SELECT count(*) FROM reading_blocks WHERE point_key = ANY(%(k)s)),"
             " (SELECT COALESCE(sum(n), 0) FROM reading_blocks WHERE point_key = ANY(%(k)s))", {"k": keys}).fetchone()
         distinct = conn.execute(
@@ -213,12 +215,13 @@ def test_compaction_leaves_hours_inside_the_horizon_alone(database_url: str) -> 
                                   point_keys=plant.keys(conn))
         hours = conn.execute("SELECT DISTINCT hour FROM reading_blocks WHERE point_key = ANY(%s) ORDER BY 1",
                              (plant.keys(conn),)).fetchall()
-        newest_hot = conn.execute("SELECT min(ts) FROM readings WHERE point_key = ANY(%s)",
-                                  (plant.keys(conn),)).fetchone()[0]
+        # batches move whole: what stays hot is every batch whose newest reading is not before the cut-off
+        oldest_hot_end = conn.execute("SELECT min(ts_hi) FROM reading_batches WHERE device_id = %s",
+                                      (plant.device,)).fetchone()[0]
     cutoff = (END + timedelta(minutes=90) - timedelta(minutes=120)).replace(minute=0, second=0, microsecond=0)
     assert result["before"] == cutoff
     assert [h[0] for h in hours][-1] == cutoff - timedelta(hours=1)
-    assert newest_hot >= cutoff
+    assert oldest_hot_end >= cutoff
 
 
 def test_running_compaction_again_moves_nothing(database_url: str) -> None:
@@ -339,7 +342,7 @@ def test_db_compact_command_shows_progress_and_what_it_moved(scratch_url: str, m
     assert "from 60 to" in capsys.readouterr().err
     assert main(["db", "compact", "--older-than", "90"]) == 0
     captured = capsys.readouterr()
-    assert "compacting: 3/3 points" in captured.err and f"{stored:,} readings moved" in captured.err
+    assert "compacting: 1/1 devices' batches and points' rows" in captured.err and f"{stored:,} readings moved" in captured.err
     assert f"{stored:,} readings of 3 points moved into 18 blocks" in captured.out
     assert _counts(scratch_url, plant)["hot"] == 0
 

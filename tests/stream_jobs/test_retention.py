@@ -57,7 +57,7 @@ def _counts(conn: psycopg.Connection, start: datetime) -> dict[str, int]:
     end = start + timedelta(hours=4)
     return {table: conn.execute(f"SELECT count(*) FROM {table} WHERE {column} >= %s AND {column} < %s",
                                 (start, end)).fetchone()[0]  # type: ignore[index]
-            for table, column in (("readings", "ts"), ("rollup_1m", "bucket"), ("rollup_1h", "bucket"),
+            for table, column in (("all_readings", "ts"), ("rollup_1m", "bucket"), ("rollup_1h", "bucket"),
                                   ("emissions", "ts"), ("scope_rollup_1h", "bucket"))}
 
 
@@ -70,8 +70,8 @@ def test_raw_partitions_older_than_the_raw_retention_are_dropped_and_hourly_data
     assert result["created"] == 0  # migrate made them already
     assert f"readings_{OLD:%Y%m}" in result["dropped"] and not any(d.startswith("emissions") for d in result["dropped"])
     for t in (ANCIENT, OLD):
-        assert after[t] == {**before[t], "readings": 0, "rollup_1m": 0}
-    assert after[RECENT] == before[RECENT] and before[OLD]["readings"] == 10 and before[OLD]["emissions"] == 10
+        assert after[t] == {**before[t], "all_readings": 0, "rollup_1m": 0}
+    assert after[RECENT] == before[RECENT] and before[OLD]["all_readings"] == 10 and before[OLD]["emissions"] == 10
     assert horizon == [("hourly", result["hourly_before"]), ("raw", result["raw_before"])]
 
 
@@ -81,7 +81,7 @@ def test_hourly_data_goes_only_after_the_hourly_retention(scratch_url: str) -> N
         result = apply_retention(conn, RetentionSettings(), now=later)
         old, recent = _counts(conn, OLD), _counts(conn, RECENT)
     assert f"emissions_{OLD:%Y%m}" in result["dropped"] and result["created"] == 9  # 3 months x 3 tables
-    assert old == {"readings": 0, "rollup_1m": 0, "rollup_1h": 0, "emissions": 0, "scope_rollup_1h": 0}
+    assert old == {"all_readings": 0, "rollup_1m": 0, "rollup_1h": 0, "emissions": 0, "scope_rollup_1h": 0}
     assert recent["rollup_1h"] == 4 and recent["emissions"] == 10 and recent["scope_rollup_1h"] == 16
 
 

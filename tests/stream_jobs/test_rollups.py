@@ -46,7 +46,7 @@ async def test_rollup_equals_aggregate_of_raw_after_late_data_and_replay(databas
             " (array_agg(value ORDER BY ts) FILTER (WHERE quality < 2))[1],"
             " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2))[1], max(quality),"
             " count(*) FILTER (WHERE quality = 1), count(*) FILTER (WHERE quality = 2)"
-            " FROM readings r JOIN points p USING (point_key) WHERE p.device_id = %s GROUP BY 1 ORDER BY 1",
+            " FROM all_readings r JOIN points p USING (point_key) WHERE p.device_id = %s GROUP BY 1 ORDER BY 1",
             (width, device))
         direct = await cur.fetchall()
     finally:

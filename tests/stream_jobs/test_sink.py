@@ -52,7 +52,7 @@ async def test_replayed_batch_changes_nothing(sink_env) -> None:  # type: ignore
     batch = _batch("gw-sink-1", device, [(i, T0 + timedelta(minutes=10 * i), 100.0 * i) for i in range(4)])
     await sink.write([batch])
     await sink.write([batch])
-    cur = await conn.execute("SELECT count(*) FROM readings r JOIN points p USING (point_key) WHERE p.device_id = %s",
+    cur = await conn.execute("SELECT count(*) FROM all_readings r JOIN points p USING (point_key) WHERE p.device_id = %s",
                              (device,))
     assert ((await cur.fetchone())[0], await _hourly_kwh(conn, site)) == (4, {10: 300.0})
 

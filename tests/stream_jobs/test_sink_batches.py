@@ -32,7 +32,7 @@ async def test_stored_rows_keep_nulls_microseconds_old_dates_and_large_sequence_
     try:
         await ReadingSink(conn, FactorLibrary.default()).write([_batch(f"gw-{device}", device, rows)])
         cur = await conn.execute(
-            "SELECT r.seq, r.ts, r.value, r.quality FROM readings r JOIN points p USING (point_key)"
+            "SELECT r.seq, r.ts, r.value, r.quality FROM all_readings r JOIN points p USING (point_key)"
             " WHERE p.device_id = %s ORDER BY r.seq", (device,))
         stored = await cur.fetchall()
     finally:
@@ -70,7 +70,7 @@ async def test_hours_from_minute_partials_equal_raw_when_minutes_open_with_bad_o
             " max(ts) FILTER (WHERE quality < 2),"
             " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1], max(quality),"
             " count(*) FILTER (WHERE quality = 1), count(*) FILTER (WHERE quality = 2)"
-            " FROM readings r JOIN points p USING (point_key) WHERE p.device_id = %s GROUP BY 1 ORDER BY 1",
+            " FROM all_readings r JOIN points p USING (point_key) WHERE p.device_id = %s GROUP BY 1 ORDER BY 1",
             (device,))
         direct = await cur.fetchall()
     finally:

@@ -46,7 +46,7 @@ async def env(database_url: str):  # type: ignore[no-untyped-def]
 async def _stored(conn: psycopg.AsyncConnection, device: str, point: str) -> tuple[str, str, list[float | None]]:
     cur = await conn.execute("SELECT unit, source_unit FROM points WHERE device_id = %s AND point = %s", (device, point))
     unit, source = await cur.fetchone()  # type: ignore[misc]
-    cur = await conn.execute("SELECT r.value FROM readings r JOIN points p USING (point_key)"
+    cur = await conn.execute("SELECT r.value FROM all_readings r JOIN points p USING (point_key)"
                              " WHERE p.device_id = %s AND p.point = %s ORDER BY r.ts", (device, point))
     return unit, source, [v for (v,) in await cur.fetchall()]
 
@@ -76,7 +76,7 @@ async def test_a_later_unit_of_another_dimension_is_stored_as_bad(env) -> None: 
     sink, conn, device = env
     await sink.write([_batch(device, "flow", "Nm3", [(0, 10.0)])])
     await sink.write([_batch(device, "flow", "kg", [(1, 11.0)])])
-    cur = await conn.execute("SELECT r.value, r.quality FROM readings r JOIN points p USING (point_key)"
+    cur = await conn.execute("SELECT r.value, r.quality FROM all_readings r JOIN points p USING (point_key)"
                              " WHERE p.device_id = %s ORDER BY r.ts", (device,))
     assert await cur.fetchall() == [(10.0, 0), (None, 2)]
 

@@ -129,19 +129,24 @@ def _seed(conn: psycopg.Connection, users: int) -> list[str]:
                  " ('bench-dev-00', 'energy_import_kwh', 'kWh', 'counter', 'electricity'),"
                  " ('bench-dev-01', 'crude_steel_t', 't', 'counter', 'production:crude_steel')")
     # today: every point every 10 s for the last 2 hours, counters rising
+    # stored as the stream sink stores them: one hot batch per device and poll (085_reading_batches.sql)
     conn.execute(
-        "INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
-        " SELECT %s, row_number() OVER (), t, p.point_key,"
+        "INSERT INTO reading_batches (gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, point_keys, seqs, times,"
+        " vals, qualities)"
+        " SELECT %s, device_id, min(seq), max(seq), t, t, array_agg(point_key), array_agg(seq), array_agg(t),"
+        "  array_agg(value), array_agg(0::smallint) FROM (SELECT p.device_id, p.point_key, t,"
+        "  row_number() OVER () AS seq,"
         "  CASE WHEN p.kind = 'counter' THEN extract(epoch FROM t - now() + interval '2 hours') / 10"
-        "   ELSE 100 + 20 * sin(extract(epoch FROM t) / 600 + p.point_key) END, 0"
-        " FROM points p CROSS JOIN generate_series(now() - interval '2 hours', now(), interval '10 seconds') AS t",
+        "   ELSE 100 + 20 * sin(extract(epoch FROM t) / 600 + p.point_key) END AS value"
+        "  FROM points p CROSS JOIN generate_series(now() - interval '2 hours', now(), interval '10 seconds') AS t) r"
+        " GROUP BY device_id, t",
         (gkey,))
     # the rollups the stream job keeps for those readings
     for table, width in (("rollup_1m", "1 minute"), ("rollup_1h", "1 hour")):
         conn.execute(
             f"INSERT INTO {table} SELECT point_key, date_bin('{width}', ts, '2000-01-01T00:00:00Z'), count(*),"
             " count(*), sum(value), min(value), max(value), min(ts), (array_agg(value ORDER BY ts))[1], max(ts),"
-            " (array_agg(value ORDER BY ts DESC))[1], max(quality) FROM readings GROUP BY 1, 2")
+            " (array_agg(value ORDER BY ts DESC))[1], max(quality) FROM all_readings GROUP BY 1, 2")
     conn.execute("INSERT INTO benchmarks (site_id, product, tco2_per_t, source, updated_by)"
                  " VALUES (%s, 'crude_steel', 0.045, 'bench', 'bench')", (SITE,))
     # one point with a year of hourly rollups (and no raw readings: only the rollup is read)
@@ -332,12 +337,15 @@ async def _writer(db_url: str, stop: asyncio.Event) -> int:
         while not stop.is_set():
             tick += 1
             cur = await conn.execute(
-                "INSERT INTO readings (gateway_key, seq, ts, point_key, value, quality)"
-                " SELECT g.gateway_key, 100000000 + %s * 1000 + row_number() OVER (), now(), p.point_key,"
-                "  100 + 20 * sin(extract(epoch FROM now()) / 600 + p.point_key), 0"
-                " FROM points p JOIN devices d USING (device_id) JOIN gateways g ON g.gateway_id = d.gateway_id"
-                " WHERE p.kind = 'gauge'", (tick,))
-            written += cur.rowcount
+                "INSERT INTO reading_batches (gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, point_keys, seqs,"
+                " times, vals, qualities)"
+                " SELECT gateway_key, device_id, min(seq), max(seq), now(), now(), array_agg(point_key), array_agg(seq),"
+                "  array_agg(now()), array_agg(value), array_agg(0::smallint) FROM (SELECT g.gateway_key, p.device_id,"
+                "  p.point_key, 100000000 + %s * 1000 + row_number() OVER () AS seq,"
+                "  100 + 20 * sin(extract(epoch FROM now()) / 600 + p.point_key) AS value"
+                "  FROM points p JOIN devices d USING (device_id) JOIN gateways g ON g.gateway_id = d.gateway_id"
+                "  WHERE p.kind = 'gauge') r GROUP BY gateway_key, device_id RETURNING cardinality(seqs)", (tick,))
+            written += sum(n for (n,) in await cur.fetchall())
             try:
                 await asyncio.wait_for(stop.wait(), WRITE_EVERY_S)
             except TimeoutError:

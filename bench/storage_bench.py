@@ -1,14 +1,16 @@
 """Storage benchmark: bytes per raw reading at rest on plain PostgreSQL, for dense and sparse points.
 
-Readings go through the stream job's sink (stream_jobs/sink.py: rows, rollups, counters) into a scratch
+Readings go through the stream job's sink (stream_jobs/sink.py: hot batches, rollups, counters) into a scratch
 database, simulated hour by hour as a running system would see them: after each hour the compaction job
-runs with its default 2-hour horizon (carbonflow/db/compaction.py) and the readings table is vacuumed, as
-autovacuum would, so the hot rows' space is reused. Measured per profile:
+runs with its default 2-hour horizon (carbonflow/db/compaction.py) and the hot tables are vacuumed, as
+autovacuum would, so the space of what compaction moved is reused. Measured per profile:
 
-- bytes_per_hot_reading: the readings table (heap + 2 indexes) / rows, after two hours, before compaction;
+- bytes_per_hot_reading: the hot batches (reading_batches, heap + 3 indexes) / readings in them, after two
+  hours, before compaction;
 - bytes_per_compacted_reading: reading_blocks (heap, TOAST, primary key) / readings in blocks;
-- bytes_per_raw_reading: everything at rest once every hour is closed and compacted: readings (its emptied
-  pages included) + reading_blocks, with every index and TOAST table, / readings stored.
+- bytes_per_raw_reading: everything at rest once every hour is closed and compacted: readings and
+  reading_batches (their emptied pages included) + reading_blocks, with every index and TOAST table, /
+  readings stored.
 
 Profiles: `dense`, 50 points polled every second (one meter's registers); `sparse`, 1,000 points every minute.
 Values are float32 register values (a random walk), timestamps whole seconds plus poll jitter, sequence
@@ -92,23 +94,26 @@ async def _run_profile(name: str, hours: int) -> dict[str, object]:
                     written += sum(len(b.readings) for b in batches)
                 write_s += time.monotonic() - t0
                 if hour == 1:
-                    result["bytes_per_hot_reading"] = round(table_bytes(conn, "readings") / written, 1)
+                    result["bytes_per_hot_reading"] = round(table_bytes(conn, "reading_batches") / written, 1)
                 # the worker's timer, an hour of data later each time: hours closed two hours before move
                 done = compact_readings(conn, settings, now=start + timedelta(hours=hour + 1))
                 compaction_s += done["seconds"]
                 conn.execute("VACUUM readings")
+                conn.execute("VACUUM reading_batches")
             done = compact_readings(conn, settings, now=start + timedelta(hours=hours + 3))  # every hour closed
             compaction_s += done["seconds"]
             conn.execute("VACUUM readings")
-            stored = conn.execute("SELECT (SELECT count(*) FROM readings), (SELECT sum(n) FROM reading_blocks)"
-                                  ).fetchone()
+            conn.execute("VACUUM reading_batches")
+            stored = conn.execute("SELECT (SELECT count(*) FROM readings) + (SELECT count(*) FROM reading_batches),"
+                                  " (SELECT sum(n) FROM reading_blocks)").fetchone()
             assert stored[0] == 0 and stored[1] == written, (stored, written)
-            hot, blocks = table_bytes(conn, "readings"), table_bytes(conn, "reading_blocks")
+            hot = table_bytes(conn, "readings") + table_bytes(conn, "reading_batches")
+            blocks = table_bytes(conn, "reading_blocks")
             result.update({
                 "readings": written,
                 "bytes_per_raw_reading": round((hot + blocks) / written, 1),
                 "bytes_per_compacted_reading": round(blocks / written, 1),
-                "bytes_at_rest": {"readings": hot, "reading_blocks": blocks},
+                "bytes_at_rest": {"readings and reading_batches": hot, "reading_blocks": blocks},
                 "store_readings_per_s": round(written / write_s),
                 "compaction_readings_per_s": round(written / compaction_s),
             })
@@ -125,7 +130,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print the result instead of writing storage.json")
     args = parser.parse_args()
     result: dict[str, object] = {name: asyncio.run(_run_profile(name, args.hours)) for name in PROFILES}
-    result["storage"] = "plain PostgreSQL (monthly partitions), readings compacted into reading_blocks"
+    result["storage"] = "plain PostgreSQL: hot batches (reading_batches) compacted into reading_blocks"
     result["command"] = f"python bench/storage_bench.py --hours {args.hours}"
     if args.no_write:
         print(result)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -108,6 +108,17 @@ def epoch_us(ts: datetime) -> int:
     return (ts - _EPOCH) // _MICROSECOND
 
 
+# A column holds what a Reading field accepts: the sink packs these numbers as PostgreSQL bigint and
+# timestamptz, where a value out of range would fail the whole batch on every retry (a record that blocks
+# its partition), so they are refused here, where the record goes to the dead letters instead.
+_Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]
+_PointName = Annotated[str, Field(min_length=1, max_length=128)]
+_Unit = Annotated[str, Field(max_length=32)]
+_EpochUs = Annotated[int, Field(ge=epoch_us(datetime.min.replace(tzinfo=UTC)),
+                                le=epoch_us(datetime.max.replace(tzinfo=UTC)))]
+_Reason = Annotated[str, Field(max_length=200)]
+
+
 class DeviceColumns(_Strict):
     """Readings of one device from one envelope, one list per field: the Kafka record, keyed by device.
 
@@ -121,23 +132,30 @@ class DeviceColumns(_Strict):
     device: str = Field(min_length=1, max_length=128)
     received_at: AwareDatetime
     backlog: bool = False
-    last_gateway_us: int = Field(description="the newest gateway_ts of the readings, microseconds since the epoch")
-    seq: list[int] = Field(min_length=1)
-    point: list[str]
+    last_gateway_us: _EpochUs = Field(description="the newest gateway_ts of the readings, microseconds since the epoch")
+    seq: list[_Seq] = Field(min_length=1)
+    point: list[_PointName]
     value: list[float | None]
-    unit: list[str]
+    unit: list[_Unit]
     kind: list[PointKind]
     quality: list[Literal[0, 1, 2]]
-    source_us: list[int]
-    reasons: dict[int, str] = Field(default_factory=dict)
+    source_us: list[_EpochUs]
+    reasons: dict[int, _Reason] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _columns_line_up(self) -> "DeviceColumns":
+    def _columns_line_up(self) -> DeviceColumns:
         n = len(self.seq)
         lengths = {name: len(getattr(self, name)) for name in ("point", "value", "unit", "kind", "quality", "source_us")}
         wrong = {name: length for name, length in lengths.items() if length != n}
         if wrong:
             raise ValueError(f"every column needs {n} values (one per seq), got {wrong}")
+        outside = sorted(i for i in self.reasons if not 0 <= i < n)
+        if outside:
+            raise ValueError(f"reasons are by position 0 to {n - 1}, got position {outside[0]}")
+        if None in self.value:  # as Reading: only an uncertain or bad reading may come without a value
+            missing = next((i for i, (v, q) in enumerate(zip(self.value, self.quality)) if v is None and q == 0), None)
+            if missing is not None:
+                raise ValueError(f"point {self.point[missing]}: a good reading needs a value (position {missing})")
         return self
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
@@ -29,13 +29,17 @@ _ROLLUP_COLUMNS = ("point_key, bucket, n, n_valid, sum, min, max, first_ts, firs
 # The minute partials of the new readings: sorted and aggregated once, then added to rollup_1m as they are and
 # combined into hours for rollup_1h (aggregating the raw rows a second time cost about as much as the first).
 # Minutes do not overlap, so an hour's first (last) valid value is that of its earliest (latest) minute having one.
+# first_ts (last_ts) is the time of first_value (last_value), so readings without a value do not count there:
+# the upsert keeps the first value of whichever side has the earlier first_ts, and a valueless uncertain reading
+# arriving later would otherwise replace the bucket's first value by NULL.
 _MINUTE_PARTIALS = (
     f"part AS (SELECT point_key, date_bin('1 minute', ts, {_ORIGIN}) AS bucket, count(*) AS n,"
     " count(*) FILTER (WHERE quality < 2 AND value IS NOT NULL) AS n_valid,"
     " sum(value) FILTER (WHERE quality < 2) AS sum, min(value) FILTER (WHERE quality < 2) AS min,"
-    " max(value) FILTER (WHERE quality < 2) AS max, min(ts) FILTER (WHERE quality < 2) AS first_ts,"
+    " max(value) FILTER (WHERE quality < 2) AS max,"
+    " min(ts) FILTER (WHERE quality < 2 AND value IS NOT NULL) AS first_ts,"
     " (array_agg(value ORDER BY ts) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1] AS first_value,"
-    " max(ts) FILTER (WHERE quality < 2) AS last_ts,"
+    " max(ts) FILTER (WHERE quality < 2 AND value IS NOT NULL) AS last_ts,"
     " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1] AS last_value,"
     " max(quality) AS worst_quality, count(*) FILTER (WHERE quality = 1) AS n_uncertain,"
     " count(*) FILTER (WHERE quality = 2) AS n_bad"
@@ -73,18 +77,22 @@ _TEMP_TABLES = (
     "CREATE TEMP TABLE IF NOT EXISTS _readings_in (batch_no int, gateway_key int, seq bigint, ts timestamptz,"
     " point_key int, value double precision, quality smallint, is_counter bool) ON COMMIT DELETE ROWS;"
     " CREATE TEMP TABLE IF NOT EXISTS _batches_in (batch_no int, gateway_key int, device_id text, seq_lo bigint,"
-    " seq_hi bigint) ON COMMIT DELETE ROWS"
+    " seq_hi bigint, ts_lo timestamptz, ts_hi timestamptz) ON COMMIT DELETE ROWS"
 )
 _BATCHES_IN = ("INSERT INTO _batches_in SELECT * FROM unnest(%s::int[], %s::int[], %s::text[], %s::bigint[],"
-               " %s::bigint[])")
+               " %s::bigint[], %s::timestamptz[], %s::timestamptz[])")
 # Readings that a stored batch of the same gateway and device holds. The lateral probe walks the primary key
-# (gateway_key, device_id, seq_hi, seq_lo) from seq_hi >= the incoming seq_lo: for a new batch of a gateway
-# whose sequence numbers grow there is nothing there, and only overlapping batches are unnested.
+# (gateway_key, device_id, seq_hi, seq_lo, ts_hi, ts_lo) from seq_hi >= the incoming seq_lo: for a new batch
+# of a gateway whose sequence numbers grow there is nothing there, and only batches overlapping in sequence
+# and in time are unnested (a stored reading equal to an incoming one lies in both ranges). The time range
+# keeps a file import (random sequence numbers: every batch of a device spans nearly all of them) from
+# unnesting every stored batch of the device for each incoming one. OFFSET 0 keeps the probe a subquery run per
+# incoming batch, whatever the statistics say (flattened, the unnest was joined to every incoming reading).
 _DROP_STORED = (
     "DELETE FROM _readings_in r USING (SELECT i.batch_no, s.seq, s.ts FROM _batches_in i CROSS JOIN LATERAL"
     "  (SELECT u.seq, u.ts FROM reading_batches b CROSS JOIN LATERAL unnest(b.seqs, b.times) AS u(seq, ts)"
     "    WHERE b.gateway_key = i.gateway_key AND b.device_id = i.device_id AND b.seq_hi >= i.seq_lo"
-    "      AND b.seq_lo <= i.seq_hi OFFSET 0) s) d"  # OFFSET 0: probe the index per batch, whatever the statistics say
+    "      AND b.seq_lo <= i.seq_hi AND b.ts_hi >= i.ts_lo AND b.ts_lo <= i.ts_hi OFFSET 0) s) d"
     " WHERE r.batch_no = d.batch_no AND r.seq = d.seq AND r.ts = d.ts"
 )
 # Readings that a compacted block holds: only the blocks of the (point, hour)s of old readings are read.
@@ -114,8 +122,9 @@ _STORE_AND_ROLL_UP = (
     " stored AS (INSERT INTO reading_batches (gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, point_keys,"
     "   seqs, times, vals, qualities) SELECT gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, point_keys,"
     "   seqs, times, vals, qualities FROM grouped ON CONFLICT DO NOTHING"
-    "   RETURNING gateway_key, device_id, seq_hi, seq_lo),"
-    " kept AS (SELECT g.batch_no FROM grouped g JOIN stored s USING (gateway_key, device_id, seq_hi, seq_lo)),"
+    "   RETURNING gateway_key, device_id, seq_hi, seq_lo, ts_hi, ts_lo),"
+    " kept AS (SELECT g.batch_no FROM grouped g JOIN stored s USING (gateway_key, device_id, seq_hi, seq_lo, ts_hi,"
+    "   ts_lo)),"
     " new AS (SELECT * FROM _readings_in WHERE batch_no IN (SELECT batch_no FROM kept)), "
     + _MINUTE_PARTIALS + ", "
     + _rollup_cte("minutes", "rollup_1m", f"SELECT {_ROLLUP_COLUMNS} FROM part") + ", "
@@ -132,6 +141,11 @@ _COPY_TRAILER = struct.pack(">h", -1)
 _COPY_ROW = struct.Struct(">hiiiiiqiqiiidihi?")
 _COPY_ROW_NULL_VALUE = struct.Struct(">hiiiiiqiqiiiihi?")
 _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z, PostgreSQL's timestamp origin, in Unix microseconds
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_epoch_us(us: int) -> datetime:
+    return _UNIX_EPOCH + timedelta(microseconds=us)
 
 
 @dataclass
@@ -139,18 +153,19 @@ class BatchRows:
     """The readings of one write, numbered by the batch (Kafka record) they came in.
 
     `rows` are (batch_no, gateway_key, seq, ts, point_key, value, quality, is_counter), ts in microseconds
-    since the Unix epoch; `batches` are
-    (gateway_key, device_id, seq_lo, seq_hi) by batch_no.
+    since the Unix epoch; `batches` are (gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi) by batch_no.
     """
 
     rows: list[tuple] = field(default_factory=list)
-    batches: list[tuple[int, str, int, int]] = field(default_factory=list)
+    batches: list[tuple[int, str, int, int, datetime, datetime]] = field(default_factory=list)
 
     def add(self, gateway_key: int, device: str, readings: list[tuple]) -> None:
         """Add one batch: `readings` are (seq, ts, point_key, value, quality, is_counter)."""
         no = len(self.batches)
         seqs = [r[0] for r in readings]
-        self.batches.append((gateway_key, device, min(seqs), max(seqs)))
+        times = [r[1] for r in readings]
+        self.batches.append((gateway_key, device, min(seqs), max(seqs), _from_epoch_us(min(times)),
+                             _from_epoch_us(max(times))))
         self.rows.extend((no, gateway_key, *r) for r in readings)
 
     def copy_data(self) -> bytes:
@@ -169,26 +184,41 @@ class BatchRows:
 
 def distinct_readings(batches: list[tuple[int, str, list[tuple]]]) -> list[tuple[int, str, list[tuple]]]:
     """The batches of one write with every (gateway, seq, ts) once: a record taken twice in one write is kept
-    once, and a batch overlapping an earlier one of the same gateway and device loses the readings that one has.
+    once, a batch overlapping an earlier one of the same gateway and device loses the readings that one has, and
+    a reading that one record carries twice is kept once (a row per reading had its primary key for that).
 
     Batches are (gateway_key, device, readings) with readings as `BatchRows.add` takes them. Checking ranges
-    first keeps the usual case (no overlap) at one comparison per batch.
+    first keeps the usual case (no overlap) at one comparison per batch; once a device's batches overlap, the
+    (seq, ts) of every reading kept for it are held in one set, so that batches which all overlap (a file
+    import's random sequence numbers) cost one look-up per reading, not one per reading and earlier batch.
     """
-    ranges: dict[tuple[int, str], list[tuple[int, int, list[tuple]]]] = {}
+    ranges: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    kept: dict[tuple[int, str], list[list[tuple]]] = {}
+    taken: dict[tuple[int, str], set[tuple[int, int]]] = {}
     out = []
     for gkey, device, readings in batches:
         if not readings:
             continue
-        lo, hi = min(r[0] for r in readings), max(r[0] for r in readings)
-        earlier = ranges.setdefault((gkey, device), [])
-        overlapping = [held for held_lo, held_hi, held in earlier if held_lo <= hi and lo <= held_hi]
-        if overlapping:
-            taken = {(r[0], r[1]) for held in overlapping for r in held}
-            readings = [r for r in readings if (r[0], r[1]) not in taken]
+        key = (gkey, device)
+        seqs = [r[0] for r in readings]
+        if len(set(seqs)) != len(seqs):  # rare: only then is the record searched for repeated (seq, ts)
+            unique: dict[tuple[int, int], tuple] = {}
+            for r in readings:
+                unique.setdefault((r[0], r[1]), r)
+            readings = list(unique.values())
+        lo, hi = min(seqs), max(seqs)
+        earlier = ranges.setdefault(key, [])
+        held = taken.get(key)
+        if held is None and any(held_lo <= hi and lo <= held_hi for held_lo, held_hi in earlier):
+            held = taken[key] = {(r[0], r[1]) for batch in kept[key] for r in batch}
+        if held is not None:
+            readings = [r for r in readings if (r[0], r[1]) not in held]
             if not readings:
                 continue
+            held.update((r[0], r[1]) for r in readings)
             lo, hi = min(r[0] for r in readings), max(r[0] for r in readings)
-        earlier.append((lo, hi, readings))
+        earlier.append((lo, hi))
+        kept.setdefault(key, []).append(readings)
         out.append((gkey, device, readings))
     return out
 
@@ -206,11 +236,11 @@ async def store_batches(conn: psycopg.AsyncConnection, batches: BatchRows, *, ol
         # below), and keeps it from starting until this transaction has committed what it stores
         await conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (COMPACTION_LOCK,))
     await conn.execute(_TEMP_TABLES)
-    gkeys, devices, los, his = (list(c) for c in zip(*batches.batches))
+    gkeys, devices, los, his, ts_los, ts_his = (list(c) for c in zip(*batches.batches))
     async with conn.cursor() as cur:
         async with cur.copy("COPY _readings_in FROM STDIN (FORMAT BINARY)") as copy:
             await copy.write(batches.copy_data())
-        await cur.execute(_BATCHES_IN, (list(range(len(gkeys))), gkeys, devices, los, his))
+        await cur.execute(_BATCHES_IN, (list(range(len(gkeys))), gkeys, devices, los, his, ts_los, ts_his))
         await cur.execute(_DROP_STORED)
         if old_before is not None:
             await cur.execute(_DROP_COMPACTED, {"old": old_before})

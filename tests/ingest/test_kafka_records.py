@@ -70,11 +70,31 @@ def test_a_version_1_record_still_reads_as_columns() -> None:
     ({"quality": [0, 0, 7, 0]}, "quality"),
     ({"seq": []}, "seq"),
     ({"source_us": ["soon", 1, 2, 3]}, "source_us"),
+    # numbers the sink stores as bigint and timestamptz: out of range they would fail every retry of the batch
+    ({"seq": [-1, 8, 9, 10]}, "seq.0: Input should be greater than or equal to 0"),
+    ({"seq": [7, 8, 9, 2**63]}, "seq.3: Input should be less than or equal to 9223372036854775807"),
+    ({"source_us": [0, 0, 2**62, 0]}, "source_us.2: Input should be less than or equal to"),
+    ({"last_gateway_us": -2**62}, "last_gateway_us: Input should be greater than or equal to"),
+    # what a Reading refuses, a column refuses too
+    ({"point": ["p7", "", "p9", "p10"]}, "point.1: String should have at least 1 character"),
+    ({"unit": ["kW", "k" * 33, "kW", "kW"]}, "unit.1: String should have at most 32 characters"),
+    ({"value": [None, 0.0, None, -3.0]}, "point p7: a good reading needs a value"),
+    ({"kind": ["gauge", "meter", "gauge", "gauge"]}, "kind.1: Input should be 'gauge' or 'counter'"),
+    ({"reasons": {"4": "late"}}, "reasons are by position 0 to 3, got position 4"),
+    ({"reasons": {"2": "x" * 201}}, "reasons.2: String should have at most 200 characters"),
+    ({"v": 3}, "v: Input should be 2"),
+    ({"checksum": "abc"}, "checksum: Extra inputs are not permitted"),
 ])
 def test_a_malformed_record_is_refused_with_its_reason(change: dict[str, object], reason: str) -> None:
     good = orjson.loads(encode_device_record(device_columns("gw", "m1", T0, False, READINGS)))
     with pytest.raises(ValueError, match=reason):
         decode_device_record(orjson.dumps({**good, **change}))
+
+
+def test_a_version_1_record_without_readings_is_refused() -> None:
+    empty = DeviceBatch(gateway="gw", device="m1", received_at=T0, readings=[]).model_dump_json().encode()
+    with pytest.raises(ValueError, match="invalid Kafka record: no readings"):
+        decode_device_record(empty)
 
 
 def test_bytes_that_are_no_record_at_all_are_refused() -> None:

@@ -65,9 +65,9 @@ async def test_hours_from_minute_partials_equal_raw_when_minutes_open_with_bad_o
             "SELECT date_bin('1 hour', ts, '2000-01-01T00:00:00Z'), count(*),"
             " count(*) FILTER (WHERE quality < 2 AND value IS NOT NULL), sum(value) FILTER (WHERE quality < 2),"
             " min(value) FILTER (WHERE quality < 2), max(value) FILTER (WHERE quality < 2),"
-            " min(ts) FILTER (WHERE quality < 2),"
+            " min(ts) FILTER (WHERE quality < 2 AND value IS NOT NULL),"
             " (array_agg(value ORDER BY ts) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1],"
-            " max(ts) FILTER (WHERE quality < 2),"
+            " max(ts) FILTER (WHERE quality < 2 AND value IS NOT NULL),"
             " (array_agg(value ORDER BY ts DESC) FILTER (WHERE quality < 2 AND value IS NOT NULL))[1], max(quality),"
             " count(*) FILTER (WHERE quality = 1), count(*) FILTER (WHERE quality = 2)"
             " FROM all_readings r JOIN points p USING (point_key) WHERE p.device_id = %s GROUP BY 1 ORDER BY 1",

@@ -6,8 +6,8 @@
 -- here; compaction (carbonflow/db/compaction.py) moves batches of closed hours into `reading_blocks`
 -- (075) as it moves rows of `readings`, which keeps rows written before this migration and by tools.
 --
--- Exactly-once: a batch is identified by (gateway, device, sequence range). The sink drops an incoming
--- reading whose (gateway, seq, ts) a stored batch of the same gateway and device already holds: a
+-- Exactly-once: a batch is identified by (gateway, device, sequence range, time range). The sink drops an
+-- incoming reading whose (gateway, seq, ts) a stored batch of the same gateway and device already holds: a
 -- replayed Kafka record matches its own stored batch, a re-chunked re-send the batches it overlaps.
 -- Readers go through cf_point_readings / cf_point_last / cf_point_first, which see all three stores.
 CREATE TABLE IF NOT EXISTS reading_batches (
@@ -17,14 +17,17 @@ CREATE TABLE IF NOT EXISTS reading_batches (
     seq_hi       bigint NOT NULL,
     ts_lo        timestamptz NOT NULL,            -- oldest and newest reading
     ts_hi        timestamptz NOT NULL,
-    point_keys   int[] NOT NULL,                  -- one element per reading, in sequence order
+    point_keys   int[] NOT NULL,                  -- one element per reading, in the same order in every array
     seqs         bigint[] NOT NULL,
     times        timestamptz[] NOT NULL,
     vals         double precision[] NOT NULL,
     qualities    smallint[] NOT NULL,
     -- seq_hi before seq_lo: the sink's overlap probe scans a device's batches from seq_hi >= its seq_lo,
-    -- which for a new batch (sequence numbers grow) finds nothing after one index descent
-    PRIMARY KEY (gateway_key, device_id, seq_hi, seq_lo)
+    -- which for a new batch (sequence numbers grow) finds nothing after one index descent. The time range
+    -- is part of the key: a gateway whose sequence restarted sends the same sequence ranges again with new
+    -- readings (a key of seq alone would make their batch a conflict, dropped), and the probe filters on
+    -- it in the index where sequence ranges say little (a file import's random sequence numbers).
+    PRIMARY KEY (gateway_key, device_id, seq_hi, seq_lo, ts_hi, ts_lo)
 );
 -- a point's readings: the batches of its device by time, newest-first and oldest-first searches alike
 CREATE INDEX IF NOT EXISTS reading_batches_device_hi_idx ON reading_batches (device_id, ts_hi);

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -48,10 +48,10 @@ class _PointInfo:
     site_id: str | None
     rollover: float | None = None  # register wrap value from the device profile, in `unit`
     normalised: bool = False  # readings are converted to `unit`, the storage unit of their dimension
+    counter: bool = field(init=False)  # kind == "counter", read for every reading the sink stores
 
-    @property
-    def counter(self) -> bool:
-        return self.kind == "counter"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "counter", self.kind == "counter")
 
 
 async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:

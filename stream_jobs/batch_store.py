@@ -13,14 +13,15 @@ returned when they are counter readings, which drive deltas and emissions.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from itertools import chain, repeat
+from datetime import datetime
 
 import psycopg
 
 from carbonflow.db.compaction import COMPACTION_LOCK
 
-__all__ = ["BatchRows", "distinct_readings", "store_batches"]
+__all__ = ["Batch", "distinct_readings", "store_batches"]
 
 _ORIGIN = "'2000-01-01T00:00:00Z'"
 _ROLLUP_COLUMNS = ("point_key, bucket, n, n_valid, sum, min, max, first_ts, first_value, last_ts, last_value,"
@@ -75,12 +76,22 @@ def _rollup_cte(name: str, table: str, select: str) -> str:
 
 _TEMP_TABLES = (
     "CREATE TEMP TABLE IF NOT EXISTS _readings_in (batch_no int, gateway_key int, seq bigint, ts timestamptz,"
-    " point_key int, value double precision, quality smallint, is_counter bool) ON COMMIT DELETE ROWS;"
+    " point_key int, value double precision, quality smallint) ON COMMIT DELETE ROWS;"
     " CREATE TEMP TABLE IF NOT EXISTS _batches_in (batch_no int, gateway_key int, device_id text, seq_lo bigint,"
-    " seq_hi bigint, ts_lo timestamptz, ts_hi timestamptz) ON COMMIT DELETE ROWS"
+    " seq_hi bigint, ts_lo timestamptz, ts_hi timestamptz, seqs bigint[], times_us bigint[], point_keys int[],"
+    " vals double precision[], qualities smallint[]) ON COMMIT DELETE ROWS"
 )
-_BATCHES_IN = ("INSERT INTO _batches_in SELECT * FROM unnest(%s::int[], %s::int[], %s::text[], %s::bigint[],"
-               " %s::bigint[], %s::timestamptz[], %s::timestamptz[])")
+_COPY_BATCHES = ("COPY _batches_in (batch_no, gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, seqs, times_us,"
+                 " point_keys, vals, qualities) FROM STDIN (FORMAT BINARY)")
+# The readings of the batches, one row each, for the checks and the rollups. Microseconds since the Unix epoch
+# become timestamptz exactly: interval '1 microsecond' times a whole number below 2^53 is computed without
+# rounding (until the year 2255).
+_UNNEST_READINGS = (
+    "INSERT INTO _readings_in SELECT i.batch_no, i.gateway_key, u.seq,"
+    " timestamptz '1970-01-01T00:00:00Z' + u.us * interval '1 microsecond', u.pk, u.value, u.quality"
+    " FROM _batches_in i CROSS JOIN LATERAL unnest(i.seqs, i.times_us, i.point_keys, i.vals, i.qualities)"
+    " AS u(seq, us, pk, value, quality)"
+)
 # Readings that a stored batch of the same gateway and device holds. The lateral probe walks the primary key
 # (gateway_key, device_id, seq_hi, seq_lo, ts_hi, ts_lo) from seq_hi >= the incoming seq_lo: for a new batch
 # of a gateway whose sequence numbers grow there is nothing there, and only batches overlapping in sequence
@@ -129,104 +140,115 @@ _STORE_AND_ROLL_UP = (
     + _MINUTE_PARTIALS + ", "
     + _rollup_cte("minutes", "rollup_1m", f"SELECT {_ROLLUP_COLUMNS} FROM part") + ", "
     + _rollup_cte("hours", "rollup_1h", _HOURS_FROM_MINUTES)
-    + " SELECT gateway_key, seq, ts, point_key, value, quality FROM new WHERE is_counter"
+    + " SELECT gateway_key, seq, ts, point_key, value, quality FROM new WHERE point_key = ANY(%(counters)s)"
 )
 # A batch of 100,000 readings sorts in memory instead of spilling to disk (default work_mem is 4 MB).
 _BATCH_WORK_MEM = "64MB"
 
-# PostgreSQL's binary COPY format for _readings_in rows, packed here: the rows are plain numbers, and
-# psycopg's per-row write_row (an awaited call each) cost more than the packing itself.
+_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z, PostgreSQL's timestamp origin, in Unix microseconds
+
+# PostgreSQL's binary COPY format, packed here: psycopg dumps a list element by element in Python, which cost
+# several times what packing a whole array with one struct call costs (its C accelerations skip arrays).
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
-_COPY_ROW = struct.Struct(">hiiiiiqiqiiidihi?")
-_COPY_ROW_NULL_VALUE = struct.Struct(">hiiiiiqiqiiiihi?")
-_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z, PostgreSQL's timestamp origin, in Unix microseconds
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ROW_HEAD = struct.Struct(">hiiii")  # 12 fields; batch_no and gateway_key, each with its length
+_RANGES = struct.Struct(">iqiqiqiq")  # seq_lo, seq_hi, ts_lo, ts_hi with their lengths
+_ARRAY_TYPES = {"q": (20, 8), "i": (23, 4), "h": (21, 2), "d": (701, 8)}  # struct code: element type oid, width
+_formats: dict[tuple[str, int], struct.Struct] = {}
 
 
-def _from_epoch_us(us: int) -> datetime:
-    return _UNIX_EPOCH + timedelta(microseconds=us)
+def _array(code: str, values: list) -> bytes:
+    """One COPY field: a one-dimensional array of int8 / int4 / int2 / float8 (NULL elements allowed)."""
+    oid, width = _ARRAY_TYPES[code]
+    n = len(values)
+    if None in values:
+        body = b"".join(struct.pack(f">i{code}", width, v) if v is not None else b"\xff\xff\xff\xff" for v in values)
+        head = struct.pack(">iiiii", 1, 1, oid, n, 1)
+        return struct.pack(">i", len(head) + len(body)) + head + body
+    fmt = _formats.get((code, n))
+    if fmt is None:
+        fmt = _formats[(code, n)] = struct.Struct(f">iiiiii{'i' + code}" + f"i{code}" * (n - 1))
+    # each element is preceded by its width: zip/repeat/chain interleave them without a Python loop
+    return fmt.pack(20 + n * (4 + width), 1, 0, oid, n, 1, *chain.from_iterable(zip(repeat(width), values)))
 
 
-@dataclass
-class BatchRows:
-    """The readings of one write, numbered by the batch (Kafka record) they came in.
-
-    `rows` are (batch_no, gateway_key, seq, ts, point_key, value, quality, is_counter), ts in microseconds
-    since the Unix epoch; `batches` are (gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi) by batch_no.
-    """
-
-    rows: list[tuple] = field(default_factory=list)
-    batches: list[tuple[int, str, int, int, datetime, datetime]] = field(default_factory=list)
-
-    def add(self, gateway_key: int, device: str, readings: list[tuple]) -> None:
-        """Add one batch: `readings` are (seq, ts, point_key, value, quality, is_counter)."""
-        no = len(self.batches)
-        seqs = [r[0] for r in readings]
-        times = [r[1] for r in readings]
-        self.batches.append((gateway_key, device, min(seqs), max(seqs), _from_epoch_us(min(times)),
-                             _from_epoch_us(max(times))))
-        self.rows.extend((no, gateway_key, *r) for r in readings)
-
-    def copy_data(self) -> bytes:
-        """COPY ... (FORMAT BINARY) data of the rows."""
-        pack, pack_null = _COPY_ROW.pack, _COPY_ROW_NULL_VALUE.pack
-        out = [_COPY_SIGNATURE]
-        for no, gkey, seq, ts, pkey, value, quality, is_counter in self.rows:
-            micros = ts - _PG_EPOCH_US
-            if value is None:
-                out.append(pack_null(8, 4, no, 4, gkey, 8, seq, 8, micros, 4, pkey, -1, 2, quality, 1, is_counter))
-            else:
-                out.append(pack(8, 4, no, 4, gkey, 8, seq, 8, micros, 4, pkey, 8, value, 2, quality, 1, is_counter))
-        out.append(_COPY_TRAILER)
-        return b"".join(out)
+def _copy_data(batches: list["Batch"]) -> bytes:
+    """COPY ... (FORMAT BINARY) data of the _batches_in rows of `batches`."""
+    out = [_COPY_SIGNATURE]
+    for no, b in enumerate(batches):
+        device = b.device.encode()
+        out.append(_ROW_HEAD.pack(12, 4, no, 4, b.gateway_key))
+        out.append(struct.pack(">i", len(device)) + device)
+        out.append(_RANGES.pack(8, min(b.seqs), 8, max(b.seqs), 8, min(b.times_us) - _PG_EPOCH_US,
+                                8, max(b.times_us) - _PG_EPOCH_US))
+        out += (_array("q", b.seqs), _array("q", b.times_us), _array("i", b.point_keys), _array("d", b.values),
+                _array("h", b.qualities))
+    out.append(_COPY_TRAILER)
+    return b"".join(out)
 
 
-def distinct_readings(batches: list[tuple[int, str, list[tuple]]]) -> list[tuple[int, str, list[tuple]]]:
+@dataclass(frozen=True)
+class Batch:
+    """One device's readings from one record, column by column (times in microseconds since the Unix epoch)."""
+
+    gateway_key: int
+    device: str
+    seqs: list[int]
+    times_us: list[int]
+    point_keys: list[int]
+    values: list[float | None]
+    qualities: list[int]
+
+    def only(self, keep: list[int]) -> "Batch":
+        """The same batch with only the readings at the positions `keep`."""
+        return Batch(self.gateway_key, self.device, [self.seqs[i] for i in keep], [self.times_us[i] for i in keep],
+                     [self.point_keys[i] for i in keep], [self.values[i] for i in keep],
+                     [self.qualities[i] for i in keep])
+
+
+def distinct_readings(batches: list[Batch]) -> list[Batch]:
     """The batches of one write with every (gateway, seq, ts) once: a record taken twice in one write is kept
     once, a batch overlapping an earlier one of the same gateway and device loses the readings that one has, and
     a reading that one record carries twice is kept once (a row per reading had its primary key for that).
 
-    Batches are (gateway_key, device, readings) with readings as `BatchRows.add` takes them. Checking ranges
-    first keeps the usual case (no overlap) at one comparison per batch; once a device's batches overlap, the
-    (seq, ts) of every reading kept for it are held in one set, so that batches which all overlap (a file
-    import's random sequence numbers) cost one look-up per reading, not one per reading and earlier batch.
+    Checking ranges first keeps the usual case (no overlap) at one comparison per batch; once a device's batches
+    overlap, the (seq, ts) of every reading kept for it are held in one set, so that batches which all overlap (a
+    file import's random sequence numbers) cost one look-up per reading, not one per reading and earlier batch.
     """
     ranges: dict[tuple[int, str], list[tuple[int, int]]] = {}
-    kept: dict[tuple[int, str], list[list[tuple]]] = {}
+    kept: dict[tuple[int, str], list[Batch]] = {}
     taken: dict[tuple[int, str], set[tuple[int, int]]] = {}
     out = []
-    for gkey, device, readings in batches:
-        if not readings:
+    for batch in batches:
+        if not batch.seqs:
             continue
-        key = (gkey, device)
-        seqs = [r[0] for r in readings]
-        if len(set(seqs)) != len(seqs):  # rare: only then is the record searched for repeated (seq, ts)
-            unique: dict[tuple[int, int], tuple] = {}
-            for r in readings:
-                unique.setdefault((r[0], r[1]), r)
-            readings = list(unique.values())
-        lo, hi = min(seqs), max(seqs)
+        key = (batch.gateway_key, batch.device)
+        if len(set(batch.seqs)) != len(batch.seqs):  # rare: only then is the record searched for repeated (seq, ts)
+            first: dict[tuple[int, int], int] = {}
+            for i, pair in enumerate(zip(batch.seqs, batch.times_us)):
+                first.setdefault(pair, i)
+            batch = batch.only(sorted(first.values()))
+        lo, hi = min(batch.seqs), max(batch.seqs)
         earlier = ranges.setdefault(key, [])
         held = taken.get(key)
         if held is None and any(held_lo <= hi and lo <= held_hi for held_lo, held_hi in earlier):
-            held = taken[key] = {(r[0], r[1]) for batch in kept[key] for r in batch}
+            held = taken[key] = {pair for b in kept[key] for pair in zip(b.seqs, b.times_us)}
         if held is not None:
-            readings = [r for r in readings if (r[0], r[1]) not in held]
-            if not readings:
+            batch = batch.only([i for i, pair in enumerate(zip(batch.seqs, batch.times_us)) if pair not in held])
+            if not batch.seqs:
                 continue
-            held.update((r[0], r[1]) for r in readings)
-            lo, hi = min(r[0] for r in readings), max(r[0] for r in readings)
+            held.update(zip(batch.seqs, batch.times_us))
+            lo, hi = min(batch.seqs), max(batch.seqs)
         earlier.append((lo, hi))
-        kept.setdefault(key, []).append(readings)
-        out.append((gkey, device, readings))
+        kept.setdefault(key, []).append(batch)
+        out.append(batch)
     return out
 
 
-async def store_batches(conn: psycopg.AsyncConnection, batches: BatchRows, *, old_before: datetime | None,
-                        rows_newest: datetime | None) -> list[tuple]:
-    """Store the batches once each (inside the caller's transaction); return the counter readings that were new,
-    as (gateway_key, seq, ts, point_key, value, quality).
+async def store_batches(conn: psycopg.AsyncConnection, batches: list[Batch], counter_keys: list[int], *,
+                        old_before: datetime | None, rows_newest: datetime | None) -> list[tuple]:
+    """Store the batches once each (inside the caller's transaction); return the readings of `counter_keys` that
+    were new, as (gateway_key, seq, ts, point_key, value, quality).
 
     With `old_before`, readings older than it are also checked against the compacted blocks; with
     `rows_newest`, readings up to then against the rows of `readings`.
@@ -236,16 +258,15 @@ async def store_batches(conn: psycopg.AsyncConnection, batches: BatchRows, *, ol
         # below), and keeps it from starting until this transaction has committed what it stores
         await conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (COMPACTION_LOCK,))
     await conn.execute(_TEMP_TABLES)
-    gkeys, devices, los, his, ts_los, ts_his = (list(c) for c in zip(*batches.batches))
     async with conn.cursor() as cur:
-        async with cur.copy("COPY _readings_in FROM STDIN (FORMAT BINARY)") as copy:
-            await copy.write(batches.copy_data())
-        await cur.execute(_BATCHES_IN, (list(range(len(gkeys))), gkeys, devices, los, his, ts_los, ts_his))
+        async with cur.copy(_COPY_BATCHES) as copy:
+            await copy.write(_copy_data(batches))
+        await cur.execute(_UNNEST_READINGS)
         await cur.execute(_DROP_STORED)
         if old_before is not None:
             await cur.execute(_DROP_COMPACTED, {"old": old_before})
         if rows_newest is not None:
             await cur.execute(_DROP_IN_ROWS, {"newest": rows_newest})
         await cur.execute(f"SET LOCAL work_mem = '{_BATCH_WORK_MEM}'")
-        await cur.execute(_STORE_AND_ROLL_UP)
+        await cur.execute(_STORE_AND_ROLL_UP, {"counters": counter_keys})
         return list(await cur.fetchall())

@@ -23,7 +23,7 @@ from carbon_domain.factors import FactorLibrary, FactorRow
 from carbon_domain.schemas import QUALITY_CODE, DeviceBatch, DeviceColumns, PointKind, device_columns, epoch_us
 from carbon_domain.units import convert, storage_unit
 from carbonflow.db.compaction import SINK_CHECK_AGE
-from stream_jobs.batch_store import BatchRows, distinct_readings, store_batches
+from stream_jobs.batch_store import Batch, distinct_readings, store_batches
 from stream_jobs.counter_rules import point_rollover
 from stream_jobs.scope_rollups import EMISSION_COLUMNS, ScopeRollups
 
@@ -95,6 +95,7 @@ class ReadingSink:
         self._scopes = ScopeRollups(conn)
         self._gateways: dict[str, int] = {}
         self._points: dict[str, dict[str, _PointInfo]] = {}  # device -> point -> info
+        self._counters: dict[str, dict[int, _PointInfo]] = {}  # device -> counter points by key
         self._points_loaded_at = 0.0
         self._rows_horizon: tuple[datetime | None] | None = None
         self.readings_written = 0
@@ -116,6 +117,7 @@ class ReadingSink:
         """The device's points by name, registering those the record brings for the first time."""
         if time.monotonic() - self._points_loaded_at > _CACHE_TTL_S:
             self._points.clear()
+            self._counters.clear()
             self._points_loaded_at = time.monotonic()
         device = record.device
         known = self._points.setdefault(device, {})
@@ -142,13 +144,15 @@ class ReadingSink:
             for point, key, kind, unit, activity, site, profile, normalised, source in await cur.fetchall():
                 rollover = point_rollover(profile, point, unit=unit, source_unit=source, normalised=normalised)
                 known[point] = _PointInfo(key, kind, unit, activity, site, rollover, normalised)
+        if missing or device not in self._counters:
+            self._counters[device] = {info.key: info for info in known.values() if info.counter}
         return known
 
     async def write(self, records: Sequence[DeviceColumns | DeviceBatch]) -> None:
         """Store a list of Kafka records (or device batches) atomically; safe to call again with the same ones."""
         async with self._conn.transaction():
-            decoded: list[tuple[int, str, list[tuple]]] = []
-            infos: dict[tuple[int, int], _PointInfo] = {}  # of counter readings, which drive deltas
+            batches: list[Batch] = []
+            counters: dict[int, _PointInfo] = {}  # counter points of the write by key: their readings drive deltas
             seen: dict[str, tuple[int, str]] = {}
             old_before = epoch_us(datetime.now(UTC) - SINK_CHECK_AGE)
             has_old = False
@@ -160,26 +164,24 @@ class ReadingSink:
                                             record.readings)
                 gkey = await self._gateway_key(record.gateway)
                 points = await self._point_infos(record)
-                readings = []
-                for seq, point, value, unit, quality, us in zip(record.seq, record.point, record.value, record.unit,
-                                                                record.quality, record.source_us):
-                    info = points[point]
-                    if info.normalised and value is not None and unit != info.unit:
-                        value, quality = _stored_value(value, unit, quality, info)
-                    readings.append((seq, us, info.key, value, quality, info.counter))
-                    if info.counter:
-                        infos[(gkey, seq)] = info
-                decoded.append((gkey, record.device, readings))
+                infos = [points[p] for p in record.point]
+                values, qualities = record.value, record.quality
+                if any(info.normalised for info in infos):  # convert what came in another unit of the dimension
+                    values, qualities = list(values), list(qualities)
+                    for i, (info, value, unit) in enumerate(zip(infos, values, record.unit)):
+                        if info.normalised and value is not None and unit != info.unit:
+                            values[i], qualities[i] = _stored_value(value, unit, qualities[i], info)
+                batches.append(Batch(gkey, record.device, record.seq, record.source_us, [i.key for i in infos],
+                                     values, qualities))
+                counters.update(self._counters[record.device])
                 has_old = has_old or min(record.source_us) < old_before
                 if record.device not in seen or record.last_gateway_us > seen[record.device][0]:
                     seen[record.device] = (record.last_gateway_us, record.gateway)
-            rows = BatchRows()
-            for gkey, device, readings in distinct_readings(decoded):
-                rows.add(gkey, device, readings)
-            if not rows.batches:
+            batches = distinct_readings(batches)
+            if not batches:
                 return
             new_counter_rows = await store_batches(
-                self._conn, rows, old_before=_from_epoch_us(old_before) if has_old else None,
+                self._conn, batches, sorted(counters), old_before=_from_epoch_us(old_before) if has_old else None,
                 rows_newest=await self._rows_newest())
             await self._conn.execute(
                 "UPDATE devices d SET last_seen = greatest(d.last_seen, v.ts), gateway_id = v.gw"
@@ -187,8 +189,8 @@ class ReadingSink:
                 " WHERE d.device_id = v.device",
                 (list(seen), [_from_epoch_us(v[0]) for v in seen.values()], [v[1] for v in seen.values()]),
             )
-            await self._advance_counters(new_counter_rows, infos)
-            self.readings_written += len(rows.rows)
+            await self._advance_counters(new_counter_rows, counters)
+            self.readings_written += sum(len(b.seqs) for b in batches)
 
     async def _rows_newest(self) -> datetime | None:
         """The newest reading stored as a row of `readings` when batches came (085), read once per sink."""
@@ -198,9 +200,10 @@ class ReadingSink:
             self._rows_horizon = (row[0] if row else None,)
         return self._rows_horizon[0]
 
-    async def _advance_counters(self, new_rows: list[tuple], infos: dict[tuple[int, int], _PointInfo]) -> None:
+    async def _advance_counters(self, new_rows: list[tuple], infos: dict[int, _PointInfo]) -> None:
+        """Counter state, deltas and emissions from the new counter readings (infos: their points by key)."""
         counters = sorted(
-            (r for r in new_rows if infos[(r[0], r[1])].kind == "counter" and r[4] is not None and r[5] < 2),
+            (r for r in new_rows if r[4] is not None and r[5] < 2),
             key=lambda r: (r[3], r[2]),
         )
         if not counters:
@@ -220,11 +223,11 @@ class ReadingSink:
                 late.setdefault(pkey, []).append(row)  # backlog behind newer data: re-derive that stretch
                 continue
             state[pkey] = CounterState(ts, value)
-            delta = counter_delta(previous, ts, value, infos[(gkey, seq)].rollover)
+            delta = counter_delta(previous, ts, value, infos[pkey].rollover)
             if delta is not None:
-                intervals.extend(self._emission_rows(infos[(gkey, seq)], row, delta))
+                intervals.extend(self._emission_rows(infos[pkey], row, delta))
         for pkey, rows in late.items():
-            intervals.extend(await self._rederive(pkey, rows, infos[(rows[0][0], rows[0][1])]))
+            intervals.extend(await self._rederive(pkey, rows, infos[pkey]))
         emissions, activity = _by_table(intervals)
         async with self._conn.cursor() as c:
             await c.executemany(

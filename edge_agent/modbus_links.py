@@ -40,6 +40,7 @@ class ModbusLink:
         self._endpoint = endpoint
         self._client: Any = None
         self._lock = asyncio.Lock()
+        self._queued = 0  # requests waiting for the lock
         self.users = 0
         serial = endpoint.serial
         bits_per_char = 1 + 8 + (0 if serial is None or serial.parity == "N" else 1) + (serial.stopbits if serial else 1)
@@ -57,7 +58,12 @@ class ModbusLink:
 
     async def read(self, table: str, start: int, count: int, unit: int) -> list[Any]:
         """Read one block; raises IOError with the exception code, ConnectionError when unreachable."""
-        async with self._lock:
+        self._queued += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._queued -= 1
+        try:
             if self._client is None:
                 self._client = self._make_client()
             if not self._client.connected:
@@ -69,6 +75,12 @@ class ModbusLink:
             finally:
                 if self.frame_gap_s:
                     await asyncio.sleep(self.frame_gap_s)
+        finally:
+            self._lock.release()
+        if self._queued:
+            # Let the next request go out before this answer is decoded: the endpoint works on it
+            # meanwhile, while the line still carries one request at a time.
+            await asyncio.sleep(0)
         if response.isError():
             raise OSError(f"modbus exception code {getattr(response, 'exception_code', '?')}")
         if table in ("coil", "discrete_input"):

@@ -23,6 +23,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
@@ -313,17 +314,30 @@ class Publisher:
         cfg = self._config
         if not self._connected.is_set() or len(self._inflight) >= cfg.inflight_window:
             return False
-        if backlog:
-            batches = await asyncio.to_thread(
-                self._spool.batches, after_seq=self._backlog_cursor, limit=cfg.batch_max_readings,
-                before_seq=self._boundary,
-            )
-        else:
-            batches = await asyncio.to_thread(
-                self._spool.batches, after_seq=self._live_cursor, limit=cfg.batch_max_readings
-            )
-        if not batches or not self._connected.is_set():
+        connection = self.connections
+        after, before = (self._backlog_cursor, self._boundary) if backlog else (self._live_cursor, None)
+        # Reading, validating and serialising a batch is most of the publisher's work: all of it in a
+        # worker thread, so the event loop, and with it every poller, does not wait for it.
+        batch = await asyncio.to_thread(self._prepare, after, before, backlog)
+        if batch is None or not self._connected.is_set() or self.connections != connection:
+            return False  # nothing new, or the link went (and maybe came back: the cursors started over)
+        info = self._publish(data_topic(cfg.mqtt.topic_root, cfg.gateway_id), batch.payload)
+        if info is None:
             return False
+        self._inflight[info.mid] = (batch.seq_first, batch.seq_last)
+        if backlog:
+            self._backlog_cursor = batch.seq_last
+        else:
+            self._live_cursor = batch.seq_last
+        self.published += batch.count
+        return True
+
+    def _prepare(self, after_seq: int, before_seq: int | None, backlog: bool) -> _Payload | None:
+        """The whole blocks after `after_seq` as one protected envelope (runs in a worker thread)."""
+        cfg = self._config
+        batches = self._spool.batches(after_seq=after_seq, limit=cfg.batch_max_readings, before_seq=before_seq)
+        if not batches:
+            return None
         readings = [r for b in batches for r in b.readings]
         first, last = batches[0].seq_first, batches[-1].seq_last
         envelope = Envelope(
@@ -334,14 +348,14 @@ class Publisher:
             backlog=backlog or time.time() - readings[0].gateway_ts.timestamp() > _BACKLOG_AGE_S,
             readings=readings,
         )
-        payload = self._protect(encode_envelope(envelope))
-        info = self._publish(data_topic(cfg.mqtt.topic_root, cfg.gateway_id), payload)
-        if info is None:
-            return False
-        self._inflight[info.mid] = (first, last)
-        if backlog:
-            self._backlog_cursor = last
-        else:
-            self._live_cursor = last
-        self.published += len(readings)
-        return True
+        return _Payload(first, last, len(readings), self._protect(encode_envelope(envelope)))
+
+
+@dataclass(frozen=True)
+class _Payload:
+    """One data batch, serialised and ready to publish."""
+
+    seq_first: int
+    seq_last: int
+    count: int
+    payload: bytes

@@ -55,7 +55,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _draft(device: str, point: Any, value: Any, quality: str, reason: str | None, source_ts: datetime) -> dict[str, Any]:
+def _draft(
+    device: str, point: Any, value: Any, quality: str, reason: str | None, source_ts: datetime,
+    gateway_ts: datetime | None = None,
+) -> dict[str, Any]:
     numeric = float(value) if isinstance(value, (int, float, bool)) else None
     if numeric is not None and not math.isfinite(numeric):
         numeric = None
@@ -68,7 +71,7 @@ def _draft(device: str, point: Any, value: Any, quality: str, reason: str | None
         "quality": quality if numeric is not None or quality != "good" else "bad",
         "reason": reason if numeric is not None or reason else "no numeric value",
         "source_ts": source_ts,
-        "gateway_ts": _now(),
+        "gateway_ts": gateway_ts or _now(),
     }
 
 
@@ -160,12 +163,13 @@ class ModbusPoller:
                 if self._link is not None:
                     self._link.reset()
                 raise _PollFailed(reason, drafts) from exc
+            received = _now()  # the block's values arrived together: one gateway time stamp for all of them
             for point in block.points:
                 value = values[point.name]
                 if isinstance(value, str):  # nameplate text, not telemetry
                     continue
                 quality, why = quality_for(value, getattr(point, "valid_range", None))
-                drafts.append(_draft(self.device_id, point, value, quality, why, ts))
+                drafts.append(_draft(self.device_id, point, value, quality, why, ts, received))
         return drafts
 
     async def run(self, emit: DraftSink, stop: asyncio.Event) -> None:

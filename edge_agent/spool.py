@@ -11,14 +11,18 @@ number of readings dropped is counted and reported.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from carbon_domain.schemas import Reading
-from edge_agent.spool_codec import BlockRow, decode_block, encode_block
+from edge_agent.spool_codec import EPOCH, QUALITY, QUALITY_CODE, BlockColumns, decode_block, encode_block, micros
 
 __all__ = ["Spool", "SpoolSnapshot", "SpoolStats", "SpooledBatch", "inspect_spool"]
 
@@ -29,6 +33,8 @@ CREATE TABLE IF NOT EXISTS points (
     UNIQUE (device, point));
 CREATE TABLE IF NOT EXISTS blocks (
     seq_first INTEGER PRIMARY KEY, seq_last INTEGER NOT NULL, oldest_gateway_ts REAL NOT NULL, data BLOB NOT NULL);
+-- status reports ask for the oldest unsent reading: without this, a scan of every block on the event loop
+CREATE INDEX IF NOT EXISTS blocks_by_age ON blocks (oldest_gateway_ts);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('next_seq', 0), ('dropped', 0), ('dropped_reported', 0);
 """
 
@@ -50,14 +56,27 @@ class SpooledBatch:
     readings: list[Reading]
 
 
+_READINGS = TypeAdapter(list[Reading])  # one validation call per slice of a block instead of one per reading
+# A validation call holds the GIL throughout; slices this long keep each call to about 2 ms, so the
+# event loop (the pollers) is never held up for long by the thread reading a block.
+_VALIDATE_SLICE = 1000
+
+
 class Spool:
-    """A bounded, durable FIFO of readings keyed by per-gateway sequence number."""
+    """A bounded, durable FIFO of readings keyed by per-gateway sequence number.
+
+    Its numbers (depth, bytes, next sequence, drops) are kept in memory beside
+    the database and change only once the transaction behind them committed,
+    so status reports and drop checks read them without SQL and without waiting
+    for a flush.
+    """
 
     def __init__(self, path: Path, *, max_bytes: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_bytes = max_bytes
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection: one statement or transaction at a time
+        self._flush_lock = threading.Lock()  # one flush at a time, so blocks are numbered in staging order
         self._staged: list[dict[str, Any]] = []
         self._staged_lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -72,6 +91,8 @@ class Spool:
         self._bytes, self._depth = self._db.execute(
             "SELECT COALESCE(SUM(LENGTH(data)), 0), COALESCE(SUM(seq_last - seq_first + 1), 0) FROM blocks"
         ).fetchone()
+        self._next_seq, self._dropped, self._dropped_reported = (
+            self._meta("next_seq"), self._meta("dropped"), self._meta("dropped_reported"))
 
     def close(self) -> None:
         with self._lock:
@@ -89,68 +110,117 @@ class Spool:
 
     def flush(self) -> int:
         """Commit staged drafts as one block; returns how many readings were stored."""
-        with self._staged_lock:
-            drafts, self._staged = self._staged, []
-        if not drafts:
-            return 0
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                first = self._meta("next_seq")
-                rows = [self._row(d) for d in drafts]
-                data = encode_block(rows)
-                oldest = min(r.gateway_ts for r in rows).timestamp()
-                self._db.execute(
-                    "INSERT INTO blocks (seq_first, seq_last, oldest_gateway_ts, data) VALUES (?, ?, ?, ?)",
-                    (first, first + len(rows) - 1, oldest, data),
-                )
-                self._db.execute("UPDATE meta SET value = ? WHERE key = 'next_seq'", (first + len(rows),))
-                self._bytes += len(data)
-                self._depth += len(rows)
-                self._enforce_budget()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._flush_lock:
+            with self._staged_lock:
+                drafts, self._staged = self._staged, []
+            if not drafts:
+                return 0
+            # Encoding is most of a flush and needs no connection: outside the lock, so the
+            # publisher's reads and acknowledgements do not wait for it.
+            block = self._columns(drafts)
+            data = encode_block(block)
+            with self._lock:
+                self._commit_block(len(block), min(block.gateway_us) / 1e6, data)
         return len(drafts)
+
+    def _commit_block(self, count: int, oldest_gateway_ts: float, data: bytes) -> None:
+        """Store one encoded block under the next sequence numbers (caller holds the lock)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            first = self._meta("next_seq")
+            self._db.execute(
+                "INSERT INTO blocks (seq_first, seq_last, oldest_gateway_ts, data) VALUES (?, ?, ?, ?)",
+                (first, first + count - 1, oldest_gateway_ts, data),
+            )
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'next_seq'", (first + count,))
+            dropped_readings, dropped_bytes = self._enforce_budget(self._bytes + len(data))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._next_seq = first + count
+        self._bytes += len(data) - dropped_bytes
+        self._depth += count - dropped_readings
+        self._dropped += dropped_readings
 
     def append(self, drafts: list[dict[str, Any]]) -> list[Reading]:
         """Stage and flush at once; returns the stored readings (used by tests and tools)."""
-        with self._lock:
-            first = self._meta("next_seq")
+        first = self._next_seq
         self.stage(drafts)
         count = self.flush()
         return [r for b in self.batches(after_seq=first - 1, limit=count) for r in b.readings][:count]
 
-    def _row(self, draft: dict[str, Any]) -> BlockRow:
-        key = (str(draft["device"]), str(draft["point"]))
-        pid = self._points.get(key)
-        if pid is None:
-            unit, kind = str(draft.get("unit", "")), str(draft.get("kind", "gauge"))
-            pid = self._db.execute(
-                "INSERT INTO points (device, point, unit, kind) VALUES (?, ?, ?, ?) RETURNING pid", (*key, unit, kind)
-            ).fetchone()[0]
-            self._points[key] = pid
-            self._point_meta[pid] = (*key, unit, kind)
-        return BlockRow(pid, draft.get("value"), str(draft.get("quality", "good")), draft.get("reason"),
-                        draft["source_ts"], draft["gateway_ts"])
+    def _columns(self, drafts: list[dict[str, Any]]) -> BlockColumns:
+        """The drafts as block columns (only the flushing thread calls this)."""
+        points = self._points
+        keys = [(str(d["device"]), str(d["point"])) for d in drafts]
+        new: dict[tuple[str, str], tuple[str, str]] = {}
+        for key, d in zip(keys, drafts):
+            if key not in points and key not in new:
+                new[key] = (str(d.get("unit", "")), str(d.get("kind", "gauge")))
+        if new:
+            self._add_points(new)
+        block = BlockColumns()
+        pids, src, gw, values, quality, reasons = (
+            block.point_ids, block.source_us, block.gateway_us, block.values, block.quality, block.reasons)
+        # the readings of one poll share their time stamp objects: convert each object once
+        # (keyed by id, which is stable while `drafts` holds them)
+        us_of: dict[int, int] = {}
+        for i, (key, d) in enumerate(zip(keys, drafts)):
+            pids.append(points[key])
+            source_ts, gateway_ts = d["source_ts"], d["gateway_ts"]
+            us = us_of.get(id(source_ts))
+            if us is None:
+                us = us_of[id(source_ts)] = micros(source_ts)
+            src.append(us)
+            us = us_of.get(id(gateway_ts))
+            if us is None:
+                us = us_of[id(gateway_ts)] = micros(gateway_ts)
+            gw.append(us)
+            value = d.get("value")
+            values.append(math.nan if value is None else value)
+            quality.append(QUALITY_CODE[str(d.get("quality", "good"))])
+            reason = d.get("reason")
+            if reason:
+                reasons[i] = reason
+        return block
+
+    def _add_points(self, new: dict[tuple[str, str], tuple[str, str]]) -> None:
+        """Give points seen for the first time their dictionary ids, all in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                insert = "INSERT INTO points (device, point, unit, kind) VALUES (?, ?, ?, ?) RETURNING pid"
+                added = [(key, meta, self._db.execute(insert, (*key, *meta)).fetchone()[0]) for key, meta in new.items()]
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            for key, (unit, kind), pid in added:
+                self._points[key] = pid
+                self._point_meta[pid] = (*key, unit, kind)
 
     def _meta(self, key: str) -> int:
         return int(self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
 
-    def _enforce_budget(self) -> None:
-        """Drop whole oldest blocks until the payload fits the budget (caller holds the transaction)."""
-        while self._bytes > self.max_bytes:
+    def _enforce_budget(self, payload_bytes: int) -> tuple[int, int]:
+        """Drop whole oldest blocks until `payload_bytes` fits the budget (caller holds the transaction).
+
+        Returns (readings, bytes) dropped; the caller applies them to its numbers after the commit.
+        """
+        readings = dropped_bytes = 0
+        while payload_bytes - dropped_bytes > self.max_bytes:
             row = self._db.execute(
                 "SELECT seq_first, seq_last, LENGTH(data) FROM blocks ORDER BY seq_first LIMIT 1"
             ).fetchone()
             if row is None:
-                return
+                break
             first, last, size = row
             self._db.execute("DELETE FROM blocks WHERE seq_first = ?", (first,))
             self._db.execute("UPDATE meta SET value = value + ? WHERE key = 'dropped'", (last - first + 1,))
-            self._bytes -= size
-            self._depth -= last - first + 1
+            readings += last - first + 1
+            dropped_bytes += size
+        return readings, dropped_bytes
 
     # reading -------------------------------------------------------------------------------
     def batches(self, *, after_seq: int, limit: int, before_seq: int | None = None) -> list[SpooledBatch]:
@@ -174,15 +244,27 @@ class Spool:
 
     @staticmethod
     def _readings(first: int, data: bytes, meta: dict[int, tuple[str, str, str, str]]) -> list[Reading]:
-        out = []
-        for i, row in enumerate(decode_block(data)):
-            device, point, unit, kind = meta[row.point_id]
-            out.append(Reading.model_validate({
-                "seq": first + i, "device": device, "point": point, "value": row.value, "unit": unit, "kind": kind,
-                "quality": row.quality, "reason": row.reason, "source_ts": row.source_ts,
-                "gateway_ts": row.gateway_ts,
-            }))
-        return out
+        block = decode_block(data)
+        reasons = block.reasons
+        times: dict[int, datetime] = {}  # µs -> datetime: a poll's readings share their time stamps
+        rows = []
+        for i, (pid, src_us, gw_us, value, code) in enumerate(
+            zip(block.point_ids, block.source_us, block.gateway_us, block.values, block.quality)
+        ):
+            device, point, unit, kind = meta[pid]
+            source_ts = times.get(src_us)
+            if source_ts is None:
+                source_ts = times[src_us] = EPOCH + timedelta(microseconds=src_us)
+            gateway_ts = times.get(gw_us)
+            if gateway_ts is None:
+                gateway_ts = times[gw_us] = EPOCH + timedelta(microseconds=gw_us)
+            rows.append({
+                "seq": first + i, "device": device, "point": point, "value": None if math.isnan(value) else value,
+                "unit": unit, "kind": kind, "quality": QUALITY[code], "reason": reasons.get(i),
+                "source_ts": source_ts, "gateway_ts": gateway_ts,
+            })
+        step = _VALIDATE_SLICE
+        return [r for i in range(0, len(rows), step) for r in _READINGS.validate_python(rows[i : i + step])]
 
     def peek(self, *, after_seq: int, limit: int) -> list[Reading]:
         """Oldest readings with seq > after_seq, whole blocks, at least one block."""
@@ -204,9 +286,8 @@ class Spool:
         return count
 
     def unreported_drops(self) -> tuple[int, int]:
-        """(readings dropped in total, of which not yet reported upstream); marks nothing."""
-        with self._lock:
-            dropped, reported = self._meta("dropped"), self._meta("dropped_reported")
+        """(readings dropped in total, of which not yet reported upstream); marks nothing, reads no SQL."""
+        dropped, reported = self._dropped, self._dropped_reported
         return dropped, dropped - reported
 
     def mark_drops_reported(self, dropped_total: int) -> None:
@@ -215,12 +296,12 @@ class Spool:
             self._db.execute(
                 "UPDATE meta SET value = MAX(value, ?) WHERE key = 'dropped_reported'", (dropped_total,)
             )
+            self._dropped_reported = max(self._dropped_reported, dropped_total)
 
     def stats(self) -> SpoolStats:
         with self._lock:
             oldest = self._db.execute("SELECT MIN(oldest_gateway_ts) FROM blocks").fetchone()[0]
-            return SpoolStats(self._depth, self._bytes, oldest, self._meta("next_seq"), self._meta("dropped"),
-                              len(self._staged))
+            return SpoolStats(self._depth, self._bytes, oldest, self._next_seq, self._dropped, len(self._staged))
 
     def file_bytes(self) -> int:
         """Bytes the spool occupies on disk (database pages plus WAL)."""

@@ -1,86 +1,89 @@
 """Compact column-wise encoding of a block of readings for the spool (about 10 bytes a reading).
 
-Layout before zlib: a JSON header (point dictionary ids are resolved by the
-caller), then columns: point ids (uint32), source and gateway time offsets
-(int64 microseconds from the block's base), values (float64, NaN = none),
-quality codes (uint8) and reasons (JSON list of [index, text]).
+Layout before zlib: a header (count, base time, reasons length), the reasons
+(JSON list of [index, text]), then columns: point ids (uint32, resolved by the
+caller), source and gateway time offsets (int64 microseconds from the block's
+base), values (float64, NaN = none) and quality codes (uint8).
+
+The spool works on columns, not on one object per reading: a block holds
+thousands of readings and is encoded on every flush and decoded on every
+publish, so per-reading Python objects would be most of the agent's CPU.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import struct
+import sys
 import zlib
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-__all__ = ["BlockRow", "encode_block", "decode_block"]
+__all__ = ["QUALITY", "QUALITY_CODE", "BlockColumns", "decode_block", "encode_block", "micros"]
 
-_QUALITY = ("good", "uncertain", "bad")
-_QUALITY_CODE = {q: i for i, q in enumerate(_QUALITY)}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+QUALITY = ("good", "uncertain", "bad")
+QUALITY_CODE = {q: i for i, q in enumerate(QUALITY)}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
 _HEADER = struct.Struct("<IqI")  # count, base time (µs since epoch), reasons length
+_COLUMN_CODES = ("I", "q", "q", "d", "B")
+_SWAP = sys.byteorder != "little"  # columns are stored little-endian everywhere
 
 
-@dataclass(frozen=True)
-class BlockRow:
-    point_id: int
-    value: float | None
-    quality: str
-    reason: str | None
-    source_ts: datetime
-    gateway_ts: datetime
+def micros(ts: datetime) -> int:
+    """Microseconds since the Unix epoch of an aware datetime (exact, unlike timestamp())."""
+    return (ts - EPOCH) // _ONE_US
 
 
-def _micros(ts: datetime) -> int:
-    return (ts - _EPOCH) // timedelta(microseconds=1)
+@dataclass
+class BlockColumns:
+    """The readings of one block, column by column; times in µs since the epoch."""
+
+    point_ids: array[int] = field(default_factory=lambda: array("I"))
+    source_us: array[int] = field(default_factory=lambda: array("q"))
+    gateway_us: array[int] = field(default_factory=lambda: array("q"))
+    values: array[float] = field(default_factory=lambda: array("d"))  # NaN where there is no value
+    quality: array[int] = field(default_factory=lambda: array("B"))  # index into QUALITY
+    reasons: dict[int, str] = field(default_factory=dict)  # row index -> reason
+
+    def __len__(self) -> int:
+        return len(self.point_ids)
 
 
-def encode_block(rows: list[BlockRow]) -> bytes:
-    """Serialise rows column by column and compress."""
-    base = min(_micros(r.source_ts) for r in rows)
-    pids = array("I", (r.point_id for r in rows))
-    src = array("q", (_micros(r.source_ts) - base for r in rows))
-    gw = array("q", (_micros(r.gateway_ts) - base for r in rows))
-    values = array("d", (math.nan if r.value is None else r.value for r in rows))
-    quality = array("B", (_QUALITY_CODE[r.quality] for r in rows))
-    reasons = json.dumps([[i, r.reason] for i, r in enumerate(rows) if r.reason]).encode()
-    for col in (pids, src, gw, values):
-        if col.itemsize > 1 and struct.pack("=H", 1) != struct.pack("<H", 1):
-            col.byteswap()  # store little-endian everywhere
-    body = b"".join((_HEADER.pack(len(rows), base, len(reasons)), reasons, pids.tobytes(), src.tobytes(),
-                     gw.tobytes(), values.tobytes(), quality.tobytes()))
+def encode_block(block: BlockColumns) -> bytes:
+    """Serialise a block column by column and compress."""
+    base = min(block.source_us)
+    src = array("q", [t - base for t in block.source_us])
+    gw = array("q", [t - base for t in block.gateway_us])
+    reasons = json.dumps([[i, text] for i, text in sorted(block.reasons.items())]).encode()
+    columns: list[array[Any]] = [
+        array("I", block.point_ids), src, gw, array("d", block.values), array("B", block.quality)]
+    if _SWAP:
+        for col in columns:
+            col.byteswap()
+    body = b"".join((_HEADER.pack(len(block), base, len(reasons)), reasons, *(c.tobytes() for c in columns)))
     return zlib.compress(body, 6)
 
 
-def decode_block(data: bytes) -> list[BlockRow]:
+def decode_block(data: bytes) -> BlockColumns:
     """Inverse of encode_block."""
     body = zlib.decompress(data)
     count, base, reasons_len = _HEADER.unpack_from(body)
     offset = _HEADER.size
     reasons = {i: text for i, text in json.loads(body[offset : offset + reasons_len])}
     offset += reasons_len
-    columns = []
-    for code in ("I", "q", "q", "d", "B"):
-        col = array(code)
+    columns: list[array[Any]] = []
+    for code in _COLUMN_CODES:
+        col: array[Any] = array(code)
         size = col.itemsize * count
         col.frombytes(body[offset : offset + size])
-        if col.itemsize > 1 and struct.pack("=H", 1) != struct.pack("<H", 1):
+        if _SWAP:
             col.byteswap()
         columns.append(col)
         offset += size
     pids, src, gw, values, quality = columns
-    base_ts = _EPOCH + timedelta(microseconds=base)
-    return [
-        BlockRow(
-            point_id=pids[i],
-            value=None if math.isnan(values[i]) else values[i],
-            quality=_QUALITY[quality[i]],
-            reason=reasons.get(i),
-            source_ts=base_ts + timedelta(microseconds=src[i]),
-            gateway_ts=base_ts + timedelta(microseconds=gw[i]),
-        )
-        for i in range(count)
-    ]
+    return BlockColumns(
+        pids, array("q", [t + base for t in src]), array("q", [t + base for t in gw]), values, quality, reasons
+    )

@@ -1,4 +1,5 @@
-"""Modbus devices behind one endpoint share one link: RTU on a serial line, a dead unit does not stall the rest."""
+"""Modbus devices behind one endpoint share one link: RTU on a serial line, a dead unit does not stall the rest,
+and the next request is sent while the previous answer is handled."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import pytest
 
 from device_profiles.loader import load_profile
 from edge_agent.config import DeviceEndpoint
+from edge_agent.modbus_links import acquire_link, release_link
 from edge_agent.sources import ModbusPoller, _PollFailed
-from simulators.modbus_device import ModbusRtuServer, SimulatedDevice
+from simulators.modbus_device import ModbusDeviceServer, ModbusRtuServer, SimulatedDevice
 
 
 def _endpoint(device: str, profile: str, path: str, unit: int) -> DeviceEndpoint:
@@ -62,3 +64,32 @@ async def test_a_silent_unit_on_the_line_does_not_stop_the_others() -> None:
             dead.close()
             alive.close()
     assert ({d["quality"] for d in dead_drafts}, {d["quality"] for d in alive_drafts}) == ({"bad"}, {"good"})
+
+
+async def test_next_request_goes_out_before_the_previous_answer_is_handled_and_never_overlaps_it() -> None:
+    meter = SimulatedDevice(load_profile("cf-demo/pm3-meter"), unit_id=1)
+    gas = SimulatedDevice(load_profile("cf-demo/gfc200"), unit_id=2)
+    async with ModbusDeviceServer([meter, gas], port=0) as server:
+        link = acquire_link(DeviceEndpoint(id="m1", profile="cf-demo/pm3-meter", protocol="modbus", port=server.port))
+        try:
+            await link.read("input_register", 0, 2, 1)  # connects
+            events: list[tuple[str, int]] = []
+            send = link._client.read_input_registers
+
+            async def traced(start: int, *, count: int, device_id: int) -> object:
+                events.append(("request", device_id))
+                response = await send(start, count=count, device_id=device_id)
+                events.append(("answer", device_id))
+                return response
+
+            link._client.read_input_registers = traced
+
+            async def device(unit: int) -> None:
+                await link.read("input_register", 0, 2, unit)
+                events.append(("handled", unit))
+
+            await asyncio.gather(device(1), device(2))
+        finally:
+            release_link(link)
+    # one request on the line at a time, but unit 2 is asked while unit 1's answer is still being handled
+    assert events == [("request", 1), ("answer", 1), ("request", 2), ("handled", 1), ("answer", 2), ("handled", 2)]

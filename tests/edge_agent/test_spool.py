@@ -101,3 +101,17 @@ def test_spool_stores_a_reading_in_few_bytes(tmp_path: Path, n: int) -> None:
     spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
     spool.append(_drafts(n))
     assert spool.stats().bytes / n < (200 if n == 1 else 20)
+
+
+def test_oldest_unsent_time_follows_acknowledgements_and_survives_reopen(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    for block in range(3):  # block n polled n minutes after T0
+        shift = timedelta(minutes=block)
+        spool.append([d | {"source_ts": d["source_ts"] + shift, "gateway_ts": d["gateway_ts"] + shift}
+                      for d in _drafts(10)])
+    spool.acknowledge(0, 9)
+    after_ack = spool.stats().oldest_gateway_ts
+    spool.close()
+    reopened = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    second_block = (T0 + timedelta(minutes=1, milliseconds=3)).timestamp()
+    assert (after_ack, reopened.stats().oldest_gateway_ts) == (second_block, second_block)

@@ -1,12 +1,13 @@
 """The sink's storage of raw readings: one row of `reading_batches` per device batch (085_reading_batches.sql),
 the per-point minute and hour rollups added in the same statement, exactly once.
 
-The readings of a write go to PostgreSQL through one binary COPY into a temporary table, with the batch
-they belong to. Before anything is stored, an incoming reading whose (gateway, seq, ts) is already stored
-is dropped: held by a stored batch of the same gateway and device whose sequence range overlaps (a replayed
-Kafka record, a re-sent envelope), by a compacted block (readings old enough for their hour to have been
-compacted), or by a row of `readings` written before batches existed. What is left is grouped back into
-batches, inserted, and only the readings of batches that were inserted are added to the rollups and
+A write's batches reach PostgreSQL in one binary COPY into a temporary table, a row per batch with its readings
+as arrays. When no incoming batch overlaps a stored one of its gateway and device (one index probe each), none
+has readings old enough for a compacted hour and none is older than the rows of `readings`, the batches are
+stored as they came (the usual case). Otherwise their readings are unnested and a reading whose (gateway, seq,
+ts) is already stored is dropped: held by an overlapping stored batch (a replayed Kafka record, a re-sent
+envelope), by a compacted block, or by a row of `readings` written before batches existed; what is left is
+grouped back into batches. Only the readings of batches that were inserted are added to the rollups and
 returned when they are counter readings, which drive deltas and emissions.
 """
 
@@ -19,6 +20,7 @@ from datetime import datetime
 
 import psycopg
 
+from carbon_domain.schemas import epoch_us
 from carbonflow.db.compaction import COMPACTION_LOCK
 
 __all__ = ["Batch", "distinct_readings", "store_batches"]
@@ -78,19 +80,23 @@ _TEMP_TABLES = (
     "CREATE TEMP TABLE IF NOT EXISTS _readings_in (batch_no int, gateway_key int, seq bigint, ts timestamptz,"
     " point_key int, value double precision, quality smallint) ON COMMIT DELETE ROWS;"
     " CREATE TEMP TABLE IF NOT EXISTS _batches_in (batch_no int, gateway_key int, device_id text, seq_lo bigint,"
-    " seq_hi bigint, ts_lo timestamptz, ts_hi timestamptz, seqs bigint[], times_us bigint[], point_keys int[],"
+    " seq_hi bigint, ts_lo timestamptz, ts_hi timestamptz, seqs bigint[], times timestamptz[], point_keys int[],"
     " vals double precision[], qualities smallint[]) ON COMMIT DELETE ROWS"
 )
-_COPY_BATCHES = ("COPY _batches_in (batch_no, gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, seqs, times_us,"
+_COPY_BATCHES = ("COPY _batches_in (batch_no, gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, seqs, times,"
                  " point_keys, vals, qualities) FROM STDIN (FORMAT BINARY)")
-# The readings of the batches, one row each, for the checks and the rollups. Microseconds since the Unix epoch
-# become timestamptz exactly: interval '1 microsecond' times a whole number below 2^53 is computed without
-# rounding (until the year 2255).
+# The readings of the batches, one row each, for the checks below.
 _UNNEST_READINGS = (
-    "INSERT INTO _readings_in SELECT i.batch_no, i.gateway_key, u.seq,"
-    " timestamptz '1970-01-01T00:00:00Z' + u.us * interval '1 microsecond', u.pk, u.value, u.quality"
-    " FROM _batches_in i CROSS JOIN LATERAL unnest(i.seqs, i.times_us, i.point_keys, i.vals, i.qualities)"
-    " AS u(seq, us, pk, value, quality)"
+    "INSERT INTO _readings_in SELECT i.batch_no, i.gateway_key, u.seq, u.ts, u.pk, u.value, u.quality"
+    " FROM _batches_in i CROSS JOIN LATERAL unnest(i.seqs, i.times, i.point_keys, i.vals, i.qualities)"
+    " AS u(seq, ts, pk, value, quality)"
+)
+# The incoming batches that overlap a stored batch of the same gateway and device in sequence and in time: only
+# their readings can already be stored (the probe is _DROP_STORED's, without unnesting anything).
+_OVERLAPPING = (
+    "SELECT i.batch_no FROM _batches_in i CROSS JOIN LATERAL (SELECT 1 FROM reading_batches b"
+    " WHERE b.gateway_key = i.gateway_key AND b.device_id = i.device_id AND b.seq_hi >= i.seq_lo"
+    " AND b.seq_lo <= i.seq_hi AND b.ts_hi >= i.ts_lo AND b.ts_lo <= i.ts_hi LIMIT 1) x"  # LIMIT: probed per batch
 )
 # Readings that a stored batch of the same gateway and device holds. The lateral probe walks the primary key
 # (gateway_key, device_id, seq_hi, seq_lo, ts_hi, ts_lo) from seq_hi >= the incoming seq_lo: for a new batch
@@ -121,26 +127,36 @@ _DROP_IN_ROWS = (
     "DELETE FROM _readings_in i USING readings x WHERE i.ts <= %(newest)s AND x.gateway_key = i.gateway_key"
     " AND x.seq = i.seq AND x.ts = i.ts"
 )
-# One statement groups what is left back into batches, stores them, adds the readings of the batches it
-# stored to both rollups and hands back their counter readings. ON CONFLICT DO NOTHING keeps a batch that
-# another transaction stored meanwhile (a partition handed over between workers) from counting twice.
-_STORE_AND_ROLL_UP = (
-    "WITH grouped AS (SELECT g.*, i.device_id FROM (SELECT batch_no, min(gateway_key) AS gateway_key,"
-    "   min(seq) AS seq_lo, max(seq) AS seq_hi, min(ts) AS ts_lo, max(ts) AS ts_hi,"
-    "   array_agg(point_key) AS point_keys, array_agg(seq) AS seqs, array_agg(ts) AS times,"
-    "   array_agg(value) AS vals, array_agg(quality) AS qualities"
-    "   FROM _readings_in GROUP BY batch_no) g JOIN _batches_in i USING (batch_no)),"
-    " stored AS (INSERT INTO reading_batches (gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, point_keys,"
-    "   seqs, times, vals, qualities) SELECT gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, point_keys,"
-    "   seqs, times, vals, qualities FROM grouped ON CONFLICT DO NOTHING"
-    "   RETURNING gateway_key, device_id, seq_hi, seq_lo, ts_hi, ts_lo),"
-    " kept AS (SELECT g.batch_no FROM grouped g JOIN stored s USING (gateway_key, device_id, seq_hi, seq_lo, ts_hi,"
-    "   ts_lo)),"
-    " new AS (SELECT * FROM _readings_in WHERE batch_no IN (SELECT batch_no FROM kept)), "
-    + _MINUTE_PARTIALS + ", "
-    + _rollup_cte("minutes", "rollup_1m", f"SELECT {_ROLLUP_COLUMNS} FROM part") + ", "
-    + _rollup_cte("hours", "rollup_1h", _HOURS_FROM_MINUTES)
-    + " SELECT gateway_key, seq, ts, point_key, value, quality FROM new WHERE point_key = ANY(%(counters)s)"
+# One statement stores the batches, adds the readings of the batches it stored to both rollups and hands back
+# their counter readings. ON CONFLICT DO NOTHING keeps a batch that another transaction stored meanwhile (a
+# partition handed over between workers) from counting twice. `source` is a CTE of batch rows: the incoming
+# ones as they are when none of their readings can be stored already (the usual case), else what is left of
+# them after the checks, grouped back into batches.
+_BATCH_COLUMNS = "gateway_key, device_id, seq_lo, seq_hi, ts_lo, ts_hi, point_keys, seqs, times, vals, qualities"
+
+
+def _store_and_roll_up(source: str) -> str:
+    return (
+        f"WITH source AS ({source}),"
+        f" stored AS (INSERT INTO reading_batches ({_BATCH_COLUMNS}) SELECT {_BATCH_COLUMNS} FROM source"
+        "   ON CONFLICT DO NOTHING RETURNING gateway_key, device_id, seq_hi, seq_lo, ts_hi, ts_lo),"
+        " kept AS (SELECT s.* FROM source s JOIN stored USING (gateway_key, device_id, seq_hi, seq_lo, ts_hi, ts_lo)),"
+        " new AS (SELECT k.gateway_key, u.seq, u.ts, u.point_key, u.value, u.quality FROM kept k CROSS JOIN LATERAL"
+        "   unnest(k.seqs, k.times, k.point_keys, k.vals, k.qualities) AS u(seq, ts, point_key, value, quality)), "
+        + _MINUTE_PARTIALS + ", "
+        + _rollup_cte("minutes", "rollup_1m", f"SELECT {_ROLLUP_COLUMNS} FROM part") + ", "
+        + _rollup_cte("hours", "rollup_1h", _HOURS_FROM_MINUTES)
+        + " SELECT gateway_key, seq, ts, point_key, value, quality FROM new WHERE point_key = ANY(%(counters)s)"
+    )
+
+
+_STORE_AS_SENT = _store_and_roll_up(f"SELECT {_BATCH_COLUMNS} FROM _batches_in")
+_STORE_WHAT_IS_LEFT = _store_and_roll_up(
+    "SELECT g.*, i.device_id FROM (SELECT batch_no, min(gateway_key) AS gateway_key,"
+    " min(seq) AS seq_lo, max(seq) AS seq_hi, min(ts) AS ts_lo, max(ts) AS ts_hi,"
+    " array_agg(point_key) AS point_keys, array_agg(seq) AS seqs, array_agg(ts) AS times,"
+    " array_agg(value) AS vals, array_agg(quality) AS qualities"
+    " FROM _readings_in GROUP BY batch_no) g JOIN _batches_in i USING (batch_no)"
 )
 # A batch of 100,000 readings sorts in memory instead of spilling to disk (default work_mem is 4 MB).
 _BATCH_WORK_MEM = "64MB"
@@ -153,13 +169,15 @@ _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
 _ROW_HEAD = struct.Struct(">hiiii")  # 12 fields; batch_no and gateway_key, each with its length
 _RANGES = struct.Struct(">iqiqiqiq")  # seq_lo, seq_hi, ts_lo, ts_hi with their lengths
-_ARRAY_TYPES = {"q": (20, 8), "i": (23, 4), "h": (21, 2), "d": (701, 8)}  # struct code: element type oid, width
+# struct code: element type oid, width ("t": timestamptz, microseconds since 2000 packed as "q")
+_ARRAY_TYPES = {"q": (20, 8), "t": (1184, 8), "i": (23, 4), "h": (21, 2), "d": (701, 8)}
 _formats: dict[tuple[str, int], struct.Struct] = {}
 
 
 def _array(code: str, values: list) -> bytes:
     """One COPY field: a one-dimensional array of int8 / int4 / int2 / float8 (NULL elements allowed)."""
     oid, width = _ARRAY_TYPES[code]
+    code = "q" if code == "t" else code
     n = len(values)
     if None in values:
         body = b"".join(struct.pack(f">i{code}", width, v) if v is not None else b"\xff\xff\xff\xff" for v in values)
@@ -181,8 +199,8 @@ def _copy_data(batches: list["Batch"]) -> bytes:
         out.append(struct.pack(">i", len(device)) + device)
         out.append(_RANGES.pack(8, min(b.seqs), 8, max(b.seqs), 8, min(b.times_us) - _PG_EPOCH_US,
                                 8, max(b.times_us) - _PG_EPOCH_US))
-        out += (_array("q", b.seqs), _array("q", b.times_us), _array("i", b.point_keys), _array("d", b.values),
-                _array("h", b.qualities))
+        out += (_array("q", b.seqs), _array("t", [t - _PG_EPOCH_US for t in b.times_us]), _array("i", b.point_keys),
+                _array("d", b.values), _array("h", b.qualities))
     out.append(_COPY_TRAILER)
     return b"".join(out)
 
@@ -261,12 +279,18 @@ async def store_batches(conn: psycopg.AsyncConnection, batches: list[Batch], cou
     async with conn.cursor() as cur:
         async with cur.copy(_COPY_BATCHES) as copy:
             await copy.write(_copy_data(batches))
+        await cur.execute(f"SET LOCAL work_mem = '{_BATCH_WORK_MEM}'")
+        newest_row = rows_newest is not None and min(min(b.times_us) for b in batches) <= epoch_us(rows_newest)
+        if old_before is None and not newest_row:
+            await cur.execute(_OVERLAPPING)
+            if not await cur.fetchall():
+                await cur.execute(_STORE_AS_SENT, {"counters": counter_keys})
+                return list(await cur.fetchall())
         await cur.execute(_UNNEST_READINGS)
         await cur.execute(_DROP_STORED)
         if old_before is not None:
             await cur.execute(_DROP_COMPACTED, {"old": old_before})
-        if rows_newest is not None:
+        if newest_row:
             await cur.execute(_DROP_IN_ROWS, {"newest": rows_newest})
-        await cur.execute(f"SET LOCAL work_mem = '{_BATCH_WORK_MEM}'")
-        await cur.execute(_STORE_AND_ROLL_UP, {"counters": counter_keys})
+        await cur.execute(_STORE_WHAT_IS_LEFT, {"counters": counter_keys})
         return list(await cur.fetchall())

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,24 @@ CLI = [sys.executable, "-m", "carbonflow.cli"]
 PER_ENVELOPE = 1000
 DEVICES_PER_GATEWAY = 20
 POINTS_PER_DEVICE = 50
+
+
+def _balanced_gateways(count: int, workers: int) -> list[str]:
+    """`count` gateway ids of which each partitioned ingest worker owns the same number (crc32 mod N, as
+    ingest/partition.py assigns them): with a handful of gateways the hash alone is lumpy (bgw0..bgw3 all
+    land on worker 0 of 2), where a plant's hundreds even out."""
+    per = -(-count // workers)
+    chosen: list[str] = []
+    owned = [0] * workers
+    k = 0
+    while len(chosen) < count:
+        name = f"bgw{k}"
+        worker = zlib.crc32(name.encode()) % workers
+        if owned[worker] < per:
+            chosen.append(name)
+            owned[worker] += 1
+        k += 1
+    return chosen
 
 
 def _envelopes(gateway: str, count: int, start: datetime) -> list[bytes]:
@@ -104,12 +123,14 @@ def main() -> int:
     parser.add_argument("--gateways", type=int, default=4)
     parser.add_argument("--envelopes", type=int, default=300, help="per gateway, for the throughput run")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
-    parser.add_argument("--stream-workers", type=int, default=1, help="faust worker replicas (same app id)")
+    parser.add_argument("--stream-workers", type=int, default=2, help="faust worker replicas (same app id)")
+    parser.add_argument("--ingest-workers", type=int, default=2,
+                        help="partitioned ingest workers (INGEST_PARTITION=i/N), each owning as many gateways")
     parser.add_argument("--profile", type=Path, help="write py-spy profiles of ingest and the stream workers here")
     parser.add_argument("--no-write", action="store_true", help="print the result instead of writing pipeline.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cf-pipe-bench-"))
-    gateways = [f"bgw{i}" for i in range(args.gateways)]
+    gateways = _balanced_gateways(args.gateways, args.ingest_workers)
     certs = ensure_dev_pki(work / "certs", [*gateways, INGEST_IDENTITY])
     db_url, drop_database = create_scratch_database("cf_bench")
     with psycopg.connect(db_url) as conn:
@@ -130,11 +151,14 @@ def main() -> int:
                "MQTT_KEY": str(ingest.key), "CARBONFLOW_STREAM_APP_ID": f"bench-{uuid.uuid4().hex[:8]}",
                # compaction is run below, at a known point, instead of by the worker's timer
                "CARBONFLOW_COMPACTION": "off"}
-        procs.append(subprocess.Popen(CLI + ["ingest"], env=env, stdout=log, stderr=log))
-        for _ in range(args.stream_workers):
-            procs.append(subprocess.Popen(CLI + ["stream"], env=env, stdout=log, stderr=log))
-        named = {"kafka": procs[0], "broker": procs[1], "ingest": procs[2],
-                 **{f"stream-{i}": p for i, p in enumerate(procs[3:])}}
+        ingests = [subprocess.Popen(CLI + ["ingest"], stdout=log, stderr=log,
+                                    env={**env, "INGEST_PARTITION": f"{i}/{args.ingest_workers}"})
+                   for i in range(args.ingest_workers)]
+        streams = [subprocess.Popen(CLI + ["stream"], env=env, stdout=log, stderr=log)
+                   for _ in range(args.stream_workers)]
+        procs += ingests + streams
+        named = {"kafka": procs[0], "broker": procs[1], **{f"ingest-{i}": p for i, p in enumerate(ingests)},
+                 **{f"stream-{i}": p for i, p in enumerate(streams)}}
         print("building envelopes ...", flush=True)
         # in last month (two days before this one began): closed hours, compacted after the run like a month at rest
         start_ts = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
@@ -253,6 +277,7 @@ def main() -> int:
             "readings_throughput_run": total - warm,
             "warm_up_readings": warm,
             "stream_workers": args.stream_workers,
+            "ingest_workers": args.ingest_workers,
             "cpu_cores_during_throughput_run": cpu_cores,
             "latency_rate_per_s": rate,
             "latency_envelopes": len(lat_payloads),
@@ -287,7 +312,8 @@ def main() -> int:
 def _process_groups(db_url: str, named: dict[str, subprocess.Popen[bytes]]) -> Callable[[], dict[str, list[int]]]:
     """Pids to account: the pipeline's processes, this process (the publisher), and PostgreSQL's
     backends serving the benchmark database plus the server's own background processes."""
-    own = {n: [p.pid] for n, p in named.items()}
+    own = {n: [p.pid] for n, p in named.items() if not n.startswith("ingest-")}
+    own["ingest"] = [p.pid for n, p in named.items() if n.startswith("ingest-")]  # the workers together
     own["publisher"] = [os.getpid()]
     lookup = psycopg.connect(db_url, autocommit=True)
 
@@ -344,13 +370,11 @@ def _start_profilers(directory: Path, named: dict[str, subprocess.Popen[bytes]])
     return [subprocess.Popen([str(spy), "record", "--pid", str(p.pid), "--rate", "50", "--nonblocking",
                               "--format", "raw", "--output", str(directory / f"{n}.txt")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for n, p in named.items() if n == "ingest" or n.startswith("stream")]
+            for n, p in named.items() if n.startswith(("ingest", "stream"))]
 
 
 def _renumber(payload: bytes, first: int) -> bytes:
     """The same envelope with sequence numbers starting at `first` and current timestamps."""
-    import zlib
-
     raw = zlib.decompress(payload[1:]) if payload[:1] == b"Z" else payload
     envelope = Envelope.model_validate_json(raw)
     now = datetime.now(UTC)

@@ -6,11 +6,12 @@ envelope that carries a batch of them from an edge agent to the cloud.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import TzInfo
 
 __all__ = [
     "Quality", "QUALITY_CODE", "QUALITY_NAMES", "PointKind", "Reading", "Envelope", "DeviceBatch", "ENVELOPE_VERSION",
@@ -101,10 +102,27 @@ class DeviceBatch(_Strict):
 COLUMNS_VERSION: Final = 2  # the Kafka record's version; a record without "v" is a DeviceBatch (version 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+
+
+_FIXED_OFFSET_TYPES = (timezone, TzInfo)  # zones whose offset is the same at every instant
+_fixed_offsets_us: dict[tzinfo, int] = {}
 
 
 def epoch_us(ts: datetime) -> int:
-    """Microseconds since 1970-01-01T00:00:00Z of an aware datetime, exactly (no float rounding)."""
+    """Microseconds since 1970-01-01T00:00:00Z of an aware datetime, exactly (no float rounding).
+
+    For a fixed-offset zone (what pydantic parses "Z" and "+08:00" into) the offset is looked up once per zone
+    and the count is built from the datetime's fields, half the cost of datetime arithmetic across zones,
+    which ingest pays for every reading.
+    """
+    zone = ts.tzinfo
+    if type(zone) in _FIXED_OFFSET_TYPES:
+        offset = _fixed_offsets_us.get(zone)  # type: ignore[arg-type]
+        if offset is None:
+            offset = _fixed_offsets_us[zone] = ts.utcoffset() // _MICROSECOND  # type: ignore[index, operator]
+        return (((ts.toordinal() - _EPOCH_ORDINAL) * 86_400 + ts.hour * 3_600 + ts.minute * 60 + ts.second)
+                * 1_000_000 + ts.microsecond - offset)
     return (ts - _EPOCH) // _MICROSECOND
 
 

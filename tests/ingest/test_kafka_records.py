@@ -100,3 +100,21 @@ def test_a_version_1_record_without_readings_is_refused() -> None:
 def test_bytes_that_are_no_record_at_all_are_refused() -> None:
     with pytest.raises(ValueError, match="invalid Kafka record"):
         decode_device_record(b"\xff not json")
+
+
+@pytest.mark.parametrize("text", ["2026-12-01T10:00:00.123456Z", "2026-12-01T10:00:00.000001+08:00",
+                                  "1999-12-31T23:59:59.999999-05:30", "2099-12-31T23:59:59.999999+14:00"])
+def test_epoch_microseconds_of_parsed_timestamps_match_datetime_arithmetic(text: str) -> None:
+    parsed = Reading.model_validate_json(
+        f'{{"seq":1,"device":"d","point":"p","value":1,"unit":"kW","source_ts":"{text}","gateway_ts":"{text}"}}')
+    expected = (parsed.source_ts - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert epoch_us(parsed.source_ts) == epoch_us(parsed.source_ts.astimezone(UTC)) == expected
+
+
+def test_epoch_microseconds_follow_a_zone_with_daylight_saving_time() -> None:
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    winter, summer = datetime(2026, 1, 15, 12, tzinfo=berlin), datetime(2026, 7, 15, 12, tzinfo=berlin)
+    assert epoch_us(winter) == epoch_us(datetime(2026, 1, 15, 11, tzinfo=UTC))
+    assert epoch_us(summer) == epoch_us(datetime(2026, 7, 15, 10, tzinfo=UTC))

@@ -178,7 +178,7 @@ KILL = _owned_names("gw-pkill", 2)
 def test_worker_killed_during_a_burst_to_its_gateways_loses_nothing_once_restarted(
     run: _Run, database_url: str
 ) -> None:
-    gateways, victims, messages = KILL[0] + KILL[1], KILL[1], 1000
+    gateways, victims, messages = KILL[0] + KILL[1], KILL[1], 4000  # the burst must outlast the kill
     for worker in range(WORKERS):
         run.start_ingest(worker)
     for worker in range(WORKERS):

@@ -12,7 +12,8 @@ Plain PostgreSQL: monthly partitions of `readings`, of its compacted hours `read
 `emissions`) that lie wholly before the cut-off are dropped, rows before it in the default partition deleted
 (blocks whose hour ends before it), and the partitions of this month and the
 next two are created when missing. TimescaleDB: `drop_chunks` on the
-hypertables (its background retention policies, 074_retention.timescale.sql, do the same on a schedule).
+hypertables (its background retention policies, 074_retention.timescale.sql, do the same on a schedule) and
+deletes the blocks of `reading_blocks` (a plain table there) whose hour ends at or before the raw cut-off.
 The other tables lose their rows older than the cut-off. Each run records the cut-offs in
 `retention_horizon`, so that `carbonflow recompute` refuses a period whose raw readings are gone.
 CEMS hours, alarms, the audit log and entered data are never touched.
@@ -35,9 +36,8 @@ MIN_HOURLY_DAYS = 1827
 MAX_DAYS = 36525
 """A hundred years: a longer retention is a typo, and near 700,000 days `now - days` leaves the calendar."""
 _PARTITION = re.compile(r"^(readings|reading_blocks|emissions)_(\d{4})(\d{2})$")
-# the time column of each partitioned table's rows in its default partition (a block spans its hour)
-_DEFAULT_ROWS_BEFORE = {"readings": "ts < %s", "emissions": "ts < %s",
-                        "reading_blocks": "hour <= %s::timestamptz - interval '1 hour'"}
+# the time column of each partitioned table's rows in its default partition (reading_blocks: _delete_blocks)
+_DEFAULT_ROWS_BEFORE = {"readings": "ts < %s", "emissions": "ts < %s"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,15 @@ def _timescale(conn: psycopg.Connection) -> bool:
     return conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone() is not None
 
 
+def _delete_blocks(conn: psycopg.Connection, table: str, cutoff: datetime) -> int:
+    """Delete the compacted hours of `table` (reading_blocks or a partition of it) that end at or before `cutoff`.
+
+    A block holds the readings of its whole hour: one that straddles the cut-off still has readings the raw
+    retention keeps, so it stays until the next run finds all of it older. Both kinds of server use this.
+    """
+    return conn.execute(f"DELETE FROM {table} WHERE hour + interval '1 hour' <= %s", (cutoff,)).rowcount
+
+
 def _drop_partitions(conn: psycopg.Connection, table: str, cutoff: datetime) -> list[str]:
     """Drop the monthly partitions of `table` that end at or before `cutoff`; delete older rows of its default."""
     # the upper bound as the partition was created (its date was read in the server's time zone then)
@@ -89,7 +98,10 @@ def _drop_partitions(conn: psycopg.Connection, table: str, cutoff: datetime) -> 
         if end <= cutoff:
             conn.execute(f'DROP TABLE "{name}"')  # name matched _PARTITION: no quoting surprises
             dropped.append(name)
-    conn.execute(f"DELETE FROM {table}_default WHERE {_DEFAULT_ROWS_BEFORE[table]}", (cutoff,))
+    if table == "reading_blocks":
+        _delete_blocks(conn, f"{table}_default", cutoff)
+    else:
+        conn.execute(f"DELETE FROM {table}_default WHERE {_DEFAULT_ROWS_BEFORE[table]}", (cutoff,))
     return dropped
 
 
@@ -114,6 +126,8 @@ def apply_retention(conn: psycopg.Connection, settings: RetentionSettings, *,
                 chunks = conn.execute("SELECT drop_chunks(%s::regclass, older_than => %s::timestamptz)",
                                       (table, cutoff)).fetchall()
                 result["dropped"].extend(str(c[0]) for c in chunks)
+            # reading_blocks is a plain table there (075_reading_blocks.timescale.sql): no chunks to drop
+            result["deleted"]["reading_blocks"] = _delete_blocks(conn, "reading_blocks", raw_cutoff)
         else:
             # nothing else creates next months' partitions after migrate: without them new rows pile up in
             # the default partitions, which retention can only empty row by row

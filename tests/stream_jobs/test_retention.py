@@ -16,6 +16,7 @@ from carbonflow.cli import main
 from carbonflow.db.compaction import CompactionSettings, compact_readings
 from carbonflow.db.retention import (
     RetentionSettings,
+    _delete_blocks,
     apply_retention,
     retention_settings,
 )
@@ -98,6 +99,33 @@ def test_compacted_hours_go_with_the_raw_retention_like_raw_rows(scratch_url: st
     # ANCIENT's blocks sit in the default partition, OLD's in their monthly one
     assert moved == 30 and blocks == {ANCIENT: 10, OLD: 10, RECENT: 10}
     assert f"reading_blocks_{OLD:%Y%m}" in result["dropped"] and kept == {ANCIENT: 0, OLD: 0, RECENT: 10}
+
+
+def _block_hours(conn: psycopg.Connection) -> list[datetime]:
+    return [r[0] for r in conn.execute("SELECT hour FROM reading_blocks ORDER BY hour").fetchall()]
+
+
+def test_a_compacted_hour_straddling_the_raw_cut_off_is_kept_until_all_of_it_is_older(scratch_url: str) -> None:
+    # ANCIENT's readings (every 20 minutes for 3 hours) sit in the default partition's blocks of 4 hours
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        compact_readings(conn, CompactionSettings(), now=NOW)
+        hours = [ANCIENT + timedelta(hours=h) for h in range(4)]
+        assert _block_hours(conn)[:4] == hours
+        apply_retention(conn, RetentionSettings(), now=ANCIENT + timedelta(days=400, hours=2, minutes=30))
+        assert _block_hours(conn)[:2] == hours[2:]  # the hour 2:00-3:00 holds readings after the cut-off at 2:30
+        apply_retention(conn, RetentionSettings(), now=ANCIENT + timedelta(days=400, hours=3))
+        assert _block_hours(conn)[:1] == hours[3:]  # an hour ending exactly at the cut-off goes
+
+
+def test_the_block_delete_of_timescaledb_spares_hours_that_end_after_the_cut_off(scratch_url: str) -> None:
+    # TimescaleDB's reading_blocks is one plain table: the statement of its branch, run here on the whole
+    # partitioned table, must leave every block with a reading at or after the cut-off
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        compact_readings(conn, CompactionSettings(), now=NOW)
+        deleted = _delete_blocks(conn, "reading_blocks", OLD + timedelta(hours=2))
+        kept = _block_hours(conn)
+    assert deleted == 6  # ANCIENT's 4 hours and OLD's first 2
+    assert kept == [OLD + timedelta(hours=h) for h in (2, 3)] + [RECENT + timedelta(hours=h) for h in range(4)]
 
 
 async def test_recompute_refuses_a_period_whose_raw_readings_were_dropped(scratch_url: str) -> None:

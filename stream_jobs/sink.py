@@ -3,7 +3,9 @@
 Exactly-once in effect: raw readings are stored one row per device batch (stream_jobs/batch_store.py), and a
 reading whose (gateway, seq, ts) is already stored, in a batch, a compacted block or a row, is dropped
 before anything counts it; only counter readings that were new advance counter state and produce
-emissions, so a replayed Kafka record changes nothing.
+emissions, so a replayed Kafka record changes nothing. That check needs the stored reading, which retention
+deletes: readings older than the raw retention horizon are dropped before they are stored, so that a record
+replayed after retention is not stored and counted in the hourly rollups a second time.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from carbon_domain.factors import FactorLibrary, FactorRow
 from carbon_domain.schemas import QUALITY_CODE, DeviceBatch, DeviceColumns, PointKind, device_columns, epoch_us
 from carbon_domain.units import convert, storage_unit
 from carbonflow.db.compaction import SINK_CHECK_AGE
+from carbonflow.db.retention import raw_horizon
 from stream_jobs.batch_store import Batch, distinct_readings, store_batches
 from stream_jobs.counter_rules import point_rollover
 from stream_jobs.scope_rollups import EMISSION_COLUMNS, ScopeRollups
@@ -31,6 +34,8 @@ __all__ = ["ReadingSink", "load_factor_library"]
 
 log = logging.getLogger("stream_jobs.sink")
 _CACHE_TTL_S = 30.0
+# retention moves the raw horizon once a day; re-read every few minutes, one query per lane
+_HORIZON_TTL_S = 300.0
 # counters bound to production:<product> give activity intervals (no emission), rolled up like emissions
 _PRODUCTION = "production:"
 # _emission_rows makes both kinds of interval rows; an emission row is the wider (activity intervals carry no
@@ -98,7 +103,10 @@ class ReadingSink:
         self._counters: dict[str, dict[int, _PointInfo]] = {}  # device -> counter points by key
         self._points_loaded_at = 0.0
         self._rows_horizon: tuple[datetime | None] | None = None
+        self._raw_horizon_us: int | None = None
+        self._raw_horizon_read_at: float | None = None
         self.readings_written = 0
+        self.readings_too_old = 0  # dropped: older than the raw retention horizon
         self.emissions_written = 0
 
     async def _gateway_key(self, gateway: str) -> int:
@@ -156,12 +164,22 @@ class ReadingSink:
             seen: dict[str, tuple[int, str]] = {}
             old_before = epoch_us(datetime.now(UTC) - SINK_CHECK_AGE)
             has_old = False
+            horizon = await self._raw_horizon()
+            too_old = 0
             for record in records:
                 if isinstance(record, DeviceBatch):
                     if not record.readings:
                         continue
                     record = device_columns(record.gateway, record.device, record.received_at, record.backlog,
                                             record.readings)
+                oldest = min(record.source_us)
+                keep: list[int] | None = None  # positions of the readings kept, when some are too old
+                if horizon is not None and oldest < horizon:  # rare: only then is each reading compared
+                    keep = [i for i, us in enumerate(record.source_us) if us >= horizon]
+                    too_old += len(record.seq) - len(keep)
+                    if not keep:
+                        continue
+                    oldest = min(record.source_us[i] for i in keep)
                 gkey = await self._gateway_key(record.gateway)
                 points = await self._point_infos(record)
                 infos = [points[p] for p in record.point]
@@ -171,12 +189,19 @@ class ReadingSink:
                     for i, (info, value, unit) in enumerate(zip(infos, values, record.unit)):
                         if info.normalised and value is not None and unit != info.unit:
                             values[i], qualities[i] = _stored_value(value, unit, qualities[i], info)
-                batches.append(Batch(gkey, record.device, record.seq, record.source_us, [i.key for i in infos],
-                                     values, qualities))
+                batch = Batch(gkey, record.device, record.seq, record.source_us, [i.key for i in infos], values,
+                              qualities)
+                batches.append(batch if keep is None else batch.only(keep))
                 counters.update(self._counters[record.device])
-                has_old = has_old or min(record.source_us) < old_before
+                has_old = has_old or oldest < old_before
                 if record.device not in seen or record.last_gateway_us > seen[record.device][0]:
                     seen[record.device] = (record.last_gateway_us, record.gateway)
+            if too_old and horizon is not None:
+                # not dead-lettered: retention has deleted their period, as it would delete them
+                log.warning("dropped %d readings older than the raw retention horizon %s: their period was deleted"
+                            " by retention, so they are not stored or counted again", too_old,
+                            _from_epoch_us(horizon).isoformat())
+                self.readings_too_old += too_old
             batches = distinct_readings(batches)
             if not batches:
                 return
@@ -199,6 +224,16 @@ class ReadingSink:
             row = await cur.fetchone()
             self._rows_horizon = (row[0] if row else None,)
         return self._rows_horizon[0]
+
+    async def _raw_horizon(self) -> int | None:
+        """The raw retention horizon (retention_horizon 'raw') in microseconds since the epoch, None before any
+        retention; re-read after _HORIZON_TTL_S."""
+        now = time.monotonic()
+        if self._raw_horizon_read_at is None or now - self._raw_horizon_read_at > _HORIZON_TTL_S:
+            before = await raw_horizon(self._conn)
+            self._raw_horizon_us = None if before is None else epoch_us(before)
+            self._raw_horizon_read_at = now
+        return self._raw_horizon_us
 
     async def _advance_counters(self, new_rows: list[tuple], infos: dict[int, _PointInfo]) -> None:
         """Counter state, deltas and emissions from the new counter readings (infos: their points by key)."""

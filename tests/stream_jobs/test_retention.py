@@ -6,12 +6,13 @@ Runs in a database of its own: dropping partitions would take other tests' readi
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
 
-from carbon_domain.schemas import DeviceBatch, Reading
+from carbon_domain.schemas import DeviceBatch, DeviceColumns, Reading, device_columns
 from carbonflow.cli import main
 from carbonflow.db.compaction import CompactionSettings, compact_readings
 from carbonflow.db.retention import (
@@ -20,6 +21,7 @@ from carbonflow.db.retention import (
     apply_retention,
     retention_settings,
 )
+from stream_jobs import sink as sink_module
 from stream_jobs.recompute import RecomputeRefused, recompute_site
 from stream_jobs.sink import ReadingSink, load_factor_library
 
@@ -43,15 +45,20 @@ def scratch_url(scratch_url: str) -> str:
     return scratch_url
 
 
+def _record(block: int, start: datetime) -> DeviceColumns:
+    """The Kafka record of three hours of the counter (every 20 minutes) from `start`."""
+    readings = [Reading(seq=100 * block + i, device=DEVICE, point="kwh", value=1000.0 * block + 10.0 * i,
+                        unit="kWh", kind="counter", source_ts=start + timedelta(minutes=20 * i),
+                        gateway_ts=start + timedelta(minutes=20 * i)) for i in range(10)]
+    return device_columns("ret-gw", DEVICE, start, False, readings)
+
+
 async def _write(url: str) -> None:
     """Three hours of a counter (every 20 minutes) at each of ANCIENT, OLD and RECENT."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         sink = ReadingSink(conn, await load_factor_library(conn))
         for block, start in enumerate((ANCIENT, OLD, RECENT)):
-            readings = [Reading(seq=100 * block + i, device=DEVICE, point="kwh", value=1000.0 * block + 10.0 * i,
-                                unit="kWh", kind="counter", source_ts=start + timedelta(minutes=20 * i),
-                                gateway_ts=start + timedelta(minutes=20 * i)) for i in range(10)]
-            await sink.write([DeviceBatch(gateway="ret-gw", device=DEVICE, received_at=start, readings=readings)])
+            await sink.write([_record(block, start)])
 
 
 def _counts(conn: psycopg.Connection, start: datetime) -> dict[str, int]:
@@ -169,3 +176,49 @@ def test_db_retain_command_reports_what_it_dropped(scratch_url: str, monkeypatch
     assert f"readings_{OLD:%Y%m}" in out and "rollup_1m" in out
     assert main(["db", "retain", "--hourly-days", "30"]) == 2
     assert "at least 1827 days" in capsys.readouterr().err
+
+
+def _hourly(conn: psycopg.Connection) -> list[tuple]:
+    """Everything the hourly data holds (kept five years), to compare before and after a replay."""
+    return (conn.execute("SELECT * FROM rollup_1h ORDER BY point_key, bucket").fetchall()
+            + conn.execute("SELECT ts, tco2 FROM emissions ORDER BY ts").fetchall())
+
+
+async def test_a_record_replayed_after_retention_dropped_its_readings_is_not_stored_or_counted_again(
+        scratch_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    later = RECENT + timedelta(days=401)  # RECENT's raw readings are past the raw cut-off, its hours are kept
+    async with await psycopg.AsyncConnection.connect(scratch_url, autocommit=True) as conn:
+        sink = ReadingSink(conn, await load_factor_library(conn))
+        await sink.write([_record(2, RECENT)])  # a replay before retention: already stored, and the sink has
+        # read the horizon (none yet) that it will re-read below
+        with psycopg.connect(scratch_url, autocommit=True) as sync:
+            apply_retention(sync, RetentionSettings(), now=later)
+            hourly, raw = _hourly(sync), _counts(sync, RECENT)["all_readings"]
+        monkeypatch.setattr(sink_module, "_HORIZON_TTL_S", 0.0)  # the few minutes until it is re-read have passed
+        written = sink.readings_written
+        with caplog.at_level(logging.WARNING, logger="stream_jobs.sink"):
+            await sink.write([_record(2, RECENT)])
+    with psycopg.connect(scratch_url, autocommit=True) as sync:
+        assert (_hourly(sync), _counts(sync, RECENT)["all_readings"]) == (hourly, raw)
+        assert sync.execute("SELECT count(*) FROM reading_batches").fetchone() == (0,)
+    assert (raw, sink.readings_too_old, sink.readings_written - written) == (0, 10, 0)
+    horizon = (later - timedelta(days=400)).isoformat()
+    assert [r.getMessage() for r in caplog.records if "raw retention horizon" in r.getMessage()] == [
+        (f"dropped 10 readings older than the raw retention horizon {horizon}: their period was deleted by"
+         " retention, so they are not stored or counted again")]
+
+
+async def test_a_record_straddling_the_raw_horizon_stores_only_its_readings_after_it(scratch_url: str) -> None:
+    with psycopg.connect(scratch_url, autocommit=True) as sync:
+        horizon = apply_retention(sync, RetentionSettings(), now=NOW)["raw_before"]
+    readings = [Reading(seq=500 + i, device=DEVICE, point="temp", value=20.0 + i, unit="degC", kind="gauge",
+                        source_ts=horizon + timedelta(minutes=m), gateway_ts=horizon + timedelta(minutes=m))
+                for i, m in enumerate((-10, 0, 10))]
+    async with await psycopg.AsyncConnection.connect(scratch_url, autocommit=True) as conn:
+        sink = ReadingSink(conn, await load_factor_library(conn))
+        await sink.write([DeviceBatch(gateway="ret-gw", device=DEVICE, received_at=NOW, readings=readings)])
+    with psycopg.connect(scratch_url, autocommit=True) as sync:
+        stored = sync.execute("SELECT r.ts, r.value FROM all_readings r JOIN points p USING (point_key)"
+                              " WHERE p.point = 'temp' ORDER BY r.ts").fetchall()
+    assert stored == [(horizon, 21.0), (horizon + timedelta(minutes=10), 22.0)]
+    assert (sink.readings_too_old, sink.readings_written) == (1, 2)

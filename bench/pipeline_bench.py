@@ -285,7 +285,7 @@ def main() -> int:
             "notes": ("throughput envelopes are stamped in last month, so their hours are closed: after the run they"
                       " are compacted with the default 2-hour horizon (compact_readings, as carbonflow db compact),"
                       " which also rebuilds the indexes of the month's partition it left empty, and readings is"
-                      " vacuumed; bytes_per_raw_reading = (readings + reading_blocks, every index and TOAST table)"
+                      " vacuumed; bytes_per_raw_reading = (readings + reading_batches + reading_blocks, every index and TOAST table)"
                       " / readings stored, i.e. a compacted month at rest; the hot window's batches (the last"
                       " two to three hours) cost bytes_per_hot_reading each;"
                       " bench/results/storage.json has dense and sparse points over 12 simulated hours, hot"

@@ -15,8 +15,8 @@ import signal
 import ssl
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -236,7 +236,7 @@ class Bridge:
             "topic": message.topic,
             "gateway": gateway,
             "reason": reason,
-            "received_at": datetime.now(timezone.utc).isoformat(),
+            "received_at": datetime.now(UTC).isoformat(),
             "payload_b64": base64.b64encode(message.payload).decode(),
         }
         await self._producer.send_and_wait(kafka_dead_letters(self.config.kafka_prefix), json.dumps(record).encode())
@@ -252,7 +252,7 @@ class Bridge:
         if parts is not None and parts[1] in HEALTH_KINDS:
             return await self._handle_health(message, *parts), None
         gateway = parts[0] if parts is not None else None
-        received = datetime.now(timezone.utc)
+        received = datetime.now(UTC)
         try:
             envelope = validate_payload(message.payload, gateway, received, self.keyring)
             self._admit(envelope.gateway, envelope.seq_first, envelope.seq_last)
@@ -270,7 +270,7 @@ class Bridge:
         assert self._producer is not None
         try:
             self._admit_gateway(gateway)
-            record = validate_health_payload(message.payload, gateway, kind, datetime.now(timezone.utc), self.keyring)
+            record = validate_health_payload(message.payload, gateway, kind, datetime.now(UTC), self.keyring)
         except Rejected as exc:
             self.rejected += 1
             log.warning("rejected %s payload from %s: %s", kind, gateway, exc)
@@ -353,7 +353,7 @@ class Bridge:
             while not stop.is_set():
                 try:
                     message = await asyncio.wait_for(self._queue.get(), timeout=0.5)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 while True:
                     try:

@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,7 @@ def plan_import(path: Path, now: datetime | None = None, *, sheet_tz: timezone =
 
     Text timestamps must carry an offset; spreadsheet date cells (which have none) are read in `sheet_tz`.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     rows = read_numbered_rows(path, what="import file")
     problems: list[tuple[int, str]] = []
     if not rows:
@@ -125,7 +125,7 @@ async def _send(plan: ImportPlan, bootstrap: str, prefix: str) -> None:
     producer = make_producer(bootstrap)
     await producer.start()
     try:
-        received = datetime.now(timezone.utc)
+        received = datetime.now(UTC)
         for envelope in plan.envelopes:
             await asyncio.gather(*await send_envelope(producer, envelope, received, prefix))
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 
 from pydantic import ValidationError
@@ -45,7 +45,7 @@ def validate_payload(
         raise Rejected(f"undecodable payload: {exc}") from exc
     if envelope.gateway != topic_gateway:
         raise Rejected(f"gateway {envelope.gateway!r} in envelope does not match topic gateway {topic_gateway!r}")
-    limit = (now or datetime.now(timezone.utc)) + MAX_CLOCK_SKEW
+    limit = (now or datetime.now(UTC)) + MAX_CLOCK_SKEW
     # the newest timestamps first, iterated in C: the reading-by-reading search only runs for a rejection
     readings = envelope.readings
     if max(map(_SOURCE_TS, readings)) > limit or max(map(_GATEWAY_TS, readings)) > limit:

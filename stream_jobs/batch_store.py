@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from itertools import chain, repeat
 from datetime import datetime
+from itertools import chain, repeat
 
 import psycopg
 
@@ -190,7 +190,7 @@ def _array(code: str, values: list) -> bytes:
     return fmt.pack(20 + n * (4 + width), 1, 0, oid, n, 1, *chain.from_iterable(zip(repeat(width), values)))
 
 
-def _copy_data(batches: list["Batch"]) -> bytes:
+def _copy_data(batches: list[Batch]) -> bytes:
     """COPY ... (FORMAT BINARY) data of the _batches_in rows of `batches`."""
     out = [_COPY_SIGNATURE]
     for no, b in enumerate(batches):
@@ -217,7 +217,7 @@ class Batch:
     values: list[float | None]
     qualities: list[int]
 
-    def only(self, keep: list[int]) -> "Batch":
+    def only(self, keep: list[int]) -> Batch:
         """The same batch with only the readings at the positions `keep`."""
         return Batch(self.gateway_key, self.device, [self.seqs[i] for i in keep], [self.times_us[i] for i in keep],
                      [self.point_keys[i] for i in keep], [self.values[i] for i in keep],

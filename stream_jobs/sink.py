@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -252,7 +252,7 @@ class ReadingSink:
         intervals: list[tuple] = []
         late: dict[int, list[tuple]] = {}
         for row in counters:
-            gkey, seq, ts, pkey, value, quality = row
+            _gkey, _seq, ts, pkey, value, _quality = row
             previous = state.get(pkey)
             if previous is not None and ts <= previous.ts:
                 late.setdefault(pkey, []).append(row)  # backlog behind newer data: re-derive that stretch

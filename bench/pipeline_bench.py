@@ -42,6 +42,7 @@ from carbonflow.embedded.kafka import tansu_command
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.gateways import register_gateway
 from carbonflow.topics import MQTT_ROOT
+from ingest.partition import gateway_partition
 
 CLI = [sys.executable, "-m", "carbonflow.cli"]
 PER_ENVELOPE = 1000
@@ -50,8 +51,8 @@ POINTS_PER_DEVICE = 50
 
 
 def _balanced_gateways(count: int, workers: int) -> list[str]:
-    """`count` gateway ids of which each partitioned ingest worker owns the same number (crc32 mod N, as
-    ingest/partition.py assigns them): with a handful of gateways the hash alone is lumpy (bgw0..bgw3 all
+    """`count` gateway ids of which each partitioned ingest worker owns the same number (as
+    ingest/partition.py assigns them, crc32 mod N): with a handful of gateways the hash alone is lumpy (bgw0..bgw3 all
     land on worker 0 of 2), where a plant's hundreds even out."""
     per = -(-count // workers)
     chosen: list[str] = []
@@ -59,7 +60,7 @@ def _balanced_gateways(count: int, workers: int) -> list[str]:
     k = 0
     while len(chosen) < count:
         name = f"bgw{k}"
-        worker = zlib.crc32(name.encode()) % workers
+        worker = gateway_partition(name, workers)
         if owned[worker] < per:
             chosen.append(name)
             owned[worker] += 1

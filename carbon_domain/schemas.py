@@ -15,7 +15,7 @@ from pydantic_core import TzInfo
 
 __all__ = [
     "Quality", "QUALITY_CODE", "QUALITY_NAMES", "PointKind", "Reading", "Envelope", "DeviceBatch", "ENVELOPE_VERSION",
-    "DeviceColumns", "COLUMNS_VERSION", "device_columns", "epoch_us",
+    "DeviceColumns", "COLUMNS_VERSION", "device_columns", "epoch_us", "from_epoch_us",
     "SpoolReport", "DropReport", "GatewayStatus", "SpoolOverflowEvent", "GatewayHealthRecord",
 ]
 
@@ -124,6 +124,11 @@ def epoch_us(ts: datetime) -> int:
         return (((ts.toordinal() - _EPOCH_ORDINAL) * 86_400 + ts.hour * 3_600 + ts.minute * 60 + ts.second)
                 * 1_000_000 + ts.microsecond - offset)
     return (ts - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_us(us: int) -> datetime:
+    """The UTC datetime of a count of microseconds since the Unix epoch (the inverse of `epoch_us`)."""
+    return _EPOCH + timedelta(microseconds=us)
 
 
 # A column holds what a Reading field accepts: the sink packs these numbers as PostgreSQL bigint and

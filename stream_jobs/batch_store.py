@@ -93,10 +93,12 @@ _UNNEST_READINGS = (
 )
 # The incoming batches that overlap a stored batch of the same gateway and device in sequence and in time: only
 # their readings can already be stored (the probe is _DROP_STORED's, without unnesting anything).
+_OVERLAPS = ("b.gateway_key = i.gateway_key AND b.device_id = i.device_id AND b.seq_hi >= i.seq_lo"
+             " AND b.seq_lo <= i.seq_hi AND b.ts_hi >= i.ts_lo AND b.ts_lo <= i.ts_hi")
+"""A stored batch b of incoming batch i's gateway and device overlapping it in sequence and in time."""
 _OVERLAPPING = (
-    "SELECT i.batch_no FROM _batches_in i CROSS JOIN LATERAL (SELECT 1 FROM reading_batches b"
-    " WHERE b.gateway_key = i.gateway_key AND b.device_id = i.device_id AND b.seq_hi >= i.seq_lo"
-    " AND b.seq_lo <= i.seq_hi AND b.ts_hi >= i.ts_lo AND b.ts_lo <= i.ts_hi LIMIT 1) x"  # LIMIT: probed per batch
+    f"SELECT i.batch_no FROM _batches_in i CROSS JOIN LATERAL (SELECT 1 FROM reading_batches b WHERE {_OVERLAPS}"
+    " LIMIT 1) x"  # LIMIT: probed per batch
 )
 # Readings that a stored batch of the same gateway and device holds. The lateral probe walks the primary key
 # (gateway_key, device_id, seq_hi, seq_lo, ts_hi, ts_lo) from seq_hi >= the incoming seq_lo: for a new batch
@@ -108,8 +110,7 @@ _OVERLAPPING = (
 _DROP_STORED = (
     "DELETE FROM _readings_in r USING (SELECT i.batch_no, s.seq, s.ts FROM _batches_in i CROSS JOIN LATERAL"
     "  (SELECT u.seq, u.ts FROM reading_batches b CROSS JOIN LATERAL unnest(b.seqs, b.times) AS u(seq, ts)"
-    "    WHERE b.gateway_key = i.gateway_key AND b.device_id = i.device_id AND b.seq_hi >= i.seq_lo"
-    "      AND b.seq_lo <= i.seq_hi AND b.ts_hi >= i.ts_lo AND b.ts_lo <= i.ts_hi OFFSET 0) s) d"
+    f"    WHERE {_OVERLAPS} OFFSET 0) s) d"
     " WHERE r.batch_no = d.batch_no AND r.seq = d.seq AND r.ts = d.ts"
 )
 # Readings that a compacted block holds: only the blocks of the (point, hour)s of old readings are read.

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -22,7 +22,15 @@ from carbon_domain.accounting import EMITTING_ACTIVITIES, emission_for_activity
 from carbon_domain.counters import CounterState, Delta, counter_delta
 from carbon_domain.errors import DomainError, UnitError
 from carbon_domain.factors import FactorLibrary, FactorRow
-from carbon_domain.schemas import QUALITY_CODE, DeviceBatch, DeviceColumns, PointKind, device_columns, epoch_us
+from carbon_domain.schemas import (
+    QUALITY_CODE,
+    DeviceBatch,
+    DeviceColumns,
+    PointKind,
+    device_columns,
+    epoch_us,
+    from_epoch_us,
+)
 from carbon_domain.units import convert, storage_unit
 from carbonflow.db.compaction import SINK_CHECK_AGE
 from carbonflow.db.retention import raw_horizon
@@ -78,17 +86,23 @@ def _stored_value(value: float | None, unit: str, quality: int, info: _PointInfo
         return None, QUALITY_CODE["bad"]
 
 
+def _stored_columns(record: DeviceColumns, infos: list[_PointInfo]) -> tuple[list[float | None], list[int]]:
+    """The record's values and quality codes as stored: the record's own lists unless a normalised point's
+    reading came in another unit of its dimension (then copies, with those readings converted)."""
+    values, qualities = record.value, record.quality
+    if not any(info.normalised for info in infos):
+        return values, qualities  # type: ignore[return-value]
+    values, qualities = list(values), list(qualities)
+    for i, (info, value, unit) in enumerate(zip(infos, values, record.unit)):
+        if info.normalised and value is not None and unit != info.unit:
+            values[i], qualities[i] = _stored_value(value, unit, qualities[i], info)
+    return values, qualities  # type: ignore[return-value]
+
+
 def _by_table(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
     """Interval rows split into those of `emissions` and those of `activity_intervals`."""
     emissions = [r for r in rows if len(r) == _EMISSION_WIDTH]
     return emissions, [r for r in rows if len(r) != _EMISSION_WIDTH]
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _from_epoch_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
 
 
 class ReadingSink:
@@ -162,7 +176,8 @@ class ReadingSink:
             batches: list[Batch] = []
             counters: dict[int, _PointInfo] = {}  # counter points of the write by key: their readings drive deltas
             seen: dict[str, tuple[int, str]] = {}
-            old_before = epoch_us(datetime.now(UTC) - SINK_CHECK_AGE)
+            old_before_at = datetime.now(UTC) - SINK_CHECK_AGE
+            old_before = epoch_us(old_before_at)
             has_old = False
             horizon = await self._raw_horizon()
             too_old = 0
@@ -183,12 +198,7 @@ class ReadingSink:
                 gkey = await self._gateway_key(record.gateway)
                 points = await self._point_infos(record)
                 infos = [points[p] for p in record.point]
-                values, qualities = record.value, record.quality
-                if any(info.normalised for info in infos):  # convert what came in another unit of the dimension
-                    values, qualities = list(values), list(qualities)
-                    for i, (info, value, unit) in enumerate(zip(infos, values, record.unit)):
-                        if info.normalised and value is not None and unit != info.unit:
-                            values[i], qualities[i] = _stored_value(value, unit, qualities[i], info)
+                values, qualities = _stored_columns(record, infos)
                 batch = Batch(gkey, record.device, record.seq, record.source_us, [i.key for i in infos], values,
                               qualities)
                 batches.append(batch if keep is None else batch.only(keep))
@@ -200,19 +210,19 @@ class ReadingSink:
                 # not dead-lettered: retention has deleted their period, as it would delete them
                 log.warning("dropped %d readings older than the raw retention horizon %s: their period was deleted"
                             " by retention, so they are not stored or counted again", too_old,
-                            _from_epoch_us(horizon).isoformat())
+                            from_epoch_us(horizon).isoformat())
                 self.readings_too_old += too_old
             batches = distinct_readings(batches)
             if not batches:
                 return
             new_counter_rows = await store_batches(
-                self._conn, batches, sorted(counters), old_before=_from_epoch_us(old_before) if has_old else None,
+                self._conn, batches, sorted(counters), old_before=old_before_at if has_old else None,
                 rows_newest=await self._rows_newest())
             await self._conn.execute(
                 "UPDATE devices d SET last_seen = greatest(d.last_seen, v.ts), gateway_id = v.gw"
                 " FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) AS v(device, ts, gw)"
                 " WHERE d.device_id = v.device",
-                (list(seen), [_from_epoch_us(v[0]) for v in seen.values()], [v[1] for v in seen.values()]),
+                (list(seen), [from_epoch_us(v[0]) for v in seen.values()], [v[1] for v in seen.values()]),
             )
             await self._advance_counters(new_counter_rows, counters)
             self.readings_written += sum(len(b.seqs) for b in batches)

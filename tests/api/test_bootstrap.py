@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 
 import psycopg
@@ -14,24 +13,15 @@ from api.bootstrap import ensure_admin, ensure_demo_users
 from api.errors import BootstrapError
 from api.main import create_app
 from api.settings import ApiSettings
-from carbonflow.db.migrate import migrate
 from tests.api.conftest import FAST, login
+from tests.conftest import migrated_database
 
 
 @pytest.fixture
 def empty_url(postgres_server: str) -> Iterator[str]:
     """A freshly migrated database without users."""
-    name = f"cf_boot_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    info = psycopg.conninfo.conninfo_to_dict(postgres_server)
-    info["dbname"] = name
-    url = psycopg.conninfo.make_conninfo(**info)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with migrated_database(postgres_server, "cf_boot") as url:
+        yield url
 
 
 def test_first_start_creates_an_admin_with_a_one_time_password_logged_once(

@@ -9,7 +9,6 @@ session (logout, password, TOTP) and the endless live stream are left out.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 
 import psycopg
@@ -33,6 +32,7 @@ from tests.api.conftest import (
     ensure_root,
     login,
 )
+from tests.conftest import migrated_database
 
 EXAMPLES_PER_OPERATION = 5
 _LEFT_OUT = r"/auth/(logout|password|totp/)|/live/stream"
@@ -41,22 +41,11 @@ _LEFT_OUT = r"/auth/(logout|password|totp/)|/live/stream"
 @pytest.fixture(scope="module")
 def fuzz_database(postgres_server: str) -> Iterator[str]:
     """A migrated database with the access-test data, dropped afterwards."""
-    from carbonflow.db.migrate import migrate
-
-    name = f"cf_fuzz_{uuid.uuid4().hex[:10]}"
-    info = psycopg.conninfo.conninfo_to_dict(postgres_server)
-    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": name})
-    with psycopg.connect(postgres_server, autocommit=True) as server:
-        server.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with migrated_database(postgres_server, "cf_fuzz") as url:
         with psycopg.connect(url) as conn:
-            migrate(conn)
             _seed_access_data(conn)
         ensure_root(url)
         yield url
-    finally:
-        with psycopg.connect(postgres_server, autocommit=True) as server:
-            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")

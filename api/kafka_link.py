@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from api.errors import Unavailable
-from carbon_domain.schemas import Envelope
+from carbon_domain.schemas import ColumnEnvelope, Envelope
 from ingest.kafka_out import make_producer, send_envelope
 
 __all__ = ["KafkaLink"]
@@ -45,7 +45,7 @@ class KafkaLink:
                 self._producer = producer
             return self._producer
 
-    async def deliver(self, envelope: Envelope, received: datetime) -> int:
+    async def deliver(self, envelope: Envelope | ColumnEnvelope, received: datetime) -> int:
         """Send the envelope's device batches and wait until Kafka acknowledged all of them: the readings sent."""
         producer = await self._started()
         try:
@@ -55,7 +55,7 @@ class KafkaLink:
         except (KafkaError, OSError, TimeoutError) as exc:
             raise Unavailable(f"Kafka at {self.bootstrap} did not acknowledge the batch: "
                               f"{exc or type(exc).__name__}") from exc
-        return len(envelope.readings)
+        return envelope.reading_count
 
     async def close(self) -> None:
         async with self._lock:

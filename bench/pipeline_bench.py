@@ -23,7 +23,6 @@ import tempfile
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,8 +33,8 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CpuMonitor, create_scratch_database, free_port, table_bytes, wait_port, write_result
 
-from carbon_domain.schemas import Envelope, PointKind, Quality, Reading
-from carbon_domain.wire import encode_envelope
+from carbon_domain.schemas import ColumnEnvelope, Envelope, PointKind, Quality, Reading, column_envelope, epoch_us
+from carbon_domain.wire import decode_envelope, encode_envelope
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.compaction import CompactionSettings, compact_readings
 from carbonflow.embedded.kafka import tansu_command
@@ -68,7 +67,9 @@ def _balanced_gateways(count: int, workers: int) -> list[str]:
     return chosen
 
 
-def _envelopes(gateway: str, count: int, start: datetime) -> list[bytes]:
+def _envelopes(gateway: str, count: int, start: datetime, version: int = 2) -> list[bytes]:
+    """`count` envelopes of PER_ENVELOPE readings, one second apart, as an edge agent sends them (version 2,
+    a column envelope) or as older agents did (version 1, an object per reading)."""
     out, seq = [], 0
     for e in range(count):
         ts = start + timedelta(seconds=e)
@@ -82,7 +83,7 @@ def _envelopes(gateway: str, count: int, start: datetime) -> list[bytes]:
         ]
         envelope = Envelope.model_construct(v=1, gateway=gateway, seq_first=seq, seq_last=seq + PER_ENVELOPE - 1,
                                             sent_at=ts, backlog=False, readings=readings)
-        out.append(encode_envelope(envelope))
+        out.append(encode_envelope(column_envelope(envelope) if version == 2 else envelope))
         seq += PER_ENVELOPE
     return out
 
@@ -127,6 +128,8 @@ def main() -> int:
     parser.add_argument("--stream-workers", type=int, default=2, help="faust worker replicas (same app id)")
     parser.add_argument("--ingest-workers", type=int, default=2,
                         help="partitioned ingest workers (INGEST_PARTITION=i/N), each owning as many gateways")
+    parser.add_argument("--envelope-version", type=int, choices=(1, 2), default=2,
+                        help="publish column envelopes as edge agents do (2) or an object per reading (1)")
     parser.add_argument("--profile", type=Path, help="write py-spy profiles of ingest and the stream workers here")
     parser.add_argument("--no-write", action="store_true", help="print the result instead of writing pipeline.json")
     args = parser.parse_args()
@@ -163,7 +166,7 @@ def main() -> int:
         print("building envelopes ...", flush=True)
         # in last month (two days before this one began): closed hours, compacted after the run like a month at rest
         start_ts = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
-        payloads = {g: _envelopes(g, args.envelopes, start_ts) for g in gateways}
+        payloads = {g: _envelopes(g, args.envelopes, start_ts, args.envelope_version) for g in gateways}
         publishers = {g: _Publisher(g, mqtt_port, certs[g]) for g in gateways}
         time.sleep(8)  # consumer group join
         conn = psycopg.connect(db_url, autocommit=True)
@@ -228,7 +231,8 @@ def main() -> int:
         # latency at a paced rate of 10,000 readings/s
         rate = 10_000
         lat_gw = gateways[0]
-        lat_payloads = _envelopes(lat_gw, int(args.latency_seconds * rate / PER_ENVELOPE), datetime.now(UTC))
+        lat_payloads = _envelopes(lat_gw, int(args.latency_seconds * rate / PER_ENVELOPE), datetime.now(UTC),
+                                  args.envelope_version)
         gkey = conn.execute("SELECT gateway_key FROM gateways WHERE gateway_id = %s", (lat_gw,)).fetchone()[0]
         base_seq = args.envelopes * PER_ENVELOPE
         pending: dict[int, float] = {}
@@ -279,6 +283,8 @@ def main() -> int:
             "warm_up_readings": warm,
             "stream_workers": args.stream_workers,
             "ingest_workers": args.ingest_workers,
+            "envelope_version": args.envelope_version,
+            "bytes_per_published_reading": round(sum(map(len, payloads[gateways[0]])) / (args.envelopes * PER_ENVELOPE), 2),
             "cpu_cores_during_throughput_run": cpu_cores,
             "latency_rate_per_s": rate,
             "latency_envelopes": len(lat_payloads),
@@ -376,9 +382,14 @@ def _start_profilers(directory: Path, named: dict[str, subprocess.Popen[bytes]])
 
 def _renumber(payload: bytes, first: int) -> bytes:
     """The same envelope with sequence numbers starting at `first` and current timestamps."""
-    raw = zlib.decompress(payload[1:]) if payload[:1] == b"Z" else payload
-    envelope = Envelope.model_validate_json(raw)
+    envelope = decode_envelope(payload)
     now = datetime.now(UTC)
+    if isinstance(envelope, ColumnEnvelope):
+        now_us, offset = epoch_us(now), first - envelope.seq_first
+        devices = [d.model_copy(update={"seq": [s + offset for s in d.seq], "source_us": [now_us] * len(d.seq),
+                                        "gateway_us": [now_us] * len(d.seq)}) for d in envelope.devices]
+        return encode_envelope(envelope.model_copy(update={
+            "seq_first": first, "seq_last": first + envelope.reading_count - 1, "devices": devices, "sent_at": now}))
     readings = [r.model_copy(update={"seq": first + i, "source_ts": now, "gateway_ts": now})
                 for i, r in enumerate(envelope.readings)]
     return encode_envelope(envelope.model_copy(update={

@@ -29,10 +29,13 @@ from carbon_domain.formulas import (
     standard_dry_flow,
 )
 from carbon_domain.schemas import (
+    COLUMN_ENVELOPE_VERSION,
     ENVELOPE_VERSION,
     QUALITY_CODE,
     QUALITY_NAMES,
+    ColumnEnvelope,
     DeviceBatch,
+    DeviceReadings,
     Envelope,
     PointKind,
     Quality,
@@ -48,8 +51,11 @@ __all__ = [
     "PointKind",
     "Reading",
     "Envelope",
+    "ColumnEnvelope",
+    "DeviceReadings",
     "DeviceBatch",
     "ENVELOPE_VERSION",
+    "COLUMN_ENVELOPE_VERSION",
     # units
     "Dimension",
     "convert",

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
-from typing import Annotated, Final, Literal
+from typing import Annotated, ClassVar, Final, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import TzInfo
 
 __all__ = [
     "Quality", "QUALITY_CODE", "QUALITY_NAMES", "PointKind", "Reading", "Envelope", "DeviceBatch", "ENVELOPE_VERSION",
-    "DeviceColumns", "COLUMNS_VERSION", "device_columns", "epoch_us", "from_epoch_us",
+    "DeviceColumns", "COLUMNS_VERSION", "columns_of_device", "column_envelope", "DeviceReadings", "ColumnEnvelope", "COLUMN_ENVELOPE_VERSION", "device_columns", "epoch_us", "from_epoch_us",
     "SpoolReport", "DropReport", "GatewayStatus", "SpoolOverflowEvent", "GatewayHealthRecord",
 ]
 
@@ -40,6 +40,7 @@ class PointKind(StrEnum):
 
 
 SEQ_MAX = 2**63 - 1  # sequence numbers are stored as PostgreSQL bigint
+_GATEWAY_ID = r"^[A-Za-z0-9_.-]+$"
 
 
 class _Strict(BaseModel):
@@ -71,7 +72,7 @@ class Envelope(_Strict):
     """A batch of readings published by one gateway (versioned)."""
 
     v: Literal[1] = ENVELOPE_VERSION
-    gateway: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    gateway: str = Field(min_length=1, max_length=128, pattern=_GATEWAY_ID)
     seq_first: int = Field(ge=0, le=SEQ_MAX)
     seq_last: int = Field(ge=0, le=SEQ_MAX)
     sent_at: AwareDatetime
@@ -88,6 +89,10 @@ class Envelope(_Strict):
             )
         return self
 
+    @property
+    def reading_count(self) -> int:
+        return len(self.readings)
+
 
 class DeviceBatch(_Strict):
     """Readings of one device from one envelope: the Kafka record, keyed by device."""
@@ -99,6 +104,7 @@ class DeviceBatch(_Strict):
     readings: list[Reading]
 
 
+COLUMN_ENVELOPE_VERSION: Final = 2  # a ColumnEnvelope's "v"; an Envelope's is ENVELOPE_VERSION
 COLUMNS_VERSION: Final = 2  # the Kafka record's version; a record without "v" is a DeviceBatch (version 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -142,20 +148,15 @@ _EpochUs = Annotated[int, Field(ge=epoch_us(datetime.min.replace(tzinfo=UTC)),
 _Reason = Annotated[str, Field(max_length=200)]
 
 
-class DeviceColumns(_Strict):
-    """Readings of one device from one envelope, one list per field: the Kafka record, keyed by device.
+class _ReadingColumns(_Strict):
+    """Readings of one device, one list per field (what a column envelope and a Kafka record share).
 
-    Decoding lists of numbers and strings costs a tenth of decoding one `Reading` object per reading, which
-    on the stream worker was a third of its CPU. Timestamps are microseconds since the Unix epoch (UTC);
-    quality is its stored code (`QUALITY_CODE`); `reasons` holds the readings that have one, by position.
+    Decoding lists of numbers and strings costs a fifth of decoding one `Reading` object per reading.
+    Timestamps are microseconds since the Unix epoch (UTC); quality is its stored code (`QUALITY_CODE`);
+    `reasons` holds the readings that have one, by position.
     """
 
-    v: Literal[2]
-    gateway: str = Field(min_length=1, max_length=128)
     device: str = Field(min_length=1, max_length=128)
-    received_at: AwareDatetime
-    backlog: bool = False
-    last_gateway_us: _EpochUs = Field(description="the newest gateway_ts of the readings, microseconds since the epoch")
     seq: list[_Seq] = Field(min_length=1)
     point: list[_PointName]
     value: list[float | None]
@@ -165,11 +166,12 @@ class DeviceColumns(_Strict):
     source_us: list[_EpochUs]
     reasons: dict[int, _Reason] = Field(default_factory=dict)
 
+    _COLUMNS: ClassVar[tuple[str, ...]] = ("point", "value", "unit", "kind", "quality", "source_us")
+
     @model_validator(mode="after")
-    def _columns_line_up(self) -> DeviceColumns:
+    def _columns_line_up(self) -> Self:
         n = len(self.seq)
-        lengths = {name: len(getattr(self, name)) for name in ("point", "value", "unit", "kind", "quality", "source_us")}
-        wrong = {name: length for name, length in lengths.items() if length != n}
+        wrong = {name: len(getattr(self, name)) for name in self._COLUMNS if len(getattr(self, name)) != n}
         if wrong:
             raise ValueError(f"every column needs {n} values (one per seq), got {wrong}")
         outside = sorted(i for i in self.reasons if not 0 <= i < n)
@@ -180,6 +182,80 @@ class DeviceColumns(_Strict):
             if missing is not None:
                 raise ValueError(f"point {self.point[missing]}: a good reading needs a value (position {missing})")
         return self
+
+
+class DeviceReadings(_ReadingColumns):
+    """One device's readings in a column envelope; `gateway_us` is when the gateway read each one."""
+
+    gateway_us: list[_EpochUs]
+
+    _COLUMNS: ClassVar[tuple[str, ...]] = (*_ReadingColumns._COLUMNS, "gateway_us")
+
+
+class ColumnEnvelope(_Strict):
+    """A batch of readings published by one gateway, one `DeviceReadings` per device (envelope version 2).
+
+    The same readings as an `Envelope`, at a quarter of its size on the link and a fifth of its cost to check.
+    """
+
+    v: Literal[2]
+    gateway: str = Field(min_length=1, max_length=128, pattern=_GATEWAY_ID)
+    seq_first: int = Field(ge=0, le=SEQ_MAX)
+    seq_last: int = Field(ge=0, le=SEQ_MAX)
+    sent_at: AwareDatetime
+    backlog: bool = False
+    devices: list[DeviceReadings] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sequence_range_matches(self) -> ColumnEnvelope:
+        low = min(min(d.seq) for d in self.devices)
+        high = max(max(d.seq) for d in self.devices)
+        if low != self.seq_first or high != self.seq_last:
+            raise ValueError(f"envelope says seq {self.seq_first}..{self.seq_last}, readings carry {low}..{high}")
+        return self
+
+    @property
+    def reading_count(self) -> int:
+        return sum(len(d.seq) for d in self.devices)
+
+
+class DeviceColumns(_ReadingColumns):
+    """Readings of one device from one envelope, one list per field: the Kafka record, keyed by device.
+
+    Decoding it instead of one `Reading` object per reading took a third off the stream worker's CPU.
+    """
+
+    v: Literal[2]
+    gateway: str = Field(min_length=1, max_length=128)
+    received_at: AwareDatetime
+    backlog: bool = False
+    last_gateway_us: _EpochUs = Field(description="the newest gateway_ts of the readings, microseconds since the epoch")
+
+
+def column_envelope(envelope: Envelope) -> ColumnEnvelope:
+    """The same readings as a column envelope (version 2), devices in order of their first reading."""
+    by_device: dict[str, list[Reading]] = {}
+    for reading in envelope.readings:
+        by_device.setdefault(reading.device, []).append(reading)
+    devices = [
+        DeviceReadings.model_construct(
+            device=device, seq=[r.seq for r in rs], point=[r.point for r in rs], value=[r.value for r in rs],
+            unit=[r.unit for r in rs], kind=[r.kind for r in rs], quality=[QUALITY_CODE[r.quality] for r in rs],
+            source_us=[epoch_us(r.source_ts) for r in rs], gateway_us=[epoch_us(r.gateway_ts) for r in rs],
+            reasons={i: r.reason for i, r in enumerate(rs) if r.reason is not None})
+        for device, rs in by_device.items()]
+    return ColumnEnvelope.model_construct(v=COLUMN_ENVELOPE_VERSION, gateway=envelope.gateway,
+                                          seq_first=envelope.seq_first, seq_last=envelope.seq_last,
+                                          sent_at=envelope.sent_at, backlog=envelope.backlog, devices=devices)
+
+
+def columns_of_device(envelope: ColumnEnvelope, device: DeviceReadings, received_at: datetime) -> DeviceColumns:
+    """The Kafka record of one device's readings in a column envelope (already validated, so not validated again)."""
+    return DeviceColumns.model_construct(
+        v=COLUMNS_VERSION, gateway=envelope.gateway, device=device.device, received_at=received_at,
+        backlog=envelope.backlog, last_gateway_us=max(device.gateway_us), seq=device.seq, point=device.point,
+        value=device.value, unit=device.unit, kind=device.kind, quality=device.quality, source_us=device.source_us,
+        reasons=device.reasons)
 
 
 def device_columns(gateway: str, device: str, received_at: datetime, backlog: bool,
@@ -193,8 +269,6 @@ def device_columns(gateway: str, device: str, received_at: datetime, backlog: bo
         quality=[QUALITY_CODE[r.quality] for r in readings], source_us=[epoch_us(r.source_ts) for r in readings],
         reasons={i: r.reason for i, r in enumerate(readings) if r.reason is not None})
 
-
-_GATEWAY_ID = r"^[A-Za-z0-9_.-]+$"
 
 
 class SpoolReport(_Strict):

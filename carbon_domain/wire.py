@@ -1,4 +1,8 @@
-"""Byte encodings: envelopes on the MQTT link (JSON, zlib-compressed when it pays) and reading records on Kafka."""
+"""Byte encodings: envelopes on the MQTT link (JSON, zlib-compressed when it pays) and reading records on Kafka.
+
+An envelope is an `Envelope` (version 1, an object per reading) or a `ColumnEnvelope` (version 2, a list per field
+per device, what edge agents send); `decode_envelope` accepts both.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,17 @@ import zlib
 
 from pydantic import ValidationError
 
-from carbon_domain.schemas import DeviceBatch, DeviceColumns, Envelope, device_columns
+from carbon_domain.schemas import ColumnEnvelope, DeviceBatch, DeviceColumns, Envelope, device_columns
 
 __all__ = ["encode_envelope", "decode_envelope", "MAX_ENVELOPE_BYTES", "encode_device_record", "decode_device_record"]
 
 MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
 _COMPRESSED = b"Z"
 _MIN_COMPRESS = 512
+_COLUMNS_START = '{"v":2,'
 
 
-def encode_envelope(envelope: Envelope) -> bytes:
+def encode_envelope(envelope: Envelope | ColumnEnvelope) -> bytes:
     """Serialise an envelope: plain JSON, or b'Z' + zlib(JSON) when larger than 512 bytes."""
     raw = envelope.model_dump_json(exclude_defaults=False).encode()
     if len(raw) < _MIN_COMPRESS:
@@ -23,8 +28,9 @@ def encode_envelope(envelope: Envelope) -> bytes:
     return _COMPRESSED + zlib.compress(raw, 6)
 
 
-def decode_envelope(payload: bytes) -> Envelope:
-    """Parse and validate an envelope; raises ValueError with the reason on bad input."""
+def decode_envelope(payload: bytes) -> Envelope | ColumnEnvelope:
+    """Parse and validate an envelope of either version; raises ValueError (a pydantic ValidationError for a
+    malformed one) with the reason on bad input."""
     if len(payload) > MAX_ENVELOPE_BYTES:
         raise ValueError(f"payload of {len(payload)} bytes exceeds the {MAX_ENVELOPE_BYTES}-byte limit")
     if payload[:1] == _COMPRESSED:
@@ -39,7 +45,15 @@ def decode_envelope(payload: bytes) -> Envelope:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"payload is not UTF-8 at byte {exc.start}") from exc
-    return Envelope.model_validate_json(text)
+    if text.startswith(_COLUMNS_START):  # how encode_envelope writes a column envelope
+        return ColumnEnvelope.model_validate_json(text)
+    try:
+        return Envelope.model_validate_json(text)
+    except ValidationError as exc:
+        # written another way ({ "v": 2, ...} or "v" not first): version 2 after all when "v" is 2
+        if any(e["loc"] == ("v",) and e["input"] == 2 for e in exc.errors()):
+            return ColumnEnvelope.model_validate_json(text)
+        raise
 
 
 def encode_device_record(columns: DeviceColumns) -> bytes:

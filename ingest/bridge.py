@@ -262,7 +262,7 @@ class Bridge:
             await self._dead_letter(message, gateway, str(exc))
             return [], None
         futures = await send_envelope(self._producer, envelope, received, self.config.kafka_prefix)
-        self.accepted += len(envelope.readings)
+        self.accepted += envelope.reading_count
         return futures, (envelope.gateway, envelope.seq_first, envelope.seq_last)
 
     async def _handle_health(self, message: mqtt.MQTTMessage, gateway: str, kind: str) -> list[asyncio.Future]:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
 
-from carbon_domain.schemas import Envelope
+from carbon_domain.schemas import ColumnEnvelope, Envelope
 from carbon_domain.wire import encode_device_record
 from carbonflow.topics import kafka_readings
 from ingest.validation import split_by_device
@@ -21,7 +21,7 @@ def make_producer(bootstrap: str) -> AIOKafkaProducer:
                             max_request_size=8 * 1024 * 1024)
 
 
-async def send_envelope(producer: AIOKafkaProducer, envelope: Envelope, received: datetime,
+async def send_envelope(producer: AIOKafkaProducer, envelope: Envelope | ColumnEnvelope, received: datetime,
                         prefix: str) -> list[asyncio.Future]:
     """Append the envelope's device records to the producer; returns their delivery futures."""
     topic = kafka_readings(prefix)

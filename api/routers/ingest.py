@@ -39,7 +39,8 @@ class Accepted(BaseModel):
 
 _BODY = {
     "required": True,
-    "description": "an envelope as a gateway publishes it: JSON, or 'Z' followed by zlib-compressed JSON",
+    "description": ("an envelope (version 2, a list per field per device, or version 1, an object per reading;"
+                    " docs/ingest.md) as a gateway publishes it: JSON, or 'Z' followed by zlib-compressed JSON"),
     "content": {"application/json": {"schema": {"type": "object"}},
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
 }

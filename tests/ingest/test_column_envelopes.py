@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +128,12 @@ def test_compressed_column_envelope_decodes() -> None:
     raw = _payload(_v2_document())
     envelope = validate_payload(b"Z" + zlib.compress(raw), "gw1", NOW)
     assert isinstance(envelope, ColumnEnvelope)
+
+
+def test_the_envelope_example_in_the_ingest_docs_is_a_valid_column_envelope() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ingest.md").read_text()
+    example = next(block for block in re.findall(r"```json\n(.*?)```", text, re.S) if '"seq_first"' in block)
+    envelope = validate_payload(example.encode(), "gw-01", datetime(2026, 12, 1, 8, tzinfo=UTC))
+    assert isinstance(envelope, ColumnEnvelope)
+    assert [d.device for d in envelope.devices] == ["meter-3", "cems-1"]
+    assert envelope.devices[1].reasons == {0: "analyser in calibration"}

@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from carbon_domain.schemas import DeviceColumns, Envelope, Reading
-from carbon_domain.wire import decode_device_record
+from carbon_domain.schemas import DeviceColumns, Envelope, Reading, column_envelope
+from carbon_domain.wire import decode_device_record, encode_envelope
 from carbonflow.topics import kafka_readings
 from ingest.bridge import ensure_topics
 from tests.api.conftest import TEST_SETTINGS, make_user, unique
@@ -164,6 +164,7 @@ def test_a_valid_envelope_reaches_kafka_before_the_202(database_url: str, api_ap
     prefix = unique("http")
     asyncio.run(ensure_topics(kafka_bootstrap, prefix))
     plain, packed = _envelope(gateway, n=3), _envelope(gateway, n=1, first=200)
+    columns = column_envelope(_envelope(gateway, n=2, first=300))  # version 2, as edge agents send it
     with _app_with_kafka(database_url, kafka_bootstrap, prefix) as client:
         r = client.post("/api/v1/ingest", headers={**ingest_token, **JSON}, content=_json(plain))
         assert r.status_code == 202, r.text
@@ -171,12 +172,16 @@ def test_a_valid_envelope_reaches_kafka_before_the_202(database_url: str, api_ap
         r = client.post("/api/v1/ingest", headers={**ingest_token, **BINARY}, content=_zlib(packed))
         assert r.status_code == 202, r.text
         assert r.json()["readings"] == 1
-    records = asyncio.run(_read_back(kafka_bootstrap, kafka_readings(prefix), expected=3))
+        r = client.post("/api/v1/ingest", headers={**ingest_token, **BINARY}, content=encode_envelope(columns))
+        assert r.status_code == 202, r.text
+        assert r.json() == {"gateway": gateway, "seq_first": 300, "seq_last": 301, "readings": 2}
+    records = asyncio.run(_read_back(kafka_bootstrap, kafka_readings(prefix), expected=5))
     seqs = sorted((key.decode(), seq) for key, record in records for seq in record.seq)
-    assert seqs == [("http-dev-0", 100), ("http-dev-0", 102), ("http-dev-0", 200), ("http-dev-1", 101)]
+    assert seqs == [("http-dev-0", 100), ("http-dev-0", 102), ("http-dev-0", 200), ("http-dev-0", 300),
+                    ("http-dev-1", 101), ("http-dev-1", 301)]
     assert {batch.gateway for _, batch in records} == {gateway}
     entries = api_app_client.get("/api/v1/audit", headers=admin_headers,
                                  params={"action": "ingest.envelope"}).json()["entries"]
     mine = [e["detail"] for e in entries if e["target"] == f"gateway:{gateway}" and e["outcome"] == "ok"]
-    assert sorted(d["readings"] for d in mine) == [1, 3]
+    assert sorted(d["readings"] for d in mine) == [1, 2, 3]
     assert json.dumps(mine)  # details are plain JSON

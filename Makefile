@@ -35,7 +35,7 @@ chaos: install
 	$(PY) bench/chaos.py
 
 lint: install
-	$(PY) -m pip install -q ruff mypy
+	$(PY) -m pip install -q mypy  # ruff comes pinned with the test extra (pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy --strict carbon_domain
 

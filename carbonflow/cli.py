@@ -98,8 +98,14 @@ def _db_compact(url: str, args: argparse.Namespace) -> int:
 def _cmd_gateways(args: argparse.Namespace) -> int:
     from carbonflow.certs import ensure_client_cert
     from carbonflow.db import connect_with_retry
-    from carbonflow.gateways import (GatewayError, list_gateways, new_password, register_gateway, revoke_gateway,
-                                     write_broker_acl)
+    from carbonflow.gateways import (
+        GatewayError,
+        list_gateways,
+        new_password,
+        register_gateway,
+        revoke_gateway,
+        write_broker_acl,
+    )
     from carbonflow.settings import load_settings
 
     settings = load_settings()
@@ -146,7 +152,7 @@ def _cmd_recompute(args: argparse.Namespace) -> int:
         print("carbonflow recompute: set DATABASE_URL=postgresql://...", file=sys.stderr)
         return 2
     try:
-        start, end = (datetime.fromisoformat(v.replace("Z", "+00:00")) for v in (args.start, args.end))
+        start, end = (datetime.fromisoformat(v) for v in (args.start, args.end))
     except ValueError as exc:
         print(f"carbonflow recompute: --start/--end must be ISO-8601 times with offsets: {exc}", file=sys.stderr)
         return 2

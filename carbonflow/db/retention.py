@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -108,7 +108,7 @@ def _drop_partitions(conn: psycopg.Connection, table: str, cutoff: datetime) -> 
 def apply_retention(conn: psycopg.Connection, settings: RetentionSettings, *,
                     now: datetime | None = None) -> dict[str, Any]:
     """Drop raw readings older than the raw retention and hourly data older than the hourly retention."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     raw_cutoff = now - timedelta(days=settings.raw_days)
     hourly_cutoff = now - timedelta(days=settings.hourly_days)
     result: dict[str, Any] = {"raw_before": raw_cutoff, "hourly_before": hourly_cutoff, "dropped": [], "deleted": {}}

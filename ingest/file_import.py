@@ -48,7 +48,7 @@ def _timestamp(cell: Any, sheet_tz: timezone) -> datetime:
     if isinstance(cell, datetime):  # a date typed into a spreadsheet carries no zone: use the sheet's
         parsed = cell if cell.tzinfo else cell.replace(tzinfo=sheet_tz)
     else:
-        parsed = datetime.fromisoformat(str(cell).strip().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(str(cell).strip())
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp {cell} needs a UTC offset (e.g. 2026-11-01T00:00:00+08:00)")
     return parsed

@@ -132,7 +132,7 @@ def test_compressed_column_envelope_decodes() -> None:
 
 def test_the_envelope_example_in_the_ingest_docs_is_a_valid_column_envelope() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "ingest.md").read_text()
-    example = next(block for block in re.findall(r"```json\n(.*?)```", text, re.S) if '"seq_first"' in block)
+    example = next(block for block in re.findall(r"```json\n(.*?)```", text, re.DOTALL) if '"seq_first"' in block)
     envelope = validate_payload(example.encode(), "gw-01", datetime(2026, 12, 1, 8, tzinfo=UTC))
     assert isinstance(envelope, ColumnEnvelope)
     assert [d.device for d in envelope.devices] == ["meter-3", "cems-1"]

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -21,10 +21,10 @@ from carbonflow.db.compaction import compact_readings, compaction_settings
 from carbonflow.db.connect import async_connect_with_retry, connect_with_retry
 from carbonflow.db.retention import apply_retention, retention_settings
 from stream_jobs.alarms import alarm_settings_from_env, evaluate_alarms
+from stream_jobs.app import app, database_url
 from stream_jobs.cems import compute_cems_hours
 from stream_jobs.gateway_health import store_health_record
 from stream_jobs.point_ranges import fill_ranges_from_profiles
-from stream_jobs.app import app, database_url
 from stream_jobs.sink import ReadingSink, load_factor_library
 from stream_jobs.topics import dead_letters_topic, gateway_health_topic, readings_topic
 
@@ -160,7 +160,7 @@ async def evaluate_alarm_rules() -> None:
         return
     try:
         await fill_ranges_from_profiles(conn)  # new points get their profile's range before out_of_range looks
-        result = await evaluate_alarms(conn, datetime.now(timezone.utc), _ALARM_SETTINGS)
+        result = await evaluate_alarms(conn, datetime.now(UTC), _ALARM_SETTINGS)
         if result["raised"] or result["cleared"]:
             log.info("alarms: %(raised)d raised, %(cleared)d cleared", result)
     finally:
@@ -212,7 +212,7 @@ async def compact_closed_hours() -> None:
 @app.timer(interval=60.0)
 async def compute_cems_mass() -> None:
     """Hourly CEMS CO2 mass for the last closed hours (recomputed so late data count)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     end = now.replace(minute=0, second=0, microsecond=0)
     try:
         conn = await async_connect_with_retry(database_url(), attempts=1, autocommit=True)

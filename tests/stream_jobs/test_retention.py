@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -25,7 +25,7 @@ from stream_jobs import sink as sink_module
 from stream_jobs.recompute import RecomputeRefused, recompute_site
 from stream_jobs.sink import ReadingSink, load_factor_library
 
-NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 OLD = NOW - timedelta(days=600)  # in a monthly partition (migrate makes 24 months back)
 ANCIENT = NOW - timedelta(days=1000)  # before every partition: in the default one
 RECENT = NOW - timedelta(days=5)

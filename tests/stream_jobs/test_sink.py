@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -12,7 +12,7 @@ from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.sink import ReadingSink
 
-T0 = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 GRID = FactorLibrary.default().resolve("grid.cn.national_average", T0, series="mee-national-average").value
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -14,7 +14,7 @@ from carbon_domain.units import storage_unit
 from stream_jobs.point_ranges import fill_ranges_from_profiles
 from stream_jobs.sink import ReadingSink
 
-T0 = datetime(2025, 9, 1, 4, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 9, 1, 4, 0, tzinfo=UTC)
 GRID = FactorLibrary.default().resolve("grid.cn.national_average", T0, series="mee-national-average").value
 
 

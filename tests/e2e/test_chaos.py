@@ -12,9 +12,19 @@ import pytest
 
 from carbonflow.supervisor import Child, Supervisor
 from tests.conftest import free_port
-from tests.e2e.harness import (CLI, RestartableBroker, register_meter_site, restart_cloud_worker, spool_state,
-                               start_cloud, start_plant, stop_agent_and_settle, stored_seqs, wait_for,
-                               write_plant_files)
+from tests.e2e.harness import (
+    CLI,
+    RestartableBroker,
+    register_meter_site,
+    restart_cloud_worker,
+    spool_state,
+    start_cloud,
+    start_plant,
+    stop_agent_and_settle,
+    stored_seqs,
+    wait_for,
+    write_plant_files,
+)
 
 GATEWAY = "gw-chaos"  # its own gateway: sequence numbers must not mix with other tests
 DEVICE = "chaos-meter"
@@ -113,8 +123,8 @@ def test_killed_ingest_and_stream_workers_resume_without_loss_or_double_counting
                 restart_cloud_worker(sup, name, run_id=run_id, database_url=database_url, kafka=kafka_bootstrap,
                                      mqtt_url=mqtt_broker, pki=pki)
                 count = len(stored_seqs(conn, gateway)[0])
-                wait_for(f"data after restarting {name}", lambda: len(stored_seqs(conn, gateway)[0]) > count + 20,
-                         90, log_path)
+                wait_for(f"data after restarting {name}",
+                         lambda before=count: len(stored_seqs(conn, gateway)[0]) > before + 20, 90, log_path)
             acked, seqs = stop_agent_and_settle(edge, files, lambda: stored_seqs(conn, gateway)[0])
             distinct = len(set(seqs))
             emitted = conn.execute("SELECT sum(quantity) * 1000 FROM emissions WHERE site_id = %s", (site,)).fetchone()[0]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import ssl
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import psycopg
-
 
 from carbon_domain.schemas import Envelope, Reading
 from carbon_domain.wire import encode_envelope
@@ -40,7 +39,7 @@ def _publisher(mqtt_url: str, cert: object, client_id: str) -> mqtt.Client:
 def test_each_bad_payload_is_dead_lettered_with_its_reason(
     tmp_path: Path, database_url: str, kafka_bootstrap: str, mqtt_broker: str, pki: dict
 ) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     good = encode_envelope(_envelope(GATEWAY, 10**9, now))
     raw_json = _envelope(GATEWAY, 10**9 + 100, now).model_dump_json()
     cases = {
@@ -48,7 +47,7 @@ def test_each_bad_payload_is_dead_lettered_with_its_reason(
         "wrong-type": (GATEWAY, raw_json.replace('"value":1.0', '"value":"high"').encode(), "invalid envelope"),
         "wrong-gateway": (GATEWAY, encode_envelope(_envelope("gw-other", 10**9 + 200, now)), "does not match topic"),
         "non-utf8": (GATEWAY, b"\xff\xfe\xfa" + b"x" * 40, "not UTF-8"),
-        "year-2099": (GATEWAY, encode_envelope(_envelope(GATEWAY, 10**9 + 300, datetime(2099, 1, 1, tzinfo=timezone.utc))),
+        "year-2099": (GATEWAY, encode_envelope(_envelope(GATEWAY, 10**9 + 300, datetime(2099, 1, 1, tzinfo=UTC))),
                       "in the future"),
         "huge": (GATEWAY, b"{" + b" " * (5 * 1024 * 1024) + b"}", "exceeds"),
         "unregistered": ("rogue-gw", encode_envelope(_envelope("rogue-gw", 0, now)), "not registered"),
@@ -69,7 +68,7 @@ def test_each_bad_payload_is_dead_lettered_with_its_reason(
             topic = f"{MQTT_ROOT}/{{}}/data"
             publishers[GATEWAY].publish(topic.format(GATEWAY), good, qos=1).wait_for_publish(10)
             wait_for("the probe envelope", lambda: 10**9 in set(stored_seqs(conn, GATEWAY)[0]), 30, log_path)
-            for name, (gateway, payload, _) in cases.items():
+            for gateway, payload, _ in cases.values():
                 publishers[gateway].publish(topic.format(gateway), payload, qos=1).wait_for_publish(10)
             before = len(stored_seqs(conn, GATEWAY)[0])
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -16,8 +16,16 @@ from api.main import create_app
 from carbon_domain.factors import FactorLibrary
 from carbonflow.supervisor import Supervisor
 from tests.conftest import free_port
-from tests.e2e.harness import (register_meter_site, spool_state, start_cloud, start_plant, stop_agent_and_settle,
-                               stored_seqs, wait_for, write_plant_files)
+from tests.e2e.harness import (
+    register_meter_site,
+    spool_state,
+    start_cloud,
+    start_plant,
+    stop_agent_and_settle,
+    stored_seqs,
+    wait_for,
+    write_plant_files,
+)
 
 GATEWAY = "gw-test"
 DEVICE = "e2e-meter"
@@ -52,7 +60,7 @@ def _newest_energy_readings(conn: psycopg.Connection) -> list[tuple]:
 def test_meter_energy_becomes_hourly_emission_stored_exactly_once(
     tmp_path: Path, database_url: str, kafka_bootstrap: str, mqtt_broker: str, pki: dict
 ) -> None:
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     modbus_port = free_port()
     files = write_plant_files(tmp_path, gateway=GATEWAY, device=DEVICE, modbus_port=modbus_port, mqtt_url=mqtt_broker,
                               cert=pki[GATEWAY], static=True, initial_kwh=INITIAL_KWH)
@@ -90,7 +98,7 @@ def test_meter_energy_becomes_hourly_emission_stored_exactly_once(
         bearer = {"Authorization": f"Bearer {login.json()['token']}"}
         response = client.get("/api/v1/emissions", headers=bearer, params={
             "site": SITE, "start": (started - timedelta(hours=1)).isoformat(),
-            "end": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(), "interval": "1h"})
+            "end": (datetime.now(UTC) + timedelta(hours=1)).isoformat(), "interval": "1h"})
     body = response.json()
     assert response.status_code == 200 and {r["source"] for r in body["rows"]} == {"electricity"}
     assert grid.factor_id in body["rows"][0]["factor_versions"]

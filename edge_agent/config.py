@@ -73,6 +73,9 @@ class MqttLink(_Model):
     topic_root: str = "carbonflow/v1"
     reconnect_min_s: float = Field(default=1.0, gt=0, le=300)
     reconnect_max_s: float = Field(default=30.0, gt=0, le=3600)
+    # 2: ColumnEnvelope (a list per field per device); 1: Envelope (an object per reading), for a gateway
+    # upgraded before the cloud behind its broker can read version 2
+    envelope_version: Literal[1, 2] = 2
 
     @model_validator(mode="after")
     def _tls_needs_ca(self) -> MqttLink:

@@ -5,7 +5,9 @@ below paho's 65,535 message ids, so no in-flight message can be overwritten.
 After every (re)connect the unacknowledged tail is sent again from the spool;
 the cloud drops the duplicates by (gateway, sequence). Two lanes share the
 window: live batches (flushed since the connection came up) and the backlog
-(older), which drains oldest-first in between, flagged `backlog`.
+(older), which drains oldest-first in between, flagged `backlog`. Batches go out
+as column envelopes (version 2), or as version-1 envelopes with
+`mqtt.envelope_version: 1` for a cloud that does not read version 2 yet.
 
 Besides data the publisher keeps a retained status message (`online`, with the
 spool's numbers and drop counters, republished every `status_interval_s`; the
@@ -31,7 +33,7 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 
-from carbon_domain.schemas import Envelope
+from carbon_domain.schemas import COLUMN_ENVELOPE_VERSION, ColumnEnvelope, Envelope
 from carbon_domain.wire import encode_envelope
 from edge_agent.backoff import Backoff, ThrottledLog
 from edge_agent.config import AgentConfig
@@ -335,20 +337,35 @@ class Publisher:
     def _prepare(self, after_seq: int, before_seq: int | None, backlog: bool) -> _Payload | None:
         """The whole blocks after `after_seq` as one protected envelope (runs in a worker thread)."""
         cfg = self._config
-        batches = self._spool.batches(after_seq=after_seq, limit=cfg.batch_max_readings, before_seq=before_seq)
-        if not batches:
-            return None
-        readings = [r for b in batches for r in b.readings]
-        first, last = batches[0].seq_first, batches[-1].seq_last
-        envelope = Envelope(
-            gateway=cfg.gateway_id,
-            seq_first=first,
-            seq_last=last,
-            sent_at=datetime.now(UTC),
-            backlog=backlog or time.time() - readings[0].gateway_ts.timestamp() > _BACKLOG_AGE_S,
-            readings=readings,
-        )
-        return _Payload(first, last, len(readings), self._protect(encode_envelope(envelope)))
+        limit = cfg.batch_max_readings
+        envelope: Envelope | ColumnEnvelope
+        if cfg.mqtt.envelope_version == 1:
+            batches = self._spool.batches(after_seq=after_seq, limit=limit, before_seq=before_seq)
+            if not batches:
+                return None
+            readings = [r for b in batches for r in b.readings]
+            first, last, count = batches[0].seq_first, batches[-1].seq_last, len(readings)
+            envelope = Envelope(
+                gateway=cfg.gateway_id, seq_first=first, seq_last=last, sent_at=datetime.now(UTC),
+                backlog=backlog or _is_old(readings[0].gateway_ts.timestamp()), readings=readings,
+            )
+        else:
+            columns = self._spool.device_readings(after_seq=after_seq, limit=limit, before_seq=before_seq)
+            if columns is None:
+                return None
+            first, last, count = columns.seq_first, columns.seq_last, columns.count
+            # checks the gateway and sequence range; pydantic takes the DeviceReadings instances as they are
+            envelope = ColumnEnvelope(
+                v=COLUMN_ENVELOPE_VERSION, gateway=cfg.gateway_id, seq_first=first, seq_last=last,
+                sent_at=datetime.now(UTC), backlog=backlog or _is_old(columns.first_gateway_us / 1e6),
+                devices=columns.devices,
+            )
+        return _Payload(first, last, count, self._protect(encode_envelope(envelope)))
+
+
+def _is_old(gateway_ts: float) -> bool:
+    """A live batch whose first reading was read this long ago is flagged backlog all the same."""
+    return time.time() - gateway_ts > _BACKLOG_AGE_S
 
 
 @dataclass(frozen=True)

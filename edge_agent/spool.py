@@ -23,8 +23,9 @@ from pydantic import TypeAdapter
 
 from carbon_domain.schemas import Reading
 from edge_agent.spool_codec import EPOCH, QUALITY, QUALITY_CODE, BlockColumns, decode_block, encode_block, micros
+from edge_agent.spool_columns import PointTable, SpooledColumns, device_readings
 
-__all__ = ["Spool", "SpoolSnapshot", "SpoolStats", "SpooledBatch", "inspect_spool"]
+__all__ = ["Spool", "SpoolSnapshot", "SpoolStats", "SpooledBatch", "SpooledColumns", "inspect_spool"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -85,9 +86,11 @@ class Spool:
         self._db.executescript(_SCHEMA)
         self._points: dict[tuple[str, str], int] = {}
         self._point_meta: dict[int, tuple[str, str, str, str]] = {}
+        self._point_table = PointTable()  # the same, one dict per field, for reading blocks as columns
         for pid, device, point, unit, kind in self._db.execute("SELECT pid, device, point, unit, kind FROM points"):
             self._points[(device, point)] = pid
             self._point_meta[pid] = (device, point, unit, kind)
+            self._point_table.add(pid, device, point, unit, kind)
         self._bytes, self._depth = self._db.execute(
             "SELECT COALESCE(SUM(LENGTH(data)), 0), COALESCE(SUM(seq_last - seq_first + 1), 0) FROM blocks"
         ).fetchone()
@@ -199,6 +202,7 @@ class Spool:
             for key, (unit, kind), pid in added:
                 self._points[key] = pid
                 self._point_meta[pid] = (*key, unit, kind)
+                self._point_table.add(pid, *key, unit, kind)
 
     def _meta(self, key: str) -> int:
         return int(self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
@@ -226,21 +230,33 @@ class Spool:
     def batches(self, *, after_seq: int, limit: int, before_seq: int | None = None) -> list[SpooledBatch]:
         """Whole blocks with seq_first > after_seq (and seq_last < before_seq), oldest first, up to ~limit readings."""
         with self._lock:
-            query = "SELECT seq_first, seq_last, data FROM blocks WHERE seq_first > ?"
-            params: list[int] = [after_seq]
-            if before_seq is not None:
-                query += " AND seq_last < ?"
-                params.append(before_seq)
-            cursor = self._db.execute(query + " ORDER BY seq_first", params)
-            picked: list[tuple[int, int, bytes]] = []
-            total = 0
-            for first, last, data in cursor:
-                if picked and total + (last - first + 1) > limit:
-                    break
-                picked.append((first, last, data))
-                total += last - first + 1
+            picked = self._pick_blocks(after_seq, limit, before_seq)
             meta = dict(self._point_meta)
         return [SpooledBatch(first, last, self._readings(first, data, meta)) for first, last, data in picked]
+
+    def device_readings(self, *, after_seq: int, limit: int, before_seq: int | None = None) -> SpooledColumns | None:
+        """The blocks `batches` would give, as one column list per field per device (no `Reading` objects);
+        None when there are none."""
+        with self._lock:
+            picked = self._pick_blocks(after_seq, limit, before_seq)
+        return device_readings(picked, self._point_table)
+
+    def _pick_blocks(self, after_seq: int, limit: int, before_seq: int | None) -> list[tuple[int, int, bytes]]:
+        """(seq_first, seq_last, data) of the blocks to read, at least one if any (caller holds the lock)."""
+        query = "SELECT seq_first, seq_last, data FROM blocks WHERE seq_first > ?"
+        params: list[int] = [after_seq]
+        if before_seq is not None:
+            query += " AND seq_last < ?"
+            params.append(before_seq)
+        cursor = self._db.execute(query + " ORDER BY seq_first", params)
+        picked: list[tuple[int, int, bytes]] = []
+        total = 0
+        for first, last, data in cursor:
+            if picked and total + (last - first + 1) > limit:
+                break
+            picked.append((first, last, data))
+            total += last - first + 1
+        return picked
 
     @staticmethod
     def _readings(first: int, data: bytes, meta: dict[int, tuple[str, str, str, str]]) -> list[Reading]:

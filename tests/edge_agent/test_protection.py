@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from cryptography.exceptions import UnsupportedAlgorithm
 
+from carbon_domain.schemas import ColumnEnvelope
 from carbon_domain.wire import decode_envelope
 from edge_agent import protection
 from edge_agent.agent import EdgeAgent
@@ -120,5 +121,6 @@ async def test_the_agent_publishes_envelopes_the_cloud_can_verify_and_decrypt(
     async with running(agent):
         payloads = await eventually(lambda: listener.on("/data"), 10, "a data message")
     envelope = decode_envelope(verify_and_decrypt(payloads[0], {key_id: peer}))
-    assert envelope.gateway == "gw-test" and {r.device for r in envelope.readings} == {"meter-1"}
-    assert b"meter-1" not in payloads[0] and json.loads(envelope.model_dump_json())["readings"]
+    assert isinstance(envelope, ColumnEnvelope)
+    assert envelope.gateway == "gw-test" and {d.device for d in envelope.devices} == {"meter-1"}
+    assert b"meter-1" not in payloads[0] and json.loads(envelope.model_dump_json())["devices"][0]["seq"]

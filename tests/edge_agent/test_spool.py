@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from carbon_domain.schemas import QUALITY_CODE, ColumnEnvelope, Envelope, column_envelope
+from edge_agent import spool_codec
 from edge_agent.spool import Spool
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -115,3 +117,68 @@ def test_oldest_unsent_time_follows_acknowledgements_and_survives_reopen(tmp_pat
     reopened = Spool(tmp_path / "s.db", max_bytes=10_000_000)
     second_block = (T0 + timedelta(minutes=1, milliseconds=3)).timestamp()
     assert (after_ack, reopened.stats().oldest_gateway_ts) == (second_block, second_block)
+
+
+def _as_columns(spool: Spool, *, after_seq: int, limit: int, before_seq: int | None = None) -> ColumnEnvelope:
+    """What version 1 carries for these blocks, regrouped by carbon_domain's reference conversion."""
+    batches = spool.batches(after_seq=after_seq, limit=limit, before_seq=before_seq)
+    readings = [r for b in batches for r in b.readings]
+    return column_envelope(Envelope(gateway="gw", seq_first=batches[0].seq_first, seq_last=batches[-1].seq_last,
+                                    sent_at=T0, readings=readings))
+
+
+def _mixed_drafts(n: int, shift: timedelta = timedelta()) -> list[dict[str, object]]:
+    """Readings of three devices, some with no value, bad or uncertain, with reasons."""
+    drafts = [d | {"source_ts": d["source_ts"] + shift, "gateway_ts": d["gateway_ts"] + shift} for d in _drafts(n)]
+    drafts[1] |= {"value": None, "quality": "bad", "reason": "timeout"}
+    drafts[5] |= {"quality": "uncertain", "reason": "clock unsynchronised"}
+    drafts[6] |= {"value": None, "quality": "uncertain"}
+    drafts[7] |= {"kind": "gauge", "unit": "kW"}
+    return drafts
+
+
+def test_device_readings_hold_what_the_readings_of_the_same_blocks_hold(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    for block in range(4):
+        spool.append(_mixed_drafts(10, timedelta(seconds=block)))
+    columns = spool.device_readings(after_seq=9, limit=20)
+    assert columns is not None
+    want = _as_columns(spool, after_seq=9, limit=20)
+    assert (columns.seq_first, columns.seq_last, columns.count) == (10, 29, 20)
+    assert [d.model_dump() for d in columns.devices] == [d.model_dump() for d in want.devices]
+
+
+def test_device_readings_keep_reasons_and_missing_values_at_their_positions_across_blocks(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    spool.append(_mixed_drafts(10))
+    spool.append(_mixed_drafts(10, timedelta(seconds=1)))
+    columns = spool.device_readings(after_seq=-1, limit=100)
+    assert columns is not None
+    m1 = next(d for d in columns.devices if d.device == "m1")  # rows 1, 4, 7 of each block: seq 1, 4, 7, 11, 14, 17
+    assert (m1.seq, m1.value[0], m1.value[3], m1.quality, m1.reasons) == (
+        [1, 4, 7, 11, 14, 17], None, None, [2, 0, 0, 2, 0, 0], {0: "timeout", 3: "timeout"})
+
+
+def test_device_readings_stop_before_a_boundary_and_are_none_past_the_end(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    for _ in range(4):
+        spool.append(_mixed_drafts(10))
+    columns = spool.device_readings(after_seq=-1, limit=1000, before_seq=20)
+    assert columns is not None
+    assert (columns.seq_first, columns.seq_last, spool.device_readings(after_seq=39, limit=1000)) == (0, 19, None)
+
+
+def test_device_readings_of_a_reopened_spool_know_its_points(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    spool.append(_mixed_drafts(10))
+    spool.close()
+    reopened = Spool(tmp_path / "s.db", max_bytes=10_000_000)
+    columns = reopened.device_readings(after_seq=-1, limit=100)
+    assert columns is not None
+    want = _as_columns(reopened, after_seq=-1, limit=100)
+    assert [d.model_dump() for d in columns.devices] == [d.model_dump() for d in want.devices]
+
+
+def test_the_spool_stores_the_quality_codes_the_cloud_reads() -> None:
+    # device_readings passes the spool's codes on unchanged
+    assert spool_codec.QUALITY_CODE == QUALITY_CODE

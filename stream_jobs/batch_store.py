@@ -9,11 +9,19 @@ ts) is already stored is dropped: held by an overlapping stored batch (a replaye
 envelope), by a compacted block, or by a row of `readings` written before batches existed; what is left is
 grouped back into batches. Only the readings of batches that were inserted are added to the rollups and
 returned when they are counter readings, which drive deltas and emissions.
+
+Those checks see only what is committed: two transactions storing overlapping readings of one device at once
+(a partition's old and new owner during a rebalance, an envelope re-sent through another ingest worker) would
+each miss the other's. `lock_devices` serialises them: the writer holds a lock per (gateway, device) from the
+start of its transaction, and the second one's checks run after the first one has committed.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain, repeat
@@ -23,9 +31,15 @@ import psycopg
 from carbon_domain.schemas import epoch_us
 from carbonflow.db.compaction import COMPACTION_LOCK
 
-__all__ = ["Batch", "distinct_readings", "store_batches"]
+__all__ = ["Batch", "distinct_readings", "lock_devices", "store_batches"]
 
 _ORIGIN = "'2000-01-01T00:00:00Z'"
+# The two-key form of the advisory lock (int4, int4) is a key space of its own: no device's lock can be the
+# single bigint key of the compaction or scope-rollup lock. Rows come out of unnest in array order, so the
+# locks are taken in the order of the keys given. The keys come as array literals: psycopg dumps a list of ints
+# element by element in Python, which cost several times the locks themselves.
+_LOCK_DEVICES = "SELECT pg_advisory_xact_lock(k.hi, k.lo) FROM unnest(%s::int[], %s::int[]) AS k(hi, lo)"
+_LOCK_KEY = struct.Struct(">ii")
 _ROLLUP_COLUMNS = ("point_key, bucket, n, n_valid, sum, min, max, first_ts, first_value, last_ts, last_value,"
                    " worst_quality, n_uncertain, n_bad")
 
@@ -264,10 +278,34 @@ def distinct_readings(batches: list[Batch]) -> list[Batch]:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a sink writes the same devices over and over
+def _device_lock_key(gateway: str, device: str) -> tuple[int, int]:
+    """The advisory lock key of a gateway's device: 64 bits of a hash of both ids (text holds no NUL byte, so
+    the pair is unambiguous); two devices sharing a key only wait for each other."""
+    digest = hashlib.blake2b(gateway.encode() + b"\0" + device.encode(), digest_size=8).digest()
+    return _LOCK_KEY.unpack(digest)
+
+
+async def lock_devices(conn: psycopg.AsyncConnection, devices: Iterable[tuple[str, str]]) -> None:
+    """Take the write lock of each (gateway id, device id) until the transaction ends, in one statement.
+
+    Waits while another transaction holding one of them is open. Every writer takes its locks in the same
+    (sorted) order, so two writers of the same devices queue instead of deadlocking. Take them first in the
+    transaction, before any row lock, and once per transaction (one `ReadingSink.write`): locks taken by a
+    second call are no longer in order with the first's.
+    """
+    keys = sorted({_device_lock_key(gateway, device) for gateway, device in devices})
+    if not keys:
+        return
+    await conn.execute(_LOCK_DEVICES, ("{" + ",".join(str(hi) for hi, _ in keys) + "}",
+                                       "{" + ",".join(str(lo) for _, lo in keys) + "}"))
+
+
 async def store_batches(conn: psycopg.AsyncConnection, batches: list[Batch], counter_keys: list[int], *,
                         old_before: datetime | None, rows_newest: datetime | None) -> list[tuple]:
-    """Store the batches once each (inside the caller's transaction); return the readings of `counter_keys` that
-    were new, as (gateway_key, seq, ts, point_key, value, quality).
+    """Store the batches once each (inside the caller's transaction, which holds `lock_devices` for their
+    gateways and devices); return the readings of `counter_keys` that were new, as (gateway_key, seq, ts,
+    point_key, value, quality).
 
     With `old_before`, readings older than it are also checked against the compacted blocks; with
     `rows_newest`, readings up to then against the rows of `readings`.

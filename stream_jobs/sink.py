@@ -5,7 +5,8 @@ reading whose (gateway, seq, ts) is already stored, in a batch, a compacted bloc
 before anything counts it; only counter readings that were new advance counter state and produce
 emissions, so a replayed Kafka record changes nothing. That check needs the stored reading, which retention
 deletes: readings older than the raw retention horizon are dropped before they are stored, so that a record
-replayed after retention is not stored and counted in the hourly rollups a second time.
+replayed after retention is not stored and counted in the hourly rollups a second time. It sees only what is
+committed: two writes of the same device (a partition handed over mid-write) wait for each other.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from carbon_domain.schemas import (
 from carbon_domain.units import convert, storage_unit
 from carbonflow.db.compaction import SINK_CHECK_AGE
 from carbonflow.db.retention import raw_horizon
-from stream_jobs.batch_store import Batch, distinct_readings, store_batches
+from stream_jobs.batch_store import Batch, distinct_readings, lock_devices, store_batches
 from stream_jobs.counter_rules import point_rollover
 from stream_jobs.scope_rollups import EMISSION_COLUMNS, ScopeRollups
 
@@ -173,6 +174,9 @@ class ReadingSink:
     async def write(self, records: Sequence[DeviceColumns | DeviceBatch]) -> None:
         """Store a list of Kafka records (or device batches) atomically; safe to call again with the same ones."""
         async with self._conn.transaction():
+            # first, while the transaction holds nothing another writer could wait for: a concurrent write of
+            # one of these devices commits before this one checks what is stored
+            await lock_devices(self._conn, {(r.gateway, r.device) for r in records})
             batches: list[Batch] = []
             counters: dict[int, _PointInfo] = {}  # counter points of the write by key: their readings drive deltas
             seen: dict[str, tuple[int, str]] = {}

@@ -13,6 +13,13 @@ moves what is left. Compaction holds `COMPACTION_LOCK` (an advisory lock) while 
 sink takes it shared before it stores readings old enough to belong to a compacted hour and checks them
 against the blocks, so a replayed reading is stored once whether its hour was compacted or not.
 
+Compaction does not take the sink's per-device write locks (stream_jobs/batch_store.py `lock_devices`): it
+moves only batches whose newest reading is before the cut-off, an hour or more ago, and a write that could
+hold one of their readings has readings older than SINK_CHECK_AGE, so it holds COMPACTION_LOCK shared and
+runs wholly before or after a compaction transaction; a write of fresher readings overlaps only newer batches,
+which stay. (Writers take their device locks first, then COMPACTION_LOCK: compaction taking both would take
+them in the other order and could deadlock with them.)
+
 A closed month's partition of `readings` that compaction left without rows keeps the index pages its hot
 rows needed; its indexes are rebuilt (REINDEX CONCURRENTLY) to give them back.
 

@@ -9,6 +9,7 @@ was sent, so that a reading stored or counted twice (or lost) shows in both.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import random
 import uuid
@@ -275,6 +276,115 @@ async def test_one_record_written_by_two_workers_at_once_is_stored_once(env: Env
         await (holder.commit() if first == "commits" else holder.rollback())
         await asyncio.wait_for(second, timeout=10)
     await _assert_once(env, _expected(env.gateway, warm + rows))
+
+
+# --- writers of the same device at once -----------------------------------------------------------------------
+
+
+def _every(seqs: Iterable[int], start: datetime, step: timedelta) -> list[Row]:
+    """One good reading per sequence number n at start + n * step, valued n."""
+    return [(s, start + s * step, float(s), "kw", "good") for s in seqs]
+
+
+def _chunked(gateway: str, device: str, rows: list[Row], per_record: int) -> list[DeviceColumns]:
+    return [_record(gateway, device, rows[i:i + per_record]) for i in range(0, len(rows), per_record)]
+
+
+@contextlib.asynccontextmanager
+async def _second_worker(env: Env, devices: Iterable[str], warm: list[Row]) -> AsyncIterator[
+        tuple[psycopg.AsyncConnection, ReadingSink]]:
+    """A second worker's sink on a connection whose next write stays open (uncommitted) until it commits.
+
+    Both sinks have written `warm` for every device first, so that neither waits on the other's first
+    registration of the gateway and points, only on what this test is about."""
+    async with await psycopg.AsyncConnection.connect(env.url) as holder:  # not autocommit
+        other = ReadingSink(holder, FactorLibrary.default())
+        for device in devices:
+            await other.write([_record(env.gateway, device, warm)])
+            await holder.commit()
+            await env.sink.write([_record(env.gateway, device, warm)])
+        await holder.execute("SELECT 1")  # a transaction open, so that the next write's own is a savepoint in it
+        yield holder, other
+
+
+async def _batch_seqs(env: Env, device: str) -> list[list[int]]:
+    cur = await env.conn.execute("SELECT seqs FROM reading_batches WHERE device_id = %s ORDER BY seq_lo", (device,))
+    return [row[0] for row in await cur.fetchall()]
+
+
+@pytest.mark.parametrize("age", ["old", "fresh"])
+async def test_a_resend_written_while_the_first_write_is_open_waits_and_stores_only_what_is_new(
+        env: Env, age: str) -> None:
+    """A partition's old and new owner (or two ingest workers) writing overlapping readings of one device, cut
+    into other batches: the second write waits for the first to commit, then finds its readings stored."""
+    # fresh readings meet only the overlap probe of hot batches; old ones also the blocks, under the shared lock
+    start = T0 if age == "old" else datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    step = MINUTE if age == "old" else timedelta(seconds=1)
+    warm, first, resent = _every(range(100, 105), start, step), _every(range(30), start, step), _every(
+        range(15, 45), start, step)
+    async with _second_worker(env, [env.device], warm) as (holder, other):
+        await other.write(_chunked(env.gateway, env.device, first, 10))
+        second = asyncio.create_task(env.sink.write(_chunked(env.gateway, env.device, resent, 15)))
+        done, _ = await asyncio.wait([second], timeout=0.5)
+        assert not done  # waits for the first write's transaction
+        await holder.commit()
+        await asyncio.wait_for(second, timeout=10)
+    await _assert_once(env, _expected(env.gateway, warm + _every(range(45), start, step)))
+    # the re-send's first record held only stored readings; its second kept the 15 new ones
+    assert await _batch_seqs(env, env.device) == [list(range(10)), list(range(10, 20)), list(range(20, 30)),
+                                                  list(range(30, 45)), list(range(100, 105))]
+
+
+async def test_writes_of_other_devices_do_not_wait_for_an_open_write(env: Env) -> None:
+    held, free = [f"{env.device}-a", f"{env.device}-b"], [f"{env.device}-c", f"{env.device}-d"]
+    warm, rows = _minutes(range(100, 105)), _minutes(range(20))
+    async with _second_worker(env, held + free, warm) as (holder, other):
+        await other.write([_record(env.gateway, device, rows) for device in held])
+        # the same gateway and sequence numbers, other devices: stored while the first write is still open
+        await asyncio.wait_for(env.sink.write([_record(env.gateway, device, rows) for device in free]), timeout=5)
+        assert await _stored(env.conn, *free) == sorted(_expected(env.gateway, warm + rows) * 2)
+        await holder.commit()
+    await _assert_once(env, sorted(_expected(env.gateway, warm + rows) * 4), *held, *free)
+
+
+async def test_writers_of_two_devices_in_opposite_orders_do_not_deadlock(env: Env) -> None:
+    """Two writes of devices P and Q, one in the order P, Q and one in the order Q, P, both queued behind an open
+    write of P: were each device locked in the order of its records, the first would take P when it is free
+    and wait for Q, which the second holds while it waits for P."""
+    p, q = f"{env.device}-p", f"{env.device}-q"
+    warm = _minutes(range(100, 105))
+    async with await psycopg.AsyncConnection.connect(env.url, autocommit=True) as third_conn:
+        third = ReadingSink(third_conn, FactorLibrary.default())
+        await third.write([_record(env.gateway, device, warm) for device in (p, q)])
+        async with _second_worker(env, [p, q], warm) as (holder, other):
+            await other.write([_record(env.gateway, p, _minutes(range(10)))])  # holds P until it commits
+            p_first = asyncio.create_task(env.sink.write([_record(env.gateway, p, _minutes(range(5, 20))),
+                                                          _record(env.gateway, q, _minutes(range(15)))]))
+            done, _ = await asyncio.wait([p_first], timeout=0.3)
+            assert not done
+            q_first = asyncio.create_task(third.write([_record(env.gateway, q, _minutes(range(10, 25))),
+                                                       _record(env.gateway, p, _minutes(range(15, 30)))]))
+            done, _ = await asyncio.wait([q_first], timeout=0.3)
+            assert not done
+            await holder.commit()
+            await asyncio.wait_for(asyncio.gather(p_first, q_first), timeout=15)
+    await _assert_once(env, sorted(_expected(env.gateway, warm + _minutes(range(30)))
+                                   + _expected(env.gateway, warm + _minutes(range(25)))), p, q)
+
+
+async def test_a_compaction_waits_for_an_open_write_of_old_readings_and_moves_each_reading_once(env: Env) -> None:
+    warm, first = _minutes(range(100, 105)), _minutes(range(10))
+    await env.sink.write([_record(env.gateway, env.device, first)])
+    async with _second_worker(env, [env.device], warm) as (holder, other):
+        # a re-send over the stored batch, open: five of its readings are new, none committed yet
+        await other.write([_record(env.gateway, env.device, _minutes(range(5, 15)))])
+        compaction = asyncio.create_task(asyncio.to_thread(_compact, env, T0 + timedelta(days=2)))
+        done, _ = await asyncio.wait([compaction], timeout=0.5)
+        assert not done  # the write holds the compaction lock shared
+        await holder.commit()
+        moved = await asyncio.wait_for(compaction, timeout=30)
+    assert (moved["readings"], await _hot_batches(env)) == (20, 0)
+    await _assert_once(env, _expected(env.gateway, warm + _minutes(range(15))))
 
 
 # --- rollups --------------------------------------------------------------------------------------------------

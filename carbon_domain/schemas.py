@@ -68,26 +68,36 @@ class Reading(_Strict):
         return self
 
 
-class Envelope(_Strict):
-    """A batch of readings published by one gateway (versioned)."""
+class _EnvelopeHead(_Strict):
+    """What every envelope version says of its batch besides the readings."""
 
-    v: Literal[1] = ENVELOPE_VERSION
+    v: int
     gateway: str = Field(min_length=1, max_length=128, pattern=_GATEWAY_ID)
     seq_first: int = Field(ge=0, le=SEQ_MAX)
     seq_last: int = Field(ge=0, le=SEQ_MAX)
     sent_at: AwareDatetime
     backlog: bool = False
-    readings: list[Reading] = Field(min_length=1)
+
+    def _seq_range(self) -> tuple[int, int]:
+        raise NotImplementedError
 
     @model_validator(mode="after")
-    def _sequence_range_matches(self) -> Envelope:
-        seqs = [r.seq for r in self.readings]
-        if min(seqs) != self.seq_first or max(seqs) != self.seq_last:
-            raise ValueError(
-                f"envelope says seq {self.seq_first}..{self.seq_last}, "
-                f"readings carry {min(seqs)}..{max(seqs)}"
-            )
+    def _sequence_range_matches(self) -> Self:
+        low, high = self._seq_range()
+        if low != self.seq_first or high != self.seq_last:
+            raise ValueError(f"envelope says seq {self.seq_first}..{self.seq_last}, readings carry {low}..{high}")
         return self
+
+
+class Envelope(_EnvelopeHead):
+    """A batch of readings published by one gateway, one object per reading (envelope version 1)."""
+
+    v: Literal[1] = ENVELOPE_VERSION  # an overridden field keeps its place: "v" stays first in the JSON
+    readings: list[Reading] = Field(min_length=1)
+
+    def _seq_range(self) -> tuple[int, int]:
+        seqs = [r.seq for r in self.readings]
+        return min(seqs), max(seqs)
 
     @property
     def reading_count(self) -> int:
@@ -192,27 +202,17 @@ class DeviceReadings(_ReadingColumns):
     _COLUMNS: ClassVar[tuple[str, ...]] = (*_ReadingColumns._COLUMNS, "gateway_us")
 
 
-class ColumnEnvelope(_Strict):
+class ColumnEnvelope(_EnvelopeHead):
     """A batch of readings published by one gateway, one `DeviceReadings` per device (envelope version 2).
 
-    The same readings as an `Envelope`, at a quarter of its size on the link and a fifth of its cost to check.
+    The same readings as an `Envelope`, at about 40 % of its size on the link and a fifth of its cost to check.
     """
 
     v: Literal[2]
-    gateway: str = Field(min_length=1, max_length=128, pattern=_GATEWAY_ID)
-    seq_first: int = Field(ge=0, le=SEQ_MAX)
-    seq_last: int = Field(ge=0, le=SEQ_MAX)
-    sent_at: AwareDatetime
-    backlog: bool = False
     devices: list[DeviceReadings] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _sequence_range_matches(self) -> ColumnEnvelope:
-        low = min(min(d.seq) for d in self.devices)
-        high = max(max(d.seq) for d in self.devices)
-        if low != self.seq_first or high != self.seq_last:
-            raise ValueError(f"envelope says seq {self.seq_first}..{self.seq_last}, readings carry {low}..{high}")
-        return self
+    def _seq_range(self) -> tuple[int, int]:
+        return min(min(d.seq) for d in self.devices), max(max(d.seq) for d in self.devices)
 
     @property
     def reading_count(self) -> int:

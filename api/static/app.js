@@ -4,6 +4,7 @@
 import {API, api, message, postJSON, setToken, token, whenUnauthenticated} from "./static/js/api.js";
 import {setLang, t, translate, lang} from "./static/js/i18n.js";
 import {disposeCharts} from "./static/js/charts.js";
+import {parseRoute} from "./static/js/route.js";
 import * as overview from "./static/js/views/overview.js";
 import * as series from "./static/js/views/series.js";
 import * as devices from "./static/js/views/devices.js";
@@ -116,7 +117,7 @@ function stopView() {
 
 function route() {
   if (me === null) return;
-  const [name, query] = (location.hash.replace(/^#\/?/, "") || "").split("?");
+  const [name, query] = parseRoute();
   const names = Object.keys(VIEWS).filter(allowed);
   if (!names.includes(name)) {
     const fallback = names[0];

@@ -1,9 +1,11 @@
 // Device health for technicians: status from the last contact, readings of a window counted by quality,
 // per device and (unfolded) per point, then each gateway's own report (spool backlog, oldest unsent reading,
-// readings dropped by spool overflow). Refreshed every 10 s from GET /devices/health.
+// readings dropped by spool overflow). Refreshed from GET /devices/health 10 s after each answer (an answer slower
+// than that delays the next one instead of piling requests onto a busy database).
 import {getJSON} from "../api.js";
 import {ago, dateTime, el, errorBox, num, numberEl, pct} from "../format.js";
 import {t, term} from "../i18n.js";
+import {replaceRoute} from "../route.js";
 
 const REFRESH_MS = 10000;
 const WINDOWS = [1, 24, 168];
@@ -14,33 +16,43 @@ let state = null;
 export async function start(main, ctx) {
   const hours = Number(ctx.params.get("hours"));
   state = {main, ctx, hours: WINDOWS.includes(hours) ? hours : 1, data: null, open: new Set(), timer: null,
-           error: null, onLang: () => paint()};
+           loading: 0, error: null, onLang: () => paint()};
   window.addEventListener("langchange", state.onLang);
   main.append(el("div", {class: "empty"}, t("common.loading")));
-  await load();
-  const mine = state;
-  if (state) state.timer = setInterval(() => { if (state === mine) load(); }, REFRESH_MS);
+  await refresh(state);
+}
+
+// load, then come back REFRESH_MS after the answer, for as long as `mine` is the view's state; a refresh
+// overtaken by a newer one (another window picked meanwhile) leaves the next turn to that one
+async function refresh(mine) {
+  if (state !== mine) return;
+  clearTimeout(mine.timer);
+  if (await load()) mine.timer = setTimeout(() => refresh(mine), REFRESH_MS);
 }
 
 export function stop() {
   if (!state) return;
   window.removeEventListener("langchange", state.onLang);
-  clearInterval(state.timer);
+  clearTimeout(state.timer);
   state = null;
 }
 
+// true when the answer (or error) is painted; false, and dropped, when the view stopped or a newer request
+// overtook it
 async function load() {
   const mine = state;
+  const ticket = ++state.loading;
   try {
     const data = await getJSON("/devices/health", {hours: state.hours});
-    if (state !== mine) return;
+    if (state !== mine || ticket !== state.loading) return false;
     state.data = data;
     state.error = null;
   } catch (error) {
-    if (state !== mine) return;
+    if (state !== mine || ticket !== state.loading) return false;
     state.error = error;
   }
   paint();
+  return true;
 }
 
 function total(q) { return q.good + q.uncertain + q.bad; }
@@ -60,8 +72,8 @@ function paint() {
   const main = state.main;
   const picker = el("select", {id: "health-window", "aria-label": t("devices.window"), onchange: (e) => {
     state.hours = Number(e.target.value);
-    history.replaceState(null, "", `#/devices?hours=${state.hours}`);
-    load();
+    replaceRoute("devices", new URLSearchParams({hours: state.hours}));
+    refresh(state);
   }}, WINDOWS.map(h => el("option", {value: h, selected: h === state.hours}, t(`devices.window.${h}`))));
   const head = el("div", {class: "page-head"},
     el("div", {}, el("h1", {}, t("devices.title")), el("div", {class: "sub"}, t("devices.subtitle"))),

@@ -4,6 +4,7 @@ import {api, getJSON, getSeries, message} from "../api.js";
 import {base, loadCharts, makeChart} from "../charts.js";
 import {dateTime, decimalsFor, el, errorBox, num, numberEl} from "../format.js";
 import {t, term} from "../i18n.js";
+import {replaceRoute} from "../route.js";
 
 const RANGES = {"1h": 3600e3, "6h": 6 * 3600e3, "24h": 24 * 3600e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3,
                 "1y": 365 * 86400e3};
@@ -73,7 +74,7 @@ function remember() {
   const params = new URLSearchParams({device: state.device || "", point: state.point || "", range: state.range,
                                       interval: state.interval});
   if (state.range === "custom") { params.set("start", from.toISOString()); params.set("end", to.toISOString()); }
-  history.replaceState(null, "", `#/series?${params}`);
+  replaceRoute("series", params);  // not once the person has moved on to another view
 }
 
 async function query() {

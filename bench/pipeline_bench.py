@@ -120,10 +120,19 @@ def _stored(conn: psycopg.Connection) -> tuple[int, int]:
         " CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs) AS u(gk, seq)) AS s").fetchone()
 
 
+def _checkpoints(conn: psycopg.Connection) -> int:
+    """Checkpoints the server has run since its statistics were reset (timed and requested): one during the
+    throughput run makes each page written first after it go to the WAL whole."""
+    view = "pg_stat_checkpointer" if conn.info.server_version >= 170000 else "pg_stat_bgwriter"
+    columns = "num_timed + num_requested" if view == "pg_stat_checkpointer" else "checkpoints_timed + checkpoints_req"
+    return int(conn.execute(f"SELECT {columns} FROM {view}").fetchone()[0])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--gateways", type=int, default=4)
-    parser.add_argument("--envelopes", type=int, default=300, help="per gateway, for the throughput run")
+    parser.add_argument("--envelopes", type=int, default=900,
+                        help="per gateway, for the throughput run (900: 3.6 million readings, about 30 s)")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--stream-workers", type=int, default=2, help="faust worker replicas (same app id)")
     parser.add_argument("--ingest-workers", type=int, default=2,
@@ -158,7 +167,7 @@ def main() -> int:
         ingests = [subprocess.Popen(CLI + ["ingest"], stdout=log, stderr=log,
                                     env={**env, "INGEST_PARTITION": f"{i}/{args.ingest_workers}"})
                    for i in range(args.ingest_workers)]
-        streams = [subprocess.Popen(CLI + ["stream"], env=env, stdout=log, stderr=log)
+        streams = [subprocess.Popen(CLI + ["stream", "--loglevel", "info"], env=env, stdout=log, stderr=log)
                    for _ in range(args.stream_workers)]
         procs += ingests + streams
         named = {"kafka": procs[0], "broker": procs[1], **{f"ingest-{i}": p for i, p in enumerate(ingests)},
@@ -181,6 +190,7 @@ def main() -> int:
             time.sleep(0.1)
         total = args.envelopes * PER_ENVELOPE * len(gateways)  # stored in the end, warm-up included
         print(f"throughput run: {total - warm:,} readings ...", flush=True)
+        checkpoints_before = _checkpoints(conn)
         monitor = CpuMonitor(_process_groups(db_url, named))
         monitor.start()
         profilers = _start_profilers(args.profile, named) if args.profile else []
@@ -203,6 +213,7 @@ def main() -> int:
             time.sleep(0.25)
         t1 = time.monotonic()
         cpu_cores = monitor.stop()
+        checkpoints = _checkpoints(conn) - checkpoints_before
         for profiler in profilers:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=30)
@@ -213,7 +224,7 @@ def main() -> int:
             (args.profile / "stored_timeline.txt").write_text("".join(f"{t} {n}\n" for t, n in progress))
         rows, _ = _stored(conn)
         readings_per_s = (rows - warm) / (t1 - t0)
-        print(f"  CPU cores during the run: {cpu_cores}")
+        print(f"  CPU cores during the run: {cpu_cores}; PostgreSQL checkpoints meanwhile: {checkpoints}")
         print(f"  stored {rows - warm:,} in {t1 - t0:.1f} s ({readings_per_s:,.0f}/s; publishing took {published_at - t0:.1f} s)")
         hot_in_batches = conn.execute("SELECT coalesce(sum(cardinality(seqs)), 0) FROM reading_batches").fetchone()[0]
         bytes_per_hot = table_bytes(conn, "reading_batches") / max(hot_in_batches, 1)
@@ -286,6 +297,7 @@ def main() -> int:
             "envelope_version": args.envelope_version,
             "bytes_per_published_reading": round(sum(map(len, payloads[gateways[0]])) / (args.envelopes * PER_ENVELOPE), 2),
             "cpu_cores_during_throughput_run": cpu_cores,
+            "checkpoints_during_throughput_run": checkpoints,
             "latency_rate_per_s": rate,
             "latency_envelopes": len(lat_payloads),
             "storage": "plain PostgreSQL (monthly partitions)",

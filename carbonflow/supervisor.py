@@ -31,6 +31,7 @@ class Supervisor:
 
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self._children: list[Child] = []
+        self._pumps: list[threading.Thread] = []
         self._out = out
         self._lock = threading.Lock()
         width = 10
@@ -38,6 +39,8 @@ class Supervisor:
 
     def log(self, name: str, line: str) -> None:
         with self._lock:
+            if self._out.closed:  # the owner is gone (a test's captured output): the line has nowhere to go
+                return
             self._out.write(f"{name:<{self._width}}| {line}\n")
             self._out.flush()
 
@@ -53,7 +56,9 @@ class Supervisor:
             start_new_session=True,
         )
         self._children.append(child)
-        threading.Thread(target=self._pump, args=(child,), daemon=True, name=f"log-{child.name}").start()
+        pump = threading.Thread(target=self._pump, args=(child,), daemon=True, name=f"log-{child.name}")
+        pump.start()
+        self._pumps.append(pump)
         return child
 
     def _pump(self, child: Child) -> None:
@@ -90,6 +95,8 @@ class Supervisor:
                 child.process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 pass
+        for pump in self._pumps:  # a child's last lines are written before this returns, not after
+            pump.join(timeout=2)
 
 
 def _signal_group(child: Child, sig: signal.Signals) -> None:

@@ -31,7 +31,7 @@ from stream_jobs.topics import dead_letters_topic, gateway_health_topic, reading
 __all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass", "apply_retention_daily", "store_gateway_health", "compact_closed_hours"]
 
 log = logging.getLogger("stream_jobs")
-_BATCH = 2000  # Kafka records (device batches) per take
+_BATCH = 4000  # Kafka records (device batches) per take; the app's stream buffer holds four takes
 _CHUNK = 800  # records decoded before they go to the lanes: about 40,000 readings from 50-point devices
 
 

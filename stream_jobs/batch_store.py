@@ -2,9 +2,9 @@
 the per-point minute and hour rollups added in the same statement, exactly once.
 
 A write's batches reach PostgreSQL in one binary COPY into a temporary table, a row per batch with its readings
-as arrays. When no incoming batch overlaps a stored one of its gateway and device (one index probe each), none
-has readings old enough for a compacted hour and none is older than the rows of `readings`, the batches are
-stored as they came (the usual case). Otherwise their readings are unnested and a reading whose (gateway, seq,
+as arrays. When no incoming batch overlaps a stored one of its gateway and device (one index probe each), no
+compacted block lies where their old readings fall (one index scan per write) and none is older than the rows
+of `readings`, the batches are stored as they came (the usual case, late backlogs included). Otherwise their readings are unnested and a reading whose (gateway, seq,
 ts) is already stored is dropped: held by an overlapping stored batch (a replayed Kafka record, a re-sent
 envelope), by a compacted block, or by a row of `readings` written before batches existed; what is left is
 grouped back into batches. Only the readings of batches that were inserted are added to the rollups and
@@ -28,7 +28,7 @@ from itertools import chain, repeat
 
 import psycopg
 
-from carbon_domain.schemas import epoch_us
+from carbon_domain.schemas import epoch_us, from_epoch_us
 from carbonflow.db.compaction import COMPACTION_LOCK
 
 __all__ = ["Batch", "distinct_readings", "lock_devices", "store_batches"]
@@ -135,6 +135,14 @@ _DROP_COMPACTED = (
     "  JOIN reading_blocks b ON b.point_key = k.point_key AND b.hour = k.hour"
     "  CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs, b.times) AS u(gk, seq, ts)) s"
     " WHERE i.gateway_key = s.gateway_key AND i.seq = s.seq AND i.ts = s.ts"
+)
+# Whether any compacted block lies where old readings of a write could be: a point of theirs, an hour from the
+# oldest one's until the check age. A superset of the (point, hour)s _DROP_COMPACTED reads, found with one index
+# scan of the primary key (point_key, hour) for the whole write instead of unnesting every reading; a backlog
+# into hours that nothing was compacted for (the usual late data) then skips the unnesting altogether.
+_NEAR_COMPACTED = (
+    "SELECT EXISTS (SELECT 1 FROM reading_blocks WHERE point_key = ANY(%(points)s::int[])"
+    f" AND hour >= date_bin('1 hour', %(oldest)s::timestamptz, {_ORIGIN}) AND hour < %(old)s)"
 )
 # Readings that a row of `readings` holds (rows from before 085 and from tools that insert rows), by its
 # primary key; only asked for readings no newer than the newest row there is.
@@ -301,6 +309,23 @@ async def lock_devices(conn: psycopg.AsyncConnection, devices: Iterable[tuple[st
                                        "{" + ",".join(str(lo) for _, lo in keys) + "}"))
 
 
+async def _near_compacted_blocks(conn: psycopg.AsyncConnection, batches: list[Batch], old_before: datetime) -> bool:
+    """Whether a compacted block may hold one of the batches' readings older than `old_before` (no false
+    negatives: a block of one of their points in an hour between the oldest of them and `old_before`)."""
+    old_us = epoch_us(old_before)
+    old = [b for b in batches if min(b.times_us) < old_us]
+    if not old:
+        return False
+    points: set[int] = set()
+    for b in old:
+        points.update(b.point_keys)
+    oldest = from_epoch_us(min(min(b.times_us) for b in old))
+    cur = await conn.execute(_NEAR_COMPACTED, {"points": "{" + ",".join(map(str, points)) + "}", "oldest": oldest,
+                                               "old": old_before})
+    row = await cur.fetchone()
+    return bool(row and row[0])
+
+
 async def store_batches(conn: psycopg.AsyncConnection, batches: list[Batch], counter_keys: list[int], *,
                         old_before: datetime | None, rows_newest: datetime | None) -> list[tuple]:
     """Store the batches once each (inside the caller's transaction, which holds `lock_devices` for their
@@ -314,6 +339,8 @@ async def store_batches(conn: psycopg.AsyncConnection, batches: list[Batch], cou
         # waits while a compaction moves rows or batches to blocks (its delete would hide them from the checks
         # below), and keeps it from starting until this transaction has committed what it stores
         await conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (COMPACTION_LOCK,))
+        if not await _near_compacted_blocks(conn, batches, old_before):
+            old_before = None  # no block can hold one of these readings
     await conn.execute(_TEMP_TABLES)
     async with conn.cursor() as cur:
         async with cur.copy(_COPY_BATCHES) as copy:

@@ -208,6 +208,23 @@ async def test_a_replay_after_compaction_moved_its_batch_into_blocks_adds_nothin
     assert await cur.fetchall() == [([10, 11, 12, 13, 14],)]
 
 
+async def test_an_old_backlog_beside_compacted_hours_is_stored_once_and_a_replay_in_the_same_write_dropped(
+        env: Env) -> None:
+    # compacted: the device's kw readings of hour 0 and another point's of hour 1
+    hour0, other_point = _minutes(range(10)), _minutes(range(60, 70), point="kvar")
+    await env.sink.write([_record(env.gateway, env.device, hour0 + other_point)])
+    assert _compact(env, T0 + timedelta(days=2))["readings"] == 20
+    # a backlog of kw in hour 1 (blocks of its point and of its hour exist, not of both) and in hour 3, with a
+    # replay of hour 0 in the same write: the backlog is stored and counted once, the replay not at all
+    backlog = _minutes(range(70, 80)) + _minutes(range(180, 190))
+    await env.sink.write([_record(env.gateway, env.device, backlog), _record(env.gateway, env.device, hour0)])
+    await _assert_once(env, _expected(env.gateway, hour0 + other_point + backlog))
+    # a replay starting inside a compacted hour, and the backlog's hours replayed: nothing is added
+    await env.sink.write([_record(env.gateway, env.device, hour0[5:])])
+    await env.sink.write([_record(env.gateway, env.device, backlog)])
+    await _assert_once(env, _expected(env.gateway, hour0 + other_point + backlog))
+
+
 async def test_a_replay_of_readings_stored_as_rows_before_batches_is_dropped(scratch_url: str) -> None:
     # a database of its own: the rows' horizon is the whole database's
     device, gateway = "bs-rows-dev", "bs-rows-gw"

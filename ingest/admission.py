@@ -48,7 +48,8 @@ class GatewayAdmission:
         self.loaded = False  # True once the registry answered at least once
 
     def refresh_if_due(self) -> bool:
-        """Reload when due; on failure keep the last known set and say so once. True when the set was reloaded."""
+        """Reload when due; on failure keep the last known set and log a warning (once per refresh interval while
+        the registry stays unavailable). True when the set was reloaded."""
         if time.monotonic() - self._loaded_at < self._refresh_s:
             return False
         reloaded = False

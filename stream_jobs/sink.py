@@ -62,6 +62,7 @@ class _PointInfo:
     site_id: str | None
     rollover: float | None = None  # register wrap value from the device profile, in `unit`
     normalised: bool = False  # readings are converted to `unit`, the storage unit of their dimension
+    source_unit: str | None = None  # the unit readings last came in (NULL for points from before 072)
     counter: bool = field(init=False)  # kind == "counter", read for every reading the sink stores
 
     def __post_init__(self) -> None:
@@ -137,18 +138,27 @@ class ReadingSink:
         return self._gateways[gateway]
 
     async def _point_infos(self, record: DeviceColumns) -> dict[str, _PointInfo]:
-        """The device's points by name, registering those the record brings for the first time."""
+        """The device's points by name, registering those the record brings for the first time.
+
+        Re-read from the database every _CACHE_TTL_S, which picks up what administrators changed (activities,
+        sites, profiles); the first record after a re-read also records a known point's new unit or kind as
+        sent. Points that did not change are not written again (each rewrite left a dead row and its WAL)."""
         if time.monotonic() - self._points_loaded_at > _CACHE_TTL_S:
             self._points.clear()
             self._counters.clear()
             self._points_loaded_at = time.monotonic()
         device = record.device
-        known = self._points.setdefault(device, {})
-        missing = {(p, u, PointKind(k).value) for p, u, k in zip(record.point, record.unit, record.kind) if p not in known}
-        if missing:
+        known = self._points.get(device)
+        reread = known is None
+        if known is None:
+            known = self._points[device] = await self._load_points(device)
+        # between re-reads only new points are written; at a re-read, also the points whose unit or kind changed
+        changed = {(p, u, k) for p, u, k in zip(record.point, record.unit, record.kind)
+                   if (info := known.get(p)) is None or (reread and (info.source_unit != u or info.kind != k))}
+        if changed:
             # one statement for all of a device's new points (a new gateway's first batch brings hundreds);
             # a point sent twice with different units or kinds keeps the last, as one statement each did
-            chosen = {point: (unit, kind) for point, unit, kind in sorted(missing)}
+            chosen = {point: (unit, PointKind(kind).value) for point, unit, kind in sorted(changed)}
             # a new point stores its storage unit; one from before 072_point_units keeps the unit as sent
             await self._conn.execute(
                 "INSERT INTO points (device_id, point, unit, kind, source_unit)"
@@ -159,17 +169,22 @@ class ReadingSink:
                 (device, list(chosen), [storage_unit(u) for u, _ in chosen.values()],
                  [k for _, k in chosen.values()], [u for u, _ in chosen.values()]),
             )
-            cur = await self._conn.execute(
-                "SELECT p.point, p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile, p.normalised,"
-                " p.source_unit FROM points p LEFT JOIN devices d ON d.device_id = p.device_id WHERE p.device_id = %s",
-                (device,),
-            )
-            for point, key, kind, unit, activity, site, profile, normalised, source in await cur.fetchall():
-                rollover = point_rollover(profile, point, unit=unit, source_unit=source, normalised=normalised)
-                known[point] = _PointInfo(key, kind, unit, activity, site, rollover, normalised)
-        if missing or device not in self._counters:
+            known = self._points[device] = await self._load_points(device)
+        if changed or device not in self._counters:
             self._counters[device] = {info.key: info for info in known.values() if info.counter}
         return known
+
+    async def _load_points(self, device: str) -> dict[str, _PointInfo]:
+        """A device's stored points by name, with its site and each point's rollover from its profile."""
+        cur = await self._conn.execute(
+            "SELECT p.point, p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile, p.normalised,"
+            " p.source_unit FROM points p LEFT JOIN devices d ON d.device_id = p.device_id WHERE p.device_id = %s",
+            (device,),
+        )
+        return {point: _PointInfo(key, kind, unit, activity, site,
+                                  point_rollover(profile, point, unit=unit, source_unit=source, normalised=normalised),
+                                  normalised, source)
+                for point, key, kind, unit, activity, site, profile, normalised, source in await cur.fetchall()}
 
     async def write(self, records: Sequence[DeviceColumns | DeviceBatch]) -> None:
         """Store a list of Kafka records (or device batches) atomically; safe to call again with the same ones."""

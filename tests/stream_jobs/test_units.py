@@ -91,3 +91,21 @@ async def test_profile_ranges_of_a_normalised_point_are_in_its_storage_unit(env)
     unit, low, high = await cur.fetchone()  # type: ignore[misc]
     assert (unit, low, high) == ("kWh", 0.0, pytest.approx(1e8 / 0.0036))
     assert (await _stored(conn, device, "heat_total_gj"))[2] == [pytest.approx(560_210.0 / 0.0036)]
+
+
+async def _point_versions(conn: psycopg.AsyncConnection, device: str) -> dict[str, tuple[str, str, str]]:
+    """Each point's row version (xmin), unit and unit as sent."""
+    cur = await conn.execute("SELECT point, xmin::text, unit, source_unit FROM points WHERE device_id = %s", (device,))
+    return {point: (xmin, unit, source) for point, xmin, unit, source in await cur.fetchall()}
+
+
+async def test_a_reread_of_the_points_rewrites_only_points_whose_unit_changed(env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device = env
+    await sink.write([_batch(device, "e", "kWh", [(0, 1.0)]), _batch(device, "p", "kW", [(1, 2.0)], kind="gauge")])
+    before = await _point_versions(conn, device)
+    monkeypatch.setattr("stream_jobs.sink._CACHE_TTL_S", 0.0)  # every write re-reads the points
+    await sink.write([_batch(device, "e", "kWh", [(2, 3.0)]), _batch(device, "p", "W", [(3, 4000.0)], kind="gauge")])
+    after = await _point_versions(conn, device)
+    assert after["e"] == before["e"]  # unchanged: not written again
+    assert after["p"][1:] == ("kW", "W") and after["p"][0] != before["p"][0]
+    assert (await _stored(conn, device, "p"))[2] == [2.0, 4.0]

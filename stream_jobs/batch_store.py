@@ -4,8 +4,8 @@ the per-point minute and hour rollups added in the same statement, exactly once.
 A write's batches reach PostgreSQL in one binary COPY into a temporary table, a row per batch with its readings
 as arrays. When no incoming batch overlaps a stored one of its gateway and device (one index probe each), no
 compacted block lies where their old readings fall (one index scan per write) and none is older than the rows
-of `readings`, the batches are stored as they came (the usual case, late backlogs included). Otherwise their readings are unnested and a reading whose (gateway, seq,
-ts) is already stored is dropped: held by an overlapping stored batch (a replayed Kafka record, a re-sent
+of `readings`, the batches are stored as they came (the usual case, late backlogs included). Otherwise their
+readings are unnested and a reading whose (gateway, seq, ts) is already stored is dropped: held by an overlapping stored batch (a replayed Kafka record, a re-sent
 envelope), by a compacted block, or by a row of `readings` written before batches existed; what is left is
 grouped back into batches. Only the readings of batches that were inserted are added to the rollups and
 returned when they are counter readings, which drive deltas and emissions.
@@ -36,8 +36,7 @@ __all__ = ["Batch", "distinct_readings", "lock_devices", "store_batches"]
 _ORIGIN = "'2000-01-01T00:00:00Z'"
 # The two-key form of the advisory lock (int4, int4) is a key space of its own: no device's lock can be the
 # single bigint key of the compaction or scope-rollup lock. Rows come out of unnest in array order, so the
-# locks are taken in the order of the keys given. The keys come as array literals: psycopg dumps a list of ints
-# element by element in Python, which cost several times the locks themselves.
+# locks are taken in the order of the keys given; the keys come as array literals (_int_array).
 _LOCK_DEVICES = "SELECT pg_advisory_xact_lock(k.hi, k.lo) FROM unnest(%s::int[], %s::int[]) AS k(hi, lo)"
 _LOCK_KEY = struct.Struct(">ii")
 _ROLLUP_COLUMNS = ("point_key, bucket, n, n_valid, sum, min, max, first_ts, first_value, last_ts, last_value,"
@@ -286,6 +285,12 @@ def distinct_readings(batches: list[Batch]) -> list[Batch]:
     return out
 
 
+def _int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers, for a parameter cast to int[] (psycopg dumps a list of ints element
+    by element in Python, which cost several times the statements that take them)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 @functools.lru_cache(maxsize=1 << 16)  # a sink writes the same devices over and over
 def _device_lock_key(gateway: str, device: str) -> tuple[int, int]:
     """The advisory lock key of a gateway's device: 64 bits of a hash of both ids (text holds no NUL byte, so
@@ -305,23 +310,21 @@ async def lock_devices(conn: psycopg.AsyncConnection, devices: Iterable[tuple[st
     keys = sorted({_device_lock_key(gateway, device) for gateway, device in devices})
     if not keys:
         return
-    await conn.execute(_LOCK_DEVICES, ("{" + ",".join(str(hi) for hi, _ in keys) + "}",
-                                       "{" + ",".join(str(lo) for _, lo in keys) + "}"))
+    await conn.execute(_LOCK_DEVICES, (_int_array(hi for hi, _ in keys), _int_array(lo for _, lo in keys)))
 
 
 async def _near_compacted_blocks(conn: psycopg.AsyncConnection, batches: list[Batch], old_before: datetime) -> bool:
     """Whether a compacted block may hold one of the batches' readings older than `old_before` (no false
     negatives: a block of one of their points in an hour between the oldest of them and `old_before`)."""
     old_us = epoch_us(old_before)
-    old = [b for b in batches if min(b.times_us) < old_us]
+    old = [(first, b) for b in batches if (first := min(b.times_us)) < old_us]
     if not old:
         return False
     points: set[int] = set()
-    for b in old:
+    for _, b in old:
         points.update(b.point_keys)
-    oldest = from_epoch_us(min(min(b.times_us) for b in old))
-    cur = await conn.execute(_NEAR_COMPACTED, {"points": "{" + ",".join(map(str, points)) + "}", "oldest": oldest,
-                                               "old": old_before})
+    oldest = from_epoch_us(min(first for first, _ in old))
+    cur = await conn.execute(_NEAR_COMPACTED, {"points": _int_array(points), "oldest": oldest, "old": old_before})
     row = await cur.fetchone()
     return bool(row and row[0])
 

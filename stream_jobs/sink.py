@@ -69,6 +69,18 @@ class _PointInfo:
         object.__setattr__(self, "counter", self.kind == "counter")
 
 
+# what _point_info takes, in its order (p: points, d: devices)
+_POINT_COLUMNS = ("p.point_key, p.point, p.kind, p.unit, p.activity, d.site_id, d.profile, p.normalised,"
+                  " p.source_unit")
+
+
+def _point_info(key: int, point: str, kind: str, unit: str, activity: str | None, site: str | None,
+                profile: str | None, normalised: bool, source_unit: str | None) -> _PointInfo:
+    """A stored point as the sink uses it, with its rollover from the device's profile in the stored unit."""
+    rollover = point_rollover(profile, point, unit=unit, source_unit=source_unit, normalised=normalised)
+    return _PointInfo(key, kind, unit, activity, site, rollover, normalised, source_unit)
+
+
 async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:
     """The factor library as stored in the database (seeded defaults plus administrators' versions)."""
     cur = await conn.execute(
@@ -177,14 +189,10 @@ class ReadingSink:
     async def _load_points(self, device: str) -> dict[str, _PointInfo]:
         """A device's stored points by name, with its site and each point's rollover from its profile."""
         cur = await self._conn.execute(
-            "SELECT p.point, p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile, p.normalised,"
-            " p.source_unit FROM points p LEFT JOIN devices d ON d.device_id = p.device_id WHERE p.device_id = %s",
-            (device,),
+            f"SELECT {_POINT_COLUMNS} FROM points p LEFT JOIN devices d ON d.device_id = p.device_id"
+            " WHERE p.device_id = %s", (device,),
         )
-        return {point: _PointInfo(key, kind, unit, activity, site,
-                                  point_rollover(profile, point, unit=unit, source_unit=source, normalised=normalised),
-                                  normalised, source)
-                for point, key, kind, unit, activity, site, profile, normalised, source in await cur.fetchall()}
+        return {row[1]: _point_info(*row) for row in await cur.fetchall()}
 
     async def write(self, records: Sequence[DeviceColumns | DeviceBatch]) -> None:
         """Store a list of Kafka records (or device batches) atomically; safe to call again with the same ones."""
@@ -351,16 +359,12 @@ class ReadingSink:
         """Counter points of a site bound to an emitting activity or to production, with their rollover in the
         unit they are stored in (as the live path takes it)."""
         cur = await self._conn.execute(
-            "SELECT p.point_key, p.kind, p.unit, p.activity, d.site_id, d.profile, p.point, p.normalised,"
-            " p.source_unit FROM points p JOIN devices d USING (device_id)"
+            f"SELECT {_POINT_COLUMNS} FROM points p JOIN devices d USING (device_id)"
             " WHERE d.site_id = %s AND p.kind = 'counter' AND (p.activity = ANY(%s) OR p.activity LIKE %s)"
             " ORDER BY p.point_key",
             (site, sorted(EMITTING_ACTIVITIES), _PRODUCTION + "%"),
         )
-        return [(key, _PointInfo(key, kind, unit, activity, site_id,
-                                 point_rollover(profile, point, unit=unit, source_unit=source, normalised=normalised),
-                                 normalised))
-                for key, kind, unit, activity, site_id, profile, point, normalised, source in await cur.fetchall()]
+        return [(info.key, info) for info in (_point_info(*row) for row in await cur.fetchall())]
 
     async def upsert_intervals(self, rows: list[tuple]) -> None:
         """Insert emission and production-interval rows, replacing the stored row of the same interval."""

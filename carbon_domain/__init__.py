@@ -2,7 +2,11 @@
 
 Wire schemas (`schemas`), units (`units`), the versioned factor library
 (`factors`), accounting formulas (`formulas`) and the package's exception tree
-(`errors`). It imports no I/O library: only the standard library and pydantic.
+(`errors`); submodules imported by name include the Modbus register codec
+(`registers`), byte encodings (`wire`) and end-to-end payload protection
+(`protection`, shared by the edge agent that protects and ingest that checks).
+It imports no I/O library: only the standard library, pydantic and, in
+`protection`, the `cryptography` primitives.
 """
 
 from carbon_domain.errors import (

@@ -8,7 +8,10 @@ caller can catch the whole family in one place::
     ├── FactorNotFound            no factor row for a key at a time (series, scopes)
     │   └── AmbiguousFactor       rows from several series match; pick one series
     ├── FactorLibraryError        a row, CSV line or query the library cannot accept
-    └── FormulaInputError         a formula input outside the range the formula allows
+    ├── FormulaInputError         a formula input outside the range the formula allows
+    ├── ProtectionError           a protected payload (CFP1) is malformed, forged, tampered with or for an unknown key
+    └── KeyMaterialError          payload protection secrets that do not fit their algorithms, or an algorithm
+                                  the installed OpenSSL lacks
 
 The classes also derive from the matching built-in (`ValueError`,
 `LookupError`) so that pydantic validators and generic handlers treat them as
@@ -25,6 +28,8 @@ __all__ = [
     "AmbiguousFactor",
     "FactorLibraryError",
     "FormulaInputError",
+    "KeyMaterialError",
+    "ProtectionError",
 ]
 
 
@@ -50,3 +55,11 @@ class FactorLibraryError(DomainError, ValueError):
 
 class FormulaInputError(DomainError, ValueError):
     """A formula received an input outside its valid range."""
+
+
+class ProtectionError(DomainError, ValueError):
+    """A protected payload is malformed, forged, tampered with or for an unknown key."""
+
+
+class KeyMaterialError(DomainError, ValueError):
+    """Key material does not fit its algorithms (sizes, key id), or the algorithm is not available."""

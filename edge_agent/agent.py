@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from carbon_domain.protection import Protector
 from edge_agent.clock import ClockSource, ClockState, make_clock
 from edge_agent.config import AgentConfig, DeviceEndpoint, load_agent_config
 from edge_agent.errors import ConfigError, EdgeError, ReloadError
+from edge_agent.key_files import load_protector
 from edge_agent.lockfile import SpoolLock
 from edge_agent.metrics import Family, MetricsServer, PollStats, RateMeter
-from edge_agent.protection import Protector, load_protector
 from edge_agent.publisher import Publisher
 from edge_agent.sources import Poller, make_poller
 from edge_agent.spool import Spool

@@ -3,13 +3,16 @@
     EdgeError                 anything the agent reports to its operator
     ├── ConfigError           the YAML configuration is invalid (also a ValueError)
     ├── ReloadError           a new configuration cannot be applied to the running agent
-    ├── ProtectionError       a protected payload fails verification or decryption (also a ValueError)
     └── AgentRunningError     another agent already runs on the same spool
+
+Payload protection raises the domain's `carbon_domain.errors.KeyMaterialError`
+(mapped into `ConfigError` by `edge_agent.key_files`) and `ProtectionError`
+(a receiver's; the agent only sends).
 """
 
 from __future__ import annotations
 
-__all__ = ["AgentRunningError", "ConfigError", "EdgeError", "ProtectionError", "ReloadError"]
+__all__ = ["AgentRunningError", "ConfigError", "EdgeError", "ReloadError"]
 
 
 class EdgeError(Exception):
@@ -22,10 +25,6 @@ class ConfigError(EdgeError, ValueError):
 
 class ReloadError(EdgeError):
     """A configuration reload was refused; the running configuration stays in force."""
-
-
-class ProtectionError(EdgeError, ValueError):
-    """A protected payload is malformed, forged, tampered with or for an unknown key."""
 
 
 class AgentRunningError(EdgeError):

@@ -33,11 +33,11 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 
+from carbon_domain.protection import Protector
 from carbon_domain.schemas import COLUMN_ENVELOPE_VERSION, ColumnEnvelope, Envelope
 from carbon_domain.wire import encode_envelope
 from edge_agent.backoff import Backoff, ThrottledLog
 from edge_agent.config import AgentConfig
-from edge_agent.protection import Protector
 from edge_agent.spool import Spool
 
 __all__ = ["Publisher", "data_topic", "events_topic", "status_topic"]

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import yaml
 
-from edge_agent.protection import PeerKeys, ProtectionError, is_protected, peer_keys_from_key_file, verify_and_decrypt
+from carbon_domain.errors import KeyMaterialError, ProtectionError
+from carbon_domain.protection import EncryptAlg, KeyMaterial, PeerKeys, SignAlg, is_protected, verify_and_decrypt
 
-__all__ = ["PeerKeyring", "load_peer_keyring"]
+__all__ = ["PeerKeyring", "load_peer_keyring", "peer_keys_from_key_file"]
 
 
 class PeerKeyring:
@@ -43,6 +44,15 @@ class PeerKeyring:
             raise ValueError(f"protected payload rejected: {exc}") from exc
 
 
+def peer_keys_from_key_file(sign: SignAlg, encrypt: EncryptAlg, key_file: Path) -> tuple[str, PeerKeys]:
+    """(key id, PeerKeys) for an agent's key file; an Ed25519 private key is kept as its public key only."""
+    try:
+        material = KeyMaterial.from_mapping(yaml.safe_load(key_file.read_text(encoding="utf-8")))
+        return material.key_id, material.peer_keys(sign, encrypt)
+    except (OSError, yaml.YAMLError, KeyMaterialError) as exc:
+        raise ValueError(f"key file {key_file}: {exc}") from exc
+
+
 def load_peer_keyring(path: Path) -> PeerKeyring:
     """Read the keyring file; errors name the gateway and field."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -52,5 +62,7 @@ def load_peer_keyring(path: Path) -> PeerKeyring:
             key_id, peer = peer_keys_from_key_file(entry["sign"], entry["encrypt"], Path(entry["key_file"]))
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: gateway {gateway}: needs sign, encrypt and key_file ({exc})") from exc
+        except ValueError as exc:
+            raise ValueError(f"{path}: gateway {gateway}: {exc}") from exc
         keys.setdefault(str(gateway), {})[key_id] = peer
     return PeerKeyring(keys)

@@ -10,7 +10,7 @@ import yaml
 
 from carbon_domain.schemas import Envelope, Reading
 from carbon_domain.wire import encode_envelope
-from edge_agent.protection import load_protector, write_key_file
+from edge_agent.key_files import load_protector, write_key_file
 from ingest.peer_keys import load_peer_keyring
 from ingest.validation import Rejected, validate_payload
 

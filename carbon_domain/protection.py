@@ -22,18 +22,24 @@ algorithms a key id must use (`PeerKeys`): a payload that names different
 ones - e.g. a stripped signature - is rejected. Replays are harmless because
 envelopes carry per-gateway sequence numbers the cloud deduplicates.
 
-Key file (YAML, readable by the agent only):
+Key file (YAML, readable by the agent only; `KeyMaterial` is its parsed form):
 
     key_id: gw-17-2026-01
     sign_key: <base64>      # hmac-sm3: a secret of 32+ bytes; ed25519: the 32-byte private key
     encrypt_key: <base64>   # sm4-gcm: 16 bytes; aes-gcm: 16, 24 or 32 bytes
 
 The cloud holds the same secrets for HMAC and encryption, and only the public
-key for Ed25519 (`peer_keys_from_key_file` derives it). Example on the cloud:
+key for Ed25519 (`KeyMaterial.peer_keys` derives it). Example on the cloud:
 
     >>> keys = {"gw-17-2026-01": PeerKeys(sign="ed25519", encrypt="aes-gcm",
     ...                                   sign_key=public_key, encrypt_key=aes_key)}   # doctest: +SKIP
     >>> envelope_bytes = verify_and_decrypt(payload, keys)                              # doctest: +SKIP
+
+The sender (edge_agent) and the receiver (ingest) both use this module, so it
+lives in the domain package: pure computation on bytes and mappings, no file
+or network I/O. Reading and writing key files is each stage's own business
+(`edge_agent.key_files`, `ingest.peer_keys`); `KeyMaterial` is what both parse
+the file into.
 """
 
 from __future__ import annotations
@@ -42,16 +48,12 @@ import base64
 import binascii
 import hashlib
 import hmac as std_hmac
-import logging
 import os
-import stat
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-import yaml
 from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -61,22 +63,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from edge_agent.errors import ConfigError, ProtectionError
+from carbon_domain.errors import KeyMaterialError, ProtectionError
 
 __all__ = [
     "MAGIC",
     "EncryptAlg",
+    "KeyMaterial",
     "PeerKeys",
     "Protector",
     "SignAlg",
     "is_protected",
-    "load_protector",
-    "peer_keys_from_key_file",
     "verify_and_decrypt",
-    "write_key_file",
 ]
-
-log = logging.getLogger("edge_agent.protection")
 
 MAGIC = b"CFP1"
 SignAlg = Literal["hmac-sm3", "ed25519", "none"]
@@ -141,16 +139,21 @@ def _gcm_decrypt(alg: str, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) 
         raise ProtectionError(f"{alg}: authentication tag does not match (tampered or wrong key)") from exc
 
 
+def _check_key_id(key_id: str) -> None:
+    if not key_id.isascii() or not 1 <= len(key_id) <= _MAX_KEY_ID:
+        raise KeyMaterialError(f"key_id must be 1..{_MAX_KEY_ID} ASCII characters, got {key_id!r}")
+
+
 def _check_key_sizes(sign: str, encrypt: str, sign_key: bytes, encrypt_key: bytes, *, private: bool) -> None:
     if sign == "hmac-sm3" and len(sign_key) < _MIN_HMAC_KEY:
-        raise ValueError(f"hmac-sm3 needs a sign_key of at least {_MIN_HMAC_KEY} bytes, got {len(sign_key)}")
+        raise KeyMaterialError(f"hmac-sm3 needs a sign_key of at least {_MIN_HMAC_KEY} bytes, got {len(sign_key)}")
     if sign == "ed25519" and len(sign_key) != 32:
         kind = "private" if private else "public"
-        raise ValueError(f"ed25519 needs a 32-byte {kind} sign_key, got {len(sign_key)}")
+        raise KeyMaterialError(f"ed25519 needs a 32-byte {kind} sign_key, got {len(sign_key)}")
     if encrypt == "sm4-gcm" and len(encrypt_key) != 16:
-        raise ValueError(f"sm4-gcm needs a 16-byte encrypt_key, got {len(encrypt_key)}")
+        raise KeyMaterialError(f"sm4-gcm needs a 16-byte encrypt_key, got {len(encrypt_key)}")
     if encrypt == "aes-gcm" and len(encrypt_key) not in (16, 24, 32):
-        raise ValueError(f"aes-gcm needs a 16, 24 or 32-byte encrypt_key, got {len(encrypt_key)}")
+        raise KeyMaterialError(f"aes-gcm needs a 16, 24 or 32-byte encrypt_key, got {len(encrypt_key)}")
 
 
 def _require_support(sign: str, encrypt: str) -> None:
@@ -159,15 +162,13 @@ def _require_support(sign: str, encrypt: str) -> None:
         try:
             _hmac_sm3(b"\0" * _MIN_HMAC_KEY, b"probe")
         except UnsupportedAlgorithm as exc:
-            raise ConfigError(
-                "payload_protection.sign hmac-sm3: the installed OpenSSL has no SM3; use sign: ed25519"
-            ) from exc
+            raise KeyMaterialError("sign hmac-sm3: the installed OpenSSL has no SM3; use sign: ed25519") from exc
     if encrypt == "sm4-gcm":
         try:
             _gcm_encrypt("sm4-gcm", b"\0" * 16, b"\0" * _NONCE_BYTES, b"probe", b"")
         except UnsupportedAlgorithm as exc:
-            raise ConfigError(
-                "payload_protection.encrypt sm4-gcm: the installed OpenSSL has no SM4-GCM; use encrypt: aes-gcm"
+            raise KeyMaterialError(
+                "encrypt sm4-gcm: the installed OpenSSL has no SM4-GCM; use encrypt: aes-gcm"
             ) from exc
 
 
@@ -176,12 +177,8 @@ class Protector:
     """Wraps payloads for one key id with the configured algorithms."""
 
     def __init__(self, *, key_id: str, sign: SignAlg, encrypt: EncryptAlg, sign_key: bytes, encrypt_key: bytes) -> None:
-        if not key_id.isascii() or not 1 <= len(key_id) <= _MAX_KEY_ID:
-            raise ConfigError(f"key_id must be 1..{_MAX_KEY_ID} ASCII characters, got {key_id!r}")
-        try:
-            _check_key_sizes(sign, encrypt, sign_key, encrypt_key, private=True)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from exc
+        _check_key_id(key_id)
+        _check_key_sizes(sign, encrypt, sign_key, encrypt_key, private=True)
         _require_support(sign, encrypt)
         self.key_id = key_id
         self.sign = sign
@@ -253,68 +250,67 @@ def verify_and_decrypt(payload: bytes, keys: Mapping[str, PeerKeys]) -> bytes:
     return _gcm_decrypt(encrypt, peer.encrypt_key, header[-nonce_len:], body, header)
 
 
-# --- key files -------------------------------------------------------------------------------
-def _read_key_file(path: Path) -> tuple[str, bytes, bytes]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"payload_protection.key_file {path}: cannot read: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("key_id"), str):
-        raise ConfigError(f"payload_protection.key_file {path}: needs `key_id`, `sign_key` and/or `encrypt_key`")
-    unknown = set(data) - {"key_id", "sign_key", "encrypt_key"}
-    if unknown:
-        raise ConfigError(f"payload_protection.key_file {path}: unknown keys {sorted(unknown)}")
-
-    def decode(name: str) -> bytes:
-        text = data.get(name)
-        if text is None:
-            return b""
-        try:
-            return base64.b64decode(str(text), validate=True)
-        except binascii.Error as exc:
-            raise ConfigError(f"payload_protection.key_file {path}: {name} is not base64") from exc
-
-    return data["key_id"], decode("sign_key"), decode("encrypt_key")
+# --- key material ----------------------------------------------------------------------------
+_KEY_FIELDS = ("key_id", "sign_key", "encrypt_key")
 
 
-def load_protector(sign: SignAlg, encrypt: EncryptAlg, key_file: Path) -> Protector:
-    """The protector a `payload_protection` section describes; ConfigError names what is wrong."""
-    try:
-        mode = key_file.stat().st_mode
-    except OSError as exc:
-        raise ConfigError(f"payload_protection.key_file {key_file}: {exc.strerror or exc}") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning(
-            "key file %s is readable by other users (mode %o); chmod 600 it", key_file, stat.S_IMODE(mode)
+@dataclass(frozen=True)
+class KeyMaterial:
+    """The secrets of one key id, as a key file holds them (base64 in the file, bytes here)."""
+
+    key_id: str
+    sign_key: bytes = b""
+    encrypt_key: bytes = b""
+
+    @classmethod
+    def from_mapping(cls, data: object) -> KeyMaterial:
+        """Parse a key file's mapping; KeyMaterialError names the field that is missing or wrong."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("key_id"), str):
+            raise KeyMaterialError("needs `key_id`, `sign_key` and/or `encrypt_key`")
+        unknown = set(data) - set(_KEY_FIELDS)
+        if unknown:
+            raise KeyMaterialError(f"unknown keys {sorted(unknown)}")
+
+        def decode(name: str) -> bytes:
+            text = data.get(name)
+            if text is None:
+                return b""
+            try:
+                return base64.b64decode(str(text), validate=True)
+            except binascii.Error as exc:
+                raise KeyMaterialError(f"{name} is not base64") from exc
+
+        return cls(str(data["key_id"]), decode("sign_key"), decode("encrypt_key"))
+
+    @classmethod
+    def generate(cls, *, key_id: str, sign: SignAlg, encrypt: EncryptAlg) -> KeyMaterial:
+        """New random secrets of the sizes `sign` and `encrypt` need."""
+        _check_key_id(key_id)
+        sign_key = {"none": b"", "hmac-sm3": os.urandom(32), "ed25519": os.urandom(32)}[sign]
+        encrypt_key = {"none": b"", "sm4-gcm": os.urandom(16), "aes-gcm": os.urandom(32)}[encrypt]
+        return cls(key_id, sign_key, encrypt_key)
+
+    def to_mapping(self) -> dict[str, str]:
+        """The key file's mapping (secrets in base64; absent ones left out)."""
+        data = {"key_id": self.key_id}
+        if self.sign_key:
+            data["sign_key"] = base64.b64encode(self.sign_key).decode()
+        if self.encrypt_key:
+            data["encrypt_key"] = base64.b64encode(self.encrypt_key).decode()
+        return data
+
+    def protector(self, sign: SignAlg, encrypt: EncryptAlg) -> Protector:
+        """The sender's protector for these secrets; KeyMaterialError when they do not fit the algorithms."""
+        return Protector(
+            key_id=self.key_id, sign=sign, encrypt=encrypt, sign_key=self.sign_key, encrypt_key=self.encrypt_key
         )
-    key_id, sign_key, encrypt_key = _read_key_file(key_file)
-    try:
-        return Protector(key_id=key_id, sign=sign, encrypt=encrypt, sign_key=sign_key, encrypt_key=encrypt_key)
-    except ConfigError as exc:
-        raise ConfigError(f"payload_protection.key_file {key_file}: {exc}") from exc
 
-
-def peer_keys_from_key_file(sign: SignAlg, encrypt: EncryptAlg, key_file: Path) -> tuple[str, PeerKeys]:
-    """(key id, PeerKeys) a receiver needs for an agent's key file; Ed25519 keys become public keys."""
-    key_id, sign_key, encrypt_key = _read_key_file(key_file)
-    if sign == "ed25519":
-        sign_key = Ed25519PrivateKey.from_private_bytes(sign_key).public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-    return key_id, PeerKeys(sign=sign, encrypt=encrypt, sign_key=sign_key, encrypt_key=encrypt_key)
-
-
-def write_key_file(path: Path, *, key_id: str, sign: SignAlg, encrypt: EncryptAlg) -> None:
-    """Write a new random key file (mode 600) for the given algorithms."""
-    sign_key = {"none": b"", "hmac-sm3": os.urandom(32), "ed25519": os.urandom(32)}[sign]
-    encrypt_key = {"none": b"", "sm4-gcm": os.urandom(16), "aes-gcm": os.urandom(32)}[encrypt]
-    data: dict[str, str] = {"key_id": key_id}
-    if sign_key:
-        data["sign_key"] = base64.b64encode(sign_key).decode()
-    if encrypt_key:
-        data["encrypt_key"] = base64.b64encode(encrypt_key).decode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        yaml.safe_dump(data, out)
-    path.chmod(0o600)
+    def peer_keys(self, sign: SignAlg, encrypt: EncryptAlg) -> PeerKeys:
+        """What a receiver keeps for these secrets: the same ones, except an Ed25519 private key becomes public."""
+        _check_key_sizes(sign, encrypt, self.sign_key, self.encrypt_key, private=True)
+        sign_key = self.sign_key
+        if sign == "ed25519":
+            sign_key = Ed25519PrivateKey.from_private_bytes(sign_key).public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+        return PeerKeys(sign=sign, encrypt=encrypt, sign_key=sign_key, encrypt_key=self.encrypt_key)

@@ -417,9 +417,9 @@ class EdgeAgent:
         gw = self.config.gateway_id
         age = max(0.0, time.time() - stats.oldest_gateway_ts) if stats.oldest_gateway_ts is not None else 0.0
         latency = Family("edge_poll_duration_seconds", "histogram", "Time one poll of a device took.")
-        errors = Family("edge_poll_errors_total", "counter", "Polls that failed, per device.")
+        errors = Family("edge_poll_errors_total", "counter", "Polls that failed or were refused a block, per device.")
         notes = Family("edge_subscription_values_total", "counter", "Values pushed by OPC-UA subscriptions.")
-        degraded = Family("edge_device_degraded", "gauge", "1 while the device's last poll failed.")
+        degraded = Family("edge_device_degraded", "gauge", "1 while the device's last poll failed or a block is refused.")
         for device_id, s in sorted(self.poll_stats.items()):
             latency.add_histogram(s.latency, device=device_id)
             errors.add(s.errors, device=device_id)

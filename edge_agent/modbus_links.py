@@ -13,6 +13,7 @@ import asyncio
 from typing import Any
 
 from edge_agent.config import DeviceEndpoint
+from edge_agent.errors import ModbusExceptionError
 
 __all__ = ["ModbusLink", "acquire_link", "release_link", "link_key"]
 
@@ -23,6 +24,17 @@ _READERS = {
     "discrete_input": "read_discrete_inputs",
 }
 _LINKS: dict[tuple[Any, ...], ModbusLink] = {}
+_EXCEPTION_NAMES = {  # the Modbus application protocol's names of its exception codes
+    1: "illegal function",
+    2: "illegal data address",
+    3: "illegal data value",
+    4: "server device failure",
+    5: "acknowledge",
+    6: "server device busy",
+    8: "memory parity error",
+    10: "gateway path unavailable",
+    11: "gateway target device failed to respond",
+}
 
 
 def link_key(endpoint: DeviceEndpoint) -> tuple[Any, ...]:
@@ -57,7 +69,7 @@ class ModbusLink:
         return AsyncModbusTcpClient(e.host, port=e.port, timeout=e.timeout_s, retries=0, reconnect_delay=0)
 
     async def read(self, table: str, start: int, count: int, unit: int) -> list[Any]:
-        """Read one block; raises IOError with the exception code, ConnectionError when unreachable."""
+        """Read one block; ModbusExceptionError when the device refuses it, ConnectionError when unreachable."""
         self._queued += 1
         try:
             await self._lock.acquire()
@@ -82,7 +94,10 @@ class ModbusLink:
             # meanwhile, while the line still carries one request at a time.
             await asyncio.sleep(0)
         if response.isError():
-            raise OSError(f"modbus exception code {getattr(response, 'exception_code', '?')}")
+            code = getattr(response, "exception_code", None)
+            if not isinstance(code, int):
+                raise OSError(f"modbus error response without an exception code: {response}")
+            raise ModbusExceptionError(code, f"modbus exception {code} ({_EXCEPTION_NAMES.get(code, 'unknown code')})")
         if table in ("coil", "discrete_input"):
             return list(response.bits[:count])
         return list(response.registers)

@@ -1,8 +1,19 @@
 """Device pollers: read a device through its profile and turn values into reading drafts.
 
-A failed poll is data: every point of the failed read gets a `bad` reading with
-the reason, and the device is backed off (capped exponential, with jitter) so
-it cannot stall the others. A repeated failure is logged once a minute.
+A failed poll is data: every point that could not be read gets a `bad`
+reading with the reason. Two kinds of failure are kept apart:
+
+- the device cannot be reached (connection refused, timeout, a gateway's
+  exception 10 or 11): every point of the device is `bad`, and the device is
+  backed off (capped exponential, with jitter) so it cannot stall the others;
+- the device answers a block read with a Modbus exception (e.g. 2, illegal
+  data address, for registers the meter lacks): only that block's points are
+  `bad`, with the exception as the reason; the other blocks are read as usual.
+  The refused block gets a backoff of its own: until its next retry it is not
+  requested and its points are reported `bad` with the same reason each poll;
+  once the device answers it again its readings come back.
+
+A repeated failure is logged once a minute, and its recovery once.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from typing import Any, Protocol
 
 from edge_agent.backoff import Backoff, ThrottledLog
 from edge_agent.config import DeviceEndpoint
+from edge_agent.errors import ModbusExceptionError
 from edge_agent.metrics import PollStats
 from edge_agent.modbus_links import ModbusLink, acquire_link, release_link
 
@@ -27,6 +39,8 @@ log = logging.getLogger("edge_agent.sources")
 DraftSink = Callable[[list[dict[str, Any]]], Awaitable[None]]
 _MAX_BACKOFF_S = 30.0
 _FIRST_BACKOFF_S = 1.0
+# A refused block is usually a profile that does not fit the meter: asking again every few minutes is enough.
+_MAX_BLOCK_BACKOFF_S = 300.0
 
 
 class Poller(Protocol):
@@ -102,6 +116,40 @@ class _Health:
             self._log.resolved("poll", "device %s: recovered after %d failures", self._device, failures)
 
 
+class _BlockState:
+    """One register block of a device, with its own backoff while the device refuses it (a Modbus exception)."""
+
+    def __init__(self, device: str, block: Any, log: ThrottledLog) -> None:
+        self.block = block
+        self.refusal: str | None = None  # the exception, while the device refuses this block
+        self._device = device
+        self._log = log
+        self._backoff = Backoff(_FIRST_BACKOFF_S, _MAX_BLOCK_BACKOFF_S)
+        self._retry_at = 0.0
+        names = ", ".join(p.name for p in block.points)
+        self._name = f"{block.table} {block.start}..{block.start + block.count - 1} ({names})"
+
+    def due(self, now: float) -> bool:
+        """True unless the block was refused and its next retry is still ahead."""
+        return self.refusal is None or now >= self._retry_at
+
+    def refused(self, reason: str, now: float) -> None:
+        self.refusal = reason
+        delay = self._backoff.next_delay()
+        self._retry_at = now + delay
+        self._log.problem(
+            self._name, "device %s: %s refused: %s (failure %d, retrying in %.1f s; its points are reported bad)",
+            self._device, self._name, reason, self._backoff.failures, delay,
+        )
+
+    def answered(self) -> None:
+        failures = self._backoff.reset()
+        if self.refusal is not None:
+            self.refusal = None
+            self._log.resolved(self._name, "device %s: %s answers again after %d refusals", self._device, self._name,
+                               failures)
+
+
 class ModbusPoller:
     """Polls one Modbus device (TCP or RTU): contiguous points are read as blocks over the endpoint's shared link."""
 
@@ -116,8 +164,11 @@ class ModbusPoller:
         by_interval: dict[float, list[Any]] = defaultdict(list)
         for point in profile.points:
             by_interval[endpoint.poll_interval_s or point.poll_interval_s].append(point)
+        block_log = ThrottledLog(log)
         self._groups = {
-            interval: plan_blocks(points, address_base=profile.address_base) for interval, points in by_interval.items()
+            interval: [_BlockState(endpoint.id, block, block_log)
+                       for block in plan_blocks(points, address_base=profile.address_base)]
+            for interval, points in by_interval.items()
         }
         self._link: ModbusLink | None = None
         self._lock = asyncio.Lock()
@@ -133,36 +184,54 @@ class ModbusPoller:
         unit = self._endpoint.unit_id if self._endpoint.unit_id is not None else block.unit_id
         return await self._link.read(block.table, block.start, block.count, unit)
 
-    async def poll(self, blocks: list[Any]) -> list[dict[str, Any]]:
-        """Read every block once; a failed block yields bad readings for its points."""
+    async def poll(self, blocks: list[_BlockState]) -> list[dict[str, Any]]:
+        """Read every block that is due; a refused block yields bad readings for its points, the others are read.
+
+        Raises _PollFailed, with bad readings for every point, when the device cannot be reached.
+        """
         async with self._lock:
             started = time.monotonic()
             try:
-                drafts = await self._poll_locked(blocks)
+                drafts, refused = await self._poll_locked(blocks)
             except _PollFailed:
                 self.stats.observe_poll(time.monotonic() - started, ok=False)
                 raise
-            self.stats.observe_poll(time.monotonic() - started, ok=True)
+            self.stats.observe_poll(time.monotonic() - started, ok=not refused)
         return drafts
 
-    async def _poll_locked(self, blocks: list[Any]) -> list[dict[str, Any]]:
+    @property
+    def refused_blocks(self) -> int:
+        """Blocks the device currently refuses (each waiting for its own retry)."""
+        return sum(state.refusal is not None for states in self._groups.values() for state in states)
+
+    async def _poll_locked(self, blocks: list[_BlockState]) -> tuple[list[dict[str, Any]], int]:
         from device_profiles.blocks import decode_block
 
         drafts: list[dict[str, Any]] = []
-        for block in blocks:
+        refused = 0
+        for index, state in enumerate(blocks):
+            block = state.block
             ts = _now()
+            if not state.due(time.monotonic()):  # refused before and backed off: not asked, still reported
+                drafts.extend(_draft(self.device_id, p, None, "bad", state.refusal, ts) for p in block.points)
+                continue
             try:
                 values = decode_block(block, await self._read_block(block))
+            except ModbusExceptionError as exc:
+                if exc.device_unreachable:  # a gateway's word that the device behind it did not answer
+                    raise self._device_failed(str(exc), blocks[index:], drafts, ts) from exc
+                refused += 1
+                state.refused(str(exc), time.monotonic())
+                drafts.extend(_draft(self.device_id, p, None, "bad", str(exc), ts) for p in block.points)
+                continue
             except (TimeoutError, ConnectionError, OSError) as exc:
                 reason = "timeout" if isinstance(exc, asyncio.TimeoutError) else str(exc) or type(exc).__name__
-                drafts.extend(_draft(self.device_id, p, None, "bad", reason, ts) for p in block.points)
-                raise _PollFailed(reason, drafts) from exc
+                raise self._device_failed(reason, blocks[index:], drafts, ts) from exc
             except Exception as exc:  # pymodbus raises its own exception types
-                reason = f"{type(exc).__name__}: {exc}"
-                drafts.extend(_draft(self.device_id, p, None, "bad", reason, ts) for p in block.points)
                 if self._link is not None:
                     self._link.reset()
-                raise _PollFailed(reason, drafts) from exc
+                raise self._device_failed(f"{type(exc).__name__}: {exc}", blocks[index:], drafts, ts) from exc
+            state.answered()
             received = _now()  # the block's values arrived together: one gateway time stamp for all of them
             for point in block.points:
                 value = values[point.name]
@@ -170,7 +239,14 @@ class ModbusPoller:
                     continue
                 quality, why = quality_for(value, getattr(point, "valid_range", None))
                 drafts.append(_draft(self.device_id, point, value, quality, why, ts, received))
-        return drafts
+        return drafts, refused
+
+    def _device_failed(
+        self, reason: str, unread: list[_BlockState], drafts: list[dict[str, Any]], ts: datetime,
+    ) -> _PollFailed:
+        """The device cannot be reached: every point not read in this poll gets a bad reading with the reason."""
+        drafts.extend(_draft(self.device_id, p, None, "bad", reason, ts) for state in unread for p in state.block.points)
+        return _PollFailed(reason, drafts)
 
     async def run(self, emit: DraftSink, stop: asyncio.Event) -> None:
         tasks = [asyncio.create_task(self._run_group(i, b, emit, stop)) for i, b in self._groups.items()]
@@ -187,13 +263,15 @@ class ModbusPoller:
             release_link(self._link)
             self._link = None
 
-    async def _run_group(self, interval: float, blocks: list[Any], emit: DraftSink, stop: asyncio.Event) -> None:
+    async def _run_group(
+        self, interval: float, blocks: list[_BlockState], emit: DraftSink, stop: asyncio.Event,
+    ) -> None:
         next_at = time.monotonic()
         while not stop.is_set():
             try:
                 await emit(await self.poll(blocks))
                 self._health.succeeded()
-                self.degraded = False
+                self.degraded = self.refused_blocks > 0
                 next_at += interval
             except _PollFailed as failure:
                 self.degraded = True

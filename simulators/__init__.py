@@ -7,7 +7,7 @@ it; `Plant` runs a scenario's devices with physics and faults, and
 """
 
 from simulators.control import ControlServer
-from simulators.device import Link, SimulatedDevice
+from simulators.device import Link, RefusedRange, SimulatedDevice
 from simulators.errors import ScenarioError, ServeError, SimulatorError
 from simulators.faults import Fault, FaultBoard, FaultKind, FaultSpec, parse_fault
 from simulators.modbus_device import ModbusDeviceServer, ModbusRtuServer
@@ -28,6 +28,7 @@ __all__ = [
     "ModbusRtuServer",
     "OpcUaDeviceServer",
     "Plant",
+    "RefusedRange",
     "Scenario",
     "ScenarioError",
     "ServeError",

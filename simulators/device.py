@@ -5,7 +5,8 @@ offset).  Modbus registers are produced from them on every read, quantised
 to the point's resolution, and writes by a client are decoded back into them.
 
 Faults act on two layers the servers consult: `Link` (how the device talks:
-offline, slow, silent, exception, clock offset) and per-point overlays that
+offline, slow, silent, exception for every request or for some registers,
+clock offset) and per-point overlays that
 change what is *served* (stuck, spikes, calibration hold) while the model
 value - what physics reads and writes - carries on underneath.
 """
@@ -35,7 +36,7 @@ from device_profiles.schema import (
     Protocol,
 )
 
-__all__ = ["Link", "Listener", "Overlay", "SimulatedDevice", "Value"]
+__all__ = ["Link", "Listener", "Overlay", "RefusedRange", "SimulatedDevice", "Value"]
 
 Value = float | bool | str
 Listener = Callable[[str, Value], None]
@@ -47,6 +48,27 @@ _FLOAT32_MAX = 3.4028234663852886e38
 
 
 @dataclass(frozen=True)
+class RefusedRange:
+    """Registers (or bits) of one unit and table that a device answers with a Modbus exception.
+
+    A meter asked for a register its model lacks answers exception 2 (illegal
+    data address) for any request that touches it, and serves the rest.
+    """
+
+    unit_id: int
+    table: ModbusTable
+    start: int
+    count: int
+    code: int
+
+    def refuses(self, unit_id: int, table: ModbusTable, address: int, count: int) -> bool:
+        """True if a request for ``count`` items from ``address`` touches the range."""
+        return (unit_id, table) == (self.unit_id, self.table) and (
+            address < self.start + self.count and self.start < address + count
+        )
+
+
+@dataclass(frozen=True)
 class Link:
     """How a device answers its clients right now; the default is healthy."""
 
@@ -54,6 +76,7 @@ class Link:
     delay_s: float = 0.0
     silent: bool = False
     exception_code: int | None = None
+    refused: tuple[RefusedRange, ...] = ()
     clock_offset_s: float = 0.0
 
 

@@ -5,6 +5,7 @@
     slow         answers after ``delay_ms``                         (modbus)
     timeout      never answers                                      (modbus)
     exception    answers with Modbus exception ``code``             (modbus)
+                 (with ``point``: only requests touching its registers)
     stuck        served value freezes at its value when the fault starts
     spikes       served value is now and then multiplied by ``factor``
     rollover     counter jumps to ``margin`` below its rollover (one-shot)
@@ -35,7 +36,7 @@ from carbon_domain.registers import DataType
 from carbon_domain.schemas import PointKind
 from device_profiles.schema import DeviceProfile, ModbusPoint, OpcUaType, Protocol
 
-from .device import Link, Overlay, SimulatedDevice, Value
+from .device import Link, Overlay, RefusedRange, SimulatedDevice, Value
 
 __all__ = [
     "EXCEPTION_CODES",
@@ -103,6 +104,8 @@ class TimeoutFault(_Fault):
 
 
 class ExceptionFault(_Fault):
+    """Answers every request with exception ``code``; with ``point``, only requests touching its registers."""
+
     protocols: ClassVar[tuple[Protocol, ...]] = (Protocol.MODBUS,)
 
     kind: Literal["exception"]
@@ -360,6 +363,8 @@ class FaultBoard:
                 link["delay_s"] = max(link.get("delay_s", 0.0), spec.delay_ms / 1000.0)
             elif isinstance(spec, TimeoutFault):
                 link["silent"] = True
+            elif isinstance(spec, ExceptionFault) and spec.point is not None:
+                link["refused"] = (*link.get("refused", ()), _refused_range(spec, device.profile))
             elif isinstance(spec, ExceptionFault):
                 link.setdefault("exception_code", spec.code)
             elif isinstance(spec, ClockDriftFault):
@@ -399,6 +404,14 @@ def _targets(spec: FaultSpec, profile: DeviceProfile) -> list[Any]:
     if spec.point is not None and not isinstance(spec, CalibrationFault):
         points = [p for p in points if p.name == spec.point]
     return points
+
+
+def _refused_range(spec: ExceptionFault, profile: DeviceProfile) -> RefusedRange:
+    """The registers of the fault's point, which the device then answers with the exception."""
+    point = next(p for p in profile.modbus_points if p.name == spec.point)
+    assert point.unit_id is not None  # the profile gives every Modbus point its unit
+    start = point.zero_based_address(profile.address_base)
+    return RefusedRange(point.unit_id, point.table, start, point.width, spec.code)
 
 
 def _overlays(fault: Fault, profile: DeviceProfile) -> dict[str, Overlay]:

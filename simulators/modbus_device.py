@@ -4,7 +4,8 @@ Registers are produced from the device model on every read, exactly as the
 profile lays them out; client writes to holding registers and coils are
 decoded back into the model, so `SimulatedDevice.get` sees them.  Before
 answering, each request passes the device's `Link`: a slow device waits, a
-silent one drops the request, a failing one answers an exception code.
+silent one drops the request, a failing one answers an exception code (to
+every request, or to those touching some registers).
 
     >>> meter = SimulatedDevice(load_profile("cf-demo/pm3-meter"))      # doctest: +SKIP
     >>> async with ModbusDeviceServer([meter], port=0) as server:       # doctest: +SKIP
@@ -356,6 +357,9 @@ def _sync_action(device: SimulatedDevice, unit_id: int, *, shared: bool) -> SimA
             return None
         if table not in device.tables(unit_id):
             return ExcCodes.ILLEGAL_ADDRESS
+        for refused in link.refused:
+            if refused.refuses(unit_id, table, address, _count):
+                return ExcCodes(refused.code)
         if set_values:
             try:
                 device.write(

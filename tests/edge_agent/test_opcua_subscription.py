@@ -86,3 +86,22 @@ async def test_a_lost_server_gives_bad_readings_and_the_subscription_comes_back(
         device.set("steam_flow_tph", 12.5)
         await _until(lambda: any(d["value"] == 12.5 for d in drafts), 20, "values after the restart")
     assert not poller.degraded and poller.errors >= 1
+
+
+@pytest.mark.parametrize("mode", ["poll", "subscribe"])
+async def test_a_node_the_server_lacks_costs_only_its_own_point(
+    boiler: tuple[SimulatedDevice, OpcUaDeviceServer], mode: str,
+) -> None:
+    _, server = boiler
+    profile = load_profile(PROFILE)
+    lacking = profile.points[0].model_copy(update={"node_id": "ns=2;s=Boiler1.NoSuchNode"})
+    endpoint = DeviceEndpoint(id="boiler-1", profile=PROFILE, protocol="opcua", port=server.port, opcua_mode=mode,
+                              poll_interval_s=0.2)
+    poller = OpcUaPoller(endpoint, profile.model_copy(update={"points": [lacking, *profile.points[1:]]}))
+    others = {p.name for p in profile.points[1:]}
+    async with _polling(poller) as drafts:
+        await _until(lambda: others <= {d["point"] for d in drafts if d["quality"] == "good"}, 10, "the other nodes")
+        await _until(lambda: any(d["point"] == lacking.name for d in drafts), 10, "the lacking node's reading")
+    assert {(d["quality"], d["value"]) for d in drafts if d["point"] == lacking.name} == {("bad", None)}
+    assert all("BadNodeIdUnknown" in d["reason"] for d in drafts if d["point"] == lacking.name)
+    assert not poller.degraded and poller.errors == 0

@@ -190,6 +190,14 @@ async def test_calibration_holds_values_and_raises_the_flag(plant: Plant) -> Non
     )
 
 
+async def test_an_exception_on_a_point_refuses_only_reads_touching_its_registers(plant: Plant) -> None:
+    await _inject(plant, device="meter", kind="exception", code=2, point="energy_import_kwh")
+    export = ("meter", "holding_register", 0x102, 2, 1, "I", "ABCD", 0.01)
+    both = ("meter", "holding_register", 0x100, 4, 1, "Q", "ABCD", 1.0)  # a block read over both counters
+    assert (await _read(plant, ENERGY), await _read(plant, both), await _read(plant, export),
+            await _read(plant, POWER)) == (("exception", 2), ("exception", 2), 0.0, 2400.0)
+
+
 async def test_slow_device_answers_after_the_delay(plant: Plant) -> None:
     await _inject(plant, device="meter", kind="slow", delay_ms=400)
     started = time.monotonic()

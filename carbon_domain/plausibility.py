@@ -36,6 +36,7 @@ __all__ = [
     "out_of_range",
     "rise_limit_from_rated_power",
     "screen_counter",
+    "screen_counter_from",
 ]
 
 DEFAULT_MAX_RISE_PER_H = 1e7
@@ -88,12 +89,21 @@ def screen_counter(
 ) -> list[Finding | None]:
     """Judge a counter's readings in time order against the last plausible one before them (`previous`, as
     (epoch microseconds, value), None when there is none); one Finding or None per reading.
+    `screen_counter_from` also gives the base the next readings are to be judged against.
 
     An implausible reading does not become the base the next one is judged against, so a spike is one
     finding, and the readings after it count from the reading before it. A reading not newer than the base
     (a late one) is only checked for its sign. The positions in `trusted` (readings a person accepted) are
     plausible and become the base.
     """
+    return screen_counter_from(previous, times_us, values, max_rise_per_h=max_rise_per_h, trusted=trusted)[0]
+
+
+def screen_counter_from(
+    previous: tuple[int, float] | None, times_us: Sequence[int], values: Sequence[float], *,
+    max_rise_per_h: float, trusted: Collection[int] = (),
+) -> tuple[list[Finding | None], tuple[int, float] | None]:
+    """`screen_counter`'s findings and the last plausible reading after them (the next base)."""
     base = previous
     found: list[Finding | None] = []
     for i, (us, value) in enumerate(zip(times_us, values)):
@@ -113,4 +123,4 @@ def screen_counter(
         found.append(finding)
         if finding is None and (base is None or us > base[0]):
             base = (us, value)
-    return found
+    return found, base

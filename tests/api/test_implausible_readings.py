@@ -164,3 +164,31 @@ def test_rise_limit_set_by_hand_and_reset_is_audited(
     assert "stores 'kWh'" in wrong_unit.json()["detail"] and "a rise limit applies to counters" in gauge.json()["detail"]
     assert (reset.status_code, reset.json()["max_rise_source"]) == (200, "default")
     assert (entry["before"]["max_rise_source"], entry["after"]["max_rise_per_h"]) == ("default", 250.0)
+
+
+async def _export_increase(database_url: str, device: str) -> float:
+    """The counter's increase over its readings as the CSV/Parquet export builds it from raw readings."""
+    from api.queries import export_rows
+
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cur = await conn.execute("SELECT point_key FROM points WHERE device_id = %s", (device,))
+        [(key,)] = await cur.fetchall()
+        total = 0.0
+        async for rows in export_rows(conn, point_key=key, kind="counter", start=T0, end=T0 + 6 * H,
+                                      interval="1h", tz="UTC"):
+            total += sum(row[7] or 0.0 for row in rows)
+        return total
+
+
+def test_exports_leave_out_an_implausible_rise_until_it_is_accepted(
+    api_app_client: TestClient, admin_headers: dict[str, str], database_url: str,
+) -> None:
+    device = asyncio.run(_meter(database_url, [1000.0, 1100.0, 1700.0, 1750.0]))
+    before = asyncio.run(_export_increase(database_url, device))
+    jump = min(_flags(api_app_client, admin_headers, device), key=lambda f: f["ts"])
+    api_app_client.post(f"/api/v1/implausible-readings/{jump['flag_id']}/accept", headers=admin_headers,
+                        json={"comment": "new meter, read on site"})
+    energy, _ = asyncio.run(_energy_and_alarms(database_url, device, recompute=True))
+    after = asyncio.run(_export_increase(database_url, device))
+    assert before == pytest.approx(100.0)  # 1000 -> 1100; 1700 and 1750 rose too fast from 1100 (limit 200/h)
+    assert (after, energy) == (pytest.approx(750.0), pytest.approx(750.0))

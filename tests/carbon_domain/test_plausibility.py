@@ -11,6 +11,7 @@ from carbon_domain.plausibility import (
     out_of_range,
     rise_limit_from_rated_power,
     screen_counter,
+    screen_counter_from,
 )
 
 H = 3_600_000_000  # one hour in microseconds
@@ -43,6 +44,11 @@ SCREEN = [
 def test_screen_counter_flags_negative_and_too_fast_rises(previous, times, values, limit, trusted, reasons) -> None:
     found = screen_counter(previous, times, values, max_rise_per_h=limit, trusted=trusted)
     assert [f and f.reason for f in found] == reasons
+
+
+def test_the_next_base_is_the_last_plausible_newer_reading() -> None:
+    _, base = screen_counter_from((0, 100.0), [H, 2 * H, 3 * H], [150.0, 1e15, -1.0], max_rise_per_h=100.0)
+    assert base == (H, 150.0)
 
 
 def test_a_rise_finding_names_the_numbers_and_the_base_it_was_judged_against() -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "RATED_POWER_HEADROOM",
     "Finding",
     "allowed_rise",
+    "counter_finding",
     "out_of_range",
     "rise_limit_from_rated_power",
     "screen_counter",
@@ -99,6 +100,22 @@ def screen_counter(
     return screen_counter_from(previous, times_us, values, max_rise_per_h=max_rise_per_h, trusted=trusted)[0]
 
 
+def counter_finding(base: tuple[int, float] | None, us: int, value: float, max_rise_per_h: float) -> Finding | None:
+    """Why one counter reading (at `us` epoch microseconds) is implausible against the last plausible reading
+    `base` (None: there is none), or None when it is plausible. A reading not newer than the base is only
+    checked for its sign. The sink calls this once per counter reading, so the usual case returns early."""
+    if value >= 0 and (base is None or value <= base[1] or us <= base[0]
+                       or value - base[1] <= allowed_rise(max_rise_per_h, (us - base[0]) / _US_PER_S)):
+        return None
+    if value < 0:
+        return Finding("negative", f"counter reading {value:g} is negative: no meter counts below zero")
+    assert base is not None
+    elapsed_s = (us - base[0]) / _US_PER_S
+    limit = allowed_rise(max_rise_per_h, elapsed_s)
+    return Finding("rise", f"counter rose {value - base[1]:g} in {elapsed_s:g} s (from {base[1]:g}), more than"
+                           f" the {limit:g} its limit of {max_rise_per_h:g} per hour allows", base[0], base[1])
+
+
 def screen_counter_from(
     previous: tuple[int, float] | None, times_us: Sequence[int], values: Sequence[float], *,
     max_rise_per_h: float, trusted: Collection[int] = (),
@@ -107,19 +124,7 @@ def screen_counter_from(
     base = previous
     found: list[Finding | None] = []
     for i, (us, value) in enumerate(zip(times_us, values)):
-        finding: Finding | None = None
-        if i in trusted:
-            pass
-        elif value < 0:
-            finding = Finding("negative", f"counter reading {value:g} is negative: no meter counts below zero")
-        elif base is not None and us > base[0] and value > base[1]:
-            elapsed_s = (us - base[0]) / _US_PER_S
-            limit = allowed_rise(max_rise_per_h, elapsed_s)
-            if value - base[1] > limit:
-                finding = Finding(
-                    "rise", f"counter rose {value - base[1]:g} in {elapsed_s:g} s (from {base[1]:g}), more than"
-                            f" the {limit:g} its limit of {max_rise_per_h:g} per hour allows",
-                    base[0], base[1])
+        finding = None if i in trusted else counter_finding(base, us, value, max_rise_per_h)
         found.append(finding)
         if finding is None and (base is None or us > base[0]):
             base = (us, value)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from carbon_domain.plausibility import DEFAULT_MAX_RISE_PER_H, Finding, out_of_range, screen_counter_from
+from carbon_domain.plausibility import DEFAULT_MAX_RISE_PER_H, Finding, counter_finding, out_of_range
 from carbon_domain.schemas import from_epoch_us
 from stream_jobs.counter_rules import point_rise_limit, point_valid_range
 
@@ -82,39 +82,32 @@ def screen_batch(gateway_key: int, seqs: Sequence[int], times_us: Sequence[int],
                  bases: dict[int, tuple[int, float]]) -> tuple[list[int] | None, list[Flag]]:
     """Check one device batch: its qualities with the implausible readings made bad (None when none is) and the
     flags of its implausible counter readings. `bases` holds each counter's last plausible reading (time in
-    epoch microseconds, value) and is advanced past this batch's plausible ones."""
-    counters: dict[int, list[int]] = {}
+    epoch microseconds, value) and is advanced past this batch's plausible ones.
+
+    Readings are judged in the order they came (a gateway sends a point's readings in time order); one older
+    than its counter's base is a late one, checked for its sign only, as a backlog batch is."""
     out: list[int] | None = None
-    for i, key in enumerate(point_keys):
-        limit = limits.get(key)
-        if limit is None or qualities[i] >= _BAD:
-            continue
-        value = values[i]
-        if value is None:
-            continue
-        if limit.counter:
-            counters.setdefault(key, []).append(i)
-        elif out_of_range(value, limit.low, limit.high):
-            if out is None:
-                out = list(qualities)
-            out[i] = _BAD
     flags: list[Flag] = []
-    for key, positions in counters.items():
-        if len(positions) > 1:
-            positions.sort(key=times_us.__getitem__)
-        limit = limits[key]
-        found, base = screen_counter_from(bases.get(key), [times_us[i] for i in positions],
-                                          [values[i] for i in positions],  # type: ignore[misc]
-                                          max_rise_per_h=limit.max_rise_per_h)
-        if base is not None:
-            bases[key] = base
-        for i, finding in zip(positions, found):
-            if finding is not None:
+    for i, (key, value, quality) in enumerate(zip(point_keys, values, qualities)):
+        limit = limits.get(key)
+        if limit is None or quality >= _BAD or value is None:
+            continue
+        if not limit.counter:
+            if out_of_range(value, limit.low, limit.high):
                 if out is None:
                     out = list(qualities)
                 out[i] = _BAD
-                flags.append(Flag(key, gateway_key, seqs[i], times_us[i], values[i], finding,  # type: ignore[arg-type]
-                                  limit.max_rise_per_h))
+            continue
+        us, base = times_us[i], bases.get(key)
+        finding = counter_finding(base, us, value, limit.max_rise_per_h)
+        if finding is None:
+            if base is None or us > base[0]:
+                bases[key] = (us, value)
+            continue
+        if out is None:
+            out = list(qualities)
+        out[i] = _BAD
+        flags.append(Flag(key, gateway_key, seqs[i], us, value, finding, limit.max_rise_per_h))
     return out, flags
 
 

@@ -26,8 +26,9 @@ them (technicians on every site, an enterprise user on its own sites, administra
 auditors only watch. 'hierarchy' creates, changes and deletes enterprises, sites, devices and point bindings
 (administrators). 'ingest' posts gateway envelopes over HTTP (POST /api/v1/ingest); it is meant for machine
 tokens of technicians and administrators. 'point_ranges' sets a point's measurement range by hand (the limits the
-out_of_range alarm checks): technicians, who commission and calibrate the instruments, and administrators; not
-the enterprise, so a plant cannot widen a range to silence its own alarm.
+out_of_range alarm checks) and a counter's rise limit, and accepts an implausible counter rise after checking the
+meter: technicians, who commission and calibrate the instruments, and administrators; not the enterprise, so a
+plant cannot widen a range to silence its own alarm or decide which of its own readings count.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from api.routers import (
     gateways,
     health,
     hierarchy,
+    implausible,
     ingest,
     inventory,
     live,
@@ -202,6 +203,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(hierarchy.router, prefix="/api/v1")  # after devices: /devices/health stays a route
     app.include_router(point_ranges.router, prefix="/api/v1")  # a point's range for out_of_range, set by hand
+    app.include_router(implausible.router, prefix="/api/v1")  # implausible counter readings, accepting a rise
     app.include_router(sso.router, prefix="/api/v1")  # single sign-on
     app.include_router(certauth.router, prefix="/api/v1")  # client-certificate login
     app.include_router(pages.router)  # the dashboards (api/static)

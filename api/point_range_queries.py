@@ -4,6 +4,9 @@ reads and sets it by hand. Keyword-only arguments and a connection, no HTTP.
 The limits are in the point's stored unit (`points.unit`, the unit of its rows in `readings`). A range set
 here is `manual`, which the stream worker never overwrites; resetting it empties the range and its source, so
 the worker's next alarm run fills in the device profile's range again (stream_jobs/point_ranges.py).
+
+A counter's plausibility limit (`points.max_rise_per_h`, 091_plausibility.sql) is set and reset here too: a
+hand-set one wins over the profile's, which wins over the default (carbon_domain.plausibility).
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-__all__ = ["get_range", "reset_range", "set_range"]
+__all__ = ["get_range", "reset_range", "set_range", "set_rise_limit"]
 
 _COLUMNS = ("p.device_id, p.point, p.unit, p.range_low, p.range_high, p.range_source, d.site_id,"
-            " d.profile")
+            " d.profile, p.kind, p.normalised, p.source_unit, p.max_rise_per_h")
 _IN_SITES = "(%(sites)s::text[] IS NULL OR d.site_id = ANY(%(sites)s::text[]))"
 
 
@@ -45,3 +48,10 @@ async def reset_range(conn: psycopg.AsyncConnection, *, device: str, point: str)
     """Forget a range, so that the stream worker takes the profile's again (or none when the profile has none)."""
     await conn.execute("UPDATE points SET range_low = NULL, range_high = NULL, range_source = NULL"
                        " WHERE device_id = %s AND point = %s", (device, point))
+
+
+async def set_rise_limit(conn: psycopg.AsyncConnection, *, device: str, point: str, limit: float | None) -> None:
+    """Set a counter's rate-of-rise limit by hand (per hour, in its stored unit); None returns to the profile's
+    or the default."""
+    await conn.execute("UPDATE points SET max_rise_per_h = %s WHERE device_id = %s AND point = %s",
+                       (limit, device, point))

@@ -318,13 +318,16 @@ async def latest_point_values(
 
 # the increase of a counter point ({key}) in [start, end): per-reading deltas from the last good reading before
 # `start` on, by the stream job's rules (carbon_domain.counters: rollover near %(rollover)s, reset, replacement);
-# of readings at the same time the first stored counts, as in the stream job
+# of readings at the same time the first stored counts, as in the stream job. Implausible readings are stored
+# bad and left out, except the rises a person accepted (implausible_readings, as the stream job's recompute).
 _COUNTER_DELTAS = (
     "SELECT ts, " + counter_increase_sql("prev", "value", "%(rollover)s::float8") + " AS delta FROM ("
     "  SELECT ts, value, lag(value) OVER (ORDER BY ts) AS prev FROM (SELECT DISTINCT ON (ts) ts, value FROM ("
     "    (SELECT ts, value, seq FROM cf_point_last({key}, '-infinity', %(start)s, 1, true))"
     "    UNION ALL (SELECT ts, value, seq FROM cf_point_readings({key}, %(start)s, %(end)s)"
-    "      WHERE quality < 2 AND value IS NOT NULL)) AS base ORDER BY ts, seq) AS firsts) AS steps"
+    "      WHERE quality < 2 AND value IS NOT NULL)"
+    "    UNION ALL (SELECT ts, value, seq FROM implausible_readings WHERE point_key = {key} AND state = 'accepted'"
+    "      AND ts < %(end)s)) AS base ORDER BY ts, seq) AS firsts) AS steps"
     " WHERE prev IS NOT NULL AND ts >= %(start)s"
 )
 

@@ -27,6 +27,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from carbon_domain.errors import UnitError
+from carbon_domain.plausibility import rise_limit_from_rated_power
 from carbon_domain.registers import (
     REGISTER_WIDTH,
     DataType,
@@ -46,6 +48,7 @@ __all__ = [
     "OpcUaMode",
     "OpcUaPoint",
     "OpcUaType",
+    "Plausibility",
     "Protocol",
 ]
 
@@ -129,6 +132,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
 
 
+class Plausibility(_Strict):
+    """How fast a counter may rise: a reading rising faster is stored as bad and adds nothing to energy or
+    emissions until someone accepts it (docs/accounting.md). Give one of the two."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    max_rise_per_h: float | None = Field(
+        default=None, gt=0, description="the most the counter may rise in an hour, in the point's unit"
+    )
+    rated_power_kw: float | None = Field(
+        default=None,
+        gt=0,
+        description="an energy counter's meter rated power; the limit is that power x 1.2 for an hour",
+    )
+
+
 class _Point(_Strict):
     name: str = Field(pattern=_POINT_NAME, max_length=128)
     description: str = ""
@@ -136,6 +155,7 @@ class _Point(_Strict):
     kind: PointKind = PointKind.GAUGE
     rollover: float | None = Field(default=None, gt=0)
     valid_range: tuple[float, float] | None = None
+    plausibility: Plausibility | None = None
     states: dict[int, str] | None = Field(
         default=None,
         min_length=1,
@@ -143,8 +163,55 @@ class _Point(_Strict):
     )
     example: bool | int | float | str | None = None
 
+    @property
+    def rise_limit_per_h(self) -> float | None:
+        """The profile's rate-of-rise limit of a counter, per hour in the point's unit; None when it gives none."""
+        if self.plausibility is None:
+            return None
+        if self.plausibility.max_rise_per_h is not None:
+            return self.plausibility.max_rise_per_h
+        if self.plausibility.rated_power_kw is None:
+            return None
+        return rise_limit_from_rated_power(self.plausibility.rated_power_kw, self.unit)
+
+    def _plausibility_problems(self) -> list[Problem]:
+        given = self.plausibility
+        if given is None:
+            return []
+        if self.kind is not PointKind.COUNTER:
+            return [
+                (
+                    ("plausibility",),
+                    "plausibility (a rate-of-rise limit) applies only to counters; a gauge's is valid_range",
+                )
+            ]
+        if (given.max_rise_per_h is None) == (given.rated_power_kw is None):
+            return [
+                (
+                    ("plausibility",),
+                    (
+                        "plausibility needs one of max_rise_per_h or rated_power_kw, "
+                        f"got {'both' if given.max_rise_per_h is not None else 'neither'}"
+                    ),
+                )
+            ]
+        if given.rated_power_kw is not None:
+            try:
+                rise_limit_from_rated_power(given.rated_power_kw, self.unit)
+            except UnitError:
+                return [
+                    (
+                        ("plausibility", "rated_power_kw"),
+                        (
+                            "rated_power_kw gives a limit only for an energy counter (kWh, MWh, GJ...), "
+                            f"not one in {self.unit or 'no unit'!r}: give max_rise_per_h"
+                        ),
+                    )
+                ]
+        return []
+
     def _common_problems(self) -> list[Problem]:
-        problems: list[Problem] = self._state_problems()
+        problems: list[Problem] = self._state_problems() + self._plausibility_problems()
         if (
             self.valid_range is not None
             and not self.valid_range[0] < self.valid_range[1]

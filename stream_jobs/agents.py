@@ -24,6 +24,7 @@ from stream_jobs.alarms import alarm_settings_from_env, evaluate_alarms
 from stream_jobs.app import app, database_url
 from stream_jobs.cems import compute_cems_hours
 from stream_jobs.gateway_health import store_health_record
+from stream_jobs.plausibility import recompute_accepted
 from stream_jobs.point_ranges import fill_ranges_from_profiles
 from stream_jobs.sink import ReadingSink, load_factor_library
 from stream_jobs.topics import dead_letters_topic, gateway_health_topic, readings_topic
@@ -160,6 +161,8 @@ async def evaluate_alarm_rules() -> None:
         return
     try:
         await fill_ranges_from_profiles(conn)  # new points get their profile's range before out_of_range looks
+        if accepted := await recompute_accepted(conn):  # rises a person accepted: accounting includes them
+            log.info("recomputed the hours of %d accepted implausible readings", accepted)
         result = await evaluate_alarms(conn, datetime.now(UTC), _ALARM_SETTINGS)
         if result["raised"] or result["cleared"]:
             log.info("alarms: %(raised)d raised, %(cleared)d cleared", result)

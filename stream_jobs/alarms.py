@@ -9,6 +9,8 @@ alarm now; alarms no longer returned are cleared. Rules:
 - data_gap: a point stopped giving valid readings for `gap_intervals` of its usual intervals (at least
   `gap_min`) while its device still reports other points;
 - out_of_range: a point's newest reading lies outside its configured range (points.range_low/range_high);
+- implausible_reading: counter readings stored as bad because they are negative or rose faster than the
+  point's limit (implausible_readings, stream_jobs/plausibility.py), not accepted, within `implausible_window`;
 - cems_calibration: a CEMS analyser reports calibrating, maintenance or fault;
 - spool_overflow: a gateway reported readings dropped by its spool within `overflow_window`;
 - gateway_offline: a gateway's status is `offline`, or it missed `gateway_missed_reports` status reports.
@@ -45,6 +47,7 @@ class AlarmSettings:
     overflow_window: timedelta = timedelta(hours=1)  # spool_overflow: raised this long after the last drop report
     gateway_offline_after: timedelta = timedelta(seconds=60)  # gateway_offline: offline (or silent) this long
     gateway_missed_reports: int = 3  # gateway_offline: status reports missed before a silent gateway counts
+    implausible_window: timedelta = timedelta(hours=24)  # implausible_reading: readings this recent
 
     def __post_init__(self) -> None:
         if self.gap_intervals < 1 or self.gateway_missed_reports < 1:
@@ -68,6 +71,7 @@ ALARM_ENV: dict[str, tuple[str, int, int]] = {
     "CARBONFLOW_ALARM_OVERFLOW_WINDOW_S": ("overflow_window", _MINUTE, 30 * _DAY),
     "CARBONFLOW_ALARM_GATEWAY_OFFLINE_AFTER_S": ("gateway_offline_after", 1, _DAY),
     "CARBONFLOW_ALARM_GATEWAY_MISSED_REPORTS": ("gateway_missed_reports", 1, 1000),
+    "CARBONFLOW_ALARM_IMPLAUSIBLE_WINDOW_S": ("implausible_window", _MINUTE, 30 * _DAY),
 }
 _ENV_PREFIX = "CARBONFLOW_ALARM_"
 _DEFAULTS = AlarmSettings()
@@ -141,6 +145,17 @@ RULES: dict[str, tuple[str, str]] = {
             %(now)s + interval '1 microsecond', 2, true) lr
         WHERE (p.range_low IS NOT NULL OR p.range_high IS NOT NULL)
           AND (lr.value < p.range_low OR lr.value > p.range_high)"""),
+    # the detail names the newest open reading; a rise can be accepted by its flag id once checked
+    "implausible_reading": ("warning", """
+        SELECT p.device_id, p.point, count(*) || ' implausible counter reading(s) stored as bad and not counted;'
+               || ' newest at ' || to_char(max(f.ts), 'YYYY-MM-DD"T"HH24:MI:SSOF') || ': '
+               || (array_agg(f.detail ORDER BY f.ts DESC))[1]
+               || CASE WHEN bool_or(f.reason = 'rise') THEN '. If the meter really counted it, accept rise #'
+                       || (array_agg(f.flag_id ORDER BY f.ts) FILTER (WHERE f.reason = 'rise'))[1]
+                       || ' (POST /api/v1/implausible-readings/{id}/accept)' ELSE '' END
+        FROM implausible_readings f JOIN points p USING (point_key)
+        WHERE f.state = 'open' AND f.ts > %(now)s - %(implausible_window)s AND f.ts <= %(now)s
+        GROUP BY p.device_id, p.point"""),
     # a CEMS stack as stream_jobs/cems.py defines it; analyser_status codes follow HJ 212 (1 C, 2 M, 3 D)
     "cems_calibration": ("warning", """
         SELECT p.device_id, '' AS point, 'CEMS analyser ' || string_agg(DISTINCT CASE

@@ -1,23 +1,33 @@
-"""Per-point facts from the device profile that the stream job needs: a register's rollover value, a point's unit."""
+"""Per-point facts from the device profile that the stream job needs: a register's rollover value, a point's unit,
+a counter's rate-of-rise limit and a gauge's valid range."""
 
 from __future__ import annotations
 
 import logging
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
+from carbon_domain.errors import UnitError
 from carbon_domain.units import convert
 from device_profiles.loader import ProfileError, load_profile
 
-__all__ = ["point_rollover", "profile_rollover", "profile_unit"]
+__all__ = ["point_rise_limit", "point_rollover", "point_valid_range", "profile_rollover", "profile_unit"]
 
 log = logging.getLogger("stream_jobs.counter_rules")
 _LIBRARY_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*$")
 
 
+class _ProfilePoint(NamedTuple):
+    rollover: float | None
+    unit: str
+    rise_limit_per_h: float | None = None  # counters: plausibility, per hour in `unit`
+    valid_range: tuple[float, float] | None = None
+
+
 @lru_cache(maxsize=256)
-def _points(profile: str) -> dict[str, tuple[float | None, str]]:
-    """Point name -> (rollover, unit) of a library profile; empty when it cannot be loaded."""
+def _points(profile: str) -> dict[str, _ProfilePoint]:
+    """Point name -> what the stream job uses of a library profile's point; empty when it cannot be loaded."""
     if not _LIBRARY_NAME.match(profile):
         return {}  # a file path names a file on a gateway, not here
     try:
@@ -25,25 +35,56 @@ def _points(profile: str) -> dict[str, tuple[float | None, str]]:
     except ProfileError as exc:
         log.warning("profile %s not loaded: %s", profile, exc)
         return {}
-    return {p.name: (getattr(p, "rollover", None), p.unit) for p in loaded.points}
+    return {p.name: _ProfilePoint(p.rollover, p.unit, p.rise_limit_per_h, p.valid_range) for p in loaded.points}
 
 
 def profile_rollover(profile: str | None, point: str) -> float | None:
     """The value at which `point`'s register wraps, from the device's library profile; None when unknown."""
-    return _points(profile).get(point, (None, ""))[0] if profile else None
+    found = _points(profile).get(point) if profile else None
+    return None if found is None else found.rollover
 
 
 def profile_unit(profile: str | None, point: str) -> str | None:
     """The unit `point` is sent in according to the device's library profile; None when unknown."""
     found = _points(profile).get(point) if profile else None
-    return None if found is None else found[1]
+    return None if found is None else found.unit
+
+
+def _stored(value: float, *, unit: str, source_unit: str | None, normalised: bool) -> float:
+    """A profile's figure (in the unit the gateway sends) in the unit a stored point's values are in: a normalised
+    point (migration 072) converts them to its storage unit."""
+    if normalised and source_unit and source_unit != unit:
+        return convert(value, source_unit, unit)
+    return value
 
 
 def point_rollover(profile: str | None, point: str, *, unit: str, source_unit: str | None,
                    normalised: bool) -> float | None:
-    """The rollover of a stored point in the unit its values are stored in: the profile gives it in the unit
-    the gateway sends, which a normalised point (migration 072) converts to its storage unit."""
+    """The rollover of a stored point in the unit its values are stored in."""
     rollover = profile_rollover(profile, point)
-    if rollover is not None and normalised and source_unit and source_unit != unit:
-        rollover = convert(rollover, source_unit, unit)
-    return rollover
+    return None if rollover is None else _stored(rollover, unit=unit, source_unit=source_unit, normalised=normalised)
+
+
+def point_rise_limit(profile: str | None, point: str, *, unit: str, source_unit: str | None,
+                     normalised: bool) -> float | None:
+    """A counter's rate-of-rise limit from its device's profile, per hour in the unit its values are stored in;
+    None when the profile gives none."""
+    found = _points(profile).get(point) if profile else None
+    if found is None or found.rise_limit_per_h is None:
+        return None
+    return _stored(found.rise_limit_per_h, unit=unit, source_unit=source_unit, normalised=normalised)
+
+
+def point_valid_range(profile: str | None, point: str, *, unit: str, source_unit: str | None,
+                      normalised: bool) -> tuple[float, float] | None:
+    """A point's valid_range from its device's profile in the unit its values are stored in; None when the
+    profile gives none. A profile unit the table does not convert keeps the range as given."""
+    found = _points(profile).get(point) if profile else None
+    if found is None or found.valid_range is None:
+        return None
+    try:
+        low, high = (_stored(v, unit=unit, source_unit=source_unit or found.unit, normalised=normalised)
+                     for v in found.valid_range)
+    except UnitError:
+        return found.valid_range
+    return low, high

@@ -7,6 +7,10 @@ emissions, so a replayed Kafka record changes nothing. That check needs the stor
 deletes: readings older than the raw retention horizon are dropped before they are stored, so that a record
 replayed after retention is not stored and counted in the hourly rollups a second time. It sees only what is
 committed: two writes of the same device (a partition handed over mid-write) wait for each other.
+
+Before they are stored, a device batch's readings are checked for plausibility (stream_jobs/plausibility.py):
+a negative counter reading, a counter rising faster than its limit, or a gauge outside its range is stored as
+bad, and so never drives a delta or an emission.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import psycopg
@@ -37,6 +41,7 @@ from carbonflow.db.compaction import SINK_CHECK_AGE
 from carbonflow.db.retention import raw_horizon
 from stream_jobs.batch_store import Batch, distinct_readings, lock_devices, store_batches
 from stream_jobs.counter_rules import point_rollover
+from stream_jobs.plausibility import Flag, Limits, point_limits, record_flags, screen_batch
 from stream_jobs.scope_rollups import EMISSION_COLUMNS, ScopeRollups
 
 __all__ = ["ReadingSink", "load_factor_library"]
@@ -63,6 +68,7 @@ class _PointInfo:
     rollover: float | None = None  # register wrap value from the device profile, in `unit`
     normalised: bool = False  # readings are converted to `unit`, the storage unit of their dimension
     source_unit: str | None = None  # the unit readings last came in (NULL for points from before 072)
+    limits: Limits | None = None  # what its readings are checked against (stream_jobs/plausibility.py)
     counter: bool = field(init=False)  # kind == "counter", read for every reading the sink stores
 
     def __post_init__(self) -> None:
@@ -71,14 +77,19 @@ class _PointInfo:
 
 # what _point_info takes, in its order (p: points, d: devices)
 _POINT_COLUMNS = ("p.point_key, p.point, p.kind, p.unit, p.activity, d.site_id, d.profile, p.normalised,"
-                  " p.source_unit")
+                  " p.source_unit, p.range_low, p.range_high, p.range_source, p.max_rise_per_h")
 
 
 def _point_info(key: int, point: str, kind: str, unit: str, activity: str | None, site: str | None,
-                profile: str | None, normalised: bool, source_unit: str | None) -> _PointInfo:
-    """A stored point as the sink uses it, with its rollover from the device's profile in the stored unit."""
+                profile: str | None, normalised: bool, source_unit: str | None, range_low: float | None,
+                range_high: float | None, range_source: str | None, max_rise_per_h: float | None) -> _PointInfo:
+    """A stored point as the sink uses it, with its rollover from the device's profile in the stored unit and
+    the limits its readings are checked against."""
     rollover = point_rollover(profile, point, unit=unit, source_unit=source_unit, normalised=normalised)
-    return _PointInfo(key, kind, unit, activity, site, rollover, normalised, source_unit)
+    limits = point_limits(profile=profile, point=point, kind=kind, unit=unit, source_unit=source_unit,
+                          normalised=normalised, range_low=range_low, range_high=range_high,
+                          range_source=range_source, max_rise_per_h=max_rise_per_h)
+    return _PointInfo(key, kind, unit, activity, site, rollover, normalised, source_unit, limits)
 
 
 async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:
@@ -129,6 +140,7 @@ class ReadingSink:
         self._gateways: dict[str, int] = {}
         self._points: dict[str, dict[str, _PointInfo]] = {}  # device -> point -> info
         self._counters: dict[str, dict[int, _PointInfo]] = {}  # device -> counter points by key
+        self._limits: dict[str, dict[int, Limits]] = {}  # device -> limits of its points that have one, by key
         self._points_loaded_at = 0.0
         self._rows_horizon: tuple[datetime | None] | None = None
         self._raw_horizon_us: int | None = None
@@ -136,6 +148,7 @@ class ReadingSink:
         self.readings_written = 0
         self.readings_too_old = 0  # dropped: older than the raw retention horizon
         self.emissions_written = 0
+        self.readings_implausible = 0  # counter readings stored as bad by the plausibility check
 
     async def _gateway_key(self, gateway: str) -> int:
         if gateway not in self._gateways:
@@ -158,6 +171,7 @@ class ReadingSink:
         if time.monotonic() - self._points_loaded_at > _CACHE_TTL_S:
             self._points.clear()
             self._counters.clear()
+            self._limits.clear()
             self._points_loaded_at = time.monotonic()
         device = record.device
         known = self._points.get(device)
@@ -184,6 +198,7 @@ class ReadingSink:
             known = self._points[device] = await self._load_points(device)
         if changed or device not in self._counters:
             self._counters[device] = {info.key: info for info in known.values() if info.counter}
+            self._limits[device] = {info.key: info.limits for info in known.values() if info.limits is not None}
         return known
 
     async def _load_points(self, device: str) -> dict[str, _PointInfo]:
@@ -242,6 +257,8 @@ class ReadingSink:
             batches = distinct_readings(batches)
             if not batches:
                 return
+            state = await self._counter_state(sorted(counters))
+            batches, flags = self._screened(batches, state)
             new_counter_rows = await store_batches(
                 self._conn, batches, sorted(counters), old_before=old_before_at if has_old else None,
                 rows_newest=await self._rows_newest())
@@ -251,7 +268,8 @@ class ReadingSink:
                 " WHERE d.device_id = v.device",
                 (list(seen), [from_epoch_us(v[0]) for v in seen.values()], [v[1] for v in seen.values()]),
             )
-            await self._advance_counters(new_counter_rows, counters)
+            await self._record_flags(flags, new_counter_rows)
+            await self._advance_counters(new_counter_rows, counters, state)
             self.readings_written += sum(len(b.seqs) for b in batches)
 
     async def _rows_newest(self) -> datetime | None:
@@ -272,8 +290,48 @@ class ReadingSink:
             self._raw_horizon_read_at = now
         return self._raw_horizon_us
 
-    async def _advance_counters(self, new_rows: list[tuple], infos: dict[int, _PointInfo]) -> None:
-        """Counter state, deltas and emissions from the new counter readings (infos: their points by key)."""
+    async def _counter_state(self, keys: list[int]) -> dict[int, CounterState]:
+        """The counters' state (their last counted reading), locked until the write commits."""
+        if not keys:
+            return {}
+        cur = await self._conn.execute(
+            "SELECT point_key, ts, value FROM point_state WHERE point_key = ANY(%s) ORDER BY point_key FOR UPDATE",
+            (keys,),
+        )
+        return {k: CounterState(ts, v) for k, ts, v in await cur.fetchall()}
+
+    def _screened(self, batches: list[Batch], state: dict[int, CounterState]) -> tuple[list[Batch], list[Flag]]:
+        """The batches with their implausible readings made bad, and the flags of the implausible counter
+        readings; each counter judged from its state on (stream_jobs/plausibility.py)."""
+        bases = {k: (epoch_us(s.ts), s.value) for k, s in state.items()}
+        flags: list[Flag] = []
+        out = []
+        for batch in batches:
+            limits = self._limits.get(batch.device)
+            if limits:
+                qualities, found = screen_batch(batch.gateway_key, batch.seqs, batch.times_us, batch.point_keys,
+                                                batch.values, batch.qualities, limits, bases)
+                if qualities is not None:
+                    batch = replace(batch, qualities=qualities)
+                    flags += found
+            out.append(batch)
+        return out, flags
+
+    async def _record_flags(self, flags: list[Flag], new_counter_rows: list[tuple]) -> None:
+        """Keep the flags of the implausible counter readings that were stored now (not those of a replay)."""
+        if not flags:
+            return
+        stored = {(r[0], r[1], epoch_us(r[2]), r[3]) for r in new_counter_rows if r[5] >= 2}
+        new = [f for f in flags if (f.gateway_key, f.seq, f.ts_us, f.point_key) in stored]
+        if new:
+            log.warning("%d implausible counter readings stored as bad, e.g. point %s at %s: %s", len(new),
+                        new[0].point_key, from_epoch_us(new[0].ts_us).isoformat(), new[0].finding.detail)
+            self.readings_implausible += await record_flags(self._conn, new)
+
+    async def _advance_counters(self, new_rows: list[tuple], infos: dict[int, _PointInfo],
+                                state: dict[int, CounterState]) -> None:
+        """Counter state, deltas and emissions from the new counter readings (infos: their points by key; state:
+        `_counter_state` of them, advanced here)."""
         counters = sorted(
             (r for r in new_rows if r[4] is not None and r[5] < 2),
             key=lambda r: (r[3], r[2]),
@@ -281,11 +339,6 @@ class ReadingSink:
         if not counters:
             return
         keys = sorted({r[3] for r in counters})
-        cur = await self._conn.execute(
-            "SELECT point_key, ts, value FROM point_state WHERE point_key = ANY(%s) ORDER BY point_key FOR UPDATE",
-            (keys,),
-        )
-        state = {k: CounterState(ts, v) for k, ts, v in await cur.fetchall()}
         intervals: list[tuple] = []
         late: dict[int, list[tuple]] = {}
         for row in counters:
@@ -336,15 +389,26 @@ class ReadingSink:
         return await self.stretch_emissions(pkey, info, late_rows[0][2], late_rows[-1][2])
 
     async def stretch_emissions(self, pkey: int, info: _PointInfo, lo: datetime, hi: datetime) -> list[tuple]:
-        """Emission rows of every interval ending in [lo, hi] and of the first one after, from stored readings."""
+        """Emission rows of every interval ending in [lo, hi] and of the first one after, from stored readings:
+        those accounting counts (good or uncertain) and the implausible rises a person accepted."""
         cur = await self._conn.execute(
             "SELECT * FROM cf_point_last(%(p)s, '-infinity', %(lo)s, 1, true)"
             " UNION ALL (SELECT * FROM cf_point_readings(%(p)s, %(lo)s, %(hi)s + interval '1 microsecond')"
             "  WHERE quality < 2 AND value IS NOT NULL)"
-            " UNION ALL SELECT * FROM cf_point_first(%(p)s, %(hi)s + interval '1 microsecond', 'infinity', 1, true)",
+            " UNION ALL SELECT * FROM cf_point_first(%(p)s, %(hi)s + interval '1 microsecond', 'infinity', 1, true)"
+            " UNION ALL (SELECT gateway_key, seq, ts, point_key, value, 0::smallint FROM implausible_readings"
+            "  WHERE point_key = %(p)s AND state = 'accepted' AND ts < %(lo)s ORDER BY ts DESC LIMIT 1)"
+            " UNION ALL SELECT gateway_key, seq, ts, point_key, value, 0::smallint FROM implausible_readings"
+            "  WHERE point_key = %(p)s AND state = 'accepted' AND ts >= %(lo)s AND ts <= %(hi)s"
+            " UNION ALL (SELECT gateway_key, seq, ts, point_key, value, 0::smallint FROM implausible_readings"
+            "  WHERE point_key = %(p)s AND state = 'accepted' AND ts > %(hi)s ORDER BY ts LIMIT 1)",
             {"p": pkey, "lo": lo, "hi": hi},
         )
         stretch = sorted(await cur.fetchall(), key=lambda r: (r[2], r[1]))
+        # the reading before the stretch and the one after it: the newer (older) of the stored and the accepted one
+        before = [r for r in stretch if r[2] < lo][-1:]
+        after = [r for r in stretch if r[2] > hi][:1]
+        stretch = before + [r for r in stretch if lo <= r[2] <= hi] + after
         rows: list[tuple] = []
         previous: CounterState | None = None
         for row in stretch:

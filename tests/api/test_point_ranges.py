@@ -72,7 +72,8 @@ def test_range_set_by_a_technician_raises_out_of_range_for_a_reading_outside_it(
     [entry] = _audit(api_app_client, admin_headers, "point.range_set", f"point:{device}/o2_pct")
     assert before_alarms == {}
     assert r.json() == {"device_id": device, "point": "o2_pct", "unit": "%", "low": 10.0, "high": 15.0,
-                        "source": "manual", "profile": "cf-demo/cems-stack"}
+                        "source": "manual", "profile": "cf-demo/cems-stack", "max_rise_per_h": None,
+                        "max_rise_source": None}
     assert raised == {"o2_pct": "value 9 below the low limit 10 at 2025-06-03T09:00:00+00"}
     assert (kept["low"], kept["high"], kept["source"]) == (10.0, 15.0, "manual")  # the worker's fill left it alone
     assert (entry["actor_kind"], entry["before"]["source"], entry["before"]["low"], entry["before"]["high"],

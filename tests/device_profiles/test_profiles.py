@@ -293,6 +293,34 @@ def test_every_modbus_library_example_encodes(name: str) -> None:
         ),
         (_with("points.0.rollover", 100), "rollover 100.0 applies only to counters"),
         (
+            _with("points.0.plausibility", {"max_rise_per_h": 10}),
+            "plausibility (a rate-of-rise limit) applies only to counters; a gauge's is valid_range",
+        ),
+        (
+            _with("points.1.plausibility", {"max_rise_per_h": 10, "rated_power_kw": 5}),
+            "plausibility needs one of max_rise_per_h or rated_power_kw, got both",
+        ),
+        (
+            _with("points.1.plausibility", {}),
+            "plausibility needs one of max_rise_per_h or rated_power_kw, got neither",
+        ),
+        (
+            _with("points.1.plausibility", {"max_rise_per_h": 0}),
+            "max_rise_per_h: Input should be greater than 0",
+        ),
+        (
+            _with("points.1.plausibility", {"max_rise_per_h": float("inf")}),
+            "max_rise_per_h: Input should be a finite number",
+        ),
+        (
+            _with("points.1.plausibility", {"max_rise_per_h": 10, "per": "h"}),
+            "plausibility.per: Extra inputs are not permitted",
+        ),
+        (
+            _with("points.1", {**VALID["points"][1], "unit": "m3", "plausibility": {"rated_power_kw": 5}}),
+            "rated_power_kw gives a limit only for an energy counter (kWh, MWh, GJ...), not one in 'm3'",
+        ),
+        (
             _with("points.0.valid_range", [10, 5]),
             "valid_range low 10.0 must be below high 5.0",
         ),
@@ -359,6 +387,19 @@ def test_broken_profile_fails_with_a_message_naming_field_and_numbers(
     with pytest.raises(ProfileError, match=re.escape(message)) as caught:
         load_profile(path)
     assert caught.value.source == str(path)
+
+
+@pytest.mark.parametrize(
+    ("plausibility", "limit"),
+    [({"max_rise_per_h": 250.0}, 250.0), ({"rated_power_kw": 100.0}, 120.0), (None, None)],
+)
+def test_counter_plausibility_gives_its_rise_limit_per_hour(
+    tmp_path: Path, plausibility: dict[str, float] | None, limit: float | None
+) -> None:
+    path = tmp_path / "meter.yaml"
+    data = _with("points.1.plausibility", plausibility) if plausibility else VALID
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert load_profile(path).point("energy_kwh").rise_limit_per_h == pytest.approx(limit)
 
 
 @pytest.mark.parametrize(

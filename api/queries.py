@@ -15,7 +15,7 @@ from api.buckets import ORIGIN, cover, local_day_tiers
 from api.scope_totals import site_production
 from carbon_domain import QUALITY_NAMES
 from carbon_domain.counters import counter_increase_sql
-from stream_jobs.counter_rules import point_rollover
+from device_profiles.point_rules import point_rollover
 
 __all__ = [
     "INTERVALS",

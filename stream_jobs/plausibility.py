@@ -26,7 +26,7 @@ import psycopg
 
 from carbon_domain.plausibility import DEFAULT_MAX_RISE_PER_H, Finding, counter_finding, out_of_range
 from carbon_domain.schemas import from_epoch_us
-from stream_jobs.counter_rules import point_rise_limit, point_valid_range
+from device_profiles.point_rules import point_rise_limit, point_valid_range
 
 __all__ = ["Flag", "Limits", "point_limits", "record_flags", "recompute_accepted", "screen_batch"]
 

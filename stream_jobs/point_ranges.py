@@ -16,7 +16,7 @@ import psycopg
 from carbon_domain.errors import UnitError
 from carbon_domain.units import convert, storage_unit
 from device_profiles.loader import ProfileError, load_profile
-from stream_jobs.counter_rules import profile_unit
+from device_profiles.point_rules import profile_unit
 
 __all__ = ["fill_ranges_from_profiles"]
 

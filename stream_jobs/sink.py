@@ -39,8 +39,8 @@ from carbon_domain.schemas import (
 from carbon_domain.units import convert, storage_unit
 from carbonflow.db.compaction import SINK_CHECK_AGE
 from carbonflow.db.retention import raw_horizon
+from device_profiles.point_rules import point_rollover
 from stream_jobs.batch_store import Batch, distinct_readings, lock_devices, store_batches
-from stream_jobs.counter_rules import point_rollover
 from stream_jobs.plausibility import Flag, Limits, point_limits, record_flags, screen_batch
 from stream_jobs.scope_rollups import EMISSION_COLUMNS, ScopeRollups
 

@@ -25,8 +25,6 @@ ALLOWED = {
         "HTTP ingest is a second door of the ingest stage: it must refuse exactly what the MQTT bridge refuses",
     ("api/kafka_link.py", "ingest.kafka_out"):
         "HTTP ingest produces its records to Kafka with the bridge's producer settings and partitioning",
-    ("api/queries.py", "stream_jobs.counter_rules"):
-        "API series compute counter increases with the stream job's rollover of a point (from its profile)",
 }
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api import auditlog, point_range_queries
 from api.deps import ClientIP, Conn, DevicesReader, PointRangeAdmin, VisibleSites
 from carbon_domain.plausibility import DEFAULT_MAX_RISE_PER_H
-from stream_jobs.counter_rules import point_rise_limit
+from device_profiles.point_rules import point_rise_limit
 
 router = APIRouter(tags=["devices"])
 

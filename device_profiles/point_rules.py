@@ -14,7 +14,7 @@ from device_profiles.loader import ProfileError, load_profile
 
 __all__ = ["point_rise_limit", "point_rollover", "point_valid_range", "profile_rollover", "profile_unit"]
 
-log = logging.getLogger("stream_jobs.counter_rules")
+log = logging.getLogger("device_profiles.point_rules")
 _LIBRARY_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*$")
 
 

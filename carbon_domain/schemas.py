@@ -19,7 +19,7 @@ __all__ = [
     "DeviceColumns", "COLUMNS_VERSION", "columns_of_device", "column_envelope", "DeviceReadings", "ColumnEnvelope", "COLUMN_ENVELOPE_VERSION", "device_columns", "epoch_us", "from_epoch_us",
     "SpoolReport", "DropReport", "GatewayStatus", "SpoolOverflowEvent", "GatewayHealthRecord",
     "IDENTIFIER_PATTERN", "IDENTIFIER_RULE", "LABEL_PATTERN", "TEXT_PATTERN", "Identifier", "Unit", "ReasonText",
-    "Value", "MAX_REASON", "clean_reason",
+    "Value", "MAX_REASON", "clean_reason", "is_identifier",
 ]
 
 ENVELOPE_VERSION: Final = 1  # Final: typed Literal[1], the only version Envelope.v accepts
@@ -67,8 +67,15 @@ Value = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 and booleans are refused, never coerced; points a profile declares boolean (coils, discrete inputs, OPC-UA
 booleans) leave the edge agent as 0 or 1."""
 
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN.removeprefix("^").removesuffix("$"))
 _LABEL_BREAKER = re.compile(rf"[{_CONTROLS}]")
 _REASON_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+
+
+def is_identifier(text: str) -> bool:
+    """True when `text` is a valid gateway, device or point id (`IDENTIFIER_PATTERN`, matched as a whole: Python's
+    `$` would let a trailing line feed through)."""
+    return _IDENTIFIER.fullmatch(text) is not None
 
 
 def clean_reason(reason: str) -> str:

@@ -16,7 +16,7 @@ from pydantic_core import ErrorDetails
 
 from carbon_domain.schemas import IDENTIFIER_PATTERN, IDENTIFIER_RULE
 
-__all__ = ["schema_refusal"]
+__all__ = ["schema_refusal", "location"]
 
 _EXCERPT = 40
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -39,9 +39,13 @@ def schema_refusal(exc: ValidationError, text: str | None) -> str:
     return _sentence(loc, _lenient_document(text), _what_is_wrong(first), exc.error_count())
 
 
+def location(loc: tuple[str | int, ...]) -> str:
+    """`devices.0.point.1`; a key the sender made up is part of it, so it is escaped and cut like any text sent."""
+    return ".".join(str(p) if isinstance(p, int) else _excerpt(p)[1:-1] for p in loc)
+
+
 def _sentence(loc: tuple[str | int, ...], document: Any, what: str, errors: int) -> str:
-    # a key the sender made up is part of the location: escaped and cut like any text it sent
-    where = ".".join(str(p) if isinstance(p, int) else _excerpt(p)[1:-1] for p in loc)
+    where = location(loc)
     reading = _reading_of(loc, document)
     return f"invalid envelope: {where}{f' ({reading})' if reading else ''}: {what} ({errors} errors)"
 

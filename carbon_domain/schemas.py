@@ -6,6 +6,7 @@ envelope that carries a batch of them from an edge agent to the cloud.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from typing import Annotated, ClassVar, Final, Literal, Self
@@ -17,6 +18,8 @@ __all__ = [
     "Quality", "QUALITY_CODE", "QUALITY_NAMES", "PointKind", "Reading", "Envelope", "DeviceBatch", "ENVELOPE_VERSION",
     "DeviceColumns", "COLUMNS_VERSION", "columns_of_device", "column_envelope", "DeviceReadings", "ColumnEnvelope", "COLUMN_ENVELOPE_VERSION", "device_columns", "epoch_us", "from_epoch_us",
     "SpoolReport", "DropReport", "GatewayStatus", "SpoolOverflowEvent", "GatewayHealthRecord",
+    "IDENTIFIER_PATTERN", "IDENTIFIER_RULE", "LABEL_PATTERN", "TEXT_PATTERN", "Identifier", "Unit", "ReasonText",
+    "Value", "MAX_REASON", "clean_reason", "is_identifier",
 ]
 
 ENVELOPE_VERSION: Final = 1  # Final: typed Literal[1], the only version Envelope.v accepts
@@ -40,7 +43,47 @@ class PointKind(StrEnum):
 
 
 SEQ_MAX = 2**63 - 1  # sequence numbers are stored as PostgreSQL bigint
-_GATEWAY_ID = r"^[A-Za-z0-9_.-]+$"
+
+# What a string on the wire may hold, in one place for every stage (edge agent configuration, device profiles,
+# MQTT and HTTP ingest, file import, the Kafka records). The checks run in pydantic's core, element by element
+# of a column, for a few tens of nanoseconds each: no Python call per reading.
+IDENTIFIER_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,128}$"
+"""Gateway, device and point ids: 1 to 128 ASCII letters, digits, '_', '.' and '-' (no space, no control character,
+nothing a URL, a topic or a file name must escape)."""
+IDENTIFIER_RULE: Final = "1 to 128 letters, digits, '_', '.' or '-'"
+"""`IDENTIFIER_PATTERN` in words, for error messages."""
+_CONTROLS = r"\x00-\x1f\x7f"
+LABEL_PATTERN: Final = rf"^[^{_CONTROLS}]*$"
+"""Units and version strings: any text without a control character ("kWh", "m³/h" and "°C" all pass)."""
+TEXT_PATTERN: Final = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""A reading's reason: any text without a control character other than tab, line feed and carriage return."""
+MAX_REASON: Final = 200
+
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+Unit = Annotated[str, Field(max_length=32, pattern=LABEL_PATTERN)]
+ReasonText = Annotated[str, Field(max_length=MAX_REASON, pattern=TEXT_PATTERN)]
+Value = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A reading's value: a finite JSON number. NaN, ±Infinity, numbers beyond float range (1e400), strings ("12.5")
+and booleans are refused, never coerced; points a profile declares boolean (coils, discrete inputs, OPC-UA
+booleans) leave the edge agent as 0 or 1."""
+
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN.removeprefix("^").removesuffix("$"))
+_LABEL_BREAKER = re.compile(rf"[{_CONTROLS}]")
+_REASON_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+
+
+def is_identifier(text: str) -> bool:
+    """True when `text` is a valid gateway, device or point id (`IDENTIFIER_PATTERN`, matched as a whole: Python's
+    `$` would let a trailing line feed through)."""
+    return _IDENTIFIER.fullmatch(text) is not None
+
+
+def clean_reason(reason: str) -> str:
+    """A reason that `ReasonText` accepts: control characters become a space and the text is cut to `MAX_REASON`
+    (an exception's message is the reason of a failed poll, and may be anything)."""
+    cleaned = _REASON_CONTROLS.sub(" ", reason)
+    cleaned = cleaned.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become '?'
+    return cleaned if len(cleaned) <= MAX_REASON else cleaned[:MAX_REASON - 3] + "..."
 
 
 class _Strict(BaseModel):
@@ -51,13 +94,13 @@ class Reading(_Strict):
     """One value of one point of one device, as the gateway saw it."""
 
     seq: int = Field(ge=0, le=SEQ_MAX, description="per-gateway sequence number, never repeated")
-    device: str = Field(min_length=1, max_length=128)
-    point: str = Field(min_length=1, max_length=128)
-    value: float | None
-    unit: str = Field(max_length=32)
+    device: Identifier
+    point: Identifier
+    value: Value | None
+    unit: Unit
     kind: PointKind = PointKind.GAUGE
     quality: Quality = Quality.GOOD
-    reason: str | None = Field(default=None, max_length=200)
+    reason: ReasonText | None = None
     source_ts: AwareDatetime
     gateway_ts: AwareDatetime
 
@@ -72,7 +115,7 @@ class _EnvelopeHead(_Strict):
     """What every envelope version says of its batch besides the readings."""
 
     v: int
-    gateway: str = Field(min_length=1, max_length=128, pattern=_GATEWAY_ID)
+    gateway: Identifier
     seq_first: int = Field(ge=0, le=SEQ_MAX)
     seq_last: int = Field(ge=0, le=SEQ_MAX)
     sent_at: AwareDatetime
@@ -107,8 +150,8 @@ class Envelope(_EnvelopeHead):
 class DeviceBatch(_Strict):
     """Readings of one device from one envelope: the Kafka record, keyed by device."""
 
-    gateway: str
-    device: str
+    gateway: Identifier
+    device: Identifier
     received_at: datetime
     backlog: bool = False
     readings: list[Reading]
@@ -151,11 +194,9 @@ def from_epoch_us(us: int) -> datetime:
 # timestamptz, where a value out of range would fail the whole batch on every retry (a record that blocks
 # its partition), so they are refused here, where the record goes to the dead letters instead.
 _Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]
-_PointName = Annotated[str, Field(min_length=1, max_length=128)]
-_Unit = Annotated[str, Field(max_length=32)]
+_ColumnUnit = Annotated[str, Field(max_length=32)]  # LABEL_PATTERN is checked once per distinct unit, below
 _EpochUs = Annotated[int, Field(ge=epoch_us(datetime.min.replace(tzinfo=UTC)),
                                 le=epoch_us(datetime.max.replace(tzinfo=UTC)))]
-_Reason = Annotated[str, Field(max_length=200)]
 
 
 class _ReadingColumns(_Strict):
@@ -166,15 +207,15 @@ class _ReadingColumns(_Strict):
     `reasons` holds the readings that have one, by position.
     """
 
-    device: str = Field(min_length=1, max_length=128)
+    device: Identifier
     seq: list[_Seq] = Field(min_length=1)
-    point: list[_PointName]
-    value: list[float | None]
-    unit: list[_Unit]
+    point: list[Identifier]
+    value: list[Value | None]
+    unit: list[_ColumnUnit]
     kind: list[PointKind]
     quality: list[Literal[0, 1, 2]]
     source_us: list[_EpochUs]
-    reasons: dict[int, _Reason] = Field(default_factory=dict)
+    reasons: dict[int, ReasonText] = Field(default_factory=dict)
 
     _COLUMNS: ClassVar[tuple[str, ...]] = ("point", "value", "unit", "kind", "quality", "source_us")
 
@@ -187,6 +228,12 @@ class _ReadingColumns(_Strict):
         outside = sorted(i for i in self.reasons if not 0 <= i < n)
         if outside:
             raise ValueError(f"reasons are by position 0 to {n - 1}, got position {outside[0]}")
+        # a device's readings share a handful of units: a pattern per distinct unit costs a third of one per reading
+        broken = next((u for u in set(self.unit) if _LABEL_BREAKER.search(u)), None)
+        if broken is not None:
+            i = self.unit.index(broken)
+            raise ValueError(f"point {self.point[i]}, seq {self.seq[i]}: unit {broken!a} holds a control"
+                             f" character (position {i})")
         if None in self.value:  # as Reading: only an uncertain or bad reading may come without a value
             missing = next((i for i, (v, q) in enumerate(zip(self.value, self.quality)) if v is None and q == 0), None)
             if missing is not None:
@@ -226,7 +273,7 @@ class DeviceColumns(_ReadingColumns):
     """
 
     v: Literal[2]
-    gateway: str = Field(min_length=1, max_length=128)
+    gateway: Identifier
     received_at: AwareDatetime
     backlog: bool = False
     last_gateway_us: _EpochUs = Field(description="the newest gateway_ts of the readings, microseconds since the epoch")
@@ -295,9 +342,9 @@ class GatewayStatus(_Strict):
     """
 
     state: Literal["online", "offline"]
-    gateway: str | None = Field(default=None, min_length=1, max_length=128, pattern=_GATEWAY_ID)
+    gateway: Identifier | None = None
     at: AwareDatetime | None = None
-    agent_version: str | None = Field(default=None, max_length=64)
+    agent_version: str | None = Field(default=None, max_length=64, pattern=LABEL_PATTERN)
     interval_s: float | None = Field(default=None, gt=0, le=86400, description="the agent republishes this often")
     dropped_total: int | None = Field(default=None, ge=0)
     dropped_unreported: int | None = Field(default=None, ge=0)
@@ -315,7 +362,7 @@ class SpoolOverflowEvent(_Strict):
     """`<root>/<gateway>/events`: the spool dropped `dropped` readings (`dropped_total` over its lifetime)."""
 
     event: Literal["spool_overflow"]
-    gateway: str = Field(min_length=1, max_length=128, pattern=_GATEWAY_ID)
+    gateway: Identifier
     dropped: int = Field(ge=1)
     dropped_total: int = Field(ge=1)
     at: AwareDatetime
@@ -330,7 +377,7 @@ class SpoolOverflowEvent(_Strict):
 class GatewayHealthRecord(_Strict):
     """Kafka record of a gateway's status report or event, keyed by gateway so its reports stay ordered."""
 
-    gateway: str
+    gateway: Identifier
     received_at: AwareDatetime
     status: GatewayStatus | None = None
     event: SpoolOverflowEvent | None = None

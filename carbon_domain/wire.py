@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from carbon_domain.schemas import ColumnEnvelope, DeviceBatch, DeviceColumns, Envelope, device_columns
 
-__all__ = ["encode_envelope", "decode_envelope", "MAX_ENVELOPE_BYTES", "encode_device_record", "decode_device_record"]
+__all__ = ["encode_envelope", "decode_envelope", "envelope_text", "MAX_ENVELOPE_BYTES", "encode_device_record",
+           "decode_device_record"]
 
 MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
 _COMPRESSED = b"Z"
@@ -28,9 +29,9 @@ def encode_envelope(envelope: Envelope | ColumnEnvelope) -> bytes:
     return _COMPRESSED + zlib.compress(raw, 6)
 
 
-def decode_envelope(payload: bytes) -> Envelope | ColumnEnvelope:
-    """Parse and validate an envelope of either version; raises ValueError (a pydantic ValidationError for a
-    malformed one) with the reason on bad input."""
+def envelope_text(payload: bytes) -> str:
+    """The JSON text of an envelope's bytes (decompressed when they start with b'Z'); raises ValueError with the
+    reason when they are too large, not zlib or not UTF-8."""
     if len(payload) > MAX_ENVELOPE_BYTES:
         raise ValueError(f"payload of {len(payload)} bytes exceeds the {MAX_ENVELOPE_BYTES}-byte limit")
     if payload[:1] == _COMPRESSED:
@@ -42,9 +43,15 @@ def decode_envelope(payload: bytes) -> Envelope | ColumnEnvelope:
         except zlib.error as exc:
             raise ValueError(f"payload is not valid zlib data: {exc}") from exc
     try:
-        text = payload.decode("utf-8")
+        return payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"payload is not UTF-8 at byte {exc.start}") from exc
+
+
+def decode_envelope(payload: bytes) -> Envelope | ColumnEnvelope:
+    """Parse and validate an envelope of either version; raises ValueError (a pydantic ValidationError for a
+    malformed one) with the reason on bad input."""
+    text = envelope_text(payload)
     if text.startswith(_COLUMNS_START):  # how encode_envelope writes a column envelope
         return ColumnEnvelope.model_validate_json(text)
     try:

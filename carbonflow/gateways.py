@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 
+from carbon_domain.schemas import IDENTIFIER_RULE, is_identifier
 from carbonflow.embedded.mqtt import INGEST_IDENTITY
 from carbonflow.topics import MQTT_ROOT
 
@@ -41,9 +42,8 @@ class GatewayRecord:
 def register_gateway(conn: psycopg.Connection, gateway_id: str, *, site_id: str | None = None,
                      auth: str = "certificate") -> GatewayRecord:
     """Register (or re-activate) a gateway."""
-    if not gateway_id or any(c not in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
-                             for c in gateway_id):
-        raise GatewayError(f"gateway id {gateway_id!r} may use only letters, digits, '_', '.' and '-'")
+    if not is_identifier(gateway_id):
+        raise GatewayError(f"gateway id {gateway_id!r} is not an identifier: use {IDENTIFIER_RULE}")
     if auth not in ("certificate", "password"):
         raise GatewayError(f"auth must be 'certificate' or 'password', not {auth!r}")
     conn.execute(

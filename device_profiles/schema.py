@@ -38,7 +38,7 @@ from carbon_domain.registers import (
     from_engineering,
     register_count,
 )
-from carbon_domain.schemas import PointKind
+from carbon_domain.schemas import PointKind, Unit
 
 __all__ = [
     "MODBUS_ADDRESS_SPACE",
@@ -55,6 +55,7 @@ __all__ = [
 MODBUS_ADDRESS_SPACE = 65536
 """Addresses per Modbus table (0-based 0..65535)."""
 
+# stricter than the wire's IDENTIFIER_PATTERN (a point name must also be a formula's and a register map's word)
 _POINT_NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 _STATE_LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
 _PROFILE_NAME = r"^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*$"
@@ -151,7 +152,7 @@ class Plausibility(_Strict):
 class _Point(_Strict):
     name: str = Field(pattern=_POINT_NAME, max_length=128)
     description: str = ""
-    unit: str = Field(default="", max_length=32)
+    unit: Unit = ""
     kind: PointKind = PointKind.GAUGE
     rollover: float | None = Field(default=None, gt=0)
     valid_range: tuple[float, float] | None = None

@@ -8,6 +8,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from carbon_domain.schemas import Identifier
 from edge_agent.errors import ConfigError
 
 __all__ = [
@@ -35,7 +36,7 @@ class SerialLine(_Model):
 
 
 class DeviceEndpoint(_Model):
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    id: Identifier
     profile: str
     protocol: Literal["modbus", "modbus-rtu", "opcua"]
     host: str = "127.0.0.1"
@@ -113,7 +114,7 @@ class PayloadProtection(_Model):
 
 
 class AgentConfig(_Model):
-    gateway_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    gateway_id: Identifier
     spool_path: Path
     spool_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
     batch_max_readings: int = Field(default=1000, ge=1, le=20000)

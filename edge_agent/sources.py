@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from carbon_domain.schemas import clean_reason
 from edge_agent.backoff import Backoff, ThrottledLog
 from edge_agent.config import DeviceEndpoint
 from edge_agent.errors import ModbusExceptionError
@@ -73,9 +74,12 @@ def _draft(
     device: str, point: Any, value: Any, quality: str, reason: str | None, source_ts: datetime,
     gateway_ts: datetime | None = None,
 ) -> dict[str, Any]:
+    # a boolean point (coil, discrete input, OPC-UA boolean) leaves as 0.0 or 1.0: the wire takes numbers only
     numeric = float(value) if isinstance(value, (int, float, bool)) else None
     if numeric is not None and not math.isfinite(numeric):
         numeric = None
+    if reason:  # often an exception's message: ingest refuses the whole envelope for a control character in it
+        reason = clean_reason(reason)
     return {
         "device": device,
         "point": point.name,

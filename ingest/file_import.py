@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from carbon_domain.schemas import Envelope, Reading
+from carbon_domain.schemas import IDENTIFIER_PATTERN, IDENTIFIER_RULE, Envelope, Reading
 from carbonflow.tabular import TabularFileError, read_numbered_rows
 
 __all__ = ["IMPORT_GATEWAY", "COLUMNS", "ImportPlan", "plan_import", "main"]
@@ -63,10 +64,15 @@ def _reading(line: int, cells: list[Any], now: datetime, sheet_tz: timezone) -> 
         ts = _timestamp(values["timestamp"], sheet_tz)
     except ValueError as exc:
         raise ValueError(str(exc) if "UTC offset" in str(exc) else f"timestamp {values['timestamp']!r} is not ISO-8601") from exc
+    cell = values["value"]
     try:
-        value = float(values["value"])
+        if isinstance(cell, bool):  # a spreadsheet's TRUE is no reading (the wire takes no booleans either)
+            raise TypeError(cell)
+        value = float(cell)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"value {values['value']!r} is not a number") from exc
+        raise ValueError(f"value {cell!r} is not a number") from exc
+    if not math.isfinite(value):
+        raise ValueError(f"value {cell!r} is not a finite number")
     device, point = str(values["device"]), str(values["point"])
     try:
         return Reading(seq=_sequence(device, point, ts), device=device, point=point, value=value,
@@ -74,7 +80,10 @@ def _reading(line: int, cells: list[Any], now: datetime, sheet_tz: timezone) -> 
                        source_ts=ts, gateway_ts=now)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ValueError(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from exc
+        field = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "string_pattern_mismatch" and first.get("ctx", {}).get("pattern") == IDENTIFIER_PATTERN:
+            raise ValueError(f"{field} {first['input']!r} is not an identifier: use {IDENTIFIER_RULE}") from exc
+        raise ValueError(f"{field}: {first['msg']}") from exc
 
 
 _CHINA = timezone(timedelta(hours=8))

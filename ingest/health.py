@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from carbon_domain.schemas import GatewayHealthRecord, GatewayStatus, SpoolOverflowEvent
 from ingest.peer_keys import PeerKeyring
+from ingest.refusals import location
 from ingest.validation import Rejected
 
 __all__ = ["MAX_HEALTH_BYTES", "validate_health_payload"]
@@ -27,7 +28,7 @@ def _reason(exc: ValidationError, what: str) -> str:
     first = exc.errors()[0]
     if first["type"] == "json_invalid":
         return f"malformed JSON: {first['msg']}"
-    where = ".".join(str(p) for p in first["loc"]) or "payload"
+    where = location(tuple(first["loc"])) or "payload"
     return f"invalid {what}: {where}: {first['msg']} ({exc.error_count()} errors)"
 
 

@@ -8,8 +8,9 @@ from operator import attrgetter
 from pydantic import ValidationError
 
 from carbon_domain.schemas import ColumnEnvelope, DeviceColumns, Envelope, columns_of_device, device_columns, epoch_us
-from carbon_domain.wire import decode_envelope
+from carbon_domain.wire import decode_envelope, envelope_text
 from ingest.peer_keys import PeerKeyring
+from ingest.refusals import schema_refusal
 
 __all__ = ["Rejected", "validate_payload", "split_by_device", "MAX_CLOCK_SKEW"]
 
@@ -37,11 +38,7 @@ def validate_payload(
     try:
         envelope = decode_envelope(payload)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        if first["type"] == "json_invalid":
-            raise Rejected(f"malformed JSON: {first['msg']}") from exc
-        where = ".".join(str(p) for p in first["loc"])
-        raise Rejected(f"invalid envelope: {where}: {first['msg']} ({exc.error_count()} errors)") from exc
+        raise Rejected(schema_refusal(exc, envelope_text(payload))) from exc
     except ValueError as exc:
         raise Rejected(f"undecodable payload: {exc}") from exc
     if envelope.gateway != topic_gateway:

@@ -14,10 +14,11 @@ from api import auditlog, hierarchy_queries
 from api.access import Principal
 from api.deps import ClientIP, Conn, HierarchyAdmin
 from api.errors import Conflict, InvalidInput, NotFound
+from carbon_domain.schemas import IDENTIFIER_PATTERN
 
 router = APIRouter(tags=["hierarchy"])
 
-_ID = r"^[A-Za-z0-9_.-]{1,128}$"
+_ID = IDENTIFIER_PATTERN  # what ingest admits as a device id
 _REGION = r"^[A-Z]{2}(-[A-Z0-9]{1,10}){0,4}$"
 _INDUSTRY = r"^[a-z][a-z0-9_-]{0,31}$"
 _ACTIVITY = r"^[a-z][a-z0-9_]{0,63}(:[a-z0-9][a-z0-9_-]{0,63})?$"

@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api import auditlog, point_range_queries
 from api.deps import ClientIP, Conn, DevicesReader, PointRangeAdmin, VisibleSites
 from carbon_domain.plausibility import DEFAULT_MAX_RISE_PER_H
+from carbon_domain.schemas import IDENTIFIER_PATTERN
 from device_profiles.point_rules import point_rise_limit
 
 router = APIRouter(tags=["devices"])
 
-DevicePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,128}$", description="the device's id")]
+DevicePath = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="the device's id")]
 PointPath = Annotated[str, Path(pattern=r"^[^\x00-\x1f/]{1,128}$", description="the point's name")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such point among the sites the caller may see"}}
 _LIMIT = "a finite number in the point's stored unit (`unit`), or null for no limit on this side"

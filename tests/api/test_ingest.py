@@ -20,6 +20,7 @@ from carbonflow.topics import kafka_readings
 from ingest.bridge import ensure_topics
 from tests.api.conftest import TEST_SETTINGS, make_user, unique
 from tests.conftest import free_port
+from tests.ingest import refused
 
 JSON = {"Content-Type": "application/json"}
 BINARY = {"Content-Type": "application/octet-stream"}
@@ -185,3 +186,36 @@ def test_a_valid_envelope_reaches_kafka_before_the_202(database_url: str, api_ap
     mine = [e["detail"] for e in entries if e["target"] == f"gateway:{gateway}" and e["outcome"] == "ok"]
     assert sorted(d["readings"] for d in mine) == [1, 2, 3]
     assert json.dumps(mine)  # details are plain JSON
+
+
+@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("case", refused.CASES, ids=[c.case_id for c in refused.CASES])
+def test_a_bad_string_or_number_is_400_with_a_reason_naming_the_reading(api_app_client: TestClient,
+                                                                       ingest_token: dict, gateway: str,
+                                                                       case: refused.Refused, version: int) -> None:
+    body = refused.spoiled_envelope(case, gateway, version, datetime.now(UTC) - timedelta(seconds=5))
+    r = api_app_client.post("/api/v1/ingest", headers={**ingest_token, **BINARY}, content=body)
+    assert r.status_code == 400, r.text
+    detail = r.json()["detail"]
+    assert [part for part in refused.reason_parts(case, version) if part not in detail] == [], detail
+
+
+def test_a_poison_envelope_costs_no_reading_of_the_envelopes_posted_around_it(
+        database_url: str, ingest_token: dict, gateway: str, db: psycopg.Connection, kafka_bootstrap: str) -> None:
+    other = unique("http-gw")
+    db.execute("INSERT INTO gateways (gateway_id, site_id, status, registered_at) VALUES (%s, 'm-site-a', 'active',"
+               " now())", (other,))
+    prefix = unique("http")
+    asyncio.run(ensure_topics(kafka_bootstrap, prefix))
+    now = datetime.now(UTC) - timedelta(seconds=5)
+    nul_point = refused.CASES[0]
+    posts = [(refused.good_envelope(gateway, 2, now), 202),
+             (refused.spoiled_envelope(nul_point, gateway, 2, now), 400),
+             (refused.good_envelope(other, 1, now), 202)]
+    with _app_with_kafka(database_url, kafka_bootstrap, prefix) as client:
+        answers = [client.post("/api/v1/ingest", headers={**ingest_token, **BINARY}, content=body).status_code
+                   for body, _ in posts]
+    assert answers == [status for _, status in posts]
+    records = asyncio.run(_read_back(kafka_bootstrap, kafka_readings(prefix), expected=4))
+    stored = sorted((batch.gateway, seq) for _, batch in records for seq in batch.seq)
+    assert stored == sorted((g, seq) for g in (gateway, other) for seq in range(10, 16))

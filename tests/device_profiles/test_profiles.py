@@ -783,3 +783,21 @@ def test_bool_points_have_one_bit_width() -> None:
     profile = DeviceProfile.model_validate(VALID)
     assert [p.width for p in profile.modbus_points] == [2, 2, 1]
     assert profile.point("running").data_type is DataType.BOOL
+
+
+def test_every_library_point_and_demo_device_passes_the_wire_identifier_pattern() -> None:
+    from carbon_domain.schemas import LABEL_PATTERN, is_identifier
+    from simulators.scenario import load_scenario, scenario_names
+
+    points = {(name, p.name, p.unit) for name in library_names() for p in load_profile(name).points}
+    devices = {d.id for s in scenario_names() for d in load_scenario(s).devices}
+    assert points and devices
+    assert [p for p in points if not is_identifier(p[1]) or not re.fullmatch(LABEL_PATTERN[1:-1], p[2])] == []
+    assert [d for d in devices if not is_identifier(d)] == []
+
+
+@pytest.mark.parametrize("unit", ["k\x00W", "kW\n", "u" * 33])
+def test_a_profile_unit_with_a_control_character_or_too_long_is_refused(unit: str) -> None:
+    assert parse_profile(yaml.safe_dump(_with("points.0.unit", "kW")))
+    with pytest.raises(ProfileError, match=r"points\[0\] power_kw\.unit"):
+        parse_profile(yaml.safe_dump(_with("points.0.unit", unit)))

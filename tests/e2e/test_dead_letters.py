@@ -52,6 +52,11 @@ def test_each_bad_payload_is_dead_lettered_with_its_reason(
         "huge": (GATEWAY, b"{" + b" " * (5 * 1024 * 1024) + b"}", "exceeds"),
         "unregistered": ("rogue-gw", encode_envelope(_envelope("rogue-gw", 0, now)), "not registered"),
         "replay": (GATEWAY, good, "replayed sequence range"),
+        # refused at the door with a reason the dead-letter store can hold (a NUL in it would not be)
+        "nul-point": (GATEWAY, _envelope(GATEWAY, 10**9 + 400, now).model_dump_json().replace(
+            '"point":"p"', '"point":"bad\\u0000point"', 1).encode(), '"bad\\u0000point" is not an identifier'),
+        "nan-value": (GATEWAY, _envelope(GATEWAY, 10**9 + 500, now).model_dump_json().replace(
+            '"value":1.0', '"value":NaN').encode(), "NaN is not a finite number"),
     }
     modbus_port = free_port()
     files = write_plant_files(tmp_path, gateway=GATEWAY, device=DEVICE, modbus_port=modbus_port,

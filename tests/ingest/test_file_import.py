@@ -29,12 +29,31 @@ def _csv(tmp_path: Path, rows: list[list[str]], header: list[str] | None = None)
         (["", "kwh", "2026-10-01T00:00:00Z", "1", "kWh", "gauge"], "missing device"),
         (["m1", "kwh", "2026-10-01T00:00:00Z", "1", "kWh", "meter"], "kind"),
         (["m1", "kwh", "2099-01-01T00:00:00Z", "1", "kWh", "gauge"], "in the future"),
+        (["m1", "kwh", "2026-10-01T00:00:00Z", "nan", "kWh", "gauge"], "value 'nan' is not a finite number"),
+        (["m1", "kwh", "2026-10-01T00:00:00Z", "-inf", "kWh", "gauge"], "value '-inf' is not a finite number"),
+        (["m1", "kwh", "2026-10-01T00:00:00Z", "1e400", "kWh", "gauge"], "value '1e400' is not a finite number"),
+        (["meter 1", "kwh", "2026-10-01T00:00:00Z", "1", "kWh", "gauge"], "device 'meter 1' is not an identifier"),
+        (["m1", "kwh\x00", "2026-10-01T00:00:00Z", "1", "kWh", "gauge"], "point 'kwh\\x00' is not an identifier"),
+        (["m1", "k" * 129, "2026-10-01T00:00:00Z", "1", "kWh", "gauge"], "is not an identifier: use 1 to 128"),
+        (["m1", "kwh", "2026-10-01T00:00:00Z", "1", "k\x07Wh", "gauge"], "unit: String should match pattern"),
     ],
-    ids=["bad-time", "naive-time", "bad-value", "no-device", "bad-kind", "future"],
+    ids=["bad-time", "naive-time", "bad-value", "no-device", "bad-kind", "future", "nan", "minus-infinity",
+         "overflow", "device-with-space", "point-with-nul", "point-too-long", "unit-with-bell"],
 )
 def test_bad_row_is_reported_with_its_line_and_reason(tmp_path: Path, row: list[str], reason: str) -> None:
     plan = plan_import(_csv(tmp_path, [GOOD, row, GOOD[:3] + ["101", "kWh", "counter"]]), NOW)
     assert (plan.accepted, [(line, reason in text) for line, text in plan.problems]) == (1, [(3, True)])
+
+
+def test_a_spreadsheet_boolean_is_refused_not_read_as_one(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(COLUMNS))
+    sheet.append(["m1", "running", "2026-10-01T00:00:00+08:00", True, "", "gauge"])
+    path = tmp_path / "import.xlsx"
+    book.save(path)
+    plan = plan_import(path, NOW)
+    assert (plan.accepted, plan.problems) == (0, [(2, "value True is not a number")])
 
 
 def test_wrong_header_names_the_expected_columns(tmp_path: Path) -> None:

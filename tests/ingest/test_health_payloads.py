@@ -85,3 +85,20 @@ def test_topics_name_their_gateway_and_kind(topic: str, parts: tuple[str, str] |
 
 def test_health_subscriptions_share_the_group_like_data() -> None:
     assert mqtt_health_filters("r", "g") == ["$share/g/r/+/status", "$share/g/r/+/events"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "reason"),
+    [
+        ("status", _bytes({**ONLINE, "bad\x00key": 1}), "invalid status: bad\\u0000key: Extra inputs"),
+        ("status", _bytes({**ONLINE, "agent_version": "0.1\x00"}), "invalid status: agent_version"),
+        ("status", _bytes({**ONLINE, "gateway": "gw\x00"}), "invalid status: gateway"),
+        ("events", _bytes({**EVENT, "gateway": "g" * 129}), "invalid event: gateway"),
+    ],
+    ids=["nul-in-key", "nul-in-version", "nul-in-gateway", "long-gateway"],
+)
+def test_a_bad_string_in_a_health_payload_is_refused_with_a_reason_the_store_can_hold(kind: str, payload: bytes,
+                                                                                    reason: str) -> None:
+    with pytest.raises(Rejected) as caught:
+        validate_health_payload(payload, "gw-1", kind, NOW)
+    assert reason in str(caught.value) and str(caught.value).isascii() and "\x00" not in str(caught.value)

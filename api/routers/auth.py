@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +25,7 @@ from api.deps import (
     get_conn,
 )
 from api.errors import Conflict
+from api.settings import ApiSettings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -72,7 +74,8 @@ def _throttled(wait_s: int) -> HTTPException:
                          headers={"Retry-After": str(wait_s)})
 
 
-async def _count_failure(conn: Any, settings: Any, *, username: str, ip: str | None) -> None:
+async def _count_failure(conn: psycopg.AsyncConnection, settings: ApiSettings, *, username: str,
+                         ip: str | None) -> None:
     """Count a failed login of (`username`, `ip`) and audit the start of a delay; inside a transaction."""
     failures, delay = await throttle.record_failure(
         conn, username=username, client_ip=ip, free=settings.login_free_failures, first=settings.login_first_delay,

@@ -112,6 +112,9 @@ class Principal:
     via: Literal["session", "token"]
     credential_id: int
     expires_at: datetime
+    # how the user logged in for this credential: 'password' credentials follow the password rules (a change
+    # due refuses them, a change or reset revokes them); 'sso' and 'certificate' ones do not rest on it
+    auth_method: Literal["password", "sso", "certificate"] = "password"
     must_change_password: bool = False
     password_expires_at: datetime | None = None
     region: str | None = None

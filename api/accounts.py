@@ -7,7 +7,7 @@ leaves it for answers and audit entries is `user_view`, without secrets.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -29,7 +29,6 @@ __all__ = [
     "list_users",
     "missing_enterprises",
     "recent_password_hashes",
-    "record_failed_login",
     "record_login",
     "revoke_api_token",
     "revoke_session",
@@ -44,12 +43,11 @@ PASSWORD_HISTORY = 5
 _USER_COLUMNS = (
     "u.user_id, u.username, u.role, u.region, u.enterprise_id,"
     " ARRAY(SELECT ue.enterprise_id FROM user_enterprises ue WHERE ue.user_id = u.user_id ORDER BY 1) AS enterprises,"
-    " u.password_hash, u.password_changed_at, u.must_change_password, u.failed_attempts, u.locked_until,"
+    " u.password_hash, u.password_changed_at, u.must_change_password,"
     " u.disabled, u.totp_secret, u.totp_enabled, u.totp_last_step, u.created_at"
 )
 _VIEW_KEYS = ("user_id", "username", "role", "region", "enterprise_id", "enterprises", "disabled",
-              "must_change_password", "password_changed_at", "failed_attempts", "locked_until", "totp_enabled",
-              "created_at")
+              "must_change_password", "password_changed_at", "totp_enabled", "created_at")
 
 
 def user_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -141,10 +139,11 @@ async def recent_password_hashes(conn: psycopg.AsyncConnection, *, user_id: int,
 
 async def set_password(conn: psycopg.AsyncConnection, *, user_id: int, password_hash: str, must_change_password: bool,
                        keep_session: int | None = None) -> dict[str, Any]:
-    """Store a new password, unlock the user and end its other sessions; call inside a transaction."""
+    """Store a new password and end what rested on the old one: every session of the user but `keep_session`
+    (the one that made the change, which proved the old password) and its machine tokens got by password
+    (SSO and certificate tokens do not rest on it). Call inside a transaction."""
     await conn.execute(
-        "UPDATE users SET password_hash = %s, password_changed_at = now(), must_change_password = %s,"
-        " failed_attempts = 0, locked_until = NULL WHERE user_id = %s",
+        "UPDATE users SET password_hash = %s, password_changed_at = now(), must_change_password = %s WHERE user_id = %s",
         (password_hash, must_change_password, user_id),
     )
     await conn.execute("INSERT INTO password_history (user_id, password_hash) VALUES (%s, %s)", (user_id, password_hash))
@@ -158,31 +157,18 @@ async def set_password(conn: psycopg.AsyncConnection, *, user_id: int, password_
         " AND session_id IS DISTINCT FROM %s",
         (user_id, keep_session),
     )
-    return user_view(await get_user(conn, user_id=user_id))  # type: ignore[arg-type]
-
-
-async def record_failed_login(conn: psycopg.AsyncConnection, *, user_id: int, max_attempts: int,
-                              lock_for: timedelta) -> tuple[int, datetime | None]:
-    """Count a failed attempt; lock the user for `lock_for` at `max_attempts`. An expired lock starts a new count."""
-    cur = await conn.execute(
-        "UPDATE users SET"
-        " failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN 1"
-        "                        ELSE failed_attempts + 1 END,"
-        " locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN NULL"
-        "                     WHEN failed_attempts + 1 >= %s THEN now() + %s ELSE locked_until END"
-        " WHERE user_id = %s RETURNING failed_attempts, locked_until",
-        (max_attempts, lock_for, user_id),
+    await conn.execute(
+        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL AND auth_method = 'password'",
+        (user_id,),
     )
-    attempts, locked_until = await cur.fetchone()  # type: ignore[misc]
-    return attempts, locked_until
+    return user_view(await get_user(conn, user_id=user_id))  # type: ignore[arg-type]
 
 
 async def record_login(conn: psycopg.AsyncConnection, *, user_id: int, totp_step: int | None,
                        password_hash: str | None = None) -> None:
-    """Reset the failure count, remember the TOTP step used, and store a rehashed password if given."""
+    """Remember the TOTP step used, and store a rehashed password if given."""
     await conn.execute(
-        "UPDATE users SET failed_attempts = 0, locked_until = NULL,"
-        " totp_last_step = COALESCE(%s, totp_last_step), password_hash = COALESCE(%s, password_hash)"
+        "UPDATE users SET totp_last_step = COALESCE(%s, totp_last_step), password_hash = COALESCE(%s, password_hash)"
         " WHERE user_id = %s",
         (totp_step, password_hash, user_id),
     )
@@ -242,16 +228,19 @@ async def find_session(conn: psycopg.AsyncConnection, *, token_hash: bytes) -> d
 
 
 async def create_api_token(conn: psycopg.AsyncConnection, *, user_id: int, name: str, token_hash: bytes,
-                           scopes: Sequence[str], expires_at: datetime,
+                           scopes: Sequence[str], expires_at: datetime, auth_method: str = "password",
                            cert_common_name: str | None = None) -> dict[str, Any]:
-    """A new machine token; `cert_common_name` when a certificate login issues it (it then ingests only
-    that gateway's envelopes)."""
+    """A new machine token; `auth_method` is how its owner logged in to make it ('password' tokens end with
+    the password); `cert_common_name` when a certificate login issues it (it then ingests only that
+    gateway's envelopes, and its method is 'certificate')."""
+    if cert_common_name is not None:
+        auth_method = "certificate"
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "INSERT INTO api_tokens (token_hash, user_id, name, scopes, expires_at, cert_common_name)"
-            " VALUES (%s, %s, %s, %s, %s, %s)"
+            "INSERT INTO api_tokens (token_hash, user_id, name, scopes, expires_at, cert_common_name, auth_method)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
             " RETURNING token_id, name, scopes, created_at, expires_at, revoked_at, last_used_at",
-            (token_hash, user_id, name, list(scopes), expires_at, cert_common_name),
+            (token_hash, user_id, name, list(scopes), expires_at, cert_common_name, auth_method),
         )
         return await cur.fetchone()  # type: ignore[return-value]
 
@@ -285,7 +274,8 @@ async def find_api_token(conn: psycopg.AsyncConnection, *, token_hash: bytes) ->
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             f"SELECT {_USER_COLUMNS}, t.token_id AS credential_id, t.name AS token_name, t.scopes, t.expires_at,"
-            " t.revoked_at, t.cert_common_name, now() AS db_now FROM api_tokens t JOIN users u USING (user_id) WHERE t.token_hash = %s",
+            " t.revoked_at, t.cert_common_name, t.auth_method, now() AS db_now"
+            " FROM api_tokens t JOIN users u USING (user_id) WHERE t.token_hash = %s",
             (token_hash,),
         )
         row = await cur.fetchone()

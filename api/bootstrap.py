@@ -101,8 +101,8 @@ def ensure_demo_users(conn: psycopg.Connection, *, enterprise_id: str | None = N
                       scrypt_n: int = 2**15) -> dict[str, DemoCredentials]:
     """Create (or reset) one demo user per role with a fresh random password each call, keyed by role.
 
-    Scoped users get `enterprise_id` (default: the first enterprise) or its region. Their sessions end,
-    their second factor is removed, and they need no password change, so the credentials work at once.
+    Scoped users get `enterprise_id` (default: the first enterprise) or its region. Their sessions and
+    password tokens end, failed logins are forgotten, their second factor is removed, and they need no password change, so the credentials work at once.
     For demonstrations only.
     """
     with conn.transaction():
@@ -133,7 +133,7 @@ def ensure_demo_users(conn: psycopg.Connection, *, enterprise_id: str | None = N
                 " VALUES (%s, %s, %s, %s, %s, false) ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role,"
                 " region = EXCLUDED.region, enterprise_id = EXCLUDED.enterprise_id,"
                 " password_hash = EXCLUDED.password_hash, password_changed_at = now(), must_change_password = false,"
-                " failed_attempts = 0, locked_until = NULL, disabled = false, totp_secret = NULL,"
+                " disabled = false, totp_secret = NULL,"
                 " totp_enabled = false, totp_last_step = NULL RETURNING user_id",
                 (username, role, user_region, user_enterprise, password_hash),
             ).fetchone()[0]  # type: ignore[index]
@@ -142,6 +142,9 @@ def ensure_demo_users(conn: psycopg.Connection, *, enterprise_id: str | None = N
             if role == "auditor" and ent is not None:
                 conn.execute("INSERT INTO user_enterprises (user_id, enterprise_id) VALUES (%s, %s)", (user_id, ent))
             conn.execute("UPDATE sessions SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL", (user_id,))
+            conn.execute("UPDATE api_tokens SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL"
+                         " AND auth_method = 'password'", (user_id,))
+            conn.execute("DELETE FROM login_throttle WHERE username = %s", (username,))
             _audit(conn, action="bootstrap.demo_user", target=username, after={"username": username, "role": role,
                                                                                 "scope": scope})
             result[role] = DemoCredentials(role, username, password, scope)

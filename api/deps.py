@@ -140,33 +140,44 @@ def _principal(row: dict[str, Any], *, via: str, settings: ApiSettings) -> Princ
     scope = scope_of(row["role"], region=row["region"], enterprise_id=row["enterprise_id"],
                      assigned=tuple(row["enterprises"]))
     permissions = ROLE_PERMISSIONS.get(row["role"], frozenset())
-    expires = None
-    must_change = False
     if via == "token":
         permissions = permissions & frozenset(row["scopes"])
-    elif row.get("auth_method", "password") == "password":  # an SSO session's password rules are the provider's
+    expires = None
+    must_change = False
+    auth_method = row.get("auth_method", "password")
+    # a session or machine token got by password follows the password's rules: refused (403) while a change is
+    # due; an SSO session's rules are the provider's, a certificate's token rests on the certificate
+    if auth_method == "password":
         if settings.password_max_age is not None:
             expires = row["password_changed_at"] + settings.password_max_age
         must_change = row["must_change_password"] or (expires is not None and expires <= row["db_now"])
     return Principal(
         user_id=row["user_id"], username=row["username"], role=row["role"], scope=scope, permissions=permissions,
         via=via,  # type: ignore[arg-type]
-        credential_id=row["credential_id"], expires_at=row["expires_at"], must_change_password=must_change,
-        password_expires_at=expires, region=row["region"], enterprise_id=row["enterprise_id"],
-        enterprises=tuple(row["enterprises"]), token_name=row.get("token_name"),
+        credential_id=row["credential_id"], expires_at=row["expires_at"], auth_method=auth_method,
+        must_change_password=must_change, password_expires_at=expires, region=row["region"],
+        enterprise_id=row["enterprise_id"], enterprises=tuple(row["enterprises"]), token_name=row.get("token_name"),
         cert_common_name=row.get("cert_common_name"),
     )
 
 
 async def _authenticate(request: Request, conn: psycopg.AsyncConnection,
                         credentials: HTTPAuthorizationCredentials | None) -> Principal:
-    if credentials is None:
-        raise _unauthorized(f"authentication required: {_LOGIN_HINT}")
-    token = credentials.credentials
-    via: Via = "token" if token.startswith(security.API_TOKEN_PREFIX) else "session"
-    if not token.startswith((security.API_TOKEN_PREFIX, security.SESSION_PREFIX)):
-        raise _unauthorized(f"unknown bearer token; {_LOGIN_HINT}")
-    return await authenticate_digest(request, conn, via=via, digest=security.token_digest(token))
+    """The caller behind the bearer header. A request refused here (no, unknown, revoked or expired token)
+    spends from its address's unauthenticated limit, so that guessing tokens is as slow as guessing passwords:
+    429 instead of 401 once that is spent."""
+    try:
+        if credentials is None:
+            raise _unauthorized(f"authentication required: {_LOGIN_HINT}")
+        token = credentials.credentials
+        via: Via = "token" if token.startswith(security.API_TOKEN_PREFIX) else "session"
+        if not token.startswith((security.API_TOKEN_PREFIX, security.SESSION_PREFIX)):
+            raise _unauthorized(f"unknown bearer token; {_LOGIN_HINT}")
+        return await authenticate_digest(request, conn, via=via, digest=security.token_digest(token))
+    except HTTPException as exc:
+        if exc.status_code == 401:
+            _anonymous_limit(request)
+        raise
 
 
 async def _session_row(request: Request, conn: psycopg.AsyncConnection, digest: bytes) -> dict[str, Any] | None:
@@ -220,6 +231,9 @@ AnyCaller = Annotated[Principal, Depends(_any_caller)]
 
 async def _caller(principal: AnyCaller) -> Principal:
     if principal.must_change_password:
+        if principal.via == "token":
+            raise HTTPException(403, f"the password of {principal.username!r}, this machine token's owner, must be "
+                                     "changed (first login, reset or expiry): log in and POST /api/v1/auth/password")
         raise HTTPException(403, "password change required (first login, reset or expiry): POST /api/v1/auth/password")
     return principal
 
@@ -356,12 +370,26 @@ _TicketParam = Annotated[str | None, Query(max_length=128, description=(
 
 async def _stream_caller(request: Request, credentials: _Credentials, ticket: _TicketParam = None) -> StreamAccess:
     """The caller of a stream, by bearer header or by ticket. It does not hold a pooled connection for the
-    life of the stream: the stream takes one for each look at the database."""
+    life of the stream: the stream takes one for each look at the database. A refused credential or ticket
+    spends from the address's unauthenticated limit, as in `_authenticate`."""
+    try:
+        access = await _stream_credential(request, credentials, ticket)
+    except HTTPException as exc:
+        if exc.status_code == 401:
+            _anonymous_limit(request)
+        raise
+    key = f"token:{access.principal.credential_id}" if access.via == "token" else f"user:{access.principal.user_id}"
+    _spend(request.app.state.limiter, key, f"{access.principal.username!r}")
+    return access
+
+
+async def _stream_credential(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                             ticket: str | None) -> StreamAccess:
     if credentials is not None:
         token = credentials.credentials
         via: Via = "token" if token.startswith(security.API_TOKEN_PREFIX) else "session"
-        access = await stream_access(request, via=via, digest=security.token_digest(token))
-    elif ticket:
+        return await stream_access(request, via=via, digest=security.token_digest(token))
+    if ticket:
         try:
             async with request.app.state.pool.connection(timeout=5) as conn:
                 redeemed = await tickets.redeem_ticket(conn, ticket=ticket)
@@ -369,13 +397,9 @@ async def _stream_caller(request: Request, credentials: _Credentials, ticket: _T
             raise HTTPException(503, f"database unavailable: {exc}") from exc
         if redeemed is None:
             raise _unauthorized("unknown, used or expired stream ticket; get a new one with POST /api/v1/live/ticket")
-        access = await stream_access(request, via=redeemed[0], digest=redeemed[1])  # type: ignore[arg-type]
-    else:
-        raise _unauthorized("authentication required: send 'Authorization: Bearer <token>' or "
-                            "?ticket= from POST /api/v1/live/ticket")
-    key = f"token:{access.principal.credential_id}" if access.via == "token" else f"user:{access.principal.user_id}"
-    _spend(request.app.state.limiter, key, f"{access.principal.username!r}")
-    return access
+        return await stream_access(request, via=redeemed[0], digest=redeemed[1])  # type: ignore[arg-type]
+    raise _unauthorized("authentication required: send 'Authorization: Bearer <token>' or "
+                        "?ticket= from POST /api/v1/live/ticket")
 
 
 StreamCaller = Annotated[StreamAccess, Depends(_stream_caller)]

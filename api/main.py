@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -23,6 +24,7 @@ from api.errors import BootstrapError
 from api.kafka_link import KafkaLink
 from api.pgsession import configure_session
 from api.ratelimit import TokenBuckets
+from api.revocations import RevocationSignal
 from api.routers import (
     alarms,
     audit,
@@ -73,21 +75,43 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": f"invalid value: {str(exc).splitlines()[0]}"}, status_code=422)
 
 
-def _json_safe(value: Any) -> Any:
+_ECHO_CHARS = 100  # of a string in the input a 422 echoes
+_ECHO_ITEMS = 10  # of a list or object in it
+_ECHO_DEPTH = 4
+
+
+def _echo(value: Any, depth: int = 0) -> Any:
+    """An excerpt of a request's input for a 422 to show: enough to find the value, never the whole of a
+    megabyte-long name. JSON cannot carry NaN and Infinity back, which the body parser takes: those are written
+    as text ("nan", "inf") rather than failing the answer with a 500."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, str):
+        return value if len(value) <= _ECHO_CHARS else f"{value[:_ECHO_CHARS]}... ({len(value):,} characters)"
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        if depth >= _ECHO_DEPTH:
+            return f"{{... {len(value)} keys}}"
+        shown = {str(k)[:_ECHO_CHARS]: _echo(v, depth + 1) for k, v in list(value.items())[:_ECHO_ITEMS]}
+        if len(value) > _ECHO_ITEMS:
+            shown["..."] = f"{len(value) - _ECHO_ITEMS} more keys"
+        return shown
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        if depth >= _ECHO_DEPTH:
+            return f"[... {len(value)} items]"
+        items = [_echo(v, depth + 1) for v in value[:_ECHO_ITEMS]]
+        return items + ([f"... {len(value) - _ECHO_ITEMS} more items"] if len(value) > _ECHO_ITEMS else [])
     return value
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's 422 list of validation errors. The body parser takes NaN and Infinity, which JSON cannot carry
-    back: such an echoed input is written as text ("nan", "inf") rather than failing the answer with a 500."""
+    """FastAPI's 422 list of validation errors, each echoing at most an excerpt of the input (see `_echo`)."""
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+    errors = jsonable_encoder(exc.errors())  # plain JSON values from here: bytes are text, objects are dicts
+    for error in errors:
+        for key in ("input", "ctx"):
+            if key in error:
+                error[key] = _echo(error[key])
+    return JSONResponse({"detail": errors}, status_code=422)
 
 
 _ERROR = {"title": "Error", "type": "object", "required": ["detail"],
@@ -172,9 +196,13 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
                                    kwargs={"autocommit": True}, configure=configure_session)
         await pool.open(wait=False)
         app.state.pool = pool
+        listening = asyncio.create_task(app.state.revocations.listen(url), name="revocation-listener")
         try:
             yield
         finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
             await app.state.kafka.close()
             await pool.close()
 
@@ -193,6 +221,8 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
         for cache in (app.state.sessions, app.state.scope_sites, app.state.dashboard_cache, app.state.live_ticks):
             cache.clear()
 
+    # a credential revoked through another worker, or in the database, ends this worker's streams at once
+    app.state.revocations = RevocationSignal(forget=app.state.sessions.clear)
     app.add_middleware(_ForgetOnWrite, forget=forget)
     app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -6,15 +6,20 @@ import base64
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import string
 import struct
+from collections.abc import Iterable
 from urllib.parse import quote, urlencode
+
+from zxcvbn import zxcvbn
 
 __all__ = [
     "API_TOKEN_PREFIX",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
+    "MIN_PASSWORD_STRENGTH",
     "SESSION_PREFIX",
     "TOTP_STEP_S",
     "generate_password",
@@ -34,17 +39,18 @@ __all__ = [
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
+# zxcvbn's score, 0 to 4: 3 is an estimated 10**8 guesses or more, out of reach online and costly offline
+# against scrypt
+MIN_PASSWORD_STRENGTH = 3
+# zxcvbn's own bound: its time grows fast with the length, and 72 characters of a strong password say enough
+_STRENGTH_READS = 72
 _SCRYPT_R, _SCRYPT_P, _KEY_LEN = 8, 1, 32
 _PLACEHOLDERS = frozenset({
     "admin", "administrator", "password", "passw0rd", "changeme", "change-me", "change_me", "secret", "root",
     "carbonflow", "default", "letmein", "123456", "12345678", "123456789", "qwerty", "test", "demo", "",
 })
-_CLASSES = (
-    ("a lower-case letter", str.islower),
-    ("an upper-case letter", str.isupper),
-    ("a digit", str.isdigit),
-    ("a symbol", lambda c: not c.isalnum()),
-)
+# a generated password holds one of each, for systems it is copied into that still demand them
+_CHARACTER_KINDS = (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
 
 
 def _b64(data: bytes) -> str:
@@ -100,8 +106,12 @@ def verify_unknown_user(password: str, *, n: int = 2**15) -> bool:
     return False
 
 
-def password_problems(password: str, *, username: str) -> list[str]:
+def password_problems(password: str, *, username: str, user_inputs: Iterable[str] = ()) -> list[str]:
     """Every rule of the password policy that `password` breaks; empty when it is acceptable.
+
+    Strength is zxcvbn's estimate, which knows common passwords, words, names, keyboard patterns, repeats and
+    dates; `username` and `user_inputs` (anything else known about the user) count as guessable words too.
+    Takes tens of milliseconds: call it off the event loop.
 
     >>> password_problems("short", username="li.wei")[0]
     'at least 12 characters (got 5)'
@@ -111,16 +121,34 @@ def password_problems(password: str, *, username: str) -> list[str]:
         problems.append(f"at least {MIN_PASSWORD_LENGTH} characters (got {len(password)})")
     if len(password) > MAX_PASSWORD_LENGTH:
         problems.append(f"at most {MAX_PASSWORD_LENGTH} characters (got {len(password)})")
-    missing = [name for name, test in _CLASSES if not any(test(c) for c in password)]
-    if len(missing) > 1:
-        have = len(_CLASSES) - len(missing)
-        problems.append(f"characters of at least 3 of 4 kinds (lower, upper, digit, symbol); got {have}, add "
-                        + " or ".join(missing))
     if username and password.casefold() == username.casefold():
         problems.append("must not be the user name")
     if is_placeholder_password(password):
         problems.append("must not be a well-known placeholder")
+    if not problems:
+        weakness = _weakness(password, [username, *user_inputs])
+        if weakness:
+            problems.append(weakness)
     return problems
+
+
+def _weakness(password: str, user_inputs: list[str]) -> str | None:
+    """Why zxcvbn finds `password` too easy to guess, in its own words, or None when it is strong enough."""
+    # the user name, its parts and them run together: 'li.wei' makes 'li.wei', 'li', 'wei' and 'liwei' guessable
+    words: set[str] = set()
+    for given in filter(None, user_inputs):
+        parts = [part for part in re.split(r"[^A-Za-z0-9]+", given) if part]
+        words.update([given, "".join(parts), *parts])
+    words = {word for word in words if len(word) >= 2}
+    estimate = zxcvbn(password[:_STRENGTH_READS], user_inputs=sorted(words))
+    if estimate["score"] >= MIN_PASSWORD_STRENGTH:
+        return None
+    feedback = estimate["feedback"]
+    advice = [text.rstrip(".") for text in (feedback["warning"], *feedback["suggestions"]) if text]
+    if not advice:
+        advice = ["make it longer, e.g. a few uncommon words"]
+    return (f"too easy to guess (strength {estimate['score']} of 4, at least {MIN_PASSWORD_STRENGTH} needed): "
+            + ". ".join(advice) + ".")
 
 
 def is_placeholder_password(password: str) -> bool:
@@ -129,12 +157,12 @@ def is_placeholder_password(password: str) -> bool:
 
 
 def generate_password(length: int = 20) -> str:
-    """A random password that meets the policy (all four character kinds)."""
+    """A random password (about 120 bits, all four character kinds) that meets the policy."""
     symbols = "-_.!@#%+="
     alphabet = string.ascii_letters + string.digits + symbols
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
-        if all(any(test(c) for c in candidate) for _, test in _CLASSES):
+        if all(any(kind(c) for c in candidate) for kind in _CHARACTER_KINDS):
             return candidate
 
 

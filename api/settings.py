@@ -78,8 +78,11 @@ class ApiSettings(BaseModel):
     bootstrap_admin: bool = True
     session_ttl: timedelta = timedelta(hours=8)
     password_max_age: timedelta | None = timedelta(days=90)
-    lockout_attempts: int = Field(5, ge=1)
-    lockout_duration: timedelta = timedelta(minutes=15)
+    # failed logins per (user name, client address): the first `login_free_failures` cost nothing, then each
+    # blocks the pair for twice as long as the one before, from `login_first_delay` up to `login_max_delay`
+    login_free_failures: int = Field(5, ge=1)
+    login_first_delay: timedelta = timedelta(seconds=1)
+    login_max_delay: timedelta = timedelta(minutes=15)
     scrypt_n: int = Field(2**15, ge=2**10)
     rate_per_s: float = Field(10.0, gt=0)
     rate_burst: int = Field(100, ge=1)
@@ -148,7 +151,7 @@ _OIDC_VARIABLES = (
 
 def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
     """Read CARBONFLOW_ENV, CARBONFLOW_ADMIN_USER, CARBONFLOW_ADMIN_PASSWORD, CARBONFLOW_SESSION_TTL_MINUTES,
-    CARBONFLOW_PASSWORD_MAX_AGE_DAYS (0: never expires), CARBONFLOW_LOCKOUT_ATTEMPTS, CARBONFLOW_LOCKOUT_MINUTES,
+    CARBONFLOW_PASSWORD_MAX_AGE_DAYS (0: never expires), CARBONFLOW_LOGIN_FREE_FAILURES, CARBONFLOW_LOGIN_MAX_DELAY_MINUTES,
     CARBONFLOW_SCRYPT_N, CARBONFLOW_RATE_PER_S, CARBONFLOW_RATE_BURST, CARBONFLOW_ANON_RATE_PER_S,
     CARBONFLOW_ANON_RATE_BURST, CARBONFLOW_TRUSTED_PROXIES (comma-separated IPs), CARBONFLOW_TOTP_ISSUER, and for
     HTTP ingest KAFKA_BOOTSTRAP and CARBONFLOW_TOPIC_PREFIX.
@@ -180,10 +183,15 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
         values["session_ttl"] = timedelta(minutes=minutes)  # type: ignore[arg-type]
     if (days := number("CARBONFLOW_PASSWORD_MAX_AGE_DAYS")) is not None:
         values["password_max_age"] = timedelta(days=days) if days else None  # type: ignore[arg-type]
-    if (attempts := number("CARBONFLOW_LOCKOUT_ATTEMPTS")) is not None:
-        values["lockout_attempts"] = attempts
-    if (minutes := number("CARBONFLOW_LOCKOUT_MINUTES")) is not None:
-        values["lockout_duration"] = timedelta(minutes=minutes)  # type: ignore[arg-type]
+    for gone in ("CARBONFLOW_LOCKOUT_ATTEMPTS", "CARBONFLOW_LOCKOUT_MINUTES"):
+        if env.get(gone, "").strip():
+            raise SystemExit(f"api: {gone} is gone: accounts are no longer locked; failed logins are throttled per"
+                             " user name and address with a growing delay. Set CARBONFLOW_LOGIN_FREE_FAILURES and"
+                             " CARBONFLOW_LOGIN_MAX_DELAY_MINUTES instead (see README, Security)")
+    if (failures := number("CARBONFLOW_LOGIN_FREE_FAILURES")) is not None:
+        values["login_free_failures"] = failures
+    if (minutes := number("CARBONFLOW_LOGIN_MAX_DELAY_MINUTES")) is not None:
+        values["login_max_delay"] = timedelta(minutes=minutes)  # type: ignore[arg-type]
     for name, field, kind in (
         ("CARBONFLOW_SCRYPT_N", "scrypt_n", int),
         ("CARBONFLOW_RATE_PER_S", "rate_per_s", float),

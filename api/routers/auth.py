@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api import accounts, auditlog, security
+from api import accounts, auditlog, security, throttle
 from api.access import Principal
 from api.deps import (
     AnonymousRateLimit,
@@ -25,6 +25,7 @@ from api.deps import (
     get_conn,
 )
 from api.errors import Conflict
+from api.settings import ApiSettings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -64,50 +65,61 @@ def _me(principal: Principal, user: dict[str, Any]) -> dict[str, Any]:
 
 # `Conn`'s pooled connection (503 when the database cannot be reached), held for one step of a login only
 _pooled = asynccontextmanager(get_conn)
+_BAD_CREDENTIALS = "invalid user name or password"
 
 
-@router.post("/login")
+def _throttled(wait_s: int) -> HTTPException:
+    # the same for every user name, known or not: it tells nothing about the account
+    return HTTPException(429, f"too many failed logins for this user name from your address; retry in {wait_s} s",
+                         headers={"Retry-After": str(wait_s)})
+
+
+async def _count_failure(conn: psycopg.AsyncConnection, settings: ApiSettings, *, username: str,
+                         ip: str | None) -> None:
+    """Count a failed login of (`username`, `ip`) and audit the start of a delay; inside a transaction."""
+    failures, delay = await throttle.record_failure(
+        conn, username=username, client_ip=ip, free=settings.login_free_failures, first=settings.login_first_delay,
+        longest=settings.login_max_delay)
+    if delay:
+        await auditlog.record(conn, action="auth.login_throttle", client_ip=ip, actor_kind="system", target=username,
+                              detail={"failures": failures, "delay_s": delay.total_seconds()})
+
+
+@router.post("/login", responses={429: {"description": "too many failed logins of this user name from this "
+                                                     "address, or too many requests from it: see Retry-After"}})
 async def login(body: LoginBody, request: Request, settings: Settings, ip: ClientIP,
                 _: AnonymousRateLimit) -> dict[str, Any]:
-    """Exchange user name, password (and TOTP code once enrolled) for a bearer session token."""
+    """Exchange user name, password (and TOTP code once enrolled) for a bearer session token.
+
+    Failed logins are throttled per (user name, client address) with a growing delay, the same for names
+    that exist and names that do not (see README, Security)."""
+    attempted = body.username[:64]
     # a connection only to read the user and, later, to store the outcome: not while scrypt hashes (about 80 ms
     # of a core), or a crowd of logins holds every pooled connection and the worker's other requests wait
     async with _pooled(request) as conn:
-        user = await accounts.get_user(conn, username=body.username)
-    attempted = body.username[:64]
-
-    async def refuse(status: int, message: str, reason: str, *, count: bool, headers: dict[str, str] | None = None,
-                     ) -> HTTPException:
-        detail: dict[str, Any] = {"reason": reason}
-        async with _pooled(request) as conn, conn.transaction():
-            if user is not None and count:
-                attempts, locked_until = await accounts.record_failed_login(
-                    conn, user_id=user["user_id"], max_attempts=settings.lockout_attempts,
-                    lock_for=settings.lockout_duration)
-                detail["failed_attempts"] = attempts
-                if locked_until is not None and (user["locked_until"] is None or user["locked_until"] != locked_until):
-                    await auditlog.record(conn, action="auth.lockout", client_ip=ip, actor_kind="system",
-                                          target=user["username"], after={"locked_until": locked_until,
-                                                                          "failed_attempts": attempts})
-                    wait = max(1, math.ceil((locked_until - datetime.now(UTC)).total_seconds()))
-                    status, headers = 423, {"Retry-After": str(wait)}
-                    message = (f"{message}; {attempts} failed attempts: account locked for "
-                               f"{math.ceil(wait / 60)} min")
+        wait_s = await throttle.blocked_for(conn, username=body.username, client_ip=ip)
+        user = None if wait_s else await accounts.get_user(conn, username=body.username)
+    if wait_s:
+        async with _pooled(request) as conn:
             await auditlog.record(conn, action="auth.login_failed", client_ip=ip, actor=attempted, target=attempted,
-                                  outcome="denied", detail=detail)
+                                  outcome="denied", detail={"reason": "throttled"})
+        raise _throttled(wait_s)
+
+    async def refuse(status: int, message: str, reason: str, *, count: bool,
+                     headers: dict[str, str] | None = None) -> HTTPException:
+        async with _pooled(request) as conn, conn.transaction():
+            if count:
+                await _count_failure(conn, settings, username=body.username, ip=ip)
+            await auditlog.record(conn, action="auth.login_failed", client_ip=ip, actor=attempted, target=attempted,
+                                  outcome="denied", detail={"reason": reason})
         return HTTPException(status, message, headers=headers)
 
-    bad_credentials = "invalid user name or password"
+    # an unknown name takes the path of a wrong password: a hash of the same cost, a failure counted, one answer
     if user is None:
         await asyncio.to_thread(security.verify_unknown_user, body.password, n=settings.scrypt_n)
-        raise await refuse(401, bad_credentials, "unknown user", count=False)
-    now = datetime.now(UTC)
-    if user["locked_until"] is not None and user["locked_until"] > now:
-        wait = math.ceil((user["locked_until"] - now).total_seconds())
-        raise await refuse(423, f"account locked after repeated failed logins; try again in {math.ceil(wait / 60)} min",
-                           "locked", count=False, headers={"Retry-After": str(wait)})
+        raise await refuse(401, _BAD_CREDENTIALS, "unknown user", count=True)
     if not await asyncio.to_thread(security.verify_password, body.password, user["password_hash"]):
-        raise await refuse(401, bad_credentials, "wrong password", count=True)
+        raise await refuse(401, _BAD_CREDENTIALS, "wrong password", count=True)
     if user["disabled"]:
         raise await refuse(403, "account disabled; ask an administrator", "disabled", count=False)
     step = None
@@ -123,9 +135,11 @@ async def login(body: LoginBody, request: Request, settings: Settings, ip: Clien
     if security.needs_rehash(user["password_hash"], n=settings.scrypt_n):
         rehash = await asyncio.to_thread(security.hash_password, body.password, n=settings.scrypt_n)
     token = security.new_token(security.SESSION_PREFIX)
+    now = datetime.now(UTC)
     expires_at = now + settings.session_ttl
     async with _pooled(request) as conn, conn.transaction():
         await accounts.record_login(conn, user_id=user["user_id"], totp_step=step, password_hash=rehash)
+        await throttle.forget(conn, username=body.username, client_ip=ip)
         session_id = await accounts.create_session(conn, user_id=user["user_id"], token_hash=security.token_digest(token),
                                                    expires_at=expires_at, client_ip=ip)
         await auditlog.record(conn, action="auth.login", client_ip=ip, actor=user["username"], actor_kind="user",
@@ -156,17 +170,21 @@ async def me(principal: AnyCaller, conn: Conn) -> dict[str, Any]:
 @router.post("/password")
 async def change_password(body: PasswordChange, principal: LoginSession, conn: Conn, settings: Settings,
                           ip: ClientIP) -> dict[str, Any]:
-    """Change my password (policy, last 5 refused); my other sessions end, this one stays."""
+    """Change my password (policy, last 5 refused). My other sessions and my machine tokens made after a
+    password login end; this session stays, as it has just proved the old password."""
     user = await accounts.get_user(conn, user_id=principal.user_id)
     assert user is not None
+    # guessing the current password through a stolen session is throttled like guessing it at login
+    wait_s = await throttle.blocked_for(conn, username=user["username"], client_ip=ip)
+    if wait_s:
+        raise _throttled(wait_s)
     if not await asyncio.to_thread(security.verify_password, body.current_password, user["password_hash"]):
         async with conn.transaction():
-            await accounts.record_failed_login(conn, user_id=user["user_id"], max_attempts=settings.lockout_attempts,
-                                               lock_for=settings.lockout_duration)
+            await _count_failure(conn, settings, username=user["username"], ip=ip)
             await auditlog.record(conn, action="auth.password_change", client_ip=ip, principal=principal,
                                   target=principal.username, outcome="denied", detail={"reason": "wrong password"})
         raise HTTPException(403, "current password is wrong")
-    problems = security.password_problems(body.new_password, username=user["username"])
+    problems = await asyncio.to_thread(security.password_problems, body.new_password, username=user["username"])
     if problems:
         raise HTTPException(422, "new password rejected: " + "; ".join(problems))
     recent = await accounts.recent_password_hashes(conn, user_id=user["user_id"])

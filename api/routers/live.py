@@ -7,7 +7,8 @@ bearer header (``POST /api/v1/live/ticket``) and opens the stream with
 never accepted in the query string. Events::
 
     event: values   data: {"at", "values": [changed points], "power": {...} | null}   on change, checked every second
-    event: end      data: {"reason", "status"}   the credential was revoked or expired, or the stream's time is up
+    event: end      data: {"reason", "status"}   the credential was revoked (within about a second) or expired,
+                                                 or the stream's time is up
     event: unavailable   data: {"reason"}        the database cannot be reached; the stream keeps trying
     : keep-alive                                 a comment every 15 s without events
 
@@ -97,13 +98,18 @@ async def _events(request: Request, access: StreamAccess, site: str | None) -> A
     started = checked = quiet_since = time.monotonic()
     event_id = 0
     database_down = False
+    revocations = request.app.state.revocations
+    seen = revocations.version(access.principal.user_id)
     while True:
         now = time.monotonic()
         if now - started > _MAX_STREAM_S:
             yield _event("end", {"reason": "stream time limit reached; open a new stream", "status": 200})
             return
-        if now - checked > _RECHECK_S:
-            checked = now
+        # checked again when a credential of the user ended (logout, revocation, password, disabled: within a
+        # tick) and every _RECHECK_S anyway (expiry, scope)
+        announced = revocations.version(access.principal.user_id)
+        if now - checked > _RECHECK_S or announced != seen:
+            checked, seen = now, announced
             try:
                 access = await stream_access(request, via=access.via, digest=access.digest)
             except HTTPException as exc:

@@ -35,10 +35,15 @@ def _root() -> Path:
 
 def _file(relative: str) -> FileResponse:
     root = _root()
-    path = (root / relative).resolve()
-    media_type = _TYPES.get(path.suffix)
-    if media_type is None or not path.is_relative_to(root) or not path.is_file():
+    # a name no file can have (a NUL byte, an over-long or undecodable name) is a file that is not there
+    try:
+        path = (root / relative).resolve()
+        found = path.suffix in _TYPES and path.is_relative_to(root) and path.is_file()
+    except (ValueError, OSError):
+        found = False
+    if not found:
         raise HTTPException(404, "no such file")
+    media_type = _TYPES[path.suffix]
     return FileResponse(path, media_type=media_type, headers=PAGE_HEADERS)
 
 

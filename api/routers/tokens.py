@@ -34,7 +34,8 @@ async def create_token(body: TokenCreate, principal: UserSession, conn: Conn, ip
     async with conn.transaction():
         row = await accounts.create_api_token(
             conn, user_id=principal.user_id, name=body.name, token_hash=security.token_digest(token),
-            scopes=sorted(set(body.scopes)), expires_at=datetime.now(UTC) + timedelta(days=body.expires_in_days))
+            scopes=sorted(set(body.scopes)), expires_at=datetime.now(UTC) + timedelta(days=body.expires_in_days),
+            auth_method=principal.auth_method)
         await auditlog.record(conn, action="token.create", client_ip=ip, principal=principal,
                               target=f"token:{row['token_id']}", after=row)
     return {**row, "token": token, "note": "store this token now: it is not shown again"}

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api import accounts, auditlog, security
+from api import accounts, auditlog, security, throttle
 from api.access import Principal, Role, scope_problem
 from api.deps import ClientIP, Conn, Settings, UserAdmin
 from api.errors import Conflict, NotFound
@@ -49,11 +49,11 @@ class PasswordReset(_Body):
                                  description="omit to get a generated one-time password in the answer")
 
 
-def _checked_password(password: str | None, username: str) -> tuple[str, bool]:
-    """The password to set and whether it was generated; 422 when a given one breaks the policy."""
+async def _checked_password(password: str | None, username: str) -> tuple[str, bool]:
+    """The password to set and whether it was generated; 422 saying why when a given one breaks the policy."""
     if password is None:
         return security.generate_password(), True
-    problems = security.password_problems(password, username=username)
+    problems = await asyncio.to_thread(security.password_problems, password, username=username)
     if problems:
         raise HTTPException(422, "password rejected: " + "; ".join(problems))
     return password, False
@@ -69,7 +69,7 @@ async def _user(conn: Any, username: str) -> dict[str, Any]:
 @router.post("", status_code=201)
 async def create_user(body: UserCreate, admin: UserAdmin, conn: Conn, settings: Settings, ip: ClientIP) -> dict[str, Any]:
     """Create a user; it must change the password at first login."""
-    password, generated = _checked_password(body.password, body.username)
+    password, generated = await _checked_password(body.password, body.username)
     password_hash = await asyncio.to_thread(security.hash_password, password, n=settings.scrypt_n)
     try:
         async with conn.transaction():
@@ -120,13 +120,15 @@ async def enable_user(username: str, admin: UserAdmin, conn: Conn, ip: ClientIP)
 @router.post("/{username}/password")
 async def reset_password(username: str, body: PasswordReset, admin: UserAdmin, conn: Conn, settings: Settings,
                          ip: ClientIP) -> dict[str, Any]:
-    """Set a new password that must be changed at next login; unlocks the user and ends its sessions."""
+    """Set a new password that must be changed at next login; ends the user's sessions and password-made
+    machine tokens, and forgets its failed logins (from every address)."""
     user = await _user(conn, username)
-    password, generated = _checked_password(body.password, username)
+    password, generated = await _checked_password(body.password, username)
     password_hash = await asyncio.to_thread(security.hash_password, password, n=settings.scrypt_n)
     async with conn.transaction():
         after = await accounts.set_password(conn, user_id=user["user_id"], password_hash=password_hash,
                                             must_change_password=True)
+        await throttle.forget_user(conn, username=username)
         await auditlog.record(conn, action="user.password_reset", client_ip=ip, principal=admin, target=username,
                               before=accounts.user_view(user), after=after)
     return {**after, **({"password": password, "note": "one-time password: shown once"} if generated else {})}

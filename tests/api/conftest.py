@@ -74,7 +74,7 @@ def ensure_root(database_url: str) -> None:
         conn.execute(
             "INSERT INTO users (username, role, password_hash, must_change_password) VALUES (%s, 'admin', %s, false)"
             " ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, disabled = false,"
-            " must_change_password = false, failed_attempts = 0, locked_until = NULL, password_changed_at = now()",
+            " must_change_password = false, password_changed_at = now()",
             (ROOT, security.hash_password(ROOT_PASSWORD, n=FAST["scrypt_n"])),
         )
 

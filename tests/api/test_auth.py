@@ -3,39 +3,54 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api import security
+from api import security, throttle
 from api.main import create_app
 from api.settings import ApiSettings, load_api_settings
-from tests.api.conftest import FAST, login, make_user, new_password, unique
+from tests.api.conftest import FAST, ROOT, ROOT_PASSWORD, login, make_user, new_password, unique
 
 # ---------------------------------------------------------------------------------------------- password policy
+
+
+_GUESSABLE = "too easy to guess (strength 1 of 4, at least 3 needed): "
 
 
 @pytest.mark.parametrize(
     ("password", "username", "problem"),
     [
         ("Short-1a", "li.wei", "at least 12 characters (got 8)"),
-        ("alllowercaseletters", "li.wei", "characters of at least 3 of 4 kinds (lower, upper, digit, symbol); got 1, add an upper-case letter or a digit or a symbol"),
-        ("lowercaseand2026", "li.wei", "characters of at least 3 of 4 kinds (lower, upper, digit, symbol); got 2, add an upper-case letter or a symbol"),
-        ("UPPERCASE-ONLY-AND", "li.wei", "characters of at least 3 of 4 kinds (lower, upper, digit, symbol); got 2, add a lower-case letter or a digit"),
         ("Li.Wei.2026.zj", "li.wei.2026.ZJ", "must not be the user name"),
         ("Aa1!" * 65, "li.wei", "at most 256 characters (got 260)"),
+        ("Password1234", "li.wei", _GUESSABLE + "This is similar to a commonly used password. Add another word or two."
+                                                " Uncommon words are better. Capitalization doesn't help very much."),
+        ("Password123!", "li.wei", _GUESSABLE + "This is similar to a commonly used password. Add another word or two."
+                                                " Uncommon words are better. Capitalization doesn't help very much."),
+        ("aaaaaaaaaaA1", "li.wei", _GUESSABLE + 'Repeats like "aaa" are easy to guess. Add another word or two.'
+                                                " Uncommon words are better. Avoid repeated words and characters."),
+        ("qwertyuiop123", "li.wei", _GUESSABLE + "This is a very common password. Add another word or two."
+                                                 " Uncommon words are better."),
+        ("liweiliwei2026", "li.wei", _GUESSABLE + 'Repeats like "abcabcabc" are only slightly harder to guess than'
+                                                  ' "abc". Add another word or two. Uncommon words are better.'
+                                                  " Avoid repeated words and characters."),
         ("correct-Horse-battery", "li.wei", None),
         ("Plant-Zhejiang-2026", "li.wei", None),
         ("lower UPPER 12345", "li.wei", None),
+        ("alllowercaseletters", "li.wei", None),
     ],
-    ids=["too-short", "one-kind", "two-kinds", "upper-symbol", "user-name", "too-long", "three-kinds", "four-kinds",
-         "spaces"],
+    ids=["too-short", "user-name", "too-long", "common-with-digits", "common-with-symbol", "repeats",
+         "keyboard-row", "user-name-repeated", "words", "words-and-year", "spaces", "one-kind-but-long"],
 )
-def test_password_policy(password: str, username: str, problem: str | None) -> None:
+def test_password_policy_refuses_guessable_passwords_saying_why(password: str, username: str,
+                                                                problem: str | None) -> None:
     problems = security.password_problems(password, username=username)
     assert (problems[0] if problems else None) == problem
 
@@ -51,11 +66,17 @@ def test_password_hash_is_scrypt_with_salt_and_parameters() -> None:
             security.verify_password("Same-password-2", first)) == (["scrypt", "16384", "8", "1"], True, True, False)
 
 
-def test_weak_new_password_is_refused_with_the_rules_broken(api_app_client: TestClient, admin_headers: dict) -> None:
+@pytest.mark.parametrize(
+    ("new", "why"),
+    [("plant2026", "at least 12 characters"), ("Password123!", "similar to a commonly used password"),
+     ("aaaaaaaaaaA1", 'Repeats like "aaa" are easy to guess')],
+)
+def test_weak_new_password_is_refused_saying_why(api_app_client: TestClient, admin_headers: dict, new: str,
+                                                 why: str) -> None:
     _, password, headers = make_user(api_app_client, admin_headers, "technician")
     r = api_app_client.post("/api/v1/auth/password", headers=headers,
-                            json={"current_password": password, "new_password": "plant2026"})
-    assert (r.status_code, "at least 12 characters" in r.json()["detail"]) == (422, True)
+                            json={"current_password": password, "new_password": new})
+    assert (r.status_code, why in r.json()["detail"]) == (422, True)
 
 
 def test_the_last_five_passwords_cannot_be_reused(api_app_client: TestClient, admin_headers: dict) -> None:
@@ -122,38 +143,125 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(api_app_client: Tes
         401, {"detail": "invalid user name or password"}, 401, {"detail": "invalid user name or password"})
 
 
-def test_five_failed_logins_lock_the_account_for_fifteen_minutes(
-    api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection
+@pytest.fixture
+def throttled_client(database_url: str, api_app_client: TestClient) -> Iterator[TestClient]:
+    """An app whose logins are throttled after 3 failures, for 60 s at first; the test client's address is a
+    trusted proxy, so that X-Forwarded-For names the client address of each request."""
+    settings = ApiSettings(**FAST, rate_burst=100_000, anonymous_rate_burst=100_000, login_free_failures=3,
+                           login_first_delay=timedelta(seconds=60), trusted_proxies=frozenset({"testclient"}))
+    with TestClient(create_app(database_url, settings=settings)) as client:
+        yield client
+
+
+def _from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+def _attempt(client: TestClient, username: str, password: str, address: str = "192.0.2.1") -> tuple[int, str, str]:
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": password}, headers=_from(address))
+    # the seconds left differ by the time between two requests: the answer is the same otherwise
+    detail = r.json()["detail"] if r.status_code != 200 else ""
+    return r.status_code, re.sub(r"\d+", "N", detail), re.sub(r"\d+", "N", r.headers.get("retry-after", ""))
+
+
+def _technician(client: TestClient) -> tuple[str, str]:
+    name, password, _ = make_user(client, login(client, ROOT, ROOT_PASSWORD), "technician")
+    return name, password
+
+
+def test_known_and_unknown_user_names_get_the_same_answers_as_failures_grow(throttled_client: TestClient) -> None:
+    name, _ = _technician(throttled_client)
+    nobody = unique("nobody")
+    known = [_attempt(throttled_client, name, f"Wrong-{i}-password") for i in range(5)]
+    unknown = [_attempt(throttled_client, nobody, f"Wrong-{i}-password") for i in range(5)]
+    assert known == unknown
+    assert [status for status, _, _ in known] == [401, 401, 401, 429, 429]
+    assert known[3][1:] == ("too many failed logins for this user name from your address; retry in N s", "N")
+
+
+def test_an_unknown_user_name_costs_a_password_hash_like_a_known_one(
+    throttled_client: TestClient, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    name, password, _ = make_user(api_app_client, admin_headers, "technician")
-    statuses = [api_app_client.post("/api/v1/auth/login", json={"username": name, "password": f"Wrong-{i}-password"})
-                .status_code for i in range(5)]
-    locked = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
-    minutes = db.execute("SELECT extract(epoch FROM locked_until - now()) / 60 FROM users WHERE username = %s",
-                         (name,)).fetchone()[0]
-    assert (statuses, locked.status_code, "locked" in locked.json()["detail"], 0 < int(locked.headers["retry-after"])
-            <= 900, 14 < minutes <= 15) == ([401, 401, 401, 401, 423], 423, True, True, True)
+    name, _ = _technician(throttled_client)
+    hashed: list[str] = []
+    real_verify = security.verify_password
+
+    def counted(password: str, stored: str) -> bool:
+        hashed.append(stored.split("$")[0])
+        return real_verify(password, stored)
+
+    monkeypatch.setattr(security, "verify_password", counted)
+    _attempt(throttled_client, unique("nobody"), "Wrong-password-1")
+    unknown = list(hashed)
+    hashed.clear()
+    _attempt(throttled_client, name, "Wrong-password-1")
+    assert (unknown, hashed) == (["scrypt"], ["scrypt"])
 
 
-def test_login_works_again_once_the_lock_expires(
-    api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection
+def test_failed_logins_throttle_only_their_own_address_even_with_the_right_password(
+    throttled_client: TestClient,
 ) -> None:
-    name, password, _ = make_user(api_app_client, admin_headers, "technician")
-    for i in range(5):
-        api_app_client.post("/api/v1/auth/login", json={"username": name, "password": f"Wrong-{i}-password"})
-    db.execute("UPDATE users SET locked_until = now() - interval '1 second' WHERE username = %s", (name,))
-    r = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": password})
-    attempts = db.execute("SELECT failed_attempts, locked_until FROM users WHERE username = %s", (name,)).fetchone()
-    assert (r.status_code, attempts) == (200, (0, None))
+    name, password = _technician(throttled_client)
+    for i in range(3):
+        _attempt(throttled_client, name, f"Wrong-{i}-password", address="198.51.100.7")
+    guesser_with_the_right_password = _attempt(throttled_client, name, password, address="198.51.100.7")[0]
+    user_elsewhere = _attempt(throttled_client, name, password, address="203.0.113.9")[0]
+    assert (guesser_with_the_right_password, user_elsewhere) == (429, 200)
 
 
-def test_admin_reset_unlocks_and_forces_a_change(api_app_client: TestClient, admin_headers: dict) -> None:
-    name, _, _ = make_user(api_app_client, admin_headers, "technician")
-    for i in range(5):
-        api_app_client.post("/api/v1/auth/login", json={"username": name, "password": f"Wrong-{i}-password"})
-    reset = api_app_client.post(f"/api/v1/users/{name}/password", headers=admin_headers, json={})
-    r = api_app_client.post("/api/v1/auth/login", json={"username": name, "password": reset.json()["password"]})
+def test_the_delay_doubles_with_each_failure_after_the_free_ones(
+    throttled_client: TestClient, db: psycopg.Connection,
+) -> None:
+    name = unique("nobody")
+    waits = []
+    for i in range(6):
+        status = _attempt(throttled_client, name, f"Wrong-{i}-password")[0]
+        blocked = db.execute("SELECT extract(epoch FROM blocked_until - last_failed_at) FROM login_throttle"
+                             " WHERE username = %s", (name,)).fetchone()[0]  # type: ignore[index]
+        waits.append((status, None if blocked is None else round(blocked)))
+        # let the delay pass, so that the next attempt is judged again
+        db.execute("UPDATE login_throttle SET blocked_until = now() - interval '1 second' WHERE username = %s"
+                   " AND blocked_until IS NOT NULL", (name,))
+    assert waits == [(401, None), (401, None), (401, 60), (401, 120), (401, 240), (401, 480)]
+
+
+@pytest.mark.parametrize(
+    ("failures", "delay_s"),
+    [(1, 0), (4, 0), (5, 1), (6, 2), (7, 4), (14, 512), (15, 900), (1000, 900)],
+)
+def test_login_delay_grows_exponentially_up_to_its_cap(failures: int, delay_s: int) -> None:
+    delay = throttle.login_delay(failures, free=5, first=timedelta(seconds=1), longest=timedelta(minutes=15))
+    assert delay.total_seconds() == delay_s
+
+
+def test_login_works_again_once_the_delay_has_passed_and_forgets_the_failures(
+    throttled_client: TestClient, db: psycopg.Connection,
+) -> None:
+    name, password = _technician(throttled_client)
+    for i in range(3):
+        _attempt(throttled_client, name, f"Wrong-{i}-password")
+    db.execute("UPDATE login_throttle SET blocked_until = now() - interval '1 second' WHERE username = %s", (name,))
+    status = _attempt(throttled_client, name, password)[0]
+    left = db.execute("SELECT count(*) FROM login_throttle WHERE username = %s", (name,)).fetchone()[0]  # type: ignore[index]
+    assert (status, left) == (200, 0)
+
+
+def test_admin_reset_forgets_failed_logins_and_forces_a_change(throttled_client: TestClient) -> None:
+    name, _ = _technician(throttled_client)
+    for i in range(4):
+        _attempt(throttled_client, name, f"Wrong-{i}-password")
+    reset = throttled_client.post(f"/api/v1/users/{name}/password", headers=login(throttled_client, ROOT, ROOT_PASSWORD),
+                                  json={})
+    r = throttled_client.post("/api/v1/auth/login", json={"username": name, "password": reset.json()["password"]},
+                              headers=_from("192.0.2.1"))
     assert (r.status_code, r.json()["must_change_password"]) == (200, True)
+
+
+def test_the_old_lockout_settings_are_refused_naming_their_replacement() -> None:
+    with pytest.raises(SystemExit, match="CARBONFLOW_LOGIN_MAX_DELAY_MINUTES"):
+        load_api_settings({"CARBONFLOW_LOCKOUT_MINUTES": "15"})
+    settings = load_api_settings({"CARBONFLOW_LOGIN_FREE_FAILURES": "3", "CARBONFLOW_LOGIN_MAX_DELAY_MINUTES": "60"})
+    assert (settings.login_free_failures, settings.login_max_delay) == (3, timedelta(hours=1))
 
 
 def test_disabled_user_cannot_log_in_and_its_sessions_end(api_app_client: TestClient, admin_headers: dict) -> None:
@@ -337,6 +445,70 @@ def test_revoking_someone_elses_token_is_404(api_app_client: TestClient, admin_h
     assert api_app_client.delete(f"/api/v1/auth/tokens/{token_id}", headers=other).status_code == 404
 
 
+def _machine_token(client: TestClient, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    body = client.post("/api/v1/auth/tokens", headers=headers, json={"name": "erp", "scopes": ["devices"]}).json()
+    return body["token_id"], {"Authorization": f"Bearer {body['token']}"}
+
+
+def test_a_password_change_revokes_machine_tokens_and_other_sessions_and_keeps_its_own(
+    api_app_client: TestClient, admin_headers: dict,
+) -> None:
+    name, password, headers = make_user(api_app_client, admin_headers, "technician")
+    _, machine = _machine_token(api_app_client, headers)
+    other = login(api_app_client, name, password)
+    changed = api_app_client.post("/api/v1/auth/password", headers=headers,
+                                  json={"current_password": password, "new_password": new_password()})
+    token_after, other_after = (api_app_client.get("/api/v1/devices", headers=h) for h in (machine, other))
+    own_after = api_app_client.get("/api/v1/devices", headers=headers)
+    assert (changed.status_code, token_after.status_code, "revoked" in token_after.json()["detail"],
+            other_after.status_code, own_after.status_code) == (200, 401, True, 401, 200)
+
+
+def test_an_admin_reset_revokes_the_users_machine_tokens(api_app_client: TestClient, admin_headers: dict) -> None:
+    name, _, headers = make_user(api_app_client, admin_headers, "technician")
+    _, machine = _machine_token(api_app_client, headers)
+    before = api_app_client.get("/api/v1/devices", headers=machine).status_code
+    api_app_client.post(f"/api/v1/users/{name}/password", headers=admin_headers, json={})
+    after = api_app_client.get("/api/v1/devices", headers=machine)
+    assert (before, after.status_code, "revoked" in after.json()["detail"]) == (200, 401, True)
+
+
+@pytest.mark.parametrize(
+    "due",
+    ["password_changed_at = now() - interval '91 days'", "must_change_password = true"],
+    ids=["expired", "must-change"],
+)
+def test_machine_tokens_are_refused_while_the_owners_password_must_change(
+    api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection, due: str,
+) -> None:
+    name, _, headers = make_user(api_app_client, admin_headers, "technician")
+    _, machine = _machine_token(api_app_client, headers)
+    db.execute(f"UPDATE users SET {due} WHERE username = %s", (name,))
+    refused = api_app_client.get("/api/v1/devices", headers=machine)
+    me = api_app_client.get("/api/v1/auth/me", headers=machine)  # what is wrong can still be asked
+    assert (refused.status_code, "must be changed" in refused.json()["detail"], me.json()["must_change_password"]) == (
+        403, True, True)
+
+
+def test_tokens_not_made_by_password_login_outlive_a_password_change(
+    api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection,
+) -> None:
+    _, password, headers = make_user(api_app_client, admin_headers, "technician")
+    token_id, machine = _machine_token(api_app_client, headers)
+    db.execute("UPDATE api_tokens SET auth_method = 'sso' WHERE token_id = %s", (token_id,))
+    api_app_client.post("/api/v1/auth/password", headers=headers,
+                        json={"current_password": password, "new_password": new_password()})
+    assert api_app_client.get("/api/v1/devices", headers=machine).status_code == 200
+
+
+def test_a_token_made_in_a_session_remembers_how_its_owner_logged_in(
+    api_app_client: TestClient, admin_headers: dict, db: psycopg.Connection,
+) -> None:
+    token_id, _ = _machine_token(api_app_client, admin_headers)
+    method = db.execute("SELECT auth_method FROM api_tokens WHERE token_id = %s", (token_id,)).fetchone()
+    assert method == ("password",)
+
+
 # ---------------------------------------------------------------------------------------------- rate limits
 
 
@@ -373,6 +545,18 @@ def test_anonymous_requests_are_limited_per_address(tight_client: TestClient) ->
     assert statuses == [401, 401, 401, 401, 429]
 
 
+@pytest.mark.parametrize("header", ["Bearer cfs_not-a-real-token", "Bearer cft_not-a-real-token", "Bearer garbage"])
+def test_invalid_bearer_tokens_spend_the_address_limit(tight_client: TestClient, header: str) -> None:
+    statuses = [tight_client.get("/api/v1/devices", headers={"Authorization": header}).status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]
+
+
+def test_invalid_stream_tickets_spend_the_address_limit(tight_client: TestClient) -> None:
+    statuses = [tight_client.get("/api/v1/live/stream", params={"ticket": "cfst_made-up"}).status_code
+                for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]
+
+
 # ---------------------------------------------------------------------------------------------- bad input
 
 
@@ -390,6 +574,19 @@ def test_anonymous_requests_are_limited_per_address(tight_client: TestClient) ->
 def test_bad_login_bodies_get_422_with_a_message(api_app_client: TestClient, body: dict, message: str) -> None:
     r = api_app_client.post("/api/v1/auth/login", json=body)
     assert (r.status_code, message in r.text) == (422, True)
+
+
+def test_a_422_echoes_only_an_excerpt_of_a_huge_input(api_app_client: TestClient) -> None:
+    r = api_app_client.post("/api/v1/auth/login", json={"username": "u" * 2**20, "password": "x"})
+    echoed = r.json()["detail"][0]["input"]
+    assert (r.status_code, len(r.content) < 2_000, echoed) == (422, True, "u" * 100 + "... (1,048,576 characters)")
+
+
+def test_a_422_for_a_missing_field_echoes_the_body_cut_short(api_app_client: TestClient) -> None:
+    r = api_app_client.post("/api/v1/auth/login", json={"username": "u" * 2**20, **{f"k{i}": i for i in range(50)}})
+    missing = next(e for e in r.json()["detail"] if e["type"] == "missing")
+    assert (r.status_code, len(r.content) < 8_000, len(missing["input"]), missing["input"]["..."]) == (
+        422, True, 11, "41 more keys")
 
 
 def test_login_with_malformed_json_gets_422(api_app_client: TestClient) -> None:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from api import security
 from api.caches import SessionCache, SharedCache
 from api.main import create_app
+from api.revocations import RevocationSignal
 from tests.api.conftest import (
     ROOT,
     ROOT_PASSWORD,
@@ -113,9 +114,29 @@ def test_a_password_change_ends_the_other_cached_sessions_at_once(cached_client:
     assert (used, changed, after) == ((200, 200), 200, (401, 200))
 
 
-def test_a_session_revoked_behind_the_workers_back_is_refused_within_the_cache_time(
+def test_a_session_revoked_behind_the_workers_back_is_refused_once_the_database_says_so(
     database_url: str, api_app_client: TestClient, db: psycopg.Connection
 ) -> None:
+    settings = TEST_SETTINGS.model_copy(update={"session_cache_s": 60.0})
+    with TestClient(create_app(database_url, settings=settings)) as client:
+        headers = _bearer(client, "technician")
+        used = client.get("/api/v1/devices", headers=headers).status_code
+        db.execute("UPDATE sessions SET revoked_at = now() WHERE token_hash = %s",
+                   (security.token_digest(headers["Authorization"].removeprefix("Bearer ")),))
+        deadline = time.monotonic() + 5  # the notification takes milliseconds; the cache would keep the row 60 s
+        while (status := client.get("/api/v1/devices", headers=headers).status_code) == 200 and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert (used, status) == (200, 401)
+
+
+def test_a_session_revoked_behind_the_workers_back_is_refused_within_the_cache_time_without_the_signal(
+    database_url: str, api_app_client: TestClient, db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def deaf(self: RevocationSignal, url: str) -> None:  # a worker that cannot listen: the cache time bounds
+        return None
+
+    monkeypatch.setattr(RevocationSignal, "listen", deaf)
     settings = TEST_SETTINGS.model_copy(update={"session_cache_s": 0.5})
     with TestClient(create_app(database_url, settings=settings)) as client:
         headers = _bearer(client, "technician")

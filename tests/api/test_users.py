@@ -26,6 +26,22 @@ def test_admin_given_password_must_meet_the_policy(api_app_client: TestClient, a
     assert (r.status_code, "at least 12 characters" in r.json()["detail"]) == (422, True)
 
 
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [("Password1234", "similar to a commonly used password"), ("Password123!", "similar to a commonly used password"),
+     ("aaaaaaaaaaA1", 'Repeats like "aaa" are easy to guess')],
+)
+def test_admin_given_password_must_be_hard_to_guess_on_create_and_reset(
+    api_app_client: TestClient, admin_headers: dict, password: str, why: str,
+) -> None:
+    created = api_app_client.post("/api/v1/users", headers=admin_headers,
+                                  json={"username": unique("weak"), "role": "technician", "password": password})
+    name, _, _ = make_user(api_app_client, admin_headers, "technician")
+    reset = api_app_client.post(f"/api/v1/users/{name}/password", headers=admin_headers, json={"password": password})
+    assert (created.status_code, why in created.json()["detail"], "too easy to guess" in created.json()["detail"],
+            reset.status_code, why in reset.json()["detail"]) == (422, True, True, 422, True)
+
+
 def test_reset_password_ends_the_users_sessions(api_app_client: TestClient, admin_headers: dict) -> None:
     name, _, headers = make_user(api_app_client, admin_headers, "technician")
     chosen = new_password()

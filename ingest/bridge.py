@@ -26,7 +26,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from carbon_domain.schemas import DeviceColumns
 from carbon_domain.wire import encode_device_record
-from carbonflow.device_bindings import Bound, Registry, auto_register_setting, bindings_of, claim_devices, load_registry
+from carbonflow.device_bindings import (
+    Bound,
+    Registry,
+    auto_register_setting,
+    bindings_of,
+    claim_devices,
+    load_registry,
+)
 from carbonflow.topics import (
     HEALTH_KINDS,
     MQTT_ROOT,

@@ -38,7 +38,8 @@ def _plant(db: psycopg.Connection, tag: str) -> Plant:
     db.execute("INSERT INTO enterprises (enterprise_id, name) VALUES (%s, %s)", (p.enterprise, p.enterprise))
     db.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES (%s, %s, %s)", (p.site, p.enterprise, p.site))
     _gateway(db, p.gateway, p.site)
-    db.execute("INSERT INTO devices (device_id, site_id, gateway_id) VALUES (%s, %s, %s)", (p.device, p.site, p.gateway))
+    db.execute("INSERT INTO devices (device_id, site_id, gateway_id) VALUES (%s, %s, %s)",
+               (p.device, p.site, p.gateway))
     return p
 
 
@@ -65,7 +66,8 @@ def _dead_letters(db: psycopg.Connection, gateway: str) -> list[tuple[str, str, 
     """(stage, topic, reason, device of the stored record) of the gateway's dead letters."""
     rows = db.execute("SELECT stage, topic, reason, payload FROM dead_letters WHERE gateway_id = %s ORDER BY id",
                       (gateway,)).fetchall()
-    return [(stage, topic, reason, decode_device_record(bytes(payload)).device) for stage, topic, reason, payload in rows]
+    return [(stage, topic, reason, decode_device_record(bytes(payload)).device)
+            for stage, topic, reason, payload in rows]
 
 
 async def _devices_on(bootstrap: str, topic: str) -> set[str]:
@@ -242,12 +244,22 @@ def test_a_move_that_cannot_be_done_says_why(api_app_client: TestClient, admin_h
     revoked = _gateway(db, unique("gw-revoked"), c.site, status="revoked")
     cases = [
         (unique("dev-none"), c.gateway, 404, "register it first"),
-        (c.device, a.gateway, 409, f"gateway {a.gateway!r} serves site {a.site!r} and device {c.device!r} is at site "
-                                   f"{c.site!r}"),
+        (c.device, a.gateway, 409, (f"gateway {a.gateway!r} serves site {a.site!r} and device {c.device!r} is at site "
+                                   f"{c.site!r}")),
         (c.device, revoked, 409, f"gateway {revoked!r} is revoked; register it with `carbonflow gateways add"),
         (c.device, unique("gw-none"), 409, "is not registered"),
     ]
     answers = [_move(api_app_client, admin_headers, device, gateway) for device, gateway, _, _ in cases]
     assert [(r.status_code, want in r.json()["detail"]) for r, (*_, want) in zip(answers, cases)] == [
         (status, True) for _, _, status, _ in cases]
+    assert _binding(db, c.device) == (c.gateway, c.site)
+
+
+def test_patching_a_devices_gateway_is_refused_pointing_to_the_move(api_app_client: TestClient, admin_headers: dict,
+                                                                     db: psycopg.Connection) -> None:
+    c = _plant(db, "c")
+    spare = _gateway(db, unique("gw-spare"), c.site)
+    r = api_app_client.patch(f"/api/v1/devices/{c.device}", headers=admin_headers, json={"gateway_id": spare})
+    assert (r.status_code, r.json()["detail"]) == (422, (f"change a device's gateway with PUT /api/v1/devices/"
+                                                        f"{c.device}/gateway"))
     assert _binding(db, c.device) == (c.gateway, c.site)

@@ -122,8 +122,9 @@ def test_foreign_and_unknown_devices_are_dead_lettered_and_a_move_switches_gatew
                             conn.execute("SELECT 1 FROM devices WHERE device_id = 'bind-dev-new'").fetchone())
             refusals = _dead(conn, GW_A)
 
-            moved = subprocess.run(CLI + ["gateways", "bind", GW_C2, "--device", DEV_C], capture_output=True,
-                                   text=True, timeout=60, env={**os.environ, "DATABASE_URL": _url(database_url)})
+            moved = subprocess.run(CLI + ["gateways", "bind", GW_C2, "--device", DEV_C], check=False,
+                                   capture_output=True, text=True, timeout=60,
+                                   env={**os.environ, "DATABASE_URL": _url(database_url)})
             assert moved.returncode == 0, moved.stderr
             publish(GW_C2, _envelope(GW_C2, 0, {DEV_C: [1003.0, 1004.0]}))  # at once: refusals are re-checked
             wait_for("the new gateway's readings", lambda: _stored(conn, DEV_C, GW_C2) == 2, 30, log_path)
@@ -141,13 +142,13 @@ def test_foreign_and_unknown_devices_are_dead_lettered_and_a_move_switches_gatew
             sup.stop_all()
     assert after_attack == (0, 2, emissions, (GW_C,), None)
     assert refusals == [
-        f"device {DEV_C!r} is bound to gateway {GW_C!r}, not {GW_A!r}; an administrator moves a device with "
-        f"`carbonflow gateways bind {GW_A} --device {DEV_C}` or PUT /api/v1/devices/{DEV_C}/gateway",
-        "device 'bind-dev-new' is not registered; register it with gateway_id 'gw-bind-a' (POST /api/v1/devices, or "
+        (f"device {DEV_C!r} is bound to gateway {GW_C!r}, not {GW_A!r}; an administrator moves a device with "
+        f"`carbonflow gateways bind {GW_A} --device {DEV_C}` or PUT /api/v1/devices/{DEV_C}/gateway"),
+        ("device 'bind-dev-new' is not registered; register it with gateway_id 'gw-bind-a' (POST /api/v1/devices, or "
         "`gateway: gw-bind-a` in the site registry), or turn on CARBONFLOW_AUTO_REGISTER_DEVICES to register unknown "
-        "devices under their gateway's site",
+        "devices under their gateway's site"),
     ]
-    assert old_refused == ([f"device {DEV_C!r} is bound to gateway {GW_C2!r}, not {GW_C!r}; an administrator moves a "
+    assert old_refused == ([(f"device {DEV_C!r} is bound to gateway {GW_C2!r}, not {GW_C!r}; an administrator moves a "
                             f"device with `carbonflow gateways bind {GW_C} --device {DEV_C}` or PUT "
-                            f"/api/v1/devices/{DEV_C}/gateway"], 2)
+                            f"/api/v1/devices/{DEV_C}/gateway")], 2)
     assert audit == [(f"cli:{getpass.getuser()}", "system", GW_C, GW_C2)]

@@ -14,16 +14,16 @@ GW, SITE = "gw-a", "site-a"
 
 @pytest.mark.parametrize(("bound", "gateway_site", "auto", "admit", "claim", "reason"), [
     (Bound(GW, SITE), SITE, False, True, False, ""),
-    (Bound("gw-c", "site-c"), SITE, False, False, False, "device 'dev' is bound to gateway 'gw-c', not 'gw-a'; an "
-     "administrator moves a device with `carbonflow gateways bind gw-a --device dev`"),
+    (Bound("gw-c", "site-c"), SITE, False, False, False, ("device 'dev' is bound to gateway 'gw-c', not 'gw-a'; an "
+     "administrator moves a device with `carbonflow gateways bind gw-a --device dev`")),
     (Bound("gw-c", "site-c"), SITE, True, False, False, "is bound to gateway 'gw-c'"),
     (None, SITE, False, False, False, "device 'dev' is not registered; register it with gateway_id 'gw-a'"),
     (None, SITE, True, False, True, ""),
     (Bound(None, SITE), SITE, False, False, False, "device 'dev' is registered but bound to no gateway"),
     (Bound(None, SITE), SITE, True, False, True, ""),
     (Bound(None, None), SITE, True, False, True, ""),
-    (Bound(None, "site-c"), SITE, True, False, False, "device 'dev' is at site 'site-c' and gateway 'gw-a' serves "
-     "site 'site-a'; a gateway claims only devices of its own site"),
+    (Bound(None, "site-c"), SITE, True, False, False, ("device 'dev' is at site 'site-c' and gateway 'gw-a' serves "
+     "site 'site-a'; a gateway claims only devices of its own site")),
     (Bound(None, "site-c"), None, True, False, False, "gateway 'gw-a' serves no site"),
 ], ids=["own", "foreign", "foreign-auto-register-on", "unknown-off", "unknown-on", "unbound-off", "unbound-on",
         "unbound-without-site-on", "unbound-other-site-on", "unbound-gateway-without-site-on"])
@@ -48,7 +48,8 @@ def test_auto_registration_is_off_unless_set_on(raw: str | None, expected: bool)
 
 @pytest.mark.parametrize("raw", ["yes", "1", "true", "enabled"])
 def test_an_auto_registration_setting_other_than_on_or_off_stops_the_service(raw: str) -> None:
-    with pytest.raises(SystemExit, match=f"ingest: CARBONFLOW_AUTO_REGISTER_DEVICES must be 'on' or 'off', got '{raw}'"):
+    refusal = f"ingest: CARBONFLOW_AUTO_REGISTER_DEVICES must be 'on' or 'off', got '{raw}'"
+    with pytest.raises(SystemExit, match=refusal):
         auto_register_setting({"CARBONFLOW_AUTO_REGISTER_DEVICES": raw}, "ingest")
 
 

@@ -263,3 +263,12 @@ def test_patching_a_devices_gateway_is_refused_pointing_to_the_move(api_app_clie
     assert (r.status_code, r.json()["detail"]) == (422, (f"change a device's gateway with PUT /api/v1/devices/"
                                                         f"{c.device}/gateway"))
     assert _binding(db, c.device) == (c.gateway, c.site)
+
+
+def test_the_api_reads_auto_registration_from_its_environment_and_refuses_other_values() -> None:
+    from api.settings import load_api_settings
+
+    assert (load_api_settings({}).auto_register_devices,
+            load_api_settings({"CARBONFLOW_AUTO_REGISTER_DEVICES": "on"}).auto_register_devices) == (False, True)
+    with pytest.raises(SystemExit, match="api: CARBONFLOW_AUTO_REGISTER_DEVICES must be 'on' or 'off', got 'maybe'"):
+        load_api_settings({"CARBONFLOW_AUTO_REGISTER_DEVICES": "maybe"})

@@ -19,7 +19,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 __all__ = ["AUTO_REGISTER_VARIABLE", "Bound", "BindingError", "UnknownDevice", "Registry", "auto_register_setting",
-           "load_registry", "bindings_of", "bindings_of_async", "gateway_site_async", "claim_devices",
+           "load_registry", "bindings_of", "bindings_of_async", "gateway_site", "gateway_site_async", "claim_devices",
            "claim_devices_async", "move_device", "move_device_async"]
 
 AUTO_REGISTER_VARIABLE = "CARBONFLOW_AUTO_REGISTER_DEVICES"
@@ -101,6 +101,12 @@ def bindings_of(conn: psycopg.Connection, devices: list[str]) -> dict[str, Bound
 async def bindings_of_async(conn: psycopg.AsyncConnection, devices: list[str]) -> dict[str, Bound]:
     cur = await conn.execute(_BINDINGS_OF, (devices,))
     return {d: Bound(g, s) for d, g, s in await cur.fetchall()}
+
+
+def gateway_site(conn: psycopg.Connection, gateway: str) -> str | None:
+    """The site a gateway serves (None: none, or no such gateway)."""
+    row = conn.execute(_GATEWAY, (gateway,)).fetchone()
+    return None if row is None else row[1]
 
 
 async def gateway_site_async(conn: psycopg.AsyncConnection, gateway: str) -> str | None:

@@ -32,6 +32,7 @@ from carbonflow.device_bindings import (
     auto_register_setting,
     bindings_of,
     claim_devices,
+    gateway_site,
     load_registry,
 )
 from carbonflow.topics import (
@@ -210,8 +211,7 @@ class Bridge:
         conn, auto = self._bindings_conn, self.config.auto_register
         try:
             found = bindings_of(conn, doubtful)
-            site_row = conn.execute("SELECT site_id FROM gateways WHERE gateway_id = %s", (gateway,)).fetchone()
-            site = site_row[0] if site_row else None
+            site = gateway_site(conn, gateway)
             verdicts = {d: judge(gateway, d, found.get(d), gateway_site=site, auto_register=auto) for d in doubtful}
             claims = [d for d, v in verdicts.items() if v.claim]
             if claims:

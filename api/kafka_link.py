@@ -13,8 +13,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from api.errors import Unavailable
-from carbon_domain.schemas import ColumnEnvelope, Envelope
-from ingest.kafka_out import make_producer, send_envelope
+from carbon_domain.schemas import ColumnEnvelope, DeviceColumns, Envelope
+from ingest.kafka_out import make_producer, send_records
+from ingest.validation import split_by_device
 
 __all__ = ["KafkaLink"]
 
@@ -47,15 +48,18 @@ class KafkaLink:
 
     async def deliver(self, envelope: Envelope | ColumnEnvelope, received: datetime) -> int:
         """Send the envelope's device batches and wait until Kafka acknowledged all of them: the readings sent."""
+        return await self.deliver_records(split_by_device(envelope, received))
+
+    async def deliver_records(self, records: list[DeviceColumns]) -> int:
+        """Send device batches (of one envelope) and wait until Kafka acknowledged all of them: the readings sent."""
         producer = await self._started()
         try:
-            futures = await asyncio.wait_for(send_envelope(producer, envelope, received, self.prefix),
-                                             _DELIVERY_TIMEOUT_S)
+            futures = await asyncio.wait_for(send_records(producer, records, self.prefix), _DELIVERY_TIMEOUT_S)
             await asyncio.wait_for(asyncio.gather(*futures), _DELIVERY_TIMEOUT_S)
         except (KafkaError, OSError, TimeoutError) as exc:
             raise Unavailable(f"Kafka at {self.bootstrap} did not acknowledge the batch: "
                               f"{exc or type(exc).__name__}") from exc
-        return envelope.reading_count
+        return sum(len(r.seq) for r in records)
 
     async def close(self) -> None:
         async with self._lock:

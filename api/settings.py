@@ -13,6 +13,7 @@ from cryptography import x509
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.security import is_placeholder_password
+from carbonflow.device_bindings import auto_register_setting
 
 __all__ = ["ApiSettings", "OidcSettings", "load_api_settings"]
 
@@ -100,6 +101,8 @@ class ApiSettings(BaseModel):
     cert_login_ca: Path | None = Field(None, description="PEM bundle of the CAs whose client certificates may "
                                                          "log in; None: certificate login answers 404")
     cert_token_ttl: timedelta = timedelta(hours=1)
+    auto_register_devices: bool = Field(False, description="HTTP ingest registers a gateway's unknown devices under "
+                                                           "its site (on in the demo); off: they are refused")
 
     @field_validator("cert_login_ca")
     @classmethod
@@ -159,7 +162,8 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
     Single sign-on (all four or none): CARBONFLOW_OIDC_ISSUER, CARBONFLOW_OIDC_CLIENT_ID,
     CARBONFLOW_OIDC_CLIENT_SECRET, CARBONFLOW_OIDC_REDIRECT_URL; optional CARBONFLOW_OIDC_SCOPES and
     CARBONFLOW_OIDC_NAME. Certificate login: CARBONFLOW_CERT_LOGIN_CA (PEM bundle) and
-    CARBONFLOW_CERT_TOKEN_MINUTES (default 60)."""
+    CARBONFLOW_CERT_TOKEN_MINUTES (default 60). Device bindings: CARBONFLOW_AUTO_REGISTER_DEVICES (on/off, default
+    off)."""
     env = dict(os.environ if env is None else env)
     values: dict[str, object] = {}
 
@@ -222,6 +226,7 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
         values["cert_login_ca"] = Path(env["CARBONFLOW_CERT_LOGIN_CA"].strip())
     if (minutes := number("CARBONFLOW_CERT_TOKEN_MINUTES")) is not None:
         values["cert_token_ttl"] = timedelta(minutes=minutes)  # type: ignore[arg-type]
+    values["auto_register_devices"] = auto_register_setting(env, "api")
     try:
         return ApiSettings.model_validate(values)
     except ValueError as exc:

@@ -64,6 +64,9 @@ def main() -> int:
     db_url, drop_database = create_scratch_database("cf_chaos")
     with psycopg.connect(db_url, autocommit=True) as conn:
         register_gateway(conn, GATEWAY)
+        # the plant's devices bound to its gateway, as an administrator registers them: ingest refuses unknown ones
+        conn.execute("INSERT INTO devices (device_id, gateway_id) SELECT 'd' || i, %s FROM generate_series(0, %s) AS i",
+                     (GATEWAY, args.devices - 1))
     kafka_port, mqtt_port, modbus_port = free_port(), free_port(), free_port()
     plan = plan_mqtt_broker(work / "mqtt", "127.0.0.1", mqtt_port, certs["server"], MQTT_ROOT)
     with open(work / "chaos.log", "wb") as log:

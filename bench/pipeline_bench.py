@@ -149,6 +149,9 @@ def main() -> int:
     with psycopg.connect(db_url) as conn:
         for gateway in gateways:
             register_gateway(conn, gateway)
+            # each gateway's devices bound to it, as an administrator registers them: ingest refuses unknown ones
+            conn.execute("INSERT INTO devices (device_id, gateway_id) SELECT %s || '-d' || lpad(i::text, 2, '0'), %s"
+                         " FROM generate_series(0, %s) AS i", (gateway, gateway, DEVICES_PER_GATEWAY - 1))
     kafka_port, mqtt_port = free_port(), free_port()
     plan = plan_mqtt_broker(work / "mqtt", "127.0.0.1", mqtt_port, certs["server"], MQTT_ROOT)
     procs: list[subprocess.Popen[bytes]] = []

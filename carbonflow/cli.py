@@ -112,6 +112,8 @@ def _cmd_gateways(args: argparse.Namespace) -> int:
     if not settings.database_url:
         print("carbonflow gateways: set DATABASE_URL=postgresql://...", file=sys.stderr)
         return 2
+    if args.action == "bind":
+        return _bind_device(settings.database_url, args.gateway, args.device)
     broker_dir = args.broker_dir or settings.home / "mqtt"
     with connect_with_retry(settings.database_url, autocommit=True) as conn:
         try:
@@ -138,6 +140,28 @@ def _cmd_gateways(args: argparse.Namespace) -> int:
         except GatewayError as exc:
             print(f"carbonflow gateways: {exc}", file=sys.stderr)
             return 1
+    return 0
+
+
+def _bind_device(database_url: str, gateway: str, device: str | None) -> int:
+    """`gateways bind <gateway> --device <device>`: move a device to the gateway, audited as this OS user."""
+    import getpass
+
+    from carbonflow.db import connect_with_retry
+    from carbonflow.device_bindings import BindingError, move_device
+
+    if not gateway or not device:
+        print("carbonflow gateways bind: give the gateway and --device (e.g. `carbonflow gateways bind gw-b"
+              " --device meter-1`)", file=sys.stderr)
+        return 2
+    with connect_with_retry(database_url, autocommit=True) as conn:
+        try:
+            before, _ = move_device(conn, device, gateway, actor=f"cli:{getpass.getuser()}")
+        except BindingError as exc:
+            print(f"carbonflow gateways bind: {exc}", file=sys.stderr)
+            return 1
+    print(f"device {device}: bound to gateway {gateway} (was {before['gateway_id'] or 'none'}); ingest accepts its"
+          " readings from this gateway only, within INGEST_REGISTRY_REFRESH_S")
     return 0
 
 
@@ -277,10 +301,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--start", required=True)
     p.add_argument("--end", required=True)
     p.set_defaults(func=_cmd_recompute)
-    p = sub.add_parser("gateways", help="register, list and revoke gateways; writes the broker ACL")
-    p.add_argument("action", choices=["add", "list", "revoke"])
+    p = sub.add_parser("gateways", help="register, list and revoke gateways (writes the broker ACL); bind a device")
+    p.add_argument("action", choices=["add", "list", "revoke", "bind"])
     p.add_argument("gateway", nargs="?", default="")
     p.add_argument("--site")
+    p.add_argument("--device", help="bind: the device to move to the gateway (audited)")
     p.add_argument("--password", action="store_true", help="authenticate with a password instead of a certificate")
     p.add_argument("--broker-dir", type=Path, help="where the broker's ACL lives (default <home>/mqtt)")
     p.set_defaults(func=_cmd_gateways)

@@ -21,6 +21,8 @@ class RegistryDevice(_Model):
     process: str
     profile: str
     bindings: dict[str, str] = Field(default_factory=dict, description="point -> activity")
+    gateway: str | None = Field(None, description="the gateway the device is bound to: ingest accepts its readings "
+                                                  "from this gateway only")
 
 
 class RegistrySite(_Model):
@@ -60,12 +62,17 @@ def apply_registry(conn: psycopg.Connection, registry: SiteRegistry) -> None:
                 (site.id, registry.enterprise_id, site.name, site.province, site.grid_region),
             )
         for device in registry.devices:
-            conn.execute(
-                "INSERT INTO devices (device_id, site_id, process, profile) VALUES (%s, %s, %s, %s)"
+            # binds a device bound to no gateway yet; re-pointing a bound device is a move (`gateways bind`)
+            bound = conn.execute(
+                "INSERT INTO devices (device_id, site_id, process, profile, gateway_id) VALUES (%s, %s, %s, %s, %s)"
                 " ON CONFLICT (device_id) DO UPDATE SET site_id = EXCLUDED.site_id, process = EXCLUDED.process,"
-                " profile = EXCLUDED.profile",
-                (device.id, device.site, device.process, device.profile),
-            )
+                " profile = EXCLUDED.profile, gateway_id = coalesce(devices.gateway_id, EXCLUDED.gateway_id)"
+                " RETURNING gateway_id",
+                (device.id, device.site, device.process, device.profile, device.gateway),
+            ).fetchone()
+            if device.gateway is not None and bound is not None and bound[0] != device.gateway:
+                raise ValueError(f"device {device.id!r} is bound to gateway {bound[0]!r}, not {device.gateway!r}: "
+                                 f"move it with `carbonflow gateways bind {device.gateway} --device {device.id}`")
             for point, activity in device.bindings.items():
                 conn.execute(
                     "INSERT INTO points (device_id, point, activity) VALUES (%s, %s, %s)"

@@ -6,10 +6,12 @@ import bisect
 import logging
 import time
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
-__all__ = ["SequenceLedger", "GatewayAdmission"]
+__all__ = ["SequenceLedger", "GatewayAdmission", "RefreshedView"]
 
 log = logging.getLogger("ingest.admission")
+T = TypeVar("T")
 
 
 class SequenceLedger:
@@ -37,36 +39,44 @@ class SequenceLedger:
         self._ranges[gateway] = merged
 
 
-class GatewayAdmission:
-    """The set of active gateways, reloaded from the registry at most every `refresh_s` seconds."""
+class RefreshedView(Generic[T]):
+    """A view of the registry, reloaded at most every `refresh_s` seconds; on failure the last one is kept."""
 
-    def __init__(self, load: Callable[[], set[str]], refresh_s: float = 10.0) -> None:
+    def __init__(self, load: Callable[[], T], empty: T, refresh_s: float, what: str) -> None:
         self._load = load
         self._refresh_s = refresh_s
-        self._active: set[str] = set()
+        self._what = what
+        self._view = empty
         self._loaded_at = -float("inf")
         self.loaded = False  # True once the registry answered at least once
 
     def refresh_if_due(self) -> bool:
-        """Reload when due; on failure keep the last known set and log a warning (once per refresh interval while
-        the registry stays unavailable). True when the set was reloaded."""
+        """Reload when due; on failure keep the last known view and log a warning (once per refresh interval
+        while the registry stays unavailable). True when the view was reloaded."""
         if time.monotonic() - self._loaded_at < self._refresh_s:
             return False
         reloaded = False
         try:
-            self._active = self._load()
+            self._view = self._load()
             self.loaded = reloaded = True
         # BLE001 does not fit: the loader is injected and may fail any way (driver, network, query); every failure
-        # must keep the last known list (a crash here would stop admission altogether), and it is logged
+        # must keep the last known view (a crash here would stop admission altogether), and it is logged
         except Exception as exc:  # noqa: BLE001
-            log.warning("gateway registry unavailable (%s); using the last known %d gateways", exc, len(self._active))
+            log.warning("registry unavailable (%s); using the last known %s", exc, self._what)
         self._loaded_at = time.monotonic()
         return reloaded
 
+
+class GatewayAdmission(RefreshedView[set[str]]):
+    """The set of active gateways, reloaded from the registry at most every `refresh_s` seconds."""
+
+    def __init__(self, load: Callable[[], set[str]], refresh_s: float = 10.0) -> None:
+        super().__init__(load, set(), refresh_s, "active gateways")
+
     def allows(self, gateway: str) -> bool:
-        return gateway in self._active
+        return gateway in self._view
 
     @property
     def active(self) -> frozenset[str]:
         """The last known active gateways."""
-        return frozenset(self._active)
+        return frozenset(self._view)

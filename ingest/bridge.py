@@ -20,9 +20,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
+import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from carbon_domain.schemas import DeviceColumns
+from carbon_domain.wire import encode_device_record
+from carbonflow.device_bindings import (
+    Bound,
+    Registry,
+    auto_register_setting,
+    bindings_of,
+    claim_devices,
+    gateway_site,
+    load_registry,
+)
 from carbonflow.topics import (
     HEALTH_KINDS,
     MQTT_ROOT,
@@ -35,11 +47,12 @@ from carbonflow.topics import (
     split_gateway_topic,
 )
 from ingest.admission import GatewayAdmission, SequenceLedger
+from ingest.binding import DeviceBindings, Verdict, after_claim, judge
 from ingest.health import validate_health_payload
-from ingest.kafka_out import make_producer, send_envelope
+from ingest.kafka_out import make_producer, send_records
 from ingest.partition import Partition, PartitionError, PartitionSubscriptions, parse_partition
 from ingest.peer_keys import load_peer_keyring
-from ingest.validation import Rejected, validate_payload
+from ingest.validation import Rejected, split_by_device, validate_payload
 
 __all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env", "retire_session"]
 
@@ -64,6 +77,8 @@ class BridgeConfig:
     peer_keys: str | None = None  # keyring of gateways that sign/encrypt payloads end to end (CFP1)
     partition: Partition | None = None  # subscribe only to the registered gateways this worker owns
     registry_refresh_s: float = 10.0
+    # register unknown devices under their gateway's site (ingest/binding.py); off outside the demo
+    auto_register: bool = False
 
 
 def _partition_from_env(e: dict[str, str]) -> Partition | None:
@@ -95,7 +110,8 @@ def _refresh_from_env(e: dict[str, str]) -> float:
 
 
 def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
-    """Configuration from MQTT_URL, MQTT_CA, MQTT_CERT, MQTT_KEY, KAFKA_BOOTSTRAP, INGEST_* and DATABASE_URL.
+    """Configuration from MQTT_URL, MQTT_CA, MQTT_CERT, MQTT_KEY, KAFKA_BOOTSTRAP, INGEST_*, DATABASE_URL and
+    CARBONFLOW_AUTO_REGISTER_DEVICES (on/off, default off).
 
     INGEST_PARTITION=i/N makes this worker i of N (see docs/ingest.md "Scaling out");
     its client id becomes `<INGEST_CLIENT_ID>-p<i>of<N>`.
@@ -121,6 +137,7 @@ def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
         peer_keys=e.get("INGEST_PEER_KEYS") or None,
         partition=partition,
         registry_refresh_s=_refresh_from_env(e),
+        auto_register=auto_register_setting(e, "ingest"),
     )
 
 
@@ -153,6 +170,10 @@ class Bridge:
         self.ledger = SequenceLedger()
         self.admission = (GatewayAdmission(self._load_registry, refresh_s=config.registry_refresh_s)
                           if config.database_url else None)
+        # without the registry there are no bindings to check: every device is admitted (development only)
+        self.bindings = (DeviceBindings(self._load_bindings, refresh_s=config.registry_refresh_s)
+                         if config.database_url else None)
+        self._bindings_conn: psycopg.Connection | None = None  # re-checks and claims, on one thread at a time
         self.subscriptions = (PartitionSubscriptions(config.partition, config.topic_root)
                               if config.partition else None)
         self._sync_lock = threading.Lock()  # on-connect (paho's thread) and registry reloads both (un)subscribe
@@ -170,13 +191,51 @@ class Bridge:
         self._client.on_subscribe = self._on_subscribe
 
     def _load_registry(self) -> set[str]:
-        import psycopg
-
         from carbonflow.gateways import active_gateway_ids
 
         assert self.config.database_url is not None
         with psycopg.connect(self.config.database_url, connect_timeout=3) as conn:
             return active_gateway_ids(conn)
+
+    def _load_bindings(self) -> Registry:
+        assert self.config.database_url is not None
+        with psycopg.connect(self.config.database_url, connect_timeout=3) as conn:
+            return load_registry(conn)
+
+    def _settle(self, gateway: str, doubtful: list[str]) -> tuple[dict[str, Verdict], dict[str, Bound]]:
+        """Judge the devices the copy of the registry did not admit against the database, claiming what may be
+        claimed; on this worker's own connection (called in a thread, one call at a time)."""
+        assert self.config.database_url is not None
+        if self._bindings_conn is None or self._bindings_conn.closed:
+            self._bindings_conn = psycopg.connect(self.config.database_url, connect_timeout=3, autocommit=True)
+        conn, auto = self._bindings_conn, self.config.auto_register
+        try:
+            found = bindings_of(conn, doubtful)
+            site = gateway_site(conn, gateway)
+            verdicts = {d: judge(gateway, d, found.get(d), gateway_site=site, auto_register=auto) for d in doubtful}
+            claims = [d for d, v in verdicts.items() if v.claim]
+            if claims:
+                found |= claim_devices(conn, gateway, claims)
+                verdicts |= {d: after_claim(gateway, d, found.get(d), gateway_site=site) for d in claims}
+        except psycopg.Error:
+            self._bindings_conn.close()  # reopened on the next call; the message is retried meanwhile
+            raise
+        return verdicts, found
+
+    async def _admit_devices(self, gateway: str, records: list[DeviceColumns]
+                             ) -> tuple[list[DeviceColumns], list[tuple[DeviceColumns, str]]]:
+        """The records of devices the gateway may write, and the others with the reason each is refused."""
+        if self.bindings is None:
+            return records, []
+        auto = self.config.auto_register
+        verdicts = {r.device: self.bindings.judge(gateway, r.device, auto_register=auto) for r in records}
+        doubtful = [d for d, v in verdicts.items() if not v.admit]
+        if doubtful:
+            settled, found = await asyncio.to_thread(self._settle, gateway, doubtful)
+            verdicts |= settled
+            self.bindings.learn(found)
+        admitted = [r for r in records if verdicts[r.device].admit]
+        return admitted, [(r, verdicts[r.device].reason) for r in records if not verdicts[r.device].admit]
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, rc: object, props: object = None) -> None:
         if getattr(rc, "is_failure", False):
@@ -229,7 +288,9 @@ class Bridge:
         # blocks paho's thread when the queue is full: back-pressure instead of loss
         asyncio.run_coroutine_threadsafe(self._queue.put(message), self._loop).result()
 
-    async def _dead_letter(self, message: mqtt.MQTTMessage, gateway: str | None, reason: str) -> None:
+    async def _dead_letter(self, message: mqtt.MQTTMessage, gateway: str | None, reason: str,
+                           payload: bytes | None = None) -> None:
+        """Send a dead letter: the message's payload, or `payload` (a refused device's record) instead."""
         assert self._producer is not None
         record = {
             "stage": "ingest",
@@ -237,7 +298,7 @@ class Bridge:
             "gateway": gateway,
             "reason": reason,
             "received_at": datetime.now(UTC).isoformat(),
-            "payload_b64": base64.b64encode(message.payload).decode(),
+            "payload_b64": base64.b64encode(message.payload if payload is None else payload).decode(),
         }
         await self._producer.send_and_wait(kafka_dead_letters(self.config.kafka_prefix), json.dumps(record).encode())
 
@@ -261,8 +322,13 @@ class Bridge:
             log.warning("rejected payload from %s: %s", gateway or message.topic, exc)
             await self._dead_letter(message, gateway, str(exc))
             return [], None
-        futures = await send_envelope(self._producer, envelope, received, self.config.kafka_prefix)
-        self.accepted += envelope.reading_count
+        admitted, refused = await self._admit_devices(envelope.gateway, split_by_device(envelope, received))
+        for record, reason in refused:  # each device on its own: the gateway's other devices still go through
+            self.rejected += 1
+            log.warning("refused device %s from %s: %s", record.device, envelope.gateway, reason)
+            await self._dead_letter(message, envelope.gateway, reason, encode_device_record(record))
+        futures = await send_records(self._producer, admitted, self.config.kafka_prefix)
+        self.accepted += sum(len(r.seq) for r in admitted)
         return futures, (envelope.gateway, envelope.seq_first, envelope.seq_last)
 
     async def _handle_health(self, message: mqtt.MQTTMessage, gateway: str, kind: str) -> list[asyncio.Future]:
@@ -298,6 +364,8 @@ class Bridge:
         while not stop.is_set():
             await asyncio.sleep(min(1.0, self.config.registry_refresh_s))
             reloaded = await asyncio.to_thread(self.admission.refresh_if_due)
+            if self.bindings is not None:
+                await asyncio.to_thread(self.bindings.refresh_if_due)
             if reloaded and self.subscriptions is not None:  # between reloads nothing changes what is wanted
                 self.subscriptions.want(self.admission.active)
                 await asyncio.to_thread(self._sync_subscriptions)
@@ -342,6 +410,8 @@ class Bridge:
         background = [acker]
         if self.admission is not None:
             await asyncio.to_thread(self.admission.refresh_if_due)  # know the gateways before the first message
+            if self.bindings is not None:
+                await asyncio.to_thread(self.bindings.refresh_if_due)
             if self.subscriptions is not None:
                 await self._wait_for_registry()
                 self.subscriptions.want(self.admission.active)
@@ -369,6 +439,8 @@ class Bridge:
             for task in background:
                 task.cancel()
             await self._producer.stop()
+            if self._bindings_conn is not None:
+                self._bindings_conn.close()
 
 
 def _tls_client(config: BridgeConfig, *, clean_session: bool) -> mqtt.Client:

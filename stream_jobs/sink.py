@@ -217,7 +217,7 @@ class ReadingSink:
             await lock_devices(self._conn, {(r.gateway, r.device) for r in records})
             batches: list[Batch] = []
             counters: dict[int, _PointInfo] = {}  # counter points of the write by key: their readings drive deltas
-            seen: dict[str, tuple[int, str]] = {}
+            seen: dict[str, int] = {}  # device -> its newest gateway time in the write
             old_before_at = datetime.now(UTC) - SINK_CHECK_AGE
             old_before = epoch_us(old_before_at)
             has_old = False
@@ -246,8 +246,7 @@ class ReadingSink:
                 batches.append(batch if keep is None else batch.only(keep))
                 counters.update(self._counters[record.device])
                 has_old = has_old or oldest < old_before
-                if record.device not in seen or record.last_gateway_us > seen[record.device][0]:
-                    seen[record.device] = (record.last_gateway_us, record.gateway)
+                seen[record.device] = max(seen.get(record.device, record.last_gateway_us), record.last_gateway_us)
             if too_old and horizon is not None:
                 # not dead-lettered: retention has deleted their period, as it would delete them
                 log.warning("dropped %d readings older than the raw retention horizon %s: their period was deleted"
@@ -262,11 +261,12 @@ class ReadingSink:
             new_counter_rows = await store_batches(
                 self._conn, batches, sorted(counters), old_before=old_before_at if has_old else None,
                 rows_newest=await self._rows_newest())
+            # last contact only: a device's gateway is its binding, which ingest checks and only an administrator
+            # changes (carbonflow/device_bindings.py), never the gateway a record happens to come from
             await self._conn.execute(
-                "UPDATE devices d SET last_seen = greatest(d.last_seen, v.ts), gateway_id = v.gw"
-                " FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) AS v(device, ts, gw)"
-                " WHERE d.device_id = v.device",
-                (list(seen), [from_epoch_us(v[0]) for v in seen.values()], [v[1] for v in seen.values()]),
+                "UPDATE devices d SET last_seen = greatest(d.last_seen, v.ts)"
+                " FROM unnest(%s::text[], %s::timestamptz[]) AS v(device, ts) WHERE d.device_id = v.device",
+                (list(seen), [from_epoch_us(us) for us in seen.values()]),
             )
             await self._record_flags(flags, new_counter_rows)
             await self._advance_counters(new_counter_rows, counters, state)

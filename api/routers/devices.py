@@ -1,16 +1,18 @@
 """GET /api/v1/devices: the devices of the sites the caller may see; /devices/health: last contact and
-readings by quality, for technicians, and the gateways' own health reports (spool backlog, drops)."""
+readings by quality, for technicians, and the gateways' own health reports (spool backlog, drops);
+PUT /devices/{device_id}/gateway: move a device to another gateway (administrators, audited)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from api import gateway_health_queries, queries
-from api.deps import Conn, DevicesReader, VisibleSites
+from api import auditlog, gateway_health_queries, queries
+from api.deps import ClientIP, Conn, DevicesReader, HierarchyAdmin, VisibleSites
+from carbonflow.device_bindings import BindingError, UnknownDevice, move_device_async
 
 router = APIRouter(tags=["devices"])
 
@@ -126,3 +128,42 @@ def _gateway(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         "oldest_unsent_age_s": row["oldest_unsent_age_s"], "dropped_total": row["dropped_total"] or 0,
         "last_overflow_at": row["last_overflow_at"], "last_overflow_dropped": row["last_overflow_dropped"],
     }
+
+
+_ID = r"^[A-Za-z0-9_.-]{1,128}$"
+
+
+class GatewayMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gateway_id: str = Field(pattern=_ID, description="an active gateway of the device's site (or one without a site)")
+
+
+class DeviceBinding(BaseModel):
+    device_id: str
+    gateway_id: str | None = Field(description="the only gateway whose readings of the device ingest accepts")
+    site_id: str | None
+
+
+class DeviceMoved(BaseModel):
+    before: DeviceBinding
+    after: DeviceBinding
+
+
+@router.put("/devices/{device_id}/gateway", response_model=DeviceMoved,
+            responses={404: {"description": "no such device"},
+                       409: {"description": "the gateway is not active, or serves another site than the device's"}})
+async def move_device(device_id: Annotated[str, Path(pattern=_ID)], body: GatewayMove, admin: HierarchyAdmin,
+                      conn: Conn, ip: ClientIP) -> dict[str, Any]:
+    """Bind the device to another gateway: from now on ingest accepts its readings from that gateway only (over
+    MQTT within INGEST_REGISTRY_REFRESH_S, over HTTP at once) and dead-letters the old gateway's."""
+    try:
+        async with conn.transaction():
+            before, after = await move_device_async(conn, device_id, body.gateway_id)
+            await auditlog.record(conn, action="device.move", client_ip=ip, principal=admin,
+                                  target=f"device:{device_id}", before=before, after=after)
+    except UnknownDevice as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except BindingError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return {"before": before, "after": after}

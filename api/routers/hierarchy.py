@@ -117,7 +117,7 @@ class DevicePatch(_Patch):
     site_id: Id | None = None
     process: Label | None = None
     profile: Label | None = None
-    gateway_id: Id | None = None
+    gateway_id: Id | None = Field(None, description="refused: a device changes gateway by PUT /devices/{id}/gateway")
 
 
 class PointBinding(BaseModel):
@@ -287,7 +287,10 @@ async def get_device(device_id: IdPath, admin: HierarchyAdmin, conn: Conn) -> di
 @router.patch("/devices/{device_id}", response_model=Device, responses={**_NOT_FOUND})
 async def update_device(device_id: IdPath, body: DevicePatch, admin: HierarchyAdmin, conn: Conn,
                         ip: ClientIP) -> dict[str, Any]:
-    """Move a device to another site, or change its process, profile or gateway."""
+    """Move a device to another site, or change its process or profile (its gateway: PUT .../gateway)."""
+    if "gateway_id" in body.model_fields_set:
+        # one way to re-point a device, with its checks (active gateway of the device's site) and its own audit action
+        raise HTTPException(422, f"change a device's gateway with PUT /api/v1/devices/{device_id}/gateway")
     return await _update(conn, admin, ip, "device", device_id, body)
 
 

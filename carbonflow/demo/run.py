@@ -17,6 +17,7 @@ from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
 from carbonflow.demo.scenario_registry import registry_for_scenario
+from carbonflow.device_bindings import AUTO_REGISTER_VARIABLE
 from carbonflow.embedded.kafka import tansu_command
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.embedded.postgres import EmbeddedPostgres
@@ -133,7 +134,10 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             broker = sup.start(Child("mqtt", plan.argv))
             _wait_port("127.0.0.1", _MQTT_PORT, 20, plan.name, broker)
 
-        common = {"DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url}
+        # the demo's gateway claims the registry's devices (and any new one) on first sight: outside the demo,
+        # devices are bound by an administrator and unknown ones are refused (docs/ingest.md, "Device bindings")
+        common = {"DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url,
+                  AUTO_REGISTER_VARIABLE: "on"}
         simulator = sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario]))
         edge_cfg = edge_config_for_scenario(
             scenario, gateway=DEMO_GATEWAY, spool=home / "edge" / f"{DEMO_GATEWAY}.spool", mqtt_url=mqtt_url, certs=certs

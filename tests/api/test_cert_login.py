@@ -255,8 +255,11 @@ def _envelope(gateway: str, first: int = 1) -> bytes:
 
 
 def _active(db: psycopg.Connection, gateway: str) -> str:
+    """An active gateway with its meter (the device `_envelope` sends) bound to it."""
     db.execute("INSERT INTO gateways (gateway_id, site_id, status, registered_at) VALUES (%s, 'm-site-a', 'active',"
                " now()) ON CONFLICT (gateway_id) DO UPDATE SET status = 'active'", (gateway,))
+    db.execute("INSERT INTO devices (device_id, site_id, gateway_id) VALUES (%s, 'm-site-a', %s)"
+               " ON CONFLICT (device_id) DO NOTHING", (f"{gateway}-meter", gateway))
     return gateway
 
 
@@ -316,6 +319,24 @@ def test_a_token_people_create_keeps_posting_for_any_active_gateway(
     posted = cert_app.post("/api/v1/ingest", content=_envelope(other),
                            headers={"Authorization": f"Bearer {r.json()['token']}", "Content-Type": "application/json"})
     assert (posted.status_code, "KAFKA_BOOTSTRAP" in posted.json()["detail"]) == (503, True)  # past every check
+
+
+def test_certificate_token_cannot_write_a_device_of_another_enterprise(
+        cert_app: TestClient, pki: dict[str, Any], service_account: str, db: psycopg.Connection) -> None:
+    _active(db, "gw-cert-1")
+    enterprise, site, gateway = unique("ent-c"), unique("site-c"), unique("gw-c")
+    db.execute("INSERT INTO enterprises (enterprise_id, name) VALUES (%s, 'C')", (enterprise,))
+    db.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES (%s, %s, 'C')", (site, enterprise))
+    db.execute("INSERT INTO gateways (gateway_id, site_id, status) VALUES (%s, %s, 'active')", (gateway, site))
+    db.execute("INSERT INTO devices (device_id, site_id, gateway_id) VALUES (%s, %s, %s)",
+               (f"{gateway}-meter", site, gateway))
+    # gw-cert-1's own envelope, but of enterprise C's meter
+    body = _envelope(gateway).replace(f'"gateway":"{gateway}"'.encode(), b'"gateway":"gw-cert-1"')
+    r = cert_app.post("/api/v1/ingest", content=body, headers=_cert_token(cert_app, pki))
+    assert r.status_code == 403
+    assert f"device '{gateway}-meter' is bound to gateway {gateway!r}, not 'gw-cert-1'" in r.json()["detail"]
+    assert db.execute("SELECT gateway_id FROM devices WHERE device_id = %s", (f"{gateway}-meter",)).fetchone() == (
+        gateway,)
 
 
 def test_certificate_token_of_an_unregistered_gateway_is_told_to_register_it(

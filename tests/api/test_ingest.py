@@ -28,7 +28,7 @@ BINARY = {"Content-Type": "application/octet-stream"}
 
 def _envelope(gateway: str, n: int = 3, ts: datetime | None = None, first: int = 100) -> Envelope:
     ts = ts or datetime.now(UTC)
-    readings = [Reading(seq=first + i, device=f"http-dev-{i % 2}", point="power_kw", value=float(i), unit="kW",
+    readings = [Reading(seq=first + i, device=f"{gateway}-dev-{i % 2}", point="power_kw", value=float(i), unit="kW",
                         source_ts=ts, gateway_ts=ts) for i in range(n)]
     return Envelope(gateway=gateway, seq_first=first, seq_last=first + n - 1, sent_at=ts, readings=readings)
 
@@ -59,10 +59,12 @@ def ingest_token(api_app_client: TestClient, technician: dict) -> dict[str, str]
 
 @pytest.fixture
 def gateway(db: psycopg.Connection) -> str:
-    """A registered, active gateway."""
+    """A registered, active gateway, with the two devices `_envelope` sends bound to it."""
     name = unique("http-gw")
     db.execute("INSERT INTO gateways (gateway_id, site_id, status, registered_at) VALUES (%s, 'm-site-a', 'active',"
                " now())", (name,))
+    db.execute("INSERT INTO devices (device_id, site_id, gateway_id) VALUES (%s, 'm-site-a', %s), (%s, 'm-site-a', %s)",
+               (f"{name}-dev-0", name, f"{name}-dev-1", name))
     return name
 
 
@@ -169,17 +171,17 @@ def test_a_valid_envelope_reaches_kafka_before_the_202(database_url: str, api_ap
     with _app_with_kafka(database_url, kafka_bootstrap, prefix) as client:
         r = client.post("/api/v1/ingest", headers={**ingest_token, **JSON}, content=_json(plain))
         assert r.status_code == 202, r.text
-        assert r.json() == {"gateway": gateway, "seq_first": 100, "seq_last": 102, "readings": 3}
+        assert r.json() == {"gateway": gateway, "seq_first": 100, "seq_last": 102, "readings": 3, "refused": []}
         r = client.post("/api/v1/ingest", headers={**ingest_token, **BINARY}, content=_zlib(packed))
         assert r.status_code == 202, r.text
         assert r.json()["readings"] == 1
         r = client.post("/api/v1/ingest", headers={**ingest_token, **BINARY}, content=encode_envelope(columns))
         assert r.status_code == 202, r.text
-        assert r.json() == {"gateway": gateway, "seq_first": 300, "seq_last": 301, "readings": 2}
+        assert r.json() == {"gateway": gateway, "seq_first": 300, "seq_last": 301, "readings": 2, "refused": []}
     records = asyncio.run(_read_back(kafka_bootstrap, kafka_readings(prefix), expected=5))
     seqs = sorted((key.decode(), seq) for key, record in records for seq in record.seq)
-    assert seqs == [("http-dev-0", 100), ("http-dev-0", 102), ("http-dev-0", 200), ("http-dev-0", 300),
-                    ("http-dev-1", 101), ("http-dev-1", 301)]
+    dev0, dev1 = f"{gateway}-dev-0", f"{gateway}-dev-1"
+    assert seqs == [(dev0, 100), (dev0, 102), (dev0, 200), (dev0, 300), (dev1, 101), (dev1, 301)]
     assert {batch.gateway for _, batch in records} == {gateway}
     entries = api_app_client.get("/api/v1/audit", headers=admin_headers,
                                  params={"action": "ingest.envelope"}).json()["entries"]

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 import yaml
 
+from carbonflow.device_bindings import AUTO_REGISTER_VARIABLE
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.supervisor import Child, Supervisor
 from carbonflow.topics import MQTT_ROOT
@@ -91,8 +92,11 @@ def write_plant_files(
             "spool": directory / "spool.sqlite", "log": directory / "pipeline.log"}
 
 
-def start_cloud(sup: Supervisor, *, database_url: str, kafka: str, mqtt_url: str, pki: dict) -> str:
-    """Start ingest and the stream worker with their own topic prefix; returns the run id."""
+def start_cloud(sup: Supervisor, *, database_url: str, kafka: str, mqtt_url: str, pki: dict,
+                ingest_env: dict[str, str] | None = None) -> str:
+    """Start ingest and the stream worker with their own topic prefix; returns the run id.
+
+    Ingest registers unknown devices under their gateway (as in the demo) unless `ingest_env` says otherwise."""
     from carbonflow.gateways import register_gateway
 
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -102,12 +106,13 @@ def start_cloud(sup: Supervisor, *, database_url: str, kafka: str, mqtt_url: str
     run_id = uuid.uuid4().hex[:8]
     for name in ("ingest", "stream"):
         restart_cloud_worker(sup, name, run_id=run_id, database_url=database_url, kafka=kafka, mqtt_url=mqtt_url,
-                             pki=pki)
+                             pki=pki, ingest_env=ingest_env)
     return run_id
 
 
 def restart_cloud_worker(
-    sup: Supervisor, name: str, *, run_id: str, database_url: str, kafka: str, mqtt_url: str, pki: dict
+    sup: Supervisor, name: str, *, run_id: str, database_url: str, kafka: str, mqtt_url: str, pki: dict,
+    ingest_env: dict[str, str] | None = None,
 ) -> None:
     """(Re)start the ingest or stream worker of a run, with the same identity as before."""
     common = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url,
@@ -116,7 +121,7 @@ def restart_cloud_worker(
         cert = pki[INGEST_IDENTITY]
         sup.start(Child("ingest", CLI + ["ingest"], {
             **common, "INGEST_CLIENT_ID": f"ingest-{run_id}", "MQTT_CA": str(cert.ca), "MQTT_CERT": str(cert.cert),
-            "MQTT_KEY": str(cert.key)}))
+            "MQTT_KEY": str(cert.key), AUTO_REGISTER_VARIABLE: "on", **(ingest_env or {})}))
     else:
         sup.start(Child("stream", CLI + ["stream"], {**common, "CARBONFLOW_STREAM_APP_ID": f"e2e-{run_id}"}))
 
@@ -141,15 +146,15 @@ def stored_seqs(conn: psycopg.Connection, gateway: str) -> tuple[list[int], int]
     return seqs, len(set(seqs))
 
 
-def register_meter_site(database_url: str, *, enterprise: str, site: str, device: str) -> None:
-    """A site whose one meter's energy counter feeds the electricity activity."""
+def register_meter_site(database_url: str, *, enterprise: str, site: str, device: str, gateway: str) -> None:
+    """A site whose one meter, behind `gateway`, has its energy counter feed the electricity activity."""
     from carbonflow.registry import SiteRegistry, apply_registry
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         apply_registry(conn, SiteRegistry.model_validate({
             "enterprise_id": enterprise, "enterprise_name": enterprise, "sites": [{"id": site, "name": site}],
             "devices": [{"id": device, "site": site, "process": "steelmaking", "profile": "cf-demo/pm3-meter",
-                         "bindings": {"energy_import_kwh": "electricity"}}],
+                         "bindings": {"energy_import_kwh": "electricity"}, "gateway": gateway}],
         }))
 
 

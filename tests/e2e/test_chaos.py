@@ -63,7 +63,7 @@ def test_broker_outage_and_agent_kill_lose_and_double_nothing(
     modbus_port = free_port()
     files = write_plant_files(tmp_path, gateway=GATEWAY, device=DEVICE, modbus_port=modbus_port, mqtt_url=mqtt_url,
                               cert=pki[GATEWAY], static=False)
-    register_meter_site(database_url, enterprise="chaos-ent", site=SITE, device=DEVICE)
+    register_meter_site(database_url, enterprise="chaos-ent", site=SITE, device=DEVICE, gateway=GATEWAY)
     log_path = files["log"]
     edge_argv = CLI + ["edge", "run", "--config", str(files["edge"])]
     with open(log_path, "w") as log, psycopg.connect(database_url, autocommit=True) as conn:
@@ -107,7 +107,7 @@ def test_killed_ingest_and_stream_workers_resume_without_loss_or_double_counting
     modbus_port = free_port()
     files = write_plant_files(tmp_path, gateway=gateway, device=device, modbus_port=modbus_port,
                               mqtt_url=mqtt_broker, cert=pki[gateway], static=False)
-    register_meter_site(database_url, enterprise="chaos-ent", site=site, device=device)
+    register_meter_site(database_url, enterprise="chaos-ent", site=site, device=device, gateway=gateway)
     log_path = files["log"]
     with open(log_path, "w") as log, psycopg.connect(database_url, autocommit=True) as conn:
         sup = Supervisor(out=log)

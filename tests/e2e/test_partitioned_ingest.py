@@ -61,6 +61,7 @@ class _Run:
             "DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP": self.kafka, "MQTT_URL": self.mqtt_url,
             "CARBONFLOW_TOPIC_PREFIX": f"e2e{self.run_id}", "INGEST_CLIENT_ID": f"ingest-{self.run_id}",
             "INGEST_PARTITION": f"{index}/{WORKERS}", "INGEST_REGISTRY_REFRESH_S": "1",
+            "CARBONFLOW_AUTO_REGISTER_DEVICES": "on",
             "MQTT_CA": str(cert.ca), "MQTT_CERT": str(cert.cert), "MQTT_KEY": str(cert.key)})
         return self.sup.start(child)
 

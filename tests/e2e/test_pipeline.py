@@ -64,7 +64,7 @@ def test_meter_energy_becomes_hourly_emission_stored_exactly_once(
     modbus_port = free_port()
     files = write_plant_files(tmp_path, gateway=GATEWAY, device=DEVICE, modbus_port=modbus_port, mqtt_url=mqtt_broker,
                               cert=pki[GATEWAY], static=True, initial_kwh=INITIAL_KWH)
-    register_meter_site(database_url, enterprise="e2e-ent", site=SITE, device=DEVICE)
+    register_meter_site(database_url, enterprise="e2e-ent", site=SITE, device=DEVICE, gateway=GATEWAY)
     log_path = files["log"]
     with open(log_path, "w") as log:
         sup = Supervisor(out=log)

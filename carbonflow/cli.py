@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from carbonflow.settings import Settings
 
 __all__ = ["main"]
 
@@ -12,7 +16,10 @@ __all__ = ["main"]
 def _cmd_demo(args: argparse.Namespace) -> int:
     from carbonflow.demo import run_demo
 
-    return run_demo(scenario=args.scenario)
+    settings = _settings("carbonflow demo")
+    if settings is None:
+        return 2
+    return run_demo(settings, scenario=args.scenario)
 
 
 def _cmd_certs(args: argparse.Namespace) -> int:
@@ -28,21 +35,56 @@ def _cmd_certs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_db(args: argparse.Namespace) -> int:
-    from carbonflow.db import connect_with_retry, migrate
+def _settings(command: str) -> Settings | None:
+    """The environment's settings, or None after saying on stderr what is wrong with them."""
+    from pydantic import ValidationError
+
     from carbonflow.settings import load_settings
 
-    url = load_settings().database_url
-    if not url:
-        print("carbonflow db: set DATABASE_URL=postgresql://...", file=sys.stderr)
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            print(f"{command}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return None
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    settings = _settings("carbonflow db")
+    if settings is None:
+        return 2
+    if not settings.database_url:
+        print("carbonflow db: set DATABASE_URL=postgresql://... (the application role) and, to migrate as the"
+              " tables' owner, MIGRATION_DATABASE_URL (docs/database.md)", file=sys.stderr)
         return 2
     if args.action == "retain":
-        return _db_retain(url, args)
+        return _db_retain(settings.database_url, args)  # the application role: retention's partition work is
+        # done for it by the owner's functions (093_least_privilege.plain.sql)
     if args.action == "compact":
-        return _db_compact(url, args)
+        # the owner when known: only it may rebuild the indexes of the partitions compaction emptied
+        return _db_compact(settings.migration_database_url or settings.database_url, args)
+    return _db_migrate(settings)
+
+
+def _db_migrate(settings: Settings) -> int:
+    from carbonflow.db import DatabaseRoleError, connect_with_retry, migrate, role_of
+
+    assert settings.database_url is not None
+    if settings.migration_database_url is None:
+        print("carbonflow db migrate: MIGRATION_DATABASE_URL is not set, so DATABASE_URL's role runs the"
+              " migrations and owns the tables, and the services using it could switch off the audit log's"
+              " trigger; see docs/database.md for the two roles", file=sys.stderr)
+        url, app_role = settings.database_url, None
+    else:
+        url, app_role = settings.migration_database_url, role_of(settings.database_url)
     with connect_with_retry(url) as conn:
-        applied = migrate(conn)
-    print(f"applied {len(applied)} migrations" + (": " + ", ".join(applied) if applied else " (up to date)"))
+        try:
+            applied = migrate(conn, app_role=app_role)
+        except DatabaseRoleError as exc:
+            print(f"carbonflow db migrate: {exc}", file=sys.stderr)
+            return 2
+    print(f"applied {len(applied)} migrations" + (": " + ", ".join(applied) if applied else " (up to date)")
+          + (f"; application role {app_role} granted its privileges" if app_role else ""))
     return 0
 
 
@@ -106,9 +148,9 @@ def _cmd_gateways(args: argparse.Namespace) -> int:
         revoke_gateway,
         write_broker_acl,
     )
-    from carbonflow.settings import load_settings
-
-    settings = load_settings()
+    settings = _settings("carbonflow gateways")
+    if settings is None:
+        return 2
     if not settings.database_url:
         print("carbonflow gateways: set DATABASE_URL=postgresql://...", file=sys.stderr)
         return 2
@@ -168,10 +210,12 @@ def _bind_device(database_url: str, gateway: str, device: str | None) -> int:
 def _cmd_recompute(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from carbonflow.settings import load_settings
     from stream_jobs.recompute import run_recompute
 
-    url = load_settings().database_url
+    settings = _settings("carbonflow recompute")
+    if settings is None:
+        return 2
+    url = settings.database_url
     if not url:
         print("carbonflow recompute: set DATABASE_URL=postgresql://...", file=sys.stderr)
         return 2
@@ -286,8 +330,10 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_certs)
     p = sub.add_parser("db", help="database maintenance")
     p.add_argument("action", choices=["migrate", "retain", "compact"],
-                   help="migrate: apply migrations; retain: drop data older than the retention; compact: move"
-                        " closed hours of raw readings into compressed blocks (docs/storage.md)")
+                   help="migrate: apply migrations as MIGRATION_DATABASE_URL's role (the owner) and grant"
+                        " DATABASE_URL's role (the application) its privileges (docs/database.md); retain: drop"
+                        " data older than the retention; compact: move closed hours of raw readings into"
+                        " compressed blocks (docs/storage.md), as the owner when MIGRATION_DATABASE_URL is set")
     p.add_argument("--raw-days", type=int,
                    help="keep raw readings this many days (CARBONFLOW_RAW_RETENTION_DAYS, 400; 1 to 36525)")
     p.add_argument("--hourly-days", type=int,

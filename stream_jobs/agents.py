@@ -51,6 +51,7 @@ _ALARM_INTERVAL_S = 15.0
 _ALARM_SETTINGS = alarm_settings_from_env()  # read at import: a bad CARBONFLOW_ALARM_* stops the worker
 _RETENTION_INTERVAL_S = 86_400.0
 _COMPACTION_INTERVAL_S = 600.0
+_RECLAIM_ANNOUNCED: set[str] = set()  # emptied partitions the worker's role may not rebuild, already logged
 _COMPACTION = compaction_settings()  # read at import: a bad CARBONFLOW_COMPACT_AFTER_MINUTES stops the worker
 
 
@@ -210,6 +211,11 @@ async def compact_closed_hours() -> None:
     if result["readings"]:
         log.info("compaction: %d readings of %d points before %s moved into %d blocks in %.1f s", result["readings"],
                  result["points"], result["before"], result["blocks"], result["seconds"])
+    unannounced = [name for name in result["reclaim_skipped"] if name not in _RECLAIM_ANNOUNCED]
+    if unannounced:  # once per partition: it stays so until the owner rebuilds it
+        _RECLAIM_ANNOUNCED.update(unannounced)
+        log.warning("compaction emptied %s, whose index space only the tables' owner can give back: run"
+                    " `carbonflow db compact` with MIGRATION_DATABASE_URL set (docs/database.md)", ", ".join(unannounced))
 
 
 @app.timer(interval=60.0)

@@ -2,7 +2,9 @@
 
 PostgreSQL: $CARBONFLOW_TEST_DATABASE_URL, else the machine's server on
 127.0.0.1:5432 (database `test`), else an embedded pgserver. Each test session
-gets its own fresh database, dropped at the end.
+gets its own fresh database, dropped at the end. Its role (which needs CREATEDB
+and CREATEROLE) migrates, and so owns the tables; services and tests log in as an
+application role of the database's own, as in production (docs/database.md).
 """
 
 from __future__ import annotations
@@ -86,22 +88,44 @@ def _with_dbname(url: str, name: str) -> str:
     return psycopg.conninfo.make_conninfo(**info)
 
 
+_OWNER_URLS: dict[str, str] = {}
+
+
+def owner_url(app_url: str) -> str:
+    """The owner's URL of a database that migrated_database made, from its application role's URL: for what
+    the services may not do (the append-only triggers' hold on the owner itself, rebuilding indexes)."""
+    return _OWNER_URLS[app_url]
+
+
 @contextlib.contextmanager
 def migrated_database(server: str, prefix: str) -> Iterator[str]:
-    """A new database on `server`, migrated, dropped on exit; yields its URL."""
+    """A new database on `server`, migrated by the server's role, dropped on exit; yields the URL of the
+    database's own application role, `<database>_app`, which owns nothing (carbonflow/db/roles.py).
+
+    Roles belong to the whole server and sessions run in parallel: one role per database keeps them apart,
+    and it is dropped with its database.
+    """
     from carbonflow.db.migrate import migrate
+    from carbonflow.db.roles import ensure_login_role, with_role
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    role = f"{name}_app"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+        ensure_login_role(admin, role)
+    url = None
     try:
-        url = _with_dbname(server, name)
-        with psycopg.connect(url) as conn:
-            migrate(conn)
+        owner = _with_dbname(server, name)
+        with psycopg.connect(owner) as conn:
+            migrate(conn, app_role=role)
+        url = with_role(owner, role)
+        _OWNER_URLS[url] = owner
         yield url
     finally:
+        _OWNER_URLS.pop(url or "", None)
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +133,12 @@ def database_url(postgres_server: str) -> Iterator[str]:
     """A fresh, migrated database for this test session."""
     with migrated_database(postgres_server, "cf_test") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def owner_database_url(database_url: str) -> str:
+    """The session database's URL for its owner, the role that migrated it."""
+    return owner_url(database_url)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,10 @@ which stay. (Writers take their device locks first, then COMPACTION_LOCK: compac
 them in the other order and could deadlock with them.)
 
 A closed month's partition of `readings` that compaction left without rows keeps the index pages its hot
-rows needed; its indexes are rebuilt (REINDEX CONCURRENTLY) to give them back.
+rows needed; its indexes are rebuilt (REINDEX CONCURRENTLY) to give them back. Only the tables' owner may
+rebuild them: run as the application role (the stream worker), compaction moves the readings and lists such
+partitions under `reclaim_skipped`; `carbonflow db compact` runs as the owner (MIGRATION_DATABASE_URL) and
+rebuilds them.
 
 TimescaleDB compresses its hypertable chunks natively (002_timeseries.timescale.sql), so compaction does
 nothing there and `reading_blocks` stays empty.
@@ -67,7 +70,7 @@ _POINTS_WITH_OLD_ROWS = (
 # monthly partitions of readings that ended before the cut-off: only late data still lands there
 _CLOSED_PARTITIONS = (
     "SELECT c.relname, (SELECT COALESCE(sum(pg_relation_size(x.indexrelid)), 0) FROM pg_index x"
-    "  WHERE x.indrelid = c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    "  WHERE x.indrelid = c.oid), pg_has_role(c.relowner, 'USAGE') FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
     " WHERE i.inhparent = 'readings'::regclass AND c.relname ~ '^readings_[0-9]{6}$'"
     " AND (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz <= %(cutoff)s"
     " ORDER BY 1"
@@ -178,7 +181,8 @@ def compact_readings(conn: psycopg.Connection, settings: CompactionSettings = Co
     """Move the readings of hours closed before `now - horizon` into blocks; returns what was moved.
 
     `point_keys` limits it to those points (and leaves partitions as they are); otherwise closed months'
-    partitions of `readings` left without rows get their indexes rebuilt (`reclaimed`).
+    partitions of `readings` left without rows get their indexes rebuilt (`reclaimed`), when the connection's
+    role owns them (else they are listed in `reclaim_skipped`).
     `progress(points_done, points_total, readings_moved)` is called after each point. The connection must be in
     autocommit mode: the work is committed in transactions of about 100,000 readings, each holding the
     compaction lock.
@@ -188,7 +192,7 @@ def compact_readings(conn: psycopg.Connection, settings: CompactionSettings = Co
     now = now or datetime.now(UTC)
     cutoff = _floor_hour(now - timedelta(minutes=settings.older_than_minutes))
     result: dict[str, Any] = {"before": cutoff, "points": 0, "readings": 0, "blocks": 0, "seconds": 0.0,
-                              "reclaimed": []}
+                              "reclaimed": [], "reclaim_skipped": []}
     started = time.monotonic()
     points = None if point_keys is None else list(point_keys)
     devices = conn.execute(_DEVICES_WITH_OLD_BATCHES, {"cutoff": cutoff, "points": points}).fetchall()
@@ -244,26 +248,30 @@ def compact_readings(conn: psycopg.Connection, settings: CompactionSettings = Co
     if timescale:
         result["skipped"] = "TimescaleDB compresses the rows of readings natively; hot batches were compacted"
     elif point_keys is None:
-        result["reclaimed"] = _reclaim_emptied_partitions(conn, cutoff)
+        result["reclaimed"], result["reclaim_skipped"] = _reclaim_emptied_partitions(conn, cutoff)
     result["seconds"] = time.monotonic() - started
     return result
 
 
-def _reclaim_emptied_partitions(conn: psycopg.Connection, cutoff: datetime) -> list[str]:
-    """Give back the space of closed months' readings partitions that compaction left without rows.
+def _reclaim_emptied_partitions(conn: psycopg.Connection, cutoff: datetime) -> tuple[list[str], list[str]]:
+    """Give back the space of closed months' readings partitions that compaction left without rows; return
+    those rebuilt and those that need it but that this role, not being their owner, may not rebuild.
 
     Deleted rows leave their index pages allocated (VACUUM only marks them reusable, for rows that will
     not come to a closed month): such a partition's indexes are rebuilt, CONCURRENTLY so that late data
     can still be stored meanwhile, and VACUUM truncates its emptied heap.
     """
-    reclaimed = []
-    for name, index_bytes in conn.execute(_CLOSED_PARTITIONS, {"cutoff": cutoff}).fetchall():
+    reclaimed, skipped = [], []
+    for name, index_bytes, owned in conn.execute(_CLOSED_PARTITIONS, {"cutoff": cutoff}).fetchall():
         if index_bytes < _RECLAIM_AFTER_BYTES:
             continue
         # name matched ^readings_[0-9]{6}$: safe to quote as is
         if conn.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchone() is not None:
             continue
+        if not owned:
+            skipped.append(name)
+            continue
         conn.execute(f'VACUUM "{name}"')
         conn.execute(f'REINDEX TABLE CONCURRENTLY "{name}"')
         reclaimed.append(name)
-    return reclaimed
+    return reclaimed, skipped

@@ -3,6 +3,10 @@
 A migration is `NNN_name.sql`, or the pair `NNN_name.timescale.sql` /
 `NNN_name.plain.sql`; the first is chosen when the timescaledb extension is
 available on the server. Applied versions are recorded in `schema_migrations`.
+
+Migrations run as the owner of the tables (MIGRATION_DATABASE_URL's role); given the application role
+(DATABASE_URL's), `migrate` then grants it what the services need on every table, those of this run's
+migrations included (carbonflow/db/roles.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from importlib import resources
 import psycopg
 
 from carbon_domain.factors import FactorLibrary
+from carbonflow.db.roles import grant_app_role
 
 __all__ = ["migrate", "timescale_available", "seed_factors"]
 
@@ -40,8 +45,10 @@ def _migration_files(timescale: bool) -> list[tuple[str, str]]:
     return [chosen[v] for v in sorted(chosen)]
 
 
-def migrate(conn: psycopg.Connection) -> list[str]:
-    """Apply pending migrations and seed the factor library; return the names applied."""
+def migrate(conn: psycopg.Connection, *, app_role: str | None = None) -> list[str]:
+    """Apply pending migrations and seed the factor library as the connection's role, the owner; then grant
+    `app_role`, when given, the application's privileges (raises DatabaseRoleError if that role is missing,
+    is the owner or could act as one). Returns the names applied."""
     conn.autocommit = True
     conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_ID,))
     try:
@@ -60,6 +67,8 @@ def migrate(conn: psycopg.Connection) -> list[str]:
                 conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
             applied.append(name)
         seed_factors(conn)
+        if app_role is not None:
+            grant_app_role(conn, app_role)
         return applied
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_ID,))

@@ -22,7 +22,6 @@ CEMS hours, alarms, the audit log and entered data are never touched.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +34,6 @@ MIN_HOURLY_DAYS = 1827
 """Five years: hourly figures are what reports and audits rest on."""
 MAX_DAYS = 36525
 """A hundred years: a longer retention is a typo, and near 700,000 days `now - days` leaves the calendar."""
-_PARTITION = re.compile(r"^(readings|reading_blocks|emissions)_(\d{4})(\d{2})$")
 # the time column of each partitioned table's rows in its default partition (reading_blocks: _delete_blocks)
 _DEFAULT_ROWS_BEFORE = {"readings": "ts < %s", "emissions": "ts < %s"}
 
@@ -84,20 +82,12 @@ def _delete_blocks(conn: psycopg.Connection, table: str, cutoff: datetime) -> in
 
 
 def _drop_partitions(conn: psycopg.Connection, table: str, cutoff: datetime) -> list[str]:
-    """Drop the monthly partitions of `table` that end at or before `cutoff`; delete older rows of its default."""
-    # the upper bound as the partition was created (its date was read in the server's time zone then)
-    rows = conn.execute(
-        "SELECT c.relname, (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz"
-        " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass ORDER BY 1",
-        (table,)).fetchall()
-    dropped = []
-    for name, end in rows:
-        match = _PARTITION.match(name)
-        if match is None or match.group(1) != table or end is None:
-            continue
-        if end <= cutoff:
-            conn.execute(f'DROP TABLE "{name}"')  # name matched _PARTITION: no quoting surprises
-            dropped.append(name)
+    """Drop the monthly partitions of `table` that end at or before `cutoff`; delete older rows of its default.
+
+    The dropping is the owner's work: cf_drop_month_partitions (093_least_privilege.plain.sql) does it for
+    the application role, which owns no table.
+    """
+    dropped = [r[0] for r in conn.execute("SELECT cf_drop_month_partitions(%s, %s)", (table, cutoff)).fetchall()]
     if table == "reading_blocks":
         _delete_blocks(conn, f"{table}_default", cutoff)
     else:
@@ -116,16 +106,12 @@ def apply_retention(conn: psycopg.Connection, settings: RetentionSettings, *,
         conn.execute("SET LOCAL lock_timeout = '10s'")  # dropping a partition locks its parent briefly
         if _timescale(conn):
             # untested here (no timescaledb on the development machine): keep the background policies of
-            # 074_retention.timescale.sql at the configured ages, then drop what is already older
-            for table, days in (("readings", settings.raw_days), ("emissions", settings.hourly_days),
-                                ("readings_hourly", settings.hourly_days)):
-                conn.execute("SELECT remove_retention_policy(%s::regclass, if_exists => true)", (table,))
-                conn.execute("SELECT add_retention_policy(%s::regclass, drop_after => %s::interval)",
-                             (table, timedelta(days=days)))
-            for table, cutoff in (("readings", raw_cutoff), ("emissions", hourly_cutoff)):
-                chunks = conn.execute("SELECT drop_chunks(%s::regclass, older_than => %s::timestamptz)",
-                                      (table, cutoff)).fetchall()
-                result["dropped"].extend(str(c[0]) for c in chunks)
+            # 074_retention.timescale.sql at the configured ages, then drop what is already older; as the owner,
+            # through cf_apply_timescale_retention (093_least_privilege.timescale.sql)
+            chunks = conn.execute("SELECT cf_apply_timescale_retention(%s, %s, %s, %s)",
+                                  (timedelta(days=settings.raw_days), timedelta(days=settings.hourly_days),
+                                   raw_cutoff, hourly_cutoff)).fetchall()
+            result["dropped"].extend(str(c[0]) for c in chunks)
             # reading_blocks is a plain table there (075_reading_blocks.timescale.sql): no chunks to drop
             result["deleted"]["reading_blocks"] = _delete_blocks(conn, "reading_blocks", raw_cutoff)
         else:

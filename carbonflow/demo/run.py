@@ -16,6 +16,7 @@ from api.bootstrap import ensure_demo_users
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
+from carbonflow.db.roles import role_of
 from carbonflow.demo.scenario_registry import registry_for_scenario
 from carbonflow.device_bindings import AUTO_REGISTER_VARIABLE
 from carbonflow.embedded.kafka import tansu_command
@@ -96,15 +97,24 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         certs = ensure_dev_pki(home / "certs", [DEMO_GATEWAY, INGEST_IDENTITY])
         sup.log("demo", f"certificates in {home / 'certs'}")
 
+        app_role: str | None = None
         if settings.database_url:
             db_url = settings.database_url
-            sup.log("postgres", "using DATABASE_URL")
+            owner_url = settings.migration_database_url or db_url
+            if settings.migration_database_url:
+                app_role = role_of(db_url)
+                sup.log("postgres", "using DATABASE_URL for the services, MIGRATION_DATABASE_URL to migrate")
+            else:
+                sup.log("postgres", "using DATABASE_URL, which also migrates and so owns the tables"
+                                    " (set MIGRATION_DATABASE_URL for two roles: docs/database.md)")
         else:
             embedded_pg = EmbeddedPostgres(home / "pgdata")
-            db_url = embedded_pg.start()
-            sup.log("postgres", f"embedded server, data in {home / 'pgdata'}")
+            owner_url = embedded_pg.start()
+            db_url, app_role = embedded_pg.app_url(), EmbeddedPostgres.APP_ROLE
+            sup.log("postgres", f"embedded server, data in {home / 'pgdata'}; services log in as {app_role}")
+        with connect_with_retry(owner_url) as conn:
+            applied = migrate(conn, app_role=app_role)
         with connect_with_retry(db_url) as conn:
-            applied = migrate(conn)
             if scenario == "demo":
                 registry = load_registry(Path(str(resources.files("carbonflow.demo").joinpath("registry.yaml"))))
             else:

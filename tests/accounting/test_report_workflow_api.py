@@ -131,9 +131,14 @@ def test_the_report_workflow_from_draft_to_approval(client: TestClient, headers:
     "UPDATE activity_lines SET quantity = 0",
     "DELETE FROM activity_submissions",
 ])
-def test_snapshots_events_and_entered_data_cannot_be_changed(db: psycopg.Connection, statement: str) -> None:
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+def test_snapshots_events_and_entered_data_cannot_be_changed(db: psycopg.Connection, owner_database_url: str,
+                                                             statement: str) -> None:
+    # the application role has no such privilege; the trigger refuses the tables' owner as well
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for table"):
         db.execute(statement)
+    with psycopg.connect(owner_database_url, autocommit=True) as owner, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+        owner.execute(statement)
 
 
 def test_an_unknown_snapshot_is_404(client: TestClient, headers: dict[str, dict[str, str]]) -> None:

@@ -353,13 +353,14 @@ def test_certificate_token_of_an_unregistered_gateway_is_told_to_register_it(
 
 def test_migration_binds_certificate_tokens_issued_before_it(
         cert_app: TestClient, pki: dict[str, Any], service_account: str, admin_headers: dict[str, str],
-        db: psycopg.Connection) -> None:
+        db: psycopg.Connection, owner_database_url: str) -> None:
     gw = pki["made"]["gw-cert-1"]
     issued = _login(cert_app, gw.cert.read_text(), _key(gw)).json()["token_id"]
     person = cert_app.post("/api/v1/auth/tokens", headers=admin_headers,
                            json={"name": "cert:gw-cert-1", "scopes": ["ingest"]}).json()["token_id"]
     db.execute("UPDATE api_tokens SET cert_common_name = NULL WHERE token_id = %s", (issued,))  # as before 065
-    db.execute(resources.files("carbonflow.db").joinpath("migrations/065_cert_token_identity.sql").read_text())
+    with psycopg.connect(owner_database_url, autocommit=True) as owner:  # migrations run as the tables' owner
+        owner.execute(resources.files("carbonflow.db").joinpath("migrations/065_cert_token_identity.sql").read_text())
     bound = dict(db.execute("SELECT token_id, cert_common_name FROM api_tokens WHERE token_id = ANY(%s)",
                             ([issued, person],)).fetchall())
     assert bound == {issued: "gw-cert-1", person: None}

@@ -20,10 +20,11 @@ GATEWAY, DEVICE = "gw-test", "pgrestart-meter"
 @pytest.mark.timeout(240)
 def test_readings_survive_a_database_restart(tmp_path: Path, kafka_bootstrap: str, mqtt_broker: str, pki: dict) -> None:
     pg = EmbeddedPostgres(tmp_path / "pgdata")
-    url = pg.start()
+    owner = pg.start()
     try:
-        with psycopg.connect(url) as conn:
-            migrate(conn)
+        url = pg.app_url()  # the services log in as the embedded server's application role, as in the demo
+        with psycopg.connect(owner) as conn:
+            migrate(conn, app_role=EmbeddedPostgres.APP_ROLE)
         modbus_port = free_port()
         files = write_plant_files(tmp_path, gateway=GATEWAY, device=DEVICE, modbus_port=modbus_port,
                                   mqtt_url=mqtt_broker, cert=pki[GATEWAY], static=False)
@@ -41,7 +42,7 @@ def test_readings_survive_a_database_restart(tmp_path: Path, kafka_bootstrap: st
                 wait_for("live data", lambda: len(stored()) > 50, 90, log_path)
                 pg.stop()
                 time.sleep(4)
-                assert pg.start() == url
+                assert pg.start() == owner
                 before = len(stored())
                 wait_for("data after the restart", lambda: len(stored()) > before + 20, 90, log_path)
                 acked, seqs = stop_agent_and_settle(edge, files, stored)

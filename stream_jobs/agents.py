@@ -235,14 +235,23 @@ async def _lane_sink(lane: _Database, delays: Iterator[float]) -> ReadingSink:
             await asyncio.sleep(delay)
 
 
+# A record replayed after a crash (dead-lettered, offset not yet committed) fails again: its dead letter is
+# written once (094_stream_dead_letters.sql indexes the stream stage's payloads for this look-up).
+_STREAM_DEAD_LETTER = (
+    "INSERT INTO dead_letters (stage, gateway_id, reason, payload) SELECT 'stream', %(gateway)s, %(reason)s,"
+    " %(payload)s WHERE NOT EXISTS (SELECT 1 FROM dead_letters WHERE stage = 'stream'"
+    " AND md5(payload) = md5(%(payload)s) AND payload = %(payload)s)"
+)
+
+
 async def _dead_letter_record(lane: _Database, raw: bytes, reason: str, gateway: str | None = None) -> None:
-    """Store a dead letter of the stream stage, retrying while the database is unavailable."""
+    """Store a dead letter of the stream stage once, retrying while the database is unavailable."""
     delays = backoff_delays()
     while True:
         await _lane_sink(lane, delays)
         assert lane.conn is not None
         try:
-            await _dead_letter(lane.conn, "stream", reason, raw, gateway=gateway)
+            await lane.conn.execute(_STREAM_DEAD_LETTER, {"gateway": gateway, "reason": reason, "payload": raw})
             return
         except Exception as exc:
             if not is_transient(exc):

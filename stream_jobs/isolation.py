@@ -116,11 +116,15 @@ def _suspect_fields(record: DeviceColumns) -> list[str]:
     for name in ("gateway", "device"):
         value = getattr(record, name)
         if (what := _unstorable(value)) is not None:
-            found.append(f"{name} {printable(value)!r} holds {what}")
+            found.append(f"{name} '{printable(value)}' holds {what}")
     for column in ("point", "unit"):
-        for i, value in enumerate(getattr(record, column)):
-            if (what := _unstorable(value)) is not None:
-                found.append(f"{column} {printable(value)!r} (reading {i}, seq {record.seq[i]}) holds {what}")
+        seqs: dict[str, list[int]] = {}  # each bad value once, with the readings that carry it
+        for seq, value in zip(record.seq, getattr(record, column)):
+            if value in seqs or _unstorable(value) is not None:
+                seqs.setdefault(value, []).append(seq)
+        for value, where in seqs.items():
+            more = f" and {len(where) - 1} more" if len(where) > 1 else ""
+            found.append(f"{column} '{printable(value)}' (seq {where[0]}{more}) holds {_unstorable(value)}")
     return found
 
 

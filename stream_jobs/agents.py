@@ -9,6 +9,8 @@ import json
 import logging
 import os
 import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +26,7 @@ from stream_jobs.alarms import alarm_settings_from_env, evaluate_alarms
 from stream_jobs.app import app, database_url
 from stream_jobs.cems import compute_cems_hours
 from stream_jobs.gateway_health import store_health_record
+from stream_jobs.isolation import backoff_delays, is_transient, printable, store_failure_reason, store_isolating
 from stream_jobs.plausibility import recompute_accepted
 from stream_jobs.point_ranges import fill_ranges_from_profiles
 from stream_jobs.sink import ReadingSink, load_factor_library
@@ -63,10 +66,16 @@ class _Database:
         self.conn: psycopg.AsyncConnection | None = None
 
     async def get_sink(self) -> ReadingSink:
-        if self.sink is None or self.conn is None or self.conn.closed:
+        if self.conn is None or self.conn.closed:
+            self.sink = None
             self.conn = await async_connect_with_retry(database_url(), attempts=120, autocommit=True)
+        if self.sink is None:
             self.sink = ReadingSink(self.conn, await load_factor_library(self.conn))
         return self.sink
+
+    def discard_sink(self) -> None:
+        """Make a new sink on next use, on the same connection (after a write that failed and rolled back)."""
+        self.sink = None
 
     async def reset(self) -> None:
         """Close the connection (a deadlock or a failed statement leaves the backend up) and reopen on next use."""
@@ -96,29 +105,74 @@ async def store_readings(stream: Any) -> None:
     device's counter readings stay ordered. Faust commits the batch's offsets only when this loop asks
     for the next batch, after every lane has stored everything, so a crash replays the batch and the
     sink's ON CONFLICT keeps it exactly-once.
+
+    A record the sink cannot store (stream_jobs/isolation.py) goes to the dead letters with its reason and
+    the rest of the take is stored. The loop's body never ends before the take is stored: faust's `take`
+    acknowledges every record of a take when the loop leaves it, also when the body raised (it acks in a
+    `finally`), and the consumer then commits those offsets, so a take that failed was lost (issue 14).
     """
     async for values in stream.take(_BATCH, within=_WITHIN_S):
-        await _store_take(values)
+        await _store_take_fully(values)
+
+
+async def _store_take_fully(values: list[bytes]) -> None:
+    """Store a take, retrying it until it is stored, even when the worker is stopped meanwhile."""
+    task = asyncio.ensure_future(_store_take_until_done(values))
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # a stop (SIGTERM) cancels this agent; leaving now would ack the take's records unstored, and the
+            # consumer commits acked offsets when it stops
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    task.result()
+
+
+async def _store_take_until_done(values: list[bytes]) -> None:
+    delays = backoff_delays()
+    while True:
+        try:
+            await _store_take(values)
+            return
+        except Exception:
+            # a failure the lanes do not handle (a dead letter the database refuses, a bug): storing the take
+            # again is safe (the sink stores a reading once), skipping it would lose it
+            delay = next(delays)
+            log.exception("a take of %d records was not stored; storing it again in %.1f s", len(values), delay)
+            await asyncio.sleep(delay)
+
+
+@dataclass
+class _Chunk:
+    """A lane's share of a chunk of the take: the decoded records and, for the dead letters, their bytes."""
+
+    records: list[DeviceColumns] = field(default_factory=list)
+    raws: list[bytes] = field(default_factory=list)
 
 
 async def _store_take(values: list[bytes]) -> None:
     bad: list[tuple[bytes, str]] = []
-    queues: list[asyncio.Queue[list[DeviceColumns] | None]] = [asyncio.Queue() for _ in _lanes]
+    queues: list[asyncio.Queue[_Chunk | None]] = [asyncio.Queue() for _ in _lanes]
     writers = [asyncio.create_task(_lane_writer(lane, queue)) for lane, queue in zip(_lanes, queues)]
     try:
         for start in range(0, len(values), _CHUNK):
-            chunks: list[list[DeviceColumns]] = [[] for _ in _lanes]
+            chunks = [_Chunk() for _ in _lanes]
             for i, raw in enumerate(values[start:start + _CHUNK], 1):
                 try:
                     batch = decode_device_record(raw)
                 except ValueError as exc:
                     bad.append((raw, str(exc)))
                     continue
-                chunks[zlib.crc32(batch.device.encode()) % len(_lanes)].append(batch)
+                chunk = chunks[zlib.crc32(batch.device.encode(errors="surrogatepass")) % len(_lanes)]
+                chunk.records.append(batch)
+                chunk.raws.append(raw)
                 if i % _YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # lets the lanes' statements go out and their results come back
             for queue, chunk in zip(queues, chunks):
-                if chunk:
+                if chunk.records:
                     queue.put_nowait(chunk)
         for queue in queues:
             queue.put_nowait(None)
@@ -126,30 +180,88 @@ async def _store_take(values: list[bytes]) -> None:
     finally:
         for writer in writers:
             writer.cancel()  # only matters when decoding or another lane failed
-    if bad:
-        await _store_chunk(_lanes[0], [], bad)
+    for raw, reason in bad:
+        await _dead_letter_record(_lanes[0], raw, reason)
 
 
-async def _lane_writer(lane: _Database, queue: asyncio.Queue[list[DeviceColumns] | None]) -> None:
+async def _lane_writer(lane: _Database, queue: asyncio.Queue[_Chunk | None]) -> None:
     while (chunk := await queue.get()) is not None:
         await _store_chunk(lane, chunk)
 
 
-async def _store_chunk(lane: _Database, records: list[DeviceColumns], bad: list[tuple[bytes, str]] | None = None) -> None:
-    """Store decoded records (and dead letters) on one lane's connection, retrying until PostgreSQL is back."""
+async def _store_chunk(lane: _Database, chunk: _Chunk) -> None:
+    """Store a chunk on one lane's connection (one transaction unless a record in it cannot be stored)."""
+
+    async def write(part: Sequence[tuple[DeviceColumns, bytes]]) -> None:
+        await _write_records(lane, chunk.records if len(part) == len(chunk.records) else [r for r, _ in part])
+
+    async def reject(item: tuple[DeviceColumns, bytes], exc: BaseException) -> None:
+        record, raw = item
+        reason = store_failure_reason(record, exc)
+        log.error("a record of gateway %s, device %s was dead-lettered: %s", printable(record.gateway),
+                  printable(record.device), reason)
+        await _dead_letter_record(lane, raw, reason, gateway=printable(record.gateway))
+
+    await store_isolating(list(zip(chunk.records, chunk.raws)), write, reject)
+
+
+async def _write_records(lane: _Database, records: list[DeviceColumns]) -> None:
+    """Store records in one transaction, retrying while the database is unavailable; raise what the records
+    caused (stream_jobs/isolation.py tells the two apart)."""
+    delays = backoff_delays()
+    while True:
+        sink = await _lane_sink(lane, delays)
+        try:
+            await sink.write(records)
+            return
+        except Exception as exc:
+            if not is_transient(exc):
+                # the transaction rolled back, but the sink's caches may hold gateway and point keys it made
+                lane.discard_sink()
+                raise
+            delay = next(delays)
+            log.warning("database unavailable (%s); retrying the batch in %.1f s", exc, delay)
+            await lane.reset()
+            await asyncio.sleep(delay)
+
+
+async def _lane_sink(lane: _Database, delays: Iterator[float]) -> ReadingSink:
+    """The lane's sink, waiting for the database as long as it takes (no record is to blame for its absence)."""
     while True:
         try:
-            sink = await lane.get_sink()
-            if records:
-                await sink.write(records)
-            for raw, reason in bad or []:
-                assert lane.conn is not None
-                await _dead_letter(lane.conn, "stream", reason, raw)
-            return
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            log.warning("database unavailable (%s); retrying the batch", exc)
+            return await lane.get_sink()
+        except (psycopg.Error, RuntimeError, OSError) as exc:
+            delay = next(delays)
+            log.warning("database unavailable (%s); connecting again in %.1f s", exc, delay)
             await lane.reset()
-            await asyncio.sleep(1)
+            await asyncio.sleep(delay)
+
+
+# A record replayed after a crash (dead-lettered, offset not yet committed) fails again: its dead letter is
+# written once (094_stream_dead_letters.sql indexes the stream stage's payloads for this look-up).
+_STREAM_DEAD_LETTER = (
+    "INSERT INTO dead_letters (stage, gateway_id, reason, payload) SELECT 'stream', %(gateway)s, %(reason)s,"
+    " %(payload)s WHERE NOT EXISTS (SELECT 1 FROM dead_letters WHERE stage = 'stream'"
+    " AND md5(payload) = md5(%(payload)s) AND payload = %(payload)s)"
+)
+
+
+async def _dead_letter_record(lane: _Database, raw: bytes, reason: str, gateway: str | None = None) -> None:
+    """Store a dead letter of the stream stage once, retrying while the database is unavailable."""
+    delays = backoff_delays()
+    while True:
+        await _lane_sink(lane, delays)
+        assert lane.conn is not None
+        try:
+            await lane.conn.execute(_STREAM_DEAD_LETTER, {"gateway": gateway, "reason": reason, "payload": raw})
+            return
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            delay = next(delays)
+            log.warning("database unavailable (%s); storing the dead letter again in %.1f s", exc, delay)
+            await lane.reset()
+            await asyncio.sleep(delay)
 
 
 @app.timer(interval=_ALARM_INTERVAL_S)

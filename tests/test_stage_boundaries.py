@@ -25,6 +25,10 @@ ALLOWED = {
         "HTTP ingest is a second door of the ingest stage: it must refuse exactly what the MQTT bridge refuses",
     ("api/kafka_link.py", "ingest.kafka_out"):
         "HTTP ingest produces its records to Kafka with the bridge's producer settings and partitioning",
+    ("api/kafka_link.py", "ingest.validation"):
+        "HTTP ingest splits an envelope into device records exactly as the bridge does",
+    ("api/routers/ingest.py", "ingest.binding"):
+        "HTTP ingest admits a gateway's devices by the bridge's binding rules (a gateway writes only its own devices)",
 }
 
 

@@ -1,0 +1,200 @@
+"""A take with a record the sink cannot store (issue 14): the record is dead-lettered with its reason, every other
+record is stored once, and a database that is unavailable for a while dead-letters nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from carbon_domain.schemas import epoch_us
+from stream_jobs import agents
+from stream_jobs.batch_store import _device_lock_key
+
+T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+RECORDS = 3  # per device
+READINGS = 4  # per record
+
+
+def _record(gateway: str, device: str, index: int, *, base: int = 1000, point: str = "kwh", unit: str = "kWh") -> bytes:
+    """Record `index` of a device, written as ingest writes it but without its checks: 4 counter readings 5
+    minutes apart, 10 kWh each, numbered from `base` (a gateway numbers its readings across its devices)."""
+    n = [index * READINGS + i for i in range(READINGS)]
+    times = [epoch_us(T0 + timedelta(minutes=5 * i)) for i in n]
+    return json.dumps({
+        "v": 2, "gateway": gateway, "device": device, "received_at": T0.isoformat(), "last_gateway_us": max(times),
+        "seq": [base + i for i in n], "point": [point] * READINGS, "value": [1000.0 + 10.0 * i for i in n],
+        "unit": [unit] * READINGS, "kind": ["counter"] * READINGS, "quality": [0] * READINGS, "source_us": times,
+    }).encode()
+
+
+def _register(url: str, run: str) -> tuple[str, dict[str, list[str]]]:
+    """A site with two gateways' metered devices; returns the site and each gateway's devices."""
+    site = f"iso-{run}"
+    fleet = {f"gwa-{run}": [f"a0-{run}", f"a1-{run}"], f"gwb-{run}": [f"b0-{run}", f"b1-{run}"]}
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO enterprises VALUES ('iso-ent', 'Isolation', 'CN', NULL) ON CONFLICT DO NOTHING")
+        conn.execute("INSERT INTO sites VALUES (%s, 'iso-ent', 'Isolation site', NULL, NULL)", (site,))
+        for device in (d for devices in fleet.values() for d in devices):
+            conn.execute("INSERT INTO devices (device_id, site_id) VALUES (%s, %s)", (device, site))
+            conn.execute("INSERT INTO points (device_id, point, unit, kind, activity) VALUES (%s, 'kwh', 'kWh',"
+                         " 'counter', 'electricity')", (device,))
+    return site, fleet
+
+
+def _good_take(fleet: dict[str, list[str]]) -> list[bytes]:
+    """Every device's records, interleaved across devices as Kafka partitions hand them over."""
+    return [_record(gw, device, i, base=_base(devices, device))
+            for i in range(RECORDS) for gw, devices in fleet.items() for device in devices]
+
+
+def _base(devices: list[str], device: str) -> int:
+    """The first sequence number of a device's readings: 1000 for a gateway's first device, 2000 for its second."""
+    return 1000 * (devices.index(device) + 1)
+
+
+def _every_seq(devices: list[str]) -> dict[str, list[int]]:
+    """Each device's sequence numbers in a good take, once each."""
+    return {d: [_base(devices, d) + i for i in range(RECORDS * READINGS)] for d in devices}
+
+
+def _stored(url: str, gateway: str) -> dict[str, list[int]]:
+    """Each device's stored sequence numbers (with repeats, if any) of a gateway."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT b.device_id, u.seq FROM reading_batches b JOIN gateways g USING (gateway_key)"
+            " CROSS JOIN LATERAL unnest(b.seqs) AS u(seq) WHERE g.gateway_id = %s ORDER BY 1, 2", (gateway,)).fetchall()
+    stored: dict[str, list[int]] = {}
+    for device, seq in rows:
+        stored.setdefault(device, []).append(seq)
+    return stored
+
+
+def _dead_letters(url: str, payloads: list[bytes]) -> list[tuple[bytes, str]]:
+    with psycopg.connect(url) as conn:
+        return [(bytes(p), r) for p, r in conn.execute(
+            "SELECT payload, reason FROM dead_letters WHERE stage = 'stream' AND payload = ANY(%s) ORDER BY id",
+            (payloads,)).fetchall()]
+
+
+@pytest.fixture
+async def lanes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # type: ignore[misc]
+    """Two lanes and chunks of 6 records: a poison record shares its chunk and its lane with good ones."""
+    monkeypatch.setattr(agents, "_CHUNK", 6)
+    monkeypatch.setattr(agents, "_lanes", [agents._Database() for _ in range(2)])
+    yield
+    for lane in agents._lanes:
+        if lane.conn is not None:
+            await lane.conn.close()
+
+
+async def test_a_record_that_cannot_be_stored_is_dead_lettered_with_its_field_and_the_rest_of_its_take_is_stored(
+        lanes: None, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    site, fleet = _register(database_url, uuid.uuid4().hex[:6])
+    (gwa, (a0, a1)), (gwb, (b0, _)) = fleet.items()
+    poison = {  # what the dead letter's reason names
+        _record(gwb, b0, 0, base=5000, point="bad\x00point"): "point 'bad\\x00point' (seq 5000 and 3 more) holds a NUL",
+        _record(gwa, a0, 0, base=6000, point="kvarh", unit="kW\x00h"): "unit 'kW\\x00h' (seq 6000 and 3 more) holds a NUL",
+        _record(gwa, "dev\x00ice", 0): "device 'dev\\x00ice' holds a NUL character",
+        _record("gw\x00x", a1, 0, base=7000): "gateway 'gw\\x00x' holds a NUL character",
+    }
+    values = _good_take(fleet)
+    for i, raw in enumerate(poison):
+        values.insert(3 + 4 * i, raw)
+    await agents._store_take(values)
+    await agents._store_take(values)  # replayed after a crash before the offsets were committed
+
+    with psycopg.connect(database_url) as conn:
+        intervals = conn.execute("SELECT count(*), count(DISTINCT start_ts), round(sum(quantity)::numeric * 1000, 6)"
+                                 "::float8 FROM emissions WHERE site_id = %s GROUP BY point_key", (site,)).fetchall()
+    letters = _dead_letters(database_url, list(poison))
+    assert _stored(database_url, gwa) == _every_seq(fleet[gwa])
+    assert _stored(database_url, gwb) == _every_seq(fleet[gwb])
+    intervals_per_point = RECORDS * READINGS - 1  # 10 kWh each
+    assert intervals == [(intervals_per_point, intervals_per_point, 10.0 * intervals_per_point)] * 4
+    assert sorted(payload for payload, _ in letters) == sorted(poison)  # each once, the replay's included
+    for (payload, reason) in letters:
+        assert reason.startswith("record could not be stored: ") and poison[payload] in reason, reason
+        assert "PostgreSQL text fields cannot contain NUL" in reason
+
+
+async def test_a_record_the_database_refuses_is_dead_lettered_with_the_databases_reason(
+        lanes: None, scratch_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", scratch_url)
+    _, fleet = _register(scratch_url, uuid.uuid4().hex[:6])
+    gwa, gwb = fleet
+    b1 = fleet[gwb][1]
+    with psycopg.connect(scratch_url, autocommit=True) as conn:  # a rule of the database that the records break
+        conn.execute("ALTER TABLE points ADD CONSTRAINT no_test_points CHECK (point <> 'refused-by-db')")
+    refused = _record(gwb, b1, 0, base=8000, point="refused-by-db")
+    values = _good_take(fleet)
+    values.insert(5, refused)
+    await agents._store_take(values)
+
+    assert _stored(scratch_url, gwa) == _every_seq(fleet[gwa])
+    assert _stored(scratch_url, gwb) == _every_seq(fleet[gwb])
+    [(_, reason)] = _dead_letters(scratch_url, [refused])
+    assert reason.startswith("record could not be stored: CheckViolation: ") and "no_test_points" in reason
+
+
+async def _lane_waiting_on_lock(conn: psycopg.Connection, not_pids: set[int]) -> int:
+    """The backend of a lane once it waits for an advisory lock (not one of `not_pids`)."""
+    for _ in range(200):
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                            " AND wait_event_type = 'Lock' AND wait_event = 'advisory'").fetchall()
+        waiting = {pid for (pid,) in rows} - not_pids
+        if waiting:
+            return waiting.pop()
+        await asyncio.sleep(0.05)
+    raise AssertionError("no lane waited for the device lock")
+
+
+async def test_a_lost_connection_dead_letters_nothing_and_the_take_is_stored_after_recovery(
+        lanes: None, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    _, fleet = _register(database_url, uuid.uuid4().hex[:6])
+    gwa, gwb = fleet
+    b0 = fleet[gwb][0]
+    values = _good_take(fleet)
+    with psycopg.connect(database_url, autocommit=True) as blocker:
+        # the lane writing b0 waits for the device's lock, and its connection is killed while it waits, twice
+        blocker.execute("SELECT pg_advisory_lock(%s, %s)", _device_lock_key(gwb, b0))
+        storing = asyncio.ensure_future(agents._store_take(values))
+        killed: set[int] = set()
+        for _ in range(2):
+            pid = await _lane_waiting_on_lock(blocker, killed)
+            blocker.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            killed.add(pid)
+        await _lane_waiting_on_lock(blocker, killed)
+        assert not storing.done()
+        blocker.execute("SELECT pg_advisory_unlock(%s, %s)", _device_lock_key(gwb, b0))
+        await asyncio.wait_for(storing, 30)
+
+    assert _stored(database_url, gwa) == _every_seq(fleet[gwa])
+    assert _stored(database_url, gwb) == _every_seq(fleet[gwb])
+    assert _dead_letters(database_url, values) == []
+
+
+async def test_a_stopped_worker_finishes_storing_its_take_before_the_take_is_acknowledged(
+        lanes: None, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    _, fleet = _register(database_url, uuid.uuid4().hex[:6])
+    (gwa, (a0, a1)), _ = fleet.items()
+    values = [_record(gwa, device, i, base=_base(fleet[gwa], device)) for i in range(RECORDS) for device in (a0, a1)]
+    with psycopg.connect(database_url, autocommit=True) as blocker:
+        blocker.execute("SELECT pg_advisory_lock(%s, %s)", _device_lock_key(gwa, a0))
+        agent = asyncio.ensure_future(agents._store_take_fully(values))
+        await _lane_waiting_on_lock(blocker, set())
+        agent.cancel()  # what faust does to the agent on SIGTERM; its take() then acks the take's records
+        await asyncio.sleep(0.3)
+        assert not agent.done()
+        blocker.execute("SELECT pg_advisory_unlock(%s, %s)", _device_lock_key(gwa, a0))
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(agent, 30)
+    assert _stored(database_url, gwa) == _every_seq(fleet[gwa])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from carbon_domain.schemas import ColumnEnvelope, DeviceBatch, DeviceColumns, Envelope, device_columns
 
@@ -68,6 +69,16 @@ def encode_device_record(columns: DeviceColumns) -> bytes:
     return columns.model_dump_json(exclude_defaults=True).encode()
 
 
+def _shown_input(error: ErrorDetails) -> str:
+    """`, got '...'` with a scalar input escaped to ASCII and cut short, so that a reason names the bad value
+    (a NUL or a lone surrogate included) and can itself be stored; empty for lists and objects."""
+    value = error.get("input")
+    if not isinstance(value, str | int | float | bool):
+        return ""
+    shown = ascii(value)
+    return f", got {shown if len(shown) <= 80 else shown[:77] + '...'}"
+
+
 def decode_device_record(raw: bytes) -> DeviceColumns:
     """Parse a Kafka reading record, of version 2 or the version-1 `DeviceBatch` that ingest wrote before (still
     in a topic after an upgrade); raises ValueError with the reason on a bad record."""
@@ -80,7 +91,8 @@ def decode_device_record(raw: bytes) -> DeviceColumns:
     except ValidationError:
         first = columns_error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"invalid Kafka record: {where + ': ' if where else ''}{first['msg']}") from columns_error
+        raise ValueError(f"invalid Kafka record: {where + ': ' if where else ''}{first['msg']}"
+                         f"{_shown_input(first)}") from columns_error
     if not batch.readings:
         raise ValueError("invalid Kafka record: no readings")
     return device_columns(batch.gateway, batch.device, batch.received_at, batch.backlog, batch.readings)

@@ -207,13 +207,16 @@ def test_a_poison_envelope_costs_no_reading_of_the_envelopes_posted_around_it(
     other = unique("http-gw")
     db.execute("INSERT INTO gateways (gateway_id, site_id, status, registered_at) VALUES (%s, 'm-site-a', 'active',"
                " now())", (other,))
+    for gw in (gateway, other):  # each gateway's own devices d0 and d1, bound to it (a gateway writes only its own)
+        db.execute("INSERT INTO devices (device_id, site_id, gateway_id) VALUES (%s, 'm-site-a', %s),"
+                   " (%s, 'm-site-a', %s)", (f"{gw}-d0", gw, f"{gw}-d1", gw))
     prefix = unique("http")
     asyncio.run(ensure_topics(kafka_bootstrap, prefix))
     now = datetime.now(UTC) - timedelta(seconds=5)
     nul_point = refused.CASES[0]
-    posts = [(refused.good_envelope(gateway, 2, now), 202),
-             (refused.spoiled_envelope(nul_point, gateway, 2, now), 400),
-             (refused.good_envelope(other, 1, now), 202)]
+    posts = [(refused.good_envelope(gateway, 2, now, f"{gateway}-d"), 202),
+             (refused.spoiled_envelope(nul_point, gateway, 2, now, f"{gateway}-d"), 400),
+             (refused.good_envelope(other, 1, now, f"{other}-d"), 202)]
     with _app_with_kafka(database_url, kafka_bootstrap, prefix) as client:
         answers = [client.post("/api/v1/ingest", headers={**ingest_token, **BINARY}, content=body).status_code
                    for body, _ in posts]

@@ -64,23 +64,23 @@ NUMBERS = [
 CASES = STRINGS + NUMBERS
 
 
-def readings(gateway_ts: datetime = NOW) -> list[Reading]:
+def readings(gateway_ts: datetime = NOW, device_prefix: str = "d") -> list[Reading]:
     """Six good readings of devices d0 and d1 (seq 10 to 15), one bad and one uncertain with reasons."""
-    return [Reading(seq=10 + i, device=f"d{i % 2}", point=f"p{i}", value=None if i == 3 else 1.5 * i, unit="kWh",
+    return [Reading(seq=10 + i, device=f"{device_prefix}{i % 2}", point=f"p{i}", value=None if i == 3 else 1.5 * i, unit="kWh",
                     quality="bad" if i == 3 else ("uncertain" if i == 2 else "good"),
                     reason="meter did not answer" if i == 3 else ("clock unsynchronised" if i == 2 else None),
                     source_ts=gateway_ts - timedelta(seconds=1), gateway_ts=gateway_ts) for i in range(6)]
 
 
-def good_envelope(gateway: str, version: int, at: datetime = NOW) -> bytes:
-    envelope = Envelope(gateway=gateway, seq_first=10, seq_last=15, sent_at=at, readings=readings(at))
+def good_envelope(gateway: str, version: int, at: datetime = NOW, device_prefix: str = "d") -> bytes:
+    envelope = Envelope(gateway=gateway, seq_first=10, seq_last=15, sent_at=at, readings=readings(at, device_prefix))
     chosen = column_envelope(envelope) if version == 2 else envelope
     return chosen.model_dump_json().encode()
 
 
-def spoiled_envelope(case: Refused, gateway: str, version: int, at: datetime = NOW) -> bytes:
+def spoiled_envelope(case: Refused, gateway: str, version: int, at: datetime = NOW, device_prefix: str = "d") -> bytes:
     """A good envelope whose reading seq 12 carries `case.sent` in `case.field`."""
-    document = json.loads(good_envelope(gateway, version, at))
+    document = json.loads(good_envelope(gateway, version, at, device_prefix))
     if version == 1:
         reading = document["readings"][SEQ - 10]
         reading[case.field] = case.sent

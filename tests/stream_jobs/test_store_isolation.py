@@ -15,6 +15,7 @@ import pytest
 from carbon_domain.schemas import epoch_us
 from stream_jobs import agents
 from stream_jobs.batch_store import _device_lock_key
+from tests.conftest import owner_url
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 RECORDS = 3  # per device
@@ -93,16 +94,36 @@ async def lanes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # type: ign
             await lane.conn.close()
 
 
-async def test_a_record_that_cannot_be_stored_is_dead_lettered_with_its_field_and_the_rest_of_its_take_is_stored(
-        lanes: None, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    site, fleet = _register(database_url, uuid.uuid4().hex[:6])
+# Rules of the database that the poison records break, one per kind of key the sink writes. Since issue 14 a NUL
+# or another character PostgreSQL text cannot hold is refused when a record is decoded, so a record that decodes
+# and still fails to store is one the database itself refuses.
+_REFUSING_RULES = {
+    "no_refused_points": "ALTER TABLE points ADD CONSTRAINT no_refused_points CHECK (point <> 'refused-point')",
+    "no_refused_units": "ALTER TABLE points ADD CONSTRAINT no_refused_units CHECK (unit <> 'refused-unit')",
+    "no_refused_devices": "ALTER TABLE reading_batches ADD CONSTRAINT no_refused_devices CHECK (device_id <> 'refused-dev')",
+    "no_refused_gateways":
+        "ALTER TABLE gateways ADD CONSTRAINT no_refused_gateways CHECK (gateway_id <> 'refused-gw')",
+}
+
+
+def _refuse(url: str, *rules: str) -> None:
+    """Add database rules as the owner (the services' role may not alter tables)."""
+    with psycopg.connect(owner_url(url), autocommit=True) as conn:
+        for rule in rules:
+            conn.execute(_REFUSING_RULES[rule])
+
+
+async def test_a_record_that_cannot_be_stored_is_dead_lettered_with_its_reason_and_the_rest_of_its_take_is_stored(
+        lanes: None, scratch_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", scratch_url)
+    site, fleet = _register(scratch_url, uuid.uuid4().hex[:6])
     (gwa, (a0, a1)), (gwb, (b0, _)) = fleet.items()
-    poison = {  # what the dead letter's reason names
-        _record(gwb, b0, 0, base=5000, point="bad\x00point"): "point 'bad\\x00point' (seq 5000 and 3 more) holds a NUL",
-        _record(gwa, a0, 0, base=6000, point="kvarh", unit="kW\x00h"): "unit 'kW\\x00h' (seq 6000 and 3 more) holds a NUL",
-        _record(gwa, "dev\x00ice", 0): "device 'dev\\x00ice' holds a NUL character",
-        _record("gw\x00x", a1, 0, base=7000): "gateway 'gw\\x00x' holds a NUL character",
+    _refuse(scratch_url, *_REFUSING_RULES)
+    poison = {  # the rule each breaks, which the dead letter's reason names
+        _record(gwb, b0, 0, base=5000, point="refused-point"): "no_refused_points",
+        _record(gwa, a0, 0, base=6000, point="kvarh", unit="refused-unit"): "no_refused_units",
+        _record(gwa, "refused-dev", 0): "no_refused_devices",
+        _record("refused-gw", a1, 0, base=7000): "no_refused_gateways",
     }
     values = _good_take(fleet)
     for i, raw in enumerate(poison):
@@ -110,18 +131,40 @@ async def test_a_record_that_cannot_be_stored_is_dead_lettered_with_its_field_an
     await agents._store_take(values)
     await agents._store_take(values)  # replayed after a crash before the offsets were committed
 
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(scratch_url) as conn:
         intervals = conn.execute("SELECT count(*), count(DISTINCT start_ts), round(sum(quantity)::numeric * 1000, 6)"
                                  "::float8 FROM emissions WHERE site_id = %s GROUP BY point_key", (site,)).fetchall()
-    letters = _dead_letters(database_url, list(poison))
-    assert _stored(database_url, gwa) == _every_seq(fleet[gwa])
-    assert _stored(database_url, gwb) == _every_seq(fleet[gwb])
+    letters = _dead_letters(scratch_url, list(poison))
+    assert _stored(scratch_url, gwa) == _every_seq(fleet[gwa])
+    assert _stored(scratch_url, gwb) == _every_seq(fleet[gwb])
     intervals_per_point = RECORDS * READINGS - 1  # 10 kWh each
     assert intervals == [(intervals_per_point, intervals_per_point, 10.0 * intervals_per_point)] * 4
     assert sorted(payload for payload, _ in letters) == sorted(poison)  # each once, the replay's included
     for (payload, reason) in letters:
-        assert reason.startswith("record could not be stored: ") and poison[payload] in reason, reason
-        assert "PostgreSQL text fields cannot contain NUL" in reason
+        assert reason.startswith("record could not be stored: CheckViolation: ") and poison[payload] in reason, reason
+
+
+async def test_a_record_with_a_nul_is_dead_lettered_when_decoded_naming_the_field_and_the_rest_is_stored(
+        lanes: None, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    _, fleet = _register(database_url, uuid.uuid4().hex[:6])
+    (gwa, (a0, _)), (gwb, (b0, _)) = fleet.items()
+    poison = {  # a record written without ingest's checks: the decode refuses it before the store
+        _record(gwb, b0, 0, base=5000, point="bad\x00point"): "point.0: ",
+        _record(gwa, a0, 0, base=6000, point="kvarh", unit="kW\x00h"): "unit 'kW\\x00h'",
+        _record(gwa, "dev\x00ice", 0): "device: ",
+    }
+    values = _good_take(fleet)
+    for i, raw in enumerate(poison):
+        values.insert(3 + 4 * i, raw)
+    await agents._store_take(values)
+
+    assert _stored(database_url, gwa) == _every_seq(fleet[gwa])
+    assert _stored(database_url, gwb) == _every_seq(fleet[gwb])
+    letters = _dead_letters(database_url, list(poison))
+    assert sorted(payload for payload, _ in letters) == sorted(poison)
+    for (payload, reason) in letters:
+        assert reason.startswith("invalid Kafka record: ") and poison[payload] in reason and "\\x00" in reason, reason
 
 
 async def test_a_record_the_database_refuses_is_dead_lettered_with_the_databases_reason(
@@ -130,9 +173,8 @@ async def test_a_record_the_database_refuses_is_dead_lettered_with_the_databases
     _, fleet = _register(scratch_url, uuid.uuid4().hex[:6])
     gwa, gwb = fleet
     b1 = fleet[gwb][1]
-    with psycopg.connect(scratch_url, autocommit=True) as conn:  # a rule of the database that the records break
-        conn.execute("ALTER TABLE points ADD CONSTRAINT no_test_points CHECK (point <> 'refused-by-db')")
-    refused = _record(gwb, b1, 0, base=8000, point="refused-by-db")
+    _refuse(scratch_url, "no_refused_points")
+    refused = _record(gwb, b1, 0, base=8000, point="refused-point")
     values = _good_take(fleet)
     values.insert(5, refused)
     await agents._store_take(values)
@@ -140,7 +182,7 @@ async def test_a_record_the_database_refuses_is_dead_lettered_with_the_databases
     assert _stored(scratch_url, gwa) == _every_seq(fleet[gwa])
     assert _stored(scratch_url, gwb) == _every_seq(fleet[gwb])
     [(_, reason)] = _dead_letters(scratch_url, [refused])
-    assert reason.startswith("record could not be stored: CheckViolation: ") and "no_test_points" in reason
+    assert reason.startswith("record could not be stored: CheckViolation: ") and "no_refused_points" in reason
 
 
 async def _lane_waiting_on_lock(conn: psycopg.Connection, not_pids: set[int]) -> int:

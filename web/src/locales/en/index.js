@@ -226,9 +226,9 @@ export default {
     "never": "Never seen"
   },
   "quality": {
-    "good": "good",
-    "uncertain": "uncertain",
-    "bad": "bad"
+    "good": "Good",
+    "uncertain": "Uncertain",
+    "bad": "Bad"
   },
   "ago": {
     "s": "{n} s ago",

@@ -98,9 +98,10 @@ def install_wheel() -> str | None:
     return None if run.returncode == 0 else (run.stderr or run.stdout).strip()[-600:]
 
 
-def find_node(*, which: Callable[[str], str | None] = shutil.which, wheel: Callable[[], Node | None] = wheel_node,
-              install: Callable[[], str | None] = install_wheel) -> Node:
+def find_node(*, which: Callable[[str], str | None] | None = None, wheel: Callable[[], Node | None] | None = None,
+              install: Callable[[], str | None] | None = None) -> Node:
     """The machine's Node when new enough, else the wheel's (installing it first when needed)."""
+    which, wheel, install = which or shutil.which, wheel or wheel_node, install or install_wheel
     found = machine_node(which) or wheel()
     if found is not None:
         return found

@@ -135,6 +135,14 @@ def _whole(page: Page, selector: str) -> dict[str, Any]:
     }""")
 
 
+def test_overview_trend_opens_with_the_last_hour_of_power_by_minute(page: Page, live_api: str, users: Users) -> None:
+    log_in(page, live_api, *users.manager)
+    page.wait_for_selector("#chart-trend canvas")
+    points = int(page.get_attribute(".chart-holder:has(#chart-trend)", "data-points"))  # type: ignore[arg-type]
+    shot(page, "overview-trend")
+    assert points >= 55  # a point a minute for the hour (the plant is seeded up to now), and the live total
+
+
 @pytest.mark.parametrize("width", [1440, 390])
 def test_point_picker_shows_a_long_point_name_whole(context_of: Any, live_api: str, users: Users,
                                                     named_devices: None, width: int) -> None:

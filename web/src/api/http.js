@@ -30,9 +30,11 @@ export function setToken(value) {
   for (const handler of onTokenChange) handler();
 }
 
-/** The address of an API path with its query (for EventSource, which cannot send headers). */
+/** The address of an API path with its query (for EventSource, which cannot send headers); parameters that are
+ *  null or undefined are left out, so the API applies its default (not the text "undefined"). */
 export function apiUrl(path, query = null) {
-  const text = query ? new URLSearchParams(query).toString() : "";
+  const given = query ? Object.entries(query).filter(([, v]) => v !== null && v !== undefined) : [];
+  const text = new URLSearchParams(given).toString();
   return BASE + path + (text ? `?${text}` : "");
 }
 

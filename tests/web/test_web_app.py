@@ -13,7 +13,7 @@ import pytest
 
 from api.access import ROLE_PERMISSIONS
 from tests.web.conftest import SITE, TZ, Users
-from tests.web.ui import choose, log_in, shot, value
+from tests.web.ui import choice, choose, log_in, shot, value
 
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
@@ -135,6 +135,19 @@ def _whole(page: Page, selector: str) -> dict[str, Any]:
     }""")
 
 
+def test_device_health_window_picked_is_asked_of_the_api_and_kept_in_the_address(page: Page, live_api: str,
+                                                                                 users: Users) -> None:
+    log_in(page, live_api, *users.technician)
+    page.click("#nav a[data-route='devices']")
+    page.wait_for_selector("#device-health")
+    with page.expect_response(lambda r: "/api/v1/devices/health?hours=24" in r.url) as answer:
+        choose(page, "#health-window", "24")
+    page.wait_for_url("**/#/devices?hours=24")
+    page.reload()  # the address brings the window back
+    page.wait_for_selector("#device-health")
+    assert (answer.value.status, choice(page, "#health-window")) == (200, "Last 24 h")
+
+
 def test_overview_trend_opens_with_the_last_hour_of_power_by_minute(page: Page, live_api: str, users: Users) -> None:
     log_in(page, live_api, *users.manager)
     page.wait_for_selector("#chart-trend canvas")
@@ -152,7 +165,7 @@ def test_point_picker_shows_a_long_point_name_whole(context_of: Any, live_api: s
     page.goto(live_api + f"/#/series?device=w-trt&point={LONG_POINT}&range=24h&interval=1m")
     page.wait_for_selector("#series-status[data-kind]")
     selected = _whole(page, ".point-field .el-select__placeholder")
-    page.click("#series-point")
+    page.click(".el-select:has(#series-point) .el-select__wrapper")
     option = page.locator(f".el-select-dropdown__item:visible [data-value='{LONG_POINT}']")
     option.wait_for()
     listed = _whole(page, f".el-select-dropdown__item:visible:has([data-value='{LONG_POINT}'])")

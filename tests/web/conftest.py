@@ -104,13 +104,19 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
+# the app opens in Chinese; most tests read English labels, so a fresh context starts with English chosen (as a
+# person who switched once would have it), and a switch the test makes is remembered as usual
+ENGLISH_FIRST = "if (!localStorage.getItem('carbonflow-lang')) localStorage.setItem('carbonflow-lang', 'en');"
+
+
 @pytest.fixture
-def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+def page(browser: object, web_app: Path, request: pytest.FixtureRequest) -> Iterator[object]:
     """A fresh browser context (own sessionStorage) at 1440x900 in Shanghai time, English first; on failure a
     screenshot is saved as tests/artifacts/FAILED-<test>.png."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id=TZ,  # type: ignore[attr-defined]
                                   locale="en-US", device_scale_factor=1)
     context.set_default_timeout(15_000)
+    context.add_init_script(ENGLISH_FIRST)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -137,6 +143,9 @@ class Users:
     manager: tuple[str, str]
     technician: tuple[str, str]
     totp: tuple[str, str, str]  # name, password, TOTP secret
+    government: tuple[str, str]
+    auditor: tuple[str, str]
+    admin: tuple[str, str]
 
 
 _DEVICES = {  # device: (process, profile, points {point: (unit, kind, activity)})
@@ -270,7 +279,8 @@ def plant(database_url: str, api_app_client: object) -> str:
 
 @pytest.fixture(scope="session")
 def users(api_app_client: object, admin_headers: dict[str, str], plant: str) -> Users:
-    """An energy manager (enterprise role on the plant's enterprise), a technician, and a manager with TOTP."""
+    """An energy manager (enterprise role on the plant's enterprise), a technician, a manager with TOTP, and a
+    government reviewer (the plant's region), an auditor (assigned the plant's enterprise) and an administrator."""
     manager = make_user(api_app_client, admin_headers, "enterprise", enterprise_id="w-ent")  # type: ignore[arg-type]
     technician = make_user(api_app_client, admin_headers, "technician")  # type: ignore[arg-type]
     name, password, headers = make_user(api_app_client, admin_headers, "enterprise",  # type: ignore[arg-type]
@@ -281,7 +291,11 @@ def users(api_app_client: object, admin_headers: dict[str, str], plant: str) -> 
     r = api_app_client.post("/api/v1/auth/totp/confirm", headers=headers,  # type: ignore[attr-defined]
                             json={"code": security.totp(key, time.time() - 30)})
     assert r.status_code == 200, r.text
-    return Users(manager=manager[:2], technician=technician[:2], totp=(name, password, secret))
+    government = make_user(api_app_client, admin_headers, "government", region="CN-ZJ")  # type: ignore[arg-type]
+    auditor = make_user(api_app_client, admin_headers, "auditor", enterprises=["w-ent"])  # type: ignore[arg-type]
+    admin = make_user(api_app_client, admin_headers, "admin")  # type: ignore[arg-type]
+    return Users(manager=manager[:2], technician=technician[:2], totp=(name, password, secret),
+                 government=government[:2], auditor=auditor[:2], admin=admin[:2])
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from tests.web.conftest import (
     TZ,
     Users,
 )
-from tests.web.test_dashboards_web import _bearer, _log_in, _value
+from tests.web.test_dashboards_web import _bearer
+from tests.web.ui import log_in, value
 
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
@@ -82,7 +83,7 @@ def base_periods(database_url: str, plant: str) -> dict[int, float]:
 
 
 def _cells(page: Page, row: str) -> dict[str, float | None]:
-    return {col: _value(page, f"#table-compare {row} td[data-col='{col}']")
+    return {col: value(page, f"#table-compare {row} td[data-col='{col}']")
             for col in ("current", "mom", "mom-change", "yoy", "yoy-change")}
 
 
@@ -94,7 +95,7 @@ def _api_cells(mom: dict[str, Any], yoy: dict[str, Any]) -> dict[str, float | No
 def test_overview_compares_this_month_to_date_with_last_month_and_last_year_as_the_api_does(
     page: Page, live_api: str, http: httpx.Client, users: Users, base_periods: dict[int, float]
 ) -> None:
-    _log_in(page, live_api, *users.manager)
+    log_in(page, live_api, *users.manager)
     page.wait_for_url("**/#/overview**")
     page.wait_for_selector("#table-compare[data-to]")
     to = page.get_attribute("#table-compare", "data-to")
@@ -122,7 +123,7 @@ def test_overview_compares_this_month_to_date_with_last_month_and_last_year_as_t
 
 def test_the_comparison_panel_speaks_chinese(page: Page, live_api: str, users: Users,
                                             base_periods: dict[int, float]) -> None:
-    _log_in(page, live_api, *users.manager)
+    log_in(page, live_api, *users.manager)
     page.wait_for_selector("#table-compare[data-to]")
     before = _cells(page, "tr[data-row='total']")
     page.click(".sidebar [data-lang-switch]")

@@ -1,6 +1,6 @@
-// The live stream: a single-use ticket (POST /live/ticket, with the bearer header) opens an EventSource,
-// which cannot send headers itself. On failure it asks for a new ticket with growing pauses.
-import {api} from "./api.js";
+// The live stream: a single-use ticket (POST /live/ticket, with the bearer header) opens an EventSource, which
+// cannot send headers itself. On failure it asks for a new ticket with growing pauses.
+import {liveStreamUrl, liveTicket} from "./api/telemetry.js";
 
 export class LiveStream {
   /** onValues({values, power, at}) for each update; onState("connecting" | "live" | "offline"). */
@@ -19,17 +19,13 @@ export class LiveStream {
     this.onState("connecting");
     let ticket;
     try {
-      const response = await api("/live/ticket", {method: "POST"});
-      if (!response.ok) throw new Error(String(response.status));
-      ticket = (await response.json()).ticket;
-    } catch (e) {
+      ticket = await liveTicket();
+    } catch {
       this.later();
       return;
     }
     if (this.closed) return;
-    const query = new URLSearchParams({ticket});
-    if (this.site) query.set("site", this.site);
-    const source = new EventSource(`/api/v1/live/stream?${query}`);
+    const source = new EventSource(liveStreamUrl({ticket, site: this.site}));
     this.source = source;
     source.addEventListener("open", () => { this.pause = 2000; this.onState("live"); });
     source.addEventListener("values", (event) => this.onValues(JSON.parse(event.data)));

@@ -1,0 +1,75 @@
+// The one HTTP client of the web app: every api/<service>.js goes through it. The session's bearer token lives
+// in sessionStorage (gone when the tab closes); a 401 (other than at login) ends the session.
+
+const BASE = "/api/v1";
+const TOKEN_KEY = "carbonflow-token";
+
+/** Raised when the session is gone; the app shows the login form. */
+export class Unauthenticated extends Error {}
+
+/** An answer that is not 2xx, with the API's message. */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+let onUnauthenticated = () => {};
+const onTokenChange = [];
+
+export function whenUnauthenticated(handler) { onUnauthenticated = handler; }
+
+/** Call `handler` whenever the token changes (caches of one session drop their answers). */
+export function whenTokenChanges(handler) { onTokenChange.push(handler); }
+
+export function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+export function setToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value); else sessionStorage.removeItem(TOKEN_KEY);
+  for (const handler of onTokenChange) handler();
+}
+
+/** The address of an API path with its query (for EventSource, which cannot send headers); parameters that are
+ *  null or undefined are left out, so the API applies its default (not the text "undefined"). */
+export function apiUrl(path, query = null) {
+  const given = query ? Object.entries(query).filter(([, v]) => v !== null && v !== undefined) : [];
+  const text = new URLSearchParams(given).toString();
+  return BASE + path + (text ? `?${text}` : "");
+}
+
+/** fetch() of an API path with the bearer token. */
+export async function request(path, {method = "GET", query = null, json = undefined, accept = "application/json"} = {}) {
+  const headers = {Accept: accept};
+  const bearer = token();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  const options = {method, headers};
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(json);
+  }
+  const response = await fetch(apiUrl(path, query), options);
+  if (response.status === 401 && path !== "/auth/login") {
+    setToken(null);
+    onUnauthenticated();
+    throw new Unauthenticated();
+  }
+  return response;
+}
+
+/** The API's explanation of a failed answer. */
+export async function message(response) {
+  try {
+    const body = await response.json();
+    if (typeof body.detail === "string") return body.detail;
+    if (Array.isArray(body.detail)) return body.detail.map(e => `${(e.loc || []).slice(-1)[0] || ""}: ${e.msg}`).join("; ");
+  } catch { /* not JSON */ }
+  return `${response.status} ${response.statusText}`;
+}
+
+/** A JSON answer, or ApiError with the API's message. */
+export async function getJSON(path, query = null) {
+  const response = await request(path, {query});
+  if (!response.ok) throw new ApiError(response.status, await message(response));
+  return response.json();
+}

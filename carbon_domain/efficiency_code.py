@@ -84,14 +84,14 @@ _INDUSTRY_CODE = re.compile(r"^([A-T])?(\d{2,4})$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 NEUTRALITY_VARIABLES: tuple[str, ...] = (
-    "energy_co2",  # tCO2 from the unit's energy use
-    "avoided_co2",  # tCO2 avoided by its own PV/wind generation
-    "green_power_co2",  # green power bought (MWh) at the same electricity factor, tCO2
-    "sinks",  # tCO2 removed by its sinks
-    "net_co2",  # energy_co2 − avoided_co2 − sinks
-    "value_added",  # industrial value added, 10^4 yuan
+    "energy_co2_t",  # from the unit's energy use
+    "avoided_co2_t",  # avoided by its own PV/wind generation
+    "green_power_co2_t",  # green power bought (MWh) at the same electricity factor
+    "sinks_t",  # removed by its sinks
+    "net_co2_t",  # energy_co2_t − avoided_co2_t − sinks_t, the numerator of L
+    "value_added_10k_yuan",  # industrial value added
 )
-"""The variables a neutrality formula may use."""
+"""The variables a neutrality formula may use: figures of the result's provenance inputs."""
 
 
 # --- configuration ----------------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ DEFAULT_CONFIG = EfficiencyCodeConfig(
     industry_level="class",
     min_industry_sample=5,  # [check] no published minimum
     # [method not found]: the share of the unit's energy CO2 offset by own generation, green power and sinks
-    neutrality_formula="(avoided_co2 + green_power_co2 + sinks) / energy_co2",
+    neutrality_formula="(avoided_co2_t + green_power_co2_t + sinks_t) / energy_co2_t",
     neutrality_bands=(0.0, 1.0),  # [check]
     exclusions=(  # GB/T 4754-2017 codes for METHODS.md's excluded activities [check]
         ExclusionRule(industry_prefix="44", reason="power and heat supply (GB/T 4754 division 44)"),
@@ -473,15 +473,20 @@ def grade_of(efficiency: float, config: EfficiencyCodeConfig) -> int:
     return bisect_left(config.grade_boundaries, efficiency) + 1
 
 
-def _variables(unit: UnitInput) -> dict[str, float]:
-    avoided = avoided_co2(unit)
+def _inputs(unit: UnitInput) -> dict[str, float]:
+    """The figures a result is computed from, as its provenance shows them (and its neutrality formula reads)."""
+    factor = unit.electricity_factor_t_per_mwh
+    avoided = unit.own_generation_mwh * factor
     return {
-        "energy_co2": unit.energy_co2_t,
-        "avoided_co2": avoided,
-        "green_power_co2": unit.green_power_mwh * unit.electricity_factor_t_per_mwh,
-        "sinks": unit.sinks_t,
-        "net_co2": unit.energy_co2_t - avoided - unit.sinks_t,
-        "value_added": unit.value_added_10k_yuan,
+        "energy_co2_t": unit.energy_co2_t,
+        "own_generation_mwh": unit.own_generation_mwh,
+        "electricity_factor_t_per_mwh": factor,
+        "avoided_co2_t": avoided,
+        "green_power_mwh": unit.green_power_mwh,
+        "green_power_co2_t": unit.green_power_mwh * factor,
+        "sinks_t": unit.sinks_t,
+        "net_co2_t": unit.energy_co2_t - avoided - unit.sinks_t,
+        "value_added_10k_yuan": unit.value_added_10k_yuan,
     }
 
 
@@ -499,7 +504,7 @@ def _neutrality(variables: Mapping[str, float], formula: CompiledExpression,
 
 def neutrality_of(unit: UnitInput, config: EfficiencyCodeConfig) -> tuple[float | None, Neutrality | None]:
     """The neutrality share by the configured formula and its band; (None, None) where it divides by zero."""
-    return _neutrality(_variables(unit), config.neutrality(), config)
+    return _neutrality(_inputs(unit), config.neutrality(), config)
 
 
 # --- industry averages ------------------------------------------------------------------------------------
@@ -510,12 +515,16 @@ class _Sums:
     size: int = 0
     emissions: float = 0.0
     value_added: float = 0.0
-    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+    lines: list[str] = field(default_factory=list)  # one per unit, by unit id: what the sample's version digests
 
 
 def _keys(digits: str, levels: Sequence[str]) -> list[tuple[str, str]]:
     return [(level, "all" if level == "all" else digits[:_DIGITS[level]]) for level in levels
             if level == "all" or len(digits) >= _DIGITS[level]]
+
+
+def _digest(lines: list[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 class _Industries:
@@ -525,16 +534,20 @@ class _Industries:
         self.config = config
         self.levels = _COARSER[config.industry_level]
         self.sums: dict[tuple[str, str], _Sums] = {}
+        keys_of: dict[str, list[tuple[str, str]]] = {}  # many units share a class: its keys are made once
         for unit, digits, net in sorted(eligible, key=lambda entry: entry[0].unit_id):
-            line = f"{unit.unit_id}|{net!r}|{unit.value_added_10k_yuan!r}\n".encode()
-            for key in _keys(digits, self.levels):
+            line = f"{unit.unit_id}|{net!r}|{unit.value_added_10k_yuan!r}"
+            keys = keys_of.get(digits)
+            if keys is None:
+                keys = keys_of[digits] = _keys(digits, self.levels)
+            for key in keys:
                 sums = self.sums.get(key)
                 if sums is None:
                     sums = self.sums[key] = _Sums()
                 sums.size += 1
                 sums.emissions += net
                 sums.value_added += unit.value_added_10k_yuan
-                sums.digest.update(line)
+                sums.lines.append(line)
         self._resolved: dict[str, IndustryAverage | None] = {}
 
     def average_for(self, digits: str) -> IndustryAverage | None:
@@ -556,7 +569,7 @@ class _Industries:
                 fallbacks.append(f"{level} {code}: total emissions {sums.emissions:g} tCO2 are not positive")
                 continue
             return IndustryAverage(level=level, code=code, sample_size=sums.size, emissions_t=sums.emissions,
-                                   value_added_10k_yuan=sums.value_added, version=sums.digest.hexdigest()[:16],
+                                   value_added_10k_yuan=sums.value_added, version=_digest(sums.lines),
                                    fallbacks=tuple(fallbacks))
         return None
 
@@ -576,20 +589,6 @@ def industry_averages(units: Iterable[UnitInput], config: EfficiencyCodeConfig) 
 # --- the code ---------------------------------------------------------------------------------------------
 
 
-def _inputs(unit: UnitInput, variables: Mapping[str, float]) -> dict[str, float]:
-    return {
-        "energy_co2_t": unit.energy_co2_t,
-        "own_generation_mwh": unit.own_generation_mwh,
-        "electricity_factor_t_per_mwh": unit.electricity_factor_t_per_mwh,
-        "avoided_co2_t": variables["avoided_co2"],
-        "green_power_mwh": unit.green_power_mwh,
-        "green_power_co2_t": variables["green_power_co2"],
-        "sinks_t": unit.sinks_t,
-        "net_co2_t": variables["net_co2"],
-        "value_added_10k_yuan": unit.value_added_10k_yuan,
-    }
-
-
 def compute_codes(units: Sequence[UnitInput], period: Period, config: EfficiencyCodeConfig = DEFAULT_CONFIG,
                   ) -> list[EfficiencyCode]:
     """The code of every unit of one period, in the order given. The industry averages are taken over these
@@ -602,15 +601,20 @@ def compute_codes(units: Sequence[UnitInput], period: Period, config: Efficiency
         seen.add(unit.unit_id)
     table = _exclusion_table(config)
     formula = config.neutrality()
-    screened = [(unit, digits, _excluded(unit, digits, table))
-                for unit, digits in ((unit, industry_digits(unit.industry_code)) for unit in units)]
-    industries = _Industries(config, [(unit, digits, _net_co2(unit)) for unit, digits, why in screened if why is None])
+    screened = []
+    for unit in units:
+        digits = industry_digits(unit.industry_code)
+        inputs = _inputs(unit)
+        screened.append((unit, digits, inputs, _excluded(unit, digits, table)))
+    industries = _Industries(config, [(unit, digits, inputs["net_co2_t"])
+                                      for unit, digits, inputs, why in screened if why is None])
+    low_max, medium_max = config.level_thresholds.low_max, config.level_thresholds.medium_max
+    bounds, colours = config.grade_boundaries, config.grade_colours
     results = []
-    for unit, digits, exclusion in screened:
-        variables = _variables(unit)
+    for unit, digits, inputs, exclusion in screened:
         industry = industries.average_for(digits) if exclusion is None else None
-        provenance = Provenance(inputs=_inputs(unit, variables), factor_row_ids=unit.factor_row_ids,
-                                industry=industry, config_version=config.version)
+        provenance = Provenance(inputs=inputs, factor_row_ids=unit.factor_row_ids, industry=industry,
+                                config_version=config.version)
         if exclusion is None and industry is None:
             exclusion = Exclusion(ExclusionReason.INDUSTRY_NOT_POSITIVE,
                                   "the industry's total emissions are not positive at any level; K is undefined")
@@ -619,13 +623,15 @@ def compute_codes(units: Sequence[UnitInput], period: Period, config: Efficiency
                                           exclusion=exclusion))
             continue
         assert industry is not None
-        intensity = variables["net_co2"] / unit.value_added_10k_yuan
+        intensity = inputs["net_co2_t"] / unit.value_added_10k_yuan
         efficiency = intensity / industry.intensity
-        level, grade = level_of(intensity, config), grade_of(efficiency, config)
-        share, neutrality = _neutrality(variables, formula, config)
+        # level_of and grade_of, inlined: this loop runs once per unit of the prefecture
+        level = Level.LOW if intensity <= low_max else Level.MEDIUM if intensity <= medium_max else Level.HIGH
+        grade = bisect_left(bounds, efficiency) + 1
+        share, neutrality = _neutrality(inputs, formula, config)
         code = f"{grade}-{_LEVEL_LETTER[level]}-{'-' if neutrality is None else _NEUTRALITY_LETTER[neutrality]}"
         results.append(EfficiencyCode(
             unit_id=unit.unit_id, period=period, provenance=provenance, intensity=intensity, level=level,
             efficiency=efficiency, grade=grade, neutrality_share=share, neutrality=neutrality,
-            colour=config.grade_colours[grade - 1], code=code))
+            colour=colours[grade - 1], code=code))
     return results

@@ -209,7 +209,7 @@ def test_a_neutrality_formula_that_divides_by_zero_leaves_the_identifier_open() 
 
 
 def test_a_configured_neutrality_formula_is_used() -> None:
-    config = DEFAULT_CONFIG.model_copy(update={"version": "sinks-only", "neutrality_formula": "sinks / energy_co2"})
+    config = DEFAULT_CONFIG.model_copy(update={"version": "sinks-only", "neutrality_formula": "sinks_t / energy_co2_t"})
     assert neutrality_of(unit("u", energy=1000, pv=1000, sinks=250), config) == (0.25, Neutrality.PARTIAL)
 
 
@@ -219,8 +219,8 @@ def test_a_configured_neutrality_formula_is_used() -> None:
     ({"grade_boundaries": (0.6, 0.8, 0.7, 2.0)}, "positive and increasing"),
     ({"level_thresholds": {"low_max": 2.0, "medium_max": 0.6}}, "low_max 2.0 must be below medium_max 0.6"),
     ({"neutrality_formula": "__import__('os').system('true')"}, "is not allowed"),
-    ({"neutrality_formula": "energy_co2.real"}, "is not allowed"),
-    ({"neutrality_formula": "carbon / energy_co2"}, "unknown variable 'carbon'"),
+    ({"neutrality_formula": "energy_co2_t.real"}, "is not allowed"),
+    ({"neutrality_formula": "carbon / energy_co2_t"}, "unknown variable 'carbon'"),
     ({"neutrality_bands": (1.0, 0.5)}, "none_max 1.0 must be below neutral_min 0.5"),
     ({"grade_colours": ("green", "#000000", "#000000", "#000000", "#000000")}, "grade 1 colour 'green'"),
     ({"unverified": ("thresholds",)}, "unknown settings: thresholds"),

@@ -62,6 +62,9 @@ async def get_config(admin: EfficiencyCodeAdmin, conn: Conn, version: VersionPar
 async def create_config(body: EfficiencyCodeConfig, admin: EfficiencyCodeAdmin, conn: Conn,
                         ip: ClientIP) -> ConfigVersion:
     """Store a new configuration version (it is not yet in force: activate it)."""
+    if body.version == "active":
+        raise HTTPException(422, "version name 'active' is reserved (GET .../configs/active is the version in force); "
+                                 "choose another name")
     async with conn.transaction():
         created = await queries.create_config(conn, config=body, created_by=admin.username)
         if created is None:

@@ -94,10 +94,11 @@ def test_the_database_refuses_to_change_a_stored_version(api_app_client: TestCli
     ({"grade_boundaries": [0.6, 0.8, 0.7, 2.0]}, "positive and increasing"),
     ({"level_thresholds": {"low_max": 3, "medium_max": 2}}, "low_max 3.0 must be below medium_max 2.0"),
     ({"thresholds": [1, 2]}, "Extra inputs are not permitted"),
+    ({"version": "active"}, "version name 'active' is reserved"),
 ])
 def test_a_bad_configuration_is_a_422_naming_what_is_wrong(api_app_client: TestClient, admin_headers: dict[str, str],
                                                            changes: dict[str, Any], message: str) -> None:
-    r = api_app_client.post(CONFIGS, headers=admin_headers, json=_config(unique("bad"), **changes))
+    r = api_app_client.post(CONFIGS, headers=admin_headers, json={**_config(unique("bad")), **changes})
     assert r.status_code == 422, r.text
     assert message in r.text
 

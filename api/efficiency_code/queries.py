@@ -20,12 +20,13 @@ __all__ = [
     "create_config",
     "list_configs",
     "results",
+    "runs",
     "save_results",
 ]
 
 _RESULT_COLUMNS = ("unit_id", "period", "period_kind", "config_version", "code", "grade", "level", "intensity",
                    "efficiency", "neutrality", "neutrality_share", "colour", "excluded_reason", "excluded_detail",
-                   "provenance", "computed_at")
+                   "provenance", "run_id", "computed_at")
 
 
 def _built_in(config: EfficiencyCodeConfig, *, active: bool) -> dict[str, Any]:
@@ -122,29 +123,41 @@ def _provenance(result: EfficiencyCode) -> dict[str, Any]:
 
 
 async def save_results(conn: psycopg.AsyncConnection, *, results: Sequence[EfficiencyCode],
-                       config: EfficiencyCodeConfig) -> int:
-    """Store codes computed under `config` (stored too if it is the built-in version). A unit's earlier result
-    for the same period and version is replaced; those of other versions are kept. Returns the rows written."""
+                       config: EfficiencyCodeConfig, reason: str, computed_by: str | None = None) -> int:
+    """Store codes computed under `config` (stored too if it is the built-in version) as one recorded run
+    (`reason`: why it was computed). A unit's earlier result for the same period and version is replaced;
+    those of other versions are kept. Returns the run's id."""
     if any(r.provenance.config_version != config.version for r in results):
         raise ValueError(f"results computed under another configuration than {config.version!r}")
+    periods = {r.period.label for r in results}
+    if len(periods) != 1:
+        raise ValueError(f"one run stores the results of one period, got {len(periods)} periods")
     await _store(conn, config, None)
+    cur = await conn.execute(
+        "INSERT INTO efficiency_code_runs (period, config_version, computed_by, reason, units, coded)"
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING run_id",
+        (periods.pop(), config.version, computed_by, reason, len(results),
+         sum(1 for r in results if r.has_code)))
+    row = await cur.fetchone()
+    assert row is not None
+    run_id = int(row[0])
     rows = [(r.period.label, r.period.kind, config.version, r.unit_id, r.code, r.grade,
              None if r.level is None else r.level.value, r.intensity, r.efficiency,
              None if r.neutrality is None else r.neutrality.value, r.neutrality_share, r.colour,
              None if r.exclusion is None else r.exclusion.reason.value,
-             None if r.exclusion is None else r.exclusion.detail, Jsonb(_provenance(r))) for r in results]
+             None if r.exclusion is None else r.exclusion.detail, Jsonb(_provenance(r)), run_id) for r in results]
     async with conn.cursor() as cur:
         await cur.executemany(
             "INSERT INTO efficiency_code_results (period, period_kind, config_version, unit_id, code, grade, level,"
             " intensity, efficiency, neutrality, neutrality_share, colour, excluded_reason, excluded_detail,"
-            " provenance) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " provenance, run_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (period, config_version, unit_id) DO UPDATE SET period_kind = excluded.period_kind,"
             " code = excluded.code, grade = excluded.grade, level = excluded.level, intensity = excluded.intensity,"
             " efficiency = excluded.efficiency, neutrality = excluded.neutrality,"
             " neutrality_share = excluded.neutrality_share, colour = excluded.colour,"
             " excluded_reason = excluded.excluded_reason, excluded_detail = excluded.excluded_detail,"
-            " provenance = excluded.provenance, computed_at = now()", rows)
-    return len(rows)
+            " provenance = excluded.provenance, run_id = excluded.run_id, computed_at = now()", rows)
+    return run_id
 
 
 async def results(conn: psycopg.AsyncConnection, *, period: str, config_version: str) -> list[dict[str, Any]]:
@@ -152,4 +165,12 @@ async def results(conn: psycopg.AsyncConnection, *, period: str, config_version:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(f"SELECT {', '.join(_RESULT_COLUMNS)} FROM efficiency_code_results"
                           " WHERE period = %s AND config_version = %s ORDER BY unit_id", (period, config_version))
+        return list(await cur.fetchall())
+
+
+async def runs(conn: psycopg.AsyncConnection, *, period: str) -> list[dict[str, Any]]:
+    """Every recorded computation of a period, newest first."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT run_id, period, config_version, computed_at, computed_by, reason, units, coded"
+                          " FROM efficiency_code_runs WHERE period = %s ORDER BY run_id DESC", (period,))
         return list(await cur.fetchall())

@@ -12,7 +12,7 @@ from api import auditlog
 from api.access import Principal
 from api.deps import Caller, ClientIP, Conn, require_permission
 from api.efficiency_code import queries
-from api.efficiency_code.schemas import ConfigVersion, ConfigVersions, StoredResults
+from api.efficiency_code.schemas import ConfigVersion, ConfigVersions, Run, Runs, StoredResults
 from carbon_domain.efficiency_code import EfficiencyCodeConfig
 
 router = APIRouter(prefix="/efficiency-code", tags=["efficiency_code"])
@@ -101,3 +101,12 @@ async def stored_results(
     version = config_version or (await queries.active_config(conn)).version
     rows = await queries.results(conn, period=period, config_version=version)
     return StoredResults(period=period, config_version=version, results=rows)  # type: ignore[arg-type]
+
+
+@router.get("/runs")
+async def recorded_runs(
+    admin: EfficiencyCodeAdmin, conn: Conn,
+    period: Annotated[str, Query(pattern=_PERIOD, description="2025, or 2024-07..2025-06 for a rolling 12 months")],
+) -> Runs:
+    """Every recorded computation of a period, newest first."""
+    return Runs(period=period, runs=[Run(**row) for row in await queries.runs(conn, period=period)])

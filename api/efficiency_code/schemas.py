@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carbon_domain.efficiency_code import EfficiencyCodeConfig
 
-__all__ = ["ConfigVersion", "ConfigVersions", "StoredResult", "StoredResults"]
+__all__ = ["ConfigVersion", "ConfigVersions", "Run", "Runs", "StoredResult", "StoredResults"]
 
 
 class ConfigVersion(BaseModel):
@@ -53,6 +53,7 @@ class StoredResult(BaseModel):
     excluded_reason: str | None
     excluded_detail: str | None
     provenance: dict[str, Any]
+    run_id: int = Field(description="the recorded computation that wrote this row")
     computed_at: datetime
 
 
@@ -62,3 +63,25 @@ class StoredResults(BaseModel):
     period: str
     config_version: str
     results: list[StoredResult]
+
+
+class Run(BaseModel):
+    """One recorded computation of a period under a configuration version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: int
+    period: str
+    config_version: str
+    computed_at: datetime
+    computed_by: str | None
+    reason: str = Field(description="why it was computed: first computation, a corrected figure, a new unit...")
+    units: int
+    coded: int = Field(description="units that got a code (the others carry the reason they have none)")
+
+
+class Runs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: str
+    runs: list[Run]

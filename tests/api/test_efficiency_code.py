@@ -117,8 +117,9 @@ def test_only_administrators_use_the_efficiency_code_configuration(
     assert api_app_client.post(CONFIGS, headers=headers, json=_config(unique("x"))).status_code == expected
     assert api_app_client.post(f"{CONFIGS}/{DEFAULT_CONFIG.version}/activate",
                                headers=headers).status_code == expected
-    assert api_app_client.get("/api/v1/efficiency-code/results", headers=headers,
-                              params={"period": "2025"}).status_code == expected
+    for path in ("results", "runs"):
+        assert api_app_client.get(f"/api/v1/efficiency-code/{path}", headers=headers,
+                                  params={"period": "2025"}).status_code == expected
 
 
 def _units(tag: str) -> list[UnitInput]:
@@ -131,10 +132,10 @@ def _units(tag: str) -> list[UnitInput]:
                   value_added_10k_yuan=10.0)]
 
 
-async def _save(database_url: str, units: list[UnitInput], config: EfficiencyCodeConfig) -> int:
+async def _save(database_url: str, units: list[UnitInput], config: EfficiencyCodeConfig, reason: str) -> int:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         return await queries.save_results(conn, results=compute_codes(units, calendar_year(2024), config),
-                                          config=config)
+                                          config=config, reason=reason, computed_by="test")
 
 
 def test_recomputing_a_year_under_a_new_version_keeps_the_old_results(
@@ -142,9 +143,9 @@ def test_recomputing_a_year_under_a_new_version_keeps_the_old_results(
     tag = unique("fleet")
     units = _units(tag)
     strict = DEFAULT_CONFIG.model_copy(update={"version": unique("strict"), "grade_boundaries": (0.5, 0.7, 0.9, 1.1)})
-    assert asyncio.run(_save(database_url, units, DEFAULT_CONFIG)) == 6
-    assert asyncio.run(_save(database_url, units, strict)) == 6
-    assert asyncio.run(_save(database_url, units, strict)) == 6  # the same version again replaces its rows
+    asyncio.run(_save(database_url, units, DEFAULT_CONFIG, f"{tag}: first computation"))
+    asyncio.run(_save(database_url, units, strict, f"{tag}: new configuration version"))
+    latest = asyncio.run(_save(database_url, units, strict, f"{tag}: corrected figure"))  # replaces its rows
 
     def grades(version: str) -> dict[str, int | None]:
         r = api_app_client.get("/api/v1/efficiency-code/results", headers=admin_headers,
@@ -163,4 +164,16 @@ def test_recomputing_a_year_under_a_new_version_keeps_the_old_results(
     assert row["provenance"]["industry"]["sample_size"] == 5
     assert row["provenance"]["factor_row_ids"] == ["grid@2025"]
     water = next(row for row in r.json()["results"] if row["unit_id"] == f"{tag}-water")
-    assert (water["excluded_reason"], water["code"]) == ("excluded_industry", None)
+    assert (water["excluded_reason"], water["code"], water["run_id"]) == ("excluded_industry", None, latest)
+
+
+def test_every_computation_of_a_period_is_recorded_as_a_run(
+        api_app_client: TestClient, admin_headers: dict[str, str], database_url: str) -> None:
+    tag = unique("runs")
+    first = asyncio.run(_save(database_url, _units(tag), DEFAULT_CONFIG, f"{tag}: first computation"))
+    again = asyncio.run(_save(database_url, _units(tag)[:-1], DEFAULT_CONFIG, f"{tag}: a corrected figure"))
+    r = api_app_client.get("/api/v1/efficiency-code/runs", headers=admin_headers, params={"period": "2024"})
+    assert r.status_code == 200, r.text
+    mine = [(run["run_id"], run["reason"], run["units"], run["coded"]) for run in r.json()["runs"]
+            if run["reason"].startswith(tag)]
+    assert mine == [(again, f"{tag}: a corrected figure", 5, 5), (first, f"{tag}: first computation", 6, 5)]

@@ -12,7 +12,7 @@ from api import auditlog
 from api.access import Principal
 from api.deps import Caller, ClientIP, Conn, require_permission
 from api.efficiency_code import queries
-from api.efficiency_code.schemas import ConfigVersion, ConfigVersions, Run, Runs, StoredResults
+from api.efficiency_code.schemas import ConfigVersion, ConfigVersions, Run, Runs, StoredResult, StoredResults
 from carbon_domain.efficiency_code import EfficiencyCodeConfig
 
 router = APIRouter(prefix="/efficiency-code", tags=["efficiency_code"])
@@ -100,7 +100,7 @@ async def stored_results(
     """The stored codes of a period under a configuration version."""
     version = config_version or (await queries.active_config(conn)).version
     rows = await queries.results(conn, period=period, config_version=version)
-    return StoredResults(period=period, config_version=version, results=rows)  # type: ignore[arg-type]
+    return StoredResults(period=period, config_version=version, results=[StoredResult(**row) for row in rows])
 
 
 @router.get("/runs")

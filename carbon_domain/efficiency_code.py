@@ -559,7 +559,8 @@ class _Industries:
 
     def _resolve(self, digits: str) -> IndustryAverage | None:
         minimum = self.config.min_industry_sample
-        fallbacks: list[str] = []
+        fallbacks = [f"{level}: industry code {digits} is too short to name one" for level in self.levels
+                     if level != "all" and len(digits) < _DIGITS[level]]
         for level, code in _keys(digits, self.levels):
             sums = self.sums[(level, code)]
             if level != "all" and sums.size < minimum:

@@ -167,6 +167,14 @@ def test_fallback_climbs_to_all_industry_when_no_class_is_large_enough() -> None
     assert (industry.level, industry.code, industry.sample_size, len(industry.fallbacks)) == ("all", "all", 3, 3)
 
 
+def test_a_code_too_short_for_the_configured_level_is_compared_at_its_own_level_and_says_so() -> None:
+    units = [unit("coarse", "C31", energy=1000)] + [unit(f"r{i}", "3130", energy=3000) for i in range(4)]
+    industry = by_id(compute_codes(units, YEAR))["coarse"].provenance.industry
+    assert industry is not None
+    assert (industry.level, industry.code, industry.sample_size, industry.fallbacks) == ("division", "31", 5, (
+        "class: industry code 31 is too short to name one", "group: industry code 31 is too short to name one"))
+
+
 def test_configured_division_level_compares_with_the_division() -> None:
     config = DEFAULT_CONFIG.model_copy(update={"version": "division", "industry_level": "division",
                                                "min_industry_sample": 2})

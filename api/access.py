@@ -8,7 +8,7 @@ caller's scope: the sites of the enterprises the caller may see.
 role        permissions                                    data scope
 =========== ============================================== ======================================
 admin       everything (incl. audit, users, benchmarks,    all sites
-            hierarchy)
+            hierarchy, efficiency_code)
 technician  health, devices, gateways, live, series,       all sites
             alarms, alarm_actions, ingest, point_ranges
 government  devices, live, series, emissions, alarms       enterprises whose region is the user's
@@ -29,6 +29,7 @@ tokens of technicians and administrators. 'point_ranges' sets a point's measurem
 out_of_range alarm checks) and a counter's rise limit, and accepts an implausible counter rise after checking the
 meter: technicians, who commission and calibrate the instruments, and administrators; not the enterprise, so a
 plant cannot widen a range to silence its own alarm or decide which of its own readings count.
+'efficiency_code' stores and activates 碳效码 configuration versions and reads the stored codes (administrators).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ __all__ = [
 Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
-                     "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges"]
+                     "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 _DATA = frozenset({"devices", "live", "series", "emissions", "alarms"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -4,7 +4,9 @@ Wire schemas (`schemas`), units (`units`), the versioned factor library
 (`factors`), accounting formulas (`formulas`) and the package's exception tree
 (`errors`); submodules imported by name include the Modbus register codec
 (`registers`), byte encodings (`wire`) and end-to-end payload protection
-(`protection`, shared by the edge agent that protects and ingest that checks).
+(`protection`, shared by the edge agent that protects and ingest that checks),
+the 碳效码 computation (`efficiency_code`) and the safe expression language of
+its configured formulas (`expressions`).
 It imports no I/O library: only the standard library, pydantic and, in
 `protection`, the `cryptography` primitives.
 """

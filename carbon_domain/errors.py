@@ -9,6 +9,8 @@ caller can catch the whole family in one place::
     │   └── AmbiguousFactor       rows from several series match; pick one series
     ├── FactorLibraryError        a row, CSV line or query the library cannot accept
     ├── FormulaInputError         a formula input outside the range the formula allows
+    ├── ExpressionError           a configured formula (expression) that does not parse or uses what is not allowed
+    ├── EfficiencyCodeError       碳效码 inputs or configuration the computation cannot take
     ├── ProtectionError           a protected payload (CFP1) is malformed, forged, tampered with or for an unknown key
     └── KeyMaterialError          payload protection secrets that do not fit their algorithms, or an algorithm
                                   the installed OpenSSL lacks
@@ -28,6 +30,8 @@ __all__ = [
     "AmbiguousFactor",
     "FactorLibraryError",
     "FormulaInputError",
+    "ExpressionError",
+    "EfficiencyCodeError",
     "KeyMaterialError",
     "ProtectionError",
 ]
@@ -55,6 +59,14 @@ class FactorLibraryError(DomainError, ValueError):
 
 class FormulaInputError(DomainError, ValueError):
     """A formula received an input outside its valid range."""
+
+
+class ExpressionError(DomainError, ValueError):
+    """A configured expression does not parse, or uses a construct or name that is not allowed."""
+
+
+class EfficiencyCodeError(DomainError, ValueError):
+    """碳效码 inputs (a unit's figures, an industry code) or a configuration the computation cannot take."""
 
 
 class ProtectionError(DomainError, ValueError):

@@ -72,6 +72,13 @@ def _mosquitto_conf(directory: Path, host: str, port: int, server: CertPaths, ac
     return conf
 
 
+def _find_mosquitto() -> str | None:
+    """The Mosquitto executable on PATH or in the Debian and /usr/local sbin directories, if any."""
+    return shutil.which("mosquitto") or next(
+        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None
+    )
+
+
 def plan_mqtt_broker(
     directory: Path, host: str, port: int, server: CertPaths, topic_root: str, *, acl: Path | None = None
 ) -> MqttBrokerPlan:
@@ -83,9 +90,7 @@ def plan_mqtt_broker(
     directory.mkdir(parents=True, exist_ok=True)
     url = f"mqtts://{host}:{port}"
     acl = acl if acl is not None else _default_acl(directory, topic_root)
-    mosquitto = shutil.which("mosquitto") or next(
-        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None
-    )
+    mosquitto = _find_mosquitto()
     if mosquitto:
         conf = _mosquitto_conf(directory, host, port, server, acl)
         return MqttBrokerPlan("mosquitto", [mosquitto, "-c", str(conf)], url)

@@ -150,6 +150,8 @@ def backup_database(url: str, path: Path, *, progress: Progress | None = None) -
         partial.unlink(missing_ok=True)
         raise
     partial.replace(path)
+    if progress is not None:
+        progress(tables, tables, path.stat().st_size)
     return BackupResult(path, tables, path.stat().st_size, time.monotonic() - started, major)
 
 
@@ -194,6 +196,7 @@ def restore_database(url: str, path: Path, *, progress: Progress | None = None) 
     _run([str(tool), "--verbose", "--exit-on-error", "--no-owner", "--no-privileges", f"--dbname={conninfo}",
           str(path)], env, lambda line: line.startswith(("pg_restore: creating ", "pg_restore: processing data",
                                                          "pg_restore: executing ")), tick)
+    tick(items)  # some entries (comments, skipped grants) print no line of their own
     return RestoreResult(items, time.monotonic() - started, archive_major, major)
 
 

@@ -8,7 +8,8 @@ CERT_OPTIONAL and cannot be configured otherwise), and has no plugin that reads 
 - `CertificateIdentityPlugin` makes the certificate's common name the username (Mosquitto's
   `use_identity_as_username`) and refuses a client id whose session belongs to another identity;
 - `AclFilePlugin` applies the same ACL file Mosquitto would get (carbonflow.embedded.mqtt_acl) to publishing,
-  subscribing and delivery; like Mosquitto 2.0, it drops a forbidden publish and disconnects its sender.
+  subscribing and delivery; like Mosquitto 2.0, it drops a forbidden publish and disconnects its sender, and
+  SIGHUP makes it read the file again.
 
 Run as `python -m carbonflow.embedded.amqtt_broker -c amqtt.yaml` (plan_mqtt_broker writes the file).
 """
@@ -30,7 +31,7 @@ from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 from amqtt.utils import read_yaml_config
 
-from carbonflow.embedded.mqtt_acl import MosquittoAcl
+from carbonflow.embedded.mqtt_acl import AclError, MosquittoAcl
 
 __all__ = ["CertificateBroker", "CertificateIdentityPlugin", "AclFilePlugin", "main"]
 
@@ -117,6 +118,15 @@ class AclFilePlugin(BaseTopicPlugin):
         super().__init__(context)
         self._acl = MosquittoAcl.read(Path(self.config.acl_file))
 
+    def reload(self) -> None:
+        """Read the ACL file again (`carbonflow gateways` rewrote it); keep the old rules if it is unreadable."""
+        try:
+            self._acl = MosquittoAcl.read(Path(self.config.acl_file))
+        except (OSError, AclError) as exc:
+            log.error("ACL not reloaded, the previous rules stay: %s", exc)
+            return
+        log.warning("ACL reloaded from %s", self.config.acl_file)
+
     async def topic_filtering(self, *, session: Session | None = None, topic: str | None = None,
                               action: Action | None = None) -> bool:
         if session is None or topic is None:
@@ -143,6 +153,9 @@ async def _serve(config: dict[str, Any]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await broker.start()
+    acl = broker.plugins_manager.get_plugin(AclFilePlugin.__name__)
+    if isinstance(acl, AclFilePlugin):  # SIGHUP re-reads the ACL, as it makes Mosquitto do
+        loop.add_signal_handler(signal.SIGHUP, acl.reload)
     await stop.wait()
     await broker.shutdown()
 
@@ -158,4 +171,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the imported module's main, not this __main__ copy: the plugins amqtt loads by dotted path are the
+    # imported module's classes, and the SIGHUP handler looks them up by class
+    from carbonflow.embedded.amqtt_broker import main as _main
+
+    _main()

@@ -5,11 +5,13 @@ Mosquitto is hidden from plan_mqtt_broker for this module, so these tests run wh
 
 from __future__ import annotations
 
+import signal
 import ssl
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -29,21 +31,27 @@ DEVICE = "fallback-meter"
 SETTLE_S = 2.0  # how long a refused message is given to show up anyway
 
 
-@pytest.fixture(scope="module")
-def fallback_broker(tmp_path_factory: pytest.TempPathFactory, pki: dict) -> Iterator[str]:
+@contextmanager
+def _amqtt(directory: Path, pki: dict, acl: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The broker plan_mqtt_broker picks when no Mosquitto is installed, running: (URL, process)."""
     port = free_port()
     with pytest.MonkeyPatch.context() as hide:
         hide.setattr(embedded_mqtt, "_find_mosquitto", lambda: None)
-        plan = plan_mqtt_broker(tmp_path_factory.mktemp("amqtt"), "127.0.0.1", port, pki["server"], MQTT_ROOT)
+        plan = plan_mqtt_broker(directory, "127.0.0.1", port, pki["server"], MQTT_ROOT, acl=acl)
     assert plan.name == "amqtt"
-    log = tmp_path_factory.mktemp("amqtt-log") / "broker.log"
-    with open(log, "wb") as out:
+    with open(directory / "broker.log", "wb") as out:
         proc = subprocess.Popen(plan.argv, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_port(port, proc=proc)
-        yield plan.url
+        yield plan.url, proc
     finally:
         stop_process(proc)
+
+
+@pytest.fixture(scope="module")
+def fallback_broker(tmp_path_factory: pytest.TempPathFactory, pki: dict) -> Iterator[str]:
+    with _amqtt(tmp_path_factory.mktemp("amqtt"), pki) as (url, _):
+        yield url
 
 
 class _Client:
@@ -131,3 +139,32 @@ def test_readings_flow_exactly_once_through_the_fallback_broker(
             sup.stop_all()
     assert acked and acked <= set(seqs)
     assert len(seqs) == len(set(seqs)), "a reading was stored twice"
+
+
+def test_fallback_broker_applies_a_rewritten_acl_on_sighup_as_mosquitto_does(tmp_path: Path, pki: dict) -> None:
+    acl = tmp_path / "registry.acl"
+    ingest_only = f"user {INGEST_IDENTITY}\ntopic read {MQTT_ROOT}/#\n"
+    acl.write_text(ingest_only)  # the gateway is not registered yet
+    topic = f"{MQTT_ROOT}/{GATEWAY}/data"
+    with _amqtt(tmp_path, pki, acl) as (url, proc):
+        listener = _Client(url, pki[INGEST_IDENTITY], "listener-reload")
+        try:
+            assert listener.connected.wait(10)
+            listener.subscribe(f"{MQTT_ROOT}/+/data")
+            before = _Client(url, pki[GATEWAY], "before-reload")
+            assert before.connected.wait(10)
+            before.client.publish(topic, b"unregistered", qos=1)
+            assert before.dropped.wait(10)
+            before.close()
+            acl.write_text(ingest_only + f"user {GATEWAY}\ntopic write {MQTT_ROOT}/{GATEWAY}/#\n")
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(1.0)
+            after = _Client(url, pki[GATEWAY], "after-reload")
+            assert after.connected.wait(10)
+            after.client.publish(topic, b"registered", qos=1).wait_for_publish(10)
+            time.sleep(SETTLE_S)
+            after.close()
+        finally:
+            listener.close()
+        assert proc.poll() is None, "SIGHUP stopped the broker"
+    assert listener.received == [(topic, b"registered")]

@@ -131,10 +131,11 @@ def backup_database(url: str, path: Path, *, progress: Progress | None = None) -
     major = _server_major(url)
     tool = client_tool("pg_dump", major)
     with psycopg.connect(url) as conn:
-        tables = conn.execute(
+        counted = conn.execute(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'"
             " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
-        ).fetchone()[0]
+        ).fetchone()
+        tables = int(counted[0]) if counted else 0
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     conninfo, env = _client_env(url)
@@ -182,8 +183,8 @@ def restore_database(url: str, path: Path, *, progress: Progress | None = None) 
         raise BackupError(f"{path} was dumped from PostgreSQL {archive_major}; this server is {major}: restore"
                           f" into a server of version {archive_major} or newer")
     with psycopg.connect(url) as conn:
-        taken = conn.execute("SELECT to_regclass('public.schema_migrations') IS NOT NULL").fetchone()[0]
-    if taken:
+        taken = conn.execute("SELECT to_regclass('public.schema_migrations') IS NOT NULL").fetchone()
+    if taken and taken[0]:
         raise BackupError("the target database already holds carbonflow's tables: restore into a new, empty"
                           " database (createdb -O <owner> carbonflow_restored) and point the URLs at it")
     conninfo, env = _client_env(url)

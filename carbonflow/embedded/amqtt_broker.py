@@ -49,11 +49,8 @@ def certificate_identity(ssl_object: ssl.SSLObject | None) -> str | None:
         certificate = ssl_object.getpeercert()
     except ValueError:  # the handshake has not completed
         return None
-    for rdn in (certificate or {}).get("subject", ()):
-        for key, value in rdn:
-            if key == "commonName":
-                return str(value)
-    return None
+    subject: tuple[tuple[tuple[str, str], ...], ...] = (certificate or {}).get("subject", ())  # type: ignore[assignment]
+    return next((value for rdn in subject for key, value in rdn if key == "commonName"), None)
 
 
 class CertificateBroker(Broker):

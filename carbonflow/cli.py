@@ -53,6 +53,8 @@ def _cmd_db(args: argparse.Namespace) -> int:
     settings = _settings("carbonflow db")
     if settings is None:
         return 2
+    if args.action in ("backup", "restore"):
+        return _db_backup_or_restore(settings, args)
     if not settings.database_url:
         print("carbonflow db: set DATABASE_URL=postgresql://... (the application role) and, to migrate as the"
               " tables' owner, MIGRATION_DATABASE_URL (docs/database.md)", file=sys.stderr)
@@ -84,6 +86,67 @@ def _db_migrate(settings: Settings) -> int:
             print(f"carbonflow db migrate: {exc}", file=sys.stderr)
             return 2
     print(f"applied {len(applied)} migrations" + (": " + ", ".join(applied) if applied else " (up to date)")
+          + (f"; application role {app_role} granted its privileges" if app_role else ""))
+    return 0
+
+
+def _db_backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Back up or restore the owner's database: MIGRATION_DATABASE_URL, else DATABASE_URL, else the embedded
+    server under the carbonflow home (started if the demo is not running)."""
+    from carbonflow.db.backup import BackupError, backup_database, default_backup_path, restore_database
+
+    command = f"carbonflow db {args.action}"
+    if args.action == "restore" and args.file is None:
+        print(f"{command}: name the backup to restore with --file PATH", file=sys.stderr)
+        return 2
+    embedded = None
+    if settings.database_url:
+        url, app_role = settings.migration_database_url or settings.database_url, None
+        if settings.migration_database_url is None:
+            print(f"{command}: MIGRATION_DATABASE_URL is not set: using DATABASE_URL's role, which must own the"
+                  " tables (docs/database.md)", file=sys.stderr)
+        else:
+            from carbonflow.db import role_of
+
+            app_role = role_of(settings.database_url)
+    else:
+        from carbonflow.embedded.postgres import EmbeddedPostgres
+
+        embedded = EmbeddedPostgres(settings.home / "pgdata")
+        url, app_role = embedded.start(), EmbeddedPostgres.APP_ROLE
+        print(f"{command}: embedded server, data in {settings.home / 'pgdata'}", file=sys.stderr)
+
+    def progress(done: int, total: int, size: int) -> None:
+        what = "tables" if args.action == "backup" else "items"
+        print(f"\r{args.action}: {done}/{total} {what}, archive {size / 1e6:,.1f} MB", end="", file=sys.stderr,
+              flush=True)
+
+    try:
+        if args.action == "backup":
+            path = args.file or default_backup_path(settings.home)
+            done = backup_database(url, path, progress=progress)
+            print(file=sys.stderr)
+            print(f"backed up {done.tables} tables of a PostgreSQL {done.server_major} server into {done.path}"
+                  f" ({done.size / 1e6:,.1f} MB) in {done.seconds:.1f} s")
+            return 0
+        restored = restore_database(url, args.file, progress=progress)
+        print(file=sys.stderr)
+        if embedded is not None:
+            embedded.app_url()  # creates the application role when the restored-into server lacks it
+        from carbonflow.db import connect_with_retry, migrate
+
+        with connect_with_retry(url) as conn:
+            applied = migrate(conn, app_role=app_role)  # grants the application role; newer migrations, if any
+    except BackupError as exc:
+        print(file=sys.stderr)
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    print(f"restored {restored.items} items of a PostgreSQL {restored.archive_major} backup into PostgreSQL"
+          f" {restored.server_major} in {restored.seconds:.1f} s"
+          + (f"; then applied {len(applied)} newer migrations" if applied else "")
           + (f"; application role {app_role} granted its privileges" if app_role else ""))
     return 0
 
@@ -329,11 +392,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", type=Path)
     p.set_defaults(func=_cmd_certs)
     p = sub.add_parser("db", help="database maintenance")
-    p.add_argument("action", choices=["migrate", "retain", "compact"],
+    p.add_argument("action", choices=["migrate", "retain", "compact", "backup", "restore"],
                    help="migrate: apply migrations as MIGRATION_DATABASE_URL's role (the owner) and grant"
                         " DATABASE_URL's role (the application) its privileges (docs/database.md); retain: drop"
                         " data older than the retention; compact: move closed hours of raw readings into"
-                        " compressed blocks (docs/storage.md), as the owner when MIGRATION_DATABASE_URL is set")
+                        " compressed blocks (docs/storage.md), as the owner when MIGRATION_DATABASE_URL is set; backup / restore:"
+                        " pg_dump into / pg_restore from --file as the owner, or the embedded server without"
+                        " DATABASE_URL (docs/operations.md)")
+    p.add_argument("--file", type=Path, help="backup: where to write (default <home>/backups/carbonflow-<UTC>.dump);"
+                                              " restore: the backup to restore into an empty database")
     p.add_argument("--raw-days", type=int,
                    help="keep raw readings this many days (CARBONFLOW_RAW_RETENTION_DAYS, 400; 1 to 36525)")
     p.add_argument("--hourly-days", type=int,

@@ -4,9 +4,10 @@ Wire schemas (`schemas`), units (`units`), the versioned factor library
 (`factors`), accounting formulas (`formulas`) and the package's exception tree
 (`errors`); submodules imported by name include the Modbus register codec
 (`registers`), byte encodings (`wire`) and end-to-end payload protection
-(`protection`, shared by the edge agent that protects and ingest that checks).
+(`protection`, shared by the edge agent that protects and ingest that checks) and the
+electricity-carbon factors (`grid_factors`: flow tracing, factor fits, electricity-to-fuel models).
 It imports no I/O library: only the standard library, pydantic and, in
-`protection`, the `cryptography` primitives.
+`protection`, the `cryptography` primitives and, in `grid_factors`, numpy and scipy.
 """
 
 from carbon_domain.errors import (

@@ -9,6 +9,7 @@ caller can catch the whole family in one place::
     │   └── AmbiguousFactor       rows from several series match; pick one series
     ├── FactorLibraryError        a row, CSV line or query the library cannot accept
     ├── FormulaInputError         a formula input outside the range the formula allows
+    ├── GridFactorError           electricity-carbon factor inputs that cannot be traced, fitted or compared
     ├── ProtectionError           a protected payload (CFP1) is malformed, forged, tampered with or for an unknown key
     └── KeyMaterialError          payload protection secrets that do not fit their algorithms, or an algorithm
                                   the installed OpenSSL lacks
@@ -28,6 +29,7 @@ __all__ = [
     "AmbiguousFactor",
     "FactorLibraryError",
     "FormulaInputError",
+    "GridFactorError",
     "KeyMaterialError",
     "ProtectionError",
 ]
@@ -55,6 +57,10 @@ class FactorLibraryError(DomainError, ValueError):
 
 class FormulaInputError(DomainError, ValueError):
     """A formula received an input outside its valid range."""
+
+
+class GridFactorError(DomainError, ValueError):
+    """Regions, flows or unit data that flow tracing, a factor fit or a third-party check cannot use."""
 
 
 class ProtectionError(DomainError, ValueError):

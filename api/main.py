@@ -21,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from api.bootstrap import ensure_admin
 from api.caches import SessionCache, SharedCache
 from api.errors import BootstrapError
+from api.grid_factors import router as grid_factors_router
 from api.kafka_link import KafkaLink
 from api.pgsession import configure_session
 from api.ratelimit import TokenBuckets
@@ -236,6 +237,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(implausible.router, prefix="/api/v1")  # implausible counter readings, accepting a rise
     app.include_router(sso.router, prefix="/api/v1")  # single sign-on
     app.include_router(certauth.router, prefix="/api/v1")  # client-certificate login
+    app.include_router(grid_factors_router, prefix="/api/v1")  # electricity-carbon factors (issue 19)
     app.include_router(pages.router)  # the dashboards (api/static)
     _document_errors(app)
     return app

@@ -59,6 +59,7 @@ __all__ = [
     "GroupError",
     "CheckReport",
     "check_estimates",
+    "estimate_with_factors",
 ]
 
 MODEL_VERSION: Final = "grid-factors/1"
@@ -251,6 +252,7 @@ class FactorFit:
     mape: float  # of the fitted values against the verified reports (fraction, 0.05 = 5 %)
     bias: float  # mean signed relative error of the fitted values (fraction)
     model_version: str = MODEL_VERSION
+    factor_id: str | None = None  # its id in the factor library, once stored
 
     def estimate(self, electricity_mwh: float, mix: Mapping[str, float] | None = None) -> float:
         """The factor's emissions (t) for a period's electricity use (and mix terms)."""
@@ -560,3 +562,23 @@ def check_estimates(estimates: Sequence[Estimate], *, bound: float = 0.1, worst:
     by_factor = grouped("factor_id")
     return CheckReport(bound=bound, by_industry=grouped("industry"), by_region=grouped("region"), by_factor=by_factor,
                        flagged_factors=tuple(g.key for g in by_factor if g.flagged), skipped=skipped)
+
+
+def estimate_with_factors(data: Sequence[UnitPeriod], *, pins: Mapping[str, FactorFit],
+                          unit_factors: Mapping[str, FactorFit],
+                          industry_factors: Mapping[str, FactorFit]) -> tuple[list[Estimate], list[str]]:
+    """Estimates of the verified unit-periods by the factor each unit uses: its hand pin, else its own newest
+    factor, else its industry's. Returns the estimates and the unit-periods no factor covers (unit@period)."""
+    estimates: list[Estimate] = []
+    uncovered: list[str] = []
+    for d in data:
+        if d.verified_t is None:
+            continue
+        fit = pins.get(d.unit_id) or unit_factors.get(d.unit_id) or industry_factors.get(d.industry)
+        if fit is None or any(t not in ("intercept", "electricity_mwh") and t not in d.mix for t in fit.terms):
+            uncovered.append(f"{d.unit_id}@{d.period}")
+            continue
+        estimates.append(Estimate(unit_id=d.unit_id, industry=d.industry, region=d.region, period=d.period,
+                                  factor_id=fit.factor_id or f"{fit.scope}:{fit.scope_id}",
+                                  estimated_t=fit.estimate(d.electricity_mwh, d.mix), verified_t=d.verified_t))
+    return estimates, uncovered

@@ -16,10 +16,12 @@ from carbon_domain.grid_factors import (
     EXPORTS_AT_CONSUMPTION,
     EXPORTS_AT_GENERATION,
     Estimate,
+    FactorFit,
     Flow,
     Region,
     UnitPeriod,
     check_estimates,
+    estimate_with_factors,
     fit_factors,
     fit_fuel_models,
     simulate_region,
@@ -210,3 +212,21 @@ def test_the_third_party_check_gives_mape_bias_worst_cases_and_flags_factors_ove
 def test_the_check_refuses_a_bound_that_is_not_a_positive_fraction() -> None:
     with pytest.raises(GridFactorError, match="bound must be a positive fraction"):
         check_estimates([], bound=0)
+
+
+def test_a_unit_is_estimated_by_its_pin_before_its_own_factor_before_its_industrys() -> None:
+    def fit(scope: str, scope_id: str, b: float) -> FactorFit:
+        return FactorFit(scope=scope, scope_id=scope_id, terms=("intercept", "electricity_mwh"),  # type: ignore[arg-type]
+                         coefficients=(0.0, b), std_errors=(0.0, 0.0), period_from="2025-01", period_to="2025-12",
+                         n=12, r2=1.0, mape=0.0, bias=0.0, factor_id=f"{scope}:{scope_id}@v1")
+    data = [UnitPeriod(u, "steel", "CN-ZJ", "2025-01", 10.0, verified_t=5.0) for u in ("pinned", "own", "pooled")]
+    data += [UnitPeriod("orphan", "paper", "CN-ZJ", "2025-01", 10.0, verified_t=5.0),
+             UnitPeriod("own", "steel", "CN-ZJ", "2025-02", 10.0)]  # no verified figure: nothing to check
+    estimates, uncovered = estimate_with_factors(
+        data, pins={"pinned": fit("industry", "cement", 0.3)},
+        unit_factors={"pinned": fit("unit", "pinned", 0.9), "own": fit("unit", "own", 0.4)},
+        industry_factors={"steel": fit("industry", "steel", 0.6)})
+    assert [(e.unit_id, e.factor_id, e.estimated_t) for e in estimates] == [
+        ("pinned", "industry:cement@v1", pytest.approx(3.0)), ("own", "unit:own@v1", pytest.approx(4.0)),
+        ("pooled", "industry:steel@v1", pytest.approx(6.0))]
+    assert uncovered == ["orphan@2025-01"]

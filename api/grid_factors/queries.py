@@ -32,6 +32,7 @@ __all__ = [
     "enterprise_factor",
     "add_pin",
     "current_pins",
+    "factors_in_use",
     "add_fuel_models",
     "latest_fuel_models",
 ]
@@ -260,3 +261,25 @@ async def latest_fuel_models(conn: psycopg.AsyncConnection) -> dict[str, tuple[s
     return {r["industry"]: (r["model_id"], FuelModel(
         industry=r["industry"], ratios=r["ratios"], total_ratio=r["total_ratio"], dispersion=r["dispersion"], n=r["n"],
         electricity_mwh=r["electricity_mwh"], model_version=r["model_version"])) for r in found}
+
+
+def _fit_of(row: dict[str, Any]) -> FactorFit:
+    return FactorFit(scope=row["scope"], scope_id=row["scope_id"], terms=tuple(row["terms"]),
+                     coefficients=tuple(row["coefficients"]), std_errors=tuple(row["std_errors"]),
+                     period_from=row["period_from"], period_to=row["period_to"], n=row["n"], r2=row["r2"],
+                     mape=math.nan if row["mape"] is None else row["mape"],
+                     bias=math.nan if row["bias"] is None else row["bias"],
+                     model_version=row["model_version"], factor_id=row["factor_id"])
+
+
+async def factors_in_use(conn: psycopg.AsyncConnection) -> tuple[dict[str, FactorFit], dict[str, FactorFit],
+                                                                 dict[str, FactorFit]]:
+    """The factors estimates use: pinned by unit, the newest unit factors and the newest industry factors."""
+    latest = [_fit_of(r) for r in await factor_library(conn, scope=None, scope_id=None, latest_only=True)]
+    pins: dict[str, FactorFit] = {}
+    for unit, pin in (await current_pins(conn)).items():
+        row = await enterprise_factor(conn, factor_id=pin["factor_id"])
+        if row is not None:
+            pins[unit] = _fit_of(row)
+    return (pins, {f.scope_id: f for f in latest if f.scope == "unit"},
+            {f.scope_id: f for f in latest if f.scope == "industry"})

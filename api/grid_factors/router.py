@@ -40,7 +40,6 @@ from api.grid_factors.schemas import (
 from carbon_domain.errors import GridFactorError
 from carbon_domain.factors import FactorRow, Scope
 from carbon_domain.grid_factors import (
-    FactorFit,
     Flow,
     Region,
     check_estimates,
@@ -382,15 +381,6 @@ async def pin_unit(body: PinIn, admin: BenchmarkAdmin, conn: Conn, ip: ClientIP)
     return pin
 
 
-def _fit_of(row: dict[str, Any]) -> FactorFit:
-    return FactorFit(scope=row["scope"], scope_id=row["scope_id"], terms=tuple(row["terms"]),
-                     coefficients=tuple(row["coefficients"]), std_errors=tuple(row["std_errors"]),
-                     period_from=row["period_from"], period_to=row["period_to"], n=row["n"], r2=row["r2"],
-                     mape=row["mape"] if row["mape"] is not None else float("nan"),
-                     bias=row["bias"] if row["bias"] is not None else float("nan"),
-                     model_version=row["model_version"], factor_id=row["factor_id"])
-
-
 @router.get("/check")
 async def third_party_check(
     caller: EmissionsReader, conn: Conn,
@@ -401,16 +391,9 @@ async def third_party_check(
     emissions: MAPE, bias and worst cases per industry, region and factor; factors over `bound` flagged."""
     scope = _unit_reader(caller)
     data = [d for d in await queries.unit_periods(conn) if _within(d.region, scope)]
-    latest = [_fit_of(r) for r in await queries.factor_library(conn, scope=None, scope_id=None, latest_only=True)]
-    pinned = await queries.current_pins(conn)
-    pins = {}
-    for unit, pin in pinned.items():
-        row = await queries.enterprise_factor(conn, factor_id=pin["factor_id"])
-        if row is not None:
-            pins[unit] = _fit_of(row)
-    estimates, uncovered = estimate_with_factors(
-        data, pins=pins, unit_factors={f.scope_id: f for f in latest if f.scope == "unit"},
-        industry_factors={f.scope_id: f for f in latest if f.scope == "industry"})
+    pins, unit_factors, industry_factors = await queries.factors_in_use(conn)
+    estimates, uncovered = estimate_with_factors(data, pins=pins, unit_factors=unit_factors,
+                                                 industry_factors=industry_factors)
     report = check_estimates(estimates, bound=bound, worst=worst)
     return {"region": scope, "estimated": len(estimates), "uncovered": uncovered, **_plain(report)}
 

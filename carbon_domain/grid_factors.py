@@ -264,8 +264,14 @@ class FactorFit:
 
 
 def _group_index(keys: Sequence[str]) -> tuple[list[str], npt.NDArray[np.int64]]:
-    names, inverse = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
-    return [str(n) for n in names], inverse.astype(np.int64)
+    """Sorted group names and each key's position among them (a dict, not np.unique: sorting a million
+    Python strings in numpy's object arrays is what made fits slow)."""
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(k, len(index)) for k in keys), dtype=np.int64, count=len(keys))
+    names = sorted(index)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[[index[name] for name in names]] = np.arange(len(names))
+    return names, rank[codes]
 
 
 def fit_factors(data: Sequence[UnitPeriod], *, by: Literal["unit", "industry"] = "unit",
@@ -296,12 +302,12 @@ def fit_factors(data: Sequence[UnitPeriod], *, by: Literal["unit", "industry"] =
     for j, term in enumerate(mix_terms, start=2):
         design[:, j] = [d.mix[term] for d in rows]
     y = np.array([d.verified_t for d in rows], dtype=np.float64)
-    periods = np.array([d.period for d in rows], dtype=object)
+    periods = np.array([d.period for d in rows], dtype=str)
     return _fit_groups(design, y, group, names, periods, terms, by, needed)
 
 
 def _fit_groups(design: FloatArray, y: FloatArray, group: npt.NDArray[np.int64], names: list[str],
-                periods: npt.NDArray[np.object_], terms: tuple[str, ...], by: Literal["unit", "industry"],
+                periods: npt.NDArray[np.str_], terms: tuple[str, ...], by: Literal["unit", "industry"],
                 needed: int) -> tuple[list[FactorFit], dict[str, str]]:
     g, k = len(names), design.shape[1]
     counts = np.bincount(group, minlength=g)
@@ -343,7 +349,7 @@ def _fit_groups(design: FloatArray, y: FloatArray, group: npt.NDArray[np.int64],
     rel_n = np.bincount(group, weights=valid.astype(np.float64), minlength=g)
     rel_abs = np.bincount(group, weights=np.where(valid, np.abs(relative), 0.0), minlength=g)
     rel_sum = np.bincount(group, weights=np.where(valid, relative, 0.0), minlength=g)
-    order = np.lexsort((periods.astype(str), group))
+    order = np.lexsort((periods, group))
     first = np.full(g, -1)
     last = np.full(g, -1)
     sorted_group = group[order]

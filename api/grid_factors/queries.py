@@ -27,6 +27,7 @@ __all__ = [
     "add_unit_import",
     "unit_periods",
     "verified_emissions",
+    "unit_regions",
     "add_factor_versions",
     "factor_library",
     "enterprise_factor",
@@ -161,6 +162,13 @@ async def unit_periods(conn: psycopg.AsyncConnection, *, region: str | None = No
     return [UnitPeriod(unit_id=r["unit_id"], industry=r["industry"], region=r["region"], period=r["period"],
                        electricity_mwh=r["electricity_mwh"], verified_t=r["verified_tco2"], coal_t=r["coal_tco2"],
                        oil_t=r["oil_tco2"], gas_t=r["gas_tco2"]) for r in found]
+
+
+async def unit_regions(conn: psycopg.AsyncConnection) -> dict[str, str]:
+    """Each unit's region, from its newest imported period."""
+    found = await _rows(conn, "SELECT DISTINCT ON (unit_id) unit_id, region FROM grid_unit_energy"
+                        " ORDER BY unit_id, period DESC, import_id DESC")
+    return {r["unit_id"]: r["region"] for r in found}
 
 
 async def verified_emissions(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:

@@ -358,10 +358,16 @@ async def list_enterprise_factors(
     scope: Annotated[Literal["unit", "industry"] | None, Query()] = None,
     scope_id: Annotated[str | None, Query(max_length=160)] = None, latest: bool = False,
 ) -> dict[str, Any]:
-    """The factor library: every version (or only the newest per scope), with fit statistics."""
-    _unit_reader(caller)
-    return {"factors": await queries.factor_library(conn, scope=scope, scope_id=scope_id, latest_only=latest),
-            "pins": list((await queries.current_pins(conn)).values())}
+    """The factor library: every version (or only the newest per scope), with fit statistics, and the pins.
+    A government user sees industry factors and the unit factors and pins of units in its region."""
+    region = _unit_reader(caller)
+    factors = await queries.factor_library(conn, scope=scope, scope_id=scope_id, latest_only=latest)
+    pins = list((await queries.current_pins(conn)).values())
+    if region is not None:
+        regions = await queries.unit_regions(conn)
+        factors = [f for f in factors if f["scope"] == "industry" or _within(regions.get(f["scope_id"], ""), region)]
+        pins = [p for p in pins if _within(regions.get(p["unit_id"], ""), region)]
+    return {"factors": factors, "pins": pins}
 
 
 @router.post("/enterprise/pins", status_code=201)

@@ -168,6 +168,10 @@ def test_factors_are_fitted_as_versions_pinned_with_a_reason_and_checked_against
                        (f"unit:{unit}",)).fetchone()
     assert entry == ("grid_factors.pin", {"factor_id": f"unit:{unit}@v1", "reason": "v2 fitted over a shutdown"})
 
+    outside = client.get("/api/v1/grid-factors/enterprise/factors", headers=headers["gov_gd"],
+                         params={"scope": "unit", "scope_id": unit}).json()
+    assert outside == {"factors": [], "pins": []}  # the unit is in CN-ZJ-HZ: not Guangdong's to see
+
     report = client.get("/api/v1/grid-factors/check", headers=headers["gov"], params={"bound": 0.05}).json()
     (ours,) = [g for g in report["by_industry"] if g["key"] == industry]
     relative = [(3.1 - 3) / 3, (5.2 - 5) / 5, (7.3 - 8) / 8, (9.4 - 9) / 9]

@@ -250,7 +250,10 @@ async def publish_regional_result(result_id: int, body: PublishIn, admin: Benchm
         raise HTTPException(409, f"result {result_id} comes from illustrative input set {found['input_id']}:"
                                  " illustrative data are never published to the accounting factor library")
     start, end = _period_bounds(found["period"])
-    valid_from = date.fromisoformat(body.valid_from) if body.valid_from else start
+    try:
+        valid_from = date.fromisoformat(body.valid_from) if body.valid_from else start
+    except ValueError as exc:
+        raise HTTPException(422, f"valid_from: {body.valid_from!r} is not a day (e.g. 2025-01-01)") from exc
     rows = []
     for factor in found["factors"]:
         slug = "".join(c if c.isalnum() else "_" for c in factor["region"].lower())

@@ -106,6 +106,9 @@ def test_a_traced_result_is_published_into_the_accounting_factor_library_once(
     assert row["value"] == pytest.approx(125 / 300)  # METHODS.md: C = 0.4167
     assert (row["factor_id"], row["scope"], row["scope_id"]) == (f"{key}@flow-{result['result_id']}", "region",
                                                                  f"T{tag}C")
+    bad_day = client.post(f"/api/v1/grid-factors/regional/results/{result['result_id']}/publish",
+                          headers=headers["admin"], json={"valid_from": "2025-02-30"})
+    assert bad_day.status_code == 422 and "is not a day" in bad_day.text
     again = client.post(f"/api/v1/grid-factors/regional/results/{result['result_id']}/publish",
                         headers=headers["admin"], json={})
     assert again.status_code == 409 and "already published" in again.text

@@ -22,6 +22,7 @@ from api import efficiency_code
 from api.bootstrap import ensure_admin
 from api.caches import SessionCache, SharedCache
 from api.errors import BootstrapError
+from api.grid_factors import router as grid_factors_router
 from api.kafka_link import KafkaLink
 from api.pgsession import configure_session
 from api.ratelimit import TokenBuckets
@@ -238,6 +239,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(sso.router, prefix="/api/v1")  # single sign-on
     app.include_router(certauth.router, prefix="/api/v1")  # client-certificate login
     app.include_router(efficiency_code.router, prefix="/api/v1")  # 碳效码 configuration versions and codes
+    app.include_router(grid_factors_router, prefix="/api/v1")  # electricity-carbon factors (issue 19)
     app.include_router(pages.router)  # the web app (api/web_dist, built from web/)
     _document_errors(app)
     return app

@@ -5,10 +5,11 @@ Wire schemas (`schemas`), units (`units`), the versioned factor library
 (`errors`); submodules imported by name include the Modbus register codec
 (`registers`), byte encodings (`wire`) and end-to-end payload protection
 (`protection`, shared by the edge agent that protects and ingest that checks),
-the 碳效码 computation (`efficiency_code`) and the safe expression language of
-its configured formulas (`expressions`).
+the 碳效码 computation (`efficiency_code`), the safe expression language of
+its configured formulas (`expressions`) and the electricity-carbon factors
+(`grid_factors`: flow tracing, factor fits, electricity-to-fuel models).
 It imports no I/O library: only the standard library, pydantic and, in
-`protection`, the `cryptography` primitives.
+`protection`, the `cryptography` primitives and, in `grid_factors`, numpy and scipy.
 """
 
 from carbon_domain.errors import (

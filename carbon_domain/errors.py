@@ -11,6 +11,7 @@ caller can catch the whole family in one place::
     ├── FormulaInputError         a formula input outside the range the formula allows
     ├── ExpressionError           a configured formula (expression) that does not parse or uses what is not allowed
     ├── EfficiencyCodeError       碳效码 inputs or configuration the computation cannot take
+    ├── GridFactorError           electricity-carbon factor inputs that cannot be traced, fitted or compared
     ├── ProtectionError           a protected payload (CFP1) is malformed, forged, tampered with or for an unknown key
     └── KeyMaterialError          payload protection secrets that do not fit their algorithms, or an algorithm
                                   the installed OpenSSL lacks
@@ -32,6 +33,7 @@ __all__ = [
     "FormulaInputError",
     "ExpressionError",
     "EfficiencyCodeError",
+    "GridFactorError",
     "KeyMaterialError",
     "ProtectionError",
 ]
@@ -67,6 +69,8 @@ class ExpressionError(DomainError, ValueError):
 
 class EfficiencyCodeError(DomainError, ValueError):
     """碳效码 inputs (a unit's figures, an industry code) or a configuration the computation cannot take."""
+class GridFactorError(DomainError, ValueError):
+    """Regions, flows or unit data that flow tracing, a factor fit or a third-party check cannot use."""
 
 
 class ProtectionError(DomainError, ValueError):

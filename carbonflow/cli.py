@@ -449,6 +449,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("profiles", help="validate and show device profiles", add_help=False)
     sub.add_parser("inventory", help="compute a GHG inventory from an activity-data file", add_help=False)
     sub.add_parser("import", help="import manual readings from CSV/XLSX into the pipeline", add_help=False)
+    sub.add_parser("factors", help="electricity-carbon factors: fit | simulate | verify (docs/grid_factors.md)",
+                   add_help=False)
     return parser
 
 
@@ -466,6 +468,10 @@ def main(argv: list[str] | None = None) -> int:
         from carbonflow.inventory_cli import main as inventory_main
 
         return inventory_main(argv[1:])
+    if argv and argv[0] == "factors":
+        from carbonflow.grid_factors_cli import main as factors_main
+
+        return factors_main(argv[1:])
     if argv and argv[0] == "profiles":
         from device_profiles.cli import main as profiles_main
 

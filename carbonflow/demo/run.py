@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import sys
@@ -81,6 +82,16 @@ def _write_demo_users(home: Path, users: dict) -> Path:
     return path
 
 
+async def _illustrative_grid_factors(url: str) -> None:
+    """The illustrative provincial dataset of the electricity-carbon factors (docs/grid_factors.md), once."""
+    import psycopg
+
+    from api.grid_factors.demo_data import ensure_illustrative_input
+
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await ensure_illustrative_input(conn)
+
+
 def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
     """Run until interrupted; returns the exit code."""
     settings = settings or load_settings()
@@ -126,6 +137,7 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             conn.autocommit = True
             register_gateway(conn, DEMO_GATEWAY, site_id=registry.sites[0].id)
             acl, _ = write_broker_acl(conn, home / "mqtt")
+        asyncio.run(_illustrative_grid_factors(db_url))
         sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
         users_file = _write_demo_users(home, users)
 

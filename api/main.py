@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
+from api import monitoring
 from api.bootstrap import ensure_admin
 from api.caches import SessionCache, SharedCache
 from api.errors import BootstrapError
@@ -236,6 +237,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(implausible.router, prefix="/api/v1")  # implausible counter readings, accepting a rise
     app.include_router(sso.router, prefix="/api/v1")  # single sign-on
     app.include_router(certauth.router, prefix="/api/v1")  # client-certificate login
+    app.include_router(monitoring.router, prefix="/api/v1")  # government monitoring (api/monitoring/)
     app.include_router(pages.router)  # the dashboards (api/static)
     _document_errors(app)
     return app

@@ -24,6 +24,7 @@ __all__ = [
     "add_anomalies",
     "aggregate",
     "create_batch",
+    "create_sync_source",
     "create_unit",
     "decide_anomaly",
     "figure_history",
@@ -33,6 +34,7 @@ __all__ = [
     "list_anomalies",
     "list_industries",
     "list_regions",
+    "list_sync_sources",
     "list_units",
     "monthly_unit_totals",
     "public_reductions",
@@ -339,3 +341,25 @@ async def decide_anomaly(conn: psycopg.AsyncConnection, *, anomaly_id: int, stat
                          comment: str) -> None:
     await conn.execute("UPDATE monitoring_anomalies SET state = %s, decided_by = %s, decided_at = now(), comment = %s"
                        " WHERE anomaly_id = %s", (state, by, comment, anomaly_id))
+
+
+# --- sync sources ------------------------------------------------------------------------------------------------
+
+_SYNC_COLUMNS = ("name, dialect, url_env, query, watermark, interval_s, enabled, last_run_at, last_ok_at,"
+                 " last_error, alarm_since")
+
+
+async def list_sync_sources(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {_SYNC_COLUMNS} FROM monitoring_sync_sources ORDER BY name")
+        return list(await cur.fetchall())
+
+
+async def create_sync_source(conn: psycopg.AsyncConnection, *, fields: dict[str, Any]) -> dict[str, Any]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("INSERT INTO monitoring_sync_sources (name, dialect, url_env, query, interval_s, enabled)"
+                          " VALUES (%(name)s, %(dialect)s, %(url_env)s, %(query)s, %(interval_s)s, %(enabled)s)"
+                          f" RETURNING {_SYNC_COLUMNS}", fields)
+        row = await cur.fetchone()
+    assert row is not None
+    return row

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
@@ -22,8 +23,15 @@ from api import auditlog
 from api.access import Principal
 from api.deps import AnonymousRateLimit, Caller, ClientIP, Conn, require_permission
 from api.inventory_queries import load_library, metered_aggregates, month_range
-from api.monitoring import intake, queries, world
-from api.monitoring.schemas import AnomalyDecision, FigureCorrection, FigurePush, UnitChange, UnitCreate
+from api.monitoring import intake, queries, sync, world
+from api.monitoring.schemas import (
+    AnomalyDecision,
+    FigureCorrection,
+    FigurePush,
+    SyncSourceCreate,
+    UnitChange,
+    UnitCreate,
+)
 from carbon_domain.errors import DomainError
 from carbon_domain.monitoring import (
     ECONOMIC_ITEMS,
@@ -231,6 +239,53 @@ async def _take(conn: Conn, caller: Principal, ip: str | None, *, lines: Any, pr
                           target=f"monitoring_batch:{result.batch_id}",
                           detail={k: v for k, v in answer.items() if k != "errors"} | {"origin": origin,
                                                                                         "sha256": digest})
+    return answer
+
+
+def _administrator(caller: Principal) -> None:
+    if caller.role != "admin":
+        raise HTTPException(403, "sync sources are configured and run by administrators")
+
+
+@router.get("/sync-sources")
+async def list_sync_sources(caller: MonitoringWriter, conn: Conn) -> dict[str, Any]:
+    """Intermediate-database sources with their watermark, last run, last error and alarm (administrators)."""
+    _administrator(caller)
+    return {"sources": await queries.list_sync_sources(conn)}
+
+
+@router.post("/sync-sources", status_code=201)
+async def create_sync_source(body: SyncSourceCreate, caller: MonitoringWriter, conn: Conn,
+                             ip: ClientIP) -> dict[str, Any]:
+    """Configure a scheduled sync from an intermediate database (中间库); audited."""
+    _administrator(caller)
+    if "%(watermark)s" not in body.query:
+        raise HTTPException(422, "the query must take the last watermark as %(watermark)s (None on the first run)")
+    async with conn.transaction():
+        try:
+            created = await queries.create_sync_source(conn, fields=body.model_dump())
+        except psycopg.errors.UniqueViolation as exc:
+            raise HTTPException(409, f"a sync source named {body.name!r} exists") from exc
+        await auditlog.record(conn, action="monitoring.sync_source.create", client_ip=ip, principal=caller,
+                              target=f"monitoring_sync_source:{body.name}", after=created)
+    return created
+
+
+@router.post("/sync-sources/{name}/run")
+async def run_sync_source(name: Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9_-]{0,63}$")],
+                          caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+    """Run a sync source now (as the scheduler does); a failure keeps the watermark and raises its alarm."""
+    _administrator(caller)
+    try:
+        run = await sync.run_source(conn, name=name, by=caller.username)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    answer = {"source": run.source, "rows": run.rows, "stored": run.stored, "unchanged": run.unchanged,
+              "refused": run.refused, "watermark": run.watermark, "error": run.error,
+              "errors": [{"line": p.line, "field": p.field, "reason": p.reason} for p in run.problems]}
+    await auditlog.record(conn, action="monitoring.sync.run", client_ip=ip, principal=caller,
+                          target=f"monitoring_sync_source:{name}", outcome="ok" if run.error is None else "failed",
+                          detail={k: v for k, v in answer.items() if k != "errors"})
     return answer
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "FigureCorrection",
     "FigurePush",
     "PushedFigure",
+    "SyncSourceCreate",
     "UnitChange",
     "UnitCreate",
 ]
@@ -75,6 +76,17 @@ class FigureCorrection(_Strict):
     quantity: float
     unit: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1, max_length=1000, description="why the figure is corrected (audited)")
+
+
+class SyncSourceCreate(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")
+    dialect: Literal["mysql", "postgresql"]
+    url_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,127}$",
+                         description="environment variable of the API and sync worker holding the source's URL")
+    query: str = Field(min_length=10, max_length=20_000,
+                       description="returns credit_code, month, item, quantity, unit, watermark; takes %(watermark)s")
+    interval_s: int = Field(3600, ge=60, le=31 * 86400)
+    enabled: bool = True
 
 
 class AnomalyDecision(_Strict):

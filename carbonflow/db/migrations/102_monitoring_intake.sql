@@ -1,7 +1,8 @@
 -- How monitoring figures arrive: file imports (one batch per upload, with its digest, so a repeated file is
 -- recognised) and the scheduled sync from an intermediate database (中间库). A sync source names an
 -- environment variable holding its connection URL, never the password itself; `watermark` is the last value of
--- its incremental column read and only moves when a run stores its rows.
+-- its incremental column read and only moves when a run stores its rows. A failing run leaves the watermark,
+-- records the error and raises the source's alarm (alarm_since), which the next successful run clears.
 CREATE TABLE IF NOT EXISTS monitoring_batches (
     batch_id     bigserial PRIMARY KEY,
     source       text NOT NULL CHECK (source IN ('file', 'rest', 'sync')),
@@ -26,5 +27,6 @@ CREATE TABLE IF NOT EXISTS monitoring_sync_sources (
     enabled         boolean NOT NULL DEFAULT true,
     last_run_at     timestamptz,
     last_ok_at      timestamptz,
-    last_error      text
+    last_error      text,
+    alarm_since     timestamptz
 );

@@ -18,6 +18,7 @@ source's alarm (alarm_since), cleared by the next run that succeeds.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ from psycopg.rows import dict_row
 from api.monitoring import intake, queries
 from carbon_domain.monitoring import LineProblem, check_figure_record
 
-__all__ = ["SyncFailed", "SyncRun", "due_sources", "fetch_rows", "run_source"]
+__all__ = ["SyncFailed", "SyncRun", "due_sources", "fetch_rows", "run_due", "run_source"]
 
+_log = logging.getLogger(__name__)
 _COLUMNS = ("credit_code", "month", "item", "quantity", "unit", "watermark")
 _TIMEOUT_S = 60
 
@@ -148,3 +150,22 @@ async def due_sources(conn: psycopg.AsyncConnection) -> list[str]:
     cur = await conn.execute("SELECT name FROM monitoring_sync_sources WHERE enabled AND (last_run_at IS NULL"
                              " OR last_run_at + make_interval(secs => interval_s) <= now()) ORDER BY name")
     return [row[0] for row in await cur.fetchall()]
+
+
+async def run_due(url: str, *, once: bool, poll_s: float = 60.0) -> list[SyncRun]:
+    """The scheduler (`carbonflow monitoring sync`): run every due source, then, unless `once`, look again every
+    `poll_s` seconds. A failed source is logged once per run and alarmed on its row; the others still run."""
+    runs: list[SyncRun] = []
+    while True:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            for name in await due_sources(conn):
+                run = await run_source(conn, name=name)
+                runs.append(run)
+                if run.error:
+                    _log.warning("%s", run.error)
+                else:
+                    _log.info("sync source %s: %d rows, %d stored, %d refused", name, run.rows, run.stored,
+                              run.refused)
+        if once:
+            return runs
+        await asyncio.sleep(poll_s)

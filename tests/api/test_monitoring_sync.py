@@ -4,6 +4,7 @@ Where MariaDB is not running the MariaDB tests skip and say so; the PostgreSQL s
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from api.monitoring.sync import run_due
 from tests.api.test_monitoring import credit_code, csv_file, stored, upload
 
 MARIADB = ("127.0.0.1", 3306)
@@ -155,3 +157,18 @@ def test_only_administrators_configure_sync_sources(api_app_client: TestClient,
     r = api_app_client.post("/api/v1/monitoring/sync-sources", headers=role_headers["government"],
                             json={"name": "gov", "dialect": "mysql", "url_env": "X", "query": QUERY})
     assert r.status_code == 403
+
+
+def test_scheduler_runs_a_due_source_once_and_then_waits_for_its_interval(
+        api_app_client: TestClient, admin_headers: dict[str, str], database_url: str,
+        postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-04', 'oil', 3, 't', '2025-05-01T00:00:00Z')", (code,))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env,
+                          query=QUERY.replace("%(watermark)s IS NULL", "%(watermark)s::timestamptz IS NULL")
+                          .replace("> %(watermark)s", "> %(watermark)s::timestamptz"))
+    first = [run for run in asyncio.run(run_due(database_url, once=True)) if run.source == name]
+    again = [run for run in asyncio.run(run_due(database_url, once=True)) if run.source == name]
+    assert ([(run.rows, run.stored) for run in first], again) == ([(1, 1)], [])

@@ -487,6 +487,9 @@ DEFAULT_JUMP_THRESHOLD = 0.5
 _MIN_HISTORY = 3
 _OUTLIER_FENCE = 3.0  # interquartile ranges beyond the quartiles: far out, not merely unusual
 _MIN_PEERS = 5
+# an interquartile range narrower than this fraction of the median counts as this fraction, so that peers with
+# near-identical intensities do not turn a rounding difference into an outlier
+_MIN_RELATIVE_SPREAD = 0.1
 
 
 @dataclass(frozen=True)
@@ -537,8 +540,8 @@ def intensity_outliers(intensities: Mapping[str, float], *, month: date, fence: 
     quartiles of their industry class's units (`intensities`: unit -> intensity, one class, one period)."""
     if len(intensities) < min_peers:
         return []
-    q1, _, q3 = statistics.quantiles(intensities.values(), n=4, method="inclusive")
-    spread = q3 - q1
+    q1, median, q3 = statistics.quantiles(intensities.values(), n=4, method="inclusive")
+    spread = max(q3 - q1, _MIN_RELATIVE_SPREAD * abs(median))
     low, high = q1 - fence * spread, q3 + fence * spread
     return [(unit, Anomaly("intensity_outlier", month, "intensity",
                            f"intensity {value:.3f} tCO2/10^4 CNY is outside the industry's range "

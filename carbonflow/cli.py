@@ -249,6 +249,23 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
     return 1 if any(run.error for run in runs) else 0
 
 
+def _cmd_seed(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from carbonflow.demo.region_seed import seed_region
+
+    settings = _settings("carbonflow seed")
+    if settings is None:
+        return 2
+    if not settings.database_url:
+        print("carbonflow seed: set DATABASE_URL=postgresql://... (migrated: carbonflow db migrate)", file=sys.stderr)
+        return 2
+    done = asyncio.run(seed_region(settings.database_url, seed=args.seed))
+    print(f"synthetic prefecture (seed {args.seed}): {done['units']} units, {done['figures']} figures,"
+          f" {done['stored']} stored now")
+    return 0
+
+
 def _cmd_edge(args: argparse.Namespace) -> int:
     from edge_agent.agent import run_agent
     from edge_agent.errors import EdgeError
@@ -370,6 +387,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="run the due sources once and exit (for cron)")
     p.add_argument("--poll", type=float, default=60.0, help="seconds between looks for due sources")
     p.set_defaults(func=_cmd_monitoring)
+    p = sub.add_parser("seed", help="seed demo data: a synthetic prefecture for government monitoring")
+    p.add_argument("what", choices=["region"])
+    p.add_argument("--seed", type=int, default=2026, help="the generator's seed (same seed, same data)")
+    p.set_defaults(func=_cmd_seed)
     p = sub.add_parser("gateways", help="register, list and revoke gateways (writes the broker ACL); bind a device")
     p.add_argument("action", choices=["add", "list", "revoke", "bind"])
     p.add_argument("gateway", nargs="?", default="")

@@ -202,6 +202,11 @@ def test_unit_far_outside_its_industrys_intensities_is_an_outlier() -> None:
     assert [unit for unit, _ in intensity_outliers(peers, month=MAY)] == ["f"]
 
 
+def test_near_identical_peers_do_not_make_a_rounding_difference_an_outlier() -> None:
+    peers = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0, "e": 1.0, "f": 1.001}
+    assert intensity_outliers(peers, month=MAY) == []
+
+
 def test_too_few_peers_give_no_intensity_outlier() -> None:
     assert intensity_outliers({"a": 1.0, "b": 9.0, "c": 1.1}, month=MAY) == []
 

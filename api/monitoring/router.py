@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.datastructures import UploadFile
 
 from api import auditlog
@@ -123,7 +123,10 @@ async def create_unit(body: UnitCreate, caller: MonitoringWriter, conn: Conn, ip
     async with conn.transaction():
         if await queries.units_by_credit_code(conn, codes=[body.credit_code]):
             raise HTTPException(409, f"a unit with credit code {body.credit_code} is already registered")
-        unit = await queries.create_unit(conn, fields=body.model_dump())
+        try:
+            unit = await queries.create_unit(conn, fields=body.model_dump())
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise HTTPException(422, f"unknown enterprise_id or site_id: {exc.diag.message_detail}") from exc
         await auditlog.record(conn, action="monitoring.unit.create", client_ip=ip, principal=caller,
                               target=f"monitoring_unit:{unit['unit_id']}", after=unit)
     return unit
@@ -146,7 +149,10 @@ async def change_unit(unit_id: UnitId, body: UnitChange, caller: MonitoringWrite
         before = await queries.get_unit(conn, unit_id=unit_id, scope=scope, lock=True)
         if before is None:
             raise HTTPException(404, f"no unit {unit_id} among the units you may see")
-        after = await queries.update_unit(conn, unit_id=unit_id, changes=changes)
+        try:
+            after = await queries.update_unit(conn, unit_id=unit_id, changes=changes)
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise HTTPException(422, f"unknown enterprise_id or site_id: {exc.diag.message_detail}") from exc
         await auditlog.record(conn, action="monitoring.unit.change", client_ip=ip, principal=caller,
                               target=f"monitoring_unit:{unit_id}", before=before, after=after)
     return after
@@ -233,13 +239,22 @@ async def _take(conn: Conn, caller: Principal, ip: str | None, *, lines: Any, pr
         raise HTTPException(422, f"cannot compute the figures: {exc}") from exc
     answer = result.as_dict()
     if result.batch_id is None:
-        raise HTTPException(422, {"message": f"{result.refused} line(s) refused, nothing stored; correct them or "
-                                             "send take_valid=true to store the valid lines", **answer})
+        return JSONResponse(status_code=422, content={
+            "detail": f"{result.refused} line(s) refused, nothing stored; correct them or send take_valid=true to "
+                      "store the valid lines", **answer})
     await auditlog.record(conn, action=f"monitoring.figures.{source}", client_ip=ip, principal=caller,
                           target=f"monitoring_batch:{result.batch_id}",
                           detail={k: v for k, v in answer.items() if k != "errors"} | {"origin": origin,
                                                                                         "sha256": digest})
     return answer
+
+
+def _month(text: str, name: str = "month") -> date:
+    """The first day of a YYYY-MM month; 422 naming the parameter when it is no month."""
+    year, month = int(text[:4]), int(text[5:])
+    if year < 1990 or not 1 <= month <= 12:
+        raise HTTPException(422, f"{name} {text!r} is not a month from 1990-01 on (YYYY-MM)")
+    return date(year, month, 1)
 
 
 def _administrator(caller: Principal) -> None:
@@ -297,7 +312,7 @@ async def correct_figure(unit_id: UnitId, month: Annotated[str, PathParam(patter
     if item not in ITEMS:
         raise HTTPException(422, f"unknown item {item!r}; use one of {', '.join(ITEMS)}")
     scope = await _scope(conn, caller)
-    first = date(int(month[:4]), int(month[5:]), 1)
+    first = _month(month)
     try:
         quantity, unit = normalise_quantity(item, body.quantity, body.unit)
         figure = FigureCalculator(await load_library(conn)).energy(item, quantity, first) \
@@ -329,7 +344,7 @@ async def figure_revisions(unit_id: UnitId, month: Annotated[str, PathParam(patt
     scope = await _scope(conn, caller)
     if await queries.get_unit(conn, unit_id=unit_id, scope=scope) is None:
         raise HTTPException(404, f"no unit {unit_id} among the units you may see")
-    first = date(int(month[:4]), int(month[5:]), 1)
+    first = _month(month)
     return {"revisions": await queries.figure_history(conn, unit_id=unit_id, month=first, item=item)}
 
 
@@ -499,7 +514,7 @@ async def scan_anomalies(caller: MonitoringReviewer, conn: Conn, ip: ClientIP, r
     scope = await _scope(conn, caller)
     if not scope.covers_region(region):
         raise HTTPException(404, f"region {region} is outside what you may see")
-    last = date(int(through[:4]), int(through[5:]), 1)
+    last = _month(through, "through")
     start = date(last.year - 2, last.month, 1)
     end = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
     totals = await queries.monthly_unit_totals(conn, scope=scope, prefix=region_prefix(region), start=start, end=end)
@@ -589,6 +604,6 @@ async def world_comparison(
     try:
         data = world.load(world.data_path())
     except world.WorldDataMissing as exc:
-        raise HTTPException(503, str(exc)) from exc
+        raise HTTPException(404, str(exc)) from exc
     return world.comparison(data, countries=countries.split(","), start=start, end=end, top=top)
 

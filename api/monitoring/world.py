@@ -2,7 +2,7 @@
 
 The file is Our World in Data's extract of the Global Carbon Budget 2024 (CC BY 4.0; its README next to it
 gives the citation). It lives in the shared data folder beside the repository, ``../shared/data`` from the
-repository root; CARBONFLOW_WORLD_CO2_CSV names another place. Credit line to show with it:
+repository root; CARBONFLOW_WORLD_CO2_CSV names another place. Without it the endpoint answers 404 naming the path. Credit line to show with it:
 "Source: Our World in Data based on the Global Carbon Budget (2024), CC BY 4.0".
 """
 

@@ -68,7 +68,7 @@ def test_file_with_errors_stores_nothing_and_names_each_line(client: TestClient,
                     f"{code},Err Co,330502,313,2025-05,coal,100,kWh",
                     f"{code},Err Co,330502,313,2025-01,coal,100,t")
     r = upload(client, admin_headers, data)
-    errors = [(e["line"], e["field"]) for e in r.json()["detail"]["errors"]]
+    errors = [(e["line"], e["field"]) for e in r.json()["errors"]]
     assert (r.status_code, errors, stored(db, code)) == (
         422, [(3, "region_code"), (4, "industry_code"), (5, "quantity"), (6, "unit"), (7, "item")], [])
 
@@ -200,7 +200,7 @@ def test_enterprise_user_sees_and_reports_only_its_own_unit(client: TestClient, 
     units = client.get("/api/v1/monitoring/units", headers=headers).json()["units"]
     refused = upload(client, headers, csv_file(f"{other},Other Co,330523,171,2025-02,coal,20,t"))
     accepted = upload(client, headers, csv_file(f"{own},Own Co,330523,171,2025-02,coal,11,t"))
-    assert ([u["credit_code"] for u in units], refused.json()["detail"]["errors"][0]["field"],
+    assert ([u["credit_code"] for u in units], refused.json()["errors"][0]["field"],
             accepted.status_code) == ([own], "credit_code", 200)
 
 
@@ -295,9 +295,50 @@ def test_world_comparison_without_the_file_says_where_it_looked(client: TestClie
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARBONFLOW_WORLD_CO2_CSV", "/nonexistent/world_co2.csv")
     r = client.get("/api/v1/monitoring/world", headers=admin_headers)
-    assert (r.status_code, "not found at /nonexistent/world_co2.csv" in r.text) == (503, True)
+    assert (r.status_code, "not found at /nonexistent/world_co2.csv" in r.text) == (404, True)
 
 
 def test_auditor_may_not_read_monitoring(client: TestClient, role_headers: dict[str, dict[str, str]]) -> None:
     r = client.get("/api/v1/monitoring/regions", headers=role_headers["auditor"])
     assert r.status_code == 403
+
+
+def test_government_registers_units_in_its_region_only_and_each_change_is_audited(
+        client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection) -> None:
+    _, _, gov = make_user(client, admin_headers, "government", region="CN-ZJ-HU")
+    body = {"credit_code": credit_code(), "name": "Registered Co", "region_code": "330522", "industry_code": "304"}
+    created = client.post("/api/v1/monitoring/units", headers=gov, json=body)
+    outside = client.post("/api/v1/monitoring/units", headers=gov,
+                          json={**body, "credit_code": credit_code(), "region_code": "331100"})
+    unit_id = created.json()["unit_id"]
+    changed = client.patch(f"/api/v1/monitoring/units/{unit_id}", headers=gov, json={"status": "suspended"})
+    audit = db.execute("SELECT action, before->>'status', after->>'status' FROM audit_log"
+                       " WHERE target = %s ORDER BY audit_id", (f"monitoring_unit:{unit_id}",)).fetchall()
+    assert (created.status_code, outside.status_code, changed.json()["status"], audit) == (
+        201, 403, "suspended", [("monitoring.unit.create", None, "in_production"),
+                                ("monitoring.unit.change", "in_production", "suspended")])
+
+
+def test_unit_with_a_wrong_check_character_is_refused_naming_it(client: TestClient,
+                                                                admin_headers: dict[str, str]) -> None:
+    code = credit_code()
+    wrong = code[:17] + next(c for c in _CHARS if c != code[17])
+    r = client.post("/api/v1/monitoring/units", headers=admin_headers,
+                    json={"credit_code": wrong, "name": "Typo Co", "region_code": "330522", "industry_code": "304"})
+    assert (r.status_code, f"give {code[17]!r}" in r.text) == (422, True)
+
+
+def test_unit_linked_to_an_unknown_enterprise_is_a_422_not_a_server_error(client: TestClient,
+                                                                          admin_headers: dict[str, str]) -> None:
+    r = client.post("/api/v1/monitoring/units", headers=admin_headers,
+                    json={"credit_code": credit_code(), "name": "Lost Co", "region_code": "330522",
+                          "industry_code": "304", "enterprise_id": "no-such-enterprise"})
+    assert (r.status_code, "unknown enterprise_id" in r.text) == (422, True)
+
+
+@pytest.mark.parametrize("through", ["2025-13", "0000-00"])
+def test_month_that_is_no_month_is_refused_naming_the_parameter(client: TestClient, admin_headers: dict[str, str],
+                                                                through: str) -> None:
+    r = client.post("/api/v1/monitoring/anomalies/scan", headers=admin_headers,
+                    params={"region": "330502", "through": through})
+    assert (r.status_code, f"through {through!r} is not a month" in r.text) == (422, True)

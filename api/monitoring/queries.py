@@ -313,7 +313,7 @@ async def add_anomalies(conn: psycopg.AsyncConnection, *,
             "INSERT INTO monitoring_anomalies (unit_id, month, rule, item, detail, value, reference)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (unit_id, month, rule, item) DO NOTHING",
             list(found), returning=False)
-        return sum(1 for _ in found) if cur.rowcount < 0 else cur.rowcount
+        return max(cur.rowcount, 0)  # psycopg adds up the rows of every statement of executemany
 
 
 async def list_anomalies(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: str, unit_id: int | None,

@@ -342,3 +342,13 @@ def test_month_that_is_no_month_is_refused_naming_the_parameter(client: TestClie
     r = client.post("/api/v1/monitoring/anomalies/scan", headers=admin_headers,
                     params={"region": "330502", "through": through})
     assert (r.status_code, f"through {through!r} is not a month" in r.text) == (422, True)
+
+
+def test_a_second_scan_raises_no_reminder_twice(client: TestClient, admin_headers: dict[str, str]) -> None:
+    code = credit_code()
+    upload(client, admin_headers, csv_file(*(f"{code},Again Co,330503,131,2025-{m:02d},coal,{v},t"
+                                             for m, v in enumerate([50, 51, 49, 50, 200], start=1))))
+    params = {"region": "330503", "through": "2025-05"}
+    first = client.post("/api/v1/monitoring/anomalies/scan", headers=admin_headers, params=params).json()
+    second = client.post("/api/v1/monitoring/anomalies/scan", headers=admin_headers, params=params).json()
+    assert (first["new"] >= 1, second["new"], second["found"] == first["found"]) == (True, 0, True)

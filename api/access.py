@@ -30,6 +30,12 @@ out_of_range alarm checks) and a counter's rise limit, and accepts an implausibl
 meter: technicians, who commission and calibrate the instruments, and administrators; not the enterprise, so a
 plant cannot widen a range to silence its own alarm or decide which of its own readings count.
 'efficiency_code' stores and activates 碳效码 configuration versions and reads the stored codes (administrators).
+
+Monitoring (api/monitoring/): 'monitoring' reads the region, industry and unit views; 'monitoring_data' maintains
+emission units and imports or pushes their monthly figures; 'monitoring_review' dismisses or confirms anomaly
+reminders. A government user's region is a platform label (CN-ZJ) or a GB/T 2260 code (330500) and covers its
+sub-regions; an enterprise user sees and reports the units linked to its enterprise; the region scope is the same
+`Scope.regions`, read against the monitoring region tree.
 """
 
 from __future__ import annotations
@@ -53,15 +59,16 @@ __all__ = [
 Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
-                     "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code"]
+                     "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code",
+                     "monitoring", "monitoring_data", "monitoring_review"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 _DATA = frozenset({"devices", "live", "series", "emissions", "alarms"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "technician": frozenset({"health", "devices", "gateways", "live", "series", "alarms", "alarm_actions", "ingest",
                              "point_ranges"}),
-    "government": _DATA,
-    "enterprise": _DATA | {"alarm_actions"},
+    "government": _DATA | {"monitoring", "monitoring_data", "monitoring_review"},
+    "enterprise": _DATA | {"alarm_actions", "monitoring", "monitoring_data"},
     "auditor": _DATA,
 }
 

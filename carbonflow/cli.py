@@ -294,6 +294,41 @@ def _cmd_recompute(args: argparse.Namespace) -> int:
     return run_recompute(url, args.site, start, end)
 
 
+def _cmd_monitoring(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from api.monitoring.sync import run_due
+
+    settings = _settings("carbonflow monitoring")
+    if settings is None:
+        return 2
+    if not settings.database_url:
+        print("carbonflow monitoring: set DATABASE_URL=postgresql://...", file=sys.stderr)
+        return 2
+    runs = asyncio.run(run_due(settings.database_url, once=args.once, poll_s=args.poll))
+    for run in runs:
+        print(run.error or f"{run.source}: {run.rows} rows, {run.stored} stored, {run.unchanged} unchanged, "
+                           f"{run.refused} refused; watermark {run.watermark}")
+    return 1 if any(run.error for run in runs) else 0
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from carbonflow.demo.region_seed import seed_region
+
+    settings = _settings("carbonflow seed")
+    if settings is None:
+        return 2
+    if not settings.database_url:
+        print("carbonflow seed: set DATABASE_URL=postgresql://... (migrated: carbonflow db migrate)", file=sys.stderr)
+        return 2
+    done = asyncio.run(seed_region(settings.database_url, seed=args.seed))
+    print(f"synthetic prefecture (seed {args.seed}): {done['units']} units, {done['figures']} figures,"
+          f" {done['stored']} stored now")
+    return 0
+
+
 def _cmd_edge(args: argparse.Namespace) -> int:
     from edge_agent.agent import run_agent
     from edge_agent.errors import EdgeError
@@ -414,6 +449,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--start", required=True)
     p.add_argument("--end", required=True)
     p.set_defaults(func=_cmd_recompute)
+    p = sub.add_parser("monitoring", help="government monitoring: run the intermediate-database sync")
+    p.add_argument("action", choices=["sync"])
+    p.add_argument("--once", action="store_true", help="run the due sources once and exit (for cron)")
+    p.add_argument("--poll", type=float, default=60.0, help="seconds between looks for due sources")
+    p.set_defaults(func=_cmd_monitoring)
+    p = sub.add_parser("seed", help="seed demo data: a synthetic prefecture for government monitoring")
+    p.add_argument("what", choices=["region"])
+    p.add_argument("--seed", type=int, default=2026, help="the generator's seed (same seed, same data)")
+    p.set_defaults(func=_cmd_seed)
     p = sub.add_parser("gateways", help="register, list and revoke gateways (writes the broker ACL); bind a device")
     p.add_argument("action", choices=["add", "list", "revoke", "bind"])
     p.add_argument("gateway", nargs="?", default="")

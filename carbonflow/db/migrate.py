@@ -16,9 +16,10 @@ from importlib import resources
 import psycopg
 
 from carbon_domain.factors import FactorLibrary
+from carbon_domain.monitoring import IndustryTable, RegionTree
 from carbonflow.db.roles import grant_app_role
 
-__all__ = ["migrate", "timescale_available", "seed_factors"]
+__all__ = ["migrate", "timescale_available", "seed_factors", "seed_monitoring_classes"]
 
 _LOCK_ID = 0x0CF0_0001
 
@@ -67,6 +68,7 @@ def migrate(conn: psycopg.Connection, *, app_role: str | None = None) -> list[st
                 conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
             applied.append(name)
         seed_factors(conn)
+        seed_monitoring_classes(conn)
         if app_role is not None:
             grant_app_role(conn, app_role)
         return applied
@@ -88,3 +90,24 @@ def seed_factors(conn: psycopg.Connection) -> int:
             ],
         )
     return len(rows)
+
+
+def seed_monitoring_classes(conn: psycopg.Connection, regions: RegionTree | None = None) -> int:
+    """Insert or rename the monitoring regions (the packaged demo ones, or `regions`) and the packaged industry
+    classes; parents first, so that their references hold. Returns the number of regions written."""
+    tree = regions if regions is not None else RegionTree.default()
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO monitoring_regions (code, name, name_en, level, parent_code, label)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,"
+            " name_en = EXCLUDED.name_en, label = COALESCE(EXCLUDED.label, monitoring_regions.label)",
+            [(r.code, r.name, r.name_en, r.level, r.parent, r.label)
+             for r in sorted(tree, key=lambda r: (r.level, r.code))],
+        )
+        cur.executemany(
+            "INSERT INTO monitoring_industries (code, level, parent_code, name, name_en, high_energy)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,"
+            " name_en = EXCLUDED.name_en, high_energy = EXCLUDED.high_energy",
+            [(c.code, c.level, c.parent, c.name, c.name_en, c.high_energy) for c in IndustryTable.default()],
+        )
+    return len(tree)

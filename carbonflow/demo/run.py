@@ -18,6 +18,7 @@ from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
 from carbonflow.db.roles import role_of
+from carbonflow.demo.region_seed import seed_region
 from carbonflow.demo.scenario_registry import registry_for_scenario
 from carbonflow.device_bindings import AUTO_REGISTER_VARIABLE
 from carbonflow.embedded.kafka import tansu_command
@@ -139,6 +140,8 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             acl, _ = write_broker_acl(conn, home / "mqtt")
         asyncio.run(_illustrative_grid_factors(db_url))
         sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
+        seeded = asyncio.run(seed_region(db_url))  # government monitoring's synthetic prefecture
+        sup.log("postgres", f"synthetic prefecture: {seeded['units']} units, {seeded['stored']} figures stored now")
         users_file = _write_demo_users(home, users)
 
         if settings.kafka_bootstrap:

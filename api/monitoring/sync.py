@@ -1,0 +1,171 @@
+"""Scheduled sync of monthly figures from an intermediate database (中间库), MySQL/MariaDB or PostgreSQL.
+
+A source (monitoring_sync_sources) names its dialect, the environment variable holding its connection URL
+(``mysql://user:password@host:3306/db`` or ``postgresql://...``; the password never enters our database) and
+one SQL query. The query returns the template's columns ``credit_code, month, item, quantity, unit`` plus
+``watermark``, the incremental column, and takes the last watermark as the parameter ``%(watermark)s``
+(None on the first run), e.g.::
+
+    SELECT credit_code, month, item, quantity, unit, updated_at AS watermark FROM figures
+    WHERE %(watermark)s IS NULL OR updated_at > %(watermark)s ORDER BY updated_at
+
+Both drivers (PyMySQL, psycopg) take that ``%(name)s`` placeholder. Rows are checked and stored like a file
+import (source 'sync'), valid rows taken and refused ones reported; the watermark then moves to the largest
+value read. A query or connection that fails leaves the watermark where it was, records the error and raises the
+source's alarm (alarm_since), cleared by the next run that succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from psycopg.rows import dict_row
+
+from api.monitoring import intake, queries
+from carbon_domain.monitoring import LineProblem, check_figure_record
+
+__all__ = ["SyncFailed", "SyncRun", "due_sources", "fetch_rows", "run_due", "run_source"]
+
+_log = logging.getLogger(__name__)
+_COLUMNS = ("credit_code", "month", "item", "quantity", "unit", "watermark")
+_TIMEOUT_S = 60
+
+
+class SyncFailed(RuntimeError):
+    """The intermediate database could not be read; the message names the source and the cause."""
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    source: str
+    rows: int
+    stored: int
+    unchanged: int
+    refused: int
+    watermark: str | None
+    error: str | None
+    problems: tuple[LineProblem, ...] = ()
+
+
+def fetch_rows(dialect: str, url: str, query: str, watermark: str | None) -> list[dict[str, Any]]:
+    """Run the source's query (blocking; call it in a thread) and return its rows as dicts."""
+    try:
+        if dialect == "mysql":
+            return _mysql_rows(url, query, watermark)
+        with psycopg.connect(url, connect_timeout=10, autocommit=True, row_factory=dict_row) as conn:
+            conn.execute(f"SET statement_timeout = {_TIMEOUT_S * 1000}")
+            return list(conn.execute(query, {"watermark": watermark}).fetchall())  # type: ignore[arg-type]
+    except SyncFailed:
+        raise
+    except Exception as exc:  # any driver error is the source's failure, reported with its message
+        raise SyncFailed(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _mysql_rows(url: str, query: str, watermark: str | None) -> list[dict[str, Any]]:
+    import pymysql
+    import pymysql.cursors
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("mysql", "mariadb") or not parts.hostname:
+        raise SyncFailed(f"a MySQL source URL looks like mysql://user:password@host:3306/database, got {parts.scheme}://")
+    conn = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=unquote(parts.username or "root"),
+                           password=unquote(parts.password or ""), database=parts.path.lstrip("/") or None,
+                           connect_timeout=10, read_timeout=_TIMEOUT_S, charset="utf8mb4",
+                           cursorclass=pymysql.cursors.DictCursor)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, {"watermark": watermark})
+            return list(cur.fetchall())
+    finally:
+        conn.close()
+
+
+async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "sync") -> SyncRun:
+    """Run one sync source now: fetch, check, store, move the watermark; on failure keep it and raise the alarm."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT * FROM monitoring_sync_sources WHERE name = %s", (name,))
+        source = await cur.fetchone()
+    if source is None:
+        raise LookupError(f"no sync source {name!r}")
+    url = os.environ.get(source["url_env"])
+    try:
+        if not url:
+            raise SyncFailed(f"environment variable {source['url_env']} with the source's URL is not set")
+        rows = await asyncio.to_thread(fetch_rows, source["dialect"], url, source["query"], source["watermark"])
+        missing = [c for c in _COLUMNS if rows and c not in rows[0]]
+        if missing:
+            raise SyncFailed(f"the query returns no column(s) {', '.join(missing)}; it must return {', '.join(_COLUMNS)}")
+    except SyncFailed as exc:
+        message = f"sync source {name}: {exc}"
+        await conn.execute("UPDATE monitoring_sync_sources SET last_run_at = now(), last_error = %s,"
+                           " alarm_since = COALESCE(alarm_since, now()) WHERE source_id = %s",
+                           (message, source["source_id"]))
+        return SyncRun(name, 0, 0, 0, 0, source["watermark"], message)
+    result, watermark = await _store(conn, rows, name=name, by=by, watermark=source["watermark"])
+    await conn.execute("UPDATE monitoring_sync_sources SET watermark = %s, last_run_at = now(), last_ok_at = now(),"
+                       " last_error = NULL, alarm_since = NULL WHERE source_id = %s", (watermark, source["source_id"]))
+    return SyncRun(name, len(rows), result.stored, result.same, result.refused, watermark, None,
+                   tuple(result.problems))
+
+
+async def _store(conn: psycopg.AsyncConnection, rows: Sequence[dict[str, Any]], *, name: str, by: str,
+                 watermark: str | None) -> tuple[intake.Intake, str | None]:
+    regions, industries = await intake.registries(conn)
+    lines, problems = [], []
+    for number, row in enumerate(rows, start=1):
+        record = {column: _text(row.get(column)) for column in _COLUMNS[:-1]}
+        line, line_problems = check_figure_record(number, record, regions=regions, industries=industries)
+        problems.extend(line_problems)
+        if line is not None:
+            lines.append(line)
+    result = await intake.take_in(conn, lines=lines, problems=problems, read=len(rows), scope=queries.UnitScope(all=True),
+                                  may_register=False, take_valid=True, source="sync", origin=f"sync:{name}",
+                                  digest=None, by=by)
+    marks = [row["watermark"] for row in rows if row.get("watermark") is not None]
+    return result, _watermark_text(max(marks)) if marks else watermark
+
+
+def _watermark_text(value: Any) -> str:
+    return value.isoformat(sep=" ") if isinstance(value, datetime) else str(value)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return f"{value:%Y-%m}"
+    return str(value)
+
+
+async def due_sources(conn: psycopg.AsyncConnection) -> list[str]:
+    """Names of the enabled sources whose interval has passed since their last run (the scheduler's question)."""
+    cur = await conn.execute("SELECT name FROM monitoring_sync_sources WHERE enabled AND (last_run_at IS NULL"
+                             " OR last_run_at + make_interval(secs => interval_s) <= now()) ORDER BY name")
+    return [row[0] for row in await cur.fetchall()]
+
+
+async def run_due(url: str, *, once: bool, poll_s: float = 60.0) -> list[SyncRun]:
+    """The scheduler (`carbonflow monitoring sync`): run every due source, then, unless `once`, look again every
+    `poll_s` seconds. A failed source is logged once per run and alarmed on its row; the others still run."""
+    runs: list[SyncRun] = []
+    while True:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            for name in await due_sources(conn):
+                run = await run_source(conn, name=name)
+                runs.append(run)
+                if run.error:
+                    _log.warning("%s", run.error)
+                else:
+                    _log.info("sync source %s: %d rows, %d stored, %d refused", name, run.rows, run.stored,
+                              run.refused)
+        if once:
+            return runs
+        await asyncio.sleep(poll_s)

@@ -1,0 +1,174 @@
+"""Scheduled sync of monitoring figures from an intermediate database (api/monitoring/sync.py), against this
+machine's MariaDB (127.0.0.1:3306, root, no password) and PostgreSQL, each in a scratch database of its own.
+Where MariaDB is not running the MariaDB tests skip and say so; the PostgreSQL source still runs."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api.monitoring.sync import run_due
+from tests.api.test_monitoring import credit_code, csv_file, stored, upload
+
+MARIADB = ("127.0.0.1", 3306)
+QUERY = ("SELECT credit_code, month, item, quantity, unit, updated_at AS watermark FROM figures"
+         " WHERE %(watermark)s IS NULL OR updated_at > %(watermark)s ORDER BY updated_at")
+
+
+def _mariadb_running() -> bool:
+    try:
+        with socket.create_connection(MARIADB, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def mariadb_source(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, object]]:
+    """A scratch MariaDB database with a `figures` table; the env var name of its URL and a connection."""
+    if not _mariadb_running():
+        pytest.skip("MariaDB is not running on 127.0.0.1:3306: the MySQL/MariaDB sync source is not tested here "
+                    "(the PostgreSQL source test still runs)")
+    import pymysql
+
+    name = f"cf_sync_{uuid.uuid4().hex[:8]}"
+    conn = pymysql.connect(host=MARIADB[0], port=MARIADB[1], user="root", password="", autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+        cur.execute(f"CREATE TABLE {name}.figures (credit_code char(18), month char(7), item varchar(32),"
+                    " quantity double, unit varchar(32), updated_at datetime(6))")
+    conn.select_db(name)
+    env = f"CF_SYNC_{name.upper()}"
+    monkeypatch.setenv(env, f"mysql://root@127.0.0.1:3306/{name}")
+    try:
+        yield env, conn
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE {name}")
+        conn.close()
+
+
+@pytest.fixture
+def postgres_source(owner_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    """A scratch PostgreSQL database with a `figures` table: the env var name of its URL and the URL."""
+    name = f"cf_sync_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(owner_database_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = psycopg.conninfo.make_conninfo(owner_database_url, dbname=name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE figures (credit_code text, month text, item text, quantity double precision,"
+                     " unit text, updated_at timestamptz)")
+    env = f"CF_SYNC_{name.upper()}"
+    monkeypatch.setenv(env, url)
+    try:
+        yield env, url
+    finally:
+        with psycopg.connect(owner_database_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _create_source(client: TestClient, headers: dict[str, str], *, dialect: str, env: str, query: str) -> str:
+    name = f"src-{uuid.uuid4().hex[:8]}"
+    r = client.post("/api/v1/monitoring/sync-sources", headers=headers,
+                    json={"name": name, "dialect": dialect, "url_env": env, "query": query})
+    assert r.status_code == 201, r.text
+    return name
+
+
+def _run(client: TestClient, headers: dict[str, str], name: str) -> dict[str, object]:
+    r = client.post(f"/api/v1/monitoring/sync-sources/{name}/run", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _registered(client: TestClient, headers: dict[str, str]) -> str:
+    code = credit_code()
+    assert upload(client, headers, csv_file(f"{code},Sync Co,330502,261,2024-12,coal,1,t")).status_code == 200
+    return code
+
+
+def test_mariadb_source_syncs_incrementally_by_its_watermark(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        mariadb_source: tuple[str, object]) -> None:
+    env, conn = mariadb_source
+    code = _registered(api_app_client, admin_headers)
+    with conn.cursor() as cur:  # type: ignore[attr-defined]
+        cur.execute("INSERT INTO figures VALUES (%s, '2025-01', 'coal', 10, 't', '2025-02-03 10:00:00'),"
+                    " (%s, '2025-02', 'coal', 12, 't', '2025-03-03 10:00:00')", (code, code))
+    name = _create_source(api_app_client, admin_headers, dialect="mysql", env=env, query=QUERY)
+    first = _run(api_app_client, admin_headers, name)
+    with conn.cursor() as cur:  # type: ignore[attr-defined]
+        cur.execute("INSERT INTO figures VALUES (%s, '2025-03', 'coal', 14, 't', '2025-04-03 10:00:00')", (code,))
+    second = _run(api_app_client, admin_headers, name)
+    assert ((first["rows"], first["stored"], first["watermark"]), (second["rows"], second["stored"]),
+            [row[:3] for row in stored(db, code)]) == (
+        (2, 2, "2025-03-03 10:00:00"), (1, 1),
+        [("2024-12", "coal", 1.0), ("2025-01", "coal", 10.0), ("2025-02", "coal", 12.0), ("2025-03", "coal", 14.0)])
+
+
+def test_failing_query_keeps_the_watermark_and_raises_the_alarm_until_a_run_succeeds(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-01', 'heat', 100, 'GJ', '2025-02-01T00:00:00Z')", (code,))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env,
+                          query=QUERY.replace("%(watermark)s IS NULL", "%(watermark)s::timestamptz IS NULL")
+                          .replace("> %(watermark)s", "> %(watermark)s::timestamptz"))
+    ok = _run(api_app_client, admin_headers, name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE figures RENAME TO figures_gone")
+    failed = _run(api_app_client, admin_headers, name)
+    alarm = db.execute("SELECT watermark, alarm_since IS NOT NULL, last_error FROM monitoring_sync_sources"
+                       " WHERE name = %s", (name,)).fetchone()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE figures_gone RENAME TO figures")
+    recovered = _run(api_app_client, admin_headers, name)
+    cleared = db.execute("SELECT alarm_since FROM monitoring_sync_sources WHERE name = %s", (name,)).fetchone()
+    assert ((ok["stored"], ok["watermark"]), failed["watermark"], alarm[:2], "figures" in alarm[2],  # type: ignore[index]
+            (recovered["rows"], recovered["error"]), cleared) == (
+        (1, "2025-02-01 00:00:00+00:00"), "2025-02-01 00:00:00+00:00", ("2025-02-01 00:00:00+00:00", True), True,
+        (0, None), (None,))
+
+
+def test_source_rows_are_checked_like_a_file(api_app_client: TestClient, admin_headers: dict[str, str],
+                                             postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-01', 'coal', -4, 't', '2025-02-01T00:00:00Z'),"
+                     " (%s, '2025-02', 'coal', 4, 't', '2025-03-01T00:00:00Z')", (code, code))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env,
+                          query=QUERY.replace("%(watermark)s IS NULL", "%(watermark)s::timestamptz IS NULL")
+                          .replace("> %(watermark)s", "> %(watermark)s::timestamptz"))
+    run = _run(api_app_client, admin_headers, name)
+    assert (run["stored"], run["refused"], [e["field"] for e in run["errors"]]) == (1, 1, ["quantity"])
+
+
+def test_only_administrators_configure_sync_sources(api_app_client: TestClient,
+                                                    role_headers: dict[str, dict[str, str]]) -> None:
+    r = api_app_client.post("/api/v1/monitoring/sync-sources", headers=role_headers["government"],
+                            json={"name": "gov", "dialect": "mysql", "url_env": "X", "query": QUERY})
+    assert r.status_code == 403
+
+
+def test_scheduler_runs_a_due_source_once_and_then_waits_for_its_interval(
+        api_app_client: TestClient, admin_headers: dict[str, str], database_url: str,
+        postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-04', 'oil', 3, 't', '2025-05-01T00:00:00Z')", (code,))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env,
+                          query=QUERY.replace("%(watermark)s IS NULL", "%(watermark)s::timestamptz IS NULL")
+                          .replace("> %(watermark)s", "> %(watermark)s::timestamptz"))
+    first = [run for run in asyncio.run(run_due(database_url, once=True)) if run.source == name]
+    again = [run for run in asyncio.run(run_due(database_url, once=True)) if run.source == name]
+    assert ([(run.rows, run.stored) for run in first], again) == ([(1, 1)], [])

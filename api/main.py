@@ -18,8 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
-from api import efficiency_code
-from api import monitoring
+from api import efficiency_code, monitoring
 from api.bootstrap import ensure_admin
 from api.caches import SessionCache, SharedCache
 from api.errors import BootstrapError

@@ -156,7 +156,7 @@ def _steps(series: GridSeries, location: GridLocation, skipped: list[str]) -> li
                           f"enterprise-specific factor of {location.enterprise_id}"))
         else:
             skipped.append("no enterprise named")
-    who = f"site {location.site_id}" if location.site_id else "the enterprise's sites (the line names no site)"
+    who = f"site {location.site_id}" if location.site_id else "the works"
     if location.province:
         steps.append(("province", f"grid.province.{location.province}", None, [("province", location.province)],
                       f"{who} in province {location.province}: provincial average"))

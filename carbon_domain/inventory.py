@@ -43,14 +43,6 @@ from pydantic import (
 
 from carbon_domain.errors import DomainError, FactorNotFound, FormulaInputError
 from carbon_domain.factors import FACTOR_TIMEZONE, FactorLibrary, FactorRow
-from carbon_domain.grid import (
-    DEFAULT_GRID_SERIES,
-    GridChoice,
-    GridLocation,
-    GridSeries,
-    choose_grid_factor,
-    grid_series as _grid_series,
-)
 from carbon_domain.formulas import (
     FormulaResult,
     combustion_emission,
@@ -60,6 +52,14 @@ from carbon_domain.formulas import (
     inventory_total,
     process_emission,
 )
+from carbon_domain.grid import (
+    DEFAULT_GRID_SERIES,
+    GridChoice,
+    GridLocation,
+    GridSeries,
+    choose_grid_factor,
+)
+from carbon_domain.grid import grid_series as _grid_series
 from carbon_domain.units import canonical_unit, convert
 
 __all__ = [
@@ -89,6 +89,8 @@ STEEL_PROCESSES = (
     "auxiliary",
 )
 """The processes (工序) GB/T 32151.5-2015 reports by; other names are accepted unless restricted."""
+
+_NO_LOCATION = GridLocation()  # offline: no enterprise, province or grid known, so the national average
 
 DEFAULT_JUMP_THRESHOLD = 0.30
 """Month-on-month change (as a fraction) above which the verifier reports a jump."""
@@ -283,7 +285,7 @@ def compute_inventory(
     process_series: str = "ndrc-steel-2013",
     grid_series: GridSeries | str = DEFAULT_GRID_SERIES,
     locations: Mapping[str, GridLocation] | None = None,
-    location: GridLocation = GridLocation(),
+    location: GridLocation = _NO_LOCATION,
     heat_key: str = "heat.default",
     heat_series: str = "heat-default",
     scope_chain: Sequence[tuple[str, str]] = (),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from carbon_domain.factors import FactorLibrary, FactorRow, Scope
+from carbon_domain.grid import GridLocation
 from carbon_domain.inventory import (
     ActivityDataError,
     ActivityLine,
@@ -17,7 +18,6 @@ from carbon_domain.inventory import (
     SourceType,
     compute_inventory,
 )
-from carbon_domain.grid import GridLocation
 
 STEEL = "ndrc-steel-2013"
 

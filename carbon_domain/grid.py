@@ -132,7 +132,7 @@ def choose_grid_factor(library: FactorLibrary, at: datetime, series: GridSeries,
         except FactorNotFound:
             if step in ("national", "carbon_market"):
                 raise
-            skipped.append(f"no {label} valid on {day}")
+            skipped.append(f"{label}: none valid on {day}")
             continue
         chosen = f"{label}: {row.factor_id} = {row.value:g} {row.unit}"
         reason = "; ".join([f"series {series.value}", *skipped, chosen])

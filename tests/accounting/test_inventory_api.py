@@ -94,8 +94,8 @@ def test_the_default_grid_series_follows_the_site_province(client: TestClient, h
     document = _inventory(client, headers["gov"], WORKED, month=3)
     assert document["series"]["grid"] == "enterprise"
     assert document["grid_factors"][0]["reason"] == (
-        "series enterprise; no enterprise-specific factor of acc-worked valid on 2025-03-01; the works in province "
-        "zhejiang: provincial average: grid.province.zhejiang@2023 = 0.4974 tCO2/MWh")
+        "series enterprise; enterprise-specific factor of acc-worked: none valid on 2025-03-01; the works in "
+        "province zhejiang: provincial average: grid.province.zhejiang@2023 = 0.4974 tCO2/MWh")
 
 
 def test_an_unknown_grid_series_is_422_with_the_choices(client: TestClient, headers: dict[str, dict[str, str]],
@@ -242,3 +242,28 @@ def test_a_quantity_too_large_for_any_plant_is_a_422_not_a_500(client: TestClien
         r = client.post("/api/v1/inventory/acc-gd/activity", headers=headers["admin"], json={"lines": [line]})
         assert r.status_code == 422, r.text
         assert "exceeds 1e+15; check the unit and the exponent" in r.text
+
+
+def test_an_entered_line_may_name_one_of_the_enterprises_sites(client: TestClient,
+                                                               headers: dict[str, dict[str, str]]) -> None:
+    line = {**SECTION_1[1], "period": "2023-07", "site": "acc-worked-s1"}
+    r = client.post(f"/api/v1/inventory/{WORKED}/activity", headers=headers["admin"], json={"lines": [line]})
+    assert r.status_code == 201, r.text
+    document = _inventory(client, headers["gov"], WORKED, year=2023, month=7)
+    [use] = document["grid_factors"]
+    assert (use["site_id"], use["factor_id"]) == ("acc-worked-s1", "grid.province.zhejiang@2023")
+    assert "site acc-worked-s1 in province zhejiang" in use["reason"]
+    r = client.post(f"/api/v1/inventory/{WORKED}/activity", headers=headers["admin"],
+                    json={"lines": [{**line, "site": "acc-gd-s1"}]})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"]["problems"] == [
+        {"line": 1, "reason": "site 'acc-gd-s1' is not a site of this enterprise (its sites: acc-worked-s1)"}]
+
+
+def test_an_uploaded_file_may_carry_a_site_column(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    text = "period,process,source_type,item,quantity,unit,direction,site\n2023-08,auxiliary,electricity,grid,10,MWh,in,acc-worked-s1\n"
+    r = client.post(f"/api/v1/inventory/{WORKED}/activity", headers=headers["admin"],
+                    files={"file": ("sites.csv", text.encode(), "text/csv")})
+    assert r.status_code == 201, r.text
+    document = _inventory(client, headers["gov"], WORKED, year=2023, month=8)
+    assert [line["site"] for line in document["lines"]] == ["acc-worked-s1"]

@@ -57,8 +57,8 @@ def test_the_reason_names_every_step_skipped_and_the_row_used() -> None:
     choice = choose_grid_factor(LIBRARY, JUN_2022, GridSeries.ENTERPRISE, GridLocation("other", "zhejiang",
                                                                                        site_id="s1"))
     assert choice.reason == (
-        "series enterprise; no enterprise-specific factor of other valid on 2022-06-01; "
-        "no site s1 in province zhejiang: provincial average valid on 2022-06-01; "
+        "series enterprise; enterprise-specific factor of other: none valid on 2022-06-01; "
+        "site s1 in province zhejiang: provincial average: none valid on 2022-06-01; "
         "site s1 on the east regional grid: regional average: grid.region.east@2022 = 0.5617 tCO2/MWh")
 
 

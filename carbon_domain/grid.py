@@ -161,10 +161,10 @@ def _steps(series: GridSeries, location: GridLocation, skipped: list[str]) -> li
         steps.append(("province", f"grid.province.{location.province}", None, [("province", location.province)],
                       f"{who} in province {location.province}: provincial average"))
     else:
-        skipped.append(f"{who}: no single province")
+        skipped.append(f"{who}: no single province known")
     if location.region:
         steps.append(("region", f"grid.region.{location.region}", None, [("region", location.region)],
                       f"{who} on the {location.region} regional grid: regional average"))
     else:
-        skipped.append(f"{who}: no single regional grid")
+        skipped.append(f"{who}: no single regional grid known")
     return [*steps, national]

@@ -65,7 +65,7 @@ def test_the_reason_names_every_step_skipped_and_the_row_used() -> None:
 def test_a_site_without_province_or_grid_falls_to_the_national_average_and_says_so() -> None:
     choice = choose_grid_factor(LIBRARY, JAN_2025, GridSeries.PROVINCE, NOWHERE)
     assert choice.step == "national"
-    assert "site acme-x: no single province; site acme-x: no single regional grid" in choice.reason
+    assert "site acme-x: no single province known; site acme-x: no single regional grid known" in choice.reason
 
 
 def test_the_default_series_starts_at_the_enterprise_specific_factor() -> None:

@@ -17,7 +17,7 @@ from carbon_domain.inventory import SourceType, compute_inventory
 DOC = Path(__file__).resolve().parents[2] / "docs" / "accounting.md"
 SECTION = DOC.read_text(encoding="utf-8").split("### Worked example: one inventory, two electricity factors")[1]
 LINES = list(csv.DictReader(io.StringIO(SECTION.split("```csv\n")[1].split("```")[0])))
-ROWS = re.findall(r"^\| `([a-z-]+)`[^|]*\| `([^`]+)` \| ([\d.]+) \| ([\d,.]+) \| ([\d,.]+) \|$", SECTION, re.M)
+ROWS = re.findall(r"^\| `([a-z-]+)`[^|]*\| `([^`]+)` \| ([\d.]+) \| ([\d,.]+) \| ([\d,.]+) \|$", SECTION, re.MULTILINE)
 
 
 def test_the_worked_example_shows_a_provincial_and_the_carbon_market_factor() -> None:

@@ -363,6 +363,7 @@ def _describe_validation(exc: ValidationError) -> str:
 
 
 def _account(line: ActivityLine, number: int, settings: _Settings) -> LineResult:
+    _location(line, settings)  # every line's site is checked, not only an electricity line's
     at = settings.at or _period_start(line.period)
     try:
         rows, unit, formula, choice = _ACCOUNTANTS[line.source_type](line, at, settings)

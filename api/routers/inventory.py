@@ -127,6 +127,10 @@ def _checked_lines(raw: list[dict[str, Any]], *, default_quality: str, library: 
             except DomainError as exc:
                 problems.append({"line": number, "reason": f"production quantity must be a mass (t, kg, kt): {exc}"})
                 continue
+            if line.site is not None and line.site not in sites:
+                problems.append({"line": number, "reason": f"site {line.site!r} is not a site of this enterprise "
+                                                           f"(its sites: {', '.join(sorted(sites)) or 'none'})"})
+                continue
             production.append(line)
         else:
             accounted.append(record)

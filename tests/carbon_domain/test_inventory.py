@@ -403,3 +403,8 @@ def test_each_site_of_a_line_takes_its_own_electricity_factor() -> None:
 def test_a_line_naming_a_site_the_enterprise_does_not_have_is_a_bad_line() -> None:
     with pytest.raises(ActivityDataError, match=r"line 1: site 'xx' is not a site of this enterprise \(its sites: hz\)"):
         _compute([_elec(1, site="xx")], locations={"hz": GridLocation("e1", "zhejiang", site_id="hz")})
+
+
+def test_any_line_naming_a_site_the_enterprise_does_not_have_is_a_bad_line() -> None:
+    with pytest.raises(ActivityDataError, match=r"line 1: site 'xx' is not a site of this enterprise"):
+        _compute([_gas(1, site="xx")], locations={"hz": GridLocation("e1", "zhejiang", site_id="hz")})

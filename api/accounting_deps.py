@@ -7,7 +7,8 @@ inventory, reports  read by callers with the 'emissions' permission, for the ent
                     their scope (enterprise: its own; government: its region; auditor: the
                     assigned ones; admin: all); 404 outside it
 entered activity    written by the enterprise itself or an administrator
-report workflow     the roles of carbonflow.reports.workflow, inside the caller's scope
+report workflow     the roles of carbonflow.reports.workflow, inside the caller's scope, and its
+                    four-eyes rules by person (two reviewers; preparers and verifier excluded)
 factors, benchmarks read by any signed-in caller; written by administrators ('benchmarks')
 =================== ======================================================================
 """
@@ -21,6 +22,7 @@ from fastapi import Depends, HTTPException, Path, Query
 from api import inventory_queries
 from api.access import Principal
 from api.deps import Conn, EmissionsReader
+from carbon_domain.grid import DEFAULT_GRID_SERIES, GridSeries
 from carbonflow.reports.document import DEFAULT_TOLERANCE, Basis, Enterprise
 from carbonflow.reports.errors import InventoryDataError
 
@@ -28,6 +30,7 @@ __all__ = [
     "ActivityWriter",
     "BasisQuery",
     "EnterpriseParam",
+    "GridSeriesQuery",
     "ScopedEnterprise",
     "SeriesQuery",
     "YearParam",
@@ -68,11 +71,13 @@ ActivityWriter = Annotated[Principal, Depends(_activity_writer)]
 
 
 async def document_or_422(conn: Conn, *, enterprise: Enterprise, year: int, month: int | None, series: str,
-                          basis: Basis, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
+                          basis: Basis, tolerance: float = DEFAULT_TOLERANCE,
+                          grid_series: GridSeries = DEFAULT_GRID_SERIES) -> dict[str, Any]:
     """The inventory document; 422 listing every line that cannot be accounted, with its origin."""
     try:
         return await inventory_queries.inventory_document(conn, enterprise=enterprise, year=year, month=month,
-                                                          series=series, basis=basis, tolerance=tolerance)
+                                                          series=series, basis=basis, tolerance=tolerance,
+                                                          grid_series=grid_series)
     except InventoryDataError as exc:
         raise HTTPException(422, {"message": f"the inventory cannot be computed: {len(exc.problems)} problem(s)",
                                   "problems": exc.problems}) from exc
@@ -81,5 +86,9 @@ async def document_or_422(conn: Conn, *, enterprise: Enterprise, year: int, mont
 YearParam = Annotated[int, Path(ge=1990, le=2200, description="calendar year of the report")]
 SeriesQuery = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9.-]*$",
                                    description="fuel factor table (NCV, CC, OF), e.g. ndrc-steel-2013")]
+GridSeriesQuery = Annotated[GridSeries, Query(description=(
+    "electricity factor series: enterprise (default: the enterprise's own factor, else each site's province, "
+    "else its regional grid, else the national average), province, national (average of the data year) or "
+    "carbon-market (the carbon-market reporting factor)"))]
 BasisQuery = Annotated[Literal["entered", "metered"], Query(
     description="which figure counts when a month has both metered and entered data for the same line")]

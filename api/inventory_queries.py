@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 from api.access import Scope
 from api.errors import Conflict
 from carbon_domain.factors import FACTOR_TIMEZONE, FactorLibrary, FactorRow
+from carbon_domain.grid import DEFAULT_GRID_SERIES, GridSeries
 from carbonflow.reports.document import (
     Basis,
     EnteredLine,
@@ -27,6 +28,7 @@ from carbonflow.reports.document import (
     Site,
     build_document,
 )
+from carbonflow.reports.workflow import Participants
 
 __all__ = [
     "FACTOR_COLUMNS",
@@ -48,6 +50,7 @@ __all__ = [
     "metered_aggregates",
     "month_range",
     "record_transition",
+    "review_participants",
     "scope_chain",
     "set_process_benchmark",
     "workflow_view",
@@ -78,9 +81,9 @@ async def get_enterprise(conn: psycopg.AsyncConnection, *, enterprise: str) -> E
     row = await cur.fetchone()
     if row is None:
         return None
-    cur = await conn.execute("SELECT site_id, name, province FROM sites WHERE enterprise_id = %s ORDER BY site_id",
-                             (enterprise,))
-    sites = tuple(Site(site_id, name, province) for site_id, name, province in await cur.fetchall())
+    cur = await conn.execute("SELECT site_id, name, province, grid_region FROM sites WHERE enterprise_id = %s"
+                             " ORDER BY site_id", (enterprise,))
+    sites = tuple(Site(*row) for row in await cur.fetchall())
     return Enterprise(row[0], row[1], row[2], row[3], sites)
 
 
@@ -156,9 +159,9 @@ async def add_submission(
         assert submission is not None
         await cur.executemany(
             "INSERT INTO activity_lines (submission_id, line, period, process, source_type, item, quantity, unit,"
-            " direction, quality) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " direction, quality, site_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [(submission["submission_id"], x["line"], x["period"], x["process"], x["source_type"], x["item"],
-              x["quantity"], x["unit"], x["direction"], x["quality"]) for x in lines],
+              x["quantity"], x["unit"], x["direction"], x["quality"], x.get("site")) for x in lines],
         )
         # earlier lines of the same keys: this version replaces them in every inventory from now on
         await cur.execute(
@@ -191,7 +194,7 @@ async def entered_lines(conn: psycopg.AsyncConnection, *, enterprise: str, year:
     periods = [f"{year:04d}-{month:02d}"] if month else [f"{year:04d}", *(f"{year:04d}-{m:02d}" for m in range(1, 13))]
     cur = await conn.execute(
         "SELECT s.version, s.submitted_at, l.line, l.period, l.process, l.source_type, l.item, l.quantity, l.unit,"
-        " l.direction, l.quality FROM activity_lines l JOIN activity_submissions s USING (submission_id)"
+        " l.direction, l.quality, l.site_id FROM activity_lines l JOIN activity_submissions s USING (submission_id)"
         " WHERE s.enterprise_id = %s AND l.period = ANY(%s) ORDER BY s.version, l.line",
         (enterprise, periods),
     )
@@ -214,17 +217,18 @@ async def metered_aggregates(conn: psycopg.AsyncConnection, *, enterprise: str, 
     (already in their accounting unit), products from the increase of `production:<product>` counters."""
     cur = await conn.execute(
         "SELECT to_char(e.start_ts AT TIME ZONE %(tz)s, 'YYYY-MM'), COALESCE(d.process, 'unassigned'), e.activity,"
-        " sum(e.quantity), min(e.quantity_unit), count(*), count(*) FILTER (WHERE e.quality > 0), max(e.ts)"
+        " sum(e.quantity), min(e.quantity_unit), count(*), count(*) FILTER (WHERE e.quality > 0), max(e.ts),"
+        " s.site_id"
         " FROM emissions e JOIN sites s ON s.site_id = e.site_id"
         " LEFT JOIN points p ON p.point_key = e.point_key LEFT JOIN devices d ON d.device_id = p.device_id"
         " WHERE s.enterprise_id = %(e)s AND e.start_ts >= %(start)s AND e.start_ts < %(end)s"
-        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        " GROUP BY 1, 2, 3, s.site_id ORDER BY 1, 2, 3, s.site_id",
         {"tz": _TZ, "e": enterprise, "start": start, "end": end},
     )
     # sums of floats depend on the order rows are added in: round them so that the same data give the same
     # document (and the same report bytes)
-    rows = [MeteredAggregate(period, process, activity, round(quantity, 6), unit, n, flagged, last)
-            for period, process, activity, quantity, unit, n, flagged, last in await cur.fetchall()]
+    rows = [MeteredAggregate(period, process, activity, round(quantity, 6), unit, n, flagged, last, site)
+            for period, process, activity, quantity, unit, n, flagged, last, site in await cur.fetchall()]
     cur = await conn.execute(
         "SELECT to_char(steps.prev_ts AT TIME ZONE %(tz)s, 'YYYY-MM'), pts.process, pts.activity,"
         " sum(CASE WHEN steps.value >= steps.prev THEN steps.value - steps.prev ELSE steps.value END), pts.unit,"
@@ -249,7 +253,7 @@ async def metered_aggregates(conn: psycopg.AsyncConnection, *, enterprise: str, 
 
 async def inventory_document(
     conn: psycopg.AsyncConnection, *, enterprise: Enterprise, year: int, month: int | None, series: str,
-    basis: Basis, tolerance: float,
+    basis: Basis, tolerance: float, grid_series: GridSeries = DEFAULT_GRID_SERIES,
 ) -> dict[str, Any]:
     """The inventory document of an enterprise for a year or month from the stored data (raises
     carbonflow.reports.InventoryDataError for lines that cannot be accounted)."""
@@ -259,7 +263,7 @@ async def inventory_document(
         entered=await entered_lines(conn, enterprise=enterprise.enterprise_id, year=year, month=month),
         metered=await metered_aggregates(conn, enterprise=enterprise.enterprise_id, start=start, end=end),
         library=await load_library(conn), series=series, scope_chain=scope_chain(enterprise), basis=basis,
-        tolerance=tolerance,
+        tolerance=tolerance, grid_series=grid_series,
     )
 
 
@@ -335,6 +339,33 @@ async def record_transition(
     return event
 
 
+async def review_participants(conn: psycopg.AsyncConnection, *, enterprise: str, year: int,
+                              snapshot_id: int | None) -> Participants:
+    """Who took part in an enterprise's report for a year: who submitted it or entered the activity data of
+    the snapshot under review, who verified it, who reviewed it, and who did 初审 of the current submission."""
+    cur = await conn.execute("SELECT action, actor FROM report_events WHERE enterprise_id = %s AND year = %s"
+                             " ORDER BY event_id", (enterprise, year))
+    events = await cur.fetchall()
+    preparers = {actor for action, actor in events if action == "submit"}
+    reviewers = {actor for action, actor in events if action in ("first_review", "final_review", "return")}
+    first_reviewer: str | None = None
+    for action, actor in events:
+        if action == "submit":
+            first_reviewer = None
+        elif action == "first_review":
+            first_reviewer = actor
+    cur = await conn.execute(
+        "SELECT DISTINCT a.submitted_by FROM activity_submissions a JOIN report_snapshots s ON s.snapshot_id = %s"
+        " WHERE a.enterprise_id = %s AND a.version IN (SELECT (v->>'version')::int"
+        "   FROM jsonb_array_elements(s.document->'data_quality'->'versions') v)",
+        (snapshot_id, enterprise))
+    preparers |= {row[0] for row in await cur.fetchall()}
+    cur = await conn.execute("SELECT DISTINCT v.verifier FROM report_verifications v JOIN report_snapshots s USING"
+                             " (snapshot_id) WHERE s.enterprise_id = %s AND s.year = %s", (enterprise, year))
+    verifiers = {row[0] for row in await cur.fetchall()}
+    return Participants(frozenset(preparers), frozenset(verifiers), frozenset(reviewers), first_reviewer)
+
+
 async def add_verification(conn: psycopg.AsyncConnection, *, snapshot_id: int, verifier: str,
                            verified_total_tco2: float, findings: list[dict[str, Any]],
                            opinion: str) -> dict[str, Any]:
@@ -361,9 +392,14 @@ async def workflow_view(conn: psycopg.AsyncConnection, *, enterprise: str, year:
             "SELECT event_id, at, action, from_state, to_state, actor, actor_role, comment, snapshot_id"
             " FROM report_events WHERE enterprise_id = %s AND year = %s ORDER BY event_id", (enterprise, year))
         events = list(await cur.fetchall())
+        # each snapshot with its grid series and the cross-check entries beyond tolerance (both figures side
+        # by side), so that reviewers see them without opening the document
         await cur.execute(
-            "SELECT snapshot_id, created_at, created_by, document_sha256, total_tco2, pdf_sha256, xlsx_sha256"
-            " FROM report_snapshots WHERE enterprise_id = %s AND year = %s ORDER BY snapshot_id", (enterprise, year))
+            "SELECT snapshot_id, created_at, created_by, document_sha256, total_tco2, pdf_sha256, xlsx_sha256,"
+            " document->'series'->>'grid' AS grid_series, COALESCE((SELECT jsonb_agg(e) FROM"
+            " jsonb_array_elements(document->'cross_check') e WHERE (e->>'exceeds_tolerance')::boolean), '[]')"
+            " AS cross_check FROM report_snapshots WHERE enterprise_id = %s AND year = %s ORDER BY snapshot_id",
+            (enterprise, year))
         snapshots = list(await cur.fetchall())
         await cur.execute(
             "SELECT v.verification_id, v.snapshot_id, v.at, v.verifier, v.verified_total_tco2, v.findings, v.opinion,"

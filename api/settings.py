@@ -103,6 +103,10 @@ class ApiSettings(BaseModel):
     cert_token_ttl: timedelta = timedelta(hours=1)
     auto_register_devices: bool = Field(False, description="HTTP ingest registers a gateway's unknown devices under "
                                                            "its site (on in the demo); off: they are refused")
+    cross_check_tolerance: float = Field(0.05, gt=0, le=1, description=(
+        "数据交叉核对 on report submission: relative difference between an entered energy figure and the "
+        "metered total of the same period above which reviewers get a cross_check finding (0.05 = 5 %); set by "
+        "the platform, not by the enterprise that submits"))
 
     @field_validator("cert_login_ca")
     @classmethod
@@ -163,7 +167,7 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
     CARBONFLOW_OIDC_CLIENT_SECRET, CARBONFLOW_OIDC_REDIRECT_URL; optional CARBONFLOW_OIDC_SCOPES and
     CARBONFLOW_OIDC_NAME. Certificate login: CARBONFLOW_CERT_LOGIN_CA (PEM bundle) and
     CARBONFLOW_CERT_TOKEN_MINUTES (default 60). Device bindings: CARBONFLOW_AUTO_REGISTER_DEVICES (on/off, default
-    off)."""
+    off). Report submission: CARBONFLOW_CROSS_CHECK_TOLERANCE (default 0.05)."""
     env = dict(os.environ if env is None else env)
     values: dict[str, object] = {}
 
@@ -205,6 +209,7 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
         ("CARBONFLOW_DB_POOL_MAX", "db_pool_max", int),
         ("CARBONFLOW_SESSION_CACHE_S", "session_cache_s", float),
         ("CARBONFLOW_DASHBOARD_CACHE_S", "dashboard_cache_s", float),
+        ("CARBONFLOW_CROSS_CHECK_TOLERANCE", "cross_check_tolerance", float),
     ):
         if (value := number(name, kind)) is not None:
             values[field] = value

@@ -52,6 +52,14 @@ from carbon_domain.formulas import (
     inventory_total,
     process_emission,
 )
+from carbon_domain.grid import (
+    DEFAULT_GRID_SERIES,
+    GridChoice,
+    GridLocation,
+    GridSeries,
+    choose_grid_factor,
+)
+from carbon_domain.grid import grid_series as _grid_series
 from carbon_domain.units import canonical_unit, convert
 
 __all__ = [
@@ -82,10 +90,13 @@ STEEL_PROCESSES = (
 )
 """The processes (工序) GB/T 32151.5-2015 reports by; other names are accepted unless restricted."""
 
+_NO_LOCATION = GridLocation()  # offline: no enterprise, province or grid known, so the national average
+
 DEFAULT_JUMP_THRESHOLD = 0.30
 """Month-on-month change (as a fraction) above which the verifier reports a jump."""
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+_SITE = r"^[A-Za-z0-9_.-]+$"
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
 
@@ -124,6 +135,13 @@ class ActivityLine(BaseModel):
     quantity: float = Field(ge=0, allow_inf_nan=False)
     unit: str = Field(min_length=1, max_length=32)
     direction: Direction
+    site: str | None = Field(default=None, max_length=128, pattern=_SITE,
+                             description="the site the line belongs to; it chooses the electricity factor")
+
+    @field_validator("site", mode="before")
+    @classmethod
+    def _empty_site(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("period", mode="before")
     @classmethod
@@ -174,6 +192,9 @@ class LineResult(BaseModel):
     factor_ids: tuple[str, ...]
     formula: str
     inputs: dict[str, float]
+    site: str | None = None
+    factor_step: str | None = Field(None, description="electricity: the precedence step whose row was used")
+    factor_reason: str | None = Field(None, description="electricity: why that row (the steps skipped)")
 
 
 class FindingCode(StrEnum):
@@ -243,8 +264,9 @@ class _Settings:
     library: FactorLibrary
     series: str
     process_series: str
-    grid_key: str
-    grid_series: str
+    grid_series: GridSeries
+    locations: Mapping[str, GridLocation] | None
+    location: GridLocation
     heat_key: str
     heat_series: str
     scope_chain: Sequence[tuple[str, str]]
@@ -261,8 +283,9 @@ def compute_inventory(
     *,
     series: str,
     process_series: str = "ndrc-steel-2013",
-    grid_key: str = "grid.cn.national_average",
-    grid_series: str = "mee-national-average",
+    grid_series: GridSeries | str = DEFAULT_GRID_SERIES,
+    locations: Mapping[str, GridLocation] | None = None,
+    location: GridLocation = _NO_LOCATION,
     heat_key: str = "heat.default",
     heat_series: str = "heat-default",
     scope_chain: Sequence[tuple[str, str]] = (),
@@ -278,6 +301,10 @@ def compute_inventory(
     when given, is the only process names allowed. Mappings are validated as
     `ActivityLine`s; a line without a `line` number takes its 1-based position.
 
+    Electricity follows `grid_series` (see `carbon_domain.grid`) at the location of the line's site in
+    `locations`, or at `location` for a line without a site (and for every line when `locations` is
+    None, as in a file computed offline). A site missing from `locations` is a bad line.
+
     >>> gas = {"period": "2024-05", "process": "rolling", "source_type": "combustion",
     ...        "item": "natural_gas", "quantity": 500_000, "unit": "Nm3", "direction": "in"}
     >>> result = compute_inventory([gas], FactorLibrary.default(), series="ndrc-steel-2013")
@@ -285,7 +312,8 @@ def compute_inventory(
     (1081.1, 50.0, '1e4Nm3')
     """
     settings = _Settings(
-        library, series, process_series, grid_key, grid_series, heat_key, heat_series, tuple(scope_chain), at
+        library, series, process_series, _grid_series(str(grid_series)), locations, location, heat_key, heat_series,
+        tuple(scope_chain), at,
     )
     allowed = None if processes is None else frozenset(processes)
     results: list[LineResult] = []
@@ -335,9 +363,10 @@ def _describe_validation(exc: ValidationError) -> str:
 
 
 def _account(line: ActivityLine, number: int, settings: _Settings) -> LineResult:
+    _location(line, settings)  # every line's site is checked, not only an electricity line's
     at = settings.at or _period_start(line.period)
     try:
-        rows, unit, formula = _ACCOUNTANTS[line.source_type](line, at, settings)
+        rows, unit, formula, choice = _ACCOUNTANTS[line.source_type](line, at, settings)
         quantity = convert(line.quantity, line.unit, unit)
         result = formula(quantity)
     except DomainError as exc:
@@ -356,10 +385,13 @@ def _account(line: ActivityLine, number: int, settings: _Settings) -> LineResult
         factor_ids=tuple(row.factor_id for row in rows),
         formula=f"{result.formula}@{result.version}",
         inputs=result.inputs,
+        site=line.site,
+        factor_step=choice.step if choice else None,
+        factor_reason=choice.reason if choice else None,
     )
 
 
-_Accounted = tuple[list[FactorRow], str, Callable[[float], FormulaResult]]
+_Accounted = tuple[list[FactorRow], str, Callable[[float], FormulaResult], GridChoice | None]
 
 
 def _combustion(line: ActivityLine, at: datetime, settings: _Settings) -> _Accounted:
@@ -373,33 +405,43 @@ def _combustion(line: ActivityLine, at: datetime, settings: _Settings) -> _Accou
     if carbon != "tC":
         raise _LineError(f"factor {cc.factor_id} has unit {cc.unit!r}; expected tC per an energy unit (tC/TJ)")
     cc_tc_per_tj = cc.value * convert(1, "TJ", per_energy)
-    return [ncv, cc, of], unit, lambda amount: combustion_emission(amount, ncv_gj, cc_tc_per_tj, of.value)
+    return [ncv, cc, of], unit, lambda amount: combustion_emission(amount, ncv_gj, cc_tc_per_tj, of.value), None
 
 
 def _process(line: ActivityLine, at: datetime, settings: _Settings) -> _Accounted:
     row = _resolve(settings, f"process.{line.item}", at, settings.process_series, "process material")
     factor, unit = _per_unit_co2(row)
-    return [row], unit, lambda amount: process_emission(amount, factor)
+    return [row], unit, lambda amount: process_emission(amount, factor), None
 
 
 def _fixed_carbon(line: ActivityLine, at: datetime, settings: _Settings) -> _Accounted:
     row = _resolve(settings, f"fixed.{line.item}", at, settings.process_series, "fixed-carbon product")
     factor, unit = _per_unit_co2(row)
-    return [row], unit, lambda amount: fixed_carbon(amount, factor)
+    return [row], unit, lambda amount: fixed_carbon(amount, factor), None
 
 
 def _electricity(line: ActivityLine, at: datetime, settings: _Settings) -> _Accounted:
-    row = settings.library.resolve(settings.grid_key, at, series=settings.grid_series, scope_chain=settings.scope_chain)
-    factor, unit = _per_unit_co2(row)
+    choice = choose_grid_factor(settings.library, at, settings.grid_series, _location(line, settings))
+    factor, unit = _per_unit_co2(choice.row)
     per_mwh = factor / convert(1, unit, "MWh")
-    return [row], "MWh", lambda amount: electricity_emission(amount, per_mwh)
+    return [choice.row], "MWh", lambda amount: electricity_emission(amount, per_mwh), choice
+
+
+def _location(line: ActivityLine, settings: _Settings) -> GridLocation:
+    if line.site is None or settings.locations is None:
+        return settings.location
+    found = settings.locations.get(line.site)
+    if found is None:
+        known = ", ".join(sorted(settings.locations)) or "none"
+        raise _LineError(f"site {line.site!r} is not a site of this enterprise (its sites: {known})")
+    return found
 
 
 def _heat(line: ActivityLine, at: datetime, settings: _Settings) -> _Accounted:
     row = settings.library.resolve(settings.heat_key, at, series=settings.heat_series, scope_chain=settings.scope_chain)
     factor, unit = _per_unit_co2(row)
     per_gj = factor / convert(1, unit, "GJ")
-    return [row], "GJ", lambda amount: heat_emission(amount, per_gj)
+    return [row], "GJ", lambda amount: heat_emission(amount, per_gj), None
 
 
 _ACCOUNTANTS: dict[SourceType, Callable[[ActivityLine, datetime, _Settings], _Accounted]] = {
@@ -483,7 +525,7 @@ def _assemble(results: list[LineResult], settings: _Settings, jump_threshold: fl
     return Inventory(
         series=settings.series,
         process_series=settings.process_series,
-        grid_series=settings.grid_series,
+        grid_series=settings.grid_series.value,
         heat_series=settings.heat_series,
         by_source=by_source,
         total=total,
@@ -505,7 +547,7 @@ def _process_order(entry: tuple[str, float]) -> tuple[int, str]:
 def verifier_findings(
     lines: Sequence[LineResult], *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD
 ) -> tuple[Finding, ...]:
-    """Negative electricity/heat nets, missing months and month-on-month jumps above `jump_threshold`."""
+    """Exports with no purchase or fuel behind them, missing months and month-on-month jumps above `jump_threshold`."""
     if not math.isfinite(jump_threshold) or jump_threshold <= 0:
         raise FormulaInputError(f"jump_threshold is a fraction above 0 (0.30 = 30 %), got {jump_threshold}")
     findings = [*_negative_nets(lines), *_missing_months(lines), *_jumps(lines, jump_threshold)]
@@ -513,6 +555,10 @@ def verifier_findings(
 
 
 def _negative_nets(lines: Sequence[LineResult]) -> list[Finding]:
+    # METHODS section 1 subtracts exports whatever was bought: a works that burns fuel (reported as
+    # combustion) and sells the heat or power it makes has a negative net, and that is right. Only an
+    # export with nothing bought and no fuel burned in the same year has no source in the inventory.
+    burned = {line.period[:4] for line in lines if line.source_type is SourceType.COMBUSTION}
     groups: dict[tuple[str, SourceType], list[LineResult]] = defaultdict(list)
     for line in lines:
         if line.source_type in _FIXED_ITEMS:
@@ -521,7 +567,7 @@ def _negative_nets(lines: Sequence[LineResult]) -> list[Finding]:
     for (period, source), members in sorted(groups.items()):
         bought = sum(m.quantity for m in members if m.direction is Direction.IN)
         sold = sum(m.quantity for m in members if m.direction is Direction.OUT)
-        if bought - sold < 0:
+        if bought - sold < 0 and period[:4] not in burned:
             unit = members[0].unit
             findings.append(
                 Finding(
@@ -530,7 +576,8 @@ def _negative_nets(lines: Sequence[LineResult]) -> list[Finding]:
                     lines=tuple(m.line for m in members),
                     message=(
                         f"{source.value} net for {period} is {bought - sold:,.1f} {unit} (in {bought:,.1f}, "
-                        f"out {sold:,.1f}): more exported than purchased; check the direction column and the meters"
+                        f"out {sold:,.1f}): more exported than purchased and no fuel burned in {period[:4]} to make "
+                        "it; check the direction column and the meters"
                     ),
                 )
             )

@@ -248,6 +248,42 @@ def _cmd_gateways(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_registry(args: argparse.Namespace) -> int:
+    """`registry apply FILE`: create or update an enterprise, its sites, devices and point bindings."""
+    import getpass
+
+    import psycopg
+    import yaml
+    from pydantic import ValidationError
+
+    from carbonflow.db import connect_with_retry
+    from carbonflow.registry import apply_registry, load_registry
+
+    settings = _settings("carbonflow registry")
+    if settings is None:
+        return 2
+    if not settings.database_url:
+        print("carbonflow registry: set DATABASE_URL=postgresql://...", file=sys.stderr)
+        return 2
+    try:
+        registry = load_registry(args.file)
+    except OSError as exc:
+        print(f"carbonflow registry: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except (ValidationError, yaml.YAMLError) as exc:
+        print(f"carbonflow registry: {args.file} is not a site registry: {exc}", file=sys.stderr)
+        return 1
+    with connect_with_retry(settings.database_url, autocommit=True) as conn:
+        try:
+            apply_registry(conn, registry, actor=f"cli:{getpass.getuser()}")
+        except (ValueError, psycopg.Error) as exc:
+            print(f"carbonflow registry: {args.file}: {exc}", file=sys.stderr)
+            return 1
+    print(f"enterprise {registry.enterprise_id}: {len(registry.sites)} sites and {len(registry.devices)} devices"
+          f" applied from {args.file}")
+    return 0
+
+
 def _bind_device(database_url: str, gateway: str, device: str | None) -> int:
     """`gateways bind <gateway> --device <device>`: move a device to the gateway, audited as this OS user."""
     import getpass
@@ -466,6 +502,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--password", action="store_true", help="authenticate with a password instead of a certificate")
     p.add_argument("--broker-dir", type=Path, help="where the broker's ACL lives (default <home>/mqtt)")
     p.set_defaults(func=_cmd_gateways)
+    p = sub.add_parser("registry", help="create or update an enterprise, its sites and devices from a YAML file")
+    p.add_argument("action", choices=["apply"])
+    p.add_argument("file", type=Path, help="site registry: enterprise_id, enterprise_name, region, industry, "
+                                           "sites (id, name, province, grid_region), devices")
+    p.set_defaults(func=_cmd_registry)
     p = sub.add_parser("edge", help="run an edge agent, or show a running agent's status")
     p.add_argument("action", choices=["run", "status"])
     p.add_argument("--config", type=Path, required=True)

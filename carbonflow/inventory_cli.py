@@ -1,10 +1,11 @@
 """`carbonflow inventory`: a GHG inventory from an activity-data file (CSV or XLSX).
 
-    carbonflow inventory compute --activity FILE [--series ndrc-steel-2013|general-industry] [--json]
+    carbonflow inventory compute --activity FILE [--series ndrc-steel-2013|general-industry]
+        [--grid-series enterprise|province|national|carbon-market] [--province P] [--grid-region R] [--json]
     carbonflow inventory template --out FILE.xlsx|FILE.csv
 
 The file has one header row (`period,process,source_type,item,quantity,unit,direction`,
-any order) and one activity line per row; the accounting is
+any order, plus an optional `site` column) and one activity line per row; the accounting is
 `carbon_domain.inventory.compute_inventory`. Every bad row is reported with its
 line number and reason, and then nothing is computed (exit code 1).
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 from carbon_domain.errors import DomainError
 from carbon_domain.factors import FactorLibrary
+from carbon_domain.grid import DEFAULT_GRID_SERIES, GridLocation, GridSeries
 from carbon_domain.inventory import (
     ActivityDataError,
     Inventory,
@@ -31,9 +33,11 @@ from carbon_domain.inventory import (
 )
 from carbonflow.tabular import TabularFileError, read_numbered_rows
 
-__all__ = ["COLUMNS", "FUEL_SERIES", "main", "read_activity_file", "inventory_json", "write_template"]
+__all__ = ["COLUMNS", "FUEL_SERIES", "OPTIONAL_COLUMNS", "main", "read_activity_file", "inventory_json",
+           "write_template"]
 
 COLUMNS = ("period", "process", "source_type", "item", "quantity", "unit", "direction")
+OPTIONAL_COLUMNS = ("site",)
 FUEL_SERIES = ("ndrc-steel-2013", "general-industry")
 
 _EXAMPLE_ROWS: tuple[tuple[str, str, str, str, float, str, str], ...] = (
@@ -72,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "template":
         return _template(args.out, force=args.force)
-    return _compute(args.activity, series=args.series, as_json=args.json, jump_threshold=args.jump_threshold)
+    location = GridLocation(province=args.province, grid_region=args.grid_region)
+    return _compute(args.activity, series=args.series, as_json=args.json, jump_threshold=args.jump_threshold,
+                    grid_series=GridSeries(args.grid_series), location=location)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     compute = sub.add_parser("compute", help="compute the inventory of an activity-data file")
     compute.add_argument("--activity", type=Path, required=True, help="activity data, .csv or .xlsx")
     compute.add_argument("--series", choices=FUEL_SERIES, default=FUEL_SERIES[0], help="fuel factor table")
+    compute.add_argument(
+        "--grid-series", choices=[s.value for s in GridSeries], default=DEFAULT_GRID_SERIES.value,
+        help="electricity factor: enterprise (default: enterprise-specific, else province, else regional grid, "
+             "else national average), province, national (average of the data year) or carbon-market")
+    compute.add_argument("--province", help="the works' province (e.g. zhejiang): its provincial grid factor")
+    compute.add_argument("--grid-region", help="the works' regional grid (north, east, ...) when not its province's")
     compute.add_argument("--json", action="store_true", help="print JSON instead of a table")
     compute.add_argument(
         "--jump-threshold", type=float, default=0.30, help="month-on-month change reported as a finding (0.30 = 30 %%)"
@@ -91,7 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _compute(path: Path, *, series: str, as_json: bool, jump_threshold: float) -> int:
+def _compute(path: Path, *, series: str, as_json: bool, jump_threshold: float, grid_series: GridSeries,
+             location: GridLocation) -> int:
     try:
         rows, problems = read_activity_file(path)
     except _FileProblem as exc:
@@ -99,7 +112,8 @@ def _compute(path: Path, *, series: str, as_json: bool, jump_threshold: float) -
         return 1
     try:
         inventory = compute_inventory(
-            rows, FactorLibrary.default(), series=series, jump_threshold=jump_threshold
+            rows, FactorLibrary.default(), series=series, jump_threshold=jump_threshold, grid_series=grid_series,
+            location=location,
         )
     except ActivityDataError as exc:
         problems = [*problems, *exc.problems]
@@ -162,7 +176,7 @@ def _records(numbered: list[tuple[int, list[Any]]], path: Path) -> tuple[list[di
 
 def _header_problem(names: list[str]) -> str | None:
     missing = [column for column in COLUMNS if column not in names]
-    unknown = [name or "(empty)" for name in names if name not in COLUMNS]
+    unknown = [name or "(empty)" for name in names if name not in COLUMNS + OPTIONAL_COLUMNS]
     doubled = sorted({name for name in names if names.count(name) > 1})
     if not (missing or unknown or doubled):
         return None
@@ -171,7 +185,7 @@ def _header_problem(names: list[str]) -> str | None:
         for label, found in (("missing columns", missing), ("unknown columns", unknown), ("repeated columns", doubled))
         if found
     ]
-    return f"bad header ({'; '.join(parts)}); expected {','.join(COLUMNS)}"
+    return f"bad header ({'; '.join(parts)}); expected {','.join(COLUMNS)} (and optionally {','.join(OPTIONAL_COLUMNS)})"
 
 
 def _cell(value: object) -> Any:
@@ -200,6 +214,7 @@ def inventory_json(inventory: Inventory) -> dict[str, Any]:
     """The JSON document of `compute --json`: totals by source and total_tco2 (0.1 t), breakdowns, lines, findings."""
     document: dict[str, Any] = {source.value: _tonnes(inventory.by_source[source]) for source in SourceType}
     document["total_tco2"] = _tonnes(inventory.total_tco2)
+    document["grid_series"] = inventory.grid_series
     document["by_process"] = {name: _tonnes(value) for name, value in inventory.by_process.items()}
     document["by_period"] = {name: _tonnes(value) for name, value in inventory.by_period.items()}
     document["lines"] = [
@@ -210,6 +225,8 @@ def inventory_json(inventory: Inventory) -> dict[str, Any]:
             "tco2": _tonnes(line.tco2),
             "factor_ids": list(line.factor_ids),
             "formula": line.formula,
+            **({"site": line.site} if line.site else {}),
+            **({"factor_reason": line.factor_reason} if line.factor_reason else {}),
         }
         for line in inventory.lines
     ]
@@ -234,6 +251,9 @@ def _table(inventory: Inventory, path: Path) -> str:
     for title, rows in sections:
         out += ["", title]
         out += [f"  {label:<{width}}  {_tonnes(value):>{digits},.1f}" for label, value in rows]
+    reasons = sorted({(line.factor_ids[0], line.factor_reason) for line in inventory.lines if line.factor_reason})
+    out += ["", "Electricity factor"]
+    out += [f"  {factor_id}: {reason}" for factor_id, reason in reasons] or ["  no electricity lines"]
     out += ["", f"Findings ({len(inventory.findings)})"]
     out += [f"  - [{finding.code.value}] {finding.message}" for finding in inventory.findings] or ["  none"]
     return "\n".join(out)

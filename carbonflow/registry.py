@@ -6,6 +6,7 @@ from pathlib import Path
 
 import psycopg
 import yaml
+from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["SiteRegistry", "load_registry", "apply_registry"]
@@ -45,9 +46,14 @@ def load_registry(path: Path) -> SiteRegistry:
     return SiteRegistry.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def apply_registry(conn: psycopg.Connection, registry: SiteRegistry) -> None:
-    """Upsert the registry; existing readings are untouched."""
+def apply_registry(conn: psycopg.Connection, registry: SiteRegistry, *, actor: str | None = None) -> None:
+    """Upsert the registry; existing readings are untouched. With `actor` (a person at the command line) the
+    change is audited as `registry.apply`, with the registry applied."""
     with conn.transaction():
+        if actor is not None:
+            conn.execute("INSERT INTO audit_log (actor, actor_kind, action, target, outcome, after) VALUES"
+                         " (%s, 'system', 'registry.apply', %s, 'ok', %s)",
+                         (actor, f"enterprise:{registry.enterprise_id}", Jsonb(registry.model_dump(mode="json"))))
         conn.execute(
             "INSERT INTO enterprises (enterprise_id, name, region, industry) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (enterprise_id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region,"

@@ -23,12 +23,14 @@ from api import auditlog, inventory_queries
 from api.accounting_deps import (
     ActivityWriter,
     BasisQuery,
+    GridSeriesQuery,
     ScopedEnterprise,
     SeriesQuery,
     document_or_422,
 )
 from api.deps import ClientIP, Conn, EmissionsReader
 from carbon_domain.errors import DomainError
+from carbon_domain.grid import DEFAULT_GRID_SERIES, GridLocation
 from carbon_domain.inventory import ActivityDataError, ActivityLine, compute_inventory
 from carbon_domain.units import convert
 from carbonflow.inventory_cli import read_activity_file
@@ -55,7 +57,8 @@ class ActivitySubmission(BaseModel):
 
     lines: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_LINES, description=(
         "period, process, source_type (combustion, process, electricity, heat, fixed_carbon or production), "
-        "item, quantity, unit, direction, and optionally quality (measured, calculated, estimated); "
+        "item, quantity, unit, direction, and optionally quality (measured, calculated, estimated) and site "
+        "(one of the enterprise's sites: it chooses the electricity factor); "
         "lines are numbered by their position, from 1"))
     note: str = Field("", max_length=2000)
 
@@ -73,6 +76,7 @@ class ProductionLine(BaseModel):
     quantity: float = Field(ge=0, allow_inf_nan=False)
     unit: str = Field(min_length=1, max_length=32)
     direction: Literal["out"] = "out"
+    site: str | None = Field(None, max_length=128)
 
     @field_validator("period", mode="before")
     @classmethod
@@ -93,7 +97,8 @@ def _problem_text(exc: ValidationError) -> str:
 
 
 def _checked_lines(raw: list[dict[str, Any]], *, default_quality: str, library: Any, series: str,
-                   scope: list[tuple[str, str]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                   scope: list[tuple[str, str]],
+                   sites: dict[str, GridLocation]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Validated lines ready to store, and the problems (line, reason) of those that are not."""
     problems: list[dict[str, Any]] = []
     accounted: list[dict[str, Any]] = []
@@ -122,11 +127,16 @@ def _checked_lines(raw: list[dict[str, Any]], *, default_quality: str, library: 
             except DomainError as exc:
                 problems.append({"line": number, "reason": f"production quantity must be a mass (t, kg, kt): {exc}"})
                 continue
+            if line.site is not None and line.site not in sites:
+                problems.append({"line": number, "reason": f"site {line.site!r} is not a site of this enterprise "
+                                                           f"(its sites: {', '.join(sorted(sites)) or 'none'})"})
+                continue
             production.append(line)
         else:
             accounted.append(record)
     try:
-        compute_inventory(accounted, library, series=series, scope_chain=scope)
+        compute_inventory(accounted, library, series=series, scope_chain=scope, locations=sites,
+                          grid_series=DEFAULT_GRID_SERIES)
     except ActivityDataError as exc:
         problems.extend({"line": p.line, "reason": p.reason} for p in exc.problems)
     if problems:
@@ -214,7 +224,9 @@ async def submit_activity(
         known = ", ".join(sorted({row.series for row in library.rows()}))
         raise HTTPException(422, f"unknown factor series {series!r}; known: {known}")
     lines, problems = _checked_lines(records, default_quality=default_quality, library=library, series=series,
-                                     scope=inventory_queries.scope_chain(enterprise))
+                                     scope=inventory_queries.scope_chain(enterprise),
+                                     sites={s.site_id: GridLocation(enterprise.enterprise_id, s.province, s.grid_region,
+                                                                    s.site_id) for s in enterprise.sites})
     problems = sorted([*read_problems, *problems], key=lambda p: p["line"])
     if problems:
         raise HTTPException(422, {"message": f"{len(problems)} bad line(s); nothing stored", "problems": problems})
@@ -240,12 +252,13 @@ async def list_activity(enterprise: ScopedEnterprise, caller: EmissionsReader, c
 async def inventory(
     enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, year: YearQuery, month: MonthQuery = None,
     series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
-    tolerance: ToleranceQuery = DEFAULT_TOLERANCE,
+    tolerance: ToleranceQuery = DEFAULT_TOLERANCE, grid_series: GridSeriesQuery = DEFAULT_GRID_SERIES,
 ) -> dict[str, Any]:
     """The inventory: totals by source, process and month, intensity per tonne of crude steel, every line
-    with its data source, quality and factor ids, and the verifier findings."""
+    with its data source, quality and factor ids, the electricity factor of each site and why
+    (`grid_factors`), the cross-check against metered totals, and the verifier findings."""
     return await document_or_422(conn, enterprise=enterprise, year=year, month=month, series=series, basis=basis,
-                                 tolerance=tolerance)
+                                 tolerance=tolerance, grid_series=grid_series)
 
 
 @router.get("/{enterprise}/benchmarks")
@@ -254,9 +267,11 @@ async def benchmark_gap(
     route: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{0,31}$",
                                        description="bf-bof, eaf...; inferred from the processes when omitted")] = None,
     series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
+    grid_series: GridSeriesQuery = DEFAULT_GRID_SERIES,
 ) -> dict[str, Any]:
     """Per process: intensity against the benchmark and limit, and the CO2 saved at benchmark intensity."""
-    document = await document_or_422(conn, enterprise=enterprise, year=year, month=month, series=series, basis=basis)
+    document = await document_or_422(conn, enterprise=enterprise, year=year, month=month, series=series, basis=basis,
+                                     grid_series=grid_series)
     chosen = route or infer_route(line["process"] for line in document["lines"])
     rows = benchmark_gaps(document, await inventory_queries.list_process_benchmarks(conn), chosen)
     return {

@@ -21,21 +21,24 @@ from api import auditlog, inventory_queries
 from api.access import Principal
 from api.accounting_deps import (
     BasisQuery,
+    GridSeriesQuery,
     ScopedEnterprise,
     SeriesQuery,
     YearParam,
     document_or_422,
 )
-from api.deps import ClientIP, Conn, EmissionsReader
+from api.deps import ClientIP, Conn, EmissionsReader, Settings
+from carbon_domain.grid import DEFAULT_GRID_SERIES, GridSeries
 from carbonflow.reports.document import Enterprise
 from carbonflow.reports.errors import (
     ActionNotPermitted,
     CommentRequired,
+    ConflictOfDuties,
     InvalidTransition,
     WorkflowError,
 )
 from carbonflow.reports.render import render_pdf, render_xlsx
-from carbonflow.reports.workflow import Action, State, allowed_actions, transition
+from carbonflow.reports.workflow import Action, Participants, State, allowed_actions, transition
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -56,11 +59,11 @@ def _canonical(document: dict[str, Any]) -> bytes:
 
 
 async def _report(conn: Conn, enterprise: Enterprise, year: int, fmt: str, series: str, basis: str,
-                  snapshot: int | None) -> Response:
+                  snapshot: int | None, grid_series: GridSeries) -> Response:
     render = render_pdf if fmt == "pdf" else render_xlsx
     if snapshot is None:
         document = await document_or_422(conn, enterprise=enterprise, year=year, month=None, series=series,
-                                         basis=basis)  # type: ignore[arg-type]
+                                         basis=basis, grid_series=grid_series)  # type: ignore[arg-type]
         data = render(document)
     else:
         frozen = await inventory_queries.get_snapshot(conn, enterprise=enterprise.enterprise_id, year=year,
@@ -80,17 +83,19 @@ async def _report(conn: Conn, enterprise: Enterprise, year: int, fmt: str, serie
 @router.get("/{enterprise}/{year}.pdf", response_class=Response)
 async def report_pdf(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, year: YearParam,
                      series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
-                     snapshot: SnapshotQuery = None) -> Response:
+                     snapshot: SnapshotQuery = None,
+                     grid_series: GridSeriesQuery = DEFAULT_GRID_SERIES) -> Response:
     """The report as PDF (same data, same bytes)."""
-    return await _report(conn, enterprise, year, "pdf", series, basis, snapshot)
+    return await _report(conn, enterprise, year, "pdf", series, basis, snapshot, grid_series)
 
 
 @router.get("/{enterprise}/{year}.xlsx", response_class=Response)
 async def report_xlsx(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, year: YearParam,
                       series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
-                      snapshot: SnapshotQuery = None) -> Response:
+                      snapshot: SnapshotQuery = None,
+                      grid_series: GridSeriesQuery = DEFAULT_GRID_SERIES) -> Response:
     """The report as XLSX, one sheet per section."""
-    return await _report(conn, enterprise, year, "xlsx", series, basis, snapshot)
+    return await _report(conn, enterprise, year, "xlsx", series, basis, snapshot, grid_series)
 
 
 # --- workflow -----------------------------------------------------------------------------------
@@ -103,6 +108,9 @@ class ActionBody(BaseModel):
     series: str = Field(default="ndrc-steel-2013", pattern=r"^[a-z0-9][a-z0-9.-]*$", max_length=64,
                         description="submit only: the fuel factor table of the frozen inventory")
     basis: Literal["entered", "metered"] = Field(default="entered", description="submit only")
+    grid_series: GridSeries = Field(default=DEFAULT_GRID_SERIES, description=(
+        "submit only: the electricity factor series of the frozen inventory (enterprise, province, national or "
+        "carbon-market; see GET /inventory)"))
 
 
 class VerificationFinding(BaseModel):
@@ -121,10 +129,11 @@ class VerificationBody(BaseModel):
     opinion: str = Field("", max_length=5000)
 
 
-def _transition(state: str, action: Action, caller: Principal, comment: str) -> State:
+def _transition(state: str, action: Action, caller: Principal, comment: str, participants: Participants) -> State:
     try:
-        return transition(State(state), action, caller.role, comment=comment)
-    except ActionNotPermitted as exc:
+        return transition(State(state), action, caller.role, comment=comment, actor=caller.username,
+                          participants=participants)
+    except (ActionNotPermitted, ConflictOfDuties) as exc:
         raise HTTPException(403, str(exc)) from exc
     except InvalidTransition as exc:
         raise HTTPException(409, str(exc)) from exc
@@ -140,25 +149,34 @@ async def workflow(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: 
     """State, the actions the caller may take now, events, snapshots and verifications (with the difference
     between each verified total and the submitted total)."""
     view = await inventory_queries.workflow_view(conn, enterprise=enterprise.enterprise_id, year=year)
-    return {"enterprise": enterprise.enterprise_id, "year": year,
-            "allowed_actions": [a.value for a in allowed_actions(State(view["state"]), caller.role)], **view}
+    participants = await inventory_queries.review_participants(conn, enterprise=enterprise.enterprise_id, year=year,
+                                                               snapshot_id=view["snapshot_id"])
+    allowed = allowed_actions(State(view["state"]), caller.role, actor=caller.username, participants=participants)
+    return {"enterprise": enterprise.enterprise_id, "year": year, "allowed_actions": [a.value for a in allowed],
+            **view}
 
 
 @router.post("/{enterprise}/{year}/actions/{action}")
 async def take_action(
-    enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, ip: ClientIP, year: YearParam,
-    action: Literal["submit", "first_review", "final_review", "return"], body: ActionBody | None = None,
+    enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, ip: ClientIP, settings: Settings,
+    year: YearParam, action: Literal["submit", "first_review", "final_review", "return"],
+    body: ActionBody | None = None,
 ) -> dict[str, Any]:
-    """送审 submit, 初审 first_review, 终审 final_review or 退回 return (with a comment)."""
+    """送审 submit, 初审 first_review, 终审 final_review or 退回 return (with a comment). First and final
+    review need two people, neither of whom prepared or verified the report (403 says who did what)."""
     body = body or ActionBody()
     chosen = Action(action)
     async with conn.transaction():
         case = await inventory_queries.lock_case(conn, enterprise=enterprise.enterprise_id, year=year)
-        target = _transition(case["state"], chosen, caller, body.comment)
+        participants = await inventory_queries.review_participants(
+            conn, enterprise=enterprise.enterprise_id, year=year, snapshot_id=case["snapshot_id"])
+        target = _transition(case["state"], chosen, caller, body.comment, participants)
         snapshot: dict[str, Any] | None = None
         if chosen is Action.SUBMIT:
+            # the cross-check tolerance is the platform's, so that the submitter cannot widen it
             document = await document_or_422(conn, enterprise=enterprise, year=year, month=None, series=body.series,
-                                             basis=body.basis)
+                                             basis=body.basis, tolerance=settings.cross_check_tolerance,
+                                             grid_series=body.grid_series)
             if not document["lines"]:
                 raise HTTPException(422, f"nothing to submit: {enterprise.enterprise_id} has no activity data for "
                                          f"{year}; enter data with POST /api/v1/inventory/{{enterprise}}/activity")
@@ -184,7 +202,9 @@ async def verify(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Co
     """A third-party verifier's findings and verified total for the submitted snapshot under review."""
     async with conn.transaction():
         case = await inventory_queries.lock_case(conn, enterprise=enterprise.enterprise_id, year=year)
-        _transition(case["state"], Action.VERIFY, caller, "")
+        participants = await inventory_queries.review_participants(
+            conn, enterprise=enterprise.enterprise_id, year=year, snapshot_id=case["snapshot_id"])
+        _transition(case["state"], Action.VERIFY, caller, "", participants)
         findings = [f.model_dump() for f in body.findings]
         verification = await inventory_queries.add_verification(
             conn, snapshot_id=case["snapshot_id"], verifier=caller.username,

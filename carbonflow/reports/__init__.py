@@ -20,6 +20,7 @@ from carbonflow.reports.document import (
 from carbonflow.reports.errors import (
     ActionNotPermitted,
     CommentRequired,
+    ConflictOfDuties,
     InvalidTransition,
     InventoryDataError,
     ReportError,
@@ -32,7 +33,7 @@ from carbonflow.reports.render import (
     report_sections,
     report_title,
 )
-from carbonflow.reports.workflow import Action, State, allowed_actions, transition
+from carbonflow.reports.workflow import Action, Participants, State, allowed_actions, duty_conflict, transition
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -41,11 +42,13 @@ __all__ = [
     "Action",
     "ActionNotPermitted",
     "CommentRequired",
+    "ConflictOfDuties",
     "EnteredLine",
     "Enterprise",
     "InvalidTransition",
     "InventoryDataError",
     "MeteredAggregate",
+    "Participants",
     "ReportError",
     "ReportInputError",
     "Site",
@@ -53,6 +56,7 @@ __all__ = [
     "WorkflowError",
     "allowed_actions",
     "benchmark_gaps",
+    "duty_conflict",
     "build_document",
     "infer_route",
     "render_pdf",

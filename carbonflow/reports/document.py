@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from carbon_domain.errors import DomainError
 from carbon_domain.factors import FACTOR_TIMEZONE, FactorLibrary, FactorRow
+from carbon_domain.grid import DEFAULT_GRID_SERIES, GridLocation, GridSeries, shared_location
 from carbon_domain.inventory import (
     STEEL_PROCESSES,
     ActivityDataError,
@@ -33,6 +34,7 @@ from carbon_domain.inventory import (
     compute_inventory,
 )
 from carbon_domain.units import convert
+from carbonflow.reports.cross_check import Figure, cross_check, cross_check_findings
 from carbonflow.reports.errors import InventoryDataError
 
 __all__ = [
@@ -69,6 +71,7 @@ class Site:
     site_id: str
     name: str
     province: str | None = None
+    grid_region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class EnteredLine:
     unit: str
     direction: str
     quality: str
+    site: str | None = None
 
     @property
     def key(self) -> _Key:
@@ -117,6 +121,7 @@ class MeteredAggregate:
     intervals: int
     flagged_intervals: int = 0
     last_ts: datetime | None = None
+    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,7 @@ class _Line:
     source_line: int | None = None
     intervals: int | None = None
     flagged_intervals: int | None = None
+    site: str | None = None
 
     @property
     def key(self) -> _Key:
@@ -142,7 +148,8 @@ class _Line:
     def origin(self) -> str:
         if self.data_source == "entered":
             return f"entered version {self.version} line {self.source_line}"
-        return f"metered {self.item} of {self.process} in {self.period}"
+        where = f" at {self.site}" if self.site else ""
+        return f"metered {self.item} of {self.process}{where} in {self.period}"
 
 
 def metered_source(activity: str, library: FactorLibrary) -> tuple[str, str, str]:
@@ -171,9 +178,13 @@ def build_document(
     scope_chain: Sequence[tuple[str, str]] = (),
     basis: Basis = "entered",
     tolerance: float = DEFAULT_TOLERANCE,
+    grid_series: GridSeries | str = DEFAULT_GRID_SERIES,
 ) -> dict[str, Any]:
     """The inventory document of `enterprise` for `year` (or one `month`); raises InventoryDataError listing
-    every line that cannot be accounted, with its origin (entered version and line, or metered month)."""
+    every line that cannot be accounted, with its origin (entered version and line, or metered month).
+
+    Each electricity line takes the factor of its site's location under `grid_series`
+    (`carbon_domain.grid`); ``grid_factors`` says which row was used for each site and why."""
     if not (math.isfinite(tolerance) and tolerance > 0):
         raise InventoryDataError([f"tolerance is a fraction above 0 (0.05 = 5 %), got {tolerance}"])
     metered = list(metered)
@@ -194,9 +205,14 @@ def build_document(
             accounted.append({
                 "line": number, "period": line.period, "process": line.process, "source_type": line.source_type,
                 "item": line.item, "quantity": line.quantity, "unit": line.unit, "direction": line.direction,
+                "site": line.site,
             })
+    locations = {s.site_id: GridLocation(enterprise.enterprise_id, s.province, s.grid_region, s.site_id)
+                 for s in enterprise.sites}
     try:
-        inventory = compute_inventory(accounted, library, series=series, scope_chain=scope_chain)
+        inventory = compute_inventory(accounted, library, series=series, scope_chain=scope_chain,
+                                      grid_series=grid_series, locations=locations,
+                                      location=shared_location(enterprise.enterprise_id, locations.values()))
     except ActivityDataError as exc:
         problems.extend(f"{used[p.line - 1].origin()}: {p.reason}" for p in exc.problems)
         inventory = None
@@ -221,17 +237,21 @@ def build_document(
     by_process_source: dict[tuple[str, str], float] = defaultdict(float)
     for result in inventory.lines:
         by_process_source[result.process, result.source_type.value] += result.tco2
+    checked = cross_check([_figure(_entered_line(e)) for e in entered_used], [_figure(m) for m in metered_lines],
+                          tolerance=tolerance)
     findings = [
-        *(f.model_dump(mode="json") for f in inventory.findings),
+        *(_pointing_at_sources(f.model_dump(mode="json"), used) for f in inventory.findings),
         *_reconciliation_findings(reconciliation, basis),
-        *_quality_findings(line_docs),
+        *cross_check_findings(checked, tolerance),
+        *(_pointing_at_sources(f, used) for f in _quality_findings(line_docs)),
     ]
     return {
         "schema": DOCUMENT_SCHEMA,
         "enterprise": {
             "enterprise_id": enterprise.enterprise_id, "name": enterprise.name, "region": enterprise.region,
             "industry": enterprise.industry,
-            "sites": [{"site_id": s.site_id, "name": s.name, "province": s.province} for s in enterprise.sites],
+            "sites": [{"site_id": s.site_id, "name": s.name, "province": s.province, "grid_region": s.grid_region}
+                  for s in enterprise.sites],
         },
         "year": year,
         "month": month,
@@ -261,8 +281,10 @@ def build_document(
         ),
         "lines": line_docs,
         "factors": factor_rows,
+        "grid_factors": _grid_factors(inventory.lines, factor_rows),
         "findings": findings,
         "reconciliation": reconciliation,
+        "cross_check": checked,
         "superseded": superseded,
         "data_quality": _data_quality(line_docs, superseded, entered_used),
     }
@@ -292,7 +314,7 @@ def _metered_line(aggregate: MeteredAggregate, library: FactorLibrary) -> _Line:
         data_source="metered", period=aggregate.period, process=aggregate.process, source_type=source_type,
         item=item, quantity=aggregate.quantity, unit=aggregate.unit, direction=direction,
         quality="flagged" if aggregate.flagged_intervals else "good", intervals=aggregate.intervals,
-        flagged_intervals=aggregate.flagged_intervals,
+        flagged_intervals=aggregate.flagged_intervals, site=aggregate.site,
     )
 
 
@@ -300,7 +322,7 @@ def _entered_line(line: EnteredLine) -> _Line:
     return _Line(
         data_source="entered", period=line.period, process=line.process, source_type=line.source_type,
         item=line.item, quantity=line.quantity, unit=line.unit, direction=line.direction, quality=line.quality,
-        version=line.version, source_line=line.line,
+        version=line.version, source_line=line.line, site=line.site,
     )
 
 
@@ -354,7 +376,7 @@ def _comparison(key: _Key, entered: list[_Line], metered: list[_Line], basis: Ba
 def _line_order(line: _Line) -> tuple[Any, ...]:
     return (line.period, _process_rank(line.process), _SOURCE_ORDER.index(line.source_type)
             if line.source_type in _SOURCE_ORDER else len(_SOURCE_ORDER), line.item, line.direction,
-            line.data_source, line.version or 0, line.source_line or 0)
+            line.data_source, line.site or "", line.version or 0, line.source_line or 0)
 
 
 def _process_rank(process: str) -> tuple[int, str]:
@@ -384,13 +406,34 @@ def _line_doc(number: int, line: _Line, result: Any) -> dict[str, Any]:
         "source_line": line.source_line, "intervals": line.intervals, "flagged_intervals": line.flagged_intervals,
         "period": line.period, "process": line.process, "source_type": line.source_type, "item": line.item,
         "direction": line.direction, "quantity_reported": line.quantity, "unit_reported": line.unit,
+        "site": line.site,
     }
     if result is None:  # a production line: a tonnage, no emission
         doc.update(quantity=convert(line.quantity, line.unit, "t"), unit="t", tco2=0.0, factor_ids=[], formula="")
     else:
         doc.update(quantity=result.quantity, unit=result.unit, tco2=_t(result.tco2),
                    factor_ids=list(result.factor_ids), formula=result.formula)
+        if result.factor_reason:
+            doc.update(factor_step=result.factor_step, factor_reason=result.factor_reason)
     return doc
+
+
+def _grid_factors(results: Iterable[Any], factor_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per site (None: lines naming no site) and electricity factor row: the step that chose it, why, and
+    the periods it applies to."""
+    values = {row["factor_id"]: row for row in factor_rows}
+    uses: dict[tuple[str, str], dict[str, Any]] = {}
+    for result in results:
+        if result.factor_reason is None:
+            continue
+        factor_id = result.factor_ids[0]
+        entry = uses.setdefault((result.site or "", factor_id), {
+            "site_id": result.site, "factor_id": factor_id, "value": values[factor_id]["value"],
+            "unit": values[factor_id]["unit"], "step": result.factor_step, "reason": result.factor_reason,
+            "periods": []})
+        if result.period not in entry["periods"]:
+            entry["periods"].append(result.period)
+    return [uses[key] for key in sorted(uses)]
 
 
 def _outputs(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -413,6 +456,20 @@ def _factor_rows(library: FactorLibrary, results: Iterable[Any]) -> list[dict[st
     ]
 
 
+def _figure(line: _Line) -> Figure:
+    return Figure(line.period, line.process, line.source_type, line.item, line.direction, line.quantity, line.unit,
+                  line.origin(), line.source_line)
+
+
+def _pointing_at_sources(finding: dict[str, Any], used: list[_Line]) -> dict[str, Any]:
+    """A finding whose `lines` are the submitter's own line numbers (of the uploaded file, or positions in the
+    JSON list) instead of the document's, with `sources` naming each line's origin (version and line, or
+    metered month), since lines of two versions may share a number."""
+    members = [used[number - 1] for number in finding["lines"]]
+    return {**finding, "lines": sorted({m.source_line for m in members if m.source_line is not None}),
+            "sources": [m.origin() for m in members]}
+
+
 def _reconciliation_findings(reconciliation: list[dict[str, Any]], basis: Basis) -> list[dict[str, Any]]:
     findings = []
     for entry in reconciliation:
@@ -426,7 +483,7 @@ def _reconciliation_findings(reconciliation: list[dict[str, Any]], basis: Basis)
             detail = (f"metered {entry['metered']:,.3f} vs entered {entry['entered']:,.3f} {entry['unit']}"
                       f"{change}{'; ' + entry['note'] if entry['note'] else ''}")
         findings.append({
-            "code": "metered_vs_entered", "period": entry["period"], "lines": [],
+            "code": "metered_vs_entered", "period": entry["period"], "lines": [], "sources": [],
             "message": f"{name} in {entry['period']}: {detail}; the inventory uses the {basis} figure",
         })
     return findings

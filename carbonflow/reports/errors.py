@@ -6,7 +6,9 @@
     └── WorkflowError        a workflow action that is refused; ``reason`` says which rule
         ├── ActionNotPermitted   the actor's role may not take this action
         ├── InvalidTransition    the action is not possible from the current state
-        └── CommentRequired      the action needs a comment (returning a report)
+        ├── CommentRequired      the action needs a comment (returning a report)
+        └── ConflictOfDuties     four eyes: this person took another part in the report (prepared,
+                                 verified, or did the first review)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 __all__ = [
     "ActionNotPermitted",
     "CommentRequired",
+    "ConflictOfDuties",
     "InvalidTransition",
     "InventoryDataError",
     "ReportError",
@@ -53,3 +56,7 @@ class InvalidTransition(WorkflowError):
 
 class CommentRequired(WorkflowError, ValueError):
     """The action needs a non-empty comment."""
+
+
+class ConflictOfDuties(WorkflowError):
+    """Four eyes: the person already took a part in the report that excludes this action."""

@@ -5,11 +5,14 @@ Enterprises (prefix ``acc-``)::
     acc-worked  CN-ZJ-NB  METHODS section 1 worked example (entered data only)
     acc-steel   CN-ZJ-NB  a month of metered data plus entered fluxes and products (site acc-steel-s1)
     acc-flow    CN-ZJ-NB  the report workflow
+    acc-eyes    CN-ZJ-NB  four-eyes review
+    acc-cross   CN-ZJ-NB  cross-check of entered energy against metered totals (site acc-cross-s1)
     acc-gd      CN-GD     outside the Zhejiang users' scope
 
-Users: ``ent`` (enterprise of acc-flow), ``ent_gd`` (enterprise of acc-gd), ``gov`` (government CN-ZJ),
-``gov_gd`` (government CN-GD), ``aud`` (auditor of acc-flow and acc-steel), ``aud_gd`` (auditor of acc-gd),
-``tech`` (technician), ``admin`` (root), ``anonymous`` (no token).
+Users: ``ent`` (enterprise of acc-flow), ``ent_gd`` (enterprise of acc-gd), ``gov`` and ``gov2`` (government
+CN-ZJ), ``gov_gd`` (government CN-GD), ``aud`` (auditor of acc-flow and acc-steel), ``aud_gd`` (auditor of
+acc-gd), ``tech`` (technician), ``admin`` (root), ``admin2``..``admin4`` (more administrators), ``anonymous``
+(no token).
 """
 
 from __future__ import annotations
@@ -35,16 +38,22 @@ ENTERPRISES = {
     "acc-worked": ("Worked example light industry", "CN-ZJ-NB", "light"),
     "acc-steel": ("宁波示例钢铁有限公司", "CN-ZJ-NB", "steel"),
     "acc-flow": ("Workflow steel", "CN-ZJ-NB", "steel"),
+    "acc-eyes": ("Four-eyes steel", "CN-ZJ-NB", "steel"),
+    "acc-cross": ("Cross-check steel", "CN-ZJ-NB", "steel"),
     "acc-gd": ("Guangdong steel", "CN-GD", "steel"),
 }
 USERS: dict[str, tuple[str, dict[str, Any]]] = {
     "ent": ("enterprise", {"enterprise_id": "acc-flow"}),
     "ent_gd": ("enterprise", {"enterprise_id": "acc-gd"}),
     "gov": ("government", {"region": "CN-ZJ"}),
+    "gov2": ("government", {"region": "CN-ZJ"}),
     "gov_gd": ("government", {"region": "CN-GD"}),
     "aud": ("auditor", {"enterprises": ["acc-flow", "acc-steel"]}),
     "aud_gd": ("auditor", {"enterprises": ["acc-gd"]}),
     "tech": ("technician", {}),
+    "admin2": ("admin", {}),
+    "admin3": ("admin", {}),
+    "admin4": ("admin", {}),
 }
 
 

@@ -46,8 +46,9 @@ def worked(client: TestClient, headers: dict[str, dict[str, str]]) -> dict[str, 
 
 def test_methods_section_1_worked_example_through_the_api(client: TestClient, headers: dict[str, dict[str, str]],
                                                           worked: dict[str, Any]) -> None:
-    """METHODS §1: gas 50×10^4 Nm3 → 1,081.1 t; 2,000 MWh → 1,061.2 t; 1,000 GJ → 110.0 t; total 2,252.3 t."""
-    document = _inventory(client, headers["gov"], WORKED, month=3)
+    """METHODS §1: gas 50×10^4 Nm3 → 1,081.1 t; 2,000 MWh → 1,061.2 t; 1,000 GJ → 110.0 t; total 2,252.3 t
+    (with the national average, as METHODS does)."""
+    document = _inventory(client, headers["gov"], WORKED, month=3, grid_series="national")
     assert _sources(document) == {"combustion": 1081.1, "process": 0.0, "electricity": 1061.2, "heat": 110.0,
                                   "fixed_carbon": 0.0}
     assert round(document["total_tco2"], 1) == 2252.3
@@ -62,6 +63,45 @@ def test_methods_section_1_worked_example_through_the_api(client: TestClient, he
     assert {line["quality"] for line in document["lines"]} == {"measured"}
     assert document["intensity_tco2_per_t_crude_steel"] is None  # a light-industry plant makes no steel
     assert {f["factor_id"]: f["value"] for f in document["factors"]}["grid.cn.national_average@2023"] == 0.5306
+
+
+# acc-worked's site is in Zhejiang: 2,000 MWh of 2025-03 under each series
+GRID_SERIES = [
+    ("enterprise", "grid.province.zhejiang@2023", 0.4974, "province"),  # the default: no enterprise row
+    ("province", "grid.province.zhejiang@2023", 0.4974, "province"),
+    ("national", "grid.cn.national_average@2023", 0.5306, "national"),
+    ("carbon-market", "grid.cn.carbon_market@2022", 0.5703, "carbon_market"),
+]
+
+
+@pytest.mark.parametrize(("series", "factor_id", "value", "step"), GRID_SERIES)
+def test_the_grid_series_chooses_the_electricity_factor_and_the_document_says_why(
+        client: TestClient, headers: dict[str, dict[str, str]], worked: dict[str, Any], series: str, factor_id: str,
+        value: float, step: str) -> None:
+    document = _inventory(client, headers["gov"], WORKED, month=3, grid_series=series)
+    assert _sources(document)["electricity"] == round(2_000 * value, 1)
+    assert document["series"]["grid"] == series
+    [use] = document["grid_factors"]
+    assert (use["site_id"], use["factor_id"], use["value"], use["step"], use["periods"]) == (
+        None, factor_id, value, step, ["2025-03"])
+    assert use["reason"].startswith(f"series {series}") and factor_id in use["reason"]
+    grid = next(line for line in document["lines"] if line["item"] == "grid")
+    assert (grid["factor_ids"], grid["factor_step"]) == ([factor_id], step)
+
+
+def test_the_default_grid_series_follows_the_site_province(client: TestClient, headers: dict[str, dict[str, str]],
+                                                          worked: dict[str, Any]) -> None:
+    document = _inventory(client, headers["gov"], WORKED, month=3)
+    assert document["series"]["grid"] == "enterprise"
+    assert document["grid_factors"][0]["reason"] == (
+        "series enterprise; enterprise-specific factor of acc-worked: none valid on 2025-03-01; the works in "
+        "province zhejiang: provincial average: grid.province.zhejiang@2023 = 0.4974 tCO2/MWh")
+
+
+def test_an_unknown_grid_series_is_422_with_the_choices(client: TestClient, headers: dict[str, dict[str, str]],
+                                                        worked: dict[str, Any]) -> None:
+    r = client.get(f"/api/v1/inventory/{WORKED}", headers=headers["gov"], params={"year": 2025, "grid_series": "x"})
+    assert r.status_code == 422 and "carbon-market" in r.text
 
 
 def test_a_submission_is_versioned_and_audited(client: TestClient, headers: dict[str, dict[str, str]],
@@ -93,8 +133,9 @@ def test_a_new_version_replaces_its_keys_and_keeps_the_old_lines_listed(
         ("grid", 2000.0, old, new)]
     assert document["data_quality"]["superseded_lines"] == 1
     assert "estimated_data" in {f["code"] for f in document["findings"]}
-    # 2,500 MWh at the newest published grid factor (data year 2023, 0.5306) + 1,000 GJ at 0.11
-    assert round(document["total_tco2"], 1) == round(2500 * 0.5306 + 110.0, 1)
+    # 2,500 MWh at the site's provincial factor (Guangdong, newest published data year 2023, 0.4419)
+    # + 1,000 GJ at 0.11
+    assert round(document["total_tco2"], 1) == round(2500 * 0.4419 + 110.0, 1)
 
 
 def test_a_csv_upload_is_read_with_the_inventory_file_reader(client: TestClient,
@@ -201,3 +242,28 @@ def test_a_quantity_too_large_for_any_plant_is_a_422_not_a_500(client: TestClien
         r = client.post("/api/v1/inventory/acc-gd/activity", headers=headers["admin"], json={"lines": [line]})
         assert r.status_code == 422, r.text
         assert "exceeds 1e+15; check the unit and the exponent" in r.text
+
+
+def test_an_entered_line_may_name_one_of_the_enterprises_sites(client: TestClient,
+                                                               headers: dict[str, dict[str, str]]) -> None:
+    line = {**SECTION_1[1], "period": "2023-07", "site": "acc-worked-s1"}
+    r = client.post(f"/api/v1/inventory/{WORKED}/activity", headers=headers["admin"], json={"lines": [line]})
+    assert r.status_code == 201, r.text
+    document = _inventory(client, headers["gov"], WORKED, year=2023, month=7)
+    [use] = document["grid_factors"]
+    assert (use["site_id"], use["factor_id"]) == ("acc-worked-s1", "grid.province.zhejiang@2023")
+    assert "site acc-worked-s1 in province zhejiang" in use["reason"]
+    r = client.post(f"/api/v1/inventory/{WORKED}/activity", headers=headers["admin"],
+                    json={"lines": [{**line, "site": "acc-gd-s1"}]})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"]["problems"] == [
+        {"line": 1, "reason": "site 'acc-gd-s1' is not a site of this enterprise (its sites: acc-worked-s1)"}]
+
+
+def test_an_uploaded_file_may_carry_a_site_column(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    text = "period,process,source_type,item,quantity,unit,direction,site\n2023-08,auxiliary,electricity,grid,10,MWh,in,acc-worked-s1\n"
+    r = client.post(f"/api/v1/inventory/{WORKED}/activity", headers=headers["admin"],
+                    files={"file": ("sites.csv", text.encode(), "text/csv")})
+    assert r.status_code == 201, r.text
+    document = _inventory(client, headers["gov"], WORKED, year=2023, month=8)
+    assert [line["site"] for line in document["lines"]] == ["acc-worked-s1"]

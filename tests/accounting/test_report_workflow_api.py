@@ -22,8 +22,9 @@ LINES = [
     {"period": "2025-02", "process": "steelmaking_eaf", "source_type": "process", "item": "electrode",
      "quantity": 100, "unit": "t", "direction": "in"},
 ]
-FIRST_TOTAL = 10_000 * 0.5306 + 100 * 3.663  # 5,672.3 t
-SECOND_TOTAL = 9_000 * 0.5306 + 100 * 3.663
+GRID = 0.4974  # acc-flow's site is in Zhejiang: the provincial average by the default precedence
+FIRST_TOTAL = 10_000 * GRID + 100 * 3.663  # 5,340.3 t
+SECOND_TOTAL = 9_000 * GRID + 100 * 3.663
 
 
 def _act(client: TestClient, headers: dict[str, str], action: str, **body: Any) -> Any:
@@ -100,10 +101,11 @@ def test_the_report_workflow_from_draft_to_approval(client: TestClient, headers:
     assert second["snapshot_id"] != first["snapshot_id"]
     assert round(second["total_tco2"], 1) == round(SECOND_TOTAL, 1)
 
-    # 初审, 终审; then nothing moves
+    # 初审, 终审 by a second person; then nothing moves
     _expect(_act(client, gov, "first_review"), 200, "first_reviewed")
-    assert _state(client, gov)["allowed_actions"] == ["final_review", "return"]
-    _expect(_act(client, gov, "final_review"), 200, "approved")
+    assert _state(client, gov)["allowed_actions"] == ["return"]
+    assert _state(client, headers["gov2"])["allowed_actions"] == ["final_review", "return"]
+    _expect(_act(client, headers["gov2"], "final_review"), 200, "approved")
     for action in ("submit", "first_review", "final_review", "return"):
         _expect(_act(client, headers["admin"], action, comment="x"), 409, "not possible from state 'approved'")
 
@@ -158,3 +160,33 @@ def test_bad_workflow_requests_get_a_4xx(client: TestClient, headers: dict[str, 
     r = client.get(path, headers=headers["admin"]) if body is None else client.post(path, headers=headers["admin"],
                                                                                       json=body)
     assert r.status_code == status, r.text
+
+
+EYES = "/api/v1/reports/acc-eyes/2025"
+
+
+def _eyes(client: TestClient, headers: dict[str, str], action: str, **body: Any) -> Any:
+    if action == "verify":
+        return client.post(f"{EYES}/verification", headers=headers, json={"verified_total_tco2": 1.0})
+    return client.post(f"{EYES}/actions/{action}", headers=headers, json=body or None)
+
+
+def test_four_eyes_each_refusal_says_who_did_what(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    # admin4 enters the data, admin submits: both prepared the report
+    r = client.post("/api/v1/inventory/acc-eyes/activity", headers=headers["admin4"], json={"lines": LINES})
+    assert r.status_code == 201, r.text
+    assert _eyes(client, headers["admin"], "submit").status_code == 200
+    for preparer in ("admin", "admin4"):
+        for action in ("first_review", "verify"):
+            _expect(_eyes(client, headers[preparer], action), 403, "prepared this report (submitted it or entered")
+    assert client.get(f"{EYES}/workflow", headers=headers["admin"]).json()["allowed_actions"] == ["return"]
+    # the verifier may not review
+    assert _eyes(client, headers["admin2"], "verify").status_code == 201
+    _expect(_eyes(client, headers["admin2"], "first_review"), 403, "verified this report as its third-party verifier")
+    # a reviewer may not verify, and the first reviewer may not do the final review
+    _expect(_eyes(client, headers["admin3"], "first_review"), 200, "first_reviewed")
+    _expect(_eyes(client, headers["admin3"], "verify"), 403, "reviewed this report and may not also verify it")
+    _expect(_eyes(client, headers["admin3"], "final_review"), 403, "the 终审 final_review needs a second person")
+    _expect(_eyes(client, headers["admin2"], "final_review"), 403, "verified this report")
+    _expect(_eyes(client, headers["gov"], "final_review"), 200, "approved")
+

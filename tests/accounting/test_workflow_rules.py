@@ -15,9 +15,10 @@ import pytest
 from carbonflow.reports.errors import (
     ActionNotPermitted,
     CommentRequired,
+    ConflictOfDuties,
     InvalidTransition,
 )
-from carbonflow.reports.workflow import Action, State, allowed_actions, transition
+from carbonflow.reports.workflow import Action, Participants, State, allowed_actions, transition
 
 S, A = State, Action
 ROLES = ("enterprise", "government", "auditor", "technician", "admin")
@@ -73,3 +74,32 @@ def test_approved_is_final_even_for_the_administrator() -> None:
 @pytest.mark.parametrize(("state", "role"), list(itertools.product(State, ROLES)))
 def test_allowed_actions_are_exactly_the_transitions_that_succeed(state: State, role: str) -> None:
     assert allowed_actions(state, role) == [a for a in Action if isinstance(_expected(state, a, role), State)]
+
+
+# --- four eyes: (action, state, actor, participants) -> the refusal's words, or None -------------------------
+
+P = Participants
+FOUR_EYES = [
+    (A.FIRST_REVIEW, S.SUBMITTED, "prep", P(preparers=frozenset({"prep"})), "prepared this report"),
+    (A.FINAL_REVIEW, S.FIRST_REVIEWED, "prep", P(preparers=frozenset({"prep"})), "prepared this report"),
+    (A.VERIFY, S.SUBMITTED, "prep", P(preparers=frozenset({"prep"})), "prepared this report"),
+    (A.FIRST_REVIEW, S.SUBMITTED, "ver", P(verifiers=frozenset({"ver"})), "third-party verifier"),
+    (A.FINAL_REVIEW, S.FIRST_REVIEWED, "ver", P(verifiers=frozenset({"ver"})), "third-party verifier"),
+    (A.VERIFY, S.FIRST_REVIEWED, "rev", P(reviewers=frozenset({"rev"})), "reviewed this report"),
+    (A.FINAL_REVIEW, S.FIRST_REVIEWED, "rev", P(reviewers=frozenset({"rev"}), first_reviewer="rev"),
+     "needs a second person"),
+    # the first reviewer of an earlier submission (returned since) is not the first reviewer of this one
+    (A.FINAL_REVIEW, S.FIRST_REVIEWED, "rev", P(reviewers=frozenset({"rev"}), first_reviewer="other"), None),
+    (A.FIRST_REVIEW, S.SUBMITTED, "someone", P(preparers=frozenset({"prep"}), verifiers=frozenset({"ver"})), None),
+]
+
+
+@pytest.mark.parametrize(("action", "state", "actor", "participants", "refusal"), FOUR_EYES)
+def test_four_eyes_refuse_a_person_with_another_part_in_the_report(
+        action: Action, state: State, actor: str, participants: Participants, refusal: str | None) -> None:
+    if refusal is None:
+        assert transition(state, action, "admin", actor=actor, participants=participants)
+        return
+    with pytest.raises(ConflictOfDuties, match=refusal):
+        transition(state, action, "admin", actor=actor, participants=participants)
+    assert action not in allowed_actions(state, "admin", actor=actor, participants=participants)

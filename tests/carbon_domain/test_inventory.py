@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from carbon_domain.factors import FactorLibrary, FactorRow, Scope
+from carbon_domain.grid import GridLocation
 from carbon_domain.inventory import (
     ActivityDataError,
     ActivityLine,
@@ -355,8 +356,22 @@ def test_finding_messages_give_the_numbers(lines: list[dict[str, Any]], message:
 
 
 def test_negative_net_finding_names_the_lines() -> None:
-    finding = _compute([_gas(1), _elec(100), _elec(150, "out")]).findings[0]
+    finding = _compute([_material("process", "limestone", 1, "in"), _elec(100), _elec(150, "out")]).findings[0]
     assert finding.lines == (2, 3)
+
+
+def test_exporting_heat_made_from_fuel_burned_is_no_finding_and_subtracts() -> None:
+    # METHODS section 1: E = ... + E_purchased_heat − E_exported_heat, whatever was purchased; the fuel that
+    # made the heat is counted under combustion, so the export rightly subtracts and is not an error
+    inventory = _compute([_gas(50), _heat(1_000, "out")])
+    assert FindingCode.NEGATIVE_NET not in {f.code for f in inventory.findings}
+    assert round(inventory.by_source[SourceType.HEAT], 1) == -110.0
+    assert round(inventory.total_tco2, 1) == round(inventory.by_source[SourceType.COMBUSTION] - 110.0, 1)
+
+
+def test_exporting_heat_with_nothing_bought_or_burned_is_a_negative_net_finding() -> None:
+    [finding] = _compute([_material("process", "limestone", 1, "in"), _heat(1_000, "out")]).findings
+    assert finding.code is FindingCode.NEGATIVE_NET and "no fuel burned in 2024" in finding.message
 
 
 def test_findings_do_not_stop_the_computation() -> None:
@@ -369,12 +384,27 @@ def test_direction_and_source_enums_accept_their_csv_spellings() -> None:
     assert (line.source_type, line.direction) == (SourceType.FIXED_CARBON, Direction.OUT)
 
 
-def test_provincial_grid_factor_is_used_when_chosen_with_its_scope() -> None:
+def test_provincial_grid_factor_is_used_for_a_location_in_its_province() -> None:
     # 1,000 MWh × 0.4974 (Zhejiang 2023) = 497.4 t
-    inventory = _compute(
-        [_elec(1_000, period="2025-01")],
-        grid_key="grid.province.zhejiang",
-        grid_series="province-2023",
-        scope_chain=[("province", "zhejiang")],
-    )
+    inventory = _compute([_elec(1_000, period="2025-01")], location=GridLocation(province="zhejiang"))
     assert (round(inventory.total_tco2, 1), inventory.lines[0].factor_ids) == (497.4, ("grid.province.zhejiang@2023",))
+    assert inventory.lines[0].factor_step == "province" and inventory.grid_series == "enterprise"
+
+
+def test_each_site_of_a_line_takes_its_own_electricity_factor() -> None:
+    sites = {"hz": GridLocation("e1", "zhejiang", site_id="hz"), "cd": GridLocation("e1", "sichuan", site_id="cd")}
+    inventory = _compute([_elec(1_000, period="2025-01", site="hz"), _elec(1_000, period="2025-01", site="cd")],
+                         locations=sites)
+    assert [(line.site, line.factor_ids[0]) for line in inventory.lines] == [
+        ("hz", "grid.province.zhejiang@2023"), ("cd", "grid.province.sichuan@2023")]
+    assert "site cd in province sichuan" in (inventory.lines[1].factor_reason or "")
+
+
+def test_a_line_naming_a_site_the_enterprise_does_not_have_is_a_bad_line() -> None:
+    with pytest.raises(ActivityDataError, match=r"line 1: site 'xx' is not a site of this enterprise \(its sites: hz\)"):
+        _compute([_elec(1, site="xx")], locations={"hz": GridLocation("e1", "zhejiang", site_id="hz")})
+
+
+def test_any_line_naming_a_site_the_enterprise_does_not_have_is_a_bad_line() -> None:
+    with pytest.raises(ActivityDataError, match=r"line 1: site 'xx' is not a site of this enterprise"):
+        _compute([_gas(1, site="xx")], locations={"hz": GridLocation("e1", "zhejiang", site_id="hz")})

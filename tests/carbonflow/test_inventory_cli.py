@@ -86,6 +86,7 @@ def test_json_has_exactly_the_documented_keys(tmp_path: Path, capsys: pytest.Cap
         "heat",
         "fixed_carbon",
         "total_tco2",
+        "grid_series",
         "by_process",
         "by_period",
         "lines",
@@ -169,6 +170,40 @@ def test_series_option_chooses_the_fuel_table(tmp_path: Path, capsys: pytest.Cap
     path = _csv(tmp_path, [HEADER, "2025-01,rolling,combustion,natural_gas,50,1e4Nm3,in"])
     assert main(["compute", "--activity", str(path), "--series", "general-industry"]) == 1
     assert "unknown fuel 'natural_gas' in series 'general-industry'" in capsys.readouterr().err
+
+
+# 2,000 MWh of 2024-05 (METHODS section 1) under each grid series, for a works in Zhejiang
+GRID_SERIES_CASES = [
+    ([], 2_000 * 0.5306, "grid.cn.national_average@2023"),  # no location given: the precedence ends at national
+    (["--province", "zhejiang"], 2_000 * 0.4974, "grid.province.zhejiang@2023"),
+    (["--province", "zhejiang", "--grid-series", "province"], 2_000 * 0.4974, "grid.province.zhejiang@2023"),
+    (["--province", "inner_mongolia", "--grid-region", "northeast"], 2_000 * 0.5122, "grid.region.northeast@2023"),
+    (["--province", "zhejiang", "--grid-series", "national"], 2_000 * 0.5306, "grid.cn.national_average@2023"),
+    (["--province", "zhejiang", "--grid-series", "carbon-market"], 2_000 * 0.5703, "grid.cn.carbon_market@2022"),
+]
+
+
+@pytest.mark.parametrize(("options", "expected", "factor_id"), GRID_SERIES_CASES)
+def test_grid_series_and_province_options_choose_the_electricity_factor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], expected: float, factor_id: str
+) -> None:
+    path = _csv(tmp_path, [HEADER, *_rows_as_csv(WORKED_EXAMPLE_ROWS)])
+    document = _json(capsys, path, *options)
+    assert document["electricity"] == round(expected, 1)
+    grid = next(line for line in document["lines"] if line["source_type"] == "electricity")
+    assert grid["factor_ids"] == [factor_id] and factor_id in grid["factor_reason"]
+    assert document["grid_series"] == (options[options.index("--grid-series") + 1] if "--grid-series" in options
+                                       else "enterprise")
+
+
+def test_the_table_says_which_electricity_factor_was_used_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _csv(tmp_path, [HEADER, *_rows_as_csv(WORKED_EXAMPLE_ROWS)])
+    assert main(["compute", "--activity", str(path), "--province", "zhejiang"]) == 0
+    assert ("Electricity factor\n  grid.province.zhejiang@2023: series enterprise; no enterprise named; the works in "
+            "province zhejiang: provincial average: grid.province.zhejiang@2023 = 0.4974 tCO2/MWh"
+            ) in capsys.readouterr().out
 
 
 def test_findings_appear_in_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

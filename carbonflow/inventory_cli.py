@@ -230,7 +230,7 @@ def _table(inventory: Inventory, path: Path) -> str:
         f"Inventory of {path.name}: {len(inventory.lines)} lines, fuel series {inventory.series}, "
         f"grid {inventory.grid_series}, heat {inventory.heat_series}"
     )
-    out = [heading, "E = combustion + process + electricity + heat - fixed_carbon (exports net out of electricity and heat)"]
+    out = [heading, "E = combustion + process + electricity + heat + fixed_carbon (signed: exports and fixed carbon are negative)"]
     for title, rows in sections:
         out += ["", title]
         out += [f"  {label:<{width}}  {_tonnes(value):>{digits},.1f}" for label, value in rows]

@@ -427,6 +427,8 @@ def _reconciliation_findings(reconciliation: list[dict[str, Any]], basis: Basis)
                       f"{change}{'; ' + entry['note'] if entry['note'] else ''}")
         findings.append({
             "code": "metered_vs_entered", "period": entry["period"], "lines": [],
+            "params": {key: entry[key] for key in ("process", "source_type", "item", "direction", "metered",
+                                                   "entered", "unit", "relative")} | {"basis": basis},
             "message": f"{name} in {entry['period']}: {detail}; the inventory uses the {basis} figure",
         })
     return findings
@@ -438,6 +440,7 @@ def _quality_findings(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if flagged:
         findings.append({
             "code": "metered_quality", "period": None, "lines": [line["line"] for line in flagged],
+            "params": {"intervals": sum(line["flagged_intervals"] for line in flagged)},
             "message": (f"{sum(line['flagged_intervals'] for line in flagged)} metered intervals are uncertain or "
                         "bad (counter resets, substituted values); check the meters before verification"),
         })
@@ -445,6 +448,7 @@ def _quality_findings(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if estimated:
         findings.append({
             "code": "estimated_data", "period": None, "lines": [line["line"] for line in estimated],
+            "params": {"count": len(estimated)},
             "message": f"{len(estimated)} entered lines are estimates; replace them with measured data when available",
         })
     return findings

@@ -2,6 +2,7 @@
 
     ReportError              base class; never raised itself
     ├── ReportInputError     a document that cannot be rendered (missing section, wrong type)
+    ├── FontMissing          the report's CJK font is not installed (says how to install it)
     ├── InventoryDataError   activity lines that cannot be accounted; ``problems`` lists each with its origin
     └── WorkflowError        a workflow action that is refused; ``reason`` says which rule
         ├── ActionNotPermitted   the actor's role may not take this action
@@ -14,6 +15,7 @@ from __future__ import annotations
 __all__ = [
     "ActionNotPermitted",
     "CommentRequired",
+    "FontMissing",
     "InvalidTransition",
     "InventoryDataError",
     "ReportError",
@@ -28,6 +30,10 @@ class ReportError(Exception):
 
 class ReportInputError(ReportError, ValueError):
     """A report document that cannot be rendered."""
+
+
+class FontMissing(ReportError):
+    """No copy of the report's CJK font is installed."""
 
 
 class InventoryDataError(ReportError, ValueError):

@@ -107,7 +107,7 @@ def test_a_metered_month_with_entered_data_gives_the_inventory(client: TestClien
     document = _get(client, headers["aud"], f"/api/v1/inventory/{ENTERPRISE}", year=2025).json()
     by_source = {row["source_type"]: row["tco2"] for row in document["by_source"]}
     assert by_source == pytest.approx({"combustion": COMBUSTION, "process": PROCESS,
-                                       "electricity": ELECTRICITY_ENTERED, "heat": 0.0, "fixed_carbon": FIXED},
+                                       "electricity": ELECTRICITY_ENTERED, "heat": 0.0, "fixed_carbon": -FIXED},
                                       abs=1e-3)
     assert document["total_tco2"] == pytest.approx(TOTAL, abs=1e-3)
     assert document["crude_steel_t"] == CRUDE_STEEL

@@ -128,14 +128,14 @@ def test_example_steelworks_file_computes_without_findings(capsys: pytest.Captur
 
 def test_example_steelworks_total_follows_the_steel_formula(capsys: pytest.CaptureFixture[str]) -> None:
     d = _json(capsys, EXAMPLE)
-    expected = d["combustion"] + d["process"] + d["electricity"] + d["heat"] - d["fixed_carbon"]
+    expected = d["combustion"] + d["process"] + d["electricity"] + d["heat"] + d["fixed_carbon"]
     assert d["total_tco2"] == pytest.approx(expected, abs=0.2)
 
 
 # crude steel 250,000 t × 0.0154; limestone 33,000 t × 0.440 + dolomite 19,000 t × 0.471 + electrode 60 t × 3.663
 # electricity (9,000 + 12,500 + 18,000 + 6,000 − 4,000) MWh × 0.5306; heat (20,000 − 5,000) GJ × 0.11
 EXAMPLE_FIGURES = [
-    ("fixed_carbon", 3_850.0),
+    ("fixed_carbon", -3_850.0),
     ("process", 23_688.8),
     ("electricity", 22_019.9),
     ("heat", 1_650.0),
@@ -151,7 +151,7 @@ def test_example_steelworks_hand_computed_sources(
 
 STEEL_ROWS = [
     (["2025-01", "sintering", "process", "limestone", 1_000, "t", "in"], "process", 440.0),
-    (["2025-01", "steelmaking_bof", "fixed_carbon", "crude_steel", 10_000, "t", "out"], "fixed_carbon", 154.0),
+    (["2025-01", "steelmaking_bof", "fixed_carbon", "crude_steel", 10_000, "t", "out"], "fixed_carbon", -154.0),
     (["2025-01", "auxiliary", "electricity", "grid", 500, "MWh", "out"], "electricity", -265.3),
     (["2025-01", "auxiliary", "heat", "heat", 5_000_000, "MJ", "out"], "heat", -550.0),
 ]

@@ -1,7 +1,9 @@
-"""/api/v1/reports: the enterprise GHG report (Chinese, PDF or XLSX) and its review workflow.
+"""/api/v1/reports: the enterprise GHG report (PDF or XLSX, Chinese or ?lang=en English) and its review workflow.
 
-GET /reports/{enterprise}/{year}.pdf|.xlsx renders the current inventory, or with ?snapshot= the frozen
-document of a submission (whose bytes must still hash to the sha256 stored when it was submitted).
+GET /reports/{enterprise}/{year}.pdf|.xlsx renders the current inventory (404 for a year without activity
+data: there is nothing to report), or with ?snapshot= the frozen document of a submission (whose Chinese
+bytes must still hash to the sha256 stored when it was submitted; the English rendering is a translation).
+A submission freezes who submitted it and when, which the report's cover shows.
 The workflow (carbonflow.reports.workflow): 送审 submit by the enterprise freezes a snapshot; 初审 and
 终审 by government reviewers of the enterprise's region; 退回 return with a comment; a verifier
 (auditor assigned to the enterprise) records findings and a verified total. Every step is audited.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -27,6 +30,7 @@ from api.accounting_deps import (
     document_or_422,
 )
 from api.deps import ClientIP, Conn, EmissionsReader
+from carbon_domain.factors import FACTOR_TIMEZONE
 from carbonflow.reports.document import Enterprise
 from carbonflow.reports.errors import (
     ActionNotPermitted,
@@ -34,6 +38,7 @@ from carbonflow.reports.errors import (
     InvalidTransition,
     WorkflowError,
 )
+from carbonflow.reports.labels import Language
 from carbonflow.reports.render import render_pdf, render_xlsx
 from carbonflow.reports.workflow import Action, State, allowed_actions, transition
 
@@ -44,6 +49,8 @@ _MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 SnapshotQuery = Annotated[int | None, Query(ge=1, description="render the frozen document of this submission")]
+LanguageQuery = Annotated[Language, Query(description="language of the report: zh (the submitted one) or en")]
+SUBMITTED_LANGUAGE: Language = "zh"
 
 
 def _sha256(data: bytes) -> str:
@@ -56,41 +63,47 @@ def _canonical(document: dict[str, Any]) -> bytes:
 
 
 async def _report(conn: Conn, enterprise: Enterprise, year: int, fmt: str, series: str, basis: str,
-                  snapshot: int | None) -> Response:
+                  snapshot: int | None, lang: Language) -> Response:
     render = render_pdf if fmt == "pdf" else render_xlsx
     if snapshot is None:
         document = await document_or_422(conn, enterprise=enterprise, year=year, month=None, series=series,
                                          basis=basis)  # type: ignore[arg-type]
-        data = render(document)
+        if not document["lines"]:
+            raise HTTPException(404, f"no report: {enterprise.enterprise_id} has no activity data for {year}; enter "
+                                     f"data with POST /api/v1/inventory/{enterprise.enterprise_id}/activity or "
+                                     "choose a year with data")
+        data = render(document, lang)
     else:
         frozen = await inventory_queries.get_snapshot(conn, enterprise=enterprise.enterprise_id, year=year,
                                                       snapshot_id=snapshot)
         if frozen is None:
             raise HTTPException(404, f"no snapshot {snapshot} of {enterprise.enterprise_id} {year}")
-        data = render(frozen["document"])
-        if _sha256(data) != frozen[f"{fmt}_sha256"]:
+        data = render(frozen["document"], lang)
+        if lang == SUBMITTED_LANGUAGE and _sha256(data) != frozen[f"{fmt}_sha256"]:
             # the renderer changed since submission: say so rather than pass off different bytes
             raise HTTPException(409, f"snapshot {snapshot} no longer renders to the submitted {fmt} "
                                      f"(sha256 {frozen[f'{fmt}_sha256']}); the report renderer has changed")
-    name = f"{enterprise.enterprise_id}-{year}-ghg-report{'-s' + str(snapshot) if snapshot else ''}.{fmt}"
+    suffix = ("-s" + str(snapshot) if snapshot else "") + ("" if lang == SUBMITTED_LANGUAGE else f"-{lang}")
+    name = f"{enterprise.enterprise_id}-{year}-ghg-report{suffix}.{fmt}"
     return Response(data, media_type=_MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": _sha256(data)})
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": _sha256(data),
+        "Content-Language": "zh-CN" if lang == "zh" else "en"})
 
 
 @router.get("/{enterprise}/{year}.pdf", response_class=Response)
 async def report_pdf(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, year: YearParam,
                      series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
-                     snapshot: SnapshotQuery = None) -> Response:
-    """The report as PDF (same data, same bytes)."""
-    return await _report(conn, enterprise, year, "pdf", series, basis, snapshot)
+                     snapshot: SnapshotQuery = None, lang: LanguageQuery = "zh") -> Response:
+    """The report as PDF, fonts embedded (same data, same bytes)."""
+    return await _report(conn, enterprise, year, "pdf", series, basis, snapshot, lang)
 
 
 @router.get("/{enterprise}/{year}.xlsx", response_class=Response)
 async def report_xlsx(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, year: YearParam,
                       series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
-                      snapshot: SnapshotQuery = None) -> Response:
-    """The report as XLSX, one sheet per section."""
-    return await _report(conn, enterprise, year, "xlsx", series, basis, snapshot)
+                      snapshot: SnapshotQuery = None, lang: LanguageQuery = "zh") -> Response:
+    """The report as XLSX: a cover sheet, then one sheet per section, figures as numbers."""
+    return await _report(conn, enterprise, year, "xlsx", series, basis, snapshot, lang)
 
 
 # --- workflow -----------------------------------------------------------------------------------
@@ -162,6 +175,10 @@ async def take_action(
             if not document["lines"]:
                 raise HTTPException(422, f"nothing to submit: {enterprise.enterprise_id} has no activity data for "
                                          f"{year}; enter data with POST /api/v1/inventory/{{enterprise}}/activity")
+            # the cover names who submitted the report and when; frozen with the figures
+            document = {**document, "submission": {
+                "prepared_by": caller.username,
+                "submitted_at": datetime.now(UTC).astimezone(FACTOR_TIMEZONE).isoformat(timespec="seconds")}}
             snapshot = await inventory_queries.create_snapshot(
                 conn, enterprise=enterprise.enterprise_id, year=year, created_by=caller.username, document=document,
                 document_sha256=_sha256(_canonical(document)), pdf_sha256=_sha256(render_pdf(document)),

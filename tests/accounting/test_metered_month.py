@@ -148,18 +148,18 @@ def test_the_pdf_report_states_the_totals_in_chinese(client: TestClient, headers
     assert r.headers["content-type"] == "application/pdf"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
     for heading in ("一、基本信息", "二、核算边界", "三、按排放源和工序的排放量", "四、活动数据和排放因子及来源",
-                    "五、数据质量说明"):
+                    "五、数据质量说明", "六、声明与签署"):
         assert heading in text
     assert "宁波示例钢铁有限公司2025年度温室气体排放报告" in text
-    assert f"排放总量：{TOTAL:,.1f} tCO2" in text
+    assert f"排放总量：{TOTAL:,.1f} tCO₂" in text
     document = _get(client, headers["aud"], f"/api/v1/inventory/{ENTERPRISE}", year=2025).json()
     for row in document["by_source"]:
         assert f"{row['tco2']:,.1f}" in text
-    assert f"吨粗钢二氧化碳排放强度 {TOTAL / CRUDE_STEEL:.4f} tCO2/t" in text
+    assert f"吨粗钢二氧化碳排放强度 {TOTAL / CRUDE_STEEL:.4f} tCO₂/t" in text
     assert "计量与填报差异" in text  # the metered-vs-entered finding
     # the only date in the report is that of the newest datum: here the entered submission
     submitted = datetime.fromisoformat(steel_month["submitted_at"]).astimezone(FACTOR_TIMEZONE)
-    assert f"数据截至：{submitted.date().isoformat()}" in text
+    assert f"数据截至\n{submitted.date().isoformat()}" in text  # on the cover
 
 
 def test_two_renders_of_the_same_data_are_identical(client: TestClient, headers: dict[str, dict[str, str]],
@@ -179,10 +179,11 @@ def test_the_xlsx_report_has_one_sheet_per_section(client: TestClient, headers: 
                                                    steel_month: Any) -> None:
     r = _get(client, headers["aud"], f"/api/v1/reports/{ENTERPRISE}/2025.xlsx")
     workbook = load_workbook(io.BytesIO(r.content), read_only=True)
-    assert workbook.sheetnames == ["基本信息", "核算边界", "按排放源和工序的排放量", "活动数据和排放因子及来源",
-                                   "数据质量说明"]
-    cells = [c for row in workbook["按排放源和工序的排放量"].iter_rows(values_only=True) for c in row if c]
-    assert "排放总量" in cells and f"{TOTAL:,.1f}" in cells
+    assert workbook.sheetnames == ["封面", "基本信息", "核算边界", "按排放源和工序的排放量",
+                                   "活动数据和排放因子及来源", "数据质量说明", "声明与签署"]
+    rows = [row for row in workbook["按排放源和工序的排放量"].iter_rows(values_only=True) if row and row[0]]
+    total = next(row[1] for row in rows if row[0] == "排放总量")
+    assert isinstance(total, float) and total == pytest.approx(TOTAL, abs=1e-3)
     workbook.close()
 
 

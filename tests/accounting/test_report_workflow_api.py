@@ -65,7 +65,7 @@ def test_the_report_workflow_from_draft_to_approval(client: TestClient, headers:
     pdf = client.get(f"{CASE}.pdf", headers=gov, params={"snapshot": first["snapshot_id"]})
     assert pdf.status_code == 200, pdf.text
     assert hashlib.sha256(pdf.content).hexdigest() == first["pdf_sha256"]
-    assert f"排放总量：{FIRST_TOTAL:,.1f} tCO2" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"排放总量：{FIRST_TOTAL:,.1f} tCO₂" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     xlsx = client.get(f"{CASE}.xlsx", headers=aud, params={"snapshot": first["snapshot_id"]})
     assert hashlib.sha256(xlsx.content).hexdigest() == first["xlsx_sha256"]
 

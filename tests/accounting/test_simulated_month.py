@@ -114,6 +114,6 @@ def test_simulated_month_pdf_report_states_its_totals(
     r = client.get(f"/api/v1/reports/{ENTERPRISE}/2025.pdf", headers=headers["admin"])
     assert r.status_code == 200, r.text
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
-    assert f"排放总量：{document['total_tco2']:,.1f} tCO2" in text
+    assert f"排放总量：{document['total_tco2']:,.1f} tCO₂" in text
     for row in document["by_source"]:
         assert f"{row['tco2']:,.1f}" in text

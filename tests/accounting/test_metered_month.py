@@ -162,6 +162,26 @@ def test_the_pdf_report_states_the_totals_in_chinese(client: TestClient, headers
     assert f"数据截至\n{submitted.date().isoformat()}" in text  # on the cover
 
 
+def test_the_english_report_is_a_language_option(client: TestClient, headers: dict[str, dict[str, str]],
+                                                 steel_month: Any) -> None:
+    pdf, xlsx = (_get(client, headers["aud"], f"/api/v1/reports/{ENTERPRISE}/2025.{fmt}", lang="en")
+                 for fmt in ("pdf", "xlsx"))
+    assert all(r.headers["content-language"] == "en" and "-en." in r.headers["content-disposition"] for r in (pdf, xlsx))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"Total emissions: {TOTAL:,.1f} tCO₂" in text and "排放总量" not in text
+    assert "Emissions by source and process" in load_workbook(io.BytesIO(xlsx.content), read_only=True).sheetnames
+    r = client.get(f"/api/v1/reports/{ENTERPRISE}/2025.pdf", headers=headers["aud"], params={"lang": "fr"})
+    assert r.status_code == 422 and "lang" in r.text
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "xlsx"])
+def test_a_year_without_data_has_no_report(client: TestClient, headers: dict[str, dict[str, str]], steel_month: Any,
+                                           fmt: str) -> None:
+    r = client.get(f"/api/v1/reports/{ENTERPRISE}/1999.{fmt}", headers=headers["aud"])
+    assert r.status_code == 404, r.text
+    assert "no activity data for 1999" in r.json()["detail"]
+
+
 def test_two_renders_of_the_same_data_are_identical(client: TestClient, headers: dict[str, dict[str, str]],
                                                     steel_month: Any) -> None:
     path = f"/api/v1/reports/{ENTERPRISE}/2025"

@@ -46,11 +46,24 @@ class Labels:
         return table.get(code, code)
 
     def place(self, code: str | None) -> str:
-        """A region code (`hebei`, `hebei-tangshan`, `north`, `cn`) in words, part by part."""
+        """A region or province in words: ISO 3166-2 codes (`CN-ZJ`, `CN-ZJ-HZ`) and the factor library's
+        names (`hebei`, `north`); a part without wording keeps the whole code beside the words."""
         if not code:
             return "—"
-        return "".join(self.places.get(part.lower(), part) for part in code.split("-")) if self.language == "zh" \
-            else " / ".join(self.places.get(part.lower(), part) for part in code.split("-"))
+        parts = code.lower().split("-")
+        if parts[0] == "cn" and len(parts) > 1:
+            known = [self.places.get(f"cn-{parts[1]}")]
+            rest = parts[2:]
+        else:
+            known, rest = [], parts
+        known += [self.places.get(part) for part in rest]
+        words = [k for k in known if k]
+        if not words:
+            return code
+        joined = "".join(words) if self.language == "zh" else " / ".join(words)
+        if len(words) == len(known):
+            return joined
+        return f"{joined}（{code}）" if self.language == "zh" else f"{joined} ({code})"
 
     def series_name(self, series: str) -> str:
         """A factor series in words, its identifier after it (the identifier is what the factor IDs carry)."""
@@ -115,6 +128,20 @@ def _finding_variant(code: str, params: Mapping[str, Any]) -> str:
     return f"finding.{code}"
 
 
+# ISO 3166-2:CN subdivision codes, worded as the province of the same name
+_ISO_PROVINCES = {
+    "bj": "beijing", "tj": "tianjin", "he": "hebei", "sx": "shanxi", "nm": "neimenggu", "ln": "liaoning", "jl": "jilin",
+    "hl": "heilongjiang", "sh": "shanghai", "js": "jiangsu", "zj": "zhejiang", "ah": "anhui", "fj": "fujian",
+    "jx": "jiangxi", "sd": "shandong", "ha": "henan", "hb": "hubei", "hn": "hunan", "gd": "guangdong",
+    "gx": "guangxi", "hi": "hainan", "cq": "chongqing", "sc": "sichuan", "gz": "guizhou", "yn": "yunnan",
+    "xz": "xizang", "sn": "shaanxi", "gs": "gansu", "qh": "qinghai", "nx": "ningxia", "xj": "xinjiang",
+}
+
+
+def _with_iso(places: dict[str, str]) -> dict[str, str]:
+    return places | {f"cn-{iso}": places[name] for iso, name in _ISO_PROVINCES.items() if name in places}
+
+
 _CHECK = "[check against the guide's annex]"
 _SHIPPED_SOURCES = (
     "General-industry public table as quoted in METHODS section 2, source not named [check]",
@@ -173,7 +200,7 @@ _ZH = Labels(
         "month_on_month_jump": "月度环比突变", "missing_month": "月份缺失", "negative_net": "净购入为负",
         "metered_vs_entered": "计量与填报差异", "metered_quality": "计量数据质量", "estimated_data": "估算数据",
     },
-    places={
+    places=_with_iso({
         "cn": "全国", "china": "全国", "beijing": "北京市", "tianjin": "天津市", "hebei": "河北省", "shanxi": "山西省",
         "neimenggu": "内蒙古自治区", "inner_mongolia": "内蒙古自治区", "liaoning": "辽宁省", "jilin": "吉林省",
         "heilongjiang": "黑龙江省", "shanghai": "上海市", "jiangsu": "江苏省", "zhejiang": "浙江省", "anhui": "安徽省",
@@ -184,7 +211,7 @@ _ZH = Labels(
         "xinjiang": "新疆维吾尔自治区", "north": "华北区域", "northeast": "东北区域", "east": "华东区域",
         "central": "华中区域", "northwest": "西北区域", "south": "南方区域", "southwest": "西南区域",
         "tangshan": "唐山市", "handan": "邯郸市",
-    },
+    }),
     industries={"steel": "钢铁生产", "iron_and_steel": "钢铁生产", "cement": "水泥生产", "chemicals": "化工生产",
                 "power": "发电", "general": "其他工业"},
     factor_sources=dict(zip(_SHIPPED_SOURCES, _ZH_SOURCES, strict=True)),
@@ -297,15 +324,15 @@ _EN = Labels(
         "metered_vs_entered": "Metered vs entered", "metered_quality": "Meter data quality",
         "estimated_data": "Estimated data",
     },
-    places={
+    places=_with_iso({
         "cn": "China", "china": "China", "north": "North grid", "northeast": "Northeast grid", "east": "East grid",
         "central": "Central grid", "northwest": "Northwest grid", "south": "South grid", "southwest": "Southwest grid",
         **{code: code.replace("_", " ").title() for code in (
             "beijing", "tianjin", "hebei", "shanxi", "liaoning", "jilin", "heilongjiang", "shanghai", "jiangsu",
             "zhejiang", "anhui", "fujian", "jiangxi", "shandong", "henan", "hubei", "hunan", "guangdong", "guangxi",
             "hainan", "chongqing", "sichuan", "guizhou", "yunnan", "shaanxi", "gansu", "qinghai", "ningxia",
-            "xinjiang", "tangshan", "handan", "inner_mongolia", "tibet")},
-    },
+            "xinjiang", "tangshan", "handan", "inner_mongolia", "tibet", "neimenggu", "xizang")},
+    }),
     industries={"steel": "Iron and steel", "iron_and_steel": "Iron and steel", "cement": "Cement",
                 "chemicals": "Chemicals", "power": "Power generation", "general": "Other industry"},
     factor_sources={},

@@ -146,6 +146,21 @@ def test_the_english_report_is_in_english(document: dict[str, Any]) -> None:
         document["enterprise"]["sites"][0]["name"], ""))
 
 
+PLACES = [
+    ("zh", "CN-ZJ", "浙江省"),
+    ("zh", "hebei", "河北省"),
+    ("zh", "north", "华北区域"),
+    ("zh", "CN-ZJ-HZ", "浙江省（CN-ZJ-HZ）"),  # a city without wording keeps its code beside the province
+    ("en", "CN-ZJ", "Zhejiang"),
+    ("en", "hebei", "Hebei"),
+]
+
+
+@pytest.mark.parametrize(("language", "code", "expected"), PLACES)
+def test_regions_and_provinces_are_worded_in_the_report_language(language: str, code: str, expected: str) -> None:
+    assert labels_for(language).place(code) == expected
+
+
 FINDINGS = [
     {"code": "negative_net", "period": "2025-01",
      "params": {"source_type": "heat", "net": -5.0, "bought": 1.0, "sold": 6.0, "unit": "GJ"}},

@@ -78,6 +78,7 @@ class Enterprise:
     region: str
     industry: str | None = None
     sites: tuple[Site, ...] = ()
+    credit_code: str | None = None  # 统一社会信用代码, on the report's cover
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def build_document(
         "schema": DOCUMENT_SCHEMA,
         "enterprise": {
             "enterprise_id": enterprise.enterprise_id, "name": enterprise.name, "region": enterprise.region,
-            "industry": enterprise.industry,
+            "industry": enterprise.industry, "credit_code": enterprise.credit_code,
             "sites": [{"site_id": s.site_id, "name": s.name, "province": s.province} for s in enterprise.sites],
         },
         "year": year,

@@ -174,6 +174,16 @@ def test_the_english_report_is_a_language_option(client: TestClient, headers: di
     assert r.status_code == 422 and "lang" in r.text
 
 
+def test_the_cover_shows_the_registered_credit_code(client: TestClient, headers: dict[str, dict[str, str]],
+                                                   steel_month: Any) -> None:
+    r = client.patch(f"/api/v1/enterprises/{ENTERPRISE}", headers=headers["admin"],
+                     json={"credit_code": "91350100M000100Y43"})
+    assert r.status_code == 200, r.text
+    pdf = _get(client, headers["aud"], f"/api/v1/reports/{ENTERPRISE}/2025.pdf")
+    cover = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "统一社会信用代码\n91350100M000100Y43" in cover and "编制人\n草稿（未送审）" in cover
+
+
 @pytest.mark.parametrize("fmt", ["pdf", "xlsx"])
 def test_a_year_without_data_has_no_report(client: TestClient, headers: dict[str, dict[str, str]], steel_month: Any,
                                            fmt: str) -> None:

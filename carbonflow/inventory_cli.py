@@ -2,6 +2,7 @@
 
     carbonflow inventory compute --activity FILE [--series ndrc-steel-2013|general-industry] [--json]
     carbonflow inventory template --out FILE.xlsx|FILE.csv
+    carbonflow inventory report --activity FILE --out REPORT.pdf|.xlsx --name NAME [--lang zh|en] (see inventory_report)
 
 The file has one header row (`period,process,source_type,item,quantity,unit,direction`,
 any order) and one activity line per row; the accounting is
@@ -29,6 +30,8 @@ from carbon_domain.inventory import (
     SourceType,
     compute_inventory,
 )
+from carbonflow.inventory_report import add_report_parser, write_report
+from carbonflow.reports.errors import ReportError
 from carbonflow.tabular import TabularFileError, read_numbered_rows
 
 __all__ = ["COLUMNS", "FUEL_SERIES", "main", "read_activity_file", "inventory_json", "write_template"]
@@ -72,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "template":
         return _template(args.out, force=args.force)
+    if args.command == "report":
+        return _report(args)
     return _compute(args.activity, series=args.series, as_json=args.json, jump_threshold=args.jump_threshold)
 
 
@@ -88,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     template = sub.add_parser("template", help="write an activity-data template with example rows")
     template.add_argument("--out", type=Path, required=True, help="file to write, .xlsx or .csv")
     template.add_argument("--force", action="store_true", help="overwrite an existing file")
+    add_report_parser(sub, FUEL_SERIES)
     return parser
 
 
@@ -115,6 +121,26 @@ def _compute(path: Path, *, series: str, as_json: bool, jump_threshold: float) -
         print(json.dumps(inventory_json(inventory), indent=2, ensure_ascii=False))
     else:
         print(_table(inventory, path))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    try:
+        rows, problems = read_activity_file(args.activity)
+    except _FileProblem as exc:
+        print(f"carbonflow inventory: {exc}", file=sys.stderr)
+        return 1
+    if problems:
+        for problem in sorted(problems):
+            print(f"{args.activity} line {problem.line}: {problem.reason}", file=sys.stderr)
+        print(f"carbonflow inventory: {len(problems)} bad rows in {args.activity}; no report written", file=sys.stderr)
+        return 1
+    try:
+        out, document = write_report(args, rows)
+    except (ReportError, ValueError, OSError) as exc:
+        print(f"carbonflow inventory: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({args.lang}, {len(document['lines'])} lines, total {document['total_tco2']:,.1f} tCO2)")
     return 0
 
 

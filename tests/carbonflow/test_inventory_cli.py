@@ -355,3 +355,45 @@ def test_template_refuses_to_overwrite_without_force(tmp_path: Path, capsys: pyt
 def test_template_rejects_other_suffixes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["template", "--out", str(tmp_path / "template.ods")]) == 1
     assert ".xlsx or .csv" in capsys.readouterr().err
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def _report(tmp_path: Path, name: str, *extra: str) -> tuple[int, Path]:
+    out = tmp_path / name
+    return main(["report", "--activity", str(EXAMPLE), "--out", str(out), "--name", "河北示范钢铁有限公司",
+                 "--region", "CN-HE", *extra]), out
+
+
+def test_report_writes_the_english_pdf_when_asked_with_lang(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    code, out = _report(tmp_path, "report.pdf", "--lang", "en")
+    text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
+    assert code == 0
+    assert "greenhouse gas emissions report 2025" in text and "Total emissions: 513,775.7 tCO₂" in text
+    assert "Hebei" in text and "排放总量" not in text
+
+
+def test_report_xlsx_states_the_figures_of_compute_json_with_the_same_signs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    computed = _json(capsys, EXAMPLE)
+    code, out = _report(tmp_path, "report.xlsx")
+    assert code == 0
+    rows = {row[0]: row[1] for row in load_workbook(out)["按排放源和工序的排放量"].iter_rows(values_only=True)
+            if row and row[0] and len(row) > 1 and isinstance(row[1], int | float)}
+    assert round(rows["固碳产品隐含的排放（扣减）"], 1) == computed["fixed_carbon"] == -3_850.0
+    assert round(rows["净购入电力隐含的排放"], 1) == computed["electricity"]
+    assert round(rows["排放总量"], 1) == computed["total_tco2"]
+
+
+def test_report_refuses_a_file_of_two_years_and_a_wrong_suffix(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    two_years = tmp_path / "two.csv"
+    two_years.write_text(EXAMPLE.read_text(encoding="utf-8") + "2026-01,rolling,electricity,grid,1,MWh,in\n",
+                         encoding="utf-8")
+    assert main(["report", "--activity", str(two_years), "--out", str(tmp_path / "r.pdf"), "--name", "x"]) == 1
+    assert "one calendar year" in capsys.readouterr().err and not (tmp_path / "r.pdf").exists()
+    assert _report(tmp_path, "report.txt")[0] == 1
+    assert "must end in .pdf or .xlsx" in capsys.readouterr().err

@@ -91,7 +91,7 @@ class Labels:
         template = self.text.get(key)
         if template is None:
             return str(finding.get("message", ""))
-        values = {k: v for k, v in params.items()}
+        values = dict(params)
         values["period"] = finding.get("period") or "—"
         values["stream"] = self.stream(params) if "process" in params else ""
         values["source"] = self.code(self.sources, params.get("source_type"))

@@ -364,8 +364,8 @@ def render_xlsx(document: Mapping[str, Any], language: Language = "zh") -> bytes
     cover["A1"].font = Font(bold=True, size=13)
     cover.append([labels_for(language).text["cover.subtitle"]])
     cover.append([])
-    for row in cover_rows:
-        cover.append(list(row))
+    for pair in cover_rows:
+        cover.append(list(pair))
     cover.column_dimensions["A"].width = 30
     cover.column_dimensions["B"].width = 50
     for section in sections:
@@ -385,7 +385,7 @@ def render_xlsx(document: Mapping[str, Any], language: Language = "zh") -> bytes
                 c.font, c.fill = bold, fill
             for row in block.rows:
                 sheet.append([c.value if isinstance(c, Num) else c for c in row])
-                for c, source in zip(sheet[sheet.max_row], row, strict=False):
+                for c, source in zip(sheet[sheet.max_row], row, strict=False):  # the sheet row may be wider
                     if isinstance(source, Num):
                         c.number_format = source.excel_format
                         c.alignment = Alignment(horizontal="right")

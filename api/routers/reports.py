@@ -3,7 +3,8 @@
 GET /reports/{enterprise}/{year}.pdf|.xlsx renders the current inventory (404 for a year without activity
 data: there is nothing to report), or with ?snapshot= the frozen document of a submission (whose Chinese
 bytes must still hash to the sha256 stored when it was submitted; the English rendering is a translation).
-A submission freezes who submitted it and when, which the report's cover shows.
+A submission freezes who submitted it and when, which the report's cover shows. The approved snapshot's PDF
+can be fetched signed with the platform's key (?signed=true; carbonflow.reports.signing).
 The workflow (carbonflow.reports.workflow): 送审 submit by the enterprise freezes a snapshot; 初审 and
 终审 by government reviewers of the enterprise's region; 退回 return with a comment; a verifier
 (auditor assigned to the enterprise) records findings and a verified total. Every step is audited.
@@ -29,17 +30,19 @@ from api.accounting_deps import (
     YearParam,
     document_or_422,
 )
-from api.deps import ClientIP, Conn, EmissionsReader
+from api.deps import ClientIP, Conn, EmissionsReader, Settings
 from carbon_domain.factors import FACTOR_TIMEZONE
 from carbonflow.reports.document import Enterprise
 from carbonflow.reports.errors import (
     ActionNotPermitted,
     CommentRequired,
     InvalidTransition,
+    SigningKeyError,
     WorkflowError,
 )
 from carbonflow.reports.labels import Language
 from carbonflow.reports.render import render_pdf, render_xlsx
+from carbonflow.reports.signing import sign_pdf
 from carbonflow.reports.workflow import Action, State, allowed_actions, transition
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -50,6 +53,7 @@ _MEDIA = {
 }
 SnapshotQuery = Annotated[int | None, Query(ge=1, description="render the frozen document of this submission")]
 LanguageQuery = Annotated[Language, Query(description="language of the report: zh (the submitted one) or en")]
+SignedQuery = Annotated[bool, Query(description="the approved snapshot's PDF signed with the platform's key")]
 SUBMITTED_LANGUAGE: Language = "zh"
 
 
@@ -91,11 +95,38 @@ async def _report(conn: Conn, enterprise: Enterprise, year: int, fmt: str, serie
 
 
 @router.get("/{enterprise}/{year}.pdf", response_class=Response)
-async def report_pdf(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, year: YearParam,
-                     series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
-                     snapshot: SnapshotQuery = None, lang: LanguageQuery = "zh") -> Response:
-    """The report as PDF, fonts embedded (same data, same bytes)."""
-    return await _report(conn, enterprise, year, "pdf", series, basis, snapshot, lang)
+async def report_pdf(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, settings: Settings,
+                     year: YearParam, series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
+                     snapshot: SnapshotQuery = None, lang: LanguageQuery = "zh", signed: SignedQuery = False) -> Response:
+    """The report as PDF, fonts embedded (same data, same bytes); with ?signed=true the approved snapshot
+    (?snapshot=) signed by the platform, its submitted bytes untouched before the signature."""
+    if not signed:
+        return await _report(conn, enterprise, year, "pdf", series, basis, snapshot, lang)
+    await _check_signable(conn, enterprise.enterprise_id, year, snapshot, lang)
+    response = await _report(conn, enterprise, year, "pdf", series, basis, snapshot, lang)
+    if settings.report_signing_key is None or settings.report_signing_cert is None:
+        raise HTTPException(409, "this platform has no report signing key: set CARBONFLOW_REPORT_SIGNING_KEY and "
+                                 "CARBONFLOW_REPORT_SIGNING_CERT")
+    try:
+        data = await sign_pdf(bytes(response.body), key=settings.report_signing_key,
+                        certificate=settings.report_signing_cert,
+                        reason=f"终审通过 approved: {enterprise.enterprise_id} {year} snapshot {snapshot}")
+    except SigningKeyError as exc:
+        raise HTTPException(409, f"the report cannot be signed: {exc}") from exc
+    name = f"{enterprise.enterprise_id}-{year}-ghg-report-s{snapshot}-signed.pdf"
+    return Response(data, media_type=_MEDIA["pdf"], headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": _sha256(data),
+        "X-Submitted-SHA256": response.headers["X-Content-SHA256"], "Content-Language": "zh-CN"})
+
+
+async def _check_signable(conn: Conn, enterprise: str, year: int, snapshot: int | None, lang: str) -> None:
+    if lang != SUBMITTED_LANGUAGE:
+        raise HTTPException(422, f"only the submitted report ({SUBMITTED_LANGUAGE}) is signed; drop lang={lang}")
+    view = await inventory_queries.workflow_view(conn, enterprise=enterprise, year=year)
+    if view["state"] != State.APPROVED.value or snapshot is None or view.get("snapshot_id") != snapshot:
+        raise HTTPException(409, f"only the approved snapshot is signed: {enterprise} {year} is {view['state']!r}"
+                                 + (f" with snapshot {view.get('snapshot_id')}" if view.get("snapshot_id") else "")
+                                 + "; ask for ?snapshot=<approved snapshot>&signed=true after 终审")
 
 
 @router.get("/{enterprise}/{year}.xlsx", response_class=Response)

@@ -3,6 +3,7 @@
     ReportError              base class; never raised itself
     ├── ReportInputError     a document that cannot be rendered (missing section, wrong type)
     ├── FontMissing          the report's CJK font is not installed (says how to install it)
+    ├── SigningKeyError      the platform's report signing key or certificate cannot be used
     ├── InventoryDataError   activity lines that cannot be accounted; ``problems`` lists each with its origin
     └── WorkflowError        a workflow action that is refused; ``reason`` says which rule
         ├── ActionNotPermitted   the actor's role may not take this action
@@ -20,6 +21,7 @@ __all__ = [
     "InventoryDataError",
     "ReportError",
     "ReportInputError",
+    "SigningKeyError",
     "WorkflowError",
 ]
 
@@ -34,6 +36,10 @@ class ReportInputError(ReportError, ValueError):
 
 class FontMissing(ReportError):
     """No copy of the report's CJK font is installed."""
+
+
+class SigningKeyError(ReportError):
+    """The platform's report signing key or certificate cannot be used."""
 
 
 class InventoryDataError(ReportError, ValueError):

@@ -192,7 +192,7 @@ def _activity(d: Mapping[str, Any], w: Labels) -> Section:
         t["activity.text"],
         Table(tuple(t[f"activity.{k}"] for k in ("no", "period", "process", "source", "item", "direction",
                                                  "quantity", "unit", "tco2", "origin", "factor_ids")),
-              lines or (("—",) * 11,), (0.7, 1.1, 0.9, 1.5, 1, 0.9, 1.2, 1.1, 1.2, 0.7, 2.5)),
+              lines or (("—",) * 11,), (0.8, 1.1, 1.0, 1.5, 0.9, 0.9, 1.2, 1.1, 1.2, 0.85, 2.2)),
         Table(tuple(t[f"factor.{k}"] for k in ("id", "value", "unit", "series", "valid", "source")),
               factors or (("—",) * 6,), (2.4, 0.8, 1, 1.3, 1.5, 2.6)),
     ))

@@ -36,6 +36,7 @@ from carbonflow.reports.document import Enterprise
 from carbonflow.reports.errors import (
     ActionNotPermitted,
     CommentRequired,
+    FontMissing,
     InvalidTransition,
     SigningKeyError,
     WorkflowError,
@@ -66,9 +67,15 @@ def _canonical(document: dict[str, Any]) -> bytes:
                       allow_nan=False).encode()
 
 
+def _render(fmt: str, document: dict[str, Any], lang: Language) -> bytes:
+    try:
+        return (render_pdf if fmt == "pdf" else render_xlsx)(document, lang)
+    except FontMissing as exc:  # a broken install, not a bad request: say what to install
+        raise HTTPException(503, f"the report cannot be rendered: {exc}") from exc
+
+
 async def _report(conn: Conn, enterprise: Enterprise, year: int, fmt: str, series: str, basis: str,
                   snapshot: int | None, lang: Language) -> Response:
-    render = render_pdf if fmt == "pdf" else render_xlsx
     if snapshot is None:
         document = await document_or_422(conn, enterprise=enterprise, year=year, month=None, series=series,
                                          basis=basis)  # type: ignore[arg-type]
@@ -76,13 +83,13 @@ async def _report(conn: Conn, enterprise: Enterprise, year: int, fmt: str, serie
             raise HTTPException(404, f"no report: {enterprise.enterprise_id} has no activity data for {year}; enter "
                                      f"data with POST /api/v1/inventory/{enterprise.enterprise_id}/activity or "
                                      "choose a year with data")
-        data = render(document, lang)
+        data = _render(fmt, document, lang)
     else:
         frozen = await inventory_queries.get_snapshot(conn, enterprise=enterprise.enterprise_id, year=year,
                                                       snapshot_id=snapshot)
         if frozen is None:
             raise HTTPException(404, f"no snapshot {snapshot} of {enterprise.enterprise_id} {year}")
-        data = render(frozen["document"], lang)
+        data = _render(fmt, frozen["document"], lang)
         if lang == SUBMITTED_LANGUAGE and _sha256(data) != frozen[f"{fmt}_sha256"]:
             # the renderer changed since submission: say so rather than pass off different bytes
             raise HTTPException(409, f"snapshot {snapshot} no longer renders to the submitted {fmt} "
@@ -212,8 +219,8 @@ async def take_action(
                 "submitted_at": datetime.now(UTC).astimezone(FACTOR_TIMEZONE).isoformat(timespec="seconds")}}
             snapshot = await inventory_queries.create_snapshot(
                 conn, enterprise=enterprise.enterprise_id, year=year, created_by=caller.username, document=document,
-                document_sha256=_sha256(_canonical(document)), pdf_sha256=_sha256(render_pdf(document)),
-                xlsx_sha256=_sha256(render_xlsx(document)))
+                document_sha256=_sha256(_canonical(document)), pdf_sha256=_sha256(_render("pdf", document, "zh")),
+                xlsx_sha256=_sha256(_render("xlsx", document, "zh")))
         event = await inventory_queries.record_transition(
             conn, enterprise=enterprise.enterprise_id, year=year, action=chosen.value, from_state=case["state"],
             to_state=target.value, actor=caller.username, actor_role=caller.role, comment=body.comment,

@@ -252,3 +252,13 @@ def test_the_declaration_stands_on_the_last_page_with_signature_lines(pdf: bytes
     for expected in ("六、声明与签署", "真实、准确、完整", "法定代表人（签字）", "编制人（签字）", "单位（盖章）"):
         assert expected in last
     assert "五、数据质量说明" not in last
+
+
+def test_a_missing_font_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from carbonflow.reports import fonts
+    from carbonflow.reports.errors import FontMissing
+
+    monkeypatch.setattr(fonts, "_PACKAGE", "no_such_font_package")
+    monkeypatch.setattr(fonts, "_DEBIAN_FILE", tmp_path / "wqy-microhei.ttc")
+    with pytest.raises(FontMissing, match="pip install paperang-p2-fonts-cjk.*apt-get install fonts-wqy-microhei"):
+        fonts.font_path()

@@ -56,3 +56,18 @@ web: $(STAMP)
 
 web-clean:
 	rm -rf web/node_modules api/web_dist
+
+# --- report checks: poppler-utils (pdftoppm, pdffonts) render the PDF report as a reviewer's viewer would.
+# Installed with apt when root and missing; otherwise the tests that need them are skipped and say why.
+.PHONY: report-tools
+install: report-tools
+
+report-tools:
+	@if command -v pdftoppm >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; } >/dev/null 2>&1 \
+			&& echo "report-tools: installed poppler-utils" \
+			|| echo "report-tools: apt-get could not install poppler-utils: report rendering tests will be skipped"; \
+	else \
+		echo "report-tools: pdftoppm not found (apt-get install poppler-utils): report rendering tests will be skipped"; \
+	fi

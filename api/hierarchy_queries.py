@@ -33,7 +33,7 @@ __all__ = [
 
 # kind -> (table, key column, columns shown and written)
 KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "enterprise": ("enterprises", "enterprise_id", ("enterprise_id", "name", "region", "industry")),
+    "enterprise": ("enterprises", "enterprise_id", ("enterprise_id", "name", "region", "industry", "credit_code")),
     "site": ("sites", "site_id", ("site_id", "enterprise_id", "name", "province", "grid_region")),
     "device": ("devices", "device_id", ("device_id", "site_id", "process", "profile", "gateway_id", "last_seen")),
 }
@@ -61,7 +61,7 @@ async def list_enterprises(conn: psycopg.AsyncConnection, *, region: str | None)
     """Enterprises with their site count; `region` also matches its sub-regions (CN-ZJ: CN-ZJ-HZ)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT e.enterprise_id, e.name, e.region, e.industry,"
+            "SELECT e.enterprise_id, e.name, e.region, e.industry, e.credit_code,"
             " (SELECT count(*) FROM sites s WHERE s.enterprise_id = e.enterprise_id) AS sites FROM enterprises e"
             " WHERE %(region)s::text IS NULL OR e.region = %(region)s OR starts_with(e.region, %(region)s || '-')"
             " ORDER BY e.enterprise_id",

@@ -76,15 +76,15 @@ async def enterprise_visible(conn: psycopg.AsyncConnection, *, scope: Scope, ent
 
 
 async def get_enterprise(conn: psycopg.AsyncConnection, *, enterprise: str) -> Enterprise | None:
-    cur = await conn.execute("SELECT enterprise_id, name, region, industry FROM enterprises WHERE enterprise_id = %s",
-                             (enterprise,))
+    cur = await conn.execute("SELECT enterprise_id, name, region, industry, credit_code FROM enterprises"
+                             " WHERE enterprise_id = %s", (enterprise,))
     row = await cur.fetchone()
     if row is None:
         return None
     cur = await conn.execute("SELECT site_id, name, province, grid_region FROM sites WHERE enterprise_id = %s"
                              " ORDER BY site_id", (enterprise,))
     sites = tuple(Site(*row) for row in await cur.fetchall())
-    return Enterprise(row[0], row[1], row[2], row[3], sites)
+    return Enterprise(row[0], row[1], row[2], row[3], sites, credit_code=row[4])
 
 
 def scope_chain(enterprise: Enterprise) -> list[tuple[str, str]]:

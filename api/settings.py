@@ -107,6 +107,19 @@ class ApiSettings(BaseModel):
         "数据交叉核对 on report submission: relative difference between an entered energy figure and the "
         "metered total of the same period above which reviewers get a cross_check finding (0.05 = 5 %); set by "
         "the platform, not by the enterprise that submits"))
+    report_signing_key: Path | None = Field(None, description="PEM private key that signs approved PDF reports")
+    report_signing_cert: Path | None = Field(None, description="PEM certificate of that key; None (both): approved "
+                                                               "reports are not signed (?signed=true answers 409)")
+
+    @model_validator(mode="after")
+    def _signing_pair(self) -> ApiSettings:
+        if (self.report_signing_key is None) != (self.report_signing_cert is None):
+            raise ValueError("report signing needs both CARBONFLOW_REPORT_SIGNING_KEY and CARBONFLOW_REPORT_SIGNING_CERT"
+                             " (or neither)")
+        for path in (self.report_signing_key, self.report_signing_cert):
+            if path is not None and not path.is_file():
+                raise ValueError(f"report signing file {str(path)!r} does not exist")
+        return self
 
     @field_validator("cert_login_ca")
     @classmethod
@@ -167,7 +180,8 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
     CARBONFLOW_OIDC_CLIENT_SECRET, CARBONFLOW_OIDC_REDIRECT_URL; optional CARBONFLOW_OIDC_SCOPES and
     CARBONFLOW_OIDC_NAME. Certificate login: CARBONFLOW_CERT_LOGIN_CA (PEM bundle) and
     CARBONFLOW_CERT_TOKEN_MINUTES (default 60). Device bindings: CARBONFLOW_AUTO_REGISTER_DEVICES (on/off, default
-    off). Report submission: CARBONFLOW_CROSS_CHECK_TOLERANCE (default 0.05)."""
+    off). Report submission: CARBONFLOW_CROSS_CHECK_TOLERANCE (default 0.05). Signed approved reports:
+    CARBONFLOW_REPORT_SIGNING_KEY and CARBONFLOW_REPORT_SIGNING_CERT (PEM files)."""
     env = dict(os.environ if env is None else env)
     values: dict[str, object] = {}
 
@@ -231,6 +245,10 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
         values["cert_login_ca"] = Path(env["CARBONFLOW_CERT_LOGIN_CA"].strip())
     if (minutes := number("CARBONFLOW_CERT_TOKEN_MINUTES")) is not None:
         values["cert_token_ttl"] = timedelta(minutes=minutes)  # type: ignore[arg-type]
+    for name, field in (("CARBONFLOW_REPORT_SIGNING_KEY", "report_signing_key"),
+                        ("CARBONFLOW_REPORT_SIGNING_CERT", "report_signing_cert")):
+        if env.get(name, "").strip():
+            values[field] = Path(env[name].strip())
     values["auto_register_devices"] = auto_register_setting(env, "api")
     try:
         return ApiSettings.model_validate(values)

@@ -212,6 +212,9 @@ class Finding(BaseModel):
     message: str
     period: str | None = None
     lines: tuple[int, ...] = ()
+    params: dict[str, str | float | None] = Field(
+        default_factory=dict, description="the message's figures and names, so a report can word it in its language"
+    )
 
 
 class Inventory(BaseModel):
@@ -224,7 +227,10 @@ class Inventory(BaseModel):
     grid_series: str
     heat_series: str
     by_source: dict[SourceType, float] = Field(
-        description="tCO2; electricity and heat are net of exports, fixed_carbon is the amount subtracted"
+        description=(
+            "tCO2, signed as they enter the total: electricity and heat are net of exports, fixed_carbon is "
+            "negative (the amount subtracted), so the total is the sum of the sources"
+        )
     )
     total: FormulaResult
     by_process: dict[str, float]
@@ -517,11 +523,11 @@ def _assemble(results: list[LineResult], settings: _Settings, jump_threshold: fl
         elec_out=amounts[SourceType.ELECTRICITY, Direction.OUT],
         heat_out=amounts[SourceType.HEAT, Direction.OUT],
     )
-    # Exports net out of their source; fixed carbon is reported as the amount subtracted.
+    # One sign convention everywhere (report tables, JSON, CLI): a source is what it adds to the total, so
+    # exports net out of their source and fixed carbon, only ever `out`, is negative.
     by_source: dict[SourceType, float] = {
         source: amounts[source, Direction.IN] - amounts[source, Direction.OUT] for source in SourceType
     }
-    by_source[SourceType.FIXED_CARBON] = amounts[SourceType.FIXED_CARBON, Direction.OUT]
     return Inventory(
         series=settings.series,
         process_series=settings.process_series,
@@ -574,6 +580,8 @@ def _negative_nets(lines: Sequence[LineResult]) -> list[Finding]:
                     code=FindingCode.NEGATIVE_NET,
                     period=period,
                     lines=tuple(m.line for m in members),
+                    params={"source_type": source.value, "net": bought - sold, "bought": bought, "sold": sold,
+                            "unit": unit},
                     message=(
                         f"{source.value} net for {period} is {bought - sold:,.1f} {unit} (in {bought:,.1f}, "
                         f"out {sold:,.1f}): more exported than purchased and no fuel burned in {period[:4]} to make "
@@ -610,6 +618,11 @@ def _stream_name(key: _StreamKey) -> str:
     return f"{item} ({source.value}, {process}, {direction.value})"
 
 
+def _stream_params(key: _StreamKey) -> dict[str, str | float | None]:
+    process, source, item, direction = key
+    return {"process": process, "source_type": source.value, "item": item, "direction": direction.value}
+
+
 def _missing_months(lines: Sequence[LineResult]) -> list[Finding]:
     streams = _monthly(lines)
     covered = {index for months in streams.values() for index in months}
@@ -621,6 +634,7 @@ def _missing_months(lines: Sequence[LineResult]) -> list[Finding]:
         Finding(
             code=FindingCode.MISSING_MONTH,
             period=_month_label(index),
+            params={"first": _month_label(first), "last": _month_label(last)},
             message=(
                 f"no activity lines for {_month_label(index)}, inside the covered range "
                 f"{_month_label(first)}..{_month_label(last)}"
@@ -636,6 +650,7 @@ def _missing_months(lines: Sequence[LineResult]) -> list[Finding]:
                     Finding(
                         code=FindingCode.MISSING_MONTH,
                         period=_month_label(index),
+                        params={**_stream_params(key), "first": _month_label(start), "last": _month_label(end)},
                         message=(
                             f"{_stream_name(key)} has no line for {_month_label(index)} but has lines "
                             f"from {_month_label(start)} to {_month_label(end)}"
@@ -661,6 +676,9 @@ def _jumps(lines: Sequence[LineResult], threshold: float) -> list[Finding]:
                         code=FindingCode.MONTH_ON_MONTH_JUMP,
                         period=label,
                         lines=tuple(m.line for m in (*before, *now)),
+                        params={**_stream_params(key), "previous": _month_label(index - 1),
+                                "change": None if math.isinf(change) else change, "before": q0, "now": q1,
+                                "unit": now[0].unit, "threshold": threshold},
                         message=(
                             f"{_stream_name(key)}: {label} is {_percent(change)} on {_month_label(index - 1)} "
                             f"({q0:,.1f} -> {q1:,.1f} {now[0].unit}), beyond the {threshold:.0%} threshold"

@@ -3,6 +3,7 @@
     carbonflow inventory compute --activity FILE [--series ndrc-steel-2013|general-industry]
         [--grid-series enterprise|province|national|carbon-market] [--province P] [--grid-region R] [--json]
     carbonflow inventory template --out FILE.xlsx|FILE.csv
+    carbonflow inventory report --activity FILE --out REPORT.pdf|.xlsx --name NAME [--lang zh|en] (see inventory_report)
 
 The file has one header row (`period,process,source_type,item,quantity,unit,direction`,
 any order, plus an optional `site` column) and one activity line per row; the accounting is
@@ -31,6 +32,8 @@ from carbon_domain.inventory import (
     SourceType,
     compute_inventory,
 )
+from carbonflow.inventory_report import add_report_parser, write_report
+from carbonflow.reports.errors import ReportError
 from carbonflow.tabular import TabularFileError, read_numbered_rows
 
 __all__ = ["COLUMNS", "FUEL_SERIES", "OPTIONAL_COLUMNS", "main", "read_activity_file", "inventory_json",
@@ -76,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "template":
         return _template(args.out, force=args.force)
+    if args.command == "report":
+        return _report(args)
     location = GridLocation(province=args.province, grid_region=args.grid_region)
     return _compute(args.activity, series=args.series, as_json=args.json, jump_threshold=args.jump_threshold,
                     grid_series=GridSeries(args.grid_series), location=location)
@@ -100,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     template = sub.add_parser("template", help="write an activity-data template with example rows")
     template.add_argument("--out", type=Path, required=True, help="file to write, .xlsx or .csv")
     template.add_argument("--force", action="store_true", help="overwrite an existing file")
+    add_report_parser(sub, FUEL_SERIES)
     return parser
 
 
@@ -129,6 +135,26 @@ def _compute(path: Path, *, series: str, as_json: bool, jump_threshold: float, g
         print(json.dumps(inventory_json(inventory), indent=2, ensure_ascii=False))
     else:
         print(_table(inventory, path))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    try:
+        rows, problems = read_activity_file(args.activity)
+    except _FileProblem as exc:
+        print(f"carbonflow inventory: {exc}", file=sys.stderr)
+        return 1
+    if problems:
+        for problem in sorted(problems):
+            print(f"{args.activity} line {problem.line}: {problem.reason}", file=sys.stderr)
+        print(f"carbonflow inventory: {len(problems)} bad rows in {args.activity}; no report written", file=sys.stderr)
+        return 1
+    try:
+        out, document = write_report(args, rows)
+    except (ReportError, ValueError, OSError) as exc:
+        print(f"carbonflow inventory: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({args.lang}, {len(document['lines'])} lines, total {document['total_tco2']:,.1f} tCO2)")
     return 0
 
 
@@ -247,7 +273,7 @@ def _table(inventory: Inventory, path: Path) -> str:
         f"Inventory of {path.name}: {len(inventory.lines)} lines, fuel series {inventory.series}, "
         f"grid {inventory.grid_series}, heat {inventory.heat_series}"
     )
-    out = [heading, "E = combustion + process + electricity + heat - fixed_carbon (exports net out of electricity and heat)"]
+    out = [heading, "E = combustion + process + electricity + heat + fixed_carbon (signed: exports and fixed carbon are negative)"]
     for title, rows in sections:
         out += ["", title]
         out += [f"  {label:<{width}}  {_tonnes(value):>{digits},.1f}" for label, value in rows]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from api import auditlog, hierarchy_queries
 from api.access import Principal
@@ -30,6 +30,23 @@ Name = Annotated[str, Field(min_length=1, max_length=200, pattern=_TEXT)]
 Region = Annotated[str, Field(pattern=_REGION, description="ISO country code and sub-regions, e.g. CN-ZJ-HZ")]
 Industry = Annotated[str, Field(pattern=_INDUSTRY, description="industry class, e.g. steel, cement, light")]
 Label = Annotated[str, Field(min_length=1, max_length=128, pattern=_TEXT)]
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: digits and capitals without I, O, Z, S, V
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _credit_code(code: str) -> str:
+    """The code, if its 18th character is the GB 32100-2015 check character of the first 17."""
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS, strict=True))
+    expected = _CREDIT_CHARS[(31 - total % 31) % 31]
+    if code[17] != expected:
+        raise ValueError(f"check character is {code[17]!r}, the first 17 characters give {expected!r}: "
+                         "re-read the code from the business licence")
+    return code
+
+
+CreditCode = Annotated[str, Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$",
+                                  description="统一社会信用代码: 18 digits and capitals (no I, O, Z, S, V)"),
+                       AfterValidator(_credit_code)]
 Activity = Annotated[str, Field(pattern=_ACTIVITY, description="electricity, natural_gas, production:<product>...")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such object"}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "the id is taken, or data still depends on the object"}}
@@ -60,6 +77,7 @@ class EnterpriseCreate(_Body):
     name: Name
     region: Region
     industry: Industry | None = None
+    credit_code: CreditCode | None = None
 
 
 class EnterprisePatch(_Patch):
@@ -67,6 +85,7 @@ class EnterprisePatch(_Patch):
     name: Name | None = None
     region: Region | None = None
     industry: Industry | None = None
+    credit_code: CreditCode | None = None
 
 
 class Enterprise(BaseModel):
@@ -74,6 +93,7 @@ class Enterprise(BaseModel):
     name: str
     region: str
     industry: str | None
+    credit_code: str | None = None
 
 
 class EnterpriseListed(Enterprise):

@@ -1,7 +1,10 @@
-"""/api/v1/reports: the enterprise GHG report (Chinese, PDF or XLSX) and its review workflow.
+"""/api/v1/reports: the enterprise GHG report (PDF or XLSX, Chinese or ?lang=en English) and its review workflow.
 
-GET /reports/{enterprise}/{year}.pdf|.xlsx renders the current inventory, or with ?snapshot= the frozen
-document of a submission (whose bytes must still hash to the sha256 stored when it was submitted).
+GET /reports/{enterprise}/{year}.pdf|.xlsx renders the current inventory (404 for a year without activity
+data: there is nothing to report), or with ?snapshot= the frozen document of a submission (whose Chinese
+bytes must still hash to the sha256 stored when it was submitted; the English rendering is a translation).
+A submission freezes who submitted it and when, which the report's cover shows. The approved snapshot's PDF
+can be fetched signed with the platform's key (?signed=true; carbonflow.reports.signing).
 The workflow (carbonflow.reports.workflow): 送审 submit by the enterprise freezes a snapshot; 初审 and
 终审 by government reviewers of the enterprise's region; 退回 return with a comment; a verifier
 (auditor assigned to the enterprise) records findings and a verified total. Every step is audited.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -28,16 +32,21 @@ from api.accounting_deps import (
     document_or_422,
 )
 from api.deps import ClientIP, Conn, EmissionsReader, Settings
+from carbon_domain.factors import FACTOR_TIMEZONE
 from carbon_domain.grid import DEFAULT_GRID_SERIES, GridSeries
 from carbonflow.reports.document import Enterprise
 from carbonflow.reports.errors import (
     ActionNotPermitted,
     CommentRequired,
     ConflictOfDuties,
+    FontMissing,
     InvalidTransition,
+    SigningKeyError,
     WorkflowError,
 )
+from carbonflow.reports.labels import Language
 from carbonflow.reports.render import render_pdf, render_xlsx
+from carbonflow.reports.signing import sign_pdf
 from carbonflow.reports.workflow import Action, Participants, State, allowed_actions, transition
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -47,6 +56,9 @@ _MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 SnapshotQuery = Annotated[int | None, Query(ge=1, description="render the frozen document of this submission")]
+LanguageQuery = Annotated[Language, Query(description="language of the report: zh (the submitted one) or en")]
+SignedQuery = Annotated[bool, Query(description="the approved snapshot's PDF signed with the platform's key")]
+SUBMITTED_LANGUAGE: Language = "zh"
 
 
 def _sha256(data: bytes) -> str:
@@ -58,44 +70,83 @@ def _canonical(document: dict[str, Any]) -> bytes:
                       allow_nan=False).encode()
 
 
+def _render(fmt: str, document: dict[str, Any], lang: Language) -> bytes:
+    try:
+        return (render_pdf if fmt == "pdf" else render_xlsx)(document, lang)
+    except FontMissing as exc:  # a broken install, not a bad request: say what to install
+        raise HTTPException(503, f"the report cannot be rendered: {exc}") from exc
+
+
 async def _report(conn: Conn, enterprise: Enterprise, year: int, fmt: str, series: str, basis: str,
-                  snapshot: int | None, grid_series: GridSeries) -> Response:
-    render = render_pdf if fmt == "pdf" else render_xlsx
+                  snapshot: int | None, lang: Language, grid_series: GridSeries) -> Response:
     if snapshot is None:
         document = await document_or_422(conn, enterprise=enterprise, year=year, month=None, series=series,
                                          basis=basis, grid_series=grid_series)  # type: ignore[arg-type]
-        data = render(document)
+        if not document["lines"]:
+            raise HTTPException(404, f"no report: {enterprise.enterprise_id} has no activity data for {year}; enter "
+                                     f"data with POST /api/v1/inventory/{enterprise.enterprise_id}/activity or "
+                                     "choose a year with data")
+        data = _render(fmt, document, lang)
     else:
         frozen = await inventory_queries.get_snapshot(conn, enterprise=enterprise.enterprise_id, year=year,
                                                       snapshot_id=snapshot)
         if frozen is None:
             raise HTTPException(404, f"no snapshot {snapshot} of {enterprise.enterprise_id} {year}")
-        data = render(frozen["document"])
-        if _sha256(data) != frozen[f"{fmt}_sha256"]:
+        data = _render(fmt, frozen["document"], lang)
+        if lang == SUBMITTED_LANGUAGE and _sha256(data) != frozen[f"{fmt}_sha256"]:
             # the renderer changed since submission: say so rather than pass off different bytes
             raise HTTPException(409, f"snapshot {snapshot} no longer renders to the submitted {fmt} "
                                      f"(sha256 {frozen[f'{fmt}_sha256']}); the report renderer has changed")
-    name = f"{enterprise.enterprise_id}-{year}-ghg-report{'-s' + str(snapshot) if snapshot else ''}.{fmt}"
+    suffix = ("-s" + str(snapshot) if snapshot else "") + ("" if lang == SUBMITTED_LANGUAGE else f"-{lang}")
+    name = f"{enterprise.enterprise_id}-{year}-ghg-report{suffix}.{fmt}"
     return Response(data, media_type=_MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": _sha256(data)})
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": _sha256(data),
+        "Content-Language": "zh-CN" if lang == "zh" else "en"})
 
 
 @router.get("/{enterprise}/{year}.pdf", response_class=Response)
-async def report_pdf(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, year: YearParam,
-                     series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
-                     snapshot: SnapshotQuery = None,
+async def report_pdf(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, settings: Settings,
+                     year: YearParam, series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
+                     snapshot: SnapshotQuery = None, lang: LanguageQuery = "zh", signed: SignedQuery = False,
                      grid_series: GridSeriesQuery = DEFAULT_GRID_SERIES) -> Response:
-    """The report as PDF (same data, same bytes)."""
-    return await _report(conn, enterprise, year, "pdf", series, basis, snapshot, grid_series)
+    """The report as PDF, fonts embedded (same data, same bytes); with ?signed=true the approved snapshot
+    (?snapshot=) signed by the platform, its submitted bytes untouched before the signature."""
+    if not signed:
+        return await _report(conn, enterprise, year, "pdf", series, basis, snapshot, lang, grid_series)
+    await _check_signable(conn, enterprise.enterprise_id, year, snapshot, lang)
+    response = await _report(conn, enterprise, year, "pdf", series, basis, snapshot, lang, grid_series)
+    if settings.report_signing_key is None or settings.report_signing_cert is None:
+        raise HTTPException(409, "this platform has no report signing key: set CARBONFLOW_REPORT_SIGNING_KEY and "
+                                 "CARBONFLOW_REPORT_SIGNING_CERT")
+    try:
+        data = await sign_pdf(bytes(response.body), key=settings.report_signing_key,
+                        certificate=settings.report_signing_cert,
+                        reason=f"终审通过 approved: {enterprise.enterprise_id} {year} snapshot {snapshot}")
+    except SigningKeyError as exc:
+        raise HTTPException(409, f"the report cannot be signed: {exc}") from exc
+    name = f"{enterprise.enterprise_id}-{year}-ghg-report-s{snapshot}-signed.pdf"
+    return Response(data, media_type=_MEDIA["pdf"], headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": _sha256(data),
+        "X-Submitted-SHA256": response.headers["X-Content-SHA256"], "Content-Language": "zh-CN"})
+
+
+async def _check_signable(conn: Conn, enterprise: str, year: int, snapshot: int | None, lang: str) -> None:
+    if lang != SUBMITTED_LANGUAGE:
+        raise HTTPException(422, f"only the submitted report ({SUBMITTED_LANGUAGE}) is signed; drop lang={lang}")
+    view = await inventory_queries.workflow_view(conn, enterprise=enterprise, year=year)
+    if view["state"] != State.APPROVED.value or snapshot is None or view.get("snapshot_id") != snapshot:
+        raise HTTPException(409, f"only the approved snapshot is signed: {enterprise} {year} is {view['state']!r}"
+                                 + (f" with snapshot {view.get('snapshot_id')}" if view.get("snapshot_id") else "")
+                                 + "; ask for ?snapshot=<approved snapshot>&signed=true after 终审")
 
 
 @router.get("/{enterprise}/{year}.xlsx", response_class=Response)
 async def report_xlsx(enterprise: ScopedEnterprise, caller: EmissionsReader, conn: Conn, year: YearParam,
                       series: SeriesQuery = "ndrc-steel-2013", basis: BasisQuery = "entered",
-                      snapshot: SnapshotQuery = None,
+                      snapshot: SnapshotQuery = None, lang: LanguageQuery = "zh",
                       grid_series: GridSeriesQuery = DEFAULT_GRID_SERIES) -> Response:
-    """The report as XLSX, one sheet per section."""
-    return await _report(conn, enterprise, year, "xlsx", series, basis, snapshot, grid_series)
+    """The report as XLSX: a cover sheet, then one sheet per section, figures as numbers."""
+    return await _report(conn, enterprise, year, "xlsx", series, basis, snapshot, lang, grid_series)
 
 
 # --- workflow -----------------------------------------------------------------------------------
@@ -180,10 +231,14 @@ async def take_action(
             if not document["lines"]:
                 raise HTTPException(422, f"nothing to submit: {enterprise.enterprise_id} has no activity data for "
                                          f"{year}; enter data with POST /api/v1/inventory/{{enterprise}}/activity")
+            # the cover names who submitted the report and when; frozen with the figures
+            document = {**document, "submission": {
+                "prepared_by": caller.username,
+                "submitted_at": datetime.now(UTC).astimezone(FACTOR_TIMEZONE).isoformat(timespec="seconds")}}
             snapshot = await inventory_queries.create_snapshot(
                 conn, enterprise=enterprise.enterprise_id, year=year, created_by=caller.username, document=document,
-                document_sha256=_sha256(_canonical(document)), pdf_sha256=_sha256(render_pdf(document)),
-                xlsx_sha256=_sha256(render_xlsx(document)))
+                document_sha256=_sha256(_canonical(document)), pdf_sha256=_sha256(_render("pdf", document, "zh")),
+                xlsx_sha256=_sha256(_render("xlsx", document, "zh")))
         event = await inventory_queries.record_transition(
             conn, enterprise=enterprise.enterprise_id, year=year, action=chosen.value, from_state=case["state"],
             to_state=target.value, actor=caller.username, actor_role=caller.role, comment=body.comment,

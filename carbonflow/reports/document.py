@@ -81,6 +81,7 @@ class Enterprise:
     region: str
     industry: str | None = None
     sites: tuple[Site, ...] = ()
+    credit_code: str | None = None  # 统一社会信用代码, on the report's cover
 
 
 @dataclass(frozen=True)
@@ -249,9 +250,9 @@ def build_document(
         "schema": DOCUMENT_SCHEMA,
         "enterprise": {
             "enterprise_id": enterprise.enterprise_id, "name": enterprise.name, "region": enterprise.region,
-            "industry": enterprise.industry,
+            "industry": enterprise.industry, "credit_code": enterprise.credit_code,
             "sites": [{"site_id": s.site_id, "name": s.name, "province": s.province, "grid_region": s.grid_region}
-                  for s in enterprise.sites],
+                      for s in enterprise.sites],
         },
         "year": year,
         "month": month,
@@ -484,6 +485,8 @@ def _reconciliation_findings(reconciliation: list[dict[str, Any]], basis: Basis)
                       f"{change}{'; ' + entry['note'] if entry['note'] else ''}")
         findings.append({
             "code": "metered_vs_entered", "period": entry["period"], "lines": [], "sources": [],
+            "params": {key: entry[key] for key in ("process", "source_type", "item", "direction", "metered",
+                                                   "entered", "unit", "relative")} | {"basis": basis},
             "message": f"{name} in {entry['period']}: {detail}; the inventory uses the {basis} figure",
         })
     return findings
@@ -495,6 +498,7 @@ def _quality_findings(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if flagged:
         findings.append({
             "code": "metered_quality", "period": None, "lines": [line["line"] for line in flagged],
+            "params": {"intervals": sum(line["flagged_intervals"] for line in flagged)},
             "message": (f"{sum(line['flagged_intervals'] for line in flagged)} metered intervals are uncertain or "
                         "bad (counter resets, substituted values); check the meters before verification"),
         })
@@ -502,6 +506,7 @@ def _quality_findings(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if estimated:
         findings.append({
             "code": "estimated_data", "period": None, "lines": [line["line"] for line in estimated],
+            "params": {"count": len(estimated)},
             "message": f"{len(estimated)} entered lines are estimates; replace them with measured data when available",
         })
     return findings

@@ -2,6 +2,8 @@
 
     ReportError              base class; never raised itself
     ├── ReportInputError     a document that cannot be rendered (missing section, wrong type)
+    ├── FontMissing          the report's CJK font is not installed (says how to install it)
+    ├── SigningKeyError      the platform's report signing key or certificate cannot be used
     ├── InventoryDataError   activity lines that cannot be accounted; ``problems`` lists each with its origin
     └── WorkflowError        a workflow action that is refused; ``reason`` says which rule
         ├── ActionNotPermitted   the actor's role may not take this action
@@ -17,10 +19,12 @@ __all__ = [
     "ActionNotPermitted",
     "CommentRequired",
     "ConflictOfDuties",
+    "FontMissing",
     "InvalidTransition",
     "InventoryDataError",
     "ReportError",
     "ReportInputError",
+    "SigningKeyError",
     "WorkflowError",
 ]
 
@@ -31,6 +35,14 @@ class ReportError(Exception):
 
 class ReportInputError(ReportError, ValueError):
     """A report document that cannot be rendered."""
+
+
+class FontMissing(ReportError):
+    """No copy of the report's CJK font is installed."""
+
+
+class SigningKeyError(ReportError):
+    """The platform's report signing key or certificate cannot be used."""
 
 
 class InventoryDataError(ReportError, ValueError):

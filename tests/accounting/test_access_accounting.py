@@ -34,8 +34,8 @@ ENDPOINTS: dict[str, tuple[str, str, Callable[[], Any] | None]] = {
     "activity-post-flow": ("POST", "/api/v1/inventory/acc-flow/activity", lambda: {"lines": [LINE]}),
     "activity-post-gd": ("POST", "/api/v1/inventory/acc-gd/activity", lambda: {"lines": [LINE]}),
     "gap-flow": ("GET", "/api/v1/inventory/acc-flow/benchmarks?year=2025", None),
-    "report-flow-pdf": ("GET", "/api/v1/reports/acc-flow/2025.pdf", None),
-    "report-gd-xlsx": ("GET", "/api/v1/reports/acc-gd/2025.xlsx", None),
+    "report-flow-pdf": ("GET", "/api/v1/reports/acc-flow/2019.pdf", None),  # 2019 has LINE (a year without
+    "report-gd-xlsx": ("GET", "/api/v1/reports/acc-gd/2019.xlsx", None),  # data has no report: 404)
     "workflow-gd": ("GET", "/api/v1/reports/acc-gd/2025/workflow", None),
     "factors": ("GET", "/api/v1/factors?key=heat.default", None),
     "factor-post": ("POST", "/api/v1/factors", _factor),
@@ -62,6 +62,14 @@ EXPECTED: dict[str, dict[str, int]] = {
                                                   "factor-post": 201},
 }
 CASES = [(user, endpoint, status) for user, row in EXPECTED.items() for endpoint, status in row.items()]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reported_year(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    """LINE entered for both enterprises before any report is read (the matrix enters it again later)."""
+    for enterprise in ("acc-flow", "acc-gd"):
+        r = client.post(f"/api/v1/inventory/{enterprise}/activity", headers=headers["admin"], json={"lines": [LINE]})
+        assert r.status_code == 201, r.text
 
 
 def test_matrix_covers_every_user_and_endpoint() -> None:

@@ -108,7 +108,7 @@ def test_a_metered_month_with_entered_data_gives_the_inventory(client: TestClien
     document = _get(client, headers["aud"], f"/api/v1/inventory/{ENTERPRISE}", year=2025).json()
     by_source = {row["source_type"]: row["tco2"] for row in document["by_source"]}
     assert by_source == pytest.approx({"combustion": COMBUSTION, "process": PROCESS,
-                                       "electricity": ELECTRICITY_ENTERED, "heat": 0.0, "fixed_carbon": FIXED},
+                                       "electricity": ELECTRICITY_ENTERED, "heat": 0.0, "fixed_carbon": -FIXED},
                                       abs=1e-3)
     assert document["total_tco2"] == pytest.approx(TOTAL, abs=1e-3)
     assert document["crude_steel_t"] == CRUDE_STEEL
@@ -149,18 +149,48 @@ def test_the_pdf_report_states_the_totals_in_chinese(client: TestClient, headers
     assert r.headers["content-type"] == "application/pdf"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
     for heading in ("一、基本信息", "二、核算边界", "三、按排放源和工序的排放量", "四、活动数据和排放因子及来源",
-                    "五、数据质量说明"):
+                    "五、数据质量说明", "六、声明与签署"):
         assert heading in text
     assert "宁波示例钢铁有限公司2025年度温室气体排放报告" in text
-    assert f"排放总量：{TOTAL:,.1f} tCO2" in text
+    assert f"排放总量：{TOTAL:,.1f} tCO₂" in text
     document = _get(client, headers["aud"], f"/api/v1/inventory/{ENTERPRISE}", year=2025).json()
     for row in document["by_source"]:
         assert f"{row['tco2']:,.1f}" in text
-    assert f"吨粗钢二氧化碳排放强度 {TOTAL / CRUDE_STEEL:.4f} tCO2/t" in text
+    assert f"吨粗钢二氧化碳排放强度 {TOTAL / CRUDE_STEEL:.4f} tCO₂/t" in text
     assert "计量与填报差异" in text  # the metered-vs-entered finding
     # the only date in the report is that of the newest datum: here the entered submission
     submitted = datetime.fromisoformat(steel_month["submitted_at"]).astimezone(FACTOR_TIMEZONE)
-    assert f"数据截至：{submitted.date().isoformat()}" in text
+    assert f"数据截至\n{submitted.date().isoformat()}" in text  # on the cover
+
+
+def test_the_english_report_is_a_language_option(client: TestClient, headers: dict[str, dict[str, str]],
+                                                 steel_month: Any) -> None:
+    pdf, xlsx = (_get(client, headers["aud"], f"/api/v1/reports/{ENTERPRISE}/2025.{fmt}", lang="en")
+                 for fmt in ("pdf", "xlsx"))
+    assert all(r.headers["content-language"] == "en" and "-en." in r.headers["content-disposition"] for r in (pdf, xlsx))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"Total emissions: {TOTAL:,.1f} tCO₂" in text and "排放总量" not in text
+    assert "Emissions by source and process" in load_workbook(io.BytesIO(xlsx.content), read_only=True).sheetnames
+    r = client.get(f"/api/v1/reports/{ENTERPRISE}/2025.pdf", headers=headers["aud"], params={"lang": "fr"})
+    assert r.status_code == 422 and "lang" in r.text
+
+
+def test_the_cover_shows_the_registered_credit_code(client: TestClient, headers: dict[str, dict[str, str]],
+                                                   steel_month: Any) -> None:
+    r = client.patch(f"/api/v1/enterprises/{ENTERPRISE}", headers=headers["admin"],
+                     json={"credit_code": "91350100M000100Y43"})
+    assert r.status_code == 200, r.text
+    pdf = _get(client, headers["aud"], f"/api/v1/reports/{ENTERPRISE}/2025.pdf")
+    cover = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "统一社会信用代码\n91350100M000100Y43" in cover and "编制人\n草稿（未送审）" in cover
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "xlsx"])
+def test_a_year_without_data_has_no_report(client: TestClient, headers: dict[str, dict[str, str]], steel_month: Any,
+                                           fmt: str) -> None:
+    r = client.get(f"/api/v1/reports/{ENTERPRISE}/1999.{fmt}", headers=headers["aud"])
+    assert r.status_code == 404, r.text
+    assert "no activity data for 1999" in r.json()["detail"]
 
 
 def test_two_renders_of_the_same_data_are_identical(client: TestClient, headers: dict[str, dict[str, str]],
@@ -180,10 +210,11 @@ def test_the_xlsx_report_has_one_sheet_per_section(client: TestClient, headers: 
                                                    steel_month: Any) -> None:
     r = _get(client, headers["aud"], f"/api/v1/reports/{ENTERPRISE}/2025.xlsx")
     workbook = load_workbook(io.BytesIO(r.content), read_only=True)
-    assert workbook.sheetnames == ["基本信息", "核算边界", "按排放源和工序的排放量", "活动数据和排放因子及来源",
-                                   "数据质量说明"]
-    cells = [c for row in workbook["按排放源和工序的排放量"].iter_rows(values_only=True) for c in row if c]
-    assert "排放总量" in cells and f"{TOTAL:,.1f}" in cells
+    assert workbook.sheetnames == ["封面", "基本信息", "核算边界", "按排放源和工序的排放量",
+                                   "活动数据和排放因子及来源", "数据质量说明", "声明与签署"]
+    rows = [row for row in workbook["按排放源和工序的排放量"].iter_rows(values_only=True) if row and row[0]]
+    total = next(row[1] for row in rows if row[0] == "排放总量")
+    assert isinstance(total, float) and total == pytest.approx(TOTAL, abs=1e-3)
     workbook.close()
 
 

@@ -66,9 +66,15 @@ def test_the_report_workflow_from_draft_to_approval(client: TestClient, headers:
     pdf = client.get(f"{CASE}.pdf", headers=gov, params={"snapshot": first["snapshot_id"]})
     assert pdf.status_code == 200, pdf.text
     assert hashlib.sha256(pdf.content).hexdigest() == first["pdf_sha256"]
-    assert f"排放总量：{FIRST_TOTAL:,.1f} tCO2" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"排放总量：{FIRST_TOTAL:,.1f} tCO₂" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     xlsx = client.get(f"{CASE}.xlsx", headers=aud, params={"snapshot": first["snapshot_id"]})
     assert hashlib.sha256(xlsx.content).hexdigest() == first["xlsx_sha256"]
+    # its cover names who submitted it, and when; the English rendering translates the same frozen document
+    cover = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert f"编制人\n{first['created_by']}" in cover and "草稿" not in cover
+    english = client.get(f"{CASE}.pdf", headers=gov, params={"snapshot": first["snapshot_id"], "lang": "en"})
+    assert english.status_code == 200 and f"Prepared by\n{first['created_by']}" in PdfReader(
+        io.BytesIO(english.content)).pages[0].extract_text()
 
     # refused while submitted: wrong role, wrong state, missing comment, out-of-scope verifier
     _expect(_act(client, ent, "submit"), 409, "not possible from state 'submitted'")

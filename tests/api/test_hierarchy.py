@@ -37,7 +37,7 @@ def test_created_hierarchy_is_visible_and_audited(api_app_client: TestClient, ad
                                                   chain: dict) -> None:
     enterprise = _ok(api_app_client.get(f"/api/v1/enterprises/{chain['enterprise']}", headers=admin_headers))
     assert enterprise == {"enterprise_id": chain["enterprise"], "name": "Hierarchy Steel", "region": "CN-JS-SZ",
-                          "industry": "steel"}
+                          "industry": "steel", "credit_code": None}
     listed = _ok(api_app_client.get("/api/v1/enterprises", headers=admin_headers, params={"region": "CN-JS"}))
     assert {"sites": 1, **enterprise} in listed["enterprises"]
     device = _ok(api_app_client.get(f"/api/v1/devices/{chain['device']}", headers=admin_headers))
@@ -60,6 +60,19 @@ def test_patch_changes_only_what_is_sent_and_audits_before_and_after(api_app_cli
     moved = _ok(api_app_client.patch(f"/api/v1/devices/{chain['device']}", headers=admin_headers,
                                      json={"site_id": other["site_id"], "profile": None}))
     assert (moved["site_id"], moved["process"], moved["profile"]) == (other["site_id"], "rolling", None)
+
+
+def test_an_enterprise_records_its_credit_code_after_checking_its_check_character(
+        api_app_client: TestClient, admin_headers: dict, chain: dict) -> None:
+    path = f"/api/v1/enterprises/{chain['enterprise']}"
+    after = _ok(api_app_client.patch(path, headers=admin_headers, json={"credit_code": "91350100M000100Y43"}))
+    assert after["credit_code"] == "91350100M000100Y43"
+    [entry] = _audit(api_app_client, admin_headers, "enterprise.update", f"enterprise:{chain['enterprise']}")
+    assert (entry["before"]["credit_code"], entry["after"]["credit_code"]) == (None, "91350100M000100Y43")
+    wrong = api_app_client.patch(path, headers=admin_headers, json={"credit_code": "91350100M000100Y44"})
+    assert wrong.status_code == 422 and "check character is '4'" in wrong.text and "credit_code" in wrong.text
+    letter = api_app_client.patch(path, headers=admin_headers, json={"credit_code": "91350100M000100I43"})
+    assert letter.status_code == 422 and "credit_code" in letter.text
 
 
 def test_point_binding_is_created_then_rebound(api_app_client: TestClient, admin_headers: dict, chain: dict) -> None:

@@ -128,12 +128,12 @@ STEEL_FIGURES = [
     ("process", 440.0),
     ("electricity", 424.5),
     ("heat", 11.0),
-    ("fixed_carbon", 154.0),
+    ("fixed_carbon", -154.0),
 ]
 
 
 @pytest.mark.parametrize(("source", "expected"), STEEL_FIGURES)
-def test_steel_works_source_totals_net_exports_and_report_fixed_carbon(source: str, expected: float) -> None:
+def test_steel_works_source_totals_net_exports_and_report_fixed_carbon_as_negative(source: str, expected: float) -> None:
     assert round(_compute(STEEL_WORKS).by_source[SourceType(source)], 1) == expected
 
 

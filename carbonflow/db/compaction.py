@@ -26,8 +26,8 @@ rebuild them: run as the application role (the stream worker), compaction moves 
 partitions under `reclaim_skipped`; `carbonflow db compact` runs as the owner (MIGRATION_DATABASE_URL) and
 rebuilds them.
 
-TimescaleDB compresses its hypertable chunks natively (002_timeseries.timescale.sql), so compaction does
-nothing there and `reading_blocks` stays empty.
+TimescaleDB compresses its hypertable chunks natively (002_timeseries.timescale.sql), so compaction leaves
+the rows of `readings` alone there and moves only the hot batches into `reading_blocks` (tests/timescale).
 """
 
 from __future__ import annotations

@@ -11,9 +11,10 @@ Both are at most 36525 days (a hundred years): more is a typo, and far more over
 Plain PostgreSQL: monthly partitions of `readings`, of its compacted hours `reading_blocks` (and of
 `emissions`) that lie wholly before the cut-off are dropped, rows before it in the default partition deleted
 (blocks whose hour ends before it), and the partitions of this month and the
-next two are created when missing. TimescaleDB: `drop_chunks` on the
-hypertables (its background retention policies, 074_retention.timescale.sql, do the same on a schedule) and
-deletes the blocks of `reading_blocks` (a plain table there) whose hour ends at or before the raw cut-off.
+next two are created when missing. TimescaleDB: the background retention policies
+(074_retention.timescale.sql) are set to the configured ages, `drop_chunks` drops what is already older on
+`readings`, `emissions` and the hourly aggregate `readings_hourly`, and the blocks of `reading_blocks` (a plain
+table there) whose hour ends at or before the raw cut-off are deleted (tests/timescale runs this).
 The other tables lose their rows older than the cut-off. Each run records the cut-offs in
 `retention_horizon`, so that `carbonflow recompute` refuses a period whose raw readings are gone.
 CEMS hours, alarms, the audit log and entered data are never touched.
@@ -105,9 +106,9 @@ def apply_retention(conn: psycopg.Connection, settings: RetentionSettings, *,
     with conn.transaction():
         conn.execute("SET LOCAL lock_timeout = '10s'")  # dropping a partition locks its parent briefly
         if _timescale(conn):
-            # untested here (no timescaledb on the development machine): keep the background policies of
-            # 074_retention.timescale.sql at the configured ages, then drop what is already older; as the owner,
-            # through cf_apply_timescale_retention (093_least_privilege.timescale.sql)
+            # keep the background policies of 074_retention.timescale.sql at the configured ages, then drop
+            # what is already older; as the owner, through cf_apply_timescale_retention
+            # (093_least_privilege.timescale.sql)
             chunks = conn.execute("SELECT cf_apply_timescale_retention(%s, %s, %s, %s)",
                                   (timedelta(days=settings.raw_days), timedelta(days=settings.hourly_days),
                                    raw_cutoff, hourly_cutoff)).fetchall()

@@ -11,7 +11,11 @@ CREATE TABLE IF NOT EXISTS readings (
 );
 SELECT create_hypertable('readings', 'ts', chunk_time_interval => interval '1 day', if_not_exists => true);
 CREATE INDEX IF NOT EXISTS readings_point_ts_idx ON readings (point_key, ts);
-ALTER TABLE readings SET (timescaledb.compress, timescaledb.compress_segmentby = 'point_key', timescaledb.compress_orderby = 'ts');
+-- every primary-key column is a segmenting or ordering column: a row stored into a compressed chunk (late
+-- data) is checked for uniqueness against only the compressed batches whose gateway, sequence and time
+-- ranges could hold it, instead of decompressing every point's batch of that time (TimescaleDB warns so)
+ALTER TABLE readings SET (timescaledb.compress, timescaledb.compress_segmentby = 'point_key',
+                          timescaledb.compress_orderby = 'ts, gateway_key, seq');
 SELECT add_compression_policy('readings', interval '7 days', if_not_exists => true);
 
 CREATE TABLE IF NOT EXISTS emissions (

@@ -1,8 +1,6 @@
 -- TimescaleDB only (plain PostgreSQL has no variant of this migration: its retention is the job in
--- carbonflow/db/retention.py). UNTESTED HERE: the development machine has no timescaledb extension.
--- Written from the TimescaleDB documentation of CREATE MATERIALIZED VIEW ... WITH
--- (timescaledb.continuous), add_continuous_aggregate_policy, add_retention_policy and
--- add_compression_policy.
+-- carbonflow/db/retention.py). Run by tests/timescale on TimescaleDB 2.23 (PGlite), each policy once
+-- through run_job (the test server has no job scheduler).
 --
 -- An hourly continuous aggregate per point, the Timescale counterpart of the job-kept rollup_1h (the
 -- API keeps reading rollup_1h, which has the same figures and is maintained on both variants). Its

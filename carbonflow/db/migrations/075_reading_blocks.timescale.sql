@@ -1,7 +1,8 @@
 -- TimescaleDB: native compression (002_timeseries.timescale.sql, readings segmented by point after 7 days)
--- already stores closed stretches of readings as compressed arrays, so carbonflow's own compaction does
--- nothing there (carbonflow/db/compaction.py). The table exists, empty, so that the read functions of 076
--- are the same on both kinds of server. UNTESTED HERE: no timescaledb extension on the development machine.
+-- already stores closed stretches of the rows of readings as compressed arrays, so carbonflow's compaction
+-- leaves those rows alone there (carbonflow/db/compaction.py); it moves the hot batches of 085 into this
+-- table as on plain PostgreSQL, and the read functions of 076 are the same on both kinds of server. One
+-- plain table: retention deletes its old blocks. Run by tests/timescale on TimescaleDB 2.23 (PGlite).
 CREATE TABLE IF NOT EXISTS reading_blocks (
     point_key     int NOT NULL,
     hour          timestamptz NOT NULL,

@@ -228,7 +228,8 @@ export default {
     "online": "Online",
     "stale": "Delayed",
     "offline": "Offline",
-    "never": "Never seen"
+    "never": "Never seen",
+    "unreported": "No status report"
   },
   "quality": {
     "good": "Good",

@@ -228,7 +228,8 @@ export default {
     "online": "在线",
     "stale": "延迟",
     "offline": "离线",
-    "never": "从未上线"
+    "never": "从未上线",
+    "unreported": "未上报状态"
   },
   "quality": {
     "good": "正常",

@@ -243,3 +243,22 @@ def test_new_pages_fit_a_phones_width(browser: object, web_app: object, live_api
         assert (width, panel) == (390, True if route == "audit" else None)
     finally:
         context.close()
+
+
+def test_sorting_a_paged_table_sorts_the_whole_list_not_only_the_page_shown(
+    page: Page, live_api: str, http: httpx.Client, users: Users
+) -> None:
+    headers = _bearer(http, *users.admin)
+    for n in range(30):  # more entries than one page of the log holds
+        r = http.post("/api/v1/auth/tokens", headers=headers, json={"name": f"sort check {n}", "scopes": ["devices"]})
+        assert r.status_code == 201, r.text
+    log_in(page, live_api, *users.admin)
+    page.click("#nav a[data-route='audit']")
+    page.wait_for_selector("#audit-table [data-audit]")
+    newest_first = page.get_attribute("#audit-table .el-table__row:first-child [data-audit]", "data-audit")
+    page.click("#audit-table th:first-child .sort-caret.ascending")
+    page.wait_for_function(f"() => document.querySelector('#audit-table .el-table__row [data-audit]')"
+                           f".dataset.audit !== '{newest_first}'")
+    oldest_first = page.get_attribute("#audit-table .el-table__row:first-child [data-audit]", "data-audit")
+    ids = [e["audit_id"] for e in http.get("/api/v1/audit", headers=headers).json()["entries"]]
+    assert (len(ids) > 25, int(newest_first), int(oldest_first)) == (True, max(ids), min(ids))

@@ -1,7 +1,7 @@
 """The web app's pages in a real headless Firefox against the API under uvicorn, each as the role that uses it:
 Debian's firefox-esr driven over WebDriver BiDi by puppeteer-core (tests/web/firefox/pages.mjs, its own pinned
 package.json), since Playwright's Firefox is a patched build of its own that cannot be installed from the package
-registries. Screenshots: tests/artifacts/firefox-{overview,series,devices}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from carbonflow import webbuild
@@ -105,3 +106,74 @@ def test_device_health_in_firefox_unfolds_a_device_as_a_technician(firefox: tupl
     boiler = next(d for d in body["devices"] if d["device_id"] == "w-gas-boiler")
     assert (seen["status"], seen["points"], seen["errors"], shot.stat().st_size > 10_000) == (
         boiler["status"], len(boiler["points"]), [], True)
+
+
+def _headers(http: httpx.Client, username: str, password: str) -> dict[str, str]:
+    login = http.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['token']}"}
+
+
+def test_alarms_in_firefox_a_technician_acknowledges_an_alarm(firefox: tuple[str, str], live_api: str,
+                                                               http: httpx.Client, users: Users,
+                                                               database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        alarm = conn.execute("INSERT INTO alarms (rule, device_id, point, severity, detail, raised_at) VALUES"
+                             " ('data_gap', 'w-gas-mill', 'flow_nm3h', 'warning', 'no reading for 12 min', now())"
+                             " RETURNING alarm_id").fetchone()[0]  # type: ignore[index]
+    shot = ARTIFACTS / "firefox-alarms.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="alarms", base=live_api, username=users.technician[0],
+                       password=users.technician[1], alarm=alarm, screenshot=str(shot))
+    body = http.get("/api/v1/alarms", headers=_headers(http, *users.technician)).json()
+    acknowledged = next(a for a in body["alarms"] if a["alarm_id"] == alarm)
+    assert (acknowledged["acknowledged_by"], seen["alarms"] > 0, seen["errors"], shot.stat().st_size > 10_000) == (
+        users.technician[0], True, [], True)
+
+
+def test_gateway_registry_in_firefox_lists_the_apis_gateways_with_a_status(firefox: tuple[str, str], live_api: str,
+                                                                           http: httpx.Client, users: Users) -> None:
+    shot = ARTIFACTS / "firefox-gateways.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="gateways", base=live_api, username=users.technician[0],
+                       password=users.technician[1], screenshot=str(shot))
+    listed = http.get("/api/v1/gateways", headers=_headers(http, *users.technician)).json()["gateways"]
+    statuses = {"online", "stale", "offline", "never", "unreported"}
+    assert (sorted(seen["gateways"]), set(seen["gateways"].values()) <= statuses, seen["errors"],
+            shot.stat().st_size > 10_000) == (sorted(g["gateway_id"] for g in listed), True, [], True)
+
+
+def test_audit_log_in_firefox_filters_by_an_action_family(firefox: tuple[str, str], live_api: str,
+                                                          http: httpx.Client, users: Users) -> None:
+    shot = ARTIFACTS / "firefox-audit.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="audit", base=live_api, username=users.admin[0], password=users.admin[1],
+                       action="user.*", screenshot=str(shot))
+    body = http.get("/api/v1/audit", headers=_headers(http, *users.admin), params={"action": "user.*"}).json()
+    assert (seen["count"], seen["errors"], shot.stat().st_size > 10_000) == (body["count"], [], True)
+
+
+def test_users_in_firefox_an_administrator_creates_an_account_whose_one_time_password_works(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users
+) -> None:
+    shot = ARTIFACTS / "firefox-users.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="users", base=live_api, username=users.admin[0], password=users.admin[1],
+                       newUser="ff-technician", screenshot=str(shot))
+    login = http.post("/api/v1/auth/login", json={"username": "ff-technician", "password": seen["secret"]})
+    assert (login.status_code, login.json().get("must_change_password"), seen["errors"],
+            shot.stat().st_size > 10_000) == (200, True, [], True)
+
+
+def test_tokens_in_firefox_a_token_made_on_the_page_works_until_revoked_there(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users
+) -> None:
+    shot = ARTIFACTS / "firefox-tokens.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="tokens", base=live_api, username=users.technician[0],
+                       password=users.technician[1], tokenName="ff historian", screenshot=str(shot))
+    mine = http.get("/api/v1/auth/tokens", headers=_headers(http, *users.technician)).json()["tokens"]
+    revoked = next(t for t in mine if t["token_id"] == seen["token_id"])
+    refused = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {seen['secret']}"}).status_code
+    assert (revoked["name"], revoked["revoked_at"] is not None, refused, seen["errors"],
+            shot.stat().st_size > 10_000) == ("ff historian", True, 401, [], True)

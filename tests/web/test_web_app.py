@@ -18,7 +18,8 @@ from tests.web.ui import choice, choose, log_in, shot, value
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 # what each page needs (web/src/router.js), checked here against the roles' permissions on the server
-PAGE_NEEDS = {"overview": {"emissions"}, "series": {"series", "devices"}, "devices": {"devices"}}
+PAGE_NEEDS = {"overview": {"emissions"}, "series": {"series", "devices"}, "devices": {"devices"},
+              "alarms": {"alarms"}, "gateways": {"gateways"}, "audit": {"audit"}, "users": {"users"}, "tokens": set()}
 LONG_POINT = "blast_furnace_top_gas_recovery_turbine_inlet_temperature_degc"
 # a message key or enum value as the code spells it, should one reach the screen
 RAW = re.compile(r"\b(?:(?:common|overview|series|devices|nav|login|password|status|quality|term|role|kind|live|ago)"
@@ -77,7 +78,8 @@ def test_menu_shows_each_role_exactly_the_pages_its_permissions_allow(context_of
     assert {role: text for role, (_, text) in roles.items()} == {
         "government": "政府监管", "enterprise": "企业用户", "auditor": "核查机构", "technician": "运维技术员",
         "admin": "系统管理员"}
-    assert shown["technician"] == ["series", "devices"] and shown["admin"] == ["overview", "series", "devices"]
+    assert (shown["technician"], shown["admin"]) == (["series", "devices", "alarms", "gateways", "tokens"],
+                                                     list(PAGE_NEEDS))
 
 
 def test_a_page_the_role_may_not_use_leads_to_its_first_page(context_of: Any, live_api: str, users: Users) -> None:

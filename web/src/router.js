@@ -6,6 +6,14 @@
 //   plant overview    emissions               ✓           ✓          ✓                   ✓
 //   series explorer   series + devices        ✓           ✓          ✓         ✓         ✓
 //   device health     devices                 ✓           ✓          ✓         ✓         ✓
+//   alarms            alarms                  ✓           ✓          ✓         ✓         ✓
+//   gateway registry  gateways                                                  ✓         ✓
+//   audit log         audit                                                               ✓
+//   users             users                                                               ✓
+//   API tokens        (signed in)             ✓           ✓          ✓         ✓         ✓
+//
+// Within a page, what a role may do is asked of can() again: acknowledging and clearing alarms needs
+// 'alarm_actions', point ranges and accepting rises 'point_ranges', moving a device 'hierarchy'.
 import {createRouter, createWebHashHistory} from "vue-router";
 import {can, session} from "./session.js";
 
@@ -16,6 +24,16 @@ export const PAGES = [
    meta: {needs: ["series", "devices"], label: "nav.series", icon: "series"}},
   {path: "/devices", name: "devices", component: () => import("./views/registry/DeviceHealthView.vue"),
    meta: {needs: ["devices"], label: "nav.devices", icon: "devices"}},
+  {path: "/alarms", name: "alarms", component: () => import("./views/alarms/AlarmsView.vue"),
+   meta: {needs: ["alarms"], label: "nav.alarms", icon: "alarms"}},
+  {path: "/gateways", name: "gateways", component: () => import("./views/registry/GatewaysView.vue"),
+   meta: {needs: ["gateways"], label: "nav.gateways", icon: "gateways"}},
+  {path: "/audit", name: "audit", component: () => import("./views/audit/AuditView.vue"),
+   meta: {needs: ["audit"], label: "nav.audit", icon: "audit"}},
+  {path: "/users", name: "users", component: () => import("./views/auth/UsersView.vue"),
+   meta: {needs: ["users"], label: "nav.users", icon: "users"}},
+  {path: "/tokens", name: "tokens", component: () => import("./views/auth/TokensView.vue"),
+   meta: {needs: [], label: "nav.tokens", icon: "tokens"}},
 ];
 
 export function allowed(page) { return page.meta.needs.every(can); }

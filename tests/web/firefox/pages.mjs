@@ -6,7 +6,9 @@
 //                    "screenshot": "/path/firefox-overview.png", "firefox": "/usr/bin/firefox-esr"}'
 //
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
-// device, read statuses). Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
+// device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
+// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it).
+// Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
 const args = JSON.parse(process.argv[2]);
@@ -79,7 +81,77 @@ async function devices(page) {
   }), args.device);
 }
 
-const FLOWS = {overview, series, devices};
+// the row of an Element Plus table that holds the element marked `data-<kind>="<id>"`
+const row = (kind, id) => `.el-table__row:has([data-${kind}='${id}'])`;
+
+async function alarms(page) {
+  await page.click("#nav a[data-route='alarms']");
+  await page.waitForSelector(`${row('alarm', args.alarm)} button.ack`);
+  await page.click(`${row('alarm', args.alarm)} button.ack`);
+  await page.waitForSelector(`[data-alarm='${args.alarm}'][data-acknowledged='yes']`);
+  return page.evaluate(() => ({alarms: document.querySelectorAll('#alarms-table [data-alarm]').length,
+                               done: document.querySelector('#alarms-done')?.innerText ?? null}));
+}
+
+async function gateways(page) {
+  await page.click("#nav a[data-route='gateways']");
+  await page.waitForSelector("#gateways-table [data-gateway][data-status]");
+  return page.evaluate(() => ({gateways: Object.fromEntries([...document.querySelectorAll('#gateways-table [data-gateway]')]
+    .map((el) => [el.dataset.gateway, el.dataset.status]))}));
+}
+
+async function audit(page) {
+  await page.click("#nav a[data-route='audit']");
+  await page.waitForSelector('#audit-table [data-audit]');
+  await page.type('#audit-action', args.action);
+  await page.click('#audit-search');
+  await page.waitForFunction((family) => {
+    const actions = [...document.querySelectorAll('#audit-table [data-action]')].map((el) => el.dataset.action);
+    return actions.length > 0 && actions.every((a) => a.startsWith(family));
+  }, {}, args.action.replace('*', ''));
+  return page.evaluate(() => ({count: Number(document.querySelector('#audit-count').dataset.value)}));
+}
+
+async function users(page) {
+  await page.click("#nav a[data-route='users']");
+  await page.waitForSelector('#users-table');
+  await page.click('#user-new');
+  await page.waitForSelector('#user-username', {visible: true});
+  await page.type('#user-username', args.newUser);
+  await page.click('#user-submit');  // technician, the default role; no password: a generated one, shown once
+  await page.waitForSelector('#once-secret', {visible: true});
+  const secret = await page.evaluate(() => document.querySelector('#once-secret').innerText);
+  await page.click('#once-close');
+  await page.waitForSelector('#once-secret', {hidden: true});
+  await page.waitForSelector(`[data-user='${args.newUser}']`);
+  return {secret};
+}
+
+async function tokens(page) {
+  await page.click("#nav a[data-route='tokens']");
+  await page.waitForSelector('#tokens-table');
+  await page.click('#token-new');
+  await page.waitForSelector('#token-name', {visible: true});
+  await page.type('#token-name', args.tokenName);
+  await page.click('#token-scopes');
+  await page.waitForSelector(".el-select-dropdown__item [data-value='devices']", {visible: true});
+  await page.click(".el-select-dropdown__item [data-value='devices']");
+  await page.keyboard.press('Escape');
+  await page.click('#token-submit');
+  await page.waitForSelector('#once-secret', {visible: true});
+  const secret = await page.evaluate(() => document.querySelector('#once-secret').innerText);
+  await page.click('#once-close');
+  await page.waitForSelector('#once-secret', {hidden: true});
+  const id = await page.evaluate((name) => [...document.querySelectorAll('#tokens-table [data-token]')]
+    .find((el) => el.innerText === name && el.dataset.state === 'active').dataset.token, args.tokenName);
+  await page.click(`${row('token', id)} button.revoke`);
+  await page.waitForSelector('.el-popconfirm__action .el-button--primary', {visible: true});
+  await page.click('.el-popconfirm__action .el-button--primary');
+  await page.waitForSelector(`[data-token='${id}'][data-state='revoked']`);
+  return {secret, token_id: Number(id)};
+}
+
+const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);

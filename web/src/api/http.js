@@ -73,3 +73,18 @@ export async function getJSON(path, query = null) {
   if (!response.ok) throw new ApiError(response.status, await message(response));
   return response.json();
 }
+
+/** A JSON request that changes something (POST, PUT, DELETE): its JSON answer, or ApiError with the API's message. */
+export async function send(path, {method = "POST", json = undefined} = {}) {
+  const response = await request(path, {method, json});
+  if (!response.ok) throw new ApiError(response.status, await message(response));
+  return response.json();
+}
+
+/** A file the API answers with: {name, blob}, the name from its Content-Disposition (else `fallback`). */
+export async function download(path, {query = null, accept, fallback}) {
+  const response = await request(path, {query, accept});
+  if (!response.ok) throw new ApiError(response.status, await message(response));
+  const name = (/filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "") || [])[1] || fallback;
+  return {name, blob: await response.blob()};
+}

@@ -1,5 +1,5 @@
 // Enterprises, sites, devices and gateways (api/registry/).
-import {getJSON, whenTokenChanges} from "./http.js";
+import {getJSON, send, whenTokenChanges} from "./http.js";
 
 let sitesPromise = null;
 whenTokenChanges(() => { sitesPromise = null; });
@@ -15,3 +15,29 @@ export async function devices() { return (await getJSON("/devices")).devices; }
 
 /** GET /devices/health: devices and gateways with status and readings by quality over `hours`. */
 export function devicesHealth({hours}) { return getJSON("/devices/health", {hours}); }
+
+/** GET /gateways: gateways with their site, first and last contact and devices. */
+export async function gateways() { return (await getJSON("/gateways")).gateways; }
+
+/** PUT /devices/{id}/gateway: bind the device to another gateway (administrators); {before, after}. */
+export function moveDevice(deviceId, {gateway_id}) {
+  return send(`/devices/${encodeURIComponent(deviceId)}/gateway`, {method: "PUT", json: {gateway_id}});
+}
+
+function pointPath(deviceId, point) { return `/devices/${encodeURIComponent(deviceId)}/points/${encodeURIComponent(point)}`; }
+
+/** GET /devices/{id}/points/{point}/range: the limits out_of_range checks, and a counter's rise limit. */
+export function pointRange(deviceId, point) { return getJSON(`${pointPath(deviceId, point)}/range`); }
+
+/** PUT .../range: set the limits by hand (in the point's stored unit; null for no limit on that side). */
+export function setPointRange(deviceId, point, {low, high}) {
+  return send(`${pointPath(deviceId, point)}/range`, {method: "PUT", json: {low, high}});
+}
+
+/** DELETE .../range: back to the device profile's range. */
+export function resetPointRange(deviceId, point) { return send(`${pointPath(deviceId, point)}/range`, {method: "DELETE"}); }
+
+/** PUT .../rise-limit: the most a counter may rise in an hour. */
+export function setRiseLimit(deviceId, point, {max_rise_per_h}) {
+  return send(`${pointPath(deviceId, point)}/rise-limit`, {method: "PUT", json: {max_rise_per_h}});
+}

@@ -489,6 +489,9 @@ def _drivers(base: StirpatPoint, scenario: Scenario, end_year: int) -> list[tupl
     return rows
 
 
+_LOG_MAX = 700.0  # exp() of more overflows a float
+
+
 def project(base: StirpatPoint, scenario: Scenario, *, end_year: int, fit: StirpatFit | None = None) -> Projection:
     """Emissions year by year from `base` under `scenario`, with the peak and ranked influencing factors.
 
@@ -510,8 +513,13 @@ def project(base: StirpatPoint, scenario: Scenario, *, end_year: int, fit: Stirp
         mean, se = fit.predict(StirpatPoint(year, 1.0, population, gdp, energy))
         scale = cf / (base.co2 / base.energy)
         half = fit.t_critical * se
+        if not mean + half < _LOG_MAX:
+            raise FormulaInputError(f"the STIRPAT fit projects an unbounded value for {year}; check the history "
+                                    "it was fitted on")
         years.append(ProjectedYear(year, population, gdp, energy, math.exp(mean) * scale,
                                    math.exp(mean - half) * scale, math.exp(mean + half) * scale))
+    if not all(math.isfinite(v) for y in years for v in (y.population, y.gdp, y.energy, y.co2)):
+        raise FormulaInputError(f"the projection overflows before {end_year}; check the growth rates and end year")
     peak = max(years, key=lambda y: y.co2)
     peak_years = None
     if peak.low is not None:
@@ -650,7 +658,9 @@ def allocate_total(total: float, holders: Sequence[Holder], rule: str) -> list[A
         weights = [_need(h, "share", h.share) for h in holders]
     else:
         weights = [h.activity * _need(h, "benchmark", h.benchmark) for h in holders]
-    if any(w < 0 for w in weights) or not sum(weights) > 0:
+    if not math.isfinite(total):
+        raise FormulaInputError(f"a total target must be a finite number, got {total}")
+    if any(not 0 <= w < math.inf for w in weights) or not sum(weights) > 0:
         raise FormulaInputError(f"the {rule} weights of the holders must be non-negative with a positive sum")
     scale = total / math.fsum(weights)
     return [Allocation(h.key, h.base_co2, w * scale) for h, w in zip(holders, weights, strict=True)]

@@ -182,7 +182,7 @@ async def kaya_view(
     scope, found = await _region(conn, caller, region)
     bad = [p for p in population or [] if not re.fullmatch(r"[0-9]{4}:[0-9]+(\.[0-9]+)?", p)]
     persons = {int(y): float(v) for y, v in (p.split(":") for p in population or [] if p not in bad)}
-    if bad or any(v <= 0 for v in persons.values()):
+    if bad or any(not 0 < v < math.inf for v in persons.values()):
         raise HTTPException(422, f"population is given as YEAR:10^4 persons, positive, e.g. 2025:520.3; got {bad}")
     rows = []
     for year in range(start, end + 1):

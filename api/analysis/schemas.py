@@ -15,7 +15,7 @@ assert set(Driver.__args__) == set(DRIVERS)  # type: ignore[attr-defined]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class HistoryYear(_Strict):

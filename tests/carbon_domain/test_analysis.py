@@ -277,3 +277,15 @@ def test_decomposition_exposes_its_effects_by_name() -> None:
     d = Decomposition(1, 2, 1, 1, 0.5, 0.25, 0.25, 0.0, ())
     assert (d.change, d.effects()) == (1, {"activity": 0.5, "structure": 0.25, "intensity": 0.25,
                                           "emission_factor": 0.0})
+
+
+def test_projection_that_overflows_is_refused_instead_of_returning_infinity() -> None:
+    wild = Scenario("wild", {d: GrowthPath(((2026, 9.9),)) for d in ("population", "gdp", "energy_intensity",
+                                                                        "carbon_per_energy")})
+    with pytest.raises(FormulaInputError, match="overflows"):
+        project(StirpatPoint(2025, 1e300, 1e300, 1e300, 1e300), wild, end_year=2125)
+
+
+def test_allocation_refuses_an_infinite_share() -> None:
+    with pytest.raises(FormulaInputError, match="non-negative"):
+        allocate_total(900, [Holder("A", 600, share=math.inf), Holder("B", 400, share=1)], "by_share")

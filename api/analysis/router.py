@@ -205,7 +205,7 @@ async def kaya_view(
 
 def _scenario(spec: ScenarioSpec, base_year: int) -> Scenario:
     defaults = preset(spec.kind, start_year=base_year + 1).paths
-    paths = {d: GrowthPath(tuple(spec.paths[d])) if d in spec.paths else p for d, p in defaults.items()}  # type: ignore[index]
+    paths = {d: GrowthPath(tuple(spec.paths[d])) if d in spec.paths else p for d, p in defaults.items()}
     return Scenario(spec.name, paths)
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from carbon_domain.analysis import DRIVERS, GrowthPath
 
 __all__ = ["HistoryYear", "ScenarioSpec", "TargetCreate"]
 
 Driver = Literal["population", "gdp", "energy_intensity", "carbon_per_energy"]
-assert set(Driver.__args__) == set(DRIVERS)  # type: ignore[attr-defined]
+if set(get_args(Driver)) != set(DRIVERS):  # one list of drivers: the domain's
+    raise ImportError(f"the scenario drivers {get_args(Driver)} differ from carbon_domain.analysis.DRIVERS {DRIVERS}")
 
 
 class _Strict(BaseModel):
@@ -78,8 +79,8 @@ class TargetCreate(_Strict):
 
     @field_validator("base_year")
     @classmethod
-    def _base_before_year(cls, value: int, info: object) -> int:
-        year = getattr(info, "data", {}).get("year")
+    def _base_before_year(cls, value: int, info: ValidationInfo) -> int:
+        year = info.data.get("year")
         if year is not None and value >= year:
             raise ValueError(f"base_year {value} must be before the target year {year}")
         return value

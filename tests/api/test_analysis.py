@@ -324,3 +324,11 @@ def test_bad_targets_are_refused_with_a_message(client: TestClient, gov: dict[st
 def test_enterprise_users_cannot_set_targets(client: TestClient, paper_user: dict[str, str]) -> None:
     r = _target(client, paper_user, value=100)
     assert (r.status_code, "may not save scenarios or set targets" in r.text) == (403, True)
+
+
+def test_region_level_target_goes_to_the_sub_regions_of_a_city(client: TestClient, gov: dict[str, str],
+                                                               jinhua: dict[str, int], db: psycopg.Connection) -> None:
+    # the module's units are registered on the city code itself, so the city's one sub-region key is 330700
+    r = _target(client, gov, name="jh counties", holder_level="region", value=500)
+    assert (r.status_code, [(a["holder"], round(a["target"], 6)) for a in r.json()["allocations"]]) == (
+        201, [(REGION, 500.0)])

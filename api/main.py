@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
 from api import efficiency_code, monitoring
+from api.analysis import router as analysis_router
 from api.bootstrap import ensure_admin
 from api.caches import SessionCache, SharedCache
 from api.errors import BootstrapError
@@ -241,6 +242,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(efficiency_code.router, prefix="/api/v1")  # 碳效码 configuration versions and codes
     app.include_router(grid_factors_router, prefix="/api/v1")  # electricity-carbon factors (issue 19)
     app.include_router(monitoring.router, prefix="/api/v1")  # government monitoring (api/monitoring/)
+    app.include_router(analysis_router, prefix="/api/v1")  # analysis and planning (api/analysis/)
     app.include_router(pages.router)  # the web app (api/web_dist, built from web/)
     _document_errors(app)
     return app

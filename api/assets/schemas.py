@@ -11,6 +11,9 @@ from carbon_domain.assets import Instrument
 __all__ = ["AllowanceIn", "EmissionsIn", "TransactionIn"]
 
 
+_MAX = 1e12  # tCO2e, prices and outputs: far beyond any enterprise, small enough to sum
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -19,10 +22,10 @@ class AllowanceIn(_Body):
     """A year's allocation: by benchmark (benchmark x output x adjustment) or an entered amount."""
 
     method: Literal["benchmark", "entered"]
-    benchmark: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="tCO2 per unit of output")
-    output: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    adjustment: float = Field(default=1.0, ge=0, allow_inf_nan=False)
-    amount: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="tCO2e, method entered")
+    benchmark: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False, description="tCO2 per unit of output")
+    output: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
+    adjustment: float = Field(default=1.0, ge=0, le=_MAX, allow_inf_nan=False)
+    amount: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False, description="tCO2e, method entered")
 
     @model_validator(mode="after")
     def _method_fields(self) -> AllowanceIn:
@@ -37,8 +40,8 @@ class TransactionIn(_Body):
     kind: Literal["buy", "sell", "surrender", "transfer"]
     instrument: Instrument
     vintage: int = Field(ge=2000, le=2100)
-    quantity: float = Field(gt=0, allow_inf_nan=False, description="tCO2e")
-    price: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="per tCO2e")
+    quantity: float = Field(gt=0, le=_MAX, allow_inf_nan=False, description="tCO2e")
+    price: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False, description="per tCO2e")
     counterparty: str | None = Field(default=None, max_length=200,
                                      description="buy / sell: the other party; transfer: the receiving enterprise_id")
     compliance_year: int | None = Field(default=None, ge=2000, le=2100, description="surrender: the year it covers")
@@ -55,4 +58,4 @@ class TransactionIn(_Body):
 
 
 class EmissionsIn(_Body):
-    tco2: float = Field(ge=0, allow_inf_nan=False)
+    tco2: float = Field(ge=0, le=_MAX, allow_inf_nan=False)

@@ -17,13 +17,14 @@ import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from starlette.datastructures import UploadFile
 
-from api import accounts, auditlog, hierarchy_queries
+from api import accounts, auditlog, hierarchy_queries, inventory_queries
 from api.access import Principal
 from api.assets import queries as asset_queries
 from api.deps import Caller, ClientIP, Conn, require_permission
 from api.monthly_queries import month_windows, point_series_monthly
 from api.projects import queries
 from api.projects.schemas import (
+    MONTH,
     FeeIn,
     PeriodIn,
     PointBinding,
@@ -226,7 +227,7 @@ async def bind_point(project_id: ProjectId, body: PointBinding, caller: Reader, 
 
 
 @router.put("/{project_id}/fees/{month}")
-async def put_fee(project_id: ProjectId, month: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+async def put_fee(project_id: ProjectId, month: Annotated[str, Path(pattern=MONTH)],
                   body: FeeIn, caller: Reader, conn: Conn, ip: ClientIP) -> dict[str, Any]:
     """Record a month's settled electricity fee (结算电费)."""
     first = date(int(month[:4]), int(month[5:]), 1)
@@ -301,8 +302,8 @@ async def _metered(conn: psycopg.AsyncConnection, project_id: int, start: dateti
 @router.post("/{project_id}/periods", status_code=201)
 async def compute_period(project_id: ProjectId, body: PeriodIn, caller: Reader, conn: Conn,
                          ip: ClientIP) -> dict[str, Any]:
-    """Compute ER = BE - PE - LE of a monitoring period from the bound points' rollups and store it with its
-    provenance. A period already computed (and not refused) is 409."""
+    """Compute ER = BE - PE - LE of a monitoring period from the bound points' rollups and the stored factor library,
+    and store it with its provenance. A period already computed (and not refused) is 409."""
     start, end = _months(body)
     async with conn.transaction():
         found = await _owned(conn, caller, project_id, lock=True)
@@ -318,7 +319,8 @@ async def compute_period(project_id: ProjectId, body: PeriodIn, caller: Reader, 
             project_activities=activities, leakage_tco2=body.leakage_tco2,
             leakage_justification=body.leakage_justification, notes=notes)
         try:
-            result = period_reduction(kind, found["grid_region"], inputs)
+            # the factor library as stored (administrators' rows included), as inventories use it
+            result = period_reduction(kind, found["grid_region"], inputs, await inventory_queries.load_library(conn))
         except DomainError as exc:
             raise _refuse(exc) from exc
         figures = {"be_tco2": result.be_tco2, "pe_tco2": result.pe_tco2, "le_tco2": result.le_tco2,

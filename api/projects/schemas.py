@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carbon_domain.projects import ProjectKind, Stage
 
-__all__ = ["ActivityIn", "FeeIn", "PeriodIn", "PointBinding", "ProjectIn", "ReviewIn", "SpendingIn", "StageIn",
-           "VerdictIn", "VerifierIn"]
+__all__ = ["MONTH", "ActivityIn", "FeeIn", "PeriodIn", "PointBinding", "ProjectIn", "ReviewIn", "SpendingIn",
+           "StageIn", "VerdictIn", "VerifierIn"]
 
-_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+_MAX = 1e12  # money and quantities: far beyond any project, small enough to sum without overflow
+MONTH = r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$"
 
 
 class _Body(BaseModel):
@@ -24,8 +25,8 @@ class ProjectIn(_Body):
     name: str = Field(min_length=1, max_length=200)
     kind: ProjectKind
     grid_region: str = Field(pattern=r"^[a-z]+$", description="regional grid of the OM/BM margins, e.g. east")
-    budget: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    capacity_kw: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    budget: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
+    capacity_kw: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
 
 
 class StageIn(_Body):
@@ -34,7 +35,7 @@ class StageIn(_Body):
 
 
 class SpendingIn(_Body):
-    amount: float = Field(gt=0, allow_inf_nan=False)
+    amount: float = Field(gt=0, le=_MAX, allow_inf_nan=False)
     spent_on: date
     note: str = Field(default="", max_length=500)
 
@@ -46,21 +47,21 @@ class PointBinding(_Body):
 
 
 class FeeIn(_Body):
-    energy_mwh: float = Field(ge=0, allow_inf_nan=False)
-    amount_yuan: float = Field(ge=0, allow_inf_nan=False)
+    energy_mwh: float = Field(ge=0, le=_MAX, allow_inf_nan=False)
+    amount_yuan: float = Field(ge=0, le=_MAX, allow_inf_nan=False)
 
 
 class ActivityIn(_Body):
     activity: str = Field(min_length=1, max_length=64)
-    quantity: float = Field(ge=0, allow_inf_nan=False)
+    quantity: float = Field(ge=0, le=_MAX, allow_inf_nan=False)
     unit: str = Field(min_length=1, max_length=32)
     source: str = Field(min_length=1, max_length=300, description="where the figure comes from (a bill, a study)")
 
 
 class PeriodIn(_Body):
-    month_from: str = Field(pattern=_MONTH, description="first month, YYYY-MM (Asia/Shanghai calendar)")
-    month_to: str = Field(pattern=_MONTH, description="last month, YYYY-MM, within the same year")
-    leakage_tco2: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    month_from: str = Field(pattern=MONTH, description="first month, YYYY-MM (Asia/Shanghai calendar)")
+    month_to: str = Field(pattern=MONTH, description="last month, YYYY-MM, within the same year")
+    leakage_tco2: float = Field(default=0.0, ge=0, le=_MAX, allow_inf_nan=False)
     leakage_justification: str = Field(default="", max_length=2000)
     baseline_activities: list[ActivityIn] = Field(default_factory=list,
                                                   description="kinds other than grid PV / wind: what is displaced")

@@ -31,6 +31,7 @@ from carbon_domain.errors import FactorNotFound, ProjectError
 from carbon_domain.factors import FactorLibrary, FactorRow
 
 __all__ = [
+    "GRID_RENEWABLES",
     "MARGIN_SERIES",
     "MARGIN_WEIGHTS",
     "REDUCTION_FORMULA_VERSION",
@@ -44,6 +45,7 @@ __all__ = [
     "next_stages",
     "period_reduction",
     "stages_of",
+    "two_high_warnings",
 ]
 
 REDUCTION_FORMULA_VERSION = "gbt33760-2017/er-v1"
@@ -213,3 +215,18 @@ def _activities_tco2(activities: Sequence[Activity], role: str, at: datetime, li
                       f"[{emission.formula}]")
         factor_ids += emission.factor_ids
     return total
+
+
+def two_high_warnings(*, approved_tce: float | None, approved_tco2: float | None, actual_tce: float | None,
+                      actual_tco2: float | None) -> tuple[str, ...]:
+    """A 两高 project's warnings: each actual figure (energy in tce, CO2 in t) above its approved figure."""
+    warnings = []
+    for name, unit, approved, actual in (("energy", "tce", approved_tce, actual_tce),
+                                         ("CO2", "tCO2", approved_tco2, actual_tco2)):
+        for label, value in (("approved", approved), ("actual", actual)):
+            if value is not None and value < 0:
+                raise ProjectError(f"{label} {name} {value} {unit} is negative")
+        if approved is not None and actual is not None and actual > approved:
+            over = f" ({(actual - approved) / approved:.1%} over)" if approved else ""
+            warnings.append(f"actual {name} {actual:.6g} {unit} exceeds the approved {approved:.6g} {unit}{over}")
+    return tuple(warnings)

@@ -35,8 +35,10 @@ __all__ = [
     "points",
     "project",
     "put_fee",
+    "put_two_high",
     "set_period_status",
     "stage_changes",
+    "two_high",
     "visibility_of",
 ]
 
@@ -256,3 +258,32 @@ async def events(conn: psycopg.AsyncConnection, *, period_id: int) -> list[dict[
         await cur.execute("SELECT action, comment, at, actor FROM project_period_events WHERE period_id = %s"
                           " ORDER BY event_id", (period_id,))
         return list(await cur.fetchall())
+
+
+_TWO_HIGH = ("year", "approved_tce", "approved_tco2", "actual_tce", "actual_tco2", "actual_source", "updated_at",
+             "updated_by")
+
+
+async def two_high(conn: psycopg.AsyncConnection, *, project_id: int) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {', '.join(_TWO_HIGH)} FROM project_two_high WHERE project_id = %s ORDER BY year",
+                          (project_id,))
+        return list(await cur.fetchall())
+
+
+async def put_two_high(conn: psycopg.AsyncConnection, *, project_id: int, year: int, values: dict[str, Any],
+                       updated_by: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Set the given figures of a year (others kept): (before, after)."""
+    rows = {r["year"]: r for r in await two_high(conn, project_id=project_id)}
+    before = rows.get(year)
+    merged = {**{k: None for k in _TWO_HIGH[1:6]}, **(before or {}), **values}
+    await conn.execute(
+        "INSERT INTO project_two_high (project_id, year, approved_tce, approved_tco2, actual_tce, actual_tco2,"
+        " actual_source, updated_by) VALUES (%(p)s, %(y)s, %(approved_tce)s, %(approved_tco2)s, %(actual_tce)s,"
+        " %(actual_tco2)s, %(actual_source)s, %(by)s) ON CONFLICT (project_id, year) DO UPDATE SET"
+        " approved_tce = EXCLUDED.approved_tce, approved_tco2 = EXCLUDED.approved_tco2,"
+        " actual_tce = EXCLUDED.actual_tce, actual_tco2 = EXCLUDED.actual_tco2,"
+        " actual_source = EXCLUDED.actual_source, updated_at = now(), updated_by = EXCLUDED.updated_by",
+        {**merged, "p": project_id, "y": year, "by": updated_by})
+    after = {r["year"]: r for r in await two_high(conn, project_id=project_id)}[year]
+    return before, after

@@ -32,6 +32,7 @@ from api.projects.schemas import (
     ReviewIn,
     SpendingIn,
     StageIn,
+    TwoHighIn,
     VerdictIn,
     VerifierIn,
 )
@@ -46,6 +47,7 @@ from carbon_domain.projects import (
     Stage,
     next_stages,
     period_reduction,
+    two_high_warnings,
 )
 from carbon_domain.units import convert
 
@@ -238,6 +240,36 @@ async def put_fee(project_id: ProjectId, month: Annotated[str, Path(pattern=MONT
         await auditlog.record(conn, action="projects.fee", client_ip=ip, principal=caller,
                               target=f"project:{project_id}:{month}", before=before, after=body.model_dump())
     return {"fees": await queries.fees(conn, project_id=project_id)}
+
+
+def _with_warnings(row: dict[str, Any]) -> dict[str, Any]:
+    figures = {k: row[k] for k in ("approved_tce", "approved_tco2", "actual_tce", "actual_tco2")}
+    return {**row, "warnings": list(two_high_warnings(**figures))}
+
+
+@router.get("/{project_id}/two-high")
+async def two_high(project_id: ProjectId, caller: Reader, conn: Conn) -> dict[str, Any]:
+    """A 两高 project's archive: approved vs actual energy and CO2 per year, with a warning per figure exceeded."""
+    await _seen(conn, caller, project_id)
+    return {"project_id": project_id,
+            "years": [_with_warnings(row) for row in await queries.two_high(conn, project_id=project_id)]}
+
+
+@router.put("/{project_id}/two-high/{year}")
+async def put_two_high(project_id: ProjectId, year: Annotated[int, Path(ge=2000, le=2100)], body: TwoHighIn,
+                       caller: Reader, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+    """Record a 两高 project's approved and / or actual figures of a year (from meters or reports)."""
+    async with conn.transaction():
+        found = await _owned(conn, caller, project_id)
+        if found["kind"] != ProjectKind.TWO_HIGH.value:
+            raise HTTPException(422, f"project {project_id} is a {found['kind']} project; approved vs actual "
+                                     "figures are kept for 两高 (two_high) projects")
+        before, after = await queries.put_two_high(conn, project_id=project_id, year=year,
+                                                   values=body.model_dump(exclude_unset=True),
+                                                   updated_by=caller.username)
+        await auditlog.record(conn, action="projects.two_high", client_ip=ip, principal=caller,
+                              target=f"project:{project_id}:{year}", before=before, after=after)
+    return _with_warnings(after)
 
 
 @router.post("/{project_id}/verifiers", status_code=201)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carbon_domain.projects import ProjectKind, Stage
 
 __all__ = ["MONTH", "ActivityIn", "FeeIn", "PeriodIn", "PointBinding", "ProjectIn", "ReviewIn", "SpendingIn",
-           "StageIn", "VerdictIn", "VerifierIn"]
+           "StageIn", "TwoHighIn", "VerdictIn", "VerifierIn"]
 
 _MAX = 1e12  # money and quantities: far beyond any project, small enough to sum without overflow
 MONTH = r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$"
@@ -79,3 +79,19 @@ class VerdictIn(_Body):
 class VerifierIn(_Body):
     username: str = Field(min_length=1, max_length=128)
 
+
+
+class TwoHighIn(_Body):
+    """A 两高 project's figures of a year; only the fields given are changed."""
+
+    approved_tce: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
+    approved_tco2: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
+    actual_tce: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
+    actual_tco2: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
+    actual_source: Literal["meters", "report"] | None = None
+
+    @model_validator(mode="after")
+    def _source_with_actuals(self) -> TwoHighIn:
+        if (self.actual_tce is not None or self.actual_tco2 is not None) and self.actual_source is None:
+            raise ValueError("actual figures need actual_source: meters or report")
+        return self

@@ -212,3 +212,29 @@ def test_allowances_transactions_and_compliance_position_by_role(api_app_client:
     looser = _ok(c.get(f"{base}/compliance/{year}", headers=ent2, params={"offset_cap": 0.1}))
     assert looser["position"]["position"] == -50
     assert len(_audit(c, users["admin"], "assets.allocate", f"enterprise:pj-ent2:{year}")) == 1
+
+
+def test_two_high_project_archive_warns_when_actual_exceeds_approved(api_app_client: TestClient,
+                                                                     users: dict[str, Any]) -> None:
+    c, owner = api_app_client, users["owner"]
+    project = _ok(c.post(PROJECTS, headers=owner, json={"enterprise_id": "pj-ent", "name": unique("kiln"),
+                                                        "kind": "two_high", "grid_region": "east"}), 201)
+    url = f"{PROJECTS}/{project['project_id']}/two-high"
+    approved = _ok(c.put(f"{url}/2025", headers=owner, json={"approved_tce": 1000, "approved_tco2": 2500}))
+    assert approved["warnings"] == []
+    r = c.put(f"{url}/2025", headers=owner, json={"actual_tce": 1100})
+    assert r.status_code == 422 and "actual_source" in r.text
+    actual = _ok(c.put(f"{url}/2025", headers=owner, json={"actual_tce": 1100, "actual_tco2": 2400,
+                                                            "actual_source": "meters"}))
+    assert (actual["approved_tce"], actual["warnings"]) == (
+        1000, ["actual energy 1100 tce exceeds the approved 1000 tce (10.0% over)"])
+    seen = _ok(c.get(url, headers=users["government"]))["years"]
+    assert [(y["year"], len(y["warnings"])) for y in seen] == [(2025, 1)]
+    assert c.put(f"{url}/2025", headers=users["government"], json={"approved_tce": 1}).status_code == 403
+    [entry] = [e for e in _audit(c, users["admin"], "projects.two_high", f"project:{project['project_id']}:2025")
+               if e["before"] is not None and e["before"]["actual_tce"] is None]
+    assert entry["after"]["actual_tce"] == 1100
+    pv = _ok(c.post(PROJECTS, headers=owner, json={"enterprise_id": "pj-ent", "name": unique("pv"),
+                                                   "kind": "grid_pv", "grid_region": "east"}), 201)
+    r = c.put(f"{PROJECTS}/{pv['project_id']}/two-high/2025", headers=owner, json={"approved_tce": 1})
+    assert r.status_code == 422 and "两高" in r.json()["detail"]

@@ -16,6 +16,7 @@ from carbon_domain.projects import (
     combined_margin,
     next_stages,
     period_reduction,
+    two_high_warnings,
 )
 
 JAN = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 1, tzinfo=UTC))
@@ -93,3 +94,17 @@ def test_filed_is_not_a_stage_of_an_efficiency_project() -> None:
 def _library():  # type: ignore[no-untyped-def]
     from carbon_domain.factors import FactorLibrary
     return FactorLibrary.default()
+
+
+@pytest.mark.parametrize(("approved", "actual", "expected"), [
+    ((1000, 2500), (900, 2400), ()),
+    ((1000, 2500), (1100, 2400), ("actual energy 1100 tce exceeds the approved 1000 tce (10.0% over)",)),
+    ((1000, 2500), (1000, 2600), ("actual CO2 2600 tCO2 exceeds the approved 2500 tCO2 (4.0% over)",)),
+    ((1000, None), (1200, 9999), ("actual energy 1200 tce exceeds the approved 1000 tce (20.0% over)",)),
+    ((None, None), (1, 1), ()),
+])
+def test_two_high_warns_when_actual_exceeds_approved(approved: tuple[float | None, float | None],
+                                                     actual: tuple[float | None, float | None],
+                                                     expected: tuple[str, ...]) -> None:
+    assert two_high_warnings(approved_tce=approved[0], approved_tco2=approved[1], actual_tce=actual[0],
+                             actual_tco2=actual[1]) == expected

@@ -84,3 +84,18 @@ CREATE TABLE IF NOT EXISTS project_verifiers (
     PRIMARY KEY (project_id, username)
 );
 CREATE INDEX IF NOT EXISTS project_verifiers_user ON project_verifiers (username);
+
+-- 两高 projects: the approved energy and CO2 of each year (from the energy-review approval) against the actual
+-- figures, from meters or reports; a warning is shown when an actual exceeds its approved figure.
+CREATE TABLE IF NOT EXISTS project_two_high (
+    project_id     bigint NOT NULL REFERENCES projects ON DELETE CASCADE,
+    year           int NOT NULL CHECK (year BETWEEN 2000 AND 2100),
+    approved_tce   double precision CHECK (approved_tce >= 0),
+    approved_tco2  double precision CHECK (approved_tco2 >= 0),
+    actual_tce     double precision CHECK (actual_tce >= 0),
+    actual_tco2    double precision CHECK (actual_tco2 >= 0),
+    actual_source  text CHECK (actual_source IN ('meters', 'report')),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    updated_by     text NOT NULL,
+    PRIMARY KEY (project_id, year)
+);

@@ -36,6 +36,11 @@ emission units and imports or pushes their monthly figures; 'monitoring_review' 
 reminders. A government user's region is a platform label (CN-ZJ) or a GB/T 2260 code (330500) and covers its
 sub-regions; an enterprise user sees and reports the units linked to its enterprise; the region scope is the same
 `Scope.regions`, read against the monitoring region tree.
+
+Projects and assets (api/projects/, api/assets/; docs/projects.md): 'projects' reads the projects in scope (an
+auditor only those it is assigned to verify) and, for enterprises and administrators, changes their own;
+'project_verify' verifies or refuses a submitted period (auditors); 'assets' reads holdings, the ledger and the
+compliance position in scope, enterprises trade their own and government users allocate allowances.
 """
 
 from __future__ import annotations
@@ -60,16 +65,16 @@ Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
                      "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code",
-                     "monitoring", "monitoring_data", "monitoring_review"]
+                     "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 _DATA = frozenset({"devices", "live", "series", "emissions", "alarms"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "technician": frozenset({"health", "devices", "gateways", "live", "series", "alarms", "alarm_actions", "ingest",
                              "point_ranges"}),
-    "government": _DATA | {"monitoring", "monitoring_data", "monitoring_review"},
-    "enterprise": _DATA | {"alarm_actions", "monitoring", "monitoring_data"},
-    "auditor": _DATA,
+    "government": _DATA | {"monitoring", "monitoring_data", "monitoring_review", "projects", "assets"},
+    "enterprise": _DATA | {"alarm_actions", "monitoring", "monitoring_data", "projects", "assets"},
+    "auditor": _DATA | {"projects", "project_verify"},
 }
 
 

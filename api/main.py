@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
-from api import efficiency_code, monitoring
+from api import assets, efficiency_code, monitoring, projects
 from api.analysis import router as analysis_router
 from api.bootstrap import ensure_admin
 from api.caches import SessionCache, SharedCache
@@ -243,6 +243,8 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(grid_factors_router, prefix="/api/v1")  # electricity-carbon factors (issue 19)
     app.include_router(monitoring.router, prefix="/api/v1")  # government monitoring (api/monitoring/)
     app.include_router(analysis_router, prefix="/api/v1")  # analysis and planning (api/analysis/)
+    app.include_router(projects.router, prefix="/api/v1")  # reduction projects (api/projects/)
+    app.include_router(assets.router, prefix="/api/v1")  # carbon assets (api/assets/)
     app.include_router(pages.router)  # the web app (api/web_dist, built from web/)
     _document_errors(app)
     return app

@@ -7,8 +7,8 @@ Wire schemas (`schemas`), units (`units`), the versioned factor library
 (`protection`, shared by the edge agent that protects and ingest that checks),
 the 碳效码 computation (`efficiency_code`), the safe expression language of
 its configured formulas (`expressions`) and the electricity-carbon factors
-(`grid_factors`: flow tracing, factor fits, electricity-to-fuel models)
-and analysis and planning (`analysis`: decoupling, LMDI, STIRPAT, targets).
+(`grid_factors`: flow tracing, factor fits, electricity-to-fuel models), project reductions (`projects`),
+carbon assets (`assets`) and analysis and planning (`analysis`: decoupling, LMDI, STIRPAT, targets).
 It imports no I/O library: only the standard library, pydantic and, in
 `protection`, the `cryptography` primitives and, in `grid_factors` and
 `analysis`, numpy and scipy.

@@ -12,6 +12,8 @@ caller can catch the whole family in one place::
     ├── ExpressionError           a configured formula (expression) that does not parse or uses what is not allowed
     ├── EfficiencyCodeError       碳效码 inputs or configuration the computation cannot take
     ├── GridFactorError           electricity-carbon factor inputs that cannot be traced, fitted or compared
+    ├── ProjectError              a reduction project's stage change or period inputs that cannot be taken
+    ├── AssetError                a carbon-asset transaction, allowance or compliance input that cannot be taken
     ├── ProtectionError           a protected payload (CFP1) is malformed, forged, tampered with or for an unknown key
     └── KeyMaterialError          payload protection secrets that do not fit their algorithms, or an algorithm
                                   the installed OpenSSL lacks
@@ -34,6 +36,8 @@ __all__ = [
     "ExpressionError",
     "EfficiencyCodeError",
     "GridFactorError",
+    "ProjectError",
+    "AssetError",
     "KeyMaterialError",
     "ProtectionError",
 ]
@@ -79,3 +83,11 @@ class ProtectionError(DomainError, ValueError):
 
 class KeyMaterialError(DomainError, ValueError):
     """Key material does not fit its algorithms (sizes, key id), or the algorithm is not available."""
+
+
+class ProjectError(DomainError, ValueError):
+    """A reduction project's stage change or monitoring-period inputs that the method cannot take."""
+
+
+class AssetError(DomainError, ValueError):
+    """A carbon-asset transaction (e.g. one that would make a balance negative) or compliance input."""

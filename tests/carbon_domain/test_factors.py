@@ -348,7 +348,7 @@ def test_with_row_leaves_original_library_unchanged(library: FactorLibrary) -> N
     library.with_row(
         _row("grid.cn.national_average@2023.v3", 0.1, series="mee-national-average")
     )
-    assert library.rows() == before and len(before) == 93
+    assert library.rows() == before and len(before) == 105
 
 
 def test_later_valid_from_wins_over_earlier_open_row(scoped: FactorLibrary) -> None:

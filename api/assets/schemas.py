@@ -1,0 +1,61 @@
+"""Request models of /api/v1/assets. Unknown keys are refused; cross-field rules name the fields."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from carbon_domain.assets import Instrument
+
+__all__ = ["AllowanceIn", "EmissionsIn", "TransactionIn"]
+
+
+_MAX = 1e12  # tCO2e, prices and outputs: far beyond any enterprise, small enough to sum
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AllowanceIn(_Body):
+    """A year's allocation: by benchmark (benchmark x output x adjustment) or an entered amount."""
+
+    method: Literal["benchmark", "entered"]
+    benchmark: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False, description="tCO2 per unit of output")
+    output: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
+    adjustment: float = Field(default=1.0, ge=0, le=_MAX, allow_inf_nan=False)
+    amount: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False, description="tCO2e, method entered")
+
+    @model_validator(mode="after")
+    def _method_fields(self) -> AllowanceIn:
+        if self.method == "benchmark" and (self.benchmark is None or self.output is None or self.amount is not None):
+            raise ValueError("method benchmark needs benchmark and output (and no amount: the platform computes it)")
+        if self.method == "entered" and (self.amount is None or self.benchmark is not None or self.output is not None):
+            raise ValueError("method entered needs amount only (no benchmark or output)")
+        return self
+
+
+class TransactionIn(_Body):
+    kind: Literal["buy", "sell", "surrender", "transfer"]
+    instrument: Instrument
+    vintage: int = Field(ge=2000, le=2100)
+    quantity: float = Field(gt=0, le=_MAX, allow_inf_nan=False, description="tCO2e")
+    price: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False, description="per tCO2e")
+    counterparty: str | None = Field(default=None, max_length=200,
+                                     description="buy / sell: the other party; transfer: the receiving enterprise_id")
+    compliance_year: int | None = Field(default=None, ge=2000, le=2100, description="surrender: the year it covers")
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> TransactionIn:
+        if self.kind in ("buy", "sell") and (self.price is None or not self.counterparty):
+            raise ValueError(f"a {self.kind} needs price and counterparty")
+        if self.kind == "transfer" and not self.counterparty:
+            raise ValueError("a transfer needs counterparty: the receiving enterprise_id")
+        if self.kind == "surrender" and self.compliance_year is None:
+            raise ValueError("a surrender needs compliance_year, the year it covers")
+        return self
+
+
+class EmissionsIn(_Body):
+    tco2: float = Field(ge=0, le=_MAX, allow_inf_nan=False)

@@ -24,6 +24,8 @@ from api.caches import SessionCache, SharedCache
 from api.errors import BootstrapError
 from api.grid_factors import router as grid_factors_router
 from api.kafka_link import KafkaLink
+from api.metrics import RequestMetrics
+from api.metrics import router as metrics_router
 from api.pgsession import configure_session
 from api.ratelimit import TokenBuckets
 from api.revocations import RevocationSignal
@@ -226,6 +228,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     # a credential revoked through another worker, or in the database, ends this worker's streams at once
     app.state.revocations = RevocationSignal(forget=app.state.sessions.clear)
     app.add_middleware(_ForgetOnWrite, forget=forget)
+    app.add_middleware(RequestMetrics)  # outermost: times everything, the other middlewares included
     app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     for module in (health, auth, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
@@ -241,6 +244,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(efficiency_code.router, prefix="/api/v1")  # 碳效码 configuration versions and codes
     app.include_router(grid_factors_router, prefix="/api/v1")  # electricity-carbon factors (issue 19)
     app.include_router(monitoring.router, prefix="/api/v1")  # government monitoring (api/monitoring/)
+    app.include_router(metrics_router)  # GET /metrics, for Prometheus (api/metrics.py says who may read it)
     app.include_router(pages.router)  # the web app (api/web_dist, built from web/)
     _document_errors(app)
     return app

@@ -17,6 +17,8 @@ READINGS_OUT = Counter("carbonflow_stream_readings_stored_total", "Readings whos
 STORE_SECONDS = Histogram("carbonflow_stream_store_seconds", "Time the sink took to write one chunk of records.",
                           buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 ALARMS = Counter("carbonflow_stream_alarms_total", "Alarms the alarm evaluation raised and cleared.", ["action"])
+for _action in ("raised", "cleared"):
+    ALARMS.labels(_action)  # exported as 0 from the start, so a rate() over the first evaluation is right
 CONSUMER_LAG = Gauge("carbonflow_stream_consumer_lag_records",
                      "Records in a partition not yet committed by this worker (highwater minus committed offset).",
                      ["topic", "partition"])

@@ -27,28 +27,25 @@ DEAD_LETTERS = Counter("carbonflow_dead_letters_total", "Records sent to the dea
 HEARTBEAT = Gauge("carbonflow_heartbeat_timestamp_seconds", "Unix time the service's main loop last went round.",
                   ["service"])
 
-# first match wins; each pattern matches the start of the reasons ingest/ and stream_jobs/ write
+# first match wins; each pattern matches the start of a reason ingest/ or stream_jobs/ writes
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern)) for name, pattern in (
-    ("topic", r"topic "),
-    ("protection", r"(CFP1|signature|decrypt|unknown key|no key|payload is not protected)"),
-    ("malformed", r"(malformed JSON|undecodable|.* is not UTF-8|.*exceeds the)"),
+    ("schema", r"invalid envelope"),
+    ("malformed", r"(malformed JSON|undecodable payload|topic is not)"),
+    ("protection", r"(protected payload|gateway .* must sign/encrypt)"),
     ("gateway", r"gateway .*(not registered|revoked|does not match)"),
     ("replay", r"replayed sequence"),
     ("clock", r"\d+ readings dated more than"),
     ("device", r"device .*(bound|registered|at site)"),
-    ("health", r"(unknown event|invalid gateway health)"),
-    ("store", r"(could not be stored|the database|value out of range|.*violates)"),
-    ("schema", r"."),
+    ("health", r"(unknown event|invalid gateway health|\w+ payload (of|is not))|topic kind"),
+    ("store", r"record could not be stored"),
+    ("other", r""),
 ))
 REASON_CLASSES = tuple(name for name, _ in _RULES)
 
 
 def reason_class(reason: str) -> str:
-    """The fixed class of a dead letter's reason (`schema` for a field the envelope got wrong)."""
-    for name, pattern in _RULES:
-        if pattern.match(reason):
-            return name
-    return "schema"
+    """The fixed class of a dead letter's reason (one of REASON_CLASSES; `other` for one no rule knows)."""
+    return next(name for name, pattern in _RULES if pattern.match(reason))
 
 
 @dataclass(frozen=True)

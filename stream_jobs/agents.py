@@ -155,6 +155,7 @@ class _Chunk:
 
     records: list[DeviceColumns] = field(default_factory=list)
     raws: list[bytes] = field(default_factory=list)
+    readings: int = 0  # counted once, for the metrics, when the chunk is handed to its lane
 
 
 async def _store_take(values: list[bytes]) -> None:
@@ -177,7 +178,8 @@ async def _store_take(values: list[bytes]) -> None:
                     await asyncio.sleep(0)  # lets the lanes' statements go out and their results come back
             for queue, chunk in zip(queues, chunks):
                 if chunk.records:
-                    READINGS_IN.inc(sum(len(r.seq) for r in chunk.records))
+                    chunk.readings = sum(len(r.seq) for r in chunk.records)
+                    READINGS_IN.inc(chunk.readings)
                     queue.put_nowait(chunk)
         for queue in queues:
             queue.put_nowait(None)
@@ -198,7 +200,13 @@ async def _store_chunk(lane: _Database, chunk: _Chunk) -> None:
     """Store a chunk on one lane's connection (one transaction unless a record in it cannot be stored)."""
 
     async def write(part: Sequence[tuple[DeviceColumns, bytes]]) -> None:
-        await _write_records(lane, chunk.records if len(part) == len(chunk.records) else [r for r, _ in part])
+        if len(part) == len(chunk.records):
+            await _write_records(lane, chunk.records)
+            READINGS_OUT.inc(chunk.readings)
+        else:  # a part, while a record that cannot be stored is isolated
+            records = [r for r, _ in part]
+            await _write_records(lane, records)
+            READINGS_OUT.inc(sum(len(r.seq) for r in records))
 
     async def reject(item: tuple[DeviceColumns, bytes], exc: BaseException) -> None:
         record, raw = item
@@ -220,7 +228,6 @@ async def _write_records(lane: _Database, records: list[DeviceColumns]) -> None:
         try:
             await sink.write(records)
             STORE_SECONDS.observe(time.perf_counter() - started)
-            READINGS_OUT.inc(sum(len(r.seq) for r in records))
             return
         except Exception as exc:
             if not is_transient(exc):

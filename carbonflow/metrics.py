@@ -36,7 +36,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("replay", r"replayed sequence"),
     ("clock", r"\d+ readings dated more than"),
     ("device", r"device .*(bound|registered|at site)"),
-    ("health", r"(unknown event|invalid gateway health|\w+ payload (of|is not))|topic kind"),
+    ("health", r"(unknown event|invalid gateway health|invalid (status|event):|\w+ payload (of|is not)|topic kind)"),
+    ("record", r"invalid Kafka record"),
     ("store", r"record could not be stored"),
     ("other", r""),
 ))

@@ -122,7 +122,8 @@ def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
     CARBONFLOW_AUTO_REGISTER_DEVICES (on/off, default off).
 
     INGEST_PARTITION=i/N makes this worker i of N (see docs/ingest.md "Scaling out");
-    its client id becomes `<INGEST_CLIENT_ID>-p<i>of<N>`.
+    its client id becomes `<INGEST_CLIENT_ID>-p<i>of<N>`. The metrics listener's
+    CARBONFLOW_INGEST_METRICS_PORT/_HOST are read by `run_bridge` (docs/metrics.md).
     """
     e = dict(os.environ if env is None else env)
     missing = [k for k in ("MQTT_URL", "KAFKA_BOOTSTRAP") if not e.get(k)]

@@ -268,8 +268,10 @@ async def _dead_letter_record(lane: _Database, raw: bytes, reason: str, gateway:
         await _lane_sink(lane, delays)
         assert lane.conn is not None
         try:
-            await lane.conn.execute(_STREAM_DEAD_LETTER, {"gateway": gateway, "reason": reason, "payload": raw})
-            DEAD_LETTERS.labels("stream", reason_class(reason)).inc()
+            stored = await lane.conn.execute(_STREAM_DEAD_LETTER, {"gateway": gateway, "reason": reason,
+                                                                   "payload": raw})
+            if stored.rowcount:  # a replayed take's letter is already there, and counted
+                DEAD_LETTERS.labels("stream", reason_class(reason)).inc()
             return
         except Exception as exc:
             if not is_transient(exc):

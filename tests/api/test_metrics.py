@@ -1,7 +1,12 @@
 """GET /metrics of the API: who may read it, request latency by route template, authentication failures, and the
-workers' heartbeats in GET /health."""
+workers' heartbeats in GET /health, and multiprocess mode."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -100,3 +105,15 @@ def test_health_reports_each_worker_from_its_metrics_heartbeat(database_url: str
     assert body["components"]["stream"]["workers"][0]["heartbeat_age_s"] < 30
     assert body["components"]["ingest"]["status"] == "down"
     assert body["components"]["ingest"]["workers"][0]["url"] == dead
+
+
+def test_with_a_multiprocess_directory_metrics_add_up_the_requests_of_every_worker(tmp_path: Path) -> None:
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).parents[2])}
+    worker = ("from api.metrics import REQUEST_SECONDS; "
+              "REQUEST_SECONDS.labels('GET', '/api/v1/health', '200').observe(0.01)")
+    for _ in range(2):  # two uvicorn workers, each its own process
+        subprocess.run([sys.executable, "-c", worker], env=env, check=True, timeout=60)
+    scraper = "import sys; from api.metrics import _exposition; sys.stdout.write(_exposition().decode())"
+    scrape = subprocess.run([sys.executable, "-c", scraper], env=env, check=True, timeout=60, capture_output=True, text=True).stdout
+    assert _value(scrape, "carbonflow_api_request_seconds_count", method="GET", route="/api/v1/health",
+                  status="200") == 2

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from carbon_domain.wire import encode_envelope
+from carbon_domain.wire import decode_device_record, encode_envelope
 from carbonflow.metrics import REASON_CLASSES, MetricsListen, metrics_listen_from_env, reason_class, serve_metrics
 from ingest.binding import judge
 from ingest.health import validate_health_payload
@@ -33,6 +33,12 @@ def _health_refusal(payload: bytes, kind: str) -> str:
     return str(refused.value)
 
 
+def _undecodable_record(raw: bytes) -> str:
+    with pytest.raises(ValueError) as refused:
+        decode_device_record(raw)
+    return str(refused.value)
+
+
 @pytest.mark.parametrize(("reason", "expected"), [
     pytest.param(lambda: _refusal(encode_envelope(_envelope("gw", 1, NOW))[:25]), "malformed", id="truncated"),
     pytest.param(lambda: _refusal(b"\xff\xfe" + b"x" * 40), "malformed", id="non-utf8"),
@@ -45,6 +51,8 @@ def _health_refusal(payload: bytes, kind: str) -> str:
                  id="future"),
     pytest.param(lambda: _health_refusal(b'{"event": "nope"}', "events"), "health", id="unknown-event"),
     pytest.param(lambda: _health_refusal(b"\xff", "status"), "health", id="health-not-utf8"),
+    pytest.param(lambda: _health_refusal(b'{"spool": "lots"}', "status"), "health", id="health-bad-field"),
+    pytest.param(lambda: _undecodable_record(b'{"v": 2}'), "record", id="stream-undecodable-record"),
     pytest.param(lambda: judge("gw", "dev", None, gateway_site=None, auto_register=False).reason, "device",
                  id="unregistered-device"),
     pytest.param(lambda: "gateway 'rogue' is not registered or is revoked; register it", "gateway",

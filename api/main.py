@@ -25,6 +25,8 @@ from api.caches import SessionCache, SharedCache
 from api.errors import BootstrapError
 from api.grid_factors import router as grid_factors_router
 from api.kafka_link import KafkaLink
+from api.metrics import RequestMetrics
+from api.metrics import router as metrics_router
 from api.pgsession import configure_session
 from api.ratelimit import TokenBuckets
 from api.revocations import RevocationSignal
@@ -227,6 +229,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     # a credential revoked through another worker, or in the database, ends this worker's streams at once
     app.state.revocations = RevocationSignal(forget=app.state.sessions.clear)
     app.add_middleware(_ForgetOnWrite, forget=forget)
+    app.add_middleware(RequestMetrics)  # outermost: times everything, the other middlewares included
     app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     for module in (health, auth, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
@@ -245,6 +248,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(analysis_router, prefix="/api/v1")  # analysis and planning (api/analysis/)
     app.include_router(projects.router, prefix="/api/v1")  # reduction projects (api/projects/)
     app.include_router(assets.router, prefix="/api/v1")  # carbon assets (api/assets/)
+    app.include_router(metrics_router)  # GET /metrics, for Prometheus (api/metrics.py says who may read it)
     app.include_router(pages.router)  # the web app (api/web_dist, built from web/)
     _document_errors(app)
     return app

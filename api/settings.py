@@ -29,6 +29,14 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+def _metrics_url(name: str, url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not parts.path.endswith("/metrics"):
+        raise SystemExit(f"api: {name} holds {url!r}; give comma-separated http://host:port/metrics URLs")
+    return url
+
+
 def _check_url(name: str, url: str, *, allow_http: bool) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -98,6 +106,8 @@ class ApiSettings(BaseModel):
     session_cache_s: float = Field(5.0, ge=0, description="how long a worker reuses a session lookup (0: never)")
     dashboard_cache_s: float = Field(2.0, ge=0, description="how long an overview answer is shared (0: never)")
     oidc: OidcSettings | None = Field(None, description="single sign-on; None: the login page has no SSO button")
+    # /metrics of the ingest and stream workers, which GET /health scrapes for their heartbeats
+    component_metrics: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     cert_login_ca: Path | None = Field(None, description="PEM bundle of the CAs whose client certificates may "
                                                          "log in; None: certificate login answers 404")
     cert_token_ttl: timedelta = timedelta(hours=1)
@@ -174,7 +184,8 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
     CARBONFLOW_PASSWORD_MAX_AGE_DAYS (0: never expires), CARBONFLOW_LOGIN_FREE_FAILURES, CARBONFLOW_LOGIN_MAX_DELAY_MINUTES,
     CARBONFLOW_SCRYPT_N, CARBONFLOW_RATE_PER_S, CARBONFLOW_RATE_BURST, CARBONFLOW_ANON_RATE_PER_S,
     CARBONFLOW_ANON_RATE_BURST, CARBONFLOW_TRUSTED_PROXIES (comma-separated IPs), CARBONFLOW_TOTP_ISSUER, and for
-    HTTP ingest KAFKA_BOOTSTRAP and CARBONFLOW_TOPIC_PREFIX.
+    HTTP ingest KAFKA_BOOTSTRAP and CARBONFLOW_TOPIC_PREFIX. Health: CARBONFLOW_INGEST_METRICS_URLS and
+    CARBONFLOW_STREAM_METRICS_URLS (comma-separated /metrics URLs of the workers, whose heartbeats GET /health reads).
 
     Single sign-on (all four or none): CARBONFLOW_OIDC_ISSUER, CARBONFLOW_OIDC_CLIENT_ID,
     CARBONFLOW_OIDC_CLIENT_SECRET, CARBONFLOW_OIDC_REDIRECT_URL; optional CARBONFLOW_OIDC_SCOPES and
@@ -250,6 +261,10 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
         if env.get(name, "").strip():
             values[field] = Path(env[name].strip())
     values["auto_register_devices"] = auto_register_setting(env, "api")
+    values["component_metrics"] = {
+        service: tuple(_metrics_url(name, url) for url in env.get(name, "").split(",") if url.strip())
+        for service, name in (("ingest", "CARBONFLOW_INGEST_METRICS_URLS"), ("stream", "CARBONFLOW_STREAM_METRICS_URLS"))
+    }
     try:
         return ApiSettings.model_validate(values)
     except ValueError as exc:

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
 from carbon_domain.protection import Protector
 from edge_agent.clock import ClockSource, ClockState, make_clock
 from edge_agent.config import AgentConfig, DeviceEndpoint, load_agent_config
 from edge_agent.errors import ConfigError, EdgeError, ReloadError
 from edge_agent.key_files import load_protector
 from edge_agent.lockfile import SpoolLock
-from edge_agent.metrics import Family, MetricsServer, PollStats, RateMeter
+from edge_agent.metrics import MetricsServer, PollStats, RateMeter, histogram_family
 from edge_agent.publisher import Publisher
 from edge_agent.sources import Poller, make_poller
 from edge_agent.spool import Spool
@@ -409,61 +411,71 @@ class EdgeAgent:
         """Publisher counters summed over every MQTT client this agent has had."""
         return {k: v + getattr(self.publisher, k) for k, v in self._retired_link.items()}
 
-    async def collect_metrics(self) -> list[Family]:
+    async def collect_metrics(self) -> list[Metric]:
         """Metric families for /metrics (and `carbonflow edge status`)."""
         stats = await asyncio.to_thread(self.spool.stats)
         file_bytes = await asyncio.to_thread(self.spool.file_bytes)
         totals = self.link_totals()
-        gw = self.config.gateway_id
         age = max(0.0, time.time() - stats.oldest_gateway_ts) if stats.oldest_gateway_ts is not None else 0.0
-        latency = Family("edge_poll_duration_seconds", "histogram", "Time one poll of a device took.")
-        errors = Family("edge_poll_errors_total", "counter", "Polls that failed or were refused a block, per device.")
-        notes = Family("edge_subscription_values_total", "counter", "Values pushed by OPC-UA subscriptions.")
-        degraded = Family("edge_device_degraded", "gauge", "1 while the device's last poll failed or a block is refused.")
-        for device_id, s in sorted(self.poll_stats.items()):
-            latency.add_histogram(s.latency, device=device_id)
-            errors.add(s.errors, device=device_id)
-            notes.add(s.notifications, device=device_id)
+        devices = sorted(self.poll_stats.items())
+        errors = CounterMetricFamily("edge_poll_errors_total", "Polls that failed or were refused a block, per device.",
+                                     labels=["device"])
+        notes = CounterMetricFamily("edge_subscription_values_total", "Values pushed by OPC-UA subscriptions.",
+                                    labels=["device"])
+        degraded = GaugeMetricFamily("edge_device_degraded", "1 while the device's last poll failed or a block is refused.",
+                                     labels=["device"])
+        for device_id, s in devices:
+            errors.add_metric([device_id], s.errors)
+            notes.add_metric([device_id], s.notifications)
             poller = self.pollers.get(device_id)
-            degraded.add(1 if poller is not None and poller.degraded else 0, device=device_id)
+            degraded.add_metric([device_id], 1 if poller is not None and poller.degraded else 0)
+        info = GaugeMetricFamily("edge_agent_info", "Constant 1, labelled with the gateway id.", labels=["gateway"])
+        info.add_metric([self.config.gateway_id], 1)
+        reloads = CounterMetricFamily("edge_config_reloads_total", "Configuration reloads by result.", labels=["result"])
+        reloads.add_metric(["applied"], self.reloads["applied"])
+        reloads.add_metric(["rejected"], self.reloads["rejected"])
         families = [
-            Family("edge_agent_info", "gauge", "Constant 1, labelled with the gateway id.").add(1, gateway=gw),
-            Family("edge_agent_start_time_seconds", "gauge", "Unix time the agent started.").add(self.started_at),
-            latency, errors, notes, degraded,
-            Family("edge_spool_depth_readings", "gauge", "Readings in the spool not yet acknowledged.").add(stats.depth),
-            Family("edge_spool_bytes", "gauge", "Compressed payload bytes in the spool.").add(stats.bytes),
-            Family("edge_spool_file_bytes", "gauge", "Bytes the spool occupies on disk (with WAL).").add(file_bytes),
-            Family("edge_spool_oldest_unsent_age_seconds", "gauge",
-                   "Age of the oldest reading not yet acknowledged (0 when empty).").add(age),
-            Family("edge_spool_next_seq", "gauge", "Next sequence number the spool will assign.").add(stats.next_seq),
-            Family("edge_staged_readings", "gauge", "Readings polled but not yet committed to the spool.").add(
-                stats.staged),
-            Family("edge_dropped_readings_total", "counter",
-                   "Readings dropped because the spool was full (over the spool's life).").add(stats.dropped),
-            Family("edge_published_readings_total", "counter", "Readings sent to the broker (resends included).").add(
-                totals["published"]),
-            Family("edge_acknowledged_readings_total", "counter", "Readings the broker acknowledged.").add(
-                totals["acknowledged"]),
-            Family("edge_publish_rate_readings_per_second", "gauge",
-                   "Readings acknowledged per second over the last 10 s.").add(self._rate.rate),
-            Family("edge_publish_errors_total", "counter", "Publishes the MQTT client refused.").add(
-                totals["publish_errors"]),
-            Family("edge_inflight_batches", "gauge", "Batches sent and not yet acknowledged.").add(
-                self.publisher.inflight),
-            Family("edge_mqtt_reconnects_total", "counter", "Connections to the broker after the first.").add(
-                max(0, totals["connections"] - 1)),
-            Family("edge_mqtt_connected", "gauge", "1 while connected to the broker.").add(
-                1 if self.publisher.connected else 0),
-            Family("edge_config_reloads_total", "counter", "Configuration reloads by result.")
-            .add(self.reloads["applied"], result="applied").add(self.reloads["rejected"], result="rejected"),
+            info,
+            GaugeMetricFamily("edge_agent_start_time_seconds", "Unix time the agent started.", value=self.started_at),
+            histogram_family("edge_poll_duration_seconds", "Time one poll of a device took.", "device",
+                             ((device_id, s.latency) for device_id, s in devices)),
+            errors, notes, degraded,
+            GaugeMetricFamily("edge_spool_depth_readings", "Readings in the spool not yet acknowledged.",
+                              value=stats.depth),
+            GaugeMetricFamily("edge_spool_bytes", "Compressed payload bytes in the spool.", value=stats.bytes),
+            GaugeMetricFamily("edge_spool_file_bytes", "Bytes the spool occupies on disk (with WAL).", value=file_bytes),
+            GaugeMetricFamily("edge_spool_oldest_unsent_age_seconds",
+                              "Age of the oldest reading not yet acknowledged (0 when empty).", value=age),
+            GaugeMetricFamily("edge_spool_next_seq", "Next sequence number the spool will assign.",
+                              value=stats.next_seq),
+            GaugeMetricFamily("edge_staged_readings", "Readings polled but not yet committed to the spool.",
+                              value=stats.staged),
+            CounterMetricFamily("edge_dropped_readings_total",
+                                "Readings dropped because the spool was full (over the spool's life).",
+                                value=stats.dropped),
+            CounterMetricFamily("edge_published_readings_total", "Readings sent to the broker (resends included).",
+                                value=totals["published"]),
+            CounterMetricFamily("edge_acknowledged_readings_total", "Readings the broker acknowledged.",
+                                value=totals["acknowledged"]),
+            GaugeMetricFamily("edge_publish_rate_readings_per_second",
+                              "Readings acknowledged per second over the last 10 s.", value=self._rate.rate),
+            CounterMetricFamily("edge_publish_errors_total", "Publishes the MQTT client refused.",
+                                value=totals["publish_errors"]),
+            GaugeMetricFamily("edge_inflight_batches", "Batches sent and not yet acknowledged.",
+                              value=self.publisher.inflight),
+            CounterMetricFamily("edge_mqtt_reconnects_total", "Connections to the broker after the first.",
+                                value=max(0, totals["connections"] - 1)),
+            GaugeMetricFamily("edge_mqtt_connected", "1 while connected to the broker.",
+                              value=1 if self.publisher.connected else 0),
+            reloads,
         ]
         state = self.clock_state
         if state is not None and state.synchronised is not None:
-            families.append(Family("edge_clock_synchronised", "gauge", "1 while the gateway clock is synchronised.")
-                            .add(1 if state.synchronised else 0))
+            families.append(GaugeMetricFamily("edge_clock_synchronised", "1 while the gateway clock is synchronised.",
+                                              value=1 if state.synchronised else 0))
             if state.max_error_s is not None:
-                families.append(Family("edge_clock_max_error_seconds", "gauge",
-                                       "The kernel's bound on the clock offset.").add(state.max_error_s))
+                families.append(GaugeMetricFamily("edge_clock_max_error_seconds",
+                                                  "The kernel's bound on the clock offset.", value=state.max_error_s))
         return families
 
 

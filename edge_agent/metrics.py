@@ -1,9 +1,9 @@
-"""Prometheus metrics of the agent, served by a small asyncio HTTP server (no extra dependency).
+"""Prometheus metrics of the agent, served by a small asyncio HTTP server, written by prometheus_client.
 
 Values are collected when scraped: the agent hands the server a function
-returning metric families, and `render` writes them in the Prometheus text
-exposition format (version 0.0.4). `parse` reads that format back, for
-`carbonflow edge status`.
+returning metric families (prometheus_client's `*MetricFamily`), so the poll
+and publish paths only bump plain integers per batch and pay nothing for the
+exposition. `parse` reads the format back, for `carbonflow edge status`.
 """
 
 from __future__ import annotations
@@ -11,20 +11,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+from prometheus_client import generate_latest
+from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+from prometheus_client.utils import floatToGoString
+
 __all__ = [
     "POLL_BUCKETS_S",
-    "Family",
     "Histogram",
     "MetricsServer",
     "PollStats",
     "RateMeter",
     "Sample",
+    "histogram_family",
     "parse",
     "render",
 ]
@@ -32,7 +38,7 @@ __all__ = [
 log = logging.getLogger("edge_agent.metrics")
 
 POLL_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # what generate_latest writes
 
 
 class Histogram:
@@ -98,81 +104,43 @@ class RateMeter:
         return (v1 - v0) / (t1 - t0) if t1 > t0 else 0.0
 
 
-@dataclass(frozen=True)
-class Sample:
-    name: str
-    labels: dict[str, str]
-    value: float
-
-
-@dataclass
-class Family:
-    """One metric: name, type (counter, gauge, histogram), help text and samples."""
-
-    name: str
-    kind: str
-    help: str
-    samples: list[Sample] = field(default_factory=list)
-
-    def add(self, value: float, suffix: str = "", **labels: str) -> Family:
-        self.samples.append(Sample(self.name + suffix, labels, float(value)))
-        return self
-
-    def add_histogram(self, histogram: Histogram, **labels: str) -> Family:
-        for bound, n in histogram.cumulative():
-            self.add(n, "_bucket", **labels, le=_number(bound))
-        self.add(histogram.sum, "_sum", **labels)
-        self.add(histogram.count, "_count", **labels)
-        return self
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if math.isnan(value):
-        return "NaN"
-    return repr(float(value)) if value != int(value) or abs(value) >= 1e15 else str(int(value))
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def render(families: Iterable[Family]) -> str:
-    """Prometheus text exposition of the families."""
-    lines = []
-    for fam in families:
-        lines.append(f"# HELP {fam.name} {fam.help}")
-        lines.append(f"# TYPE {fam.name} {fam.kind}")
-        for s in fam.samples:
-            labels = ",".join(f'{k}="{_escape(v)}"' for k, v in s.labels.items())
-            lines.append(f"{s.name}{{{labels}}} {_number(s.value)}" if labels else f"{s.name} {_number(s.value)}")
-    return "\n".join(lines) + "\n"
-
-
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$")
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*')
-
-
 def parse(text: str) -> list[Sample]:
     """Samples of a text exposition (comments skipped); raises ValueError on a malformed line."""
-    out = []
-    for number, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _SAMPLE.match(line)
-        if match is None:
-            raise ValueError(f"line {number} is not a metric sample: {line[:80]!r}")
-        name, label_text, value = match.groups()
-        labels = {}
-        for k, v in _LABEL.findall(label_text or ""):
-            labels[k] = v.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
-        out.append(Sample(name, labels, float(value)))
-    return out
+    try:
+        return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+    except (ValueError, IndexError, KeyError) as exc:  # the parser raises all three on bad input
+        raise ValueError(f"not a Prometheus text exposition: {exc}") from exc
 
 
-Collector = Callable[[], Awaitable[list[Family]]]
+class _Snapshot:
+    """The families of one scrape, in the shape `generate_latest` reads (a registry's `collect`)."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def histogram_family(name: str, help_text: str, label: str, histograms: Iterable[tuple[str, Histogram]]) -> Metric:
+    """One histogram family with a sample set per (label value, Histogram)."""
+    family = HistogramMetricFamily(name, help_text, labels=[label])
+    for value, histogram in histograms:
+        buckets = [(_bound(bound), float(count)) for bound, count in histogram.cumulative()]
+        family.add_metric([value], buckets, histogram.sum)
+    return family
+
+
+def _bound(value: float) -> str:
+    return "+Inf" if math.isinf(value) else floatToGoString(value)
+
+
+def render(families: list[Metric]) -> bytes:
+    """Prometheus text exposition (0.0.4) of the families, written by prometheus_client."""
+    return generate_latest(_Snapshot(families))  # type: ignore[arg-type]
+
+
+Collector = Callable[[], Awaitable[list[Metric]]]
 
 
 class MetricsServer:
@@ -233,7 +201,7 @@ class MetricsServer:
             return "405 Method Not Allowed", b"only GET\n", "text/plain"
         if target == b"/metrics":
             try:
-                body = render(await self._collect()).encode()
+                body = render(await self._collect())
             except Exception:  # a scrape must not take the agent down; say what broke
                 log.exception("collecting metrics failed")
                 return "500 Internal Server Error", b"collecting metrics failed, see the agent log\n", "text/plain"

@@ -23,6 +23,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from prometheus_client import Counter
 
 from carbon_domain.schemas import DeviceColumns
 from carbon_domain.wire import encode_device_record
@@ -35,6 +36,7 @@ from carbonflow.device_bindings import (
     gateway_site,
     load_registry,
 )
+from carbonflow.metrics import DEAD_LETTERS, HEARTBEAT, metrics_listen_from_env, reason_class, serve_metrics
 from carbonflow.topics import (
     HEALTH_KINDS,
     MQTT_ROOT,
@@ -59,7 +61,13 @@ __all__ = ["BridgeConfig", "Bridge", "run_bridge", "bridge_config_from_env", "re
 log = logging.getLogger("ingest")
 _MAX_PENDING_MESSAGES = 256
 _GATEWAYS_PER_SUBSCRIBE = 100  # 300 topic filters: keeps each SUBSCRIBE packet small however many a worker owns
-_REGISTRY_WAIT_S = 60.0  # a partitioned worker needs the registry before it knows what to subscribe to
+_REGISTRY_WAIT_S = 60.0
+# counted once per MQTT message (a batch of readings), never per reading
+_READINGS_IN = Counter("carbonflow_ingest_readings_received_total", "Readings in data messages that passed validation.")
+_READINGS_OUT = Counter("carbonflow_ingest_readings_forwarded_total", "Readings handed to Kafka.")
+_MESSAGES = Counter("carbonflow_ingest_messages_total", "MQTT messages handled, by kind (data, status, events).",
+                    ["kind"])
+_DATA_MESSAGES = _MESSAGES.labels("data")  # the hot path's child, looked up once  # a partitioned worker needs the registry before it knows what to subscribe to
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,8 @@ def bridge_config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
     CARBONFLOW_AUTO_REGISTER_DEVICES (on/off, default off).
 
     INGEST_PARTITION=i/N makes this worker i of N (see docs/ingest.md "Scaling out");
-    its client id becomes `<INGEST_CLIENT_ID>-p<i>of<N>`.
+    its client id becomes `<INGEST_CLIENT_ID>-p<i>of<N>`. The metrics listener's
+    CARBONFLOW_INGEST_METRICS_PORT/_HOST are read by `run_bridge` (docs/metrics.md).
     """
     e = dict(os.environ if env is None else env)
     missing = [k for k in ("MQTT_URL", "KAFKA_BOOTSTRAP") if not e.get(k)]
@@ -301,6 +310,7 @@ class Bridge:
             "payload_b64": base64.b64encode(message.payload if payload is None else payload).decode(),
         }
         await self._producer.send_and_wait(kafka_dead_letters(self.config.kafka_prefix), json.dumps(record).encode())
+        DEAD_LETTERS.labels("ingest", reason_class(reason)).inc()
 
     async def handle(self, message: mqtt.MQTTMessage) -> tuple[list[asyncio.Future], tuple[str, int, int] | None]:
         """Validate and hand one MQTT message to the Kafka producer; returns the delivery futures.
@@ -313,6 +323,7 @@ class Bridge:
         if parts is not None and parts[1] in HEALTH_KINDS:
             return await self._handle_health(message, *parts), None
         gateway = parts[0] if parts is not None else None
+        _DATA_MESSAGES.inc()
         received = datetime.now(UTC)
         try:
             envelope = validate_payload(message.payload, gateway, received, self.keyring)
@@ -322,18 +333,23 @@ class Bridge:
             log.warning("rejected payload from %s: %s", gateway or message.topic, exc)
             await self._dead_letter(message, gateway, str(exc))
             return [], None
-        admitted, refused = await self._admit_devices(envelope.gateway, split_by_device(envelope, received))
+        records = split_by_device(envelope, received)
+        _READINGS_IN.inc(sum(len(r.seq) for r in records))
+        admitted, refused = await self._admit_devices(envelope.gateway, records)
         for record, reason in refused:  # each device on its own: the gateway's other devices still go through
             self.rejected += 1
             log.warning("refused device %s from %s: %s", record.device, envelope.gateway, reason)
             await self._dead_letter(message, envelope.gateway, reason, encode_device_record(record))
         futures = await send_records(self._producer, admitted, self.config.kafka_prefix)
-        self.accepted += sum(len(r.seq) for r in admitted)
+        forwarded = sum(len(r.seq) for r in admitted)
+        self.accepted += forwarded
+        _READINGS_OUT.inc(forwarded)
         return futures, (envelope.gateway, envelope.seq_first, envelope.seq_last)
 
     async def _handle_health(self, message: mqtt.MQTTMessage, gateway: str, kind: str) -> list[asyncio.Future]:
         """A status report or event: checked like data (registry, gateway in the payload), keyed by gateway."""
         assert self._producer is not None
+        _MESSAGES.labels(kind).inc()
         try:
             self._admit_gateway(gateway)
             record = validate_health_payload(message.payload, gateway, kind, datetime.now(UTC), self.keyring)
@@ -419,8 +435,10 @@ class Bridge:
         url = urlsplit(cfg.mqtt_url)
         self._client.connect_async(url.hostname or "127.0.0.1", url.port or 8883, keepalive=15)
         self._client.loop_start()
+        heartbeat = HEARTBEAT.labels("ingest")
         try:
             while not stop.is_set():
+                heartbeat.set_to_current_time()
                 try:
                     message = await asyncio.wait_for(self._queue.get(), timeout=0.5)
                 except TimeoutError:
@@ -489,6 +507,9 @@ def run_bridge(*, retire: bool = False) -> int:
     if retire:
         retire_session(config)
         return 0
+    listen = metrics_listen_from_env(os.environ, "ingest")
+    if listen is not None:
+        serve_metrics(listen, "ingest")
 
     async def main() -> None:
         stop = asyncio.Event()

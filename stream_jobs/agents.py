@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,17 +23,19 @@ from carbon_domain.wire import decode_device_record
 from carbonflow.db.compaction import compact_readings, compaction_settings
 from carbonflow.db.connect import async_connect_with_retry, connect_with_retry
 from carbonflow.db.retention import apply_retention, retention_settings
+from carbonflow.metrics import DEAD_LETTERS, HEARTBEAT, reason_class
 from stream_jobs.alarms import alarm_settings_from_env, evaluate_alarms
 from stream_jobs.app import app, database_url
 from stream_jobs.cems import compute_cems_hours
 from stream_jobs.gateway_health import store_health_record
 from stream_jobs.isolation import backoff_delays, is_transient, printable, store_failure_reason, store_isolating
+from stream_jobs.metrics import ALARMS, READINGS_IN, READINGS_OUT, STORE_SECONDS, sample_consumer_lag
 from stream_jobs.plausibility import recompute_accepted
 from stream_jobs.point_ranges import fill_ranges_from_profiles
 from stream_jobs.sink import ReadingSink, load_factor_library
 from stream_jobs.topics import dead_letters_topic, gateway_health_topic, readings_topic
 
-__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass", "apply_retention_daily", "store_gateway_health", "compact_closed_hours"]
+__all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass", "apply_retention_daily", "store_gateway_health", "compact_closed_hours", "sample_lag_and_heartbeat"]
 
 log = logging.getLogger("stream_jobs")
 _BATCH = 4000  # Kafka records (device batches) per take; the app's stream buffer holds four takes
@@ -51,6 +54,7 @@ _LANES = _lane_count()
 _YIELD_EVERY = 25
 _WITHIN_S = 0.2
 _ALARM_INTERVAL_S = 15.0
+_LAG_INTERVAL_S = 5.0
 _ALARM_SETTINGS = alarm_settings_from_env()  # read at import: a bad CARBONFLOW_ALARM_* stops the worker
 _RETENTION_INTERVAL_S = 86_400.0
 _COMPACTION_INTERVAL_S = 600.0
@@ -151,6 +155,7 @@ class _Chunk:
 
     records: list[DeviceColumns] = field(default_factory=list)
     raws: list[bytes] = field(default_factory=list)
+    readings: int = 0  # counted once, for the metrics, when the chunk is handed to its lane
 
 
 async def _store_take(values: list[bytes]) -> None:
@@ -173,6 +178,8 @@ async def _store_take(values: list[bytes]) -> None:
                     await asyncio.sleep(0)  # lets the lanes' statements go out and their results come back
             for queue, chunk in zip(queues, chunks):
                 if chunk.records:
+                    chunk.readings = sum(len(r.seq) for r in chunk.records)
+                    READINGS_IN.inc(chunk.readings)
                     queue.put_nowait(chunk)
         for queue in queues:
             queue.put_nowait(None)
@@ -193,7 +200,13 @@ async def _store_chunk(lane: _Database, chunk: _Chunk) -> None:
     """Store a chunk on one lane's connection (one transaction unless a record in it cannot be stored)."""
 
     async def write(part: Sequence[tuple[DeviceColumns, bytes]]) -> None:
-        await _write_records(lane, chunk.records if len(part) == len(chunk.records) else [r for r, _ in part])
+        if len(part) == len(chunk.records):
+            await _write_records(lane, chunk.records)
+            READINGS_OUT.inc(chunk.readings)
+        else:  # a part, while a record that cannot be stored is isolated
+            records = [r for r, _ in part]
+            await _write_records(lane, records)
+            READINGS_OUT.inc(sum(len(r.seq) for r in records))
 
     async def reject(item: tuple[DeviceColumns, bytes], exc: BaseException) -> None:
         record, raw = item
@@ -211,8 +224,10 @@ async def _write_records(lane: _Database, records: list[DeviceColumns]) -> None:
     delays = backoff_delays()
     while True:
         sink = await _lane_sink(lane, delays)
+        started = time.perf_counter()
         try:
             await sink.write(records)
+            STORE_SECONDS.observe(time.perf_counter() - started)
             return
         except Exception as exc:
             if not is_transient(exc):
@@ -253,7 +268,10 @@ async def _dead_letter_record(lane: _Database, raw: bytes, reason: str, gateway:
         await _lane_sink(lane, delays)
         assert lane.conn is not None
         try:
-            await lane.conn.execute(_STREAM_DEAD_LETTER, {"gateway": gateway, "reason": reason, "payload": raw})
+            stored = await lane.conn.execute(_STREAM_DEAD_LETTER, {"gateway": gateway, "reason": reason,
+                                                                   "payload": raw})
+            if stored.rowcount:  # a replayed take's letter is already there, and counted
+                DEAD_LETTERS.labels("stream", reason_class(reason)).inc()
             return
         except Exception as exc:
             if not is_transient(exc):
@@ -262,6 +280,16 @@ async def _dead_letter_record(lane: _Database, raw: bytes, reason: str, gateway:
             log.warning("database unavailable (%s); storing the dead letter again in %.1f s", exc, delay)
             await lane.reset()
             await asyncio.sleep(delay)
+
+
+@app.timer(interval=_LAG_INTERVAL_S)
+async def sample_lag_and_heartbeat() -> None:
+    """Refresh the consumer-lag gauges and the heartbeat the API's health looks at."""
+    HEARTBEAT.labels("stream").set_to_current_time()
+    try:
+        await sample_consumer_lag(app.consumer)
+    except Exception as exc:  # noqa: BLE001 - a rebalance in progress; the next run samples again
+        log.debug("consumer lag not sampled: %s", exc)
 
 
 @app.timer(interval=_ALARM_INTERVAL_S)
@@ -277,6 +305,8 @@ async def evaluate_alarm_rules() -> None:
         if accepted := await recompute_accepted(conn):  # rises a person accepted: accounting includes them
             log.info("recomputed the hours of %d accepted implausible readings", accepted)
         result = await evaluate_alarms(conn, datetime.now(UTC), _ALARM_SETTINGS)
+        ALARMS.labels("raised").inc(result["raised"])
+        ALARMS.labels("cleared").inc(result["cleared"])
         if result["raised"] or result["cleared"]:
             log.info("alarms: %(raised)d raised, %(cleared)d cleared", result)
     finally:
@@ -386,6 +416,7 @@ async def store_gateway_health(stream: Any) -> None:
                     await store_health_record(conn, record)
                 else:
                     await _dead_letter(conn, "stream", reason, raw)
+                    DEAD_LETTERS.labels("stream", reason_class(reason)).inc()
                 break
             except (psycopg.OperationalError, psycopg.InterfaceError):
                 conn = None

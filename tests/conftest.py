@@ -157,7 +157,8 @@ def kafka_bootstrap() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return ensure_dev_pki(tmp_path_factory.mktemp("certs"), ["gw-test", "gw-chaos", "gw-dead", "gw-kill", "gw-burst",
-                                                             "gw-health", "gw-fallback", "rogue-gw", INGEST_IDENTITY])
+                                                             "gw-health", "gw-fallback", "gw-metrics", "rogue-gw",
+                                                             INGEST_IDENTITY])
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 
 from api import queries
 from api.deps import MaybeCaller
+from api.metrics import scrape_heartbeat
 
 router = APIRouter(tags=["health"])
 _STALE_S = 60
@@ -53,6 +54,13 @@ async def health(request: Request, caller: MaybeCaller) -> dict[str, Any]:
         parsed = urlsplit(target if "://" in target else f"tcp://{target}")
         up = await _tcp_ok(parsed.hostname or "127.0.0.1", parsed.port or 0)
         components[name] = {"status": "ok" if up else "down", "address": f"{parsed.hostname}:{parsed.port}"}
+    # the workers' heartbeats, from their /metrics (CARBONFLOW_INGEST_METRICS_URLS, CARBONFLOW_STREAM_METRICS_URLS)
+    for service, urls in request.app.state.settings.component_metrics.items():
+        if not urls:
+            continue
+        workers = await asyncio.gather(*(scrape_heartbeat(url) for url in urls))
+        components[service] = {"status": "ok" if all(w["status"] == "ok" for w in workers) else "down",
+                               "workers": list(workers)}
     if any(c.get("status") != "ok" for c in components.values()):
         status = "degraded"
     if caller is None or caller.must_change_password or "health" not in caller.permissions:

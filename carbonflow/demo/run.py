@@ -37,6 +37,13 @@ _KAFKA_PORT = 9092
 _MQTT_PORT = 8883
 
 
+def _free_loopback_port() -> int:
+    """A port nothing listens on now, for a worker's metrics (the demo's fixed ports are the ones users connect to)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _wait_port(host: str, port: int, timeout_s: float, what: str, child: Child | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -173,12 +180,19 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         edge_path.parent.mkdir(parents=True, exist_ok=True)
         edge_path.write_text(yaml.safe_dump(edge_cfg, sort_keys=False))
         ingest_cert = certs[INGEST_IDENTITY]
+        # the workers' metrics on loopback, which GET /api/v1/health reads for their heartbeats (docs/metrics.md)
+        metrics_ports = {"INGEST": _free_loopback_port(), "STREAM": _free_loopback_port()}
+        metrics_urls = {f"CARBONFLOW_{name}_METRICS_URLS": f"http://127.0.0.1:{port}/metrics"
+                        for name, port in metrics_ports.items()}
         sup.start(Child("ingest", cli + ["ingest"], {
             **common, "MQTT_CA": str(ingest_cert.ca), "MQTT_CERT": str(ingest_cert.cert), "MQTT_KEY": str(ingest_cert.key),
+            "CARBONFLOW_INGEST_METRICS_PORT": str(metrics_ports["INGEST"]),
         }))
-        sup.start(Child("stream", cli + ["stream"], common))
+        sup.start(Child("stream", cli + ["stream"], {**common,
+                                                     "CARBONFLOW_STREAM_METRICS_PORT": str(metrics_ports["STREAM"])}))
         sup.start(Child("edge", cli + ["edge", "run", "--config", str(edge_path)]))
-        api = sup.start(Child("api", cli + ["api", "--host", settings.api_host, "--port", str(settings.api_port)], common))
+        api = sup.start(Child("api", cli + ["api", "--host", settings.api_host, "--port", str(settings.api_port)],
+                              {**common, **metrics_urls}))
         _wait_port(settings.api_host, settings.api_port, 60, "api", api)
         base = f"http://{settings.api_host}:{settings.api_port}"
         banner = [
@@ -190,6 +204,7 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             f"  emissions   {base}/api/v1/emissions?site=demo-steelworks&start=...&end=...&interval=1h",
             f"  MQTT        {mqtt_url} (client certificates in {home / 'certs'})",
             f"  Kafka       {kafka}",
+            f"  metrics     {base}/metrics (technician or admin), workers: {', '.join(metrics_urls.values())}",
             f"  users       {', '.join(f'{c.username} ({role})' for role, c in users.items())}",
             f"              passwords (new each start) in {users_file}",
             f"  admin       {users['admin'].username} / {users['admin'].password}",

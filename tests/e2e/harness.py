@@ -93,7 +93,7 @@ def write_plant_files(
 
 
 def start_cloud(sup: Supervisor, *, database_url: str, kafka: str, mqtt_url: str, pki: dict,
-                ingest_env: dict[str, str] | None = None) -> str:
+                ingest_env: dict[str, str] | None = None, stream_env: dict[str, str] | None = None) -> str:
     """Start ingest and the stream worker with their own topic prefix; returns the run id.
 
     Ingest registers unknown devices under their gateway (as in the demo) unless `ingest_env` says otherwise."""
@@ -106,13 +106,13 @@ def start_cloud(sup: Supervisor, *, database_url: str, kafka: str, mqtt_url: str
     run_id = uuid.uuid4().hex[:8]
     for name in ("ingest", "stream"):
         restart_cloud_worker(sup, name, run_id=run_id, database_url=database_url, kafka=kafka, mqtt_url=mqtt_url,
-                             pki=pki, ingest_env=ingest_env)
+                             pki=pki, ingest_env=ingest_env, stream_env=stream_env)
     return run_id
 
 
 def restart_cloud_worker(
     sup: Supervisor, name: str, *, run_id: str, database_url: str, kafka: str, mqtt_url: str, pki: dict,
-    ingest_env: dict[str, str] | None = None,
+    ingest_env: dict[str, str] | None = None, stream_env: dict[str, str] | None = None,
 ) -> None:
     """(Re)start the ingest or stream worker of a run, with the same identity as before."""
     common = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url,
@@ -123,7 +123,8 @@ def restart_cloud_worker(
             **common, "INGEST_CLIENT_ID": f"ingest-{run_id}", "MQTT_CA": str(cert.ca), "MQTT_CERT": str(cert.cert),
             "MQTT_KEY": str(cert.key), AUTO_REGISTER_VARIABLE: "on", **(ingest_env or {})}))
     else:
-        sup.start(Child("stream", CLI + ["stream"], {**common, "CARBONFLOW_STREAM_APP_ID": f"e2e-{run_id}"}))
+        sup.start(Child("stream", CLI + ["stream"], {**common, "CARBONFLOW_STREAM_APP_ID": f"e2e-{run_id}",
+                                                     **(stream_env or {})}))
 
 
 def spool_state(path: Path) -> tuple[int, set[int]]:

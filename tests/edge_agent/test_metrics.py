@@ -9,33 +9,40 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import load_agent_config
-from edge_agent.metrics import Family, Histogram, RateMeter, parse, render
+from edge_agent.metrics import Histogram, RateMeter, histogram_family, parse, render
 
 
 def test_render_and_parse_round_trip_names_labels_and_special_values() -> None:
-    families = [
-        Family("edge_x_total", "counter", "X.").add(3, device='we"ird\\dev'),
-        Family("edge_y", "gauge", "Y.").add(math.inf).add(0.25, result="ok"),
-    ]
-    samples = parse(render(families))
+    counter = CounterMetricFamily("edge_x_total", "X.", labels=["device"])
+    counter.add_metric(['we"ird\\dev'], 3)
+    gauge = GaugeMetricFamily("edge_y", "Y.", labels=["result"])
+    gauge.add_metric([""], math.inf)
+    gauge.add_metric(["ok"], 0.25)
+    samples = parse(render([counter, gauge]).decode())
     assert [(s.name, s.labels, s.value) for s in samples] == [
         ("edge_x_total", {"device": 'we"ird\\dev'}, 3.0),
-        ("edge_y", {}, math.inf),
+        ("edge_y", {"result": ""}, math.inf),
         ("edge_y", {"result": "ok"}, 0.25),
     ]
+
+
+def test_parse_refuses_text_that_is_not_an_exposition() -> None:
+    with pytest.raises(ValueError, match="not a Prometheus text exposition"):
+        parse("edge_x_total{device=\"a\" 3\n")
 
 
 def test_histogram_exposes_cumulative_buckets_sum_and_count() -> None:
     histogram = Histogram((0.1, 1.0))
     for value in (0.05, 0.5, 0.7, 3.0):
         histogram.observe(value)
-    samples = parse(render([Family("h", "histogram", "H.").add_histogram(histogram, device="d")]))
+    samples = parse(render([histogram_family("h", "H.", "device", [("d", histogram)])]).decode())
     assert [(s.name, s.labels.get("le"), s.value) for s in samples] == [
-        ("h_bucket", "0.1", 1), ("h_bucket", "1", 3), ("h_bucket", "+Inf", 4), ("h_sum", None, 4.25),
-        ("h_count", None, 4),
+        ("h_bucket", "0.1", 1), ("h_bucket", "1.0", 3), ("h_bucket", "+Inf", 4), ("h_count", None, 4),
+        ("h_sum", None, 4.25),
     ]
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 
 from carbon_domain.schemas import epoch_us
 from stream_jobs import agents
@@ -240,3 +241,24 @@ async def test_a_stopped_worker_finishes_storing_its_take_before_the_take_is_ack
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(agent, 30)
     assert _stored(database_url, gwa) == _every_seq(fleet[gwa])
+
+
+def _dead_letter_count(reason_class: str) -> float:
+    return REGISTRY.get_sample_value("carbonflow_dead_letters_total",
+                                     {"stage": "stream", "reason_class": reason_class}) or 0.0
+
+
+async def test_a_record_the_database_refuses_is_counted_once_as_a_stream_store_dead_letter_even_when_replayed(
+        lanes: None, scratch_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", scratch_url)
+    _, fleet = _register(scratch_url, uuid.uuid4().hex[:6])
+    (gwa, (a0, _)), _ = fleet.items()
+    _refuse(scratch_url, "no_refused_points")
+    values = [*_good_take(fleet), _record(gwa, a0, 0, base=8000, point="refused-point")]
+    stored_before = REGISTRY.get_sample_value("carbonflow_stream_readings_stored_total") or 0.0
+    before = _dead_letter_count("store")
+    await agents._store_take(values)
+    await agents._store_take(values)  # replayed after a crash before the offsets were committed
+    assert _dead_letter_count("store") == before + 1
+    good_readings = (len(values) - 1) * READINGS
+    assert REGISTRY.get_sample_value("carbonflow_stream_readings_stored_total") == stored_before + 2 * good_readings

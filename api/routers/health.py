@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 
-from api import queries
 from api.deps import MaybeCaller
+from api.telemetry import queries
 
 router = APIRouter(tags=["health"])
 _STALE_S = 60

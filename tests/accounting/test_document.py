@@ -7,13 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from carbon_domain.factors import FactorLibrary
-from carbonflow.reports.document import (
-    EnteredLine,
-    Enterprise,
-    MeteredAggregate,
-    build_document,
-)
-from carbonflow.reports.errors import InventoryDataError
+from carbon_domain.reports.document import EnteredLine, Enterprise, MeteredAggregate, build_document
+from carbon_domain.reports.errors import InventoryDataError
 
 AT = datetime(2025, 2, 3, tzinfo=UTC)
 WORKS = Enterprise("e-doc", "Doc works", "CN-ZJ")

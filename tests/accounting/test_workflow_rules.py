@@ -12,12 +12,8 @@ import itertools
 
 import pytest
 
-from carbonflow.reports.errors import (
-    ActionNotPermitted,
-    CommentRequired,
-    InvalidTransition,
-)
-from carbonflow.reports.workflow import Action, State, allowed_actions, transition
+from carbon_domain.reports.errors import ActionNotPermitted, CommentRequired, InvalidTransition
+from carbon_domain.reports.workflow import Action, State, allowed_actions, transition
 
 S, A = State, Action
 ROLES = ("enterprise", "government", "auditor", "technician", "admin")

@@ -14,9 +14,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from api import queries
-from api.hierarchy_queries import _point_data
-from api.inventory_queries import metered_aggregates
+from api.accounting.queries import metered_aggregates
+from api.registry.hierarchy_queries import _point_data
+from api.telemetry import queries
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, PointKind, Quality, Reading
 from carbonflow.cli import main

@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from api import security
+from api.auth import security
 from tests.web.conftest import ARTIFACTS, SITE, TZ, Users
 from tests.web.waiting import wait_until
 

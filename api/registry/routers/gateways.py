@@ -1,0 +1,17 @@
+"""GET /api/v1/gateways: edge gateways with their devices, for technicians and administrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import Conn, GatewaysReader, VisibleSites
+from api.telemetry import queries
+
+router = APIRouter(tags=["gateways"])
+
+
+@router.get("/gateways")
+async def gateways(caller: GatewaysReader, conn: Conn, sites: VisibleSites) -> dict[str, Any]:
+    return {"gateways": await queries.list_gateways(conn, sites=sites)}

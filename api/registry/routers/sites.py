@@ -1,0 +1,18 @@
+"""GET /api/v1/sites: the sites the caller may see, with their enterprise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import Conn, DevicesReader, VisibleSites
+from api.telemetry import queries
+
+router = APIRouter(tags=["sites"])
+
+
+@router.get("/sites")
+async def sites(caller: DevicesReader, conn: Conn, visible: VisibleSites) -> dict[str, Any]:
+    """Sites with enterprise, region, device count and newest device contact."""
+    return {"sites": await queries.list_sites(conn, sites=visible)}

@@ -28,7 +28,7 @@ from carbon_domain.inventory import ActivityDataError, ActivityLine, compute_inv
 from carbon_domain.reports.benchmarks import benchmark_gaps, infer_route
 from carbon_domain.reports.document import DEFAULT_TOLERANCE, PRODUCTION, QUALITIES
 from carbon_domain.units import convert
-from carbonflow.inventory_cli import read_activity_file
+from carbonflow.activity_file import read_activity_file
 
 router = APIRouter(prefix="/inventory", tags=["inventory"])
 
@@ -157,7 +157,7 @@ async def _read_upload(upload: UploadFile) -> tuple[list[dict[str, Any]], list[d
         path.write_bytes(data)
         try:
             records, problems = read_activity_file(path)
-        except Exception as exc:  # inventory_cli does not export its file error (unreadable XLSX/CSV)
+        except Exception as exc:  # ActivityFileError, or openpyxl's own error for a sheet broken inside
             raise HTTPException(422, f"{name}: cannot read the file: {str(exc).replace(str(path), name)}") from exc
     return records, [{"line": p.line, "reason": p.reason} for p in problems], data, suffix[1:]
 

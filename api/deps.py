@@ -20,11 +20,10 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import PoolTimeout
 
-from api.auth import accounts, security, tickets
+from api.auth import accounts, queries, security, tickets
 from api.auth.access import ROLE_PERMISSIONS, Principal, Scope, scope_of
 from api.ratelimit import TokenBuckets
 from api.settings import ApiSettings
-from api.telemetry import queries
 
 __all__ = [
     "AlarmActor",

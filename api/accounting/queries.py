@@ -18,6 +18,8 @@ from psycopg.types.json import Jsonb
 
 from api.auth.access import Scope
 from api.errors import Conflict
+from api.site_filter import IN_SITES as _IN_SITES
+from api.site_filter import site_list as _list
 from carbon_domain.factors import FACTOR_TIMEZONE, FactorLibrary, FactorRow
 from carbon_domain.reports.document import Basis, EnteredLine, Enterprise, MeteredAggregate, Site, build_document
 
@@ -34,6 +36,7 @@ __all__ = [
     "get_snapshot",
     "inventory_document",
     "list_factors",
+    "list_benchmarks",
     "list_process_benchmarks",
     "list_submissions",
     "load_library",
@@ -42,6 +45,7 @@ __all__ = [
     "month_range",
     "record_transition",
     "scope_chain",
+    "set_benchmark",
     "set_process_benchmark",
     "workflow_view",
 ]
@@ -423,3 +427,35 @@ async def delete_process_benchmark(conn: psycopg.AsyncConnection, *, process: st
                           f" RETURNING {_BENCHMARK_COLUMNS}", (process, route, product))
         return await cur.fetchone()
 
+
+# --- product benchmarks of a site ---------------------------------------------------------------
+
+
+async def list_benchmarks(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None,
+                          site: str | None = None) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT site_id, product, tco2_per_t, source, updated_at, updated_by FROM benchmarks"
+            f" WHERE {_IN_SITES.format(column='site_id')} AND (%(site)s::text IS NULL OR site_id = %(site)s)"
+            " ORDER BY site_id, product",
+            {"sites": _list(sites), "site": site},
+        )
+        return list(await cur.fetchall())
+
+
+async def set_benchmark(conn: psycopg.AsyncConnection, *, site: str, product: str, tco2_per_t: float, source: str,
+                        updated_by: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Create or replace a site's benchmark for a product: (before, after)."""
+    before = (await list_benchmarks(conn, sites=[site], site=site))
+    previous = next((b for b in before if b["product"] == product), None)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "INSERT INTO benchmarks (site_id, product, tco2_per_t, source, updated_by) VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (site_id, product) DO UPDATE SET tco2_per_t = EXCLUDED.tco2_per_t,"
+            " source = EXCLUDED.source, updated_by = EXCLUDED.updated_by, updated_at = now()"
+            " RETURNING site_id, product, tco2_per_t, source, updated_at, updated_by",
+            (site, product, tco2_per_t, source, updated_by),
+        )
+        after = await cur.fetchone()
+    assert after is not None
+    return previous, after

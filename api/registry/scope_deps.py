@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Query
 
 from api.deps import Conn, VisibleSites
-from api.telemetry import export_queries, queries
+from api.registry import queries
+from api.telemetry import export_queries
 
 __all__ = ["ReportScope", "ScopeParam"]
 

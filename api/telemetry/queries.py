@@ -1,4 +1,5 @@
-"""Read queries of the API: keyword-only arguments and a connection, no HTTP concerns."""
+"""Read queries of telemetry: a point's series, the newest values and the rows of an export. Keyword-only
+arguments and a connection, no HTTP concerns."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import dict_row
 
-from api.auth.access import Scope
-from api.emissions.scope_totals import site_production
+from api.site_filter import IN_SITES as _IN_SITES
+from api.site_filter import site_list as _list
 from api.telemetry.buckets import ORIGIN, cover, local_day_tiers
 from carbon_domain import QUALITY_NAMES
 from carbon_domain.counters import counter_increase_sql
@@ -19,77 +20,18 @@ from device_profiles.point_rules import point_rollover
 
 __all__ = [
     "INTERVALS",
-    "active_alarms",
-    "device_health",
     "export_point",
     "export_rows",
     "latest_point_values",
     "latest_values",
-    "list_benchmarks",
-    "list_devices",
-    "list_gateways",
-    "list_sites",
-    "pipeline_freshness",
     "point_series",
     "point_series_columns",
-    "set_benchmark",
-    "site_exists",
-    "site_production",
-    "visible_sites",
 ]
 
 INTERVALS = {"1m": timedelta(minutes=1), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
-# site_production (in __all__) lives in api.scope_totals now: it reads the stream job's tables
-# `sites` arguments: None for every site (and rows without one), else only rows of those sites
-_IN_SITES = "(%(sites)s::text[] IS NULL OR {column} = ANY(%(sites)s::text[]))"
 # Raw readings are read through cf_point_readings / cf_point_last (076_reading_functions.sql), which see hot rows
 # and compacted blocks alike over [from, to); "newer than t" is from t plus timestamptz's resolution.
 _AFTER = "interval '1 microsecond'"
-
-
-async def visible_sites(conn: psycopg.AsyncConnection, *, scope: Scope) -> list[str] | None:
-    """The site ids a scope covers; None when it covers everything. A region covers its sub-regions
-    (CN-ZJ covers CN-ZJ-HZ)."""
-    if scope.all:
-        return None
-    cur = await conn.execute(
-        "SELECT s.site_id FROM sites s JOIN enterprises e USING (enterprise_id)"
-        " WHERE s.enterprise_id = ANY(%(enterprises)s::text[])"
-        " OR EXISTS (SELECT 1 FROM unnest(%(regions)s::text[]) r"
-        "            WHERE e.region = r OR starts_with(e.region, r || '-'))"
-        " ORDER BY 1",
-        {"enterprises": list(scope.enterprises), "regions": list(scope.regions)},
-    )
-    return [r[0] for r in await cur.fetchall()]
-
-
-async def list_devices(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None) -> list[dict[str, Any]]:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT d.device_id, d.site_id, d.process, d.profile, d.gateway_id, d.last_seen,"
-            " COALESCE(json_agg(json_build_object('point', p.point, 'unit', p.unit, 'kind', p.kind,"
-            "   'activity', p.activity) ORDER BY p.point) FILTER (WHERE p.point_key IS NOT NULL), '[]') AS points"
-            " FROM devices d LEFT JOIN points p ON p.device_id = d.device_id"
-            f" WHERE {_IN_SITES.format(column='d.site_id')}"
-            " GROUP BY d.device_id ORDER BY d.device_id",
-            {"sites": _list(sites)},
-        )
-        return list(await cur.fetchall())
-
-
-async def list_gateways(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None) -> list[dict[str, Any]]:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT g.gateway_id, g.site_id, g.first_seen, g.last_seen,"
-            " ARRAY(SELECT d.device_id FROM devices d WHERE d.gateway_id = g.gateway_id ORDER BY 1) AS devices"
-            f" FROM gateways g WHERE {_IN_SITES.format(column='g.site_id')} ORDER BY g.gateway_id",
-            {"sites": _list(sites)},
-        )
-        return list(await cur.fetchall())
-
-
-def _list(sites: Sequence[str] | None) -> list[str] | None:
-    return None if sites is None else list(sites)
 
 
 # rollup tables kept by the stream job (004_rollups.sql), coarsest first; buckets are date_bin'd from ORIGIN
@@ -248,17 +190,6 @@ async def point_series_columns(
     }}
 
 
-async def site_exists(conn: psycopg.AsyncConnection, *, site: str) -> bool:
-    cur = await conn.execute("SELECT 1 FROM sites WHERE site_id = %s", (site,))
-    return await cur.fetchone() is not None
-
-
-async def pipeline_freshness(conn: psycopg.AsyncConnection) -> dict[str, Any]:
-    cur = await conn.execute("SELECT max(last_seen), count(*) FROM devices")
-    last_seen, devices = await cur.fetchone() or (None, 0)
-    return {"devices": devices, "last_reading_at": last_seen}
-
-
 async def latest_values(
     conn: psycopg.AsyncConnection, *, within: timedelta, sites: Sequence[str] | None
 ) -> list[dict[str, Any]]:
@@ -278,21 +209,7 @@ async def latest_values(
     return rows
 
 
-# --- dashboards: sites, overview, live values, device health, export ------------------------------------------
-
-
-async def list_sites(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None) -> list[dict[str, Any]]:
-    """The sites of `sites` with their enterprise, newest device contact and device count."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT s.site_id, s.name, s.enterprise_id, e.name AS enterprise_name, e.region, s.province,"
-            " s.grid_region, (SELECT count(*) FROM devices d WHERE d.site_id = s.site_id) AS devices,"
-            " (SELECT max(d.last_seen) FROM devices d WHERE d.site_id = s.site_id) AS last_seen"
-            " FROM sites s JOIN enterprises e USING (enterprise_id)"
-            f" WHERE {_IN_SITES.format(column='s.site_id')} ORDER BY s.site_id",
-            {"sites": _list(sites)},
-        )
-        return list(await cur.fetchall())
+# --- dashboards: live values, export ------------------------------------------
 
 
 async def latest_point_values(
@@ -330,113 +247,6 @@ _COUNTER_DELTAS = (
     "      AND ts < %(end)s)) AS base ORDER BY ts, seq) AS firsts) AS steps"
     " WHERE prev IS NOT NULL AND ts >= %(start)s"
 )
-
-
-async def list_benchmarks(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None,
-                          site: str | None = None) -> list[dict[str, Any]]:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT site_id, product, tco2_per_t, source, updated_at, updated_by FROM benchmarks"
-            f" WHERE {_IN_SITES.format(column='site_id')} AND (%(site)s::text IS NULL OR site_id = %(site)s)"
-            " ORDER BY site_id, product",
-            {"sites": _list(sites), "site": site},
-        )
-        return list(await cur.fetchall())
-
-
-async def set_benchmark(conn: psycopg.AsyncConnection, *, site: str, product: str, tco2_per_t: float, source: str,
-                        updated_by: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """Create or replace a site's benchmark for a product: (before, after)."""
-    before = (await list_benchmarks(conn, sites=[site], site=site))
-    previous = next((b for b in before if b["product"] == product), None)
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "INSERT INTO benchmarks (site_id, product, tco2_per_t, source, updated_by) VALUES (%s, %s, %s, %s, %s)"
-            " ON CONFLICT (site_id, product) DO UPDATE SET tco2_per_t = EXCLUDED.tco2_per_t,"
-            " source = EXCLUDED.source, updated_by = EXCLUDED.updated_by, updated_at = now()"
-            " RETURNING site_id, product, tco2_per_t, source, updated_at, updated_by",
-            (site, product, tco2_per_t, source, updated_by),
-        )
-        after = await cur.fetchone()
-    assert after is not None
-    return previous, after
-
-
-# the alarms table belongs to the stream jobs (005_alarms.sql): read it through the columns it has, so that the
-# overview keeps working while its schema grows
-_ALARM_TIME_COLUMNS = ("raised_at", "started_at", "ts", "created_at")
-
-
-async def active_alarms(conn: psycopg.AsyncConnection, *, site: str, limit: int = 100) -> list[dict[str, Any]]:
-    """Active alarms of a site, newest first, each row as the `alarms` table holds it; [] without such a table.
-    The site is the alarm's `site_id`, or else its device's; active is `state` = 'active', or else
-    `cleared_at` IS NULL."""
-    # the catalog rather than information_schema.columns: the overview asks at every request, and the view
-    # costs PostgreSQL a few milliseconds each time
-    cur = await conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(quote_ident(current_schema()) || '.alarms')"
-        " AND attnum > 0 AND NOT attisdropped"
-    )
-    columns = {r[0] for r in await cur.fetchall()}
-    if "site_id" in columns:
-        where = "a.site_id = %s"
-    elif "device_id" in columns:
-        where = "a.device_id IN (SELECT device_id FROM devices WHERE site_id = %s)"
-    else:
-        return []
-    if "state" in columns:
-        where += " AND a.state = 'active'"
-    elif "cleared_at" in columns:
-        where += " AND a.cleared_at IS NULL"
-    order = next((c for c in _ALARM_TIME_COLUMNS if c in columns), None)
-    found = await conn.execute(
-        f"SELECT to_jsonb(a) FROM alarms a WHERE {where}" + (f" ORDER BY a.{order} DESC" if order else "")
-        + " LIMIT %s",
-        (site, limit),
-    )
-    return [r[0] for r in await found.fetchall()]
-
-
-async def device_health(conn: psycopg.AsyncConnection, *, window: timedelta,
-                        sites: Sequence[str] | None) -> dict[str, Any]:
-    """Every device of `sites` with last contact and, per point, the readings of the last `window` by quality."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT d.device_id, d.site_id, d.process, d.profile, d.gateway_id, d.last_seen, p.point, p.unit,"
-            " p.kind, q.good, q.uncertain, q.bad, q.last_ts, lr.value AS last_value, lr.quality AS last_quality"
-            " FROM devices d LEFT JOIN points p ON p.device_id = d.device_id"
-            " LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE quality = 0) AS good,"
-            "   count(*) FILTER (WHERE quality = 1) AS uncertain, count(*) FILTER (WHERE quality = 2) AS bad,"
-            "   max(ts) AS last_ts FROM cf_point_readings(p.point_key, now() - %(window)s + " + _AFTER + ","
-            "   'infinity')) q"
-            "   ON true"
-            " LEFT JOIN LATERAL cf_point_last(p.point_key, now() - %(window)s + " + _AFTER + ", 'infinity') lr"
-            "   ON true"
-            f" WHERE {_IN_SITES.format(column='d.site_id')} ORDER BY d.device_id, p.point",
-            {"window": window, "sites": _list(sites)},
-        )
-        rows = await cur.fetchall()
-        await cur.execute("SELECT now() AS now")
-        now_row = await cur.fetchone()
-    assert now_row is not None
-    devices: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        device = devices.setdefault(row["device_id"], {
-            "device_id": row["device_id"], "site_id": row["site_id"], "process": row["process"],
-            "profile": row["profile"], "gateway_id": row["gateway_id"], "last_seen": row["last_seen"],
-            "quality": {"good": 0, "uncertain": 0, "bad": 0}, "points": [],
-        })
-        if row["point"] is None:
-            continue
-        counts = {name: row[name] or 0 for name in ("good", "uncertain", "bad")}
-        for name, n in counts.items():
-            device["quality"][name] += n
-        device["points"].append({
-            "point": row["point"], "unit": row["unit"], "kind": row["kind"], "quality": counts,
-            "last_reading_at": row["last_ts"], "last_value": row["last_value"],
-            "last_quality": None if row["last_quality"] is None else QUALITY_NAMES[row["last_quality"]],
-        })
-    return {"now": now_row["now"], "devices": list(devices.values())}
 
 
 async def export_point(conn: psycopg.AsyncConnection, *, device: str, point: str, start: datetime, end: datetime,

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.accounting import queries
 from api.audit import auditlog
 from api.deps import BenchmarkAdmin, ClientIP, Conn, EmissionsReader, VisibleSites
-from api.telemetry import queries
+from api.registry import queries as registry_queries
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])
 
@@ -41,7 +42,7 @@ async def set_benchmark(
     product: Annotated[str, Path(pattern=_PRODUCT, description="e.g. crude_steel, as in production:crude_steel")],
 ) -> dict[str, Any]:
     """Create or replace the site's benchmark for a product."""
-    if not await queries.site_exists(conn, site=site):
+    if not await registry_queries.site_exists(conn, site=site):
         raise HTTPException(404, f"no site {site!r}; see /api/v1/sites")
     async with conn.transaction():
         before, after = await queries.set_benchmark(conn, site=site, product=product, tco2_per_t=body.tco2_per_t,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import Conn, EmissionsReader, TimeParam, VisibleSites, parse_time
 from api.emissions import figures, scope_totals
-from api.telemetry import queries
+from api.registry import queries as registry_queries
 
 router = APIRouter(tags=["emissions"])
 
@@ -28,7 +28,7 @@ async def emissions(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     # unknown, or outside the caller's scope: the same answer, so that hidden sites stay hidden
-    if not (site in sites if sites is not None else await queries.site_exists(conn, site=site)):
+    if not (site in sites if sites is not None else await registry_queries.site_exists(conn, site=site)):
         raise HTTPException(404, f"no site {site!r}; see the site_id of /api/v1/devices")
     rows = await scope_totals.site_emissions(conn, site=site, start=t0, end=t1, interval=interval, tz=zone.key)
     return {"site": site, "interval": interval, "timezone": zone.key, "unit": "tCO2", "rows": rows,

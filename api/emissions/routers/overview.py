@@ -10,8 +10,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from api.accounting import queries as accounting_queries
+from api.alarms import queries as alarm_queries
 from api.deps import Conn, EmissionsReader, VisibleSites
 from api.emissions import figures, scope_totals
+from api.registry import queries as registry_queries
 from api.telemetry import queries
 from api.telemetry.routers.live import LIVE_WITHIN
 
@@ -129,14 +132,14 @@ async def overview(
         lambda: _overview(conn, site=site, tz=tz, zone=zone, day=day, product=product, with_power=with_power))
     if figures_now is None:
         raise HTTPException(404, f"no site {site!r}; see /api/v1/sites")
-    answer = figures_now.model_copy(update={"alarms": await queries.active_alarms(conn, site=site)})
+    answer = figures_now.model_copy(update={"alarms": await alarm_queries.active_alarms(conn, site=site)})
     return Response(answer.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
 
 
 async def _overview(conn: Conn, *, site: str, tz: str, zone: ZoneInfo, day: date, product: str,
                     with_power: bool) -> Overview | None:
     """The overview of a site without its alarms (None for an unknown site)."""
-    info = next(iter(await queries.list_sites(conn, sites=[site])), None)
+    info = next(iter(await registry_queries.list_sites(conn, sites=[site])), None)
     if info is None:
         return None
     now = datetime.now(zone)
@@ -144,7 +147,7 @@ async def _overview(conn: Conn, *, site: str, tz: str, zone: ZoneInfo, day: date
     co2 = await scope_totals.site_co2(conn, site=site, start=start, end=end)
     production = await scope_totals.site_production(conn, site=site, start=start, end=end)
     tonnes = figures.product_tonnes(production, product)
-    benchmarks = await queries.list_benchmarks(conn, sites=[site], site=site)
+    benchmarks = await accounting_queries.list_benchmarks(conn, sites=[site], site=site)
     benchmark = next((b for b in benchmarks if b["product"] == product), None)
     ratio = figures.intensity(co2["total_tco2"], tonnes, benchmark["tco2_per_t"] if benchmark else None)
     power = None

@@ -12,8 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.audit import auditlog
 from api.deps import ClientIP, Conn, DevicesReader, HierarchyAdmin, VisibleSites
-from api.registry import gateway_health_queries
-from api.telemetry import queries
+from api.registry import gateway_health_queries, queries
 from carbonflow.device_bindings import BindingError, UnknownDevice, move_device_async
 
 router = APIRouter(tags=["devices"])

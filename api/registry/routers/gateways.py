@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import Conn, GatewaysReader, VisibleSites
-from api.telemetry import queries
+from api.registry import queries
 
 router = APIRouter(tags=["gateways"])
 

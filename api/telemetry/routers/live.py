@@ -41,6 +41,7 @@ from api.deps import (
 )
 from api.emissions import figures
 from api.fastjson import dumps
+from api.registry import queries as registry_queries
 from api.telemetry import queries
 
 router = APIRouter(tags=["live"])
@@ -166,7 +167,7 @@ async def live_stream(
         if access.sites is None:
             try:
                 async with request.app.state.pool.connection(timeout=5) as conn:
-                    known = await queries.site_exists(conn, site=site)
+                    known = await registry_queries.site_exists(conn, site=site)
             except (psycopg.OperationalError, PoolTimeout) as exc:
                 raise HTTPException(503, f"database unavailable: {exc}") from exc
         else:

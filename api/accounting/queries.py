@@ -31,6 +31,7 @@ __all__ = [
     "create_snapshot",
     "delete_process_benchmark",
     "entered_lines",
+    "factor_rows",
     "enterprise_visible",
     "get_enterprise",
     "get_snapshot",
@@ -426,6 +427,18 @@ async def delete_process_benchmark(conn: psycopg.AsyncConnection, *, process: st
         await cur.execute(f"DELETE FROM process_benchmarks WHERE process = %s AND route = %s AND product = %s"
                           f" RETURNING {_BENCHMARK_COLUMNS}", (process, route, product))
         return await cur.fetchone()
+
+
+async def factor_rows(conn: psycopg.AsyncConnection, *, factor_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The factor library rows named by `factor_ids` (value, unit, series, source, validity), by id."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT factor_id, key, value, unit, scope, scope_id, valid_from, valid_to, series, source FROM factors"
+            " WHERE factor_id = ANY(%s::text[]) ORDER BY factor_id",
+            (list(factor_ids),),
+        )
+        return list(await cur.fetchall())
+
 
 
 # --- product benchmarks of a site ---------------------------------------------------------------

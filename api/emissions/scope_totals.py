@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from api.emissions.figures import DEFAULT_TZ
 from api.telemetry.buckets import ORIGIN, cover, local_day_tiers
+from api.telemetry.figures import DEFAULT_TZ
 from carbon_domain import QUALITY_NAMES
 
 __all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "scope_co2", "scope_co2_rows", "site_co2",

@@ -1,5 +1,5 @@
-"""Read queries of the auditor exports: which points a scope holds, the factor rows and formulas behind its
-emissions, and a point's emissions by hour. Keyword-only arguments and a connection, no HTTP concerns."""
+"""Read queries of the auditor exports: which points a scope holds, the factor ids and formulas behind its
+emissions (their rows are accounting's `factor_rows`), and a point's emissions by hour. Keyword-only arguments and a connection, no HTTP concerns."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from psycopg.rows import dict_row
 
 from api.telemetry.buckets import ORIGIN
 
-__all__ = ["emission_provenance", "factor_rows", "has_process", "point_hourly_emissions", "scope_points"]
+__all__ = ["emission_provenance", "has_process", "point_hourly_emissions", "scope_points"]
 
 
 async def scope_points(conn: psycopg.AsyncConnection, *, sites: Sequence[str],
@@ -36,17 +36,6 @@ async def has_process(conn: psycopg.AsyncConnection, *, sites: Sequence[str], pr
     cur = await conn.execute("SELECT 1 FROM devices WHERE site_id = ANY(%s::text[]) AND process = %s LIMIT 1",
                              (list(sites), process))
     return await cur.fetchone() is not None
-
-
-async def factor_rows(conn: psycopg.AsyncConnection, *, factor_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """The factor library rows named by `factor_ids` (value, unit, series, source, validity), by id."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT factor_id, key, value, unit, scope, scope_id, valid_from, valid_to, series, source FROM factors"
-            " WHERE factor_id = ANY(%s::text[]) ORDER BY factor_id",
-            (list(factor_ids),),
-        )
-        return list(await cur.fetchall())
 
 
 async def emission_provenance(conn: psycopg.AsyncConnection, *, point_keys: Sequence[int], start: datetime,

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from api.accounting import queries as accounting_queries
 from api.deps import Conn, EmissionsReader, parse_time
-from api.emissions import figures, scope_totals
+from api.emissions import scope_totals
 from api.registry.scope_deps import ScopeParam
-from api.telemetry import export_queries
+from api.telemetry import figures
 from carbon_domain import periods
 
 router = APIRouter(tags=["emissions"])
@@ -98,7 +99,7 @@ async def compare(
         for name, w in windows.items()
     }
     used = sorted(set(figures_of["current"]["factor_versions"]) | set(figures_of["previous"]["factor_versions"]))
-    rows = {f["factor_id"]: f for f in await export_queries.factor_rows(conn, factor_ids=used)}
+    rows = {f["factor_id"]: f for f in await accounting_queries.factor_rows(conn, factor_ids=used)}
     notes = []
     if to is not None:
         notes.append(f"to date: {current.label} up to {windows['current']['end'].isoformat()} against "

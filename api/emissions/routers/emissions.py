@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import Conn, EmissionsReader, TimeParam, VisibleSites, parse_time
-from api.emissions import figures, scope_totals
+from api.emissions import scope_totals
 from api.registry import queries as registry_queries
+from api.telemetry import figures
 
 router = APIRouter(tags=["emissions"])
 

@@ -15,6 +15,7 @@ from api.alarms import queries as alarm_queries
 from api.deps import Conn, EmissionsReader, VisibleSites
 from api.emissions import figures, scope_totals
 from api.registry import queries as registry_queries
+from api.telemetry import figures as telemetry_figures
 from api.telemetry import queries
 from api.telemetry.routers.live import LIVE_WITHIN
 
@@ -108,7 +109,7 @@ class Overview(BaseModel):
 async def overview(
     request: Request, caller: EmissionsReader, conn: Conn, sites: VisibleSites,
     site: Annotated[str, Query(max_length=128, description="site_id, see /api/v1/sites")],
-    tz: Annotated[str, Query(max_length=64, description="IANA time zone that defines the day")] = figures.DEFAULT_TZ,
+    tz: Annotated[str, Query(max_length=64, description="IANA time zone that defines the day")] = telemetry_figures.DEFAULT_TZ,
     day: Annotated[date | None, Query(description="YYYY-MM-DD; default today in `tz`")] = None,
     product: Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9_]{0,63}$",
                                   description="product of the intensity")] = figures.PRIMARY_PRODUCT,
@@ -116,7 +117,7 @@ async def overview(
     """The site's day at a glance. CO2 counts emission intervals that end in the day; production is the
     increase of the `production:<product>` counters in the day; intensity is total tCO2 per tonne."""
     try:
-        zone = figures.zone(tz)
+        zone = telemetry_figures.zone(tz)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     # outside the caller's scope: the same answer as an unknown site, so that hidden sites stay hidden
@@ -153,7 +154,7 @@ async def _overview(conn: Conn, *, site: str, tz: str, zone: ZoneInfo, day: date
     power = None
     if with_power:
         values = await queries.latest_point_values(conn, within=LIVE_WITHIN, sites=[site], site=site)
-        power = figures.power_summary(values)
+        power = telemetry_figures.power_summary(values)
     return Overview.model_validate({
         "site": site, "site_name": info["name"], "enterprise_name": info["enterprise_name"], "timezone": tz,
         "day": day, "start": start, "end": end, "generated_at": now, "power": power, "co2": co2,

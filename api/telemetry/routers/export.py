@@ -17,8 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import Conn, SeriesReader, TimeParam, VisibleSites, parse_time
-from api.emissions import figures
-from api.telemetry import queries
+from api.telemetry import figures, queries
 from api.telemetry.parquet_stream import PARQUET_MEDIA_TYPE, parquet_chunks
 
 router = APIRouter(tags=["export"])

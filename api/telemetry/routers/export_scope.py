@@ -15,10 +15,10 @@ import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from api.accounting import queries as accounting_queries
 from api.deps import Conn, EmissionsReader, TimeParam
-from api.emissions import figures
 from api.registry.scope_deps import ReportScope, ScopeParam
-from api.telemetry import export_queries, queries
+from api.telemetry import export_queries, figures, queries
 from api.telemetry.parquet_stream import PARQUET_MEDIA_TYPE, parquet_chunks
 from api.telemetry.routers.export import csv_number, csv_text, download_headers, export_window, provenance_metadata
 
@@ -64,7 +64,7 @@ async def _manifest(conn: Any, *, scope: ReportScope, points: list[dict[str, Any
                     tz: str) -> dict[str, Any]:
     used = await export_queries.emission_provenance(conn, point_keys=[p["point_key"] for p in points], start=start,
                                                     end=end)
-    factors = await export_queries.factor_rows(conn, factor_ids=used["factor_ids"])
+    factors = await accounting_queries.factor_rows(conn, factor_ids=used["factor_ids"])
     known = {f["factor_id"] for f in factors}
     return {
         "export": "hourly", "format_version": 1, "scope": scope.asked(), "sites": list(scope.sites),

@@ -39,10 +39,9 @@ from api.deps import (
     VisibleSites,
     stream_access,
 )
-from api.emissions import figures
 from api.fastjson import dumps
 from api.registry import queries as registry_queries
-from api.telemetry import queries
+from api.telemetry import figures, queries
 
 router = APIRouter(tags=["live"])
 

@@ -8,9 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from api.deps import Conn, SeriesReader, TimeParam, VisibleSites, parse_time
-from api.emissions import figures
 from api.fastjson import json_response
-from api.telemetry import monthly_queries, queries
+from api.telemetry import figures, monthly_queries, queries
 
 router = APIRouter(tags=["series"])
 _MAX_RAW_SPAN = timedelta(days=7)

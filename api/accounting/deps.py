@@ -20,7 +20,8 @@ from fastapi import Depends, HTTPException, Path, Query
 
 from api.accounting import queries as inventory_queries
 from api.auth.access import Principal
-from api.deps import Conn, EmissionsReader
+from api.auth.deps import EmissionsReader
+from api.deps import Conn
 from carbon_domain.reports.document import DEFAULT_TOLERANCE, Basis, Enterprise
 from carbon_domain.reports.errors import InventoryDataError
 

@@ -12,7 +12,8 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from api.audit import auditlog
-from api.deps import AuditReader, Conn, parse_time
+from api.auth.deps import AuditReader
+from api.deps import Conn, parse_time
 
 router = APIRouter(tags=["audit"])
 

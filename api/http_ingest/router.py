@@ -23,7 +23,8 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from api.audit import auditlog
-from api.deps import ClientIP, Conn, IngestToken
+from api.auth.deps import IngestToken
+from api.deps import ClientIP, Conn
 from api.errors import Unavailable
 from api.http_ingest.kafka_link import KafkaLink
 from carbon_domain.schemas import DeviceColumns

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query
 
-from api.deps import Conn, VisibleSites
+from api.auth.deps import VisibleSites
+from api.deps import Conn
 from api.registry import queries
 from api.telemetry import export_queries
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 
 from api import health_queries
-from api.deps import MaybeCaller
+from api.auth.deps import MaybeCaller
 
 router = APIRouter(tags=["health"])
 _STALE_S = 60

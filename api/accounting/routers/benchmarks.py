@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.accounting import queries
 from api.audit import auditlog
-from api.deps import BenchmarkAdmin, ClientIP, Conn, EmissionsReader, VisibleSites
+from api.auth.deps import BenchmarkAdmin, EmissionsReader, VisibleSites
+from api.deps import ClientIP, Conn
 from api.registry import queries as registry_queries
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])

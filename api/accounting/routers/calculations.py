@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Caller
+from api.auth.deps import Caller
 from carbon_domain.errors import DomainError
 from carbon_domain.formulas import (
     cems_hourly_mass_kg,

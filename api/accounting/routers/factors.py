@@ -11,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.accounting import queries as inventory_queries
 from api.audit import auditlog
-from api.deps import BenchmarkAdmin, Caller, ClientIP, Conn
+from api.auth.deps import BenchmarkAdmin, Caller
+from api.deps import ClientIP, Conn
 from api.errors import Conflict
 from carbon_domain.errors import DomainError
 from carbon_domain.factors import FACTOR_TIMEZONE, FactorRow

@@ -22,7 +22,8 @@ from starlette.datastructures import UploadFile
 from api.accounting import queries as inventory_queries
 from api.accounting.deps import ActivityWriter, BasisQuery, ScopedEnterprise, SeriesQuery, document_or_422
 from api.audit import auditlog
-from api.deps import ClientIP, Conn, EmissionsReader
+from api.auth.deps import EmissionsReader
+from api.deps import ClientIP, Conn
 from carbon_domain.errors import DomainError
 from carbon_domain.inventory import ActivityDataError, ActivityLine, compute_inventory
 from carbon_domain.reports.benchmarks import benchmark_gaps, infer_route

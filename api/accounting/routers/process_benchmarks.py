@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.accounting import queries as inventory_queries
 from api.audit import auditlog
-from api.deps import BenchmarkAdmin, Caller, ClientIP, Conn
+from api.auth.deps import BenchmarkAdmin, Caller
+from api.deps import ClientIP, Conn
 
 router = APIRouter(prefix="/process-benchmarks", tags=["process benchmarks"])
 

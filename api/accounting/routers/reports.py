@@ -22,7 +22,8 @@ from api.accounting.deps import BasisQuery, ScopedEnterprise, SeriesQuery, YearP
 from api.accounting.render import render_pdf, render_xlsx
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.deps import ClientIP, Conn, EmissionsReader
+from api.auth.deps import EmissionsReader
+from api.deps import ClientIP, Conn
 from carbon_domain.reports.document import Enterprise
 from carbon_domain.reports.errors import ActionNotPermitted, CommentRequired, InvalidTransition, WorkflowError
 from carbon_domain.reports.workflow import Action, State, allowed_actions, transition

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.alarms import queries as alarm_queries
 from api.alarms.queries import AlarmState
 from api.audit import auditlog
-from api.deps import AlarmActor, AlarmsReader, ClientIP, Conn, VisibleSites, parse_time
+from api.auth.deps import AlarmActor, AlarmsReader, VisibleSites
+from api.deps import ClientIP, Conn, parse_time
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.alarms import implausible_queries
 from api.audit import auditlog
-from api.deps import AlarmsReader, ClientIP, Conn, PointRangeAdmin, VisibleSites, parse_time
+from api.auth.deps import AlarmsReader, PointRangeAdmin, VisibleSites
+from api.deps import ClientIP, Conn, parse_time
 
 router = APIRouter(prefix="/implausible-readings", tags=["alarms"])
 

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.audit import auditlog
 from api.auth import accounts, cert_queries, certlogin, security
 from api.auth.access import ROLE_PERMISSIONS
-from api.deps import AnonymousRateLimit, ClientIP, Conn, Settings, UserAdmin
+from api.auth.deps import AnonymousRateLimit, UserAdmin
+from api.deps import ClientIP, Conn, Settings
 from api.errors import Conflict, LoginRefused, NotFound
 
 router = APIRouter(prefix="/auth/cert", tags=["auth"])

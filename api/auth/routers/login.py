@@ -15,16 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.audit import auditlog
 from api.auth import accounts, security, throttle
 from api.auth.access import Principal
-from api.deps import (
-    AnonymousRateLimit,
-    AnyCaller,
-    ClientIP,
-    Conn,
-    LoginSession,
-    Settings,
-    UserSession,
-    get_conn,
-)
+from api.auth.deps import AnonymousRateLimit, AnyCaller, LoginSession, UserSession
+from api.deps import ClientIP, Conn, Settings, get_conn
 from api.errors import Conflict
 from api.settings import ApiSettings
 

@@ -22,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.audit import auditlog
 from api.auth import accounts, security, sso_queries
+from api.auth.deps import AnonymousRateLimit, UserAdmin
 from api.auth.oidc import OidcClient, new_pkce_pair
-from api.deps import AnonymousRateLimit, ClientIP, Conn, Settings, UserAdmin
+from api.deps import ClientIP, Conn, Settings
 from api.errors import Conflict, LoginRefused, NotFound, Unavailable
 
 router = APIRouter(prefix="/auth/sso", tags=["auth"])

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.audit import auditlog
 from api.auth import accounts, security
 from api.auth.access import Permission
-from api.deps import ClientIP, Conn, UserSession
+from api.auth.deps import UserSession
+from api.deps import ClientIP, Conn
 from api.errors import NotFound
 
 router = APIRouter(prefix="/auth/tokens", tags=["auth"])

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.audit import auditlog
 from api.auth import accounts, security, throttle
 from api.auth.access import Principal, Role, scope_problem
-from api.deps import ClientIP, Conn, Settings, UserAdmin
+from api.auth.deps import UserAdmin
+from api.deps import ClientIP, Conn, Settings
 from api.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/users", tags=["users"])

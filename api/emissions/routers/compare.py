@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from api.accounting import queries as accounting_queries
-from api.deps import Conn, EmissionsReader, parse_time
+from api.auth.deps import EmissionsReader
+from api.deps import Conn, parse_time
 from api.emissions import scope_totals
 from api.registry.scope_deps import ScopeParam
 from api.telemetry import figures

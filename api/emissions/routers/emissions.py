@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import Conn, EmissionsReader, TimeParam, VisibleSites, parse_time
+from api.auth.deps import EmissionsReader, VisibleSites
+from api.deps import Conn, TimeParam, parse_time
 from api.emissions import scope_totals
 from api.registry import queries as registry_queries
 from api.telemetry import figures

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from api.accounting import queries as accounting_queries
 from api.alarms import queries as alarm_queries
-from api.deps import Conn, EmissionsReader, VisibleSites
+from api.auth.deps import EmissionsReader, VisibleSites
+from api.deps import Conn
 from api.emissions import figures, scope_totals
 from api.registry import queries as registry_queries
 from api.telemetry import figures as telemetry_figures

@@ -11,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.audit import auditlog
-from api.deps import ClientIP, Conn, DevicesReader, HierarchyAdmin, VisibleSites
+from api.auth.deps import DevicesReader, HierarchyAdmin, VisibleSites
+from api.deps import ClientIP, Conn
 from api.registry import gateway_health_queries, queries
 from carbonflow.device_bindings import BindingError, UnknownDevice, move_device_async
 

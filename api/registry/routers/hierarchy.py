@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.deps import ClientIP, Conn, HierarchyAdmin
+from api.auth.deps import HierarchyAdmin
+from api.deps import ClientIP, Conn
 from api.errors import Conflict, InvalidInput, NotFound
 from api.registry import hierarchy_queries
 from carbon_domain.schemas import IDENTIFIER_PATTERN

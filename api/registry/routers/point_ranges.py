@@ -15,7 +15,8 @@ from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.audit import auditlog
-from api.deps import ClientIP, Conn, DevicesReader, PointRangeAdmin, VisibleSites
+from api.auth.deps import DevicesReader, PointRangeAdmin, VisibleSites
+from api.deps import ClientIP, Conn
 from api.registry import point_range_queries
 from carbon_domain.plausibility import DEFAULT_MAX_RISE_PER_H
 from carbon_domain.schemas import IDENTIFIER_PATTERN

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import Conn, DevicesReader, VisibleSites
+from api.auth.deps import DevicesReader, VisibleSites
+from api.deps import Conn
 from api.registry import queries
 
 router = APIRouter(tags=["sites"])

@@ -16,7 +16,8 @@ import pyarrow as pa
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import Conn, SeriesReader, TimeParam, VisibleSites, parse_time
+from api.auth.deps import SeriesReader, VisibleSites
+from api.deps import Conn, TimeParam, parse_time
 from api.telemetry import figures, queries
 from api.telemetry.parquet_stream import PARQUET_MEDIA_TYPE, parquet_chunks
 

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.accounting import queries as accounting_queries
-from api.deps import Conn, EmissionsReader, TimeParam
+from api.auth.deps import EmissionsReader
+from api.deps import Conn, TimeParam
 from api.registry.scope_deps import ReportScope, ScopeParam
 from api.telemetry import export_queries, figures, queries
 from api.telemetry.parquet_stream import PARQUET_MEDIA_TYPE, parquet_chunks

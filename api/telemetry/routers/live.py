@@ -30,15 +30,8 @@ from fastapi.responses import StreamingResponse
 from psycopg_pool import PoolTimeout
 
 from api.auth import tickets
-from api.deps import (
-    Conn,
-    CredentialDigest,
-    LiveReader,
-    StreamAccess,
-    StreamCaller,
-    VisibleSites,
-    stream_access,
-)
+from api.auth.deps import CredentialDigest, LiveReader, StreamAccess, StreamCaller, VisibleSites, stream_access
+from api.deps import Conn
 from api.fastjson import dumps
 from api.registry import queries as registry_queries
 from api.telemetry import figures, queries

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from api.deps import Conn, SeriesReader, TimeParam, VisibleSites, parse_time
+from api.auth.deps import SeriesReader, VisibleSites
+from api.deps import Conn, TimeParam, parse_time
 from api.fastjson import json_response
 from api.telemetry import figures, monthly_queries, queries
 

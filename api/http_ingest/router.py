@@ -33,7 +33,7 @@ from carbonflow.device_bindings import bindings_of_async, claim_devices_async, g
 from ingest.binding import Verdict, after_claim, judge
 from ingest.validation import Rejected, split_by_device, validate_payload
 
-router = APIRouter(tags=["ingest"])
+router = APIRouter(tags=["http_ingest"])
 
 _TYPES = ("application/json", "application/octet-stream")
 _MAX_BODY = 16 * 1024 * 1024

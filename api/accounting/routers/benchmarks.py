@@ -14,7 +14,7 @@ from api.auth.deps import BenchmarkAdmin, EmissionsReader, VisibleSites
 from api.deps import ClientIP, Conn
 from api.registry import queries as registry_queries
 
-router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])
+router = APIRouter(prefix="/benchmarks", tags=["accounting"])
 
 _PRODUCT = r"^[a-z0-9][a-z0-9_]{0,63}$"
 

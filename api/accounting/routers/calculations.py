@@ -17,7 +17,7 @@ from carbon_domain.formulas import (
     standard_dry_flow,
 )
 
-router = APIRouter(prefix="/calculations", tags=["calculations"])
+router = APIRouter(prefix="/calculations", tags=["accounting"])
 
 
 class CemsInput(BaseModel):

@@ -17,7 +17,7 @@ from api.errors import Conflict
 from carbon_domain.errors import DomainError
 from carbon_domain.factors import FACTOR_TIMEZONE, FactorRow
 
-router = APIRouter(prefix="/factors", tags=["factors"])
+router = APIRouter(prefix="/factors", tags=["accounting"])
 
 
 def _moment(value: str) -> datetime:

@@ -31,7 +31,7 @@ from carbon_domain.reports.document import DEFAULT_TOLERANCE, PRODUCTION, QUALIT
 from carbon_domain.units import convert
 from carbonflow.activity_file import read_activity_file
 
-router = APIRouter(prefix="/inventory", tags=["inventory"])
+router = APIRouter(prefix="/inventory", tags=["accounting"])
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20_000

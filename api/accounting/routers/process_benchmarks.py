@@ -15,7 +15,7 @@ from api.audit import auditlog
 from api.auth.deps import BenchmarkAdmin, Caller
 from api.deps import ClientIP, Conn
 
-router = APIRouter(prefix="/process-benchmarks", tags=["process benchmarks"])
+router = APIRouter(prefix="/process-benchmarks", tags=["accounting"])
 
 _NAME = r"^[a-z][a-z0-9_]{0,63}$"
 _ROUTE = r"^[a-z][a-z0-9-]{0,31}$"

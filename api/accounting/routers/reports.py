@@ -28,7 +28,7 @@ from carbon_domain.reports.document import Enterprise
 from carbon_domain.reports.errors import ActionNotPermitted, CommentRequired, InvalidTransition, WorkflowError
 from carbon_domain.reports.workflow import Action, State, allowed_actions, transition
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["accounting"])
 
 _MEDIA = {
     "pdf": "application/pdf",

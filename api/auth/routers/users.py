@@ -15,7 +15,7 @@ from api.auth.deps import UserAdmin
 from api.deps import ClientIP, Conn, Settings
 from api.errors import Conflict, NotFound
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["auth"])
 
 _USERNAME = r"^[a-z0-9][a-z0-9._@-]{2,63}$"
 _CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"

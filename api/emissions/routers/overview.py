@@ -20,7 +20,7 @@ from api.telemetry import figures as telemetry_figures
 from api.telemetry import queries
 from api.telemetry.routers.live import LIVE_WITHIN
 
-router = APIRouter(tags=["overview"])
+router = APIRouter(tags=["emissions"])
 
 
 class PowerPoint(BaseModel):

@@ -16,7 +16,7 @@ from api.deps import ClientIP, Conn
 from api.registry import gateway_health_queries, queries
 from carbonflow.device_bindings import BindingError, UnknownDevice, move_device_async
 
-router = APIRouter(tags=["devices"])
+router = APIRouter(tags=["registry"])
 
 ONLINE_S = 60
 STALE_S = 15 * 60

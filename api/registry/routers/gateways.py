@@ -10,7 +10,7 @@ from api.auth.deps import GatewaysReader, VisibleSites
 from api.deps import Conn
 from api.registry import queries
 
-router = APIRouter(tags=["gateways"])
+router = APIRouter(tags=["registry"])
 
 
 @router.get("/gateways")

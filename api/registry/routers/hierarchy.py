@@ -18,7 +18,7 @@ from api.errors import Conflict, InvalidInput, NotFound
 from api.registry import hierarchy_queries
 from carbon_domain.schemas import IDENTIFIER_PATTERN
 
-router = APIRouter(tags=["hierarchy"])
+router = APIRouter(tags=["registry"])
 
 _ID = IDENTIFIER_PATTERN  # what ingest admits as a device id
 _REGION = r"^[A-Z]{2}(-[A-Z0-9]{1,10}){0,4}$"

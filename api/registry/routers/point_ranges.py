@@ -22,7 +22,7 @@ from carbon_domain.plausibility import DEFAULT_MAX_RISE_PER_H
 from carbon_domain.schemas import IDENTIFIER_PATTERN
 from device_profiles.point_rules import point_rise_limit
 
-router = APIRouter(tags=["devices"])
+router = APIRouter(tags=["registry"])
 
 DevicePath = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="the device's id")]
 PointPath = Annotated[str, Path(pattern=r"^[^\x00-\x1f/]{1,128}$", description="the point's name")]

@@ -10,7 +10,7 @@ from api.auth.deps import DevicesReader, VisibleSites
 from api.deps import Conn
 from api.registry import queries
 
-router = APIRouter(tags=["sites"])
+router = APIRouter(tags=["registry"])
 
 
 @router.get("/sites")

@@ -21,7 +21,7 @@ from api.deps import Conn, TimeParam, parse_time
 from api.telemetry import figures, queries
 from api.telemetry.parquet_stream import PARQUET_MEDIA_TYPE, parquet_chunks
 
-router = APIRouter(tags=["export"])
+router = APIRouter(tags=["telemetry"])
 
 COLUMNS = ("bucket_start", "value", "min", "max", "last", "readings", "quality", "increase", "activity_amount",
            "activity_unit", "tco2")

@@ -23,7 +23,7 @@ from api.telemetry import export_queries, figures, queries
 from api.telemetry.parquet_stream import PARQUET_MEDIA_TYPE, parquet_chunks
 from api.telemetry.routers.export import csv_number, csv_text, download_headers, export_window, provenance_metadata
 
-router = APIRouter(tags=["export"])
+router = APIRouter(tags=["telemetry"])
 
 MAX_SPAN = timedelta(days=400)
 COLUMNS = ("bucket_start", "site", "process", "device", "point", "unit", "kind", "value", "min", "max", "readings",

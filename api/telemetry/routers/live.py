@@ -36,7 +36,7 @@ from api.fastjson import dumps
 from api.registry import queries as registry_queries
 from api.telemetry import figures, queries
 
-router = APIRouter(tags=["live"])
+router = APIRouter(tags=["telemetry"])
 
 LIVE_WITHIN = timedelta(minutes=10)
 _TICK_S = 1.0

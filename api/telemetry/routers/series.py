@@ -12,7 +12,7 @@ from api.deps import Conn, TimeParam, parse_time
 from api.fastjson import json_response
 from api.telemetry import figures, monthly_queries, queries
 
-router = APIRouter(tags=["series"])
+router = APIRouter(tags=["telemetry"])
 _MAX_RAW_SPAN = timedelta(days=7)
 
 

@@ -7,7 +7,7 @@ inventory, reports  read by callers with the 'emissions' permission, for the ent
                     their scope (enterprise: its own; government: its region; auditor: the
                     assigned ones; admin: all); 404 outside it
 entered activity    written by the enterprise itself or an administrator
-report workflow     the roles of carbonflow.reports.workflow, inside the caller's scope
+report workflow     the roles of carbon_domain.reports.workflow, inside the caller's scope
 factors, benchmarks read by any signed-in caller; written by administrators ('benchmarks')
 =================== ======================================================================
 """

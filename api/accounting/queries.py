@@ -250,7 +250,7 @@ async def inventory_document(
     basis: Basis, tolerance: float,
 ) -> dict[str, Any]:
     """The inventory document of an enterprise for a year or month from the stored data (raises
-    carbonflow.reports.InventoryDataError for lines that cannot be accounted)."""
+    carbon_domain.reports.InventoryDataError for lines that cannot be accounted)."""
     start, end = month_range(year, month)
     return build_document(
         enterprise=enterprise, year=year, month=month,

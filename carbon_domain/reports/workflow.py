@@ -20,7 +20,7 @@ An enterprise's report for a year moves through::
 >>> transition(State.SUBMITTED, Action.FINAL_REVIEW, "government")
 Traceback (most recent call last):
 ...
-carbonflow.reports.errors.InvalidTransition: final_review is not possible from state 'submitted' (allowed from: first_reviewed)
+carbon_domain.reports.errors.InvalidTransition: final_review is not possible from state 'submitted' (allowed from: first_reviewed)
 """
 
 from __future__ import annotations

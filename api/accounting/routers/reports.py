@@ -2,7 +2,7 @@
 
 GET /reports/{enterprise}/{year}.pdf|.xlsx renders the current inventory, or with ?snapshot= the frozen
 document of a submission (whose bytes must still hash to the sha256 stored when it was submitted).
-The workflow (carbonflow.reports.workflow): 送审 submit by the enterprise freezes a snapshot; 初审 and
+The workflow (carbon_domain.reports.workflow): 送审 submit by the enterprise freezes a snapshot; 初审 and
 终审 by government reviewers of the enterprise's region; 退回 return with a comment; a verifier
 (auditor assigned to the enterprise) records findings and a verified total. Every step is audited.
 """

@@ -9,7 +9,7 @@ write request it serves (see `api.main`). What may be stale, and for how long:
 - `SessionCache`: the database row behind a session token, for `ttl_s`. A session revoked by a request this
   worker serves (logout, password change, disabled account) is refused at once, because that request clears
   the cache; one revoked through another worker or directly in the database as soon as the database's
-  revocation signal reaches this worker (`api.revocations` clears the cache), and within `ttl_s` while it
+  revocation signal reaches this worker (`api.auth.revocations` clears the cache), and within `ttl_s` while it
   cannot listen.
   Expiry is checked on every request against the cached expiry time.
 """

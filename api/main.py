@@ -19,50 +19,28 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
 from api import assets, efficiency_code, monitoring, projects
+from api.accounting.routers import benchmarks, calculations, factors, inventory, process_benchmarks, reports
+from api.alarms.routers import alarms, implausible
 from api.analysis import router as analysis_router
-from api.bootstrap import ensure_admin
+from api.audit import router as audit
+from api.auth.bootstrap import ensure_admin
+from api.auth.revocations import RevocationSignal
+from api.auth.routers import certauth, login, sso, tokens, users
 from api.caches import SessionCache, SharedCache
+from api.emissions.routers import compare, emissions, overview
 from api.errors import BootstrapError
 from api.grid_factors import router as grid_factors_router
-from api.kafka_link import KafkaLink
+from api.http_ingest import router as http_ingest
+from api.http_ingest.kafka_link import KafkaLink
 from api.metrics import RequestMetrics
 from api.metrics import router as metrics_router
 from api.pgsession import configure_session
 from api.ratelimit import TokenBuckets
-from api.revocations import RevocationSignal
-from api.routers import (
-    alarms,
-    audit,
-    auth,
-    benchmarks,
-    benchmarks_admin,
-    calculations,
-    certauth,
-    compare,
-    devices,
-    emissions,
-    export,
-    export_scope,
-    factors,
-    gateways,
-    health,
-    hierarchy,
-    implausible,
-    ingest,
-    inventory,
-    live,
-    overview,
-    pages,
-    point_ranges,
-    reports,
-    series,
-    sites,
-    sso,
-    tokens,
-    users,
-)
-from api.routers.live import LIVE_TICK_SHARE_S
+from api.registry.routers import devices, gateways, hierarchy, point_ranges, sites
+from api.routers import health, pages
 from api.settings import ApiSettings, load_api_settings
+from api.telemetry.routers import export, export_scope, live, series
+from api.telemetry.routers.live import LIVE_TICK_SHARE_S
 from carbonflow.db.connect import connect_with_retry
 
 __all__ = ["create_app"]
@@ -183,7 +161,7 @@ class _ForgetOnWrite:
 
 def create_app(database_url: str | None = None, *, settings: ApiSettings | None = None) -> FastAPI:
     """The API app. At start-up it waits for the database (bounded retries) and creates the first
-    administrator when none exists (see `api.bootstrap`); settings default to the environment's."""
+    administrator when none exists (see `api.auth.bootstrap`); settings default to the environment's."""
     url = database_url or os.environ.get("DATABASE_URL")
     if not url:
         raise SystemExit("api: set DATABASE_URL (postgresql://...)")
@@ -232,10 +210,10 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.add_middleware(RequestMetrics)  # outermost: times everything, the other middlewares included
     app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    for module in (health, auth, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
-                   benchmarks, export, export_scope, compare, alarms, ingest):
+    for module in (health, login, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
+                   benchmarks, export, export_scope, compare, alarms, http_ingest):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (factors, inventory, reports, benchmarks_admin, calculations):  # GHG accounting
+    for module in (factors, inventory, reports, process_benchmarks, calculations):  # GHG accounting
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(hierarchy.router, prefix="/api/v1")  # after devices: /devices/health stays a route
     app.include_router(point_ranges.router, prefix="/api/v1")  # a point's range for out_of_range, set by hand

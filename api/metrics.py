@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import HealthReader
+from api.auth.deps import HealthReader
 
 __all__ = ["AUTH_FAILURES", "REQUEST_SECONDS", "RequestMetrics", "router", "scrape_heartbeat"]
 

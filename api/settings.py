@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.security import is_placeholder_password
+from api.auth.security import is_placeholder_password
 from carbonflow.device_bindings import auto_register_setting
 
 __all__ = ["ApiSettings", "OidcSettings", "load_api_settings"]

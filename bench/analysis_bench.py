@@ -57,7 +57,7 @@ def _forecast_timings() -> dict[str, Any]:
     import psycopg
     from fastapi.testclient import TestClient
 
-    from api import security
+    from api.auth import security
     from api.main import create_app
     from api.settings import ApiSettings
     from carbonflow.demo.region_seed import seed_region

@@ -62,7 +62,9 @@ from common import (
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from api import pgsession, queries, security
+from api import pgsession
+from api.auth import security
+from api.telemetry import queries
 from stream_jobs.recompute import recompute_site
 
 SITE = "bench-site"

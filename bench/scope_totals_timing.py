@@ -1,5 +1,5 @@
 """Time a year of one site's emissions by hour and by day: summed from `emissions` (how the API read them
-before) against the scope rollups (api/scope_totals.py). Prints the timings; asserts nothing about speed.
+before) against the scope rollups (api/emissions/scope_totals.py). Prints the timings; asserts nothing about speed.
 
     python bench/scope_totals_timing.py
 
@@ -20,7 +20,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import create_scratch_database
 
-from api import scope_totals
+from api.emissions import scope_totals
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 END = datetime(2025, 1, 1, tzinfo=UTC)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import serialization
 
-from api.certlogin import sign_challenge
+from api.auth.certlogin import sign_challenge
 
 __all__ = ["CertLoginError", "login_with_certificate"]
 

@@ -83,7 +83,7 @@ async def _connect(url: str) -> Any:
 
 
 async def _audit(conn: Any, *, action: str, target: str, after: Any) -> None:
-    from api import auditlog
+    from api.audit import auditlog
 
     await auditlog.record(conn, action=action, client_ip=None, actor=f"cli:{getpass.getuser()}", actor_kind="system",
                           target=target, after=after)

@@ -18,7 +18,6 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +27,15 @@ from carbon_domain.grid import DEFAULT_GRID_SERIES, GridLocation, GridSeries
 from carbon_domain.inventory import (
     ActivityDataError,
     Inventory,
-    LineProblem,
     SourceType,
     compute_inventory,
 )
+from carbon_domain.reports.errors import ReportError
+from carbonflow.activity_file import COLUMNS, ActivityFileError, read_activity_file
 from carbonflow.inventory_report import add_report_parser, write_report
-from carbonflow.reports.errors import ReportError
-from carbonflow.tabular import TabularFileError, read_numbered_rows
 
-__all__ = ["COLUMNS", "FUEL_SERIES", "OPTIONAL_COLUMNS", "main", "read_activity_file", "inventory_json",
-           "write_template"]
+__all__ = ["FUEL_SERIES", "inventory_json", "main", "write_template"]
 
-COLUMNS = ("period", "process", "source_type", "item", "quantity", "unit", "direction")
-OPTIONAL_COLUMNS = ("site",)
 FUEL_SERIES = ("ndrc-steel-2013", "general-industry")
 
 _EXAMPLE_ROWS: tuple[tuple[str, str, str, str, float, str, str], ...] = (
@@ -65,10 +60,6 @@ _NOTES = (
     ("unit", "t, kg, kt, Nm3, 1e4Nm3, kWh, MWh, GJ, MJ, ..."),
     ("direction", "in = consumed or purchased, out = exported or output"),
 )
-
-
-class _FileProblem(Exception):
-    """The file as a whole cannot be read (missing, wrong format)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,7 +104,7 @@ def _compute(path: Path, *, series: str, as_json: bool, jump_threshold: float, g
              location: GridLocation) -> int:
     try:
         rows, problems = read_activity_file(path)
-    except _FileProblem as exc:
+    except ActivityFileError as exc:
         print(f"carbonflow inventory: {exc}", file=sys.stderr)
         return 1
     try:
@@ -141,7 +132,7 @@ def _compute(path: Path, *, series: str, as_json: bool, jump_threshold: float, g
 def _report(args: argparse.Namespace) -> int:
     try:
         rows, problems = read_activity_file(args.activity)
-    except _FileProblem as exc:
+    except ActivityFileError as exc:
         print(f"carbonflow inventory: {exc}", file=sys.stderr)
         return 1
     if problems:
@@ -156,77 +147,6 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     print(f"wrote {out} ({args.lang}, {len(document['lines'])} lines, total {document['total_tco2']:,.1f} tCO2)")
     return 0
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-def read_activity_file(path: Path) -> tuple[list[dict[str, Any]], list[LineProblem]]:
-    """Rows of a .csv or .xlsx activity file as mappings with their `line`, and the rows that cannot be read."""
-    try:
-        numbered = read_numbered_rows(path, what="activity file")
-    except TabularFileError as exc:
-        raise _FileProblem(str(exc)) from exc
-    return _records(numbered, path)
-
-
-def _records(numbered: list[tuple[int, list[Any]]], path: Path) -> tuple[list[dict[str, Any]], list[LineProblem]]:
-    rows = [(number, [_cell(value) for value in cells]) for number, cells in numbered]
-    rows = [(number, cells) for number, cells in rows if any(cell != "" for cell in cells)]
-    if not rows:
-        return [], [LineProblem(1, f"no header row; the first row must be {','.join(COLUMNS)}")]
-    header_line, header = rows[0]
-    names = [str(name).strip().lower() for name in header]
-    while names and names[-1] == "":
-        names.pop()
-    header_problem = _header_problem(names)
-    if header_problem:
-        return [], [LineProblem(header_line, header_problem)]
-    records: list[dict[str, Any]] = []
-    problems: list[LineProblem] = []
-    for number, cells in rows[1:]:
-        while len(cells) > len(names) and cells[-1] == "":
-            cells.pop()  # spreadsheets pad rows with empty cells
-        if len(cells) != len(names):
-            problems.append(
-                LineProblem(number, f"{len(cells)} fields, header has {len(names)} ({','.join(names)}); quote commas")
-            )
-            continue
-        record = dict(zip(names, cells, strict=True))
-        record["period"] = _period_text(record["period"])
-        records.append({"line": number, **record})
-    if not records and not problems:
-        problems.append(LineProblem(header_line, f"{path.name} has a header but no activity rows"))
-    return records, problems
-
-
-def _header_problem(names: list[str]) -> str | None:
-    missing = [column for column in COLUMNS if column not in names]
-    unknown = [name or "(empty)" for name in names if name not in COLUMNS + OPTIONAL_COLUMNS]
-    doubled = sorted({name for name in names if names.count(name) > 1})
-    if not (missing or unknown or doubled):
-        return None
-    parts = [
-        f"{label}: {', '.join(found)}"
-        for label, found in (("missing columns", missing), ("unknown columns", unknown), ("repeated columns", doubled))
-        if found
-    ]
-    return f"bad header ({'; '.join(parts)}); expected {','.join(COLUMNS)} (and optionally {','.join(OPTIONAL_COLUMNS)})"
-
-
-def _cell(value: object) -> Any:
-    if value is None:
-        return ""
-    return value.strip() if isinstance(value, str) else value
-
-
-def _period_text(value: Any) -> Any:
-    # Excel turns a typed 2025-01 into a date and 2025 into a number; give back what was typed.
-    if isinstance(value, date) and value.day == 1:
-        return f"{value.year:04d}-{value.month:02d}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return value if isinstance(value, str) else str(value)
 
 
 # --- output ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ activity-data file, without a server.
         [--series ndrc-steel-2013] [--lang zh|en]
 
 The file is read as by `inventory compute` (one version, each row's origin is its file line); the
-report is the one the API renders (`carbonflow.reports`), dated by the file's modification time, so
+report is the one the API renders (`api.accounting.render`), dated by the file's modification time, so
 the same file gives the same bytes. All rows must be of one calendar year.
 """
 
@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from api.accounting.render import render_pdf, render_xlsx
 from carbon_domain.factors import FactorLibrary
-from carbonflow.reports.document import EnteredLine, Enterprise, build_document
-from carbonflow.reports.labels import LANGUAGES
-from carbonflow.reports.render import render_pdf, render_xlsx
+from carbon_domain.reports.document import EnteredLine, Enterprise, build_document
+from carbon_domain.reports.labels import LANGUAGES
 
 __all__ = ["add_report_parser", "write_report"]
 

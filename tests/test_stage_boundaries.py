@@ -21,21 +21,21 @@ STAGES = ("edge_agent", "ingest", "stream_jobs", "api", "simulators")
 # (importing file, imported module) -> why the crossing is there. Each one is a known debt or a deliberate
 # reuse; a new crossing needs an entry here with its reason (or, better, the shared code moved to a shared package).
 ALLOWED = {
-    ("api/routers/ingest.py", "ingest.validation"):
+    ("api/http_ingest/router.py", "ingest.validation"):
         "HTTP ingest is a second door of the ingest stage: it must refuse exactly what the MQTT bridge refuses",
-    ("api/kafka_link.py", "ingest.kafka_out"):
+    ("api/http_ingest/kafka_link.py", "ingest.kafka_out"):
         "HTTP ingest produces its records to Kafka with the bridge's producer settings and partitioning",
-    ("api/kafka_link.py", "ingest.validation"):
+    ("api/http_ingest/kafka_link.py", "ingest.validation"):
         "HTTP ingest splits an envelope into device records exactly as the bridge does",
-    ("api/routers/ingest.py", "ingest.binding"):
+    ("api/http_ingest/router.py", "ingest.binding"):
         "HTTP ingest admits a gateway's devices by the bridge's binding rules (a gateway writes only its own devices)",
 }
 
 
-def _stage_imports(stage: str) -> set[tuple[str, str]]:
-    """(file, module) for every import in a stage's source that names another stage."""
+def _imports_of(package: str) -> set[tuple[str, str]]:
+    """(file, module) for every absolute import in a package's source."""
     found = set()
-    for path in sorted((ROOT / stage).rglob("*.py")):
+    for path in sorted((ROOT / package).rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -44,11 +44,14 @@ def _stage_imports(stage: str) -> set[tuple[str, str]]:
                 modules = [node.module]
             else:
                 continue
-            for module in modules:
-                top = module.split(".")[0]
-                if top in STAGES and top != stage:
-                    found.add((path.relative_to(ROOT).as_posix(), module))
+            found.update((path.relative_to(ROOT).as_posix(), module) for module in modules)
     return found
+
+
+def _stage_imports(stage: str) -> set[tuple[str, str]]:
+    """(file, module) for every import in a stage's source that names another stage."""
+    return {(file, module) for file, module in _imports_of(stage)
+            if module.split(".")[0] in STAGES and module.split(".")[0] != stage}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -65,3 +68,13 @@ def test_every_documented_crossing_still_exists() -> None:
     crossings = set().union(*(_stage_imports(stage) for stage in STAGES))
     stale = sorted(set(ALLOWED) - crossings)
     assert not stale, f"crossings no longer made, remove them from ALLOWED: {stale}"
+
+
+def test_the_api_imports_no_cli_module() -> None:
+    """The CLI and the API share code through exported modules (e.g. carbonflow.activity_file); the API never
+    imports a command-line module, whose job is argv, exit codes and printing."""
+    cli_imports = sorted(
+        (file, module) for file, module in _imports_of("api")
+        if module == "carbonflow.cli" or (module.startswith("carbonflow.") and module.endswith("_cli"))
+    )
+    assert not cli_imports, f"the API imports a CLI module: {cli_imports}; export the shared part from carbonflow"

@@ -22,11 +22,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 
-from api import auditlog
-from api.access import Principal
 from api.analysis import queries
 from api.analysis.schemas import ScenarioSpec, TargetCreate
-from api.deps import Caller, ClientIP, Conn, require_permission
+from api.audit import auditlog
+from api.auth.access import Principal
+from api.auth.deps import Caller, require_permission
+from api.deps import ClientIP, Conn
 from api.monitoring import queries as monitoring
 from carbon_domain.analysis import (
     COUPLING_HIGH,

@@ -12,11 +12,13 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
-from api import auditlog, hierarchy_queries
-from api.access import Principal
 from api.assets import queries
 from api.assets.schemas import AllowanceIn, EmissionsIn, TransactionIn
-from api.deps import Caller, ClientIP, Conn, require_permission
+from api.audit import auditlog
+from api.auth.access import Principal
+from api.auth.deps import Caller, require_permission
+from api.deps import ClientIP, Conn
+from api.registry import hierarchy_queries
 from carbon_domain.assets import (
     DEFAULT_OFFSET_CAP,
     OFFSETS,

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
-from api import auditlog
-from api.access import Principal
-from api.deps import Caller, ClientIP, Conn, require_permission
+from api.audit import auditlog
+from api.auth.access import Principal
+from api.auth.deps import Caller, require_permission
+from api.deps import ClientIP, Conn
 from api.efficiency_code import queries
 from api.efficiency_code.schemas import ConfigVersion, ConfigVersions, Run, Runs, StoredResult, StoredResults
 from carbon_domain.efficiency_code import EfficiencyCodeConfig

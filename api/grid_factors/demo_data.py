@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from api import auditlog
+from api.audit import auditlog
 from api.grid_factors import queries
 from carbon_domain.grid_factors import CONVENTIONS, Flow, Region, trace_flows
 from carbonflow.grid_factor_files import read_grid_file

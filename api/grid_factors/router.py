@@ -22,9 +22,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
-from api import auditlog, inventory_queries
-from api.access import Principal
-from api.deps import BenchmarkAdmin, ClientIP, Conn, EmissionsReader
+from api.accounting import queries as inventory_queries
+from api.audit import auditlog
+from api.auth.access import Principal
+from api.auth.deps import BenchmarkAdmin, EmissionsReader
+from api.deps import ClientIP, Conn
 from api.errors import Conflict
 from api.grid_factors import queries
 from api.grid_factors.schemas import (

@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from api.inventory_queries import load_library
+from api.accounting.queries import load_library
 from api.monitoring import queries
 from carbon_domain.monitoring import (
     ENERGY_TYPES,

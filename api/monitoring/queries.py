@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from api.access import Scope
+from api.auth.access import Scope
 from carbon_domain.monitoring import region_prefix
 
 __all__ = [

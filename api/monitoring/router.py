@@ -1,7 +1,7 @@
 """/api/v1/monitoring: government monitoring of regions, industries and emission units (docs/monitoring.md).
 
 Reading needs 'monitoring', maintaining units and reporting figures 'monitoring_data', deciding anomaly
-reminders 'monitoring_review' (api/access.py). What a caller sees is cut to its scope: a government user's
+reminders 'monitoring_review' (api/auth/access.py). What a caller sees is cut to its scope: a government user's
 region and sub-regions, an enterprise user's own units. /monitoring/public/... needs no login and shows only
 public institutions marked public.
 """
@@ -19,10 +19,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.datastructures import UploadFile
 
-from api import auditlog
-from api.access import Principal
-from api.deps import AnonymousRateLimit, Caller, ClientIP, Conn, require_permission
-from api.inventory_queries import load_library, metered_aggregates, month_range
+from api.accounting.queries import load_library, metered_aggregates, month_range
+from api.audit import auditlog
+from api.auth.access import Principal
+from api.auth.deps import AnonymousRateLimit, Caller, require_permission
+from api.deps import ClientIP, Conn
 from api.monitoring import intake, queries, sync, world
 from api.monitoring.schemas import (
     AnomalyDecision,

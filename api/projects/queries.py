@@ -12,7 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from api.access import Principal
+from api.auth.access import Principal
 
 __all__ = [
     "Visibility",

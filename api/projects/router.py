@@ -17,11 +17,13 @@ import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from starlette.datastructures import UploadFile
 
-from api import accounts, auditlog, hierarchy_queries, inventory_queries
-from api.access import Principal
+from api.accounting import queries as inventory_queries
 from api.assets import queries as asset_queries
-from api.deps import Caller, ClientIP, Conn, require_permission
-from api.monthly_queries import month_windows, point_series_monthly
+from api.audit import auditlog
+from api.auth import accounts
+from api.auth.access import Principal
+from api.auth.deps import Caller, require_permission
+from api.deps import ClientIP, Conn
 from api.projects import queries
 from api.projects.schemas import (
     MONTH,
@@ -36,6 +38,8 @@ from api.projects.schemas import (
     VerdictIn,
     VerifierIn,
 )
+from api.registry import hierarchy_queries
+from api.telemetry.monthly_queries import month_windows, point_series_monthly
 from carbon_domain.accounting import EMITTING_ACTIVITIES
 from carbon_domain.assets import EntryKind, Instrument
 from carbon_domain.errors import DomainError

@@ -1,1 +1,2 @@
-"""One router module per resource."""
+"""The shell's own routers: health and the pages of the built web app. Each service's routers live in its
+folder (`api/<service>/router.py` or `api/<service>/routers/`)."""

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 
-from api import queries
-from api.deps import MaybeCaller
+from api import health_queries
+from api.auth.deps import MaybeCaller
 from api.metrics import scrape_heartbeat
 
 router = APIRouter(tags=["health"])
@@ -34,7 +34,7 @@ async def health(request: Request, caller: MaybeCaller) -> dict[str, Any]:
     status = "ok"
     try:
         async with request.app.state.pool.connection(timeout=2) as conn:
-            fresh = await queries.pipeline_freshness(conn)
+            fresh = await health_queries.pipeline_freshness(conn)
         components["database"] = {"status": "ok"}
         last = fresh["last_reading_at"]
         age = (datetime.now(UTC) - last).total_seconds() if last else None

@@ -154,7 +154,7 @@ def generate(seed: int = 2026) -> SyntheticPrefecture:
 
 async def seed_region(url: str, *, seed: int = 2026) -> dict[str, int]:
     """Write the synthetic prefecture into the database at `url` (monitoring tables migrated); idempotent."""
-    from api.inventory_queries import load_library
+    from api.accounting.queries import load_library
     from api.monitoring import queries
 
     prefecture = generate(seed)

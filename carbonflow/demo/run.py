@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from api.bootstrap import ensure_demo_users
+from api.auth.bootstrap import ensure_demo_users
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from carbon_domain.factors import FactorLibrary
-from carbonflow.reports.document import EnteredLine, Enterprise, MeteredAggregate, Site, build_document
+from carbon_domain.reports.document import EnteredLine, Enterprise, MeteredAggregate, Site, build_document
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "steelworks-2025-activity.csv"
 AT = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)

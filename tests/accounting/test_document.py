@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from carbon_domain.factors import FactorLibrary
-from carbonflow.reports.document import (
+from carbon_domain.reports.document import (
     EnteredLine,
     Enterprise,
     MeteredAggregate,
     Site,
     build_document,
 )
-from carbonflow.reports.errors import InventoryDataError
+from carbon_domain.reports.errors import InventoryDataError
 
 AT = datetime(2025, 2, 3, tzinfo=UTC)
 WORKS = Enterprise("e-doc", "Doc works", "CN-ZJ", sites=(Site("s1", "S1", "zhejiang"), Site("s2", "S2", "zhejiang")))

@@ -16,9 +16,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from api.accounting.render import Num, Table, render_pdf, render_xlsx, report_cover, report_sections
+from carbon_domain.reports.labels import LANGUAGES, labels_for
 from carbonflow import inventory_cli
-from carbonflow.reports.labels import LANGUAGES, labels_for
-from carbonflow.reports.render import Num, Table, render_pdf, render_xlsx, report_cover, report_sections
 from tests.accounting.report_fixture import EXAMPLE, steel_document
 
 SUBMISSION = {"prepared_by": "zhang.wei", "submitted_at": "2025-03-05T10:00:00+08:00"}
@@ -255,8 +255,8 @@ def test_the_declaration_stands_on_the_last_page_with_signature_lines(pdf: bytes
 
 
 def test_a_missing_font_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from carbonflow.reports import fonts
-    from carbonflow.reports.errors import FontMissing
+    from api.accounting import fonts
+    from carbon_domain.reports.errors import FontMissing
 
     monkeypatch.setattr(fonts, "_PACKAGE", "no_such_font_package")
     monkeypatch.setattr(fonts, "_DEBIAN_FILE", tmp_path / "wqy-microhei.ttc")

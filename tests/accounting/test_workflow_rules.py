@@ -1,4 +1,4 @@
-"""The report workflow state machine (carbonflow.reports.workflow): every state x action x role.
+"""The report workflow state machine (carbon_domain.reports.workflow): every state x action x role.
 
 The expected outcomes are written out here, independently of the module's rule table:
 送审 submit by the enterprise from draft or returned; 初审 first_review and 终审 final_review by
@@ -12,13 +12,13 @@ import itertools
 
 import pytest
 
-from carbonflow.reports.errors import (
+from carbon_domain.reports.errors import (
     ActionNotPermitted,
     CommentRequired,
     ConflictOfDuties,
     InvalidTransition,
 )
-from carbonflow.reports.workflow import Action, Participants, State, allowed_actions, transition
+from carbon_domain.reports.workflow import Action, Participants, State, allowed_actions, transition
 
 S, A = State, Action
 ROLES = ("enterprise", "government", "auditor", "technician", "admin")

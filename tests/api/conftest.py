@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api import security
+from api.auth import security
 from api.main import create_app
 from api.settings import ApiSettings
 from tests.api.serving import serve

@@ -100,7 +100,7 @@ def _parquet(r: httpx.Response) -> list[dict[str, Any]]:
     return pq.read_table(io.BytesIO(r.content)).to_pylist()  # type: ignore[no-any-return]
 
 
-# auditor exports and period comparisons (api/routers/export.py, export_scope.py, compare.py)
+# auditor exports and period comparisons (api/telemetry/routers/export.py, export_scope.py; api/emissions/routers/compare.py)
 ENDPOINTS.update({
     "export-parquet-a": ("GET", "/api/v1/export/series.parquet", lambda: {"device": A, "point": "power_kw", **WINDOW},
                          lambda r: len(_parquet(r))),
@@ -117,7 +117,7 @@ for _role, _row in {"anonymous": dict.fromkeys(_SEES_A, 401), "government": _SEE
                     "technician": {**dict.fromkeys(_SEES_A, 403), "export-parquet-a": 1}, "admin": _SEES_A}.items():
     EXPECTED[_role].update(_row)
 
-# a point's measurement range (api/routers/point_ranges.py): read with 'devices', set and reset with 'point_ranges'
+# a point's measurement range (api/registry/routers/point_ranges.py): read with 'devices', set and reset with 'point_ranges'
 _RANGE = "/api/v1/devices/{}/points/power_kw/range"
 ENDPOINTS.update({
     "point-range-a": ("GET", _RANGE.format(A), dict, lambda r: r.json()["unit"]),

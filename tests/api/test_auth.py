@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api import security, throttle
+from api.auth import security, throttle
 from api.main import create_app
 from api.settings import ApiSettings, load_api_settings
 from tests.api.conftest import FAST, ROOT, ROOT_PASSWORD, login, make_user, new_password, unique

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.bootstrap import ensure_admin, ensure_demo_users
+from api.auth.bootstrap import ensure_admin, ensure_demo_users
 from api.errors import BootstrapError
 from api.main import create_app
 from api.settings import ApiSettings

@@ -12,10 +12,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api import security
+from api.auth import security
+from api.auth.revocations import RevocationSignal
 from api.caches import SessionCache, SharedCache
 from api.main import create_app
-from api.revocations import RevocationSignal
 from tests.api.conftest import (
     ROOT,
     ROOT_PASSWORD,

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from fastapi.testclient import TestClient
 
-from api.certlogin import sign_challenge
+from api.auth.certlogin import sign_challenge
 from api.main import create_app
 from carbon_domain.schemas import Envelope, Reading
 from carbon_domain.wire import decode_device_record

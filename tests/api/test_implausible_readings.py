@@ -168,7 +168,7 @@ def test_rise_limit_set_by_hand_and_reset_is_audited(
 
 async def _export_increase(database_url: str, device: str) -> float:
     """The counter's increase over its readings as the CSV/Parquet export builds it from raw readings."""
-    from api.queries import export_rows
+    from api.telemetry.queries import export_rows
 
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         cur = await conn.execute("SELECT point_key FROM points WHERE device_id = %s", (device,))

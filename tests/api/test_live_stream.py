@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api import security
+from api.auth import security
 from tests.api.conftest import make_user
 from tests.api.test_dashboards import _seed
 
@@ -153,7 +153,7 @@ def test_stream_ends_when_its_session_is_logged_out(
     http: httpx.Client, api_app_client: TestClient, admin_headers: dict[str, str], site: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("api.routers.live._RECHECK_S", 0.2)
+    monkeypatch.setattr("api.telemetry.routers.live._RECHECK_S", 0.2)
     _, _, headers = make_user(api_app_client, admin_headers, "enterprise", enterprise_id="o-ent")
     ticket = _ticket(http, headers)
     with http.stream("GET", "/api/v1/live/stream", params={"ticket": ticket}) as r:

@@ -9,7 +9,7 @@ import uuid
 import psycopg
 import pytest
 
-from api.revocations import CHANNEL, RevocationSignal
+from api.auth.revocations import CHANNEL, RevocationSignal
 from tests.conftest import free_port
 
 

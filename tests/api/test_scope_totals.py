@@ -13,7 +13,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api import queries, scope_totals
+from api.emissions import scope_totals
+from api.telemetry import queries
 from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.recompute import recompute_site
 from stream_jobs.sink import ReadingSink, load_factor_library

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api import queries
+from api.telemetry import queries
 from tests.api.test_series_rollups import WINDOWS, Seeded, seeded  # noqa: F401  (seeded is a fixture)
 
 

@@ -29,7 +29,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.monthly_queries import month_windows
+from api.telemetry.monthly_queries import month_windows
 from tests.api.conftest import make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

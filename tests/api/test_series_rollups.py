@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from api import queries
+from api.telemetry import queries
 from carbon_domain import QUALITY_NAMES
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, PointKind, Quality, Reading

@@ -22,9 +22,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from api.auth.oidc import OidcClient, new_pkce_pair, verify_id_token
 from api.errors import LoginRefused
 from api.main import create_app
-from api.oidc import OidcClient, new_pkce_pair, verify_id_token
 from api.settings import ApiSettings, OidcSettings, load_api_settings
 from tests.api.conftest import TEST_SETTINGS, ensure_root, make_user, unique
 from tests.api.serving import serve

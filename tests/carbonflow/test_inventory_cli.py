@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from carbonflow.inventory_cli import COLUMNS, main
+from carbonflow.activity_file import COLUMNS
+from carbonflow.inventory_cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "steelworks-2025-activity.csv"
 HEADER = ",".join(COLUMNS)

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from api.bootstrap import ensure_demo_users
-from api.inventory_queries import create_snapshot
+from api.accounting.queries import create_snapshot
+from api.auth.bootstrap import ensure_demo_users
 from carbonflow.db.roles import ensure_login_role
 from carbonflow.supervisor import Supervisor
 from tests.conftest import free_port, owner_url

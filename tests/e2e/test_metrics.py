@@ -11,7 +11,7 @@ import yaml
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.bootstrap import ensure_demo_users
+from api.auth.bootstrap import ensure_demo_users
 from api.main import create_app
 from api.settings import load_api_settings
 from carbonflow.supervisor import Supervisor

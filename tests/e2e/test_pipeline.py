@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pymodbus.client import ModbusTcpClient
 
-from api.bootstrap import ensure_demo_users
+from api.auth.bootstrap import ensure_demo_users
 from api.main import create_app
 from carbon_domain.factors import FactorLibrary
 from carbonflow.supervisor import Supervisor

@@ -14,9 +14,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from api import queries
-from api.hierarchy_queries import _point_data
-from api.inventory_queries import metered_aggregates
+from api.accounting.queries import metered_aggregates
+from api.emissions import scope_totals
+from api.registry import queries as registry_queries
+from api.registry.hierarchy_queries import _point_data
+from api.telemetry import queries
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, PointKind, Quality, Reading
 from carbonflow.cli import main
@@ -170,11 +172,11 @@ async def _readers(url: str, plant: Plant) -> dict[str, Any]:
                 out[f"export {point} {interval}"] = [row async for rows in queries.export_rows(
                     conn, point_key=found["point_key"], kind=found["kind"], start=lo, end=hi, interval=interval,
                     tz="Asia/Shanghai") for row in rows]
-        out["production"] = await queries.site_production(conn, site=plant.site, start=lo, end=hi)
+        out["production"] = await scope_totals.site_production(conn, site=plant.site, start=lo, end=hi)
         window = NOW - T0 + timedelta(days=400)  # reaches back over the seeded hours from the real now
         out["latest"] = await queries.latest_values(conn, within=window, sites=sites)
         out["latest points"] = await queries.latest_point_values(conn, within=window, sites=sites)
-        health = await queries.device_health(conn, window=window, sites=sites)
+        health = await registry_queries.device_health(conn, window=window, sites=sites)
         out["health"] = health["devices"]
         out["metered"] = [asdict(m) for m in await metered_aggregates(
             conn, enterprise=plant.enterprise, start=T0 - timedelta(days=1), end=END + timedelta(days=1))]

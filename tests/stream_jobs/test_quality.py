@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from api import queries, scope_totals
+from api.emissions import scope_totals
+from api.telemetry import queries
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, Reading
 from stream_jobs.sink import ReadingSink

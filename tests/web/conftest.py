@@ -24,7 +24,7 @@ import httpx
 import psycopg
 import pytest
 
-from api import security
+from api.auth import security
 from tests.api import conftest as _api_fixtures
 from tests.api.conftest import make_user
 

@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from api import auditlog
+from api.audit import auditlog
 from tests.web.conftest import SITE, Users
 from tests.web.ui import choose, log_in, shot
 from tests.web.waiting import wait_until

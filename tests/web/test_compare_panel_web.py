@@ -12,7 +12,7 @@ import httpx
 import psycopg
 import pytest
 
-from api.periods import Period
+from carbon_domain.periods import Period
 from tests.web.conftest import (
     ARTIFACTS,
     GAS_FACTORS,

@@ -14,7 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from api import security
+from api.auth import security
 from tests.web.conftest import SITE, TZ, Users
 from tests.web.ui import choose, log_in, shot, text_number, value
 from tests.web.waiting import wait_until

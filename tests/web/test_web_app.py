@@ -1,5 +1,5 @@
 """What the Vue web app adds to the pages it ported, in headless Chromium: a menu by role (the five roles of
-api/access.py), Chinese by default with no raw key or enum value on screen, the series explorer's axis and point
+api/auth/access.py), Chinese by default with no raw key or enum value on screen, the series explorer's axis and point
 picker, and every page usable at a phone's 390 px. Screenshots: tests/artifacts/web-*.png."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from api.access import ROLE_PERMISSIONS
+from api.auth.access import ROLE_PERMISSIONS
 from tests.web.conftest import SITE, TZ, Users
 from tests.web.ui import choice, choose, log_in, shot, value
 

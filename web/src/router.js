@@ -1,4 +1,4 @@
-// The pages, one route each, with the permissions a role needs to see it (api/access.py gives each role its
+// The pages, one route each, with the permissions a role needs to see it (api/auth/access.py gives each role its
 // permissions; GET /auth/me hands them to the page). The menu and the guard both read `meta.needs`, so a page
 // appears in the menu exactly when its route lets the role in:
 //

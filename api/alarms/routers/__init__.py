@@ -1,0 +1,3 @@
+"""The HTTP surface of alarms: alarms, implausible."""
+
+__all__: list[str] = []

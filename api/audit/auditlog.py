@@ -1,0 +1,78 @@
+"""The append-only audit log: write one entry, read entries by filter. The database refuses UPDATE and DELETE."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from api.auth.access import Principal
+
+__all__ = ["COLUMNS", "entries", "record"]
+
+COLUMNS = ("audit_id", "at", "actor", "actor_kind", "token_id", "action", "target", "outcome", "client_ip",
+           "before", "after", "detail")
+
+
+def _default(value: object) -> str:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _json(value: Any) -> Jsonb | None:
+    return None if value is None else Jsonb(value, dumps=lambda v: json.dumps(v, default=_default))
+
+
+async def record(
+    conn: psycopg.AsyncConnection, *, action: str, client_ip: str | None, principal: Principal | None = None,
+    actor: str | None = None, actor_kind: str | None = None, target: str | None = None, outcome: str = "ok",
+    before: Any = None, after: Any = None, detail: Any = None,
+) -> None:
+    """Append one entry; the actor is `principal` when given, else `actor` / `actor_kind` (default anonymous)."""
+    token_id = None
+    if principal is not None:
+        actor, actor_kind = principal.username, "user" if principal.via == "session" else "token"
+        token_id = principal.credential_id if principal.via == "token" else None
+    await conn.execute(
+        "INSERT INTO audit_log (actor, actor_kind, token_id, action, target, outcome, client_ip, before, after, detail)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (actor, actor_kind or "anonymous", token_id, action, target, outcome, client_ip, _json(before), _json(after),
+         _json(detail)),
+    )
+
+
+async def entries(
+    conn: psycopg.AsyncConnection, *, actor: str | None, action: str | None, since: datetime | None,
+    until: datetime | None, limit: int,
+) -> list[dict[str, Any]]:
+    """Entries newest first; `action` ending in '.*' matches a family (``auth.*``)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if actor is not None:
+        clauses.append("actor = %s")
+        params.append(actor)
+    if action is not None:
+        if action.endswith(".*"):
+            clauses.append("starts_with(action, %s)")
+            params.append(action[:-1])
+        else:
+            clauses.append("action = %s")
+            params.append(action)
+    if since is not None:
+        clauses.append("at >= %s")
+        params.append(since)
+    if until is not None:
+        clauses.append("at < %s")
+        params.append(until)
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM audit_log{where} ORDER BY at DESC, audit_id DESC LIMIT %s",
+            (*params, limit),
+        )
+        return list(await cur.fetchall())

@@ -1,0 +1,3 @@
+"""emissions: a plant's energy and CO2, the overview and period comparisons."""
+
+__all__: list[str] = []

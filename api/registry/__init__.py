@@ -1,0 +1,3 @@
+"""registry: enterprises, sites, devices, gateways and point ranges, and the scope a caller sees of them."""
+
+__all__: list[str] = []

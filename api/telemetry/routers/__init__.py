@@ -1,0 +1,3 @@
+"""The HTTP surface of telemetry: series, live, export, export_scope."""
+
+__all__: list[str] = []

@@ -98,6 +98,9 @@ class GridChoice(NamedTuple):
     row: FactorRow
     step: str  # enterprise, province, region, national or carbon_market
     reason: str
+    # the steps passed over before `step`, each with why: "none_valid" (no row valid at the period) or
+    # "unknown" (no enterprise, single province or regional grid to look up), so a report can word the reason
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 def grid_series(value: str) -> GridSeries:
@@ -125,25 +128,28 @@ def choose_grid_factor(library: FactorLibrary, at: datetime, series: GridSeries,
                        location: GridLocation) -> GridChoice:
     """The grid-factor row for `location` at `at` under `series`, with the step used and why."""
     skipped: list[str] = []
+    passed: list[tuple[str, str]] = []
     day = at.astimezone(FACTOR_TIMEZONE).date()
-    for step, key, table, chain, label in _steps(series, location, skipped):
+    for step, key, table, chain, label in _steps(series, location, skipped, passed):
         try:
             row = library.resolve(key, at, series=table, scope_chain=chain)
         except FactorNotFound:
             if step in ("national", "carbon_market"):
                 raise
             skipped.append(f"{label}: none valid on {day}")
+            passed.append((step, "none_valid"))
             continue
         chosen = f"{label}: {row.factor_id} = {row.value:g} {row.unit}"
         reason = "; ".join([f"series {series.value}", *skipped, chosen])
-        return GridChoice(row, step, reason)
+        return GridChoice(row, step, reason, tuple(passed))
     raise AssertionError("the last step is always national or carbon_market")  # pragma: no cover
 
 
 _Step = tuple[str, str, str | None, list[tuple[str, str]], str]
 
 
-def _steps(series: GridSeries, location: GridLocation, skipped: list[str]) -> list[_Step]:
+def _steps(series: GridSeries, location: GridLocation, skipped: list[str],
+           passed: list[tuple[str, str]]) -> list[_Step]:
     if series is GridSeries.CARBON_MARKET:
         return [("carbon_market", *_CARBON_MARKET, [], "carbon-market reporting factor")]
     national: _Step = ("national", *_NATIONAL, [], "national average of the data year")
@@ -156,15 +162,18 @@ def _steps(series: GridSeries, location: GridLocation, skipped: list[str]) -> li
                           f"enterprise-specific factor of {location.enterprise_id}"))
         else:
             skipped.append("no enterprise named")
+            passed.append(("enterprise", "unknown"))
     who = f"site {location.site_id}" if location.site_id else "the works"
     if location.province:
         steps.append(("province", f"grid.province.{location.province}", None, [("province", location.province)],
                       f"{who} in province {location.province}: provincial average"))
     else:
         skipped.append(f"{who}: no single province known")
+        passed.append(("province", "unknown"))
     if location.region:
         steps.append(("region", f"grid.region.{location.region}", None, [("region", location.region)],
                       f"{who} on the {location.region} regional grid: regional average"))
     else:
         skipped.append(f"{who}: no single regional grid known")
+        passed.append(("region", "unknown"))
     return [*steps, national]

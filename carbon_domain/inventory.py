@@ -195,6 +195,8 @@ class LineResult(BaseModel):
     site: str | None = None
     factor_step: str | None = Field(None, description="electricity: the precedence step whose row was used")
     factor_reason: str | None = Field(None, description="electricity: why that row (the steps skipped)")
+    factor_skipped: tuple[tuple[str, str], ...] | None = Field(
+        None, description="electricity: the steps skipped before factor_step, each with why (none_valid, unknown)")
 
 
 class FindingCode(StrEnum):
@@ -394,6 +396,7 @@ def _account(line: ActivityLine, number: int, settings: _Settings) -> LineResult
         site=line.site,
         factor_step=choice.step if choice else None,
         factor_reason=choice.reason if choice else None,
+        factor_skipped=choice.skipped if choice else None,
     )
 
 

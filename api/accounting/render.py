@@ -116,7 +116,8 @@ def _basics(d: Mapping[str, Any], w: Labels) -> Section:
          else t["basics.default_industry"]),
         (t["basics.period"], d["period_label"]),
         (t["basics.standards"], w.list_separator.join(d["standards"])),
-        (t["basics.series"], t["basics.series_value"].format(**{k: w.series_name(v) for k, v in series.items()})),
+        (t["basics.series"], t["basics.series_value"].format(**{
+            k: w.grid_series_name(v) if k == "grid" else w.series_name(v) for k, v in series.items()})),
         (t["basics.basis"], t["basics.basis_value"].format(basis=w.code(w.data_sources, d["basis"]))),
         (t["basics.as_of"], _as_of(d)),
     )
@@ -188,14 +189,35 @@ def _activity(d: Mapping[str, Any], w: Labels) -> Section:
          w.factor_source(f["source"]))
         for f in d["factors"]
     )
-    return Section(t["activity.title"], (
+    blocks: list[str | Table] = [
         t["activity.text"],
         Table(tuple(t[f"activity.{k}"] for k in ("no", "period", "process", "source", "item", "direction",
                                                  "quantity", "unit", "tco2", "origin", "factor_ids")),
               lines or (("—",) * 11,), (0.8, 1.1, 1.0, 1.5, 0.9, 0.9, 1.2, 1.1, 1.2, 0.85, 2.2)),
         Table(tuple(t[f"factor.{k}"] for k in ("id", "value", "unit", "series", "valid", "source")),
               factors or (("—",) * 6,), (2.4, 0.8, 1, 1.3, 1.5, 2.6)),
-    ))
+    ]
+    if d.get("grid_factors"):
+        blocks += _grid_factors(d, w)
+    return Section(t["activity.title"], tuple(blocks))
+
+
+def _grid_factors(d: Mapping[str, Any], w: Labels) -> list[str | Table]:
+    """Which electricity factor row each site used, by which step of the precedence, and why (issue 15)."""
+    t = w.text
+    series = d["series"]["grid"]
+    names = {s["site_id"]: s["name"] for s in d["enterprise"]["sites"]}
+    rows = tuple(
+        (f"{names.get(g['site_id'], g['site_id'])}（{g['site_id']}）" if w.language == "zh" and g["site_id"] else
+         f"{names.get(g['site_id'], g['site_id'])} ({g['site_id']})" if g["site_id"] else t["grid.works"],
+         g["factor_id"], Num(g["value"], f"{g['value']:g}", _FACTOR), w.unit(g["unit"]),
+         w.grid_step(g["step"], g.get("province"), g.get("region")), w.grid_reason(g, series),
+         w.list_separator.join(g["periods"]))
+        for g in d["grid_factors"]
+    )
+    return [t["grid.title"].format(series=w.grid_series_name(series)),
+            Table(tuple(t[k] for k in ("grid.site", "factor.id", "factor.value", "factor.unit", "grid.step",
+                                       "grid.why", "grid.periods")), rows, (1.4, 1.6, 0.7, 0.9, 1.4, 3.2, 1.1))]
 
 
 def _quality(d: Mapping[str, Any], w: Labels) -> Section:
@@ -223,6 +245,7 @@ def _quality(d: Mapping[str, Any], w: Labels) -> Section:
         blocks.append(Table((t["activity.period"], t["activity.process"], t["activity.item"], t["quality.metered"],
                              t["quality.entered"], t["activity.unit"], t["quality.difference"], t["quality.exceeds"]),
                             recon, (1, 1, 1, 1.2, 1.2, 0.8, 0.8, 0.6)))
+    blocks += _cross_check(d, w)
     findings = tuple((w.code(w.findings, f["code"]), f.get("period") or "—", w.finding(f, _amount_text))
                      for f in d["findings"])
     blocks.append(t["quality.findings"] if findings else t["quality.no_findings"])
@@ -230,6 +253,33 @@ def _quality(d: Mapping[str, Any], w: Labels) -> Section:
         blocks.append(Table((t["quality.category"], t["activity.period"], t["quality.message"]), findings,
                             (1.2, 0.8, 5)))
     return Section(t["quality.title"], tuple(blocks))
+
+
+def _cross_check(d: Mapping[str, Any], w: Labels) -> list[str | Table]:
+    """The entered energy figures beside the metered totals of the same period: entered, metered, difference."""
+    t = w.text
+    rows = tuple(
+        (c["period"], w.energy(c), _amount(c["entered"]), _amount(c["metered"]),
+         _signed(c["difference"]), w.unit(c["unit"]),
+         "—" if c["relative"] is None else Num(c["relative"], f"{c['relative']:+.1%}", _PERCENT),
+         t["yes"] if c["exceeds_tolerance"] else t["no"],
+         t["cross.status.by_process"] if c["compared_by_process"] else
+         t[f"cross.status.{c.get('status', 'compared')}"].format(months=len(c["metered_months"])))
+        for c in d.get("cross_check") or ()
+    )
+    if not rows:
+        return []
+    return [t["cross.title"].format(tolerance=f"{d['tolerance']:.0%}"),
+            Table((t["activity.period"], t["cross.energy"], t["cross.entered"], t["cross.metered"],
+                   t["cross.difference"], t["activity.unit"], t["cross.relative"], t["quality.exceeds"],
+                   t["cross.status"]), rows, (0.9, 1.8, 1.1, 1.1, 1.1, 0.7, 0.8, 0.5, 1.6))]
+
+
+def _signed(value: float | None) -> str | Num:
+    # a difference is metered − entered: "+" when the meters counted more
+    if value is None:
+        return "—"
+    return Num(value, ("+" if value > 0 else "") + _amount_text(value), "+#,##0.###;-#,##0.###;0")
 
 
 def _declaration(w: Labels) -> Section:

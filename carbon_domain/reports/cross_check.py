@@ -9,7 +9,9 @@ summed over processes and sites and compared with the metered total of the same 
   entry says how many months they cover and is not compared.
 
 A relative difference above ``tolerance`` (metered − entered, over entered) is a ``cross_check``
-finding with both figures. When the entered and metered lines of a month name exactly the same
+finding with both figures. Each entry's ``status`` says how it was compared (``compared``,
+``entered_zero``, ``units``, ``no_metered_month``, ``partial_year``) and each finding carries its figures
+as ``params``, so that a report words them in its own language (``note`` and ``message`` are English). When the entered and metered lines of a month name exactly the same
 processes, the per-process comparison (``reconciliation``) already reports each difference, so the
 entry is listed without a second finding.
 """
@@ -74,8 +76,11 @@ def cross_check_findings(entries: Iterable[dict[str, Any]], tolerance: float) ->
             detail = (f"entered {entry['entered']:,.3f} {entry['unit']}, metered {entry['metered']:,.3f} "
                       f"{entry['unit']}, difference {entry['difference']:+,.3f}{change}, beyond the "
                       f"{tolerance:.0%} tolerance")
+        params = {key: entry[key] for key in ("source_type", "item", "direction", "entered", "metered", "difference",
+                                              "relative", "unit", "status")}
         findings.append({"code": "cross_check", "period": entry["period"], "lines": entry["lines"],
-                         "sources": entry["sources"], "message": f"{name} in {entry['period']}: {detail}"})
+                         "sources": entry["sources"], "message": f"{name} in {entry['period']}: {detail}",
+                         "params": {**params, "threshold": tolerance}})
     return findings
 
 
@@ -95,19 +100,21 @@ def _entry(stream: _Stream, period: str, entered: list[Figure], months: dict[str
     entry: dict[str, Any] = {
         "period": period, "source_type": source_type, "item": item, "direction": direction, "unit": unit,
         "entered": None, "metered": None, "difference": None, "relative": None, "exceeds_tolerance": False,
-        "metered_months": covered, "compared_by_process": False, "note": "",
+        "metered_months": covered, "compared_by_process": False, "note": "", "status": "compared",
         "lines": sorted({f.source_line for f in entered if f.source_line is not None}),
         "sources": [f.origin for f in entered],
     }
     try:
         entered_sum = sum(convert(f.quantity, f.unit, unit) for f in entered)
     except DomainError as exc:
-        entry.update(exceeds_tolerance=True, note=f"entered units cannot be compared with the meters' {unit}: {exc}")
+        entry.update(exceeds_tolerance=True, status="units",
+                     note=f"entered units cannot be compared with the meters' {unit}: {exc}")
         return entry
     entry["entered"] = entered_sum
     if not metered or (len(period) == 4 and len(covered) < 12):
         entry["note"] = (f"meters cover {len(covered)} of 12 months of {period}: not compared" if len(period) == 4
                          else f"no metered data for {period}: not compared")
+        entry["status"] = "partial_year" if len(period) == 4 else "no_metered_month"
         return entry
     metered_sum = sum(f.quantity for f in metered)
     difference = metered_sum - entered_sum
@@ -118,5 +125,6 @@ def _entry(stream: _Stream, period: str, entered: list[Figure], months: dict[str
         exceeds_tolerance=relative is not None and abs(relative) > tolerance,
         compared_by_process=len(period) > 4 and {f.process for f in entered} == {f.process for f in metered},
         note="entered zero, metered more" if relative is not None and math.isinf(relative) else "",
+        status="entered_zero" if relative is not None and math.isinf(relative) else "compared",
     )
     return entry

@@ -210,10 +210,10 @@ def build_document(
             })
     locations = {s.site_id: GridLocation(enterprise.enterprise_id, s.province, s.grid_region, s.site_id)
                  for s in enterprise.sites}
+    works = shared_location(enterprise.enterprise_id, locations.values())
     try:
         inventory = compute_inventory(accounted, library, series=series, scope_chain=scope_chain,
-                                      grid_series=grid_series, locations=locations,
-                                      location=shared_location(enterprise.enterprise_id, locations.values()))
+                                      grid_series=grid_series, locations=locations, location=works)
     except ActivityDataError as exc:
         problems.extend(f"{used[p.line - 1].origin()}: {p.reason}" for p in exc.problems)
         inventory = None
@@ -282,7 +282,7 @@ def build_document(
         ),
         "lines": line_docs,
         "factors": factor_rows,
-        "grid_factors": _grid_factors(inventory.lines, factor_rows),
+        "grid_factors": _grid_factors(inventory.lines, factor_rows, locations, works),
         "findings": findings,
         "reconciliation": reconciliation,
         "cross_check": checked,
@@ -419,19 +419,23 @@ def _line_doc(number: int, line: _Line, result: Any) -> dict[str, Any]:
     return doc
 
 
-def _grid_factors(results: Iterable[Any], factor_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per site (None: lines naming no site) and electricity factor row: the step that chose it, why, and
-    the periods it applies to."""
+def _grid_factors(results: Iterable[Any], factor_rows: list[dict[str, Any]], locations: dict[str, GridLocation],
+                  works: GridLocation) -> list[dict[str, Any]]:
+    """Per site (None: lines naming no site) and electricity factor row: the step that chose it, why (in
+    English, and as the steps skipped with their causes and the place looked up, for a report to word in
+    its language), and the periods it applies to."""
     values = {row["factor_id"]: row for row in factor_rows}
     uses: dict[tuple[str, str], dict[str, Any]] = {}
     for result in results:
         if result.factor_reason is None:
             continue
         factor_id = result.factor_ids[0]
+        where = locations.get(result.site or "", works)
         entry = uses.setdefault((result.site or "", factor_id), {
             "site_id": result.site, "factor_id": factor_id, "value": values[factor_id]["value"],
             "unit": values[factor_id]["unit"], "step": result.factor_step, "reason": result.factor_reason,
-            "periods": []})
+            "skipped": [list(s) for s in result.factor_skipped or ()], "province": where.province,
+            "region": where.region, "periods": []})
         if result.period not in entry["periods"]:
             entry["periods"].append(result.period)
     return [uses[key] for key in sorted(uses)]

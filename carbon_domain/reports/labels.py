@@ -94,12 +94,15 @@ class Labels:
         values = dict(params)
         values["period"] = finding.get("period") or "—"
         values["stream"] = self.stream(params) if "process" in params else ""
+        values["energy"] = self.energy(params)
         values["source"] = self.code(self.sources, params.get("source_type"))
         values["unit"] = self.unit(params.get("unit"))
         values["basis"] = self.code(self.data_sources, params.get("basis"))
         for name in ("net", "bought", "sold", "before", "now", "metered", "entered"):
             if isinstance(params.get(name), int | float):
                 values[name] = number(params[name])
+        if isinstance(params.get("difference"), int | float):
+            values["difference"] = ("+" if params["difference"] > 0 else "") + number(params["difference"])
         if isinstance(params.get("change"), int | float):
             values["change"] = f"{params['change']:+.1%}"
         if isinstance(params.get("relative"), int | float):
@@ -107,6 +110,37 @@ class Labels:
         if isinstance(params.get("threshold"), int | float):
             values["threshold"] = f"{params['threshold']:.0%}"
         return template.format(**values)
+
+    def energy(self, params: Mapping[str, Any]) -> str:
+        """An energy summed over processes and sites (the cross-check's unit of comparison): item, source, direction."""
+        return self.text["energy"].format(
+            item=self.code(self.items, params.get("item")), source=self.code(self.sources, params.get("source_type")),
+            direction=self.code(self.directions, params.get("direction")))
+
+    def grid_series_name(self, series: str) -> str:
+        """The inventory's electricity-factor series (`carbon_domain.grid.GridSeries`) in words."""
+        return self.text.get(f"grid.series.{series}", series)
+
+    def grid_step(self, step: str | None, province: str | None, region: str | None) -> str:
+        """A step of the electricity-factor precedence in words, naming the place it looked up."""
+        if not step:
+            return "—"
+        template = self.text.get(f"grid.step.{step}")
+        if template is None:
+            return step
+        return template.format(province=self.place(province), region=self.place(region))
+
+    def grid_reason(self, choice: Mapping[str, Any], series: str) -> str:
+        """Why a site's electricity factor row was used: the series, each step passed over and why, the step taken."""
+        province, region = choice.get("province"), choice.get("region")
+        order = list(_GRID_STEPS)
+        skipped = sorted(choice.get("skipped") or (), key=lambda s: order.index(s[0]) if s[0] in order else 99)
+        passed = [self.text[f"grid.skip.unknown.{step}"] if cause == "unknown" else
+                  self.text["grid.skip.none_valid"].format(step=self.grid_step(step, province, region))
+                  for step, cause in skipped]
+        return self.text["grid.reason"].format(
+            series=self.grid_series_name(series), skipped=self.list_separator.join(passed) or self.text["grid.none"],
+            chosen=self.grid_step(choice.get("step"), province, region))
 
     def stream(self, params: Mapping[str, Any]) -> str:
         return self.text["stream"].format(
@@ -120,6 +154,8 @@ def _finding_variant(code: str, params: Mapping[str, Any]) -> str:
         return "finding.missing_month.stream" if "process" in params else "finding.missing_month"
     if code == "month_on_month_jump" and params.get("change") is None:
         return "finding.month_on_month_jump.from_zero"
+    if code == "cross_check" and params.get("status") in ("units", "entered_zero"):
+        return f"finding.cross_check.{params['status']}"
     if code == "metered_vs_entered":
         if params.get("entered") is None:
             return "finding.metered_vs_entered.units"
@@ -127,6 +163,8 @@ def _finding_variant(code: str, params: Mapping[str, Any]) -> str:
             return "finding.metered_vs_entered.zero"
     return f"finding.{code}"
 
+
+_GRID_STEPS = ("enterprise", "province", "region", "national", "carbon_market")
 
 # ISO 3166-2:CN subdivision codes, worded as the province of the same name
 _ISO_PROVINCES = {
@@ -199,6 +237,7 @@ _ZH = Labels(
     findings={
         "month_on_month_jump": "月度环比突变", "missing_month": "月份缺失", "negative_net": "净购入为负",
         "metered_vs_entered": "计量与填报差异", "metered_quality": "计量数据质量", "estimated_data": "估算数据",
+        "cross_check": "与计量数据交叉核对",
     },
     places=_with_iso({
         "cn": "全国", "china": "全国", "beijing": "北京市", "tianjin": "天津市", "hebei": "河北省", "shanxi": "山西省",
@@ -294,6 +333,34 @@ _ZH = Labels(
         "finding.metered_vs_entered.units": "{stream}{period}：填报单位无法与计量单位 {unit} 比较；核算采用{basis}数据。",
         "finding.metered_quality": "{intervals} 个计量时段数据不确定或异常（计数器复位、替代值），核查前请检查计量仪表。",
         "finding.estimated_data": "{count} 行填报数据为估算值，有实测数据时请替换。",
+        "energy": "{item}（{source}，{direction}）",
+        "finding.cross_check": ("{energy}{period}：填报 {entered} {unit}，计量 {metered} {unit}，"
+                                "差异 {difference} {unit}（{relative}），超过 {threshold} 的容差，请核对填报数据和计量仪表。"),
+        "finding.cross_check.entered_zero": "{energy}{period}：填报为零，计量为 {metered} {unit}，请核对填报数据。",
+        "finding.cross_check.units": "{energy}{period}：填报单位无法与计量单位 {unit} 比较，请按计量单位填报。",
+        "cross.title": "与平台计量数据的交叉核对（同一企业、同一期间的月度计量合计；差异超过 {tolerance} 列为核查发现）：",
+        "cross.energy": "能源品种", "cross.entered": "填报", "cross.metered": "计量", "cross.difference": "差异",
+        "cross.relative": "相对差异", "cross.status": "核对情况",
+        "cross.status.compared": "已核对", "cross.status.entered_zero": "填报为零，计量不为零",
+        "cross.status.units": "单位无法比较", "cross.status.no_metered_month": "该月无计量数据，未核对",
+        "cross.status.partial_year": "计量覆盖 {months}/12 个月，未核对",
+        "cross.status.by_process": "已按工序逐项比对（见上表）",
+        "grid.title": "各场所采用的电力排放因子及确定依据（电力排放因子系列：{series}）：",
+        "grid.site": "场所", "grid.works": "全厂（未注明场所的数据行）", "grid.step": "确定依据", "grid.why": "说明",
+        "grid.periods": "适用期间",
+        "grid.series.enterprise": "企业专用因子优先（企业 → 省级 → 区域 → 全国）",
+        "grid.series.province": "省级电网平均优先（省级 → 区域 → 全国）",
+        "grid.series.national": "全国电网平均排放因子（数据年份）",
+        "grid.series.carbon-market": "全国碳市场电网排放因子",
+        "grid.step.enterprise": "企业专用排放因子", "grid.step.province": "{province}电网平均排放因子",
+        "grid.step.region": "{region}电网平均排放因子", "grid.step.national": "全国电网平均排放因子（数据年份）",
+        "grid.step.carbon_market": "全国碳市场电网排放因子",
+        "grid.skip.none_valid": "{step}在该期间无有效值",
+        "grid.skip.unknown.enterprise": "未指定企业，无企业专用排放因子",
+        "grid.skip.unknown.province": "省份未登记或各场所不在同一省份，不采用省级电网平均排放因子",
+        "grid.skip.unknown.region": "所属区域电网未知，不采用区域电网平均排放因子",
+        "grid.none": "无跳过的步骤",
+        "grid.reason": "按{series}的顺序：{skipped}；采用{chosen}。",
     },
 )
 
@@ -322,7 +389,7 @@ _EN = Labels(
     findings={
         "month_on_month_jump": "Month-on-month jump", "missing_month": "Missing month", "negative_net": "Negative net",
         "metered_vs_entered": "Metered vs entered", "metered_quality": "Meter data quality",
-        "estimated_data": "Estimated data",
+        "estimated_data": "Estimated data", "cross_check": "Cross-check with meters",
     },
     places=_with_iso({
         "cn": "China", "china": "China", "north": "North grid", "northeast": "Northeast grid", "east": "East grid",
@@ -425,6 +492,38 @@ _EN = Labels(
         "finding.metered_quality": ("{intervals} metered intervals are uncertain or bad (counter resets, substituted "
                                     "values); check the meters before verification."),
         "finding.estimated_data": "{count} entered lines are estimates; replace them with measured data when available.",
+        "energy": "{item} ({source}, {direction})",
+        "finding.cross_check": ("{energy} in {period}: entered {entered} {unit}, metered {metered} {unit}, difference "
+                                "{difference} {unit} ({relative}), beyond the {threshold} tolerance; check the "
+                                "entered figures and the meters."),
+        "finding.cross_check.entered_zero": ("{energy} in {period}: entered zero, metered {metered} {unit}; check the "
+                                             "entered figures."),
+        "finding.cross_check.units": ("{energy} in {period}: the entered units cannot be compared with the meters' "
+                                      "{unit}; enter the meters' unit."),
+        "cross.title": ("Cross-check with the platform's metered data (monthly metered totals of the same enterprise "
+                        "and period; differences above {tolerance} are findings):"),
+        "cross.energy": "Energy", "cross.entered": "Entered", "cross.metered": "Metered",
+        "cross.difference": "Difference", "cross.relative": "Relative", "cross.status": "Checked",
+        "cross.status.compared": "compared", "cross.status.entered_zero": "entered zero, metered more",
+        "cross.status.units": "units not comparable", "cross.status.no_metered_month": "no metered data: not compared",
+        "cross.status.partial_year": "meters cover {months} of 12 months: not compared",
+        "cross.status.by_process": "compared process by process (table above)",
+        "grid.title": "Electricity factor used for each site, and why (electricity factor series: {series}):",
+        "grid.site": "Site", "grid.works": "Whole works (lines naming no site)", "grid.step": "Chosen by",
+        "grid.why": "Why", "grid.periods": "Periods",
+        "grid.series.enterprise": "enterprise-specific first (enterprise → province → region → national)",
+        "grid.series.province": "provincial average first (province → region → national)",
+        "grid.series.national": "national grid average of the data year",
+        "grid.series.carbon-market": "national carbon-market grid factor",
+        "grid.step.enterprise": "enterprise-specific factor", "grid.step.province": "{province} provincial grid average",
+        "grid.step.region": "{region} average", "grid.step.national": "national grid average of the data year",
+        "grid.step.carbon_market": "national carbon-market grid factor",
+        "grid.skip.none_valid": "{step}: none valid in the period",
+        "grid.skip.unknown.enterprise": "no enterprise named, so no enterprise-specific factor",
+        "grid.skip.unknown.province": "no single province known, so no provincial average",
+        "grid.skip.unknown.region": "no regional grid known, so no regional average",
+        "grid.none": "no step skipped",
+        "grid.reason": "following {series}: {skipped}; used the {chosen}.",
     },
 )
 

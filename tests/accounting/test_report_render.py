@@ -17,9 +17,11 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from api.accounting.render import Num, Table, render_pdf, render_xlsx, report_cover, report_sections
+from carbon_domain.factors import FactorLibrary
+from carbon_domain.reports.document import EnteredLine, Enterprise, MeteredAggregate, Site, build_document
 from carbon_domain.reports.labels import LANGUAGES, labels_for
 from carbonflow import inventory_cli
-from tests.accounting.report_fixture import EXAMPLE, steel_document
+from tests.accounting.report_fixture import AT, EXAMPLE, steel_document
 
 SUBMISSION = {"prepared_by": "zhang.wei", "submitted_at": "2025-03-05T10:00:00+08:00"}
 
@@ -178,6 +180,11 @@ FINDINGS = [
         "process": "rolling", "source_type": "electricity", "item": "grid", "direction": "in", "metered": 5.0,
         "entered": 0.0, "unit": "MWh", "relative": None, "basis": "metered"}},
     {"code": "metered_quality", "period": None, "params": {"intervals": 3}},
+    *({"code": "cross_check", "period": "2025-01", "params": {
+        "source_type": "electricity", "item": "grid", "direction": "in", "entered": entered, "metered": 5.0,
+        "difference": difference, "relative": relative, "unit": "MWh", "status": status, "threshold": 0.05}}
+      for entered, difference, relative, status in ((4.0, 1.0, 0.25, "compared"), (0.0, 5.0, None, "entered_zero"),
+                                                    (None, None, None, "units"))),
 ]
 
 
@@ -262,3 +269,67 @@ def test_a_missing_font_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(fonts, "_DEBIAN_FILE", tmp_path / "wqy-microhei.ttc")
     with pytest.raises(FontMissing, match="pip install paperang-p2-fonts-cjk.*apt-get install fonts-wqy-microhei"):
         fonts.font_path()
+
+
+# --- per-site electricity factor and cross-check (issue 15) -------------------------------------
+
+ZHEJIANG = Enterprise("zj-works", "浙江示范制造有限公司", "zhejiang", "steel", (Site("zj-1", "杭州厂区", "zhejiang"),))
+
+
+@pytest.fixture(scope="module")
+def zhejiang() -> dict[str, Any]:
+    """A Zhejiang works: a month of electricity entered for its site, and meters that counted half as much again."""
+    entered = [EnteredLine(1, AT, 2, "2024-05", "rolling", "electricity", "grid", 1_000.0, "MWh", "in", "measured",
+                           site="zj-1")]
+    metered = [MeteredAggregate("2024-05", "auxiliary", "electricity", 1_500.0, "MWh", 744, 0, AT)]
+    return build_document(enterprise=ZHEJIANG, year=2024, month=5, entered=entered, metered=metered,
+                          library=FactorLibrary.default(), series="ndrc-steel-2013")
+
+
+def _rows(document: dict[str, Any], language: str) -> list[tuple[str, ...]]:
+    return [tuple(c.text if isinstance(c, Num) else c for c in row)
+            for section in report_sections(document, language)  # type: ignore[arg-type]
+            for block in section.blocks if isinstance(block, Table) for row in block.rows]
+
+
+def test_the_chinese_report_shows_the_provincial_factor_row_and_its_reason_in_chinese(
+        zhejiang: dict[str, Any]) -> None:
+    row = next(r for r in _rows(zhejiang, "zh") if "grid.province.zhejiang@2023" in r and "杭州厂区（zj-1）" in r)
+    assert "0.4974" in row and "浙江省电网平均排放因子" in row
+    reason = row[5]
+    assert reason.startswith("按企业专用因子优先（企业 → 省级 → 区域 → 全国）的顺序")
+    assert "企业专用排放因子在该期间无有效值" in reason and reason.endswith("采用浙江省电网平均排放因子。")
+    assert not re.findall(r"[A-Za-z]+", _IDENTIFIER.sub("", reason))
+    leaks = {word for cell in _words(zhejiang, "zh") for word in re.findall(r"[A-Za-z]+", _IDENTIFIER.sub("", cell))}
+    assert leaks <= _UNITS, sorted(leaks - _UNITS)
+    text = _text(render_pdf(zhejiang))
+    assert "grid.province.zhejiang@2023" in text and "采用浙江省电网平均排放因子" in text.replace("\n", "")
+
+
+def test_the_english_report_says_which_factor_each_site_used_and_why(zhejiang: dict[str, Any]) -> None:
+    row = next(r for r in _rows(zhejiang, "en") if "grid.province.zhejiang@2023" in r and "(zj-1)" in r[0])
+    assert row[0] == "杭州厂区 (zj-1)" and row[4] == "Zhejiang provincial grid average"
+    assert row[5].endswith("used the Zhejiang provincial grid average.")
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("zh", ("电网电力（净购入电力隐含的排放，消耗/购入）2024-05：填报 1,000 MWh，计量 1,500 MWh，差异 +500 MWh（+50.0%），"
+            "超过 5% 的容差")),
+    ("en", ("grid electricity (Net purchased electricity, consumed/purchased) in 2024-05: entered 1,000 MWh, metered "
+            "1,500 MWh, difference +500 MWh (+50.0%), beyond the 5% tolerance")),
+])
+def test_the_cross_check_finding_is_worded_in_the_report_language(zhejiang: dict[str, Any], language: str,
+                                                                  expected: str) -> None:
+    assert [f["code"] for f in zhejiang["findings"]].count("cross_check") == 1
+    category, period, _ = next(r for r in _rows(zhejiang, language) if len(r) == 3 and r[2].startswith(expected))
+    assert period == "2024-05"
+    assert category == {"zh": "与计量数据交叉核对", "en": "Cross-check with meters"}[language]
+
+
+def test_the_pdf_and_xlsx_show_the_cross_check_entered_and_metered_side_by_side(zhejiang: dict[str, Any]) -> None:
+    sheet = load_workbook(io.BytesIO(render_xlsx(zhejiang)))["数据质量说明"]
+    header = next(row for row in sheet.iter_rows(values_only=True) if row[:5] == ("期间", "能源品种", "填报", "计量", "差异"))
+    entry = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "2024-05" and row[2] == 1_000.0)
+    assert header and entry[1:7] == ("电网电力（净购入电力隐含的排放，消耗/购入）", 1_000.0, 1_500.0, 500.0, "MWh", 0.5)
+    text = _text(render_pdf(zhejiang, "en"))
+    assert "Cross-check with the platform's metered data" in text and "+500" in text and "+50.0%" in text

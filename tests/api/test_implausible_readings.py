@@ -24,12 +24,16 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 
 
-async def _meter(database_url: str, readings: list[float], *, site: str = "m-site-a",
+async def _meter(database_url: str, readings: list[float], *, enterprise: str = "m-ent-a",
                  limit: float | None = 200.0) -> str:
-    """A kWh counter bound to electricity on `site` with a hand-set limit of `limit` kWh an hour, its readings
-    one an hour from T0 through the real sink."""
+    """A kWh counter bound to electricity on a site of its own in `enterprise`, with a hand-set limit of `limit`
+    kWh an hour, its readings one an hour from T0 through the real sink. The site is the test's own: the
+    implausible readings (1e15 kWh) stay out of the shared m-site-* data other tests total."""
     device = f"ir-{uuid.uuid4().hex[:6]}"
+    site = f"{device}-site"
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES (%s, %s, %s)",
+                           (site, enterprise, f"Implausible readings {device}"))
         await conn.execute("INSERT INTO devices (device_id, site_id) VALUES (%s, %s)", (device, site))
         await conn.execute("INSERT INTO points (device_id, point, unit, kind, activity, max_rise_per_h)"
                            " VALUES (%s, 'kwh', 'kWh', 'counter', 'electricity', %s)", (device, limit))
@@ -98,7 +102,7 @@ def test_accepting_a_rise_is_refused_without_the_permission(
     api_app_client: TestClient, role_headers: dict[str, dict[str, str]], admin_headers: dict[str, str],
     database_url: str, role: str,
 ) -> None:
-    device = asyncio.run(_meter(database_url, [1000.0, 1e15], site="m-site-b"))
+    device = asyncio.run(_meter(database_url, [1000.0, 1e15], enterprise="m-ent-b"))
     [flag] = _flags(api_app_client, admin_headers, device)
     r = api_app_client.post(f"/api/v1/implausible-readings/{flag['flag_id']}/accept", headers=role_headers[role],
                             json={"comment": "looks fine to me"})
@@ -111,8 +115,8 @@ def test_accepting_a_rise_is_refused_without_the_permission(
 def test_implausible_readings_are_listed_only_within_the_callers_sites(
     api_app_client: TestClient, role_headers: dict[str, dict[str, str]], database_url: str,
 ) -> None:
-    hidden = asyncio.run(_meter(database_url, [1000.0, 1e15], site="m-site-a"))
-    own = asyncio.run(_meter(database_url, [1000.0, 1e15], site="m-site-b"))  # the enterprise user's m-ent-b
+    hidden = asyncio.run(_meter(database_url, [1000.0, 1e15], enterprise="m-ent-a"))
+    own = asyncio.run(_meter(database_url, [1000.0, 1e15], enterprise="m-ent-b"))  # the enterprise user's
     assert _flags(api_app_client, role_headers["enterprise"], hidden) == []
     assert [f["value"] for f in _flags(api_app_client, role_headers["enterprise"], own)] == [1e15]
 

@@ -7,8 +7,11 @@ are its own.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -16,7 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
+from carbon_domain.factors import FactorLibrary
 from carbon_domain.monitoring import credit_code_problem
+from carbon_domain.schemas import DeviceBatch, Reading
+from stream_jobs.sink import ReadingSink
 from tests.api.conftest import make_user
 
 HEADER = "credit_code,unit_name,region_code,industry_code,month,item,quantity,unit"
@@ -267,12 +273,37 @@ def test_public_page_shows_public_institutions_reductions_without_login(
         200, False, pytest.approx(20 * 0.5306))
 
 
+async def _metered_enterprise(database_url: str, kwh: list[float]) -> tuple[str, str]:
+    """An enterprise of the test's own with one site and a kWh counter on electricity, its readings one an hour
+    from 2026-03-02 through the real sink: (enterprise, site). Its own, so no other test's readings count in."""
+    tag = f"mon-{uuid.uuid4().hex[:8]}"
+    enterprise, site, device = f"{tag}-ent", f"{tag}-site", f"{tag}-meter"
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("INSERT INTO enterprises (enterprise_id, name, region) VALUES (%s, %s, 'CN-ZJ')",
+                           (enterprise, f"Metered {tag}"))
+        await conn.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES (%s, %s, %s)",
+                           (site, enterprise, f"Metered site {tag}"))
+        await conn.execute("INSERT INTO devices (device_id, site_id, process) VALUES (%s, %s, 'rolling')",
+                           (device, site))
+        await conn.execute("INSERT INTO points (device_id, point, unit, kind, activity)"
+                           " VALUES (%s, 'kwh', 'kWh', 'counter', 'electricity')", (device,))
+        await ReadingSink(conn, FactorLibrary.default()).write([DeviceBatch(
+            gateway=f"gw-{tag}", device=device, received_at=start, readings=[
+                Reading(seq=i, device=device, point="kwh", value=v, unit="kWh", kind="counter",
+                        source_ts=start + timedelta(hours=i), gateway_ts=start + timedelta(hours=i))
+                for i, v in enumerate(kwh)])])
+    return enterprise, site
+
+
 def test_unit_archive_lists_metered_activities_of_its_linked_enterprise(
-        client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection) -> None:
+        client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection, database_url: str) -> None:
+    enterprise, site = asyncio.run(_metered_enterprise(database_url, [1000.0, 1400.0, 2000.0]))  # 1 MWh
     code = credit_code()
     upload(client, admin_headers, csv_file(f"{code},Metered Co,330502,313,2026-03,electricity,5,MWh"))
-    unit_id = db.execute("UPDATE monitoring_units SET enterprise_id = 'm-ent-a', site_id = 'm-site-a'"
-                         " WHERE credit_code = %s RETURNING unit_id", (code,)).fetchone()[0]  # type: ignore[index]
+    unit_id = db.execute("UPDATE monitoring_units SET enterprise_id = %s, site_id = %s"
+                         " WHERE credit_code = %s RETURNING unit_id",
+                         (enterprise, site, code)).fetchone()[0]  # type: ignore[index]
     r = client.get(f"/api/v1/monitoring/units/{unit_id}", headers=admin_headers, params={"year": 2026})
     body = r.json()
     assert (r.status_code, body["shown"], body["total"]["energy"]["electricity"]["quantity"],

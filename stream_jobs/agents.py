@@ -32,7 +32,7 @@ from stream_jobs.isolation import backoff_delays, is_transient, printable, store
 from stream_jobs.metrics import ALARMS, READINGS_IN, READINGS_OUT, STORE_SECONDS, sample_consumer_lag
 from stream_jobs.plausibility import recompute_accepted
 from stream_jobs.point_ranges import fill_ranges_from_profiles
-from stream_jobs.sink import ReadingSink, load_factor_library
+from stream_jobs.sink import ReadingSink
 from stream_jobs.topics import dead_letters_topic, gateway_health_topic, readings_topic
 
 __all__ = ["store_readings", "store_dead_letters", "evaluate_alarm_rules", "compute_cems_mass", "apply_retention_daily", "store_gateway_health", "compact_closed_hours", "sample_lag_and_heartbeat"]
@@ -74,7 +74,7 @@ class _Database:
             self.sink = None
             self.conn = await async_connect_with_retry(database_url(), attempts=120, autocommit=True)
         if self.sink is None:
-            self.sink = ReadingSink(self.conn, await load_factor_library(self.conn))
+            self.sink = ReadingSink(self.conn)  # the database's factor library, read again as it changes
         return self.sink
 
     def discard_sink(self) -> None:

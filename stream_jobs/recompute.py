@@ -19,7 +19,7 @@ import psycopg
 from carbonflow.db.connect import async_connect_with_retry
 from carbonflow.db.retention import raw_horizon
 from stream_jobs.scope_rollups import rebuild_scope_rollups
-from stream_jobs.sink import ReadingSink, load_factor_library
+from stream_jobs.sink import ReadingSink
 
 __all__ = ["RecomputeRefused", "recompute_site", "run_recompute"]
 
@@ -48,7 +48,7 @@ async def recompute_site(
             # recomputing would delete stored emissions and find no readings to derive them again from
             raise RecomputeRefused(f"raw readings before {horizon.isoformat()} were dropped by retention;"
                                    " recompute a period whose intervals start after that")
-    sink = ReadingSink(conn, await load_factor_library(conn))
+    sink = ReadingSink(conn)  # factors and site locations as stored now
     points = await sink.accounted_points(site)
     async with conn.transaction():
         cur = await conn.execute(

@@ -11,6 +11,10 @@ committed: two writes of the same device (a partition handed over mid-write) wai
 Before they are stored, a device batch's readings are checked for plausibility (stream_jobs/plausibility.py):
 a negative counter reading, a counter rising faster than its limit, or a gauge outside its range is stored as
 bad, and so never drives a delta or an emission.
+
+Electricity is accounted with the grid factor the enterprise inventory uses for the point's site by default
+(stream_jobs/site_factors.py): the sites and the factor library are read again every _CACHE_TTL_S, as the
+points are, so a site's new province or a new factor row applies to the intervals stored after that.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from device_profiles.point_rules import point_rollover
 from stream_jobs.batch_store import Batch, distinct_readings, lock_devices, store_batches
 from stream_jobs.plausibility import Flag, Limits, point_limits, record_flags, screen_batch
 from stream_jobs.scope_rollups import EMISSION_COLUMNS, ScopeRollups
+from stream_jobs.site_factors import SiteGridFactors, load_site_locations
 
 __all__ = ["ReadingSink", "load_factor_library"]
 
@@ -93,9 +98,11 @@ def _point_info(key: int, point: str, kind: str, unit: str, activity: str | None
 
 
 async def load_factor_library(conn: psycopg.AsyncConnection) -> FactorLibrary:
-    """The factor library as stored in the database (seeded defaults plus administrators' versions)."""
+    """The factor library as stored in the database (seeded defaults plus administrators' versions), oldest row
+    first as the inventory reads it (of two versions valid from the same day, the later one wins)."""
     cur = await conn.execute(
         "SELECT factor_id, key, value, unit, scope, scope_id, valid_from, valid_to, series, source FROM factors"
+        " ORDER BY created_at, factor_id"
     )
     names = [d.name for d in cur.description or []]
     return FactorLibrary(FactorRow.model_validate(dict(zip(names, row))) for row in await cur.fetchall())
@@ -131,11 +138,16 @@ def _by_table(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
 
 
 class ReadingSink:
-    """Writes Kafka reading records; one instance per lane, owning one connection."""
+    """Writes Kafka reading records; one instance per lane, owning one connection.
 
-    def __init__(self, conn: psycopg.AsyncConnection, library: FactorLibrary) -> None:
+    Without a `library` the factor library is the database's, read again every _CACHE_TTL_S; with one (tests,
+    benchmarks) that library is used throughout. The sites' locations are always read from the database."""
+
+    def __init__(self, conn: psycopg.AsyncConnection, library: FactorLibrary | None = None) -> None:
         self._conn = conn
         self._library = library
+        self._grid: SiteGridFactors | None = None
+        self._grid_loaded_at = 0.0
         self._scopes = ScopeRollups(conn)
         self._gateways: dict[str, int] = {}
         self._points: dict[str, dict[str, _PointInfo]] = {}  # device -> point -> info
@@ -272,6 +284,24 @@ class ReadingSink:
             await self._advance_counters(new_counter_rows, counters, state)
             self.readings_written += sum(len(b.seqs) for b in batches)
 
+    async def _site_factors(self) -> SiteGridFactors:
+        """The sites' grid factors, read again (sites and, unless fixed, the factor library) after _CACHE_TTL_S."""
+        if self._grid is not None and time.monotonic() - self._grid_loaded_at <= _CACHE_TTL_S:
+            return self._grid
+        library = self._library
+        if library is None:
+            try:
+                library = await load_factor_library(self._conn)
+            except ValueError as exc:  # a row written past the API's checks (a duplicate id, a malformed row)
+                if self._grid is None:
+                    raise
+                # the readings are not to blame: keep accounting with the library read last, and say why
+                log.error("the factor library could not be read again, so the one read before is used: %s", exc)
+                library = self._grid.library
+        self._grid = SiteGridFactors(library, await load_site_locations(self._conn))
+        self._grid_loaded_at = time.monotonic()
+        return self._grid
+
     async def _rows_newest(self) -> datetime | None:
         """The newest reading stored as a row of `readings` when batches came (085), read once per sink."""
         if self._rows_horizon is None:
@@ -338,6 +368,7 @@ class ReadingSink:
         )
         if not counters:
             return
+        await self._site_factors()
         keys = sorted({r[3] for r in counters})
         intervals: list[tuple] = []
         late: dict[int, list[tuple]] = {}
@@ -375,8 +406,11 @@ class ReadingSink:
                      max(quality, 1 if delta.note else 0))]
         if info.activity not in EMITTING_ACTIVITIES:
             return []
+        factors = self._grid
+        assert factors is not None, "_site_factors is read before intervals are derived"
         try:
-            result = emission_for_activity(info.activity, delta.amount, info.unit, ts, self._library)
+            grid = factors.row(info.site_id, ts) if info.activity == "electricity" else None
+            result = emission_for_activity(info.activity, delta.amount, info.unit, ts, factors.library, grid=grid)
         except DomainError as exc:
             log.warning("point %s: no emission computed: %s", pkey, exc)
             return []
@@ -391,6 +425,7 @@ class ReadingSink:
     async def stretch_emissions(self, pkey: int, info: _PointInfo, lo: datetime, hi: datetime) -> list[tuple]:
         """Emission rows of every interval ending in [lo, hi] and of the first one after, from stored readings:
         those accounting counts (good or uncertain) and the implausible rises a person accepted."""
+        await self._site_factors()
         cur = await self._conn.execute(
             "SELECT * FROM cf_point_last(%(p)s, '-infinity', %(lo)s, 1, true)"
             " UNION ALL (SELECT * FROM cf_point_readings(%(p)s, %(lo)s, %(hi)s + interval '1 microsecond')"

@@ -251,3 +251,21 @@ def test_process_benchmarks_give_gaps_and_reduction_potential(
     bof = _get(client, headers["admin"], f"/api/v1/inventory/{ENTERPRISE}/benchmarks", year=2025, route="bf-bof")
     [pig_iron] = [r for r in bof.json()["processes"] if r["process"] == "ironmaking"]
     assert pig_iron["intensity_tco2_per_t"] is None and "no pig_iron output" in pig_iron["note"]
+
+
+def test_the_dashboard_and_the_inventory_give_the_metered_electricity_of_a_month_alike(
+        client: TestClient, headers: dict[str, dict[str, str]], steel_month: Any) -> None:
+    # the site is in Zhejiang: the stream job's hourly emissions take its provincial factor, as the inventory does
+    # an hourly interval counts in the hour bucket it ends in, the inventory's month is the one it starts in: the
+    # intervals that start in January are those of the buckets from 01:00 on January 1 to 00:00 on February 1
+    first, after = JAN + timedelta(hours=1), datetime(2025, 2, 1, 1, tzinfo=FACTOR_TIMEZONE)
+    dashboard = _get(client, headers["admin"], "/api/v1/emissions", site=SITE, start=first.isoformat(),
+                     end=after.isoformat(), interval="1h").json()
+    hours = [row for row in dashboard["rows"] if row["source"] == "electricity"]
+    assert {v for row in hours for v in row["factor_versions"]} == {"grid.province.zhejiang@2023"}
+    document = _get(client, headers["admin"], f"/api/v1/inventory/{ENTERPRISE}", year=2025, month=1,
+                    basis="metered").json()
+    grid = next(line for line in document["lines"] if line["item"] == "grid")
+    assert (grid["data_source"], grid["factor_ids"]) == ("metered", ["grid.province.zhejiang@2023"])
+    assert sum(row["tco2"] for row in hours) == pytest.approx(grid["tco2"], rel=1e-9)
+    assert grid["tco2"] == pytest.approx(ELECTRICITY_METERED, rel=1e-9)

@@ -25,6 +25,9 @@ import psycopg
 import pytest
 
 from api.auth import security
+from carbon_domain.accounting import site_grid_factor
+from carbon_domain.factors import FactorLibrary
+from carbon_domain.grid import GridLocation
 from tests.api import conftest as _api_fixtures
 from tests.api.conftest import make_user
 
@@ -36,7 +39,11 @@ live_api = _api_fixtures.live_api
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 SITE = "w-works"
 TZ = "Asia/Shanghai"
-GRID = "grid.cn.national_average@2023"
+# the works are in Zhejiang: the stream job accounts their electricity with the row the inventory's default
+# series chooses for them, the provincial average (stream_jobs/site_factors.py)
+_GRID_ROW = site_grid_factor(FactorLibrary.default(), datetime.now(UTC),
+                             GridLocation("w-ent", "zhejiang", "east", SITE))
+GRID, GRID_T_PER_MWH = _GRID_ROW.factor_id, _GRID_ROW.value
 GAS_FACTORS = ["fuel.natural_gas.ncv@ndrc-steel-2013", "fuel.natural_gas.cc@ndrc-steel-2013",
                "fuel.natural_gas.of@ndrc-steel-2013"]
 GAS_T_PER_1E4NM3 = 389.31 * 15.3e-3 * 0.99 * 44 / 12  # NCV (GJ/1e4Nm3) x CC (tC/GJ) x OF x 44/12
@@ -232,7 +239,7 @@ def _seed_plant(conn: psycopg.Connection, now: datetime) -> None:
             if ts.minute % 15 == 0 and key[1] != "crude_steel_t" and interval_start[key] != ts:
                 amount = interval_amount[key]
                 if key[1] == "energy_import_kwh":
-                    row = ("electricity", amount / 1000, "MWh", amount / 1000 * 0.5306, [GRID], "electricity/v1")
+                    row = ("electricity", amount / 1000, "MWh", amount / 1000 * GRID_T_PER_MWH, [GRID], "electricity/v1")
                 else:
                     row = ("natural_gas", amount / 1e4, "1e4Nm3", amount / 1e4 * GAS_T_PER_1E4NM3, GAS_FACTORS,
                            "combustion/v1")

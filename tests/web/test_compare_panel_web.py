@@ -18,6 +18,7 @@ from tests.web.conftest import (
     GAS_FACTORS,
     GAS_T_PER_1E4NM3,
     GRID,
+    GRID_T_PER_MWH,
     SITE,
     TZ,
     Users,
@@ -28,7 +29,6 @@ from tests.web.ui import log_in, value
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 ZONE = ZoneInfo(TZ)
-GRID_T_PER_MWH = 0.5306
 # the base periods' emissions: (months back, process device, point, activity, quantity, unit, tCO2, factors)
 BASE = [
     (1, "w-elec-main", "energy_import_kwh", "electricity", 2.0, "MWh", 2.0 * GRID_T_PER_MWH, [GRID]),

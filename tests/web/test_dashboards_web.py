@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from api.auth import security
-from tests.web.conftest import SITE, TZ, Users
+from tests.web.conftest import GRID, SITE, TZ, Users
 from tests.web.ui import choose, log_in, shot, text_number, value
 from tests.web.waiting import wait_until
 
@@ -135,7 +135,7 @@ def test_series_explorer_draws_a_chart_and_exports_csv_with_factor_versions(
         page.click("#export-csv")
     csv_text = Path(download.value.path()).read_text(encoding="utf-8")
     assert (counter.startswith("Cumulative"), download.value.suggested_filename,
-            "# factor versions: grid.cn.national_average@2023" in csv_text,
+            f"# factor versions: {GRID}" in csv_text,
             csv_text.splitlines()[csv_text.count("\n# ") + 1].startswith("bucket_start,value")) == (
         True, "carbonflow-w-elec-main-energy_import_kwh-1h.csv", True, True)
 

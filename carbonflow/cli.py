@@ -49,6 +49,17 @@ def _settings(command: str) -> Settings | None:
         return None
 
 
+def _db_settings(command: str, hint: str = "") -> Settings | None:
+    """The settings of a command that needs the database, or None after saying on stderr what is missing."""
+    settings = _settings(command)
+    if settings is None:
+        return None
+    if not settings.database_url:
+        print(f"{command}: set DATABASE_URL=postgresql://...{hint}", file=sys.stderr)
+        return None
+    return settings
+
+
 def _cmd_db(args: argparse.Namespace) -> int:
     settings = _settings("carbonflow db")
     if settings is None:
@@ -211,11 +222,8 @@ def _cmd_gateways(args: argparse.Namespace) -> int:
         revoke_gateway,
         write_broker_acl,
     )
-    settings = _settings("carbonflow gateways")
+    settings = _db_settings("carbonflow gateways")
     if settings is None:
-        return 2
-    if not settings.database_url:
-        print("carbonflow gateways: set DATABASE_URL=postgresql://...", file=sys.stderr)
         return 2
     if args.action == "bind":
         return _bind_device(settings.database_url, args.gateway, args.device)
@@ -259,11 +267,8 @@ def _cmd_registry(args: argparse.Namespace) -> int:
     from carbonflow.db import connect_with_retry
     from carbonflow.registry import apply_registry, load_registry
 
-    settings = _settings("carbonflow registry")
+    settings = _db_settings("carbonflow registry")
     if settings is None:
-        return 2
-    if not settings.database_url:
-        print("carbonflow registry: set DATABASE_URL=postgresql://...", file=sys.stderr)
         return 2
     try:
         registry = load_registry(args.file)
@@ -311,13 +316,10 @@ def _cmd_recompute(args: argparse.Namespace) -> int:
 
     from stream_jobs.recompute import run_recompute
 
-    settings = _settings("carbonflow recompute")
+    settings = _db_settings("carbonflow recompute")
     if settings is None:
         return 2
     url = settings.database_url
-    if not url:
-        print("carbonflow recompute: set DATABASE_URL=postgresql://...", file=sys.stderr)
-        return 2
     try:
         start, end = (datetime.fromisoformat(v) for v in (args.start, args.end))
     except ValueError as exc:
@@ -335,11 +337,8 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
 
     from api.monitoring.sync import run_due
 
-    settings = _settings("carbonflow monitoring")
+    settings = _db_settings("carbonflow monitoring")
     if settings is None:
-        return 2
-    if not settings.database_url:
-        print("carbonflow monitoring: set DATABASE_URL=postgresql://...", file=sys.stderr)
         return 2
     runs = asyncio.run(run_due(settings.database_url, once=args.once, poll_s=args.poll))
     for run in runs:
@@ -353,11 +352,8 @@ def _cmd_seed(args: argparse.Namespace) -> int:
 
     from carbonflow.demo.region_seed import seed_region
 
-    settings = _settings("carbonflow seed")
+    settings = _db_settings("carbonflow seed", " (migrated: carbonflow db migrate)")
     if settings is None:
-        return 2
-    if not settings.database_url:
-        print("carbonflow seed: set DATABASE_URL=postgresql://... (migrated: carbonflow db migrate)", file=sys.stderr)
         return 2
     done = asyncio.run(seed_region(settings.database_url, seed=args.seed))
     print(f"synthetic prefecture (seed {args.seed}): {done['units']} units, {done['figures']} figures,"

@@ -16,7 +16,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -26,13 +25,13 @@ from fastapi.testclient import TestClient
 from api.auth.certlogin import sign_challenge
 from api.main import create_app
 from carbon_domain.schemas import Envelope, Reading
-from carbon_domain.wire import decode_device_record
 from carbonflow.cert_login import CertLoginError, login_with_certificate
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.cli import main as cli_main
 from carbonflow.topics import kafka_readings
 from ingest.bridge import ensure_topics
 from tests.api.conftest import TEST_SETTINGS, unique
+from tests.api.kafka_reads import batches_on
 from tests.api.serving import serve
 from tests.conftest import free_port
 
@@ -270,23 +269,6 @@ def _cert_token(client: TestClient, pki: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['token']}", "Content-Type": "application/json"}
 
 
-async def _gateways_in(bootstrap: str, topic: str) -> set[str]:
-    """The gateways of the batches on `topic` (read until one idle poll)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    try:
-        seen: set[str] = set()
-        async with asyncio.timeout(30):
-            while True:
-                batches = await consumer.getmany(timeout_ms=1000)
-                if seen and not batches:
-                    return seen
-                seen |= {decode_device_record(r.value).gateway for rs in batches.values() for r in rs}
-    finally:
-        await consumer.stop()
-
-
 def test_certificate_token_posts_only_the_envelopes_of_its_cns_gateway(
         database_url: str, pki: dict[str, Any], service_account: str, db: psycopg.Connection,
         kafka_bootstrap: str) -> None:
@@ -299,7 +281,7 @@ def test_certificate_token_posts_only_the_envelopes_of_its_cns_gateway(
         headers = _cert_token(client, pki)
         foreign = client.post("/api/v1/ingest", headers=headers, content=_envelope(other))
         accepted = client.post("/api/v1/ingest", headers=headers, content=_envelope(own))
-    on_kafka = asyncio.run(_gateways_in(kafka_bootstrap, kafka_readings(prefix)))
+    on_kafka = {b.gateway for b in asyncio.run(batches_on(kafka_bootstrap, kafka_readings(prefix), wait_for_one=True))}
     denied = db.execute("SELECT actor_kind, outcome, detail FROM audit_log WHERE action = 'ingest.envelope'"
                         " AND target = %s", (f"gateway:{other}",)).fetchall()
     refusal = "this token comes from the certificate with CN 'gw-cert-1': it posts envelopes of gateway 'gw-cert-1'"

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -19,6 +18,7 @@ from carbon_domain.wire import decode_device_record
 from carbonflow.topics import kafka_readings
 from ingest.bridge import ensure_topics
 from tests.api.conftest import TEST_SETTINGS, make_user, unique
+from tests.api.kafka_reads import batches_on
 
 JSON = {"Content-Type": "application/json"}
 
@@ -70,23 +70,6 @@ def _dead_letters(db: psycopg.Connection, gateway: str) -> list[tuple[str, str, 
             for stage, topic, reason, payload in rows]
 
 
-async def _devices_on(bootstrap: str, topic: str) -> set[str]:
-    """The devices of the batches on `topic` (read until one idle poll)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    try:
-        seen: set[str] = set()
-        async with asyncio.timeout(30):
-            while True:
-                batches = await consumer.getmany(timeout_ms=1000)
-                if not batches:
-                    return seen
-                seen |= {decode_device_record(r.value).device for rs in batches.values() for r in rs}
-    finally:
-        await consumer.stop()
-
-
 @dataclass(frozen=True)
 class Ingest:
     client: TestClient
@@ -98,7 +81,7 @@ class Ingest:
         return self.client.post("/api/v1/ingest", headers={**self.headers, **JSON}, content=body)
 
     def devices_on_kafka(self) -> set[str]:
-        return asyncio.run(_devices_on(self.bootstrap, self.topic))
+        return {b.device for b in asyncio.run(batches_on(self.bootstrap, self.topic))}
 
 
 def _ingest_app(database_url: str, kafka_bootstrap: str, headers: dict[str, str], *, auto_register: bool

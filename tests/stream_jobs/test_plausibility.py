@@ -29,21 +29,6 @@ def _batch(device: str, readings: list[tuple[int, datetime, float]], point: str 
         for seq, ts, value in readings])
 
 
-@pytest.fixture
-async def meter(database_url: str):  # type: ignore[no-untyped-def]
-    """A kWh counter bound to electricity on a site of its own, and the sink."""
-    device = f"pl-{uuid.uuid4().hex[:6]}"
-    site = f"s-{device}"
-    conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
-    await conn.execute("INSERT INTO enterprises VALUES ('pl-ent', 'Plaus', 'CN', NULL) ON CONFLICT DO NOTHING")
-    await conn.execute("INSERT INTO sites VALUES (%s, 'pl-ent', 'Plausibility site', NULL, NULL)", (site,))
-    await conn.execute("INSERT INTO devices (device_id, site_id) VALUES (%s, %s)", (device, site))
-    await conn.execute("INSERT INTO points (device_id, point, unit, kind, activity) VALUES (%s, 'kwh', 'kWh',"
-                       " 'counter', 'electricity')", (device,))
-    yield ReadingSink(conn, FactorLibrary.default()), conn, device, site
-    await conn.close()
-
-
 async def _energy_kwh(conn: psycopg.AsyncConnection, site: str) -> float:
     cur = await conn.execute("SELECT COALESCE(sum(energy_kwh), 0) FROM emissions WHERE site_id = %s", (site,))
     return (await cur.fetchone())[0]
@@ -66,8 +51,8 @@ async def _flags(conn: psycopg.AsyncConnection, device: str) -> list[tuple[float
     return list(await cur.fetchall())
 
 
-async def test_1e15_jump_is_stored_bad_adds_nothing_and_raises_an_alarm(meter) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = meter
+async def test_1e15_jump_is_stored_bad_adds_nothing_and_raises_an_alarm(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     await sink.write([_batch(device, [(0, T0, 1000.0), (1, T0 + H, 1100.0)])])
     energy, tco2 = await _energy_kwh(conn, site), await _tco2(conn, site)
     await sink.write([_batch(device, [(2, T0 + 2 * H, 1e15), (3, T0 + 3 * H, 1250.0)])])
@@ -84,8 +69,8 @@ async def test_1e15_jump_is_stored_bad_adds_nothing_and_raises_an_alarm(meter) -
     assert "counter rose 1e+15" in detail and "accept rise #" in detail
 
 
-async def test_negative_counter_readings_never_reach_accounting(meter) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = meter
+async def test_negative_counter_readings_never_reach_accounting(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     # two negative readings: the rise between them (-500 -> -100) was once counted as emissions
     await sink.write([_batch(device, [(0, T0, -500.0), (1, T0 + H, -100.0)])])
     await sink.write([_batch(device, [(2, T0 + 2 * H, 20.0), (3, T0 + 3 * H, -7.0), (4, T0 + 4 * H, 50.0)])])
@@ -99,8 +84,8 @@ async def test_negative_counter_readings_never_reach_accounting(meter) -> None: 
     assert (await cur.fetchone())[0] == 1
 
 
-async def test_a_plausible_rise_is_still_counted(meter) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = meter
+async def test_a_plausible_rise_is_still_counted(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     await conn.execute("UPDATE points SET max_rise_per_h = 500 WHERE device_id = %s", (device,))
     await sink.write([_batch(device, [(0, T0, 1000.0), (1, T0 + H, 1499.0), (2, T0 + 3 * H, 2400.0)])])
     assert await _stored(conn, device) == [(1000.0, 0), (1499.0, 0), (2400.0, 0)]
@@ -108,8 +93,8 @@ async def test_a_plausible_rise_is_still_counted(meter) -> None:  # type: ignore
     assert await _flags(conn, device) == []
 
 
-async def test_hand_set_limit_flags_a_rise_the_default_allows(meter) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = meter
+async def test_hand_set_limit_flags_a_rise_the_default_allows(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     await sink.write([_batch(device, [(0, T0, 1000.0), (1, T0 + H, 1000.0 + DEFAULT_MAX_RISE_PER_H / 2)])])
     default_energy = await _energy_kwh(conn, site)
     await conn.execute("UPDATE points SET max_rise_per_h = 100 WHERE device_id = %s", (device,))
@@ -144,8 +129,8 @@ def test_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return name
 
 
-async def test_profile_rated_power_gives_the_counters_limit(meter, test_library: str) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = meter
+async def test_profile_rated_power_gives_the_counters_limit(kwh_meter, test_library: str) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     await conn.execute("UPDATE devices SET profile = %s WHERE device_id = %s", (test_library, device))
     await sink.write([_batch(device, [(0, T0, 1000.0), (1, T0 + H, 1110.0), (2, T0 + 2 * H, 1300.0),
                                       (3, T0 + 3 * H, 1330.0)])])
@@ -155,8 +140,8 @@ async def test_profile_rated_power_gives_the_counters_limit(meter, test_library:
     assert (value, reason) == (1300.0, "rise")
 
 
-async def test_hand_set_limit_wins_over_the_profile(meter, test_library: str) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = meter
+async def test_hand_set_limit_wins_over_the_profile(kwh_meter, test_library: str) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     await conn.execute("UPDATE devices SET profile = %s WHERE device_id = %s", (test_library, device))
     await conn.execute("UPDATE points SET max_rise_per_h = 1000 WHERE device_id = %s", (device,))
     await sink.write([_batch(device, [(0, T0, 1000.0), (1, T0 + H, 1300.0)])])  # above the profile's 120
@@ -164,16 +149,16 @@ async def test_hand_set_limit_wins_over_the_profile(meter, test_library: str) ->
     assert await _energy_kwh(conn, site) == pytest.approx(300.0)
 
 
-async def test_gauge_outside_its_profile_range_is_stored_bad(meter, test_library: str) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, _site = meter
+async def test_gauge_outside_its_profile_range_is_stored_bad(kwh_meter, test_library: str) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, _site = kwh_meter
     await conn.execute("UPDATE devices SET profile = %s WHERE device_id = %s", (test_library, device))
     await sink.write([_batch(device, [(0, T0, 20.0), (1, T0 + H, 250.0), (2, T0 + 2 * H, -3.0)], point="temp_c",
                              unit="degC", kind="gauge")])
     assert await _stored(conn, device, "temp_c") == [(20.0, 0), (250.0, 2), (-3.0, 2)]
 
 
-async def test_gauge_outside_its_hand_set_range_is_stored_bad(meter) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, _site = meter
+async def test_gauge_outside_its_hand_set_range_is_stored_bad(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, _site = kwh_meter
     await sink.write([_batch(device, [(0, T0, 5.0)], point="o2_pct", unit="%", kind="gauge")])
     await conn.execute("UPDATE points SET range_low = 0, range_high = 21, range_source = 'manual'"
                        " WHERE device_id = %s AND point = 'o2_pct'", (device,))
@@ -186,8 +171,8 @@ async def test_gauge_outside_its_hand_set_range_is_stored_bad(meter) -> None:  #
     assert [d for (d,) in await cur.fetchall()] == ["value 30 above the high limit 21 at 2026-05-04T11:00:00+00"]
 
 
-async def test_a_replayed_implausible_reading_is_flagged_once(meter) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = meter
+async def test_a_replayed_implausible_reading_is_flagged_once(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     batch = _batch(device, [(0, T0, 1000.0), (1, T0 + H, 1e15)])
     await sink.write([batch])
     await sink.write([batch])

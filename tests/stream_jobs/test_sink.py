@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -10,7 +9,6 @@ import pytest
 
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.schemas import DeviceBatch, Reading
-from stream_jobs.sink import ReadingSink
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 GRID = FactorLibrary.default().resolve("grid.cn.national_average", T0, series="mee-national-average").value
@@ -24,20 +22,6 @@ def _batch(gateway: str, device: str, readings: list[tuple[int, datetime, float]
     ])
 
 
-@pytest.fixture
-async def sink_env(database_url: str):  # type: ignore[no-untyped-def]
-    device = f"m-{uuid.uuid4().hex[:6]}"
-    site = f"s-{device}"
-    conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
-    await conn.execute("INSERT INTO enterprises VALUES ('sink-ent', 'Sink', 'CN', NULL) ON CONFLICT DO NOTHING")
-    await conn.execute("INSERT INTO sites VALUES (%s, 'sink-ent', 'Sink site', NULL, NULL)", (site,))
-    await conn.execute("INSERT INTO devices (device_id, site_id) VALUES (%s, %s)", (device, site))
-    await conn.execute("INSERT INTO points (device_id, point, unit, kind, activity) VALUES (%s, 'kwh', 'kWh',"
-                       " 'counter', 'electricity')", (device,))
-    yield ReadingSink(conn, FactorLibrary.default()), conn, device, site
-    await conn.close()
-
-
 async def _hourly_kwh(conn: psycopg.AsyncConnection, site: str) -> dict[int, float]:
     cur = await conn.execute(
         "SELECT extract(hour FROM date_bin('1 hour', ts, %s)), sum(quantity) * 1000, sum(tco2) FROM emissions"
@@ -47,8 +31,8 @@ async def _hourly_kwh(conn: psycopg.AsyncConnection, site: str) -> dict[int, flo
     return {int(h): round(q, 9) for h, q, _ in rows}
 
 
-async def test_replayed_batch_changes_nothing(sink_env) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = sink_env
+async def test_replayed_batch_changes_nothing(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     batch = _batch("gw-sink-1", device, [(i, T0 + timedelta(minutes=10 * i), 100.0 * i) for i in range(4)])
     await sink.write([batch])
     await sink.write([batch])
@@ -57,8 +41,8 @@ async def test_replayed_batch_changes_nothing(sink_env) -> None:  # type: ignore
     assert ((await cur.fetchone())[0], await _hourly_kwh(conn, site)) == (4, {10: 300.0})
 
 
-async def test_backlog_arriving_after_live_data_lands_in_its_own_hours(sink_env) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = sink_env
+async def test_backlog_arriving_after_live_data_lands_in_its_own_hours(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     gw = f"gw-{device}"
     await sink.write([_batch(gw, device, [(0, T0, 0.0), (3, T0 + timedelta(hours=2, minutes=30), 250.0)])])
     await sink.write([_batch(gw, device, [(1, T0 + timedelta(minutes=30), 50.0),
@@ -66,15 +50,15 @@ async def test_backlog_arriving_after_live_data_lands_in_its_own_hours(sink_env)
     assert await _hourly_kwh(conn, site) == {10: 50.0, 11: 100.0, 12: 100.0}
 
 
-async def test_counter_reset_counts_from_zero_and_is_flagged(sink_env) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = sink_env
+async def test_counter_reset_counts_from_zero_and_is_flagged(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     await sink.write([_batch(f"gw-{device}", device, [(0, T0, 5000.0), (1, T0 + timedelta(minutes=5), 12.0)])])
     cur = await conn.execute("SELECT quantity * 1000, quality FROM emissions WHERE site_id = %s", (site,))
     assert [(round(q, 9), ql) for q, ql in await cur.fetchall()] == [(12.0, 1)]
 
 
-async def test_profiled_register_wrapping_near_its_max_is_a_rollover(sink_env) -> None:  # type: ignore[no-untyped-def]
-    sink, conn, device, site = sink_env
+async def test_profiled_register_wrapping_near_its_max_is_a_rollover(kwh_meter) -> None:  # type: ignore[no-untyped-def]
+    sink, conn, device, site = kwh_meter
     # the library profile says energy_import_kwh wraps at 42,949,672.96 kWh
     await conn.execute("UPDATE devices SET profile = 'cf-demo/pm3-meter' WHERE device_id = %s", (device,))
     await conn.execute("UPDATE points SET point = 'energy_import_kwh' WHERE device_id = %s", (device,))

@@ -156,9 +156,10 @@ def kafka_bootstrap() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return ensure_dev_pki(tmp_path_factory.mktemp("certs"), ["gw-test", "gw-chaos", "gw-dead", "gw-kill", "gw-burst",
-                                                             "gw-health", "gw-fallback", "gw-metrics", "rogue-gw",
-                                                             INGEST_IDENTITY])
+    # one gateway per test that counts sequence numbers: they are per gateway and start at 0 with each spool
+    gateways = ["gw-test", "gw-chaos", "gw-dead", "gw-kill", "gw-burst", "gw-health", "gw-fallback", "gw-metrics",
+                "gw-backup", "gw-pgrestart"]
+    return ensure_dev_pki(tmp_path_factory.mktemp("certs"), [*gateways, "rogue-gw", INGEST_IDENTITY])
 
 
 @pytest.fixture(scope="session")

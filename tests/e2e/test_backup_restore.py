@@ -30,7 +30,9 @@ from tests.e2e.harness import (
     write_plant_files,
 )
 
-GATEWAY = "gw-chaos"  # one of the session's certificates; this test's device and site are its own
+# its own gateway (one of the session's certificates): a gateway's sequence numbers start again at 0 with each
+# new spool, so two tests sharing one would see each other's numbers as duplicates (tests/e2e/test_chaos.py did)
+GATEWAY = "gw-backup"
 DEVICE = "backup-meter"
 ENTERPRISE = "backup-ent"
 # what the drill must find again, each as a set of whole rows (md5 of the row's text)

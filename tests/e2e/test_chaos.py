@@ -41,6 +41,22 @@ def _per_point_order_violations(conn: psycopg.Connection) -> int:
     return int(row[0])
 
 
+def _duplicates(conn: psycopg.Connection) -> list[tuple]:
+    """Each stored reading of the gateway whose sequence number is stored more than once: (seq, ts, point, value,
+    where it is stored), so that a failure says which readings were doubled and how."""
+    return conn.execute(
+        "WITH r AS (SELECT r.seq, r.ts, r.point_key, r.value, 'row' AS store FROM readings r"
+        "  JOIN gateways g USING (gateway_key) WHERE g.gateway_id = %(gw)s"
+        " UNION ALL SELECT u.seq, u.ts, u.pk, u.value, 'batch ' || b.seq_lo || '-' || b.seq_hi FROM reading_batches b"
+        "  JOIN gateways g USING (gateway_key) CROSS JOIN LATERAL unnest(b.point_keys, b.seqs, b.times, b.vals)"
+        "  AS u(pk, seq, ts, value) WHERE g.gateway_id = %(gw)s"
+        " UNION ALL SELECT u.seq, u.ts, b.point_key, u.value, 'block' FROM reading_blocks b"
+        "  CROSS JOIN LATERAL unnest(b.gateway_keys, b.seqs, b.times, b.vals) AS u(gk, seq, ts, value)"
+        "  JOIN gateways g ON g.gateway_key = COALESCE(b.gateway_key, u.gk) WHERE g.gateway_id = %(gw)s)"
+        " SELECT seq, ts, point_key, value, store FROM r WHERE seq IN (SELECT seq FROM r GROUP BY seq HAVING count(*) > 1)"
+        " ORDER BY seq, ts LIMIT 20", {"gw": GATEWAY}).fetchall()
+
+
 def _energy_check(conn: psycopg.Connection) -> tuple[float, float]:
     """(sum of emission interval energy, counter increase between first and last stored reading), kWh."""
     emitted = conn.execute("SELECT COALESCE(sum(quantity), 0) * 1000 FROM emissions WHERE site_id = %s",
@@ -54,7 +70,6 @@ def _energy_check(conn: psycopg.Connection) -> tuple[float, float]:
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.xfail(strict=False, reason="KNOWN REGRESSION under investigation (session note, stop 13): in full-suite runs a sequence number was stored twice after the broker outage; passes alone 3 of 3")
 def test_broker_outage_and_agent_kill_lose_and_double_nothing(
     tmp_path: Path, database_url: str, kafka_bootstrap: str, pki: dict
 ) -> None:
@@ -91,12 +106,13 @@ def test_broker_outage_and_agent_kill_lose_and_double_nothing(
             distinct = len(set(seqs))
             violations = _per_point_order_violations(conn)
             emitted, increase = _energy_check(conn)
+            doubled = _duplicates(conn) if len(seqs) != distinct else []
         finally:
             sup.stop_all()
             broker.stop()
 
     assert (len(seqs) == distinct, set(seqs) <= set(range(next_seq)), acked <= set(seqs), violations) == (
-        True, True, True, 0)
+        True, True, True, 0), f"doubled readings (seq, ts, point, value, store): {doubled}"
     assert emitted == pytest.approx(increase, rel=1e-9)
 
 

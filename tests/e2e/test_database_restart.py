@@ -14,7 +14,7 @@ from carbonflow.supervisor import Supervisor
 from tests.conftest import free_port
 from tests.e2e.harness import start_cloud, start_plant, stop_agent_and_settle, stored_seqs, wait_for, write_plant_files
 
-GATEWAY, DEVICE = "gw-test", "pgrestart-meter"
+GATEWAY, DEVICE = "gw-pgrestart", "pgrestart-meter"  # its own gateway: sequence numbers are per gateway
 
 
 @pytest.mark.timeout(240)

@@ -75,3 +75,24 @@ def test_values_from_the_api_have_words_in_both_languages(messages: dict[str, di
     words = {lang: [_lookup(tree, f"{group}.{v}") for v in values] for lang, tree in messages.items()}
     assert [(lang, v) for lang, found in words.items() for v, w in zip(values, found, strict=True)
             if not isinstance(w, str) or w == v] == []
+
+
+def test_each_area_file_owns_its_top_level_keys() -> None:
+    """locales/<lang>/index.js merges one file per area; two files sharing a top-level key would silently lose texts."""
+    try:
+        node = webbuild.find_node()
+    except webbuild.NodeMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    files = {lang: sorted(p.name for p in (SRC / "locales" / lang).glob("*.js") if p.name != "index.js")
+             for lang in ("en", "zh-CN")}
+    script = "const out = {};" + "".join(
+        f"out[{json.dumps(lang + '/' + name)}] = Object.keys((await import('./src/locales/{lang}/{name}')).default);"
+        for lang, names in files.items() for name in names) + "console.log(JSON.stringify(out));"
+    run = subprocess.run([str(node.node), "--input-type=module", "-e", script], cwd=webbuild.WEB, capture_output=True,
+                         text=True, timeout=60, check=True)
+    keys: dict[str, list[str]] = json.loads(run.stdout)
+    owners: dict[str, list[str]] = {}
+    for file, top in keys.items():
+        for key in top:
+            owners.setdefault(f"{file.split('/')[0]}:{key}", []).append(file)
+    assert (files["en"] == files["zh-CN"], {k: v for k, v in owners.items() if len(v) > 1}) == (True, {})

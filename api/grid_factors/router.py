@@ -340,6 +340,18 @@ def _within(region: str, scope: str | None) -> bool:
     return scope is None or region == scope or region.startswith(f"{scope}-")
 
 
+@router.get("/units/regions")
+async def unit_data_regions(caller: EmissionsReader, conn: Conn) -> dict[str, Any]:
+    """The regions that have unit energy data (those the caller may read), with their counts of units, for
+    picking a region to simulate."""
+    scope = _unit_reader(caller)
+    counts: dict[str, int] = {}
+    for region in (await queries.unit_regions(conn)).values():
+        if _within(region, scope):
+            counts[region] = counts.get(region, 0) + 1
+    return {"regions": [{"region": r, "units": n} for r, n in sorted(counts.items())]}
+
+
 @router.post("/enterprise/fit", status_code=201)
 async def fit_enterprise_factors(body: FitIn, admin: BenchmarkAdmin, conn: Conn, ip: ClientIP) -> dict[str, Any]:
     """Fit E = a + b*Q_elec on the verified emissions, per unit or per industry, and store each fit as a new

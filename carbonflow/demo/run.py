@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 import time
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -91,13 +92,15 @@ def _write_demo_users(home: Path, users: dict) -> Path:
 
 
 async def _illustrative_grid_factors(url: str) -> None:
-    """The illustrative provincial dataset of the electricity-carbon factors (docs/grid_factors.md), once."""
+    """The illustrative provincial dataset of the electricity-carbon factors (docs/grid_factors.md), and the
+    synthetic prefecture's units as unit energy data with labelled made-up verified figures and first fits; once."""
     import psycopg
 
-    from api.grid_factors.demo_data import ensure_illustrative_input
+    from api.grid_factors.demo_data import ensure_demo_unit_data, ensure_illustrative_input
 
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await ensure_illustrative_input(conn)
+        await ensure_demo_unit_data(conn, since=date(2000, 1, 1))
 
 
 def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
@@ -145,10 +148,10 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             conn.autocommit = True
             register_gateway(conn, DEMO_GATEWAY, site_id=registry.sites[0].id)
             acl, _ = write_broker_acl(conn, home / "mqtt")
-        asyncio.run(_illustrative_grid_factors(db_url))
         sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
         seeded = asyncio.run(seed_region(db_url))  # government monitoring's synthetic prefecture
         sup.log("postgres", f"synthetic prefecture: {seeded['units']} units, {seeded['stored']} figures stored now")
+        asyncio.run(_illustrative_grid_factors(db_url))  # after the prefecture: its units feed the factor tools
         users_file = _write_demo_users(home, users)
 
         if settings.kafka_bootstrap:

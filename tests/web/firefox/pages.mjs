@@ -7,7 +7,8 @@
 //
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
 // device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
-// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it).
+// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
+// gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -151,7 +152,24 @@ async function tokens(page) {
   return {secret, token_id: Number(id)};
 }
 
-const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens};
+async function gridFactors(page) {
+  await page.click("#nav a[data-route='grid-factors']");
+  await page.waitForSelector('#grid-input');
+  await page.click('.el-select:has(#grid-input) .el-select__wrapper');
+  await page.waitForSelector(`.el-select-dropdown__item [data-value='${args.inputId}']`, {visible: true});
+  await page.click(`.el-select-dropdown__item [data-value='${args.inputId}']`);
+  await page.click("#grid-convention label:has(input[value='generation'])");
+  await page.waitForFunction((region, value) => {
+    const cell = document.querySelector(`#grid-factors-table b[data-region='${region}']`);
+    return cell && Math.abs(Number(cell.dataset.value) - value) < 1e-12;
+  }, {}, args.region, args.expected);
+  return page.evaluate(() => ({
+    factors: Object.fromEntries([...document.querySelectorAll('#grid-factors-table .el-table__body b[data-region]')]
+      .map((el) => [el.dataset.region, Number(el.dataset.value)])),
+    conserved: document.querySelector('#grid-conservation').dataset.conserved}));
+}
+
+const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, gridFactors};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);

@@ -535,8 +535,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _use_running_demo(command: str) -> None:
+    """Point a command at the demo running under CARBONFLOW_HOME when neither DATABASE_URL nor KAFKA_BOOTSTRAP is
+    set (carbonflow/running_demo.py), saying so on stderr."""
+    import os
+
+    from carbonflow.running_demo import DEMO_FILE, demo_environment
+    from carbonflow.settings import DEFAULT_HOME
+
+    home = Path(os.environ.get("CARBONFLOW_HOME", str(DEFAULT_HOME)))
+    found = demo_environment(home, os.environ)
+    if found:
+        os.environ.update(found)
+        print(f"carbonflow {command}: using the running demo's database and Kafka ({home / DEMO_FILE});"
+              " set DATABASE_URL / KAFKA_BOOTSTRAP to use others", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] != "demo" and not argv[0].startswith("-"):
+        _use_running_demo(argv[0])
     if argv and argv[0] == "simulate":
         from simulators.cli import main as simulate_main
 

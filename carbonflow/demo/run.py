@@ -26,6 +26,7 @@ from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.embedded.postgres import EmbeddedPostgres
 from carbonflow.gateways import register_gateway, write_broker_acl
 from carbonflow.registry import apply_registry, load_registry
+from carbonflow.running_demo import forget_running_demo, record_running_demo
 from carbonflow.settings import Settings, load_settings
 from carbonflow.supervisor import Child, Supervisor
 from carbonflow.topics import MQTT_ROOT
@@ -212,6 +213,10 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         ]
         for line in banner:
             sup.log("demo", line)
+        # other carbonflow commands (gateways list, db compact, import) find this demo through it
+        record_running_demo(home, scenario=scenario, endpoints={
+            "DATABASE_URL": db_url, "MIGRATION_DATABASE_URL": owner_url if owner_url != db_url else None,
+            "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url, "API_URL": base})
         while not stop.wait(1.0):
             dead = sup.failed()
             if dead:
@@ -222,6 +227,7 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         sup.log("demo", f"error: {exc}")
         return 1
     finally:
+        forget_running_demo(home)
         sup.log("demo", "stopping")
         sup.stop_all()
         if embedded_pg is not None:

@@ -448,11 +448,30 @@ def _cmd_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_names() -> list[str]:
+    """The packaged simulator scenarios, found without importing the simulators (and their protocol stacks)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("simulators")
+    folders = [Path(p) / "scenarios" for p in (spec.submodule_search_locations or [])] if spec else []
+    return sorted(f.stem for folder in folders if folder.is_dir() for f in folder.glob("*.yaml"))
+
+
+def _scenario(value: str) -> str:
+    """A packaged scenario's name or a scenario file, else an error that lists the names."""
+    if value in _scenario_names() or Path(value).is_file():
+        return value
+    raise argparse.ArgumentTypeError(f"unknown scenario {value!r}: choose {', '.join(_scenario_names())}"
+                                     " or give a scenario YAML file")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carbonflow", description="Industrial carbon platform")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="run the whole pipeline on embedded defaults")
-    p.add_argument("--scenario", default="demo")
+    p.add_argument("--scenario", default="demo", type=_scenario, metavar="{" + ",".join(_scenario_names()) + "}",
+                   help="the simulated plant: demo (default: one site, 4 devices, real time) or steelworks (an"
+                        " integrated works, 23 devices, simulated time 60x faster than real time); see docs/demo.md")
     p.set_defaults(func=_cmd_demo)
     p = sub.add_parser("certs", help="make a dev CA, broker and client certificates")
     p.add_argument("--gateway", action="append", default=[], help="gateway id (repeatable)")

@@ -18,6 +18,7 @@ from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
 from carbonflow.db.roles import role_of
+from carbonflow.demo.banner import demo_banner
 from carbonflow.demo.region_seed import seed_region
 from carbonflow.demo.scenario_registry import registry_for_scenario
 from carbonflow.device_bindings import AUTO_REGISTER_VARIABLE
@@ -192,25 +193,13 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         sup.start(Child("stream", cli + ["stream"], {**common,
                                                      "CARBONFLOW_STREAM_METRICS_PORT": str(metrics_ports["STREAM"])}))
         sup.start(Child("edge", cli + ["edge", "run", "--config", str(edge_path)]))
+        # the dashboard opens on this scenario's site, not on one a demo of another scenario left in the database
         api = sup.start(Child("api", cli + ["api", "--host", settings.api_host, "--port", str(settings.api_port)],
-                              {**common, **metrics_urls}))
+                              {**common, **metrics_urls, "CARBONFLOW_DEFAULT_SITE": registry.sites[0].id}))
         _wait_port(settings.api_host, settings.api_port, 60, "api", api)
         base = f"http://{settings.api_host}:{settings.api_port}"
-        banner = [
-            "carbonflow demo is running",
-            f"  dashboard   {base}/",
-            f"  API docs    {base}/docs",
-            f"  health      {base}/api/v1/health",
-            f"  series      {base}/api/v1/series?device=elec-main&point=active_power_kw&start=...&end=...&interval=raw",
-            f"  emissions   {base}/api/v1/emissions?site=demo-steelworks&start=...&end=...&interval=1h",
-            f"  MQTT        {mqtt_url} (client certificates in {home / 'certs'})",
-            f"  Kafka       {kafka}",
-            f"  metrics     {base}/metrics (technician or admin), workers: {', '.join(metrics_urls.values())}",
-            f"  users       {', '.join(f'{c.username} ({role})' for role, c in users.items())}",
-            f"              passwords (new each start) in {users_file}",
-            f"  admin       {users['admin'].username} / {users['admin'].password}",
-            "  Ctrl-C stops everything",
-        ]
+        banner = demo_banner(base=base, registry=registry, mqtt_url=mqtt_url, kafka=kafka, certs=home / "certs",
+                             worker_metrics=list(metrics_urls.values()), users=users, users_file=users_file)
         for line in banner:
             sup.log("demo", line)
         # other carbonflow commands (gateways list, db compact, import) find this demo through it

@@ -172,7 +172,9 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         # devices are bound by an administrator and unknown ones are refused (docs/ingest.md, "Device bindings")
         common = {"DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url,
                   AUTO_REGISTER_VARIABLE: "on"}
-        simulator = sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario]))
+        # counters carry on across demo restarts (a restart from the initial values would raise counter_reset)
+        simulator = sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario,
+                                                        "--state-dir", str(home / "simulator")]))
         edge_cfg = edge_config_for_scenario(
             scenario, gateway=DEMO_GATEWAY, spool=home / "edge" / f"{DEMO_GATEWAY}.spool", mqtt_url=mqtt_url, certs=certs
         )

@@ -19,6 +19,7 @@ from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
 from carbonflow.db.roles import role_of
+from carbonflow.demo.banner import demo_banner
 from carbonflow.demo.region_seed import seed_region
 from carbonflow.demo.scenario_registry import registry_for_scenario
 from carbonflow.device_bindings import AUTO_REGISTER_VARIABLE
@@ -27,6 +28,7 @@ from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.embedded.postgres import EmbeddedPostgres
 from carbonflow.gateways import register_gateway, write_broker_acl
 from carbonflow.registry import apply_registry, load_registry
+from carbonflow.running_demo import forget_running_demo, record_running_demo
 from carbonflow.settings import Settings, load_settings
 from carbonflow.supervisor import Child, Supervisor
 from carbonflow.topics import MQTT_ROOT
@@ -173,7 +175,9 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         # devices are bound by an administrator and unknown ones are refused (docs/ingest.md, "Device bindings")
         common = {"DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url,
                   AUTO_REGISTER_VARIABLE: "on"}
-        simulator = sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario]))
+        # counters carry on across demo restarts (a restart from the initial values would raise counter_reset)
+        simulator = sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario,
+                                                        "--state-dir", str(home / "simulator")]))
         edge_cfg = edge_config_for_scenario(
             scenario, gateway=DEMO_GATEWAY, spool=home / "edge" / f"{DEMO_GATEWAY}.spool", mqtt_url=mqtt_url, certs=certs
         )
@@ -194,27 +198,19 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         sup.start(Child("stream", cli + ["stream"], {**common,
                                                      "CARBONFLOW_STREAM_METRICS_PORT": str(metrics_ports["STREAM"])}))
         sup.start(Child("edge", cli + ["edge", "run", "--config", str(edge_path)]))
+        # the dashboard opens on this scenario's site, not on one a demo of another scenario left in the database
         api = sup.start(Child("api", cli + ["api", "--host", settings.api_host, "--port", str(settings.api_port)],
-                              {**common, **metrics_urls}))
+                              {**common, **metrics_urls, "CARBONFLOW_DEFAULT_SITE": registry.sites[0].id}))
         _wait_port(settings.api_host, settings.api_port, 60, "api", api)
         base = f"http://{settings.api_host}:{settings.api_port}"
-        banner = [
-            "carbonflow demo is running",
-            f"  dashboard   {base}/",
-            f"  API docs    {base}/docs",
-            f"  health      {base}/api/v1/health",
-            f"  series      {base}/api/v1/series?device=elec-main&point=active_power_kw&start=...&end=...&interval=raw",
-            f"  emissions   {base}/api/v1/emissions?site=demo-steelworks&start=...&end=...&interval=1h",
-            f"  MQTT        {mqtt_url} (client certificates in {home / 'certs'})",
-            f"  Kafka       {kafka}",
-            f"  metrics     {base}/metrics (technician or admin), workers: {', '.join(metrics_urls.values())}",
-            f"  users       {', '.join(f'{c.username} ({role})' for role, c in users.items())}",
-            f"              passwords (new each start) in {users_file}",
-            f"  admin       {users['admin'].username} / {users['admin'].password}",
-            "  Ctrl-C stops everything",
-        ]
+        banner = demo_banner(base=base, registry=registry, mqtt_url=mqtt_url, kafka=kafka, certs=home / "certs",
+                             worker_metrics=list(metrics_urls.values()), users=users, users_file=users_file)
         for line in banner:
             sup.log("demo", line)
+        # other carbonflow commands (gateways list, db compact, import) find this demo through it
+        record_running_demo(home, scenario=scenario, endpoints={
+            "DATABASE_URL": db_url, "MIGRATION_DATABASE_URL": owner_url if owner_url != db_url else None,
+            "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url, "API_URL": base})
         while not stop.wait(1.0):
             dead = sup.failed()
             if dead:
@@ -225,6 +221,7 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         sup.log("demo", f"error: {exc}")
         return 1
     finally:
+        forget_running_demo(home)
         sup.log("demo", "stopping")
         sup.stop_all()
         if embedded_pg is not None:

@@ -28,7 +28,7 @@ async def hourly_figures(conn: psycopg.AsyncConnection, *, site: str, activity: 
     formulas the intervals used."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT date_trunc('hour', e.ts) AS hour, sum(e.tco2)::float8 AS tco2, sum(e.quantity)::float8 AS"
+            "SELECT date_trunc('hour', e.ts, 'UTC') AS hour, sum(e.tco2)::float8 AS tco2, sum(e.quantity)::float8 AS"
             " activity_amount, min(e.quantity_unit) AS activity_unit, count(*)::int AS intervals,"
             " count(*) FILTER (WHERE e.quality = 1)::int AS uncertain, count(*) FILTER (WHERE e.quality = 2)::int"
             " AS bad, array_agg(DISTINCT e.formula ORDER BY e.formula) AS formulas,"

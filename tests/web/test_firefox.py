@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +179,40 @@ def test_tokens_in_firefox_a_token_made_on_the_page_works_until_revoked_there(
     refused = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {seen['secret']}"}).status_code
     assert (revoked["name"], revoked["revoked_at"] is not None, refused, seen["errors"],
             shot.stat().st_size > 10_000) == ("ff historian", True, 401, [], True)
+
+
+def test_emissions_in_firefox_a_figure_traces_to_the_apis_factor_rows_and_an_hours_readings(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users
+) -> None:
+    shot = ARTIFACTS / "firefox-emissions.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="emissions", base=live_api, username=users.auditor[0], password=users.auditor[1],
+                       site=SITE, source="natural_gas", screenshot=str(shot))
+    headers = _headers(http, *users.auditor)
+    hour = http.get("/api/v1/emissions/provenance/hour", headers=headers,
+                    params={"site": SITE, "source": "natural_gas", "hour": seen["hour"]["hour"]}).json()
+    assert seen["figure"]["factors"] == sorted(f["factor_id"] for f in hour["factors"])
+    assert seen["hour"]["hour"] == seen["figure"]["hours"][-1] and seen["total"] > seen["figure"]["tco2"] > 0
+    assert (seen["hour"]["intervals"], seen["hour"]["matching"], seen["hour"]["readings"]) == (
+        len(hour["intervals"]), len(hour["intervals"]), sum(len(m["readings"]) for m in hour["meters"]))
+    assert (seen["errors"], shot.stat().st_size > 10_000) == ([], True)
+
+
+def test_factor_library_in_firefox_shows_each_versions_status_and_publisher(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users
+) -> None:
+    key = f"heat.firefox_{uuid.uuid4().hex[:8]}"
+    admin = _headers(http, *users.admin)
+    for factor_id, value in ((f"{key}@2025", 0.1), (f"{key}@2025.v2", 0.105)):
+        r = http.post("/api/v1/factors", headers=admin, json={
+            "factor_id": factor_id, "key": key, "value": value, "unit": "tCO2/GJ", "scope": "national",
+            "scope_id": "cn", "valid_from": "2025-01-01", "series": "firefox-test", "source": "browser check"})
+        assert r.status_code == 201, r.text
+    shot = ARTIFACTS / "firefox-factors.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="factors", base=live_api, username=users.government[0],
+                       password=users.government[1], key=key, screenshot=str(shot))
+    assert {f: v["status"] for f, v in seen["versions"].items()} == {f"{key}@2025": "superseded",
+                                                                      f"{key}@2025.v2": "current"}
+    assert all(users.admin[0] in v["publisher"] for v in seen["versions"].values())
+    assert (seen["errors"], shot.stat().st_size > 10_000) == ([], True)

@@ -8,7 +8,8 @@
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
 // device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
 // users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
-// gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor).
+// gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor) |
+// emissions (trace `source` at `site` to its factor rows and an hour's readings) | factors (filter to `key`).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -170,6 +171,57 @@ async function gridFactors(page) {
 }
 
 const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, gridFactors};
+// emissions: open `site`'s figure of `source` from the table, then its last hour; read what each step shows
+async function emissions(page) {
+  await page.goto(`${args.base}/#/emissions?site=${args.site}`);
+  await page.waitForSelector(`#emissions-table [data-source='${args.source}']`);
+  const total = await page.evaluate(() => Number(document.querySelector('#emissions-total').dataset.value));
+  await page.click(`#emissions-table .el-table__row:has([data-source='${args.source}']) button.trace`);
+  await page.waitForSelector('#provenance-factors [data-factor]');
+  const figure = await page.evaluate(() => ({
+    tco2: Number(document.querySelector('#provenance-tco2').dataset.value),
+    factors: [...document.querySelectorAll('#provenance-factors [data-factor]')].map((el) => el.dataset.factor),
+    hours: [...document.querySelectorAll('#provenance-hours [data-hour]')].map((el) => el.dataset.hour),
+  }));
+  const buttons = await page.$$('#provenance-hours .open-hour');
+  await buttons[buttons.length - 1].click();
+  await page.waitForSelector('#provenance-intervals [data-interval]');
+  const hour = await page.evaluate(() => ({
+    hour: document.querySelector('#provenance-hour').dataset.hour,
+    intervals: document.querySelectorAll('#provenance-intervals [data-interval]').length,
+    matching: document.querySelectorAll("#provenance-intervals .recomputed[data-matches='yes']").length,
+    readings: document.querySelectorAll('#provenance-hour .readings [data-reading]').length,
+  }));
+  return {total, figure, hour};
+}
+
+// factors: the factor library filtered to `key`, its versions' status and publisher as shown
+async function factors(page) {
+  await page.click("#nav a[data-route='factors']");
+  await page.waitForSelector('#factor-table [data-factor]');
+  await page.type('#factor-key', args.key);
+  await page.waitForFunction((key) => [...document.querySelectorAll('#factor-table [data-factor]')]
+    .every((el) => el.dataset.factor.startsWith(`${key}@`)), {}, args.key);
+  return page.evaluate(() => ({versions: Object.fromEntries([...document.querySelectorAll('#factor-table .el-table__row')]
+    .map((tr) => [tr.querySelector('[data-factor]').dataset.factor, {
+      status: tr.querySelector('[data-status]').dataset.status,
+      publisher: tr.querySelector('.publisher').innerText}]))}));
+}
+
+// one flow per line (a new page adds its own line)
+const FLOWS = {
+  overview,
+  series,
+  devices,
+  alarms,
+  gateways,
+  audit,
+  users,
+  tokens,
+  emissions,
+  factors,
+  gridFactors,
+};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);

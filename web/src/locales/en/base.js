@@ -492,7 +492,8 @@ export default {
     "efficiency_code": "Carbon efficiency code",
     "monitoring": "Monitoring",
     "monitoring_data": "Monitoring data",
-    "monitoring_review": "Monitoring review"
+    "monitoring_review": "Monitoring review",
+    "activity_data": "Activity data entry"
   },
   "gateways": {
     "title": "Gateway registry",

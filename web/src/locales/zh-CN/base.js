@@ -492,7 +492,8 @@ export default {
     "efficiency_code": "碳效码",
     "monitoring": "监测",
     "monitoring_data": "监测数据",
-    "monitoring_review": "监测审核"
+    "monitoring_review": "监测审核",
+    "activity_data": "活动数据录入"
   },
   "gateways": {
     "title": "网关登记",

@@ -6,14 +6,15 @@ Screenshots: tests/artifacts/web-activity-*.png, web-reports-*.png."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from tests.api.conftest import make_user
-from tests.web.conftest import SITE, Users
+from tests.web.conftest import SITE, TZ, Users
 from tests.web.ui import choose, log_in, shot
 
 Page = Any  # playwright.sync_api.Page
@@ -33,7 +34,8 @@ def _versions(http: httpx.Client, headers: dict[str, str]) -> list[dict[str, Any
 
 
 def _last_month() -> str:
-    today = date.today()
+    """The month before this one in the browser's time zone (Shanghai), the form's default period."""
+    today = datetime.now(ZoneInfo(TZ)).date()
     year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
     return f"{year:04d}-{month:02d}"
 
@@ -122,7 +124,7 @@ def test_a_report_goes_through_its_workflow_each_step_taken_by_the_person_allowe
     seen: dict[str, list[str]] = {}
 
     def as_(who: tuple[str, str], name: str) -> Page:
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id="Asia/Shanghai")
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id=TZ)
         context.set_default_timeout(15_000)
         context.add_init_script("localStorage.setItem('carbonflow-lang', 'en')")
         tab = context.new_page()
@@ -176,7 +178,7 @@ def test_a_reviewer_returns_a_report_with_a_comment_the_enterprise_then_reads(
     assert http.post(f"/api/v1/inventory/{ENTERPRISE}/activity", headers=manager,
                      json={"lines": [line]}).status_code == 201
     assert http.post(f"/api/v1/reports/{ENTERPRISE}/{year}/actions/submit", headers=manager, json={}).status_code == 200
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id="Asia/Shanghai")
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id=TZ)
     context.add_init_script("localStorage.setItem('carbonflow-lang', 'en')")
     page = context.new_page()
     log_in(page, live_api, *users.government)
@@ -197,7 +199,7 @@ def test_a_reviewer_returns_a_report_with_a_comment_the_enterprise_then_reads(
 @pytest.mark.parametrize("route", ["activity", "reports"])
 def test_accounting_pages_fit_a_phones_width(browser: Any, web_app: Any, live_api: str, users: Users,
                                               route: str) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, timezone_id="Asia/Shanghai")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, timezone_id=TZ)
     page = context.new_page()  # Chinese, the default
     log_in(page, live_api, *users.manager)
     page.goto(live_api + f"/#/{route}")

@@ -7,7 +7,8 @@
 //
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
 // device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
-// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it).
+// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
+// activity (enter `quantity` of natural gas in the form and submit it) | reports (open `report` and take `action`).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -151,7 +152,35 @@ async function tokens(page) {
   return {secret, token_id: Number(id)};
 }
 
-const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens};
+async function activity(page) {
+  await page.click("#nav a[data-route='activity']");
+  await page.waitForSelector('#activity-form');
+  await page.click('.el-select:has(#activity-item) .el-select__wrapper');
+  await page.waitForSelector(".el-select-dropdown__item [data-value='natural_gas']", {visible: true});
+  await page.click(".el-select-dropdown__item [data-value='natural_gas']");
+  await page.type('.entry-form .el-input-number input', String(args.quantity));
+  await page.click('#activity-add');
+  await page.waitForSelector('#pending-lines .el-table__row');
+  await page.click('#activity-submit');
+  await page.waitForSelector('#activity-done');
+  return page.evaluate(() => ({done: document.querySelector('#activity-done').innerText,
+                               versions: [...document.querySelectorAll('#activity-versions [data-version]')]
+                                 .map((el) => Number(el.dataset.version))}));
+}
+
+async function reports(page) {
+  await page.click("#nav a[data-route='reports']");
+  await page.waitForSelector(`[data-report='${args.report}']`);
+  await page.click(`${row('report', args.report)} .open-report`);
+  await page.waitForSelector(`#report-detail .action-${args.action}`);
+  const offered = await page.evaluate(() => [...document.querySelectorAll('#report-detail .report-action')]
+    .map((el) => el.dataset.action));
+  await page.click(`#report-detail .action-${args.action}`);
+  await page.waitForSelector(`#report-detail[data-state='${args.expect}']`);
+  return {offered, state: await page.evaluate(() => document.querySelector('#report-detail').dataset.state)};
+}
+
+const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, activity, reports};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);

@@ -149,3 +149,25 @@ def test_reports_list_the_enterprise_years_in_scope_with_their_state(
         ("submitted", submit.json()["snapshot"]["snapshot_id"], submit.json()["snapshot"]["total_tco2"], 1,
          ["acc-pages-a", "acc-pages-b"]),
         {PAGES}, [])
+
+
+def test_a_snapshots_frozen_document_is_read_back_as_submitted(
+    client: TestClient, headers: dict[str, dict[str, str]], pages: dict[str, dict[str, str]],
+    uploaded: dict[str, Any]
+) -> None:
+    flow = client.get(f"/api/v1/reports/{PAGES}/{YEAR}/workflow", headers=headers["gov"]).json()
+    if flow["snapshot_id"] is None:  # run alone: submit here
+        submitted = client.post(f"/api/v1/reports/{PAGES}/{YEAR}/actions/submit", headers=pages["ent_pages"], json={})
+        assert submitted.status_code == 200, submitted.text
+        flow = client.get(f"/api/v1/reports/{PAGES}/{YEAR}/workflow", headers=headers["gov"]).json()
+    snapshot = flow["snapshots"][-1]
+    r = client.get(f"/api/v1/reports/{PAGES}/{YEAR}/snapshots/{snapshot['snapshot_id']}", headers=headers["gov"])
+    missing = client.get(f"/api/v1/reports/{PAGES}/{YEAR - 1}/snapshots/{snapshot['snapshot_id']}",
+                         headers=headers["gov"])
+    hidden = client.get(f"/api/v1/reports/{PAGES}/{YEAR}/snapshots/{snapshot['snapshot_id']}",
+                        headers=headers["gov_gd"])
+    body = r.json()
+    assert (r.status_code, body["document_sha256"], body["total_tco2"], body["document"]["total_tco2"],
+            len(body["document"]["lines"]), missing.status_code, hidden.status_code) == (
+        200, snapshot["document_sha256"], snapshot["total_tco2"], snapshot["total_tco2"],
+        uploaded["stored"]["lines"], 404, 404)

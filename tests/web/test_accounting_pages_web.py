@@ -155,10 +155,15 @@ def test_a_report_goes_through_its_workflow_each_step_taken_by_the_person_allowe
     page.wait_for_selector("#report-signed")
     events = page.eval_on_selector_all("#report-events [data-event]", "els => els.map(e => e.dataset.event)")
     shot(page, "reports-approved")
-    page.click("#report-preview")
+    page.click("#report-preview")  # the frozen snapshot's figures, then its PDF
+    page.wait_for_selector("#preview-lines .el-table__row")
+    previewed = float(page.get_attribute(".report-preview", "data-total") or "nan")
+    preview_lines = page.locator("#preview-lines .el-table__body-wrapper .el-table__row").count()
+    shot(page, "reports-preview")
+    page.click(".el-dialog .el-tabs__item:has-text('PDF')")
     page.wait_for_selector("#report-pdf-frame")
     size = int(page.get_attribute("#report-pdf-frame", "data-size") or 0)
-    shot(page, "reports-preview")
+    shot(page, "reports-preview-pdf")
     page.context.close()
 
     flow = http.get(f"/api/v1/reports/{ENTERPRISE}/{FLOW_YEAR}/workflow", headers=manager).json()
@@ -166,6 +171,7 @@ def test_a_report_goes_through_its_workflow_each_step_taken_by_the_person_allowe
                     "government after first review": ["return"], "second government": ["final_review", "return"]}
     assert (events, flow["state"], [v["verified_total_tco2"] for v in flow["verifications"]], size > 10_000) == (
         ["submit", "verify", "first_review", "final_review"], "approved", [1200.0], True)
+    assert (previewed, preview_lines) == (flow["snapshots"][-1]["total_tco2"], len(lines))
 
 
 def test_a_reviewer_returns_a_report_with_a_comment_the_enterprise_then_reads(

@@ -86,3 +86,8 @@ export function reportFile(enterprise, year, {format, snapshot = null, lang = "z
     query: {snapshot, lang: lang === "zh" ? null : lang, signed: signed ? "true" : null},
     accept: format === "pdf" ? "application/pdf" : "*/*", fallback: `${enterprise}-${year}.${format}`});
 }
+
+/** GET /reports/{e}/{year}/snapshots/{id}: a submitted snapshot with its frozen inventory document. */
+export function snapshot(enterprise, year, snapshotId) {
+  return getJSON(`/reports/${enc(enterprise)}/${year}/snapshots/${snapshotId}`);
+}

@@ -60,7 +60,7 @@ def template_rows(options: dict[str, Any], *, year: int, site: str | None) -> li
     examples = {"combustion": ("rolling", 12.5), "process": ("sintering", 850.0), "electricity": ("steelmaking_bof", 4200.0),
                 "heat": ("auxiliary", 1300.0), "fixed_carbon": ("steelmaking_bof", 9800.0),
                 PRODUCTION: ("steelmaking_bof", 9800.0)}
-    lines = []
+    lines: list[dict[str, Any]] = []
     for source in options["source_types"]:
         if not source["items"]:
             continue
@@ -76,7 +76,8 @@ def _preferred(source: dict[str, Any]) -> dict[str, Any]:
     # the commonest item of the steel works when the library has it, else the first one
     common = {"combustion": "natural_gas", "process": "limestone", "fixed_carbon": "crude_steel",
               PRODUCTION: "crude_steel"}.get(source["source_type"])
-    return next((i for i in source["items"] if i["item"] == common), source["items"][0])
+    items: list[dict[str, Any]] = source["items"]
+    return next((i for i in items if i["item"] == common), items[0])
 
 
 def _source(source_type: str, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def _fuels(rows: tuple[FactorRow, ...], series: str) -> list[dict[str, Any]]:
         name = row.key.split(".")
         if row.series == series and name[0] == "fuel" and len(name) == 3:
             parts[name[1]][name[2]] = row
-    items = []
+    items: list[dict[str, Any]] = []
     for fuel, found in parts.items():
         if {"ncv", "cc", "of"} <= found.keys():
             unit = _denominator(found["ncv"])

@@ -19,7 +19,16 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
 from api import assets, efficiency_code, monitoring, projects
-from api.accounting.routers import benchmarks, calculations, factors, inventory, process_benchmarks, reports
+from api.accounting.routers import (
+    activity_entry,
+    benchmarks,
+    calculations,
+    factors,
+    inventory,
+    process_benchmarks,
+    report_list,
+    reports,
+)
 from api.alarms.routers import alarms, implausible
 from api.analysis import router as analysis_router
 from api.audit import router as audit
@@ -213,7 +222,8 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     for module in (health, login, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
                    benchmarks, export, export_scope, compare, breakdown, provenance, alarms, http_ingest):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (factors, inventory, reports, process_benchmarks, calculations):  # GHG accounting
+    for module in (factors, inventory, activity_entry, reports, report_list, process_benchmarks,
+                   calculations):  # GHG accounting
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(hierarchy.router, prefix="/api/v1")  # after devices: /devices/health stays a route
     app.include_router(point_ranges.router, prefix="/api/v1")  # a point's range for out_of_range, set by hand

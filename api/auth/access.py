@@ -41,6 +41,10 @@ Projects and assets (api/projects/, api/assets/; docs/projects.md): 'projects' r
 auditor only those it is assigned to verify) and, for enterprises and administrators, changes their own;
 'project_verify' verifies or refuses a submitted period (auditors); 'assets' reads holdings, the ledger and the
 compliance position in scope, enterprises trade their own and government users allocate allowances.
+
+GHG inventory (api/accounting/): 'activity_data' enters an enterprise's activity data (the online form and the
+CSV/XLSX upload) for the enterprises in scope: the enterprise itself, and administrators; reading the inventory
+and the reports needs 'emissions'.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ ROLES: tuple[str, ...] = get_args(Role)
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
                      "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code",
                      "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets",
-                     "grid_factors"]
+                     "grid_factors", "activity_data"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 _DATA = frozenset({"devices", "live", "series", "emissions", "alarms"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -74,7 +78,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "technician": frozenset({"health", "devices", "gateways", "live", "series", "alarms", "alarm_actions", "ingest",
                              "point_ranges"}),
     "government": _DATA | {"monitoring", "monitoring_data", "monitoring_review", "projects", "assets", "grid_factors"},
-    "enterprise": _DATA | {"alarm_actions", "monitoring", "monitoring_data", "projects", "assets"},
+    "enterprise": _DATA | {"alarm_actions", "monitoring", "monitoring_data", "projects", "assets", "activity_data"},
     "auditor": _DATA | {"projects", "project_verify"},
 }
 

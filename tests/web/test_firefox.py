@@ -1,7 +1,7 @@
 """The web app's pages in a real headless Firefox against the API under uvicorn, each as the role that uses it:
 Debian's firefox-esr driven over WebDriver BiDi by puppeteer-core (tests/web/firefox/pages.mjs, its own pinned
 package.json), since Playwright's Firefox is a patched build of its own that cannot be installed from the package
-registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,activity,reports}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -216,3 +216,33 @@ def test_factor_library_in_firefox_shows_each_versions_status_and_publisher(
                                                                       f"{key}@2025.v2": "current"}
     assert all(users.admin[0] in v["publisher"] for v in seen["versions"].values())
     assert (seen["errors"], shot.stat().st_size > 10_000) == ([], True)
+def test_activity_entry_in_firefox_the_energy_manager_submits_a_line(firefox: tuple[str, str], live_api: str,
+                                                                     http: httpx.Client, users: Users) -> None:
+    shot = ARTIFACTS / "firefox-activity.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="activity", base=live_api, username=users.manager[0],
+                       password=users.manager[1], quantity=7.25, screenshot=str(shot))
+    headers = _headers(http, *users.manager)
+    newest = http.get("/api/v1/inventory/w-ent/activity", headers=headers).json()["submissions"][-1]
+    stored = http.get(f"/api/v1/inventory/w-ent/activity/{newest['version']}", headers=headers).json()["lines"]
+    assert ([(line["item"], line["quantity"], line["unit"]) for line in stored], newest["version"] in seen["versions"],
+            seen["errors"], shot.stat().st_size > 10_000) == ([("natural_gas", 7.25, "1e4Nm3")], True, [], True)
+
+
+def test_reports_in_firefox_a_government_reviewer_passes_the_first_review(firefox: tuple[str, str], live_api: str,
+                                                                          http: httpx.Client, users: Users) -> None:
+    year = 2021  # a year no other browser test reports on
+    manager = _headers(http, *users.manager)
+    line = {"period": f"{year}-04", "site": SITE, "process": "auxiliary", "source_type": "heat", "item": "heat",
+            "quantity": 640, "unit": "GJ", "direction": "in"}
+    assert http.post("/api/v1/inventory/w-ent/activity", headers=manager, json={"lines": [line]}).status_code == 201
+    assert http.post(f"/api/v1/reports/w-ent/{year}/actions/submit", headers=manager, json={}).status_code == 200
+    shot = ARTIFACTS / "firefox-reports.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="reports", base=live_api, username=users.government[0],
+                       password=users.government[1], report=f"w-ent/{year}", action="first_review",
+                       expect="first_reviewed", screenshot=str(shot))
+    flow = http.get(f"/api/v1/reports/w-ent/{year}/workflow", headers=manager).json()
+    assert (seen["offered"], seen["state"], flow["state"], flow["events"][-1]["actor"], seen["errors"],
+            shot.stat().st_size > 10_000) == (["first_review", "return"], "first_reviewed", "first_reviewed",
+                                              users.government[0], [], True)

@@ -26,6 +26,8 @@ PAGE_NEEDS = {
     "alarms": {"alarms"},
     "emissions": {"emissions"},
     "factors": {"emissions"},
+    "activity": {"activity_data"},
+    "reports": {"emissions"},
     "grid-factors": {"grid_factors"},
     "gateways": {"gateways"},
     "audit": {"audit"},

@@ -9,7 +9,8 @@
 // device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
 // users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
 // gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor) |
-// emissions (trace `source` at `site` to its factor rows and an hour's readings) | factors (filter to `key`).
+// emissions (trace `source` at `site` to its factor rows and an hour's readings) | factors (filter to `key`) |
+// activity (enter `quantity` of natural gas in the form and submit it) | reports (open `report` and take `action`).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -170,7 +171,6 @@ async function gridFactors(page) {
     conserved: document.querySelector('#grid-conservation').dataset.conserved}));
 }
 
-const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, gridFactors};
 // emissions: open `site`'s figure of `source` from the table, then its last hour; read what each step shows
 async function emissions(page) {
   await page.goto(`${args.base}/#/emissions?site=${args.site}`);
@@ -218,10 +218,40 @@ const FLOWS = {
   audit,
   users,
   tokens,
+  gridFactors,
   emissions,
   factors,
-  gridFactors,
+  activity,
+  reports,
 };
+async function activity(page) {
+  await page.click("#nav a[data-route='activity']");
+  await page.waitForSelector('#activity-form');
+  await page.click('.el-select:has(#activity-item) .el-select__wrapper');
+  await page.waitForSelector(".el-select-dropdown__item [data-value='natural_gas']", {visible: true});
+  await page.click(".el-select-dropdown__item [data-value='natural_gas']");
+  await page.type('.entry-form .el-input-number input', String(args.quantity));
+  await page.click('#activity-add');
+  await page.waitForSelector('#pending-lines .el-table__row');
+  await page.click('#activity-submit');
+  await page.waitForSelector('#activity-done');
+  return page.evaluate(() => ({done: document.querySelector('#activity-done').innerText,
+                               versions: [...document.querySelectorAll('#activity-versions [data-version]')]
+                                 .map((el) => Number(el.dataset.version))}));
+}
+
+async function reports(page) {
+  await page.click("#nav a[data-route='reports']");
+  await page.waitForSelector(`[data-report='${args.report}']`);
+  await page.click(`${row('report', args.report)} .open-report`);
+  await page.waitForSelector(`#report-detail .action-${args.action}`);
+  const offered = await page.evaluate(() => [...document.querySelectorAll('#report-detail .report-action')]
+    .map((el) => el.dataset.action));
+  await page.click(`#report-detail .action-${args.action}`);
+  await page.waitForSelector(`#report-detail[data-state='${args.expect}']`);
+  return {offered, state: await page.evaluate(() => document.querySelector('#report-detail').dataset.state)};
+}
+
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);

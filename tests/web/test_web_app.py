@@ -21,7 +21,7 @@ pytestmark = pytest.mark.timeout(900)
 # every page in menu order: sections plant, accounting, government, admin (web/src/menugroups.js), then meta.order
 PAGE_NEEDS = {"overview": {"emissions"}, "series": {"series", "devices"}, "devices": {"devices"},
               "alarms": {"alarms"},
-              "grid-factors": {"grid_factors"},
+              "grid-factors": {"grid_factors"}, "analysis": {"monitoring", "monitoring_review"},
               "gateways": {"gateways"}, "audit": {"audit"}, "users": {"users"}, "tokens": set()}
 LONG_POINT = "blast_furnace_top_gas_recovery_turbine_inlet_temperature_degc"
 # a message key or enum value as the code spells it, should one reach the screen

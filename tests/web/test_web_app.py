@@ -29,6 +29,7 @@ PAGE_NEEDS = {
     "activity": {"activity_data"},
     "reports": {"emissions"},
     "grid-factors": {"grid_factors"},
+    "analysis": {"monitoring", "monitoring_review"},
     "gateways": {"gateways"},
     "audit": {"audit"},
     "users": {"users"},

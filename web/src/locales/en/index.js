@@ -2,6 +2,7 @@
 // Each service keeps its own texts in a file beside this one (monitoring.js, efficiency.js, ...) with its own top-level
 // keys; add the file to AREAS below. The keys of every file match the other language's file one for one.
 import accounting from "./accounting.js";
+import analysis from "./analysis.js";
 import base from "./base.js";
 import emissions from "./emissions.js";
 import gridFactors from "./gridFactors.js";
@@ -9,6 +10,7 @@ import gridFactors from "./gridFactors.js";
 const AREAS = [
   base,
   accounting,
+  analysis,
   emissions,
   gridFactors,
 ];

@@ -70,8 +70,8 @@ class Supervisor:
         assert child.process is not None and child.process.stdout is not None
         for raw in child.process.stdout:
             line = _TERMINAL_CONTROL.sub("", raw.decode("utf-8", "replace")).rstrip()
-            if not line and raw.strip():
-                continue  # nothing but control sequences
+            if not line:
+                continue  # blank, or nothing but control sequences: nothing to read in a prefixed log
             if child.on_line is not None:
                 child.on_line(line)
             self.log(child.name, line)

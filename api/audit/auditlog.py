@@ -71,13 +71,16 @@ def _filters(actor: str | None, action: str | None, since: datetime | None, unti
 
 async def entries(
     conn: psycopg.AsyncConnection, *, actor: str | None, action: str | None, since: datetime | None,
-    until: datetime | None, limit: int, offset: int = 0,
+    until: datetime | None, limit: int, offset: int = 0, oldest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Entries newest first, skipping the `offset` newest; `action` ending in '.*' matches a family (``auth.*``)."""
+    """Entries newest first (or oldest first), skipping `offset` of them; `action` ending in '.*' matches a family
+    (``auth.*``)."""
     where, params = _filters(actor, action, since, until)
+    direction = "ASC" if oldest_first else "DESC"
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM audit_log{where} ORDER BY at DESC, audit_id DESC LIMIT %s OFFSET %s",
+            f"SELECT {', '.join(COLUMNS)} FROM audit_log{where} ORDER BY at {direction}, audit_id {direction}"
+            " LIMIT %s OFFSET %s",
             (*params, limit, offset),
         )
         return list(await cur.fetchall())

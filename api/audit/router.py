@@ -48,13 +48,15 @@ async def audit(
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="skip this many of the newest matching "
                                                                   "entries (paging)")] = 0,
+    order: Annotated[Literal["newest", "oldest"], Query(description="newest first (default) or oldest first")] = "newest",
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | Response:
     t0 = parse_time("since", since) if since else None
     t1 = parse_time("until", until) if until else None
     if t0 and t1 and t1 <= t0:
         raise HTTPException(422, "until must be after since")
-    rows = await auditlog.entries(conn, actor=user, action=action, since=t0, until=t1, limit=limit, offset=offset)
+    rows = await auditlog.entries(conn, actor=user, action=action, since=t0, until=t1, limit=limit, offset=offset,
+                                  oldest_first=order == "oldest")
     if format == "csv":
         return Response(_csv(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="carbonflow-audit.csv"'})

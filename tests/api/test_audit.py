@@ -123,3 +123,5 @@ def test_audit_pages_with_offset_and_tells_the_total_of_the_filters(api_app_clie
     assert [p["total"] for p in pages] == [5, 5, 5]
     assert [e["audit_id"] for p in pages for e in p["entries"]] == [e["audit_id"] for e in everything]
     assert [p["count"] for p in pages] == [2, 2, 1]
+    oldest = _entries(api_app_client, admin_headers, user=name, order="oldest")
+    assert [e["audit_id"] for e in oldest] == [e["audit_id"] for e in reversed(everything)]

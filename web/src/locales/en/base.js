@@ -492,7 +492,8 @@ export default {
     "efficiency_code": "Carbon efficiency code",
     "monitoring": "Monitoring",
     "monitoring_data": "Monitoring data",
-    "monitoring_review": "Monitoring review"
+    "monitoring_review": "Monitoring review",
+    "gateway_registry": "Gateway registry"
   },
   "gateways": {
     "title": "Gateway registry",

@@ -492,7 +492,8 @@ export default {
     "efficiency_code": "碳效码",
     "monitoring": "监测",
     "monitoring_data": "监测数据",
-    "monitoring_review": "监测审核"
+    "monitoring_review": "监测审核",
+    "gateway_registry": "网关登记管理"
   },
   "gateways": {
     "title": "网关登记",

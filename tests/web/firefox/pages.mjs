@@ -6,8 +6,9 @@
 //                    "screenshot": "/path/firefox-overview.png", "firefox": "/usr/bin/firefox-esr"}'
 //
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
-// device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
-// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it).
+// device, read statuses) | alarms (acknowledge `alarm`) | gateways (register `newGateway` at `site`, read its row,
+// revoke it) | audit (filter by `action`, read the total) | users (create `newUser`, read its one-time password, then
+// make it an enterprise user of `enterprise`) | tokens (create `tokenName`, read its secret, revoke it).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -93,11 +94,33 @@ async function alarms(page) {
                                done: document.querySelector('#alarms-done')?.innerText ?? null}));
 }
 
+async function choose(page, select, value) {
+  await page.click(`.el-select:has(${select}) .el-select__wrapper`);
+  await page.waitForSelector(`.el-select-dropdown__item [data-value='${value}']`, {visible: true});
+  await page.click(`.el-select-dropdown__item [data-value='${value}']`);
+}
+
 async function gateways(page) {
+  const id = args.newGateway;
   await page.click("#nav a[data-route='gateways']");
-  await page.waitForSelector("#gateways-table [data-gateway][data-status]");
-  return page.evaluate(() => ({gateways: Object.fromEntries([...document.querySelectorAll('#gateways-table [data-gateway]')]
-    .map((el) => [el.dataset.gateway, el.dataset.status]))}));
+  await page.waitForSelector('#gateways-table');
+  await page.click('#gateway-add');
+  await page.waitForSelector('#gateway-id', {visible: true});
+  await page.type('#gateway-id', id);
+  await choose(page, '#gateway-site', args.site);
+  await page.click('#gateway-submit');
+  await page.waitForSelector('#gateways-done');
+  await page.waitForSelector(`${row('gateway', id)} [data-registry='active']`);
+  const registered = await page.evaluate((sel) => ({
+    status: document.querySelector(`${sel} [data-gateway]`).dataset.status,
+    expires: document.querySelector(`${sel} .cert-expires`)?.dataset.value ?? null,
+    rows: document.querySelectorAll('#gateways-table [data-gateway]').length,
+  }), row('gateway', id));
+  await page.click(`${row('gateway', id)} button.gateway-revoke`);
+  await page.waitForSelector('#revoke-submit', {visible: true});
+  await page.click('#revoke-submit');
+  await page.waitForSelector(`${row('gateway', id)} [data-registry='revoked']`);
+  return {registered};
 }
 
 async function audit(page) {
@@ -123,8 +146,15 @@ async function users(page) {
   const secret = await page.evaluate(() => document.querySelector('#once-secret').innerText);
   await page.click('#once-close');
   await page.waitForSelector('#once-secret', {hidden: true});
+  await page.type('#users-filter', args.newUser);
   await page.waitForSelector(`[data-user='${args.newUser}']`);
-  return {secret};
+  await page.click(`${row('user', args.newUser)} button.scope-edit`);
+  await choose(page, '#user-role', 'enterprise');
+  await page.waitForSelector('#user-enterprise', {visible: true});
+  await page.type('#user-enterprise', args.enterprise);
+  await page.click('#user-submit');
+  await page.waitForSelector(`${row('user', args.newUser)} [data-role='enterprise']`);
+  return {secret, done: await page.evaluate(() => document.querySelector('#users-done').innerText)};
 }
 
 async function tokens(page) {

@@ -183,12 +183,12 @@ def test_device_health_shows_every_device_with_status_and_quality_counts(
     assert page.locator("#nav a[data-route='overview']").count() == 0
     page.goto(live_api + "/#/devices")
     page.wait_for_selector("#device-health", timeout=60_000)  # every device of the shared test database
-    page.click("tr[data-device='w-gas-boiler'] button.toggle")
-    page.wait_for_selector("tr.points-row")
+    page.click("tr:has([data-device='w-gas-boiler']) .el-table__expand-icon")
+    page.wait_for_selector(".points-row")
     body = http.get("/api/v1/devices/health", headers=_bearer(http, *users.technician), params={"hours": 1}).json()
     ours = {d["device_id"]: d for d in body["devices"] if d["site_id"] == SITE}
-    shown = {device: (page.get_attribute(f"tr[data-device='{device}']", "data-status"),
-                      value(page, f"tr[data-device='{device}'] [data-quality='bad'] b"))
+    shown = {device: (page.get_attribute(f"[data-device='{device}']", "data-status"),
+                      value(page, f"tr:has([data-device='{device}']) [data-quality='bad'] b"))
              for device in ours}
     shot(page, "devices")
     assert shown == {device: (d["status"], float(d["quality"]["bad"])) for device, d in ours.items()}
@@ -208,11 +208,12 @@ def test_device_health_shows_each_gateways_spool_backlog_and_drops(
     log_in(page, live_api, *users.technician)
     page.wait_for_url("**/#/series**")
     page.click("#nav a[data-route='devices']")
-    row = "#gateway-health tr[data-gateway='w-gw']"
+    row = "#gateway-health tr:has([data-gateway='w-gw'])"
     page.wait_for_selector(row, timeout=60_000)
     body = http.get("/api/v1/devices/health", headers=_bearer(http, *users.technician)).json()
     api = next(g for g in body["gateways"] if g["gateway_id"] == "w-gw")
-    shown = (page.get_attribute(row, "data-status"), value(page, f"{row} [data-field='backlog']"),
+    shown = (page.get_attribute("#gateway-health [data-gateway='w-gw']", "data-status"),
+             value(page, f"{row} [data-field='backlog']"),
              value(page, f"{row} [data-field='oldest']"), value(page, f"{row} [data-field='dropped']"))
     shot(page, "gateways")
     assert shown == (api["status"], float(api["spool_backlog"]), api["oldest_unsent_age_s"],

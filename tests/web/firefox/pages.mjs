@@ -72,13 +72,13 @@ async function series(page) {
 
 async function devices(page) {
   await page.click("#nav a[data-route='devices']");
-  await page.waitForSelector(`tr[data-device='${args.device}'] button.toggle`);
-  await page.click(`tr[data-device='${args.device}'] button.toggle`);
-  await page.waitForSelector('tr.points-row');
+  await page.waitForSelector(`tr:has([data-device='${args.device}']) .el-table__expand-icon`);
+  await page.click(`tr:has([data-device='${args.device}']) .el-table__expand-icon`);
+  await page.waitForSelector('.points-row .el-table__row');
   return page.evaluate((device) => ({
-    status: document.querySelector(`tr[data-device='${device}']`).dataset.status,
-    points: document.querySelectorAll('tr.points-row tbody tr').length,
-    gateway: document.querySelector("#gateway-health tr[data-gateway='w-gw']")?.dataset.status ?? null,
+    status: document.querySelector(`#device-health [data-device='${device}']`).dataset.status,
+    points: document.querySelectorAll('.points-row .el-table__row').length,
+    gateway: document.querySelector("#gateway-health [data-gateway='w-gw']")?.dataset.status ?? null,
   }), args.device);
 }
 

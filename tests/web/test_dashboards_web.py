@@ -37,9 +37,11 @@ def _wait_overview(page: Page) -> None:
 
 
 def _figures_on_page(page: Page) -> dict[str, Any]:
-    rows = {kind: {page.get_attribute(f"{tr}", f"data-{kind}"): value(page, f"{tr} td.num")
-                   for tr in [f"#table-{kind} tbody tr[data-{kind}]:nth-child({i + 1})"
-                              for i in range(page.locator(f"#table-{kind} tbody tr[data-{kind}]").count())]}
+    # each row of a breakdown table: its key (data-process / data-source) and its tCO2 (the row's first data-value)
+    read = "els => els.map(e => [e.dataset.{kind}, e.closest('tr').querySelector('.num[data-value]').dataset.value])"
+    rows = {kind: {key: (None if raw in (None, "") else float(raw))
+                   for key, raw in page.eval_on_selector_all(f"#table-{kind} .el-table__body [data-{kind}]",
+                                                             read.format(kind=kind))}
             for kind in ("process", "source")}
     return {"power": value(page, "#kpi-power"), "co2": value(page, "#kpi-co2"),
             "production": value(page, "#kpi-production"), "intensity": value(page, "#kpi-intensity"),
@@ -150,7 +152,7 @@ def test_switching_to_chinese_relabels_the_overview_and_keeps_its_figures(
     page.wait_for_selector("html[lang='zh-CN']")
     _wait_overview(page)
     labels = (page.inner_text("#nav a[data-route='overview']"), page.inner_text("#kpi-co2-card .label"),
-              page.inner_text("#table-source tbody tr[data-source='electricity'] td"))
+              page.inner_text("#table-source tr:has([data-source='electricity']) td"))
     shot(page, "overview-zh")
     page.goto(live_api + "/#/series?device=w-gas-mill&point=flow_nm3h&range=24h&interval=1m")
     page.wait_for_selector("#series-chart canvas")
@@ -276,9 +278,10 @@ def test_series_explorer_shows_calendar_months_equal_to_the_apis(
     page.wait_for_selector("#series-chart canvas")
     page.wait_for_selector("#series-interval button.on[data-value='1mo']")
     api = http.get("/api/v1/series", params={**query, "tz": TZ}, headers=_bearer(http, *users.manager)).json()
-    rows = page.locator("#series-table tbody tr").count()
-    shown = [(value(page, f"#series-table tbody tr:nth-child({i + 1}) td:nth-child(2)"),
-              value(page, f"#series-table tbody tr:nth-child({i + 1}) td:nth-child(5)")) for i in range(rows)]
+    row = "#series-table .el-table__body tr.el-table__row:nth-child({n})"
+    rows = page.locator("#series-table .el-table__body tr.el-table__row").count()
+    shown = [(value(page, f"{row.format(n=i + 1)} [data-field='value']"),
+              value(page, f"{row.format(n=i + 1)} [data-field='count']")) for i in range(rows)]
     shot(page, "series-months")
     months = [(m["value"], float(m["count"])) for m in reversed(api["points"]) if m["value"] is not None]
     assert (api["interval"], len(months) >= 2, shown) == ("1mo", True, months)

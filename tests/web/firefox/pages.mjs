@@ -34,8 +34,8 @@ async function overview(page) {
       return raw === undefined || raw === '' ? null : Number(raw);
     };
     const rows = (kind) => Object.fromEntries(
-      [...document.querySelectorAll(`#table-${kind} tbody tr[data-${kind}]`)]
-        .map((tr) => [tr.dataset[kind], (() => { const v = tr.querySelector('td.num')?.dataset.value;
+      [...document.querySelectorAll(`#table-${kind} .el-table__body [data-${kind}]`)]
+        .map((el) => [el.dataset[kind], (() => { const v = el.closest('tr').querySelector('.num[data-value]')?.dataset.value;
                                                  return v === undefined || v === '' ? null : Number(v); })()]));
     return {
       figures: {

@@ -240,9 +240,11 @@ def _cmd_gateways(args: argparse.Namespace) -> int:
                 _, acl = revoke(conn, files, args.gateway, actor=actor)
                 print(f"gateway {args.gateway}: revoked; ingest refuses its data from now on")
             else:
-                print(f"{'gateway':<20} {'status':<13} {'auth':<12} {'site':<18} last seen")
+                print(f"{'gateway':<20} {'status':<13} {'auth':<12} {'site':<18} {'cert expires':<13} last seen")
                 for g in list_gateways(conn):
-                    print(f"{g.gateway_id:<20} {g.status:<13} {g.auth:<12} {g.site_id or '-':<18} {g.last_seen or '-'}")
+                    expires = f"{g.cert_expires_at:%Y-%m-%d}" if g.cert_expires_at else "-"
+                    print(f"{g.gateway_id:<20} {g.status:<13} {g.auth:<12} {g.site_id or '-':<18} {expires:<13}"
+                          f" {g.last_seen or '-'}")
                 return 0
             print(f"broker ACL written to {acl}; reload the broker (SIGHUP) to apply it")
         except GatewayError as exc:

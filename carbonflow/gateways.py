@@ -37,6 +37,7 @@ class GatewayRecord:
     site_id: str | None
     registered_at: datetime | None
     last_seen: datetime | None
+    cert_expires_at: datetime | None = None
 
 
 def register_gateway(conn: psycopg.Connection, gateway_id: str, *, site_id: str | None = None,
@@ -75,7 +76,8 @@ def _get(conn: psycopg.Connection, gateway_id: str) -> GatewayRecord:
 
 def list_gateways(conn: psycopg.Connection) -> list[GatewayRecord]:
     rows = conn.execute(
-        "SELECT gateway_id, status, auth, site_id, registered_at, last_seen FROM gateways ORDER BY gateway_id"
+        "SELECT gateway_id, status, auth, site_id, registered_at, last_seen, cert_expires_at FROM gateways"
+        " ORDER BY gateway_id"
     ).fetchall()
     return [GatewayRecord(*r) for r in rows]
 

@@ -27,6 +27,9 @@ def test_add_then_revoke_writes_the_acl_records_the_expiry_and_audits_the_os_use
     gateway = f"gw-cli-{uuid.uuid4().hex[:8]}"
     assert main(["gateways", "add", gateway]) == 0
     assert "valid until" in capsys.readouterr().out
+    assert main(["gateways", "list"]) == 0
+    [listed] = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith(gateway + " ")]
+    assert listed[1:3] == ["active", "certificate"] and listed[4][:2] == "20"  # its certificate's expiry date
     assert (home / "certs" / f"client-{gateway}.crt").is_file()
     assert f"user {gateway}" in (home / "mqtt" / "mosquitto.acl").read_text().splitlines()
     assert main(["gateways", "revoke", gateway]) == 0

@@ -497,7 +497,8 @@ export default {
     "projects": "Reduction projects",
     "project_verify": "Project verification",
     "assets": "Carbon assets",
-    "activity_data": "Activity data entry"
+    "activity_data": "Activity data entry",
+    "gateway_registry": "Gateway registry"
   },
   "gateways": {
     "title": "Gateway registry",

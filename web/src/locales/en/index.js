@@ -6,6 +6,7 @@ import analysis from "./analysis.js";
 import base from "./base.js";
 import emissions from "./emissions.js";
 import gridFactors from "./gridFactors.js";
+import registryAdmin from "./registryAdmin.js";
 
 const AREAS = [
   base,
@@ -13,6 +14,7 @@ const AREAS = [
   analysis,
   emissions,
   gridFactors,
+  registryAdmin,
 ];
 
 export default Object.assign({}, ...AREAS);

@@ -531,7 +531,7 @@ _LIVE_SECONDS = 15 * 60  # a site whose newest device contact is this recent is 
 
 async def _unit_sites(conn: Conn, unit: dict[str, Any], visible: list[str] | None) -> list[dict[str, Any]]:
     """The metered sites of the unit (its site, else its enterprise's sites) the caller may see, each with its
-    meters (devices and their counter points) and whether it is live."""
+    meters (devices and their points) and whether it is live."""
     if not unit["enterprise_id"] and not unit["site_id"]:
         return []
     found = [s for s in await list_sites(conn, sites=visible)
@@ -547,7 +547,7 @@ async def _unit_sites(conn: Conn, unit: dict[str, Any], visible: list[str] | Non
             "site_id": site["site_id"], "name": site["name"], "last_seen": seen,
             "live": seen is not None and (now - seen).total_seconds() < _LIVE_SECONDS,
             "meters": [{"device_id": d["device_id"], "process": d["process"], "last_seen": d["last_seen"],
-                        "points": [p for p in d["points"] if p["kind"] == "counter"]}
+                        "points": d["points"]}
                        for d in devices if d["site_id"] == site["site_id"]],
         })
     return answer

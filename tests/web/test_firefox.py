@@ -1,7 +1,8 @@
 """The web app's pages in a real headless Firefox against the API under uvicorn, each as the role that uses it:
 Debian's firefox-esr driven over WebDriver BiDi by puppeteer-core (tests/web/firefox/pages.mjs, its own pinned
 package.json), since Playwright's Firefox is a patched build of its own that cannot be installed from the package
-registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,
+monitoring,public}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -20,6 +21,7 @@ import pytest
 
 from carbonflow import webbuild
 from tests.web.conftest import ARTIFACTS, SITE, Users, ensure_debian_browser
+from tests.web.test_monitoring_pages_web import prefecture  # noqa: F401 (the synthetic prefecture, a fixture)
 
 DRIVER = Path(__file__).resolve().parent / "firefox"
 pytestmark = pytest.mark.timeout(900)  # the first run may wait for apt-get and npm
@@ -178,3 +180,27 @@ def test_tokens_in_firefox_a_token_made_on_the_page_works_until_revoked_there(
     refused = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {seen['secret']}"}).status_code
     assert (revoked["name"], revoked["revoked_at"] is not None, refused, seen["errors"],
             shot.stat().st_size > 10_000) == ("ff historian", True, 401, [], True)
+
+
+def test_monitoring_in_firefox_a_government_user_drills_into_the_prefecture_and_switches_the_map(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users, prefecture: dict[str, Any]
+) -> None:
+    shot = ARTIFACTS / "firefox-monitoring.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="monitoring", base=live_api, username=users.government[0],
+                       password=users.government[1], region="330500", screenshot=str(shot))
+    view = http.get("/api/v1/monitoring/view", headers=_headers(http, *users.government),
+                    params={"region": "330500", "year": seen["year"]}).json()
+    assert (seen["rows"], seen["synthetic"], seen["metric"], seen["errors"], shot.stat().st_size > 10_000) == (
+        {r["key"]: pytest.approx(r["tco2"]) for r in view["rows"]}, 1, "intensity", [], True)
+
+
+def test_public_institutions_page_in_firefox_opens_without_signing_in(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, prefecture: dict[str, Any]
+) -> None:
+    shot = ARTIFACTS / "firefox-public.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="public", base=live_api, screenshot=str(shot))
+    body = http.get("/api/v1/monitoring/public/institutions", params={"year": seen["year"]}).json()
+    assert (seen["count"], seen["login"], seen["errors"], shot.stat().st_size > 10_000) == (
+        body["totals"]["institutions"], 0, [], True)

@@ -7,7 +7,9 @@
 //
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
 // device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
-// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it).
+// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
+// monitoring (drill from the province into `region`, read its rows, switch the map to intensity) | public (the public
+// institutions' page, opened without signing in).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -151,7 +153,34 @@ async function tokens(page) {
   return {secret, token_id: Number(id)};
 }
 
-const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens};
+async function monitoring(page) {
+  await page.click("#nav a[data-route='monitoring-regions']");
+  await page.waitForSelector(`#mon-rows button.drill[data-row='${args.region}']`);
+  await page.click(`#mon-rows button.drill[data-row='${args.region}']`);
+  // the region's own rows (its sub-regions) have replaced the province's
+  await page.waitForFunction((region) => {
+    const keys = [...document.querySelectorAll('#mon-rows [data-co2]')].map((el) => el.dataset.co2);
+    return keys.length > 0 && !keys.includes(region);
+  }, {}, args.region);
+  const rows = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#mon-rows [data-co2]')]
+    .map((el) => [el.dataset.co2, Number(el.dataset.value)])));
+  const synthetic = await page.evaluate(() => document.querySelectorAll('.synthetic-note').length);
+  const year = await page.evaluate(() => Number(document.querySelector('#mon-year').value));
+  await page.click("#nav a[data-route='monitoring-map']");
+  await page.waitForSelector("#map-holder[data-metric='co2'] canvas");
+  await page.click("#map-metric button[data-value='intensity']");
+  await page.waitForSelector("#map-holder[data-metric='intensity'] canvas");
+  return {rows, synthetic, year, metric: await page.evaluate(() => document.querySelector('#map-holder').dataset.metric)};
+}
+
+async function publicPage(page) {
+  await page.waitForSelector('#public-frame #pub-table .el-table__row');
+  return page.evaluate(() => ({count: Number(document.querySelector('#pub-count').dataset.value),
+                               year: Number(document.querySelector('#pub-year').value),
+                               login: document.querySelectorAll('#login').length}));
+}
+
+const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, monitoring, public: publicPage};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);
@@ -159,12 +188,16 @@ try {
   const errors = [];
   page.on('pageerror', (err) => errors.push(String(err?.message ?? err)));
 
-  await page.goto(args.base + '/');
-  await page.waitForSelector('#login');
-  await page.type('#login-username', args.username);
-  await page.type('#login-password', args.password);
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#shell');
+  if (args.page === 'public') {
+    await page.goto(args.base + '/#/public/institutions');  // no sign-in: the page is public
+  } else {
+    await page.goto(args.base + '/');
+    await page.waitForSelector('#login');
+    await page.type('#login-username', args.username);
+    await page.type('#login-password', args.password);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#shell');
+  }
   const result = await FLOWS[args.page ?? 'overview'](page);
   const context = await page.evaluate(() => ({timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
                                               lang: document.documentElement.lang}));

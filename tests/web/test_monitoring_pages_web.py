@@ -252,3 +252,14 @@ def test_monitoring_pages_fit_a_390_px_phone_in_chinese(browser: object, web_app
     finally:
         context.close()
     assert (widths, "monitoring." in text) == ({route: 390 for route in widths}, False)
+
+
+def test_enterprise_user_sees_only_its_own_unit_in_region_monitoring(page: Page, live_api: str, users: Users,
+                                                                     prefecture: dict[str, Any]) -> None:
+    log_in(page, live_api, *users.manager)  # the energy manager of w-ent, which the Chromium steelworks unit is
+    page.click("#nav a[data-route='monitoring-regions']")
+    page.wait_for_selector("#mon-rows button.drill")
+    rows = page.locator("#mon-rows button.drill").evaluate_all("els => els.map(e => e.dataset.row)")
+    shot(page, "monitoring-enterprise")
+    assert (rows, page.locator(".synthetic-note").count(), "region=330522" in page.url, "by=unit" in page.url) == (
+        [str(prefecture["unit_id"])], 0, True, True)

@@ -70,6 +70,11 @@ def prefecture(database_url: str, live_api: str, plant: str, admin_headers: dict
     yield {"unit_id": unit_id, "credit_code": code}
 
 
+def _shot(page: Page, name: str) -> None:
+    page.wait_for_timeout(700)  # the charts' entry animation (400 ms) has ended
+    shot(page, name)
+
+
 def _view(http: httpx.Client, headers: dict[str, str], **params: Any) -> dict[str, Any]:
     r = http.get("/api/v1/monitoring/view", headers=headers, params={"year": YEAR, "lang": "en", **params})
     assert r.status_code == 200, r.text
@@ -85,7 +90,7 @@ def test_government_drills_down_from_the_province_to_a_units_live_meter(
     province = _view(http, headers, region="330000")
     shown_co2 = float(page.get_attribute("#kpi-mon-co2", "data-value") or "nan")
     synthetic_note = page.locator(".synthetic-note").count()
-    shot(page, "monitoring-province")
+    _shot(page, "monitoring-province")
 
     page.click("#mon-rows button.drill[data-row='330500']")
     page.wait_for_selector("#mon-rows button.drill[data-row='330522']")
@@ -97,7 +102,7 @@ def test_government_drills_down_from_the_province_to_a_units_live_meter(
     page.wait_for_selector(f"#mon-rows button.drill[data-row='{unit}']")
     ranking = _view(http, headers, region="330522", by="unit", industry="31")
     first_row = page.get_attribute("#mon-rows .el-table__row:first-child button.drill", "data-row")
-    shot(page, "monitoring-ranking")
+    _shot(page, "monitoring-ranking")
 
     page.click(f"#mon-rows button.drill[data-row='{unit}']")
     page.wait_for_selector("#unit-archive #unit-credit")
@@ -105,7 +110,7 @@ def test_government_drills_down_from_the_province_to_a_units_live_meter(
     archive = http.get(f"/api/v1/monitoring/units/{unit}", headers=headers, params={"year": YEAR}).json()
     facts = (page.inner_text("#unit-credit"), float(page.get_attribute("#unit-co2", "data-value") or "nan"),
              page.get_attribute(f"[data-site='{SITE}']", "data-live"))
-    shot(page, "monitoring-unit-archive")
+    _shot(page, "monitoring-unit-archive")
     page.click(f"[data-meter='w-elec-main'] a.meter-link[data-point='energy_import_kwh']")
     page.wait_for_url("**/#/series?**")
     page.wait_for_selector("#series-status[data-kind]")
@@ -127,11 +132,11 @@ def test_map_switches_from_co2_to_intensity_colouring(page: Page, live_api: str,
                     for tr in page.locator("#map-table tbody tr[data-region]").all()}
     co2 = read()
     schematic = page.locator(".synthetic-note").inner_text()
-    shot(page, "monitoring-map-co2")
+    _shot(page, "monitoring-map-co2")
     page.click("#map-metric button[data-value='intensity']")
     page.wait_for_selector("#map-holder[data-metric='intensity'] canvas")
     intensity = read()
-    shot(page, "monitoring-map-intensity")
+    _shot(page, "monitoring-map-intensity")
     assert (co2, intensity, "schematic" in schematic) == (
         {r["key"]: pytest.approx(r["tco2"]) for r in counties},
         {r["key"]: pytest.approx(r["intensity_tco2_per_1e4_cny"]) for r in counties}, True)
@@ -149,7 +154,7 @@ def test_industry_page_flags_high_energy_industries_and_filters_to_them(
     flags = page.locator("#ind-rows [data-high-energy]").evaluate_all("els => els.map(e => e.dataset.highEnergy)")
     page.click("#ind-rows button.drill[data-row='31']")
     page.wait_for_selector(f"#ind-units [data-unit='{prefecture['unit_id']}']")
-    shot(page, "monitoring-industries")
+    _shot(page, "monitoring-industries")
     assert ("steel" in flags, set(flags) <= {"power", "petrochemicals", "chemicals", "building_materials", "steel",
                                              "non_ferrous", "paper", "aviation"}) == (True, True)
 
@@ -169,7 +174,7 @@ def test_reviewer_checks_the_region_and_dismisses_a_reminder_with_a_comment(
     page.fill("#anomaly-comment", "checked with the unit: a new furnace started that month")
     page.click("#anomaly-submit")
     page.wait_for_selector("#anomalies-done:has-text('dismissed')")
-    shot(page, "monitoring-anomalies")
+    _shot(page, "monitoring-anomalies")
     decided = wait_until(lambda: next((a for a in http.get("/api/v1/monitoring/anomalies", headers=headers,
                                                                 params={"state": "dismissed", "limit": 5000}).json()[
         "anomalies"] if str(a["anomaly_id"]) == anomaly), None), "the dismissed reminder")
@@ -187,7 +192,7 @@ def test_public_institutions_page_opens_without_signing_in(page: Page, live_api:
     expected = http.get("/api/v1/monitoring/public/institutions", params={"year": YEAR}).json()
     count = page.get_attribute("#pub-count", "data-value")
     reduction = float(page.get_attribute("#pub-reduction", "data-value") or "nan")
-    shot(page, "monitoring-public")
+    _shot(page, "monitoring-public")
     assert (page.locator("#login").count(), page.locator("#shell").count(), count, reduction,
             page.locator(".synthetic-note").count()) == (
         0, 0, str(expected["totals"]["institutions"]), pytest.approx(expected["totals"]["reduction_tco2"]), 1)
@@ -212,7 +217,7 @@ def test_institutions_monitoring_shows_which_are_published(page: Page, live_api:
     page.wait_for_selector("#inst-table .el-table__row")
     expected = http.get("/api/v1/monitoring/institutions", headers=headers, params={"year": YEAR,
                                                                                    "region": "330000"}).json()
-    shot(page, "monitoring-institutions")
+    _shot(page, "monitoring-institutions")
     assert (page.get_attribute("#inst-count", "data-value"), page.locator("#inst-table [data-public]").count() > 0) == (
         str(expected["totals"]["institutions"]), True)
 
@@ -229,7 +234,7 @@ def test_world_comparison_lists_the_main_emitters_of_the_latest_year(page: Page,
     page.wait_for_selector("#world-span button.on[data-value='10']")
     top = http.get("/api/v1/monitoring/world", headers=headers, params={"top": 20}).json()["top"]
     listed = page.locator("#world-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.country)")
-    shot(page, "monitoring-world")
+    _shot(page, "monitoring-world")
     assert listed == [c["iso_code"] for c in top]
 
 
@@ -247,7 +252,7 @@ def test_monitoring_pages_fit_a_390_px_phone_in_chinese(browser: object, web_app
             phone.goto(f"{live_api}/#/{route}")
             phone.wait_for_selector(ready)
             widths[route] = phone.evaluate("document.documentElement.scrollWidth")
-            shot(phone, f"monitoring-390-{route.split('/')[1]}")
+            _shot(phone, f"monitoring-390-{route.split('/')[1]}")
         text = phone.inner_text("#view")
     finally:
         context.close()
@@ -260,6 +265,6 @@ def test_enterprise_user_sees_only_its_own_unit_in_region_monitoring(page: Page,
     page.click("#nav a[data-route='monitoring-regions']")
     page.wait_for_selector("#mon-rows button.drill")
     rows = page.locator("#mon-rows button.drill").evaluate_all("els => els.map(e => e.dataset.row)")
-    shot(page, "monitoring-enterprise")
+    _shot(page, "monitoring-enterprise")
     assert (rows, page.locator(".synthetic-note").count(), "region=330522" in page.url, "by=unit" in page.url) == (
         [str(prefecture["unit_id"])], 0, True, True)

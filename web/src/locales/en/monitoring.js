@@ -145,8 +145,7 @@ export default {
       "table": "Main emitters in {year}",
       "country": "Country",
       "shareCol": "Share",
-      "unknown": "Not in the data: {codes}",
-      "credit": "Source:"
+      "unknown": "Not in the data: {codes}"
     }
   },
   "monitoringPublic": {

@@ -144,8 +144,7 @@ export default {
       "table": "{year}年主要排放国",
       "country": "国家",
       "shareCol": "份额",
-      "unknown": "数据中没有：{codes}",
-      "credit": "数据来源："
+      "unknown": "数据中没有：{codes}"
     }
   },
   "monitoringPublic": {

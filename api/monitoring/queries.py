@@ -331,8 +331,8 @@ async def any_synthetic(conn: psycopg.AsyncConnection, *, scope: UnitScope, pref
 
 # --- anomaly reminders -------------------------------------------------------------------------------------------
 
-_ANOMALY = ("SELECT a.anomaly_id, a.unit_id, u.name AS unit_name, u.region_code, a.month, a.rule, a.item, a.detail,"
-            " a.value, a.reference, a.state, a.decided_by, a.decided_at, a.comment"
+_ANOMALY = ("SELECT a.anomaly_id, a.unit_id, u.name AS unit_name, u.region_code, u.synthetic, a.month, a.rule, a.item,"
+            " a.detail, a.value, a.reference, a.state, a.decided_by, a.decided_at, a.comment"
             " FROM monitoring_anomalies a JOIN monitoring_units u USING (unit_id)")
 
 

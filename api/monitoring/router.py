@@ -564,11 +564,11 @@ async def list_anomalies(
     state: Annotated[Literal["open", "dismissed", "confirmed"] | None, Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
-    """Data-anomaly reminders per unit or per region, newest month first."""
+    """Data-anomaly reminders per unit or per region, newest month first (`synthetic`: of generated demo units)."""
     scope = await _scope(conn, caller)
     prefix = region_prefix(region) if region else ""
-    return {"anomalies": await queries.list_anomalies(conn, scope=scope, prefix=prefix, unit_id=unit_id,
-                                                      state=state, limit=limit)}
+    found = await queries.list_anomalies(conn, scope=scope, prefix=prefix, unit_id=unit_id, state=state, limit=limit)
+    return {"anomalies": found, "synthetic": any(a["synthetic"] for a in found)}
 
 
 @router.post("/anomalies/scan")

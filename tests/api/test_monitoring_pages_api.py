@@ -176,3 +176,17 @@ def test_boundaries_need_the_monitoring_permission(client: TestClient,
                                                    role_headers: dict[str, dict[str, str]]) -> None:
     assert [client.get("/api/v1/monitoring/boundaries/330500", headers=role_headers[r]).status_code
             for r in ("anonymous", "auditor")] == [401, 403]
+
+
+def test_anomaly_list_says_when_its_reminders_are_of_synthetic_units(
+        client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection) -> None:
+    code = credit_code(REGION)
+    upload(client, admin_headers, csv_file(f"{code},Flag Co,{REGION},313,2025-08,electricity,10,MWh"))
+    unit_id = db.execute("UPDATE monitoring_units SET synthetic = true WHERE credit_code = %s RETURNING unit_id",
+                         (code,)).fetchone()[0]  # type: ignore[index]
+    db.execute("INSERT INTO monitoring_anomalies (unit_id, month, rule, item, detail) VALUES"
+               " (%s, '2025-07-01', 'missing_month', 'energy', 'no energy figures for 2025-07')", (unit_id,))
+    flagged = client.get("/api/v1/monitoring/anomalies", headers=admin_headers, params={"unit_id": unit_id}).json()
+    db.execute("UPDATE monitoring_units SET synthetic = false WHERE unit_id = %s", (unit_id,))
+    plain = client.get("/api/v1/monitoring/anomalies", headers=admin_headers, params={"unit_id": unit_id}).json()
+    assert (flagged["synthetic"], flagged["anomalies"][0]["synthetic"], plain["synthetic"]) == (True, True, False)

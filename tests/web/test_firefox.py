@@ -21,7 +21,6 @@ import pytest
 
 from carbonflow import webbuild
 from tests.web.conftest import ARTIFACTS, SITE, Users, ensure_debian_browser
-from tests.web.test_monitoring_pages_web import prefecture  # noqa: F401 (the synthetic prefecture, a fixture)
 
 DRIVER = Path(__file__).resolve().parent / "firefox"
 pytestmark = pytest.mark.timeout(900)  # the first run may wait for apt-get and npm

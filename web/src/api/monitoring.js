@@ -24,9 +24,9 @@ export function units({region = null, industry = null, kind = null, limit = 1000
 /** GET /monitoring/units/{id}: a unit's archive for a year. */
 export function unit(unitId, {year}) { return getJSON(`/monitoring/units/${unitId}`, {year, ...L()}); }
 
-/** GET /monitoring/anomalies: reminders per region or unit in a state (null: all). */
-export async function anomalies({region = null, unit_id = null, state = "open", limit = 5000} = {}) {
-  return (await getJSON("/monitoring/anomalies", {region, unit_id, state: state || null, limit})).anomalies;
+/** GET /monitoring/anomalies: reminders per region or unit in a state (null: all); {anomalies, synthetic}. */
+export function anomalies({region = null, unit_id = null, state = "open", limit = 5000} = {}) {
+  return getJSON("/monitoring/anomalies", {region, unit_id, state: state || null, limit});
 }
 
 /** POST /monitoring/anomalies/scan: run the anomaly rules on a region up to a month (YYYY-MM); {found, new}. */

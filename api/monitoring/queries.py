@@ -23,6 +23,7 @@ __all__ = [
     "UnitScope",
     "add_anomalies",
     "aggregate",
+    "any_synthetic",
     "create_batch",
     "create_sync_source",
     "create_unit",
@@ -31,6 +32,7 @@ __all__ = [
     "finish_batch",
     "get_anomaly",
     "get_unit",
+    "institution_totals",
     "list_anomalies",
     "list_industries",
     "list_regions",
@@ -295,10 +297,42 @@ async def public_reductions(conn: psycopg.AsyncConnection, *, year: int) -> list
         return list(await cur.fetchall())
 
 
+async def institution_totals(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: str,
+                             year: int) -> list[dict[str, Any]]:
+    """The public institutions in scope under region `prefix`: their tCO2 and tce in `year` and the year before,
+    and whether they are published."""
+    where, params = scope.where()
+    energy = "f.item NOT IN ('value_added', 'gross_output', 'main_product')"
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT u.unit_id, u.name, u.credit_code, u.region_code, u.industry_code, u.public, u.status, u.synthetic,"
+            " COALESCE(sum(f.tco2) FILTER (WHERE f.month >= %(start)s), 0) AS tco2,"
+            " COALESCE(sum(f.tco2) FILTER (WHERE f.month < %(start)s), 0) AS tco2_previous,"
+            f" COALESCE(sum(f.tce) FILTER (WHERE f.month >= %(start)s AND {energy}), 0) AS tce,"
+            f" COALESCE(sum(f.tce) FILTER (WHERE f.month < %(start)s AND {energy}), 0) AS tce_previous"
+            " FROM monitoring_units u"
+            " LEFT JOIN monitoring_figures f ON f.unit_id = u.unit_id AND f.month >= %(previous)s"
+            "   AND f.month < %(end)s"
+            f" WHERE u.kind = 'public_institution' AND {where} AND u.region_code LIKE %(prefix)s"
+            " GROUP BY u.unit_id ORDER BY u.unit_id",
+            {**params, "prefix": f"{prefix}%", "previous": date(year - 1, 1, 1), "start": date(year, 1, 1),
+             "end": date(year + 1, 1, 1)})
+        return list(await cur.fetchall())
+
+
+async def any_synthetic(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: str) -> bool:
+    """Whether any unit in scope under region `prefix` is synthetic demo data (the pages say so)."""
+    where, params = scope.where()
+    cur = await conn.execute(f"SELECT EXISTS (SELECT 1 FROM monitoring_units u WHERE {where}"
+                             " AND u.region_code LIKE %(prefix)s AND u.synthetic)", {**params, "prefix": f"{prefix}%"})
+    row = await cur.fetchone()
+    return bool(row and row[0])
+
+
 # --- anomaly reminders -------------------------------------------------------------------------------------------
 
-_ANOMALY = ("SELECT a.anomaly_id, a.unit_id, u.name AS unit_name, u.region_code, a.month, a.rule, a.item, a.detail,"
-            " a.value, a.reference, a.state, a.decided_by, a.decided_at, a.comment"
+_ANOMALY = ("SELECT a.anomaly_id, a.unit_id, u.name AS unit_name, u.region_code, u.synthetic, a.month, a.rule, a.item,"
+            " a.detail, a.value, a.reference, a.state, a.decided_by, a.decided_at, a.comment"
             " FROM monitoring_anomalies a JOIN monitoring_units u USING (unit_id)")
 
 

@@ -2,6 +2,8 @@
 Debian's firefox-esr driven over WebDriver BiDi by puppeteer-core (tests/web/firefox/pages.mjs, its own pinned
 package.json), since Playwright's Firefox is a patched build of its own that cannot be installed from the package
 registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,activity,reports}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,
+monitoring,public}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -249,3 +251,25 @@ def test_reports_in_firefox_a_government_reviewer_passes_the_first_review(firefo
     assert (seen["offered"], seen["state"], flow["state"], flow["events"][-1]["actor"], seen["errors"],
             shot.stat().st_size > 10_000) == (["first_review", "return"], "first_reviewed", "first_reviewed",
                                               users.government[0], [], True)
+def test_monitoring_in_firefox_a_government_user_drills_into_the_prefecture_and_switches_the_map(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users, prefecture: dict[str, Any]
+) -> None:
+    shot = ARTIFACTS / "firefox-monitoring.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="monitoring", base=live_api, username=users.government[0],
+                       password=users.government[1], region="330500", screenshot=str(shot))
+    view = http.get("/api/v1/monitoring/view", headers=_headers(http, *users.government),
+                    params={"region": "330500", "year": seen["year"]}).json()
+    assert (seen["rows"], seen["synthetic"], seen["metric"], seen["errors"], shot.stat().st_size > 10_000) == (
+        {r["key"]: pytest.approx(r["tco2"]) for r in view["rows"]}, 1, "intensity", [], True)
+
+
+def test_public_institutions_page_in_firefox_opens_without_signing_in(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, prefecture: dict[str, Any]
+) -> None:
+    shot = ARTIFACTS / "firefox-public.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="public", base=live_api, screenshot=str(shot))
+    body = http.get("/api/v1/monitoring/public/institutions", params={"year": seen["year"]}).json()
+    assert (seen["count"], seen["login"], seen["errors"], shot.stat().st_size > 10_000) == (
+        body["totals"]["institutions"], 0, [], True)

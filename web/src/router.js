@@ -24,10 +24,11 @@ export const router = createRouter({
 });
 
 // a page the role may not use, or no page: the first page it may use (none before sign-in)
+// (a page marked public: true opens for anyone, signed in or not)
 router.beforeEach((to) => {
   if (session.me === null) return true;
   const page = PAGES.find(p => p.name === to.name);
-  if (page && allowed(page)) return true;
+  if (page && (page.meta.public || allowed(page))) return true;
   const first = allowedPages()[0];
   return first && first.name !== to.name ? {name: first.name} : true;
 });

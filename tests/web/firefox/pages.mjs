@@ -14,6 +14,8 @@
 //   gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor)
 //   emissions (trace `source` at `site` to its factor rows and an hour's readings) | factors (filter to `key`)
 //   activity (enter `quantity` of natural gas in the form and submit it) | reports (open `report` and take `action`)
+//   monitoring (drill from the province into `region`, read its rows, switch the map to intensity)
+//   public (the public institutions' page, opened without signing in)
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -268,6 +270,33 @@ async function reports(page) {
   return {offered, state: await page.evaluate(() => document.querySelector('#report-detail').dataset.state)};
 }
 
+async function monitoring(page) {
+  await page.click("#nav a[data-route='monitoring-regions']");
+  await page.waitForSelector(`#mon-rows button.drill[data-row='${args.region}']`);
+  await page.click(`#mon-rows button.drill[data-row='${args.region}']`);
+  // the region's own rows (its sub-regions) have replaced the province's
+  await page.waitForFunction((region) => {
+    const keys = [...document.querySelectorAll('#mon-rows [data-co2]')].map((el) => el.dataset.co2);
+    return keys.length > 0 && !keys.includes(region);
+  }, {}, args.region);
+  const rows = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#mon-rows [data-co2]')]
+    .map((el) => [el.dataset.co2, Number(el.dataset.value)])));
+  const synthetic = await page.evaluate(() => document.querySelectorAll('.synthetic-note').length);
+  const year = await page.evaluate(() => Number(document.querySelector('#mon-year').value));
+  await page.click("#nav a[data-route='monitoring-map']");
+  await page.waitForSelector("#map-holder[data-metric='co2'] canvas");
+  await page.click("#map-metric button[data-value='intensity']");
+  await page.waitForSelector("#map-holder[data-metric='intensity'] canvas");
+  return {rows, synthetic, year, metric: await page.evaluate(() => document.querySelector('#map-holder').dataset.metric)};
+}
+
+async function publicPage(page) {
+  await page.waitForSelector('#public-frame #pub-table .el-table__row');
+  return page.evaluate(() => ({count: Number(document.querySelector('#pub-count').dataset.value),
+                               year: Number(document.querySelector('#pub-year').value),
+                               login: document.querySelectorAll('#login').length}));
+}
+
 // one flow per line (a new page adds its own line)
 const FLOWS = {
   overview,
@@ -283,6 +312,8 @@ const FLOWS = {
   factors,
   activity,
   reports,
+  monitoring,
+  public: publicPage,
 };
 try {
   const page = await browser.newPage();
@@ -291,12 +322,16 @@ try {
   const errors = [];
   page.on('pageerror', (err) => errors.push(String(err?.message ?? err)));
 
-  await page.goto(args.base + '/');
-  await page.waitForSelector('#login');
-  await page.type('#login-username', args.username);
-  await page.type('#login-password', args.password);
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#shell');
+  if (args.page === 'public') {
+    await page.goto(args.base + '/#/public/institutions');  // no sign-in: the page is public
+  } else {
+    await page.goto(args.base + '/');
+    await page.waitForSelector('#login');
+    await page.type('#login-username', args.username);
+    await page.type('#login-password', args.password);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#shell');
+  }
   const result = await FLOWS[args.page ?? 'overview'](page);
   const context = await page.evaluate(() => ({timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
                                               lang: document.documentElement.lang}));

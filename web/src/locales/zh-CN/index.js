@@ -6,6 +6,7 @@ import analysis from "./analysis.js";
 import base from "./base.js";
 import emissions from "./emissions.js";
 import gridFactors from "./gridFactors.js";
+import monitoring from "./monitoring.js";
 import registryAdmin from "./registryAdmin.js";
 
 const AREAS = [
@@ -14,6 +15,7 @@ const AREAS = [
   analysis,
   emissions,
   gridFactors,
+  monitoring,
   registryAdmin,
 ];
 

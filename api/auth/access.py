@@ -30,6 +30,9 @@ out_of_range alarm checks) and a counter's rise limit, and accepts an implausibl
 meter: technicians, who commission and calibrate the instruments, and administrators; not the enterprise, so a
 plant cannot widen a range to silence its own alarm or decide which of its own readings count.
 'efficiency_code' stores and activates 碳效码 configuration versions and reads the stored codes (administrators).
+'efficiency_code_view' reads the carbon accounts, grade distributions, watch list and exports of the units in scope
+(government: its region; enterprise: its own units) and issues certificates; 'efficiency_code_compute' starts a
+computation of codes from the monitoring figures (government, administrators).
 
 Monitoring (api/monitoring/): 'monitoring' reads the region, industry and unit views; 'monitoring_data' maintains
 emission units and imports or pushes their monthly figures; 'monitoring_review' dismisses or confirms anomaly
@@ -65,15 +68,18 @@ Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
                      "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code",
-                     "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets"]
+                     "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets",
+                     "efficiency_code_view", "efficiency_code_compute"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 _DATA = frozenset({"devices", "live", "series", "emissions", "alarms"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "technician": frozenset({"health", "devices", "gateways", "live", "series", "alarms", "alarm_actions", "ingest",
                              "point_ranges"}),
-    "government": _DATA | {"monitoring", "monitoring_data", "monitoring_review", "projects", "assets"},
-    "enterprise": _DATA | {"alarm_actions", "monitoring", "monitoring_data", "projects", "assets"},
+    "government": _DATA | {"monitoring", "monitoring_data", "monitoring_review", "projects", "assets",
+                           "efficiency_code_view", "efficiency_code_compute"},
+    "enterprise": _DATA | {"alarm_actions", "monitoring", "monitoring_data", "projects", "assets",
+                           "efficiency_code_view"},
     "auditor": _DATA | {"projects", "project_verify"},
 }
 

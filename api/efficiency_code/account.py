@@ -15,6 +15,7 @@ import psycopg
 from api.accounting.queries import metered_aggregates, month_range
 from api.efficiency_code import compute, queries
 from api.monitoring import queries as monitoring
+from api.registry.queries import list_devices, list_sites
 from carbon_domain.carbon_account import PeriodMark, drivers, grade_distribution, next_grade, watch_list
 from carbon_domain.efficiency_code import EfficiencyCodeConfig
 from carbon_domain.monitoring import storage_unit_of
@@ -75,10 +76,13 @@ async def account(conn: psycopg.AsyncConnection, *, unit: dict[str, Any], period
                for _, month, item, quantity, tco2, factor_ids in await monitoring.monthly_items(
                    conn, start=start, end=end, unit_ids=[unit["unit_id"]])]
     metered: list[dict[str, Any]] = []
-    if unit["enterprise_id"] and parsed.kind == "calendar_year":
-        first, last = month_range(int(chosen), None)
-        metered = [asdict(row) for row in await metered_aggregates(conn, enterprise=unit["enterprise_id"],
-                                                                    start=first, end=last)]
+    meters: list[dict[str, Any]] = []
+    if unit["enterprise_id"]:
+        if parsed.kind == "calendar_year":
+            first, last = month_range(int(chosen), None)
+            metered = [asdict(row) for row in await metered_aggregates(conn, enterprise=unit["enterprise_id"],
+                                                                        start=first, end=last)]
+        meters = await _meters(conn, enterprise=unit["enterprise_id"])
     return {
         "unit": _unit(unit) | {"enterprise_id": unit["enterprise_id"], "site_id": unit["site_id"]},
         "period": chosen, "config_version": config.version,
@@ -86,8 +90,18 @@ async def account(conn: psycopg.AsyncConnection, *, unit: dict[str, Any], period
         "history": [{key: row[key] for key in _SHOWN} for row in years],
         "periods": [row["period"] for row in history],
         "drivers": asdict(found), "next_grade": step, "figures": figures, "metered": metered,
-        "metered_sites": sorted({row["site"] for row in metered if row.get("site")}),
+        "meters": meters,
     }
+
+
+async def _meters(conn: psycopg.AsyncConnection, *, enterprise: str) -> list[dict[str, Any]]:
+    """The energy meters (points with an accounting activity) of the enterprise's sites: where the readings are."""
+    sites = [s["site_id"] for s in await list_sites(conn, sites=None) if s["enterprise_id"] == enterprise]
+    if not sites:
+        return []
+    return [{"device_id": d["device_id"], "site_id": d["site_id"], "process": d["process"], "point": p["point"],
+             "unit": p["unit"], "activity": p["activity"]}
+            for d in await list_devices(conn, sites=sites) for p in d["points"] if p.get("activity")]
 
 
 async def distribution(conn: psycopg.AsyncConnection, *, scope: monitoring.UnitScope, period: str,

@@ -30,6 +30,12 @@ def seeded(database_url: str, api_app_client: TestClient) -> dict[str, int]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("INSERT INTO enterprises (enterprise_id, name, region) VALUES ('demo-steel', 'Demo Steel',"
                      " 'CN-ZJ-HU') ON CONFLICT DO NOTHING")
+        conn.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES ('eff-steel-site', 'demo-steel',"
+                     " 'Steelworks site') ON CONFLICT DO NOTHING")
+        conn.execute("INSERT INTO devices (device_id, site_id, process) VALUES ('eff-steel-meter', 'eff-steel-site',"
+                     " 'rolling') ON CONFLICT DO NOTHING")
+        conn.execute("INSERT INTO points (device_id, point, unit, kind, activity) VALUES ('eff-steel-meter',"
+                     " 'energy_mwh', 'MWh', 'counter', 'electricity') ON CONFLICT DO NOTHING")
         done = asyncio.run(seed_region(database_url))
         conn.execute("UPDATE monitoring_units SET enterprise_id = 'demo-steel' WHERE credit_code = %s",
                      (STEEL.credit_code,))
@@ -82,9 +88,11 @@ def test_the_steelworks_account_traces_its_code_to_the_figures_factor_rows_and_m
                          rel_tol=1e-9),
             all(f["factor_ids"] for f in energy),
             [h["period"] for h in body["history"]], body["unit"]["enterprise_id"],
+            {"device_id": "eff-steel-meter", "site_id": "eff-steel-site", "process": "rolling", "point": "energy_mwh",
+             "unit": "MWh", "activity": "electricity"} in body["meters"],
             len(body["drivers"]["months"]), math.isclose(sum(e["share"] for e in body["drivers"]["energy"]), 1.0),
             step is None or step["target_grade"] == body["result"]["grade"] - 1) == (
-        True, True, True, True, True, True, ["2023", "2024", "2025"], "demo-steel", 12, True, True)
+        True, True, True, True, True, True, ["2023", "2024", "2025"], "demo-steel", True, 12, True, True)
 
 
 def test_computation_is_a_job_with_progress_and_each_recomputation_says_what_changed(

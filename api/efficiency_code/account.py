@@ -24,7 +24,8 @@ __all__ = ["EXPORT_COLUMNS", "account", "distribution", "export_csv", "export_xl
 
 _SHOWN = ("period", "code", "grade", "level", "intensity", "efficiency", "neutrality", "colour", "excluded_reason",
           "excluded_detail", "run_id", "computed_at")
-_UNIT = ("unit_id", "name", "credit_code", "kind", "region_code", "region_name", "industry_code", "industry_name",
+_UNIT = ("unit_id", "name", "credit_code", "kind", "region_code", "region_name", "region_name_en", "industry_code",
+         "industry_name",
          "industry_name_en", "status", "synthetic")
 
 
@@ -109,9 +110,9 @@ async def distribution(conn: psycopg.AsyncConnection, *, scope: monitoring.UnitS
     """Grade counts per county (by='region') or per industry class (by='industry') over the units in scope."""
     rows = await unit_rows(conn, scope=scope, period=period, config_version=config_version)
     key = "region_code" if by == "region" else "industry_code"
-    name = "region_name" if by == "region" else "industry_name"
+    name, name_en = ("region_name", "region_name_en") if by == "region" else ("industry_name", "industry_name_en")
     counts = grade_distribution((row[key], row["grade"]) for row in rows)
-    names = {row[key]: (row[name], row.get("industry_name_en") if by == "industry" else None) for row in rows}
+    names = {row[key]: (row[name], row[name_en]) for row in rows}
     total = grade_distribution(("total", row["grade"]) for row in rows).get("total")
     return {"period": period, "config_version": config_version, "by": by, "total": total,
             "synthetic": any(row["synthetic"] for row in rows),

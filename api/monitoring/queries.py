@@ -380,7 +380,8 @@ async def coded_units(conn: psycopg.AsyncConnection, *, scope: UnitScope,
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT u.unit_id, u.name, u.credit_code, u.kind, u.region_code::text AS region_code, u.industry_code,"
-            " u.status, u.enterprise_id, u.site_id, u.synthetic, r.name AS region_name, i.name AS industry_name,"
+            " u.status, u.enterprise_id, u.site_id, u.synthetic, r.name AS region_name, r.name_en AS region_name_en,"
+            " i.name AS industry_name,"
             " i.name_en AS industry_name_en"
             " FROM monitoring_units u JOIN monitoring_regions r ON r.code = u.region_code"
             " LEFT JOIN monitoring_industries i ON i.code = u.industry_code"

@@ -5,42 +5,26 @@ XLSX exports, and certificates verified publicly without figures."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import math
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from carbonflow.demo.region_seed import generate, seed_region
+from carbonflow.demo.region_seed import generate
 from tests.api.conftest import make_user
+from tests.api.efficiency_seed import METER, STEEL, seed_prefecture
 from tests.api.test_monitoring import credit_code
 
 BASE = "/api/v1/efficiency-code"
-STEEL = next(u for u in generate().units if u.enterprise_id == "demo-steel")
 
 
 @pytest.fixture(scope="module")
 def seeded(database_url: str, api_app_client: TestClient) -> dict[str, int]:
-    """The synthetic prefecture with its codes; the steelworks linked to the metered enterprise demo-steel."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("INSERT INTO enterprises (enterprise_id, name, region) VALUES ('demo-steel', 'Demo Steel',"
-                     " 'CN-ZJ-HU') ON CONFLICT DO NOTHING")
-        conn.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES ('eff-steel-site', 'demo-steel',"
-                     " 'Steelworks site') ON CONFLICT DO NOTHING")
-        conn.execute("INSERT INTO devices (device_id, site_id, process) VALUES ('eff-steel-meter', 'eff-steel-site',"
-                     " 'rolling') ON CONFLICT DO NOTHING")
-        conn.execute("INSERT INTO points (device_id, point, unit, kind, activity) VALUES ('eff-steel-meter',"
-                     " 'energy_mwh', 'MWh', 'counter', 'electricity') ON CONFLICT DO NOTHING")
-        done = asyncio.run(seed_region(database_url))
-        conn.execute("UPDATE monitoring_units SET enterprise_id = 'demo-steel' WHERE credit_code = %s",
-                     (STEEL.credit_code,))
-        ids = dict(conn.execute("SELECT credit_code, unit_id FROM monitoring_units WHERE synthetic").fetchall())
-    return {"coded": done["coded"], **{code: int(unit_id) for code, unit_id in ids.items()}}
+    return seed_prefecture(database_url)
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +72,7 @@ def test_the_steelworks_account_traces_its_code_to_the_figures_factor_rows_and_m
                          rel_tol=1e-9),
             all(f["factor_ids"] for f in energy),
             [h["period"] for h in body["history"]], body["unit"]["enterprise_id"],
-            {"device_id": "eff-steel-meter", "site_id": "eff-steel-site", "process": "rolling", "point": "energy_mwh",
-             "unit": "MWh", "activity": "electricity"} in body["meters"],
+            METER in body["meters"],
             len(body["drivers"]["months"]), math.isclose(sum(e["share"] for e in body["drivers"]["energy"]), 1.0),
             step is None or step["target_grade"] == body["result"]["grade"] - 1) == (
         True, True, True, True, True, True, ["2023", "2024", "2025"], "demo-steel", True, 12, True, True)

@@ -19,7 +19,8 @@ Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 # what each page needs (web/src/router.js), checked here against the roles' permissions on the server
 PAGE_NEEDS = {"overview": {"emissions"}, "series": {"series", "devices"}, "devices": {"devices"},
-              "alarms": {"alarms"}, "gateways": {"gateways"}, "audit": {"audit"}, "users": {"users"}, "tokens": set()}
+              "alarms": {"alarms"}, "efficiency": {"efficiency_code_view", "efficiency_code_compute"},
+              "carbon-account": {"efficiency_code_view"}, "gateways": {"gateways"}, "audit": {"audit"}, "users": {"users"}, "tokens": set()}
 LONG_POINT = "blast_furnace_top_gas_recovery_turbine_inlet_temperature_degc"
 # a message key or enum value as the code spells it, should one reach the screen
 RAW = re.compile(r"\b(?:(?:common|overview|series|devices|nav|login|password|status|quality|term|role|kind|live|ago)"

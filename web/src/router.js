@@ -15,8 +15,8 @@ export const PAGES = Object.values(FILES).flat().sort(
 
 export function allowed(page) { return page.meta.needs.every(can); }
 
-/** The pages the signed-in role may use, in menu order. */
-export function allowedPages() { return PAGES.filter(allowed); }
+/** The pages the signed-in role may use, in menu order (public pages, open to anyone, are not in the menu). */
+export function allowedPages() { return PAGES.filter(p => !p.meta.public && allowed(p)); }
 
 export const router = createRouter({
   history: createWebHashHistory(),
@@ -25,7 +25,7 @@ export const router = createRouter({
 
 // a page the role may not use, or no page: the first page it may use (none before sign-in)
 router.beforeEach((to) => {
-  if (session.me === null) return true;
+  if (session.me === null || to.meta.public) return true;
   const page = PAGES.find(p => p.name === to.name);
   if (page && allowed(page)) return true;
   const first = allowedPages()[0];

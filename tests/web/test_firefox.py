@@ -1,7 +1,8 @@
 """The web app's pages in a real headless Firefox against the API under uvicorn, each as the role that uses it:
 Debian's firefox-esr driven over WebDriver BiDi by puppeteer-core (tests/web/firefox/pages.mjs, its own pinned
 package.json), since Playwright's Firefox is a patched build of its own that cannot be installed from the package
-registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,
+efficiency}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -19,6 +20,7 @@ import psycopg
 import pytest
 
 from carbonflow import webbuild
+from tests.api.efficiency_seed import seed_prefecture
 from tests.web.conftest import ARTIFACTS, SITE, Users, ensure_debian_browser
 
 DRIVER = Path(__file__).resolve().parent / "firefox"
@@ -178,3 +180,21 @@ def test_tokens_in_firefox_a_token_made_on_the_page_works_until_revoked_there(
     refused = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {seen['secret']}"}).status_code
     assert (revoked["name"], revoked["revoked_at"] is not None, refused, seen["errors"],
             shot.stat().st_size > 10_000) == ("ff historian", True, 401, [], True)
+
+
+def test_efficiency_codes_in_firefox_a_government_user_reads_its_distribution_and_opens_an_account(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users, database_url: str
+) -> None:
+    seed_prefecture(database_url)
+    shot = ARTIFACTS / "firefox-efficiency.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="efficiency", base=live_api, username=users.government[0],
+                       password=users.government[1], screenshot=str(shot))
+    headers = _headers(http, *users.government)
+    by_region = http.get("/api/v1/efficiency-code/distribution", headers=headers, params={"by": "region"}).json()
+    by_industry = http.get("/api/v1/efficiency-code/distribution", headers=headers, params={"by": "industry"}).json()
+    account = http.get(f"/api/v1/efficiency-code/units/{seen['unit']}/account", headers=headers).json()
+    assert (seen["counties"], seen["industries"], seen["code"], f"unit={seen['unit']}" in seen["hash"],
+            seen["errors"], shot.stat().st_size > 10_000) == (
+        [g["key"] for g in by_region["groups"]], [g["key"] for g in by_industry["groups"]],
+        account["result"]["code"], True, [], True)

@@ -7,7 +7,8 @@
 //
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
 // device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
-// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it).
+// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
+// efficiency (a government user's 碳效码 by county, then by industry, then one unit's carbon account).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -151,7 +152,25 @@ async function tokens(page) {
   return {secret, token_id: Number(id)};
 }
 
-const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens};
+async function efficiency(page) {
+  await page.click("#nav a[data-route='efficiency']");
+  await page.waitForSelector("#eff-spread[data-by='region'] tr[data-group]");
+  const counties = await page.evaluate(() => [...document.querySelectorAll('#eff-spread tr[data-group]')]
+    .map((tr) => tr.dataset.group));
+  await page.click('#eff-by label:nth-child(2)');
+  await page.waitForSelector("#eff-spread[data-by='industry'] tr[data-group]");
+  const industries = await page.evaluate(() => [...document.querySelectorAll('#eff-spread tr[data-group]')]
+    .map((tr) => tr.dataset.group));
+  await page.waitForSelector('#eff-spread-chart canvas');
+  const unit = await page.evaluate(() => document.querySelector('#eff-table [data-unit]').dataset.unit);
+  await page.click(`#eff-table [data-unit='${unit}']`);
+  await page.waitForSelector("#acct-code[data-code]:not([data-code=''])");
+  const shown = await page.evaluate(() => ({hash: location.hash,
+                                            code: document.querySelector('#acct-code').dataset.code}));
+  return {counties, industries, unit: Number(unit), ...shown};
+}
+
+const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, efficiency};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);

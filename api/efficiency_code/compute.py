@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -38,7 +38,7 @@ from carbon_domain.errors import EfficiencyCodeError
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.monitoring import EnergyType, FigureCalculator
 
-__all__ = ["Outcome", "compute_period", "electricity_factors", "monthly_inputs", "parse_period", "period_bounds", "run_job",
+__all__ = ["Outcome", "compute_period", "queue_after_change", "electricity_factors", "monthly_inputs", "parse_period", "period_bounds", "run_job",
            "what_changed"]
 
 _log = logging.getLogger(__name__)
@@ -158,6 +158,18 @@ async def compute_period(conn: psycopg.AsyncConnection, *, period: Period, confi
     async with conn.transaction():
         run_id = await queries.save_results(conn, results=results, config=config, reason=reason, computed_by=by)
     return Outcome(period.label, run_id, reason, len(results), coded)
+
+
+async def queue_after_change(conn: psycopg.AsyncConnection, *, months: Iterable[date], by: str) -> int | None:
+    """Queue a recomputation (only if the inputs changed) of the years of `months` that have stored codes under
+    the version in force: what a corrected figure or new figures call for. The job's id, or None (no such year)."""
+    config = await queries.active_config(conn)
+    stored = set(await queries.stored_periods(conn, config_version=config.version))
+    years = sorted({f"{month.year:04d}" for month in months} & stored)
+    if not years:
+        return None
+    job = await queries.create_job(conn, periods=years, only_changed=True, requested_by=by)
+    return int(job["job_id"])
 
 
 async def run_job(pool: AsyncConnectionPool, job_id: int) -> None:

@@ -78,27 +78,40 @@ def test_the_steelworks_account_traces_its_code_to_the_figures_factor_rows_and_m
         True, True, True, True, True, True, ["2023", "2024", "2025"], "demo-steel", True, 12, True, True)
 
 
-def test_computation_is_a_job_with_progress_and_each_recomputation_says_what_changed(
-        api_app_client: TestClient, admin_headers: dict[str, str], huzhou: dict[str, str],
-        seeded: dict[str, int]) -> None:
+def test_a_corrected_monthly_figure_recomputes_its_year_as_a_recorded_run_naming_the_unit(
+        api_app_client: TestClient, huzhou: dict[str, str], seeded: dict[str, int]) -> None:
     unit_id = seeded[STEEL.credit_code]
+    before = api_app_client.get(f"{BASE}/recomputations", headers=huzhou, params={"period": "2024"}).json()["runs"]
     r = api_app_client.put(f"/api/v1/monitoring/units/{unit_id}/figures/2024-03/value_added", headers=huzhou,
                            json={"quantity": 123456.0, "unit": "1e4CNY", "reason": "statistics bureau correction"})
     assert r.status_code == 200, r.text
-    r = api_app_client.post(f"{BASE}/compute", headers=huzhou, json={"periods": ["2024", "2023"],
-                                                                     "only_changed": True})
-    assert r.status_code == 202, r.text
-    job = api_app_client.get(f"{BASE}/jobs/{r.json()['job_id']}", headers=huzhou).json()
     runs = api_app_client.get(f"{BASE}/recomputations", headers=huzhou, params={"period": "2024"}).json()["runs"]
+    account = api_app_client.get(f"{BASE}/units/{unit_id}/account", headers=huzhou, params={"period": "2024"}).json()
+    assert (len(runs) - len(before), "corrected monthly figures" in runs[0]["reason"],
+            str(unit_id) in runs[0]["reason"], runs[0]["computed_by"] == r.json()["revisions"][-1]["recorded_by"],
+            account["result"]["run_id"], account["result"]["provenance"]["inputs"]["value_added_10k_yuan"] > 123456) \
+        == (1, True, True, True, runs[0]["run_id"], True)
+
+
+def test_computation_is_a_job_with_progress_that_skips_years_whose_inputs_are_unchanged(
+        api_app_client: TestClient, admin_headers: dict[str, str], huzhou: dict[str, str],
+        seeded: dict[str, int]) -> None:
+    r = api_app_client.post(f"{BASE}/compute", headers=huzhou, json={"periods": ["2023", "2024"]})
+    assert r.status_code == 202, r.text
+    forced = api_app_client.get(f"{BASE}/jobs/{r.json()['job_id']}", headers=huzhou).json()
+    r = api_app_client.post(f"{BASE}/compute", headers=huzhou, json={"periods": ["2023"], "only_changed": True})
+    skipped = api_app_client.get(f"{BASE}/jobs/{r.json()['job_id']}", headers=huzhou).json()
+    runs = api_app_client.get(f"{BASE}/recomputations", headers=huzhou, params={"period": "2023"}).json()["runs"]
     audited = api_app_client.get("/api/v1/audit", headers=admin_headers,
                                  params={"action": "efficiency_code.compute", "limit": 20}).json()["entries"]
-    assert (job["state"], job["done"], job["total"], len(job["run_ids"]), runs[0]["run_id"] == job["run_ids"][0],
-            "corrected monthly figures" in runs[0]["reason"] and str(unit_id) in runs[0]["reason"],
-            f"efficiency_code_job:{job['job_id']}" in [e["target"] for e in audited]) == (
-        "done", 2, 2, 1, True, True, True)  # 2023 unchanged: skipped, no run
+    assert ((forced["state"], forced["done"], forced["total"], len(forced["run_ids"])),
+            (skipped["state"], skipped["done"], skipped["run_ids"], "inputs unchanged" in skipped["message"]),
+            runs[0]["run_id"] == forced["run_ids"][0],
+            f"efficiency_code_job:{forced['job_id']}" in [e["target"] for e in audited]) == (
+        ("done", 2, 2, 2), ("done", 1, [], True), True, True)
 
 
-def test_a_new_unit_in_an_industry_recomputes_the_year_and_the_run_names_it(
+def test_a_new_unit_in_an_industry_imported_recomputes_the_year_and_the_run_names_it(
         api_app_client: TestClient, huzhou: dict[str, str], seeded: dict[str, int]) -> None:
     code = credit_code("330502")
     lines = "\n".join(f"{code},Test new mill,330502,312,2025-{m:02d},{item},{qty},{unit}" for m in range(1, 13)
@@ -107,12 +120,10 @@ def test_a_new_unit_in_an_industry_recomputes_the_year_and_the_run_names_it(
     r = api_app_client.post("/api/v1/monitoring/imports", headers=huzhou,
                             files={"file": ("f.csv", data, "text/csv")}, data={"take_valid": "false"})
     assert r.status_code in (200, 201), r.text
-    r = api_app_client.post(f"{BASE}/compute", headers=huzhou, json={"periods": ["2025"], "only_changed": True})
-    assert r.status_code == 202, r.text
     runs = api_app_client.get(f"{BASE}/recomputations", headers=huzhou, params={"period": "2025"}).json()["runs"]
     new = _units(api_app_client, huzhou)[code]
-    assert ("new unit(s) in industry 312" in runs[0]["reason"], new["grade"] is not None, new["region_code"]) == (
-        True, True, "330502")
+    assert (f"new unit(s) in industry 312: {new['unit_id']}" in runs[0]["reason"], new["grade"] is not None,
+            new["region_code"]) == (True, True, "330502")
 
 
 def test_a_government_user_sees_the_distribution_of_its_region_only(

@@ -148,7 +148,8 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         asyncio.run(_illustrative_grid_factors(db_url))
         sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
         seeded = asyncio.run(seed_region(db_url))  # government monitoring's synthetic prefecture
-        sup.log("postgres", f"synthetic prefecture: {seeded['units']} units, {seeded['stored']} figures stored now")
+        sup.log("postgres", f"synthetic prefecture: {seeded['units']} units, {seeded['stored']} figures stored now,"
+                            f" 碳效码 of {seeded['coded']} units")
         users_file = _write_demo_users(home, users)
 
         if settings.kafka_bootstrap:

@@ -492,7 +492,9 @@ export default {
     "efficiency_code": "Carbon efficiency code",
     "monitoring": "Monitoring",
     "monitoring_data": "Monitoring data",
-    "monitoring_review": "Monitoring review"
+    "monitoring_review": "Monitoring review",
+    "efficiency_code_view": "Carbon accounts and codes",
+    "efficiency_code_compute": "Computing carbon efficiency codes"
   },
   "gateways": {
     "title": "Gateway registry",

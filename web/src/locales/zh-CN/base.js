@@ -492,7 +492,9 @@ export default {
     "efficiency_code": "碳效码",
     "monitoring": "监测",
     "monitoring_data": "监测数据",
-    "monitoring_review": "监测审核"
+    "monitoring_review": "监测审核",
+    "efficiency_code_view": "碳账户与碳效码",
+    "efficiency_code_compute": "计算碳效码"
   },
   "gateways": {
     "title": "网关登记",

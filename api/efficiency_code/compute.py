@@ -94,8 +94,15 @@ def electricity_factors(library: FactorLibrary, period: Period) -> dict[str, Ele
     return out
 
 
+def _classed(industry_code: str) -> bool:
+    """A GB/T 4754 division, group or class (2 to 4 digits): a unit registered under a section letter only has
+    no industry average to be compared with and is left out of the population (listed as not computed)."""
+    return industry_code.isascii() and industry_code.isdigit() and 2 <= len(industry_code) <= 4
+
+
 async def _population(conn: psycopg.AsyncConnection, period: Period) -> list[UnitInput]:
-    units = await monitoring.coded_units(conn, scope=monitoring.UnitScope(all=True))
+    units = [u for u in await monitoring.coded_units(conn, scope=monitoring.UnitScope(all=True))
+             if _classed(u["industry_code"])]
     months = await monthly_inputs(conn, period=period)
     factors = electricity_factors(await load_library(conn), period)
     return [unit_input_for_period(unit_id=str(u["unit_id"]), industry_code=u["industry_code"],

@@ -126,6 +126,19 @@ def test_a_new_unit_in_an_industry_imported_recomputes_the_year_and_the_run_name
             new["region_code"]) == (True, True, "330502")
 
 
+def test_a_unit_registered_under_a_section_letter_only_is_left_out_and_the_others_are_computed(
+        api_app_client: TestClient, huzhou: dict[str, str], seeded: dict[str, int]) -> None:
+    code = credit_code("330521")
+    r = api_app_client.post("/api/v1/monitoring/units", headers=huzhou, json={
+        "credit_code": code, "name": "Test section-only unit", "region_code": "330521", "industry_code": "C"})
+    assert r.status_code == 201, r.text
+    r = api_app_client.post(f"{BASE}/compute", headers=huzhou, json={"periods": ["2025"]})
+    job = api_app_client.get(f"{BASE}/jobs/{r.json()['job_id']}", headers=huzhou).json()
+    rows = _units(api_app_client, huzhou)
+    assert (job["state"], rows[code]["computed"], rows[STEEL.credit_code]["code"] is not None) == (
+        "done", False, True)
+
+
 def test_a_government_user_sees_the_distribution_of_its_region_only(
         api_app_client: TestClient, admin_headers: dict[str, str], huzhou: dict[str, str],
         seeded: dict[str, int]) -> None:

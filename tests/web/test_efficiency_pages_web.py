@@ -97,7 +97,8 @@ def test_the_steelworks_account_traces_its_code_to_a_meters_readings_and_its_cer
                        headers=_bearer(http, *steel_manager)).json()
     page.wait_for_selector("#acct-history-chart canvas")
     shown = (page.get_attribute("#acct-code", "data-code"), page.inner_text("#acct-k"),
-             page.is_visible(f"#acct-meters tr[data-meter='{METER['device_id']}/{METER['point']}']"))
+             page.is_visible(f"#acct-meters tr[data-meter='{METER['device_id']}/{METER['point']}']"),
+             "fell back to group 312" in page.inner_text("#acct-fallback"))
     shot(page, "efficiency-account")
     with page.expect_download() as download:
         page.click("#acct-certificate")
@@ -120,7 +121,7 @@ def test_the_steelworks_account_traces_its_code_to_a_meters_readings_and_its_cer
     finally:
         stranger.close()
     assert (shown, pdf, verified) == (
-        (account["result"]["code"], f"{account['result']['efficiency']:.3f}", True), b"%PDF-",
+        (account["result"]["code"], f"{account['result']['efficiency']:.3f}", True, True), b"%PDF-",
         (account["result"]["code"], account["period"], True, 0, False))
 
 

@@ -86,7 +86,7 @@ export default {
       "issued": "The certificate was issued and downloaded; its QR code, or this link, verifies it publicly:",
       "noUnit": "No unit with a code to show.",
       "sample": "Industry average: {level} {code}, {n} units, sample version {version}",
-      "fallback": "Too few units, fell back:",
+      "fellBack": "Finer classes had too few units ({n} level(s)): fell back to {level} {code}",
       "next": "To the next grade",
       "toGrade": "Grade {grade} needs K at most {k}, that is either:",
       "reduce": "Less net CO₂",

@@ -86,7 +86,7 @@ export default {
       "issued": "证书已开具并下载，扫描二维码或打开以下链接可公开核验：",
       "noUnit": "没有可查看的已赋码单位。",
       "sample": "行业均值：{level} {code}，样本 {n} 家，样本版本 {version}",
-      "fallback": "样本不足，退至上一级：",
+      "fellBack": "细分行业样本不足（{n} 级），已退至{level} {code}",
       "next": "距下一等级",
       "toGrade": "升至 {grade} 级需要碳效值 K 不高于 {k}，即以下任一项：",
       "reduce": "减少净排放",

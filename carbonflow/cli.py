@@ -347,14 +347,14 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
 def _cmd_seed(args: argparse.Namespace) -> int:
     import asyncio
 
-    from carbonflow.demo.region_seed import seed_region
+    from carbonflow.demo.region_seed import YEARS, seed_region
 
     settings = _db_settings("carbonflow seed", " (migrated: carbonflow db migrate)")
     if settings is None:
         return 2
     done = asyncio.run(seed_region(settings.database_url, seed=args.seed))
     print(f"synthetic prefecture (seed {args.seed}): {done['units']} units, {done['figures']} figures,"
-          f" {done['stored']} stored now")
+          f" {done['stored']} stored now; 碳效码 computed, {done['coded']} units coded in {YEARS[-1]}")
     return 0
 
 

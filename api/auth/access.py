@@ -33,6 +33,9 @@ plant cannot widen a range to silence its own alarm or decide which of its own r
 'gateway_registry' registers and revokes gateways and downloads a certificate gateway's key bundle
 (technicians, who commission the gateways, and administrators); 'gateways' alone only lists them.
 'efficiency_code' stores and activates 碳效码 configuration versions and reads the stored codes (administrators).
+'efficiency_code_view' reads the carbon accounts, grade distributions, watch list and exports of the units in scope
+(government: its region; enterprise: its own units) and issues certificates; 'efficiency_code_compute' starts a
+computation of codes from the monitoring figures (government, administrators).
 
 Monitoring (api/monitoring/): 'monitoring' reads the region, industry and unit views; 'monitoring_data' maintains
 emission units and imports or pushes their monthly figures; 'monitoring_review' dismisses or confirms anomaly
@@ -96,11 +99,14 @@ _GRANTS: dict[str, tuple[str, ...]] = {
     "grid_factors": ("government",),
     "activity_data": ("enterprise",),
     "gateway_registry": ("technician",),
+    "efficiency_code_view": ("government", "enterprise"),
+    "efficiency_code_compute": ("government",),
 }
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
                      "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code",
                      "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets",
-                     "grid_factors", "activity_data", "gateway_registry"]
+                     "grid_factors", "activity_data", "gateway_registry", "efficiency_code_view",
+                     "efficiency_code_compute"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 if set(PERMISSIONS) != set(_GRANTS):
     raise ImportError(f"permissions without grants or grants without a permission: {set(PERMISSIONS) ^ set(_GRANTS)}")

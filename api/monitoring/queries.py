@@ -24,6 +24,7 @@ __all__ = [
     "add_anomalies",
     "aggregate",
     "any_synthetic",
+    "coded_units",
     "create_batch",
     "create_sync_source",
     "create_unit",
@@ -38,6 +39,7 @@ __all__ = [
     "list_regions",
     "list_sync_sources",
     "list_units",
+    "monthly_items",
     "monthly_unit_totals",
     "public_reductions",
     "region_names",
@@ -397,3 +399,38 @@ async def create_sync_source(conn: psycopg.AsyncConnection, *, fields: dict[str,
         row = await cur.fetchone()
     assert row is not None
     return row
+
+
+# --- figures for other services ----------------------------------------------------------------------------------
+
+
+async def coded_units(conn: psycopg.AsyncConnection, *, scope: UnitScope,
+                      unit_id: int | None = None) -> list[dict[str, Any]]:
+    """The units in scope (or the one `unit_id` if in scope) with what the 碳效码 needs of them: industry, region,
+    status, links and names, by unit id."""
+    where, params = scope.where()
+    if unit_id is not None:
+        where, params = f"{where} AND u.unit_id = %(unit_id)s", {**params, "unit_id": unit_id}
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT u.unit_id, u.name, u.credit_code, u.kind, u.region_code::text AS region_code, u.industry_code,"
+            " u.status, u.enterprise_id, u.site_id, u.synthetic, r.name AS region_name, r.name_en AS region_name_en,"
+            " i.name AS industry_name,"
+            " i.name_en AS industry_name_en"
+            " FROM monitoring_units u JOIN monitoring_regions r ON r.code = u.region_code"
+            " LEFT JOIN monitoring_industries i ON i.code = u.industry_code"
+            f" WHERE {where} ORDER BY u.unit_id", params)
+        return list(await cur.fetchall())
+
+
+async def monthly_items(conn: psycopg.AsyncConnection, *, start: date, end: date,
+                        unit_ids: Sequence[int] | None = None) -> list[tuple[int, date, str, float, float | None,
+                                                                             list[str]]]:
+    """(unit, month, item, quantity, tCO2, factor ids) of every current figure in months [start, end), of all
+    units or of `unit_ids`; ordered by unit, month and item."""
+    only = "" if unit_ids is None else " AND unit_id = ANY(%(units)s)"
+    cur = await conn.execute(
+        "SELECT unit_id, month, item, quantity, tco2, factor_ids FROM monitoring_figures"
+        f" WHERE month >= %(start)s AND month < %(end)s{only} ORDER BY unit_id, month, item",
+        {"start": start, "end": end, "units": None if unit_ids is None else [int(u) for u in unit_ids]})
+    return list(await cur.fetchall())

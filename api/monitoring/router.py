@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.datastructures import UploadFile
@@ -193,7 +193,8 @@ async def template(caller: MonitoringReader) -> PlainTextResponse:
         "file": {"type": "string", "format": "binary", "description": ".csv or .xlsx in the template's columns"},
         "take_valid": {"type": "boolean", "default": False,
                        "description": "store the valid lines even when other lines are refused"}}}}}}})
-async def import_file(request: Request, caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> Any:
+async def import_file(request: Request, caller: MonitoringWriter, conn: Conn, ip: ClientIP,
+                      background: BackgroundTasks) -> Any:
     """Import monthly figures from a CSV/XLSX file. Every refused line comes back with its line number; with
     refused lines nothing is stored (422) unless take_valid is set. Importing the same file again stores no new
     revision."""
@@ -214,12 +215,15 @@ async def import_file(request: Request, caller: MonitoringWriter, conn: Conn, ip
         raise HTTPException(415 if "is .csv or .xlsx" in str(exc) else 422, str(exc)) from exc
     regions, industries = await intake.registries(conn)
     lines, problems = check_figure_rows(rows, regions=regions, industries=industries)
-    return await _take(conn, caller, ip, lines=lines, problems=problems, read=max(len(rows) - 1, 0),
-                       take_valid=take_valid, source="file", origin=name, digest=intake.digest_of(data))
+    answer = await _take(conn, caller, ip, lines=lines, problems=problems, read=max(len(rows) - 1, 0),
+                         take_valid=take_valid, source="file", origin=name, digest=intake.digest_of(data))
+    await _recompute_codes(conn, request, background, answer, lines, by=caller.username)
+    return answer
 
 
 @router.post("/figures")
-async def push_figures(body: FigurePush, caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> Any:
+async def push_figures(body: FigurePush, caller: MonitoringWriter, conn: Conn, ip: ClientIP, request: Request,
+                       background: BackgroundTasks) -> Any:
     """REST push (数据实时接入) of monthly figures, e.g. with a machine token scoped 'monitoring_data'. The same
     checks as a file import; each figure's position (1-based) stands for its line."""
     regions, industries = await intake.registries(conn)
@@ -236,8 +240,27 @@ async def push_figures(body: FigurePush, caller: MonitoringWriter, conn: Conn, i
         if line is not None and not line_problems:
             lines.append(line)
     origin = caller.token_name or caller.username
-    return await _take(conn, caller, ip, lines=lines, problems=problems, read=len(body.figures),
-                       take_valid=body.take_valid, source="rest", origin=origin, digest=None)
+    answer = await _take(conn, caller, ip, lines=lines, problems=problems, read=len(body.figures),
+                         take_valid=body.take_valid, source="rest", origin=origin, digest=None)
+    await _recompute_codes(conn, request, background, answer, lines, by=caller.username)
+    return answer
+
+
+async def _recompute_codes(conn: Conn, request: Request, background: BackgroundTasks, answer: Any, lines: Any, *,
+                           by: str) -> None:
+    """Stored figures change the 碳效码 of their years: queue its recomputation (a recorded job, after the answer)."""
+    if isinstance(answer, dict) and answer.get("stored"):
+        await _queue_codes(conn, request, background, months=[line.month for line in lines], by=by)
+
+
+async def _queue_codes(conn: Conn, request: Request, background: BackgroundTasks, *, months: list[date],
+                       by: str) -> None:
+    # imported here: the 碳效码 service reads the monitoring service's figures, so it imports this package
+    from api.efficiency_code.compute import queue_after_change, run_job
+
+    job = await queue_after_change(conn, months=months, by=by)
+    if job is not None:
+        background.add_task(run_job, request.app.state.pool, job)
 
 
 async def _take(conn: Conn, caller: Principal, ip: str | None, *, lines: Any, problems: Any, read: int,
@@ -319,7 +342,8 @@ async def run_sync_source(name: Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9
 @router.put("/units/{unit_id}/figures/{month}/{item}")
 async def correct_figure(unit_id: UnitId, month: Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}$")],
                          item: Annotated[str, PathParam(max_length=32)], body: FigureCorrection,
-                         caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+                         caller: MonitoringWriter, conn: Conn, ip: ClientIP, request: Request,
+                         background: BackgroundTasks) -> dict[str, Any]:
     """Correct one figure: the new value supersedes the current one, which stays in the revision history."""
     if item not in ITEMS:
         raise HTTPException(422, f"unknown item {item!r}; use one of {', '.join(ITEMS)}")
@@ -345,6 +369,8 @@ async def correct_figure(unit_id: UnitId, month: Annotated[str, PathParam(patter
                               target=f"monitoring_unit:{unit_id}/{month}/{item}",
                               before=before[-1] if before else None, after=history[-1] if history else None,
                               detail={"reason": body.reason, "changed": bool(changed)})
+    if changed:
+        await _queue_codes(conn, request, background, months=[first], by=caller.username)
     return {"unit_id": unit_id, "month": month, "item": item, "changed": bool(changed), "revisions": history}
 
 

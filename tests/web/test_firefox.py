@@ -4,6 +4,8 @@ package.json), since Playwright's Firefox is a patched build of its own that can
 registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,activity,reports}.png.
 registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,
 monitoring,public}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,
+efficiency}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -22,6 +24,7 @@ import psycopg
 import pytest
 
 from carbonflow import webbuild
+from tests.api.efficiency_seed import seed_prefecture
 from tests.web.conftest import ARTIFACTS, SITE, Users, ensure_debian_browser
 
 DRIVER = Path(__file__).resolve().parent / "firefox"
@@ -273,3 +276,19 @@ def test_public_institutions_page_in_firefox_opens_without_signing_in(
     body = http.get("/api/v1/monitoring/public/institutions", params={"year": seen["year"]}).json()
     assert (seen["count"], seen["login"], seen["errors"], shot.stat().st_size > 10_000) == (
         body["totals"]["institutions"], 0, [], True)
+def test_efficiency_codes_in_firefox_a_government_user_reads_its_distribution_and_opens_an_account(
+    firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users, database_url: str
+) -> None:
+    seed_prefecture(database_url)
+    shot = ARTIFACTS / "firefox-efficiency.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="efficiency", base=live_api, username=users.government[0],
+                       password=users.government[1], screenshot=str(shot))
+    headers = _headers(http, *users.government)
+    by_region = http.get("/api/v1/efficiency-code/distribution", headers=headers, params={"by": "region"}).json()
+    by_industry = http.get("/api/v1/efficiency-code/distribution", headers=headers, params={"by": "industry"}).json()
+    account = http.get(f"/api/v1/efficiency-code/units/{seen['unit']}/account", headers=headers).json()
+    assert (seen["counties"], seen["industries"], seen["code"], f"unit={seen['unit']}" in seen["hash"],
+            seen["errors"], shot.stat().st_size > 10_000) == (
+        [g["key"] for g in by_region["groups"]], [g["key"] for g in by_industry["groups"]],
+        account["result"]["code"], True, [], True)

@@ -36,6 +36,8 @@ PAGE_NEEDS = {
     "monitoring-institutions": {"monitoring"},
     "monitoring-world": {"monitoring"},
     "public-institutions": {"monitoring"},
+    "efficiency": {"efficiency_code_view", "efficiency_code_compute"},
+    "carbon-account": {"efficiency_code_view"},
     "grid-factors": {"grid_factors"},
     "analysis": {"monitoring", "monitoring_review"},
     "gateways": {"gateways"},

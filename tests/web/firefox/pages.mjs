@@ -16,6 +16,7 @@
 //   activity (enter `quantity` of natural gas in the form and submit it) | reports (open `report` and take `action`)
 //   monitoring (drill from the province into `region`, read its rows, switch the map to intensity)
 //   public (the public institutions' page, opened without signing in)
+//   efficiency (a government user's 碳效码 by county, then by industry, then one unit's carbon account)
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -297,6 +298,24 @@ async function publicPage(page) {
                                login: document.querySelectorAll('#login').length}));
 }
 
+async function efficiency(page) {
+  await page.click("#nav a[data-route='efficiency']");
+  await page.waitForSelector("#eff-spread[data-by='region'] tr[data-group]");
+  const counties = await page.evaluate(() => [...document.querySelectorAll('#eff-spread tr[data-group]')]
+    .map((tr) => tr.dataset.group));
+  await page.click('#eff-by label:nth-child(2)');
+  await page.waitForSelector("#eff-spread[data-by='industry'] tr[data-group]");
+  const industries = await page.evaluate(() => [...document.querySelectorAll('#eff-spread tr[data-group]')]
+    .map((tr) => tr.dataset.group));
+  await page.waitForSelector('#eff-spread-chart canvas');
+  const unit = await page.evaluate(() => document.querySelector('#eff-table [data-unit]').dataset.unit);
+  await page.click(`#eff-table [data-unit='${unit}']`);
+  await page.waitForSelector("#acct-code[data-code]:not([data-code=''])");
+  const shown = await page.evaluate(() => ({hash: location.hash,
+                                            code: document.querySelector('#acct-code').dataset.code}));
+  return {counties, industries, unit: Number(unit), ...shown};
+}
+
 // one flow per line (a new page adds its own line)
 const FLOWS = {
   overview,
@@ -314,6 +333,7 @@ const FLOWS = {
   reports,
   monitoring,
   public: publicPage,
+  efficiency,
 };
 try {
   const page = await browser.newPage();

@@ -498,7 +498,9 @@ export default {
     "project_verify": "Project verification",
     "assets": "Carbon assets",
     "activity_data": "Activity data entry",
-    "gateway_registry": "Gateway registry"
+    "gateway_registry": "Gateway registry",
+    "efficiency_code_view": "Carbon accounts and codes",
+    "efficiency_code_compute": "Computing carbon efficiency codes"
   },
   "gateways": {
     "title": "Gateway registry",

@@ -4,6 +4,7 @@
 import accounting from "./accounting.js";
 import analysis from "./analysis.js";
 import base from "./base.js";
+import efficiency from "./efficiency.js";
 import emissions from "./emissions.js";
 import gridFactors from "./gridFactors.js";
 import monitoring from "./monitoring.js";
@@ -13,6 +14,7 @@ const AREAS = [
   base,
   accounting,
   analysis,
+  efficiency,
   emissions,
   gridFactors,
   monitoring,

@@ -498,7 +498,9 @@ export default {
     "project_verify": "项目核查",
     "assets": "碳资产",
     "activity_data": "活动数据录入",
-    "gateway_registry": "网关登记管理"
+    "gateway_registry": "网关登记管理",
+    "efficiency_code_view": "碳账户与碳效码",
+    "efficiency_code_compute": "计算碳效码"
   },
   "gateways": {
     "title": "网关登记",

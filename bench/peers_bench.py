@@ -96,7 +96,9 @@ class Broker:
             conf = directory / "mosquitto.conf"
             conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
                             f"persistence_location {directory}/\nautosave_interval 1\nmax_queued_messages 0\n"
-                            "max_inflight_messages 0\nlog_type error\n")
+                            "max_inflight_messages 0\nlog_type error\n"
+                            # as root it would drop to user mosquitto and could not save the sessions it must keep
+                            + ("user root\n" if os.geteuid() == 0 else ""))
             self.name, self.argv = "mosquitto", [mosquitto, "-c", str(conf)]
         else:  # amqtt keeps no sessions across a restart: the collector may miss what arrives before it resubscribes
             conf = directory / "amqtt.yaml"
@@ -341,7 +343,8 @@ def main() -> int:
     setup = {"devices": args.devices, "points_per_device": args.points, "poll_interval_s": args.poll_interval,
              "offered_points_per_s": round(offered), "window_s": args.seconds, "broker": broker.name,
              "transport": "plain MQTT on loopback, QoS 1 (both gateways; the agent's TLS is off for parity)",
-             "command": " ".join(["python bench/peers_bench.py", *sys.argv[1:]])}
+             "command": " ".join(["python bench/peers_bench.py", *sys.argv[1:]]),
+        "load_average_1m_at_start": round(os.getloadavg()[0], 2)}  # the machine may be shared: read with care
     procs: list[subprocess.Popen[bytes]] = []
     collector: Collector | None = None
     results: dict[str, Any] = {}
@@ -358,9 +361,10 @@ def main() -> int:
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_port(modbus_port, 60)
 
+        agent_log = (work / "agent.log").open("wb")
         agent = subprocess.Popen(CLI + ["edge", "run", "--config",
                                         str(_agent_config(work, profile, args, modbus_port, broker.port))],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 stdout=agent_log, stderr=subprocess.STDOUT)
         procs.append(agent)
         results["carbonflow_edge_agent"] = {
             **measure("edge agent", agent, collector.agent, broker, args),
@@ -406,6 +410,7 @@ def main() -> int:
                                        / tb_r["cpu_cores_per_1000_points_per_s"], 2)
                 if tb_r["cpu_cores_per_1000_points_per_s"] else None,
                 "rss": round(agent_r["rss_mib_max"] / tb_r["rss_mib_max"], 2)}
+        setup["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
         path = write_result("peers", {**setup, **results})
         print(f"wrote {path}")
         return 0

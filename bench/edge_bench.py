@@ -54,6 +54,20 @@ def _read_meta(spool: Path) -> tuple[int, int]:
     return next_seq, depth
 
 
+def _wait_for_spool(spool: Path, agent: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
+    """Wait until the agent has created its spool (it starts slowly on a busy machine)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if agent.poll() is not None:
+            raise RuntimeError(f"the agent exited with code {agent.returncode}; run its config by hand to see why")
+        try:
+            _read_meta(spool)
+            return
+        except sqlite3.Error:
+            time.sleep(0.5)
+    raise RuntimeError(f"the agent created no spool at {spool} within {timeout_s:.0f} s")
+
+
 def _prefill(spool_path: Path, readings: int) -> None:
     spool = Spool(spool_path, max_bytes=2 * 1024**3)
     start = datetime.now(UTC) - timedelta(hours=6)
@@ -110,6 +124,7 @@ def main() -> int:
         agent = subprocess.Popen(CLI + ["edge", "run", "--config", str(agent_config("live", args.devices))],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(agent)
+        _wait_for_spool(work / "live.sqlite", agent)
         time.sleep(5)  # connect and settle
         seq0, _ = _read_meta(work / "live.sqlite")
         cpu0, t0 = cpu_seconds(agent.pid), time.monotonic()

@@ -29,6 +29,7 @@ PAGE_NEEDS = {
     "activity": {"activity_data"},
     "reports": {"emissions"},
     "grid-factors": {"grid_factors"},
+    "targets": {"monitoring"},
     "gateways": {"gateways"},
     "audit": {"audit"},
     "users": {"users"},

@@ -5,12 +5,14 @@ import accounting from "./accounting.js";
 import base from "./base.js";
 import emissions from "./emissions.js";
 import gridFactors from "./gridFactors.js";
+import targets from "./targets.js";
 
 const AREAS = [
   base,
   accounting,
   emissions,
   gridFactors,
+  targets,
 ];
 
 export default Object.assign({}, ...AREAS);

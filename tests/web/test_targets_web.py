@@ -6,6 +6,7 @@ screen are checked against the API's answers. Screenshots: tests/artifacts/web-t
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +23,6 @@ Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 
 CITY = "331100"  # 丽水市, inside the government user's CN-ZJ
-ENTERPRISE = "w-targets-ent"
 
 
 def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
@@ -34,7 +34,8 @@ def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def lishui(live_api: str, users: Users, database_url: str) -> dict[str, Any]:
     """Two units in Lishui with 2025 and 2026 Q1 figures (the steelworks' coal up 5 %, the chemical plant's down
-    5 %); the chemical plant belongs to ENTERPRISE, whose user is returned."""
+    5 %); the chemical plant belongs to an enterprise of its own (one per module that seeds)."""
+    enterprise = f"w-targets-{uuid.uuid4().hex[:6]}"
     codes = {"steel": credit_code(CITY), "chem": credit_code(CITY)}
     lines = ["credit_code,unit_name,region_code,industry_code,month,item,quantity,unit"]
     for month in [f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01", "2026-02", "2026-03"]:
@@ -51,18 +52,18 @@ def lishui(live_api: str, users: Users, database_url: str) -> dict[str, Any]:
         assert r.status_code == 200, r.text
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute("INSERT INTO enterprises (enterprise_id, name, region) VALUES (%s, 'LS Chem', 'CN-ZJ')"
-                         " ON CONFLICT DO NOTHING", (ENTERPRISE,))
+                         " ON CONFLICT DO NOTHING", (enterprise,))
             conn.execute("UPDATE monitoring_units SET enterprise_id = %s WHERE credit_code = %s",
-                         (ENTERPRISE, codes["chem"]))
+                         (enterprise, codes["chem"]))
             ids = dict(conn.execute("SELECT credit_code, unit_id FROM monitoring_units WHERE credit_code = ANY(%s)",
                                     (list(codes.values()),)).fetchall())
-    return {"units": {name: ids[code] for name, code in codes.items()}, "admin": admin}
+    return {"units": {name: ids[code] for name, code in codes.items()}, "admin": admin, "enterprise": enterprise}
 
 
 @pytest.fixture(scope="module")
 def chem_user(live_api: str, lishui: dict[str, Any]) -> tuple[str, str]:
     with httpx.Client(base_url=live_api, timeout=30) as http:
-        name, password, _ = make_user(http, lishui["admin"], "enterprise", enterprise_id=ENTERPRISE)  # type: ignore[arg-type]
+        name, password, _ = make_user(http, lishui["admin"], "enterprise", enterprise_id=lishui["enterprise"])  # type: ignore[arg-type]
     return name, password
 
 

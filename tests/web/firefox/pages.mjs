@@ -171,6 +171,21 @@ async function gridFactors(page) {
     conserved: document.querySelector('#grid-conservation').dataset.conserved}));
 }
 
+// targets: open an issued target, switch to its assessment and read each holder's result and the state line
+async function targets(page) {
+  await page.click("#nav a[data-route='targets']");
+  await page.waitForSelector(`#target-list a[data-target='${args.targetId}']`);
+  await page.click(`#target-list a[data-target='${args.targetId}']`);
+  await page.waitForSelector("#target-detail[data-state='issued']");
+  await page.click("#target-tabs .el-tabs__item#tab-assessment");
+  await page.waitForSelector('#assessment-table .el-table__body .el-table__row', {visible: true});
+  return page.evaluate(() => ({
+    holders: Object.fromEntries([...document.querySelectorAll('#assessment-table .el-table__body [data-holder]')]
+      .map((el) => [el.dataset.holder, el.dataset.met === 'true'])),
+    rows: document.querySelectorAll('#assessment-table .el-table__body .el-table__row').length,
+    state: document.querySelector('#assessment-state').innerText.trim()}));
+}
+
 // emissions: open `site`'s figure of `source` from the table, then its last hour; read what each step shows
 async function emissions(page) {
   await page.goto(`${args.base}/#/emissions?site=${args.site}`);
@@ -219,6 +234,7 @@ const FLOWS = {
   users,
   tokens,
   gridFactors,
+  targets,
   emissions,
   factors,
   activity,

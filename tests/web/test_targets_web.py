@@ -149,3 +149,41 @@ def test_enterprise_user_sees_only_its_own_allocation_on_a_phone(
     phone.click("#target-tabs .el-tabs__item:has-text('月度跟踪')")
     phone.wait_for_selector("#track-chart canvas, #track-chart svg")
     shot(phone, "targets-enterprise-390-zh")
+
+
+def test_government_user_reads_a_works_reduction_potential_per_process(
+        page: Page, live_api: str, users: Users, lishui: dict[str, Any], http: httpx.Client,
+        database_url: str) -> None:
+    works = f"w-pot-{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO enterprises (enterprise_id, name, region, industry) VALUES (%s, %s, 'CN-ZJ-NB',"
+                     " 'steel')", (works, f"Potential works {works[-6:]}"))
+        conn.execute("INSERT INTO sites (site_id, enterprise_id, name, province) VALUES (%s, %s, 'works 1',"
+                     " 'zhejiang')", (f"{works}-s1", works))
+    admin = lishui["admin"]
+    lines = [{"period": "2025-05", "process": "steelmaking_eaf", "source_type": "electricity", "item": "grid",
+              "quantity": 4_000, "unit": "MWh", "direction": "in"},
+             {"period": "2025-05", "process": "steelmaking_eaf", "source_type": "production", "item": "crude_steel",
+              "quantity": 5_000, "unit": "t", "direction": "out"},
+             {"period": "2025-05", "process": "rolling", "source_type": "combustion", "item": "natural_gas",
+              "quantity": 100_000, "unit": "Nm3", "direction": "in"}]
+    r = http.post(f"/api/v1/inventory/{works}/activity", headers=admin, json={"lines": lines, "note": "web test"})
+    assert r.status_code == 201, r.text
+    r = http.put("/api/v1/process-benchmarks/steelmaking_eaf/eaf/crude_steel", headers=admin,  # illustrative values
+                 json={"benchmark_tco2_per_t": 0.1, "limit_tco2_per_t": 0.2, "source": "web test values"})
+    assert r.status_code == 200, r.text
+    log_in(page, live_api, *users.government)
+    page.goto(live_api + "/#/reduction-potential")
+    choose(page, "#potential-year", f"{works}/2025")
+    page.wait_for_selector("#potential-table [data-process='rolling']")
+    api = http.get(f"/api/v1/analysis/reduction-potential/{works}", headers=_bearer(http, *users.government),
+                   params={"year": 2025}).json()
+    page.wait_for_function("v => Math.abs(Number(document.querySelector('#potential-benchmark').dataset.value) - v)"
+                           " < 1e-6", arg=api["to_benchmark_tco2"])
+    shown = page.eval_on_selector_all("#potential-table [data-process]",
+                                      "els => Object.fromEntries(els.map(e => [e.dataset.process, e.dataset.status]))")
+    assert shown == {row["process"]: row["status"] for row in api["processes"]}
+    assert shown["rolling"] == "no_benchmark" and api["to_benchmark_tco2"] > 0
+    page.wait_for_selector("#potential-missing")
+    page.wait_for_selector("#potential-chart canvas, #potential-chart svg")
+    shot(page, "targets-potential-en")

@@ -30,6 +30,7 @@ PAGE_NEEDS = {
     "reports": {"emissions"},
     "grid-factors": {"grid_factors"},
     "targets": {"monitoring"},
+    "reduction-potential": {"emissions"},
     "gateways": {"gateways"},
     "audit": {"audit"},
     "users": {"users"},

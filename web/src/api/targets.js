@@ -33,3 +33,8 @@ export async function regions() { return (await getJSON("/monitoring/regions")).
 
 /** GET /monitoring/units: the units the caller may see (names for unit holders). */
 export async function units() { return (await getJSON("/monitoring/units", {limit: 10000})).units; }
+
+/** GET /analysis/reduction-potential/{enterprise}: per process, t CO2 to the benchmark and to the limit. */
+export function reductionPotential(enterprise, year) {
+  return getJSON(`/analysis/reduction-potential/${encodeURIComponent(enterprise)}`, {year});
+}

@@ -1,6 +1,25 @@
 // The carbon targets page (views/targets/).
 export default {
-  "targetsNav": {"targets": "Carbon targets"},
+  "targetsNav": {"potential": "Reduction potential", "targets": "Carbon targets"},
+  "reductionPotential": {
+    "title": "Reduction potential",
+    "subtitle": "Per process, the intensity gap to the benchmark (advanced) and limit values of the process benchmark library, and the t CO2 it would save",
+    "enterpriseYear": "Enterprise and year",
+    "noYears": "No enterprise year with inventory data to show.",
+    "toBenchmark": "Saved at the benchmark",
+    "toLimit": "Saved at the limit",
+    "total": "Inventory total",
+    "route": "Route: {route}",
+    "noRoute": "The route could not be told from the processes",
+    "wholeWorks": "Whole works",
+    "missing": "These processes emit but have no sourced indicator in the benchmark library, so no potential is given: {processes}",
+    "noBenchmark": "No sourced benchmark",
+    "chartLabel": "t CO2 saved per process at the benchmark and at the limit",
+    "col": {"process": "Process", "tco2": "CO2 (t)", "intensity": "Intensity (t/t)", "benchmark": "Benchmark / limit (t/t)",
+            "toBenchmark": "To benchmark (t)", "toLimit": "To limit (t)"},
+    "status": {"compared": "compared", "no_output": "no product output, cannot compare", "no_benchmark": "no sourced benchmark"},
+    "help": "Saved = max(0, intensity − reference) × output; intensity = process CO2 / product output. From the year's inventory (entered basis) and the library's indicators, each with its source."
+  },
   "targets": {
     "title": "Carbon targets",
     "subtitle": "Set a region's total or intensity target, allocate it to sub-regions, industries or units by a rule and issue it; track it monthly and assess it at the end of the year",

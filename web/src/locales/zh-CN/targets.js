@@ -1,6 +1,25 @@
 // 碳目标管理页面 (views/targets/)。
 export default {
-  "targetsNav": {"targets": "碳目标管理"},
+  "targetsNav": {"potential": "降碳潜力", "targets": "碳目标管理"},
+  "reductionPotential": {
+    "title": "降碳潜力",
+    "subtitle": "按工序对照工序标杆库的标杆值（先进值）与限定值，给出强度差距和可减排量 (tCO2)",
+    "enterpriseYear": "企业与年度",
+    "noYears": "没有可查看的企业年度核算数据。",
+    "toBenchmark": "达到标杆值可减排",
+    "toLimit": "达到限定值可减排",
+    "total": "核算排放总量",
+    "route": "工艺路线：{route}",
+    "noRoute": "未能从工序判断工艺路线",
+    "wholeWorks": "全厂",
+    "missing": "以下工序有排放但标杆库中没有带出处的指标，未给出潜力数值：{processes}",
+    "noBenchmark": "无带出处的标杆值",
+    "chartLabel": "各工序达到标杆值与限定值的可减排量",
+    "col": {"process": "工序", "tco2": "排放量 (tCO2)", "intensity": "强度 (tCO2/t)", "benchmark": "标杆值 / 限定值 (tCO2/t)",
+            "toBenchmark": "至标杆值 (tCO2)", "toLimit": "至限定值 (tCO2)"},
+    "status": {"compared": "已比较", "no_output": "无产品产量，无法比较", "no_benchmark": "无带出处的标杆值"},
+    "help": "可减排量 = max(0, 强度 − 参考值) × 产量；强度 = 工序排放 / 产品产量。数据来自该年度核算清单（填报口径）和工序标杆库中注明出处的指标。"
+  },
   "targets": {
     "title": "碳目标管理",
     "subtitle": "设定地区总量或强度目标，按规则分解到下级地区、行业或单位并下达；按月跟踪进度，期末考核",

@@ -82,6 +82,8 @@ def compare_periods(current: Sequence[Result], earlier: Sequence[Result]) -> dic
     """Per holder of `current`: the change of its gap rate against its gap rate in the earlier period (negative
     is an improvement), None when either is missing."""
     before = {r.holder: r.gap_rate for r in earlier}
-    return {r.holder: (None if r.gap_rate is None or before.get(r.holder) is None
-                       else r.gap_rate - before[r.holder])  # type: ignore[operator]
-            for r in current}
+    out: dict[str, float | None] = {}
+    for r in current:
+        earlier_rate = before.get(r.holder)
+        out[r.holder] = None if r.gap_rate is None or earlier_rate is None else r.gap_rate - earlier_rate
+    return out

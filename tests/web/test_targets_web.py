@@ -151,16 +151,15 @@ def test_enterprise_user_sees_only_its_own_allocation_on_a_phone(
     shot(phone, "targets-enterprise-390-zh")
 
 
-def test_government_user_reads_a_works_reduction_potential_per_process(
-        page: Page, live_api: str, users: Users, lishui: dict[str, Any], http: httpx.Client,
-        database_url: str) -> None:
+def seed_works(http: httpx.Client, admin: dict[str, str], database_url: str) -> str:
+    """An EAF works of its own in Ningbo with May 2025 activity (furnace electricity and output, mill gas) and an
+    illustrative furnace indicator in the process benchmark library; its enterprise id."""
     works = f"w-pot-{uuid.uuid4().hex[:6]}"
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("INSERT INTO enterprises (enterprise_id, name, region, industry) VALUES (%s, %s, 'CN-ZJ-NB',"
                      " 'steel')", (works, f"Potential works {works[-6:]}"))
         conn.execute("INSERT INTO sites (site_id, enterprise_id, name, province) VALUES (%s, %s, 'works 1',"
                      " 'zhejiang')", (f"{works}-s1", works))
-    admin = lishui["admin"]
     lines = [{"period": "2025-05", "process": "steelmaking_eaf", "source_type": "electricity", "item": "grid",
               "quantity": 4_000, "unit": "MWh", "direction": "in"},
              {"period": "2025-05", "process": "steelmaking_eaf", "source_type": "production", "item": "crude_steel",
@@ -172,6 +171,13 @@ def test_government_user_reads_a_works_reduction_potential_per_process(
     r = http.put("/api/v1/process-benchmarks/steelmaking_eaf/eaf/crude_steel", headers=admin,  # illustrative values
                  json={"benchmark_tco2_per_t": 0.1, "limit_tco2_per_t": 0.2, "source": "web test values"})
     assert r.status_code == 200, r.text
+    return works
+
+
+def test_government_user_reads_a_works_reduction_potential_per_process(
+        page: Page, live_api: str, users: Users, lishui: dict[str, Any], http: httpx.Client,
+        database_url: str) -> None:
+    works = seed_works(http, lishui["admin"], database_url)
     log_in(page, live_api, *users.government)
     page.goto(live_api + "/#/reduction-potential")
     choose(page, "#potential-year", f"{works}/2025")

@@ -186,6 +186,20 @@ async function targets(page) {
     state: document.querySelector('#assessment-state').innerText.trim()}));
 }
 
+// reductionPotential: pick an enterprise year and read each process's status and the total saved at the benchmark
+async function reductionPotential(page) {
+  await page.click("#nav a[data-route='reduction-potential']");
+  await page.waitForSelector('#potential-year');
+  await page.click('.el-select:has(#potential-year) .el-select__wrapper');
+  await page.waitForSelector(`.el-select-dropdown__item [data-value='${args.choice}']`, {visible: true});
+  await page.click(`.el-select-dropdown__item [data-value='${args.choice}']`);
+  await page.waitForSelector("#potential-table [data-process='rolling']");
+  return page.evaluate(() => ({
+    statuses: Object.fromEntries([...document.querySelectorAll('#potential-table [data-process]')]
+      .map((el) => [el.dataset.process, el.dataset.status])),
+    toBenchmark: Number(document.querySelector('#potential-benchmark').dataset.value)}));
+}
+
 // emissions: open `site`'s figure of `source` from the table, then its last hour; read what each step shows
 async function emissions(page) {
   await page.goto(`${args.base}/#/emissions?site=${args.site}`);
@@ -235,6 +249,7 @@ const FLOWS = {
   tokens,
   gridFactors,
   targets,
+  reductionPotential,
   emissions,
   factors,
   activity,

@@ -40,6 +40,8 @@ PAGE_NEEDS = {
     "carbon-account": {"efficiency_code_view"},
     "grid-factors": {"grid_factors"},
     "analysis": {"monitoring", "monitoring_review"},
+    "targets": {"monitoring"},
+    "reduction-potential": {"emissions"},
     "gateways": {"gateways"},
     "audit": {"audit"},
     "users": {"users"},

@@ -17,6 +17,7 @@
 //   monitoring (drill from the province into `region`, read its rows, switch the map to intensity)
 //   public (the public institutions' page, opened without signing in)
 //   efficiency (a government user's 碳效码 by county, then by industry, then one unit's carbon account)
+//   targets (open an issued target's assessment) | reductionPotential (an enterprise year's process potentials)
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -206,6 +207,35 @@ async function gridFactors(page) {
     conserved: document.querySelector('#grid-conservation').dataset.conserved}));
 }
 
+// targets: open an issued target, switch to its assessment and read each holder's result and the state line
+async function targets(page) {
+  await page.click("#nav a[data-route='targets']");
+  await page.waitForSelector(`#target-list a[data-target='${args.targetId}']`);
+  await page.click(`#target-list a[data-target='${args.targetId}']`);
+  await page.waitForSelector("#target-detail[data-state='issued']");
+  await page.click("#target-tabs .el-tabs__item#tab-assessment");
+  await page.waitForSelector('#assessment-table .el-table__body .el-table__row', {visible: true});
+  return page.evaluate(() => ({
+    holders: Object.fromEntries([...document.querySelectorAll('#assessment-table .el-table__body [data-holder]')]
+      .map((el) => [el.dataset.holder, el.dataset.met === 'true'])),
+    rows: document.querySelectorAll('#assessment-table .el-table__body .el-table__row').length,
+    state: document.querySelector('#assessment-state').innerText.trim()}));
+}
+
+// reductionPotential: pick an enterprise year and read each process's status and the total saved at the benchmark
+async function reductionPotential(page) {
+  await page.click("#nav a[data-route='reduction-potential']");
+  await page.waitForSelector('#potential-year');
+  await page.click('.el-select:has(#potential-year) .el-select__wrapper');
+  await page.waitForSelector(`.el-select-dropdown__item [data-value='${args.choice}']`, {visible: true});
+  await page.click(`.el-select-dropdown__item [data-value='${args.choice}']`);
+  await page.waitForSelector("#potential-table [data-process='rolling']");
+  return page.evaluate(() => ({
+    statuses: Object.fromEntries([...document.querySelectorAll('#potential-table [data-process]')]
+      .map((el) => [el.dataset.process, el.dataset.status])),
+    toBenchmark: Number(document.querySelector('#potential-benchmark').dataset.value)}));
+}
+
 // emissions: open `site`'s figure of `source` from the table, then its last hour; read what each step shows
 async function emissions(page) {
   await page.goto(`${args.base}/#/emissions?site=${args.site}`);
@@ -327,6 +357,8 @@ const FLOWS = {
   users,
   tokens,
   gridFactors,
+  targets,
+  reductionPotential,
   emissions,
   factors,
   activity,

@@ -9,6 +9,7 @@ import emissions from "./emissions.js";
 import gridFactors from "./gridFactors.js";
 import monitoring from "./monitoring.js";
 import registryAdmin from "./registryAdmin.js";
+import targets from "./targets.js";
 
 const AREAS = [
   base,
@@ -19,6 +20,7 @@ const AREAS = [
   gridFactors,
   monitoring,
   registryAdmin,
+  targets,
 ];
 
 export default Object.assign({}, ...AREAS);

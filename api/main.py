@@ -31,6 +31,7 @@ from api.accounting.routers import (
 )
 from api.alarms.routers import alarms, implausible
 from api.analysis import router as analysis_router
+from api.analysis.enterprise_router import router as enterprise_analysis_router
 from api.audit import router as audit
 from api.auth.bootstrap import ensure_admin
 from api.auth.revocations import RevocationSignal
@@ -234,6 +235,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(grid_factors_router, prefix="/api/v1")  # electricity-carbon factors (issue 19)
     app.include_router(monitoring.router, prefix="/api/v1")  # government monitoring (api/monitoring/)
     app.include_router(analysis_router, prefix="/api/v1")  # analysis and planning (api/analysis/)
+    app.include_router(enterprise_analysis_router, prefix="/api/v1")  # by-process LMDI, enterprise forecast
     app.include_router(projects.router, prefix="/api/v1")  # reduction projects (api/projects/)
     app.include_router(assets.router, prefix="/api/v1")  # carbon assets (api/assets/)
     app.include_router(metrics_router)  # GET /metrics, for Prometheus (api/metrics.py says who may read it)

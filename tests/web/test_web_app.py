@@ -28,6 +28,7 @@ PAGE_NEEDS = {
     "factors": {"emissions"},
     "activity": {"activity_data"},
     "reports": {"emissions"},
+    "enterprise-analysis": {"emissions"},
     "grid-factors": {"grid_factors"},
     "analysis": {"monitoring", "monitoring_review"},
     "gateways": {"gateways"},

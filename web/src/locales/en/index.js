@@ -5,6 +5,7 @@ import accounting from "./accounting.js";
 import analysis from "./analysis.js";
 import base from "./base.js";
 import emissions from "./emissions.js";
+import enterpriseAnalysis from "./enterpriseAnalysis.js";
 import gridFactors from "./gridFactors.js";
 
 const AREAS = [
@@ -12,6 +13,7 @@ const AREAS = [
   accounting,
   analysis,
   emissions,
+  enterpriseAnalysis,
   gridFactors,
 ];
 

@@ -1,7 +1,7 @@
 """The web app's pages in a real headless Firefox against the API under uvicorn, each as the role that uses it:
 Debian's firefox-esr driven over WebDriver BiDi by puppeteer-core (tests/web/firefox/pages.mjs, its own pinned
 package.json), since Playwright's Firefox is a patched build of its own that cannot be installed from the package
-registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,activity,reports}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,activity,reports,enterprise-analysis}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -20,7 +20,8 @@ import psycopg
 import pytest
 
 from carbonflow import webbuild
-from tests.web.conftest import ARTIFACTS, SITE, Users, ensure_debian_browser
+from tests.web.conftest import ARTIFACTS, SITE, TZ, Users, ensure_debian_browser
+from tests.web.test_enterprise_analysis_web import history  # noqa: F401  (the fixture: months of plant history)
 
 DRIVER = Path(__file__).resolve().parent / "firefox"
 pytestmark = pytest.mark.timeout(900)  # the first run may wait for apt-get and npm
@@ -246,3 +247,22 @@ def test_reports_in_firefox_a_government_reviewer_passes_the_first_review(firefo
     assert (seen["offered"], seen["state"], flow["state"], flow["events"][-1]["actor"], seen["errors"],
             shot.stat().st_size > 10_000) == (["first_review", "return"], "first_reviewed", "first_reviewed",
                                               users.government[0], [], True)
+
+
+def test_enterprise_analysis_in_firefox_shows_the_apis_effects_and_peaks(
+        firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users,
+        history: dict[str, str]) -> None:  # noqa: F811
+    shot = ARTIFACTS / "firefox-enterprise-analysis.png"
+    shot.unlink(missing_ok=True)
+    username, password = users.manager
+    seen = _in_firefox(firefox, page="enterpriseAnalysis", base=live_api, username=username, password=password,
+                       site=SITE, screenshot=str(shot), **{"from": history["base"], "to": history["target"]})
+    login = http.post("/api/v1/auth/login", json={"username": username, "password": password})
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    lmdi = http.get("/api/v1/analysis/enterprise/lmdi", headers=headers, params={
+        "site": SITE, "base": history["base"], "target": history["target"], "tz": TZ}).json()
+    forecast = http.get("/api/v1/analysis/enterprise/forecast", headers=headers, params={"site": SITE, "tz": TZ}).json()
+    assert (seen["errors"], seen["processes"]) == ([], len(lmdi["processes"]))
+    assert seen["effects"] == pytest.approx(lmdi["effects"]) and seen["change"] == pytest.approx(lmdi["change_t"])
+    assert seen["peaks"] == {s["name"]: s["peak"]["year"] for s in forecast["scenarios"]}
+    assert seen["yearEnd"] == pytest.approx(forecast["year_end"]["projected"]) and shot.exists()

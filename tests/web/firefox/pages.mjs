@@ -223,6 +223,7 @@ const FLOWS = {
   factors,
   activity,
   reports,
+  enterpriseAnalysis,
 };
 async function activity(page) {
   await page.click("#nav a[data-route='activity']");
@@ -250,6 +251,22 @@ async function reports(page) {
   await page.click(`#report-detail .action-${args.action}`);
   await page.waitForSelector(`#report-detail[data-state='${args.expect}']`);
   return {offered, state: await page.evaluate(() => document.querySelector('#report-detail').dataset.state)};
+}
+
+// enterpriseAnalysis: `site`'s decomposition from `from` to `to` (months), then the forecast tab's peaks
+async function enterpriseAnalysis(page) {
+  await page.goto(`${args.base}/#/enterprise-analysis?site=${args.site}&base=${args.from}&target=${args.to}`);
+  await page.waitForSelector('#ea-change');
+  const effects = await page.evaluate(() => ({
+    change: Number(document.querySelector('#ea-change').dataset.value),
+    effects: Object.fromEntries([...document.querySelectorAll('[data-effect]')]
+      .map((el) => [el.dataset.effect, Number(el.dataset.value)])),
+    processes: document.querySelectorAll('#ea-processes .el-table__body tr').length}));
+  await page.click('#tab-forecast');
+  await page.waitForSelector("#ea-peaks [data-scenario='baseline']");
+  const peaks = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#ea-peaks [data-scenario]')]
+    .map((el) => [el.dataset.scenario, Number(el.innerText)])));
+  return {...effects, peaks, yearEnd: await page.evaluate(() => Number(document.querySelector('#ea-year-end').dataset.value))};
 }
 
 try {

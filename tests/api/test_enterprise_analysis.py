@@ -142,6 +142,16 @@ def test_process_lmdi_splits_the_metered_change_into_effects_that_sum_to_it(
     assert body["periods"]["base"]["factor_versions"] == ["grid@test"]
 
 
+def test_process_lmdi_of_the_enterprise_sums_its_sites(client: TestClient, heads: dict[str, dict[str, str]]) -> None:
+    site = _lmdi(client, heads["auditor"]).json()
+    r = client.get(f"{A}/lmdi", headers=heads["auditor"], params={"enterprise": ENT, "base": "2024-03",
+                                                                  "target": "2025-03"})
+    assert r.status_code == 200, r.text
+    # the forecast site has no rows in those months: the enterprise's figures are the decomposition site's
+    assert r.json()["effects"] == pytest.approx(site["effects"])
+    assert {SITE, FORECAST_SITE} <= set(r.json()["subject"]["sites"])
+
+
 @pytest.mark.parametrize(("role", "status"), [("enterprise", 200), ("government", 200), ("auditor", 200),
                                               ("other_enterprise", 404), ("other_government", 404)])
 def test_process_lmdi_is_read_in_the_callers_scope(client: TestClient, heads: dict[str, dict[str, str]],

@@ -98,6 +98,8 @@ def test_energy_manager_reads_the_process_decomposition_and_recalculates_the_for
     assert float(page.get_attribute("#ea-year-end", "data-value")) == pytest.approx(forecast["year_end"]["projected"])
     peaks = {s["name"]: str(s["peak"]["year"]) for s in forecast["scenarios"]}
     assert {name: page.inner_text(f"#ea-peaks [data-scenario='{name}']") for name in peaks} == peaks
+    assert {s["name"]: float(page.get_attribute(f"#ea-peaks [data-peak='{s['name']}']", "data-value"))
+            for s in forecast["scenarios"]} == pytest.approx({s["name"]: s["peak"]["co2_t"] for s in forecast["scenarios"]})
     shot(page, "enterprise-analysis-forecast")
 
 
@@ -111,6 +113,8 @@ def test_enterprise_analysis_fits_a_phones_width(browser: object, web_app: objec
         page.goto(f"{live_api}/#/enterprise-analysis?site={SITE}&base={history['base']}&target={history['target']}")
         page.wait_for_selector("#ea-change")
         widths = {"decomposition": page.evaluate("() => document.documentElement.scrollWidth")}
+        text = page.inner_text("#app")
+        assert ("企业降碳分析" in text, "工序结构效应" in text, "enterpriseAnalysis." in text) == (True, True, False)
         shot(page, "phone-enterprise-analysis")
         page.click("#tab-forecast")
         page.wait_for_selector("#ea-peaks [data-scenario='baseline']")

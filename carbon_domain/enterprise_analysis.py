@@ -53,6 +53,11 @@ def process_sectors(rows: Sequence[ProcessFigures], site_output: float) -> list[
     if not site_output > 0 or not math.isfinite(site_output):
         raise FormulaInputError(f"the site's output must be positive, got {site_output}; pick a period in which "
                                 "the production counters counted")
+    for r in rows:
+        if r.output is not None and not r.output > 0 and r.co2 > 0:
+            raise FormulaInputError(f"process {r.process!r} emitted {r.co2:.3f} t CO2 but its production counters "
+                                    "counted nothing: its energy per tonne is undefined; check its counters or pick "
+                                    "another period")
     return [Sector(r.process, site_output if r.output is None else r.output, r.energy_kwh / KWH_PER_TCE, r.co2)
             for r in rows]
 

@@ -68,6 +68,11 @@ def test_a_period_without_production_is_refused(site_output: float) -> None:
         process_sectors([ProcessFigures("bof", K, 2.0)], site_output)
 
 
+def test_a_process_that_emitted_while_its_counters_counted_nothing_is_refused() -> None:
+    with pytest.raises(FormulaInputError, match="'sinter' emitted 2.000 t CO2 but its production counters"):
+        process_sectors([ProcessFigures("sinter", K, 2.0, 0.0)], 100.0)
+
+
 def test_enterprise_forecast_worked_example_of_the_docs() -> None:
     years, peak = project_enterprise(year=2025, output=1e6, energy=550_000, co2=1.8e6,
                                      scenario=enterprise_preset("baseline"), end_year=2030)

@@ -248,8 +248,8 @@ async def process_figures(conn: psycopg.AsyncConnection, *, sites: Sequence[str]
             continue
         for source, (tco2, activities) in _SOURCES.items():
             energy = "COALESCE(x.energy_kwh, 0)::numeric" if source == "emissions" else "0::numeric"
-            parts.append(_PROCESS_ROWS.format(energy=energy, tco2=tco2, source=source, activities=activities,
-                                              lo=f"lo{i}", hi=f"hi{i}"))
+            parts.append(_PROCESS_ROWS.format(energy=energy, tco2=tco2, source=source, lo=f"lo{i}", hi=f"hi{i}",
+                                              activities=activities.replace("activity", "x.activity")))
     if not parts:
         return {}
     cur = await conn.execute(

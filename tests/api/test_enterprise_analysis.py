@@ -217,3 +217,12 @@ def test_forecast_without_metered_months_says_so(client: TestClient, admin_heade
                      (f"ea-dev-{TAG}", empty))
     r = client.get(f"{A}/forecast", headers=admin_headers, params={"site": empty})
     assert r.status_code == 422 and "no whole month" in r.json()["detail"]
+
+
+def test_months_off_the_hour_read_the_interval_rows_at_their_edges_and_agree(
+        client: TestClient, heads: dict[str, dict[str, str]]) -> None:
+    shanghai = _lmdi(client, heads["enterprise"]).json()
+    kolkata = _lmdi(client, heads["enterprise"], tz="Asia/Kolkata")  # months start at :30 UTC: no whole rollup hour
+    assert kolkata.status_code == 200, kolkata.text
+    assert kolkata.json()["effects"] == pytest.approx(shanghai["effects"])
+    assert kolkata.json()["periods"]["target"]["output_t"] == shanghai["periods"]["target"]["output_t"] == 120.0

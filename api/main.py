@@ -33,6 +33,7 @@ from api.alarms.routers import alarms, implausible
 from api.analysis import router as analysis_router
 from api.analysis.assessment import router as target_assessment_router
 from api.analysis.potential import router as reduction_potential_router
+from api.analysis.enterprise_router import router as enterprise_analysis_router
 from api.audit import router as audit
 from api.auth.bootstrap import ensure_admin
 from api.auth.revocations import RevocationSignal
@@ -238,6 +239,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(analysis_router, prefix="/api/v1")  # analysis and planning (api/analysis/)
     app.include_router(target_assessment_router, prefix="/api/v1")  # target assessment (api/analysis/assessment.py)
     app.include_router(reduction_potential_router, prefix="/api/v1")  # per-process reduction potential
+    app.include_router(enterprise_analysis_router, prefix="/api/v1")  # by-process LMDI, enterprise forecast
     app.include_router(projects.router, prefix="/api/v1")  # reduction projects (api/projects/)
     app.include_router(assets.router, prefix="/api/v1")  # carbon assets (api/assets/)
     app.include_router(metrics_router)  # GET /metrics, for Prometheus (api/metrics.py says who may read it)

@@ -26,7 +26,7 @@ from api.telemetry.buckets import ORIGIN, cover, local_day_tiers
 from api.telemetry.figures import DEFAULT_TZ
 from carbon_domain import QUALITY_NAMES
 
-__all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "scope_co2", "scope_co2_rows", "site_co2",
+__all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "process_figures", "scope_co2", "scope_co2_rows", "site_co2",
            "site_emission_provenance", "site_emissions", "site_production", "worst_quality"]
 
 BUCKETS = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
@@ -213,3 +213,54 @@ async def site_co2(conn: psycopg.AsyncConnection, *, site: str, start: datetime,
         amounts = src["activity_amount"]
         src["activity_amount"], src["activity_unit"] = sum(amounts.values()), next(iter(amounts))
     return co2
+
+
+# a process's share of the interval rows (pieces the rollups cannot answer): emissions with their energy, the
+# production counters' intervals with none
+_PROCESS_ROWS = (
+    "SELECT COALESCE(d.process, '') AS process, x.activity, x.quantity_unit AS unit, x.quantity::numeric AS quantity,"
+    " {energy} AS energy_kwh, {tco2} AS tco2 FROM {source} x JOIN points p ON p.point_key = x.point_key"
+    " LEFT JOIN devices d ON d.device_id = p.device_id WHERE x.site_id = ANY(%(sites)s::text[])"
+    " AND x.ts >= %({lo})s AND x.ts < %({hi})s AND {activities}")
+
+
+async def process_figures(conn: psycopg.AsyncConnection, *, sites: Sequence[str], start: datetime,
+                          end: datetime) -> dict[str, dict[str, Any]]:
+    """Per process of `sites` (summed over the sites; '' for devices without one) in [start, end): energy content
+    (kWh) and tCO2 of its emissions, and its production per (product, unit). Read from the process rollups, which
+    count a device in the process it was in when the interval was stored; the edges the rollups cannot answer
+    from the interval rows."""
+    cur = await conn.execute("SELECT DISTINCT site_id || '/' || COALESCE(process, '') FROM devices"
+                             " WHERE site_id = ANY(%s::text[])", (list(sites),))
+    keys = [r[0] for r in await cur.fetchall()]
+    if not keys:
+        return {}
+    names = {key: next(key[len(site) + 1:] for site in sites if key.startswith(site + "/")) for key in keys}
+    params: dict[str, Any] = {"keys": list(names), "names": list(names.values()), "sites": list(sites)}
+    parts = []
+    for i, (table, lo, hi) in enumerate(cover(start, end, _TIERS)):
+        params[f"lo{i}"], params[f"hi{i}"] = lo, hi
+        if table is not None:
+            parts.append(f"SELECT k.process, activity, unit, quantity, energy_kwh, tco2 FROM {table}"
+                         " JOIN unnest(%(keys)s::text[], %(names)s::text[]) AS k(key, process) ON scope_id = k.key"
+                         " WHERE level = 'process'"
+                         f" AND bucket >= %(lo{i})s AND bucket < %(hi{i})s")
+            continue
+        for source, (tco2, activities) in _SOURCES.items():
+            energy = "COALESCE(x.energy_kwh, 0)::numeric" if source == "emissions" else "0::numeric"
+            parts.append(_PROCESS_ROWS.format(energy=energy, tco2=tco2, source=source, lo=f"lo{i}", hi=f"hi{i}",
+                                              activities=activities.replace("activity", "x.activity")))
+    if not parts:
+        return {}
+    cur = await conn.execute(
+        "SELECT process, activity, unit, sum(quantity)::float8, sum(energy_kwh)::float8, sum(tco2)::float8"
+        f" FROM ({' UNION ALL '.join(f'({p})' for p in parts)}) x GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", params)
+    out: dict[str, dict[str, Any]] = {}
+    for process, activity, unit, quantity, energy, tco2 in await cur.fetchall():
+        row = out.setdefault(process, {"process": process, "energy_kwh": 0.0, "tco2": 0.0, "production": []})
+        if activity.startswith(_PRODUCTION):
+            row["production"].append({"product": activity[len(_PRODUCTION):], "unit": unit, "amount": quantity})
+        else:
+            row["energy_kwh"] += energy
+            row["tco2"] += tco2
+    return out

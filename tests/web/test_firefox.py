@@ -6,6 +6,7 @@ registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms
 monitoring,public}.png.
 registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,
 efficiency}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,activity,reports,enterprise-analysis}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -25,7 +26,8 @@ import pytest
 
 from carbonflow import webbuild
 from tests.api.efficiency_seed import seed_prefecture
-from tests.web.conftest import ARTIFACTS, SITE, Users, ensure_debian_browser
+from tests.web.conftest import ARTIFACTS, SITE, TZ, Users, ensure_debian_browser
+from tests.web.test_enterprise_analysis_web import history  # noqa: F401  (the fixture: months of plant history)
 
 DRIVER = Path(__file__).resolve().parent / "firefox"
 pytestmark = pytest.mark.timeout(900)  # the first run may wait for apt-get and npm
@@ -292,3 +294,22 @@ def test_efficiency_codes_in_firefox_a_government_user_reads_its_distribution_an
             seen["errors"], shot.stat().st_size > 10_000) == (
         [g["key"] for g in by_region["groups"]], [g["key"] for g in by_industry["groups"]],
         account["result"]["code"], True, [], True)
+
+
+def test_enterprise_analysis_in_firefox_shows_the_apis_effects_and_peaks(
+        firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users,
+        history: dict[str, str]) -> None:  # noqa: F811
+    shot = ARTIFACTS / "firefox-enterprise-analysis.png"
+    shot.unlink(missing_ok=True)
+    username, password = users.manager
+    seen = _in_firefox(firefox, page="enterpriseAnalysis", base=live_api, username=username, password=password,
+                       site=SITE, screenshot=str(shot), **{"from": history["base"], "to": history["target"]})
+    login = http.post("/api/v1/auth/login", json={"username": username, "password": password})
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    lmdi = http.get("/api/v1/analysis/enterprise/lmdi", headers=headers, params={
+        "site": SITE, "base": history["base"], "target": history["target"], "tz": TZ}).json()
+    forecast = http.get("/api/v1/analysis/enterprise/forecast", headers=headers, params={"site": SITE, "tz": TZ}).json()
+    assert (seen["errors"], seen["processes"]) == ([], len(lmdi["processes"]))
+    assert seen["effects"] == pytest.approx(lmdi["effects"]) and seen["change"] == pytest.approx(lmdi["change_t"])
+    assert seen["peaks"] == {s["name"]: s["peak"]["year"] for s in forecast["scenarios"]}
+    assert seen["yearEnd"] == pytest.approx(forecast["year_end"]["projected"]) and shot.exists()

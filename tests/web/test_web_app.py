@@ -28,6 +28,7 @@ PAGE_NEEDS = {
     "factors": {"emissions"},
     "activity": {"activity_data"},
     "reports": {"emissions"},
+    "enterprise-analysis": {"emissions"},
     "monitoring-regions": {"monitoring"},
     "monitoring-map": {"monitoring"},
     "monitoring-industries": {"monitoring"},

@@ -17,6 +17,7 @@
 //   monitoring (drill from the province into `region`, read its rows, switch the map to intensity)
 //   public (the public institutions' page, opened without signing in)
 //   efficiency (a government user's 碳效码 by county, then by industry, then one unit's carbon account)
+//   enterpriseAnalysis (the by-process decomposition and scenario peaks of `site`)
 //   targets (open an issued target's assessment) | reductionPotential (an enterprise year's process potentials)
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
@@ -346,6 +347,22 @@ async function efficiency(page) {
   return {counties, industries, unit: Number(unit), ...shown};
 }
 
+// enterpriseAnalysis: `site`'s decomposition from `from` to `to` (months), then the forecast tab's peaks
+async function enterpriseAnalysis(page) {
+  await page.goto(`${args.base}/#/enterprise-analysis?site=${args.site}&base=${args.from}&target=${args.to}`);
+  await page.waitForSelector('#ea-change');
+  const effects = await page.evaluate(() => ({
+    change: Number(document.querySelector('#ea-change').dataset.value),
+    effects: Object.fromEntries([...document.querySelectorAll('[data-effect]')]
+      .map((el) => [el.dataset.effect, Number(el.dataset.value)])),
+    processes: document.querySelectorAll('#ea-processes .el-table__body tr').length}));
+  await page.click('#tab-forecast');
+  await page.waitForSelector("#ea-peaks [data-scenario='baseline']");
+  const peaks = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#ea-peaks [data-scenario]')]
+    .map((el) => [el.dataset.scenario, Number(el.innerText)])));
+  return {...effects, peaks, yearEnd: await page.evaluate(() => Number(document.querySelector('#ea-year-end').dataset.value))};
+}
+
 // one flow per line (a new page adds its own line)
 const FLOWS = {
   overview,
@@ -366,6 +383,7 @@ const FLOWS = {
   monitoring,
   public: publicPage,
   efficiency,
+  enterpriseAnalysis,
 };
 try {
   const page = await browser.newPage();

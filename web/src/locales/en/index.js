@@ -6,6 +6,7 @@ import analysis from "./analysis.js";
 import base from "./base.js";
 import efficiency from "./efficiency.js";
 import emissions from "./emissions.js";
+import enterpriseAnalysis from "./enterpriseAnalysis.js";
 import gridFactors from "./gridFactors.js";
 import monitoring from "./monitoring.js";
 import registryAdmin from "./registryAdmin.js";
@@ -17,6 +18,7 @@ const AREAS = [
   analysis,
   efficiency,
   emissions,
+  enterpriseAnalysis,
   gridFactors,
   monitoring,
   registryAdmin,

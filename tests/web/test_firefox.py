@@ -1,7 +1,8 @@
 """The web app's pages in a real headless Firefox against the API under uvicorn, each as the role that uses it:
 Debian's firefox-esr driven over WebDriver BiDi by puppeteer-core (tests/web/firefox/pages.mjs, its own pinned
 package.json), since Playwright's Firefox is a patched build of its own that cannot be installed from the package
-registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,
+bigscreen}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -178,3 +179,17 @@ def test_tokens_in_firefox_a_token_made_on_the_page_works_until_revoked_there(
     refused = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {seen['secret']}"}).status_code
     assert (revoked["name"], revoked["revoked_at"] is not None, refused, seen["errors"],
             shot.stat().st_size > 10_000) == ("ff historian", True, 401, [], True)
+
+
+def test_big_screen_in_firefox_fills_the_wall_with_the_apis_figures(firefox: tuple[str, str], live_api: str,
+                                                                     http: httpx.Client, users: Users) -> None:
+    shot = ARTIFACTS / "firefox-bigscreen.png"
+    shot.unlink(missing_ok=True)
+    username, password = users.manager
+    seen = _in_firefox(firefox, page="bigscreen", base=live_api, username=username, password=password,
+                       screenshot=str(shot), tz="Asia/Shanghai")
+    body = http.get("/api/v1/overview", headers=_headers(http, username, password),
+                    params={"site": SITE, "tz": seen["timezone"]}).json()
+    expected = {"co2": body["co2"]["total_tco2"], "intensity": body["intensity"]["value"], "alarms": len(body["alarms"])}
+    assert (seen["figures"], seen["menu"], seen["charts"], seen["errors"], shot.stat().st_size > 10_000) == (
+        expected, 0, 4, [], True)

@@ -7,7 +7,8 @@
 //
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
 // device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
-// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it).
+// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
+// bigscreen (open it from the menu at 1920x1080, read its figures).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -151,7 +152,21 @@ async function tokens(page) {
   return {secret, token_id: Number(id)};
 }
 
-const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens};
+// the big screen at wall size, reached from the menu: its figures, its charts, and whether the menu is gone
+async function bigscreen(page) {
+  await page.setViewport({width: 1920, height: 1080});
+  await page.click("#nav a[data-route='bigscreen']");
+  await page.waitForSelector("#bs-co2[data-value]:not([data-value=''])");
+  await page.waitForSelector('#bs-chart-hourly canvas');
+  return page.evaluate(() => {
+    const value = (sel) => Number(document.querySelector(sel).dataset.value);
+    return {figures: {co2: value('#bs-co2'), intensity: value('#bs-intensity'), alarms: value('#bs-alarms')},
+            menu: document.querySelectorAll('#nav').length,
+            charts: document.querySelectorAll('#bigscreen canvas').length};
+  });
+}
+
+const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, bigscreen};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);

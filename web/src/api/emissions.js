@@ -8,3 +8,8 @@ export function overview({site, tz}) { return getJSON("/overview", {site, tz}); 
 export function compare({site, period, tz, to, basis}) {
   return getJSON("/emissions/compare", {site, period, tz, to, basis});
 }
+
+/** GET /emissions: tCO2 of `site` by source and bucket (1h: UTC hours; 1d: local days of `tz`) from `start` to `end`. */
+export function emissions({site, start, end, interval, tz}) {
+  return getJSON("/emissions", {site, start, end, interval, tz});
+}

@@ -2,9 +2,11 @@
 // Each service keeps its own texts in a file beside this one (monitoring.js, efficiency.js, ...) with its own top-level
 // keys; add the file to AREAS below. The keys of every file match the other language's file one for one.
 import base from "./base.js";
+import bigscreen from "./bigscreen.js";
 
 const AREAS = [
   base,
+  bigscreen,
 ];
 
 export default Object.assign({}, ...AREAS);

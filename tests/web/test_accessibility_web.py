@@ -1,0 +1,53 @@
+"""axe-core (web/node_modules, a devDependency of the web app) on every page, in headless Chromium: the sign-in
+screen, then each page of the administrator's menu (the role that sees them all), in Chinese (the default). No violation of impact serious or critical may remain: labels, contrast, landmarks, names.
+A page added to the menu by any service is checked without touching this file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import Users
+from tests.web.menu import settle, visit_each
+from tests.web.ui import log_in
+
+Page = Any  # playwright.sync_api.Page
+pytestmark = pytest.mark.timeout(900)
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+
+def _violations(page: Page) -> list[str]:
+    """The serious and critical violations axe finds on the page as it stands, one line each with where."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated, not a <script>: the app's CSP allows 'self' only
+    found = page.evaluate("""blocking => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
+        .filter(v => blocking.includes(v.impact))
+        .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(', ')}`
+                  + (v.nodes.length > 4 ? ` (+${v.nodes.length - 4} more)` : '')
+                  + ` (first: ${(v.nodes[0].failureSummary || '').replace(/\s+/g, ' ').slice(0, 240)})`))""", list(BLOCKING))
+    return found  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def axe_ready(web_app: Path) -> None:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in web/ (axe-core is one of its devDependencies)")
+
+
+def test_sign_in_screen_has_no_serious_accessibility_violation(page: Page, live_api: str, axe_ready: None) -> None:
+    page.goto(live_api + "/")
+    page.wait_for_selector("#login")
+    assert _violations(page) == []
+
+
+def test_every_menu_page_has_no_serious_accessibility_violation(page: Page, live_api: str, users: Users,
+                                                                axe_ready: None) -> None:
+    page.add_init_script("localStorage.setItem('carbonflow-lang', 'zh-CN');")  # the default language
+    log_in(page, live_api, *users.admin)
+    settle(page)
+    found = {name: _violations(page) for name in visit_each(page)}
+    assert len(found) >= 8  # the core pages at least: the menu was read
+    assert {name: v for name, v in found.items() if v} == {}

@@ -117,6 +117,9 @@ class ApiSettings(BaseModel):
         "数据交叉核对 on report submission: relative difference between an entered energy figure and the "
         "metered total of the same period above which reviewers get a cross_check finding (0.05 = 5 %); set by "
         "the platform, not by the enterprise that submits"))
+    default_site: str | None = Field(None, max_length=128, description=(
+        "the site the dashboard opens on (GET /sites `default_site`; the demo sets its scenario's site); None: "
+        "the first site the caller may see"))
     report_signing_key: Path | None = Field(None, description="PEM private key that signs approved PDF reports")
     report_signing_cert: Path | None = Field(None, description="PEM certificate of that key; None (both): approved "
                                                                "reports are not signed (?signed=true answers 409)")
@@ -192,7 +195,8 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
     CARBONFLOW_OIDC_NAME. Certificate login: CARBONFLOW_CERT_LOGIN_CA (PEM bundle) and
     CARBONFLOW_CERT_TOKEN_MINUTES (default 60). Device bindings: CARBONFLOW_AUTO_REGISTER_DEVICES (on/off, default
     off). Report submission: CARBONFLOW_CROSS_CHECK_TOLERANCE (default 0.05). Signed approved reports:
-    CARBONFLOW_REPORT_SIGNING_KEY and CARBONFLOW_REPORT_SIGNING_CERT (PEM files)."""
+    CARBONFLOW_REPORT_SIGNING_KEY and CARBONFLOW_REPORT_SIGNING_CERT (PEM files). The dashboard's first site:
+    CARBONFLOW_DEFAULT_SITE."""
     env = dict(os.environ if env is None else env)
     values: dict[str, object] = {}
 
@@ -240,6 +244,8 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
             values[field] = value
     if env.get("CARBONFLOW_TRUSTED_PROXIES"):
         values["trusted_proxies"] = frozenset(p.strip() for p in env["CARBONFLOW_TRUSTED_PROXIES"].split(",") if p.strip())
+    if env.get("CARBONFLOW_DEFAULT_SITE", "").strip():
+        values["default_site"] = env["CARBONFLOW_DEFAULT_SITE"].strip()
     if env.get("CARBONFLOW_TOTP_ISSUER"):
         values["totp_issuer"] = env["CARBONFLOW_TOTP_ISSUER"]
     if env.get("KAFKA_BOOTSTRAP", "").strip():

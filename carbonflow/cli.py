@@ -448,11 +448,30 @@ def _cmd_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_names() -> list[str]:
+    """The packaged simulator scenarios, found without importing the simulators (and their protocol stacks)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("simulators")
+    folders = [Path(p) / "scenarios" for p in (spec.submodule_search_locations or [])] if spec else []
+    return sorted(f.stem for folder in folders if folder.is_dir() for f in folder.glob("*.yaml"))
+
+
+def _scenario(value: str) -> str:
+    """A packaged scenario's name or a scenario file, else an error that lists the names."""
+    if value in _scenario_names() or Path(value).is_file():
+        return value
+    raise argparse.ArgumentTypeError(f"unknown scenario {value!r}: choose {', '.join(_scenario_names())}"
+                                     " or give a scenario YAML file")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carbonflow", description="Industrial carbon platform")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="run the whole pipeline on embedded defaults")
-    p.add_argument("--scenario", default="demo")
+    p.add_argument("--scenario", default="demo", type=_scenario, metavar="{" + ",".join(_scenario_names()) + "}",
+                   help="the simulated plant: demo (default: one site, 4 devices, real time) or steelworks (an"
+                        " integrated works, 23 devices, simulated time 60x faster than real time); see docs/demo.md")
     p.set_defaults(func=_cmd_demo)
     p = sub.add_parser("certs", help="make a dev CA, broker and client certificates")
     p.add_argument("--gateway", action="append", default=[], help="gateway id (repeatable)")
@@ -535,8 +554,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _use_running_demo(command: str) -> None:
+    """Point a command at the demo running under CARBONFLOW_HOME when neither DATABASE_URL nor KAFKA_BOOTSTRAP is
+    set (carbonflow/running_demo.py), saying so on stderr."""
+    import os
+
+    from carbonflow.running_demo import DEMO_FILE, demo_environment
+    from carbonflow.settings import DEFAULT_HOME
+
+    home = Path(os.environ.get("CARBONFLOW_HOME", str(DEFAULT_HOME)))
+    found = demo_environment(home, os.environ)
+    if found:
+        os.environ.update(found)
+        print(f"carbonflow {command}: using the running demo's database and Kafka ({home / DEMO_FILE});"
+              " set DATABASE_URL / KAFKA_BOOTSTRAP to use others", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] != "demo" and not argv[0].startswith("-"):
+        _use_running_demo(argv[0])
     if argv and argv[0] == "simulate":
         from simulators.cli import main as simulate_main
 

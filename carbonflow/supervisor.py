@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -15,6 +14,8 @@ from typing import TextIO
 __all__ = ["Child", "Supervisor"]
 
 _STOP_GRACE_S = 6.0
+# exit codes of a child that ended because stop_all asked it to: cleanly, or by the SIGTERM / SIGINT itself
+_STOPPED_BY_US = frozenset({0, -signal.SIGTERM, -signal.SIGINT, 128 + signal.SIGTERM, 128 + signal.SIGINT})
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Supervisor:
         self._pumps: list[threading.Thread] = []
         self._out = out
         self._lock = threading.Lock()
+        self._stopping = False  # set by stop_all: from then on a child ending by our signal is no news
         width = 10
         self._width = width
 
@@ -69,7 +71,8 @@ class Supervisor:
                 child.on_line(line)
             self.log(child.name, line)
         code = child.process.wait()
-        self.log(child.name, f"exited with code {code}")
+        if not (self._stopping and code in _STOPPED_BY_US):
+            self.log(child.name, f"exited with code {code}")
 
     @property
     def children(self) -> list[Child]:
@@ -80,14 +83,15 @@ class Supervisor:
         return [c for c in self._children if c.process is not None and c.process.poll() is not None]
 
     def stop_all(self, grace_s: float = _STOP_GRACE_S) -> None:
-        """SIGTERM every child's process group (newest first), then SIGKILL what is left."""
-        for child in reversed(self._children):
-            _signal_group(child, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
+        """Stop the children newest first, each before the next (a client before the server it talks to, so the
+        edge agent never sees its OPC-UA server vanish): SIGTERM its process group, wait up to `grace_s`, then
+        SIGKILL what is left. An exit caused by the stop is not reported; any other exit code is."""
+        self._stopping = True
         for child in reversed(self._children):
             assert child.process is not None
+            _signal_group(child, signal.SIGTERM)
             try:
-                child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                child.process.wait(timeout=grace_s)
             except subprocess.TimeoutExpired:
                 self.log(child.name, "did not stop in time: killing")
             _signal_group(child, signal.SIGKILL)

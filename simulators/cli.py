@@ -3,6 +3,7 @@
     carbonflow simulate device --profile NAME (--port N | --rtu) [--host H] [--unit-id U] [--static]
     carbonflow simulate plant --scenario demo|steelworks|PATH [--host H] [--base-port N]
                               [--speed X] [--static] [--start-time HH:MM] [--control-port N]
+                              [--state-dir DIR]
     carbonflow simulate fault --control URL --device D --kind K [--point P] [--duration S] [...]
     carbonflow simulate fault --control URL --list | --clear ID
 
@@ -21,17 +22,20 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from datetime import time
+from pathlib import Path
 from typing import Any
 
 from device_profiles.errors import ProfileError
 
 from .control import ControlServer
+from .counter_state import STATE_DIR_VARIABLE
 from .errors import SimulatorError
 from .faults import FaultKind
 from .plant import Plant, device_scenario
@@ -64,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             static=args.static or None,
             start_time=args.start_time,
             rtu=getattr(args, "rtu", False),
+            state_dir=getattr(args, "state_dir", None),
         )
     except (ProfileError, SimulatorError, ValueError) as exc:
         print(exc, file=sys.stderr)
@@ -116,6 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     plant.add_argument(
         "--base-port", type=int, default=None, help="first port (0: free ports)"
+    )
+    plant.add_argument(
+        "--state-dir",
+        type=Path,
+        default=os.environ.get(STATE_DIR_VARIABLE) or None,
+        help=f"keep counter values here across restarts, as real meters do (default: ${STATE_DIR_VARIABLE};"
+        " unset: counters start from the scenario's values)",
     )
     for sub in (device, plant):
         sub.add_argument("--host", default="127.0.0.1", help="address to listen on")

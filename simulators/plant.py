@@ -18,6 +18,7 @@ import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 from typing import Protocol as TypingProtocol
 
@@ -27,6 +28,7 @@ from device_profiles.loader import load_profile
 from device_profiles.schema import DeviceProfile, Protocol
 from simulators.lifecycle import StartStop
 
+from .counter_state import CounterState
 from .device import SimulatedDevice
 from .faults import Fault, FaultBoard, FaultSpec
 from .modbus_device import ModbusDeviceServer, ModbusRtuServer
@@ -43,6 +45,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_SAVE_EVERY_S = 5.0  # real seconds between writes of the counter state (and once more at stop)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Plant(StartStop):
         static: bool | None = None,
         start_time: time | None = None,
         rtu: bool = False,
+        state_dir: Path | None = None,
     ) -> None:
         if speed is not None and speed <= 0:
             raise ValueError(f"speed must be > 0, got {speed}")
@@ -107,6 +111,12 @@ class Plant(StartStop):
             )
             for device in scenario.devices
         }
+        # counters carry on from where the last run of this scenario left them, as a real meter's do
+        self.counter_state = None if state_dir is None else CounterState(state_dir, scenario.name)
+        if self.counter_state is not None:
+            restored = self.counter_state.restore(self.devices)
+            if restored:
+                _log.info("%d counters restored from %s", restored, self.counter_state.path)
         start = start_time or scenario.start_time or datetime.now().time()
         self.physics = Physics(
             scenario.physics,
@@ -191,9 +201,20 @@ class Plant(StartStop):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._save_counters()
         servers, self._servers = self._servers, []
         # OPC-UA servers take a second each to wind down; let them do it together.
         await asyncio.gather(*(server.stop() for server, _ in reversed(servers)))
+
+    def _save_counters(self) -> None:
+        if self.counter_state is None:
+            return
+        try:
+            self.counter_state.save(self.devices)
+        except OSError as exc:
+            if str(exc) not in self._reported:  # log a repeating failure once
+                self._reported.add(str(exc))
+                _log.error("counter state not saved to %s: %s", self.counter_state.path, exc)
 
     def _build_servers(self) -> list[tuple[_Server, list[ScenarioDevice]]]:
         servers: list[tuple[_Server, list[ScenarioDevice]]] = []
@@ -224,7 +245,7 @@ class Plant(StartStop):
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        last = loop.time()
+        last = saved = loop.time()
         while True:
             await asyncio.sleep(self.scenario.tick_s)
             now = loop.time()
@@ -236,6 +257,9 @@ class Plant(StartStop):
             else:
                 self.step(dt)
             await self.sync()
+            if now - saved >= _SAVE_EVERY_S:
+                saved = now
+                self._save_counters()
 
 
 def _endpoint(

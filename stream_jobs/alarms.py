@@ -4,7 +4,8 @@ Each rule is one SQL query returning the (device, point, detail) that are in
 alarm now; alarms no longer returned are cleared. Rules:
 - device_offline: no reading from a device for `offline_after`;
 - bad_data: the newest minute of a point holds readings of bad quality (timeouts, exception codes, out of range);
-- stuck_value: a gauge that has not changed over `stuck_after` with readings every minute;
+- stuck_value: a gauge that has not changed over the whole of `stuck_after` with readings every minute (status
+  points, bool or enumerated in the device's profile, are states and are skipped);
 - counter_reset: a counter went backwards (reset, meter replacement or rollover) in the last hour;
 - data_gap: a point stopped giving valid readings for `gap_intervals` of its usual intervals (at least
   `gap_min`) while its device still reports other points;
@@ -29,6 +30,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from device_profiles.point_rules import point_decimals, point_is_status
 from stream_jobs.cems import STATUS_POINTS
 
 __all__ = ["ALARM_ENV", "RULES", "AlarmSettings", "alarm_settings_from_env", "evaluate_alarms"]
@@ -102,6 +104,14 @@ def alarm_settings_from_env(env: Mapping[str, str] | None = None) -> AlarmSettin
     return AlarmSettings(**values)  # type: ignore[arg-type]
 
 
+# A value in an alarm text, at the precision the point was sent with: rounded to its profile's decimals (scaled
+# integers); otherwise a value that is exactly a float32 (as most float registers are) is shown as the shortest
+# decimal of that float32, so 0.949999988079071 reads 0.95. `prec` is the point's row of %(decimals)s.
+_SHOWN = """CASE WHEN prec.decimals IS NOT NULL THEN round({v}::numeric, prec.decimals)::text
+             WHEN {v}::real::double precision = {v} THEN {v}::real::text::numeric::text
+             ELSE {v}::text END"""
+_PRECISION = "LEFT JOIN unnest(%(decimal_keys)s::int[], %(decimals)s::int[]) AS prec(point_key, decimals) USING (point_key)"
+
 RULES: dict[str, tuple[str, str]] = {
     "device_offline": ("critical", """
         SELECT device_id, '' AS point, 'no reading since ' || to_char(last_seen, 'YYYY-MM-DD"T"HH24:MI:SSOF')
@@ -111,13 +121,17 @@ RULES: dict[str, tuple[str, str]] = {
         FROM (SELECT DISTINCT ON (point_key) point_key, bucket, worst_quality FROM rollup_1m
               WHERE bucket > %(now)s - interval '5 minutes' ORDER BY point_key, bucket DESC) r
         JOIN points p USING (point_key) WHERE r.worst_quality = 2"""),
+    # every minute bucket from the one holding now - stuck_after up to now has a valid reading and one value, and
+    # that value was already read at now - stuck_after: the signal has been flat for the whole of stuck_after
     "stuck_value": ("warning", """
-        SELECT p.device_id, p.point, 'value ' || min(r.min) || ' unchanged since ' || to_char(min(r.bucket), 'HH24:MI')
-        FROM rollup_1m r JOIN points p USING (point_key)
-        WHERE p.kind = 'gauge' AND r.bucket > %(now)s - %(stuck_after)s AND r.n_valid > 0
-        GROUP BY p.device_id, p.point
-        HAVING min(r.min) = max(r.max)
-           AND count(*) >= extract(epoch FROM %(stuck_after)s) / 60 - 1"""),
+        SELECT p.device_id, p.point, 'value ' || """ + _SHOWN.format(v="min(r.min)") + """
+               || ' unchanged since ' || to_char(min(r.first_ts), 'HH24:MI')
+        FROM rollup_1m r JOIN points p USING (point_key) """ + _PRECISION + """
+        WHERE p.kind = 'gauge' AND NOT p.point_key = ANY(%(status_keys)s::int[])
+          AND r.bucket >= date_trunc('minute', %(now)s - %(stuck_after)s) AND r.bucket <= %(now)s AND r.n_valid > 0
+        GROUP BY p.device_id, p.point, prec.decimals
+        HAVING min(r.min) = max(r.max) AND min(r.first_ts) <= %(now)s - %(stuck_after)s
+           AND count(*) >= extract(epoch FROM %(stuck_after)s) / 60"""),
     "counter_reset": ("warning", """
         SELECT p.device_id, p.point, 'counter went backwards at ' || to_char(max(e.ts), 'YYYY-MM-DD"T"HH24:MI:SSOF')
         FROM emissions e JOIN points p USING (point_key)
@@ -137,11 +151,12 @@ RULES: dict[str, tuple[str, str]] = {
         WHERE dev.device_last > %(now)s - %(offline_after)s
           AND dev.device_last - u.last_ts > GREATEST(%(gap_min)s, %(gap_intervals)s * u.every)"""),
     "out_of_range": ("warning", """
-        SELECT p.device_id, p.point, 'value ' || lr.value
+        SELECT p.device_id, p.point, 'value ' || """ + _SHOWN.format(v="lr.value") + """
                || CASE WHEN lr.value < p.range_low THEN ' below the low limit ' || p.range_low
                        ELSE ' above the high limit ' || p.range_high END
                || ' at ' || to_char(lr.ts, 'YYYY-MM-DD"T"HH24:MI:SSOF')
-        FROM points p CROSS JOIN LATERAL cf_point_last(p.point_key, %(now)s - %(range_window)s + interval '1 microsecond',
+        FROM points p """ + _PRECISION + """
+        CROSS JOIN LATERAL cf_point_last(p.point_key, %(now)s - %(range_window)s + interval '1 microsecond',
             %(now)s + interval '1 microsecond', 2, true) lr
         WHERE (p.range_low IS NOT NULL OR p.range_high IS NOT NULL)
           AND (lr.value < p.range_low OR lr.value > p.range_high)"""),
@@ -189,10 +204,30 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
+async def _profile_facts(conn: psycopg.AsyncConnection) -> dict[str, list[int]]:
+    """From the devices' library profiles: the status points (which stuck_value skips) and the decimals of the
+    points whose stored values are in the unit they were sent in (for the values alarm texts show)."""
+    cur = await conn.execute(
+        "SELECT p.point_key, p.point, d.profile, NOT p.normalised OR p.source_unit IS NULL OR p.source_unit = p.unit"
+        " FROM points p JOIN devices d USING (device_id) WHERE d.profile IS NOT NULL AND d.profile <> ''")
+    status: list[int] = []
+    keys: list[int] = []
+    decimals: list[int] = []
+    for point_key, point, profile, as_sent in await cur.fetchall():
+        if point_is_status(profile, point):
+            status.append(point_key)
+        places = point_decimals(profile, point)
+        if places is not None and as_sent:
+            keys.append(point_key)
+            decimals.append(places)
+    return {"status_keys": status, "decimal_keys": keys, "decimals": decimals}
+
+
 async def evaluate_alarms(conn: psycopg.AsyncConnection, now: datetime,
                           settings: AlarmSettings = AlarmSettings()) -> dict[str, int]:
     """Raise new alarms and clear resolved ones; returns how many were raised and cleared."""
-    params = {"now": now, **asdict(settings), "cems_status_points": ["analyser_status", *STATUS_POINTS]}
+    params = {"now": now, **asdict(settings), "cems_status_points": ["analyser_status", *STATUS_POINTS],
+              **await _profile_facts(conn)}
     raised = cleared = 0
     async with conn.transaction():
         for rule, (severity, query) in RULES.items():

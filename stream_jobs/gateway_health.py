@@ -5,6 +5,9 @@ record wins. A retained status is delivered again whenever ingest subscribes;
 storing it again changes nothing: an online report with the same agent time,
 or an `offline` while already offline, is a no-op, so `state_since` and
 `last_seen` keep their first values.
+
+An online report that is new also moves the registry's `gateways.last_seen` (shown by GET /api/v1/gateways
+and `carbonflow gateways list`): the gateway was in contact when it was received.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ ON CONFLICT (gateway_id) DO UPDATE SET
     updated_at = now()
 WHERE h.state <> 'online' OR h.reported_at IS DISTINCT FROM EXCLUDED.reported_at
 """
+
+_CONTACT = "UPDATE gateways SET last_seen = GREATEST(last_seen, %(received)s) WHERE gateway_id = %(gw)s"
 
 _OFFLINE = """
 INSERT INTO gateway_health AS h (gateway_id, state, state_since) VALUES (%(gw)s, 'offline', %(received)s)
@@ -82,7 +87,9 @@ async def store_health_record(conn: psycopg.AsyncConnection, record: GatewayHeal
     """Apply one status report or event to the gateway's stored health."""
     if record.status is not None:
         if record.status.state == "online":
-            await conn.execute(_ONLINE, _status_params(record, record.status))
+            cur = await conn.execute(_ONLINE, _status_params(record, record.status))
+            if cur.rowcount:  # a new report, not a retained one delivered again
+                await conn.execute(_CONTACT, {"gw": record.gateway, "received": record.received_at})
         else:
             await conn.execute(_OFFLINE, {"gw": record.gateway, "received": record.received_at})
     elif record.event is not None:

@@ -65,14 +65,15 @@ Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
                      "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code",
-                     "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets"]
+                     "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets",
+                     "grid_factors"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 _DATA = frozenset({"devices", "live", "series", "emissions", "alarms"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "technician": frozenset({"health", "devices", "gateways", "live", "series", "alarms", "alarm_actions", "ingest",
                              "point_ranges"}),
-    "government": _DATA | {"monitoring", "monitoring_data", "monitoring_review", "projects", "assets"},
+    "government": _DATA | {"monitoring", "monitoring_data", "monitoring_review", "projects", "assets", "grid_factors"},
     "enterprise": _DATA | {"alarm_actions", "monitoring", "monitoring_data", "projects", "assets"},
     "auditor": _DATA | {"projects", "project_verify"},
 }

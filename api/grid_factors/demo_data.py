@@ -4,6 +4,8 @@ conventions, so that the regional factors have something to show on a fresh demo
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,11 @@ import psycopg
 
 from api.audit import auditlog
 from api.grid_factors import queries
-from carbon_domain.grid_factors import CONVENTIONS, Flow, Region, trace_flows
+from api.grid_factors.monitoring_link import unit_energy_from_monitoring
+from carbon_domain.grid_factors import CONVENTIONS, Flow, Region, fit_factors, fit_fuel_models, trace_flows
 from carbonflow.grid_factor_files import read_grid_file
 
-__all__ = ["ILLUSTRATIVE_NAME", "ensure_illustrative_input"]
+__all__ = ["ILLUSTRATIVE_NAME", "ensure_demo_unit_data", "ensure_illustrative_input"]
 
 ILLUSTRATIVE_NAME = "East China provinces (illustrative, not statistics)"
 _FILE = "grid_regions_illustrative.csv"
@@ -46,3 +49,62 @@ async def ensure_illustrative_input(conn: psycopg.AsyncConnection) -> dict[str, 
                               actor_kind="system", target=f"grid-input:{created['input_id']}",
                               after={"name": ILLUSTRATIVE_NAME, "illustrative": True, "origin": "demo"})
     return created
+
+
+# the demo's units reporting electricity only (so that the simulation has something to estimate): about one in
+# seven, chosen by credit code so that a rerun picks the same ones
+_ELECTRICITY_ONLY_EVERY = 7
+_SYNTHETIC_VERIFIER = "synthetic verifier (demo data, not a real verification)"
+
+
+def _digest(rows: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _electricity_only(unit_id: str) -> bool:
+    return int(hashlib.sha256(unit_id.encode()).hexdigest()[:8], 16) % _ELECTRICITY_ONLY_EVERY == 0
+
+
+def _synthetic_verified(row: dict[str, Any]) -> float:
+    """A made-up verified figure for a demo unit-period: its fuels' CO2 plus electricity at 0.5 t/MWh, off by a
+    deterministic -4 %..+4 %, as a verifier's figure would differ from the platform's."""
+    fuels = (row["coal_tco2"] or 0) + (row["oil_tco2"] or 0) + (row["gas_tco2"] or 0)
+    wobble = int(hashlib.sha256(f"{row['unit_id']}{row['period']}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return round((fuels + 0.5 * row["electricity_mwh"]) * (0.96 + 0.08 * wobble), 3)
+
+
+async def ensure_demo_unit_data(conn: psycopg.AsyncConnection, *, since: date) -> dict[str, int] | None:
+    """Once per database: the synthetic prefecture's monitoring figures from `since` as unit energy data (one unit
+    in seven keeps electricity only), made-up verified figures for the others (labelled synthetic), and the
+    first fits of the factor library and the electricity -> fuel models. None when done before or when there is
+    no monitoring data."""
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT 1 FROM grid_unit_imports WHERE origin = 'monitoring' AND imported_by = 'demo' LIMIT 1")
+        if await cur.fetchone() is not None:
+            return None
+    rows = [r for r in await unit_energy_from_monitoring(conn, since=since) if r["synthetic"]]
+    if not rows:
+        return None
+    for row in rows:
+        if _electricity_only(row["unit_id"]):
+            row.update(coal_tco2=None, oil_tco2=None, gas_tco2=None)
+    verified = [{"line": n, "unit_id": r["unit_id"], "period": r["period"], "verified_tco2": _synthetic_verified(r),
+                 "verifier": _SYNTHETIC_VERIFIER}
+                for n, r in enumerate((r for r in rows if not _electricity_only(r["unit_id"])), start=1)]
+    note = "synthetic prefecture (carbonflow seed region); demo data, not statistics"
+    async with conn.transaction():
+        energy = await queries.add_unit_import(conn, kind="unit_energy", imported_by="demo", origin="monitoring",
+                                               filename=None, content_sha256=_digest(rows), note=note, rows=rows)
+        checked = await queries.add_unit_import(conn, kind="verified", imported_by="demo", origin="monitoring",
+                                                filename=None, content_sha256=_digest(verified), note=note,
+                                                rows=verified)
+        data = await queries.unit_periods(conn)
+        fits = [fit for by in ("industry", "unit") for fit in fit_factors(data, by=by)[0]]  # type: ignore[arg-type]
+        await queries.add_factor_versions(conn, fits=fits, fitted_by="demo")
+        models, _ = fit_fuel_models(data)
+        await queries.add_fuel_models(conn, models=list(models.values()), fitted_by="demo")
+        await auditlog.record(conn, action="grid_factors.demo_unit_data", client_ip=None, actor="demo",
+                              actor_kind="system", target=f"grid-import:{energy['import_id']}",
+                              after={"unit_periods": len(rows), "verified": len(verified), "factors": len(fits),
+                                     "fuel_models": len(models), "verified_import": checked["import_id"]})
+    return {"unit_periods": len(rows), "verified": len(verified), "factors": len(fits), "fuel_models": len(models)}

@@ -29,8 +29,10 @@ from api.auth.deps import BenchmarkAdmin, EmissionsReader
 from api.deps import ClientIP, Conn
 from api.errors import Conflict
 from api.grid_factors import queries
+from api.grid_factors.monitoring_link import unit_energy_from_monitoring
 from api.grid_factors.schemas import (
     FitIn,
+    FromMonitoringIn,
     PinIn,
     PublishIn,
     RegionalInputIn,
@@ -316,6 +318,31 @@ async def import_unit_energy(request: Request, admin: BenchmarkAdmin, conn: Conn
     return await _unit_import(request, "unit_energy", UnitEnergyRowIn, admin, conn, ip)
 
 
+@router.post("/units/from-monitoring", status_code=201)
+async def import_unit_energy_from_monitoring(body: FromMonitoringIn, admin: BenchmarkAdmin, conn: Conn,
+                                             ip: ClientIP) -> dict[str, Any]:
+    """Take every enterprise's monthly electricity use and fuel CO2 from the government monitoring figures (from
+    `since` on) as a new unit energy import, keyed by credit code; months without fuel figures are units with
+    electricity data only, for the simulation."""
+    year, month = (int(part) for part in body.since.split("-"))
+    rows = await unit_energy_from_monitoring(conn, since=date(year, month, 1))
+    if not rows:
+        raise HTTPException(422, f"no monitoring figures with electricity use from {body.since} on; import monthly"
+                                 " figures first (POST /api/v1/monitoring/imports or /monitoring/figures)")
+    digest = _digest([{k: v for k, v in r.items() if k != "synthetic"} for r in rows])
+    async with conn.transaction():
+        created = await queries.add_unit_import(conn, kind="unit_energy", imported_by=admin.username,
+                                                origin="monitoring", filename=None, content_sha256=digest,
+                                                note=f"monitoring figures from {body.since}", rows=rows)
+        await auditlog.record(conn, action="grid_factors.unit_energy_import", client_ip=ip, principal=admin,
+                              target=f"grid-import:{created['import_id']}",
+                              after={"rows": len(rows), "origin": "monitoring", "since": body.since,
+                                     "content_sha256": digest})
+    return {**created, "units": len({r["unit_id"] for r in rows}),
+            "electricity_only": sum(r["coal_tco2"] is None and r["oil_tco2"] is None and r["gas_tco2"] is None
+                                    for r in rows)}
+
+
 @router.post("/verified", status_code=201, openapi_extra=_upload_doc(
     "verified emissions", {"note": {"type": "string"}}, UnitImportIn.model_json_schema()))
 async def import_verified(request: Request, admin: BenchmarkAdmin, conn: Conn, ip: ClientIP) -> dict[str, Any]:
@@ -338,6 +365,18 @@ def _unit_reader(caller: Principal) -> str | None:
 
 def _within(region: str, scope: str | None) -> bool:
     return scope is None or region == scope or region.startswith(f"{scope}-")
+
+
+@router.get("/units/regions")
+async def unit_data_regions(caller: EmissionsReader, conn: Conn) -> dict[str, Any]:
+    """The regions that have unit energy data (those the caller may read), with their counts of units, for
+    picking a region to simulate."""
+    scope = _unit_reader(caller)
+    counts: dict[str, int] = {}
+    for region in (await queries.unit_regions(conn)).values():
+        if _within(region, scope):
+            counts[region] = counts.get(region, 0) + 1
+    return {"regions": [{"region": r, "units": n} for r, n in sorted(counts.items())]}
 
 
 @router.post("/enterprise/fit", status_code=201)

@@ -72,6 +72,10 @@ class UnitImportIn(_Strict):
     rows: list[dict[str, object]] = Field(min_length=1, max_length=200_000)
 
 
+class FromMonitoringIn(_Strict):
+    since: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="first month taken, e.g. 2024-01")
+
+
 class TraceIn(_Strict):
     convention: Convention = Field(default="consumption", description=(
         "consumption: exports leave at the exporter's mixed consumption intensity (proportional sharing);"

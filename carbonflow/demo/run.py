@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 import time
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from carbonflow.certs import ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
 from carbonflow.db.roles import role_of
+from carbonflow.demo.banner import demo_banner
 from carbonflow.demo.region_seed import seed_region
 from carbonflow.demo.scenario_registry import registry_for_scenario
 from carbonflow.device_bindings import AUTO_REGISTER_VARIABLE
@@ -26,6 +28,7 @@ from carbonflow.embedded.mqtt import INGEST_IDENTITY, plan_mqtt_broker
 from carbonflow.embedded.postgres import EmbeddedPostgres
 from carbonflow.gateways import register_gateway, write_broker_acl
 from carbonflow.registry import apply_registry, load_registry
+from carbonflow.running_demo import forget_running_demo, record_running_demo
 from carbonflow.settings import Settings, load_settings
 from carbonflow.supervisor import Child, Supervisor
 from carbonflow.topics import MQTT_ROOT
@@ -91,13 +94,15 @@ def _write_demo_users(home: Path, users: dict) -> Path:
 
 
 async def _illustrative_grid_factors(url: str) -> None:
-    """The illustrative provincial dataset of the electricity-carbon factors (docs/grid_factors.md), once."""
+    """The illustrative provincial dataset of the electricity-carbon factors (docs/grid_factors.md), and the
+    synthetic prefecture's units as unit energy data with labelled made-up verified figures and first fits; once."""
     import psycopg
 
-    from api.grid_factors.demo_data import ensure_illustrative_input
+    from api.grid_factors.demo_data import ensure_demo_unit_data, ensure_illustrative_input
 
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await ensure_illustrative_input(conn)
+        await ensure_demo_unit_data(conn, since=date(2000, 1, 1))
 
 
 def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
@@ -145,10 +150,10 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             conn.autocommit = True
             register_gateway(conn, DEMO_GATEWAY, site_id=registry.sites[0].id)
             acl, _ = write_broker_acl(conn, home / "mqtt")
-        asyncio.run(_illustrative_grid_factors(db_url))
         sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
         seeded = asyncio.run(seed_region(db_url))  # government monitoring's synthetic prefecture
         sup.log("postgres", f"synthetic prefecture: {seeded['units']} units, {seeded['stored']} figures stored now")
+        asyncio.run(_illustrative_grid_factors(db_url))  # after the prefecture: its units feed the factor tools
         users_file = _write_demo_users(home, users)
 
         if settings.kafka_bootstrap:
@@ -170,7 +175,9 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         # devices are bound by an administrator and unknown ones are refused (docs/ingest.md, "Device bindings")
         common = {"DATABASE_URL": db_url, "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url,
                   AUTO_REGISTER_VARIABLE: "on"}
-        simulator = sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario]))
+        # counters carry on across demo restarts (a restart from the initial values would raise counter_reset)
+        simulator = sup.start(Child("simulator", cli + ["simulate", "plant", "--scenario", scenario,
+                                                        "--state-dir", str(home / "simulator")]))
         edge_cfg = edge_config_for_scenario(
             scenario, gateway=DEMO_GATEWAY, spool=home / "edge" / f"{DEMO_GATEWAY}.spool", mqtt_url=mqtt_url, certs=certs
         )
@@ -191,27 +198,19 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         sup.start(Child("stream", cli + ["stream"], {**common,
                                                      "CARBONFLOW_STREAM_METRICS_PORT": str(metrics_ports["STREAM"])}))
         sup.start(Child("edge", cli + ["edge", "run", "--config", str(edge_path)]))
+        # the dashboard opens on this scenario's site, not on one a demo of another scenario left in the database
         api = sup.start(Child("api", cli + ["api", "--host", settings.api_host, "--port", str(settings.api_port)],
-                              {**common, **metrics_urls}))
+                              {**common, **metrics_urls, "CARBONFLOW_DEFAULT_SITE": registry.sites[0].id}))
         _wait_port(settings.api_host, settings.api_port, 60, "api", api)
         base = f"http://{settings.api_host}:{settings.api_port}"
-        banner = [
-            "carbonflow demo is running",
-            f"  dashboard   {base}/",
-            f"  API docs    {base}/docs",
-            f"  health      {base}/api/v1/health",
-            f"  series      {base}/api/v1/series?device=elec-main&point=active_power_kw&start=...&end=...&interval=raw",
-            f"  emissions   {base}/api/v1/emissions?site=demo-steelworks&start=...&end=...&interval=1h",
-            f"  MQTT        {mqtt_url} (client certificates in {home / 'certs'})",
-            f"  Kafka       {kafka}",
-            f"  metrics     {base}/metrics (technician or admin), workers: {', '.join(metrics_urls.values())}",
-            f"  users       {', '.join(f'{c.username} ({role})' for role, c in users.items())}",
-            f"              passwords (new each start) in {users_file}",
-            f"  admin       {users['admin'].username} / {users['admin'].password}",
-            "  Ctrl-C stops everything",
-        ]
+        banner = demo_banner(base=base, registry=registry, mqtt_url=mqtt_url, kafka=kafka, certs=home / "certs",
+                             worker_metrics=list(metrics_urls.values()), users=users, users_file=users_file)
         for line in banner:
             sup.log("demo", line)
+        # other carbonflow commands (gateways list, db compact, import) find this demo through it
+        record_running_demo(home, scenario=scenario, endpoints={
+            "DATABASE_URL": db_url, "MIGRATION_DATABASE_URL": owner_url if owner_url != db_url else None,
+            "KAFKA_BOOTSTRAP": kafka, "MQTT_URL": mqtt_url, "API_URL": base})
         while not stop.wait(1.0):
             dead = sup.failed()
             if dead:
@@ -222,6 +221,7 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         sup.log("demo", f"error: {exc}")
         return 1
     finally:
+        forget_running_demo(home)
         sup.log("demo", "stopping")
         sup.stop_all()
         if embedded_pg is not None:

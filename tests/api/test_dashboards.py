@@ -23,8 +23,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from carbon_domain.counters import CounterState, counter_delta
-from tests.api.conftest import make_user
+from tests.api.conftest import TEST_SETTINGS, make_user
 
 DAY = "2026-03-02"
 D0 = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)  # 2026-03-02 00:00 in Asia/Shanghai
@@ -288,6 +289,17 @@ def test_sites_lists_what_the_caller_may_see(api_app_client: TestClient, manager
     mine = [s["site_id"] for s in api_app_client.get("/api/v1/sites", headers=manager).json()["sites"]]
     every = {s["site_id"] for s in api_app_client.get("/api/v1/sites", headers=admin_headers).json()["sites"]}
     assert (mine, {"o-site", "m-site-a", "m-site-b"} <= every) == (["o-site"], True)
+
+
+def test_sites_names_the_configured_default_site_to_those_who_may_see_it(
+    database_url: str, api_app_client: TestClient, manager: dict[str, str], admin_headers: dict[str, str]
+) -> None:
+    settings = TEST_SETTINGS.model_copy(update={"default_site": "m-site-a"})  # as the demo sets its scenario's site
+    with TestClient(create_app(database_url, settings=settings)) as client:
+        for_admin = client.get("/api/v1/sites", headers=admin_headers).json()["default_site"]
+        for_manager = client.get("/api/v1/sites", headers=manager).json()["default_site"]
+    unset = api_app_client.get("/api/v1/sites", headers=admin_headers).json()["default_site"]
+    assert (for_admin, for_manager, unset) == ("m-site-a", None, None)
 
 
 def test_device_health_counts_readings_by_quality_and_says_when_a_device_was_last_seen(

@@ -26,7 +26,41 @@ def test_stop_all_returns_after_the_childrens_last_lines_are_written() -> None:
     supervisor = Supervisor(out)
     _started(supervisor, out)
     supervisor.stop_all()
-    assert out.getvalue().splitlines()[-2:] == ["child     | stopping now", "child     | exited with code 0"]
+    assert out.getvalue().splitlines()[-1] == "child     | stopping now"
+
+
+def test_stop_all_stops_the_newest_child_first_and_reports_no_exit_it_caused() -> None:
+    out = io.StringIO()
+    supervisor = Supervisor(out)
+    # the server ignores nothing (SIGTERM's default: exit code -15); the client takes a moment to finish
+    server = ("import time\nprint('ready', flush=True)\ntime.sleep(60)\n")
+    client = ("import signal, sys, time\n"
+              "def stop(*_):\n    time.sleep(0.5)\n    print('client done', flush=True)\n    sys.exit(0)\n"
+              "signal.signal(signal.SIGTERM, stop)\nprint('ready', flush=True)\ntime.sleep(60)\n")
+    supervisor.start(Child("server", [sys.executable, "-c", server]))
+    supervisor.start(Child("client", [sys.executable, "-c", client]))
+    deadline = time.monotonic() + 10
+    while out.getvalue().count("ready") < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    supervisor.stop_all()
+    server_process = supervisor.children[0].process
+    assert server_process is not None
+    assert out.getvalue().splitlines()[-1] == "client    | client done"
+    assert server_process.returncode == -15  # stopped, after the client, and not reported
+    assert "exited with code" not in out.getvalue()
+
+
+def test_a_child_that_fails_while_stopping_is_still_reported() -> None:
+    out = io.StringIO()
+    supervisor = Supervisor(out)
+    failing = ("import signal, sys, time\n"
+               "signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))\nprint('ready', flush=True)\ntime.sleep(60)\n")
+    supervisor.start(Child("child", [sys.executable, "-c", failing]))
+    deadline = time.monotonic() + 10
+    while "ready" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    supervisor.stop_all()
+    assert out.getvalue().splitlines()[-1] == "child     | exited with code 3"
 
 
 def test_lines_after_the_output_was_closed_are_dropped_without_an_error() -> None:

@@ -237,3 +237,18 @@ def test_only_administrators_import_trace_fit_and_pin(client: TestClient, header
                                                                      "verified_tco2": 1}]}),
                        ("/api/v1/grid-factors/enterprise/pins", {"unit_id": "u", "factor_id": None, "reason": "xyz"})):
         assert client.post(path, headers=headers[role], json=body).status_code == expected, path
+
+
+def test_regions_with_unit_data_are_listed_within_the_callers_region(client: TestClient, headers: Headers) -> None:
+    tag = _tag()
+    rows = (_energy(f"r1-{tag}", f"ind-{tag}", f"CN-ZJ-R{tag}", [(10, None)])
+            + _energy(f"r2-{tag}", f"ind-{tag}", f"CN-ZJ-R{tag}", [(20, None)])
+            + _energy(f"r3-{tag}", f"ind-{tag}", f"CN-GD-R{tag}", [(30, None)]))
+    assert client.post("/api/v1/grid-factors/units/energy", headers=headers["admin"],
+                       json={"rows": rows}).status_code == 201
+    seen = {role: {r["region"]: r["units"] for r in client.get("/api/v1/grid-factors/units/regions",
+                                                                headers=headers[role]).json()["regions"]}
+            for role in ("admin", "gov")}
+    assert (seen["admin"][f"CN-ZJ-R{tag}"], seen["admin"][f"CN-GD-R{tag}"]) == (2, 1)
+    assert (seen["gov"].get(f"CN-ZJ-R{tag}"), f"CN-GD-R{tag}" in seen["gov"]) == (2, False)
+    assert client.get("/api/v1/grid-factors/units/regions", headers=headers["ent"]).status_code == 403

@@ -193,3 +193,31 @@ async def test_gateway_offline_raises_after_the_grace_and_clears_when_it_reports
 def test_alarm_settings_refuse_counts_below_one() -> None:
     with pytest.raises(ValueError, match="gap_intervals \\(0\\)"):
         AlarmSettings(gap_intervals=0)
+
+
+def _flat(point: str, start: datetime, step_s: int, count: int, value: float) -> list[Row]:
+    return [(point, start + timedelta(seconds=step_s * i), value) for i in range(count)]
+
+
+async def test_stuck_value_waits_for_the_whole_ten_minutes_of_a_flat_gauge(database_url: str) -> None:
+    plant = await _plant(database_url)
+    await plant.send(_flat("kw", T0, 10, 60, 42.0))  # flat from 06:00:00 to 06:09:50
+    await evaluate_alarms(plant.conn, T0 + timedelta(seconds=595))
+    early = await plant.active("stuck_value")
+    await plant.send(_flat("kw", T0 + timedelta(minutes=10), 10, 1, 42.0))
+    await evaluate_alarms(plant.conn, T0 + timedelta(minutes=10))
+    on_time = await plant.active("stuck_value")
+    await plant.conn.close()
+    assert early == {}
+    assert on_time == {"kw": "value 42 unchanged since 06:00"}
+
+
+async def test_stuck_value_skips_status_points_and_shows_values_at_the_points_precision(database_url: str) -> None:
+    plant = await _plant(database_url, profile="cf-demo/plc-line")  # line_running: bool; tap temperature: int16 x 0.1
+    await plant.send(_flat("line_running", T0, 30, 31, 1.0) + _flat("tap_temperature_degc", T0, 30, 31, 1635.4999999999998)
+                     + _flat("speed", T0, 30, 31, 0.949999988079071))  # speed: not in the profile, sent as float32
+    await evaluate_alarms(plant.conn, T0 + timedelta(minutes=15))
+    stuck = await plant.active("stuck_value")
+    await plant.conn.close()
+    assert stuck == {"tap_temperature_degc": "value 1635.5 unchanged since 06:05",
+                     "speed": "value 0.95 unchanged since 06:05"}

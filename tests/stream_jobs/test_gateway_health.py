@@ -77,3 +77,16 @@ async def test_overflow_events_are_stored_once_per_report_and_raise_the_drop_cou
         health = await _health(conn, gw)
     assert events == [(300, 300), (200, 500)]
     assert (health[0], health[6], health[8]) == ("online", 500, 200)
+
+
+async def test_online_report_sets_the_registered_gateways_last_seen_once_per_report(database_url: str) -> None:
+    gw = f"gh-{uuid.uuid4().hex[:6]}"
+    report = _online(gw, T0, depth=0)
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("INSERT INTO gateways (gateway_id, status) VALUES (%s, 'active')", (gw,))
+        await store_health_record(conn, report)
+        await store_health_record(conn, report.model_copy(update={"received_at": T0 + timedelta(minutes=5)}))
+        await store_health_record(conn, _status(gw, T0 + timedelta(minutes=6), state="offline"))
+        cur = await conn.execute("SELECT last_seen FROM gateways WHERE gateway_id = %s", (gw,))
+        last_seen = (await cur.fetchone())[0]
+    assert last_seen == T0  # the retained copy and the offline will are no contact

@@ -281,3 +281,24 @@ def test_series_explorer_shows_calendar_months_equal_to_the_apis(
     shot(page, "series-months")
     months = [(m["value"], float(m["count"])) for m in reversed(api["points"]) if m["value"] is not None]
     assert (api["interval"], len(months) >= 2, shown) == ("1mo", True, months)
+
+
+def test_overview_opens_on_the_sites_default_site(page: Page, live_api: str, users: Users, database_url: str) -> None:
+    """The running demo names its scenario's site (GET /sites `default_site`): an administrator, who sees every
+    site, lands on it rather than on the first in the list (here a stale site left by another scenario)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES ('a-stale-works', 'w-ent',"
+                     " 'Stale works') ON CONFLICT DO NOTHING")
+
+    def with_default(route: Any) -> None:
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), "default_site": SITE})
+
+    page.route("**/api/v1/sites", with_default)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/api/v1/overview?" in request.url else None)
+    log_in(page, live_api, *users.admin)
+    page.wait_for_url("**/#/overview**")
+    _wait_overview(page)
+    shot(page, "overview-default-site")
+    assert asked and all(f"site={SITE}" in url for url in asked)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from api.auth.access import PERMISSIONS
 from carbonflow import webbuild
 
 SRC = webbuild.WEB / "src"
@@ -96,3 +97,10 @@ def test_each_area_file_owns_its_top_level_keys() -> None:
         for key in top:
             owners.setdefault(f"{file.split('/')[0]}:{key}", []).append(file)
     assert (files["en"] == files["zh-CN"], {k: v for k, v in owners.items() if len(v) > 1}) == (True, {})
+
+
+def test_every_permission_has_words_in_both_languages(messages: dict[str, dict[str, Any]]) -> None:
+    """The tokens page names each permission a token may carry."""
+    missing = [(lang, p) for lang, tree in messages.items() for p in PERMISSIONS
+               if not isinstance(_lookup(tree, f"permission.{p}"), str)]
+    assert missing == []

@@ -18,8 +18,11 @@ from tests.web.ui import choice, choose, log_in, shot, value
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 # what each page needs (web/src/router.js), checked here against the roles' permissions on the server
-PAGE_NEEDS = {"overview": {"emissions"}, "bigscreen": {"emissions"}, "series": {"series", "devices"}, "devices": {"devices"},
-              "alarms": {"alarms"}, "gateways": {"gateways"}, "audit": {"audit"}, "users": {"users"}, "tokens": set()}
+# every page in menu order: sections plant, accounting, government, admin (web/src/menugroups.js), then meta.order
+PAGE_NEEDS = {"overview": {"emissions"}, "bigscreen": {"emissions"}, "series": {"series", "devices"},
+              "devices": {"devices"}, "alarms": {"alarms"},
+              "grid-factors": {"grid_factors"},
+              "gateways": {"gateways"}, "audit": {"audit"}, "users": {"users"}, "tokens": set()}
 LONG_POINT = "blast_furnace_top_gas_recovery_turbine_inlet_temperature_degc"
 # a message key or enum value as the code spells it, should one reach the screen
 RAW = re.compile(r"\b(?:(?:common|overview|series|devices|nav|login|password|status|quality|term|role|kind|live|ago)"

@@ -8,6 +8,7 @@
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
 // device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
 // users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
+// gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor) |
 // bigscreen (open it from the menu at 1920x1080, read its figures).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
@@ -152,6 +153,23 @@ async function tokens(page) {
   return {secret, token_id: Number(id)};
 }
 
+async function gridFactors(page) {
+  await page.click("#nav a[data-route='grid-factors']");
+  await page.waitForSelector('#grid-input');
+  await page.click('.el-select:has(#grid-input) .el-select__wrapper');
+  await page.waitForSelector(`.el-select-dropdown__item [data-value='${args.inputId}']`, {visible: true});
+  await page.click(`.el-select-dropdown__item [data-value='${args.inputId}']`);
+  await page.click("#grid-convention label:has(input[value='generation'])");
+  await page.waitForFunction((region, value) => {
+    const cell = document.querySelector(`#grid-factors-table b[data-region='${region}']`);
+    return cell && Math.abs(Number(cell.dataset.value) - value) < 1e-12;
+  }, {}, args.region, args.expected);
+  return page.evaluate(() => ({
+    factors: Object.fromEntries([...document.querySelectorAll('#grid-factors-table .el-table__body b[data-region]')]
+      .map((el) => [el.dataset.region, Number(el.dataset.value)])),
+    conserved: document.querySelector('#grid-conservation').dataset.conserved}));
+}
+
 // the big screen at wall size, reached from the menu: its figures, its charts, and whether the menu is gone
 async function bigscreen(page) {
   await page.setViewport({width: 1920, height: 1080});
@@ -166,7 +184,7 @@ async function bigscreen(page) {
   });
 }
 
-const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, bigscreen};
+const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, gridFactors, bigscreen};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);

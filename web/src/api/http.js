@@ -39,7 +39,8 @@ export function apiUrl(path, query = null) {
 }
 
 /** fetch() of an API path with the bearer token. */
-export async function request(path, {method = "GET", query = null, json = undefined, accept = "application/json"} = {}) {
+export async function request(path, {method = "GET", query = null, json = undefined, form = undefined,
+                                     accept = "application/json"} = {}) {
   const headers = {Accept: accept};
   const bearer = token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
@@ -47,6 +48,8 @@ export async function request(path, {method = "GET", query = null, json = undefi
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    options.body = form;  // FormData: the browser sets the multipart boundary
   }
   const response = await fetch(apiUrl(path, query), options);
   if (response.status === 401 && path !== "/auth/login") {

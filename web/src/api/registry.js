@@ -4,11 +4,16 @@ import {getJSON, send, whenTokenChanges} from "./http.js";
 let sitesPromise = null;
 whenTokenChanges(() => { sitesPromise = null; });
 
-/** GET /sites: the sites the caller may see, asked once per session. */
-export function sites() {
-  sitesPromise = sitesPromise || getJSON("/sites").then(body => body.sites).catch((e) => { sitesPromise = null; throw e; });
+function sitesBody() {
+  sitesPromise = sitesPromise || getJSON("/sites").catch((e) => { sitesPromise = null; throw e; });
   return sitesPromise;
 }
+
+/** GET /sites: the sites the caller may see, asked once per session. */
+export async function sites() { return (await sitesBody()).sites; }
+
+/** GET /sites `default_site`: the site the dashboard opens on (the running demo scenario's), or null. */
+export async function defaultSite() { return (await sitesBody()).default_site || null; }
 
 /** GET /devices: devices with their points. */
 export async function devices() { return (await getJSON("/devices")).devices; }

@@ -492,7 +492,11 @@ export default {
     "efficiency_code": "Carbon efficiency code",
     "monitoring": "Monitoring",
     "monitoring_data": "Monitoring data",
-    "monitoring_review": "Monitoring review"
+    "monitoring_review": "Monitoring review",
+    "grid_factors": "Electricity-carbon factors",
+    "projects": "Reduction projects",
+    "project_verify": "Project verification",
+    "assets": "Carbon assets"
   },
   "gateways": {
     "title": "Gateway registry",

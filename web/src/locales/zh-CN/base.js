@@ -492,7 +492,11 @@ export default {
     "efficiency_code": "碳效码",
     "monitoring": "监测",
     "monitoring_data": "监测数据",
-    "monitoring_review": "监测审核"
+    "monitoring_review": "监测审核",
+    "grid_factors": "电碳因子",
+    "projects": "减排项目",
+    "project_verify": "项目核查",
+    "assets": "碳资产"
   },
   "gateways": {
     "title": "网关登记",

@@ -28,10 +28,10 @@ def _overview(http: httpx.Client, username: str, password: str) -> dict[str, Any
     return r.json()  # type: ignore[no-any-return]
 
 
-def _open_big_screen(page: Page, live_api: str, users: Users) -> None:
+def _open_big_screen(page: Page, live_api: str, users: Users, via: str = "#nav a[data-route='bigscreen']") -> None:
     page.set_viewport_size(WALL)
     log_in(page, live_api, *users.manager)
-    page.click("#nav a[data-route='bigscreen']")
+    page.click(via)
     page.wait_for_selector("#bs-co2[data-value]:not([data-value=''])")
     page.wait_for_selector("#bs-chart-process canvas")
     page.wait_for_selector("#bs-chart-hourly canvas")
@@ -76,7 +76,8 @@ def test_big_screen_fills_the_wall_without_the_menu_and_shows_the_apis_figures(
 
 def test_big_screen_refreshes_itself_when_an_alarm_is_raised(
         page: Page, live_api: str, users: Users, extra_alarm: psycopg.Connection) -> None:
-    _open_big_screen(page, live_api, users)
+    _open_big_screen(page, live_api, users, via="#open-bigscreen")  # the overview's button
+    assert page.locator(f"#bs-site[data-site='{SITE}']").count() == 1  # the overview's site
     before = value(page, "#bs-alarms")
     assert before is not None
     extra_alarm.execute("INSERT INTO alarms (rule, device_id, point, severity, detail, raised_at) VALUES"

@@ -1,6 +1,7 @@
 // The plant's big screen (views/emissions/BigScreenView.vue).
 export default {
   "bigscreenNav": {
+    "open": "Open the big screen",
     "label": "Big screen",
   },
   "bigscreen": {

@@ -1,6 +1,7 @@
 // 工厂大屏（views/emissions/BigScreenView.vue）。
 export default {
   "bigscreenNav": {
+    "open": "打开数据大屏",
     "label": "数据大屏",
   },
   "bigscreen": {

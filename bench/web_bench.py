@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     log_path = Path(tempfile.mkdtemp(prefix="cf-web-bench-")) / "uvicorn.log"
     try:
         with psycopg.connect(db_url, autocommit=True) as conn:
-            name = api_bench._seed(conn, 1)[0]  # noqa: SLF001 - the API bench's plant, seeded the same way
-        asyncio.run(api_bench._derive_intervals(db_url))  # noqa: SLF001
+            name = api_bench._seed(conn, 1)[0]  # the API bench's plant, seeded the same way
+        asyncio.run(api_bench._derive_intervals(db_url))
         port = free_port()
         env = {**os.environ, "DATABASE_URL": db_url, "CARBONFLOW_ADMIN_PASSWORD": "Bench-Admin-2026!x",
                "PYTHONPATH": str(ROOT)}

@@ -24,13 +24,11 @@ def menu_pages(page: Page) -> list[tuple[str, str]]:
 def settle(page: Page) -> None:
     """Wait until the page has shown its data: no loading text or mask left, then a moment for charts and
     late answers (a page that never settles is checked as it stands after 10 s)."""
-    try:
-        page.wait_for_function(
-            "texts => !texts.some(t => document.body.innerText.includes(t))"
-            " && !document.querySelector('.el-loading-mask:not([style*=\"display: none\"])')",
-            arg=list(_LOADING), timeout=10_000)
-    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: check what is there
-        pass
+    until = page.evaluate("performance.now()") + 10_000
+    page.wait_for_function(
+        "([texts, until]) => performance.now() > until || (!texts.some(t => document.body.innerText.includes(t))"
+        " && !document.querySelector('.el-loading-mask:not([style*=\"display: none\"])'))",
+        arg=[list(_LOADING), until], timeout=15_000)
     page.wait_for_timeout(700)
 
 

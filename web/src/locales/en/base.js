@@ -496,7 +496,9 @@ export default {
     "grid_factors": "Electricity-carbon factors",
     "projects": "Reduction projects",
     "project_verify": "Project verification",
-    "assets": "Carbon assets"
+    "assets": "Carbon assets",
+    "activity_data": "Activity data entry",
+    "gateway_registry": "Gateway registry"
   },
   "gateways": {
     "title": "Gateway registry",

@@ -33,6 +33,7 @@ bench: install
 	$(PY) bench/efficiency_code_bench.py
 	$(PY) bench/grid_factors_bench.py
 	$(PY) bench/analysis_bench.py
+	$(PY) bench/web_bench.py
 
 # long loss/duplication run: 1,000 readings/s for 10 minutes with a 3-minute broker outage and an agent kill
 chaos: install

@@ -7,6 +7,8 @@ monitoring,public}.png.
 registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,
 efficiency}.png.
 registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,activity,reports,enterprise-analysis}.png.
+registries. Screenshots: tests/artifacts/firefox-{overview,series,devices,alarms,gateways,audit,users,tokens,activity,reports,
+bigscreen}.png.
 
 firefox-esr: $CARBONFLOW_FIREFOX, else /usr/bin/firefox-esr; when missing, `apt-get install -y firefox-esr`
 as root (like the Chromium fixture), else the test is skipped with the reason. puppeteer-core: `npm ci` in
@@ -313,3 +315,17 @@ def test_enterprise_analysis_in_firefox_shows_the_apis_effects_and_peaks(
     assert seen["effects"] == pytest.approx(lmdi["effects"]) and seen["change"] == pytest.approx(lmdi["change_t"])
     assert seen["peaks"] == {s["name"]: s["peak"]["year"] for s in forecast["scenarios"]}
     assert seen["yearEnd"] == pytest.approx(forecast["year_end"]["projected"]) and shot.exists()
+
+
+def test_big_screen_in_firefox_fills_the_wall_with_the_apis_figures(firefox: tuple[str, str], live_api: str,
+                                                                     http: httpx.Client, users: Users) -> None:
+    shot = ARTIFACTS / "firefox-bigscreen.png"
+    shot.unlink(missing_ok=True)
+    username, password = users.manager
+    seen = _in_firefox(firefox, page="bigscreen", base=live_api, username=username, password=password,
+                       screenshot=str(shot), tz="Asia/Shanghai")
+    body = http.get("/api/v1/overview", headers=_headers(http, username, password),
+                    params={"site": SITE, "tz": seen["timezone"]}).json()
+    expected = {"co2": body["co2"]["total_tco2"], "intensity": body["intensity"]["value"], "alarms": len(body["alarms"])}
+    assert (seen["figures"], seen["menu"], seen["charts"], seen["errors"], shot.stat().st_size > 10_000) == (
+        expected, 0, 4, [], True)

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.timeout(900)
 # every page in menu order: sections plant, accounting, government, admin (web/src/menugroups.js), then meta.order
 PAGE_NEEDS = {
     "overview": {"emissions"},
+    "bigscreen": {"emissions"},
     "series": {"series", "devices"},
     "devices": {"devices"},
     "alarms": {"alarms"},
@@ -180,7 +181,7 @@ def test_device_health_window_picked_is_asked_of_the_api_and_kept_in_the_address
 
 def test_overview_trend_opens_with_the_last_hour_of_power_by_minute(page: Page, live_api: str, users: Users) -> None:
     log_in(page, live_api, *users.manager)
-    page.wait_for_selector("#chart-trend canvas")
+    page.wait_for_selector(".chart-holder[data-seeded='true'] #chart-trend canvas")  # the hour follows the figures
     points = int(page.get_attribute(".chart-holder:has(#chart-trend)", "data-points"))  # type: ignore[arg-type]
     shot(page, "overview-trend")
     assert points >= 55  # a point a minute for the hour (the plant is seeded up to now), and the live total

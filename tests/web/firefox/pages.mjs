@@ -19,6 +19,7 @@
 //   efficiency (a government user's 碳效码 by county, then by industry, then one unit's carbon account)
 //   enterpriseAnalysis (the by-process decomposition and scenario peaks of `site`)
 //   targets (open an issued target's assessment) | reductionPotential (an enterprise year's process potentials)
+//   bigscreen (open it from the menu at 1920x1080, read its figures)
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -235,6 +236,18 @@ async function reductionPotential(page) {
     statuses: Object.fromEntries([...document.querySelectorAll('#potential-table [data-process]')]
       .map((el) => [el.dataset.process, el.dataset.status])),
     toBenchmark: Number(document.querySelector('#potential-benchmark').dataset.value)}));
+// the big screen at wall size, reached from the menu: its figures, its charts, and whether the menu is gone
+async function bigscreen(page) {
+  await page.setViewport({width: 1920, height: 1080});
+  await page.click("#nav a[data-route='bigscreen']");
+  await page.waitForSelector("#bs-co2[data-value]:not([data-value=''])");
+  await page.waitForSelector('#bs-chart-hourly canvas');
+  return page.evaluate(() => {
+    const value = (sel) => Number(document.querySelector(sel).dataset.value);
+    return {figures: {co2: value('#bs-co2'), intensity: value('#bs-intensity'), alarms: value('#bs-alarms')},
+            menu: document.querySelectorAll('#nav').length,
+            charts: document.querySelectorAll('#bigscreen canvas').length};
+  });
 }
 
 // emissions: open `site`'s figure of `source` from the table, then its last hour; read what each step shows
@@ -376,6 +389,7 @@ const FLOWS = {
   gridFactors,
   targets,
   reductionPotential,
+  bigscreen,
   emissions,
   factors,
   activity,

@@ -24,3 +24,8 @@ export function provenance({site, process, source, start, end}) {
 export function provenanceHour({site, process, source, hour}) {
   return getJSON("/emissions/provenance/hour", {site, process, source, hour});
 }
+
+/** GET /emissions: tCO2 of `site` by source and bucket (1h: UTC hours; 1d: local days of `tz`) from `start` to `end`. */
+export function emissions({site, start, end, interval, tz}) {
+  return getJSON("/emissions", {site, start, end, interval, tz});
+}

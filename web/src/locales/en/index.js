@@ -4,6 +4,7 @@
 import accounting from "./accounting.js";
 import analysis from "./analysis.js";
 import base from "./base.js";
+import bigscreen from "./bigscreen.js";
 import efficiency from "./efficiency.js";
 import emissions from "./emissions.js";
 import enterpriseAnalysis from "./enterpriseAnalysis.js";
@@ -16,6 +17,7 @@ const AREAS = [
   base,
   accounting,
   analysis,
+  bigscreen,
   efficiency,
   emissions,
   enterpriseAnalysis,

@@ -1,0 +1,31 @@
+// The plant's big screen (views/emissions/BigScreenView.vue).
+export default {
+  "bigscreenNav": {
+    "open": "Open the big screen",
+    "label": "Big screen",
+  },
+  "bigscreen": {
+    "title": "Plant carbon monitor",
+    "exit": "Leave the big screen",
+    "updated": "Updated {time}",
+    "refreshFailed": "Refresh failed ({message}); the figures shown are from {time}",
+    "power": "Live power",
+    "co2": "CO₂ today",
+    "production": "{product} today",
+    "intensity": "CO₂ per tonne",
+    "alarms": "Active alarms",
+    "benchmark": "Benchmark {value}",
+    "noBenchmark": "No benchmark set",
+    "noProduction": "No production counted today",
+    "co2ByProcess": "CO₂ today by process",
+    "powerByProcess": "Live power by process",
+    "co2ByHour": "CO₂ by hour today, by source",
+    "intensityVsBenchmark": "Intensity against benchmark",
+    "today": "Today",
+    "benchmarkBar": "Benchmark",
+    "noData": "No data yet today",
+    "noAlarms": "No active alarms",
+    "more": "and {n} more",
+    "factors": "Factor rows: {list}",
+  },
+};

@@ -1,0 +1,31 @@
+// 工厂大屏（views/emissions/BigScreenView.vue）。
+export default {
+  "bigscreenNav": {
+    "open": "打开数据大屏",
+    "label": "数据大屏",
+  },
+  "bigscreen": {
+    "title": "工厂碳排放监测大屏",
+    "exit": "退出大屏",
+    "updated": "更新于 {time}",
+    "refreshFailed": "刷新失败（{message}），当前数据截至 {time}",
+    "power": "实时功率",
+    "co2": "今日 CO₂ 排放",
+    "production": "今日{product}产量",
+    "intensity": "吨钢 CO₂ 排放",
+    "alarms": "当前告警",
+    "benchmark": "基准值 {value}",
+    "noBenchmark": "未设置基准值",
+    "noProduction": "今日尚无产量",
+    "co2ByProcess": "今日各工序 CO₂ 排放",
+    "powerByProcess": "各工序实时功率",
+    "co2ByHour": "今日逐时 CO₂ 排放（按排放源）",
+    "intensityVsBenchmark": "排放强度与基准对比",
+    "today": "今日",
+    "benchmarkBar": "基准值",
+    "noData": "今日暂无数据",
+    "noAlarms": "暂无告警",
+    "more": "另有 {n} 条",
+    "factors": "排放因子：{list}",
+  },
+};

@@ -386,6 +386,9 @@ async def view(
     by: Annotated[Literal["region", "industry", "unit"], Query(
         description="rows: the region's sub-regions, its industries (divisions) or its units (ranked by tCO2)")] = "region",
     industry: Annotated[str | None, Query(pattern=r"^[0-9]{2,4}$", description="only this class")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="by=unit: this many units of the ranking "
+                                                                   "(omit for all)")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="by=unit: skip this many ranked units")] = 0,
 ) -> dict[str, Any]:
     """Monitoring of a region by year or month: per energy type consumption, tCO2 and tce, intensity per 10^4
     yuan of value added, energy structure, year-on-year (and month-on-month) change, the year's monthly trend,
@@ -404,8 +407,16 @@ async def view(
         raise HTTPException(422, f"region {region} is county-level and has no sub-regions; use by=industry or by=unit")
     start, end = _period(year, month)
     ask = {"scope": scope, "prefix": prefix, "industry": industry}
-    now = _summaries(await queries.aggregate(conn, **ask, start=start, end=end, group=group))
-    last_year = _summaries(await queries.aggregate(conn, **ask, start=start.replace(year=year - 1),
+    ranked: list[tuple[int, float]] | None = None
+    units_total = None
+    if group == "unit":  # the ranking comes first (from the unit totals), then the figures of the page's units
+        ranked, units_total = await queries.rank_units(conn, **ask, start=start, end=end, limit=limit,
+                                                       offset=offset)
+        ask_rows: dict[str, Any] = {**ask, "unit_ids": [unit_id for unit_id, _ in ranked]}
+    else:
+        ask_rows = ask
+    now = _summaries(await queries.aggregate(conn, **ask_rows, start=start, end=end, group=group))
+    last_year = _summaries(await queries.aggregate(conn, **ask_rows, start=start.replace(year=year - 1),
                                                    end=end.replace(year=end.year - 1), group=group))
     total = _summaries(await queries.aggregate(conn, **ask, start=start, end=end, group="total")).get("total")
     total_last_year = _summaries(await queries.aggregate(conn, **ask, start=start.replace(year=year - 1),
@@ -419,15 +430,21 @@ async def view(
         rows.append({"key": key, **names.get(key, {"name": key}), **entry,
                      "yoy_tco2": change(entry["tco2"], before["tco2"] if before else None),
                      "yoy_tce": change(entry["tce"], before["tce"] if before else None)})
-    rows.sort(key=lambda r: (-r["tco2"], r["key"]) if group == "unit" else (r["key"],))
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank if group == "unit" else None
+    if ranked is not None:
+        position = {str(unit_id): offset + place for place, (unit_id, _) in enumerate(ranked, start=1)}
+        rows.sort(key=lambda r: position[r["key"]])
+        for row in rows:
+            row["rank"] = position[row["key"]]
+    else:
+        rows.sort(key=lambda r: (r["key"],))
+        for row in rows:
+            row["rank"] = None
     answer: dict[str, Any] = {
         "region": {"code": found.code, "name": found.name, "level": found.level}, "year": year, "month": month,
         "by": by, "industry": industry, "energy_types": _ENERGY,
         "total": total and {**total, "yoy_tco2": change(total["tco2"], total_last_year and total_last_year["tco2"]),
                             "yoy_tce": change(total["tce"], total_last_year and total_last_year["tce"])},
-        "rows": rows,
+        "rows": rows, "units_total": units_total, "offset": offset if group == "unit" else None,
         "trend": [{"month": key, "tco2": entry["tco2"], "tce": entry["tce"]} for key, entry in sorted(trend.items())],
         "basis": {"tce": "GB/T 2589-2020, electricity at its calorific equivalent", "prices": "current",
                   "figures": "reported figures (file, REST, sync) of the units in scope"},

@@ -149,7 +149,8 @@ async def update_unit(conn: psycopg.AsyncConnection, *, unit_id: int, changes: d
     moves = "region_code" in changes or "industry_code" in changes
     async with conn.transaction():
         if moves:
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_FIGURE_LOCK,))
+            await conn.execute("SELECT pg_advisory_xact_lock(%s, (%s::bigint %% 2147483647)::int)",
+                               (_FIGURE_LOCK, unit_id))
             await _shift_region_totals(conn, unit_id=unit_id, sign=-1)
         sets = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
         async with conn.cursor(row_factory=dict_row) as cur:
@@ -185,7 +186,9 @@ Figure = tuple[int, date, str, float, str, float | None, float | None, Sequence[
 """(unit_id, month, item, quantity, unit, tco2, tce, factor_ids) of one figure to store."""
 
 _ECONOMIC = "('value_added', 'gross_output', 'main_product')"
-_FIGURE_LOCK = 0x0CF0_0104  # one writer of figures (and their totals) at a time: the deltas need a stable "before"
+_FIGURE_LOCK = 0x0CF0_0104  # advisory lock class of a unit's figures (with the unit id)
+_PERIODS = ("CROSS JOIN (VALUES ('m'), ('y')) AS g (grain)",
+            "CASE WHEN g.grain = 'm' THEN c.month ELSE date_trunc('year', c.month)::date END")
 
 # Rows are copied (binary) into a staging table, then merged set-wise: the changed figures are collected once with
 # their previous values, inserted or updated, appended to the history, and their differences added to the totals
@@ -230,32 +233,52 @@ INSERT INTO monitoring_figure_revisions (unit_id, month, item, revision, quantit
 SELECT unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids, source, %(batch)s, %(by)s
 FROM changed_figures
 """
-_PERIODS = ("CROSS JOIN (VALUES ('m'), ('y')) AS g (grain)",
-            "CASE WHEN g.grain = 'm' THEN c.month ELSE date_trunc('year', c.month)::date END")
-_ADD_REGION_TOTALS = f"""
+# Totals get the month rows of the changed figures' units, then the year rows from those month rows; in key order,
+# so that concurrent writers lock the shared total rows in the same order.
+_ADD_REGION_TOTALS = """
+WITH months AS (
+    SELECT c.month AS period, u.region_code, u.industry_code, c.item, sum(c.d_quantity) AS quantity,
+           sum(c.d_tco2) AS tco2, sum(c.d_tce) AS tce, sum(c.d_figures) AS figures
+    FROM changed_figures c JOIN monitoring_units u USING (unit_id) GROUP BY 1, 2, 3, 4
+), deltas AS (
+    SELECT 'm' AS grain, * FROM months
+    UNION ALL
+    SELECT 'y', date_trunc('year', period)::date, region_code, industry_code, item, sum(quantity), sum(tco2), sum(tce),
+           sum(figures) FROM months GROUP BY 2, 3, 4, 5
+)
 INSERT INTO monitoring_region_totals AS t (grain, period, region_code, industry_code, item, quantity, tco2, tce,
                                            figures)
-SELECT g.grain, {_PERIODS[1]}, u.region_code, u.industry_code, c.item, sum(c.d_quantity), sum(c.d_tco2),
-       sum(c.d_tce), sum(c.d_figures)
-FROM changed_figures c JOIN monitoring_units u USING (unit_id) {_PERIODS[0]}
-GROUP BY 1, 2, 3, 4, 5
+SELECT * FROM deltas ORDER BY 1, 2, 3, 4, 5
 ON CONFLICT (grain, period, region_code, industry_code, item) DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity,
     tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce, figures = t.figures + EXCLUDED.figures
 """
 _ADD_UNIT_TOTALS = f"""
+WITH months AS (
+    SELECT c.month AS period, c.unit_id, sum(c.d_tco2) AS tco2,
+           COALESCE(sum(c.d_tce) FILTER (WHERE c.item NOT IN {_ECONOMIC}), 0) AS tce,
+           COALESCE(sum(c.d_quantity) FILTER (WHERE c.item = 'value_added'), 0) AS value_added,
+           COALESCE(sum(c.d_figures) FILTER (WHERE c.item NOT IN {_ECONOMIC}), 0) AS energy_figures,
+           COALESCE(sum(c.d_figures) FILTER (WHERE c.item = 'value_added'), 0) AS value_added_figures
+    FROM changed_figures c GROUP BY 1, 2
+), deltas AS (
+    SELECT 'm' AS grain, * FROM months
+    UNION ALL
+    SELECT 'y', date_trunc('year', period)::date, unit_id, sum(tco2), sum(tce), sum(value_added),
+           sum(energy_figures), sum(value_added_figures) FROM months GROUP BY 2, 3
+)
 INSERT INTO monitoring_unit_totals AS t (grain, period, unit_id, region_code, industry_code, tco2, tce, value_added,
                                          energy_figures, value_added_figures)
-SELECT g.grain, {_PERIODS[1]}, c.unit_id, min(u.region_code), min(u.industry_code), sum(c.d_tco2),
-       COALESCE(sum(c.d_tce) FILTER (WHERE c.item NOT IN {_ECONOMIC}), 0),
-       COALESCE(sum(c.d_quantity) FILTER (WHERE c.item = 'value_added'), 0),
-       COALESCE(sum(c.d_figures) FILTER (WHERE c.item NOT IN {_ECONOMIC}), 0),
-       COALESCE(sum(c.d_figures) FILTER (WHERE c.item = 'value_added'), 0)
-FROM changed_figures c JOIN monitoring_units u USING (unit_id) {_PERIODS[0]}
-GROUP BY 1, 2, 3
+SELECT d.grain, d.period, d.unit_id, u.region_code, u.industry_code, d.tco2, d.tce, d.value_added, d.energy_figures,
+       d.value_added_figures
+FROM deltas d JOIN monitoring_units u USING (unit_id) ORDER BY 1, 2, 3
 ON CONFLICT (grain, period, unit_id) DO UPDATE SET tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce,
     value_added = t.value_added + EXCLUDED.value_added, energy_figures = t.energy_figures + EXCLUDED.energy_figures,
     value_added_figures = t.value_added_figures + EXCLUDED.value_added_figures
 """
+# Writers of the same unit's figures take turns (its figures' "before" must not move under a delta); writers of
+# different units run side by side. Locks are taken in unit order, so two writers cannot deadlock.
+_LOCK_UNITS = ("SELECT count(pg_advisory_xact_lock(%(lock)s, (unit_id %% 2147483647)::int)) FROM"
+               " (SELECT DISTINCT unit_id FROM incoming_figures ORDER BY 1) AS units")
 _STAGE_TYPES = ["int8", "date", "text", "float8", "text", "float8", "float8", "text[]"]
 
 
@@ -265,7 +288,6 @@ async def store_figures(conn: psycopg.AsyncConnection, *, figures: Iterable[Figu
     revisions). `source` None keeps each figure's own source (a recomputation); `changed_when` is 'quantity'
     (imports and corrections) or 'computed' (new tCO2/tce/factors for an unchanged quantity)."""
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_FIGURE_LOCK,))
         await conn.execute(_STAGE)
         await conn.execute(_CHANGED_TABLE)
         await conn.execute("TRUNCATE incoming_figures, changed_figures")
@@ -274,11 +296,11 @@ async def store_figures(conn: psycopg.AsyncConnection, *, figures: Iterable[Figu
             for unit_id, month, item, quantity, unit, tco2, tce, factor_ids in figures:
                 await copy.write_row((unit_id, month, item, quantity, unit, tco2, tce, list(factor_ids)))
         await conn.execute("ANALYZE incoming_figures")
+        await conn.execute(_LOCK_UNITS, {"lock": _FIGURE_LOCK})
         cur = await conn.execute(_COLLECT.format(changed=_CHANGED_WHEN[changed_when]), {"source": source})
         changed = cur.rowcount
         if changed:
             params = {"batch": batch_id, "by": by}
-            await conn.execute("ANALYZE changed_figures")
             await conn.execute(_INSERT_NEW, params)
             await conn.execute(_UPDATE_CHANGED, params)
             await conn.execute(_APPEND_HISTORY, params)

@@ -28,6 +28,7 @@ __all__ = [
     "create_unit",
     "decide_anomaly",
     "figure_history",
+    "figure_months",
     "finish_batch",
     "get_anomaly",
     "get_unit",
@@ -38,11 +39,13 @@ __all__ = [
     "list_units",
     "monthly_unit_totals",
     "public_reductions",
+    "recompute_figures",
     "rank_units",
     "region_names",
     "store_figures",
     "unit_scope",
     "units_by_credit_code",
+    "unit_id_range",
     "update_unit",
     "uses_totals",
 ]
@@ -149,8 +152,8 @@ async def update_unit(conn: psycopg.AsyncConnection, *, unit_id: int, changes: d
     moves = "region_code" in changes or "industry_code" in changes
     async with conn.transaction():
         if moves:
-            await conn.execute("SELECT pg_advisory_xact_lock(%s, (%s::bigint %% 2147483647)::int)",
-                               (_FIGURE_LOCK, unit_id))
+            await conn.execute("SELECT pg_advisory_xact_lock(%s, (%s::bigint %% %s)::int)",
+                               (_FIGURE_LOCK, unit_id, _LOCK_BUCKETS))
             await _shift_region_totals(conn, unit_id=unit_id, sign=-1)
         sets = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
         async with conn.cursor(row_factory=dict_row) as cur:
@@ -277,36 +280,85 @@ ON CONFLICT (grain, period, unit_id) DO UPDATE SET tco2 = t.tco2 + EXCLUDED.tco2
 """
 # Writers of the same unit's figures take turns (its figures' "before" must not move under a delta); writers of
 # different units run side by side. Locks are taken in unit order, so two writers cannot deadlock.
-_LOCK_UNITS = ("SELECT count(pg_advisory_xact_lock(%(lock)s, (unit_id %% 2147483647)::int)) FROM"
-               " (SELECT DISTINCT unit_id FROM incoming_figures ORDER BY 1) AS units")
+_LOCK_BUCKETS = 1024  # units share 1,024 locks, so that a large import holds at most that many
+_LOCK_UNITS = (f"SELECT count(pg_advisory_xact_lock(%(lock)s, bucket)) FROM (SELECT DISTINCT"
+               f" (unit_id %% {_LOCK_BUCKETS})::int AS bucket FROM incoming_figures ORDER BY 1) AS buckets")
 _STAGE_TYPES = ["int8", "date", "text", "float8", "text", "float8", "float8", "text[]"]
 
 
 async def store_figures(conn: psycopg.AsyncConnection, *, figures: Iterable[Figure], source: str | None,
                         batch_id: int | None, by: str, changed_when: str = "quantity") -> int:
     """Store figures and keep the totals (inside the caller's transaction); returns how many changed (new
-    revisions). `source` None keeps each figure's own source (a recomputation); `changed_when` is 'quantity'
-    (imports and corrections) or 'computed' (new tCO2/tce/factors for an unchanged quantity)."""
+    revisions). `source` None keeps each figure's own source; `changed_when` is 'quantity' (imports and
+    corrections) or 'computed' (new tCO2/tce/factors for an unchanged quantity)."""
     async with conn.transaction():
-        await conn.execute(_STAGE)
-        await conn.execute(_CHANGED_TABLE)
-        await conn.execute("TRUNCATE incoming_figures, changed_figures")
+        await _stage(conn)
         async with conn.cursor() as cur, cur.copy("COPY incoming_figures FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_STAGE_TYPES)
             for unit_id, month, item, quantity, unit, tco2, tce, factor_ids in figures:
                 await copy.write_row((unit_id, month, item, quantity, unit, tco2, tce, list(factor_ids)))
-        await conn.execute("ANALYZE incoming_figures")
-        await conn.execute(_LOCK_UNITS, {"lock": _FIGURE_LOCK})
-        cur = await conn.execute(_COLLECT.format(changed=_CHANGED_WHEN[changed_when]), {"source": source})
-        changed = cur.rowcount
-        if changed:
-            params = {"batch": batch_id, "by": by}
-            await conn.execute(_INSERT_NEW, params)
-            await conn.execute(_UPDATE_CHANGED, params)
-            await conn.execute(_APPEND_HISTORY, params)
-            await conn.execute(_ADD_REGION_TOTALS)
-            await conn.execute(_ADD_UNIT_TOTALS)
-        return changed
+        return await _merge(conn, source=source, batch_id=batch_id, by=by, changed_when=changed_when)
+
+
+async def _stage(conn: psycopg.AsyncConnection) -> None:
+    await conn.execute(_STAGE)
+    await conn.execute(_CHANGED_TABLE)
+    await conn.execute("TRUNCATE incoming_figures, changed_figures")
+
+
+async def _merge(conn: psycopg.AsyncConnection, *, source: str | None, batch_id: int | None, by: str,
+                 changed_when: str) -> int:
+    await conn.execute("ANALYZE incoming_figures")
+    await conn.execute(_LOCK_UNITS, {"lock": _FIGURE_LOCK})
+    cur = await conn.execute(_COLLECT.format(changed=_CHANGED_WHEN[changed_when]), {"source": source})
+    changed = cur.rowcount
+    if changed:
+        params = {"batch": batch_id, "by": by}
+        await conn.execute(_INSERT_NEW, params)
+        await conn.execute(_UPDATE_CHANGED, params)
+        await conn.execute(_APPEND_HISTORY, params)
+        await conn.execute(_ADD_REGION_TOTALS)
+        await conn.execute(_ADD_UNIT_TOTALS)
+    return changed
+
+
+Coefficient = tuple[str, date, float, float, Sequence[str]]
+"""(energy item, month, tCO2 per storage unit, tce per storage unit, factor ids) of a recomputation."""
+
+
+async def recompute_figures(conn: psycopg.AsyncConnection, *, coefficients: Sequence[Coefficient],
+                            first_unit: int, last_unit: int, batch_id: int, by: str) -> int:
+    """Recompute tCO2/tce of the stored energy figures of units [first_unit, last_unit] with `coefficients` (the
+    factor library as it is now), set-wise; a figure whose values change gets a new revision with its own source
+    (inside the caller's transaction). Returns how many changed."""
+    async with conn.transaction():
+        await _stage(conn)
+        await conn.execute("CREATE TEMP TABLE IF NOT EXISTS figure_coefficients (item text, month date,"
+                           " co2 double precision, tce double precision, factor_ids text[]) ON COMMIT DELETE ROWS")
+        await conn.execute("TRUNCATE figure_coefficients")
+        async with conn.cursor() as cur, cur.copy("COPY figure_coefficients FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["text", "date", "float8", "float8", "text[]"])
+            for item, month, co2, tce, factor_ids in coefficients:
+                await copy.write_row((item, month, co2, tce, list(factor_ids)))
+        await conn.execute(
+            "INSERT INTO incoming_figures SELECT f.unit_id, f.month, f.item, f.quantity, f.unit, f.quantity * c.co2,"
+            " f.quantity * c.tce, c.factor_ids FROM monitoring_figures f JOIN figure_coefficients c USING (item, month)"
+            " WHERE f.unit_id BETWEEN %s AND %s", (first_unit, last_unit))
+        return await _merge(conn, source=None, batch_id=batch_id, by=by, changed_when="computed")
+
+
+async def figure_months(conn: psycopg.AsyncConnection) -> list[tuple[str, date]]:
+    """(item, month) pairs that have current figures (from the totals, without reading the figures)."""
+    cur = await conn.execute("SELECT DISTINCT item, period FROM monitoring_region_totals WHERE grain = 'm'"
+                             " AND figures > 0 ORDER BY 1, 2")
+    return [(row[0], row[1]) for row in await cur.fetchall()]
+
+
+async def unit_id_range(conn: psycopg.AsyncConnection) -> tuple[int, int]:
+    cur = await conn.execute("SELECT COALESCE(min(unit_id), 0), COALESCE(max(unit_id), -1) FROM monitoring_units")
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 async def figure_history(conn: psycopg.AsyncConnection, *, unit_id: int, month: date,

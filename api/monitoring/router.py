@@ -24,11 +24,12 @@ from api.audit import auditlog
 from api.auth.access import Principal
 from api.auth.deps import AnonymousRateLimit, Caller, require_permission
 from api.deps import ClientIP, Conn
-from api.monitoring import intake, queries, sync, world
+from api.monitoring import intake, queries, recompute, sync, world
 from api.monitoring.schemas import (
     AnomalyDecision,
     FigureCorrection,
     FigurePush,
+    Recompute,
     SyncSourceCreate,
     UnitChange,
     UnitCreate,
@@ -335,6 +336,22 @@ async def correct_figure(unit_id: UnitId, month: Annotated[str, PathParam(patter
                               before=before[-1] if before else None, after=history[-1] if history else None,
                               detail={"reason": body.reason, "changed": bool(changed)})
     return {"unit_id": unit_id, "month": month, "item": item, "changed": bool(changed), "revisions": history}
+
+
+@router.post("/recompute")
+async def recompute_figures(body: Recompute, caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+    """Recompute the stored tCO2/tce of every energy figure with the factor library as it is now (after a factor
+    row was added or corrected): a figure whose values change gets a new revision of one 'recompute' batch, its
+    quantity and source unchanged; audited (administrators)."""
+    if caller.role != "admin":
+        raise HTTPException(403, "figures are recomputed by administrators")
+    try:
+        run = await recompute.recompute(conn, reason=body.reason, by=caller.username)
+    except DomainError as exc:
+        raise HTTPException(422, f"cannot recompute the figures: {exc}") from exc
+    await auditlog.record(conn, action="monitoring.figures.recompute", client_ip=ip, principal=caller,
+                          target=f"monitoring_batch:{run.batch_id}", detail={**run.as_dict(), "reason": body.reason})
+    return run.as_dict()
 
 
 @router.get("/units/{unit_id}/figures/{month}/{item}/revisions")

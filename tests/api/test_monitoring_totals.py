@@ -151,3 +151,29 @@ def test_region_view_from_the_totals_equals_the_sum_over_figures(client: TestCli
         " AND f.month < '2023-01-01'").fetchone()  # type: ignore[misc]
     assert (view["total"]["tco2"], month["total"]["tce"], {"2022-03", "2022-04"} <= {t["month"] for t in view["trend"]}) == (
         pytest.approx(year_tco2), pytest.approx(april_tce), True)
+
+
+def test_a_factor_change_recomputes_stored_figures_with_history_audit_and_totals(
+        client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection) -> None:
+    code = credit_code("330502")
+    upload(client, admin_headers, csv_file(f"{code},Heat Co,330502,222,2014-03,heat,100,GJ"))
+    unit_id = _unit_id(db, code)
+    factor = {"factor_id": "heat.default@heat-default-2014", "key": "heat.default", "value": 0.2, "unit": "tCO2/GJ",
+              "scope": "national", "scope_id": "cn", "valid_from": "2014-01-01", "valid_to": "2014-12-31",
+              "series": "heat-default", "source": "a test's corrected heat factor for 2014"}
+    added = client.post("/api/v1/factors", headers=admin_headers, json=factor)
+    first = client.post("/api/v1/monitoring/recompute", headers=admin_headers,
+                        json={"reason": "heat factor 2014 corrected"})
+    assert first.status_code == 200, first.text
+    first = first.json()
+    again = client.post("/api/v1/monitoring/recompute", headers=admin_headers, json={"reason": "no change"}).json()
+    history = client.get(f"/api/v1/monitoring/units/{unit_id}/figures/2014-03/heat/revisions",
+                         headers=admin_headers).json()["revisions"]
+    audit = db.execute("SELECT detail->>'reason' FROM audit_log WHERE action = 'monitoring.figures.recompute'"
+                       " AND target = %s", (f"monitoring_batch:{first['batch_id']}",)).fetchall()
+    expected, stored = region_totals(db, [code])
+    assert (added.status_code, [(h["revision"], h["quantity"], h["source"], "heat.default@heat-default-2014" in h["factor_ids"])
+                                for h in history], history[-1]["tco2"], again["changed"], audit, stored) == (
+        201, [(1, 100.0, "file", False), (2, 100.0, "file", True)], pytest.approx(20.0), 0,
+        [("heat factor 2014 corrected",)], expected)
+    assert first["changed"] >= 1 and history[-1]["batch_id"] == first["batch_id"]

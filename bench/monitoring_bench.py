@@ -215,9 +215,10 @@ def _views(url: str, years: int, runs: int) -> dict[str, Any]:
     watcher = psycopg.connect(url, autocommit=True)
 
     def busy_cpu() -> float:
-        """CPU seconds of this process (the app and its client) and of the database's other backends."""
-        pids = [row[0] for row in watcher.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                                                  " AND pid <> pg_backend_pid()").fetchall()]
+        """CPU seconds of this process (the app and its client) and of the database's other client backends."""
+        pids = [row[0] for row in watcher.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'").fetchall()]  # not autovacuum, busy after the import
         total = time.process_time()
         for pid in pids:
             try:

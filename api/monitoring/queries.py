@@ -174,9 +174,11 @@ async def _shift_region_totals(conn: psycopg.AsyncConnection, *, unit_id: int, s
     await conn.execute(
         "INSERT INTO monitoring_region_totals AS t (grain, period, region_code, industry_code, item, quantity, tco2,"
         " tce, figures)"
-        f" SELECT g.grain, {_PERIODS[1]}, u.region_code, u.industry_code, c.item, %(sign)s * sum(c.quantity),"
+        f" SELECT g.grain, {_PERIODS[1]}, u.region_code,"
+        " CASE WHEN a.all_industries THEN '*' ELSE u.industry_code END, c.item, %(sign)s * sum(c.quantity),"
         " %(sign)s * COALESCE(sum(c.tco2), 0), %(sign)s * COALESCE(sum(c.tce), 0), %(sign)s * count(*)"
         f" FROM monitoring_figures c JOIN monitoring_units u USING (unit_id) {_PERIODS[0]}"
+        " CROSS JOIN (VALUES (false), (true)) AS a (all_industries)"
         " WHERE c.unit_id = %(unit)s GROUP BY 1, 2, 3, 4, 5"
         " ON CONFLICT (grain, period, region_code, industry_code, item) DO UPDATE SET"
         " quantity = t.quantity + EXCLUDED.quantity, tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce,"
@@ -243,11 +245,16 @@ WITH months AS (
     SELECT c.month AS period, u.region_code, u.industry_code, c.item, sum(c.d_quantity) AS quantity,
            sum(c.d_tco2) AS tco2, sum(c.d_tce) AS tce, sum(c.d_figures) AS figures
     FROM changed_figures c JOIN monitoring_units u USING (unit_id) GROUP BY 1, 2, 3, 4
+), with_all AS (
+    SELECT * FROM months
+    UNION ALL
+    SELECT period, region_code, '*', item, sum(quantity), sum(tco2), sum(tce), sum(figures) FROM months
+    GROUP BY 1, 2, 4
 ), deltas AS (
-    SELECT 'm' AS grain, * FROM months
+    SELECT 'm' AS grain, * FROM with_all
     UNION ALL
     SELECT 'y', date_trunc('year', period)::date, region_code, industry_code, item, sum(quantity), sum(tco2), sum(tce),
-           sum(figures) FROM months GROUP BY 2, 3, 4, 5
+           sum(figures) FROM with_all GROUP BY 2, 3, 4, 5
 )
 INSERT INTO monitoring_region_totals AS t (grain, period, region_code, industry_code, item, quantity, tco2, tce,
                                            figures)
@@ -424,11 +431,14 @@ async def aggregate(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: 
     if group in _TOTAL_GROUPINGS and unit_ids is None and uses_totals(scope):
         where = ("TRUE" if scope.all else "t.region_code LIKE ANY(%(scope_patterns)s::text[])")
         params["scope_patterns"] = [f"{p}%" for p in scope.prefixes]
+        # rows of all industries together ('*') serve every question that neither filters nor groups by industry
+        industries = ("t.industry_code = '*'" if industry is None and group != "industry"
+                      else "t.industry_code <> '*' AND t.industry_code LIKE %(industry)s")
         cur = await conn.execute(
             f"SELECT {_TOTAL_GROUPINGS[group]} AS key, t.item, sum(t.quantity), sum(t.tco2), sum(t.tce)"
             " FROM monitoring_region_totals t"
             f" WHERE t.grain = %(grain)s AND t.period >= %(start)s AND t.period < %(end)s AND {where}"
-            " AND t.region_code LIKE %(prefix)s AND t.industry_code LIKE %(industry)s"
+            f" AND t.region_code LIKE %(prefix)s AND {industries}"
             " GROUP BY 1, 2 HAVING sum(t.figures) > 0", {**params, "grain": _grain(start, end, group)})
     else:
         where, scope_params = scope.where()

@@ -58,6 +58,20 @@ def region_totals(db: psycopg.Connection, codes: list[str],
     return expected, stored
 
 
+def all_industry_totals(db: psycopg.Connection, regions: list[str]) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """(expected, stored) totals of all industries together ('*' rows) of `regions`."""
+    expected = _keyed(db.execute(
+        "SELECT g.grain, CASE WHEN g.grain = 'm' THEN f.month ELSE date_trunc('year', f.month)::date END,"
+        " u.region_code, f.item, sum(f.quantity), COALESCE(sum(f.tco2), 0), COALESCE(sum(f.tce), 0), count(*)"
+        " FROM monitoring_figures f JOIN monitoring_units u USING (unit_id)"
+        " CROSS JOIN (VALUES ('m'), ('y')) AS g (grain) WHERE u.region_code = ANY(%s) GROUP BY 1, 2, 3, 4",
+        (regions,)).fetchall(), 4)
+    stored = {tuple(row[:4]): tuple(row[4:]) for row in db.execute(
+        "SELECT grain, period, region_code, item, quantity, tco2, tce, figures FROM monitoring_region_totals"
+        " WHERE industry_code = '*' AND figures <> 0 AND region_code = ANY(%s)", (regions,)).fetchall()}
+    return expected, stored
+
+
 def unit_totals(db: psycopg.Connection, codes: list[str]) -> tuple[dict[Any, Any], dict[Any, Any]]:
     params = {"codes": codes}
     return (_keyed(db.execute(_EXPECTED_UNIT, params).fetchall(), 5),
@@ -93,6 +107,8 @@ def test_totals_equal_the_figures_after_import_correction_and_repeat(client: Tes
     expected, stored = region_totals(db, [cement, glass])
     expected_units, stored_units = unit_totals(db, [cement, glass])
     coal_feb = stored[("m", _date(2024, 2), "330502", "301", "coal")]
+    expected_all, stored_all = all_industry_totals(db, ["330502", "330503"])
+    assert stored_all == expected_all
     assert (r.status_code, again["stored"], stored, stored_units) == (200, 1, expected, expected_units)
     assert coal_feb[0] == pytest.approx(db.execute(
         "SELECT sum(f.quantity) FROM monitoring_figures f JOIN monitoring_units u USING (unit_id)"
@@ -116,6 +132,7 @@ def test_a_unit_moved_to_another_county_takes_its_totals_along(client: TestClien
                      json={"region_code": "330522", "industry_code": "312"})
     expected, stored = region_totals(db, [code], combos=("330521/313",))
     expected_units, stored_units = unit_totals(db, [code])
+    assert all_industry_totals(db, ["330521", "330522"])[1] == all_industry_totals(db, ["330521", "330522"])[0]
     assert (r.status_code, stored, stored_units, {key[3] for key in stored_units}) == (
         200, expected, expected_units, {"330522"})
 

@@ -6,7 +6,8 @@
 -- year (period = 1 January). A unit moved to another region or industry takes its totals along
 -- (queries.update_unit).
 
--- region x industry x period x item: the region, industry and trend views
+-- region x industry x period x item: the region, industry and trend views. industry_code '*' rows add up all
+-- industries of the region, so that a view neither filtered nor grouped by industry reads a row per region.
 CREATE TABLE IF NOT EXISTS monitoring_region_totals (
     grain         char(1) NOT NULL CHECK (grain IN ('m', 'y')),
     period        date NOT NULL,
@@ -41,6 +42,11 @@ SELECT g.grain, CASE WHEN g.grain = 'm' THEN f.month ELSE date_trunc('year', f.m
        count(*)
 FROM monitoring_figures f JOIN monitoring_units u USING (unit_id) CROSS JOIN (VALUES ('m'), ('y')) AS g (grain)
 GROUP BY 1, 2, 3, 4, 5
+ON CONFLICT DO NOTHING;
+
+INSERT INTO monitoring_region_totals (grain, period, region_code, industry_code, item, quantity, tco2, tce, figures)
+SELECT grain, period, region_code, '*', item, sum(quantity), sum(tco2), sum(tce), sum(figures)
+FROM monitoring_region_totals GROUP BY grain, period, region_code, item
 ON CONFLICT DO NOTHING;
 
 INSERT INTO monitoring_unit_totals (grain, period, unit_id, region_code, industry_code, tco2, tce, value_added,

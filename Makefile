@@ -34,6 +34,7 @@ bench: install
 	$(PY) bench/grid_factors_bench.py
 	$(PY) bench/analysis_bench.py
 	$(PY) bench/web_bench.py
+	$(PY) bench/monitoring_bench.py  # province scale: 28.8 million figures, long; --units N for a quick run
 
 # long loss/duplication run: 1,000 readings/s for 10 minutes with a 3-minute broker outage and an agent kill
 chaos: install

@@ -55,6 +55,9 @@ __all__ = [
     "IndustryTable",
     "EnergyFigure",
     "FigureCalculator",
+    "METERED_ENERGY",
+    "MeteredMonth",
+    "metered_monthly_figures",
     "Anomaly",
     "region_prefix",
     "valid_credit_code",
@@ -450,6 +453,53 @@ class FigureCalculator:
                                          self._scope_chain)
         tce_row = self._library.resolve(spec.tce_key, at, scope_chain=self._scope_chain)
         return emission.tco2, tce_row.value, (*emission.factor_ids, tce_row.factor_id), emission.formula
+
+
+# --- metered figures ----------------------------------------------------------------------------------------------
+
+# A metered activity of the pipeline (its points' activity) -> the energy type it reports as. Coal and oil products
+# keep the monitoring's representative fuel for their CO2, as reported figures do. The steelworks' by-product gases
+# (coke oven, blast furnace and converter gas) are made on site from the coal and coke already counted, so they are
+# not counted again; production counters are outputs, not energy.
+METERED_ENERGY: dict[str, EnergyType] = {
+    "electricity": EnergyType.ELECTRICITY,
+    "heat": EnergyType.HEAT,
+    "natural_gas": EnergyType.NATURAL_GAS,
+    "anthracite": EnergyType.COAL,
+    "bituminous_coal": EnergyType.COAL,
+    "coke": EnergyType.COAL,
+    "diesel": EnergyType.OIL,
+    "fuel_oil": EnergyType.OIL,
+}
+
+
+@dataclass(frozen=True)
+class MeteredMonth:
+    month: date
+    item: str
+    quantity: float  # in the energy type's storage unit
+    activities: tuple[str, ...]  # the metered activities added up
+
+
+def metered_monthly_figures(aggregates: Iterable[tuple[str, str, float, str]]) -> tuple[list[MeteredMonth],
+                                                                                         list[str]]:
+    """Monthly energy figures from metered monthly sums (period 'YYYY-MM', activity, quantity, unit): one per month
+    and energy type, in its storage unit; and the activities left out (by-product gases, products, unknown)."""
+    sums: dict[tuple[date, EnergyType], float] = {}
+    sources: dict[tuple[date, EnergyType], set[str]] = {}
+    left_out: set[str] = set()
+    for period, activity, quantity, unit in aggregates:
+        kind = METERED_ENERGY.get(activity)
+        if kind is None:
+            left_out.add(activity)
+            continue
+        month = date(int(period[:4]), int(period[5:7]), 1)
+        value, _ = normalise_quantity(kind.value, quantity, unit)
+        sums[month, kind] = sums.get((month, kind), 0.0) + value
+        sources.setdefault((month, kind), set()).add(activity)
+    figures = [MeteredMonth(month, kind.value, round(total, 6), tuple(sorted(sources[month, kind])))
+               for (month, kind), total in sorted(sums.items())]
+    return figures, sorted(left_out)
 
 
 # --- indicators --------------------------------------------------------------------------------------------------

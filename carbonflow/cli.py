@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -337,11 +338,91 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
     settings = _db_settings("carbonflow monitoring")
     if settings is None:
         return 2
+    if args.action == "recompute":
+        return _monitoring_recompute(settings.database_url, args.reason)
+    if args.action == "meter-months":
+        return _monitoring_meter_months(settings.database_url, args)
     runs = asyncio.run(run_due(settings.database_url, once=args.once, poll_s=args.poll))
     for run in runs:
         print(run.error or f"{run.source}: {run.rows} rows, {run.stored} stored, {run.unchanged} unchanged, "
                            f"{run.refused} refused; watermark {run.watermark}")
     return 1 if any(run.error for run in runs) else 0
+
+
+def _monitoring_recompute(url: str, reason: str) -> int:
+    import asyncio
+
+    import psycopg
+
+    from api.audit import auditlog
+    from api.monitoring.recompute import recompute
+    from carbon_domain.errors import DomainError
+
+    async def run() -> int:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            try:
+                done = await recompute(conn, reason=reason, by="carbonflow monitoring recompute")
+            except DomainError as exc:
+                print(f"cannot recompute the figures: {exc}", file=sys.stderr)
+                return 1
+            await auditlog.record(conn, action="monitoring.figures.recompute", client_ip=None,
+                                  actor="carbonflow monitoring recompute", actor_kind="system",
+                                  target=f"monitoring_batch:{done.batch_id}", detail={**done.as_dict(), "reason": reason})
+        print(f"recomputed: {done.changed} figure(s) changed over {done.months} month(s), batch {done.batch_id}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _monitoring_meter_months(url: str, args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC, datetime
+
+    import psycopg
+
+    from api.audit import auditlog
+    from api.monitoring.metering import meter_months
+    from carbon_domain.errors import DomainError
+
+    today = datetime.now(UTC).date()
+    last_complete = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    try:
+        last = _month_arg(args.to) if args.to else last_complete
+        first = _month_arg(args.start) if args.start else date(last.year - (last.month <= 2),
+                                                               (last.month - 3) % 12 + 1, 1)
+    except ValueError as exc:
+        print(f"carbonflow monitoring meter-months: {exc}", file=sys.stderr)
+        return 2
+    if first > last:
+        print(f"carbonflow monitoring meter-months: --from {first:%Y-%m} is after --to {last:%Y-%m}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            try:
+                done = await meter_months(conn, first=first, last=last, by="carbonflow monitoring meter-months")
+            except DomainError as exc:
+                print(f"cannot compute the metered figures: {exc}", file=sys.stderr)
+                return 1
+            await auditlog.record(conn, action="monitoring.figures.metered", client_ip=None,
+                                  actor="carbonflow monitoring meter-months", actor_kind="system",
+                                  target=f"monitoring_batch:{done.batch_id}",
+                                  detail={**done.as_dict(), "from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"})
+        summary = done.as_dict()
+        print(f"metered months {first:%Y-%m}..{last:%Y-%m}: {summary['units']} unit(s), {summary['figures']} figure(s),"
+              f" {summary['stored']} stored, {summary['unchanged']} unchanged, {summary['kept_reported']} kept as"
+              f" reported; batch {summary['batch_id']}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _month_arg(text: str) -> date:
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month; write YYYY-MM, e.g. 2026-03") from None
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
@@ -497,8 +578,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--start", required=True)
     p.add_argument("--end", required=True)
     p.set_defaults(func=_cmd_recompute)
-    p = sub.add_parser("monitoring", help="government monitoring: run the intermediate-database sync")
-    p.add_argument("action", choices=["sync"])
+    p = sub.add_parser("monitoring", help="government monitoring: run the intermediate-database sync, recompute "
+                                          "tCO2/tce after a factor change, or make metered monthly figures")
+    p.add_argument("action", choices=["sync", "recompute", "meter-months"])
+    p.add_argument("--reason", default="factor library changed",
+                   help="recompute: what changed in the factor library (recorded with the batch and audited)")
+    p.add_argument("--from", dest="start", help="meter-months: first month YYYY-MM (default: three months before --to)")
+    p.add_argument("--to", help="meter-months: last month YYYY-MM (default: the last complete month)")
     p.add_argument("--once", action="store_true", help="run the due sources once and exit (for cron)")
     p.add_argument("--poll", type=float, default=60.0, help="seconds between looks for due sources")
     p.set_defaults(func=_cmd_monitoring)

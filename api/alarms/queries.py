@@ -1,7 +1,9 @@
 """Alarms as the API shows them: listing by state, site and time, acknowledging and clearing by hand.
 
 An alarm's site is its device's, or for gateway alarms (spool_overflow, gateway_offline: the gateway id stands in
-device_id) its gateway's; an alarm with neither is seen only by callers whose scope covers every site.
+device_id) its gateway's; an alarm with neither is seen only by callers whose scope covers every site. Platform alarms (source 'platform':
+a failed monitoring sync, ...) have neither: other services raise and clear them with `raise_platform_alarm` and
+`clear_platform_alarm`.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from typing import Any, Literal
 import psycopg
 from psycopg.rows import dict_row
 
-__all__ = ["AlarmState", "acknowledge", "active_alarms", "clear", "get_alarm", "list_alarms"]
+__all__ = ["AlarmState", "acknowledge", "active_alarms", "clear", "clear_platform_alarm", "get_alarm", "list_alarms",
+           "raise_platform_alarm"]
 
 AlarmState = Literal["active", "cleared", "all"]
 
 _SELECT = (
     "SELECT a.alarm_id, a.rule, a.device_id, d.site_id, a.point, a.severity, a.state, a.detail, a.raised_at,"
-    " a.acknowledged_at, a.acknowledged_by, a.cleared_at, a.cleared_by, a.clear_comment"
+    " a.acknowledged_at, a.acknowledged_by, a.cleared_at, a.cleared_by, a.clear_comment, a.source"
     " FROM alarms a LEFT JOIN LATERAL (SELECT COALESCE("
     "   (SELECT site_id FROM devices WHERE device_id = a.device_id),"
     "   (SELECT site_id FROM gateways WHERE gateway_id = a.device_id)) AS site_id) d ON true"
@@ -79,6 +82,28 @@ async def clear(conn: psycopg.AsyncConnection, *, alarm_id: int, by: str, commen
         " WHERE alarm_id = %s AND state = 'active'",
         (by, comment, alarm_id),
     )
+
+
+async def raise_platform_alarm(conn: psycopg.AsyncConnection, *, rule: str, subject: str, detail: str,
+                               severity: Literal["info", "warning", "critical"] = "warning") -> int:
+    """Raise a platform alarm about `subject` (e.g. 'monitoring_sync:erp'), or refresh the detail of the one
+    already active for the same rule and subject; returns its id."""
+    cur = await conn.execute(
+        "INSERT INTO alarms (rule, device_id, severity, detail, raised_at, source)"
+        " VALUES (%s, %s, %s, %s, now(), 'platform')"
+        " ON CONFLICT (rule, device_id, point) WHERE state = 'active' DO UPDATE SET detail = EXCLUDED.detail,"
+        " severity = EXCLUDED.severity RETURNING alarm_id", (rule, subject, severity, detail))
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def clear_platform_alarm(conn: psycopg.AsyncConnection, *, rule: str, subject: str) -> bool:
+    """Clear the active platform alarm of `rule` about `subject` (its cause is gone); False when none was active."""
+    cur = await conn.execute(
+        "UPDATE alarms SET state = 'cleared', cleared_at = now() WHERE rule = %s AND device_id = %s"
+        " AND state = 'active' AND source = 'platform'", (rule, subject))
+    return cur.rowcount > 0
 
 
 # the alarms table belongs to the stream jobs (005_alarms.sql): read it through the columns it has, so that the

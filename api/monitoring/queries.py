@@ -30,6 +30,7 @@ __all__ = [
     "create_unit",
     "decide_anomaly",
     "figure_history",
+    "figure_months",
     "finish_batch",
     "get_anomaly",
     "get_unit",
@@ -42,11 +43,15 @@ __all__ = [
     "monthly_items",
     "monthly_unit_totals",
     "public_reductions",
+    "recompute_figures",
+    "rank_units",
     "region_names",
     "store_figures",
     "unit_scope",
     "units_by_credit_code",
+    "unit_id_range",
     "update_unit",
+    "uses_totals",
 ]
 
 UNIT_COLUMNS = ("unit_id", "credit_code", "name", "kind", "region_code", "industry_code", "above_scale", "status",
@@ -147,13 +152,41 @@ async def create_unit(conn: psycopg.AsyncConnection, *, fields: dict[str, Any]) 
 
 
 async def update_unit(conn: psycopg.AsyncConnection, *, unit_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    sets = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(f"UPDATE monitoring_units SET {sets}, updated_at = now() WHERE unit_id = %(unit_id)s"
-                          f" RETURNING {', '.join(UNIT_COLUMNS)}", {**changes, "unit_id": unit_id})
-        row = await cur.fetchone()
-    assert row is not None
+    """Change a unit's registration; a new region or industry takes the unit's totals along (migration 104)."""
+    moves = "region_code" in changes or "industry_code" in changes
+    async with conn.transaction():
+        if moves:
+            await conn.execute("SELECT pg_advisory_xact_lock(%s, (%s::bigint %% %s)::int)",
+                               (_FIGURE_LOCK, unit_id, _LOCK_BUCKETS))
+            await _shift_region_totals(conn, unit_id=unit_id, sign=-1)
+        sets = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(f"UPDATE monitoring_units SET {sets}, updated_at = now() WHERE unit_id = %(unit_id)s"
+                              f" RETURNING {', '.join(UNIT_COLUMNS)}", {**changes, "unit_id": unit_id})
+            row = await cur.fetchone()
+        assert row is not None
+        if moves:
+            await _shift_region_totals(conn, unit_id=unit_id, sign=1)
+            await conn.execute("UPDATE monitoring_unit_totals SET region_code = %s, industry_code = %s"
+                               " WHERE unit_id = %s", (row["region_code"], row["industry_code"], unit_id))
     return row
+
+
+async def _shift_region_totals(conn: psycopg.AsyncConnection, *, unit_id: int, sign: int) -> None:
+    """Add (sign 1) or take out (sign -1) a unit's current figures to or from the totals of its region and
+    industry as registered now."""
+    await conn.execute(
+        "INSERT INTO monitoring_region_totals AS t (grain, period, region_code, industry_code, item, quantity, tco2,"
+        " tce, figures)"
+        f" SELECT g.grain, {_PERIODS[1]}, u.region_code,"
+        " CASE WHEN a.all_industries THEN '*' ELSE u.industry_code END, c.item, %(sign)s * sum(c.quantity),"
+        " %(sign)s * COALESCE(sum(c.tco2), 0), %(sign)s * COALESCE(sum(c.tce), 0), %(sign)s * count(*)"
+        f" FROM monitoring_figures c JOIN monitoring_units u USING (unit_id) {_PERIODS[0]}"
+        " CROSS JOIN (VALUES (false), (true)) AS a (all_industries)"
+        " WHERE c.unit_id = %(unit)s GROUP BY 1, 2, 3, 4, 5"
+        " ON CONFLICT (grain, period, region_code, industry_code, item) DO UPDATE SET"
+        " quantity = t.quantity + EXCLUDED.quantity, tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce,"
+        " figures = t.figures + EXCLUDED.figures", {"sign": sign, "unit": unit_id})
 
 
 # --- figures -----------------------------------------------------------------------------------------------------
@@ -161,38 +194,182 @@ async def update_unit(conn: psycopg.AsyncConnection, *, unit_id: int, changes: d
 Figure = tuple[int, date, str, float, str, float | None, float | None, Sequence[str]]
 """(unit_id, month, item, quantity, unit, tco2, tce, factor_ids) of one figure to store."""
 
-# Rows are copied into a temporary table, then merged in one statement: a figure whose quantity and unit are
-# unchanged is left alone (so a repeated import changes nothing); a changed one gets the next revision, and
-# every new revision is appended to the history.
-_MERGE = """
-WITH merged AS (
-    INSERT INTO monitoring_figures AS f (unit_id, month, item, quantity, unit, tco2, tce, factor_ids, source,
-                                         batch_id)
-    SELECT unit_id, month, item, quantity, unit, tco2, tce, factor_ids, %(source)s, %(batch)s FROM incoming_figures
-    ON CONFLICT (unit_id, month, item) DO UPDATE SET quantity = EXCLUDED.quantity, unit = EXCLUDED.unit,
-        tco2 = EXCLUDED.tco2, tce = EXCLUDED.tce, factor_ids = EXCLUDED.factor_ids, source = EXCLUDED.source,
-        batch_id = EXCLUDED.batch_id, revision = f.revision + 1, updated_at = now()
-    WHERE (f.quantity, f.unit) IS DISTINCT FROM (EXCLUDED.quantity, EXCLUDED.unit)
-    RETURNING f.*
-)
+_ECONOMIC = "('value_added', 'gross_output', 'main_product')"
+_FIGURE_LOCK = 0x0CF0_0104  # advisory lock class of a unit's figures (with the unit id)
+_PERIODS = ("CROSS JOIN (VALUES ('m'), ('y')) AS g (grain)",
+            "CASE WHEN g.grain = 'm' THEN c.month ELSE date_trunc('year', c.month)::date END")
+
+# Rows are copied (binary) into a staging table, then merged set-wise: the changed figures are collected once with
+# their previous values, inserted or updated, appended to the history, and their differences added to the totals
+# (migration 104). A figure whose quantity and unit are unchanged is left alone, so a repeated import changes
+# nothing; a changed one gets the next revision.
+_STAGE = ("CREATE TEMP TABLE IF NOT EXISTS incoming_figures (unit_id bigint, month date, item text,"
+          " quantity double precision, unit text, tco2 double precision, tce double precision, factor_ids text[])"
+          " ON COMMIT DELETE ROWS")
+_CHANGED_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS changed_figures (unit_id bigint, month date, item text,"
+                  " quantity double precision, unit text, tco2 double precision, tce double precision,"
+                  " factor_ids text[], source text, revision int, d_quantity double precision,"
+                  " d_tco2 double precision, d_tce double precision, d_figures int) ON COMMIT DELETE ROWS")
+# what counts as a change: a new quantity (imports, corrections) or new computed values (a recomputation)
+_CHANGED_WHEN = {
+    "quantity": "f.unit_id IS NULL OR (f.quantity, f.unit) IS DISTINCT FROM (i.quantity, i.unit)",
+    "computed": "f.unit_id IS NOT NULL AND (f.quantity, f.unit) = (i.quantity, i.unit)"
+                " AND (f.tco2, f.tce, f.factor_ids) IS DISTINCT FROM (i.tco2, i.tce, i.factor_ids)",
+}
+_COLLECT = """
+INSERT INTO changed_figures
+SELECT i.unit_id, i.month, i.item, i.quantity, i.unit, i.tco2, i.tce, i.factor_ids,
+       COALESCE(%(source)s, f.source), COALESCE(f.revision, 0) + 1,
+       i.quantity - COALESCE(f.quantity, 0), COALESCE(i.tco2, 0) - COALESCE(f.tco2, 0),
+       COALESCE(i.tce, 0) - COALESCE(f.tce, 0), (f.unit_id IS NULL)::int
+FROM incoming_figures i LEFT JOIN monitoring_figures f USING (unit_id, month, item)
+WHERE {changed}
+"""
+_INSERT_NEW = """
+INSERT INTO monitoring_figures (unit_id, month, item, quantity, unit, tco2, tce, factor_ids, source, batch_id)
+SELECT unit_id, month, item, quantity, unit, tco2, tce, factor_ids, source, %(batch)s FROM changed_figures
+WHERE revision = 1
+"""
+_UPDATE_CHANGED = """
+UPDATE monitoring_figures f SET quantity = c.quantity, unit = c.unit, tco2 = c.tco2, tce = c.tce,
+    factor_ids = c.factor_ids, source = c.source, batch_id = %(batch)s, revision = c.revision, updated_at = now()
+FROM changed_figures c
+WHERE c.revision > 1 AND f.unit_id = c.unit_id AND f.month = c.month AND f.item = c.item
+"""
+_APPEND_HISTORY = """
 INSERT INTO monitoring_figure_revisions (unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids,
                                          source, batch_id, recorded_by)
-SELECT unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids, source, batch_id, %(by)s FROM merged
+SELECT unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids, source, %(batch)s, %(by)s
+FROM changed_figures
 """
+# Totals get the month rows of the changed figures' units, then the year rows from those month rows; in key order,
+# so that concurrent writers lock the shared total rows in the same order.
+_ADD_REGION_TOTALS = """
+WITH months AS (
+    SELECT c.month AS period, u.region_code, u.industry_code, c.item, sum(c.d_quantity) AS quantity,
+           sum(c.d_tco2) AS tco2, sum(c.d_tce) AS tce, sum(c.d_figures) AS figures
+    FROM changed_figures c JOIN monitoring_units u USING (unit_id) GROUP BY 1, 2, 3, 4
+), with_all AS (
+    SELECT * FROM months
+    UNION ALL
+    SELECT period, region_code, '*', item, sum(quantity), sum(tco2), sum(tce), sum(figures) FROM months
+    GROUP BY 1, 2, 4
+), deltas AS (
+    SELECT 'm' AS grain, * FROM with_all
+    UNION ALL
+    SELECT 'y', date_trunc('year', period)::date, region_code, industry_code, item, sum(quantity), sum(tco2), sum(tce),
+           sum(figures) FROM with_all GROUP BY 2, 3, 4, 5
+)
+INSERT INTO monitoring_region_totals AS t (grain, period, region_code, industry_code, item, quantity, tco2, tce,
+                                           figures)
+SELECT * FROM deltas ORDER BY 1, 2, 3, 4, 5
+ON CONFLICT (grain, period, region_code, industry_code, item) DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity,
+    tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce, figures = t.figures + EXCLUDED.figures
+"""
+_ADD_UNIT_TOTALS = f"""
+WITH months AS (
+    SELECT c.month AS period, c.unit_id, sum(c.d_tco2) AS tco2,
+           COALESCE(sum(c.d_tce) FILTER (WHERE c.item NOT IN {_ECONOMIC}), 0) AS tce,
+           COALESCE(sum(c.d_quantity) FILTER (WHERE c.item = 'value_added'), 0) AS value_added,
+           COALESCE(sum(c.d_figures) FILTER (WHERE c.item NOT IN {_ECONOMIC}), 0) AS energy_figures,
+           COALESCE(sum(c.d_figures) FILTER (WHERE c.item = 'value_added'), 0) AS value_added_figures
+    FROM changed_figures c GROUP BY 1, 2
+), deltas AS (
+    SELECT 'm' AS grain, * FROM months
+    UNION ALL
+    SELECT 'y', date_trunc('year', period)::date, unit_id, sum(tco2), sum(tce), sum(value_added),
+           sum(energy_figures), sum(value_added_figures) FROM months GROUP BY 2, 3
+)
+INSERT INTO monitoring_unit_totals AS t (grain, period, unit_id, region_code, industry_code, tco2, tce, value_added,
+                                         energy_figures, value_added_figures)
+SELECT d.grain, d.period, d.unit_id, u.region_code, u.industry_code, d.tco2, d.tce, d.value_added, d.energy_figures,
+       d.value_added_figures
+FROM deltas d JOIN monitoring_units u USING (unit_id) ORDER BY 1, 2, 3
+ON CONFLICT (grain, period, unit_id) DO UPDATE SET tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce,
+    value_added = t.value_added + EXCLUDED.value_added, energy_figures = t.energy_figures + EXCLUDED.energy_figures,
+    value_added_figures = t.value_added_figures + EXCLUDED.value_added_figures
+"""
+# Writers of the same unit's figures take turns (its figures' "before" must not move under a delta); writers of
+# different units run side by side. Locks are taken in unit order, so two writers cannot deadlock.
+_LOCK_BUCKETS = 1024  # units share 1,024 locks, so that a large import holds at most that many
+_LOCK_UNITS = (f"SELECT count(pg_advisory_xact_lock(%(lock)s, bucket)) FROM (SELECT DISTINCT"
+               f" (unit_id %% {_LOCK_BUCKETS})::int AS bucket FROM incoming_figures ORDER BY 1) AS buckets")
+_STAGE_TYPES = ["int8", "date", "text", "float8", "text", "float8", "float8", "text[]"]
 
 
-async def store_figures(conn: psycopg.AsyncConnection, *, figures: Sequence[Figure], source: str,
-                        batch_id: int | None, by: str) -> int:
-    """Store figures (inside the caller's transaction); returns how many changed (new revisions)."""
-    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS incoming_figures (unit_id bigint, month date, item text,"
-                       " quantity double precision, unit text, tco2 double precision, tce double precision,"
-                       " factor_ids text[]) ON COMMIT DELETE ROWS")
-    await conn.execute("TRUNCATE incoming_figures")
-    async with conn.cursor() as cur, cur.copy("COPY incoming_figures FROM STDIN") as copy:
-        for unit_id, month, item, quantity, unit, tco2, tce, factor_ids in figures:
-            await copy.write_row((unit_id, month, item, quantity, unit, tco2, tce, list(factor_ids)))
-    cur = await conn.execute(_MERGE, {"source": source, "batch": batch_id, "by": by})
-    return cur.rowcount
+async def store_figures(conn: psycopg.AsyncConnection, *, figures: Iterable[Figure], source: str | None,
+                        batch_id: int | None, by: str, changed_when: str = "quantity") -> int:
+    """Store figures and keep the totals (inside the caller's transaction); returns how many changed (new
+    revisions). `source` None keeps each figure's own source; `changed_when` is 'quantity' (imports and
+    corrections) or 'computed' (new tCO2/tce/factors for an unchanged quantity)."""
+    async with conn.transaction():
+        await _stage(conn)
+        async with conn.cursor() as cur, cur.copy("COPY incoming_figures FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_STAGE_TYPES)
+            for unit_id, month, item, quantity, unit, tco2, tce, factor_ids in figures:
+                await copy.write_row((unit_id, month, item, quantity, unit, tco2, tce, list(factor_ids)))
+        return await _merge(conn, source=source, batch_id=batch_id, by=by, changed_when=changed_when)
+
+
+async def _stage(conn: psycopg.AsyncConnection) -> None:
+    await conn.execute(_STAGE)
+    await conn.execute(_CHANGED_TABLE)
+    await conn.execute("TRUNCATE incoming_figures, changed_figures")
+
+
+async def _merge(conn: psycopg.AsyncConnection, *, source: str | None, batch_id: int | None, by: str,
+                 changed_when: str) -> int:
+    await conn.execute("ANALYZE incoming_figures")
+    await conn.execute(_LOCK_UNITS, {"lock": _FIGURE_LOCK})
+    cur = await conn.execute(_COLLECT.format(changed=_CHANGED_WHEN[changed_when]), {"source": source})
+    changed = cur.rowcount
+    if changed:
+        params = {"batch": batch_id, "by": by}
+        await conn.execute(_INSERT_NEW, params)
+        await conn.execute(_UPDATE_CHANGED, params)
+        await conn.execute(_APPEND_HISTORY, params)
+        await conn.execute(_ADD_REGION_TOTALS)
+        await conn.execute(_ADD_UNIT_TOTALS)
+    return changed
+
+
+Coefficient = tuple[str, date, float, float, Sequence[str]]
+"""(energy item, month, tCO2 per storage unit, tce per storage unit, factor ids) of a recomputation."""
+
+
+async def recompute_figures(conn: psycopg.AsyncConnection, *, coefficients: Sequence[Coefficient],
+                            first_unit: int, last_unit: int, batch_id: int, by: str) -> int:
+    """Recompute tCO2/tce of the stored energy figures of units [first_unit, last_unit] with `coefficients` (the
+    factor library as it is now), set-wise; a figure whose values change gets a new revision with its own source
+    (inside the caller's transaction). Returns how many changed."""
+    async with conn.transaction():
+        await _stage(conn)
+        await conn.execute("CREATE TEMP TABLE IF NOT EXISTS figure_coefficients (item text, month date,"
+                           " co2 double precision, tce double precision, factor_ids text[]) ON COMMIT DELETE ROWS")
+        await conn.execute("TRUNCATE figure_coefficients")
+        async with conn.cursor() as cur, cur.copy("COPY figure_coefficients FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["text", "date", "float8", "float8", "text[]"])
+            for item, month, co2, tce, factor_ids in coefficients:
+                await copy.write_row((item, month, co2, tce, list(factor_ids)))
+        await conn.execute(
+            "INSERT INTO incoming_figures SELECT f.unit_id, f.month, f.item, f.quantity, f.unit, f.quantity * c.co2,"
+            " f.quantity * c.tce, c.factor_ids FROM monitoring_figures f JOIN figure_coefficients c USING (item, month)"
+            " WHERE f.unit_id BETWEEN %s AND %s", (first_unit, last_unit))
+        return await _merge(conn, source=None, batch_id=batch_id, by=by, changed_when="computed")
+
+
+async def figure_months(conn: psycopg.AsyncConnection) -> list[tuple[str, date]]:
+    """(item, month) pairs that have current figures (from the totals, without reading the figures)."""
+    cur = await conn.execute("SELECT DISTINCT item, period FROM monitoring_region_totals WHERE grain = 'm'"
+                             " AND figures > 0 ORDER BY 1, 2")
+    return [(row[0], row[1]) for row in await cur.fetchall()]
+
+
+async def unit_id_range(conn: psycopg.AsyncConnection) -> tuple[int, int]:
+    cur = await conn.execute("SELECT COALESCE(min(unit_id), 0), COALESCE(max(unit_id), -1) FROM monitoring_units")
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 async def figure_history(conn: psycopg.AsyncConnection, *, unit_id: int, month: date,
@@ -231,20 +408,84 @@ GROUPINGS: dict[str, str] = {
     "city": "left(u.region_code, 4) || '00'",
     "county": "u.region_code::text",
 }
+# the same keys over the pre-aggregated totals (t: monitoring_region_totals)
+_TOTAL_GROUPINGS = {name: sql.replace("u.", "t.").replace("f.month", "t.period")
+                    for name, sql in GROUPINGS.items() if name != "unit"}
+
+
+def _grain(start: date, end: date, group: str) -> str:
+    """'y' when [start, end) is whole calendar years and no month is asked for, else 'm'."""
+    whole_years = (start.month, start.day, end.month, end.day) == (1, 1, 1, 1)
+    return "y" if whole_years and group != "month" else "m"
+
+
+def uses_totals(scope: UnitScope) -> bool:
+    """True when the caller's scope is a set of regions (or all), which the pre-aggregated totals can answer; an
+    enterprise's own units are answered from their figures."""
+    return scope.all or not scope.enterprises
 
 
 async def aggregate(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: str, industry: str | None,
-                    start: date, end: date, group: str) -> list[tuple[str, str, float, float, float]]:
+                    start: date, end: date, group: str,
+                    unit_ids: Sequence[int] | None = None) -> list[tuple[str, str, float, float, float]]:
     """(group key, item, quantity, tco2, tce) sums over the units in scope under region `prefix` (and industry
-    class prefix), months [start, end)."""
-    where, params = scope.where()
-    cur = await conn.execute(
-        f"SELECT {GROUPINGS[group]} AS key, f.item, sum(f.quantity), COALESCE(sum(f.tco2), 0), COALESCE(sum(f.tce), 0)"
-        " FROM monitoring_figures f JOIN monitoring_units u USING (unit_id)"
-        f" WHERE {where} AND u.region_code LIKE %(prefix)s AND u.industry_code LIKE %(industry)s"
-        " AND f.month >= %(start)s AND f.month < %(end)s GROUP BY 1, 2",
-        {**params, "prefix": f"{prefix}%", "industry": f"{industry or ''}%", "start": start, "end": end})
+    class prefix), months [start, end); with `unit_ids`, over those units only. Region, industry, month and total
+    groups come from the pre-aggregated totals (migration 104) when the scope allows."""
+    params = {"prefix": f"{prefix}%", "industry": f"{industry or ''}%", "start": start, "end": end}
+    if group in _TOTAL_GROUPINGS and unit_ids is None and uses_totals(scope):
+        where = ("TRUE" if scope.all else "t.region_code LIKE ANY(%(scope_patterns)s::text[])")
+        params["scope_patterns"] = [f"{p}%" for p in scope.prefixes]
+        # rows of all industries together ('*') serve every question that neither filters nor groups by industry
+        industries = ("t.industry_code = '*'" if industry is None and group != "industry"
+                      else "t.industry_code <> '*' AND t.industry_code LIKE %(industry)s")
+        cur = await conn.execute(
+            f"SELECT {_TOTAL_GROUPINGS[group]} AS key, t.item, sum(t.quantity), sum(t.tco2), sum(t.tce)"
+            " FROM monitoring_region_totals t"
+            f" WHERE t.grain = %(grain)s AND t.period >= %(start)s AND t.period < %(end)s AND {where}"
+            f" AND t.region_code LIKE %(prefix)s AND {industries}"
+            " GROUP BY 1, 2 HAVING sum(t.figures) > 0", {**params, "grain": _grain(start, end, group)})
+    else:
+        where, scope_params = scope.where()
+        only = "" if unit_ids is None else " AND f.unit_id = ANY(%(units)s::bigint[])"
+        cur = await conn.execute(
+            f"SELECT {GROUPINGS[group]} AS key, f.item, sum(f.quantity), COALESCE(sum(f.tco2), 0),"
+            " COALESCE(sum(f.tce), 0) FROM monitoring_figures f JOIN monitoring_units u USING (unit_id)"
+            f" WHERE {where} AND u.region_code LIKE %(prefix)s AND u.industry_code LIKE %(industry)s"
+            f" AND f.month >= %(start)s AND f.month < %(end)s{only} GROUP BY 1, 2",
+            {**params, **scope_params, "units": list(unit_ids or ())})
     return [(str(k), str(i), float(q), float(c), float(t)) for k, i, q, c, t in await cur.fetchall()]
+
+
+async def rank_units(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: str, industry: str | None,
+                     start: date, end: date, limit: int | None,
+                     offset: int = 0) -> tuple[list[tuple[int, float]], int]:
+    """The units in scope under `prefix` (and industry class prefix) with figures in [start, end), by tCO2
+    descending (then unit id as text): ((unit_id, tco2) of the asked page, how many units in all)."""
+    params: dict[str, Any] = {"prefix": f"{prefix}%", "industry": f"{industry or ''}%", "start": start, "end": end,
+                              "limit": limit, "offset": offset}
+    if uses_totals(scope) and start.day == 1 and end.day == 1:
+        grain = _grain(start, end, "unit")
+        where = "TRUE" if scope.all else "t.region_code LIKE ANY(%(scope_patterns)s::text[])"
+        params |= {"scope_patterns": [f"{p}%" for p in scope.prefixes], "grain": grain}
+        ranked = (f"SELECT t.unit_id, sum(t.tco2) AS tco2 FROM monitoring_unit_totals t"
+                  f" WHERE t.grain = %(grain)s AND t.period >= %(start)s AND t.period < %(end)s AND {where}"
+                  " AND t.region_code LIKE %(prefix)s AND t.industry_code LIKE %(industry)s GROUP BY t.unit_id")
+    else:
+        where, scope_params = scope.where()
+        params |= scope_params
+        ranked = ("SELECT u.unit_id, COALESCE(sum(f.tco2), 0) AS tco2 FROM monitoring_figures f"
+                  f" JOIN monitoring_units u USING (unit_id) WHERE {where} AND u.region_code LIKE %(prefix)s"
+                  " AND u.industry_code LIKE %(industry)s AND f.month >= %(start)s AND f.month < %(end)s"
+                  " GROUP BY u.unit_id")
+    cur = await conn.execute(
+        f"SELECT unit_id, tco2, count(*) OVER () FROM ({ranked}) AS r ORDER BY tco2 DESC, unit_id::text"
+        " LIMIT %(limit)s OFFSET %(offset)s", params)
+    rows = await cur.fetchall()
+    if not rows and offset:
+        cur = await conn.execute(f"SELECT count(*) FROM ({ranked}) AS r", params)
+        found = await cur.fetchone()
+        return [], int(found[0]) if found else 0
+    return [(int(u), float(t)) for u, t, _ in rows], int(rows[0][2]) if rows else 0
 
 
 async def monthly_unit_totals(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: str, start: date,

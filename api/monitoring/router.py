@@ -24,12 +24,13 @@ from api.audit import auditlog
 from api.auth.access import Principal
 from api.auth.deps import AnonymousRateLimit, Caller, VisibleSites, require_permission
 from api.deps import ClientIP, Conn
-from api.monitoring import boundaries, intake, queries, sync, world
+from api.monitoring import boundaries, intake, queries, recompute, sync, world
 from api.monitoring.labels import LangQuery, industry_name, name_rows, region_name
 from api.monitoring.schemas import (
     AnomalyDecision,
     FigureCorrection,
     FigurePush,
+    Recompute,
     SyncSourceCreate,
     UnitChange,
     UnitCreate,
@@ -374,6 +375,22 @@ async def correct_figure(unit_id: UnitId, month: Annotated[str, PathParam(patter
     return {"unit_id": unit_id, "month": month, "item": item, "changed": bool(changed), "revisions": history}
 
 
+@router.post("/recompute")
+async def recompute_figures(body: Recompute, caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+    """Recompute the stored tCO2/tce of every energy figure with the factor library as it is now (after a factor
+    row was added or corrected): a figure whose values change gets a new revision of one 'recompute' batch, its
+    quantity and source unchanged; audited (administrators)."""
+    if caller.role != "admin":
+        raise HTTPException(403, "figures are recomputed by administrators")
+    try:
+        run = await recompute.recompute(conn, reason=body.reason, by=caller.username)
+    except DomainError as exc:
+        raise HTTPException(422, f"cannot recompute the figures: {exc}") from exc
+    await auditlog.record(conn, action="monitoring.figures.recompute", client_ip=ip, principal=caller,
+                          target=f"monitoring_batch:{run.batch_id}", detail={**run.as_dict(), "reason": body.reason})
+    return run.as_dict()
+
+
 @router.get("/units/{unit_id}/figures/{month}/{item}/revisions")
 async def figure_revisions(unit_id: UnitId, month: Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}$")],
                            item: Annotated[str, PathParam(max_length=32)], caller: MonitoringReader,
@@ -424,6 +441,9 @@ async def view(
         description="rows: the region's sub-regions, its industries (divisions) or its units (ranked by tCO2)")] = "region",
     industry: Annotated[str | None, Query(pattern=r"^[0-9]{2,4}$", description="only this class")] = None,
     lang: LangQuery = "zh-CN",
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="by=unit: this many units of the ranking "
+                                                                   "(omit for all)")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="by=unit: skip this many ranked units")] = 0,
 ) -> dict[str, Any]:
     """Monitoring of a region by year or month: per energy type consumption, tCO2 and tce, intensity per 10^4
     yuan of value added, energy structure, year-on-year (and month-on-month) change, the year's monthly trend,
@@ -442,8 +462,16 @@ async def view(
         raise HTTPException(422, f"region {region} is county-level and has no sub-regions; use by=industry or by=unit")
     start, end = _period(year, month)
     ask = {"scope": scope, "prefix": prefix, "industry": industry}
-    now = _summaries(await queries.aggregate(conn, **ask, start=start, end=end, group=group))
-    last_year = _summaries(await queries.aggregate(conn, **ask, start=start.replace(year=year - 1),
+    ranked: list[tuple[int, float]] | None = None
+    units_total = None
+    if group == "unit":  # the ranking comes first (from the unit totals), then the figures of the page's units
+        ranked, units_total = await queries.rank_units(conn, **ask, start=start, end=end, limit=limit,
+                                                       offset=offset)
+        ask_rows: dict[str, Any] = {**ask, "unit_ids": [unit_id for unit_id, _ in ranked]}
+    else:
+        ask_rows = ask
+    now = _summaries(await queries.aggregate(conn, **ask_rows, start=start, end=end, group=group))
+    last_year = _summaries(await queries.aggregate(conn, **ask_rows, start=start.replace(year=year - 1),
                                                    end=end.replace(year=end.year - 1), group=group))
     total = _summaries(await queries.aggregate(conn, **ask, start=start, end=end, group="total")).get("total")
     total_last_year = _summaries(await queries.aggregate(conn, **ask, start=start.replace(year=year - 1),
@@ -457,9 +485,15 @@ async def view(
         rows.append({"key": key, **names.get(key, {"name": key}), **entry,
                      "yoy_tco2": change(entry["tco2"], before["tco2"] if before else None),
                      "yoy_tce": change(entry["tce"], before["tce"] if before else None)})
-    rows.sort(key=lambda r: (-r["tco2"], r["key"]) if group == "unit" else (r["key"],))
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank if group == "unit" else None
+    if ranked is not None:
+        position = {str(unit_id): offset + place for place, (unit_id, _) in enumerate(ranked, start=1)}
+        rows.sort(key=lambda r: position[r["key"]])
+        for row in rows:
+            row["rank"] = position[row["key"]]
+    else:
+        rows.sort(key=lambda r: (r["key"],))
+        for row in rows:
+            row["rank"] = None
     answer: dict[str, Any] = {
         "region": {"code": found.code, "name": found.name, "display_name": region_name(found, lang),
                    "level": found.level}, "year": year, "month": month,
@@ -467,7 +501,7 @@ async def view(
         "by": by, "industry": industry, "energy_types": _ENERGY,
         "total": total and {**total, "yoy_tco2": change(total["tco2"], total_last_year and total_last_year["tco2"]),
                             "yoy_tce": change(total["tce"], total_last_year and total_last_year["tce"])},
-        "rows": rows,
+        "rows": rows, "units_total": units_total, "offset": offset if group == "unit" else None,
         "trend": [{"month": key, "tco2": entry["tco2"], "tce": entry["tce"], "energy": entry["energy"]}
                   for key, entry in sorted(trend.items())],
         "basis": {"tce": "GB/T 2589-2020, electricity at its calorific equivalent", "prices": "current",

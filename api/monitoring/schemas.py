@@ -14,6 +14,7 @@ __all__ = [
     "FigureCorrection",
     "FigurePush",
     "PushedFigure",
+    "Recompute",
     "SyncSourceCreate",
     "UnitChange",
     "UnitCreate",
@@ -76,6 +77,10 @@ class FigureCorrection(_Strict):
     quantity: float
     unit: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1, max_length=1000, description="why the figure is corrected (audited)")
+
+
+class Recompute(_Strict):
+    reason: str = Field(min_length=1, max_length=400, description="what changed in the factor library (audited)")
 
 
 class SyncSourceCreate(_Strict):

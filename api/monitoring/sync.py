@@ -12,7 +12,8 @@ one SQL query. The query returns the template's columns ``credit_code, month, it
 Both drivers (PyMySQL, psycopg) take that ``%(name)s`` placeholder. Rows are checked and stored like a file
 import (source 'sync'), valid rows taken and refused ones reported; the watermark then moves to the largest
 value read. A query or connection that fails leaves the watermark where it was, records the error and raises the
-source's alarm (alarm_since), cleared by the next run that succeeds.
+source's alarm (alarm_since, and a platform alarm `monitoring_sync_failed` about ``monitoring_sync:<name>`` in
+the platform's alarms list), cleared by the next run that succeeds.
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from psycopg.rows import dict_row
 
+from api.alarms import clear_platform_alarm, raise_platform_alarm
 from api.monitoring import intake, queries
 from carbon_domain.monitoring import LineProblem, check_figure_record
 
-__all__ = ["SyncFailed", "SyncRun", "due_sources", "fetch_rows", "run_due", "run_source"]
+__all__ = ["ALARM_RULE", "SyncFailed", "SyncRun", "due_sources", "fetch_rows", "run_due", "run_source"]
 
 _log = logging.getLogger(__name__)
 _COLUMNS = ("credit_code", "month", "item", "quantity", "unit", "watermark")
 _TIMEOUT_S = 60
+ALARM_RULE = "monitoring_sync_failed"
 
 
 class SyncFailed(RuntimeError):
@@ -108,10 +111,13 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
         await conn.execute("UPDATE monitoring_sync_sources SET last_run_at = now(), last_error = %s,"
                            " alarm_since = COALESCE(alarm_since, now()) WHERE source_id = %s",
                            (message, source["source_id"]))
+        await raise_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}",
+                                   detail=f"{message}; the watermark stays at {source['watermark']}")
         return SyncRun(name, 0, 0, 0, 0, source["watermark"], message)
     result, watermark = await _store(conn, rows, name=name, by=by, watermark=source["watermark"])
     await conn.execute("UPDATE monitoring_sync_sources SET watermark = %s, last_run_at = now(), last_ok_at = now(),"
                        " last_error = NULL, alarm_since = NULL WHERE source_id = %s", (watermark, source["source_id"]))
+    await clear_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}")
     return SyncRun(name, len(rows), result.stored, result.same, result.refused, watermark, None,
                    tuple(result.problems))
 

@@ -172,3 +172,27 @@ def test_scheduler_runs_a_due_source_once_and_then_waits_for_its_interval(
     first = [run for run in asyncio.run(run_due(database_url, once=True)) if run.source == name]
     again = [run for run in asyncio.run(run_due(database_url, once=True)) if run.source == name]
     assert ([(run.rows, run.stored) for run in first], again) == ([(1, 1)], [])
+
+
+def test_failed_sync_raises_a_platform_alarm_in_the_alarms_list_and_a_good_run_clears_it(
+        api_app_client: TestClient, admin_headers: dict[str, str], postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env,
+                          query=QUERY.replace("%(watermark)s IS NULL", "%(watermark)s::timestamptz IS NULL")
+                          .replace("> %(watermark)s", "> %(watermark)s::timestamptz"))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE figures RENAME TO figures_gone")
+    _run(api_app_client, admin_headers, name)
+    _run(api_app_client, admin_headers, name)  # a second failure keeps the one alarm
+
+    def alarms(state: str) -> list[tuple[str, str, str]]:
+        listed = api_app_client.get("/api/v1/alarms", headers=admin_headers, params={"state": state, "limit": 1000})
+        return [(a["rule"], a["source"], a["state"]) for a in listed.json()["alarms"]
+                if a["device_id"] == f"monitoring_sync:{name}"]
+
+    raised = alarms("active")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE figures_gone RENAME TO figures")
+    _run(api_app_client, admin_headers, name)
+    assert (raised, alarms("active"), alarms("all")) == (
+        [("monitoring_sync_failed", "platform", "active")], [], [("monitoring_sync_failed", "platform", "cleared")])

@@ -24,6 +24,7 @@ from carbon_domain.monitoring import (
     intensity,
     intensity_outliers,
     jump_anomalies,
+    metered_monthly_figures,
     missing_month_anomalies,
     normalise_quantity,
     region_prefix,
@@ -243,3 +244,17 @@ def test_file_without_required_columns_names_them() -> None:
     _, problems = check_figure_rows([(1, ["credit_code", "month"])], regions=RegionTree.default(),
                                     industries=IndustryTable.default())
     assert "missing column(s) item, quantity, unit" in problems[0].reason
+
+
+@pytest.mark.parametrize(("aggregates", "expected", "left_out"), [
+    ([("2026-03", "electricity", 2500.0, "kWh")], [("2026-03", "electricity", 2.5)], []),
+    ([("2026-03", "bituminous_coal", 10.0, "t"), ("2026-03", "coke", 4.0, "t")], [("2026-03", "coal", 14.0)], []),
+    ([("2026-03", "blast_furnace_gas", 50.0, "1e4Nm3"), ("2026-04", "heat", 7.0, "GJ")],
+     [("2026-04", "heat", 7.0)], ["blast_furnace_gas"]),
+    ([("2026-03", "production:steel", 900.0, "t")], [], ["production:steel"]),
+])
+def test_metered_monthly_figures_map_activities_to_energy_types(
+        aggregates: list[tuple[str, str, float, str]], expected: list[tuple[str, str, float]],
+        left_out: list[str]) -> None:
+    figures, skipped = metered_monthly_figures(aggregates)
+    assert ([(f"{f.month:%Y-%m}", f.item, f.quantity) for f in figures], skipped) == (expected, left_out)

@@ -36,6 +36,8 @@ class Alarm(BaseModel):
     cleared_at: datetime | None
     cleared_by: str | None = Field(description="who cleared it by hand; null when its rule cleared it")
     clear_comment: str | None
+    source: str = Field("device", description="device (a device's or gateway's rule) or platform (the platform "
+                                              "itself, e.g. a failed monitoring sync; device_id names its subject)")
 
 
 class AlarmList(BaseModel):

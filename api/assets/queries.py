@@ -14,9 +14,11 @@ from psycopg.rows import dict_row
 from carbon_domain.assets import Balance, Entry, EntryKind, Instrument, apply_entries
 
 __all__ = [
+    "ALLOWANCE_COLUMNS",
     "LEDGER_COLUMNS",
     "add_entry",
     "allowance",
+    "allowances",
     "balances",
     "emissions",
     "ledger",
@@ -26,6 +28,8 @@ __all__ = [
 
 LEDGER_COLUMNS = ("entry_id", "enterprise_id", "at", "kind", "instrument", "vintage", "quantity", "price",
                   "counterparty", "compliance_year", "reference", "actor")
+ALLOWANCE_COLUMNS = ("enterprise_id", "year", "method", "benchmark", "output", "adjustment", "amount", "allocated_at",
+                     "allocated_by")
 _SIGNED = ("CASE WHEN kind IN ('allocate', 'issue', 'buy', 'transfer_in') THEN quantity ELSE -quantity END")
 
 
@@ -74,10 +78,17 @@ async def ledger(conn: psycopg.AsyncConnection, *, enterprise_id: str) -> list[d
 
 async def allowance(conn: psycopg.AsyncConnection, *, enterprise_id: str, year: int) -> dict[str, Any] | None:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT enterprise_id, year, method, benchmark, output, adjustment, amount, allocated_at,"
-                          " allocated_by FROM asset_allowances WHERE enterprise_id = %s AND year = %s",
-                          (enterprise_id, year))
+        await cur.execute(f"SELECT {', '.join(ALLOWANCE_COLUMNS)} FROM asset_allowances"
+                          " WHERE enterprise_id = %s AND year = %s", (enterprise_id, year))
         return await cur.fetchone()
+
+
+async def allowances(conn: psycopg.AsyncConnection, *, enterprise_id: str) -> list[dict[str, Any]]:
+    """Every year's allocation of the enterprise, newest first."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {', '.join(ALLOWANCE_COLUMNS)} FROM asset_allowances WHERE enterprise_id = %s"
+                          " ORDER BY year DESC", (enterprise_id,))
+        return list(await cur.fetchall())
 
 
 async def put_allowance(conn: psycopg.AsyncConnection, *, enterprise_id: str, year: int, method: str,

@@ -5,8 +5,6 @@ allowances and records verified emissions. Every write is audited (assets.*)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 import psycopg
@@ -19,6 +17,7 @@ from api.auth.access import Principal
 from api.auth.deps import Caller, require_permission
 from api.deps import ClientIP, Conn
 from api.registry import hierarchy_queries
+from api.table_export import TableFormat, table_response
 from carbon_domain.assets import (
     DEFAULT_OFFSET_CAP,
     OFFSETS,
@@ -77,22 +76,30 @@ async def holdings(enterprise_id: EnterpriseId, caller: Reader, conn: Conn) -> d
             "holdings": _holdings(await queries.balances(conn, enterprise_id=enterprise_id))}
 
 
+Format = Annotated[TableFormat, Query(description="json, or csv / xlsx for a spreadsheet")]
+
+
 @router.get("/{enterprise_id}/ledger", response_model=None)
 async def ledger(enterprise_id: EnterpriseId, caller: Reader, conn: Conn,
-                 format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> dict[str, Any] | Response:
-    """Every ledger entry, oldest first; format=csv for a spreadsheet."""
+                 format: Format = "json") -> dict[str, Any] | Response:
+    """Every ledger entry, oldest first; format=csv or xlsx for a spreadsheet."""
     await _enterprise(conn, caller, enterprise_id)
     entries = await queries.ledger(conn, enterprise_id=enterprise_id)
     if format == "json":
         return {"enterprise_id": enterprise_id, "entries": entries}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(queries.LEDGER_COLUMNS)
-    for entry in entries:
-        writer.writerow(["" if entry[c] is None else entry[c].isoformat() if c == "at" else entry[c]
-                         for c in queries.LEDGER_COLUMNS])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="ledger-{enterprise_id}.csv"'})
+    return table_response(entries, queries.LEDGER_COLUMNS, fmt=format, filename=f"ledger-{enterprise_id}")
+
+
+@router.get("/{enterprise_id}/allowances", response_model=None)
+async def allowances(enterprise_id: EnterpriseId, caller: Reader, conn: Conn,
+                     format: Format = "json") -> dict[str, Any] | Response:
+    """The allocations per year with their method (benchmark x output x adjustment, or entered), newest first;
+    format=csv or xlsx for a spreadsheet."""
+    await _enterprise(conn, caller, enterprise_id)
+    rows = await queries.allowances(conn, enterprise_id=enterprise_id)
+    if format == "json":
+        return {"enterprise_id": enterprise_id, "allowances": rows}
+    return table_response(rows, queries.ALLOWANCE_COLUMNS, fmt=format, filename=f"allowances-{enterprise_id}")
 
 
 @router.post("/{enterprise_id}/transactions", status_code=201)

@@ -129,13 +129,14 @@ async def create_project(body: ProjectIn, caller: Reader, conn: Conn, ip: Client
 
 @router.get("/{project_id}")
 async def get_project(project_id: ProjectId, caller: Reader, conn: Conn) -> dict[str, Any]:
-    """A project with its stage history, documents, points, fees and periods."""
+    """A project with its stage history, documents, points, assigned verifiers, fees and periods."""
     found = await _seen(conn, caller, project_id)
     kind = ProjectKind(found["kind"])
     return {**found, "next_stages": [s.value for s in next_stages(kind, Stage(found["stage"]))],
             "stage_changes": await queries.stage_changes(conn, project_id=project_id),
             "documents": await queries.documents(conn, project_id=project_id),
             "points": await queries.points(conn, project_id=project_id),
+            "verifiers": await queries.verifiers(conn, project_id=project_id),
             "fees": await queries.fees(conn, project_id=project_id),
             "periods": await queries.periods(conn, project_id=project_id)}
 

@@ -50,6 +50,7 @@ def test_projects_and_their_periods_export_as_csv_and_xlsx_with_provenance(
     assert name in {row["name"] for row in _xlsx(c.get(PROJECTS, headers=owner, params={"format": "xlsx"}))}
 
     assert c.get(f"{url}/periods", headers=owner).json()["periods"][0]["er_tco2"] == period["er_tco2"]
+    assert c.get(url, headers=owner).json()["verifiers"] == []
     [row] = _xlsx(c.get(f"{url}/periods", headers=users["government"], params={"format": "xlsx"}))
     assert (row["er_tco2"], row["status"], row["formula_version"]) == (
         period["er_tco2"], "computed", period["provenance"]["formula_version"])

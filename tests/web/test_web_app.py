@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(900)
 # what each page needs (web/src/router.js), checked here against the roles' permissions on the server
 # every page in menu order: sections plant, accounting, government, admin (web/src/menugroups.js), then meta.order
 PAGE_NEEDS = {"overview": {"emissions"}, "series": {"series", "devices"}, "devices": {"devices"},
-              "alarms": {"alarms"},
+              "alarms": {"alarms"}, "projects": {"projects"}, "assets": {"assets"},
               "grid-factors": {"grid_factors"},
               "gateways": {"gateways"}, "audit": {"audit"}, "users": {"users"}, "tokens": set()}
 LONG_POINT = "blast_furnace_top_gas_recovery_turbine_inlet_temperature_degc"

@@ -3,10 +3,12 @@
 // keys; add the file to AREAS below. The keys of every file match the other language's file one for one.
 import base from "./base.js";
 import gridFactors from "./gridFactors.js";
+import projects from "./projects.js";
 
 const AREAS = [
   base,
   gridFactors,
+  projects,
 ];
 
 export default Object.assign({}, ...AREAS);

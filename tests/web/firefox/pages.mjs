@@ -8,7 +8,9 @@
 // page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
 // device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
 // users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
-// gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor).
+// gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor) |
+// projects (filter by kind grid_pv, open project `projectId`, read its stage, each period's ER and a period's factor
+// rows, then the assets page's compliance position of `enterprise`).
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -169,7 +171,30 @@ async function gridFactors(page) {
     conserved: document.querySelector('#grid-conservation').dataset.conserved}));
 }
 
-const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, gridFactors};
+async function projects(page) {
+  await page.click("#nav a[data-route='projects']");
+  await page.waitForSelector('#projects-table');
+  await page.click('.el-select:has(#projects-kind) .el-select__wrapper');
+  await page.waitForSelector(".el-select-dropdown__item [data-value='grid_pv']", {visible: true});
+  await page.click(".el-select-dropdown__item [data-value='grid_pv']");
+  const link = `#projects-table a[data-project='${args.projectId}']`;
+  await page.waitForSelector(link);
+  const kinds = await page.evaluate(() => [...document.querySelectorAll('#projects-table .el-table__row')].length);
+  await page.click(link);
+  await page.waitForSelector('#periods-table b.er');
+  const er = await page.evaluate(() => [...document.querySelectorAll('#periods-table b.er')].map((b) => Number(b.dataset.value)));
+  const stage = await page.evaluate(() => document.querySelector('#project-stage').dataset.stage);
+  await page.click('#periods-table a[data-period]');
+  await page.waitForSelector('#period-factors .badge');
+  const factors = await page.evaluate(() => [...document.querySelectorAll('#period-factors .badge')].map((b) => b.innerText.trim()));
+  await page.keyboard.press('Escape');
+  await page.click("#nav a[data-route='assets']");
+  await page.waitForSelector("#cp-allowances[data-value]");
+  const allowances = await page.evaluate(() => Number(document.querySelector('#cp-allowances').dataset.value));
+  return {rows: kinds, er, stage, factors, allowances};
+}
+
+const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, gridFactors, projects};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);

@@ -176,7 +176,7 @@ def test_enterprise_records_a_purchase_and_sees_its_compliance_position_change(
                            arg=before["position"]["position"])
     assert value(page, "#cp-allowances") == pytest.approx(before["allowances"])
     assert value(page, "#cp-gap") == pytest.approx(before["projection"]["gap"])
-    assert page.get_attribute("#allowances-table b[data-year='%d']" % YEAR, "data-value") is not None
+    assert page.get_attribute(f"#allowances-table b[data-year='{YEAR}']", "data-value") is not None
 
     page.click("#tx-new")
     choose(page, "#tx-instrument", "ccer")

@@ -12,12 +12,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
 import pytest
 
 from tests.api.conftest import make_user
+from tests.web.conftest import Users
 from tests.web.ui import choose, log_in, shot, value
 
 Page = Any  # playwright.sync_api.Page
@@ -231,3 +233,32 @@ def _scenario_costs(http: httpx.Client, base: str, headers: dict[str, str]) -> l
                  params=[("offset_cap", "0.05"), ("scenario", "low:60"), ("scenario", "mid:80"), ("scenario", "high:100")])
     assert r.status_code == 200, r.text
     return r.json()["trading_costs"]  # type: ignore[no-any-return]
+
+
+def test_a_government_user_sets_a_deadline_that_its_regions_enterprise_sees_as_due_soon(
+        page: Page, live_api: str, users: Users, http: httpx.Client) -> None:
+    due = (datetime.now(UTC) + timedelta(days=20)).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    title = f"2026 allowance surrender {TAG}"
+    log_in(page, live_api, *users.government)
+    page.click("#nav a[data-route='assets']")
+    page.click("#deadline-new")
+    page.fill("#deadline-title", title)
+    page.fill("#deadline-due", due.isoformat())
+    page.keyboard.press("Enter")
+    page.click("#deadline-title")
+    page.click("#deadline-submit")
+    cell = page.locator("#deadlines-table tr", has=page.locator(f"text={title}"))
+    cell.wait_for()
+    assert cell.locator("[data-status]").get_attribute("data-status") == "due_soon"
+    assert "CN-ZJ" in cell.inner_text()
+    shot(page, "assets-deadlines-government-en")
+
+    page.evaluate("sessionStorage.clear()")
+    log_in(page, live_api, *users.manager)  # w-ent, in CN-ZJ-NB: the CN-ZJ deadline applies
+    page.click("#nav a[data-route='assets']")
+    page.wait_for_selector("#deadline-soon")
+    seen = {d["title"]: d for d in http.get("/api/v1/assets/deadlines",
+                                            headers=_bearer(http, *users.manager)).json()["deadlines"]}
+    row = page.locator("#deadlines-table tr", has=page.locator(f"text={title}"))
+    assert row.locator("[data-status]").inner_text().strip() == f"due in {seen[title]['days_left']} days"
+    assert page.locator("#deadline-new, #deadlines-table button.remove").count() == 0  # enterprises only read it

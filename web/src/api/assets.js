@@ -30,3 +30,12 @@ export function compliance(enterprise, year, {offsetCap, scenarios = {}, current
   if (monthsToDeadline !== null) query.set("months_to_deadline", String(monthsToDeadline));
   return getJSON(`${path(enterprise)}/compliance/${year}?${query}`);
 }
+
+/** GET /assets/deadlines: the compliance and trading deadlines that apply to the caller, soonest first. */
+export async function deadlines() { return (await getJSON("/assets/deadlines")).deadlines; }
+
+/** POST /assets/deadlines: a deadline of a region (government users: their own by default). */
+export function addDeadline(body) { return send("/assets/deadlines", {json: body}); }
+
+/** DELETE /assets/deadlines/{id}. */
+export function deleteDeadline(id) { return send(`/assets/deadlines/${id}`, {method: "DELETE"}); }

@@ -167,6 +167,35 @@ export default {
     }
   },
   "assets": {
+    "deadlines": {
+      "title": "Compliance and trading calendar",
+      "add": "Add a deadline",
+      "soon": "Due soon: {title}, in {n} days",
+      "none": "No deadlines",
+      "due": "Due on",
+      "name": "Deadline",
+      "kind": "Kind",
+      "region": "Region",
+      "everyRegion": "Every region",
+      "left": "Left",
+      "remind": "Remind ahead (days)",
+      "regionHint": "Your region by default",
+      "note": "Note",
+      "remove": "Remove",
+      "removeAsk": "Remove this deadline?",
+      "titleNeeded": "Name the deadline",
+      "dateNeeded": "Choose the date",
+      "kinds": {
+        "compliance": "Compliance",
+        "trading": "Trading",
+        "reporting": "Reporting"
+      },
+      "status": {
+        "past": "{n} days ago",
+        "due_soon": "due in {n} days",
+        "upcoming": "in {n} days"
+      }
+    },
     "title": "Carbon assets",
     "subtitle": "Allowances, holdings, ledger and compliance",
     "enterprise": "Enterprise",

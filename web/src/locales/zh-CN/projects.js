@@ -167,6 +167,35 @@ export default {
     }
   },
   "assets": {
+    "deadlines": {
+      "title": "履约与交易日历",
+      "add": "添加截止日期",
+      "soon": "即将到期：{title}，还剩 {n} 天",
+      "none": "暂无截止日期",
+      "due": "截止日期",
+      "name": "事项",
+      "kind": "类别",
+      "region": "适用地区",
+      "everyRegion": "全部地区",
+      "left": "剩余",
+      "remind": "提前提醒（天）",
+      "regionHint": "默认为本人所属地区",
+      "note": "备注",
+      "remove": "删除",
+      "removeAsk": "删除这个截止日期？",
+      "titleNeeded": "请填写事项",
+      "dateNeeded": "请选择截止日期",
+      "kinds": {
+        "compliance": "履约清缴",
+        "trading": "交易",
+        "reporting": "报告报送"
+      },
+      "status": {
+        "past": "已过 {n} 天",
+        "due_soon": "{n} 天后到期",
+        "upcoming": "{n} 天后"
+      }
+    },
     "title": "碳资产",
     "subtitle": "配额、持仓、交易台账与履约",
     "enterprise": "企业",

@@ -1,7 +1,8 @@
 """The reduction projects (#/projects) and carbon assets (#/assets) pages in a real headless Chromium against the
 API under uvicorn. An enterprise user registers a PV project, moves it through its lifecycle, uploads a document
 (whose SHA-256 shows), records spending, computes a monitoring period from its metered export and submits it; the
-assigned verifier (an auditor) verifies it with a finding; on the assets page the enterprise records a purchase of
+assigned verifier (an auditor) verifies it with a finding and an administrator certifies it, which issues the
+reduction into the enterprise's holdings; on the assets page the enterprise records a purchase of
 CCER and sees its compliance position change by it. Figures on screen are checked against the API's answers.
 Screenshots: tests/artifacts/web-projects-*.png, web-assets-*.png."""
 
@@ -65,8 +66,8 @@ def owner(database_url: str, api_app_client: Any, admin_headers: dict[str, str])
     return {"manager": manager[:2], "verifier": verifier[:2], "admin": admin_headers}
 
 
-def test_enterprise_runs_a_project_and_the_assigned_verifier_verifies_its_period(
-        page: Page, live_api: str, owner: dict[str, Any], http: httpx.Client, tmp_path: Path) -> None:
+def test_enterprise_runs_a_project_the_assigned_verifier_verifies_it_and_an_administrator_certifies_it(
+        page: Page, live_api: str, owner: dict[str, Any], users: Users, http: httpx.Client, tmp_path: Path) -> None:
     log_in(page, live_api, *owner["manager"])
     page.click("#nav a[data-route='projects']")
     page.click("#project-new")
@@ -152,6 +153,25 @@ def test_enterprise_runs_a_project_and_the_assigned_verifier_verifies_its_period
     assert (got["status"], [e["comment"] for e in got["events"]]) == (
         "verified", ["January export, meter calibrated 2024-11", "readings match the settlement bills"])
     shot(page, "projects-verifier-en")
+
+    # an administrator certifies it, which issues whole tonnes into the owner's holdings
+    page.evaluate("sessionStorage.clear()")
+    log_in(page, live_api, *users.admin)
+    page.goto(f"{live_api}/#/projects?id={project_id}")
+    page.click(f"#periods-table a[data-period='{period['period_id']}']")
+    page.fill("#period-note", "certified")
+    page.click("#period-certify")
+    page.wait_for_selector("#period-status[data-status='certified']")
+    page.keyboard.press("Escape")
+    page.goto(f"{live_api}/#/assets?enterprise={ENTERPRISE}")
+    issued = next(e for e in http.get(f"/api/v1/assets/{ENTERPRISE}/ledger", headers=manager).json()["entries"]
+                  if e["reference"] == f"project:{project_id}:period:{period['period_id']}")
+    assert issued["quantity"] == int(period["er_tco2"])  # whole tonnes, rounded down
+    page.wait_for_selector("#ledger-table [data-kind='issue']")
+    held = {h["vintage"]: h["quantity"] for h in http.get(f"/api/v1/assets/{ENTERPRISE}/holdings",
+                                                          headers=manager).json()["holdings"]
+            if h["instrument"] == "certified_reduction"}
+    assert value(page, "#holdings-table [data-holding='certified_reduction:2025']") == pytest.approx(held[2025])
 
 
 def test_enterprise_records_a_purchase_and_sees_its_compliance_position_change(

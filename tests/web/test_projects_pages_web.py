@@ -194,7 +194,7 @@ def test_enterprise_records_a_purchase_and_sees_its_compliance_position_change(
     page.click("#nav a[data-route='assets']")
     page.wait_for_selector("#cp-position[data-value]")
     before = api_position()
-    page.wait_for_function("v => Number(document.querySelector('#cp-position').dataset.value) === v",
+    page.wait_for_function("v => Number(document.querySelector('#cp-position')?.dataset.value) === v",
                            arg=before["position"]["position"])
     assert value(page, "#cp-allowances") == pytest.approx(before["allowances"])
     assert value(page, "#cp-gap") == pytest.approx(before["projection"]["gap"])
@@ -210,7 +210,7 @@ def test_enterprise_records_a_purchase_and_sees_its_compliance_position_change(
     page.wait_for_selector("#tx-done")
     after = api_position()
     assert after["position"]["position"] - before["position"]["position"] == pytest.approx(40)
-    page.wait_for_function("v => Number(document.querySelector('#cp-position').dataset.value) === v",
+    page.wait_for_function("v => Number(document.querySelector('#cp-position')?.dataset.value) === v",
                            arg=after["position"]["position"])
     assert value(page, f"#holdings-table [data-holding='ccer:{YEAR - 1}']") == pytest.approx(
         next(h["quantity"] for h in http.get(f"{base}/holdings", headers=manager).json()["holdings"]

@@ -187,7 +187,9 @@ async function projects(page) {
   await page.click('#periods-table a[data-period]');
   await page.waitForSelector('#period-factors .badge');
   const factors = await page.evaluate(() => [...document.querySelectorAll('#period-factors .badge')].map((b) => b.innerText.trim()));
-  await page.keyboard.press('Escape');
+  await page.click('.el-dialog__headerbtn');
+  await page.waitForSelector('#period-factors', {hidden: true});
+  await page.evaluate(() => window.scrollTo(0, 0));  // the menu is fixed: click it where it is seen
   await page.click("#nav a[data-route='assets']");
   await page.waitForSelector("#cp-allowances[data-value]");
   const allowances = await page.evaluate(() => Number(document.querySelector('#cp-allowances').dataset.value));

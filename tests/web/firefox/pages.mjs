@@ -189,8 +189,7 @@ async function projects(page) {
   const factors = await page.evaluate(() => [...document.querySelectorAll('#period-factors .badge')].map((b) => b.innerText.trim()));
   await page.click('.el-dialog__headerbtn');
   await page.waitForSelector('#period-factors', {hidden: true});
-  await page.evaluate(() => window.scrollTo(0, 0));  // the menu is fixed: click it where it is seen
-  await page.click("#nav a[data-route='assets']");
+  await page.goto(`${args.base}/#/assets`);  // as one opens a bookmarked page
   await page.waitForSelector("#cp-allowances[data-value]");
   const allowances = await page.evaluate(() => Number(document.querySelector('#cp-allowances').dataset.value));
   return {rows: kinds, er, stage, factors, allowances};

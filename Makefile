@@ -26,6 +26,7 @@ test: install
 # benchmarks write bench/results/*.json (commit them with the code they measure)
 bench: install
 	$(PY) bench/edge_bench.py
+	$(PY) bench/peers_bench.py
 	$(PY) bench/pipeline_bench.py
 	$(PY) bench/storage_bench.py
 	$(PY) bench/api_bench.py

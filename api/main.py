@@ -19,15 +19,26 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
 from api import assets, efficiency_code, monitoring, projects
-from api.accounting.routers import benchmarks, calculations, factors, inventory, process_benchmarks, reports
+from api.accounting.routers import (
+    activity_entry,
+    benchmarks,
+    calculations,
+    factors,
+    inventory,
+    process_benchmarks,
+    report_list,
+    reports,
+)
 from api.alarms.routers import alarms, implausible
 from api.analysis import router as analysis_router
+from api.analysis.assessment import router as target_assessment_router
+from api.analysis.potential import router as reduction_potential_router
 from api.audit import router as audit
 from api.auth.bootstrap import ensure_admin
 from api.auth.revocations import RevocationSignal
 from api.auth.routers import certauth, login, sso, tokens, users
 from api.caches import SessionCache, SharedCache
-from api.emissions.routers import compare, emissions, overview
+from api.emissions.routers import breakdown, compare, emissions, overview, provenance
 from api.errors import BootstrapError
 from api.grid_factors import router as grid_factors_router
 from api.http_ingest import router as http_ingest
@@ -211,9 +222,10 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     for module in (health, login, tokens, users, audit, sites, devices, gateways, live, series, emissions, overview,
-                   benchmarks, export, export_scope, compare, alarms, http_ingest):
+                   benchmarks, export, export_scope, compare, breakdown, provenance, alarms, http_ingest):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (factors, inventory, reports, process_benchmarks, calculations):  # GHG accounting
+    for module in (factors, inventory, activity_entry, reports, report_list, process_benchmarks,
+                   calculations):  # GHG accounting
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(hierarchy.router, prefix="/api/v1")  # after devices: /devices/health stays a route
     app.include_router(point_ranges.router, prefix="/api/v1")  # a point's range for out_of_range, set by hand
@@ -224,6 +236,8 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(grid_factors_router, prefix="/api/v1")  # electricity-carbon factors (issue 19)
     app.include_router(monitoring.router, prefix="/api/v1")  # government monitoring (api/monitoring/)
     app.include_router(analysis_router, prefix="/api/v1")  # analysis and planning (api/analysis/)
+    app.include_router(target_assessment_router, prefix="/api/v1")  # target assessment (api/analysis/assessment.py)
+    app.include_router(reduction_potential_router, prefix="/api/v1")  # per-process reduction potential
     app.include_router(projects.router, prefix="/api/v1")  # reduction projects (api/projects/)
     app.include_router(assets.router, prefix="/api/v1")  # carbon assets (api/assets/)
     app.include_router(metrics_router)  # GET /metrics, for Prometheus (api/metrics.py says who may read it)

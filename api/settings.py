@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from api.auth.security import is_placeholder_password
 from carbonflow.device_bindings import auto_register_setting
+from carbonflow.settings import DEFAULT_HOME
 
 __all__ = ["ApiSettings", "OidcSettings", "load_api_settings"]
 
@@ -123,6 +124,9 @@ class ApiSettings(BaseModel):
     report_signing_key: Path | None = Field(None, description="PEM private key that signs approved PDF reports")
     report_signing_cert: Path | None = Field(None, description="PEM certificate of that key; None (both): approved "
                                                                "reports are not signed (?signed=true answers 409)")
+    gateway_home: Path | None = Field(None, description="CARBONFLOW_HOME, where the gateway registry keeps certs/ "
+                                                        "and the broker's mqtt/ ACL; None: registering and revoking "
+                                                        "gateways through the API answer 409")
 
     @model_validator(mode="after")
     def _signing_pair(self) -> ApiSettings:
@@ -196,7 +200,7 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
     CARBONFLOW_CERT_TOKEN_MINUTES (default 60). Device bindings: CARBONFLOW_AUTO_REGISTER_DEVICES (on/off, default
     off). Report submission: CARBONFLOW_CROSS_CHECK_TOLERANCE (default 0.05). Signed approved reports:
     CARBONFLOW_REPORT_SIGNING_KEY and CARBONFLOW_REPORT_SIGNING_CERT (PEM files). The dashboard's first site:
-    CARBONFLOW_DEFAULT_SITE."""
+    CARBONFLOW_DEFAULT_SITE. Gateway registry files: CARBONFLOW_HOME (as the CLI)."""
     env = dict(os.environ if env is None else env)
     values: dict[str, object] = {}
 
@@ -266,6 +270,7 @@ def load_api_settings(env: dict[str, str] | None = None) -> ApiSettings:
                         ("CARBONFLOW_REPORT_SIGNING_CERT", "report_signing_cert")):
         if env.get(name, "").strip():
             values[field] = Path(env[name].strip())
+    values["gateway_home"] = Path(env.get("CARBONFLOW_HOME", "").strip() or DEFAULT_HOME)
     values["auto_register_devices"] = auto_register_setting(env, "api")
     values["component_metrics"] = {
         service: tuple(_metrics_url(name, url) for url in env.get(name, "").split(",") if url.strip())

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from carbon_domain.errors import AmbiguousFactor, FactorLibraryError, FactorNotFound
 
-__all__ = ["Scope", "FactorRow", "FactorLibrary", "FACTOR_TIMEZONE"]
+__all__ = ["Scope", "FactorRow", "FactorLibrary", "FACTOR_TIMEZONE", "current_versions"]
 
 FACTOR_TIMEZONE = timezone(timedelta(hours=8), "CST")
 """Time zone in which `valid_from`/`valid_to` calendar days are read."""
@@ -217,6 +217,28 @@ class FactorLibrary:
                 f"e.g. scope_chain=[({scope!r}, {scope_id!r})]"
             )
         return f"{message}. Add a row for that period or series with with_row()"
+
+
+def current_versions(rows: Sequence[FactorRow]) -> dict[str, str | None]:
+    """factor_id -> the factor_id of the newer version that replaces it, or None for a current row.
+
+    `rows` oldest version first, as `FactorLibrary.rows()` gives them. A later row with the same key, series,
+    scope and `valid_from` replaces an earlier one wherever both apply (resolution takes the latest
+    `valid_from`, then the row added last), so the earlier one is no longer what a new computation uses.
+
+    >>> a = FactorRow(factor_id="heat.default@a", key="heat.default", value=0.11, unit="tCO2/GJ",
+    ...               scope="national", scope_id="CN", valid_from=date(2024, 1, 1), series="heat-default", source="x")
+    >>> current_versions([a, a.model_copy(update={"factor_id": "heat.default@b"})])
+    {'heat.default@a': 'heat.default@b', 'heat.default@b': None}
+    """
+    newest: dict[tuple[str, str, Scope, str, date], str] = {}
+    for row in rows:
+        newest[(row.key, row.series, row.scope, row.scope_id, row.valid_from)] = row.factor_id
+    answer: dict[str, str | None] = {}
+    for row in rows:
+        latest = newest[(row.key, row.series, row.scope, row.scope_id, row.valid_from)]
+        answer[row.factor_id] = None if latest == row.factor_id else latest
+    return answer
 
 
 def _chain_priorities(scope_chain: Sequence[tuple[str, str]]) -> dict[tuple[Scope, str], tuple[int, int]]:

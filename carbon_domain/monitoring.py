@@ -345,6 +345,9 @@ ECONOMIC_ITEMS: dict[str, str] = {
     "value_added": "1e4CNY",  # 增加值, 10^4 yuan at current prices
     "gross_output": "1e4CNY",  # 工业总产值
     "main_product": "",  # 主要产品产量, in the product's own unit (t, pieces...), stored as reported
+    # 自发自用 own PV/wind generation: not energy consumed (no tCO2 of its own); the 碳效码 counts it as avoided
+    # at the electricity factor the inventory uses
+    "own_generation": "MWh",
 }
 ITEMS: tuple[str, ...] = (*(e.value for e in EnergyType), *ECONOMIC_ITEMS)
 

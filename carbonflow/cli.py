@@ -212,43 +212,40 @@ def _db_compact(url: str, args: argparse.Namespace) -> int:
 
 
 def _cmd_gateways(args: argparse.Namespace) -> int:
-    from carbonflow.certs import ensure_client_cert
+    import getpass
+
     from carbonflow.db import connect_with_retry
-    from carbonflow.gateways import (
-        GatewayError,
-        list_gateways,
-        new_password,
-        register_gateway,
-        revoke_gateway,
-        write_broker_acl,
-    )
+    from carbonflow.gateway_admin import GatewayFiles, add_gateway, revoke
+    from carbonflow.gateways import GatewayError, list_gateways
+
     settings = _db_settings("carbonflow gateways")
     if settings is None:
         return 2
     if args.action == "bind":
         return _bind_device(settings.database_url, args.gateway, args.device)
-    broker_dir = args.broker_dir or settings.home / "mqtt"
+    files = GatewayFiles.under(settings.home, args.broker_dir)
+    actor = f"cli:{getpass.getuser()}"
     with connect_with_retry(settings.database_url, autocommit=True) as conn:
         try:
-            passwords: dict[str, str] = {}
             if args.action == "add":
-                record = register_gateway(conn, args.gateway, site_id=args.site,
-                                          auth="password" if args.password else "certificate")
-                if args.password:
-                    passwords[args.gateway] = new_password()
-                    print(f"gateway {record.gateway_id}: password {passwords[args.gateway]} (shown once)")
-                else:
-                    paths = ensure_client_cert(settings.home / "certs", args.gateway)
-                    print(f"gateway {record.gateway_id}: client certificate {paths.cert}, key {paths.key}")
+                added = add_gateway(conn, files, args.gateway, site_id=args.site, actor=actor, replace_active=True,
+                                    auth="password" if args.password else "certificate")
+                if added.password:
+                    print(f"gateway {args.gateway}: password {added.password} (shown once)")
+                elif added.certificate:
+                    print(f"gateway {args.gateway}: client certificate {added.certificate.cert}, key"
+                          f" {added.certificate.key}, valid until {added.gateway['cert_expires_at']:%Y-%m-%d}")
+                acl = added.acl
             elif args.action == "revoke":
-                revoke_gateway(conn, args.gateway)
+                _, acl = revoke(conn, files, args.gateway, actor=actor)
                 print(f"gateway {args.gateway}: revoked; ingest refuses its data from now on")
             else:
-                print(f"{'gateway':<20} {'status':<13} {'auth':<12} {'site':<18} last seen")
+                print(f"{'gateway':<20} {'status':<13} {'auth':<12} {'site':<18} {'cert expires':<13} last seen")
                 for g in list_gateways(conn):
-                    print(f"{g.gateway_id:<20} {g.status:<13} {g.auth:<12} {g.site_id or '-':<18} {g.last_seen or '-'}")
+                    expires = f"{g.cert_expires_at:%Y-%m-%d}" if g.cert_expires_at else "-"
+                    print(f"{g.gateway_id:<20} {g.status:<13} {g.auth:<12} {g.site_id or '-':<18} {expires:<13}"
+                          f" {g.last_seen or '-'}")
                 return 0
-            acl, _ = write_broker_acl(conn, broker_dir, passwords=passwords)
             print(f"broker ACL written to {acl}; reload the broker (SIGHUP) to apply it")
         except GatewayError as exc:
             print(f"carbonflow gateways: {exc}", file=sys.stderr)
@@ -350,14 +347,14 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
 def _cmd_seed(args: argparse.Namespace) -> int:
     import asyncio
 
-    from carbonflow.demo.region_seed import seed_region
+    from carbonflow.demo.region_seed import YEARS, seed_region
 
     settings = _db_settings("carbonflow seed", " (migrated: carbonflow db migrate)")
     if settings is None:
         return 2
     done = asyncio.run(seed_region(settings.database_url, seed=args.seed))
     print(f"synthetic prefecture (seed {args.seed}): {done['units']} units, {done['figures']} figures,"
-          f" {done['stored']} stored now")
+          f" {done['stored']} stored now; 碳效码 computed, {done['coded']} units coded in {YEARS[-1]}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from typing import TextIO
 __all__ = ["Child", "Supervisor"]
 
 _STOP_GRACE_S = 6.0
+# terminal control sequences (faust's spinner hides and shows the cursor): meaningless in a prefixed log
+_TERMINAL_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # exit codes of a child that ended because stop_all asked it to: cleanly, or by the SIGTERM / SIGINT itself
 _STOPPED_BY_US = frozenset({0, -signal.SIGTERM, -signal.SIGINT, 128 + signal.SIGTERM, 128 + signal.SIGINT})
 
@@ -66,7 +69,9 @@ class Supervisor:
     def _pump(self, child: Child) -> None:
         assert child.process is not None and child.process.stdout is not None
         for raw in child.process.stdout:
-            line = raw.decode("utf-8", "replace").rstrip()
+            line = _TERMINAL_CONTROL.sub("", raw.decode("utf-8", "replace")).rstrip()
+            if not line:
+                continue  # blank, or nothing but control sequences: nothing to read in a prefixed log
             if child.on_line is not None:
                 child.on_line(line)
             self.log(child.name, line)

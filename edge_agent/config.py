@@ -15,6 +15,7 @@ __all__ = [
     "AgentConfig",
     "ClockCheck",
     "ConfigError",
+    "ENDPOINT_POLL_FLOOR_S",
     "DeviceEndpoint",
     "MqttLink",
     "PayloadProtection",
@@ -35,6 +36,12 @@ class SerialLine(_Model):
     stopbits: Literal[1, 2] = 1
 
 
+# The endpoint may poll faster than a profile allows (profiles keep their 0.1 s floor and 1 s default), down to
+# 10 ms, for a fast local device or a benchmark that must find the agent's ceiling rather than the poll schedule's.
+# Production configs leave poll_interval_s unset, so each point polls at its profile's interval.
+ENDPOINT_POLL_FLOOR_S = 0.01
+
+
 class DeviceEndpoint(_Model):
     id: Identifier
     profile: str
@@ -43,7 +50,7 @@ class DeviceEndpoint(_Model):
     port: int | None = Field(default=None, ge=1, le=65535)
     serial: SerialLine | None = None
     unit_id: int | None = Field(default=None, ge=0, le=255)
-    poll_interval_s: float | None = Field(default=None, ge=0.1)
+    poll_interval_s: float | None = Field(default=None, ge=ENDPOINT_POLL_FLOOR_S)
     timeout_s: float = Field(default=2.0, gt=0)
     opcua_mode: Literal["profile", "poll", "subscribe"] = "profile"
 

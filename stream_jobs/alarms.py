@@ -121,17 +121,25 @@ RULES: dict[str, tuple[str, str]] = {
         FROM (SELECT DISTINCT ON (point_key) point_key, bucket, worst_quality FROM rollup_1m
               WHERE bucket > %(now)s - interval '5 minutes' ORDER BY point_key, bucket DESC) r
         JOIN points p USING (point_key) WHERE r.worst_quality = 2"""),
-    # every minute bucket from the one holding now - stuck_after up to now has a valid reading and one value, and
-    # that value was already read at now - stuck_after: the signal has been flat for the whole of stuck_after
+    # Flat for the whole of stuck_after: every whole minute from the one holding now - stuck_after has a valid
+    # reading, all of them (and the current minute's, when there is one yet) hold one value, and that value was
+    # already read at now - stuck_after (a reading of the window's first minute at or before it, or the previous
+    # minute's last reading). The current minute does not count towards "every minute" (its readings may still be
+    # on their way), so a raised alarm does not clear and rise again at each minute's turn.
     "stuck_value": ("warning", """
         SELECT p.device_id, p.point, 'value ' || """ + _SHOWN.format(v="min(r.min)") + """
                || ' unchanged since ' || to_char(min(r.first_ts), 'HH24:MI')
         FROM rollup_1m r JOIN points p USING (point_key) """ + _PRECISION + """
         WHERE p.kind = 'gauge' AND NOT p.point_key = ANY(%(status_keys)s::int[])
           AND r.bucket >= date_trunc('minute', %(now)s - %(stuck_after)s) AND r.bucket <= %(now)s AND r.n_valid > 0
-        GROUP BY p.device_id, p.point, prec.decimals
-        HAVING min(r.min) = max(r.max) AND min(r.first_ts) <= %(now)s - %(stuck_after)s
-           AND count(*) >= extract(epoch FROM %(stuck_after)s) / 60"""),
+        GROUP BY p.point_key, p.device_id, p.point, prec.decimals
+        HAVING min(r.min) = max(r.max)
+           AND count(*) FILTER (WHERE r.bucket < date_trunc('minute', %(now)s))
+               >= extract(epoch FROM %(stuck_after)s) / 60
+           AND (min(r.first_ts) <= %(now)s - %(stuck_after)s
+                OR EXISTS (SELECT 1 FROM rollup_1m b WHERE b.point_key = p.point_key AND b.n_valid > 0
+                           AND b.bucket = date_trunc('minute', %(now)s - %(stuck_after)s) - interval '1 minute'
+                           AND b.last_value = min(r.min)))"""),
     "counter_reset": ("warning", """
         SELECT p.device_id, p.point, 'counter went backwards at ' || to_char(max(e.ts), 'YYYY-MM-DD"T"HH24:MI:SSOF')
         FROM emissions e JOIN points p USING (point_key)

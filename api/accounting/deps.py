@@ -6,7 +6,7 @@ Who may do what:
 inventory, reports  read by callers with the 'emissions' permission, for the enterprises in
                     their scope (enterprise: its own; government: its region; auditor: the
                     assigned ones; admin: all); 404 outside it
-entered activity    written by the enterprise itself or an administrator
+entered activity    written by callers with 'activity_data' (the enterprise itself or an administrator)
 report workflow     the roles of carbon_domain.reports.workflow, inside the caller's scope, and its
                     four-eyes rules by person (two reviewers; preparers and verifier excluded)
 factors, benchmarks read by any signed-in caller; written by administrators ('benchmarks')
@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, HTTPException, Path, Query
 
 from api.accounting import queries as inventory_queries
-from api.auth.access import Principal
+from api.auth.access import ROLE_PERMISSIONS, Principal
 from api.auth.deps import EmissionsReader
 from api.deps import Conn
 from carbon_domain.grid import DEFAULT_GRID_SERIES, GridSeries
@@ -56,9 +56,11 @@ ScopedEnterprise = Annotated[Enterprise, Depends(_scoped_enterprise)]
 
 
 def require_enterprise_writer(principal: Principal) -> Principal:
-    """The caller when it may enter data for an enterprise in its scope (the enterprise itself or an
-    administrator); 403 otherwise."""
-    if principal.role not in ("enterprise", "admin"):
+    """The caller when it may enter data for an enterprise in its scope ('activity_data': the enterprise itself
+    or an administrator, and a machine token only with that scope); 403 otherwise."""
+    if "activity_data" not in principal.permissions:
+        if principal.via == "token" and "activity_data" in ROLE_PERMISSIONS.get(principal.role, frozenset()):
+            raise HTTPException(403, "this machine token lacks the 'activity_data' scope")
         raise HTTPException(403, f"role {principal.role!r} may not enter activity data; the enterprise enters its "
                                  "own data (or an administrator)")
     return principal

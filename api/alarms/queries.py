@@ -33,18 +33,21 @@ def _sites(sites: Sequence[str] | None) -> list[str] | None:
 
 async def list_alarms(
     conn: psycopg.AsyncConnection, *, state: AlarmState, sites: Sequence[str] | None, site: str | None,
-    since: datetime | None, limit: int,
+    since: datetime | None, limit: int, rule: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Alarms of `sites` (None: all), newest first; `since` keeps those raised, acknowledged or cleared since."""
+    """Alarms of `sites` (None: all), newest first; `since` keeps those raised, acknowledged or cleared since,
+    `rule` those of one rule (stuck_value, out_of_range, ...)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             _SELECT + f" WHERE {_IN_SITES}"
             " AND (%(state)s = 'all' OR a.state = %(state)s)"
             " AND (%(site)s::text IS NULL OR d.site_id = %(site)s)"
+            " AND (%(rule)s::text IS NULL OR a.rule = %(rule)s)"
             " AND (%(since)s::timestamptz IS NULL OR GREATEST(a.raised_at, a.acknowledged_at, a.cleared_at)"
             "      >= %(since)s)"
             " ORDER BY a.raised_at DESC, a.alarm_id DESC LIMIT %(limit)s",
-            {"sites": _sites(sites), "state": state, "site": site, "since": since, "limit": limit},
+            {"sites": _sites(sites), "state": state, "site": site, "since": since, "limit": limit,
+             "rule": rule},
         )
         return list(await cur.fetchall())
 

@@ -149,7 +149,8 @@ async def decoupling(
 @router.get("/lmdi")
 async def decomposition(caller: Reader, conn: Conn, region: RegionCode, base: Year, target: Year) -> dict[str, Any]:
     """Additive LMDI of the region's CO2 change from year `base` to `target` into activity (value added),
-    structure (industry shares), intensity (tce per value added) and emission-factor (CO2 per tce) effects."""
+    structure (industry shares), intensity (tce per value added) and emission-factor (CO2 per tce) effects.
+    Divisions without value added in either year are left out and listed in `excluded` with their CO2."""
     if base == target:
         raise HTTPException(422, "base and target must be different years")
     scope, found = await _region(conn, caller, region)
@@ -158,15 +159,26 @@ async def decomposition(caller: Reader, conn: Conn, region: RegionCode, base: Ye
     empty = [year for year, sectors in zip((base, target), periods, strict=True) if not sectors]
     if empty:
         raise HTTPException(422, f"region {region} has no monitoring figures in {empty}")
+    industries = await monitoring.list_industries(conn)
+    names = {row["code"]: row["name"] for row in industries}
+    names_en = {row["code"]: row["name_en"] or row["name"] for row in industries}
+    # a division without value added in either year (public institutions report none) has no intensity: it is
+    # left out of the decomposition and listed, with its CO2, so that nothing is hidden
+    without = sorted({s.key for sectors in periods for s in sectors if s.activity <= 0})
+    co2 = [{s.key: s.co2 for s in sectors} for sectors in periods]
+    excluded = [{"key": key, "name": names.get(key, key), "name_en": names_en.get(key, key), "base_co2": co2[0].get(key, 0.0),
+                 "target_co2": co2[1].get(key, 0.0)} for key in without]
+    periods = [[s for s in sectors if s.key not in without] for sectors in periods]
     try:
         result = lmdi(*periods)
     except FormulaInputError as exc:
         raise HTTPException(422, str(exc)) from exc
-    names = {row["code"]: row["name"] for row in await monitoring.list_industries(conn)}
     return {"region": {"code": region, "name": found["name"]}, "base": base, "target": target,
+            "excluded": excluded,
             "base_co2": result.base_co2, "target_co2": result.target_co2, "change": result.change,
             "effects": result.effects(), "residual": result.change - math.fsum(result.effects().values()),
-            "sectors": [{**asdict(s), "name": names.get(s.key, s.key)} for s in result.sectors],
+            "sectors": [{**asdict(s), "name": names.get(s.key, s.key), "name_en": names_en.get(s.key, s.key)}
+                        for s in result.sectors],
             "factors": {"activity": "value added (10^4 yuan)", "structure": "industry division share of value added",
                         "intensity": "tce per 10^4 yuan", "emission_factor": "t CO2 per tce"},
             "method": f"additive LMDI-I (Ang 2004); {METHOD}"}

@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from api.auth.access import Principal
 
-__all__ = ["COLUMNS", "entries", "record"]
+__all__ = ["COLUMNS", "count", "entries", "record"]
 
 COLUMNS = ("audit_id", "at", "actor", "actor_kind", "token_id", "action", "target", "outcome", "client_ip",
            "before", "after", "detail")
@@ -46,11 +46,8 @@ async def record(
     )
 
 
-async def entries(
-    conn: psycopg.AsyncConnection, *, actor: str | None, action: str | None, since: datetime | None,
-    until: datetime | None, limit: int,
-) -> list[dict[str, Any]]:
-    """Entries newest first; `action` ending in '.*' matches a family (``auth.*``)."""
+def _filters(actor: str | None, action: str | None, since: datetime | None, until: datetime | None
+             ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if actor is not None:
@@ -69,10 +66,29 @@ async def entries(
     if until is not None:
         clauses.append("at < %s")
         params.append(until)
-    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+async def entries(
+    conn: psycopg.AsyncConnection, *, actor: str | None, action: str | None, since: datetime | None,
+    until: datetime | None, limit: int, offset: int = 0, oldest_first: bool = False,
+) -> list[dict[str, Any]]:
+    """Entries newest first (or oldest first), skipping `offset` of them; `action` ending in '.*' matches a family
+    (``auth.*``)."""
+    where, params = _filters(actor, action, since, until)
+    direction = "ASC" if oldest_first else "DESC"
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM audit_log{where} ORDER BY at DESC, audit_id DESC LIMIT %s",
-            (*params, limit),
+            f"SELECT {', '.join(COLUMNS)} FROM audit_log{where} ORDER BY at {direction}, audit_id {direction}"
+            " LIMIT %s OFFSET %s",
+            (*params, limit, offset),
         )
         return list(await cur.fetchall())
+
+
+async def count(conn: psycopg.AsyncConnection, *, actor: str | None, action: str | None, since: datetime | None,
+                until: datetime | None) -> int:
+    """How many entries the same filters as `entries` match."""
+    where, params = _filters(actor, action, since, until)
+    cur = await conn.execute(f"SELECT count(*) FROM audit_log{where}", params)
+    return (await cur.fetchone())[0]  # type: ignore[index,no-any-return]

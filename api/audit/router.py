@@ -1,4 +1,5 @@
-"""GET /api/v1/audit: the audit log for administrators, as JSON or CSV."""
+"""GET /api/v1/audit: the audit log for administrators, as JSON (a page: `offset`, `limit`, and the `total` the
+filters match) or CSV."""
 
 from __future__ import annotations
 
@@ -45,14 +46,19 @@ async def audit(
     since: Annotated[str | None, Query(description="ISO-8601 time with offset, inclusive")] = None,
     until: Annotated[str | None, Query(description="ISO-8601 time with offset, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="skip this many of the newest matching "
+                                                                  "entries (paging)")] = 0,
+    order: Annotated[Literal["newest", "oldest"], Query(description="newest first (default) or oldest first")] = "newest",
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | Response:
     t0 = parse_time("since", since) if since else None
     t1 = parse_time("until", until) if until else None
     if t0 and t1 and t1 <= t0:
         raise HTTPException(422, "until must be after since")
-    rows = await auditlog.entries(conn, actor=user, action=action, since=t0, until=t1, limit=limit)
+    rows = await auditlog.entries(conn, actor=user, action=action, since=t0, until=t1, limit=limit, offset=offset,
+                                  oldest_first=order == "oldest")
     if format == "csv":
         return Response(_csv(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="carbonflow-audit.csv"'})
-    return {"entries": rows, "count": len(rows)}
+    total = await auditlog.count(conn, actor=user, action=action, since=t0, until=t1)
+    return {"entries": rows, "count": len(rows), "offset": offset, "total": total}

@@ -10,7 +10,8 @@ role        permissions                                    data scope
 admin       everything (incl. audit, users, benchmarks,    all sites
             hierarchy, efficiency_code)
 technician  health, devices, gateways, live, series,       all sites
-            alarms, alarm_actions, ingest, point_ranges
+            alarms, alarm_actions, ingest, point_ranges,
+            gateway_registry
 government  devices, live, series, emissions, alarms       enterprises whose region is the user's
                                                            region or a sub-region (CN-ZJ: CN-ZJ-HZ)
 enterprise  devices, live, series, emissions, alarms,      its one enterprise
@@ -29,7 +30,12 @@ tokens of technicians and administrators. 'point_ranges' sets a point's measurem
 out_of_range alarm checks) and a counter's rise limit, and accepts an implausible counter rise after checking the
 meter: technicians, who commission and calibrate the instruments, and administrators; not the enterprise, so a
 plant cannot widen a range to silence its own alarm or decide which of its own readings count.
+'gateway_registry' registers and revokes gateways and downloads a certificate gateway's key bundle
+(technicians, who commission the gateways, and administrators); 'gateways' alone only lists them.
 'efficiency_code' stores and activates 碳效码 configuration versions and reads the stored codes (administrators).
+'efficiency_code_view' reads the carbon accounts, grade distributions, watch list and exports of the units in scope
+(government: its region; enterprise: its own units) and issues certificates; 'efficiency_code_compute' starts a
+computation of codes from the monitoring figures (government, administrators).
 
 Monitoring (api/monitoring/): 'monitoring' reads the region, industry and unit views; 'monitoring_data' maintains
 emission units and imports or pushes their monthly figures; 'monitoring_review' dismisses or confirms anomaly
@@ -41,6 +47,10 @@ Projects and assets (api/projects/, api/assets/; docs/projects.md): 'projects' r
 auditor only those it is assigned to verify) and, for enterprises and administrators, changes their own;
 'project_verify' verifies or refuses a submitted period (auditors); 'assets' reads holdings, the ledger and the
 compliance position in scope, enterprises trade their own and government users allocate allowances.
+
+GHG inventory (api/accounting/): 'activity_data' enters an enterprise's activity data (the online form and the
+CSV/XLSX upload) for the enterprises in scope: the enterprise itself, and administrators; reading the inventory
+and the reports needs 'emissions'.
 """
 
 from __future__ import annotations
@@ -63,19 +73,47 @@ __all__ = [
 
 Role = Literal["government", "enterprise", "auditor", "technician", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
+# every permission on its own line with the roles that hold it (administrators hold all of them)
+_GRANTS: dict[str, tuple[str, ...]] = {
+    "health": ("technician",),
+    "devices": ("technician", "government", "enterprise", "auditor"),
+    "gateways": ("technician",),
+    "live": ("technician", "government", "enterprise", "auditor"),
+    "series": ("technician", "government", "enterprise", "auditor"),
+    "emissions": ("government", "enterprise", "auditor"),
+    "audit": (),
+    "users": (),
+    "benchmarks": (),
+    "alarms": ("technician", "government", "enterprise", "auditor"),
+    "alarm_actions": ("technician", "enterprise"),
+    "hierarchy": (),
+    "ingest": ("technician",),
+    "point_ranges": ("technician",),
+    "efficiency_code": (),
+    "monitoring": ("government", "enterprise"),
+    "monitoring_data": ("government", "enterprise"),
+    "monitoring_review": ("government",),
+    "projects": ("government", "enterprise", "auditor"),
+    "project_verify": ("auditor",),
+    "assets": ("government", "enterprise"),
+    "grid_factors": ("government",),
+    "activity_data": ("enterprise",),
+    "gateway_registry": ("technician",),
+    "efficiency_code_view": ("government", "enterprise"),
+    "efficiency_code_compute": ("government",),
+}
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
                      "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code",
                      "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets",
-                     "grid_factors"]
+                     "grid_factors", "activity_data", "gateway_registry", "efficiency_code_view",
+                     "efficiency_code_compute"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
-_DATA = frozenset({"devices", "live", "series", "emissions", "alarms"})
+if set(PERMISSIONS) != set(_GRANTS):
+    raise ImportError(f"permissions without grants or grants without a permission: {set(PERMISSIONS) ^ set(_GRANTS)}")
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
-    "technician": frozenset({"health", "devices", "gateways", "live", "series", "alarms", "alarm_actions", "ingest",
-                             "point_ranges"}),
-    "government": _DATA | {"monitoring", "monitoring_data", "monitoring_review", "projects", "assets", "grid_factors"},
-    "enterprise": _DATA | {"alarm_actions", "monitoring", "monitoring_data", "projects", "assets"},
-    "auditor": _DATA | {"projects", "project_verify"},
+    **{role: frozenset(p for p, roles in _GRANTS.items() if role in roles)
+       for role in ("technician", "government", "enterprise", "auditor")},
 }
 
 

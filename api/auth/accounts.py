@@ -34,6 +34,7 @@ __all__ = [
     "revoke_session",
     "set_disabled",
     "set_password",
+    "set_role",
     "set_scope",
     "set_totp_secret",
     "user_view",
@@ -115,6 +116,25 @@ async def set_scope(conn: psycopg.AsyncConnection, *, user_id: int, region: str 
                     enterprises: Sequence[str]) -> dict[str, Any]:
     """Replace the data scope of a user; call inside a transaction."""
     await _write_scope(conn, user_id=user_id, region=region, enterprise_id=enterprise_id, enterprises=enterprises)
+    return user_view(await get_user(conn, user_id=user_id))  # type: ignore[arg-type]
+
+
+async def set_role(conn: psycopg.AsyncConnection, *, user_id: int, role: str, region: str | None,
+                   enterprise_id: str | None, enterprises: Sequence[str], revoke: bool) -> dict[str, Any]:
+    """Give a user another role with the scope that fits it; `revoke` ends its sessions and machine tokens (their
+    privileges dropped). Refuses (Conflict) to leave no enabled administrator. Call inside a transaction."""
+    cur = await conn.execute("SELECT user_id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY user_id"
+                             " FOR UPDATE")
+    admins = {r[0] for r in await cur.fetchall()}
+    if role != "admin" and admins == {user_id}:
+        raise Conflict("this is the last enabled administrator: make another user an administrator first")
+    await conn.execute("UPDATE users SET role = %s WHERE user_id = %s", (role, user_id))
+    await _write_scope(conn, user_id=user_id, region=region, enterprise_id=enterprise_id, enterprises=enterprises)
+    if revoke:
+        await conn.execute("UPDATE sessions SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL",
+                           (user_id,))
+        await conn.execute("UPDATE api_tokens SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL",
+                           (user_id,))
     return user_view(await get_user(conn, user_id=user_id))  # type: ignore[arg-type]
 
 

@@ -16,12 +16,22 @@ from carbon_domain.efficiency_code import DEFAULT_CONFIG, EfficiencyCode, Effici
 __all__ = [
     "active_config",
     "activate_config",
+    "calendar_results",
+    "certificate",
     "config_version",
     "create_config",
+    "create_job",
+    "finish_job",
+    "get_job",
+    "issue_certificate",
+    "job_progress",
     "list_configs",
     "results",
     "runs",
     "save_results",
+    "start_job",
+    "stored_periods",
+    "unit_results",
 ]
 
 _RESULT_COLUMNS = ("unit_id", "period", "period_kind", "config_version", "code", "grade", "level", "intensity",
@@ -174,3 +184,93 @@ async def runs(conn: psycopg.AsyncConnection, *, period: str) -> list[dict[str, 
         await cur.execute("SELECT run_id, period, config_version, computed_at, computed_by, reason, units, coded"
                           " FROM efficiency_code_runs WHERE period = %s ORDER BY run_id DESC", (period,))
         return list(await cur.fetchall())
+
+
+async def unit_results(conn: psycopg.AsyncConnection, *, unit_id: str, config_version: str) -> list[dict[str, Any]]:
+    """A unit's stored codes of every period under a configuration version, oldest period first."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {', '.join(_RESULT_COLUMNS)} FROM efficiency_code_results"
+                          " WHERE unit_id = %s AND config_version = %s ORDER BY period", (unit_id, config_version))
+        return list(await cur.fetchall())
+
+
+async def calendar_results(conn: psycopg.AsyncConnection, *, config_version: str) -> list[dict[str, Any]]:
+    """Every unit's stored calendar-year codes (unit, period, grade, intensity) under a version: the history the
+    watch list reads."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT unit_id, period, grade, intensity, code FROM efficiency_code_results"
+                          " WHERE config_version = %s AND period_kind = 'calendar_year' ORDER BY unit_id, period",
+                          (config_version,))
+        return list(await cur.fetchall())
+
+
+async def stored_periods(conn: psycopg.AsyncConnection, *, config_version: str) -> list[str]:
+    """The periods with stored codes under a version, newest first."""
+    cur = await conn.execute("SELECT DISTINCT period FROM efficiency_code_results WHERE config_version = %s"
+                             " ORDER BY period DESC", (config_version,))
+    return [str(row[0]) for row in await cur.fetchall()]
+
+
+# --- jobs (migration 112) ---------------------------------------------------------------------------------
+
+_JOB_COLUMNS = ("job_id, periods, only_changed, state, done, total, message, run_ids, requested_by, requested_at,"
+                " finished_at")
+
+
+async def create_job(conn: psycopg.AsyncConnection, *, periods: Sequence[str], only_changed: bool,
+                     requested_by: str) -> dict[str, Any]:
+    """Queue a computation of `periods`."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"INSERT INTO efficiency_code_jobs (periods, only_changed, total, requested_by)"
+                          f" VALUES (%s, %s, %s, %s) RETURNING {_JOB_COLUMNS}",
+                          (list(periods), only_changed, len(periods), requested_by))
+        row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def get_job(conn: psycopg.AsyncConnection, *, job_id: int) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {_JOB_COLUMNS} FROM efficiency_code_jobs WHERE job_id = %s", (job_id,))
+        return await cur.fetchone()
+
+
+async def start_job(conn: psycopg.AsyncConnection, *, job_id: int) -> dict[str, Any] | None:
+    """Mark a queued job running and return it; None if it is not queued (taken already)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"UPDATE efficiency_code_jobs SET state = 'running' WHERE job_id = %s AND state = 'queued'"
+                          f" RETURNING {_JOB_COLUMNS}", (job_id,))
+        return await cur.fetchone()
+
+
+async def job_progress(conn: psycopg.AsyncConnection, *, job_id: int, run_id: int | None, message: str) -> None:
+    """One more period done (its run, None when skipped for no change)."""
+    await conn.execute("UPDATE efficiency_code_jobs SET done = done + 1, message = %s,"
+                       " run_ids = CASE WHEN %s::bigint IS NULL THEN run_ids ELSE run_ids || %s::bigint END"
+                       " WHERE job_id = %s", (message, run_id, run_id, job_id))
+
+
+async def finish_job(conn: psycopg.AsyncConnection, *, job_id: int, state: str, message: str | None) -> None:
+    await conn.execute("UPDATE efficiency_code_jobs SET state = %s, message = COALESCE(%s, message),"
+                       " finished_at = now() WHERE job_id = %s", (state, message, job_id))
+
+
+# --- certificates (migration 113) -------------------------------------------------------------------------
+
+
+async def issue_certificate(conn: psycopg.AsyncConnection, *, fields: dict[str, Any]) -> dict[str, Any]:
+    """Record an issued certificate (token, unit, period, version, code, grade, synthetic, issued_by)."""
+    names = list(fields)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"INSERT INTO efficiency_code_certificates ({', '.join(names)})"
+                          f" VALUES ({', '.join(['%s'] * len(names))}) RETURNING *", [fields[n] for n in names])
+        row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def certificate(conn: psycopg.AsyncConnection, *, token: str) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT token, unit_id, unit_name, credit_code, period, config_version, code, grade,"
+                          " synthetic, issued_at FROM efficiency_code_certificates WHERE token = %s", (token,))
+        return await cur.fetchone()

@@ -23,6 +23,8 @@ __all__ = [
     "UnitScope",
     "add_anomalies",
     "aggregate",
+    "any_synthetic",
+    "coded_units",
     "create_batch",
     "create_sync_source",
     "create_unit",
@@ -31,11 +33,13 @@ __all__ = [
     "finish_batch",
     "get_anomaly",
     "get_unit",
+    "institution_totals",
     "list_anomalies",
     "list_industries",
     "list_regions",
     "list_sync_sources",
     "list_units",
+    "monthly_items",
     "monthly_unit_totals",
     "public_reductions",
     "region_names",
@@ -295,10 +299,42 @@ async def public_reductions(conn: psycopg.AsyncConnection, *, year: int) -> list
         return list(await cur.fetchall())
 
 
+async def institution_totals(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: str,
+                             year: int) -> list[dict[str, Any]]:
+    """The public institutions in scope under region `prefix`: their tCO2 and tce in `year` and the year before,
+    and whether they are published."""
+    where, params = scope.where()
+    energy = "f.item NOT IN ('value_added', 'gross_output', 'main_product')"
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT u.unit_id, u.name, u.credit_code, u.region_code, u.industry_code, u.public, u.status, u.synthetic,"
+            " COALESCE(sum(f.tco2) FILTER (WHERE f.month >= %(start)s), 0) AS tco2,"
+            " COALESCE(sum(f.tco2) FILTER (WHERE f.month < %(start)s), 0) AS tco2_previous,"
+            f" COALESCE(sum(f.tce) FILTER (WHERE f.month >= %(start)s AND {energy}), 0) AS tce,"
+            f" COALESCE(sum(f.tce) FILTER (WHERE f.month < %(start)s AND {energy}), 0) AS tce_previous"
+            " FROM monitoring_units u"
+            " LEFT JOIN monitoring_figures f ON f.unit_id = u.unit_id AND f.month >= %(previous)s"
+            "   AND f.month < %(end)s"
+            f" WHERE u.kind = 'public_institution' AND {where} AND u.region_code LIKE %(prefix)s"
+            " GROUP BY u.unit_id ORDER BY u.unit_id",
+            {**params, "prefix": f"{prefix}%", "previous": date(year - 1, 1, 1), "start": date(year, 1, 1),
+             "end": date(year + 1, 1, 1)})
+        return list(await cur.fetchall())
+
+
+async def any_synthetic(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: str) -> bool:
+    """Whether any unit in scope under region `prefix` is synthetic demo data (the pages say so)."""
+    where, params = scope.where()
+    cur = await conn.execute(f"SELECT EXISTS (SELECT 1 FROM monitoring_units u WHERE {where}"
+                             " AND u.region_code LIKE %(prefix)s AND u.synthetic)", {**params, "prefix": f"{prefix}%"})
+    row = await cur.fetchone()
+    return bool(row and row[0])
+
+
 # --- anomaly reminders -------------------------------------------------------------------------------------------
 
-_ANOMALY = ("SELECT a.anomaly_id, a.unit_id, u.name AS unit_name, u.region_code, a.month, a.rule, a.item, a.detail,"
-            " a.value, a.reference, a.state, a.decided_by, a.decided_at, a.comment"
+_ANOMALY = ("SELECT a.anomaly_id, a.unit_id, u.name AS unit_name, u.region_code, u.synthetic, a.month, a.rule, a.item,"
+            " a.detail, a.value, a.reference, a.state, a.decided_by, a.decided_at, a.comment"
             " FROM monitoring_anomalies a JOIN monitoring_units u USING (unit_id)")
 
 
@@ -363,3 +399,38 @@ async def create_sync_source(conn: psycopg.AsyncConnection, *, fields: dict[str,
         row = await cur.fetchone()
     assert row is not None
     return row
+
+
+# --- figures for other services ----------------------------------------------------------------------------------
+
+
+async def coded_units(conn: psycopg.AsyncConnection, *, scope: UnitScope,
+                      unit_id: int | None = None) -> list[dict[str, Any]]:
+    """The units in scope (or the one `unit_id` if in scope) with what the 碳效码 needs of them: industry, region,
+    status, links and names, by unit id."""
+    where, params = scope.where()
+    if unit_id is not None:
+        where, params = f"{where} AND u.unit_id = %(unit_id)s", {**params, "unit_id": unit_id}
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT u.unit_id, u.name, u.credit_code, u.kind, u.region_code::text AS region_code, u.industry_code,"
+            " u.status, u.enterprise_id, u.site_id, u.synthetic, r.name AS region_name, r.name_en AS region_name_en,"
+            " i.name AS industry_name,"
+            " i.name_en AS industry_name_en"
+            " FROM monitoring_units u JOIN monitoring_regions r ON r.code = u.region_code"
+            " LEFT JOIN monitoring_industries i ON i.code = u.industry_code"
+            f" WHERE {where} ORDER BY u.unit_id", params)
+        return list(await cur.fetchall())
+
+
+async def monthly_items(conn: psycopg.AsyncConnection, *, start: date, end: date,
+                        unit_ids: Sequence[int] | None = None) -> list[tuple[int, date, str, float, float | None,
+                                                                             list[str]]]:
+    """(unit, month, item, quantity, tCO2, factor ids) of every current figure in months [start, end), of all
+    units or of `unit_ids`; ordered by unit, month and item."""
+    only = "" if unit_ids is None else " AND unit_id = ANY(%(units)s)"
+    cur = await conn.execute(
+        "SELECT unit_id, month, item, quantity, tco2, factor_ids FROM monitoring_figures"
+        f" WHERE month >= %(start)s AND month < %(end)s{only} ORDER BY unit_id, month, item",
+        {"start": start, "end": end, "units": None if unit_ids is None else [int(u) for u in unit_ids]})
+    return list(await cur.fetchall())

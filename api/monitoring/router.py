@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.datastructures import UploadFile
@@ -22,9 +22,10 @@ from starlette.datastructures import UploadFile
 from api.accounting.queries import load_library, metered_aggregates, month_range
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.auth.deps import AnonymousRateLimit, Caller, require_permission
+from api.auth.deps import AnonymousRateLimit, Caller, VisibleSites, require_permission
 from api.deps import ClientIP, Conn
-from api.monitoring import intake, queries, sync, world
+from api.monitoring import boundaries, intake, queries, sync, world
+from api.monitoring.labels import LangQuery, industry_name, name_rows, region_name
 from api.monitoring.schemas import (
     AnomalyDecision,
     FigureCorrection,
@@ -33,6 +34,7 @@ from api.monitoring.schemas import (
     UnitChange,
     UnitCreate,
 )
+from api.registry.queries import list_devices, list_sites
 from carbon_domain.errors import DomainError
 from carbon_domain.monitoring import (
     ECONOMIC_ITEMS,
@@ -88,15 +90,21 @@ async def _scope(conn: Conn, principal: Principal) -> queries.UnitScope:
 
 
 @router.get("/regions")
-async def list_regions(caller: MonitoringReader, conn: Conn) -> dict[str, Any]:
-    """The administrative region tree (GB/T 2260), each with its parent and platform label."""
-    return {"regions": await queries.list_regions(conn)}
+async def list_regions(caller: MonitoringReader, conn: Conn, lang: LangQuery = "zh-CN") -> dict[str, Any]:
+    """The administrative region tree (GB/T 2260), each with its parent, platform label, its name in `lang`
+    (display_name) and whether the whole region is inside what the caller may see (in_scope)."""
+    scope = await _scope(conn, caller)
+    rows = await queries.list_regions(conn)
+    return {"regions": [{**r, "display_name": (r["name_en"] or r["name"]) if lang == "en" else r["name"],
+                         "in_scope": scope.covers_region(r["code"])} for r in rows]}
 
 
 @router.get("/industries")
-async def list_industries(caller: MonitoringReader, conn: Conn) -> dict[str, Any]:
+async def list_industries(caller: MonitoringReader, conn: Conn, lang: LangQuery = "zh-CN") -> dict[str, Any]:
     """GB/T 4754-2017 classes; high_energy names the national carbon market's high-energy industry."""
-    return {"industries": await queries.list_industries(conn)}
+    rows = await queries.list_industries(conn)
+    return {"industries": [{**r, "display_name": (r["name_en"] or r["name"]) if lang == "en" else r["name"]}
+                           for r in rows]}
 
 
 @router.get("/units")
@@ -106,12 +114,15 @@ async def list_units(
     industry: Annotated[str | None, Query(pattern=r"^[0-9]{2,4}$", description="class code or its prefix")] = None,
     kind: Annotated[Literal["enterprise", "public_institution"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    lang: LangQuery = "zh-CN",
 ) -> dict[str, Any]:
-    """Emission units the caller may see (名单)."""
+    """Emission units the caller may see (名单), with their region's and industry's names in `lang`."""
     scope = await _scope(conn, caller)
     prefix = region_prefix(region) if region else None
-    return {"units": await queries.list_units(conn, scope=scope, prefix=prefix, industry=industry, kind=kind,
-                                              limit=limit)}
+    units = await queries.list_units(conn, scope=scope, prefix=prefix, industry=industry, kind=kind, limit=limit)
+    regions, industries = await intake.registries(conn)
+    return {"units": name_rows(units, lang, regions=regions, industries=industries),
+            "synthetic": any(u["synthetic"] for u in units)}
 
 
 @router.post("/units", status_code=201)
@@ -182,7 +193,8 @@ async def template(caller: MonitoringReader) -> PlainTextResponse:
         "file": {"type": "string", "format": "binary", "description": ".csv or .xlsx in the template's columns"},
         "take_valid": {"type": "boolean", "default": False,
                        "description": "store the valid lines even when other lines are refused"}}}}}}})
-async def import_file(request: Request, caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> Any:
+async def import_file(request: Request, caller: MonitoringWriter, conn: Conn, ip: ClientIP,
+                      background: BackgroundTasks) -> Any:
     """Import monthly figures from a CSV/XLSX file. Every refused line comes back with its line number; with
     refused lines nothing is stored (422) unless take_valid is set. Importing the same file again stores no new
     revision."""
@@ -203,12 +215,15 @@ async def import_file(request: Request, caller: MonitoringWriter, conn: Conn, ip
         raise HTTPException(415 if "is .csv or .xlsx" in str(exc) else 422, str(exc)) from exc
     regions, industries = await intake.registries(conn)
     lines, problems = check_figure_rows(rows, regions=regions, industries=industries)
-    return await _take(conn, caller, ip, lines=lines, problems=problems, read=max(len(rows) - 1, 0),
-                       take_valid=take_valid, source="file", origin=name, digest=intake.digest_of(data))
+    answer = await _take(conn, caller, ip, lines=lines, problems=problems, read=max(len(rows) - 1, 0),
+                         take_valid=take_valid, source="file", origin=name, digest=intake.digest_of(data))
+    await _recompute_codes(conn, request, background, answer, lines, by=caller.username)
+    return answer
 
 
 @router.post("/figures")
-async def push_figures(body: FigurePush, caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> Any:
+async def push_figures(body: FigurePush, caller: MonitoringWriter, conn: Conn, ip: ClientIP, request: Request,
+                       background: BackgroundTasks) -> Any:
     """REST push (数据实时接入) of monthly figures, e.g. with a machine token scoped 'monitoring_data'. The same
     checks as a file import; each figure's position (1-based) stands for its line."""
     regions, industries = await intake.registries(conn)
@@ -225,8 +240,27 @@ async def push_figures(body: FigurePush, caller: MonitoringWriter, conn: Conn, i
         if line is not None and not line_problems:
             lines.append(line)
     origin = caller.token_name or caller.username
-    return await _take(conn, caller, ip, lines=lines, problems=problems, read=len(body.figures),
-                       take_valid=body.take_valid, source="rest", origin=origin, digest=None)
+    answer = await _take(conn, caller, ip, lines=lines, problems=problems, read=len(body.figures),
+                         take_valid=body.take_valid, source="rest", origin=origin, digest=None)
+    await _recompute_codes(conn, request, background, answer, lines, by=caller.username)
+    return answer
+
+
+async def _recompute_codes(conn: Conn, request: Request, background: BackgroundTasks, answer: Any, lines: Any, *,
+                           by: str) -> None:
+    """Stored figures change the 碳效码 of their years: queue its recomputation (a recorded job, after the answer)."""
+    if isinstance(answer, dict) and answer.get("stored"):
+        await _queue_codes(conn, request, background, months=[line.month for line in lines], by=by)
+
+
+async def _queue_codes(conn: Conn, request: Request, background: BackgroundTasks, *, months: list[date],
+                       by: str) -> None:
+    # imported here: the 碳效码 service reads the monitoring service's figures, so it imports this package
+    from api.efficiency_code.compute import queue_after_change, run_job
+
+    job = await queue_after_change(conn, months=months, by=by)
+    if job is not None:
+        background.add_task(run_job, request.app.state.pool, job)
 
 
 async def _take(conn: Conn, caller: Principal, ip: str | None, *, lines: Any, problems: Any, read: int,
@@ -308,7 +342,8 @@ async def run_sync_source(name: Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9
 @router.put("/units/{unit_id}/figures/{month}/{item}")
 async def correct_figure(unit_id: UnitId, month: Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}$")],
                          item: Annotated[str, PathParam(max_length=32)], body: FigureCorrection,
-                         caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+                         caller: MonitoringWriter, conn: Conn, ip: ClientIP, request: Request,
+                         background: BackgroundTasks) -> dict[str, Any]:
     """Correct one figure: the new value supersedes the current one, which stays in the revision history."""
     if item not in ITEMS:
         raise HTTPException(422, f"unknown item {item!r}; use one of {', '.join(ITEMS)}")
@@ -334,6 +369,8 @@ async def correct_figure(unit_id: UnitId, month: Annotated[str, PathParam(patter
                               target=f"monitoring_unit:{unit_id}/{month}/{item}",
                               before=before[-1] if before else None, after=history[-1] if history else None,
                               detail={"reason": body.reason, "changed": bool(changed)})
+    if changed:
+        await _queue_codes(conn, request, background, months=[first], by=caller.username)
     return {"unit_id": unit_id, "month": month, "item": item, "changed": bool(changed), "revisions": history}
 
 
@@ -386,6 +423,7 @@ async def view(
     by: Annotated[Literal["region", "industry", "unit"], Query(
         description="rows: the region's sub-regions, its industries (divisions) or its units (ranked by tCO2)")] = "region",
     industry: Annotated[str | None, Query(pattern=r"^[0-9]{2,4}$", description="only this class")] = None,
+    lang: LangQuery = "zh-CN",
 ) -> dict[str, Any]:
     """Monitoring of a region by year or month: per energy type consumption, tCO2 and tce, intensity per 10^4
     yuan of value added, energy structure, year-on-year (and month-on-month) change, the year's monthly trend,
@@ -412,7 +450,7 @@ async def view(
                                                          end=end.replace(year=end.year - 1), group="total")).get("total")
     trend = _summaries(await queries.aggregate(conn, **ask, start=date(year, 1, 1), end=date(year + 1, 1, 1),
                                                group="month"))
-    names = await _names(conn, group, now.keys(), industries)
+    names = await _names(conn, group, now.keys(), regions, industries, lang)
     rows = []
     for key, entry in now.items():
         before = last_year.get(key)
@@ -423,12 +461,15 @@ async def view(
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank if group == "unit" else None
     answer: dict[str, Any] = {
-        "region": {"code": found.code, "name": found.name, "level": found.level}, "year": year, "month": month,
+        "region": {"code": found.code, "name": found.name, "display_name": region_name(found, lang),
+                   "level": found.level}, "year": year, "month": month,
+        "synthetic": await queries.any_synthetic(conn, scope=scope, prefix=prefix),
         "by": by, "industry": industry, "energy_types": _ENERGY,
         "total": total and {**total, "yoy_tco2": change(total["tco2"], total_last_year and total_last_year["tco2"]),
                             "yoy_tce": change(total["tce"], total_last_year and total_last_year["tce"])},
         "rows": rows,
-        "trend": [{"month": key, "tco2": entry["tco2"], "tce": entry["tce"]} for key, entry in sorted(trend.items())],
+        "trend": [{"month": key, "tco2": entry["tco2"], "tce": entry["tce"], "energy": entry["energy"]}
+                  for key, entry in sorted(trend.items())],
         "basis": {"tce": "GB/T 2589-2020, electricity at its calorific equivalent", "prices": "current",
                   "figures": "reported figures (file, REST, sync) of the units in scope"},
     }
@@ -441,38 +482,47 @@ async def view(
     return answer
 
 
-async def _names(conn: Conn, group: str, keys: Any, industries: Any) -> dict[str, dict[str, Any]]:
+async def _names(conn: Conn, group: str, keys: Any, regions: Any, industries: Any,
+                 lang: str) -> dict[str, dict[str, Any]]:
+    """Each row's name as stored, its name in `lang` (display_name) and what the row's kind adds."""
     keys = list(keys)
     if group in ("city", "county"):
-        return {code: {"name": name} for code, name in (await queries.region_names(conn, codes=keys)).items()}
+        return {code: {"name": name, "display_name": region_name(regions.get(code), lang, name)}  # type: ignore[arg-type]
+                for code, name in (await queries.region_names(conn, codes=keys)).items()}
     if group == "industry":
         found = {}
         for key in keys:
             cls = industries.get(key)
             if cls is not None:
-                found[key] = {"name": cls.name, "name_en": cls.name_en, "high_energy": cls.high_energy}
+                found[key] = {"name": cls.name, "name_en": cls.name_en, "high_energy": cls.high_energy,
+                              "display_name": industry_name(cls, lang)}  # type: ignore[arg-type]
         return found
     units = await queries.unit_names(conn, unit_ids=keys)
-    return {str(unit_id): {"name": u["name"], "credit_code": u["credit_code"], "kind": u["kind"],
+    return {str(unit_id): {"name": u["name"], "display_name": u["name"], "credit_code": u["credit_code"],
+                           "kind": u["kind"], "region_code": u["region_code"], "industry_code": u["industry_code"],
                            "synthetic": u["synthetic"]} for unit_id, u in units.items()}
 
 
 @router.get("/units/{unit_id}")
-async def unit_archive(unit_id: UnitId, caller: MonitoringReader, conn: Conn, year: Year) -> dict[str, Any]:
+async def unit_archive(unit_id: UnitId, caller: MonitoringReader, conn: Conn, year: Year, sites: VisibleSites,
+                       lang: LangQuery = "zh-CN") -> dict[str, Any]:
     """A unit's archive: its registration, its year's monthly figures with tCO2/tce and their sources, totals,
-    intensity and year-on-year change, open anomaly reminders, and, for a unit linked to a metered enterprise,
-    the metered monthly activities by process from the pipeline (shown beside the reported figures)."""
+    intensity and year-on-year change, open anomaly reminders, its metered sites with their meters (those the
+    caller may see), and, for a unit linked to a metered enterprise, the metered monthly activities by process
+    from the pipeline (shown beside the reported figures)."""
     scope = await _scope(conn, caller)
     unit = await queries.get_unit(conn, unit_id=unit_id, scope=scope)
     if unit is None:
         raise HTTPException(404, f"no unit {unit_id} among the units you may see")
+    regions, industries = await intake.registries(conn)
     figures = await queries.unit_figures(conn, unit_id=unit_id, start=date(year - 1, 1, 1), end=date(year + 1, 1, 1))
     this_year = [f for f in figures if f["month"].year == year]
     rows = [(f"{f['month']:%Y-%m}", f["item"], f["quantity"], f["tco2"] or 0.0, f["tce"] or 0.0) for f in this_year]
     months = _summaries(rows)
-    total = _summaries([("total", *r[1:]) for r in rows]).get("total")
-    previous = _summaries([("total", f["item"], f["quantity"], f["tco2"] or 0.0, f["tce"] or 0.0)
-                           for f in figures if f["month"].year == year - 1]).get("total")
+    total = _summaries(_per_item("total", rows)).get("total")
+    previous = _summaries(_per_item("total", [
+        ("", f["item"], f["quantity"], f["tco2"] or 0.0, f["tce"] or 0.0)
+        for f in figures if f["month"].year == year - 1])).get("total")
     metered: list[dict[str, Any]] = []
     if unit["enterprise_id"]:
         start, end = month_range(year, None)
@@ -480,12 +530,53 @@ async def unit_archive(unit_id: UnitId, caller: MonitoringReader, conn: Conn, ye
                                                                     start=start, end=end)]
     anomalies = await queries.list_anomalies(conn, scope=scope, prefix="", unit_id=unit_id, state="open", limit=200)
     return {
-        "unit": unit, "year": year,
+        "unit": name_rows([unit], lang, regions=regions, industries=industries)[0], "year": year,
+        "synthetic": unit["synthetic"],
         "shown": "reported",  # the totals are the reported figures; metered activities are listed beside them
-        "total": total and {**total, "yoy_tco2": change(total["tco2"], previous and previous["tco2"])},
+        "total": total and {**total, "yoy_tco2": change(total["tco2"], previous and previous["tco2"]),
+                            "yoy_tce": change(total["tce"], previous and previous["tce"])},
         "months": [{"month": key, **entry} for key, entry in sorted(months.items())],
         "figures": this_year, "metered": metered, "anomalies": anomalies,
+        "sites": await _unit_sites(conn, unit, sites),
     }
+
+
+def _per_item(key: str, rows: Any) -> list[tuple[str, str, float, float, float]]:
+    """One row per item under `key`: the months of `rows` added up (a year's total from its months)."""
+    sums: dict[str, list[float]] = {}
+    for _, item, quantity, tco2, tce in rows:
+        acc = sums.setdefault(item, [0.0, 0.0, 0.0])
+        acc[0] += quantity
+        acc[1] += tco2
+        acc[2] += tce
+    return [(key, item, q, c, t) for item, (q, c, t) in sums.items()]
+
+
+_LIVE_SECONDS = 15 * 60  # a site whose newest device contact is this recent is live
+
+
+async def _unit_sites(conn: Conn, unit: dict[str, Any], visible: list[str] | None) -> list[dict[str, Any]]:
+    """The metered sites of the unit (its site, else its enterprise's sites) the caller may see, each with its
+    meters (devices and their points) and whether it is live."""
+    if not unit["enterprise_id"] and not unit["site_id"]:
+        return []
+    found = [s for s in await list_sites(conn, sites=visible)
+             if (s["site_id"] == unit["site_id"]) or (not unit["site_id"] and s["enterprise_id"] == unit["enterprise_id"])]
+    if not found:
+        return []
+    devices = await list_devices(conn, sites=[s["site_id"] for s in found])
+    now = datetime.now(UTC)
+    answer = []
+    for site in found:
+        seen = site["last_seen"]
+        answer.append({
+            "site_id": site["site_id"], "name": site["name"], "last_seen": seen,
+            "live": seen is not None and (now - seen).total_seconds() < _LIVE_SECONDS,
+            "meters": [{"device_id": d["device_id"], "process": d["process"], "last_seen": d["last_seen"],
+                        "points": d["points"]}
+                       for d in devices if d["site_id"] == site["site_id"]],
+        })
+    return answer
 
 
 # --- anomaly reminders -------------------------------------------------------------------------------------------
@@ -499,11 +590,11 @@ async def list_anomalies(
     state: Annotated[Literal["open", "dismissed", "confirmed"] | None, Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
-    """Data-anomaly reminders per unit or per region, newest month first."""
+    """Data-anomaly reminders per unit or per region, newest month first (`synthetic`: of generated demo units)."""
     scope = await _scope(conn, caller)
     prefix = region_prefix(region) if region else ""
-    return {"anomalies": await queries.list_anomalies(conn, scope=scope, prefix=prefix, unit_id=unit_id,
-                                                      state=state, limit=limit)}
+    found = await queries.list_anomalies(conn, scope=scope, prefix=prefix, unit_id=unit_id, state=state, limit=limit)
+    return {"anomalies": found, "synthetic": any(a["synthetic"] for a in found)}
 
 
 @router.post("/anomalies/scan")
@@ -581,14 +672,55 @@ async def confirm_anomaly(anomaly_id: UnitId, body: AnomalyDecision, caller: Mon
 
 
 @router.get("/public/institutions")
-async def public_institutions(_: AnonymousRateLimit, conn: Conn, year: Year) -> dict[str, Any]:
+async def public_institutions(_: AnonymousRateLimit, conn: Conn, year: Year,
+                              lang: LangQuery = "zh-CN") -> dict[str, Any]:
     """Public institutions' CO2 and energy in `year` against the year before (no login; only units marked public)."""
     rows = await queries.public_reductions(conn, year=year)
+    regions, _ = await intake.registries(conn)
     for row in rows:
         row["reduction_tco2"] = row["tco2_previous"] - row["tco2"]
         row["change_tco2"] = change(row["tco2"], row["tco2_previous"])
-    return {"year": year, "institutions": rows,
+        row["region_name"] = region_name(regions.get(row["region_code"]), lang, row["region_name"])
+    return {"year": year, "institutions": rows, "totals": _reduction_totals(rows),
             "synthetic": any(row["synthetic"] for row in rows)}
+
+
+@router.get("/institutions")
+async def institutions(caller: MonitoringReader, conn: Conn, year: Year,
+                       region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+                       lang: LangQuery = "zh-CN") -> dict[str, Any]:
+    """Monitoring of the public institutions (事业单位) the caller may see: each one's tCO2 and tce in `year`
+    against the year before, whether it is published on the public page, and the totals."""
+    scope = await _scope(conn, caller)
+    prefix = region_prefix(region) if region else ""
+    rows = await queries.institution_totals(conn, scope=scope, prefix=prefix, year=year)
+    regions, industries = await intake.registries(conn)
+    for row in rows:
+        row["reduction_tco2"] = row["tco2_previous"] - row["tco2"]
+        row["change_tco2"] = change(row["tco2"], row["tco2_previous"])
+    return {"year": year, "region": region, "institutions": name_rows(rows, lang, regions=regions,
+                                                                       industries=industries),
+            "totals": _reduction_totals(rows), "synthetic": any(row["synthetic"] for row in rows)}
+
+
+def _reduction_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    tco2 = sum(r["tco2"] for r in rows)
+    before = sum(r["tco2_previous"] for r in rows)
+    return {"institutions": len(rows), "tco2": tco2, "tco2_previous": before, "reduction_tco2": before - tco2,
+            "change_tco2": change(tco2, before), "reduced": sum(1 for r in rows if r["reduction_tco2"] > 0)}
+
+
+@router.get("/boundaries/{region}")
+async def region_boundaries(region: Annotated[str, PathParam(pattern=r"^[0-9]{6}$")],
+                            caller: MonitoringReader) -> dict[str, Any]:
+    """GeoJSON of the region's sub-regions for the map (properties.code = GB/T 2260 code). The packaged file of
+    the demo prefecture 330500 is a schematic (`schematic: true`); see docs/monitoring.md to load a real one."""
+    try:
+        return boundaries.load(region)
+    except boundaries.BoundaryMissing as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except boundaries.BoundaryInvalid as exc:
+        raise HTTPException(422, f"the boundary file is unusable: {exc}") from exc
 
 
 @router.get("/world")

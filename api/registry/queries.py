@@ -52,7 +52,8 @@ async def list_devices(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | 
 async def list_gateways(conn: psycopg.AsyncConnection, *, sites: Sequence[str] | None) -> list[dict[str, Any]]:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT g.gateway_id, g.site_id, g.first_seen, g.last_seen,"
+            "SELECT g.gateway_id, g.site_id, g.first_seen, g.last_seen, g.status, g.auth, g.registered_at,"
+            " g.revoked_at, g.cert_expires_at,"
             " ARRAY(SELECT d.device_id FROM devices d WHERE d.gateway_id = g.gateway_id ORDER BY 1) AS devices"
             f" FROM gateways g WHERE {_IN_SITES.format(column='g.site_id')} ORDER BY g.gateway_id",
             {"sites": _list(sites)},

@@ -17,10 +17,11 @@ from fastapi.responses import FileResponse, HTMLResponse
 router = APIRouter(include_in_schema=False)
 
 # the page keeps a bearer token in sessionStorage: allow no script but our own, and no framing. Element Plus
-# positions its popups with style attributes, hence 'unsafe-inline' for styles (not scripts).
+# positions its popups with style attributes, hence 'unsafe-inline' for styles (not scripts). The reports page
+# shows a report PDF it fetched (with the token) in a frame of its own blob: URL.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
-                               " img-src 'self' data: blob:; font-src 'self' data:; frame-ancestors 'none';"
+                               " img-src 'self' data: blob:; font-src 'self' data:; frame-src 'self' blob:; frame-ancestors 'none';"
                                " base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

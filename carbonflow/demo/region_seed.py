@@ -3,7 +3,9 @@
 Three counties of the demo prefecture Huzhou (330502 Wuxing, 330521 Deqing, 330522 Changxing), 420 enterprises
 across 22 industry groups (all eight high-energy industries among them), 40 public institutions, and 36 months
 (2023-2025) of energy figures and value added with seasonality, a Spring Festival dip, growth, and a few
-planted anomalies: a jump month, a missing month and an intensity outlier per handful of units. The live demo
+planted anomalies: a jump month, a missing month and an intensity outlier per handful of units. About one
+enterprise in six, and the steelworks, has rooftop PV (own generation, a share of its electricity with a summer
+peak), which its 碳效码 counts as avoided CO2. Seeding also computes the 碳效码 of every unit for the three years. The live demo
 steelworks (enterprise `demo-steel`) is one of the units, linked to its metered enterprise when registered.
 Everything is marked synthetic (`monitoring_units.synthetic`, names starting "Synthetic"). The same seed always
 gives the same units and figures, and seeding twice stores nothing new.
@@ -20,7 +22,7 @@ import psycopg
 
 from carbon_domain.monitoring import FigureCalculator, FigureLine, credit_code_problem
 
-__all__ = ["COUNTIES", "SyntheticPrefecture", "SyntheticUnit", "generate", "seed_region"]
+__all__ = ["COUNTIES", "YEARS", "SyntheticPrefecture", "SyntheticUnit", "generate", "seed_region"]
 
 COUNTIES = ("330502", "330521", "330522")
 YEARS = (2023, 2024, 2025)
@@ -148,8 +150,23 @@ def generate(seed: int = 2026) -> SyntheticPrefecture:
                     line += 1
                     result.lines.append(FigureLine(line, unit.credit_code, date(year, month, 1), "value_added",
                                                    round(value_added, 2), "1e4CNY"))
+    _own_generation(result, seed)
     result.anomalies = {"jump": sorted(jumps), "missing_month": sorted(missing), "intensity_outlier": sorted(outliers)}
     return result
+
+
+def _own_generation(result: SyntheticPrefecture, seed: int) -> None:
+    """Rooftop PV for some enterprises: generation = a share of the month's electricity use, peaking in summer.
+    Its own random stream, so that the other figures stay those of earlier seeds."""
+    rng = random.Random(seed * 7 + 1)
+    solar = {u.credit_code: rng.uniform(0.08, 0.3) for u in result.units
+             if u.kind == "enterprise" and (u.enterprise_id or rng.random() < 1 / 6)}
+    number = result.lines[-1].line if result.lines else 0
+    for figure in [f for f in result.lines if f.item == "electricity" and f.credit_code in solar]:
+        season = 1.0 + 0.35 * math.cos(2 * math.pi * (figure.month.month - 7) / 12)
+        number += 1
+        result.lines.append(FigureLine(number, figure.credit_code, figure.month, "own_generation",
+                                       round(figure.quantity * solar[figure.credit_code] * season, 3), "MWh"))
 
 
 async def seed_region(url: str, *, seed: int = 2026) -> dict[str, int]:
@@ -179,7 +196,7 @@ async def seed_region(url: str, *, seed: int = 2026) -> dict[str, int]:
             for item in prefecture.lines:
                 tco2 = tce = None
                 factor_ids: tuple[str, ...] = ()
-                if item.item != "value_added":
+                if item.item in _TCE_PER_UNIT:
                     computed = calculator.energy(item.item, item.quantity, item.month)
                     tco2, tce, factor_ids = computed.tco2, computed.tce, computed.factor_ids
                 figures.append((ids[item.credit_code], item.month, item.item, item.quantity, item.unit, tco2, tce,
@@ -190,4 +207,20 @@ async def seed_region(url: str, *, seed: int = 2026) -> dict[str, int]:
                                                  by="carbonflow seed region")
             await queries.finish_batch(conn, batch_id=batch, read=len(figures), stored=stored,
                                        same=len(figures) - stored, refused=0)
-    return {"units": len(prefecture.units), "figures": len(figures), "stored": stored}
+        codes = await _seed_codes(conn)
+    return {"units": len(prefecture.units), "figures": len(figures), "stored": stored, "coded": codes}
+
+
+async def _seed_codes(conn: psycopg.AsyncConnection) -> int:
+    """The 碳效码 of every unit for the seeded years (a recorded run per year unless nothing changed); returns how
+    many units got a code in the last year."""
+    from api.efficiency_code import compute
+    from api.efficiency_code.queries import active_config
+
+    config = await active_config(conn)
+    coded = 0
+    for year in YEARS:
+        outcome = await compute.compute_period(conn, period=compute.parse_period(str(year)), config=config,
+                                               by="carbonflow seed region", only_changed=True)
+        coded = outcome.coded
+    return coded

@@ -152,7 +152,8 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             acl, _ = write_broker_acl(conn, home / "mqtt")
         sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
         seeded = asyncio.run(seed_region(db_url))  # government monitoring's synthetic prefecture
-        sup.log("postgres", f"synthetic prefecture: {seeded['units']} units, {seeded['stored']} figures stored now")
+        sup.log("postgres", f"synthetic prefecture: {seeded['units']} units, {seeded['stored']} figures stored now,"
+                            f" 碳效码 of {seeded['coded']} units")
         asyncio.run(_illustrative_grid_factors(db_url))  # after the prefecture: its units feed the factor tools
         users_file = _write_demo_users(home, users)
 

@@ -42,11 +42,18 @@ ENDPOINTS: dict[str, tuple[str, str, Callable[[], Any] | None]] = {
     "indicators": ("GET", "/api/v1/process-benchmarks", None),
     "indicator-put": ("PUT", "/api/v1/process-benchmarks/coking/any/coke", lambda: _INDICATOR),
     "cems": ("POST", "/api/v1/calculations/cems", lambda: _CEMS),
+    # what the data-entry and reports pages read (api/accounting/routers/activity_entry.py, report_list.py)
+    "activity-options-flow": ("GET", "/api/v1/inventory/acc-flow/activity-options", None),
+    "activity-template-flow": ("GET", "/api/v1/inventory/acc-flow/activity-template.xlsx?year=2019", None),
+    "activity-version-flow": ("GET", "/api/v1/inventory/acc-flow/activity/1", None),
+    "reports-list": ("GET", "/api/v1/reports", None),  # cut down to the scope: tests/accounting/test_report_pages_api.py
 }
 READ_ALL = {"factors": 200, "indicators": 200, "cems": 200, "factor-post": 403, "indicator-put": 403}
-FLOW = {"inventory-flow": 200, "activity-list-flow": 200, "gap-flow": 200, "report-flow-pdf": 200}
+_PAGES_FLOW = ("activity-options-flow", "activity-template-flow", "activity-version-flow")
+FLOW = {"inventory-flow": 200, "activity-list-flow": 200, "gap-flow": 200, "report-flow-pdf": 200,
+        "reports-list": 200} | dict.fromkeys(_PAGES_FLOW, 200)
 NOT_FLOW = {name: 404 for name in ("inventory-flow", "activity-list-flow", "gap-flow", "report-flow-pdf",
-                                   "activity-post-flow")}
+                                   "activity-post-flow", *_PAGES_FLOW)} | {"reports-list": 200}
 GD = {"inventory-gd": 200, "report-gd-xlsx": 200, "workflow-gd": 200}
 NOT_GD = {"inventory-gd": 404, "report-gd-xlsx": 404, "workflow-gd": 404, "activity-post-gd": 404}
 EXPECTED: dict[str, dict[str, int]] = {

@@ -9,9 +9,11 @@ Data for the access tests (prefix ``m-``)::
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -28,7 +30,9 @@ ROOT = "root"
 ROOT_PASSWORD = "Root-Password-2026!"
 # cheaper hashing than production (2**15) keeps the suite quick; parameters are stored per hash anyway
 FAST = {"scrypt_n": 2**14}
-TEST_SETTINGS = ApiSettings(**FAST, rate_burst=100_000, anonymous_rate_burst=100_000)
+# the gateway registry's certificates and broker ACL go to a directory of this run, never the developer's home
+TEST_SETTINGS = ApiSettings(**FAST, rate_burst=100_000, anonymous_rate_burst=100_000,
+                            gateway_home=Path(tempfile.mkdtemp(prefix="carbonflow-gateways-")))
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ROLE_SCOPES: dict[str, dict[str, Any]] = {
     "government": {"region": "CN-ZJ"},

@@ -62,8 +62,15 @@ def test_alarm_list_filters_by_state_site_and_since(api_app_client: TestClient, 
     assert alarms["a"] in _listed(api_app_client, admin_headers, since=earlier)
 
 
+def test_alarm_list_filters_by_rule(api_app_client: TestClient, admin_headers: dict, alarms: dict,
+                                    db: psycopg.Connection) -> None:
+    rule = db.execute("SELECT rule FROM alarms WHERE alarm_id = %s", (alarms["a"],)).fetchone()[0]  # type: ignore[index]
+    assert set(_listed(api_app_client, admin_headers, rule=rule)) == set(alarms.values())
+    assert not set(alarms.values()) & set(_listed(api_app_client, admin_headers, rule="stuck_value"))
+
+
 @pytest.mark.parametrize("params", [{"state": "open"}, {"since": "yesterday"}, {"since": "2026-01-01T00:00:00"},
-                                    {"limit": "0"}])
+                                    {"limit": "0"}, {"rule": "no rule"}])
 def test_bad_alarm_filters_are_422_with_a_message(api_app_client: TestClient, admin_headers: dict,
                                                   params: dict) -> None:
     r = api_app_client.get("/api/v1/alarms", headers=admin_headers, params=params)

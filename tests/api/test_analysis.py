@@ -332,3 +332,22 @@ def test_region_level_target_goes_to_the_sub_regions_of_a_city(client: TestClien
     r = _target(client, gov, name="jh counties", holder_level="region", value=500)
     assert (r.status_code, [(a["holder"], round(a["target"], 6)) for a in r.json()["allocations"]]) == (
         201, [(REGION, 500.0)])
+
+
+# last in the file: the school it adds stays in the region
+def test_lmdi_leaves_out_and_lists_a_division_without_value_added(
+        client: TestClient, gov: dict[str, str], admin_headers: dict[str, str], jinhua: dict[str, int],
+        db: psycopg.Connection) -> None:
+    school = credit_code(REGION)
+    months = [f"{y}-{m:02d}" for y in (2023, 2024, 2025) for m in range(1, 13)]
+    r = upload(client, admin_headers, csv_file(*_lines(school, "JH School", "834", months,
+                                                       {"electricity": (30, 0.02, "MWh")})))
+    assert r.status_code == 200, r.text
+    body = client.get(f"{A}/lmdi", headers=gov, params={"region": REGION, "base": 2024, "target": 2025}).json()
+    with_value_added = [s for s in (_sectors(db, 2024), _sectors(db, 2025))]
+    expected = lmdi(*[[s for s in sectors if s.key != "83"] for sectors in with_value_added])
+    (school_row,) = body["excluded"]
+    assert (school_row["key"], round(school_row["target_co2"], 6)) == (
+        "83", round(next(s.co2 for s in with_value_added[1] if s.key == "83"), 6))
+    assert (round(body["change"], 6), sorted(s["key"] for s in body["sectors"])) == (
+        round(expected.change, 6), ["22", "26", "31"])

@@ -109,3 +109,19 @@ def test_database_refuses_to_change_the_audit_log(api_app_client: TestClient, db
     with psycopg.connect(owner_database_url, autocommit=True) as owner, \
             pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
         owner.execute(statement)  # type: ignore[arg-type]
+
+
+def test_audit_pages_with_offset_and_tells_the_total_of_the_filters(api_app_client: TestClient,
+                                                                    admin_headers: dict) -> None:
+    name = unique("paged")
+    for _ in range(5):  # five failed logins of one made-up user: five entries with that actor
+        api_app_client.post("/api/v1/auth/login", json={"username": name, "password": "wrong-password-1"})
+    pages = [api_app_client.get("/api/v1/audit", headers=admin_headers,
+                                params={"user": name, "limit": "2", "offset": str(offset)}).json()
+             for offset in (0, 2, 4)]
+    everything = _entries(api_app_client, admin_headers, user=name)
+    assert [p["total"] for p in pages] == [5, 5, 5]
+    assert [e["audit_id"] for p in pages for e in p["entries"]] == [e["audit_id"] for e in everything]
+    assert [p["count"] for p in pages] == [2, 2, 1]
+    oldest = _entries(api_app_client, admin_headers, user=name, order="oldest")
+    assert [e["audit_id"] for e in oldest] == [e["audit_id"] for e in reversed(everything)]

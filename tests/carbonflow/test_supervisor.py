@@ -70,3 +70,15 @@ def test_lines_after_the_output_was_closed_are_dropped_without_an_error() -> Non
     out.close()
     supervisor.stop_all()  # the child's goodbye has nowhere to go: no ValueError in the log thread
     assert supervisor.failed() == supervisor.children
+
+
+def test_blank_lines_and_lines_of_nothing_but_terminal_control_sequences_are_not_logged() -> None:
+    out = io.StringIO()
+    supervisor = Supervisor(out)
+    spinner = ("print('\\x1b[?25l\\x1b[?25h', flush=True); print(flush=True); print('\\x1b[?25h\\r', flush=True);"
+               " print('\\x1b[1mready\\x1b[0m', flush=True)")
+    supervisor.start(Child("child", [sys.executable, "-c", spinner]))
+    deadline = time.monotonic() + 10
+    while "exited" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert out.getvalue().splitlines() == ["child     | ready", "child     | exited with code 0"]

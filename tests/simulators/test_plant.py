@@ -392,3 +392,21 @@ def test_cli_unknown_scenario_exits_1_naming_the_packaged_ones() -> None:
     process = _cli("plant", "--scenario", "/nonexistent.yaml")
     _, err = process.communicate(timeout=15)
     assert (process.returncode, "packaged: demo" in err) == (1, True)
+
+
+def test_demo_gauges_never_hold_one_value_for_ten_minutes() -> None:
+    """A real plant's voltages, temperatures and pressures wander; a gauge that does not is what stuck_value
+    reports (a frozen meter), so the demo's own steady signals must not look like one. Status points (on/off,
+    enumerated) are states and may hold."""
+    plant = Plant(load_scenario("demo"), base_port=0)
+    seen: dict[tuple[str, str], set[float]] = {}
+    for _ in range(11):  # minute by minute over ten minutes
+        for device_id, device in plant.devices.items():
+            for point in device.profile.points:
+                value = device.get(point.name)
+                if (point.kind == "gauge" and not point.states and isinstance(value, int | float)
+                        and not isinstance(value, bool)):
+                    seen.setdefault((device_id, point.name), set()).add(value)
+        for _ in range(60):
+            plant.step(1.0)
+    assert sorted(key for key, values in seen.items() if len(values) == 1) == []

@@ -221,3 +221,22 @@ async def test_stuck_value_skips_status_points_and_shows_values_at_the_points_pr
     await plant.conn.close()
     assert stuck == {"tap_temperature_degc": "value 1635.5 unchanged since 06:05",
                      "speed": "value 0.95 unchanged since 06:05"}
+
+
+async def test_stuck_value_needs_every_minute_and_stays_raised_at_each_minutes_turn(database_url: str) -> None:
+    plant = await _plant(database_url)
+    start = T0 + timedelta(seconds=5)  # readings at :05, :15, ... as a poller started mid-minute sends them
+    gap = T0 + timedelta(minutes=3)
+    await plant.send([row for row in _flat("kw", start, 10, 78, 7.0) if not gap <= row[1] < gap + timedelta(minutes=1)])
+    await evaluate_alarms(plant.conn, T0 + timedelta(minutes=13, seconds=30))  # 06:03 had no reading
+    after_gap = await plant.active("stuck_value")
+    await plant.send(_flat("kw", T0 + timedelta(minutes=13, seconds=5), 10, 12, 7.0))  # to 06:14:55
+    raised = []
+    for now in (T0 + timedelta(minutes=14, seconds=8),  # 10 min after 06:04:05, 06:04's first reading
+                T0 + timedelta(minutes=15, seconds=2),  # 06:05:02: the window's first reading is at 06:05:05
+                T0 + timedelta(minutes=15, seconds=30)):  # no reading of 06:15 has arrived yet
+        await evaluate_alarms(plant.conn, now)
+        raised.append(await plant.active("stuck_value"))
+    await plant.conn.close()
+    assert after_gap == {}
+    assert raised == [{"kw": "value 7 unchanged since 06:04"}] * 3

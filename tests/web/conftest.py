@@ -8,17 +8,20 @@ skips with the reason only when that is impossible (not root, no apt-get, no pac
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import math
 import os
 import random
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -28,6 +31,8 @@ from api.auth import security
 from carbon_domain.accounting import site_grid_factor
 from carbon_domain.factors import FactorLibrary
 from carbon_domain.grid import GridLocation
+from carbon_domain.monitoring import credit_code_problem
+from carbonflow.demo.region_seed import seed_region
 from tests.api import conftest as _api_fixtures
 from tests.api.conftest import make_user
 
@@ -309,3 +314,45 @@ def users(api_app_client: object, admin_headers: dict[str, str], plant: str) -> 
 def http(live_api: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live_api, timeout=15) as client:
         yield client
+
+
+# --- the synthetic prefecture of government monitoring --------------------------------------------------------
+
+MONITORING_YEAR = 2025
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _steel_credit_code() -> str:
+    body = "91330522" + "".join(random.choice(_CREDIT_CHARS) for _ in range(9))
+    return next(body + c for c in _CREDIT_CHARS if credit_code_problem(body + c) is None)
+
+
+@pytest.fixture(scope="module")
+def prefecture(database_url: str, live_api: str, plant: str, admin_headers: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """The synthetic prefecture (`carbonflow seed region`), plus a steelworks unit in Changxing (330522, class 312)
+    linked to the test plant's enterprise and site, whose main meter reports now: {unit_id, credit_code}."""
+    # Playwright's sync API keeps an event loop on this thread: the seeding runs on its own
+    seeding = threading.Thread(target=lambda: asyncio.run(seed_region(database_url)))
+    seeding.start()
+    seeding.join()
+    code = _steel_credit_code()
+    lines = ["credit_code,unit_name,region_code,industry_code,month,item,quantity,unit"]
+    for month in range(1, 13):
+        lines += [f"{code},Chromium Steel Works,330522,312,{MONITORING_YEAR}-{month:02d},coal,3000,t",
+                  f"{code},Chromium Steel Works,330522,312,{MONITORING_YEAR}-{month:02d},electricity,2500,MWh",
+                  f"{code},Chromium Steel Works,330522,312,{MONITORING_YEAR}-{month:02d},value_added,3000,1e4CNY"]
+    with httpx.Client(base_url=live_api, timeout=60) as http:
+        r = http.post("/api/v1/monitoring/imports", headers=admin_headers,
+                      files={"file": ("steel.csv", "\n".join(lines).encode(), "text/csv")})
+        assert r.status_code == 200, r.text
+        unit_id = next(u["unit_id"] for u in http.get("/api/v1/monitoring/units", headers=admin_headers,
+                                                       params={"region": "330522"}).json()["units"]
+                       if u["credit_code"] == code)
+        r = http.patch(f"/api/v1/monitoring/units/{unit_id}", headers=admin_headers,
+                       json={"enterprise_id": "w-ent", "site_id": SITE})
+        assert r.status_code == 200, r.text
+    with psycopg.connect(database_url, autocommit=True) as conn:  # the plant's main meter reports now
+        conn.execute("UPDATE devices SET last_seen = now() WHERE device_id = 'w-elec-main'")
+    yield {"unit_id": unit_id, "credit_code": code}
+
+

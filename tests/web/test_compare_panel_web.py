@@ -82,8 +82,11 @@ def base_periods(database_url: str, plant: str) -> dict[int, float]:
     return seeded
 
 
+TOTAL = ".el-table__footer tr:has([data-row='total'])"  # the table's summary row
+
+
 def _cells(page: Page, row: str) -> dict[str, float | None]:
-    return {col: value(page, f"#table-compare {row} td[data-col='{col}']")
+    return {col: value(page, f"#table-compare {row} [data-col='{col}']")
             for col in ("current", "mom", "mom-change", "yoy", "yoy-change")}
 
 
@@ -106,8 +109,8 @@ def test_overview_compares_this_month_to_date_with_last_month_and_last_year_as_t
     mom, yoy = answers["mom"], answers["yoy"]
     processes = sorted({p["process"] or "" for p in mom["by_process"] + yoy["by_process"]})
     by = {basis: {p["process"] or "": p["tco2"] for p in answer["by_process"]} for basis, answer in answers.items()}
-    shown = {"total": _cells(page, "tr[data-row='total']"),
-             **{p: _cells(page, f"tr[data-process='{p}']") for p in processes}}
+    shown = {"total": _cells(page, TOTAL),
+             **{p: _cells(page, f"tr:has([data-process='{p}'])") for p in processes}}
     expected = {"total": _api_cells(mom["total_tco2"], yoy["total_tco2"]),
                 **{p: _api_cells(by["mom"][p], by["yoy"][p]) for p in processes}}
     page.locator("#compare-card").scroll_into_view_if_needed()
@@ -125,14 +128,14 @@ def test_the_comparison_panel_speaks_chinese(page: Page, live_api: str, users: U
                                             base_periods: dict[int, float]) -> None:
     log_in(page, live_api, *users.manager)
     page.wait_for_selector("#table-compare[data-to]")
-    before = _cells(page, "tr[data-row='total']")
+    before = _cells(page, TOTAL)
     page.click(".sidebar [data-lang-switch]")
     page.wait_for_selector("html[lang='zh-CN']")
     labels = (page.inner_text("#compare-card h2"), page.inner_text("#table-compare thead th:nth-child(4)"),
               page.inner_text("#table-compare thead th:nth-child(6)"),
-              page.inner_text("#table-compare tr[data-process='rolling'] td"))
+              page.inner_text("#table-compare tr:has([data-process='rolling']) td"))
     page.locator("#compare-card").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "web-overview-compare-zh.png"), full_page=True)
     page.click(".sidebar [data-lang-switch]")  # back to English for the tests that follow in this browser
     page.wait_for_selector("html[lang='en']")
-    assert (labels, _cells(page, "tr[data-row='total']")) == (("本月至今 CO₂ 排放", "环比", "同比", "轧钢"), before)
+    assert (labels, _cells(page, TOTAL)) == (("本月至今 CO₂ 排放", "环比", "同比", "轧钢"), before)

@@ -37,9 +37,11 @@ def _wait_overview(page: Page) -> None:
 
 
 def _figures_on_page(page: Page) -> dict[str, Any]:
-    rows = {kind: {page.get_attribute(f"{tr}", f"data-{kind}"): value(page, f"{tr} td.num")
-                   for tr in [f"#table-{kind} tbody tr[data-{kind}]:nth-child({i + 1})"
-                              for i in range(page.locator(f"#table-{kind} tbody tr[data-{kind}]").count())]}
+    # each row of a breakdown table: its key (data-process / data-source) and its tCO2 (the row's first data-value)
+    read = "els => els.map(e => [e.dataset.{kind}, e.closest('tr').querySelector('.num[data-value]').dataset.value])"
+    rows = {kind: {key: (None if raw in (None, "") else float(raw))
+                   for key, raw in page.eval_on_selector_all(f"#table-{kind} .el-table__body [data-{kind}]",
+                                                             read.format(kind=kind))}
             for kind in ("process", "source")}
     return {"power": value(page, "#kpi-power"), "co2": value(page, "#kpi-co2"),
             "production": value(page, "#kpi-production"), "intensity": value(page, "#kpi-intensity"),
@@ -150,7 +152,7 @@ def test_switching_to_chinese_relabels_the_overview_and_keeps_its_figures(
     page.wait_for_selector("html[lang='zh-CN']")
     _wait_overview(page)
     labels = (page.inner_text("#nav a[data-route='overview']"), page.inner_text("#kpi-co2-card .label"),
-              page.inner_text("#table-source tbody tr[data-source='electricity'] td"))
+              page.inner_text("#table-source tr:has([data-source='electricity']) td"))
     shot(page, "overview-zh")
     page.goto(live_api + "/#/series?device=w-gas-mill&point=flow_nm3h&range=24h&interval=1m")
     page.wait_for_selector("#series-chart canvas")
@@ -183,12 +185,12 @@ def test_device_health_shows_every_device_with_status_and_quality_counts(
     assert page.locator("#nav a[data-route='overview']").count() == 0
     page.goto(live_api + "/#/devices")
     page.wait_for_selector("#device-health", timeout=60_000)  # every device of the shared test database
-    page.click("tr[data-device='w-gas-boiler'] button.toggle")
-    page.wait_for_selector("tr.points-row")
+    page.click("tr:has([data-device='w-gas-boiler']) .el-table__expand-icon")
+    page.wait_for_selector(".points-row")
     body = http.get("/api/v1/devices/health", headers=_bearer(http, *users.technician), params={"hours": 1}).json()
     ours = {d["device_id"]: d for d in body["devices"] if d["site_id"] == SITE}
-    shown = {device: (page.get_attribute(f"tr[data-device='{device}']", "data-status"),
-                      value(page, f"tr[data-device='{device}'] [data-quality='bad'] b"))
+    shown = {device: (page.get_attribute(f"[data-device='{device}']", "data-status"),
+                      value(page, f"tr:has([data-device='{device}']) [data-quality='bad'] b"))
              for device in ours}
     shot(page, "devices")
     assert shown == {device: (d["status"], float(d["quality"]["bad"])) for device, d in ours.items()}
@@ -208,11 +210,12 @@ def test_device_health_shows_each_gateways_spool_backlog_and_drops(
     log_in(page, live_api, *users.technician)
     page.wait_for_url("**/#/series**")
     page.click("#nav a[data-route='devices']")
-    row = "#gateway-health tr[data-gateway='w-gw']"
+    row = "#gateway-health tr:has([data-gateway='w-gw'])"
     page.wait_for_selector(row, timeout=60_000)
     body = http.get("/api/v1/devices/health", headers=_bearer(http, *users.technician)).json()
     api = next(g for g in body["gateways"] if g["gateway_id"] == "w-gw")
-    shown = (page.get_attribute(row, "data-status"), value(page, f"{row} [data-field='backlog']"),
+    shown = (page.get_attribute("#gateway-health [data-gateway='w-gw']", "data-status"),
+             value(page, f"{row} [data-field='backlog']"),
              value(page, f"{row} [data-field='oldest']"), value(page, f"{row} [data-field='dropped']"))
     shot(page, "gateways")
     assert shown == (api["status"], float(api["spool_backlog"]), api["oldest_unsent_age_s"],
@@ -275,9 +278,10 @@ def test_series_explorer_shows_calendar_months_equal_to_the_apis(
     page.wait_for_selector("#series-chart canvas")
     page.wait_for_selector("#series-interval button.on[data-value='1mo']")
     api = http.get("/api/v1/series", params={**query, "tz": TZ}, headers=_bearer(http, *users.manager)).json()
-    rows = page.locator("#series-table tbody tr").count()
-    shown = [(value(page, f"#series-table tbody tr:nth-child({i + 1}) td:nth-child(2)"),
-              value(page, f"#series-table tbody tr:nth-child({i + 1}) td:nth-child(5)")) for i in range(rows)]
+    row = "#series-table .el-table__body tr.el-table__row:nth-child({n})"
+    rows = page.locator("#series-table .el-table__body tr.el-table__row").count()
+    shown = [(value(page, f"{row.format(n=i + 1)} [data-field='value']"),
+              value(page, f"{row.format(n=i + 1)} [data-field='count']")) for i in range(rows)]
     shot(page, "series-months")
     months = [(m["value"], float(m["count"])) for m in reversed(api["points"]) if m["value"] is not None]
     assert (api["interval"], len(months) >= 2, shown) == ("1mo", True, months)

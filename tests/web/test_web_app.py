@@ -19,10 +19,36 @@ Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 # what each page needs (web/src/router.js), checked here against the roles' permissions on the server
 # every page in menu order: sections plant, accounting, government, admin (web/src/menugroups.js), then meta.order
-PAGE_NEEDS = {"overview": {"emissions"}, "series": {"series", "devices"}, "devices": {"devices"},
-              "alarms": {"alarms"}, "projects": {"projects"}, "assets": {"assets"},
-              "grid-factors": {"grid_factors"},
-              "gateways": {"gateways"}, "audit": {"audit"}, "users": {"users"}, "tokens": set()}
+PAGE_NEEDS = {
+    "overview": {"emissions"},
+    "series": {"series", "devices"},
+    "devices": {"devices"},
+    "alarms": {"alarms"},
+    "emissions": {"emissions"},
+    "factors": {"emissions"},
+    "activity": {"activity_data"},
+    "reports": {"emissions"},
+    "projects": {"projects"},
+    "assets": {"assets"},
+    "monitoring-regions": {"monitoring"},
+    "monitoring-map": {"monitoring"},
+    "monitoring-industries": {"monitoring"},
+    "monitoring-units": {"monitoring"},
+    "monitoring-anomalies": {"monitoring"},
+    "monitoring-institutions": {"monitoring"},
+    "monitoring-world": {"monitoring"},
+    "public-institutions": {"monitoring"},
+    "efficiency": {"efficiency_code_view", "efficiency_code_compute"},
+    "carbon-account": {"efficiency_code_view"},
+    "grid-factors": {"grid_factors"},
+    "analysis": {"monitoring", "monitoring_review"},
+    "targets": {"monitoring"},
+    "reduction-potential": {"emissions"},
+    "gateways": {"gateways"},
+    "audit": {"audit"},
+    "users": {"users"},
+    "tokens": set(),
+}
 LONG_POINT = "blast_furnace_top_gas_recovery_turbine_inlet_temperature_degc"
 # a message key or enum value as the code spells it, should one reach the screen
 RAW = re.compile(r"\b(?:(?:common|overview|series|devices|nav|login|password|status|quality|term|role|kind|live|ago)"
@@ -102,9 +128,9 @@ def test_app_opens_in_chinese_and_shows_no_raw_key_or_enum_value(context_of: Any
     texts = {"series": page.inner_text("#view")}
     page.click("#nav a[data-route='devices']")
     for device in ("w-pp-gen", "w-works-plc", "w-elec-main"):
-        page.click(f"tr[data-device='{device}'] button.toggle")
-    page.wait_for_selector("tr.points-row")
-    processes = {d: page.inner_text(f"tr[data-device='{d}'] td:nth-child(5)") for d in ("w-pp-gen", "w-works-plc")}
+        page.click(f"tr:has([data-device='{device}']) .el-table__expand-icon")
+    page.wait_for_selector(".points-row")
+    processes = {d: page.inner_text(f"tr:has([data-device='{d}']) .process") for d in ("w-pp-gen", "w-works-plc")}
     texts["devices"] = page.inner_text("#view")
     texts["menu"] = page.inner_text(".sidebar")
     shot(page, "devices-zh")
@@ -196,7 +222,7 @@ def test_pages_are_usable_at_a_phones_width(context_of: Any, live_api: str, user
         page.wait_for_selector(".nav-drawer", state="hidden")
         widths[name] = page.evaluate("() => document.documentElement.scrollWidth")
         shot(page, f"phone-{name}")
-    page.click("tr[data-device='w-gas-boiler'] button.toggle")  # the wide table scrolls inside its card
-    page.wait_for_selector("tr.points-row")
+    page.click("tr:has([data-device='w-gas-boiler']) .el-table__expand-icon")  # the wide table scrolls in its card
+    page.wait_for_selector(".points-row")
     widths["devices, unfolded"] = page.evaluate("() => document.documentElement.scrollWidth")
     assert (sidebar_hidden, widths) == (True, {name: 390 for name in widths})

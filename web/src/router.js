@@ -15,8 +15,9 @@ export const PAGES = Object.values(FILES).flat().sort(
 
 export function allowed(page) { return page.meta.needs.every(can); }
 
-/** The pages the signed-in role may use, in menu order. */
-export function allowedPages() { return PAGES.filter(allowed); }
+/** The pages the signed-in role may use, in menu order. A public page that needs no permission (reached by a
+ *  link, e.g. a certificate's verification) is not in the menu; a public page of a service is, for its roles. */
+export function allowedPages() { return PAGES.filter(p => !(p.meta.public && p.meta.needs.length === 0) && allowed(p)); }
 
 export const router = createRouter({
   history: createWebHashHistory(),
@@ -24,10 +25,11 @@ export const router = createRouter({
 });
 
 // a page the role may not use, or no page: the first page it may use (none before sign-in)
+// (a page marked public: true opens for anyone, signed in or not)
 router.beforeEach((to) => {
-  if (session.me === null) return true;
+  if (session.me === null || to.meta.public) return true;
   const page = PAGES.find(p => p.name === to.name);
-  if (page && allowed(page)) return true;
+  if (page && (page.meta.public || allowed(page))) return true;
   const first = allowedPages()[0];
   return first && first.name !== to.name ? {name: first.name} : true;
 });

@@ -1,6 +1,7 @@
 """/api/v1/factors: the versioned emission-factor library. Any signed-in caller reads it; administrators
 add rows. A row is never edited in place: a correction is a new row (a new factor_id) for the same key,
-which becomes the version that computations resolve. Every addition lands in the audit log."""
+which becomes the version that computations resolve. Every addition lands in the audit log, and
+GET /factors/history shows the versions with who published each and when (to the roles that read emissions)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from api.accounting import factor_history_queries
 from api.accounting import queries as inventory_queries
 from api.audit import auditlog
-from api.auth.deps import BenchmarkAdmin, Caller
+from api.auth.deps import BenchmarkAdmin, Caller, EmissionsReader
 from api.deps import ClientIP, Conn
 from api.errors import Conflict
 from carbon_domain.errors import DomainError
-from carbon_domain.factors import FACTOR_TIMEZONE, FactorRow
+from carbon_domain.factors import FACTOR_TIMEZONE, FactorRow, current_versions
 
 router = APIRouter(prefix="/factors", tags=["accounting"])
 
@@ -53,6 +55,27 @@ async def list_factors(
         except DomainError as exc:
             answer["resolved"], answer["resolve_error"] = None, str(exc)
     return answer
+
+
+@router.get("/history")
+async def factor_history(
+    caller: EmissionsReader, conn: Conn,
+    key: Annotated[str | None, Query(max_length=160, description="e.g. grid.cn.national_average")] = None,
+    series: Annotated[str | None, Query(max_length=64, description="one published table, e.g. ndrc-steel-2013")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="newest audit entries to return")] = 200,
+) -> dict[str, Any]:
+    """Every version of the rows asked for, oldest first, each with where its value comes from (`source`), when
+    it was added, who published it (null for the rows shipped with the platform), and the newer version that
+    replaced it (`superseded_by`, null for a current row); and the newest factor.* entries of the audit log.
+    For the roles that read emission figures: the versions behind their figures and who answers for them."""
+    rows = await inventory_queries.list_factors(conn, key=key, series=series, day=None)
+    replaced = current_versions((await inventory_queries.load_library(conn)).rows())
+    changes = await factor_history_queries.factor_changes(conn, key=key, limit=limit)
+    published = await factor_history_queries.publishers(conn, factor_ids=[r["factor_id"] for r in rows])
+    for row in rows:
+        row["superseded_by"] = replaced.get(row["factor_id"])
+        row["published_by"] = published.get(row["factor_id"])
+    return {"versions": rows, "changes": changes, "current": sum(1 for r in rows if r["superseded_by"] is None)}
 
 
 @router.post("", status_code=201)

@@ -53,6 +53,8 @@ async def list_alarms(
     caller: AlarmsReader, conn: Conn, sites: VisibleSites,
     state: Annotated[AlarmState, Query(description="active, cleared or all")] = "active",
     site: Annotated[str | None, Query(max_length=128, description="only this site")] = None,
+    rule: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+                                      description="only this rule, e.g. stuck_value or out_of_range")] = None,
     since: Annotated[str | None, Query(description="ISO-8601 time with offset: alarms raised, acknowledged or "
                                                    "cleared since then")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -60,7 +62,7 @@ async def list_alarms(
     """Alarms newest first, each with its raised, acknowledged and cleared times."""
     start = parse_time("since", since) if since is not None else None
     return {"alarms": await alarm_queries.list_alarms(conn, state=state, sites=sites, site=site, since=start,
-                                                      limit=limit)}
+                                                      limit=limit, rule=rule)}
 
 
 @router.post("/{alarm_id}/acknowledge", response_model=Alarm, responses=_NOT_FOUND)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.audit import auditlog
 from api.auth import accounts, security, throttle
-from api.auth.access import Principal, Role, scope_problem
+from api.auth.access import ROLE_PERMISSIONS, Principal, Role, scope_problem
 from api.auth.deps import UserAdmin
 from api.deps import ClientIP, Conn, Settings
 from api.errors import Conflict, NotFound
@@ -39,6 +39,18 @@ class UserCreate(ScopeBody):
 
     @model_validator(mode="after")
     def _scope_fits_role(self) -> UserCreate:
+        problem = scope_problem(self.role, region=self.region, enterprise_id=self.enterprise_id,
+                                enterprises=tuple(self.enterprises))
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class RoleChange(ScopeBody):
+    role: Role
+
+    @model_validator(mode="after")
+    def _scope_fits_role(self) -> RoleChange:
         problem = scope_problem(self.role, region=self.region, enterprise_id=self.enterprise_id,
                                 enterprises=tuple(self.enterprises))
         if problem:
@@ -153,6 +165,33 @@ async def assign_scope(username: str, body: ScopeBody, admin: UserAdmin, conn: C
     except NotFound as exc:
         raise HTTPException(422, str(exc)) from exc
     return after
+
+
+def _privileges_drop(old: str, new: str) -> bool:
+    """True unless the new role may do all the old one could, on every site (admin, technician)."""
+    return not (ROLE_PERMISSIONS[old] <= ROLE_PERMISSIONS[new] and new in ("admin", "technician"))
+
+
+@router.put("/{username}/role", responses={409: {"description": "it would leave no enabled administrator"},
+                                           422: {"description": "the scope does not fit the role"}})
+async def change_role(username: str, body: RoleChange, admin: UserAdmin, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+    """Give a user another role, with the scope that role takes. When its privileges drop, its sessions end and
+    its machine tokens are revoked; the last enabled administrator keeps its role."""
+    user = await _user(conn, username)
+    revoke = user["role"] != body.role and _privileges_drop(user["role"], body.role)
+    try:
+        async with conn.transaction():
+            after = await accounts.set_role(conn, user_id=user["user_id"], role=body.role, region=body.region,
+                                            enterprise_id=body.enterprise_id, enterprises=body.enterprises,
+                                            revoke=revoke)
+            await auditlog.record(conn, action="user.role", client_ip=ip, principal=admin, target=username,
+                                  before=accounts.user_view(user), after=after,
+                                  detail={"credentials_revoked": revoke})
+    except Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except NotFound as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {**after, "credentials_revoked": revoke}
 
 
 @router.delete("/{username}/totp")

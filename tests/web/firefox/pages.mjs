@@ -5,12 +5,20 @@
 //   node pages.mjs '{"base": "http://127.0.0.1:8000", "username": "...", "password": "...", "page": "overview",
 //                    "screenshot": "/path/firefox-overview.png", "firefox": "/usr/bin/firefox-esr"}'
 //
-// page: overview (figures, live pill, charts) | series (pick a point and a range, read the stats) | devices (unfold a
-// device, read statuses) | alarms (acknowledge `alarm`) | gateways (read statuses) | audit (filter by `action`) |
-// users (create `newUser`, read its one-time password) | tokens (create `tokenName`, read its secret, revoke it) |
-// gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor) |
-// projects (filter by kind grid_pv, open project `projectId`, read its stage, each period's ER and a period's factor
-// rows, then the assets page's compliance position of `enterprise`).
+// page, one per line:
+//   overview (figures, live pill, charts) | series (pick a point and a range, read the stats)
+//   devices (unfold a device, read statuses) | alarms (acknowledge `alarm`)
+//   gateways (register `newGateway` at `site`, read its row, revoke it) | audit (filter by `action`, read the total)
+//   users (create `newUser`, read its one-time password, then make it an enterprise user of `enterprise`)
+//   tokens (create `tokenName`, read its secret, revoke it)
+//   gridFactors (pick input set `inputId`, switch to the generation convention, read each region's factor)
+//   emissions (trace `source` at `site` to its factor rows and an hour's readings) | factors (filter to `key`)
+//   activity (enter `quantity` of natural gas in the form and submit it) | reports (open `report` and take `action`)
+//   monitoring (drill from the province into `region`, read its rows, switch the map to intensity)
+//   public (the public institutions' page, opened without signing in)
+//   efficiency (a government user's 碳效码 by county, then by industry, then one unit's carbon account)
+//   targets (open an issued target's assessment) | reductionPotential (an enterprise year's process potentials)
+//   projects (filter by kind, open project `projectId`, read its stage, reductions and factor rows, then allowances)
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -36,8 +44,8 @@ async function overview(page) {
       return raw === undefined || raw === '' ? null : Number(raw);
     };
     const rows = (kind) => Object.fromEntries(
-      [...document.querySelectorAll(`#table-${kind} tbody tr[data-${kind}]`)]
-        .map((tr) => [tr.dataset[kind], (() => { const v = tr.querySelector('td.num')?.dataset.value;
+      [...document.querySelectorAll(`#table-${kind} .el-table__body [data-${kind}]`)]
+        .map((el) => [el.dataset[kind], (() => { const v = el.closest('tr').querySelector('.num[data-value]')?.dataset.value;
                                                  return v === undefined || v === '' ? null : Number(v); })()]));
     return {
       figures: {
@@ -74,13 +82,13 @@ async function series(page) {
 
 async function devices(page) {
   await page.click("#nav a[data-route='devices']");
-  await page.waitForSelector(`tr[data-device='${args.device}'] button.toggle`);
-  await page.click(`tr[data-device='${args.device}'] button.toggle`);
-  await page.waitForSelector('tr.points-row');
+  await page.waitForSelector(`tr:has([data-device='${args.device}']) .el-table__expand-icon`);
+  await page.click(`tr:has([data-device='${args.device}']) .el-table__expand-icon`);
+  await page.waitForSelector('.points-row .el-table__row');
   return page.evaluate((device) => ({
-    status: document.querySelector(`tr[data-device='${device}']`).dataset.status,
-    points: document.querySelectorAll('tr.points-row tbody tr').length,
-    gateway: document.querySelector("#gateway-health tr[data-gateway='w-gw']")?.dataset.status ?? null,
+    status: document.querySelector(`#device-health [data-device='${device}']`).dataset.status,
+    points: document.querySelectorAll('.points-row .el-table__row').length,
+    gateway: document.querySelector("#gateway-health [data-gateway='w-gw']")?.dataset.status ?? null,
   }), args.device);
 }
 
@@ -96,11 +104,33 @@ async function alarms(page) {
                                done: document.querySelector('#alarms-done')?.innerText ?? null}));
 }
 
+async function choose(page, select, value) {
+  await page.click(`.el-select:has(${select}) .el-select__wrapper`);
+  await page.waitForSelector(`.el-select-dropdown__item [data-value='${value}']`, {visible: true});
+  await page.click(`.el-select-dropdown__item [data-value='${value}']`);
+}
+
 async function gateways(page) {
+  const id = args.newGateway;
   await page.click("#nav a[data-route='gateways']");
-  await page.waitForSelector("#gateways-table [data-gateway][data-status]");
-  return page.evaluate(() => ({gateways: Object.fromEntries([...document.querySelectorAll('#gateways-table [data-gateway]')]
-    .map((el) => [el.dataset.gateway, el.dataset.status]))}));
+  await page.waitForSelector('#gateways-table');
+  await page.click('#gateway-add');
+  await page.waitForSelector('#gateway-id', {visible: true});
+  await page.type('#gateway-id', id);
+  await choose(page, '#gateway-site', args.site);
+  await page.click('#gateway-submit');
+  await page.waitForSelector('#gateways-done');
+  await page.waitForSelector(`${row('gateway', id)} [data-registry='active']`);
+  const registered = await page.evaluate((sel) => ({
+    status: document.querySelector(`${sel} [data-gateway]`).dataset.status,
+    expires: document.querySelector(`${sel} .cert-expires`)?.dataset.value ?? null,
+    rows: document.querySelectorAll('#gateways-table [data-gateway]').length,
+  }), row('gateway', id));
+  await page.click(`${row('gateway', id)} button.gateway-revoke`);
+  await page.waitForSelector('#revoke-submit', {visible: true});
+  await page.click('#revoke-submit');
+  await page.waitForSelector(`${row('gateway', id)} [data-registry='revoked']`);
+  return {registered};
 }
 
 async function audit(page) {
@@ -126,8 +156,15 @@ async function users(page) {
   const secret = await page.evaluate(() => document.querySelector('#once-secret').innerText);
   await page.click('#once-close');
   await page.waitForSelector('#once-secret', {hidden: true});
+  await page.type('#users-filter', args.newUser);
   await page.waitForSelector(`[data-user='${args.newUser}']`);
-  return {secret};
+  await page.click(`${row('user', args.newUser)} button.scope-edit`);
+  await choose(page, '#user-role', 'enterprise');
+  await page.waitForSelector('#user-enterprise', {visible: true});
+  await page.type('#user-enterprise', args.enterprise);
+  await page.click('#user-submit');
+  await page.waitForSelector(`${row('user', args.newUser)} [data-role='enterprise']`);
+  return {secret, done: await page.evaluate(() => document.querySelector('#users-done').innerText)};
 }
 
 async function tokens(page) {
@@ -195,7 +232,167 @@ async function projects(page) {
   return {rows: kinds, er, stage, factors, allowances};
 }
 
-const FLOWS = {overview, series, devices, alarms, gateways, audit, users, tokens, gridFactors, projects};
+// targets: open an issued target, switch to its assessment and read each holder's result and the state line
+async function targets(page) {
+  await page.click("#nav a[data-route='targets']");
+  await page.waitForSelector(`#target-list a[data-target='${args.targetId}']`);
+  await page.click(`#target-list a[data-target='${args.targetId}']`);
+  await page.waitForSelector("#target-detail[data-state='issued']");
+  await page.click("#target-tabs .el-tabs__item#tab-assessment");
+  await page.waitForSelector('#assessment-table .el-table__body .el-table__row', {visible: true});
+  return page.evaluate(() => ({
+    holders: Object.fromEntries([...document.querySelectorAll('#assessment-table .el-table__body [data-holder]')]
+      .map((el) => [el.dataset.holder, el.dataset.met === 'true'])),
+    rows: document.querySelectorAll('#assessment-table .el-table__body .el-table__row').length,
+    state: document.querySelector('#assessment-state').innerText.trim()}));
+}
+
+// reductionPotential: pick an enterprise year and read each process's status and the total saved at the benchmark
+async function reductionPotential(page) {
+  await page.click("#nav a[data-route='reduction-potential']");
+  await page.waitForSelector('#potential-year');
+  await page.click('.el-select:has(#potential-year) .el-select__wrapper');
+  await page.waitForSelector(`.el-select-dropdown__item [data-value='${args.choice}']`, {visible: true});
+  await page.click(`.el-select-dropdown__item [data-value='${args.choice}']`);
+  await page.waitForSelector("#potential-table [data-process='rolling']");
+  return page.evaluate(() => ({
+    statuses: Object.fromEntries([...document.querySelectorAll('#potential-table [data-process]')]
+      .map((el) => [el.dataset.process, el.dataset.status])),
+    toBenchmark: Number(document.querySelector('#potential-benchmark').dataset.value)}));
+}
+
+// emissions: open `site`'s figure of `source` from the table, then its last hour; read what each step shows
+async function emissions(page) {
+  await page.goto(`${args.base}/#/emissions?site=${args.site}`);
+  await page.waitForSelector(`#emissions-table [data-source='${args.source}']`);
+  const total = await page.evaluate(() => Number(document.querySelector('#emissions-total').dataset.value));
+  await page.click(`#emissions-table .el-table__row:has([data-source='${args.source}']) button.trace`);
+  await page.waitForSelector('#provenance-factors [data-factor]');
+  const figure = await page.evaluate(() => ({
+    tco2: Number(document.querySelector('#provenance-tco2').dataset.value),
+    factors: [...document.querySelectorAll('#provenance-factors [data-factor]')].map((el) => el.dataset.factor),
+    hours: [...document.querySelectorAll('#provenance-hours [data-hour]')].map((el) => el.dataset.hour),
+  }));
+  const buttons = await page.$$('#provenance-hours .open-hour');
+  await buttons[buttons.length - 1].click();
+  await page.waitForSelector('#provenance-intervals [data-interval]');
+  const hour = await page.evaluate(() => ({
+    hour: document.querySelector('#provenance-hour').dataset.hour,
+    intervals: document.querySelectorAll('#provenance-intervals [data-interval]').length,
+    matching: document.querySelectorAll("#provenance-intervals .recomputed[data-matches='yes']").length,
+    readings: document.querySelectorAll('#provenance-hour .readings [data-reading]').length,
+  }));
+  return {total, figure, hour};
+}
+
+// factors: the factor library filtered to `key`, its versions' status and publisher as shown
+async function factors(page) {
+  await page.click("#nav a[data-route='factors']");
+  await page.waitForSelector('#factor-table [data-factor]');
+  await page.type('#factor-key', args.key);
+  await page.waitForFunction((key) => [...document.querySelectorAll('#factor-table [data-factor]')]
+    .every((el) => el.dataset.factor.startsWith(`${key}@`)), {}, args.key);
+  return page.evaluate(() => ({versions: Object.fromEntries([...document.querySelectorAll('#factor-table .el-table__row')]
+    .map((tr) => [tr.querySelector('[data-factor]').dataset.factor, {
+      status: tr.querySelector('[data-status]').dataset.status,
+      publisher: tr.querySelector('.publisher').innerText}]))}));
+}
+
+async function activity(page) {
+  await page.click("#nav a[data-route='activity']");
+  await page.waitForSelector('#activity-form');
+  await page.click('.el-select:has(#activity-item) .el-select__wrapper');
+  await page.waitForSelector(".el-select-dropdown__item [data-value='natural_gas']", {visible: true});
+  await page.click(".el-select-dropdown__item [data-value='natural_gas']");
+  await page.type('.entry-form .el-input-number input', String(args.quantity));
+  await page.click('#activity-add');
+  await page.waitForSelector('#pending-lines .el-table__row');
+  await page.click('#activity-submit');
+  await page.waitForSelector('#activity-done');
+  return page.evaluate(() => ({done: document.querySelector('#activity-done').innerText,
+                               versions: [...document.querySelectorAll('#activity-versions [data-version]')]
+                                 .map((el) => Number(el.dataset.version))}));
+}
+
+async function reports(page) {
+  await page.click("#nav a[data-route='reports']");
+  await page.waitForSelector(`[data-report='${args.report}']`);
+  await page.click(`${row('report', args.report)} .open-report`);
+  await page.waitForSelector(`#report-detail .action-${args.action}`);
+  const offered = await page.evaluate(() => [...document.querySelectorAll('#report-detail .report-action')]
+    .map((el) => el.dataset.action));
+  await page.click(`#report-detail .action-${args.action}`);
+  await page.waitForSelector(`#report-detail[data-state='${args.expect}']`);
+  return {offered, state: await page.evaluate(() => document.querySelector('#report-detail').dataset.state)};
+}
+
+async function monitoring(page) {
+  await page.click("#nav a[data-route='monitoring-regions']");
+  await page.waitForSelector(`#mon-rows button.drill[data-row='${args.region}']`);
+  await page.click(`#mon-rows button.drill[data-row='${args.region}']`);
+  // the region's own rows (its sub-regions) have replaced the province's
+  await page.waitForFunction((region) => {
+    const keys = [...document.querySelectorAll('#mon-rows [data-co2]')].map((el) => el.dataset.co2);
+    return keys.length > 0 && !keys.includes(region);
+  }, {}, args.region);
+  const rows = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#mon-rows [data-co2]')]
+    .map((el) => [el.dataset.co2, Number(el.dataset.value)])));
+  const synthetic = await page.evaluate(() => document.querySelectorAll('.synthetic-note').length);
+  const year = await page.evaluate(() => Number(document.querySelector('#mon-year').value));
+  await page.click("#nav a[data-route='monitoring-map']");
+  await page.waitForSelector("#map-holder[data-metric='co2'] canvas");
+  await page.click("#map-metric button[data-value='intensity']");
+  await page.waitForSelector("#map-holder[data-metric='intensity'] canvas");
+  return {rows, synthetic, year, metric: await page.evaluate(() => document.querySelector('#map-holder').dataset.metric)};
+}
+
+async function publicPage(page) {
+  await page.waitForSelector('#public-frame #pub-table .el-table__row');
+  return page.evaluate(() => ({count: Number(document.querySelector('#pub-count').dataset.value),
+                               year: Number(document.querySelector('#pub-year').value),
+                               login: document.querySelectorAll('#login').length}));
+}
+
+async function efficiency(page) {
+  await page.click("#nav a[data-route='efficiency']");
+  await page.waitForSelector("#eff-spread[data-by='region'] tr[data-group]");
+  const counties = await page.evaluate(() => [...document.querySelectorAll('#eff-spread tr[data-group]')]
+    .map((tr) => tr.dataset.group));
+  await page.click('#eff-by label:nth-child(2)');
+  await page.waitForSelector("#eff-spread[data-by='industry'] tr[data-group]");
+  const industries = await page.evaluate(() => [...document.querySelectorAll('#eff-spread tr[data-group]')]
+    .map((tr) => tr.dataset.group));
+  await page.waitForSelector('#eff-spread-chart canvas');
+  const unit = await page.evaluate(() => document.querySelector('#eff-table [data-unit]').dataset.unit);
+  await page.click(`#eff-table [data-unit='${unit}']`);
+  await page.waitForSelector("#acct-code[data-code]:not([data-code=''])");
+  const shown = await page.evaluate(() => ({hash: location.hash,
+                                            code: document.querySelector('#acct-code').dataset.code}));
+  return {counties, industries, unit: Number(unit), ...shown};
+}
+
+// one flow per line (a new page adds its own line)
+const FLOWS = {
+  overview,
+  series,
+  devices,
+  alarms,
+  gateways,
+  audit,
+  users,
+  tokens,
+  gridFactors,
+  targets,
+  reductionPotential,
+  emissions,
+  factors,
+  activity,
+  reports,
+  monitoring,
+  public: publicPage,
+  efficiency,
+  projects,
+};
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(timeout);
@@ -203,12 +400,16 @@ try {
   const errors = [];
   page.on('pageerror', (err) => errors.push(String(err?.message ?? err)));
 
-  await page.goto(args.base + '/');
-  await page.waitForSelector('#login');
-  await page.type('#login-username', args.username);
-  await page.type('#login-password', args.password);
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#shell');
+  if (args.page === 'public') {
+    await page.goto(args.base + '/#/public/institutions');  // no sign-in: the page is public
+  } else {
+    await page.goto(args.base + '/');
+    await page.waitForSelector('#login');
+    await page.type('#login-username', args.username);
+    await page.type('#login-password', args.password);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#shell');
+  }
   const result = await FLOWS[args.page ?? 'overview'](page);
   const context = await page.evaluate(() => ({timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
                                               lang: document.documentElement.lang}));

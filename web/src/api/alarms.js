@@ -1,9 +1,9 @@
 // Alarms and implausible counter readings (api/alarms/).
 import {getJSON, send} from "./http.js";
 
-/** GET /alarms: newest first; state active | cleared | all, optionally of one site. */
-export async function alarms({state, site, limit = 1000}) {
-  return (await getJSON("/alarms", {state, site: site || null, limit})).alarms;
+/** GET /alarms: newest first; state active | cleared | all, optionally of one site and one rule. */
+export async function alarms({state, site, rule, limit = 1000}) {
+  return (await getJSON("/alarms", {state, site: site || null, rule: rule || null, limit})).alarms;
 }
 
 /** POST /alarms/{id}/acknowledge: the alarm as it is now (acknowledging again keeps the first). */

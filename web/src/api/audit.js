@@ -5,9 +5,10 @@ function filters({user, action, since, until}) {
   return {user: user || null, action: action || null, since: since || null, until: until || null};
 }
 
-/** GET /audit: entries newest first, filtered by actor, action (auth.* for a family) and time [since, until). */
-export function entries({user, action, since, until, limit = 1000}) {
-  return getJSON("/audit", {...filters({user, action, since, until}), limit});
+/** GET /audit: one page of entries (newest first, or oldest with order "oldest"), filtered by actor, action (auth.*
+ *  for a family) and time [since, until); {entries, count, offset, total}. */
+export function entries({user, action, since, until, limit = 1000, offset = 0, order = "newest"}) {
+  return getJSON("/audit", {...filters({user, action, since, until}), limit, offset, order});
 }
 
 /** GET /audit?format=csv: {name, blob} of the same entries as a CSV file. */

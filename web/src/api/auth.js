@@ -64,6 +64,13 @@ export function setScope(username, {region, enterprise_id, enterprises}) {
   return send(`/users/${encodeURIComponent(username)}/scope`, {method: "PUT", json: scopeOf({region, enterprise_id, enterprises})});
 }
 
+/** PUT /users/{name}/role: another role with the scope it takes; {..., credentials_revoked} (sessions and tokens
+ *  end when privileges drop; the last administrator keeps its role: 409). */
+export function setRole(username, {role, region, enterprise_id, enterprises}) {
+  return send(`/users/${encodeURIComponent(username)}/role`,
+              {method: "PUT", json: {role, ...scopeOf({region, enterprise_id, enterprises})}});
+}
+
 // the API refuses a scope its role does not take, so empty fields are left out rather than sent as ""
 function scopeOf({region, enterprise_id, enterprises}) {
   return {region: region || null, enterprise_id: enterprise_id || null, enterprises: enterprises || []};

@@ -1,5 +1,5 @@
 // Enterprises, sites, devices and gateways (api/registry/).
-import {getJSON, send, whenTokenChanges} from "./http.js";
+import {download, getJSON, send, whenTokenChanges} from "./http.js";
 
 let sitesPromise = null;
 whenTokenChanges(() => { sitesPromise = null; });
@@ -21,8 +21,22 @@ export async function devices() { return (await getJSON("/devices")).devices; }
 /** GET /devices/health: devices and gateways with status and readings by quality over `hours`. */
 export function devicesHealth({hours}) { return getJSON("/devices/health", {hours}); }
 
-/** GET /gateways: gateways with their site, first and last contact and devices. */
+/** GET /gateways: gateways with their site, registry status, certificate expiry, first and last contact and devices. */
 export async function gateways() { return (await getJSON("/gateways")).gateways; }
+
+/** POST /gateways: register a gateway ('gateway_registry'); {gateway, password (password gateways, shown once), acl}. */
+export function addGateway({gateway_id, site_id, auth}) {
+  return send("/gateways", {json: {gateway_id, site_id: site_id || null, auth}});
+}
+
+/** POST /gateways/{id}/revoke: ingest refuses its data from now on; {gateway, acl}. */
+export function revokeGateway(gatewayId) { return send(`/gateways/${encodeURIComponent(gatewayId)}/revoke`); }
+
+/** GET /gateways/{id}/certificate: {name, blob} of the zip with ca.crt, <id>.crt and <id>.key. */
+export function gatewayCertificate(gatewayId) {
+  return download(`/gateways/${encodeURIComponent(gatewayId)}/certificate`,
+                  {accept: "application/zip", fallback: `${gatewayId}-certificate.zip`});
+}
 
 /** PUT /devices/{id}/gateway: bind the device to another gateway (administrators); {before, after}. */
 export function moveDevice(deviceId, {gateway_id}) {

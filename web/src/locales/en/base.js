@@ -496,7 +496,11 @@ export default {
     "grid_factors": "Electricity-carbon factors",
     "projects": "Reduction projects",
     "project_verify": "Project verification",
-    "assets": "Carbon assets"
+    "assets": "Carbon assets",
+    "activity_data": "Activity data entry",
+    "gateway_registry": "Gateway registry",
+    "efficiency_code_view": "Carbon accounts and codes",
+    "efficiency_code_compute": "Computing carbon efficiency codes"
   },
   "gateways": {
     "title": "Gateway registry",

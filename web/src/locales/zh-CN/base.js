@@ -496,7 +496,11 @@ export default {
     "grid_factors": "电碳因子",
     "projects": "减排项目",
     "project_verify": "项目核查",
-    "assets": "碳资产"
+    "assets": "碳资产",
+    "activity_data": "活动数据录入",
+    "gateway_registry": "网关登记管理",
+    "efficiency_code_view": "碳账户与碳效码",
+    "efficiency_code_compute": "计算碳效码"
   },
   "gateways": {
     "title": "网关登记",

@@ -34,3 +34,21 @@ export function processRows({mom, yoy}) {
   return [...processes.entries()].sort((a, b) =>
     ((b[1].mom || b[1].yoy).current - (a[1].mom || a[1].yoy).current) || a[0].localeCompare(b[0]));
 }
+
+// a change against a base: its relative size, or why there is none (no base: the API's note)
+function change(answer) {
+  const rel = answer ? answer.relative_change : null;
+  return rel === null || rel === undefined ? {rel: null, note: answer ? answer.note : null} : {rel};
+}
+
+/** One row's five cells by column (current, mom, mom-change, yoy, yoy-change); a process missing from one answer
+ *  had 0 tCO2 in both of that answer's periods. */
+export function compareCells(mom, yoy) {
+  return {
+    current: {col: "current", value: mom ? mom.current : yoy.current},
+    mom: {col: "mom", value: mom ? mom.previous : 0},
+    "mom-change": {col: "mom-change", change: change(mom)},
+    yoy: {col: "yoy", value: yoy ? yoy.previous : 0},
+    "yoy-change": {col: "yoy-change", change: change(yoy)},
+  };
+}

@@ -14,9 +14,16 @@ from psycopg.rows import dict_row
 from carbon_domain.assets import Balance, Entry, EntryKind, Instrument, apply_entries
 
 __all__ = [
+    "ALLOWANCE_COLUMNS",
     "LEDGER_COLUMNS",
+    "DEADLINE_COLUMNS",
+    "add_deadline",
     "add_entry",
+    "deadline",
+    "deadlines",
+    "delete_deadline",
     "allowance",
+    "allowances",
     "balances",
     "emissions",
     "ledger",
@@ -26,6 +33,9 @@ __all__ = [
 
 LEDGER_COLUMNS = ("entry_id", "enterprise_id", "at", "kind", "instrument", "vintage", "quantity", "price",
                   "counterparty", "compliance_year", "reference", "actor")
+ALLOWANCE_COLUMNS = ("enterprise_id", "year", "method", "benchmark", "output", "adjustment", "amount", "allocated_at",
+                     "allocated_by")
+DEADLINE_COLUMNS = ("deadline_id", "region", "kind", "title", "due_on", "remind_days", "note", "created_at", "created_by")
 _SIGNED = ("CASE WHEN kind IN ('allocate', 'issue', 'buy', 'transfer_in') THEN quantity ELSE -quantity END")
 
 
@@ -74,10 +84,17 @@ async def ledger(conn: psycopg.AsyncConnection, *, enterprise_id: str) -> list[d
 
 async def allowance(conn: psycopg.AsyncConnection, *, enterprise_id: str, year: int) -> dict[str, Any] | None:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT enterprise_id, year, method, benchmark, output, adjustment, amount, allocated_at,"
-                          " allocated_by FROM asset_allowances WHERE enterprise_id = %s AND year = %s",
-                          (enterprise_id, year))
+        await cur.execute(f"SELECT {', '.join(ALLOWANCE_COLUMNS)} FROM asset_allowances"
+                          " WHERE enterprise_id = %s AND year = %s", (enterprise_id, year))
         return await cur.fetchone()
+
+
+async def allowances(conn: psycopg.AsyncConnection, *, enterprise_id: str) -> list[dict[str, Any]]:
+    """Every year's allocation of the enterprise, newest first."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {', '.join(ALLOWANCE_COLUMNS)} FROM asset_allowances WHERE enterprise_id = %s"
+                          " ORDER BY year DESC", (enterprise_id,))
+        return list(await cur.fetchall())
 
 
 async def put_allowance(conn: psycopg.AsyncConnection, *, enterprise_id: str, year: int, method: str,
@@ -116,3 +133,32 @@ async def emissions(conn: psycopg.AsyncConnection, *, enterprise_id: str, year: 
         else:
             monthly[int(month)] = float(tco2)
     return verified, monthly
+
+
+async def deadlines(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
+    """The deadline calendar (migration 132), soonest first; the caller filters by region."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {', '.join(DEADLINE_COLUMNS)} FROM asset_deadlines ORDER BY due_on, deadline_id")
+        return list(await cur.fetchall())
+
+
+async def deadline(conn: psycopg.AsyncConnection, *, deadline_id: int) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {', '.join(DEADLINE_COLUMNS)} FROM asset_deadlines WHERE deadline_id = %s",
+                          (deadline_id,))
+        return await cur.fetchone()
+
+
+async def add_deadline(conn: psycopg.AsyncConnection, *, values: dict[str, Any], created_by: str) -> dict[str, Any]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "INSERT INTO asset_deadlines (region, kind, title, due_on, remind_days, note, created_by) VALUES"
+            " (%(region)s, %(kind)s, %(title)s, %(due_on)s, %(remind_days)s, %(note)s, %(by)s)"
+            f" RETURNING {', '.join(DEADLINE_COLUMNS)}", {**values, "by": created_by})
+        row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def delete_deadline(conn: psycopg.AsyncConnection, *, deadline_id: int) -> None:
+    await conn.execute("DELETE FROM asset_deadlines WHERE deadline_id = %s", (deadline_id,))

@@ -5,20 +5,21 @@ allowances and records verified emissions. Every write is audited (assets.*)."""
 
 from __future__ import annotations
 
-import csv
-import io
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from api.assets import queries
-from api.assets.schemas import AllowanceIn, EmissionsIn, TransactionIn
+from api.assets.schemas import AllowanceIn, DeadlineIn, EmissionsIn, TransactionIn
 from api.audit import auditlog
 from api.auth.access import Principal
 from api.auth.deps import Caller, require_permission
 from api.deps import ClientIP, Conn
 from api.registry import hierarchy_queries
+from api.table_export import TableFormat, table_response
 from carbon_domain.assets import (
     DEFAULT_OFFSET_CAP,
     OFFSETS,
@@ -30,10 +31,12 @@ from carbon_domain.assets import (
     strategy,
     trading_costs,
 )
+from carbon_domain.deadlines import deadline_status, region_covers
 from carbon_domain.errors import AssetError
 
 router = APIRouter(prefix="/assets", tags=["assets"])
 
+TZ = ZoneInfo("Asia/Shanghai")  # deadlines fall on calendar days of China Standard Time
 EnterpriseId = Annotated[str, Path(min_length=1, max_length=128)]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
@@ -65,6 +68,74 @@ async def _enterprise(conn: psycopg.AsyncConnection, caller: Principal, enterpri
     return found
 
 
+async def _caller_regions(conn: psycopg.AsyncConnection, caller: Principal) -> tuple[str | None, ...] | None:
+    """The regions whose deadlines the caller sees (None: all): a government user's, or its enterprises'."""
+    if caller.scope.all:
+        return None
+    found = [await hierarchy_queries.get(conn, kind="enterprise", key=e) for e in caller.scope.enterprises]
+    return tuple(caller.scope.regions) + tuple(e["region"] for e in found if e is not None)
+
+
+def _applies(row: dict[str, Any], regions: tuple[str | None, ...] | None) -> bool:
+    # a region's deadline applies to it and its sub-regions; a government user also sees those of its sub-regions
+    return regions is None or any(region_covers(row["region"], r) or region_covers(r, row["region"] or "")
+                                  for r in regions if r is not None) or row["region"] is None
+
+
+def _with_status(row: dict[str, Any]) -> dict[str, Any]:
+    state = deadline_status(row["due_on"], datetime.now(TZ).date(), row["remind_days"])
+    return {**row, "days_left": state.days_left, "status": state.status}
+
+
+@router.get("/deadlines")
+async def deadlines(caller: Reader, conn: Conn) -> dict[str, Any]:
+    """The compliance and trading deadlines that apply to the caller (its region or its enterprises' regions, and
+    those of every enterprise), soonest first, each with its days left and status (past, due_soon, upcoming)."""
+    regions = await _caller_regions(conn, caller)
+    return {"deadlines": [_with_status(row) for row in await queries.deadlines(conn) if _applies(row, regions)]}
+
+
+def _may_set(caller: Principal, region: str | None) -> None:
+    if caller.role == "admin":
+        return
+    if caller.role != "government":
+        raise HTTPException(403, f"role {caller.role!r} may read the deadline calendar but not change it "
+                                 "(government users of the region and administrators do)")
+    if region is None or not any(region_covers(r, region) for r in caller.scope.regions):
+        raise HTTPException(403, f"region {region!r} is not within your region(s) {', '.join(caller.scope.regions)}; "
+                                 "deadlines of every region are set by an administrator")
+
+
+@router.post("/deadlines", status_code=201)
+async def add_deadline(body: DeadlineIn, caller: Reader, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+    """Add a deadline: a government user for its region (the default) or a sub-region; an administrator for any
+    region, or for every enterprise (no region)."""
+    values = body.model_dump()
+    if values["region"] is None and caller.role == "government" and caller.scope.regions:
+        values["region"] = caller.scope.regions[0]
+    _may_set(caller, values["region"])
+    async with conn.transaction():
+        stored = await queries.add_deadline(conn, values=values, created_by=caller.username)
+        await auditlog.record(conn, action="assets.deadline.add", client_ip=ip, principal=caller,
+                              target=f"deadline:{stored['deadline_id']}", after=stored)
+    return _with_status(stored)
+
+
+@router.delete("/deadlines/{deadline_id}")
+async def delete_deadline(deadline_id: Annotated[int, Path(ge=1)], caller: Reader, conn: Conn,
+                          ip: ClientIP) -> dict[str, Any]:
+    """Remove a deadline (who may add it may remove it)."""
+    async with conn.transaction():
+        found = await queries.deadline(conn, deadline_id=deadline_id)
+        if found is None:
+            raise HTTPException(404, f"no deadline {deadline_id}; GET /api/v1/assets/deadlines lists them")
+        _may_set(caller, found["region"])
+        await queries.delete_deadline(conn, deadline_id=deadline_id)
+        await auditlog.record(conn, action="assets.deadline.delete", client_ip=ip, principal=caller,
+                              target=f"deadline:{deadline_id}", before=found)
+    return {"deleted": found}
+
+
 def _holdings(balance: dict[tuple[Instrument, int], float]) -> list[dict[str, Any]]:
     return [{"instrument": i.value, "vintage": v, "quantity": q} for (i, v), q in sorted(balance.items()) if q]
 
@@ -77,22 +148,30 @@ async def holdings(enterprise_id: EnterpriseId, caller: Reader, conn: Conn) -> d
             "holdings": _holdings(await queries.balances(conn, enterprise_id=enterprise_id))}
 
 
+Format = Annotated[TableFormat, Query(description="json, or csv / xlsx for a spreadsheet")]
+
+
 @router.get("/{enterprise_id}/ledger", response_model=None)
 async def ledger(enterprise_id: EnterpriseId, caller: Reader, conn: Conn,
-                 format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> dict[str, Any] | Response:
-    """Every ledger entry, oldest first; format=csv for a spreadsheet."""
+                 format: Format = "json") -> dict[str, Any] | Response:
+    """Every ledger entry, oldest first; format=csv or xlsx for a spreadsheet."""
     await _enterprise(conn, caller, enterprise_id)
     entries = await queries.ledger(conn, enterprise_id=enterprise_id)
     if format == "json":
         return {"enterprise_id": enterprise_id, "entries": entries}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(queries.LEDGER_COLUMNS)
-    for entry in entries:
-        writer.writerow(["" if entry[c] is None else entry[c].isoformat() if c == "at" else entry[c]
-                         for c in queries.LEDGER_COLUMNS])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="ledger-{enterprise_id}.csv"'})
+    return table_response(entries, queries.LEDGER_COLUMNS, fmt=format, filename=f"ledger-{enterprise_id}")
+
+
+@router.get("/{enterprise_id}/allowances", response_model=None)
+async def allowances(enterprise_id: EnterpriseId, caller: Reader, conn: Conn,
+                     format: Format = "json") -> dict[str, Any] | Response:
+    """The allocations per year with their method (benchmark x output x adjustment, or entered), newest first;
+    format=csv or xlsx for a spreadsheet."""
+    await _enterprise(conn, caller, enterprise_id)
+    rows = await queries.allowances(conn, enterprise_id=enterprise_id)
+    if format == "json":
+        return {"enterprise_id": enterprise_id, "allowances": rows}
+    return table_response(rows, queries.ALLOWANCE_COLUMNS, fmt=format, filename=f"allowances-{enterprise_id}")
 
 
 @router.post("/{enterprise_id}/transactions", status_code=201)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carbon_domain.assets import Instrument
 
-__all__ = ["AllowanceIn", "EmissionsIn", "TransactionIn"]
+__all__ = ["AllowanceIn", "DeadlineIn", "EmissionsIn", "TransactionIn"]
 
 
 _MAX = 1e12  # tCO2e, prices and outputs: far beyond any enterprise, small enough to sum
@@ -59,3 +60,16 @@ class TransactionIn(_Body):
 
 class EmissionsIn(_Body):
     tco2: float = Field(ge=0, le=_MAX, allow_inf_nan=False)
+
+
+class DeadlineIn(_Body):
+    """A compliance or trading deadline of a region (and its sub-regions), or of every enterprise (region null:
+    administrators only)."""
+
+    kind: Literal["compliance", "trading", "reporting"]
+    title: str = Field(min_length=1, max_length=200)
+    due_on: date
+    remind_days: int = Field(default=30, ge=0, le=366, description="shown as due soon this many days ahead")
+    region: str | None = Field(default=None, min_length=1, max_length=64,
+                               description="a government user's own region or a sub-region; default its region")
+    note: str = Field(default="", max_length=2000)

@@ -39,6 +39,7 @@ __all__ = [
     "set_period_status",
     "stage_changes",
     "two_high",
+    "verifiers",
     "visibility_of",
 ]
 
@@ -206,6 +207,13 @@ async def assign_verifier(conn: psycopg.AsyncConnection, *, project_id: int, use
     cur = await conn.execute("INSERT INTO project_verifiers (project_id, username, assigned_by) VALUES (%s, %s, %s)"
                              " ON CONFLICT DO NOTHING", (project_id, username, assigned_by))
     return cur.rowcount == 1
+
+
+async def verifiers(conn: psycopg.AsyncConnection, *, project_id: int) -> list[str]:
+    """The user names of the project's assigned verifiers."""
+    cur = await conn.execute("SELECT username FROM project_verifiers WHERE project_id = %s ORDER BY username",
+                             (project_id,))
+    return [row[0] for row in await cur.fetchall()]
 
 
 async def is_verifier(conn: psycopg.AsyncConnection, *, project_id: int, username: str) -> bool:

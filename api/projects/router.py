@@ -14,7 +14,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from starlette.datastructures import UploadFile
 
 from api.accounting import queries as inventory_queries
@@ -39,6 +39,7 @@ from api.projects.schemas import (
     VerifierIn,
 )
 from api.registry import hierarchy_queries
+from api.table_export import TableFormat, table_response
 from api.telemetry.monthly_queries import month_windows, point_series_monthly
 from carbon_domain.accounting import EMITTING_ACTIVITIES
 from carbon_domain.assets import EntryKind, Instrument
@@ -92,10 +93,20 @@ def _refuse(exc: DomainError) -> HTTPException:
     return HTTPException(422, str(exc))
 
 
-@router.get("")
-async def list_projects(caller: Reader, conn: Conn) -> dict[str, Any]:
-    """The projects in the caller's scope, with budget and spent."""
-    return {"projects": await queries.list_projects(conn, visibility=queries.visibility_of(caller))}
+_PROJECT_EXPORT = ("project_id", "enterprise_id", "name", "kind", "grid_region", "stage", "budget", "spent",
+                   "capacity_kw", "created_at", "created_by")
+_PERIOD_EXPORT = ("period_id", "project_id", "start_ts", "end_ts", "status", "be_tco2", "pe_tco2", "le_tco2", "er_tco2",
+                  "ef_cm", "issued_tco2", "formula_version", "factor_ids", "inputs", "computed_at", "computed_by")
+Format = Annotated[TableFormat, Query(description="json, or csv / xlsx for a spreadsheet")]
+
+
+@router.get("", response_model=None)
+async def list_projects(caller: Reader, conn: Conn, format: Format = "json") -> dict[str, Any] | Response:
+    """The projects in the caller's scope, with budget and spent; format=csv or xlsx for a spreadsheet."""
+    projects = await queries.list_projects(conn, visibility=queries.visibility_of(caller))
+    if format == "json":
+        return {"projects": projects}
+    return table_response(projects, _PROJECT_EXPORT, fmt=format, filename="projects")
 
 
 @router.post("", status_code=201)
@@ -118,13 +129,14 @@ async def create_project(body: ProjectIn, caller: Reader, conn: Conn, ip: Client
 
 @router.get("/{project_id}")
 async def get_project(project_id: ProjectId, caller: Reader, conn: Conn) -> dict[str, Any]:
-    """A project with its stage history, documents, points, fees and periods."""
+    """A project with its stage history, documents, points, assigned verifiers, fees and periods."""
     found = await _seen(conn, caller, project_id)
     kind = ProjectKind(found["kind"])
     return {**found, "next_stages": [s.value for s in next_stages(kind, Stage(found["stage"]))],
             "stage_changes": await queries.stage_changes(conn, project_id=project_id),
             "documents": await queries.documents(conn, project_id=project_id),
             "points": await queries.points(conn, project_id=project_id),
+            "verifiers": await queries.verifiers(conn, project_id=project_id),
             "fees": await queries.fees(conn, project_id=project_id),
             "periods": await queries.periods(conn, project_id=project_id)}
 
@@ -394,6 +406,19 @@ async def _move(conn: psycopg.AsyncConnection, caller: Principal, ip: str | None
                           detail={"comment": comment})
     return {**period, "status": status, "issued_tco2": issued if issued is not None else period["issued_tco2"],
             "events": await queries.events(conn, period_id=period["period_id"])}
+
+
+@router.get("/{project_id}/periods", response_model=None)
+async def list_periods(project_id: ProjectId, caller: Reader, conn: Conn,
+                       format: Format = "json") -> dict[str, Any] | Response:
+    """The monitoring periods with their figures and provenance (readings, factor rows, formula version);
+    format=csv or xlsx for a spreadsheet."""
+    await _seen(conn, caller, project_id)
+    periods = await queries.periods(conn, project_id=project_id)
+    if format == "json":
+        return {"project_id": project_id, "periods": periods}
+    flat = [{**p, **{k: p["provenance"].get(k) for k in ("formula_version", "factor_ids", "inputs")}} for p in periods]
+    return table_response(flat, _PERIOD_EXPORT, fmt=format, filename=f"project-{project_id}-periods")
 
 
 @router.get("/{project_id}/periods/{period_id}")

@@ -137,6 +137,7 @@ def test_pv_project_lifecycle_create_meter_compute_verify_certify_hold_surrender
     assert c.post(f"{first}/verdict", headers=users["verifier"],
                   json={"verdict": "verify", "comment": "ok"}).status_code == 404  # not assigned yet
     _ok(c.post(f"{url}/verifiers", headers=admin, json={"username": users["verifier_name"]}), 201)
+    assert _ok(c.get(url, headers=owner))["verifiers"] == [users["verifier_name"]]
     refused = _ok(c.post(f"{first}/verdict", headers=users["verifier"],
                          json={"verdict": "refuse", "comment": "export meter calibration certificate missing"}))
     assert refused["status"] == "refused"

@@ -30,6 +30,8 @@ PAGE_NEEDS = {
     "activity": {"activity_data"},
     "reports": {"emissions"},
     "enterprise-analysis": {"emissions"},
+    "projects": {"projects"},
+    "assets": {"assets"},
     "monitoring-regions": {"monitoring"},
     "monitoring-map": {"monitoring"},
     "monitoring-industries": {"monitoring"},

@@ -20,6 +20,7 @@
 //   enterpriseAnalysis (the by-process decomposition and scenario peaks of `site`)
 //   targets (open an issued target's assessment) | reductionPotential (an enterprise year's process potentials)
 //   bigscreen (open it from the menu at 1920x1080, read its figures)
+//   projects (filter by kind, open project `projectId`, read its stage, reductions and factor rows, then allowances)
 // Prints one JSON object on stdout: {browser, timezone, lang, ..., errors}.
 import puppeteer from 'puppeteer-core';
 
@@ -127,7 +128,8 @@ async function gateways(page) {
     expires: document.querySelector(`${sel} .cert-expires`)?.dataset.value ?? null,
     rows: document.querySelectorAll('#gateways-table [data-gateway]').length,
   }), row('gateway', id));
-  await page.click(`${row('gateway', id)} button.gateway-revoke`);
+  // the actions column is sticky at the table's right edge: click the button itself, wherever the table is scrolled
+  await page.evaluate((sel) => document.querySelector(sel).click(), `${row('gateway', id)} button.gateway-revoke`);
   await page.waitForSelector('#revoke-submit', {visible: true});
   await page.click('#revoke-submit');
   await page.waitForSelector(`${row('gateway', id)} [data-registry='revoked']`);
@@ -209,6 +211,30 @@ async function gridFactors(page) {
     conserved: document.querySelector('#grid-conservation').dataset.conserved}));
 }
 
+async function projects(page) {
+  await page.click("#nav a[data-route='projects']");
+  await page.waitForSelector('#projects-table');
+  await page.click('.el-select:has(#projects-kind) .el-select__wrapper');
+  await page.waitForSelector(".el-select-dropdown__item [data-value='grid_pv']", {visible: true});
+  await page.click(".el-select-dropdown__item [data-value='grid_pv']");
+  const link = `#projects-table a[data-project='${args.projectId}']`;
+  await page.waitForSelector(link);
+  const kinds = await page.evaluate(() => [...document.querySelectorAll('#projects-table .el-table__row')].length);
+  await page.click(link);
+  await page.waitForSelector('#periods-table b.er');
+  const er = await page.evaluate(() => [...document.querySelectorAll('#periods-table b.er')].map((b) => Number(b.dataset.value)));
+  const stage = await page.evaluate(() => document.querySelector('#project-stage').dataset.stage);
+  await page.click('#periods-table a[data-period]');
+  await page.waitForSelector('#period-factors .badge');
+  const factors = await page.evaluate(() => [...document.querySelectorAll('#period-factors .badge')].map((b) => b.innerText.trim()));
+  await page.click('.el-dialog__headerbtn');
+  await page.waitForSelector('#period-factors', {hidden: true});
+  await page.goto(`${args.base}/#/assets`);  // as one opens a bookmarked page
+  await page.waitForSelector("#cp-allowances[data-value]");
+  const allowances = await page.evaluate(() => Number(document.querySelector('#cp-allowances').dataset.value));
+  return {rows: kinds, er, stage, factors, allowances};
+}
+
 // targets: open an issued target, switch to its assessment and read each holder's result and the state line
 async function targets(page) {
   await page.click("#nav a[data-route='targets']");
@@ -236,6 +262,8 @@ async function reductionPotential(page) {
     statuses: Object.fromEntries([...document.querySelectorAll('#potential-table [data-process]')]
       .map((el) => [el.dataset.process, el.dataset.status])),
     toBenchmark: Number(document.querySelector('#potential-benchmark').dataset.value)}));
+}
+
 // the big screen at wall size, reached from the menu: its figures, its charts, and whether the menu is gone
 async function bigscreen(page) {
   await page.setViewport({width: 1920, height: 1080});
@@ -387,6 +415,7 @@ const FLOWS = {
   users,
   tokens,
   gridFactors,
+  projects,
   targets,
   reductionPotential,
   bigscreen,

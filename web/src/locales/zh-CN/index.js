@@ -10,6 +10,7 @@ import emissions from "./emissions.js";
 import enterpriseAnalysis from "./enterpriseAnalysis.js";
 import gridFactors from "./gridFactors.js";
 import monitoring from "./monitoring.js";
+import projects from "./projects.js";
 import registryAdmin from "./registryAdmin.js";
 import targets from "./targets.js";
 
@@ -23,6 +24,7 @@ const AREAS = [
   enterpriseAnalysis,
   gridFactors,
   monitoring,
+  projects,
   registryAdmin,
   targets,
 ];

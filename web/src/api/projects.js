@@ -1,0 +1,61 @@
+// Reduction projects (api/projects/): the registry and lifecycle, documents, spending, monitoring periods and their
+// certification workflow.
+import {download, getJSON, request, send, ApiError, message} from "./http.js";
+
+const BASE = "/projects";
+
+/** GET /projects: the projects in the caller's scope, with budget and spent. */
+export async function projects() { return (await getJSON(BASE)).projects; }
+
+/** GET /projects?format=csv|xlsx: the same list as a spreadsheet, {name, blob}. */
+export function exportProjects(format) {
+  return download(BASE, {query: {format}, accept: "*/*", fallback: `projects.${format}`});
+}
+
+/** POST /projects: register a project (stage 立项). */
+export function create(body) { return send(BASE, {json: body}); }
+
+/** GET /projects/{id}: a project with stage history, documents, points, fees and periods. */
+export function project(id) { return getJSON(`${BASE}/${id}`); }
+
+/** POST /projects/{id}/stage: one stage forward, with a comment. */
+export function changeStage(id, {to_stage, comment}) { return send(`${BASE}/${id}/stage`, {json: {to_stage, comment}}); }
+
+/** POST /projects/{id}/documents as multipart: a document of the current stage; the answer carries its SHA-256. */
+export async function upload(id, file) {
+  const form = new FormData();
+  form.append("file", file);
+  const response = await request(`${BASE}/${id}/documents`, {method: "POST", form});
+  if (!response.ok) throw new ApiError(response.status, await message(response));
+  return response.json();
+}
+
+/** GET /projects/{id}/documents/{document_id}: the stored file, {name, blob}. */
+export function document(id, doc) {
+  return download(`${BASE}/${id}/documents/${doc.document_id}`, {accept: "*/*", fallback: doc.filename});
+}
+
+/** POST /projects/{id}/spending: money spent against the budget. */
+export function spend(id, {amount, spent_on, note}) { return send(`${BASE}/${id}/spending`, {json: {amount, spent_on, note}}); }
+
+/** POST /projects/{id}/verifiers: assign an auditor user as the project's verifier (administrators). */
+export function assignVerifier(id, username) { return send(`${BASE}/${id}/verifiers`, {json: {username}}); }
+
+/** GET /projects/{id}/periods?format=csv|xlsx: the periods with their provenance as a spreadsheet. */
+export function exportPeriods(id, format) {
+  return download(`${BASE}/${id}/periods`, {query: {format}, accept: "*/*", fallback: `project-${id}-periods.${format}`});
+}
+
+/** POST /projects/{id}/periods: compute ER = BE − PE − LE of a monitoring period. */
+export function compute(id, body) { return send(`${BASE}/${id}/periods`, {json: body}); }
+
+/** GET /projects/{id}/periods/{period_id}: a period with its provenance, verdicts and comments. */
+export function period(id, periodId) { return getJSON(`${BASE}/${id}/periods/${periodId}`); }
+
+/** POST .../submit, .../certify (comment), .../verdict ({verdict, comment}), .../comments: the workflow. */
+export function submit(id, periodId, comment) { return send(`${BASE}/${id}/periods/${periodId}/submit`, {json: {comment}}); }
+export function verdict(id, periodId, {verdict: decision, comment}) {
+  return send(`${BASE}/${id}/periods/${periodId}/verdict`, {json: {verdict: decision, comment}});
+}
+export function certify(id, periodId, comment) { return send(`${BASE}/${id}/periods/${periodId}/certify`, {json: {comment}}); }
+export function comment(id, periodId, text) { return send(`${BASE}/${id}/periods/${periodId}/comments`, {json: {comment: text}}); }

@@ -32,8 +32,8 @@ from api.accounting.routers import (
 from api.alarms.routers import alarms, implausible
 from api.analysis import router as analysis_router
 from api.analysis.assessment import router as target_assessment_router
-from api.analysis.potential import router as reduction_potential_router
 from api.analysis.enterprise_router import router as enterprise_analysis_router
+from api.analysis.potential import router as reduction_potential_router
 from api.audit import router as audit
 from api.auth.bootstrap import ensure_admin
 from api.auth.revocations import RevocationSignal

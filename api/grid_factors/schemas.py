@@ -73,7 +73,7 @@ class UnitImportIn(_Strict):
 
 
 class FromMonitoringIn(_Strict):
-    since: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="first month taken, e.g. 2024-01")
+    since: str = Field(pattern=r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$", description="first month taken, e.g. 2024-01")
 
 
 class TraceIn(_Strict):

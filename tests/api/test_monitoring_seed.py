@@ -34,8 +34,8 @@ def test_seeding_twice_stores_nothing_new_and_every_unit_is_marked_synthetic(dat
     second = asyncio.run(seed_region(database_url))
     synthetic = db.execute("SELECT count(*) FILTER (WHERE synthetic), count(*) FROM monitoring_units"
                            " WHERE credit_code = ANY(%s)", ([u.credit_code for u in generate().units],)).fetchone()
-    # other tests of the session may have seeded the prefecture already: then the first call stores nothing either
-    assert (first["stored"] in (0, first["figures"]), second["stored"], synthetic) == (
+    # other tests of the session may have seeded the prefecture (or part of it) already
+    assert (0 <= first["stored"] <= first["figures"], second["stored"], synthetic) == (
         True, 0, (first["units"], first["units"]))
 
 

@@ -175,7 +175,7 @@ _DEVICES = {  # device: (process, profile, points {point: (unit, kind, activity)
 }
 
 
-def _profiles(minute: int) -> dict[tuple[str, str], float]:
+def plant_rates(minute: int) -> dict[tuple[str, str], float]:
     """Rates of one minute of plant operation (kW, Nm3/h, t/min) with a smooth daily swing and some noise."""
     swing = math.sin(minute / 37.0)
     noise = random.Random(minute)
@@ -225,7 +225,7 @@ def _seed_plant(conn: psycopg.Connection, now: datetime) -> None:
         ts = first + timedelta(minutes=m)
         if ts >= now:
             break
-        rates = _profiles(int(ts.timestamp() // 60))
+        rates = plant_rates(int(ts.timestamp() // 60))
         value: float | None
         for key, value in rates.items():
             quality = 1 if key[0] == "w-gas-boiler" and m % 47 == 0 else 0
@@ -253,7 +253,7 @@ def _seed_plant(conn: psycopg.Connection, now: datetime) -> None:
     # the last seconds at full rate, so that raw series and live values look live
     for s in range(6, 0, -1):
         ts = now - timedelta(seconds=10 * s - 5)
-        rates = _profiles(int(ts.timestamp() // 60))
+        rates = plant_rates(int(ts.timestamp() // 60))
         for key in (("w-elec-main", "active_power_kw"), ("w-elec-mill", "active_power_kw")):
             readings.append((gkey, next(seq), ts, keys[key], rates[key] + s * 3.0, 0))
     readings.append((gkey, next(seq), now - timedelta(hours=2), keys["w-cems", "dust_mg_m3"], 8.4, 0))

@@ -7,6 +7,11 @@ export function num(value, decimals = 1) {
   return Number(value).toLocaleString("en-US", {minimumFractionDigits: decimals, maximumFractionDigits: decimals});
 }
 
+/** A change with its sign always shown ("+12", "−3"; a true minus sign), `decimals` as `num`. */
+export function signed(value, decimals = 0) {
+  return `${value >= 0 ? "+" : "−"}${num(Math.abs(value), decimals)}`;
+}
+
 /** Decimals that keep about four significant digits for a value of this size. */
 export function decimalsFor(value) {
   const size = Math.abs(Number(value) || 0);

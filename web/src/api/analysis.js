@@ -1,8 +1,8 @@
 // Analysis and planning (api/analysis/): decoupling, decomposition, Kaya, forecasts and scenarios.
 import {download, getJSON, send} from "./http.js";
 
-/** GET /monitoring/regions: the region tree (code, name, name_en, level, parent_code, label). */
-export async function regions() { return (await getJSON("/monitoring/regions")).regions; }
+/** The region tree (code, name, name_en, level, parent_code, label), from monitoring's client. */
+export {regions} from "./monitoring.js";
 
 /** GET /analysis/decoupling: Tapio steps year by year for a region. */
 export function decoupling({region, start, end}) { return getJSON("/analysis/decoupling", {region, start, end}); }

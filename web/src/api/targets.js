@@ -1,6 +1,7 @@
 // Carbon targets of the analysis service (api/analysis/): set, allocate, issue, track and assess; and the
 // monitoring registry's regions and units the target page names its holders with.
 import {download, getJSON, send} from "./http.js";
+import * as monitoring from "./monitoring.js";
 
 const BASE = "/analysis/targets";
 
@@ -28,11 +29,11 @@ export function exportAssessment(id, format) {
                                                       fallback: `target-${id}-assessment.${format}`});
 }
 
-/** GET /monitoring/regions: the region tree. */
-export async function regions() { return (await getJSON("/monitoring/regions")).regions; }
+/** The region tree (monitoring's client). */
+export {regions} from "./monitoring.js";
 
-/** GET /monitoring/units: the units the caller may see (names for unit holders). */
-export async function units() { return (await getJSON("/monitoring/units", {limit: 10000})).units; }
+/** The units the caller may see (names for unit holders). */
+export async function units() { return (await monitoring.units()).units; }
 
 /** GET /analysis/reduction-potential/{enterprise}: per process, t CO2 to the benchmark and to the limit. */
 export function reductionPotential(enterprise, year) {

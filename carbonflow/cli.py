@@ -367,8 +367,8 @@ def _cmd_assets(args: argparse.Namespace) -> int:
     try:
         check = asyncio.run(run_checks(settings.database_url, once=args.once, poll_s=args.poll))
     except psycopg.Error as exc:
-        print(f"carbonflow assets alarms: the check failed: {exc}; is the database migrated"
-              " (carbonflow db migrate)?", file=sys.stderr)
+        print(f"carbonflow assets alarms: the check failed: {exc}; check DATABASE_URL and that the database is"
+              " migrated (carbonflow db migrate)", file=sys.stderr)
         return 1
     if check is not None:
         print(f"{check.day}: {len(check.deficits)} projected deficit(s), {len(check.deadlines)} deadline reminder(s)"

@@ -147,6 +147,7 @@ async def check_asset_alarms(conn: psycopg.AsyncConnection, today: date) -> Alar
 async def run_checks(url: str, *, once: bool, poll_s: float = 3600.0) -> AlarmCheck | None:
     """`carbonflow assets alarms`: check now and, unless `once`, again every `poll_s` seconds; returns the check
     when `once`. A failed check is logged and tried again at the next round (with `once` it raises)."""
+    failing: str | None = None  # the error of the last round, logged once however often it repeats
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
@@ -154,8 +155,13 @@ async def run_checks(url: str, *, once: bool, poll_s: float = 3600.0) -> AlarmCh
         except psycopg.Error as exc:
             if once:
                 raise
-            _log.warning("asset alarms: the check failed (%s); trying again in %.0f s", exc, poll_s)
+            if str(exc) != failing:
+                _log.warning("asset alarms: the check failed (%s); trying again every %.0f s", exc, poll_s)
+            failing = str(exc)
         else:
+            if failing is not None:
+                _log.warning("asset alarms: the check works again")
+                failing = None
             _log.info("asset alarms on %s: %d deficit(s), %d deadline reminder(s), %d cleared", check.day,
                       len(check.deficits), len(check.deadlines), len(check.cleared))
             for problem in check.problems:

@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 from fastapi.testclient import TestClient
+from psycopg.conninfo import conninfo_to_dict
 
 from api.assets.alarms import TZ, check_asset_alarms
 from carbonflow.cli import main
@@ -118,7 +118,7 @@ def test_a_projected_deficit_is_seen_by_the_enterprise_and_its_region_and_clears
         enterprise: Callable[..., tuple[str, dict[str, str]]]) -> None:
     c = api_app_client
     short, owner = enterprise()  # no site: the alarm reaches its user through the enterprise itself
-    other, other_owner = enterprise(site=True)
+    _other, other_owner = enterprise(site=True)
     _allocate(c, government["zj"], short, 100.0)
     _months(c, owner, short, {1: 50.0, 2: 50.0})
     subject = f"assets_deficit:{short}:{YEAR}"

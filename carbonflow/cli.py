@@ -349,6 +349,39 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
     return 1 if any(run.error for run in runs) else 0
 
 
+def _cmd_assets(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    import psycopg
+
+    from api.assets.alarms import run_checks
+
+    settings = _db_settings("carbonflow assets")
+    if settings is None:
+        return 2
+    if args.poll <= 0:
+        print("carbonflow assets alarms: --poll must be a positive number of seconds", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        check = asyncio.run(run_checks(settings.database_url, once=args.once, poll_s=args.poll))
+    except psycopg.Error as exc:
+        print(f"carbonflow assets alarms: the check failed: {exc}; check DATABASE_URL and that the database is"
+              " migrated (carbonflow db migrate)", file=sys.stderr)
+        return 1
+    if check is not None:
+        print(f"{check.day}: {len(check.deficits)} projected deficit(s), {len(check.deadlines)} deadline reminder(s)"
+              f" active; {len(check.cleared)} cleared")
+        for subject in (*check.deficits, *check.deadlines):
+            print(f"  active  {subject}")
+        for subject in check.cleared:
+            print(f"  cleared {subject}")
+        for problem in check.problems:
+            print(f"  cannot project {problem}", file=sys.stderr)
+    return 0
+
+
 def _monitoring_recompute(url: str, reason: str) -> int:
     import asyncio
 
@@ -588,6 +621,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="run the due sources once and exit (for cron)")
     p.add_argument("--poll", type=float, default=60.0, help="seconds between looks for due sources")
     p.set_defaults(func=_cmd_monitoring)
+    p = sub.add_parser("assets", help="carbon assets: raise and clear the projected-deficit and deadline alarms")
+    p.add_argument("action", choices=["alarms"])
+    p.add_argument("--once", action="store_true", help="check once and exit (for cron)")
+    p.add_argument("--poll", type=float, default=3600.0, help="seconds between checks (default 3600)")
+    p.set_defaults(func=_cmd_assets)
     p = sub.add_parser("seed", help="seed demo data: a synthetic prefecture for government monitoring")
     p.add_argument("what", choices=["region"])
     p.add_argument("--seed", type=int, default=2026, help="the generator's seed (same seed, same data)")

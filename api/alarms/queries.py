@@ -3,7 +3,9 @@
 An alarm's site is its device's, or for gateway alarms (spool_overflow, gateway_offline: the gateway id stands in
 device_id) its gateway's; an alarm with neither is seen only by callers whose scope covers every site. Platform alarms (source 'platform':
 a failed monitoring sync, ...) have neither: other services raise and clear them with `raise_platform_alarm` and
-`clear_platform_alarm`.
+`clear_platform_alarm`. A platform alarm about an enterprise (its `enterprise_id`: a projected allowance deficit, a
+deadline ahead) is seen as well by the callers who see that enterprise: its users and auditors, the government
+users of its region, and whoever sees one of its sites.
 """
 
 from __future__ import annotations
@@ -15,31 +17,44 @@ from typing import Any, Literal
 import psycopg
 from psycopg.rows import dict_row
 
-__all__ = ["AlarmState", "acknowledge", "active_alarms", "clear", "clear_platform_alarm", "get_alarm", "list_alarms",
-           "raise_platform_alarm"]
+from api.auth.access import Scope
+
+__all__ = ["AlarmState", "acknowledge", "active_alarms", "clear", "clear_platform_alarm", "clear_platform_alarms_except",
+           "get_alarm", "list_alarms", "raise_platform_alarm"]
 
 AlarmState = Literal["active", "cleared", "all"]
 
 _SELECT = (
     "SELECT a.alarm_id, a.rule, a.device_id, d.site_id, a.point, a.severity, a.state, a.detail, a.raised_at,"
-    " a.acknowledged_at, a.acknowledged_by, a.cleared_at, a.cleared_by, a.clear_comment, a.source"
+    " a.acknowledged_at, a.acknowledged_by, a.cleared_at, a.cleared_by, a.clear_comment, a.source, a.enterprise_id"
     " FROM alarms a LEFT JOIN LATERAL (SELECT COALESCE("
     "   (SELECT site_id FROM devices WHERE device_id = a.device_id),"
     "   (SELECT site_id FROM gateways WHERE gateway_id = a.device_id)) AS site_id) d ON true"
 )
-_IN_SITES = "(%(sites)s::text[] IS NULL OR d.site_id = ANY(%(sites)s::text[]))"
+# an enterprise's alarm is within scope through one of its sites, or through the scope's enterprises and regions
+# (an enterprise without sites yet still has its carbon assets)
+_IN_SITES = (
+    "(%(sites)s::text[] IS NULL OR d.site_id = ANY(%(sites)s::text[])"
+    " OR (a.enterprise_id IS NOT NULL AND (a.enterprise_id = ANY(%(enterprises)s::text[])"
+    "   OR EXISTS (SELECT 1 FROM sites s WHERE s.enterprise_id = a.enterprise_id"
+    "              AND s.site_id = ANY(%(sites)s::text[]))"
+    "   OR EXISTS (SELECT 1 FROM enterprises e, unnest(%(regions)s::text[]) r WHERE e.enterprise_id = a.enterprise_id"
+    "              AND (e.region = r OR starts_with(e.region, r || '-'))))))"
+)
 
 
-def _sites(sites: Sequence[str] | None) -> list[str] | None:
-    return None if sites is None else list(sites)
+def _in_scope(sites: Sequence[str] | None, scope: Scope | None) -> dict[str, Any]:
+    return {"sites": None if sites is None else list(sites),
+            "enterprises": list(scope.enterprises) if scope else [], "regions": list(scope.regions) if scope else []}
 
 
 async def list_alarms(
     conn: psycopg.AsyncConnection, *, state: AlarmState, sites: Sequence[str] | None, site: str | None,
-    since: datetime | None, limit: int, rule: str | None = None,
+    since: datetime | None, limit: int, rule: str | None = None, scope: Scope | None = None,
 ) -> list[dict[str, Any]]:
-    """Alarms of `sites` (None: all), newest first; `since` keeps those raised, acknowledged or cleared since,
-    `rule` those of one rule (stuck_value, out_of_range, ...)."""
+    """Alarms of `sites` (None: all) and of the enterprises `scope` sees, newest first; `site` keeps one site's
+    (not its enterprise's), `since` those raised, acknowledged or cleared since, `rule` those of one rule
+    (stuck_value, out_of_range, ...)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             _SELECT + f" WHERE {_IN_SITES}"
@@ -49,19 +64,20 @@ async def list_alarms(
             " AND (%(since)s::timestamptz IS NULL OR GREATEST(a.raised_at, a.acknowledged_at, a.cleared_at)"
             "      >= %(since)s)"
             " ORDER BY a.raised_at DESC, a.alarm_id DESC LIMIT %(limit)s",
-            {"sites": _sites(sites), "state": state, "site": site, "since": since, "limit": limit,
+            {**_in_scope(sites, scope), "state": state, "site": site, "since": since, "limit": limit,
              "rule": rule},
         )
         return list(await cur.fetchall())
 
 
 async def get_alarm(conn: psycopg.AsyncConnection, *, alarm_id: int, sites: Sequence[str] | None,
-                    lock: bool = False) -> dict[str, Any] | None:
-    """One alarm when it is within `sites`, else None; `lock` holds its row until the transaction ends."""
+                    lock: bool = False, scope: Scope | None = None) -> dict[str, Any] | None:
+    """One alarm when it is within `sites` (or about an enterprise `scope` sees), else None; `lock` holds its row
+    until the transaction ends."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             _SELECT + f" WHERE a.alarm_id = %(id)s AND {_IN_SITES}" + (" FOR UPDATE OF a" if lock else ""),
-            {"id": alarm_id, "sites": _sites(sites)},
+            {"id": alarm_id, **_in_scope(sites, scope)},
         )
         return await cur.fetchone()
 
@@ -85,14 +101,17 @@ async def clear(conn: psycopg.AsyncConnection, *, alarm_id: int, by: str, commen
 
 
 async def raise_platform_alarm(conn: psycopg.AsyncConnection, *, rule: str, subject: str, detail: str,
-                               severity: Literal["info", "warning", "critical"] = "warning") -> int:
+                               severity: Literal["info", "warning", "critical"] = "warning",
+                               enterprise_id: str | None = None) -> int:
     """Raise a platform alarm about `subject` (e.g. 'monitoring_sync:erp'), or refresh the detail of the one
-    already active for the same rule and subject; returns its id."""
+    already active for the same rule and subject; returns its id. With `enterprise_id` the enterprise's users and
+    its region's government users see it too."""
     cur = await conn.execute(
-        "INSERT INTO alarms (rule, device_id, severity, detail, raised_at, source)"
-        " VALUES (%s, %s, %s, %s, now(), 'platform')"
+        "INSERT INTO alarms (rule, device_id, severity, detail, raised_at, source, enterprise_id)"
+        " VALUES (%s, %s, %s, %s, now(), 'platform', %s)"
         " ON CONFLICT (rule, device_id, point) WHERE state = 'active' DO UPDATE SET detail = EXCLUDED.detail,"
-        " severity = EXCLUDED.severity RETURNING alarm_id", (rule, subject, severity, detail))
+        " severity = EXCLUDED.severity, enterprise_id = EXCLUDED.enterprise_id RETURNING alarm_id",
+        (rule, subject, severity, detail, enterprise_id))
     row = await cur.fetchone()
     assert row is not None
     return int(row[0])
@@ -104,6 +123,15 @@ async def clear_platform_alarm(conn: psycopg.AsyncConnection, *, rule: str, subj
         "UPDATE alarms SET state = 'cleared', cleared_at = now() WHERE rule = %s AND device_id = %s"
         " AND state = 'active' AND source = 'platform'", (rule, subject))
     return cur.rowcount > 0
+
+
+async def clear_platform_alarms_except(conn: psycopg.AsyncConnection, *, rule: str, keep: Sequence[str]) -> list[str]:
+    """Clear every active platform alarm of `rule` whose subject is not in `keep` (a checker's way to clear what no
+    longer holds, including subjects that are gone); returns the subjects cleared."""
+    cur = await conn.execute(
+        "UPDATE alarms SET state = 'cleared', cleared_at = now() WHERE rule = %s AND state = 'active'"
+        " AND source = 'platform' AND NOT device_id = ANY(%s::text[]) RETURNING device_id", (rule, list(keep)))
+    return sorted(row[0] for row in await cur.fetchall())
 
 
 # the alarms table belongs to the stream jobs (005_alarms.sql): read it through the columns it has, so that the

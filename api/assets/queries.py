@@ -19,6 +19,7 @@ __all__ = [
     "DEADLINE_COLUMNS",
     "add_deadline",
     "add_entry",
+    "allowance_holders",
     "deadline",
     "deadlines",
     "delete_deadline",
@@ -162,3 +163,15 @@ async def add_deadline(conn: psycopg.AsyncConnection, *, values: dict[str, Any],
 
 async def delete_deadline(conn: psycopg.AsyncConnection, *, deadline_id: int) -> None:
     await conn.execute("DELETE FROM asset_deadlines WHERE deadline_id = %s", (deadline_id,))
+
+
+async def allowance_holders(conn: psycopg.AsyncConnection, *, year: int | None = None) -> list[dict[str, Any]]:
+    """The enterprises that hold allowances (enterprise_id, name, region): with `year`, those allocated for that
+    year; without, those ever allocated or holding allowances in their ledger."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT e.enterprise_id, e.name, e.region FROM enterprises e WHERE EXISTS (SELECT 1 FROM asset_allowances"
+            " a WHERE a.enterprise_id = e.enterprise_id AND (%(year)s::int IS NULL OR a.year = %(year)s))"
+            " OR (%(year)s::int IS NULL AND EXISTS (SELECT 1 FROM asset_ledger l WHERE l.enterprise_id = e.enterprise_id"
+            " AND l.instrument = 'allowance')) ORDER BY e.enterprise_id", {"year": year})
+        return list(await cur.fetchall())

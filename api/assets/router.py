@@ -1,18 +1,20 @@
 """/api/v1/assets/{enterprise_id}: an enterprise's carbon assets (docs/projects.md). 'assets' reads them in scope
 (an enterprise its own, a government user its region's, administrators all); the enterprise (or an administrator)
 trades and records its monthly emissions; a government user of its region (or an administrator) allocates
-allowances and records verified emissions. Every write is audited (assets.*)."""
+allowances and records verified emissions. 'asset_alarms' (government users, administrators) runs the asset alarm
+check now (api/assets/alarms.py). Every write is audited (assets.*)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from api.assets import queries
+from api.assets.alarms import TZ, check_asset_alarms
+from api.assets.position import projection, year_figures
 from api.assets.schemas import AllowanceIn, DeadlineIn, EmissionsIn, TransactionIn
 from api.audit import auditlog
 from api.auth.access import Principal
@@ -22,12 +24,10 @@ from api.registry import hierarchy_queries
 from api.table_export import TableFormat, table_response
 from carbon_domain.assets import (
     DEFAULT_OFFSET_CAP,
-    OFFSETS,
     EntryKind,
     Instrument,
     allowance_by_benchmark,
     compliance_position,
-    project_year_end,
     strategy,
     trading_costs,
 )
@@ -36,7 +36,6 @@ from carbon_domain.errors import AssetError
 
 router = APIRouter(prefix="/assets", tags=["assets"])
 
-TZ = ZoneInfo("Asia/Shanghai")  # deadlines fall on calendar days of China Standard Time
 EnterpriseId = Annotated[str, Path(min_length=1, max_length=128)]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
@@ -134,6 +133,23 @@ async def delete_deadline(deadline_id: Annotated[int, Path(ge=1)], caller: Reade
         await auditlog.record(conn, action="assets.deadline.delete", client_ip=ip, principal=caller,
                               target=f"deadline:{deadline_id}", before=found)
     return {"deleted": found}
+
+
+async def _alarm_checker(principal: Caller) -> Principal:
+    return require_permission(principal, "asset_alarms")
+
+
+@router.post("/alarms/check")
+async def check_alarms(caller: Annotated[Principal, Depends(_alarm_checker)], conn: Conn,
+                       ip: ClientIP) -> dict[str, Any]:
+    """Run the asset alarm check now (it also runs periodically: `carbonflow assets alarms`): raise the projected
+    deficit and deadline reminder alarms that hold today and clear those that no longer do; answers the subjects
+    left active and cleared."""
+    async with conn.transaction():
+        check = await check_asset_alarms(conn, datetime.now(TZ).date())
+        await auditlog.record(conn, action="assets.alarms.check", client_ip=ip, principal=caller,
+                              target="assets:alarms", detail=check.as_dict())
+    return check.as_dict()
 
 
 def _holdings(balance: dict[tuple[Instrument, int], float]) -> list[dict[str, Any]]:
@@ -279,14 +295,8 @@ async def compliance(
     is held and what was already surrendered for the year), the year-end projection from the monthly emissions,
     and with price scenarios the trading cost and a strategy suggestion."""
     await _enterprise(conn, caller, enterprise_id)
-    verified, monthly = await queries.emissions(conn, enterprise_id=enterprise_id, year=year)
-    balance = await queries.balances(conn, enterprise_id=enterprise_id)
-    surrendered = [e for e in await queries.ledger(conn, enterprise_id=enterprise_id)
-                   if e["kind"] == "surrender" and e["compliance_year"] == year]
-    allowances = (sum(q for (i, v), q in balance.items() if i is Instrument.ALLOWANCE and v <= year)
-                  + sum(e["quantity"] for e in surrendered if e["instrument"] == Instrument.ALLOWANCE.value))
-    offsets = (sum(q for (i, _), q in balance.items() if i in OFFSETS)
-               + sum(e["quantity"] for e in surrendered if e["instrument"] != Instrument.ALLOWANCE.value))
+    figures = await year_figures(conn, enterprise_id=enterprise_id, year=year)
+    verified, allowances, offsets = figures.verified_tco2, figures.allowances, figures.offsets
     answer: dict[str, Any] = {"enterprise_id": enterprise_id, "year": year, "allowances": allowances,
                               "offsets_held": offsets, "offset_cap": offset_cap, "position": None,
                               "projection": None}
@@ -296,8 +306,8 @@ async def compliance(
                                       offset_cap=offset_cap)
             answer["position"] = {"verified_tco2": verified, "usable_offsets": got.usable_offsets,
                                   "position": got.position, "status": got.status}
-        if monthly:
-            projected = project_year_end(monthly, allowances=allowances, offsets_held=offsets, offset_cap=offset_cap)
+        projected = projection(figures, offset_cap=offset_cap)
+        if projected is not None:
             answer["projection"] = {"recorded_months": list(projected.recorded_months),
                                     "recorded_tco2": projected.recorded_tco2,
                                     "projected_tco2": projected.projected_tco2, "gap": projected.gap,

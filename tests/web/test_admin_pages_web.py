@@ -121,6 +121,28 @@ def test_enterprise_user_clears_an_alarm_with_a_comment_and_sees_ranges_read_onl
         users.manager[0], "sensor replaced", 0, {"cleared"})
 
 
+def test_enterprise_user_sees_an_asset_alarm_about_its_enterprise_with_its_rule_and_enterprise_named(
+    page: Page, live_api: str, users: Users, database_url: str, plant: str
+) -> None:
+    # as the asset alarm check raises it (api/assets/alarms.py): a platform alarm with no device or site
+    subject = f"assets_deficit:w-ent:{_tag()}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        alarm = conn.execute(
+            "INSERT INTO alarms (rule, device_id, severity, detail, raised_at, source, enterprise_id) VALUES"
+            " ('deficit_projected', %s, 'warning', 'projected deficit of 500.0 tCO2e', now(), 'platform', 'w-ent')"
+            " RETURNING alarm_id", (subject,)).fetchone()[0]  # type: ignore[index]
+    log_in(page, live_api, *users.manager)
+    page.click("#nav a[data-route='alarms']")
+    choose(page, "#alarm-rule", "deficit_projected")
+    row = ROW.format(kind="alarm", id=alarm)
+    page.wait_for_selector(row)
+    shot(page, "alarms-asset")
+    text = page.inner_text(row)
+    assert all(shown in text for shown in ("Allowance deficit projected", subject, "Platform alarm", "Enterprise w-ent",
+                                           "projected deficit of 500.0 tCO2e")), text
+    assert page.locator(f"{row} button.range").count() == 0 and page.locator(f"{row} button.ack").count() == 1
+
+
 def test_administrator_moves_a_device_to_another_gateway_of_its_site(
     page: Page, live_api: str, http: httpx.Client, users: Users, database_url: str, plant: str
 ) -> None:

@@ -38,6 +38,8 @@ class Alarm(BaseModel):
     clear_comment: str | None
     source: str = Field("device", description="device (a device's or gateway's rule) or platform (the platform "
                                               "itself, e.g. a failed monitoring sync; device_id names its subject)")
+    enterprise_id: str | None = Field(None, description="the enterprise a platform alarm is about (a projected "
+                                                        "allowance deficit, a deadline ahead), else null")
 
 
 class AlarmList(BaseModel):
@@ -64,7 +66,7 @@ async def list_alarms(
     """Alarms newest first, each with its raised, acknowledged and cleared times."""
     start = parse_time("since", since) if since is not None else None
     return {"alarms": await alarm_queries.list_alarms(conn, state=state, sites=sites, site=site, since=start,
-                                                      limit=limit, rule=rule)}
+                                                      limit=limit, rule=rule, scope=caller.scope)}
 
 
 @router.post("/{alarm_id}/acknowledge", response_model=Alarm, responses=_NOT_FOUND)
@@ -72,11 +74,12 @@ async def acknowledge(alarm_id: AlarmId, caller: AlarmActor, conn: Conn, sites: 
                       ip: ClientIP) -> dict[str, Any]:
     """Record who acknowledged the alarm and when; acknowledging again keeps the first acknowledgement."""
     async with conn.transaction():
-        before = await alarm_queries.get_alarm(conn, alarm_id=alarm_id, sites=sites, lock=True)
+        before = await alarm_queries.get_alarm(conn, alarm_id=alarm_id, sites=sites, lock=True,
+                                                  scope=caller.scope)
         if before is None:
             raise HTTPException(404, f"no alarm {alarm_id} among the sites you may see")
         await alarm_queries.acknowledge(conn, alarm_id=alarm_id, by=caller.username)
-        after = await alarm_queries.get_alarm(conn, alarm_id=alarm_id, sites=sites)
+        after = await alarm_queries.get_alarm(conn, alarm_id=alarm_id, sites=sites, scope=caller.scope)
         await auditlog.record(conn, action="alarm.acknowledge", client_ip=ip, principal=caller,
                               target=f"alarm:{alarm_id}", before=before, after=after,
                               detail={"already_acknowledged": before["acknowledged_at"] is not None})
@@ -90,7 +93,8 @@ async def clear(alarm_id: AlarmId, body: ClearBody, caller: AlarmActor, conn: Co
                 ip: ClientIP) -> dict[str, Any]:
     """Clear an active alarm by hand; the comment says why. Its rule may raise it again."""
     async with conn.transaction():
-        before = await alarm_queries.get_alarm(conn, alarm_id=alarm_id, sites=sites, lock=True)
+        before = await alarm_queries.get_alarm(conn, alarm_id=alarm_id, sites=sites, lock=True,
+                                                  scope=caller.scope)
         if before is None:
             raise HTTPException(404, f"no alarm {alarm_id} among the sites you may see")
         if before["state"] != "active":
@@ -98,7 +102,7 @@ async def clear(alarm_id: AlarmId, body: ClearBody, caller: AlarmActor, conn: Co
             raise HTTPException(409, f"alarm {alarm_id} was already cleared at "
                                      f"{before['cleared_at'].isoformat() if before['cleared_at'] else '?'}{by}")
         await alarm_queries.clear(conn, alarm_id=alarm_id, by=caller.username, comment=body.comment)
-        after = await alarm_queries.get_alarm(conn, alarm_id=alarm_id, sites=sites)
+        after = await alarm_queries.get_alarm(conn, alarm_id=alarm_id, sites=sites, scope=caller.scope)
         await auditlog.record(conn, action="alarm.clear", client_ip=ip, principal=caller,
                               target=f"alarm:{alarm_id}", before=before, after=after,
                               detail={"comment": body.comment})

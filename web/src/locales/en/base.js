@@ -307,6 +307,8 @@ export default {
     "notAcknowledged": "Not yet",
     "clearedBy": "Cleared",
     "byRule": "By its rule",
+    "platform": "Platform alarm",
+    "enterpriseOf": "Enterprise {id}",
     "actions": "Actions",
     "acknowledge": "Acknowledge",
     "clear": "Clear",
@@ -324,7 +326,10 @@ export default {
     "implausible_reading": "Implausible reading",
     "cems_calibration": "CEMS calibration",
     "spool_overflow": "Gateway spool overflow",
-    "gateway_offline": "Gateway offline"
+    "gateway_offline": "Gateway offline",
+    "monitoring_sync_failed": "Intermediate-database sync failed",
+    "deficit_projected": "Allowance deficit projected",
+    "compliance_deadline": "Compliance or trading deadline ahead"
   },
   "implausible": {
     "title": "Implausible counter readings",
@@ -497,6 +502,7 @@ export default {
     "projects": "Reduction projects",
     "project_verify": "Project verification",
     "assets": "Carbon assets",
+    "asset_alarms": "Carbon asset alarm check",
     "activity_data": "Activity data entry",
     "gateway_registry": "Gateway registry",
     "efficiency_code_view": "Carbon accounts and codes",

@@ -307,6 +307,8 @@ export default {
     "notAcknowledged": "未确认",
     "clearedBy": "清除",
     "byRule": "规则自动清除",
+    "platform": "平台告警",
+    "enterpriseOf": "企业 {id}",
     "actions": "操作",
     "acknowledge": "确认",
     "clear": "清除",
@@ -324,7 +326,10 @@ export default {
     "implausible_reading": "不合理读数",
     "cems_calibration": "CEMS 校准",
     "spool_overflow": "网关缓存溢出",
-    "gateway_offline": "网关离线"
+    "gateway_offline": "网关离线",
+    "monitoring_sync_failed": "中间库同步失败",
+    "deficit_projected": "预计配额缺口",
+    "compliance_deadline": "履约/交易截止提醒"
   },
   "implausible": {
     "title": "不合理的累计量读数",
@@ -497,6 +502,7 @@ export default {
     "projects": "减排项目",
     "project_verify": "项目核查",
     "assets": "碳资产",
+    "asset_alarms": "碳资产告警检查",
     "activity_data": "活动数据录入",
     "gateway_registry": "网关登记管理",
     "efficiency_code_view": "碳账户与碳效码",

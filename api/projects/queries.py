@@ -39,6 +39,7 @@ __all__ = [
     "set_period_status",
     "stage_changes",
     "two_high",
+    "unbind_point",
     "verifiers",
     "visibility_of",
 ]
@@ -170,6 +171,15 @@ async def bind_point(conn: psycopg.AsyncConnection, *, project_id: int, device_i
         " ON CONFLICT (project_id, device_id, point) DO UPDATE SET role = EXCLUDED.role, bound_at = now(),"
         " bound_by = EXCLUDED.bound_by", (project_id, device_id, point, role, bound_by))
     return before
+
+
+async def unbind_point(conn: psycopg.AsyncConnection, *, project_id: int, device_id: str,
+                       point: str) -> dict[str, Any] | None:
+    """Remove a binding; returns it, or None when the point was not bound to the project."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("DELETE FROM project_points WHERE project_id = %s AND device_id = %s AND point = %s"
+                          " RETURNING device_id, point, role, bound_at, bound_by", (project_id, device_id, point))
+        return await cur.fetchone()
 
 
 async def points(conn: psycopg.AsyncConnection, *, project_id: int) -> list[dict[str, Any]]:

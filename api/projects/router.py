@@ -25,6 +25,7 @@ from api.auth.access import Principal
 from api.auth.deps import Caller, require_permission
 from api.deps import ClientIP, Conn
 from api.projects import queries
+from api.projects.fee_import import MAX_FEE_FILE_BYTES, FeeFileError, read_fee_csv
 from api.projects.schemas import (
     MONTH,
     FeeIn,
@@ -41,6 +42,7 @@ from api.projects.schemas import (
 from api.registry import hierarchy_queries
 from api.table_export import TableFormat, table_response
 from api.telemetry.monthly_queries import month_windows, point_series_monthly
+from api.telemetry.queries import last_readings
 from carbon_domain.accounting import EMITTING_ACTIVITIES
 from carbon_domain.assets import EntryKind, Instrument
 from carbon_domain.errors import DomainError
@@ -135,9 +137,9 @@ async def get_project(project_id: ProjectId, caller: Reader, conn: Conn) -> dict
     return {**found, "next_stages": [s.value for s in next_stages(kind, Stage(found["stage"]))],
             "stage_changes": await queries.stage_changes(conn, project_id=project_id),
             "documents": await queries.documents(conn, project_id=project_id),
-            "points": await queries.points(conn, project_id=project_id),
+            "points": await _points(conn, project_id),
             "verifiers": await queries.verifiers(conn, project_id=project_id),
-            "fees": await queries.fees(conn, project_id=project_id),
+            "fees": await _fees(conn, project_id),
             "periods": await queries.periods(conn, project_id=project_id)}
 
 
@@ -241,7 +243,42 @@ async def bind_point(project_id: ProjectId, body: PointBinding, caller: Reader, 
                                           role=body.role, bound_by=caller.username)
         await auditlog.record(conn, action="projects.point", client_ip=ip, principal=caller,
                               target=f"project:{project_id}", before=before, after=body.model_dump())
-    return {"points": await queries.points(conn, project_id=project_id)}
+    return {"points": await _points(conn, project_id)}
+
+
+async def _points(conn: psycopg.AsyncConnection, project_id: int) -> list[dict[str, Any]]:
+    """The bound points, each with its unit and newest reading (time, value, quality; null before the first)."""
+    bound = await queries.points(conn, project_id=project_id)
+    last = await last_readings(conn, points=[(b["device_id"], b["point"]) for b in bound])
+    out = []
+    for b in bound:
+        reading = last.get((b["device_id"], b["point"]), {})
+        out.append({**b, "unit": reading.get("unit"), "last_ts": reading.get("ts"),
+                    "last_value": reading.get("value"), "last_quality": reading.get("quality")})
+    return out
+
+
+@router.get("/{project_id}/points")
+async def list_points(project_id: ProjectId, caller: Reader, conn: Conn) -> dict[str, Any]:
+    """The project's bound points with their role, unit and newest reading and its quality."""
+    await _seen(conn, caller, project_id)
+    return {"project_id": project_id, "points": await _points(conn, project_id)}
+
+
+@router.delete("/{project_id}/points/{device_id}/{point}")
+async def unbind_point(project_id: ProjectId, device_id: Annotated[str, Path(min_length=1, max_length=128)],
+                       point: Annotated[str, Path(min_length=1, max_length=128)], caller: Reader, conn: Conn,
+                       ip: ClientIP) -> dict[str, Any]:
+    """Unbind a point: later periods no longer read it (computed periods keep their provenance)."""
+    async with conn.transaction():
+        await _owned(conn, caller, project_id)
+        removed = await queries.unbind_point(conn, project_id=project_id, device_id=device_id, point=point)
+        if removed is None:
+            raise HTTPException(404, f"point {device_id}/{point} is not bound to project {project_id}; "
+                                     f"GET /api/v1/projects/{project_id}/points lists the bound ones")
+        await auditlog.record(conn, action="projects.point.unbind", client_ip=ip, principal=caller,
+                              target=f"project:{project_id}", before=removed, after=None)
+    return {"points": await _points(conn, project_id)}
 
 
 @router.put("/{project_id}/fees/{month}")
@@ -255,7 +292,66 @@ async def put_fee(project_id: ProjectId, month: Annotated[str, Path(pattern=MONT
                                        amount_yuan=body.amount_yuan, updated_by=caller.username)
         await auditlog.record(conn, action="projects.fee", client_ip=ip, principal=caller,
                               target=f"project:{project_id}:{month}", before=before, after=body.model_dump())
-    return {"fees": await queries.fees(conn, project_id=project_id)}
+    return {"fees": await _fees(conn, project_id)}
+
+
+async def _fees(conn: psycopg.AsyncConnection, project_id: int) -> list[dict[str, Any]]:
+    """The settled fees by month, with the energy in kWh and the unit price in yuan/kWh (null for 0 kWh)."""
+    rows = await queries.fees(conn, project_id=project_id)
+    return [{**r, "energy_kwh": r["energy_mwh"] * 1000,
+             "unit_price_yuan_per_kwh": r["amount_yuan"] / (r["energy_mwh"] * 1000) if r["energy_mwh"] else None}
+            for r in rows]
+
+
+_FEE_EXPORT = ("month", "energy_kwh", "amount_yuan", "unit_price_yuan_per_kwh", "updated_at", "updated_by")
+
+
+@router.get("/{project_id}/fees", response_model=None)
+async def list_fees(project_id: ProjectId, caller: Reader, conn: Conn,
+                    format: Format = "json") -> dict[str, Any] | Response:
+    """The settled electricity fees by month with the derived unit price; format=csv or xlsx for a spreadsheet
+    (its columns month, energy_kwh, amount_yuan import again as they are)."""
+    await _seen(conn, caller, project_id)
+    fees = await _fees(conn, project_id)
+    if format == "json":
+        return {"project_id": project_id, "fees": fees}
+    return table_response(fees, _FEE_EXPORT, fmt=format, filename=f"project-{project_id}-fees")
+
+
+@router.post("/{project_id}/fees/import", openapi_extra={"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "CSV: month,energy_kwh,amount_yuan (or energy_mwh), one line per month"}}}}}}})
+async def import_fees(project_id: ProjectId, request: Request, caller: Reader, conn: Conn,
+                      ip: ClientIP) -> dict[str, Any]:
+    """Import settled fees from a CSV file: the good lines are stored (a month already recorded is replaced) and
+    each bad line comes back with its line number and what is wrong with it."""
+    await _owned(conn, caller, project_id)  # refused callers learn that before any parsing
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+        raise HTTPException(415, "send multipart/form-data with a 'file' field (CSV: month,energy_kwh,amount_yuan)")
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise HTTPException(422, "multipart uploads need a 'file' field with the CSV of settled fees")
+    data = await upload.read(MAX_FEE_FILE_BYTES + 1)
+    if len(data) > MAX_FEE_FILE_BYTES:
+        raise HTTPException(413, f"fee files are limited to {MAX_FEE_FILE_BYTES // 1024} KiB")
+    try:
+        read = read_fee_csv(data)
+    except FeeFileError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    async with conn.transaction():
+        for line in read.lines:
+            before = await queries.put_fee(conn, project_id=project_id, month=line.first_day,
+                                           energy_mwh=line.energy_mwh, amount_yuan=line.amount_yuan,
+                                           updated_by=caller.username)
+            await auditlog.record(conn, action="projects.fee", client_ip=ip, principal=caller,
+                                  target=f"project:{project_id}:{line.month}", before=before,
+                                  after={"energy_mwh": line.energy_mwh, "amount_yuan": line.amount_yuan},
+                                  detail={"import": upload.filename or "", "line": line.line})
+    return {"project_id": project_id, "imported": [line.month for line in read.lines],
+            "refused": [{"line": p.line, "problem": p.problem} for p in read.problems],
+            "fees": await _fees(conn, project_id)}
 
 
 def _with_warnings(row: dict[str, Any]) -> dict[str, Any]:

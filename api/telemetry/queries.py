@@ -22,6 +22,7 @@ __all__ = [
     "INTERVALS",
     "export_point",
     "export_rows",
+    "last_readings",
     "latest_point_values",
     "latest_values",
     "point_series",
@@ -210,6 +211,24 @@ async def latest_values(
 
 
 # --- dashboards: live values, export ------------------------------------------
+
+
+async def last_readings(conn: psycopg.AsyncConnection, *,
+                        points: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The newest reading, of any age, of each (device, point) given, with its unit and quality (ts, value and
+    quality null when it has none yet); one index probe per point. Unknown points are missing from the answer."""
+    if not points:
+        return {}
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT p.device_id AS device, p.point, p.unit, r.ts, r.value, r.quality"
+            " FROM unnest(%(devices)s::text[], %(points)s::text[]) AS w(device_id, point)"
+            " JOIN points p ON p.device_id = w.device_id AND p.point = w.point"
+            " LEFT JOIN LATERAL cf_point_last(p.point_key, '-infinity', 'infinity') r ON true",
+            {"devices": [d for d, _ in points], "points": [p for _, p in points]})
+        rows = list(await cur.fetchall())
+    return {(row["device"], row["point"]): {
+        **row, "quality": None if row["quality"] is None else QUALITY_NAMES[row["quality"]]} for row in rows}
 
 
 async def latest_point_values(

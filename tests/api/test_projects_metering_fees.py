@@ -154,7 +154,7 @@ def test_a_fee_import_keeps_the_good_lines_and_lists_each_bad_one_by_line_number
 
 
 @pytest.mark.parametrize("data, expected", [
-    ("month,energy_mwh,amount_yuan\n2025-01,1.5,600\n".encode(), [("2025-01", 1.5, 600.0)]),
+    (b"month,energy_mwh,amount_yuan\n2025-01,1.5,600\n", [("2025-01", 1.5, 600.0)]),
     ("\ufeffMonth, Energy_kWh ,amount_yuan\r\n2025-07,2500,1000\r\n".encode(), [("2025-07", 2.5, 1000.0)]),
     ("month,energy_kwh,amount_yuan,note\n2025-02,1000,400,二月结算\n".encode("gb18030"), [("2025-02", 1.0, 400.0)]),
 ])

@@ -59,3 +59,46 @@ export function verdict(id, periodId, {verdict: decision, comment}) {
 }
 export function certify(id, periodId, comment) { return send(`${BASE}/${id}/periods/${periodId}/certify`, {json: {comment}}); }
 export function comment(id, periodId, text) { return send(`${BASE}/${id}/periods/${periodId}/comments`, {json: {comment: text}}); }
+
+const part = (value) => encodeURIComponent(value);
+
+/** GET /projects/{id}/points: the bound points with their role, unit and newest reading and its quality. */
+export async function points(id) { return (await getJSON(`${BASE}/${id}/points`)).points; }
+
+/** PUT /projects/{id}/points: bind a counter of the owner's devices as export, import or a consumed activity. */
+export function bindPoint(id, {device_id, point, role}) {
+  return send(`${BASE}/${id}/points`, {method: "PUT", json: {device_id, point, role}});
+}
+
+/** DELETE /projects/{id}/points/{device}/{point}: unbind it; later periods no longer read it. */
+export function unbindPoint(id, {device_id, point}) {
+  return send(`${BASE}/${id}/points/${part(device_id)}/${part(point)}`, {method: "DELETE"});
+}
+
+/** GET /projects/{id}/fees: the settled electricity fees by month, with kWh and the unit price. */
+export async function fees(id) { return (await getJSON(`${BASE}/${id}/fees`)).fees; }
+
+/** PUT /projects/{id}/fees/{YYYY-MM}: record (or correct) a month's settled fee. */
+export function putFee(id, month, {energy_mwh, amount_yuan}) {
+  return send(`${BASE}/${id}/fees/${month}`, {method: "PUT", json: {energy_mwh, amount_yuan}});
+}
+
+/** POST /projects/{id}/fees/import as multipart: a CSV of months; {imported, refused: [{line, problem}], fees}. */
+export async function importFees(id, file) {
+  const form = new FormData();
+  form.append("file", file);
+  const response = await request(`${BASE}/${id}/fees/import`, {method: "POST", form});
+  if (!response.ok) throw new ApiError(response.status, await message(response));
+  return response.json();
+}
+
+/** GET /projects/{id}/fees?format=csv|xlsx: the fees as a spreadsheet, {name, blob}. */
+export function exportFees(id, format) {
+  return download(`${BASE}/${id}/fees`, {query: {format}, accept: "*/*", fallback: `project-${id}-fees.${format}`});
+}
+
+/** GET /projects/{id}/two-high: a 两高 project's approved vs actual energy and CO2 per year, with warnings. */
+export async function twoHigh(id) { return (await getJSON(`${BASE}/${id}/two-high`)).years; }
+
+/** PUT /projects/{id}/two-high/{year}: the figures given (others kept); actual figures need actual_source. */
+export function putTwoHigh(id, year, figures) { return send(`${BASE}/${id}/two-high/${year}`, {method: "PUT", json: figures}); }

@@ -61,6 +61,13 @@ export default {
       "coal": "coal",
       "gasoline": "gasoline",
       "fuel_oil": "fuel oil",
+      "heat": "heat",
+      "anthracite": "anthracite",
+      "bituminous_coal": "bituminous coal",
+      "coke": "coke",
+      "coke_oven_gas": "coke oven gas",
+      "blast_furnace_gas": "blast furnace gas",
+      "converter_gas": "converter gas",
       "lpg": "LPG"
     },
     "form": {
@@ -77,7 +84,6 @@ export default {
       "moveTo": "Move to “{stage}”",
       "moved": "The project moved to “{stage}”",
       "complete": "The lifecycle is complete",
-      "metering": "Meters and verification",
       "verifiers": "Verifiers",
       "noVerifier": "none assigned",
       "noPoints": "No meter bound yet",
@@ -107,6 +113,73 @@ export default {
       "recorded": "{amount} yuan recorded",
       "amountNeeded": "Enter an amount above 0",
       "dateNeeded": "Choose the date"
+    },
+    "tabs": {
+      "metering": "Metering ({n})",
+      "fees": "Settled electricity fees ({n})",
+      "twoHigh": "Approved vs actual"
+    },
+    "metering": {
+      "help": "The bound counters feed the monitoring periods from the pipeline, with the same quality flags. Bind counters of the owner's own devices.",
+      "lastValue": "Newest reading",
+      "lastAt": "Read at",
+      "quality": "Quality",
+      "noReading": "no reading yet",
+      "device": "Device",
+      "point": "Counter",
+      "noDevices": "No device of the owner with a counter",
+      "bind": "Bind",
+      "bound": "{name} bound as {role}",
+      "unbind": "Unbind",
+      "unbound": "{name} unbound"
+    },
+    "fees": {
+      "month": "Month",
+      "energy": "Settled energy",
+      "amount": "Amount",
+      "energyKwh": "Settled energy (kWh)",
+      "amountYuan": "Amount (yuan)",
+      "price": "Unit price (yuan/kWh)",
+      "by": "Recorded by",
+      "none": "No settled fee recorded",
+      "total": "{kwh} kWh, {yuan} yuan in all, {price} yuan/kWh on average",
+      "chartLabel": "Settled energy and amount per month",
+      "record": "Record month",
+      "recorded": "Settled fee of {month} recorded",
+      "monthNeeded": "Choose the month",
+      "energyNeeded": "Enter the settled kWh (0 or more)",
+      "amountNeeded": "Enter the amount in yuan (0 or more)",
+      "import": "Import CSV",
+      "help": "Import a CSV with the header",
+      "imported": "{name}: {n} months imported, {bad} lines refused",
+      "refused": "These lines were refused (the others are kept):",
+      "line": "Line {line}"
+    },
+    "twoHigh": {
+      "help": "Approved (from the energy-saving review and the environmental approval) against actual energy use and CO2 per year, from meters or reports. Only the figures entered change.",
+      "year": "Year",
+      "approved_tce": "Approved energy (tce)",
+      "actual_tce": "Actual energy (tce)",
+      "approved_tco2": "Approved CO2 (t)",
+      "actual_tco2": "Actual CO2 (t)",
+      "source": "Actual from",
+      "sources": {
+        "meters": "Meters",
+        "report": "Report"
+      },
+      "status": "Status",
+      "within": "Within approval",
+      "overBadge": "Exceeds approval",
+      "overTitle": "Actual figures exceed the approved ones:",
+      "over": {
+        "energy": "energy use exceeds the approved amount",
+        "co2": "CO2 exceeds the approved amount"
+      },
+      "none": "No year recorded",
+      "chartLabel": "Approved and actual energy and CO2 per year",
+      "save": "Save year",
+      "saved": "Figures of {year} saved",
+      "savedOver": "Figures of {year} saved: the actual exceeds the approved figure"
     },
     "periods": {
       "title": "Reductions per monitoring period",

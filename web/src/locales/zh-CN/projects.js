@@ -61,6 +61,13 @@ export default {
       "coal": "煤",
       "gasoline": "汽油",
       "fuel_oil": "燃料油",
+      "heat": "热力",
+      "anthracite": "无烟煤",
+      "bituminous_coal": "烟煤",
+      "coke": "焦炭",
+      "coke_oven_gas": "焦炉煤气",
+      "blast_furnace_gas": "高炉煤气",
+      "converter_gas": "转炉煤气",
       "lpg": "液化石油气"
     },
     "form": {
@@ -77,7 +84,6 @@ export default {
       "moveTo": "进入「{stage}」",
       "moved": "项目已进入「{stage}」阶段",
       "complete": "生命周期已完成",
-      "metering": "计量点与核查",
       "verifiers": "核查机构",
       "noVerifier": "未指派",
       "noPoints": "尚未绑定计量点",
@@ -107,6 +113,73 @@ export default {
       "recorded": "已记录支出 {amount} 元",
       "amountNeeded": "请填写大于 0 的金额",
       "dateNeeded": "请选择日期"
+    },
+    "tabs": {
+      "metering": "计量点（{n}）",
+      "fees": "结算电费（{n}）",
+      "twoHigh": "两高：批复与实际"
+    },
+    "metering": {
+      "help": "绑定的计量表从数据管道为监测期提供数据，并带有相同的质量标记。只能绑定业主企业自己设备的累计量点。",
+      "lastValue": "最新读数",
+      "lastAt": "读数时间",
+      "quality": "质量",
+      "noReading": "尚无读数",
+      "device": "设备",
+      "point": "累计量点",
+      "noDevices": "业主企业没有带累计量点的设备",
+      "bind": "绑定",
+      "bound": "{name} 已绑定为{role}",
+      "unbind": "解绑",
+      "unbound": "{name} 已解绑"
+    },
+    "fees": {
+      "month": "月份",
+      "energy": "结算电量",
+      "amount": "结算电费",
+      "energyKwh": "结算电量（kWh）",
+      "amountYuan": "结算电费（元）",
+      "price": "单价（元/kWh）",
+      "by": "录入人",
+      "none": "尚未录入结算电费",
+      "total": "合计 {kwh} kWh、{yuan} 元，平均 {price} 元/kWh",
+      "chartLabel": "各月结算电量与电费",
+      "record": "录入该月",
+      "recorded": "已录入 {month} 的结算电费",
+      "monthNeeded": "请选择月份",
+      "energyNeeded": "请输入结算电量（kWh，不小于 0）",
+      "amountNeeded": "请输入结算电费（元，不小于 0）",
+      "import": "导入 CSV",
+      "help": "导入的 CSV 首行须为",
+      "imported": "{name}：已导入 {n} 个月，{bad} 行被拒",
+      "refused": "以下各行被拒（其余各行已保存）：",
+      "line": "第 {line} 行"
+    },
+    "twoHigh": {
+      "help": "按年对比批复（节能审查、环评批复）与实际的能耗和二氧化碳排放，实际值来自计量或报告。只修改所填写的数值。",
+      "year": "年份",
+      "approved_tce": "批复能耗（tce）",
+      "actual_tce": "实际能耗（tce）",
+      "approved_tco2": "批复排放（tCO2）",
+      "actual_tco2": "实际排放（tCO2）",
+      "source": "实际值来源",
+      "sources": {
+        "meters": "计量",
+        "report": "报告"
+      },
+      "status": "状态",
+      "within": "未超批复",
+      "overBadge": "超出批复",
+      "overTitle": "实际值超出批复：",
+      "over": {
+        "energy": "能耗超出批复量",
+        "co2": "二氧化碳排放超出批复量"
+      },
+      "none": "尚未录入任何年份",
+      "chartLabel": "各年批复与实际的能耗和排放",
+      "save": "保存该年",
+      "saved": "已保存 {year} 年数据",
+      "savedOver": "已保存 {year} 年数据：实际值超出批复"
     },
     "periods": {
       "title": "监测期减排量",

@@ -24,3 +24,16 @@ export function isAdmin() { return session.me?.role === "admin"; }
 export function spentShare(project) {
   return project.budget ? Math.round((project.spent / project.budget) * 1000) / 10 : null;
 }
+
+/** What a bound counter meters (api/projects/router.py bind_point): the export / import counters of grid PV and
+ *  wind, or an activity the project consumes (carbon_domain/accounting.py EMITTING_ACTIVITIES). */
+export const METER_ROLES = ["export", "import"];
+export const CONSUMED_ACTIVITIES = ["electricity", "heat", "natural_gas", "diesel", "fuel_oil", "anthracite",
+                                    "bituminous_coal", "coke", "coke_oven_gas", "blast_furnace_gas", "converter_gas"];
+
+/** The 两高 figures of a year whose actual exceeds the approved one: ["energy", "co2"] or fewer. */
+export function exceeded(year) {
+  const over = (approved, actual) => approved !== null && actual !== null && actual > approved;
+  return [over(year.approved_tce, year.actual_tce) && "energy", over(year.approved_tco2, year.actual_tco2) && "co2"]
+    .filter(Boolean);
+}

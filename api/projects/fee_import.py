@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 __all__ = ["MAX_FEE_FILE_BYTES", "FeeFile", "FeeFileError", "FeeLine", "LineProblem", "read_fee_csv"]
 
@@ -74,6 +75,13 @@ def _number(raw: str, column: str) -> float:
 def read_fee_csv(data: bytes) -> FeeFile:
     """The good lines and the problems of the bad ones; a later line of a month already read is refused."""
     rows = csv.reader(io.StringIO(_text(data)))
+    try:
+        return _read(rows)
+    except csv.Error as exc:  # a field beyond the csv module's limit, an unclosed quote
+        raise FeeFileError(f"line {rows.line_num}: {exc}; save the file as plain CSV") from exc
+
+
+def _read(rows: Any) -> FeeFile:
     header = next(rows, None)
     names = [h.strip().lower() for h in header or []]
     energy = [c for c in _ENERGY_COLUMNS if c in names]

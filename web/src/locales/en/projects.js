@@ -151,7 +151,7 @@ export default {
       "amountNeeded": "Enter the amount in yuan (0 or more)",
       "import": "Import CSV",
       "help": "Import a CSV with the header",
-      "imported": "{name}: {n} months imported, {bad} lines refused",
+      "imported": "{name}: months imported {n}, lines refused {bad}",
       "refused": "These lines were refused (the others are kept):",
       "line": "Line {line}"
     },

@@ -16,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 
+from tests.api.conftest import make_user
 from tests.web.test_projects_pages_web import ENTERPRISE, _bearer, owner  # noqa: F401  # the fixture, shared
 from tests.web.ui import choose, log_in, shot, value
 
@@ -55,7 +56,8 @@ def _open(page: Page, live_api: str, project_id: int) -> None:
 
 
 def test_the_owner_binds_a_counter_sees_its_newest_reading_and_quality_and_unbinds_it(
-        page: Page, live_api: str, owner: dict[str, Any], meter: None, http: httpx.Client) -> None:  # noqa: F811
+        page: Page, browser: Any, live_api: str, owner: dict[str, Any], meter: None, http: httpx.Client,  # noqa: F811
+        api_app_client: Any, admin_headers: dict[str, str]) -> None:
     manager = _bearer(http, *owner["manager"])
     project_id = _project(http, manager, "grid_pv")
     log_in(page, live_api, *owner["manager"])
@@ -73,6 +75,20 @@ def test_the_owner_binds_a_counter_sees_its_newest_reading_and_quality_and_unbin
     assert row.locator("[data-quality]").get_attribute("data-quality") == bound["last_quality"] == "uncertain"
     assert row.locator("[data-role]").get_attribute("data-role") == "export"
     shot(page, "project-metering-en")
+
+    # a government user of the owner's region reads the same, without the owner's controls
+    government = make_user(api_app_client, admin_headers, "government", region="CN-SH")
+    context = browser.new_context(locale="en-US")
+    try:
+        reader = context.new_page()
+        log_in(reader, live_api, *government[:2])
+        _open(reader, live_api, project_id)
+        seen = reader.locator("#project-points .el-table__row", has=reader.locator(f"[data-point='{METER}/export_kwh']"))
+        seen.wait_for()
+        assert seen.locator("[data-quality]").get_attribute("data-quality") == "uncertain"
+        assert reader.locator("#bind-form, #project-points button.unbind").count() == 0
+    finally:
+        context.close()
 
     row.locator("button.unbind").click()
     page.wait_for_selector(f"#project-points [data-point='{METER}/export_kwh']", state="detached")

@@ -208,7 +208,7 @@ def test_the_steelworks_account_traces_its_code_to_a_meters_readings_and_its_cer
         (account["result"]["code"], account["period"], True, 0, False))
 
 
-def test_the_account_and_codes_pages_fit_a_390_px_phone(browser: Any, web_app: Any, live_api: str, users: Users,
+def test_the_account_and_codes_pages_and_the_grade_map_fit_a_390_px_phone(browser: Any, web_app: Any, live_api: str, users: Users,
                                                         steel_manager: tuple[str, str], seeded: dict[str, int]) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1)
     try:
@@ -227,8 +227,13 @@ def test_the_account_and_codes_pages_fit_a_390_px_phone(browser: Any, web_app: A
             codes_fits = _fits(gov)
             chinese = "碳效码" in gov.inner_text("h1")
             shot(gov, "efficiency-government-390")
+            gov.click("#eff-by label:has-text('地图')")
+            gov.wait_for_selector("#eff-map-holder canvas")
+            gov.wait_for_selector("#eff-map-table tr[data-region]")
+            map_fits = _fits(gov)
+            shot(gov, "efficiency-grade-map-390")
         finally:
             government.close()
     finally:
         context.close()
-    assert (account_fits, codes_fits, chinese) == (True, True, True)
+    assert (account_fits, codes_fits, chinese, map_fits) == (True, True, True, True)

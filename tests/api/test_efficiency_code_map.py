@@ -1,6 +1,7 @@
 """GET /api/v1/efficiency-code/distribution/regions: the grade map's figures (grade counts, mean grade and share of
 grades 4-5 per sub-region of a province or city) over the caller's units, for a calendar year or a rolling 12
-months, with the configuration and formula versions; refused outside the caller's region and for a county."""
+months, with the configuration and formula versions; refused outside the caller's region and for a county. A stored
+rolling 12 months is recomputed, like a year, when a figure of one of its months is corrected."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import make_user
-from tests.api.efficiency_seed import seed_prefecture
+from tests.api.efficiency_seed import STEEL, seed_prefecture
 
 BASE = "/api/v1/efficiency-code"
 ROLLING = "2024-07..2025-06"
@@ -90,6 +91,24 @@ def test_a_rolling_12_months_map_shows_the_codes_of_that_period(
     mine = [u for u in units if u["region_code"].startswith("3305")]
     assert (_close(_shown(r.json()), _expected(mine, lambda code: code)), r.json()["period"], r.json()["period_kind"],
             sum(u["grade"] is not None for u in mine) > 100) == (True, ROLLING, "rolling_12", True)
+
+
+def test_a_corrected_figure_recomputes_the_stored_rolling_12_months_holding_its_month(
+        api_app_client: TestClient, huzhou: dict[str, str], seeded: dict[str, int]) -> None:
+    earlier = "2023-07..2024-06"  # stored too, but without the corrected month
+    job = api_app_client.post(f"{BASE}/compute", headers=huzhou, json={"periods": [ROLLING, earlier]})
+    assert job.status_code == 202, job.text
+    unit_id = seeded[STEEL.credit_code]
+    before = api_app_client.get(f"{BASE}/recomputations", headers=huzhou, params={"period": ROLLING}).json()["runs"]
+    outside = api_app_client.get(f"{BASE}/recomputations", headers=huzhou, params={"period": earlier}).json()["runs"]
+    r = api_app_client.put(f"/api/v1/monitoring/units/{unit_id}/figures/2025-03/value_added", headers=huzhou,
+                           json={"quantity": 98765.0, "unit": "1e4CNY", "reason": "statistics bureau correction"})
+    assert r.status_code == 200, r.text
+    runs = api_app_client.get(f"{BASE}/recomputations", headers=huzhou, params={"period": ROLLING}).json()["runs"]
+    assert (len(runs) - len(before), "corrected monthly figures" in runs[0]["reason"], str(unit_id) in runs[0]["reason"],
+            api_app_client.get(f"{BASE}/recomputations", headers=huzhou,
+                               params={"period": earlier}).json()["runs"] == outside, len(outside) > 0) == (
+        1, True, True, True, True)
 
 
 @pytest.mark.parametrize(("user_region", "region", "status", "needle"), [

@@ -9,6 +9,8 @@ Pure rules on top of `carbon_domain.efficiency_code`:
 * `next_grade`: how far the unit is from the next better grade, in tCO2 less or in value added more.
 * `watch_list`: units whose grade worsened year on year, or whose intensity rose for N periods in a row.
 * `grade_distribution`: counts of grades (and of units without a code) per group (region, industry).
+* `grade_summary`: what colours a group on the grade map: its mean grade and the share of its coded units in the
+  worst grades (4 and 5, K above 1.2 times the industry average under the built-in boundaries).
 
 >>> step = next_grade(grade=3, net_co2_t=120.0, value_added_10k_yuan=100.0, industry_intensity=1.0,
 ...                   config=DEFAULT_CONFIG)
@@ -38,6 +40,10 @@ __all__ = [
     "Watch",
     "watch_list",
     "grade_distribution",
+    "WORST_GRADES",
+    "GRADE_SUMMARY_FORMULA",
+    "GradeSummary",
+    "grade_summary",
     "DEFAULT_CONFIG",
 ]
 
@@ -218,3 +224,35 @@ def grade_distribution(rows: Iterable[tuple[str, int | None]]) -> dict[str, dict
         counts["none" if grade is None else str(grade)] += 1
         counts["total"] += 1
     return dict(sorted(out.items()))
+
+
+WORST_GRADES: tuple[int, ...] = (4, 5)
+"""The grades counted as 'worst' on the grade map: K above the third boundary (1.2 in the built-in version)."""
+
+GRADE_SUMMARY_FORMULA = ("mean grade = Σ(grade × units of that grade) / coded units; "
+                         "worst share = units of grades 4 and 5 / coded units; units without a code count in neither")
+
+
+@dataclass(frozen=True)
+class GradeSummary:
+    """One group's coded units, mean grade and share of the worst grades (None without a coded unit)."""
+
+    coded: int
+    mean_grade: float | None
+    worst_share: float | None
+
+
+def grade_summary(counts: Mapping[str, int], *, worst: Sequence[int] = WORST_GRADES) -> GradeSummary:
+    """The summary of one group's counts as `grade_distribution` gives them ('1' to '5', 'none', 'total').
+
+    >>> grade_summary({"1": 2, "2": 0, "3": 1, "4": 0, "5": 1, "none": 3, "total": 7})
+    GradeSummary(coded=4, mean_grade=2.5, worst_share=0.25)
+    """
+    by_grade = {g: int(counts.get(str(g), 0)) for g in range(1, 6)}
+    if any(n < 0 for n in by_grade.values()):
+        raise EfficiencyCodeError(f"grade counts cannot be negative, got {by_grade}")
+    coded = sum(by_grade.values())
+    if coded == 0:
+        return GradeSummary(0, None, None)
+    return GradeSummary(coded, sum(g * n for g, n in by_grade.items()) / coded,
+                        sum(by_grade[g] for g in worst) / coded)

@@ -16,11 +16,21 @@ from api.accounting.queries import metered_aggregates, month_range
 from api.efficiency_code import compute, queries
 from api.monitoring import queries as monitoring
 from api.registry.queries import list_devices, list_sites
-from carbon_domain.carbon_account import PeriodMark, drivers, grade_distribution, next_grade, watch_list
-from carbon_domain.efficiency_code import EfficiencyCodeConfig
-from carbon_domain.monitoring import storage_unit_of
+from carbon_domain.carbon_account import (
+    GRADE_SUMMARY_FORMULA,
+    WORST_GRADES,
+    PeriodMark,
+    drivers,
+    grade_distribution,
+    grade_summary,
+    next_grade,
+    watch_list,
+)
+from carbon_domain.efficiency_code import FORMULA_VERSION, EfficiencyCodeConfig
+from carbon_domain.monitoring import region_prefix, storage_unit_of
 
-__all__ = ["EXPORT_COLUMNS", "account", "distribution", "export_csv", "export_xlsx", "unit_rows", "watch"]
+__all__ = ["EXPORT_COLUMNS", "account", "distribution", "export_csv", "export_xlsx", "region_distribution",
+           "unit_rows", "watch"]
 
 _SHOWN = ("period", "code", "grade", "level", "intensity", "efficiency", "neutrality", "colour", "excluded_reason",
           "excluded_detail", "run_id", "computed_at")
@@ -117,6 +127,42 @@ async def distribution(conn: psycopg.AsyncConnection, *, scope: monitoring.UnitS
     return {"period": period, "config_version": config_version, "by": by, "total": total,
             "synthetic": any(row["synthetic"] for row in rows),
             "groups": [{"key": k, "name": names[k][0], "name_en": names[k][1], "counts": v} for k, v in counts.items()]}
+
+
+def _sub_region(region_code: str, level: int) -> str:
+    """The sub-region of a province (level 1: its city) or of a city (level 2: the unit's county) a unit lies in,
+    as the monitoring map groups them."""
+    return region_code[:4] + "00" if level == 1 else region_code
+
+
+async def region_distribution(conn: psycopg.AsyncConnection, *, scope: monitoring.UnitScope, region: dict[str, Any],
+                              period: str, config: EfficiencyCodeConfig) -> dict[str, Any]:
+    """Grade counts, mean grade and share of the worst grades per sub-region of `region` (a province's cities or a
+    city's counties) over the units in scope, for the grade map; with the configuration and formula versions."""
+    prefix = region_prefix(region["code"])
+    rows = [row for row in await unit_rows(conn, scope=scope, period=period, config_version=config.version)
+            if row["region_code"].startswith(prefix)]
+    counts = grade_distribution((_sub_region(row["region_code"], region["level"]), row["grade"]) for row in rows)
+    names = {r["code"]: r for r in await monitoring.list_regions(conn)}
+    total = grade_distribution(("total", row["grade"]) for row in rows).get("total")
+
+    def summarised(key: str, found: dict[str, int]) -> dict[str, Any]:
+        summary = grade_summary(found)
+        named = names.get(key, {})
+        return {"key": key, "name": named.get("name", key), "name_en": named.get("name_en"), "counts": found,
+                "coded": summary.coded, "mean_grade": summary.mean_grade, "worst_share": summary.worst_share}
+
+    return {"region": {key: region[key] for key in ("code", "name", "name_en", "level")},
+            "period": period, "period_kind": compute.parse_period(period).kind, "config_version": config.version,
+            "synthetic": any(row["synthetic"] for row in rows),
+            "total": summarised("total", total) if total else None,
+            "groups": [summarised(key, found) for key, found in counts.items()],
+            "provenance": {"config_version": config.version, "formula_version": FORMULA_VERSION,
+                           "grade_boundaries": list(config.grade_boundaries), "worst_grades": list(WORST_GRADES),
+                           "summary": GRADE_SUMMARY_FORMULA,
+                           "units": "the stored codes of the period under the configuration version, of the units "
+                                    "in the caller's scope; a unit is counted in the sub-region its region code "
+                                    "lies in"}}
 
 
 async def watch(conn: psycopg.AsyncConnection, *, scope: monitoring.UnitScope, config_version: str,

@@ -141,6 +141,30 @@ async def distribution(caller: Viewer, conn: Conn, period: PeriodParam | None = 
     return await account.distribution(conn, scope=scope, period=chosen, config_version=version, by=by)
 
 
+@router.get("/distribution/regions", responses={404: {"description": "unknown region or outside your scope"},
+                                                 422: {"description": "a county has no sub-regions"}})
+async def region_distribution(
+    caller: Viewer, conn: Conn, period: PeriodParam | None = None,
+    region: Annotated[str, Query(pattern=r"^[0-9]{6}$", description="a province or city (GB/T 2260), e.g. 330500")]
+    = "330500",
+) -> dict[str, Any]:
+    """For the grade map: per sub-region of `region` (a province's cities, a city's counties), the grade counts
+    of the units in scope, their mean grade and the share of the worst grades (4 and 5), for `period` (default:
+    the latest computed year), with the configuration and formula versions they come from."""
+    scope = await monitoring.unit_scope(conn, scope=caller.scope)
+    found = next((r for r in await monitoring.list_regions(conn) if r["code"] == region), None)
+    if found is None:
+        raise HTTPException(404, f"unknown region {region}; GET /api/v1/monitoring/regions lists them")
+    if not scope.covers_region(region) and not scope.enterprises:
+        raise HTTPException(404, f"region {region} is outside what you may see; choose a region of yours")
+    if found["level"] >= 3:
+        raise HTTPException(422, f"region {region} is a county and has no sub-regions on the map; choose its city "
+                                 f"(GET .../distribution?by=region gives counts per county)")
+    config = await queries.active_config(conn)
+    chosen = _period(period) if period else await _latest(conn, config.version)
+    return await account.region_distribution(conn, scope=scope, region=found, period=chosen, config=config)
+
+
 @router.get("/watch")
 async def watch_list(caller: Viewer, conn: Conn,
                      rising: Annotated[int, Query(ge=1, le=10, description="N: intensity rose N periods in a row")] = 2,

@@ -168,14 +168,16 @@ async def compute_period(conn: psycopg.AsyncConnection, *, period: Period, confi
 
 
 async def queue_after_change(conn: psycopg.AsyncConnection, *, months: Iterable[date], by: str) -> int | None:
-    """Queue a recomputation (only if the inputs changed) of the years of `months` that have stored codes under
-    the version in force: what a corrected figure or new figures call for. The job's id, or None (no such year)."""
+    """Queue a recomputation (only if the inputs changed) of the periods with stored codes under the version in
+    force that hold one of `months`, the years and the rolling 12 months alike: what a corrected figure or new
+    figures call for. The job's id, or None (no such period)."""
     config = await queries.active_config(conn)
-    stored = set(await queries.stored_periods(conn, config_version=config.version))
-    years = sorted({f"{month.year:04d}" for month in months} & stored)
-    if not years:
+    changed = {f"{month:%Y-%m}" for month in months}
+    stored = await queries.stored_periods(conn, config_version=config.version)
+    periods = sorted(label for label in stored if changed & set(parse_period(label).months()))
+    if not periods:
         return None
-    job = await queries.create_job(conn, periods=years, only_changed=True, requested_by=by)
+    job = await queries.create_job(conn, periods=periods, only_changed=True, requested_by=by)
     return int(job["job_id"])
 
 

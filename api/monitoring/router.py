@@ -249,7 +249,8 @@ async def push_figures(body: FigurePush, caller: MonitoringWriter, conn: Conn, i
 
 async def _recompute_codes(conn: Conn, request: Request, background: BackgroundTasks, answer: Any, lines: Any, *,
                            by: str) -> None:
-    """Stored figures change the 碳效码 of their years: queue its recomputation (a recorded job, after the answer)."""
+    """Stored figures change the 碳效码 of the stored periods holding their months: queue their recomputation (a
+    recorded job, after the answer)."""
     if isinstance(answer, dict) and answer.get("stored"):
         await _queue_codes(conn, request, background, months=[line.month for line in lines], by=by)
 

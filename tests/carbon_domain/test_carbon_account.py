@@ -11,6 +11,7 @@ from carbon_domain.carbon_account import (
     PeriodMark,
     drivers,
     grade_distribution,
+    grade_summary,
     month_figures,
     next_grade,
     watch_list,
@@ -111,3 +112,28 @@ def test_grade_distribution_counts_grades_and_units_without_a_code_per_group() -
     got = grade_distribution([("330502", 1), ("330502", 1), ("330502", None), ("330521", 5)])
     assert got == {"330502": {"1": 2, "2": 0, "3": 0, "4": 0, "5": 0, "none": 1, "total": 3},
                    "330521": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1, "none": 0, "total": 1}}
+
+
+def _counts(*grades: int | None) -> dict[str, int]:
+    return grade_distribution(("g", g) for g in grades)["g"]
+
+
+@pytest.mark.parametrize(("counts", "expected"), [
+    # (1 + 1 + 3 + 5) / 4 = 2.5; one of four coded units in grades 4-5; the unit without a code counts in neither
+    (_counts(1, 1, 3, 5, None), (4, 2.5, 0.25)),
+    # all worst: (4 + 5 + 5) / 3 = 4.666..., share 3/3
+    (_counts(4, 5, 5), (3, 14 / 3, 1.0)),
+    # only units without a code: nothing to average
+    (_counts(None, None), (0, None, None)),
+    # all grade 2: mean 2, no worst
+    (_counts(2, 2, 2, 2), (4, 2.0, 0.0)),
+])
+def test_grade_summary_gives_mean_grade_and_worst_share_of_coded_units(
+        counts: dict[str, int], expected: tuple) -> None:
+    got = grade_summary(counts)
+    assert (got.coded, got.mean_grade, got.worst_share) == expected
+
+
+def test_grade_summary_refuses_negative_counts() -> None:
+    with pytest.raises(EfficiencyCodeError, match="negative"):
+        grade_summary({"1": -1})

@@ -1,5 +1,7 @@
 """The 碳效码 pages in a real headless Chromium against the API under uvicorn: a government user reads the grade
-distribution of its region by county and by industry, exports it and runs a computation whose progress it watches;
+distribution of its region by county and by industry and on the map (the monitoring map's component, coloured by
+the share of grades 4-5 or the mean grade), chooses a rolling 12 months, computes it and reads its codes, exports
+them and runs a computation whose progress it watches;
 the steelworks' energy manager opens its carbon account, follows its code down to a meter's readings and issues a
 certificate, which anyone verifies without logging in; the pages fit a 390 px phone. Screenshots:
 tests/artifacts/web-efficiency-*.png."""
@@ -68,6 +70,87 @@ def test_government_reads_its_regions_distribution_by_county_and_industry_and_ex
         True, True, True, True, True, True)
 
 
+def _map_rows(page: Page) -> dict[str, tuple]:
+    return {row["region"]: (row["counts"], row["mean"], row["worst"]) for row in page.eval_on_selector_all(
+        "#eff-map-table tr[data-region]",
+        """rows => rows.map(r => ({region: r.dataset.region,
+            counts: Object.fromEntries([...r.querySelectorAll('td[data-grade]')].map(td => [td.dataset.grade,
+                                                                                           Number(td.textContent)])),
+            mean: r.querySelector('td[data-col=mean]').dataset.value,
+            worst: r.querySelector('td[data-col=worst]').dataset.value}))""")}
+
+
+def _api_rows(body: dict[str, Any]) -> dict[str, tuple]:
+    return {g["key"]: ({k: v for k, v in g["counts"].items() if k != "total"}, g["mean_grade"], g["worst_share"])
+            for g in body["groups"]}
+
+
+def _same(shown: dict[str, tuple], api: dict[str, tuple]) -> bool:
+    """The page's rows hold the API's counts, mean grades and worst shares (as the numbers they print)."""
+    return shown.keys() == api.keys() and all(
+        shown[k][0] == api[k][0] and (shown[k][1] == "" if api[k][1] is None else
+                                      abs(float(shown[k][1]) - api[k][1]) < 1e-9 and
+                                      abs(float(shown[k][2]) - api[k][2]) < 1e-9) for k in api)
+
+
+def test_government_sees_its_prefectures_grade_distribution_on_the_map_as_the_api_gives_it(
+        page: Page, live_api: str, http: httpx.Client, users: Users, seeded: dict[str, int]) -> None:
+    log_in(page, live_api, *users.government)
+    page.click("#nav a[data-route='efficiency']")
+    page.wait_for_selector("#eff-spread tr[data-group]")
+    page.click("#eff-by label:has-text('On the map')")
+    page.wait_for_selector("#eff-map-holder[data-colour='worst'][data-region='330500'] canvas")
+    page.wait_for_selector("#eff-map-table tr[data-region]")
+    period = page.get_attribute("#eff-map-holder", "data-period")
+    api = http.get(f"{BASE}/distribution/regions", headers=_bearer(http, *users.government),
+                   params={"region": "330500", "period": period})
+    assert api.status_code == 200, api.text
+    shown = _map_rows(page)
+    shot(page, "efficiency-grade-map")
+    page.click("#eff-map-colour button[data-value='mean']")
+    page.wait_for_selector("#eff-map-holder[data-colour='mean'] canvas")
+    shot(page, "efficiency-grade-map-mean")
+    assert (_same(shown, _api_rows(api.json())), {"330502", "330521", "330522"} <= set(shown),
+            page.get_attribute("#eff-map-provenance", "data-config") == api.json()["config_version"],
+            page.is_visible("#eff-synthetic")) == (True, True, True, True)
+
+
+def test_choosing_a_rolling_12_months_computes_it_and_shows_the_apis_rolling_codes_and_map(
+        page: Page, live_api: str, http: httpx.Client, users: Users, seeded: dict[str, int]) -> None:
+    rolling = "2024-06..2025-05"  # computed by no other test: the page first says it is not computed
+    log_in(page, live_api, *users.government)
+    page.click("#nav a[data-route='efficiency']")
+    page.wait_for_selector("#eff-spread tr[data-group]")
+    page.click("#eff-period-kind label:has-text('Rolling 12 months')")
+    page.wait_for_selector("#eff-period-end")
+    page.fill("#eff-period-end", "2025-05")
+    page.press("#eff-period-end", "Enter")
+    page.wait_for_selector(f"#eff-not-computed[data-period='{rolling}']")
+    page.click("#eff-compute-period")
+    page.wait_for_selector("#eff-compute-years", state="visible")
+    offered = page.locator(f"#eff-compute-years label:has-text('{rolling}')").get_attribute("class") or ""
+    page.click("#eff-compute-start")
+    page.wait_for_selector("#eff-job[data-state='done']")
+    page.click(".el-dialog__footer button:has-text('Close')")
+    page.wait_for_selector("#eff-not-computed", state="detached")
+    headers = _bearer(http, *users.government)
+    api = http.get(f"{BASE}/units", headers=headers, params={"period": rolling})
+    assert api.status_code == 200, api.text
+    units = api.json()["units"]
+    page.wait_for_function("n => document.querySelector('#eff-coded').dataset.value === String(n)",
+                           arg=sum(u["grade"] is not None for u in units))
+    grades = {g: int(page.inner_text(f".eff-kpis [data-grade='{g}']")) for g in range(1, 6)}
+    title = page.inner_text(".card-head h2:has-text('Codes of the units')")
+    page.click("#eff-by label:has-text('On the map')")
+    page.wait_for_selector(f"#eff-map-holder[data-period='{rolling}'] canvas")
+    area = http.get(f"{BASE}/distribution/regions", headers=headers, params={"region": "330500", "period": rolling})
+    shown = _map_rows(page)
+    shot(page, "efficiency-rolling")
+    assert ("is-checked" in offered, grades == {g: sum(u["grade"] == g for u in units) for g in range(1, 6)},
+            "2024-06 to 2025-05 (rolling 12 months)" in title, _same(shown, _api_rows(area.json())),
+            sum(u["grade"] is not None for u in units) > 100) == (True, True, True, True, True)
+
+
 def test_government_runs_a_computation_and_watches_its_progress_to_the_end(
         page: Page, live_api: str, users: Users, seeded: dict[str, int]) -> None:
     log_in(page, live_api, *users.government)
@@ -125,7 +208,7 @@ def test_the_steelworks_account_traces_its_code_to_a_meters_readings_and_its_cer
         (account["result"]["code"], account["period"], True, 0, False))
 
 
-def test_the_account_and_codes_pages_fit_a_390_px_phone(browser: Any, web_app: Any, live_api: str, users: Users,
+def test_the_account_and_codes_pages_and_the_grade_map_fit_a_390_px_phone(browser: Any, web_app: Any, live_api: str, users: Users,
                                                         steel_manager: tuple[str, str], seeded: dict[str, int]) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1)
     try:
@@ -144,8 +227,13 @@ def test_the_account_and_codes_pages_fit_a_390_px_phone(browser: Any, web_app: A
             codes_fits = _fits(gov)
             chinese = "碳效码" in gov.inner_text("h1")
             shot(gov, "efficiency-government-390")
+            gov.click("#eff-by label:has-text('地图')")
+            gov.wait_for_selector("#eff-map-holder canvas")
+            gov.wait_for_selector("#eff-map-table tr[data-region]")
+            map_fits = _fits(gov)
+            shot(gov, "efficiency-grade-map-390")
         finally:
             government.close()
     finally:
         context.close()
-    assert (account_fits, codes_fits, chinese) == (True, True, True)
+    assert (account_fits, codes_fits, chinese, map_fits) == (True, True, True, True)

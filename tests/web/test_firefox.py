@@ -283,7 +283,7 @@ def test_public_institutions_page_in_firefox_opens_without_signing_in(
     body = http.get("/api/v1/monitoring/public/institutions", params={"year": seen["year"]}).json()
     assert (seen["count"], seen["login"], seen["errors"], shot.stat().st_size > 10_000) == (
         body["totals"]["institutions"], 0, [], True)
-def test_efficiency_codes_in_firefox_a_government_user_reads_its_distribution_and_opens_an_account(
+def test_efficiency_codes_in_firefox_a_government_user_reads_its_distribution_and_grade_map_and_opens_an_account(
     firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users, database_url: str
 ) -> None:
     seed_prefecture(database_url)
@@ -295,10 +295,12 @@ def test_efficiency_codes_in_firefox_a_government_user_reads_its_distribution_an
     by_region = http.get("/api/v1/efficiency-code/distribution", headers=headers, params={"by": "region"}).json()
     by_industry = http.get("/api/v1/efficiency-code/distribution", headers=headers, params={"by": "industry"}).json()
     account = http.get(f"/api/v1/efficiency-code/units/{seen['unit']}/account", headers=headers).json()
-    assert (seen["counties"], seen["industries"], seen["code"], f"unit={seen['unit']}" in seen["hash"],
+    mapped = http.get("/api/v1/efficiency-code/distribution/regions", headers=headers,
+                      params={"region": "330500"}).json()
+    assert (seen["counties"], seen["industries"], seen["mapped"], seen["code"], f"unit={seen['unit']}" in seen["hash"],
             seen["errors"], shot.stat().st_size > 10_000) == (
         [g["key"] for g in by_region["groups"]], [g["key"] for g in by_industry["groups"]],
-        account["result"]["code"], True, [], True)
+        {g["key"]: g["counts"]["5"] for g in mapped["groups"]}, account["result"]["code"], True, [], True)
 
 
 def test_enterprise_analysis_in_firefox_shows_the_apis_effects_and_peaks(

@@ -380,12 +380,18 @@ async function efficiency(page) {
   const industries = await page.evaluate(() => [...document.querySelectorAll('#eff-spread tr[data-group]')]
     .map((tr) => tr.dataset.group));
   await page.waitForSelector('#eff-spread-chart canvas');
+  // the grade map: the demo prefecture's counties with their grade counts
+  await page.click('#eff-by label:nth-child(3)');
+  await page.waitForSelector("#eff-map-holder[data-region='330500'] canvas");
+  await page.waitForSelector('#eff-map-table tr[data-region]');
+  const mapped = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#eff-map-table tr[data-region]')]
+    .map((tr) => [tr.dataset.region, Number(tr.querySelector("td[data-grade='5']").textContent)])));
   const unit = await page.evaluate(() => document.querySelector('#eff-table [data-unit]').dataset.unit);
   await page.click(`#eff-table [data-unit='${unit}']`);
   await page.waitForSelector("#acct-code[data-code]:not([data-code=''])");
   const shown = await page.evaluate(() => ({hash: location.hash,
                                             code: document.querySelector('#acct-code').dataset.code}));
-  return {counties, industries, unit: Number(unit), ...shown};
+  return {counties, industries, mapped, unit: Number(unit), ...shown};
 }
 
 // enterpriseAnalysis: `site`'s decomposition from `from` to `to` (months), then the forecast tab's peaks

@@ -14,6 +14,12 @@ export function distribution({period = null, by = "region"}) {
   return getJSON("/efficiency-code/distribution", {period, by});
 }
 
+/** GET /efficiency-code/distribution/regions: per sub-region of `region`, grade counts, mean grade and share of
+ *  grades 4-5 (the grade map), with the configuration and formula versions. */
+export function regionDistribution({region, period = null}) {
+  return getJSON("/efficiency-code/distribution/regions", {region, period});
+}
+
 /** GET /efficiency-code/watch: units whose grade worsened or whose intensity rose `rising` years in a row. */
 export function watch(rising = 2) { return getJSON("/efficiency-code/watch", {rising}); }
 

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from api.monitoring import world
+from carbon_domain.monitoring import credit_code_problem
 from tests.web.conftest import MONITORING_YEAR, SITE, Users
 from tests.web.ui import log_in, shot
 from tests.web.waiting import wait_until
@@ -241,7 +242,6 @@ ESTIMATED_YEAR = 2032  # a year only this test reports in
 def _seed_estimated(http: httpx.Client, admin_headers: dict[str, str]) -> dict[str, Any]:
     """Two steel units of Changxing in ESTIMATED_YEAR, one reporting coal and electricity, one electricity only;
     the fuel model fitted on them and estimated into monitoring: {electric unit id, model id}."""
-    from carbon_domain.monitoring import credit_code_problem
     chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     codes = []
     for n in range(2):

@@ -5,7 +5,9 @@ consumption factors under a chosen convention; every signed-in caller with 'emis
 result can be published into the accounting factor library (through its own `add_factor`), never copied.
 Enterprise factors: administrators import unit energy data and verified emissions, fit versions, pin a unit to
 a factor with a reason; administrators and governments (their region) read the library, the simulation and the
-third-party check. Every change lands in the audit log.
+third-party check (out of sample by default: factors refitted without the months or enterprises they are checked
+on). Administrators write the fuel models' estimates of electricity-only units into monitoring, where they stay
+apart from the reported figures (api/monitoring/estimates.py). Every change lands in the audit log.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ Four pieces, each a function of plain inputs:
   units with full data and applied to units with electricity data only, with uncertainty bands.
 - `check_estimates`: the third-party check of estimates against verified emissions (MAPE, bias, worst cases)
   per industry or region, flagging factors whose error exceeds a bound.
+- `holdout_estimates`: the estimates that check, made out of sample: each factor in use is refitted on the
+  verified figures of the other months (or other enterprises) and checked on the held-out ones.
 
 Example (METHODS.md section 8's three regions)::
 
@@ -22,6 +24,7 @@ Example (METHODS.md section 8's three regions)::
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +63,11 @@ __all__ = [
     "CheckReport",
     "check_estimates",
     "estimate_with_factors",
+    "HOLDOUTS",
+    "HoldOut",
+    "HoldOutSplit",
+    "held_out_unit",
+    "holdout_estimates",
 ]
 
 MODEL_VERSION: Final = "grid-factors/1"
@@ -588,3 +596,122 @@ def estimate_with_factors(data: Sequence[UnitPeriod], *, pins: Mapping[str, Fact
                                   factor_id=fit.factor_id or f"{fit.scope}:{fit.scope_id}",
                                   estimated_t=fit.estimate(d.electricity_mwh, d.mix), verified_t=d.verified_t))
     return estimates, uncovered
+
+
+# --- out-of-sample estimates for the check ------------------------------------------------------------------
+
+HoldOut = Literal["months", "units", "none"]
+HOLDOUTS: Final = ("months", "units", "none")
+
+
+@dataclass(frozen=True)
+class HoldOutSplit:
+    """How the verified unit-periods were split between fitting and checking."""
+
+    kind: HoldOut
+    out_of_sample: bool  # False only for kind 'none' (the factors' own fits checked on their own data)
+    fitted_on: int  # verified unit-periods the refits used
+    checked: int  # verified unit-periods held out and checked
+    test_periods: tuple[str, ...]  # kind 'months': the held-out months
+    test_units: tuple[str, ...]  # kind 'units': the held-out units
+    note: str
+
+
+def held_out_unit(unit_id: str, every: int) -> bool:
+    """One unit in `every`, chosen by a hash of its id so that a rerun holds out the same units."""
+    return int(hashlib.sha256(unit_id.encode()).hexdigest()[:8], 16) % every == 0
+
+
+def _in_use(d: UnitPeriod, pins: Mapping[str, FactorFit], unit_factors: Mapping[str, FactorFit],
+            industry_factors: Mapping[str, FactorFit]) -> FactorFit | None:
+    return pins.get(d.unit_id) or unit_factors.get(d.unit_id) or industry_factors.get(d.industry)
+
+
+def holdout_estimates(data: Sequence[UnitPeriod], *, pins: Mapping[str, FactorFit],
+                      unit_factors: Mapping[str, FactorFit], industry_factors: Mapping[str, FactorFit],
+                      holdout: HoldOut = "months", test_months: int = 3,
+                      every: int = 5) -> tuple[list[Estimate], list[str], HoldOutSplit]:
+    """Estimates of verified unit-periods that the factors making them were not fitted on.
+
+    - 'months': each unit's last `test_months` months with verified figures are held out; each factor in use
+      (its pin, else the unit's own, else its industry's) is refitted, same scope and terms, on the figures not
+      held out (of all units) and checked on the held-out ones.
+    - 'units': one unit in `every` (by a hash of its id) is held out; the industry factors are refitted on the
+      other units and checked on the held-out units, whose own data they never saw (a unit factor cannot be
+      checked on a unit it was not fitted on, so this checks how industry factors carry over).
+    - 'none': the stored factors checked on the figures they were fitted on (in-sample, optimistic).
+
+    Each estimate names the library factor in use (its factor_id), so that flags point at library versions.
+    Returns the estimates, the held-out unit-periods that could not be estimated (unit@period: no factor, or too
+    few figures left to refit) and the split.
+    """
+    if holdout not in HOLDOUTS:
+        raise GridFactorError(f"holdout must be one of {list(HOLDOUTS)}, got {holdout!r}")
+    verified = [d for d in data if d.verified_t is not None]
+    if holdout == "none":
+        estimates, uncovered = estimate_with_factors(verified, pins=pins, unit_factors=unit_factors,
+                                                     industry_factors=industry_factors)
+        return estimates, uncovered, HoldOutSplit(
+            kind="none", out_of_sample=False, fitted_on=len(verified), checked=len(verified), test_periods=(),
+            test_units=(), note="in-sample: the factors are checked on the verified figures they were fitted on,"
+                                " which understates their error")
+    if holdout == "months":
+        if test_months < 1:
+            raise GridFactorError(f"test_months must be at least 1, got {test_months}")
+        months_of: dict[str, list[str]] = {}
+        for d in verified:
+            months_of.setdefault(d.unit_id, []).append(d.period)
+        held = {(unit, period) for unit, periods in months_of.items() for period in sorted(periods)[-test_months:]}
+        train = [d for d in verified if (d.unit_id, d.period) not in held]
+        test = [d for d in verified if (d.unit_id, d.period) in held]
+        if verified and not train:
+            raise GridFactorError(f"every unit has at most {test_months} verified month(s): holding them out leaves"
+                                  " nothing to fit on; hold out fewer months, import more verified months, or hold"
+                                  " out units (holdout=units)")
+        split = HoldOutSplit(kind="months", out_of_sample=True, fitted_on=len(train), checked=len(test),
+                             test_periods=tuple(sorted({period for _, period in held})), test_units=(),
+                             note=f"each unit's last {test_months} verified month(s) held out; every factor in use"
+                                  " refitted (same scope and terms) on the other months and checked on them")
+    else:
+        if every < 2:
+            raise GridFactorError(f"every must be at least 2 (hold out one unit in every), got {every}")
+        held_units = {d.unit_id for d in verified if held_out_unit(d.unit_id, every)}
+        if not held_units or held_units == {d.unit_id for d in verified}:
+            raise GridFactorError(f"holding out one unit in {every} leaves {len(held_units)} unit(s) held out of"
+                                  f" {len({d.unit_id for d in verified})}: choose another 'every' or hold out"
+                                  " months (holdout=months)")
+        train = [d for d in verified if d.unit_id not in held_units]
+        test = [d for d in verified if d.unit_id in held_units]
+        split = HoldOutSplit(kind="units", out_of_sample=True, fitted_on=len(train), checked=len(test),
+                             test_periods=(), test_units=tuple(sorted(held_units)),
+                             note=f"industry factors refitted on the other units and checked on one unit in"
+                                  f" {every} (chosen by a hash of its id), which they never saw")
+    refits: dict[tuple[str, tuple[str, ...]], dict[str, FactorFit]] = {}
+
+    def refit(scope: Literal["unit", "industry"], terms: tuple[str, ...], scope_id: str) -> FactorFit | None:
+        key = (scope, terms)
+        if key not in refits:
+            mix = terms[2:]
+            usable = [d for d in train if all(t in d.mix for t in mix)]
+            refits[key] = {f.scope_id: f for f in fit_factors(usable, by=scope, mix_terms=mix)[0]}
+        return refits[key].get(scope_id)
+
+    estimates: list[Estimate] = []
+    uncovered: list[str] = []
+    for d in test:
+        if holdout == "units":  # the industry's factor (the library's, if any, names it), refitted without the unit
+            fit = industry_factors.get(d.industry)
+            terms = fit.terms if fit is not None else ("intercept", "electricity_mwh")
+            label = fit.factor_id if fit is not None and fit.factor_id else f"industry:{d.industry}"
+            again = refit("industry", terms, d.industry)
+        else:
+            fit = _in_use(d, pins, unit_factors, industry_factors)
+            label = (fit.factor_id or f"{fit.scope}:{fit.scope_id}") if fit is not None else ""
+            again = refit(fit.scope, fit.terms, fit.scope_id) if fit is not None else None
+        if again is None or any(t not in ("intercept", "electricity_mwh") and t not in d.mix for t in again.terms):
+            uncovered.append(f"{d.unit_id}@{d.period}")
+            continue
+        estimates.append(Estimate(unit_id=d.unit_id, industry=d.industry, region=d.region, period=d.period,
+                                  factor_id=label, estimated_t=again.estimate(d.electricity_mwh, d.mix),
+                                  verified_t=float(d.verified_t)))  # type: ignore[arg-type]
+    return estimates, uncovered, split

@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="import this verified-emissions CSV/XLSX first (unit_id,period,verified_tco2,verifier)")
     p.add_argument("--bound", type=float, default=0.1, help="flag factors whose MAPE exceeds this (0.1 = 10 %%)")
     p.add_argument("--worst", type=int, default=5)
+    p.add_argument("--holdout", choices=["months", "units", "none"], default="months",
+                   help="months: refit without the last --test-months months and check on them (default); units:"
+                        " refit industry factors without one unit in --every and check on those; none: in-sample")
+    p.add_argument("--test-months", type=int, default=3)
+    p.add_argument("--every", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_verify)
     return parser
@@ -172,7 +177,7 @@ async def _simulate(url: str, args: argparse.Namespace) -> int:
 async def _verify(url: str, args: argparse.Namespace) -> int:
     from api.grid_factors import queries
     from carbon_domain.errors import GridFactorError
-    from carbon_domain.grid_factors import check_estimates, estimate_with_factors
+    from carbon_domain.grid_factors import check_estimates, holdout_estimates
     from carbonflow.grid_factor_files import GridFileError, read_grid_file
 
     async with await _connect(url) as conn:
@@ -198,16 +203,18 @@ async def _verify(url: str, args: argparse.Namespace) -> int:
             print(f"imported {len(rows)} verified figures from {args.verified_file.name}")
         data = await queries.unit_periods(conn)
         pins, unit_factors, industry_factors = await queries.factors_in_use(conn)
-    estimates, uncovered = estimate_with_factors(data, pins=pins, unit_factors=unit_factors,
-                                                 industry_factors=industry_factors)
     try:
+        estimates, uncovered, split = holdout_estimates(
+            data, pins=pins, unit_factors=unit_factors, industry_factors=industry_factors, holdout=args.holdout,
+            test_months=args.test_months, every=args.every)
         report = check_estimates(estimates, bound=args.bound, worst=args.worst)
     except GridFactorError as exc:
         print(f"carbonflow factors verify: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps({**asdict(report), "uncovered": uncovered}, default=str))
+        print(json.dumps({**asdict(report), "uncovered": uncovered, "holdout": asdict(split)}, default=str))
         return 0
+    print(f"hold-out: {split.kind} ({split.note}); fitted on {split.fitted_on}, checked {split.checked}")
     print(f"{len(estimates)} estimates against verified emissions; {len(uncovered)} verified unit-periods without"
           f" a factor")
     for title, groups in (("industry", report.by_industry), ("region", report.by_region)):

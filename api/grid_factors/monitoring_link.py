@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-__all__ = ["unit_energy_from_monitoring"]
+__all__ = ["electricity_only_months", "unit_energy_from_monitoring"]
 
 # the monitoring store keeps electricity in MWh and fuels' CO2 in t (carbon_domain.monitoring.storage_unit_of)
 _QUERY = """
@@ -48,3 +48,24 @@ async def unit_energy_from_monitoring(conn: psycopg.AsyncConnection, *, since: d
         await cur.execute(_QUERY, {"since": since})
         found = await cur.fetchall()
     return [{**row, "line": n} for n, row in enumerate(found, start=1)]
+
+
+# the enterprise unit-months in production with electricity use and no fuel figure at all: what the fuel models
+# estimate into monitoring (api/monitoring/estimates.py)
+_ELECTRICITY_ONLY = """
+SELECT u.unit_id, u.industry_code AS industry, f.month, f.quantity AS electricity_mwh
+FROM monitoring_figures f
+JOIN monitoring_units u USING (unit_id)
+WHERE f.item = 'electricity' AND f.month >= %(since)s AND u.kind = 'enterprise' AND u.status = 'in_production'
+  AND NOT EXISTS (SELECT 1 FROM monitoring_figures o WHERE o.unit_id = f.unit_id AND o.month = f.month
+                  AND o.item IN ('coal', 'oil', 'natural_gas'))
+ORDER BY u.unit_id, f.month
+"""
+
+
+async def electricity_only_months(conn: psycopg.AsyncConnection, *, since: date) -> list[dict[str, Any]]:
+    """(unit_id, industry, month, electricity_mwh) of every enterprise unit-month in production from `since` on
+    that reports electricity but no coal, oil or natural gas."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(_ELECTRICITY_ONLY, {"since": since})
+        return list(await cur.fetchall())

@@ -5,7 +5,9 @@ consumption factors under a chosen convention; every signed-in caller with 'emis
 result can be published into the accounting factor library (through its own `add_factor`), never copied.
 Enterprise factors: administrators import unit energy data and verified emissions, fit versions, pin a unit to
 a factor with a reason; administrators and governments (their region) read the library, the simulation and the
-third-party check. Every change lands in the audit log.
+third-party check (out of sample by default: factors refitted without the months or enterprises they are checked
+on). Administrators write the fuel models' estimates of electricity-only units into monitoring, where they stay
+apart from the reported figures (api/monitoring/estimates.py). Every change lands in the audit log.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from api.auth.deps import BenchmarkAdmin, EmissionsReader
 from api.deps import ClientIP, Conn
 from api.errors import Conflict
 from api.grid_factors import queries
-from api.grid_factors.monitoring_link import unit_energy_from_monitoring
+from api.grid_factors.monitoring_link import electricity_only_months, unit_energy_from_monitoring
 from api.grid_factors.schemas import (
     FitIn,
     FromMonitoringIn,
@@ -41,15 +43,17 @@ from api.grid_factors.schemas import (
     UnitImportIn,
     VerifiedRowIn,
 )
+from api.monitoring.estimates import replace_estimates
 from carbon_domain.errors import GridFactorError
 from carbon_domain.factors import FactorRow, Scope
 from carbon_domain.grid_factors import (
     Flow,
     Region,
+    UnitPeriod,
     check_estimates,
-    estimate_with_factors,
     fit_factors,
     fit_fuel_models,
+    holdout_estimates,
     simulate_region,
     trace_flows,
 )
@@ -436,16 +440,29 @@ async def third_party_check(
     caller: EmissionsReader, conn: Conn,
     bound: Annotated[float, Query(gt=0, le=10, description="flag factors whose MAPE exceeds this fraction")] = 0.1,
     worst: Annotated[int, Query(ge=1, le=100)] = 5,
+    holdout: Annotated[Literal["months", "units", "none"], Query(description=(
+        "months: refit each factor in use without the last test_months months and check on those; units: refit"
+        " the industry factors without one unit in `every` and check on those units; none: in-sample (the"
+        " stored factors on the figures they were fitted on, which understates the error)"))] = "months",
+    test_months: Annotated[int, Query(ge=1, le=120, description="holdout=months: months held out")] = 3,
+    every: Annotated[int, Query(ge=2, le=100, description="holdout=units: hold out one unit in this many")] = 5,
 ) -> dict[str, Any]:
-    """Estimates by each unit's factor (its pin, else its own, else its industry's) against the verified
-    emissions: MAPE, bias and worst cases per industry, region and factor; factors over `bound` flagged."""
+    """Estimates against the verified emissions, out of sample by default: each unit's factor (its pin, else its
+    own, else its industry's) refitted on the verified figures it is not checked on (see `holdout`); MAPE, bias
+    and worst cases per industry, region and factor; factors over `bound` flagged. `holdout` in the answer says
+    how the figures were split."""
     scope = _unit_reader(caller)
     data = [d for d in await queries.unit_periods(conn) if _within(d.region, scope)]
     pins, unit_factors, industry_factors = await queries.factors_in_use(conn)
-    estimates, uncovered = estimate_with_factors(data, pins=pins, unit_factors=unit_factors,
-                                                 industry_factors=industry_factors)
+    try:
+        estimates, uncovered, split = holdout_estimates(
+            data, pins=pins, unit_factors=unit_factors, industry_factors=industry_factors, holdout=holdout,
+            test_months=test_months, every=every)
+    except GridFactorError as exc:
+        raise HTTPException(422, str(exc)) from exc
     report = check_estimates(estimates, bound=bound, worst=worst)
-    return {"region": scope, "estimated": len(estimates), "uncovered": uncovered, **_plain(report)}
+    return {"region": scope, "estimated": len(estimates), "uncovered": uncovered, "holdout": _plain(split),
+            **_plain(report)}
 
 
 def _plain(value: Any) -> Any:
@@ -496,3 +513,33 @@ async def simulate(
             "verified_t": reported,
             "error_vs_verified": (result.total_t - reported) / reported if reported else None,
             "verified_units": len(verified), "unit_periods": len(data)}
+
+
+@router.post("/simulation/to-monitoring", status_code=201)
+async def estimate_into_monitoring(body: FromMonitoringIn, admin: BenchmarkAdmin, conn: Conn,
+                                   ip: ClientIP) -> dict[str, Any]:
+    """Estimate the fuel CO2 of every monitoring enterprise unit-month from `since` on that reports electricity
+    only, by the newest fuel model of its industry, and store the estimates in monitoring apart from the reported
+    figures (replacing the earlier estimates of those months). The monitoring views show them as estimated, with
+    the model; unit-months of industries without a model are listed, not estimated."""
+    year, month = (int(part) for part in body.since.split("-"))
+    since = date(year, month, 1)
+    stored = await queries.latest_fuel_models(conn)
+    if not stored:
+        raise HTTPException(422, "no fuel model yet; fit them first (POST /api/v1/grid-factors/fuel-models/fit)")
+    months = await electricity_only_months(conn, since=since)
+    data = [UnitPeriod(unit_id=str(m["unit_id"]), industry=m["industry"], region="monitoring",
+                       period=m["month"].isoformat(), electricity_mwh=m["electricity_mwh"]) for m in months]
+    result = simulate_region("monitoring", data, {industry: model for industry, (_, model) in stored.items()})
+    rows = [{"unit_id": int(u.unit_id), "month": date.fromisoformat(u.period), "electricity_mwh": u.electricity_mwh,
+             "tco2": u.total_t, "low_tco2": u.low_t, "high_tco2": u.high_t, "model_id": stored[u.industry][0],
+             "model_version": u.model_version} for u in result.units]
+    used = {u.industry: stored[u.industry][0] for u in result.units}
+    async with conn.transaction():
+        run_id = await replace_estimates(conn, since=since, rows=rows, models=used, by=admin.username)
+        await auditlog.record(conn, action="grid_factors.estimate_to_monitoring", client_ip=ip, principal=admin,
+                              target=f"monitoring-estimates:{run_id}",
+                              after={"since": body.since, "estimates": len(rows), "models": used,
+                                     "unmodelled": len(result.unmodelled)})
+    return {"run_id": run_id, "since": body.since, "estimated": len(rows), "estimated_tco2": result.simulated_t,
+            "models": used, "unmodelled": list(result.unmodelled)}

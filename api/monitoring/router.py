@@ -24,7 +24,7 @@ from api.audit import auditlog
 from api.auth.access import Principal
 from api.auth.deps import AnonymousRateLimit, Caller, VisibleSites, require_permission
 from api.deps import ClientIP, Conn
-from api.monitoring import boundaries, intake, queries, recompute, sync, world
+from api.monitoring import boundaries, estimates, intake, queries, recompute, sync, world
 from api.monitoring.labels import LangQuery, industry_name, name_rows, region_name
 from api.monitoring.schemas import (
     AnomalyDecision,
@@ -479,13 +479,18 @@ async def view(
                                                          end=end.replace(year=end.year - 1), group="total")).get("total")
     trend = _summaries(await queries.aggregate(conn, **ask, start=date(year, 1, 1), end=date(year + 1, 1, 1),
                                                group="month"))
+    estimated_rows = await estimates.estimated_by(conn, **ask_rows, start=start, end=end, group=group)
+    estimated_total = (await estimates.estimated_by(conn, **ask, start=start, end=end, group="total")).get("total")
+    estimated_trend = await estimates.estimated_by(conn, **ask, start=date(year, 1, 1), end=date(year + 1, 1, 1),
+                                                   group="month")
     names = await _names(conn, group, now.keys(), regions, industries, lang)
     rows = []
     for key, entry in now.items():
         before = last_year.get(key)
         rows.append({"key": key, **names.get(key, {"name": key}), **entry,
                      "yoy_tco2": change(entry["tco2"], before["tco2"] if before else None),
-                     "yoy_tce": change(entry["tce"], before["tce"] if before else None)})
+                     "yoy_tce": change(entry["tce"], before["tce"] if before else None),
+                     **_apart(entry["tco2"], estimated_rows.get(key))})
     if ranked is not None:
         position = {str(unit_id): offset + place for place, (unit_id, _) in enumerate(ranked, start=1)}
         rows.sort(key=lambda r: position[r["key"]])
@@ -501,12 +506,15 @@ async def view(
         "synthetic": await queries.any_synthetic(conn, scope=scope, prefix=prefix),
         "by": by, "industry": industry, "energy_types": _ENERGY,
         "total": total and {**total, "yoy_tco2": change(total["tco2"], total_last_year and total_last_year["tco2"]),
-                            "yoy_tce": change(total["tce"], total_last_year and total_last_year["tce"])},
+                            "yoy_tce": change(total["tce"], total_last_year and total_last_year["tce"]),
+                            **_apart(total["tco2"], estimated_total)},
         "rows": rows, "units_total": units_total, "offset": offset if group == "unit" else None,
-        "trend": [{"month": key, "tco2": entry["tco2"], "tce": entry["tce"], "energy": entry["energy"]}
+        "trend": [{"month": key, "tco2": entry["tco2"], "tce": entry["tce"], "energy": entry["energy"],
+                   **_apart(entry["tco2"], estimated_trend.get(key))}
                   for key, entry in sorted(trend.items())],
         "basis": {"tce": "GB/T 2589-2020, electricity at its calorific equivalent", "prices": "current",
-                  "figures": "reported figures (file, REST, sync) of the units in scope"},
+                  "figures": "reported figures (file, REST, sync) of the units in scope",
+                  "estimated": _ESTIMATED_BASIS},
     }
     if month is not None:
         previous = date(year - 1, 12, 1) if month == 1 else date(year, month - 1, 1)
@@ -515,6 +523,25 @@ async def view(
             answer["total"]["mom_tco2"] = change(answer["total"]["tco2"], before and before["tco2"])
             answer["total"]["mom_tce"] = change(answer["total"]["tce"], before and before["tce"])
     return answer
+
+
+_ESTIMATED_BASIS = ("fuel CO2 (coal, oil, gas) of units reporting electricity only, estimated from their electricity"
+                    " use by the electricity-carbon factors' fuel models (estimated_*, with the models); never part of"
+                    " tco2, tce or the energy figures, which are reported; with_estimated_tco2 = tco2 + estimated_tco2")
+
+
+def _apart(reported_tco2: float, estimated: dict[str, Any] | None) -> dict[str, Any]:
+    """The reported tCO2 and the estimated tCO2 of one row, total or month side by side, never mixed: tco2 stays
+    the reported figure; estimated_* are the estimates with their band and models; with_estimated_tco2 adds both
+    and estimated_share says how much of that is estimated."""
+    est = estimated["tco2"] if estimated else 0.0
+    combined = reported_tco2 + est
+    return {"reported_tco2": reported_tco2, "estimated_tco2": est,
+            "estimated_low_tco2": estimated["low_tco2"] if estimated else 0.0,
+            "estimated_high_tco2": estimated["high_tco2"] if estimated else 0.0,
+            "estimated_unit_months": estimated["unit_months"] if estimated else 0,
+            "estimated_models": estimated["models"] if estimated else {},
+            "with_estimated_tco2": combined, "estimated_share": est / combined if combined > 0 else 0.0}
 
 
 async def _names(conn: Conn, group: str, keys: Any, regions: Any, industries: Any,
@@ -564,16 +591,30 @@ async def unit_archive(unit_id: UnitId, caller: MonitoringReader, conn: Conn, ye
         metered = [asdict(row) for row in await metered_aggregates(conn, enterprise=unit["enterprise_id"],
                                                                     start=start, end=end)]
     anomalies = await queries.list_anomalies(conn, scope=scope, prefix="", unit_id=unit_id, state="open", limit=200)
+    estimated = await estimates.unit_estimates(conn, unit_id=unit_id, start=date(year, 1, 1), end=date(year + 1, 1, 1))
+    estimated_by_month = {e["month"]: e for e in estimated}
     return {
         "unit": name_rows([unit], lang, regions=regions, industries=industries)[0], "year": year,
         "synthetic": unit["synthetic"],
         "shown": "reported",  # the totals are the reported figures; metered activities are listed beside them
         "total": total and {**total, "yoy_tco2": change(total["tco2"], previous and previous["tco2"]),
-                            "yoy_tce": change(total["tce"], previous and previous["tce"])},
-        "months": [{"month": key, **entry} for key, entry in sorted(months.items())],
-        "figures": this_year, "metered": metered, "anomalies": anomalies,
+                            "yoy_tce": change(total["tce"], previous and previous["tce"]),
+                            **_apart(total["tco2"], _added(estimated))},
+        "months": [{"month": key, **entry, **_apart(entry["tco2"], _added(
+                    [estimated_by_month[key]] if key in estimated_by_month else []))}
+                   for key, entry in sorted(months.items())],
+        "figures": this_year, "estimated": estimated, "metered": metered, "anomalies": anomalies,
         "sites": await _unit_sites(conn, unit, sites),
     }
+
+
+def _added(found: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A unit's monthly estimates added up as estimates.estimated_by adds them (None: no estimate)."""
+    if not found:
+        return None
+    return {"tco2": sum(e["tco2"] for e in found), "low_tco2": sum(e["low_tco2"] for e in found),
+            "high_tco2": sum(e["high_tco2"] for e in found), "unit_months": len(found),
+            "models": {e["model_id"]: e["model_version"] for e in found}}
 
 
 def _per_item(key: str, rows: Any) -> list[tuple[str, str, float, float, float]]:

@@ -24,6 +24,8 @@ from carbon_domain.grid_factors import (
     estimate_with_factors,
     fit_factors,
     fit_fuel_models,
+    held_out_unit,
+    holdout_estimates,
     simulate_region,
     trace_flows,
 )
@@ -230,3 +232,67 @@ def test_a_unit_is_estimated_by_its_pin_before_its_own_factor_before_its_industr
         ("pinned", "industry:cement@v1", pytest.approx(3.0)), ("own", "unit:own@v1", pytest.approx(4.0)),
         ("pooled", "industry:steel@v1", pytest.approx(6.0))]
     assert uncovered == ["orphan@2025-01"]
+
+
+# E = 1 + 2.1 Q fits these four months in-sample (hand-computed); without April, E = 1/3 + 2.5 Q
+FOUR_MONTHS = [UnitPeriod("u", "steel", "CN-ZJ", f"2025-{m:02d}", q, verified_t=e)
+               for m, (q, e) in enumerate([(1, 3), (2, 5), (3, 8), (4, 9)], start=1)]
+IN_SAMPLE = FactorFit(scope="unit", scope_id="u", terms=("intercept", "electricity_mwh"), coefficients=(1.0, 2.1),
+                      std_errors=(0.0, 0.0), period_from="2025-01", period_to="2025-04", n=4, r2=0.97, mape=0.04,
+                      bias=0.0, factor_id="unit:u@v1")
+
+
+@pytest.mark.parametrize(("test_months", "estimated", "uncovered"), [
+    (1, [("2025-04", 1 / 3 + 2.5 * 4)], []),  # refitted on January to March
+    (2, [], ["u@2025-03", "u@2025-04"]),  # two months left: too few to refit two terms with an error
+])
+def test_the_months_hold_out_refits_the_factor_in_use_without_the_months_it_checks(
+        test_months: int, estimated: list[tuple[str, float]], uncovered: list[str]) -> None:
+    estimates, left, split = holdout_estimates(FOUR_MONTHS, pins={}, unit_factors={"u": IN_SAMPLE},
+                                               industry_factors={}, holdout="months", test_months=test_months)
+    assert [(e.period, e.estimated_t) for e in estimates] == [(p, pytest.approx(v)) for p, v in estimated]
+    assert all(e.factor_id == "unit:u@v1" for e in estimates)  # flags point at the library version in use
+    assert (left, split.kind, split.out_of_sample, split.fitted_on, split.checked) == (
+        uncovered, "months", True, 4 - test_months, test_months)
+
+
+def test_an_out_of_sample_check_shows_a_larger_error_than_the_in_sample_one() -> None:
+    def april_error(holdout: str) -> float:
+        estimates, _, _ = holdout_estimates(FOUR_MONTHS, pins={}, unit_factors={"u": IN_SAMPLE}, industry_factors={},
+                                            holdout=holdout, test_months=1)  # type: ignore[arg-type]
+        (april,) = [e for e in estimates if e.period == "2025-04"]
+        return april.relative_error
+    assert (april_error("none"), april_error("months")) == (pytest.approx(0.4 / 9), pytest.approx((31 / 3 - 9) / 9))
+
+
+def test_the_units_hold_out_checks_industry_factors_on_units_they_were_not_fitted_on() -> None:
+    names = [f"plant-{i}" for i in range(12)]
+    held = [n for n in names if held_out_unit(n, 3)]
+    assert held and len(held) < len(names)  # the hash picks some, not all
+    # the other plants emit 2 t/MWh, the held-out ones 3 t/MWh: a refit without them says 2, so -1/3 on each
+    data = [UnitPeriod(n, "steel", "CN-ZJ", f"2025-{m:02d}", 10.0 * m + i,
+                       verified_t=(3.0 if n in held else 2.0) * (10.0 * m + i))
+            for i, n in enumerate(names) for m in (1, 2, 3)]
+    library = FactorFit(scope="industry", scope_id="steel", terms=("intercept", "electricity_mwh"),
+                        coefficients=(0.0, 2.2), std_errors=(0.0, 0.0), period_from="2025-01", period_to="2025-03",
+                        n=36, r2=0.9, mape=0.1, bias=0.0, factor_id="industry:steel@v4")
+    estimates, left, split = holdout_estimates(data, pins={}, unit_factors={}, industry_factors={"steel": library},
+                                               holdout="units", every=3)
+    report = check_estimates(estimates)
+    assert ({e.unit_id for e in estimates}, left, split.test_units, split.checked) == (
+        set(held), [], tuple(sorted(held)), 3 * len(held))
+    (steel,) = report.by_factor
+    assert (steel.key, steel.mape, steel.bias) == ("industry:steel@v4", pytest.approx(1 / 3), pytest.approx(-1 / 3))
+
+
+@pytest.mark.parametrize(("holdout", "options", "message"), [
+    ("months", {"test_months": 4}, "leaves nothing to fit on"),
+    ("months", {"test_months": 0}, "test_months must be at least 1"),
+    ("units", {"every": 1}, "every must be at least 2"),
+    ("sometimes", {}, "holdout must be one of"),
+])
+def test_a_hold_out_that_cannot_split_the_figures_is_refused_saying_what_to_do(
+        holdout: str, options: dict[str, int], message: str) -> None:
+    with pytest.raises(GridFactorError, match=message):
+        holdout_estimates(FOUR_MONTHS, pins={}, unit_factors={"u": IN_SAMPLE}, industry_factors={},
+                          holdout=holdout, **options)  # type: ignore[arg-type]

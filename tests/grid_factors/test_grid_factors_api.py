@@ -175,12 +175,38 @@ def test_factors_are_fitted_as_versions_pinned_with_a_reason_and_checked_against
                          params={"scope": "unit", "scope_id": unit}).json()
     assert outside == {"factors": [], "pins": []}  # the unit is in CN-ZJ-HZ: not Guangdong's to see
 
-    report = client.get("/api/v1/grid-factors/check", headers=headers["gov"], params={"bound": 0.05}).json()
+    report = client.get("/api/v1/grid-factors/check", headers=headers["gov"],
+                        params={"bound": 0.05, "holdout": "none"}).json()
+    assert (report["holdout"]["kind"], report["holdout"]["out_of_sample"]) == ("none", False)
     (ours,) = [g for g in report["by_industry"] if g["key"] == industry]
     relative = [(3.1 - 3) / 3, (5.2 - 5) / 5, (7.3 - 8) / 8, (9.4 - 9) / 9]
     assert (ours["n"], ours["mape"]) == (4, pytest.approx(sum(abs(x) for x in relative) / 4))
     assert ours["worst"][0]["period"] == "2025-03"  # 7.3 against 8.0: the largest relative error
     assert f"unit:{unit}@v1" in report["flagged_factors"]  # the pinned version is the one used, MAPE 5.1 % > 5 %
+
+
+def test_the_check_holds_out_each_units_last_months_by_default_and_refits_the_factor_without_them(
+        client: TestClient, headers: Headers) -> None:
+    tag = _tag()
+    unit, industry = f"h-{tag}", f"hold-{tag}"
+    points: list[tuple[float, float | None]] = [(1, 3), (2, 5), (3, 8), (4, 9)]  # without April: E = 1/3 + 2.5 Q
+    assert client.post("/api/v1/grid-factors/units/energy", headers=headers["admin"],
+                       json={"rows": _energy(unit, industry, "CN-ZJ-HZ", points)}).status_code == 201
+    assert client.post("/api/v1/grid-factors/verified", headers=headers["admin"],
+                       json={"rows": _verified(unit, points)}).status_code == 201
+    fitted = client.post("/api/v1/grid-factors/enterprise/fit", headers=headers["admin"], json={"by": "unit"}).json()
+    factor_id = next(f["factor_id"] for f in fitted["fitted"] if f["scope_id"] == unit)
+    r = client.get("/api/v1/grid-factors/check", headers=headers["gov"], params={"test_months": 1})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    (ours,) = [g for g in report["by_factor"] if g["key"] == factor_id]
+    (april,) = ours["worst"]
+    assert (report["holdout"]["kind"], report["holdout"]["out_of_sample"], ours["n"], april["period"]) == (
+        "months", True, 1, "2025-04")
+    assert april["estimated_t"] == pytest.approx(1 / 3 + 2.5 * 4)  # not 9.4, the in-sample fit's figure
+    assert ours["mape"] == pytest.approx((31 / 3 - 9) / 9)
+    bad = client.get("/api/v1/grid-factors/check", headers=headers["gov"], params={"holdout": "sometimes"})
+    assert bad.status_code == 422
 
 
 def test_a_pin_to_an_unknown_factor_is_refused(client: TestClient, headers: Headers) -> None:

@@ -166,9 +166,13 @@ def test_administrator_imports_traces_publishes_fits_pins_and_sees_factors_over_
     page.click("#tab-check")
     page.wait_for_selector("#check-summary")
     page.fill("#check-bound", "1")
+    page.fill("#check-test-months", "1")  # four months a unit: one held out leaves three to refit two terms on
     page.click("#check-run")
     page.wait_for_selector(f"#check-table b[data-key='{INDUSTRY}']")
-    report = http.get("/api/v1/grid-factors/check", headers=seeded["admin"], params={"bound": 0.01}).json()
+    report = http.get("/api/v1/grid-factors/check", headers=seeded["admin"],
+                      params={"bound": 0.01, "holdout": "months", "test_months": 1}).json()
     ours = next(g for g in report["by_industry"] if g["key"] == INDUSTRY)
     assert page.get_attribute(f"#check-table b[data-key='{INDUSTRY}']", "data-flagged") == str(ours["flagged"]).lower()
+    assert (page.get_attribute("#check-split", "data-holdout"),
+            page.get_attribute("#check-split", "data-out-of-sample")) == ("months", "true")
     shot(page, "grid-check-en")

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from api.monitoring import world
+from carbon_domain.monitoring import credit_code_problem
 from tests.web.conftest import MONITORING_YEAR, SITE, Users
 from tests.web.ui import log_in, shot
 from tests.web.waiting import wait_until
@@ -233,3 +234,73 @@ def test_enterprise_user_sees_only_its_own_unit_in_region_monitoring(page: Page,
     _shot(page, "monitoring-enterprise")
     assert (rows, page.locator(".synthetic-note").count(), "region=330522" in page.url, "by=unit" in page.url) == (
         [str(prefecture["unit_id"])], 0, True, True)
+
+
+ESTIMATED_YEAR = 2032  # a year only this test reports in
+
+
+def _seed_estimated(http: httpx.Client, admin_headers: dict[str, str]) -> dict[str, Any]:
+    """Two steel units of Changxing in ESTIMATED_YEAR, one reporting coal and electricity, one electricity only;
+    the fuel model fitted on them and estimated into monitoring: {electric unit id, model id}."""
+    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    codes = []
+    for n in range(2):
+        body = f"9133052200000{n}" + "".join(chars[(ESTIMATED_YEAR * 7 + n * 13 + i) % len(chars)] for i in range(3))
+        codes.append(next(body + c for c in chars if credit_code_problem(body + c) is None))
+    full, electric = codes
+    lines = ["credit_code,unit_name,region_code,industry_code,month,item,quantity,unit"]
+    for month in range(1, 13):
+        lines += [f"{full},Reported Fuel Works,330522,312,{ESTIMATED_YEAR}-{month:02d},coal,200,t",
+                  f"{full},Reported Fuel Works,330522,312,{ESTIMATED_YEAR}-{month:02d},electricity,2000,MWh",
+                  f"{electric},Electricity Only Works,330522,312,{ESTIMATED_YEAR}-{month:02d},electricity,800,MWh"]
+    r = http.post("/api/v1/monitoring/imports", headers=admin_headers,
+                  files={"file": ("estimated.csv", "\n".join(lines).encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    since = {"since": f"{ESTIMATED_YEAR}-01"}
+    assert http.post("/api/v1/grid-factors/units/from-monitoring", headers=admin_headers, json=since).status_code == 201
+    fitted = http.post("/api/v1/grid-factors/fuel-models/fit", headers=admin_headers)
+    assert fitted.status_code == 201, fitted.text
+    run = http.post("/api/v1/grid-factors/simulation/to-monitoring", headers=admin_headers, json=since)
+    assert run.status_code == 201, run.text
+    units = http.get("/api/v1/monitoring/units", headers=admin_headers, params={"region": "330522"}).json()["units"]
+    return {"electric": next(u["unit_id"] for u in units if u["credit_code"] == electric),
+            "model_id": run.json()["models"]["312"]}
+
+
+def test_estimated_co2_is_shown_apart_from_the_reported_with_its_badge_and_model(
+        page: Page, live_api: str, http: httpx.Client, users: Users, admin_headers: dict[str, str],
+        prefecture: dict[str, Any]) -> None:
+    seeded = _seed_estimated(http, admin_headers)
+    headers = _bearer(http, *users.government)
+    log_in(page, live_api, *users.government)
+    page.goto(f"{live_api}/#/monitoring/regions?region=330522&year={ESTIMATED_YEAR}&by=industry")
+    page.wait_for_selector("#kpi-mon-estimated")
+    page.wait_for_selector("#mon-rows [data-estimated-co2='31']")
+    view = _view(http, headers, region="330522", by="industry", year=ESTIMATED_YEAR)
+    steel = next(r for r in view["rows"] if r["key"] == "31")
+    shown = {"reported": float(page.get_attribute("#kpi-mon-co2", "data-value") or "nan"),
+             "estimated": float(page.get_attribute("#kpi-mon-estimated", "data-value") or "nan"),
+             "row_reported": float(page.get_attribute("#mon-rows [data-co2='31']", "data-value") or "nan"),
+             "row_estimated": float(page.get_attribute("#mon-rows [data-estimated-co2='31']", "data-value") or "nan")}
+    badge = page.locator("#kpi-mon-estimated-card .estimated-badge")
+    badge_text, badge_title = badge.inner_text(), badge.get_attribute("title") or ""
+    note = page.locator("#mon-estimated-note").count()
+    _shot(page, "monitoring-estimated-region")
+
+    page.goto(f"{live_api}/#/monitoring/units?unit={seeded['electric']}&year={ESTIMATED_YEAR}")
+    page.wait_for_selector("#unit-estimated")
+    archive = http.get(f"/api/v1/monitoring/units/{seeded['electric']}", headers=headers,
+                       params={"year": ESTIMATED_YEAR}).json()
+    unit_shown = (float(page.get_attribute("#unit-co2", "data-value") or "nan"),
+                  float(page.get_attribute("#unit-estimated", "data-value") or "nan"),
+                  page.get_attribute("#unit-estimated-card .estimated-badge", "data-models"))
+    _shot(page, "monitoring-estimated-unit")
+
+    assert view["total"]["estimated_tco2"] > 0 and steel["estimated_tco2"] > 0
+    assert shown == {"reported": pytest.approx(view["total"]["tco2"]),
+                     "estimated": pytest.approx(view["total"]["estimated_tco2"]),
+                     "row_reported": pytest.approx(steel["tco2"]), "row_estimated": pytest.approx(steel["estimated_tco2"])}
+    assert shown["reported"] != pytest.approx(view["total"]["with_estimated_tco2"])  # not mixed into the reported
+    assert (badge_text.strip(), seeded["model_id"] in badge_title, note) == ("estimated", True, 1)
+    assert unit_shown == (pytest.approx(archive["total"]["tco2"]), pytest.approx(archive["total"]["estimated_tco2"]),
+                          seeded["model_id"])

@@ -47,8 +47,11 @@ export function fit(by) { return send(`${BASE}/enterprise/fit`, {json: {by}}); }
 /** POST /grid-factors/enterprise/pins: pin a unit to a factor (null lifts the pin), with a reason. */
 export function pin({unit_id, factor_id, reason}) { return send(`${BASE}/enterprise/pins`, {json: {unit_id, factor_id, reason}}); }
 
-/** GET /grid-factors/check: estimates against verified figures by industry, region and factor. */
-export function check({bound, worst = 5}) { return getJSON(`${BASE}/check`, {bound, worst}); }
+/** GET /grid-factors/check: estimates against verified figures by industry, region and factor, out of sample
+ * (holdout "months": each unit's last testMonths months held out; "units": one unit in `every`; "none": in-sample). */
+export function check({bound, worst = 5, holdout = "months", testMonths = 3, every = 5}) {
+  return getJSON(`${BASE}/check`, {bound, worst, holdout, test_months: testMonths, every});
+}
 
 /** POST /grid-factors/fuel-models/fit: electricity -> coal/oil/gas ratios per industry (new versions). */
 export function fitFuelModels() { return send(`${BASE}/fuel-models/fit`, {json: {}}); }

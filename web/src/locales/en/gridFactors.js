@@ -126,7 +126,14 @@ export default {
       "bias": "Bias",
       "worst": "Worst case",
       "over": "over bound",
-      "none": "No verified figure to compare with yet."
+      "none": "No verified figure to compare with yet.",
+      "holdout": "Checked on",
+      "holdouts": {"months": "held-out months", "units": "held-out enterprises", "none": "fitted figures (in-sample)"},
+      "testMonths": "Months held out",
+      "split": "{how} Refitted on {fitted} unit-periods, checked on {checked} it never saw.",
+      "splitMonths": "Each unit's last {n} verified month(s) held out; every factor in use refitted on the other months.",
+      "splitUnits": "Industry factors refitted without one enterprise in {n} and checked on those enterprises.",
+      "inSample": "In-sample: the factors are checked on the figures they were fitted on, which understates their error."
     }
   }
 };

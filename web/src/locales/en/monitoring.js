@@ -53,6 +53,17 @@ export default {
     "status": {"in_production": "In production", "suspended": "Suspended", "closed": "Closed"},
     "rule": {"jump": "Jump", "missing_month": "Missing month", "intensity_outlier": "Intensity outlier"},
     "state": {"open": "Open", "dismissed": "Dismissed", "confirmed": "Confirmed", "all": "All"},
+    "estimated": {
+      "badge": "estimated",
+      "title": "Estimated from electricity use by the fuel model(s) {models}; not a reported figure",
+      "kpi": "Estimated fuel CO₂",
+      "share": "{share} of reported + estimated ({total} tCO₂)",
+      "band": "95 % band {low}–{high} t · {n} unit-months",
+      "col": "Estimated CO₂ (t)",
+      "reported": "Reported",
+      "series": "Estimated",
+      "note": "Estimated: coal, oil and gas CO₂ of units that report electricity only, estimated from their electricity use by the electricity-carbon factors' fuel models. Shown apart, never added to the reported figures."
+    },
     "synthetic": {
       "tag": "Synthetic data",
       "text": "These figures come from a synthetic demo prefecture generated for demonstration; they describe no real enterprise.",

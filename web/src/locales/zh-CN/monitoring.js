@@ -52,6 +52,17 @@ export default {
     "status": {"in_production": "在产", "suspended": "停产", "closed": "关闭"},
     "rule": {"jump": "数据突变", "missing_month": "月份缺报", "intensity_outlier": "强度异常"},
     "state": {"open": "待处理", "dismissed": "已排除", "confirmed": "已确认", "all": "全部"},
+    "estimated": {
+      "badge": "估算",
+      "title": "由电力消费按燃料模型 {models} 估算，非上报数据",
+      "kpi": "估算燃料 CO₂",
+      "share": "占上报＋估算合计（{total} tCO₂）的 {share}",
+      "band": "95% 区间 {low}–{high} 吨 · {n} 个单位月",
+      "col": "估算 CO₂（吨）",
+      "reported": "上报",
+      "series": "估算",
+      "note": "估算：仅上报电力的排放单位的煤、油、气 CO₂，由电碳因子的燃料模型按其用电量估算。单独列示，从不计入上报数据。"
+    },
     "synthetic": {
       "tag": "合成数据",
       "text": "以下数据来自为演示生成的合成地市，不代表任何真实企业。",

@@ -594,8 +594,8 @@ async def decide_anomaly(conn: psycopg.AsyncConnection, *, anomaly_id: int, stat
 
 # --- sync sources ------------------------------------------------------------------------------------------------
 
-_SYNC_COLUMNS = ("name, dialect, url_env, query, watermark, interval_s, enabled, last_run_at, last_ok_at,"
-                 " last_error, alarm_since")
+_SYNC_COLUMNS = ("name, dialect, url_env, query, watermark, interval_s, enabled, take_valid, last_run_at,"
+                 " last_ok_at, last_error, last_refused, alarm_since")
 
 
 async def list_sync_sources(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
@@ -606,8 +606,9 @@ async def list_sync_sources(conn: psycopg.AsyncConnection) -> list[dict[str, Any
 
 async def create_sync_source(conn: psycopg.AsyncConnection, *, fields: dict[str, Any]) -> dict[str, Any]:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("INSERT INTO monitoring_sync_sources (name, dialect, url_env, query, interval_s, enabled)"
-                          " VALUES (%(name)s, %(dialect)s, %(url_env)s, %(query)s, %(interval_s)s, %(enabled)s)"
+        await cur.execute("INSERT INTO monitoring_sync_sources (name, dialect, url_env, query, interval_s, enabled, take_valid)"
+                          " VALUES (%(name)s, %(dialect)s, %(url_env)s, %(query)s, %(interval_s)s, %(enabled)s,"
+                          " %(take_valid)s)"
                           f" RETURNING {_SYNC_COLUMNS}", fields)
         row = await cur.fetchone()
     assert row is not None

@@ -130,3 +130,11 @@ SELECT g.grain, CASE WHEN g.grain = 'm' THEN f.month ELSE date_trunc('year', f.m
        count(*) FILTER (WHERE f.item = 'value_added')
 FROM monitoring_figures f JOIN monitoring_units u USING (unit_id) CROSS JOIN (VALUES ('m'), ('y')) AS g (grain)
 GROUP BY 1, 2, 3;
+
+-- A sync pull is checked like a file (duplicate rows included): with refused rows nothing of the pull is stored unless
+-- the source takes valid rows (take_valid); the refused rows of the last run are kept in last_refused (line, key,
+-- field, reason). Sources configured before this migration stored their valid rows and keep doing so; new ones
+-- follow the file import's default.
+ALTER TABLE monitoring_sync_sources ADD COLUMN IF NOT EXISTS take_valid boolean NOT NULL DEFAULT true;
+ALTER TABLE monitoring_sync_sources ALTER COLUMN take_valid SET DEFAULT false;
+ALTER TABLE monitoring_sync_sources ADD COLUMN IF NOT EXISTS last_refused jsonb;

@@ -138,3 +138,15 @@ GROUP BY 1, 2, 3;
 ALTER TABLE monitoring_sync_sources ADD COLUMN IF NOT EXISTS take_valid boolean NOT NULL DEFAULT true;
 ALTER TABLE monitoring_sync_sources ALTER COLUMN take_valid SET DEFAULT false;
 ALTER TABLE monitoring_sync_sources ADD COLUMN IF NOT EXISTS last_refused jsonb;
+
+-- The monitoring service's scheduled jobs (`carbonflow monitoring schedule`, run by the demo): the recomputation of
+-- tCO2/tce after the factor library changed, and the metered monthly figures. One row per job with its last run;
+-- `library` is the fingerprint of the factor library the last successful recomputation used, so that the next one
+-- runs only when the library has changed since.
+CREATE TABLE IF NOT EXISTS monitoring_jobs (
+    job         text PRIMARY KEY CHECK (job IN ('recompute', 'meter_months')),
+    last_run_at timestamptz,
+    last_ok_at  timestamptz,
+    last_error  text,
+    library     text
+);

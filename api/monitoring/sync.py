@@ -17,9 +17,10 @@ rows are reported in the run's answer and kept on the source (``last_refused``: 
 
 The watermark moves to the largest value read when every row is stored, and never past a row that was not: with
 ``take_valid`` it stops at the largest value below the first refused row (which the next run therefore reads
-again), and a pull refused as a whole leaves it where it was, records the error and raises the source's alarm,
-like a query or connection that fails (alarm_since, and a platform alarm `monitoring_sync_failed` about
-``monitoring_sync:<name>`` in the platform's alarms list), cleared by the next run that succeeds.
+again). A pull refused as a whole leaves it where it was, records the error and raises the source's alarm, as do a
+query or connection that fails and figures no factor can compute (alarm_since, and a platform alarm
+`monitoring_sync_failed` about ``monitoring_sync:<name>`` in the platform's alarms list), cleared by the next run
+that succeeds.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from psycopg.types.json import Jsonb
 
 from api.alarms import clear_platform_alarm, raise_platform_alarm
 from api.monitoring import intake, queries
+from carbon_domain.errors import DomainError
 from carbon_domain.monitoring import LineProblem, check_figure_rows
 
 __all__ = ["ALARM_RULE", "SyncFailed", "SyncRun", "due_sources", "fetch_rows", "run_due", "run_source"]
@@ -114,6 +116,10 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
         missing = [c for c in _COLUMNS if rows and c not in rows[0]]
         if missing:
             raise SyncFailed(f"the query returns no column(s) {', '.join(missing)}; it must return {', '.join(_COLUMNS)}")
+        try:
+            result = await _store(conn, rows, name=name, by=by, take_valid=source["take_valid"])
+        except DomainError as exc:  # e.g. a month no factor covers: nothing of the pull was stored
+            raise SyncFailed(f"cannot compute the figures: {exc}") from exc
     except SyncFailed as exc:
         message = f"sync source {name}: {exc}"
         await conn.execute("UPDATE monitoring_sync_sources SET last_run_at = now(), last_error = %s,"
@@ -122,7 +128,6 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
         await raise_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}",
                                    detail=f"{message}; the watermark stays at {source['watermark']}")
         return SyncRun(name, 0, 0, 0, 0, source["watermark"], message)
-    result = await _store(conn, rows, name=name, by=by, take_valid=source["take_valid"])
     refused = _refused_rows(rows, result.problems)
     if result.batch_id is None:  # refused rows and a source that does not take the valid ones: nothing stored
         first = result.problems[0]

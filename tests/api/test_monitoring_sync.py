@@ -275,3 +275,19 @@ def test_the_postgresql_duplicate_rows_of_a_source_taking_valid_rows_are_refused
     run = _run(api_app_client, admin_headers, name)
     assert (run["stored"], run["refused"], [e["line"] for e in run["errors"]], run["watermark"]) == (
         1, 1, [2], "2025-06-01 00:00:00+00:00")
+
+
+def test_a_pull_whose_figures_cannot_be_computed_keeps_the_watermark_and_raises_the_alarm(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:  # no coal factor was valid in 2005
+        conn.execute("INSERT INTO figures VALUES (%s, '2005-01', 'coal', 7, 't', '2025-02-01T00:00:00Z')", (code,))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env, query=PG_QUERY)
+    run = _run(api_app_client, admin_headers, name)
+    state = db.execute("SELECT watermark, alarm_since IS NOT NULL FROM monitoring_sync_sources WHERE name = %s",
+                       (name,)).fetchone()
+    assert (run["stored"], run["watermark"], "cannot compute" in str(run["error"]), state) == (
+        0, None, True, (None, True))
+    assert [row[:2] for row in stored(db, code)] == [("2024-12", "coal")]

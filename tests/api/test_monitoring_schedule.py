@@ -99,3 +99,16 @@ def test_a_failing_scheduled_job_is_recorded_and_alarmed_until_a_round_succeeds(
     assert (failed[0], "no factor for heat in 1990-01" in failed[2]) == (1, True)
     assert (recorded is not None and "no factor for heat" in recorded[0], alarmed) == (True, (1,))
     assert (recovered[0], "recomputed:" in recovered[1], cleared) == (0, True, (None, 0))
+
+
+@pytest.mark.parametrize(("today", "count", "window"), [
+    (date(2026, 12, 7), 3, (date(2026, 9, 1), date(2026, 11, 1))),
+    (date(2026, 1, 31), 3, (date(2025, 10, 1), date(2025, 12, 1))),
+    (date(2026, 2, 1), 1, (date(2026, 1, 1), date(2026, 1, 1))),
+    (date(2026, 3, 15), 14, (date(2025, 1, 1), date(2026, 2, 1))),
+])
+def test_the_metered_window_is_the_last_complete_months_across_years(today: date, count: int,
+                                                                     window: tuple[date, date]) -> None:
+    from api.monitoring.metering import last_months
+
+    assert last_months(today, count) == window

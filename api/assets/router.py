@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from api.assets import queries
 from api.assets.alarms import TZ, check_asset_alarms
-from api.assets.position import projection, year_figures
+from api.assets.position import month_provenance, projection, year_figures
 from api.assets.schemas import AllowanceIn, DeadlineIn, EmissionsIn, TransactionIn
 from api.audit import auditlog
 from api.auth.access import Principal
@@ -311,7 +311,8 @@ async def compliance(
             answer["projection"] = {"recorded_months": list(projected.recorded_months),
                                     "recorded_tco2": projected.recorded_tco2,
                                     "projected_tco2": projected.projected_tco2, "gap": projected.gap,
-                                    "deficit_projected": projected.deficit_projected}
+                                    "deficit_projected": projected.deficit_projected,
+                                    "months": month_provenance(figures)}
         prices = _scenarios(scenario or [])
         gap = answer["position"]["position"] if answer["position"] else (
             answer["projection"]["gap"] if answer["projection"] else None)

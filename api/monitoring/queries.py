@@ -29,6 +29,7 @@ __all__ = [
     "create_sync_source",
     "create_unit",
     "decide_anomaly",
+    "enterprise_monthly_co2",
     "figure_history",
     "figure_months",
     "finish_batch",
@@ -491,6 +492,18 @@ async def unit_figures(conn: psycopg.AsyncConnection, *, unit_id: int, start: da
                           " FROM monitoring_figures WHERE unit_id = %s AND month >= %s AND month < %s"
                           " ORDER BY month, item", (unit_id, start, end))
         return list(await cur.fetchall())
+
+
+async def enterprise_monthly_co2(conn: psycopg.AsyncConnection, *, enterprise_id: str,
+                                 year: int) -> dict[int, dict[str, Any]]:
+    """Month (1..12) -> {tco2, units}: the CO2 of the monitoring units linked to the enterprise
+    (monitoring_units.enterprise_id) in `year`, summed over their energy items; months without a figure absent."""
+    cur = await conn.execute(
+        "SELECT extract(month FROM f.month)::int, sum(f.tco2), count(DISTINCT f.unit_id) FROM monitoring_figures f"
+        " JOIN monitoring_units u USING (unit_id) WHERE u.enterprise_id = %s AND f.tco2 IS NOT NULL"
+        " AND f.month >= make_date(%s, 1, 1) AND f.month < make_date(%s + 1, 1, 1) GROUP BY 1 ORDER BY 1",
+        (enterprise_id, year, year))
+    return {month: {"tco2": float(tco2), "units": int(units)} for month, tco2, units in await cur.fetchall()}
 
 
 async def public_reductions(conn: psycopg.AsyncConnection, *, year: int) -> list[dict[str, Any]]:

@@ -330,7 +330,8 @@ export default {
     "monitoring_sync_failed": "Intermediate-database sync failed",
     "monitoring_job_failed": "Monitoring job failed (recompute or metered months)",
     "deficit_projected": "Allowance deficit projected",
-    "compliance_deadline": "Compliance or trading deadline ahead"
+    "compliance_deadline": "Compliance or trading deadline ahead",
+    "two_high_exceeded": "Two-high project over its approved energy or CO2"
   },
   "implausible": {
     "title": "Implausible counter readings",

@@ -330,7 +330,8 @@ export default {
     "monitoring_sync_failed": "中间库同步失败",
     "monitoring_job_failed": "监测定时任务失败（重算或计量月度数据）",
     "deficit_projected": "预计配额缺口",
-    "compliance_deadline": "履约/交易截止提醒"
+    "compliance_deadline": "履约/交易截止提醒",
+    "two_high_exceeded": "两高项目超出核定能耗或排放"
   },
   "implausible": {
     "title": "不合理的累计量读数",

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from api.assets import queries
 from api.assets.alarms import TZ, check_asset_alarms
+from api.assets.output import OutputNotFound, platform_output
 from api.assets.position import month_provenance, projection, year_figures
 from api.assets.schemas import AllowanceIn, DeadlineIn, EmissionsIn, TransactionIn
 from api.audit import auditlog
@@ -226,17 +227,29 @@ async def transact(enterprise_id: EnterpriseId, body: TransactionIn, caller: Rea
 async def allocate(enterprise_id: EnterpriseId, year: Year, body: AllowanceIn, caller: Reader, conn: Conn,
                    ip: ClientIP) -> dict[str, Any]:
     """Allocate a year's allowances (by benchmark x output x adjustment, or entered) into the holdings; a year
-    is allocated once (correct it with ledger entries)."""
+    is allocated once (correct it with ledger entries). A benchmark allocation without output takes the year's
+    output from the platform's data (monitoring's main product, else the sites' production counters, of
+    `product` when given) and names the source (output_source, output_basis)."""
     await _enterprise(conn, caller, enterprise_id, write="region")
+    output, source, basis = body.output, None, None
     if body.method == "benchmark":
-        assert body.benchmark is not None and body.output is not None
-        amount = allowance_by_benchmark(body.benchmark, body.output, body.adjustment)
+        assert body.benchmark is not None
+        if output is None:
+            try:
+                found = await platform_output(conn, enterprise_id=enterprise_id, year=year, product=body.product)
+            except OutputNotFound as exc:
+                raise HTTPException(422, str(exc)) from exc
+            output, source, basis = found.quantity, found.source, found.basis
+        else:
+            source, basis = "entered", f"given by {caller.username}"
+        amount = allowance_by_benchmark(body.benchmark, output, body.adjustment)
     else:
         assert body.amount is not None
         amount = body.amount
     async with conn.transaction():
         if not await queries.put_allowance(conn, enterprise_id=enterprise_id, year=year, method=body.method,
-                                           benchmark=body.benchmark, output=body.output,
+                                           benchmark=body.benchmark, output=output, output_source=source,
+                                           output_basis=basis,
                                            adjustment=body.adjustment if body.method == "benchmark" else None,
                                            amount=amount, allocated_by=caller.username):
             raise HTTPException(409, f"{year} allowances of {enterprise_id!r} are allocated already")

@@ -29,6 +29,7 @@ __all__ = [
     "create_sync_source",
     "create_unit",
     "decide_anomaly",
+    "enterprise_main_product",
     "enterprise_monthly_co2",
     "figure_history",
     "figure_months",
@@ -501,9 +502,23 @@ async def enterprise_monthly_co2(conn: psycopg.AsyncConnection, *, enterprise_id
     cur = await conn.execute(
         "SELECT extract(month FROM f.month)::int, sum(f.tco2), count(DISTINCT f.unit_id) FROM monitoring_figures f"
         " JOIN monitoring_units u USING (unit_id) WHERE u.enterprise_id = %s AND f.tco2 IS NOT NULL"
+        " AND f.item IN ('electricity', 'coal', 'oil', 'natural_gas', 'heat', 'other')"
         " AND f.month >= make_date(%s, 1, 1) AND f.month < make_date(%s + 1, 1, 1) GROUP BY 1 ORDER BY 1",
         (enterprise_id, year, year))
     return {month: {"tco2": float(tco2), "units": int(units)} for month, tco2, units in await cur.fetchall()}
+
+
+async def enterprise_main_product(conn: psycopg.AsyncConnection, *, enterprise_id: str,
+                                  year: int) -> list[dict[str, Any]]:
+    """The main-product output (主要产品产量) of the monitoring units linked to the enterprise in `year`, one row
+    per reported unit of measure: {unit, quantity, months, units}."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT f.unit, sum(f.quantity) AS quantity, count(DISTINCT f.month)::int AS months,"
+            " count(DISTINCT f.unit_id)::int AS units FROM monitoring_figures f JOIN monitoring_units u USING (unit_id)"
+            " WHERE u.enterprise_id = %s AND f.item = 'main_product' AND f.month >= make_date(%s, 1, 1)"
+            " AND f.month < make_date(%s + 1, 1, 1) GROUP BY f.unit ORDER BY f.unit", (enterprise_id, year, year))
+        return list(await cur.fetchall())
 
 
 async def public_reductions(conn: psycopg.AsyncConnection, *, year: int) -> list[dict[str, Any]]:

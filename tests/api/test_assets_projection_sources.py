@@ -10,6 +10,10 @@ Seeded for one enterprise in 2025, "now" being 2025-04-16 00:00 China Standard T
     May       a pipeline interval after "now"           -> not counted
 
 Run rate: 350 tCO2 over 3.5 months covered = 100 a month, so 1200 at year end; 1000 allowances -> gap -200.
+
+Unit A also reports its main product (主要产品产量), 400 t in each of 2024's first three months (and 5 t in
+February 2025, which is no CO2): a 2024 benchmark allocation of 0.9 tCO2/t without output allocates
+0.9 x 1200 = 1080.
 """
 
 from __future__ import annotations
@@ -66,6 +70,11 @@ def enterprise(database_url: str) -> Iterator[str]:
             for month, tco2 in figures:
                 conn.execute("INSERT INTO monitoring_figures (unit_id, month, item, quantity, unit, tco2, source)"
                              " VALUES (%s, %s, 'coal', 1, 't', %s, 'file')", (unit, month, tco2))
+            if name == "A":
+                for month, tonnes in ((date(2024, 1, 1), 400.0), (date(2024, 2, 1), 400.0),
+                                      (date(2024, 3, 1), 400.0), (date(2025, 2, 1), 5.0)):
+                    conn.execute("INSERT INTO monitoring_figures (unit_id, month, item, quantity, unit, source)"
+                                 " VALUES (%s, %s, 'main_product', %s, 't', 'file')", (unit, month, tonnes))
     yield tag
 
 
@@ -93,3 +102,18 @@ def test_projection_takes_months_from_monitoring_and_pipeline_with_entered_month
     assert (got["recorded_tco2"], got["projected_tco2"], got["gap"]) == pytest.approx((350, 1200, -200))
     assert got["deficit_projected"] is True
 
+
+
+def test_a_benchmark_allocation_without_output_takes_monitorings_main_product_and_names_it(
+        api_app_client: TestClient, admin_headers: dict[str, str], enterprise: str) -> None:
+    c, base = api_app_client, f"/api/v1/assets/{enterprise}"
+    benchmark = {"method": "benchmark", "benchmark": 0.9}
+
+    got = _ok(c.put(f"{base}/allowances/2024", headers=admin_headers, json=benchmark))
+
+    assert (got["output"], got["output_source"], got["amount"]) == (1200, "monitoring", pytest.approx(1080))
+    assert got["output_basis"] == "main_product of 1 monitoring unit(s), 3 month(s) of 2024: 1200 t"
+    r = c.put(f"{base}/allowances/2023", headers=admin_headers, json=benchmark)
+    assert r.status_code == 422 and "give output" in r.json()["detail"]
+    entered = _ok(c.put(f"{base}/allowances/2022", headers=admin_headers, json={**benchmark, "output": 100}))
+    assert (entered["output"], entered["output_source"]) == (100, "entered")

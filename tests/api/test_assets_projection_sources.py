@@ -117,3 +117,40 @@ def test_a_benchmark_allocation_without_output_takes_monitorings_main_product_an
     assert r.status_code == 422 and "give output" in r.json()["detail"]
     entered = _ok(c.put(f"{base}/allowances/2022", headers=admin_headers, json={**benchmark, "output": 100}))
     assert (entered["output"], entered["output_source"]) == (100, "entered")
+
+
+def test_without_monitoring_output_the_sites_production_counters_give_it_for_the_product_named(
+        api_app_client: TestClient, admin_headers: dict[str, str], database_url: str) -> None:
+    """A works with no monitoring unit: clinker counted 300 + 500 t in 2024, lime 20 t; 0.5 tCO2/t x 800 t = 400."""
+    tag = unique("apr")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO enterprises (enterprise_id, name, region) VALUES (%s, 'Counted works', 'CN-ZJ')",
+                     (tag,))
+        conn.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES (%s, %s, 'Works')", (tag, tag))
+        conn.execute("INSERT INTO devices (device_id, site_id, process) VALUES (%s, %s, 'kiln')", (f"{tag}-m", tag))
+        gateway = conn.execute("INSERT INTO gateways (gateway_id) VALUES (%s) RETURNING gateway_key",
+                               (f"{tag}-gw",)).fetchone()[0]  # type: ignore[index]
+        rows = []
+        for product, amounts in (("clinker", (300.0, 500.0)), ("lime", (20.0,))):
+            point = conn.execute("INSERT INTO points (device_id, point, unit, kind, activity) VALUES"
+                                 " (%s, %s, 't', 'counter', %s) RETURNING point_key",
+                                 (f"{tag}-m", product, f"production:{product}")).fetchone()[0]  # type: ignore[index]
+            rows += [(point, product, amount) for amount in amounts]
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO activity_intervals (gateway_key, seq, ts, start_ts, point_key, site_id, activity, quantity,"
+                " quantity_unit, quality) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 't', 0)",
+                [(gateway, seq, ts, ts - timedelta(minutes=10), point, tag, f"production:{product}", amount)
+                 for seq, ((point, product, amount), ts) in enumerate(zip(rows, (
+                     datetime(2024, 3, 1, 4, tzinfo=UTC), datetime(2024, 7, 1, 4, tzinfo=UTC),
+                     datetime(2024, 5, 1, 4, tzinfo=UTC)), strict=True))])
+        conn.execute("SELECT cf_rebuild_scope_rollups(%s, %s, %s)",
+                     (tag, datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)))
+    base, benchmark = f"/api/v1/assets/{tag}/allowances/2024", {"method": "benchmark", "benchmark": 0.5}
+
+    r = api_app_client.put(base, headers=admin_headers, json=benchmark)
+    assert r.status_code == 422 and "clinker, lime" in r.json()["detail"] and "give product" in r.json()["detail"]
+    got = _ok(api_app_client.put(base, headers=admin_headers, json={**benchmark, "product": "clinker"}))
+
+    assert (got["output"], got["output_source"], got["amount"]) == (pytest.approx(800), "pipeline", pytest.approx(400))
+    assert got["output_basis"].startswith(f"production:clinker counters (1) of sites {tag}")

@@ -12,13 +12,13 @@ from carbon_domain.factors import FactorLibrary
 from carbon_domain.monitoring import FigureCalculator
 from carbon_domain.projects import (
     Activity,
+    MeteredUse,
     PeriodInputs,
     ProjectKind,
     Stage,
     combined_margin,
     next_stages,
     period_reduction,
-    MeteredUse,
     two_high_actual,
     two_high_warnings,
 )

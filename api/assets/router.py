@@ -305,7 +305,8 @@ async def compliance(
     months_to_deadline: Annotated[int, Query(ge=0, le=36)] = 12,
 ) -> dict[str, Any]:
     """The compliance position of a year (verified emissions against allowances and usable offsets, counting what
-    is held and what was already surrendered for the year), the year-end projection from the monthly emissions,
+    is held and what was already surrendered for the year), the year-end projection from the monthly emissions
+    (each month entered, else from monitoring, else from the pipeline, its source named in projection.months),
     and with price scenarios the trading cost and a strategy suggestion."""
     await _enterprise(conn, caller, enterprise_id)
     figures = await year_figures(conn, enterprise_id=enterprise_id, year=year)

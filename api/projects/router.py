@@ -395,7 +395,8 @@ async def _store_two_high(conn: psycopg.AsyncConnection, caller: Principal, ip: 
     if answer["warnings"]:
         await raise_platform_alarm(conn, rule=TWO_HIGH_RULE, subject=subject, severity="warning",
                                    enterprise_id=project["enterprise_id"],
-                                   detail=f"两高 project {project['name']!r} {year}: " + "; ".join(answer["warnings"]))
+                                   detail=f"两高项目 {project['name']} {year} 年实际能耗或排放超出核定值 / 两高 project "
+                                          f"{project['name']!r} {year}: " + "; ".join(answer["warnings"]))
     else:
         await clear_platform_alarm(conn, rule=TWO_HIGH_RULE, subject=subject)
     return answer

@@ -199,8 +199,8 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         sup.start(Child("stream", cli + ["stream"], {**common,
                                                      "CARBONFLOW_STREAM_METRICS_PORT": str(metrics_ports["STREAM"])}))
         sup.start(Child("edge", cli + ["edge", "run", "--config", str(edge_path)]))
-        # the carbon-asset alarms (projected deficits, deadline reminders) are checked every 10 minutes
-        sup.start(Child("asset-alarms", cli + ["assets", "alarms", "--poll", "600"], {"DATABASE_URL": db_url}))
+        # the platform alarms (projected deficits, deadline reminders, targets off track) are checked every 10 minutes
+        sup.start(Child("platform-alarms", cli + ["alarms", "check", "--poll", "600"], {"DATABASE_URL": db_url}))
         # the dashboard opens on this scenario's site, not on one a demo of another scenario left in the database
         api = sup.start(Child("api", cli + ["api", "--host", settings.api_host, "--port", str(settings.api_port)],
                               {**common, **metrics_urls, "CARBONFLOW_DEFAULT_SITE": registry.sites[0].id}))

@@ -309,6 +309,7 @@ export default {
     "byRule": "By its rule",
     "platform": "Platform alarm",
     "enterpriseOf": "Enterprise {id}",
+    "regionOf": "Region {code}",
     "actions": "Actions",
     "acknowledge": "Acknowledge",
     "clear": "Clear",
@@ -329,7 +330,8 @@ export default {
     "gateway_offline": "Gateway offline",
     "monitoring_sync_failed": "Intermediate-database sync failed",
     "deficit_projected": "Allowance deficit projected",
-    "compliance_deadline": "Compliance or trading deadline ahead"
+    "compliance_deadline": "Compliance or trading deadline ahead",
+    "target_off_track": "Target holder off track"
   },
   "implausible": {
     "title": "Implausible counter readings",
@@ -503,6 +505,7 @@ export default {
     "project_verify": "Project verification",
     "assets": "Carbon assets",
     "asset_alarms": "Carbon asset alarm check",
+    "target_alarms": "Target off-track alarm check",
     "activity_data": "Activity data entry",
     "gateway_registry": "Gateway registry",
     "efficiency_code_view": "Carbon accounts and codes",

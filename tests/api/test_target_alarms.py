@@ -20,7 +20,8 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
 
-from api.analysis.target_alarms import TZ, check_target_alarms
+from api.analysis.target_alarms import TZ, TargetAlarmCheck, check_target_alarms
+from carbonflow import platform_alarms
 from carbonflow.cli import main
 from tests.api.conftest import make_user, unique
 from tests.api.test_monitoring import credit_code, csv_file, upload
@@ -184,3 +185,21 @@ def test_the_cli_runs_every_platform_check_once_and_says_what_is_active(
         "assets", "targets"]
     assert main(["alarms", "check", "--once", "--only", "assets"]) == 0
     assert f"{RULE}:{tid}" not in capsys.readouterr().out
+
+
+def test_a_failing_check_does_not_hold_back_the_others_and_with_once_its_error_is_raised(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    ran = []
+
+    async def broken(conn: psycopg.AsyncConnection, today: date) -> TargetAlarmCheck:
+        ran.append("broken")
+        raise psycopg.errors.UndefinedTable("relation does not exist")
+
+    async def fine(conn: psycopg.AsyncConnection, today: date) -> TargetAlarmCheck:
+        ran.append("fine")
+        return TargetAlarmCheck(today)
+
+    monkeypatch.setattr(platform_alarms, "CHECKS", {"broken": broken, "fine": fine})
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        asyncio.run(platform_alarms.run_checks(database_url, names=("broken", "fine"), once=True))
+    assert ran == ["broken", "fine"]

@@ -342,6 +342,8 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
         return _monitoring_recompute(settings.database_url, args.reason)
     if args.action == "meter-months":
         return _monitoring_meter_months(settings.database_url, args)
+    if args.action == "schedule":
+        return _monitoring_schedule(settings.database_url, args)
     runs = asyncio.run(run_due(settings.database_url, once=args.once, poll_s=args.poll))
     for run in runs:
         print(run.error or f"{run.source}: {run.rows} rows, {run.stored} stored, {run.unchanged} unchanged, "
@@ -422,15 +424,14 @@ def _monitoring_meter_months(url: str, args: argparse.Namespace) -> int:
     import psycopg
 
     from api.audit import auditlog
-    from api.monitoring.metering import meter_months
+    from api.monitoring.metering import last_months, meter_months
     from carbon_domain.errors import DomainError
 
     today = datetime.now(UTC).date()
-    last_complete = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
     try:
-        last = _month_arg(args.to) if args.to else last_complete
-        first = _month_arg(args.start) if args.start else date(last.year - (last.month <= 2),
-                                                               (last.month - 3) % 12 + 1, 1)
+        last = _month_arg(args.to) if args.to else last_months(today, 1)[1]
+        first = _month_arg(args.start) if args.start else last_months(date(last.year + (last.month == 12),
+                                                                           last.month % 12 + 1, 1), 3)[0]
     except ValueError as exc:
         print(f"carbonflow monitoring meter-months: {exc}", file=sys.stderr)
         return 2
@@ -456,6 +457,45 @@ def _monitoring_meter_months(url: str, args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(run())
+
+
+def _monitoring_schedule(url: str, args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    import psycopg
+
+    from api.monitoring.schedule import run_schedule
+
+    if args.poll <= 0 or args.months < 1 or args.meter_every <= 0:
+        print("carbonflow monitoring schedule: --poll and --meter-every are positive numbers of seconds, --months at"
+              " least 1", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        done = asyncio.run(run_schedule(url, once=args.once, poll_s=args.poll, months=args.months,
+                                        meter_every_s=args.meter_every))
+    except psycopg.Error as exc:
+        print(f"carbonflow monitoring schedule: the round failed: {exc}; check DATABASE_URL and that the database is"
+              " migrated (carbonflow db migrate)", file=sys.stderr)
+        return 1
+    if done is None:
+        return 0
+    if done.recomputed is None:
+        print("recompute: the factor library is unchanged since the last recomputation")
+    else:
+        print(f"recomputed: {done.recomputed.changed} figure(s) changed over {done.recomputed.months} month(s),"
+              f" batch {done.recomputed.batch_id}")
+    if done.metered is None or done.months is None:
+        print(f"meter-months: not due (the last run is less than {args.meter_every:.0f} s old)")
+    else:
+        summary = done.metered.as_dict()
+        print(f"metered months {done.months[0]:%Y-%m}..{done.months[1]:%Y-%m}: {summary['units']} unit(s),"
+              f" {summary['figures']} figure(s), {summary['stored']} stored, {summary['unchanged']} unchanged,"
+              f" {summary['kept_reported']} kept as reported; batch {summary['batch_id']}")
+    for error in done.errors:
+        print(error, file=sys.stderr)
+    return 1 if done.errors else 0
 
 
 def _month_arg(text: str) -> date:
@@ -620,14 +660,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--end", required=True)
     p.set_defaults(func=_cmd_recompute)
     p = sub.add_parser("monitoring", help="government monitoring: run the intermediate-database sync, recompute "
-                                          "tCO2/tce after a factor change, or make metered monthly figures")
-    p.add_argument("action", choices=["sync", "recompute", "meter-months"])
+                                          "tCO2/tce after a factor change, make metered monthly figures, or run the "
+                                          "last two when due (schedule)")
+    p.add_argument("action", choices=["sync", "recompute", "meter-months", "schedule"])
     p.add_argument("--reason", default="factor library changed",
                    help="recompute: what changed in the factor library (recorded with the batch and audited)")
     p.add_argument("--from", dest="start", help="meter-months: first month YYYY-MM (default: three months before --to)")
     p.add_argument("--to", help="meter-months: last month YYYY-MM (default: the last complete month)")
-    p.add_argument("--once", action="store_true", help="run the due sources once and exit (for cron)")
-    p.add_argument("--poll", type=float, default=60.0, help="seconds between looks for due sources")
+    p.add_argument("--once", action="store_true", help="sync, schedule: run what is due once and exit (for cron)")
+    p.add_argument("--poll", type=float, default=60.0, help="sync, schedule: seconds between looks for what is due")
+    p.add_argument("--months", type=int, default=3,
+                   help="schedule: meter this many complete months back from the last one (default 3)")
+    p.add_argument("--meter-every", type=float, default=86400.0,
+                   help="schedule: seconds between metered runs (default 86400, daily)")
     p.set_defaults(func=_cmd_monitoring)
     p = sub.add_parser("assets", help="carbon assets: raise and clear the projected-deficit and deadline alarms")
     p.add_argument("action", choices=["alarms"])

@@ -152,41 +152,15 @@ async def create_unit(conn: psycopg.AsyncConnection, *, fields: dict[str, Any]) 
 
 
 async def update_unit(conn: psycopg.AsyncConnection, *, unit_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change a unit's registration; a new region or industry takes the unit's totals along (migration 104)."""
-    moves = "region_code" in changes or "industry_code" in changes
-    async with conn.transaction():
-        if moves:
-            await conn.execute("SELECT pg_advisory_xact_lock(%s, (%s::bigint %% %s)::int)",
-                               (_FIGURE_LOCK, unit_id, _LOCK_BUCKETS))
-            await _shift_region_totals(conn, unit_id=unit_id, sign=-1)
-        sets = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
-        async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(f"UPDATE monitoring_units SET {sets}, updated_at = now() WHERE unit_id = %(unit_id)s"
-                              f" RETURNING {', '.join(UNIT_COLUMNS)}", {**changes, "unit_id": unit_id})
-            row = await cur.fetchone()
-        assert row is not None
-        if moves:
-            await _shift_region_totals(conn, unit_id=unit_id, sign=1)
-            await conn.execute("UPDATE monitoring_unit_totals SET region_code = %s, industry_code = %s"
-                               " WHERE unit_id = %s", (row["region_code"], row["industry_code"], unit_id))
+    """Change a unit's registration; a new region or industry takes the unit's totals along (a trigger of
+    migration 140 moves them, as it takes a deleted unit's figures out of them)."""
+    sets = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"UPDATE monitoring_units SET {sets}, updated_at = now() WHERE unit_id = %(unit_id)s"
+                          f" RETURNING {', '.join(UNIT_COLUMNS)}", {**changes, "unit_id": unit_id})
+        row = await cur.fetchone()
+    assert row is not None
     return row
-
-
-async def _shift_region_totals(conn: psycopg.AsyncConnection, *, unit_id: int, sign: int) -> None:
-    """Add (sign 1) or take out (sign -1) a unit's current figures to or from the totals of its region and
-    industry as registered now."""
-    await conn.execute(
-        "INSERT INTO monitoring_region_totals AS t (grain, period, region_code, industry_code, item, quantity, tco2,"
-        " tce, figures)"
-        f" SELECT g.grain, {_PERIODS[1]}, u.region_code,"
-        " CASE WHEN a.all_industries THEN '*' ELSE u.industry_code END, c.item, %(sign)s * sum(c.quantity),"
-        " %(sign)s * COALESCE(sum(c.tco2), 0), %(sign)s * COALESCE(sum(c.tce), 0), %(sign)s * count(*)"
-        f" FROM monitoring_figures c JOIN monitoring_units u USING (unit_id) {_PERIODS[0]}"
-        " CROSS JOIN (VALUES (false), (true)) AS a (all_industries)"
-        " WHERE c.unit_id = %(unit)s GROUP BY 1, 2, 3, 4, 5"
-        " ON CONFLICT (grain, period, region_code, industry_code, item) DO UPDATE SET"
-        " quantity = t.quantity + EXCLUDED.quantity, tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce,"
-        " figures = t.figures + EXCLUDED.figures", {"sign": sign, "unit": unit_id})
 
 
 # --- figures -----------------------------------------------------------------------------------------------------
@@ -195,9 +169,7 @@ Figure = tuple[int, date, str, float, str, float | None, float | None, Sequence[
 """(unit_id, month, item, quantity, unit, tco2, tce, factor_ids) of one figure to store."""
 
 _ECONOMIC = "('value_added', 'gross_output', 'main_product')"
-_FIGURE_LOCK = 0x0CF0_0104  # advisory lock class of a unit's figures (with the unit id)
-_PERIODS = ("CROSS JOIN (VALUES ('m'), ('y')) AS g (grain)",
-            "CASE WHEN g.grain = 'm' THEN c.month ELSE date_trunc('year', c.month)::date END")
+_FIGURE_LOCK = 0x0CF0_0104  # advisory lock class of a unit's figures (with the unit id); migration 140's triggers too
 
 # Rows are copied (binary) into a staging table, then merged set-wise: the changed figures are collected once with
 # their previous values, inserted or updated, appended to the history, and their differences added to the totals
@@ -622,8 +594,8 @@ async def decide_anomaly(conn: psycopg.AsyncConnection, *, anomaly_id: int, stat
 
 # --- sync sources ------------------------------------------------------------------------------------------------
 
-_SYNC_COLUMNS = ("name, dialect, url_env, query, watermark, interval_s, enabled, last_run_at, last_ok_at,"
-                 " last_error, alarm_since")
+_SYNC_COLUMNS = ("name, dialect, url_env, query, watermark, interval_s, enabled, take_valid, last_run_at,"
+                 " last_ok_at, last_error, last_refused, alarm_since")
 
 
 async def list_sync_sources(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
@@ -634,8 +606,9 @@ async def list_sync_sources(conn: psycopg.AsyncConnection) -> list[dict[str, Any
 
 async def create_sync_source(conn: psycopg.AsyncConnection, *, fields: dict[str, Any]) -> dict[str, Any]:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("INSERT INTO monitoring_sync_sources (name, dialect, url_env, query, interval_s, enabled)"
-                          " VALUES (%(name)s, %(dialect)s, %(url_env)s, %(query)s, %(interval_s)s, %(enabled)s)"
+        await cur.execute("INSERT INTO monitoring_sync_sources (name, dialect, url_env, query, interval_s, enabled, take_valid)"
+                          " VALUES (%(name)s, %(dialect)s, %(url_env)s, %(query)s, %(interval_s)s, %(enabled)s,"
+                          " %(take_valid)s)"
                           f" RETURNING {_SYNC_COLUMNS}", fields)
         row = await cur.fetchone()
     assert row is not None

@@ -204,6 +204,9 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         sup.start(Child("edge", cli + ["edge", "run", "--config", str(edge_path)]))
         # the platform alarms (projected deficits, deadline reminders, targets off track) are checked every 10 minutes
         sup.start(Child("platform-alarms", cli + ["alarms", "check", "--poll", "600"], {"DATABASE_URL": db_url}))
+        # government monitoring's scheduled jobs: tCO2/tce recomputed after a factor change (looked for every 10
+        # minutes) and the metered units' monthly figures of the last complete months (daily)
+        sup.start(Child("monitoring-jobs", cli + ["monitoring", "schedule", "--poll", "600"], {"DATABASE_URL": db_url}))
         # the dashboard opens on this scenario's site, not on one a demo of another scenario left in the database
         api = sup.start(Child("api", cli + ["api", "--host", settings.api_host, "--port", str(settings.api_port)],
                               {**common, **metrics_urls, "CARBONFLOW_DEFAULT_SITE": registry.sites[0].id}))

@@ -329,6 +329,7 @@ export default {
     "spool_overflow": "Gateway spool overflow",
     "gateway_offline": "Gateway offline",
     "monitoring_sync_failed": "Intermediate-database sync failed",
+    "monitoring_job_failed": "Monitoring job failed (recompute or metered months)",
     "deficit_projected": "Allowance deficit projected",
     "compliance_deadline": "Compliance or trading deadline ahead",
     "target_off_track": "Target holder off track"

@@ -329,6 +329,7 @@ export default {
     "spool_overflow": "网关缓存溢出",
     "gateway_offline": "网关离线",
     "monitoring_sync_failed": "中间库同步失败",
+    "monitoring_job_failed": "监测定时任务失败（重算或计量月度数据）",
     "deficit_projected": "预计配额缺口",
     "compliance_deadline": "履约/交易截止提醒",
     "target_off_track": "目标持有方偏离进度"

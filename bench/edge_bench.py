@@ -11,6 +11,7 @@ float32 points each, a TLS Mosquitto/amqtt broker, and one agent process.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sqlite3
 import subprocess
@@ -106,10 +107,36 @@ def _prefill(spool_path: Path, readings: int) -> None:
     spool.close()
 
 
+def _before(path: Path, cpu_per_1000: float) -> dict[str, object]:
+    """The polling numbers of an earlier run (older code, same command) and how much CPU per point this run saves."""
+    before = json.loads(path.read_text())
+    keep = ("points_per_s", "agent_cpu_cores", "cpu_s_per_1000_points", "points_per_s_per_core", "machine_busy_cores",
+            "load_average_1m", "code", "command", "measured_at")
+    out: dict[str, object] = {k: before[k] for k in keep if k in before}
+    if before.get("cpu_s_per_1000_points"):
+        out["cpu_per_point_after_over_before"] = round(cpu_per_1000 / before["cpu_s_per_1000_points"], 3)
+    return out
+
+
+def _code() -> str:
+    """The commit of the agent code the run imports (the checkout on PYTHONPATH), with + when it has changes."""
+    import edge_agent
+
+    root = Path(edge_agent.__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "edge_agent", "device_profiles",
+                                "carbon_domain"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+" if dirty else "")
+
+
 def _setup(args: argparse.Namespace, offered: float, broker: str) -> dict[str, object]:
     return {"devices": args.devices, "points_per_device": POINTS_PER_DEVICE, "poll_interval_s": args.poll_interval,
             "offered_points_per_s": round(offered), "window_s": args.seconds, "broker": broker,
-            "device_server": args.device_server,
+            "device_server": args.device_server, "code": _code(),
             "command": " ".join(["python bench/edge_bench.py", *sys.argv[1:]])}
 
 
@@ -124,6 +151,11 @@ def main() -> int:
     parser.add_argument("--py-spy", metavar="SVG", help="also record a py-spy profile of the agent over the window (.svg: flame graph, else"
                              " collapsed stacks); py-spy must be on PATH (pip install py-spy)")
     parser.add_argument("--no-write", action="store_true", help="print the numbers, leave bench/results alone")
+    parser.add_argument("--result-name", default="edge", help="bench/results/<name>.json (default edge)")
+    parser.add_argument("--before", metavar="JSON", type=Path,
+                        help="a result of the same command on older agent code (e.g. run with PYTHONPATH pointing at"
+                             " an older checkout and --result-name edge_before): its polling numbers are kept in this"
+                             " result under `before`, with the CPU ratio")
     parser.add_argument("--poll-interval", type=float, default=0.02,
                         help="each device's poll_interval_s; the 0.02 s default offers 100,000 points/s with 20 devices"
                              " (5x the old 0.1 s cap), so the result is the agent's ceiling, not the schedule's")
@@ -186,9 +218,11 @@ def main() -> int:
                 "cpu_s_per_1000_points": round(cpu_per_1000, 5),
                 "points_per_s_per_core": round(points_per_s / agent_cpu) if agent_cpu else None,
                 "machine_busy_cores": round(busy, 2), "load_average_1m": [round(load0, 2), round(load1, 2)]}
+        if args.before is not None:
+            live["before"] = _before(args.before, cpu_per_1000)
         if not args.backlog:
             if not args.no_write:
-                print(f"wrote {write_result('edge', {**live, **_setup(args, offered, plan.name)})}")
+                print(f"wrote {write_result(args.result_name, {**live, **_setup(args, offered, plan.name)})}")
             return 0
 
         # 2. backlog drain while live polling continues (a quarter of the devices)
@@ -223,7 +257,7 @@ def main() -> int:
         print(f"drain: {drain_rate:,.0f} readings/s with {live_during_drain} live readings polled meanwhile")
         print(f"spool: {bytes_per_reading:.1f} bytes per reading on disk")
         if not args.no_write:
-            path = write_result("edge", {
+            path = write_result(args.result_name, {
                 **live,
                 "drain_readings_per_s": round(drain_rate),
                 "spool_bytes_per_reading": round(bytes_per_reading, 2),

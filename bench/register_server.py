@@ -43,7 +43,7 @@ class _Connection(asyncio.Protocol):
         buffer = self._buffer + data
         out = []
         while len(buffer) >= 7:
-            tid, pid, length, unit = _MBAP.unpack_from(buffer)
+            tid, _protocol, length, unit = _MBAP.unpack_from(buffer)
             end = 6 + length
             if len(buffer) < end:
                 break

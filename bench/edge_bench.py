@@ -25,6 +25,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import cpu_seconds, free_port, machine_busy_s, wait_port, write_result
+from register_server import start_register_server
 
 from carbonflow.certs import ensure_dev_pki
 from carbonflow.embedded.mqtt import plan_mqtt_broker
@@ -52,11 +53,8 @@ DEVICE_SERVERS = ("registers", "simulator")
 def start_devices(kind: str, devices: int, profile: Path, work: Path, procs: list[subprocess.Popen[bytes]]) -> list[int]:
     """Start the simulated Modbus devices; the TCP port of each device, in order."""
     if kind == "registers":
-        ports = [free_port() for _ in range(devices)]
-        procs.append(subprocess.Popen([sys.executable, str(Path(__file__).resolve().parent / "register_server.py"),
-                                       "--ports", *map(str, ports)], stdout=subprocess.DEVNULL))
-        for port in ports:
-            wait_port(port, 60)
+        server, ports = start_register_server(devices)
+        procs.append(server)  # type: ignore[arg-type]
         return ports
     port = free_port()
     scenario = {"name": "bench", "base_port": port, "static": True, "devices": [

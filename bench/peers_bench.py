@@ -49,6 +49,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import cpu_seconds, free_port, machine_busy_s, wait_port, write_result
+from register_server import start_register_server
 
 from carbon_domain.wire import envelope_text
 
@@ -505,11 +506,8 @@ def main() -> int:
     try:
         broker.start()
         collector = Collector(broker.port)
-        ports = [free_port() for _ in range(args.devices)]
-        procs.append(subprocess.Popen([sys.executable, str(Path(__file__).resolve().parent / "register_server.py"),
-                                       "--ports", *map(str, ports)], stdout=subprocess.DEVNULL))
-        for port in ports:
-            wait_port(port, 60)
+        server, ports = start_register_server(args.devices)
+        procs.append(server)  # type: ignore[arg-type]
         profile = _flat_profile(work, args.points)
 
         def start_agent(devices: int, name: str) -> subprocess.Popen[bytes]:

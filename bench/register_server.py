@@ -8,6 +8,7 @@ that changes every second, so successive polls do not read identical values. Eve
 device map; give each device its own port to let a gateway poll them in parallel.
 
     python bench/register_server.py --ports 15020 15021 15022      # runs until interrupted
+    python bench/register_server.py --count 40                     # 40 free ports, printed on the first line
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import argparse
 import asyncio
 import math
 import struct
+import subprocess
+import sys
 import time
 
-__all__ = ["RegisterServer"]
+__all__ = ["RegisterServer", "start_register_server"]
 
 _REGISTERS = 2 * 125  # the largest read a client may ask for in one request
 _MBAP = struct.Struct(">HHHB")  # transaction id, protocol id, length, unit id
@@ -96,18 +99,31 @@ class RegisterServer:
 
 
 async def _serve(ports: list[int]) -> None:
-    server = RegisterServer(ports)
+    server = RegisterServer(ports)  # binding port 0 itself: free ports picked beforehand may be taken meanwhile
     await server.start()
     print(f"serving Modbus TCP registers on 127.0.0.1 ports {' '.join(map(str, server.ports))}", flush=True)
     await asyncio.Event().wait()
 
 
+def start_register_server(devices: int) -> tuple[subprocess.Popen[str], list[int]]:
+    """This server in a child process with one free port per device: (the process, its ports)."""
+    proc = subprocess.Popen([sys.executable, __file__, "--count", str(devices)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("serving"):
+        proc.kill()
+        raise RuntimeError(f"the register server did not start (exit code {proc.wait()})")
+    return proc, [int(p) for p in line.split("ports", 1)[1].split()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ports", type=int, nargs="+", required=True)
+    ports = parser.add_mutually_exclusive_group(required=True)
+    ports.add_argument("--ports", type=int, nargs="+")
+    ports.add_argument("--count", type=int, help="listen on this many free ports")
     args = parser.parse_args()
     try:
-        asyncio.run(_serve(args.ports))
+        asyncio.run(_serve(args.ports or [0] * args.count))
     except KeyboardInterrupt:
         pass
 

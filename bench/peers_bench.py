@@ -35,6 +35,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, free_port, machine_busy_s, wait_port, write_result
+from common import RESULTS, cpu_seconds, free_port, machine_busy_s, wait_port, write_result
 from register_server import start_register_server
 
 from carbon_domain.wire import envelope_text
@@ -329,6 +330,9 @@ class Gateway:
     name: str
     received: Received
     start: Callable[[int, str], subprocess.Popen[bytes]]  # (devices, run name) -> the process
+    # (run name) -> (readings the gateway stored, of which still stored unsent), read after it stopped; None if
+    # the gateway keeps no such count
+    ledger: Callable[[str], tuple[int, int]] | None = None
 
 
 def _wait_first(name: str, proc: subprocess.Popen[bytes], received: Received, timeout_s: float = 120) -> None:
@@ -359,7 +363,7 @@ def _window(proc: subprocess.Popen[bytes], received: Received, seconds: float) -
 
 def sweep(gateway: Gateway, args: argparse.Namespace) -> dict[str, Any]:
     """Raise the devices step by step until the delivered rate is below the target share of the offered and stops
-    growing (a step below target whose rate is under 1.05 times the best before it, or three steps below target)."""
+    growing (a step below target whose rate is under 1.05 times the best before it)."""
     steps = []
     for devices in args.sweep:
         offered = devices * args.points / args.poll_interval
@@ -379,8 +383,8 @@ def sweep(gateway: Gateway, args: argparse.Namespace) -> dict[str, Any]:
               f" {step['machine_busy_cores']} cores{'' if step['keeps_up'] else ' -- below target'}")
         earlier = [x["points_per_s"] for x in steps[:-1]]
         growing = not earlier or step["points_per_s"] >= 1.05 * max(earlier)
-        if not step["keeps_up"] and (not growing or not any(x["keeps_up"] for x in steps[-3:])):
-            break  # saturated: below target and no longer growing (or below target three steps running)
+        if not step["keeps_up"] and not growing:
+            break  # saturated: below target and no longer growing
     best = max(steps, key=lambda s: s["points_per_s"])
     kept = [s for s in steps if s["keeps_up"]]
     return {"steps": steps, "saturation_points_per_s": best["points_per_s"],
@@ -428,7 +432,15 @@ def outage(gateway: Gateway, broker: Broker, args: argparse.Namespace) -> dict[s
     print(f"{gateway.name}: outage of {span / 1000:.0f} s: {during:,} readings stamped inside it vs {before:,} at the"
           f" rate of the {base / 1000:.0f} s before ({lost:,} short), {received.duplicates:,} duplicates,"
           f" RSS {rss:.0f} MiB")
-    return {"devices": args.outage_devices, "outage_s": round(span / 1000, 1), "readings_stamped_in_outage": during,
+    exact: dict[str, Any] = {}
+    if gateway.ledger is not None:  # every reading the gateway stored is either received or still stored
+        stored, unsent = gateway.ledger("outage")
+        exact = {"readings_stored": stored, "readings_still_stored_unsent": unsent,
+                 "readings_received_distinct": len(received.keys),
+                 "readings_lost": max(0, stored - unsent - len(received.keys))}
+        print(f"{gateway.name}: stored {stored:,}, received {len(received.keys):,} distinct, {unsent:,} still in"
+              f" the spool: {exact['readings_lost']:,} lost")
+    return {**exact, "devices": args.outage_devices, "outage_s": round(span / 1000, 1), "readings_stamped_in_outage": during,
             "readings_stamped_before": counted, "before_window_s": round(base / 1000, 1),
             "readings_expected_in_outage_at_that_rate": before, "outage_shortfall": lost,
             "outage_shortfall_fraction": round(lost / before, 4) if before else None,
@@ -489,7 +501,11 @@ def main() -> int:
     parser.add_argument("--tb-storages", default="sqlite,memory",
                         help="ThingsBoard storages to sweep (the outage and kill -9 tests use sqlite)")
     parser.add_argument("--tb-version", default=TB_VERSION)
+    parser.add_argument("--phases", default="sweep,outage,kill9", help="which measurements to run (comma separated)")
+    parser.add_argument("--update", action="store_true",
+                        help="replace only this run's gateways and phases in bench/results/peers.json, keep the rest")
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
     args.devices = max(max(args.sweep), args.outage_devices)
     gateways = set(args.gateways.split(","))
     work = Path(tempfile.mkdtemp(prefix="cf-peers-bench-"))
@@ -517,18 +533,41 @@ def main() -> int:
             return subprocess.Popen(CLI + ["edge", "run", "--config", str(config)], stdout=log,
                                     stderr=subprocess.STDOUT)
 
+        def agent_ledger(name: str) -> tuple[int, int]:
+            db = sqlite3.connect(work / f"{name}-spool.sqlite")
+            try:
+                stored = db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0]
+                unsent = db.execute("SELECT COALESCE(SUM(seq_last - seq_first + 1), 0) FROM blocks").fetchone()[0]
+            finally:
+                db.close()
+            return int(stored), int(unsent)
+
         if "agent" in gateways:
-            agent = Gateway("edge agent", collector.agent, start_agent)
+            agent = Gateway("edge agent", collector.agent, start_agent, agent_ledger)
             results["carbonflow_edge_agent"] = {
-                "sweep": sweep(agent, args), "outage": outage(agent, broker, args), "kill9": kill9(agent, args),
+                **({"sweep": sweep(agent, args)} if "sweep" in phases else {}),
+                **({"outage": outage(agent, broker, args)} if "outage" in phases else {}),
+                **({"kill9": kill9(agent, args)} if "kill9" in phases else {}),
                 "configuration": "one agent process, one Modbus TCP connection per device, SQLite spool"
                                  " (WAL, synchronous=FULL, group commit every 0.2 s), batches of up to 5,000"}
         if "tb" in gateways:
-            results["thingsboard_gateway"] = _run_tb(args, work, ports, broker, collector)
-        agent_r, tb_r = results.get("carbonflow_edge_agent"), results.get("thingsboard_gateway")
-        if agent_r and tb_r and not tb_r.get("skipped"):
-            results["ratios_agent_over_tb"] = _ratios(agent_r, tb_r)
+            results["thingsboard_gateway"] = _run_tb(args, work, ports, broker, collector, phases)
         setup["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
+        if args.update:  # this run's phases replace those of the recorded run; the rest is kept, with its command
+            recorded = json.loads((RESULTS / "peers.json").read_text())
+            runs = recorded.get("runs") or [{k: recorded[k] for k in ("command", "measured_at") if k in recorded}]
+            runs.append({"command": setup["command"], "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                                                                    time.gmtime()),
+                         "phases": sorted(phases), "gateways": sorted(gateways),
+                         "load_average_1m": [setup["load_average_1m_at_start"], setup["load_average_1m_at_end"]]})
+            for key, value in results.items():
+                recorded[key] = {**recorded.get(key, {}), **value}
+            results = {k: v for k, v in recorded.items() if k not in ("machine", "measured_at")}
+            results["runs"] = runs
+            setup = {}
+        agent_r, tb_r = results.get("carbonflow_edge_agent"), results.get("thingsboard_gateway")
+        if agent_r and tb_r and not tb_r.get("skipped") and "sweep" in agent_r:
+            results["ratios_agent_over_tb"] = _ratios(agent_r, tb_r)
         path = write_result("peers", {**setup, **results})
         print(f"wrote {path}")
         return 0
@@ -541,7 +580,7 @@ def main() -> int:
 
 
 def _run_tb(args: argparse.Namespace, work: Path, ports: list[int], broker: Broker,
-            collector: Collector) -> dict[str, Any]:
+            collector: Collector, phases: set[str]) -> dict[str, Any]:
     python, why = ensure_tb_venv(args.tb_version)
     if python is None:
         print(f"thingsboard-gateway skipped: {why}")
@@ -568,12 +607,14 @@ def _run_tb(args: argparse.Namespace, work: Path, ports: list[int], broker: Brok
     out: dict[str, Any] = {"version": args.tb_version,
                            "installed_with": f"pip install thingsboard-gateway=={args.tb_version} {' '.join(TB_EXTRA)}"}
     try:
-        for storage in args.tb_storages.split(","):
+        for storage in args.tb_storages.split(",") if "sweep" in phases else []:
             tb = Gateway(f"thingsboard-gateway ({storage})", collector.tb, starter(storage))
             out[f"sweep_{storage}_storage"] = sweep(tb, args)
         tb = Gateway("thingsboard-gateway (sqlite)", collector.tb, starter("sqlite"))
-        out["outage"] = outage(tb, broker, args)
-        out["kill9"] = kill9(tb, args)
+        if "outage" in phases:
+            out["outage"] = outage(tb, broker, args)
+        if "kill9" in phases:
+            out["kill9"] = kill9(tb, args)
     except RuntimeError as exc:
         logs = sorted(work.glob("tb-*/tb-gateway.log"))
         tail = logs[-1].read_text().splitlines()[-3:] if logs else []

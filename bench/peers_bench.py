@@ -556,10 +556,11 @@ def main() -> int:
         if args.update:  # this run's phases replace those of the recorded run; the rest is kept, with its command
             recorded = json.loads((RESULTS / "peers.json").read_text())
             runs = recorded.get("runs") or [{k: recorded[k] for k in ("command", "measured_at") if k in recorded}]
-            runs.append({"command": setup["command"], "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
-                                                                                    time.gmtime()),
-                         "phases": sorted(phases), "gateways": sorted(gateways),
-                         "load_average_1m": [setup["load_average_1m_at_start"], setup["load_average_1m_at_end"]]})
+            if phases & {"sweep", "outage", "kill9"}:  # `--phases none --update` only recomputes the ratios
+                runs.append({"command": setup["command"],
+                             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+                             "phases": sorted(phases), "gateways": sorted(gateways),
+                             "load_average_1m": [setup["load_average_1m_at_start"], setup["load_average_1m_at_end"]]})
             for key, value in results.items():
                 recorded[key] = {**recorded.get(key, {}), **value}
             results = {k: v for k, v in recorded.items() if k not in ("machine", "measured_at")}
@@ -636,12 +637,19 @@ def _ratios(agent: dict[str, Any], tb: dict[str, Any]) -> dict[str, Any]:
     def ratio(x: float | None, y: float | None) -> float | None:
         return round(x / y, 2) if x and y else None
 
+    agent_steps = {s["devices"]: s for s in a["steps"]}
+    both = [s for s in t["steps"] if s["devices"] in agent_steps]
     return {"against": "thingsboard-gateway with SQLite storage",
             "saturation_points_per_s": ratio(a["saturation_points_per_s"], t["saturation_points_per_s"]),
             # how many times the CPU the peer spends on a point (= points per CPU second, agent over peer)
             "cpu_per_point_at_saturation_tb_over_agent": ratio(
                 t["cpu_cores_per_1000_points_per_s_at_saturation"], a["cpu_cores_per_1000_points_per_s_at_saturation"]),
-            "rss_agent_over_tb": ratio(a["rss_mib_max"], t["rss_mib_max"])}
+            # the same at each load both ran (devices: ratio), and resident memory there
+            "cpu_per_point_at_equal_devices_tb_over_agent": {
+                s["devices"]: ratio(s["cpu_cores_per_1000_points_per_s"],
+                                    agent_steps[s["devices"]]["cpu_cores_per_1000_points_per_s"]) for s in both},
+            "rss_agent_over_tb_at_equal_devices": {
+                s["devices"]: ratio(agent_steps[s["devices"]]["rss_mib_max"], s["rss_mib_max"]) for s in both}}
 
 
 if __name__ == "__main__":

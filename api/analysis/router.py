@@ -14,7 +14,7 @@ import io
 import math
 import re
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import psycopg
@@ -24,6 +24,8 @@ from fastapi.responses import PlainTextResponse
 
 from api.analysis import queries
 from api.analysis.schemas import ScenarioSpec, TargetCreate
+from api.analysis.target_alarms import TZ, check_target_alarms
+from api.analysis.tracking import holder_group, track
 from api.audit import auditlog
 from api.auth.access import Principal
 from api.auth.deps import Caller, require_permission
@@ -48,8 +50,6 @@ from carbon_domain.analysis import (
     preset,
     project,
     suggest,
-    track_intensity,
-    track_total,
 )
 from carbon_domain.errors import FormulaInputError
 from carbon_domain.monitoring import region_prefix
@@ -426,7 +426,7 @@ async def export_scenario(caller: Reader, conn: Conn, scenario_id: Id,
 
 
 def _holder_group(level: str, region: dict[str, Any]) -> str:
-    return {"industry": "industry", "unit": "unit"}.get(level) or _sub_regions(region)
+    return holder_group(level, region) or _sub_regions(region)
 
 
 @router.post("/targets", status_code=201)
@@ -524,6 +524,23 @@ async def list_targets(caller: Reader, conn: Conn,
     return {"targets": await queries.list_targets(conn, prefixes=None, holders=sorted(await _own_units(conn, scope)))}
 
 
+async def _target_alarm_checker(principal: Caller) -> Principal:
+    return require_permission(principal, "target_alarms")
+
+
+@router.post("/targets/alarms/check")
+async def check_target_alarms_now(caller: Annotated[Principal, Depends(_target_alarm_checker)], conn: Conn,
+                                  ip: ClientIP) -> dict[str, Any]:
+    """Run the target off-track alarm check now (it also runs periodically: `carbonflow alarms check`): raise an
+    alarm per holder of an issued target of this year that is off track and clear those back on track; answers
+    the subjects left active and cleared."""
+    async with conn.transaction():
+        check = await check_target_alarms(conn, datetime.now(TZ).date())
+        await auditlog.record(conn, action="analysis.targets.alarms.check", client_ip=ip, principal=caller,
+                              target="analysis:target_alarms", detail=check.as_dict())
+    return check.as_dict()
+
+
 @router.get("/targets/{target_id}")
 async def open_target(caller: Reader, conn: Conn, target_id: Id) -> dict[str, Any]:
     _, target = await _visible_target(conn, caller, target_id)
@@ -548,26 +565,6 @@ async def track_target(
         last = int(through[5:])
     regions = {r["code"]: r for r in await monitoring.list_regions(conn)}
     group = _holder_group(target["holder_level"], regions[target["region_code"]])
-    monthly = await queries.monthly_sectors(conn, scope=scope, prefix=region_prefix(target["region_code"]),
-                                            year=year, group=group, through=last)
-    months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    tolerance = target["tolerance"]
-    holders = []
-    for a in target["allocations"]:
-        found = {m: next((s for s in sectors if s.key == a["holder"]), None) for m, sectors in monthly.items()}
-        co2 = {m: s.co2 for m, s in found.items() if s is not None}
-        if target["kind"] == "total":
-            points = track_total(a["target"], months, co2, tolerance=tolerance)
-        else:
-            activity = {m: s.activity for m, s in found.items() if s is not None}
-            points = track_intensity(a["base"], a["target"], months, co2, activity, tolerance=tolerance)
-        holders.append({"holder": a["holder"], "target": a["target"], "points": [asdict(p) for p in points],
-                        "off_track": bool(points and points[-1].off_track)})
-    region_points = None
-    if target["kind"] == "total" and len(holders) == len(target["allocations"]) and scope.covers_region(
-            target["region_code"]):
-        totals = {m: sum(s.co2 for s in sectors) for m, sectors in monthly.items()}
-        region_points = [asdict(p) for p in track_total(target["value"], months, totals, tolerance=tolerance)]
-    return {"target": {k: v for k, v in target.items() if k != "allocations"}, "through": months[last - 1],
-            "holders": holders, "off_track": [h["holder"] for h in holders if h["off_track"]],
-            "region": region_points, "path": "pro-rated evenly over the 12 months", "method": METHOD}
+    tracked = await track(conn, scope=scope, target=target, group=group, last=last)
+    return {"target": {k: v for k, v in target.items() if k != "allocations"}, **tracked,
+            "path": "pro-rated evenly over the 12 months", "method": METHOD}

@@ -179,7 +179,10 @@ export default {
       "chartLabel": "Approved and actual energy and CO2 per year",
       "save": "Save year",
       "saved": "Figures of {year} saved",
-      "savedOver": "Figures of {year} saved: the actual exceeds the approved figure"
+      "savedOver": "Figures of {year} saved: the actual exceeds the approved figure",
+      "fromMeters": "Compute actual from meters",
+      "computed": "Actual figures of {year} computed from the bound meters: {tce} tce, {tco2} t CO2",
+      "computedOver": "Actual figures of {year} computed from the bound meters: {tce} tce, {tco2} t CO2, above the approved figure"
     },
     "periods": {
       "title": "Reductions per monitoring period",

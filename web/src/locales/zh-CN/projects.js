@@ -179,7 +179,10 @@ export default {
       "chartLabel": "各年批复与实际的能耗和排放",
       "save": "保存该年",
       "saved": "已保存 {year} 年数据",
-      "savedOver": "已保存 {year} 年数据：实际值超出批复"
+      "savedOver": "已保存 {year} 年数据：实际值超出批复",
+      "fromMeters": "按计量表计算实际值",
+      "computed": "已按绑定计量表计算 {year} 年实际值：{tce} 吨标准煤，{tco2} 吨二氧化碳",
+      "computedOver": "已按绑定计量表计算 {year} 年实际值：{tce} 吨标准煤，{tco2} 吨二氧化碳，超出批复"
     },
     "periods": {
       "title": "监测期减排量",

@@ -15,7 +15,6 @@ failed job is tried again at the next round.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +26,7 @@ from api.alarms import clear_platform_alarm, raise_platform_alarm
 from api.audit import auditlog
 from api.monitoring.metering import MeteringRun, last_months, meter_months
 from api.monitoring.recompute import Recomputation, recompute
+from api.rounds import repeat_rounds
 from carbon_domain.errors import DomainError
 
 __all__ = ["ALARM_RULE", "BY", "Round", "library_fingerprint", "run_round", "run_schedule"]
@@ -115,28 +115,18 @@ async def run_schedule(url: str, *, once: bool, poll_s: float = 600.0, months: i
                        meter_every_s: float = 86400.0) -> Round | None:
     """`carbonflow monitoring schedule`: a round now and, unless `once`, again every `poll_s` seconds; returns the
     round when `once`. A round that cannot reach the database is logged and tried again (with `once` it raises)."""
-    failing: str | None = None  # the error of the last round, logged once however often it repeats
-    while True:
-        try:
-            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-                done = await run_round(conn, today=datetime.now(UTC).date(), months=months,
-                                       meter_every_s=meter_every_s)
-        except psycopg.Error as exc:
-            if once:
-                raise
-            if str(exc) != failing:
-                _log.warning("monitoring schedule: the round failed (%s); trying again every %.0f s", exc, poll_s)
-            failing = str(exc)
-        else:
-            failing = None
-            if done.recomputed is not None:
-                _log.info("monitoring recompute: %d figure(s) changed over %d month(s), batch %d",
-                          done.recomputed.changed, done.recomputed.months, done.recomputed.batch_id)
-            if done.metered is not None and done.months is not None:
-                _log.info("monitoring meter-months %s..%s: %d unit(s), %d stored", f"{done.months[0]:%Y-%m}",
-                          f"{done.months[1]:%Y-%m}", done.metered.units, done.metered.stored)
-            for error in done.errors:
-                _log.warning("%s", error)
-            if once:
-                return done
-        await asyncio.sleep(poll_s)
+    async def one_round() -> Round:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            return await run_round(conn, today=datetime.now(UTC).date(), months=months, meter_every_s=meter_every_s)
+
+    def report(done: Round) -> None:
+        if done.recomputed is not None:
+            _log.info("monitoring recompute: %d figure(s) changed over %d month(s), batch %d",
+                      done.recomputed.changed, done.recomputed.months, done.recomputed.batch_id)
+        if done.metered is not None and done.months is not None:
+            _log.info("monitoring meter-months %s..%s: %d unit(s), %d stored", f"{done.months[0]:%Y-%m}",
+                      f"{done.months[1]:%Y-%m}", done.metered.units, done.metered.stored)
+        for error in done.errors:
+            _log.warning("%s", error)
+
+    return await repeat_rounds("monitoring schedule", one_round, once=once, poll_s=poll_s, report=report)

@@ -40,6 +40,7 @@ from psycopg.types.json import Jsonb
 
 from api.alarms import clear_platform_alarm, raise_platform_alarm
 from api.monitoring import intake, queries
+from api.rounds import repeat_rounds
 from carbon_domain.errors import DomainError
 from carbon_domain.monitoring import LineProblem, check_figure_rows
 
@@ -203,18 +204,18 @@ async def due_sources(conn: psycopg.AsyncConnection) -> list[str]:
 
 async def run_due(url: str, *, once: bool, poll_s: float = 60.0) -> list[SyncRun]:
     """The scheduler (`carbonflow monitoring sync`): run every due source, then, unless `once`, look again every
-    `poll_s` seconds. A failed source is logged once per run and alarmed on its row; the others still run."""
-    runs: list[SyncRun] = []
-    while True:
+    `poll_s` seconds. A failed source is logged once per run and alarmed on its row; the others still run; a round
+    that cannot reach the database is logged and tried again (api/rounds.py)."""
+    async def one_round() -> list[SyncRun]:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-            for name in await due_sources(conn):
-                run = await run_source(conn, name=name)
-                runs.append(run)
-                if run.error:
-                    _log.warning("%s", run.error)
-                else:
-                    _log.info("sync source %s: %d rows, %d stored, %d refused", name, run.rows, run.stored,
-                              run.refused)
-        if once:
-            return runs
-        await asyncio.sleep(poll_s)
+            return [await run_source(conn, name=name) for name in await due_sources(conn)]
+
+    def report(runs: list[SyncRun]) -> None:
+        for run in runs:
+            if run.error:
+                _log.warning("%s", run.error)
+            else:
+                _log.info("sync source %s: %d rows, %d stored, %d refused", run.source, run.rows, run.stored,
+                          run.refused)
+
+    return await repeat_rounds("monitoring sync", one_round, once=once, poll_s=poll_s, report=report) or []

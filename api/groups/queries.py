@@ -14,11 +14,13 @@ __all__ = ["create_group", "existing_enterprises", "get_group", "list_groups"]
 
 _GROUP = ("g.group_id, g.name, g.created_by, g.created_at,"
           " COALESCE((SELECT array_agg(m.enterprise_id ORDER BY m.enterprise_id) FROM enterprise_group_members m"
-          " WHERE m.group_id = g.group_id), '{}') AS members")
+          " WHERE m.group_id = g.group_id), '{}') AS members,"
+          " COALESCE((SELECT jsonb_object_agg(e.enterprise_id, e.name) FROM enterprise_group_members m"
+          " JOIN enterprises e USING (enterprise_id) WHERE m.group_id = g.group_id), '{}') AS member_names")
 
 
 async def list_groups(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
-    """Every group with its members (enterprise ids, sorted), by name."""
+    """Every group with its members (enterprise ids, sorted) and their names, by name."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(f"SELECT {_GROUP} FROM enterprise_groups g ORDER BY g.name")
         return list(await cur.fetchall())

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from carbon_domain.analysis import Holder, allocate_total, track_total
+from carbon_domain.target_assessment import Actual, assess
 from tests.api.conftest import make_user
 from tests.api.test_monitoring import credit_code, csv_file, upload
 
@@ -110,15 +111,23 @@ def issued(client: TestClient, gov: dict[str, str], group: dict[str, Any], works
 
 
 def test_the_docs_hand_computed_group_example_holds() -> None:
-    """docs/targets.md: works A 600 t, B 400 t in the base year; a 900 t group target."""
-    holders = [Holder("A", 600.0), Holder("B", 400.0)]
-    equal = allocate_total(900.0, holders, "equal_rate")
-    shared = allocate_total(900.0, [Holder("A", 600.0, share=0.7), Holder("B", 400.0, share=0.3)], "by_share")
-    march = track_total(540.0, [f"2025-{m:02d}" for m in range(1, 13)], {"2025-01": 50.0, "2025-02": 50.0,
-                                                                         "2025-03": 50.0})[-1]
-    assert ([(a.key, round(a.target, 9), round(a.reduction_rate or 0, 9)) for a in equal],
-            [round(a.target, 9) for a in shared], (march.actual, march.allowed, march.off_track)) == (
-        [("A", 540.0, 0.1), ("B", 360.0, 0.1)], [630.0, 270.0], (150.0, 135.0, True))
+    """docs/targets.md: works A (units of 300 t and 200 t) and works B (one unit, 250 t) in the base year; a 600 t
+    group target; B emits 60 t by March and 190 t in the year."""
+    units = {"A": [300.0, 200.0], "B": [250.0]}
+    members = [Holder(works, math.fsum(co2)) for works, co2 in units.items()]
+    to_works = allocate_total(600.0, members, "equal_rate")
+    to_units = allocate_total(600.0, [Holder(f"{w}{i}", c) for w, co2 in units.items()
+                                      for i, c in enumerate(co2, start=1)], "equal_rate")
+    shared = allocate_total(600.0, [Holder("A", 500.0, share=3), Holder("B", 250.0, share=1)], "by_share")
+    march = track_total(200.0, [f"2025-{m:02d}" for m in range(1, 13)], {"2025-01": 20.0, "2025-02": 20.0,
+                                                                         "2025-03": 20.0})[-1]
+    year_end = assess("total", [("B", 250.0, 200.0)], {"B": Actual(190.0, 0.0, 12)})[0]
+    assert ([(a.key, round(a.target, 9), round(a.reduction_rate or 0, 9)) for a in to_works],
+            [round(a.target, 9) for a in to_units], [round(a.target, 9) for a in shared],
+            (march.actual, march.allowed, march.off_track),
+            (year_end.gap, round(year_end.gap_rate or 0, 9), year_end.met, year_end.final)) == (
+        [("A", 400.0, 0.2), ("B", 200.0, 0.2)], [240.0, 160.0, 200.0], [450.0, 150.0], (60.0, 50.0, True),
+        (-10.0, -0.05, True, True))
 
 
 def test_a_government_user_creates_a_group_of_its_regions_enterprises_and_it_is_audited(

@@ -352,35 +352,43 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
 
 
 def _cmd_assets(args: argparse.Namespace) -> int:
+    return _run_alarm_checks("carbonflow assets alarms", ("assets",), args)
+
+
+def _cmd_alarms(args: argparse.Namespace) -> int:
+    from carbonflow.platform_alarms import CHECKS
+
+    return _run_alarm_checks("carbonflow alarms check", tuple(args.only or CHECKS), args)
+
+
+def _run_alarm_checks(command: str, names: tuple[str, ...], args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
     import psycopg
 
-    from api.assets.alarms import run_checks
+    from carbonflow.platform_alarms import describe, run_checks
 
-    settings = _db_settings("carbonflow assets")
+    settings = _db_settings(command.rsplit(" ", 1)[0])
     if settings is None:
         return 2
     if args.poll <= 0:
-        print("carbonflow assets alarms: --poll must be a positive number of seconds", file=sys.stderr)
+        print(f"{command}: --poll must be a positive number of seconds", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        check = asyncio.run(run_checks(settings.database_url, once=args.once, poll_s=args.poll))
+        checks = asyncio.run(run_checks(settings.database_url, names=names, once=args.once, poll_s=args.poll))
     except psycopg.Error as exc:
-        print(f"carbonflow assets alarms: the check failed: {exc}; check DATABASE_URL and that the database is"
+        print(f"{command}: the check failed: {exc}; check DATABASE_URL and that the database is"
               " migrated (carbonflow db migrate)", file=sys.stderr)
         return 1
-    if check is not None:
-        print(f"{check.day}: {len(check.deficits)} projected deficit(s), {len(check.deadlines)} deadline reminder(s)"
-              f" active; {len(check.cleared)} cleared")
-        for subject in (*check.deficits, *check.deadlines):
-            print(f"  active  {subject}")
-        for subject in check.cleared:
-            print(f"  cleared {subject}")
+    for name, check in (checks or {}).items():
+        lines = describe(name, check)
+        print(lines[0] if len(names) == 1 else f"{name} {lines[0]}")
+        for line in lines[1:]:
+            print(line)
         for problem in check.problems:
-            print(f"  cannot project {problem}", file=sys.stderr)
+            print(f"  {'cannot project' if name == 'assets' else 'cannot track'} {problem}", file=sys.stderr)
     return 0
 
 
@@ -671,6 +679,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="check once and exit (for cron)")
     p.add_argument("--poll", type=float, default=3600.0, help="seconds between checks (default 3600)")
     p.set_defaults(func=_cmd_assets)
+    p = sub.add_parser("alarms", help="platform alarms: run every platform alarm check (carbon assets, target "
+                                      "tracking) now and periodically")
+    p.add_argument("action", choices=["check"])
+    p.add_argument("--only", action="append", choices=["assets", "targets"],
+                   help="run only this check (repeatable; default all)")
+    p.add_argument("--once", action="store_true", help="check once and exit (for cron)")
+    p.add_argument("--poll", type=float, default=3600.0, help="seconds between checks (default 3600)")
+    p.set_defaults(func=_cmd_alarms)
     p = sub.add_parser("seed", help="seed demo data: a synthetic prefecture for government monitoring")
     p.add_argument("what", choices=["region"])
     p.add_argument("--seed", type=int, default=2026, help="the generator's seed (same seed, same data)")

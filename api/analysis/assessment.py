@@ -17,7 +17,8 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 
 from api.analysis import queries
-from api.analysis.router import METHOD, Id, Reader, _visible_target, monthly_holder_sectors
+from api.analysis.router import METHOD, Id, Reader, _visible_target
+from api.analysis.tracking import holder_months
 from api.deps import Conn
 from api.monitoring import queries as monitoring
 from carbon_domain.target_assessment import Actual, Result, assess, compare_periods
@@ -31,7 +32,7 @@ COLUMNS = ("rank", "holder", "base", "target", "actual", "gap", "gap_rate", "cha
 
 async def _results(conn: psycopg.AsyncConnection, scope: monitoring.UnitScope,
                    target: dict[str, Any]) -> list[Result]:
-    monthly = await monthly_holder_sectors(conn, scope, target, 12)
+    monthly = await holder_months(conn, scope=scope, target=target, last=12)
     sums: dict[str, list[float]] = {}
     for sectors in monthly.values():
         for s in sectors:

@@ -17,7 +17,7 @@ import io
 import math
 import re
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import psycopg
@@ -27,11 +27,12 @@ from fastapi.responses import PlainTextResponse
 
 from api.analysis import queries
 from api.analysis.schemas import ScenarioSpec, TargetCreate
+from api.analysis.target_alarms import TZ, check_target_alarms
+from api.analysis.tracking import holder_group, track
 from api.audit import auditlog
 from api.auth.access import Principal
 from api.auth.deps import Caller, require_permission
 from api.deps import ClientIP, Conn
-from api.groups import queries as groups
 from api.groups.scope import visible_groups
 from api.monitoring import queries as monitoring
 from carbon_domain.analysis import (
@@ -53,8 +54,6 @@ from carbon_domain.analysis import (
     preset,
     project,
     suggest,
-    track_intensity,
-    track_total,
 )
 from carbon_domain.errors import FormulaInputError
 from carbon_domain.monitoring import region_prefix
@@ -431,7 +430,7 @@ async def export_scenario(caller: Reader, conn: Conn, scenario_id: Id,
 
 
 def _holder_group(level: str, region: dict[str, Any]) -> str:
-    return {"industry": "industry", "unit": "unit"}.get(level) or _sub_regions(region)
+    return holder_group(level, region) or _sub_regions(region)
 
 
 @router.post("/targets", status_code=201)
@@ -542,20 +541,6 @@ async def _group(conn: psycopg.AsyncConnection, caller: Principal, group_id: int
     return found
 
 
-async def monthly_holder_sectors(conn: psycopg.AsyncConnection, scope: monitoring.UnitScope,
-                                 target: dict[str, Any], through: int) -> dict[str, list[Sector]]:
-    """Per month of the target year up to `through`: the figures of the target's holders (region or group)."""
-    if target["group_id"] is not None:
-        group = await groups.get_group(conn, group_id=target["group_id"])
-        assert group is not None
-        return await queries.group_monthly_sectors(conn, members=group["members"], level=target["holder_level"],
-                                                   year=target["year"], through=through)
-    regions = {r["code"]: r for r in await monitoring.list_regions(conn)}
-    group_by = _holder_group(target["holder_level"], regions[target["region_code"]])
-    return await queries.monthly_sectors(conn, scope=scope, prefix=region_prefix(target["region_code"]),
-                                         year=target["year"], group=group_by, through=through)
-
-
 async def _own_units(conn: psycopg.AsyncConnection, scope: monitoring.UnitScope) -> set[str]:
     if not scope.enterprises:
         return set()
@@ -591,6 +576,23 @@ async def list_targets(caller: Reader, conn: Conn,
     return {"targets": sorted(targets, key=lambda t: (-t["year"], t["target_id"]))}
 
 
+async def _target_alarm_checker(principal: Caller) -> Principal:
+    return require_permission(principal, "target_alarms")
+
+
+@router.post("/targets/alarms/check")
+async def check_target_alarms_now(caller: Annotated[Principal, Depends(_target_alarm_checker)], conn: Conn,
+                                  ip: ClientIP) -> dict[str, Any]:
+    """Run the target off-track alarm check now (it also runs periodically: `carbonflow alarms check`): raise an
+    alarm per holder of an issued target of this year that is off track and clear those back on track; answers
+    the subjects left active and cleared."""
+    async with conn.transaction():
+        check = await check_target_alarms(conn, datetime.now(TZ).date())
+        await auditlog.record(conn, action="analysis.targets.alarms.check", client_ip=ip, principal=caller,
+                              target="analysis:target_alarms", detail=check.as_dict())
+    return check.as_dict()
+
+
 @router.get("/targets/{target_id}")
 async def open_target(caller: Reader, conn: Conn, target_id: Id) -> dict[str, Any]:
     _, target = await _visible_target(conn, caller, target_id)
@@ -613,29 +615,13 @@ async def track_target(
         if int(through[:4]) != year:
             raise HTTPException(422, f"through {through} is not in the target year {year}")
         last = int(through[5:])
-    monthly = await monthly_holder_sectors(conn, scope, target, last)
-    months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    tolerance = target["tolerance"]
-    holders = []
-    for a in target["allocations"]:
-        found = {m: next((s for s in sectors if s.key == a["holder"]), None) for m, sectors in monthly.items()}
-        co2 = {m: s.co2 for m, s in found.items() if s is not None}
-        if target["kind"] == "total":
-            points = track_total(a["target"], months, co2, tolerance=tolerance)
-        else:
-            activity = {m: s.activity for m, s in found.items() if s is not None}
-            points = track_intensity(a["base"], a["target"], months, co2, activity, tolerance=tolerance)
-        holders.append({"holder": a["holder"], "target": a["target"], "points": [asdict(p) for p in points],
-                        "off_track": bool(points and points[-1].off_track)})
-    region_points = None
-    if target["group_id"] is None:
-        whole = scope.covers_region(target["region_code"])
-    else:  # the group as a whole, for those who see all its allocations
+    whole = None
+    if target["group_id"] is not None:  # the group as a whole, for those who see all its allocations
         full = await queries.get_target(conn, target_id=target_id)
-        whole = full is not None and len(full["allocations"]) == len(holders)
-    if target["kind"] == "total" and whole:
-        totals = {m: sum(s.co2 for s in sectors) for m, sectors in monthly.items()}
-        region_points = [asdict(p) for p in track_total(target["value"], months, totals, tolerance=tolerance)]
-    return {"target": {k: v for k, v in target.items() if k != "allocations"}, "through": months[last - 1],
-            "holders": holders, "off_track": [h["holder"] for h in holders if h["off_track"]],
-            "region": region_points, "path": "pro-rated evenly over the 12 months", "method": METHOD}
+        whole = full is not None and len(full["allocations"]) == len(target["allocations"])
+    try:
+        tracked = await track(conn, scope=scope, target=target, last=last, whole=whole)
+    except ValueError as exc:
+        raise HTTPException(422, f"{exc}; set a new target") from exc
+    return {"target": {k: v for k, v in target.items() if k != "allocations"}, **tracked,
+            "path": "pro-rated evenly over the 12 months", "method": METHOD}

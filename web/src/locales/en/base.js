@@ -309,6 +309,7 @@ export default {
     "byRule": "By its rule",
     "platform": "Platform alarm",
     "enterpriseOf": "Enterprise {id}",
+    "regionOf": "Region {code}",
     "actions": "Actions",
     "acknowledge": "Acknowledge",
     "clear": "Clear",
@@ -330,7 +331,8 @@ export default {
     "monitoring_sync_failed": "Intermediate-database sync failed",
     "monitoring_job_failed": "Monitoring job failed (recompute or metered months)",
     "deficit_projected": "Allowance deficit projected",
-    "compliance_deadline": "Compliance or trading deadline ahead"
+    "compliance_deadline": "Compliance or trading deadline ahead",
+    "target_off_track": "Target holder off track"
   },
   "implausible": {
     "title": "Implausible counter readings",
@@ -504,6 +506,7 @@ export default {
     "project_verify": "Project verification",
     "assets": "Carbon assets",
     "asset_alarms": "Carbon asset alarm check",
+    "target_alarms": "Target off-track alarm check",
     "activity_data": "Activity data entry",
     "gateway_registry": "Gateway registry",
     "efficiency_code_view": "Carbon accounts and codes",

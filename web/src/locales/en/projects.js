@@ -241,6 +241,7 @@ export default {
   },
   "assets": {
     "deadlines": {
+      "alarms": "Deadline reminders in the alarms",
       "title": "Compliance and trading calendar",
       "add": "Add a deadline",
       "soon": "Due soon: {title}, in {n} days",
@@ -269,6 +270,8 @@ export default {
         "upcoming": "in {n} days"
       }
     },
+    "checkAlarms": "Check alarms now",
+    "checked": "Alarm check done: {deficits} projected deficit(s) and {deadlines} deadline reminder(s) active, {cleared} cleared.",
     "title": "Carbon assets",
     "subtitle": "Allowances, holdings, ledger and compliance",
     "enterprise": "Enterprise",
@@ -331,6 +334,7 @@ export default {
       "yearNeeded": "A surrender needs the year it covers"
     },
     "compliance": {
+      "alarms": "Deficit alarms",
       "title": "Compliance position",
       "help": "Position = allowances + usable offsets − verified emissions; offsets up to the cap × emissions",
       "cap": "Offset cap (%)",

@@ -241,6 +241,7 @@ export default {
   },
   "assets": {
     "deadlines": {
+      "alarms": "在告警中查看截止提醒",
       "title": "履约与交易日历",
       "add": "添加截止日期",
       "soon": "即将到期：{title}，还剩 {n} 天",
@@ -269,6 +270,8 @@ export default {
         "upcoming": "{n} 天后"
       }
     },
+    "checkAlarms": "立即检查告警",
+    "checked": "告警检查完成：{deficits} 个预计配额缺口、{deadlines} 个截止提醒在告警中，{cleared} 个已清除。",
     "title": "碳资产",
     "subtitle": "配额、持仓、交易台账与履约",
     "enterprise": "企业",
@@ -331,6 +334,7 @@ export default {
       "yearNeeded": "清缴须填写履约年度"
     },
     "compliance": {
+      "alarms": "配额缺口告警",
       "title": "履约状况",
       "help": "盈缺 = 配额 + 可用抵销量 − 核查排放量；抵销量不超过排放量 × 抵销上限",
       "cap": "抵销上限（%）",

@@ -10,12 +10,14 @@ docs/targets.md is reproduced by the domain functions the API calls.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from api.analysis.target_alarms import TZ
 from carbon_domain.analysis import Holder, allocate_total, track_total
 from carbon_domain.target_assessment import Actual, assess
 from tests.api.conftest import make_user
@@ -254,3 +256,31 @@ def test_every_group_target_write_is_audited(
     actions = [row[0] for row in db.execute("SELECT action FROM audit_log WHERE target = %s ORDER BY audit_id",
                                             (f"analysis_target:{issued['target_id']}",)).fetchall()]
     assert actions == ["analysis.target.create", "analysis.target.issue"]
+
+
+def test_an_off_track_member_of_a_current_year_group_target_raises_an_alarm_for_its_enterprise(
+        client: TestClient, admin_headers: dict[str, str], gov: dict[str, str], database_url: str,
+        db: psycopg.Connection) -> None:
+    """A works of its own group doubles its coal in January of this year against a 5 % cut of last year's."""
+    year = datetime.now(TZ).year
+    eid, code = f"gt-alarm-{year}", credit_code(REGION)
+    lines = [f"{code},GT alarm works,{REGION},313,{year - 1}-{m:02d},coal,10,t" for m in range(1, 13)]
+    r = upload(client, admin_headers, csv_file(*lines, f"{code},GT alarm works,{REGION},313,{year}-01,coal,20,t"))
+    assert r.status_code == 200, r.text
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO enterprises (enterprise_id, name, region) VALUES (%s, 'GT alarm works', 'CN-ZJ')"
+                     " ON CONFLICT DO NOTHING", (eid,))
+        conn.execute("UPDATE monitoring_units SET enterprise_id = %s WHERE credit_code = %s", (eid, code))
+    group = client.post("/api/v1/groups", headers=gov, json={"name": f"GT alarm group {year}", "members": [eid]})
+    assert group.status_code == 201, group.text
+    base = _co2(db, [int(db.execute("SELECT unit_id FROM monitoring_units WHERE credit_code = %s",
+                                    (code,)).fetchone()[0])], year - 1)  # type: ignore[index]
+    target = _target(client, gov, group.json()["group_id"], value=0.95 * base, year=year, base_year=year - 1)
+    tid = target.json()["target_id"]
+    assert client.post(f"{A}/targets/{tid}/issue", headers=gov).status_code == 200
+    check = client.post(f"{A}/targets/alarms/check", headers=gov)
+    subject = f"target_off_track:{tid}:{eid}"
+    alarm = db.execute("SELECT enterprise_id, detail FROM alarms WHERE rule = 'target_off_track' AND device_id = %s"
+                       " AND state = 'active'", (subject,)).fetchone()
+    assert (check.status_code, subject in check.json()["off_track"], alarm is not None and alarm[0],
+            alarm is not None and "GT alarm works" in alarm[1]) == (200, True, eid, True)

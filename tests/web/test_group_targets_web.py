@@ -21,7 +21,7 @@ from tests.web.ui import choose, log_in, shot
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 
-CITY = "330600"  # 绍兴市, inside the government user's CN-ZJ
+CITY = "330200"  # 宁波市, inside the government user's CN-ZJ
 
 
 def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
@@ -32,7 +32,7 @@ def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def steel_group(live_api: str, users: Users, database_url: str) -> dict[str, Any]:
-    """Two works of a steel group in Shaoxing with 2025 monthly figures (works A burns twice works B's coal), and
+    """Two works of a steel group in Ningbo with 2025 monthly figures (works A burns twice works B's coal), and
     the group registered by an administrator."""
     tag = uuid.uuid4().hex[:6]
     works = {"a": f"w-gt-a-{tag}", "b": f"w-gt-b-{tag}"}

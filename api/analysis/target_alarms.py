@@ -5,7 +5,8 @@ endpoint says (api/analysis/tracking.py, the whole platform's figures).
 - rule ``target_off_track`` (warning), subject ``target_off_track:<target>:<holder>``;
 - a unit holder's alarm carries the unit's enterprise (its users see it) and region; a sub-region holder's
   carries the sub-region, an industry holder's the target's region, so the government users of that region
-  (or a parent) see it in the alarms list;
+  (or a parent) see it in the alarms list; an enterprise-group target's member-enterprise holder's carries that
+  enterprise (its users and its region's government users see it);
 - cleared when the holder is back on track, the target is gone, or the target year is over (the assessment then
   says whether it was met).
 
@@ -25,7 +26,8 @@ import psycopg
 
 from api.alarms import clear_platform_alarms_except, raise_platform_alarm
 from api.analysis import queries
-from api.analysis.tracking import holder_group, track
+from api.analysis.tracking import track
+from api.groups import queries as groups
 from api.monitoring import queries as monitoring
 from carbon_domain.errors import FormulaInputError
 
@@ -33,7 +35,7 @@ __all__ = ["TARGET_RULE", "TZ", "TargetAlarmCheck", "check_target_alarms"]
 
 TZ = ZoneInfo("Asia/Shanghai")  # a target year is a calendar year of China Standard Time
 TARGET_RULE = "target_off_track"
-_LEVEL_ZH = {"region": "地区", "industry": "行业", "unit": "单位"}
+_LEVEL_ZH = {"region": "地区", "industry": "行业", "unit": "单位", "enterprise": "企业"}
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,12 @@ async def _units(conn: psycopg.AsyncConnection, ids: list[str]) -> dict[str, dic
 async def _check_target(conn: psycopg.AsyncConnection, target: dict[str, Any],
                         regions: dict[str, dict[str, Any]]) -> list[str]:
     """Raise or refresh the alarm of each off-track holder of one target; the active subjects."""
-    region = regions.get(target["region_code"])
-    group = None if region is None else holder_group(target["holder_level"], region)
-    if group is None:
-        raise ValueError(f"target {target['target_id']}: region {target['region_code']} has no sub-regions to track")
-    tracked = await track(conn, scope=monitoring.UnitScope(all=True), target=target, group=group, last=12)
+    tracked = await track(conn, scope=monitoring.UnitScope(all=True), target=target, last=12)
     off = [h for h in tracked["holders"] if h["off_track"]]
     units = await _units(conn, [h["holder"] for h in off]) if target["holder_level"] == "unit" else {}
+    members: dict[str, str] = {}
+    if off and target["holder_level"] == "enterprise":
+        members = ((await groups.get_group(conn, group_id=target["group_id"])) or {}).get("member_names") or {}
     active = []
     for h in off:
         holder = h["holder"]
@@ -90,6 +91,8 @@ async def _check_target(conn: psycopg.AsyncConnection, target: dict[str, Any],
         if target["holder_level"] == "unit" and holder in units:
             unit = units[holder]
             enterprise_id, region_code, name = unit["enterprise_id"], unit["region_code"], unit["name"]
+        elif target["holder_level"] == "enterprise":
+            enterprise_id, region_code, name = holder, None, members.get(holder, holder)
         elif target["holder_level"] == "region":
             region_code = holder
             name = regions.get(holder, {}).get("name", holder)
@@ -111,7 +114,9 @@ async def check_target_alarms(conn: psycopg.AsyncConnection, today: date) -> Tar
         active: list[str] = []
         problems: list[str] = []
         keep: list[str] = []
-        for listed in await queries.list_targets(conn, prefixes=None, holders=None):
+        group_ids = [g["group_id"] for g in await groups.list_groups(conn)]
+        for listed in [*await queries.list_targets(conn, prefixes=None, holders=None),
+                       *await queries.list_group_targets(conn, group_ids=group_ids, issued_only=True)]:
             if listed["state"] != "issued" or listed["year"] != today.year:
                 continue
             target = await queries.get_target(conn, target_id=listed["target_id"])

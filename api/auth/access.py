@@ -43,6 +43,10 @@ reminders. A government user's region is a platform label (CN-ZJ) or a GB/T 2260
 sub-regions; an enterprise user sees and reports the units linked to its enterprise; the region scope is the same
 `Scope.regions`, read against the monitoring region tree.
 
+Enterprise groups (api/groups/; docs/targets.md): 'monitoring' reads the groups in scope (a government user those
+whose members are all in its region, an enterprise user those it belongs to); creating one needs 'monitoring_data'
+and the government (members in its region) or administrator role, as setting a group's targets does.
+
 Projects and assets (api/projects/, api/assets/; docs/projects.md): 'projects' reads the projects in scope (an
 auditor only those it is assigned to verify) and, for enterprises and administrators, changes their own;
 'project_verify' verifies or refuses a submitted period (auditors); 'assets' reads holdings, the ledger and the

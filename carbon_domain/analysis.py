@@ -50,6 +50,7 @@ __all__ = [
     "fit_stirpat",
     "group_sectors",
     "kaya",
+    "kaya_factors",
     "lmdi",
     "log_mean",
     "preset",
@@ -527,10 +528,10 @@ def project(base: StirpatPoint, scenario: Scenario, *, end_year: int, fit: Stirp
         peak_years = (min(possible), max(possible))
     return Projection("stirpat" if fit else "kaya", scenario.name, tuple(years), peak.year, peak.co2,
                       peak.year < years[-1].year, peak.low, peak.high, peak_years,
-                      _factors(years[0], peak if peak.year > years[0].year else years[-1], fit))
+                      kaya_factors(years[0], peak if peak.year > years[0].year else years[-1], fit))
 
 
-def _factors(start: ProjectedYear, end: ProjectedYear, fit: StirpatFit | None) -> tuple[Factor, ...]:
+def kaya_factors(start: ProjectedYear, end: ProjectedYear, fit: StirpatFit | None = None) -> tuple[Factor, ...]:
     """Kaya LMDI of the path from `start` to `end`, ranked by the size of each contribution."""
     w = log_mean(end.co2, start.co2)
 

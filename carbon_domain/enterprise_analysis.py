@@ -12,19 +12,35 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from carbon_domain.analysis import Decomposition, Sector, lmdi
+from carbon_domain.analysis import (
+    Decomposition,
+    Factor,
+    ProjectedYear,
+    Projection,
+    Sector,
+    Suggestion,
+    kaya_factors,
+    lmdi,
+    suggest,
+)
 from carbon_domain.errors import FormulaInputError
 
 __all__ = [
+    "ENTERPRISE_DRIVERS",
     "ENTERPRISE_PRESETS",
+    "MIN_BAND_YEARS",
     "KWH_PER_TCE",
     "EnterpriseScenario",
     "EnterpriseYear",
     "ProcessFigures",
     "YearEnd",
+    "enterprise_band",
+    "enterprise_factors",
     "enterprise_preset",
+    "enterprise_suggestions",
+    "growth_spread",
     "process_lmdi",
     "process_sectors",
     "project_enterprise",
@@ -177,3 +193,61 @@ def project_enterprise(*, year: int, output: float, energy: float, co2: float, s
         years.append(EnterpriseYear(year + n, q, q * intensity, q * intensity * factor))
     peak = max(years, key=lambda y: (y.co2, -y.year))
     return years, peak
+
+
+# --- ranking, suggestions and the band --------------------------------------------------------------------------
+
+ENTERPRISE_DRIVERS = {"gdp_per_capita": "output", "energy_intensity": "energy_intensity",
+                      "carbon_per_energy": "emission_factor"}
+"""The region's Kaya factor names (analysis.kaya_factors) and the enterprise driver each stands for when the
+population is held at 1: GDP per capita is then the output Q, energy per GDP the energy per tonne E/Q."""
+_REGION_NAMES = {v: k for k, v in ENTERPRISE_DRIVERS.items()}
+MIN_BAND_YEARS = 4
+"""Whole calendar years of history a band needs (three yearly changes, two degrees of freedom)."""
+
+
+def _as_region_year(y: EnterpriseYear) -> ProjectedYear:
+    return ProjectedYear(y.year, 1.0, y.output, y.energy, y.co2, None, None)
+
+
+def enterprise_factors(years: Sequence[EnterpriseYear], peak: EnterpriseYear) -> tuple[Factor, ...]:
+    """Each Kaya driver's contribution (t CO2) to the change from the base year to the peak year (to the last
+    year when the base year is the peak), ranked by size: the region's LMDI (analysis.kaya_factors) with the
+    population held at 1, so the contributions are L(C_end, C_base) · ln(driver ratio) and sum to the change."""
+    end = peak if peak.year > years[0].year else years[-1]
+    factors = kaya_factors(_as_region_year(years[0]), _as_region_year(end))
+    return tuple(replace(f, name=ENTERPRISE_DRIVERS[f.name]) for f in factors if f.name in ENTERPRISE_DRIVERS)
+
+
+def enterprise_suggestions(years: Sequence[EnterpriseYear], peak: EnterpriseYear, factors: Sequence[Factor],
+                           decomposition: Decomposition | None = None) -> list[Suggestion]:
+    """The region's rules (analysis.SUGGESTION_RULES, applied by analysis.suggest) on the enterprise path: the
+    output plays GDP per capita in `growth_driven`, and the by-process LMDI names the one process with the
+    largest structure, intensity or emission-factor effect."""
+    projection = Projection("kaya", "enterprise", tuple(_as_region_year(y) for y in years), peak.year, peak.co2,
+                            peak.year < years[-1].year, None, None, None,
+                            tuple(replace(f, name=_REGION_NAMES[f.name]) for f in factors))
+    out = []
+    for s in suggest(projection, decomposition, top=1):
+        if s.rule == "growth_driven":
+            s = Suggestion(s.rule, {**s.params, "factor": ENTERPRISE_DRIVERS[str(s.params["factor"])]})
+        out.append(s)
+    return out
+
+
+def growth_spread(annual_co2: Sequence[float]) -> float | None:
+    """The residual spread of a site's historical Kaya path: the sample standard deviation of its yearly log
+    changes of CO2 (ln Q + ln E/Q + ln C/E changes, summed) about their mean. None with fewer than
+    MIN_BAND_YEARS whole years or a year without CO2."""
+    if len(annual_co2) < MIN_BAND_YEARS or any(not c > 0 for c in annual_co2):
+        return None
+    changes = [math.log(b / a) for a, b in zip(annual_co2, annual_co2[1:])]
+    return statistics.stdev(changes)
+
+
+def enterprise_band(years: Sequence[EnterpriseYear], spread: float) -> list[tuple[float, float]]:
+    """(low, high) of each year: C · exp(∓ 1.96 · s · √k), k years after the base year (a random walk of the
+    log CO2 about the scenario's path, its steps as spread as the history's)."""
+    base = years[0].year
+    return [(y.co2 * math.exp(-Z95 * spread * math.sqrt(y.year - base)),
+             y.co2 * math.exp(Z95 * spread * math.sqrt(y.year - base))) for y in years]

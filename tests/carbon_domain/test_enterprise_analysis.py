@@ -14,7 +14,11 @@ from carbon_domain.enterprise_analysis import (
     KWH_PER_TCE,
     EnterpriseScenario,
     ProcessFigures,
+    enterprise_band,
+    enterprise_factors,
     enterprise_preset,
+    enterprise_suggestions,
+    growth_spread,
     process_lmdi,
     process_sectors,
     project_enterprise,
@@ -122,3 +126,37 @@ def test_projection_needs_a_metered_base_year() -> None:
                            end_year=2030)
     with pytest.raises(FormulaInputError, match="unknown scenario"):
         enterprise_preset("radical")
+
+
+def test_enterprise_ranking_and_suggestions_worked_example_of_the_docs() -> None:
+    years, peak = project_enterprise(year=2025, output=1e6, energy=550_000, co2=1.8e6,
+                                     scenario=enterprise_preset("baseline"), end_year=2030)
+    factors = enterprise_factors(years, peak)
+    assert [(f.name, round(f.contribution)) for f in factors] == [
+        ("output", 135_240), ("energy_intensity", -55_063), ("emission_factor", -27_462)]
+    assert math.fsum(f.contribution for f in factors) == pytest.approx(peak.co2 - years[0].co2)
+    # the docs' by-process example read backwards: sintering's energy per tonne and steelmaking's factor rose
+    later = [ProcessFigures("steelmaking", 10 * K, 20.0), ProcessFigures("sintering", 15 * K, 45.0, 150.0)]
+    earlier = [ProcessFigures("steelmaking", 12 * K, 22.8), ProcessFigures("sintering", 15.12 * K, 45.36, 168.0)]
+    d = process_lmdi(earlier, later, base_output=120, target_output=100)
+    got = {s.rule: s.params for s in enterprise_suggestions(years, peak, factors, d)}
+    assert list(got) == ["peak", "growth_driven", "structure", "intensity", "emission_factor"]
+    assert got["growth_driven"]["factor"] == "output" and round(got["growth_driven"]["offset"], 4) == 0.6102
+    assert got["intensity"]["top"] == "sintering" and round(got["intensity"]["effect"], 4) == 4.7602
+    assert got["emission_factor"]["top"] == "steelmaking"
+
+
+def test_enterprise_band_worked_example_of_the_docs() -> None:
+    s = growth_spread([1000, 1100, 1045, 1150])
+    assert s == pytest.approx(0.084767, abs=1e-6)
+    years, _ = project_enterprise(year=2025, output=1e6, energy=550_000, co2=1.8e6,
+                                  scenario=enterprise_preset("baseline"), end_year=2027)
+    band = enterprise_band(years, s)
+    assert band[0] == (1.8e6, 1.8e6)
+    assert [round(v, -2) for v in band[1]] == [1_546_700, 2_156_400]
+
+
+def test_band_needs_four_whole_years_of_history() -> None:
+    assert growth_spread([1000, 1100, 1045]) is None
+    assert growth_spread([1000, 0, 1045, 1150]) is None
+    assert growth_spread([1000, 1000, 1000, 1000]) == 0.0

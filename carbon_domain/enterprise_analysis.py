@@ -9,6 +9,7 @@ emissions service and passes them in. Units: CO2 in t, energy in kWh in (the rol
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Mapping, Sequence
@@ -241,7 +242,7 @@ def growth_spread(annual_co2: Sequence[float]) -> float | None:
     MIN_BAND_YEARS whole years or a year without CO2."""
     if len(annual_co2) < MIN_BAND_YEARS or any(not c > 0 for c in annual_co2):
         return None
-    changes = [math.log(b / a) for a, b in zip(annual_co2, annual_co2[1:])]
+    changes = [math.log(b / a) for a, b in itertools.pairwise(annual_co2)]
     return statistics.stdev(changes)
 
 

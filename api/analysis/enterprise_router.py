@@ -27,8 +27,13 @@ from api.telemetry import figures
 from carbon_domain.enterprise_analysis import (
     ENTERPRISE_PRESETS,
     KWH_PER_TCE,
+    MIN_BAND_YEARS,
     EnterpriseScenario,
     ProcessFigures,
+    enterprise_band,
+    enterprise_factors,
+    enterprise_suggestions,
+    growth_spread,
     process_lmdi,
     project_enterprise,
     year_end,
@@ -40,6 +45,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/analysis/enterprise", tags=["analysis"])
 METHOD = "METHODS.md section 7; docs/analysis.md (Enterprise side)"
 HISTORY_MONTHS = 36
+BAND_HISTORY_YEARS = 10  # whole calendar years before the base year read for the band
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
 Period = Annotated[str, Query(pattern=r"^\d{4}(-\d{2})?$", description="a year (2025) or a month (2025-03)")]
@@ -140,19 +146,22 @@ async def process_decomposition(caller: EmissionsReader, conn: Conn, scope: Scop
                   "change_t": s.target_co2 - s.base_co2,
                   "effects": {"production": s.activity, "structure": s.structure, "intensity": s.intensity,
                               "emission_factor": s.emission_factor}} for s in result.sectors]
-    effects = result.effects()
     return {
         "subject": subject, "product": product, "timezone": tz,
         "periods": {k: {key: v[key] for key in ("period", "start", "end", "output_t", "co2_t", "factor_versions")}
                     for k, v in periods.items()},
         "change_t": result.change,
-        "effects": {"production": effects["activity"], "structure": effects["structure"],
-                    "intensity": effects["intensity"], "emission_factor": effects["emission_factor"]},
-        "processes": processes,
+        "effects": _effects(result), "processes": processes,
         "identity": "C = Σ_i Q·(Y_i/Q)·(E_i/Y_i)·(C_i/E_i); a process without its own production counter has "
                     "Y_i = Q",
         "method": f"additive LMDI-I (Ang 2004) by process; {METHOD}",
     }
+
+
+def _effects(result: Any) -> dict[str, float]:
+    effects = result.effects()
+    return {"production": effects["activity"], "structure": effects["structure"], "intensity": effects["intensity"],
+            "emission_factor": effects["emission_factor"]}
 
 
 def _months_back(today: date, n: int) -> list[tuple[int, int]]:
@@ -210,20 +219,75 @@ async def enterprise_forecast(
     if overrides:
         custom = {**asdict(ENTERPRISE_PRESETS["baseline"]), **overrides, "name": "custom"}
         scenarios["custom"] = EnterpriseScenario(**custom)
+    annual = await _whole_years(conn, scope.sites, year, zone, product)
+    spread = growth_spread([a["co2_t"] for a in annual])
+    change, change_note = await _year_to_date_lmdi(conn, scope.sites, year, max(int(h["month"][5:]) for h in whole),
+                                                    zone, product)
     paths = []
     try:
         for name, scenario in scenarios.items():
             years, peak = project_enterprise(year=year, output=base_output, energy=base_energy, co2=end.projected,
                                              scenario=scenario, end_year=max(end_year, year + 1))
-            paths.append({"name": name, "rates": asdict(scenario), "years": [asdict(y) for y in years],
-                          "peak": {"year": peak.year, "co2_t": peak.co2}})
+            factors = enterprise_factors(years, peak)
+            band = enterprise_band(years, spread) if spread is not None else [(None, None)] * len(years)
+            peak_band = band[years.index(peak)]
+            paths.append({
+                "name": name, "rates": asdict(scenario),
+                "years": [{**asdict(y), "low": lo, "high": hi} for y, (lo, hi) in zip(years, band, strict=True)],
+                "peak": {"year": peak.year, "co2_t": peak.co2, "low": peak_band[0], "high": peak_band[1]},
+                "factors": [{"name": f.name, "contribution_t": f.contribution} for f in factors],
+                "suggestions": [{"rule": s.rule, "text": s.text, "params": s.params}
+                                for s in enterprise_suggestions(years, peak, factors, change)]})
     except FormulaInputError as exc:
         raise HTTPException(422, str(exc)) from exc
+    interval = ({"years": [a["year"] for a in annual], "spread": spread, "note": None} if spread is not None else
+                {"years": [a["year"] for a in annual], "spread": None,
+                 "note": f"no interval: fewer than {MIN_BAND_YEARS} whole years of metered history "
+                         f"({len(annual)} before {year})"})
     return {
         "subject": subject, "product": product, "timezone": tz, "history": history,
         "year_end": asdict(end), "base": {"year": year, "output_t": base_output, "energy_tce": base_energy,
                                           "co2_t": end.projected},
-        "scenarios": paths,
+        "scenarios": paths, "interval": interval,
+        "decomposition": ({"period": change_note, "effects": _effects(change)} if change is not None
+                          else {"period": None, "note": change_note}),
         "drivers": "C = Q·(E/Q)·(C/E): output, energy per tonne, CO2 per tce",
-        "method": f"year end: run rate of the whole months ±1.96·s·√m; years: Kaya drivers; {METHOD}",
+        "method": f"year end: run rate of the whole months ±1.96·s·√m; years: Kaya drivers, ranked by LMDI "
+                  f"contribution, band C·exp(±1.96·s·√k) from the history's yearly log changes; {METHOD}",
     }
+
+
+async def _whole_years(conn: psycopg.AsyncConnection, sites: tuple[str, ...], year: int, zone: ZoneInfo,
+                       product: str) -> list[dict[str, Any]]:
+    """The unbroken run of calendar years with metered CO2 that ends the year before `year` (at most
+    BAND_HISTORY_YEARS), oldest first."""
+    out: list[dict[str, Any]] = []
+    for y in range(year - 1, year - 1 - BAND_HISTORY_YEARS, -1):
+        start, end = _window(str(y), zone)
+        _rows, _output, _energy, co2 = await _period(conn, sites, start, end, product)
+        if not co2 > 0:
+            break
+        out.append({"year": y, "co2_t": co2})
+    return out[::-1]
+
+
+async def _year_to_date_lmdi(conn: psycopg.AsyncConnection, sites: tuple[str, ...], year: int, months: int,
+                             zone: ZoneInfo, product: str) -> tuple[Any, str]:
+    """By-process LMDI of the base year's first `months` months against the same months a year before, for the
+    decomposition-based suggestions; (None, why) when it cannot be made."""
+    last = f"{year}-{months:02d}"
+    label = f"{year - 1}-01..{year - 1}-{months:02d} → {year}-01..{last}"
+    periods = []
+    for y in (year - 1, year):
+        start, _ = _window(f"{y}-01", zone)
+        _, end = _window(f"{y}-{months:02d}", zone)
+        rows, output, _energy, _co2 = await _period(conn, sites, start, end, product)
+        if not output:
+            return None, f"no process suggestions: no production of {product} in {y}-01..{y}-{months:02d}"
+        periods.append((rows, output))
+    try:
+        return process_lmdi(periods[0][0], periods[1][0], base_output=periods[0][1],
+                            target_output=periods[1][1]), label
+    except FormulaInputError as exc:
+        return None, f"no process suggestions: {exc}"
+

@@ -18,7 +18,17 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from carbon_domain.enterprise_analysis import ENTERPRISE_PRESETS, ProcessFigures, process_lmdi, year_end
+from carbon_domain.enterprise_analysis import (
+    ENTERPRISE_PRESETS,
+    ProcessFigures,
+    enterprise_band,
+    enterprise_factors,
+    enterprise_preset,
+    growth_spread,
+    process_lmdi,
+    project_enterprise,
+    year_end,
+)
 from tests.api.conftest import make_user
 
 TAG = uuid.uuid4().hex[:6]
@@ -206,6 +216,48 @@ def test_forecast_refuses_bad_input_with_a_message(client: TestClient, heads: di
                                                    params: dict[str, Any], status: int) -> None:
     r = client.get(f"{A}/forecast", headers=heads["enterprise"], params={"site": FORECAST_SITE, **params})
     assert r.status_code == status, r.text
+
+
+def test_forecast_ranks_the_drivers_and_suggests_by_the_region_rules_without_a_short_history_band(
+        client: TestClient, heads: dict[str, dict[str, str]]) -> None:
+    body = client.get(f"{A}/forecast", headers=heads["enterprise"], params={"site": FORECAST_SITE}).json()
+    b = body["base"]
+    years, peak = project_enterprise(year=b["year"], output=b["output_t"], energy=b["energy_tce"], co2=b["co2_t"],
+                                     scenario=enterprise_preset("policy"), end_year=body["scenarios"][0]["years"][-1]["year"])
+    policy = next(s for s in body["scenarios"] if s["name"] == "policy")
+    assert [(f["name"], f["contribution_t"]) for f in policy["factors"]] == [
+        (f.name, pytest.approx(f.contribution)) for f in enterprise_factors(years, peak)]
+    assert {f["name"] for f in policy["factors"]} == {"output", "energy_intensity", "emission_factor"}
+    assert policy["suggestions"][0]["rule"] in ("peak", "no_peak") and policy["suggestions"][0]["text"]
+    # 14 months of history: not the four whole years a band needs
+    assert body["interval"]["spread"] is None and "fewer than 4" in body["interval"]["note"]
+    assert policy["peak"]["low"] is None and all(y["low"] is None for y in policy["years"])
+
+
+def test_forecast_band_comes_from_the_spread_of_four_or_more_whole_years(
+        client: TestClient, admin_headers: dict[str, str], works: None, database_url: str) -> None:
+    site = f"ea-band-{TAG}"
+    this_year = datetime.now(SHANGHAI).year
+    per_year = {this_year - 5 + k: v for k, v in enumerate((900.0, 1000.0, 1100.0, 1045.0, 1150.0, 1200.0))}
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO sites (site_id, enterprise_id, name) VALUES (%s, %s, %s)", (site, ENT, site))
+        rows = _Rows(conn, f"ea-gw-band-{TAG}", site)
+        for y, tco2 in per_year.items():
+            rows.month(f"{y}-01", "steelmaking", tco2 * 400, tco2, 300.0)
+    r = client.get(f"{A}/forecast", headers=admin_headers, params={"site": site})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    base = body["base"]["year"]  # this year, or the last one in January
+    spread = growth_spread([v for y, v in per_year.items() if y < base])
+    assert body["interval"]["spread"] == pytest.approx(spread) and body["interval"]["note"] is None
+    assert body["interval"]["years"] == [y for y in per_year if y < base]
+    baseline = next(s for s in body["scenarios"] if s["name"] == "baseline")
+    years, _peak = project_enterprise(year=base, output=body["base"]["output_t"], energy=body["base"]["energy_tce"],
+                                      co2=body["base"]["co2_t"], scenario=enterprise_preset("baseline"),
+                                      end_year=baseline["years"][-1]["year"])
+    band = enterprise_band(years, spread)
+    assert [(y["low"], y["high"]) for y in baseline["years"]] == [pytest.approx(b) for b in band]
+    assert baseline["peak"]["low"] <= baseline["peak"]["co2_t"] <= baseline["peak"]["high"]
 
 
 def test_forecast_without_metered_months_says_so(client: TestClient, admin_headers: dict[str, str],

@@ -1,6 +1,7 @@
 """The enterprise analysis page (#/enterprise-analysis) in a real headless Chromium against the API under uvicorn,
 as the plant's energy manager: the by-process decomposition whose effects sum to the change, and the forecast
-recalculated with a custom output growth; each figure checked against the API. Screenshots:
+recalculated with a custom output growth, its drivers ranked and its suggestions; each figure checked against the
+API. Screenshots:
 tests/artifacts/web-enterprise-analysis-*.png.
 
 History: the plant's three seeded hours copied 2, 3 and 14 months back (months the comparison panel's test does
@@ -100,6 +101,25 @@ def test_energy_manager_reads_the_process_decomposition_and_recalculates_the_for
     assert {name: page.inner_text(f"#ea-peaks [data-scenario='{name}']") for name in peaks} == peaks
     assert {s["name"]: float(page.get_attribute(f"#ea-peaks [data-peak='{s['name']}']", "data-value"))
             for s in forecast["scenarios"]} == pytest.approx({s["name"]: s["peak"]["co2_t"] for s in forecast["scenarios"]})
+    # the drivers ranked by contribution and the rule-based suggestions, as the API gives them, per scenario
+    by_name = {s["name"]: s for s in forecast["scenarios"]}
+    for name, label in (("baseline", None), ("custom", "Custom")):
+        if label:
+            page.click(f"#ea-ranking-scenario .el-radio-button:has-text('{label}')")
+        want = by_name[name]
+        page.wait_for_function("n => document.querySelectorAll('#ea-suggestions li').length === n",
+                               arg=len(want["suggestions"]))
+        shown = [(e.get_attribute("data-factor"), float(v.get_attribute("data-value"))) for e, v in zip(
+            page.locator("#ea-factors [data-factor]").all(), page.locator("#ea-factors [data-value]").all(), strict=True)]
+        assert shown == [(f["name"], pytest.approx(f["contribution_t"])) for f in want["factors"]]
+        assert [li.get_attribute("data-rule") for li in page.locator("#ea-suggestions li").all()] == [
+            s["rule"] for s in want["suggestions"]]
+    assert "Output" in page.inner_text("#ea-factors")
+    # the band's basis, or why there is none (the copies span about 15 months: other tests' seeds may add years)
+    if forecast["interval"]["spread"] is None:
+        assert "No interval: fewer than 4 whole years" in page.inner_text("#ea-interval")
+    else:
+        assert float(page.get_attribute("#ea-interval", "data-spread")) == pytest.approx(forecast["interval"]["spread"])
     shot(page, "enterprise-analysis-forecast")
 
 

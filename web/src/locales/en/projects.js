@@ -124,7 +124,7 @@ export default {
       "reached": "reached",
       "ahead": "not reached",
       "spentOf": "{spent} spent of {budget} yuan",
-      "noBudget": "not set",
+      "spentNoBudget": "{spent} yuan spent, no budget set",
       "budget": "Stage budget (yuan)",
       "save": "Save stage plan",
       "saved": "Budget and progress of {stage} saved",

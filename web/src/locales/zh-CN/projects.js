@@ -124,7 +124,7 @@ export default {
       "reached": "已到达",
       "ahead": "未到达",
       "spentOf": "已支出 {spent} / 预算 {budget} 元",
-      "noBudget": "未设",
+      "spentNoBudget": "已支出 {spent} 元，未设预算",
       "budget": "阶段预算（元）",
       "save": "保存阶段计划",
       "saved": "已保存「{stage}」阶段的预算与进度",

@@ -35,6 +35,8 @@ __all__ = [
     "points",
     "project",
     "put_fee",
+    "put_stage_plan",
+    "stage_figures",
     "put_two_high",
     "set_period_status",
     "stage_changes",
@@ -154,9 +156,50 @@ async def document(conn: psycopg.AsyncConnection, *, project_id: int, document_i
 
 
 async def add_spending(conn: psycopg.AsyncConnection, *, project_id: int, amount: float, spent_on: date, note: str,
-                       recorded_by: str) -> None:
-    await conn.execute("INSERT INTO project_spending (project_id, amount, spent_on, note, recorded_by)"
-                       " VALUES (%s, %s, %s, %s, %s)", (project_id, amount, spent_on, note, recorded_by))
+                       stage: str, recorded_by: str) -> None:
+    await conn.execute("INSERT INTO project_spending (project_id, amount, spent_on, note, stage, recorded_by)"
+                       " VALUES (%s, %s, %s, %s, %s, %s)", (project_id, amount, spent_on, note, stage, recorded_by))
+
+
+_PLAN_COLUMNS = "stage, budget::float8 AS budget, progress_pct, note, updated_at, updated_by"
+
+
+async def stage_figures(conn: psycopg.AsyncConnection, *, project_id: int) -> dict[str | None, dict[str, Any]]:
+    """Per stage (None: spending recorded before stages were kept): the plan's columns, spent and documents."""
+    figures: dict[str | None, dict[str, Any]] = {}
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {_PLAN_COLUMNS} FROM project_stage_plans WHERE project_id = %s", (project_id,))
+        for row in await cur.fetchall():
+            figures.setdefault(row["stage"], {}).update(row)
+        await cur.execute("SELECT stage, sum(amount)::float8 AS spent FROM project_spending WHERE project_id = %s"
+                          " GROUP BY stage", (project_id,))
+        for row in await cur.fetchall():
+            figures.setdefault(row["stage"], {})["spent"] = row["spent"]
+        await cur.execute("SELECT stage, count(*) AS documents FROM project_documents WHERE project_id = %s"
+                          " GROUP BY stage", (project_id,))
+        for row in await cur.fetchall():
+            figures.setdefault(row["stage"], {})["documents"] = row["documents"]
+    return figures
+
+
+async def put_stage_plan(conn: psycopg.AsyncConnection, *, project_id: int, stage: str, values: dict[str, Any],
+                         updated_by: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Set the given fields of a stage's plan (others kept): (before, after)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {_PLAN_COLUMNS} FROM project_stage_plans WHERE project_id = %s AND stage = %s"
+                          " FOR UPDATE", (project_id, stage))
+        before = await cur.fetchone()
+        merged = {"budget": None, "progress_pct": 0.0, "note": "", **(before or {}), **values}
+        await cur.execute(
+            "INSERT INTO project_stage_plans (project_id, stage, budget, progress_pct, note, updated_by)"
+            " VALUES (%(p)s, %(stage)s, %(budget)s, %(progress_pct)s, %(note)s, %(by)s)"
+            " ON CONFLICT (project_id, stage) DO UPDATE SET budget = EXCLUDED.budget,"
+            " progress_pct = EXCLUDED.progress_pct, note = EXCLUDED.note, updated_at = now(),"
+            f" updated_by = EXCLUDED.updated_by RETURNING {_PLAN_COLUMNS}",
+            {**merged, "p": project_id, "stage": stage, "by": updated_by})
+        after = await cur.fetchone()
+    assert after is not None
+    return before, after
 
 
 async def bind_point(conn: psycopg.AsyncConnection, *, project_id: int, device_id: str, point: str, role: str,

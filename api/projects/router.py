@@ -36,6 +36,7 @@ from api.projects.schemas import (
     ReviewIn,
     SpendingIn,
     StageIn,
+    StagePlanIn,
     TwoHighIn,
     VerdictIn,
     VerifierIn,
@@ -56,6 +57,7 @@ from carbon_domain.projects import (
     Stage,
     next_stages,
     period_reduction,
+    stages_of,
     two_high_actual,
     two_high_warnings,
 )
@@ -143,7 +145,57 @@ async def get_project(project_id: ProjectId, caller: Reader, conn: Conn) -> dict
             "points": await _points(conn, project_id),
             "verifiers": await queries.verifiers(conn, project_id=project_id),
             "fees": await _fees(conn, project_id),
-            "periods": await queries.periods(conn, project_id=project_id)}
+            "periods": await queries.periods(conn, project_id=project_id),
+            **await _stages(conn, project_id, kind, Stage(found["stage"]))}
+
+
+def _reached(kind: ProjectKind, current: Stage) -> tuple[Stage, ...]:
+    """The stages a project has reached: those before its current one, and the current one."""
+    stages = stages_of(kind)
+    return stages[:stages.index(current) + 1]
+
+
+async def _stages(conn: psycopg.AsyncConnection, project_id: int, kind: ProjectKind,
+                  current: Stage) -> dict[str, Any]:
+    """Each stage of the kind's lifecycle with its budget, spent, progress, documents and whether it is reached;
+    spent_unassigned is the spending recorded before stages were kept (migration 144)."""
+    figures = await queries.stage_figures(conn, project_id=project_id)
+    reached = _reached(kind, current)
+    stages = []
+    for stage in stages_of(kind):
+        row = figures.get(stage.value, {})
+        stages.append({"stage": stage.value, "reached": stage in reached, "budget": row.get("budget"),
+                       "spent": row.get("spent", 0.0), "progress_pct": row.get("progress_pct", 0.0),
+                       "documents": row.get("documents", 0), "note": row.get("note", ""),
+                       "updated_at": row.get("updated_at"), "updated_by": row.get("updated_by")})
+    return {"stages": stages, "spent_unassigned": figures.get(None, {}).get("spent", 0.0)}
+
+
+@router.put("/{project_id}/stages/{stage}")
+async def put_stage_plan(project_id: ProjectId, stage: Annotated[str, Path(min_length=1, max_length=32)],
+                         body: StagePlanIn, caller: Reader, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+    """Set a stage's budget, progress (0-100 %) and note (the owner or an administrator); only the fields given
+    change. Answers the project's stages."""
+    if body.progress_pct is not None and not 0 <= body.progress_pct <= 100:
+        raise HTTPException(422, f"progress_pct {body.progress_pct:g} is out of range; give the share of the stage "
+                                 "done, from 0 to 100 (%)")
+    async with conn.transaction():
+        found = await _owned(conn, caller, project_id)
+        kind = ProjectKind(found["kind"])
+        lifecycle = stages_of(kind)
+        if stage not in {s.value for s in lifecycle}:
+            raise HTTPException(422, f"stage {stage!r} is not in the lifecycle of a {kind.value} project; use one of "
+                                     f"{', '.join(s.value for s in lifecycle)}")
+        values = {k: v for k, v in body.model_dump().items() if k in body.model_fields_set}
+        if values.get("note") is None:
+            values.pop("note", None)
+        if values.get("progress_pct") is None:
+            values.pop("progress_pct", None)
+        before, after = await queries.put_stage_plan(conn, project_id=project_id, stage=stage, values=values,
+                                                     updated_by=caller.username)
+        await auditlog.record(conn, action="projects.stage_plan", client_ip=ip, principal=caller,
+                              target=f"project:{project_id}:stage:{stage}", before=before, after=after)
+        return {"project_id": project_id, **await _stages(conn, project_id, kind, Stage(found["stage"]))}
 
 
 @router.post("/{project_id}/stage")
@@ -209,15 +261,23 @@ async def download_document(project_id: ProjectId, document_id: Annotated[int, P
 @router.post("/{project_id}/spending", status_code=201)
 async def record_spending(project_id: ProjectId, body: SpendingIn, caller: Reader, conn: Conn,
                           ip: ClientIP) -> dict[str, Any]:
-    """Record money spent; the project shows budget vs spent."""
+    """Record money spent in a stage (the project's current one unless `stage` names one it has reached); the
+    project shows budget vs spent, in all and per stage."""
     async with conn.transaction():
-        before = await _owned(conn, caller, project_id)
+        before = await _owned(conn, caller, project_id, lock=True)
+        kind, current = ProjectKind(before["kind"]), Stage(before["stage"])
+        reached = _reached(kind, current)
+        stage = body.stage or current
+        if stage not in reached:
+            raise HTTPException(422, f"project {project_id} has not reached stage {stage.value!r}; record spending "
+                                     f"in one of {', '.join(s.value for s in reached)}")
         await queries.add_spending(conn, project_id=project_id, amount=body.amount, spent_on=body.spent_on,
-                                   note=body.note, recorded_by=caller.username)
+                                   note=body.note, stage=stage.value, recorded_by=caller.username)
         after = await _seen(conn, caller, project_id)
         await auditlog.record(conn, action="projects.spending", client_ip=ip, principal=caller,
                               target=f"project:{project_id}", before={"spent": before["spent"]},
-                              after={"spent": after["spent"]}, detail=body.model_dump(mode="json"))
+                              after={"spent": after["spent"]},
+                              detail={**body.model_dump(mode="json"), "stage": stage.value})
     return after
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from carbon_domain.projects import ProjectKind, Stage
 
 __all__ = ["MONTH", "ActivityIn", "FeeIn", "PeriodIn", "PointBinding", "ProjectIn", "ReviewIn", "SpendingIn",
-           "StageIn", "TwoHighIn", "VerdictIn", "VerifierIn"]
+           "StageIn", "StagePlanIn", "TwoHighIn", "VerdictIn", "VerifierIn"]
 
 _MAX = 1e12  # money and quantities: far beyond any project, small enough to sum without overflow
 MONTH = r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$"
@@ -38,6 +38,17 @@ class SpendingIn(_Body):
     amount: float = Field(gt=0, le=_MAX, allow_inf_nan=False)
     spent_on: date
     note: str = Field(default="", max_length=500)
+    stage: Stage | None = Field(default=None, description="the stage the money was spent in: one the project has "
+                                                          "reached; the project's current stage when left out")
+
+
+class StagePlanIn(_Body):
+    """A stage's budget and progress; only the fields given are changed (budget null clears it)."""
+
+    budget: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
+    progress_pct: float | None = Field(default=None, allow_inf_nan=False,
+                                       description="how much of the stage is done, 0 to 100 (%)")
+    note: str | None = Field(default=None, max_length=500)
 
 
 class PointBinding(_Body):

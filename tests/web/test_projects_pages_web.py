@@ -1,6 +1,6 @@
 """The reduction projects (#/projects) and carbon assets (#/assets) pages in a real headless Chromium against the
 API under uvicorn. An enterprise user registers a PV project, moves it through its lifecycle, uploads a document
-(whose SHA-256 shows), records spending, computes a monitoring period from its metered export and submits it; the
+(whose SHA-256 shows), records spending, sets the stage's budget and progress (shown against its spending), computes a monitoring period from its metered export and submits it; the
 assigned verifier (an auditor) verifies it with a finding and an administrator certifies it, which issues the
 reduction into the enterprise's holdings; on the assets page the enterprise records a purchase of
 CCER and sees its compliance position change by it. Figures on screen are checked against the API's answers.
@@ -101,9 +101,23 @@ def test_enterprise_runs_a_project_the_assigned_verifier_verifies_it_and_an_admi
     page.fill("#spend-note", "inverters")
     page.click("#spend-submit")
     page.wait_for_selector("#project-spent[data-spent='12500']")
+    assert choice(page, "#spend-stage") == "Implementing"  # spending goes to the current stage unless told
 
+    # the stage's budget and progress, set in the lifecycle card, show against its spending as the API sums it
+    page.fill("#plan-budget", "20000")
+    page.fill("#plan-progress", "40")
+    page.click("#plan-submit")
+    row = "#project-stage-funds tr[data-stage='implementing']"
+    page.wait_for_selector(f"{row}[data-budget='20000'][data-progress='40']")
     project_id = int(page.evaluate("new URLSearchParams(location.hash.split('?')[1]).get('id')"))
     manager = _bearer(http, *owner["manager"])
+    answer = http.get(f"/api/v1/projects/{project_id}", headers=manager).json()
+    stage = next(s for s in answer["stages"] if s["stage"] == "implementing")
+    assert (stage["budget"], stage["spent"], stage["progress_pct"], stage["documents"]) == (20000, 12500, 40, 1)
+    assert float(page.get_attribute(row, "data-spent") or "nan") == stage["spent"]
+    assert "12,500 spent of 20,000 yuan" in page.inner_text(row)
+    assert page.locator(f"{row} .el-progress").count() == 2  # budget vs spent, and progress
+    assert page.get_attribute("#project-stage-funds tr[data-stage='accepted']", "data-spent") == "0"
     r = http.put(f"/api/v1/projects/{project_id}/points", headers=manager,
                  json={"device_id": METER, "point": "export_kwh", "role": "export"})
     assert r.status_code == 200, r.text

@@ -35,8 +35,15 @@ export function document(id, doc) {
   return download(`${BASE}/${id}/documents/${doc.document_id}`, {accept: "*/*", fallback: doc.filename});
 }
 
-/** POST /projects/{id}/spending: money spent against the budget. */
-export function spend(id, {amount, spent_on, note}) { return send(`${BASE}/${id}/spending`, {json: {amount, spent_on, note}}); }
+/** POST /projects/{id}/spending: money spent against the budget, in a stage the project has reached. */
+export function spend(id, {amount, spent_on, note, stage}) {
+  return send(`${BASE}/${id}/spending`, {json: {amount, spent_on, note, ...(stage ? {stage} : {})}});
+}
+
+/** PUT /projects/{id}/stages/{stage}: a stage's budget and progress (0-100 %); answers the project's stages. */
+export function planStage(id, stage, {budget, progress_pct}) {
+  return send(`${BASE}/${id}/stages/${encodeURIComponent(stage)}`, {method: "PUT", json: {budget, progress_pct}});
+}
 
 /** POST /projects/{id}/verifiers: assign an auditor user as the project's verifier (administrators). */
 export function assignVerifier(id, username) { return send(`${BASE}/${id}/verifiers`, {json: {username}}); }

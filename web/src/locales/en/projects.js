@@ -112,7 +112,23 @@ export default {
       "record": "Record spending",
       "recorded": "{amount} yuan recorded",
       "amountNeeded": "Enter an amount above 0",
+      "stage": "Stage",
       "dateNeeded": "Choose the date"
+    },
+    "stagePlan": {
+      "title": "Budget, spending and progress per stage",
+      "funds": "Budget and spent",
+      "progress": "Progress",
+      "progressPct": "Progress (%)",
+      "documents": "Documents",
+      "reached": "reached",
+      "ahead": "not reached",
+      "spentOf": "{spent} spent of {budget} yuan",
+      "spentNoBudget": "{spent} yuan spent, no budget set",
+      "budget": "Stage budget (yuan)",
+      "save": "Save stage plan",
+      "saved": "Budget and progress of {stage} saved",
+      "unassigned": "{amount} yuan more were recorded before spending was kept per stage and belong to no stage"
     },
     "tabs": {
       "metering": "Metering ({n})",

@@ -112,7 +112,23 @@ export default {
       "record": "记录支出",
       "recorded": "已记录支出 {amount} 元",
       "amountNeeded": "请填写大于 0 的金额",
+      "stage": "所属阶段",
       "dateNeeded": "请选择日期"
+    },
+    "stagePlan": {
+      "title": "各阶段预算、支出与进度",
+      "funds": "预算与支出",
+      "progress": "进度",
+      "progressPct": "进度（%）",
+      "documents": "文档数",
+      "reached": "已到达",
+      "ahead": "未到达",
+      "spentOf": "已支出 {spent} / 预算 {budget} 元",
+      "spentNoBudget": "已支出 {spent} 元，未设预算",
+      "budget": "阶段预算（元）",
+      "save": "保存阶段计划",
+      "saved": "已保存「{stage}」阶段的预算与进度",
+      "unassigned": "另有 {amount} 元支出记录于分阶段统计之前，未归入任何阶段"
     },
     "tabs": {
       "metering": "计量点（{n}）",

@@ -11,6 +11,12 @@ const FILED_KINDS = new Set(["grid_pv", "wind", "ccer", "carbon_sink"]);
 /** The stages a project of `kind` goes through. */
 export function stagesOf(kind) { return FILED_KINDS.has(kind) ? STAGES : STAGES.slice(0, 3); }
 
+/** The stages a project has reached (the ones before its current stage, and that one): spending may name them. */
+export function reachedStages(project) {
+  const stages = stagesOf(project.kind);
+  return stages.slice(0, stages.indexOf(project.stage) + 1);
+}
+
 /** The owning enterprise's users and administrators change a project (the API answers 403 to the others). */
 export function mayChange() { return ["enterprise", "admin"].includes(session.me?.role); }
 
@@ -20,7 +26,7 @@ export function mayVerify() { return session.me?.role === "auditor" && session.m
 /** Administrators assign verifiers and certify. */
 export function isAdmin() { return session.me?.role === "admin"; }
 
-/** Spent as a share of the budget, in percent (null without a budget). */
+/** Spent as a share of the budget, in percent (null without a budget): of a project, or of one of its stages. */
 export function spentShare(project) {
   return project.budget ? Math.round((project.spent / project.budget) * 1000) / 10 : null;
 }

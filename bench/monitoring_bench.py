@@ -101,6 +101,21 @@ def _figures(unit_ids: list[int], years: int, coefficients: dict[tuple[str, date
                     yield unit_id, month, item, quantity, UNITS_OF[item], quantity * co2, quantity * tce, factor_ids
 
 
+def _chunks(unit_ids: list[int], batch_units: int) -> list[list[int]]:
+    """Batches of about `batch_units` units made of whole lock ranges (queries.LOCK_RANGE consecutive unit ids),
+    so that the workers' batches never wait for each other's locks."""
+    from itertools import groupby
+
+    from api.monitoring.queries import LOCK_RANGE
+
+    chunks: list[list[int]] = [[]]
+    for _, ids in groupby(unit_ids, key=lambda u: u // LOCK_RANGE):
+        if len(chunks[-1]) >= batch_units:
+            chunks.append([])
+        chunks[-1].extend(ids)
+    return chunks
+
+
 async def _import(url: str, unit_ids: list[int], years: int, batch_units: int, workers: int) -> dict[str, Any]:
     import psycopg
 
@@ -119,7 +134,7 @@ async def _import(url: str, unit_ids: list[int], years: int, batch_units: int, w
                     month = date(FIRST_YEAR + y, m, 1)
                     figure = calculator.energy(item, 1.0, month)
                     coefficients[item, month] = (figure.tco2, figure.tce, figure.factor_ids)
-        chunks = [unit_ids[first:first + batch_units] for first in range(0, len(unit_ids), batch_units)]
+        chunks = _chunks(unit_ids, batch_units)
         batches: list[float] = []
         stored = 0
         busy0, start, load0 = machine_busy_s(), time.perf_counter(), os.getloadavg()

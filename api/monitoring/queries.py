@@ -20,6 +20,7 @@ from carbon_domain.monitoring import region_prefix
 
 __all__ = [
     "GROUPINGS",
+    "LOCK_RANGE",
     "UnitScope",
     "add_anomalies",
     "aggregate",
@@ -156,8 +157,8 @@ async def update_unit(conn: psycopg.AsyncConnection, *, unit_id: int, changes: d
     moves = "region_code" in changes or "industry_code" in changes
     async with conn.transaction():
         if moves:
-            await conn.execute("SELECT pg_advisory_xact_lock(%s, (%s::bigint %% %s)::int)",
-                               (_FIGURE_LOCK, unit_id, _LOCK_BUCKETS))
+            await conn.execute("SELECT pg_advisory_xact_lock(%s, (%s::bigint / %s)::int)",
+                               (_FIGURE_LOCK, unit_id, LOCK_RANGE))
             await _shift_region_totals(conn, unit_id=unit_id, sign=-1)
         sets = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
         async with conn.cursor(row_factory=dict_row) as cur:
@@ -292,10 +293,12 @@ ON CONFLICT (grain, period, unit_id) DO UPDATE SET tco2 = t.tco2 + EXCLUDED.tco2
     value_added_figures = t.value_added_figures + EXCLUDED.value_added_figures
 """
 # Writers of the same unit's figures take turns (its figures' "before" must not move under a delta); writers of
-# different units run side by side. Locks are taken in unit order, so two writers cannot deadlock.
-_LOCK_BUCKETS = 1024  # units share 1,024 locks, so that a large import holds at most that many
-_LOCK_UNITS = (f"SELECT count(pg_advisory_xact_lock(%(lock)s, bucket)) FROM (SELECT DISTINCT"
-               f" (unit_id %% {_LOCK_BUCKETS})::int AS bucket FROM incoming_figures ORDER BY 1) AS buckets")
+# different units run side by side. A lock covers a range of 128 consecutive unit ids, so that an import of
+# neighbouring units holds few locks (a province of 60,000 units has about 470 ranges) and two imports of different
+# ranges never wait for each other. Locks are taken in range order, so two writers cannot deadlock.
+LOCK_RANGE = 128
+_LOCK_UNITS = (f"SELECT count(pg_advisory_xact_lock(%(lock)s, unit_range)) FROM (SELECT DISTINCT"
+               f" (unit_id / {LOCK_RANGE})::int AS unit_range FROM incoming_figures ORDER BY 1) AS ranges")
 _MERGE_SETTINGS = "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"
 _STAGE_TYPES = ["int8", "date", "text", "float8", "text", "float8", "float8", "text[]"]
 

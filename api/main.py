@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
-from api import assets, efficiency_code, monitoring, projects
+from api import assets, efficiency_code, groups, monitoring, projects
 from api.accounting.routers import (
     activity_entry,
     benchmarks,
@@ -236,6 +236,7 @@ def create_app(database_url: str | None = None, *, settings: ApiSettings | None 
     app.include_router(efficiency_code.router, prefix="/api/v1")  # 碳效码 configuration versions and codes
     app.include_router(grid_factors_router, prefix="/api/v1")  # electricity-carbon factors (issue 19)
     app.include_router(monitoring.router, prefix="/api/v1")  # government monitoring (api/monitoring/)
+    app.include_router(groups.router, prefix="/api/v1")  # enterprise groups that hold targets (api/groups/)
     app.include_router(analysis_router, prefix="/api/v1")  # analysis and planning (api/analysis/)
     app.include_router(target_assessment_router, prefix="/api/v1")  # target assessment (api/analysis/assessment.py)
     app.include_router(reduction_potential_router, prefix="/api/v1")  # per-process reduction potential

@@ -154,15 +154,26 @@ class Projection:
 
 
 def project_year_end(monthly_tco2: Mapping[int, float], *, allowances: float, offsets_held: float,
-                     offset_cap: float = DEFAULT_OFFSET_CAP) -> Projection:
-    """Year-end emissions from the recorded months (1..12) by run rate, and the projected compliance gap."""
+                     offset_cap: float = DEFAULT_OFFSET_CAP,
+                     covered: Mapping[int, float] | None = None) -> Projection:
+    """Year-end emissions from the recorded months (1..12) by run rate, and the projected compliance gap.
+
+    `covered` gives the share of a month its figure covers (the current month's live figure, month to date:
+    10 days of 31 is 10/31); a month not named covers all of it. The run rate is the recorded tCO2 per month
+    covered, so {1: 100, 2: 100, 3: 50} with 3 covered half projects 250 + 100 x 9.5 = 1200."""
     if not monthly_tco2:
         raise AssetError("no monthly emissions recorded for the year; record at least one month to project")
     bad = sorted(m for m in monthly_tco2 if not 1 <= m <= 12)
     if bad:
         raise AssetError(f"months {bad} are not calendar months 1..12")
+    shares = {m: (covered or {}).get(m, 1.0) for m in monthly_tco2}
+    wrong = sorted(m for m, share in shares.items() if not 0 < share <= 1)
+    if wrong:
+        raise AssetError(f"months {wrong} cover a share outside (0, 1] of the month; a month's figure covers part or"
+                         " all of it")
     recorded = sum(monthly_tco2.values())
-    projected = recorded + recorded / len(monthly_tco2) * (12 - len(monthly_tco2))
+    months_covered = sum(shares.values())
+    projected = recorded + recorded / months_covered * (12 - months_covered)
     position = compliance_position(verified_tco2=projected, allowances=allowances, offsets_held=offsets_held,
                                    offset_cap=offset_cap)
     return Projection(recorded_tco2=recorded, recorded_months=tuple(sorted(monthly_tco2)), projected_tco2=projected,

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from carbon_domain.accounting import emission_for_activity
 from carbon_domain.errors import FactorNotFound, ProjectError
 from carbon_domain.factors import FactorLibrary, FactorRow
+from carbon_domain.monitoring import METERED_ENERGY, FigureCalculator, normalise_quantity
 
 __all__ = [
     "GRID_RENEWABLES",
@@ -37,14 +38,17 @@ __all__ = [
     "REDUCTION_FORMULA_VERSION",
     "Activity",
     "CombinedMargin",
+    "MeteredUse",
     "PeriodInputs",
     "ProjectKind",
     "Reduction",
     "Stage",
+    "TwoHighActual",
     "combined_margin",
     "next_stages",
     "period_reduction",
     "stages_of",
+    "two_high_actual",
     "two_high_warnings",
 ]
 
@@ -230,3 +234,51 @@ def two_high_warnings(*, approved_tce: float | None, approved_tco2: float | None
             over = f" ({(actual - approved) / approved:.1%} over)" if approved else ""
             warnings.append(f"actual {name} {actual:.6g} {unit} exceeds the approved {approved:.6g} {unit}{over}")
     return tuple(warnings)
+
+
+@dataclass(frozen=True)
+class MeteredUse:
+    """A month's increase of one bound point of a 两高 project: its role (the activity it meters; 'import' is
+    electricity drawn from the grid) and where it was read."""
+
+    month: date
+    role: str
+    quantity: float
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True)
+class TwoHighActual:
+    tce: float
+    tco2: float
+    inputs: tuple[str, ...]  # each month and point with its quantity, tce and tCO2
+    factor_ids: tuple[str, ...]
+    left_out: tuple[str, ...]  # roles that are no energy use (export, products, unknown activities)
+
+
+def two_high_actual(uses: Sequence[MeteredUse], library: FactorLibrary) -> TwoHighActual:
+    """A 两高 project's actual energy (tce, GB/T 2589 coefficients) and CO2 from its meters' monthly increases,
+    converted as government monitoring converts metered figures (carbon_domain.monitoring.FigureCalculator):
+    e.g. 1000 MWh of electricity is 1000 x 0.1229 = 122.9 tce (calorific equivalent)."""
+    calculator = FigureCalculator(library)
+    tce = tco2 = 0.0
+    inputs: list[str] = []
+    factor_ids: list[str] = []
+    left_out: list[str] = []
+    for use in uses:
+        if use.quantity < 0:
+            raise ProjectError(f"{use.role} increase {use.quantity} {use.unit} ({use.source}) is negative")
+        kind = METERED_ENERGY.get("electricity" if use.role == "import" else use.role)
+        if kind is None:
+            left_out.append(f"{use.role} ({use.source}): not an energy use")
+            continue
+        quantity, unit = normalise_quantity(kind.value, use.quantity, use.unit)
+        figure = calculator.energy(kind.value, quantity, use.month)
+        tce += figure.tce
+        tco2 += figure.tco2
+        factor_ids += figure.factor_ids
+        inputs.append(f"{use.month:%Y-%m} {use.role}={quantity:.6g} {unit} ({use.source}) -> {figure.tce:.6g} tce, "
+                      f"{figure.tco2:.6g} tCO2 [{figure.formula}]")
+    return TwoHighActual(tce=tce, tco2=tco2, inputs=tuple(inputs), factor_ids=tuple(dict.fromkeys(factor_ids)),
+                         left_out=tuple(dict.fromkeys(left_out)))

@@ -342,6 +342,8 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
         return _monitoring_recompute(settings.database_url, args.reason)
     if args.action == "meter-months":
         return _monitoring_meter_months(settings.database_url, args)
+    if args.action == "schedule":
+        return _monitoring_schedule(settings.database_url, args)
     runs = asyncio.run(run_due(settings.database_url, once=args.once, poll_s=args.poll))
     for run in runs:
         print(run.error or f"{run.source}: {run.rows} rows, {run.stored} stored, {run.unchanged} unchanged, "
@@ -350,35 +352,43 @@ def _cmd_monitoring(args: argparse.Namespace) -> int:
 
 
 def _cmd_assets(args: argparse.Namespace) -> int:
+    return _run_alarm_checks("carbonflow assets alarms", ("assets",), args)
+
+
+def _cmd_alarms(args: argparse.Namespace) -> int:
+    from carbonflow.platform_alarms import CHECKS
+
+    return _run_alarm_checks("carbonflow alarms check", tuple(args.only or CHECKS), args)
+
+
+def _run_alarm_checks(command: str, names: tuple[str, ...], args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
     import psycopg
 
-    from api.assets.alarms import run_checks
+    from carbonflow.platform_alarms import describe, run_checks
 
-    settings = _db_settings("carbonflow assets")
+    settings = _db_settings(command.rsplit(" ", 1)[0])
     if settings is None:
         return 2
     if args.poll <= 0:
-        print("carbonflow assets alarms: --poll must be a positive number of seconds", file=sys.stderr)
+        print(f"{command}: --poll must be a positive number of seconds", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        check = asyncio.run(run_checks(settings.database_url, once=args.once, poll_s=args.poll))
+        checks = asyncio.run(run_checks(settings.database_url, names=names, once=args.once, poll_s=args.poll))
     except psycopg.Error as exc:
-        print(f"carbonflow assets alarms: the check failed: {exc}; check DATABASE_URL and that the database is"
+        print(f"{command}: the check failed: {exc}; check DATABASE_URL and that the database is"
               " migrated (carbonflow db migrate)", file=sys.stderr)
         return 1
-    if check is not None:
-        print(f"{check.day}: {len(check.deficits)} projected deficit(s), {len(check.deadlines)} deadline reminder(s)"
-              f" active; {len(check.cleared)} cleared")
-        for subject in (*check.deficits, *check.deadlines):
-            print(f"  active  {subject}")
-        for subject in check.cleared:
-            print(f"  cleared {subject}")
+    for name, check in (checks or {}).items():
+        lines = describe(name, check)
+        print(lines[0] if len(names) == 1 else f"{name} {lines[0]}")
+        for line in lines[1:]:
+            print(line)
         for problem in check.problems:
-            print(f"  cannot project {problem}", file=sys.stderr)
+            print(f"  {'cannot project' if name == 'assets' else 'cannot track'} {problem}", file=sys.stderr)
     return 0
 
 
@@ -414,15 +424,14 @@ def _monitoring_meter_months(url: str, args: argparse.Namespace) -> int:
     import psycopg
 
     from api.audit import auditlog
-    from api.monitoring.metering import meter_months
+    from api.monitoring.metering import last_months, meter_months
     from carbon_domain.errors import DomainError
 
     today = datetime.now(UTC).date()
-    last_complete = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
     try:
-        last = _month_arg(args.to) if args.to else last_complete
-        first = _month_arg(args.start) if args.start else date(last.year - (last.month <= 2),
-                                                               (last.month - 3) % 12 + 1, 1)
+        last = _month_arg(args.to) if args.to else last_months(today, 1)[1]
+        first = _month_arg(args.start) if args.start else last_months(date(last.year + (last.month == 12),
+                                                                           last.month % 12 + 1, 1), 3)[0]
     except ValueError as exc:
         print(f"carbonflow monitoring meter-months: {exc}", file=sys.stderr)
         return 2
@@ -448,6 +457,45 @@ def _monitoring_meter_months(url: str, args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(run())
+
+
+def _monitoring_schedule(url: str, args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    import psycopg
+
+    from api.monitoring.schedule import run_schedule
+
+    if args.poll <= 0 or args.months < 1 or args.meter_every <= 0:
+        print("carbonflow monitoring schedule: --poll and --meter-every are positive numbers of seconds, --months at"
+              " least 1", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        done = asyncio.run(run_schedule(url, once=args.once, poll_s=args.poll, months=args.months,
+                                        meter_every_s=args.meter_every))
+    except psycopg.Error as exc:
+        print(f"carbonflow monitoring schedule: the round failed: {exc}; check DATABASE_URL and that the database is"
+              " migrated (carbonflow db migrate)", file=sys.stderr)
+        return 1
+    if done is None:
+        return 0
+    if done.recomputed is None:
+        print("recompute: the factor library is unchanged since the last recomputation")
+    else:
+        print(f"recomputed: {done.recomputed.changed} figure(s) changed over {done.recomputed.months} month(s),"
+              f" batch {done.recomputed.batch_id}")
+    if done.metered is None or done.months is None:
+        print(f"meter-months: not due (the last run is less than {args.meter_every:.0f} s old)")
+    else:
+        summary = done.metered.as_dict()
+        print(f"metered months {done.months[0]:%Y-%m}..{done.months[1]:%Y-%m}: {summary['units']} unit(s),"
+              f" {summary['figures']} figure(s), {summary['stored']} stored, {summary['unchanged']} unchanged,"
+              f" {summary['kept_reported']} kept as reported; batch {summary['batch_id']}")
+    for error in done.errors:
+        print(error, file=sys.stderr)
+    return 1 if done.errors else 0
 
 
 def _month_arg(text: str) -> date:
@@ -612,20 +660,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--end", required=True)
     p.set_defaults(func=_cmd_recompute)
     p = sub.add_parser("monitoring", help="government monitoring: run the intermediate-database sync, recompute "
-                                          "tCO2/tce after a factor change, or make metered monthly figures")
-    p.add_argument("action", choices=["sync", "recompute", "meter-months"])
+                                          "tCO2/tce after a factor change, make metered monthly figures, or run the "
+                                          "last two when due (schedule)")
+    p.add_argument("action", choices=["sync", "recompute", "meter-months", "schedule"])
     p.add_argument("--reason", default="factor library changed",
                    help="recompute: what changed in the factor library (recorded with the batch and audited)")
     p.add_argument("--from", dest="start", help="meter-months: first month YYYY-MM (default: three months before --to)")
     p.add_argument("--to", help="meter-months: last month YYYY-MM (default: the last complete month)")
-    p.add_argument("--once", action="store_true", help="run the due sources once and exit (for cron)")
-    p.add_argument("--poll", type=float, default=60.0, help="seconds between looks for due sources")
+    p.add_argument("--once", action="store_true", help="sync, schedule: run what is due once and exit (for cron)")
+    p.add_argument("--poll", type=float, default=60.0, help="sync, schedule: seconds between looks for what is due")
+    p.add_argument("--months", type=int, default=3,
+                   help="schedule: meter this many complete months back from the last one (default 3)")
+    p.add_argument("--meter-every", type=float, default=86400.0,
+                   help="schedule: seconds between metered runs (default 86400, daily)")
     p.set_defaults(func=_cmd_monitoring)
     p = sub.add_parser("assets", help="carbon assets: raise and clear the projected-deficit and deadline alarms")
     p.add_argument("action", choices=["alarms"])
     p.add_argument("--once", action="store_true", help="check once and exit (for cron)")
     p.add_argument("--poll", type=float, default=3600.0, help="seconds between checks (default 3600)")
     p.set_defaults(func=_cmd_assets)
+    p = sub.add_parser("alarms", help="platform alarms: run every platform alarm check (carbon assets, target "
+                                      "tracking) now and periodically")
+    p.add_argument("action", choices=["check"])
+    p.add_argument("--only", action="append", choices=["assets", "targets"],
+                   help="run only this check (repeatable; default all)")
+    p.add_argument("--once", action="store_true", help="check once and exit (for cron)")
+    p.add_argument("--poll", type=float, default=3600.0, help="seconds between checks (default 3600)")
+    p.set_defaults(func=_cmd_alarms)
     p = sub.add_parser("seed", help="seed demo data: a synthetic prefecture for government monitoring")
     p.add_argument("what", choices=["region"])
     p.add_argument("--seed", type=int, default=2026, help="the generator's seed (same seed, same data)")

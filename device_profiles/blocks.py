@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
+import math
+import struct
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from carbon_domain.registers import (
     DataType,
@@ -26,6 +29,7 @@ __all__ = [
     "MAX_READ_REGISTERS",
     "ReadBlock",
     "decode_block",
+    "decode_values",
     "plan_blocks",
 ]
 
@@ -67,6 +71,92 @@ class ReadBlock:
     def offset(self, point: ModbusPoint) -> int:
         """Index of ``point``'s first register (or bit) within the block."""
         return point.zero_based_address(self.address_base) - self.start
+
+    @cached_property
+    def _unpacker(self) -> _BlockUnpacker | None:
+        return _BlockUnpacker.plan(self)
+
+
+# struct codes of the fixed-width numeric types; strings and bools go through `decode`
+_STRUCT_CODE = {
+    DataType.INT16: "h", DataType.UINT16: "H", DataType.INT32: "i", DataType.UINT32: "I",
+    DataType.INT64: "q", DataType.UINT64: "Q", DataType.FLOAT32: "f", DataType.FLOAT64: "d",
+}
+
+
+class _BlockUnpacker:
+    """Decodes every point of a register block with at most four `struct` calls instead of one codec call each.
+
+    The block's words are packed once big-endian, and once with the two bytes of each word swapped; a value in
+    any of the four word/byte orders is then a plain big- or little-endian number in one of the two buffers
+    (ABCD: big-endian in the first; DCBA: little-endian in the first; BADC: big-endian in the second; CDAB:
+    little-endian in the second). Points of the same buffer and endianness are read by one `Struct` that pads
+    over the addresses between them.
+    """
+
+    def __init__(self, count: int, groups: list[tuple[bool, struct.Struct, list[int]]],
+                 scales: list[tuple[int, float, float]], floats: list[int]) -> None:
+        self.count = count
+        self.groups = groups  # (read the byte-swapped buffer, struct, the block positions its fields go to)
+        self.scales = scales  # (position, scale, offset) of the points with a scale or an offset
+        self.floats = floats  # positions of float32 points, whose NaNs `decode` widens bit by bit
+
+    @classmethod
+    def plan(cls, block: ReadBlock) -> _BlockUnpacker | None:
+        """None when some point needs the general codec (bools, strings, overlapping points)."""
+        if block.table.is_bit:
+            return None
+        lanes: dict[tuple[bool, str], list[tuple[int, int, str, int]]] = defaultdict(list)
+        scales, floats = [], []
+        for position, point in enumerate(block.points):
+            code = _STRUCT_CODE.get(point.data_type)
+            if code is None:
+                return None
+            order = point.order or WordByteOrder.ABCD
+            swapped = order in (WordByteOrder.BADC, WordByteOrder.CDAB)
+            endian = "<" if order in (WordByteOrder.DCBA, WordByteOrder.CDAB) else ">"
+            lanes[(swapped, endian)].append((2 * block.offset(point), 2 * point.width, code, position))
+            if point.scale != 1.0 or point.offset != 0.0:
+                scales.append((position, point.scale, point.offset))
+            if point.data_type is DataType.FLOAT32:
+                floats.append(position)
+        groups = []
+        for (swapped, endian), fields in lanes.items():
+            fields.sort()
+            layout, at, positions = [endian], 0, []
+            for start, size, code, position in fields:
+                if start < at:
+                    return None  # points sharing registers: the general codec reads each on its own
+                if start > at:
+                    layout.append(f"{start - at}x")
+                layout.append(code)
+                positions.append(position)
+                at = start + size
+            groups.append((swapped, struct.Struct("".join(layout)), positions))
+        return cls(block.count, groups, scales, floats)
+
+    def values(self, words: Sequence[int]) -> list[float] | None:
+        """The engineering values in point order, or None when the general codec must decide (bad words, NaN)."""
+        try:
+            big = struct.pack(f">{self.count}H", *words[: self.count])
+        except struct.error:
+            return None  # a word out of 0..65535: `decode` says which
+        swapped = None
+        out: list[float] = [0.0] * sum(len(p) for _, _, p in self.groups)
+        for use_swapped, unpacker, positions in self.groups:
+            if use_swapped:
+                if swapped is None:
+                    swapped = struct.pack(f"<{self.count}H", *words[: self.count])
+                raw = unpacker.unpack_from(swapped)
+            else:
+                raw = unpacker.unpack_from(big)
+            for position, value in zip(positions, raw):
+                out[position] = value
+        if self.floats and not math.isfinite(sum([out[i] for i in self.floats])):
+            return None  # a NaN or infinity: `decode` keeps a float32 NaN's payload exactly
+        for position, scale, offset in self.scales:
+            out[position] = out[position] * scale + offset
+        return list(map(float, out))
 
 
 def plan_blocks(
@@ -148,23 +238,36 @@ def _coalesce(
 def decode_block(
     block: ReadBlock, words_or_bits: Sequence[int] | Sequence[bool]
 ) -> dict[str, float | bool | str]:
-    """Engineering values (scale and offset applied) of every point in ``block``.
+    """Engineering values (scale and offset applied) of every point in ``block``, by point name.
 
     Bit reads may carry padding up to a whole byte; extra values are ignored.
     """
+    values = decode_values(block, words_or_bits)
+    return {point.name: value for point, value in zip(block.points, values)}
+
+
+def decode_values(
+    block: ReadBlock, words_or_bits: Sequence[int] | Sequence[bool]
+) -> list[float | bool | str]:
+    """Engineering values of the points of ``block``, in the order of ``block.points``."""
     if len(words_or_bits) < block.count:
         noun = "bits" if block.table.is_bit else "registers"
         raise RegisterCodecError(
             f"block {block.table} {block.start}+{block.count} on unit {block.unit_id} "
             f"needs {block.count} {noun}, got {len(words_or_bits)}"
         )
-    values: dict[str, float | bool | str] = {}
+    unpacker = block._unpacker
+    if unpacker is not None:
+        fast = unpacker.values(words_or_bits)  # type: ignore[arg-type]
+        if fast is not None:
+            return fast  # type: ignore[return-value]
+    values: list[float | bool | str] = []
     for point in block.points:
         offset = block.offset(point)
         chunk = [int(value) for value in words_or_bits[offset : offset + point.width]]
         raw = decode(chunk, point.data_type, point.order or WordByteOrder.ABCD)
         if point.data_type in (DataType.BOOL, DataType.STRING):
-            values[point.name] = raw
+            values.append(raw)
         else:
-            values[point.name] = to_engineering(raw, point.scale, point.offset)  # type: ignore[arg-type]
+            values.append(to_engineering(raw, point.scale, point.offset))  # type: ignore[arg-type]
     return values

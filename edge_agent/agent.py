@@ -27,6 +27,7 @@ from edge_agent.errors import ConfigError, EdgeError, ReloadError
 from edge_agent.key_files import load_protector
 from edge_agent.lockfile import SpoolLock
 from edge_agent.metrics import MetricsServer, PollStats, RateMeter, histogram_family
+from edge_agent.polled import PolledReadings
 from edge_agent.publisher import Publisher
 from edge_agent.sources import Poller, make_poller
 from edge_agent.spool import Spool
@@ -144,11 +145,14 @@ class EdgeAgent:
         return poller
 
     # readings -------------------------------------------------------------------------------
-    async def _emit(self, drafts: list[dict[str, Any]]) -> None:
+    async def _emit(self, drafts: PolledReadings | list[dict[str, Any]]) -> None:
         if not drafts:
             return
         if self.clock_state is not None and self.clock_state.synchronised is False:
-            drafts = [_mark_unsynchronised(d) for d in drafts]
+            if isinstance(drafts, PolledReadings):
+                drafts.mark_uncertain(CLOCK_REASON)
+            else:
+                drafts = [_mark_unsynchronised(d) for d in drafts]
         self.spool.stage(drafts)
 
     def check_clock(self) -> ClockState | None:

@@ -27,17 +27,19 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from carbon_domain.registers import DataType
 from carbon_domain.schemas import clean_reason
 from edge_agent.backoff import Backoff, ThrottledLog
 from edge_agent.config import DeviceEndpoint
 from edge_agent.errors import ModbusExceptionError
 from edge_agent.metrics import PollStats
 from edge_agent.modbus_links import ModbusLink, acquire_link, release_link
+from edge_agent.polled import PointKeys, PolledReadings, now_us
 
 __all__ = ["DraftSink", "ModbusPoller", "OpcUaPoller", "Poller", "make_poller", "quality_for"]
 
 log = logging.getLogger("edge_agent.sources")
-DraftSink = Callable[[list[dict[str, Any]]], Awaitable[None]]
+DraftSink = Callable[[PolledReadings | list[dict[str, Any]]], Awaitable[None]]
 _MAX_BACKOFF_S = 30.0
 _FIRST_BACKOFF_S = 1.0
 # A refused block is usually a profile that does not fit the meter: asking again every few minutes is enough.
@@ -132,6 +134,13 @@ class _BlockState:
         self._retry_at = 0.0
         names = ", ".join(p.name for p in block.points)
         self._name = f"{block.table} {block.start}..{block.start + block.count - 1} ({names})"
+        self.every_point = PointKeys(device, block.points)  # what a failed read reports bad
+        telemetry = [p for p in block.points if p.data_type is not DataType.STRING]  # not nameplate text
+        self.telemetry = PointKeys(device, telemetry)
+        self.telemetry_at = [i for i, p in enumerate(block.points) if p.data_type is not DataType.STRING]
+        self.valid_ranges = [getattr(p, "valid_range", None) for p in telemetry]
+        # all numbers, none with a valid range: a read whose values are all finite is all good, checked at once
+        self.plain = not block.table.is_bit and len(telemetry) == len(block.points) and not any(self.valid_ranges)
 
     def due(self, now: float) -> bool:
         """True unless the block was refused and its next retry is still ahead."""
@@ -188,7 +197,7 @@ class ModbusPoller:
         unit = self._endpoint.unit_id if self._endpoint.unit_id is not None else block.unit_id
         return await self._link.read(block.table, block.start, block.count, unit)
 
-    async def poll(self, blocks: list[_BlockState]) -> list[dict[str, Any]]:
+    async def poll(self, blocks: list[_BlockState]) -> PolledReadings:
         """Read every block that is due; a refused block yields bad readings for its points, the others are read.
 
         Raises _PollFailed, with bad readings for every point, when the device cannot be reached.
@@ -208,49 +217,50 @@ class ModbusPoller:
         """Blocks the device currently refuses (each waiting for its own retry)."""
         return sum(state.refusal is not None for states in self._groups.values() for state in states)
 
-    async def _poll_locked(self, blocks: list[_BlockState]) -> tuple[list[dict[str, Any]], int]:
-        from device_profiles.blocks import decode_block
+    async def _poll_locked(self, blocks: list[_BlockState]) -> tuple[PolledReadings, int]:
+        from device_profiles.blocks import decode_values
 
-        drafts: list[dict[str, Any]] = []
+        polled = PolledReadings(self.device_id)
         refused = 0
         for index, state in enumerate(blocks):
             block = state.block
-            ts = _now()
+            ts = now_us()
             if not state.due(time.monotonic()):  # refused before and backed off: not asked, still reported
-                drafts.extend(_draft(self.device_id, p, None, "bad", state.refusal, ts) for p in block.points)
+                polled.add_bad(state.every_point, clean_reason(state.refusal or "refused"), ts, ts)
                 continue
             try:
-                values = decode_block(block, await self._read_block(block))
+                values = decode_values(block, await self._read_block(block))
             except ModbusExceptionError as exc:
                 if exc.device_unreachable:  # a gateway's word that the device behind it did not answer
-                    raise self._device_failed(str(exc), blocks[index:], drafts, ts) from exc
+                    raise self._device_failed(str(exc), blocks[index:], polled, ts) from exc
                 refused += 1
                 state.refused(str(exc), time.monotonic())
-                drafts.extend(_draft(self.device_id, p, None, "bad", str(exc), ts) for p in block.points)
+                polled.add_bad(state.every_point, clean_reason(str(exc)), ts, ts)
                 continue
             except (TimeoutError, ConnectionError, OSError) as exc:
                 reason = "timeout" if isinstance(exc, asyncio.TimeoutError) else str(exc) or type(exc).__name__
-                raise self._device_failed(reason, blocks[index:], drafts, ts) from exc
+                raise self._device_failed(reason, blocks[index:], polled, ts) from exc
             except Exception as exc:  # pymodbus raises its own exception types
                 if self._link is not None:
                     self._link.reset()
-                raise self._device_failed(f"{type(exc).__name__}: {exc}", blocks[index:], drafts, ts) from exc
+                raise self._device_failed(f"{type(exc).__name__}: {exc}", blocks[index:], polled, ts) from exc
             state.answered()
-            received = _now()  # the block's values arrived together: one gateway time stamp for all of them
-            for point in block.points:
-                value = values[point.name]
-                if isinstance(value, str):  # nameplate text, not telemetry
-                    continue
-                quality, why = quality_for(value, getattr(point, "valid_range", None))
-                drafts.append(_draft(self.device_id, point, value, quality, why, ts, received))
-        return drafts, refused
+            received = now_us()  # the block's values arrived together: one gateway time stamp for all of them
+            if state.plain and math.isfinite(sum(values)):  # type: ignore[arg-type]
+                polled.add_good(state.telemetry, values, ts, received)  # type: ignore[arg-type]
+            else:
+                polled.add(state.telemetry, *_judged([values[i] for i in state.telemetry_at], state.valid_ranges),
+                           ts, received)
+        return polled, refused
 
     def _device_failed(
-        self, reason: str, unread: list[_BlockState], drafts: list[dict[str, Any]], ts: datetime,
+        self, reason: str, unread: list[_BlockState], polled: PolledReadings, ts: int,
     ) -> _PollFailed:
         """The device cannot be reached: every point not read in this poll gets a bad reading with the reason."""
-        drafts.extend(_draft(self.device_id, p, None, "bad", reason, ts) for state in unread for p in state.block.points)
-        return _PollFailed(reason, drafts)
+        reason = clean_reason(reason)
+        for state in unread:
+            polled.add_bad(state.every_point, reason, ts, ts)
+        return _PollFailed(reason, polled)
 
     async def run(self, emit: DraftSink, stop: asyncio.Event) -> None:
         tasks = [asyncio.create_task(self._run_group(i, b, emit, stop)) for i, b in self._groups.items()]
@@ -440,8 +450,24 @@ def _mode(point: Any) -> str:
     return str(getattr(point, "mode", "poll"))
 
 
+def _judged(values: list[Any], valid_ranges: list[Any]) -> tuple[list[float | None], list[str], list[str | None]]:
+    """(values, qualities, reasons) of values read successfully, as `_draft` judges one value."""
+    numbers: list[float | None] = []
+    qualities: list[str] = []
+    reasons: list[str | None] = []
+    for value, valid_range in zip(values, valid_ranges):
+        quality, why = quality_for(value, valid_range)
+        numeric = float(value) if isinstance(value, (int, float, bool)) else None
+        if numeric is not None and not math.isfinite(numeric):
+            numeric = None
+        numbers.append(numeric)
+        qualities.append(quality if numeric is not None or quality != "good" else "bad")
+        reasons.append(clean_reason(why) if why else (None if numeric is not None else "no numeric value"))
+    return numbers, qualities, reasons
+
+
 class _PollFailed(Exception):
-    def __init__(self, reason: str, drafts: list[dict[str, Any]]) -> None:
+    def __init__(self, reason: str, drafts: PolledReadings | list[dict[str, Any]]) -> None:
         super().__init__(reason)
         self.reason = reason
         self.drafts = drafts

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from carbon_domain.schemas import Reading
+from edge_agent.polled import PolledReadings
 from edge_agent.spool_codec import EPOCH, QUALITY, QUALITY_CODE, BlockColumns, decode_block, encode_block, micros
 from edge_agent.spool_columns import PointTable, SpooledColumns, device_readings
 
@@ -78,7 +79,8 @@ class Spool:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()  # the connection: one statement or transaction at a time
         self._flush_lock = threading.Lock()  # one flush at a time, so blocks are numbered in staging order
-        self._staged: list[dict[str, Any]] = []
+        self._staged: list[PolledReadings | list[dict[str, Any]]] = []
+        self._staged_count = 0
         self._staged_lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -102,29 +104,32 @@ class Spool:
             self._db.close()
 
     # writing -------------------------------------------------------------------------------
-    def stage(self, drafts: list[dict[str, Any]]) -> None:
-        """Queue drafts in memory; `flush` makes them durable and gives them sequence numbers."""
+    def stage(self, drafts: PolledReadings | list[dict[str, Any]]) -> None:
+        """Queue readings in memory (a poll's columns or a list of drafts); `flush` makes them durable and gives
+        them sequence numbers."""
         with self._staged_lock:
-            self._staged.extend(drafts)
+            self._staged.append(drafts if isinstance(drafts, PolledReadings) else list(drafts))
+            self._staged_count += len(drafts)
 
     @property
     def staged(self) -> int:
-        return len(self._staged)
+        return self._staged_count
 
     def flush(self) -> int:
-        """Commit staged drafts as one block; returns how many readings were stored."""
+        """Commit staged readings as one block; returns how many readings were stored."""
         with self._flush_lock:
             with self._staged_lock:
-                drafts, self._staged = self._staged, []
-            if not drafts:
+                staged, self._staged = self._staged, []
+                count, self._staged_count = self._staged_count, 0
+            if not count:
                 return 0
             # Encoding is most of a flush and needs no connection: outside the lock, so the
             # publisher's reads and acknowledgements do not wait for it.
-            block = self._columns(drafts)
+            block = self._columns(staged)
             data = encode_block(block)
             with self._lock:
                 self._commit_block(len(block), min(block.gateway_us) / 1e6, data)
-        return len(drafts)
+        return count
 
     def _commit_block(self, count: int, oldest_gateway_ts: float, data: bytes) -> None:
         """Store one encoded block under the next sequence numbers (caller holds the lock)."""
@@ -153,24 +158,49 @@ class Spool:
         count = self.flush()
         return [r for b in self.batches(after_seq=first - 1, limit=count) for r in b.readings][:count]
 
-    def _columns(self, drafts: list[dict[str, Any]]) -> BlockColumns:
-        """The drafts as block columns (only the flushing thread calls this)."""
+    def _columns(self, staged: list[PolledReadings | list[dict[str, Any]]]) -> BlockColumns:
+        """The staged readings as block columns (only the flushing thread calls this)."""
         points = self._points
-        keys = [(str(d["device"]), str(d["point"])) for d in drafts]
         new: dict[tuple[str, str], tuple[str, str]] = {}
-        for key, d in zip(keys, drafts):
-            if key not in points and key not in new:
-                new[key] = (str(d.get("unit", "")), str(d.get("kind", "gauge")))
+        for chunk in staged:
+            if isinstance(chunk, PolledReadings):
+                if not all(map(points.__contains__, chunk.keys)):
+                    for key, unit, kind in zip(chunk.keys, chunk.units, chunk.kinds):
+                        if key not in points and key not in new:
+                            new[key] = (unit, kind)
+            else:
+                for d in chunk:
+                    key = (str(d["device"]), str(d["point"]))
+                    if key not in points and key not in new:
+                        new[key] = (str(d.get("unit", "")), str(d.get("kind", "gauge")))
         if new:
             self._add_points(new)
         block = BlockColumns()
+        for chunk in staged:
+            if isinstance(chunk, PolledReadings):
+                base = len(block)
+                block.point_ids.extend(map(points.__getitem__, chunk.keys))
+                block.source_us.extend(chunk.source_us)
+                block.gateway_us.extend(chunk.gateway_us)
+                block.values.extend(chunk.values)
+                block.quality.extend(chunk.quality)
+                for i, reason in chunk.reasons.items():
+                    block.reasons[base + i] = reason
+            else:
+                self._draft_columns(chunk, block)
+        return block
+
+    def _draft_columns(self, drafts: list[dict[str, Any]], block: BlockColumns) -> None:
+        """Append drafts (one dict per reading) to the block's columns."""
+        points = self._points
         pids, src, gw, values, quality, reasons = (
             block.point_ids, block.source_us, block.gateway_us, block.values, block.quality, block.reasons)
+        base = len(block)
         # the readings of one poll share their time stamp objects: convert each object once
         # (keyed by id, which is stable while `drafts` holds them)
         us_of: dict[int, int] = {}
-        for i, (key, d) in enumerate(zip(keys, drafts)):
-            pids.append(points[key])
+        for i, d in enumerate(drafts, base):
+            pids.append(points[(str(d["device"]), str(d["point"]))])
             source_ts, gateway_ts = d["source_ts"], d["gateway_ts"]
             us = us_of.get(id(source_ts))
             if us is None:
@@ -186,7 +216,6 @@ class Spool:
             reason = d.get("reason")
             if reason:
                 reasons[i] = reason
-        return block
 
     def _add_points(self, new: dict[tuple[str, str], tuple[str, str]]) -> None:
         """Give points seen for the first time their dictionary ids, all in one transaction."""
@@ -317,7 +346,7 @@ class Spool:
     def stats(self) -> SpoolStats:
         with self._lock:
             oldest = self._db.execute("SELECT MIN(oldest_gateway_ts) FROM blocks").fetchone()[0]
-            return SpoolStats(self._depth, self._bytes, oldest, self._next_seq, self._dropped, len(self._staged))
+            return SpoolStats(self._depth, self._bytes, oldest, self._next_seq, self._dropped, self._staged_count)
 
     def file_bytes(self) -> int:
         """Bytes the spool occupies on disk (database pages plus WAL)."""

@@ -55,8 +55,9 @@ class BlockColumns:
 def encode_block(block: BlockColumns) -> bytes:
     """Serialise a block column by column and compress."""
     base = min(block.source_us)
-    src = array("q", [t - base for t in block.source_us])
-    gw = array("q", [t - base for t in block.gateway_us])
+    shift = (-base).__add__  # one C call per column instead of a Python expression per reading
+    src = array("q", map(shift, block.source_us))
+    gw = array("q", map(shift, block.gateway_us))
     reasons = json.dumps([[i, text] for i, text in sorted(block.reasons.items())]).encode()
     columns: list[array[Any]] = [
         array("I", block.point_ids), src, gw, array("d", block.values), array("B", block.quality)]
@@ -84,6 +85,5 @@ def decode_block(data: bytes) -> BlockColumns:
         columns.append(col)
         offset += size
     pids, src, gw, values, quality = columns
-    return BlockColumns(
-        pids, array("q", [t + base for t in src]), array("q", [t + base for t in gw]), values, quality, reasons
-    )
+    shift = base.__add__
+    return BlockColumns(pids, array("q", map(shift, src)), array("q", map(shift, gw)), values, quality, reasons)

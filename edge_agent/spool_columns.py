@@ -1,7 +1,7 @@
 """Spool blocks straight into one list per field per device: what a column envelope (version 2) carries.
 
 No object per reading: a block's columns are regrouped by device with whole-column operations
-(`itemgetter` over the rows of a device, `map` over point ids), so a batch of thousands of readings
+(slices over each run of one device's rows, `map` over point ids), so a batch of thousands of readings
 costs a few C calls per device and field instead of a pydantic validation per reading. The readings
 were checked when they were polled and stored, so `DeviceReadings` are built with `model_construct`.
 """
@@ -9,11 +9,10 @@ were checked when they were polled and stored, so `DeviceReadings` are built wit
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import Any
+from itertools import groupby
 
 from carbon_domain.schemas import DeviceReadings, PointKind
 from edge_agent.spool_codec import decode_block
@@ -64,14 +63,6 @@ class _Gathering:
     reasons: dict[int, str] = field(default_factory=dict)
 
 
-def _take(rows: list[int]) -> Any:
-    """A function picking `rows` of a column, as a tuple even for one row."""
-    if len(rows) == 1:
-        row = rows[0]
-        return lambda column: (column[row],)
-    return itemgetter(*rows)
-
-
 def _no_value_where_nan(values: Sequence[float]) -> list[float | None]:
     if any(map(math.isnan, values)):
         return [None if math.isnan(v) else v for v in values]
@@ -89,31 +80,30 @@ def device_readings(blocks: Iterable[tuple[int, int, bytes]], points: PointTable
         if count == 0:
             seq_first, first_gateway_us = first, block.gateway_us[0]
         seq_last, count = last, count + len(block)
-        rows_of: dict[str, list[int]] = {}
-        for row, device in enumerate(map(device_of.__getitem__, block.point_ids)):
-            rows = rows_of.get(device)
-            if rows is None:
-                rows = rows_of[device] = []
-            rows.append(row)
-        offsets: dict[str, int] = {}
-        for device, rows in rows_of.items():
+        # a poll's readings sit together in a block: whole runs of one device are copied by slicing
+        runs: list[tuple[_Gathering, int, int, int]] = []  # (device's columns, first row, end row, offset there)
+        row = 0
+        for device, group in groupby(map(device_of.__getitem__, block.point_ids)):
+            end = row + len(list(group))
             g = gathered.get(device)
             if g is None:
                 g = gathered[device] = _Gathering()
-            offsets[device] = len(g.seq)
-            take = _take(rows)
-            pids = take(block.point_ids)
-            g.seq.extend([first + row for row in rows])
+            runs.append((g, row, end, len(g.seq)))
+            pids = block.point_ids[row:end]
+            g.seq.extend(range(first + row, first + end))
             g.point.extend(map(points.point.__getitem__, pids))
-            g.value.extend(_no_value_where_nan(take(block.values)))
+            g.value.extend(_no_value_where_nan(block.values[row:end]))
             g.unit.extend(map(points.unit.__getitem__, pids))
             g.kind.extend(map(points.kind.__getitem__, pids))
-            g.quality.extend(take(block.quality))
-            g.source_us.extend(take(block.source_us))
-            g.gateway_us.extend(take(block.gateway_us))
-        for row, reason in block.reasons.items():  # by position in its device's columns
-            device = device_of[block.point_ids[row]]
-            gathered[device].reasons[offsets[device] + bisect_left(rows_of[device], row)] = reason
+            g.quality.extend(block.quality[row:end])
+            g.source_us.extend(block.source_us[row:end])
+            g.gateway_us.extend(block.gateway_us[row:end])
+            row = end
+        if block.reasons:
+            starts = [run[1] for run in runs]
+            for row, reason in block.reasons.items():  # by position in its device's columns
+                g, start, _, offset = runs[bisect_right(starts, row) - 1]
+                g.reasons[offset + row - start] = reason
     if count == 0:
         return None
     devices = [DeviceReadings.model_construct(device=device, **vars(g)) for device, g in gathered.items()]

@@ -5,7 +5,9 @@ device_id) its gateway's; an alarm with neither is seen only by callers whose sc
 a failed monitoring sync, ...) have neither: other services raise and clear them with `raise_platform_alarm` and
 `clear_platform_alarm`. A platform alarm about an enterprise (its `enterprise_id`: a projected allowance deficit, a
 deadline ahead) is seen as well by the callers who see that enterprise: its users and auditors, the government
-users of its region, and whoever sees one of its sites.
+users of its region, and whoever sees one of its sites. One about a region (its `region_code`, GB/T 2260: a
+sub-region off track against its target) is seen by the government users of that region or a parent region,
+whose scope names it by code or platform label (the monitoring region tree).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ AlarmState = Literal["active", "cleared", "all"]
 
 _SELECT = (
     "SELECT a.alarm_id, a.rule, a.device_id, d.site_id, a.point, a.severity, a.state, a.detail, a.raised_at,"
-    " a.acknowledged_at, a.acknowledged_by, a.cleared_at, a.cleared_by, a.clear_comment, a.source, a.enterprise_id"
+    " a.acknowledged_at, a.acknowledged_by, a.cleared_at, a.cleared_by, a.clear_comment, a.source, a.enterprise_id,"
+    " a.region_code"
     " FROM alarms a LEFT JOIN LATERAL (SELECT COALESCE("
     "   (SELECT site_id FROM devices WHERE device_id = a.device_id),"
     "   (SELECT site_id FROM gateways WHERE gateway_id = a.device_id)) AS site_id) d ON true"
@@ -39,7 +42,11 @@ _IN_SITES = (
     "   OR EXISTS (SELECT 1 FROM sites s WHERE s.enterprise_id = a.enterprise_id"
     "              AND s.site_id = ANY(%(sites)s::text[]))"
     "   OR EXISTS (SELECT 1 FROM enterprises e, unnest(%(regions)s::text[]) r WHERE e.enterprise_id = a.enterprise_id"
-    "              AND (e.region = r OR starts_with(e.region, r || '-'))))))"
+    "              AND (e.region = r OR starts_with(e.region, r || '-')))))"
+    # a region's alarm: a scope region (a code or a label of the monitoring tree) whose subtree holds its code
+    " OR (a.region_code IS NOT NULL AND EXISTS (SELECT 1 FROM monitoring_regions m, unnest(%(regions)s::text[]) r"
+    "   WHERE (m.code = r OR m.label = r) AND starts_with(a.region_code, CASE WHEN m.code LIKE '%%0000'"
+    "   THEN left(m.code, 2) WHEN m.code LIKE '%%00' THEN left(m.code, 4) ELSE m.code END))))"
 )
 
 
@@ -102,16 +109,18 @@ async def clear(conn: psycopg.AsyncConnection, *, alarm_id: int, by: str, commen
 
 async def raise_platform_alarm(conn: psycopg.AsyncConnection, *, rule: str, subject: str, detail: str,
                                severity: Literal["info", "warning", "critical"] = "warning",
-                               enterprise_id: str | None = None) -> int:
+                               enterprise_id: str | None = None, region_code: str | None = None) -> int:
     """Raise a platform alarm about `subject` (e.g. 'monitoring_sync:erp'), or refresh the detail of the one
     already active for the same rule and subject; returns its id. With `enterprise_id` the enterprise's users and
-    its region's government users see it too."""
+    its region's government users see it too; with `region_code` (GB/T 2260) the government users of that region
+    and its parents."""
     cur = await conn.execute(
-        "INSERT INTO alarms (rule, device_id, severity, detail, raised_at, source, enterprise_id)"
-        " VALUES (%s, %s, %s, %s, now(), 'platform', %s)"
+        "INSERT INTO alarms (rule, device_id, severity, detail, raised_at, source, enterprise_id, region_code)"
+        " VALUES (%s, %s, %s, %s, now(), 'platform', %s, %s)"
         " ON CONFLICT (rule, device_id, point) WHERE state = 'active' DO UPDATE SET detail = EXCLUDED.detail,"
-        " severity = EXCLUDED.severity, enterprise_id = EXCLUDED.enterprise_id RETURNING alarm_id",
-        (rule, subject, severity, detail, enterprise_id))
+        " severity = EXCLUDED.severity, enterprise_id = EXCLUDED.enterprise_id,"
+        " region_code = EXCLUDED.region_code RETURNING alarm_id",
+        (rule, subject, severity, detail, enterprise_id, region_code))
     row = await cur.fetchone()
     assert row is not None
     return int(row[0])

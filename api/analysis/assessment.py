@@ -1,5 +1,6 @@
 """/api/v1/analysis/targets/{id}/assessment: the end-of-period assessment of a target (issue 21): each holder's
-actual against its allocation, ranked, beside its result under the region's previous target of the same kind and
+actual against its allocation, ranked, beside its result under the region's (or enterprise
+group's) previous target of the same kind and
 level; and the result table as CSV or XLSX. Who sees what follows GET /analysis/targets/{id}: the region's
 government all holders, an enterprise its own units. Formulas in carbon_domain.target_assessment."""
 
@@ -16,10 +17,10 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 
 from api.analysis import queries
-from api.analysis.router import METHOD, Id, Reader, _holder_group, _visible_target
+from api.analysis.router import METHOD, Id, Reader, _visible_target
+from api.analysis.tracking import holder_months
 from api.deps import Conn
 from api.monitoring import queries as monitoring
-from carbon_domain.monitoring import region_prefix
 from carbon_domain.target_assessment import Actual, Result, assess, compare_periods
 
 __all__ = ["router"]
@@ -31,10 +32,7 @@ COLUMNS = ("rank", "holder", "base", "target", "actual", "gap", "gap_rate", "cha
 
 async def _results(conn: psycopg.AsyncConnection, scope: monitoring.UnitScope,
                    target: dict[str, Any]) -> list[Result]:
-    regions = {r["code"]: r for r in await monitoring.list_regions(conn)}
-    group = _holder_group(target["holder_level"], regions[target["region_code"]])
-    monthly = await queries.monthly_sectors(conn, scope=scope, prefix=region_prefix(target["region_code"]),
-                                            year=target["year"], group=group, through=12)
+    monthly = await holder_months(conn, scope=scope, target=target, last=12)
     sums: dict[str, list[float]] = {}
     for sectors in monthly.values():
         for s in sectors:
@@ -48,9 +46,13 @@ async def _results(conn: psycopg.AsyncConnection, scope: monitoring.UnitScope,
 
 
 async def _previous(conn: psycopg.AsyncConnection, caller: Any, target: dict[str, Any]) -> dict[str, Any] | None:
-    """The region's latest issued target of the same kind and holder level before this one's year."""
-    earlier = [t for t in await queries.list_targets(conn, prefixes=(target["region_code"],), holders=None)
-               if t["region_code"] == target["region_code"] and t["state"] == "issued"
+    """The region's (or group's) latest issued target of the same kind and holder level before this one's year."""
+    if target["group_id"] is not None:
+        same = await queries.list_group_targets(conn, group_ids=[target["group_id"]], issued_only=True)
+    else:
+        same = [t for t in await queries.list_targets(conn, prefixes=(target["region_code"],), holders=None)
+                if t["region_code"] == target["region_code"]]
+    earlier = [t for t in same if t["state"] == "issued"
                and t["kind"] == target["kind"] and t["holder_level"] == target["holder_level"]
                and t["year"] < target["year"]]
     if not earlier:

@@ -1,4 +1,4 @@
-"""Storage of the analysis service: saved scenarios and targets (migrations 125, 126), and the monitoring
+"""Storage of the analysis service: saved scenarios and targets (migrations 125, 126, 142), and the monitoring
 figures it analyses, read through the monitoring service's exported queries (never its tables).
 
 Every function takes a connection and keyword-only arguments.
@@ -23,7 +23,10 @@ __all__ = [
     "create_target",
     "get_scenario",
     "get_target",
+    "group_monthly_sectors",
+    "group_yearly_sectors",
     "issue_target",
+    "list_group_targets",
     "list_scenarios",
     "list_targets",
     "monthly_sectors",
@@ -67,6 +70,53 @@ async def monthly_sectors(conn: psycopg.AsyncConnection, *, scope: monitoring.Un
                                           start=date(year, month, 1), end=end, group=group)
         if rows:
             out[f"{year}-{month:02d}"] = _sectors(rows)
+    return out
+
+
+async def _owners(conn: psycopg.AsyncConnection, members: list[str]) -> dict[str, str]:
+    """unit_id -> enterprise id of the members' monitoring units."""
+    units = await monitoring.list_units(conn, scope=monitoring.UnitScope(enterprises=tuple(members)), prefix=None,
+                                        industry=None, kind=None, limit=100_000)
+    return {str(u["unit_id"]): u["enterprise_id"] for u in units}
+
+
+def _roll_up(sectors: list[Sector], owner: dict[str, str]) -> list[Sector]:
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for s in sectors:
+        entry = sums[owner[s.key]]
+        entry[0] += s.activity
+        entry[1] += s.energy
+        entry[2] += s.co2
+    return [Sector(key, a, e, c) for key, (a, e, c) in sorted(sums.items())]
+
+
+async def _group_sectors(conn: psycopg.AsyncConnection, *, members: list[str], level: str, start: date, end: date,
+                         owner: dict[str, str]) -> list[Sector]:
+    rows = await monitoring.aggregate(conn, scope=monitoring.UnitScope(enterprises=tuple(members)), prefix="",
+                                      industry=None, start=start, end=end, group="unit")
+    by_unit = _sectors(rows)
+    return _roll_up(by_unit, owner) if level == "enterprise" else by_unit
+
+
+async def group_yearly_sectors(conn: psycopg.AsyncConnection, *, members: list[str], level: str,
+                               year: int) -> list[Sector]:
+    """A calendar year's value added, energy and CO2 of an enterprise group's members: per member enterprise
+    (`level` 'enterprise', keyed by enterprise id) or per monitoring unit ('unit', keyed by unit_id)."""
+    return await _group_sectors(conn, members=members, level=level, start=date(year, 1, 1),
+                                end=date(year + 1, 1, 1), owner=await _owners(conn, members))
+
+
+async def group_monthly_sectors(conn: psycopg.AsyncConnection, *, members: list[str], level: str, year: int,
+                                through: int) -> dict[str, list[Sector]]:
+    """Per month 'YYYY-MM' of `year` up to month `through`: the group's sectors as in `group_yearly_sectors`."""
+    owner = await _owners(conn, members)
+    out: dict[str, list[Sector]] = {}
+    for month in range(1, through + 1):
+        end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        sectors = await _group_sectors(conn, members=members, level=level, start=date(year, month, 1), end=end,
+                                       owner=owner)
+        if sectors:
+            out[f"{year}-{month:02d}"] = sectors
     return out
 
 
@@ -121,7 +171,7 @@ async def list_scenarios(conn: psycopg.AsyncConnection, *, region: str) -> list[
 
 # --- targets -----------------------------------------------------------------------------------------------------
 
-_TARGET = ("target_id, region_code, name, kind, year, base_year, value, holder_level, rule, tolerance, state,"
+_TARGET = ("target_id, region_code, group_id, name, kind, year, base_year, value, holder_level, rule, tolerance, state,"
            " created_by, created_at, issued_by, issued_at")
 
 
@@ -130,8 +180,8 @@ async def create_target(conn: psycopg.AsyncConnection, *, fields: dict[str, Any]
     """Stores a draft target with its allocations."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "INSERT INTO analysis_targets (region_code, name, kind, year, base_year, value, holder_level, rule,"
-            " tolerance, created_by) VALUES (%(region)s, %(name)s, %(kind)s, %(year)s, %(base_year)s, %(value)s,"
+            "INSERT INTO analysis_targets (region_code, group_id, name, kind, year, base_year, value, holder_level,"
+            " rule, tolerance, created_by) VALUES (%(region)s, %(group_id)s, %(name)s, %(kind)s, %(year)s, %(base_year)s, %(value)s,"
             f" %(holder_level)s, %(rule)s, %(tolerance)s, %(by)s) RETURNING {_TARGET}", {**fields, "by": by})
         target = await cur.fetchone()
         assert target is not None
@@ -171,10 +221,19 @@ async def list_targets(conn: psycopg.AsyncConnection, *, prefixes: tuple[str, ..
         if holders is not None:
             await cur.execute(
                 f"SELECT {_TARGET} FROM analysis_targets t WHERE state = 'issued' AND holder_level = 'unit'"
-                " AND EXISTS (SELECT 1 FROM analysis_target_allocations a WHERE a.target_id = t.target_id"
+                " AND region_code IS NOT NULL AND EXISTS (SELECT 1 FROM analysis_target_allocations a WHERE a.target_id = t.target_id"
                 " AND a.holder = ANY(%s)) ORDER BY year DESC, target_id", (holders,))
         else:
             patterns = ["%"] if prefixes is None else [f"{p}%" for p in prefixes]
             await cur.execute(f"SELECT {_TARGET} FROM analysis_targets WHERE region_code LIKE ANY(%s)"
                               " ORDER BY year DESC, target_id", (patterns,))
+        return list(await cur.fetchall())
+
+
+async def list_group_targets(conn: psycopg.AsyncConnection, *, group_ids: list[int],
+                             issued_only: bool) -> list[dict[str, Any]]:
+    """Targets of the enterprise groups `group_ids` (only the issued ones with `issued_only`)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {_TARGET} FROM analysis_targets WHERE group_id = ANY(%s)"
+                          " AND (NOT %s OR state = 'issued') ORDER BY year DESC, target_id", (group_ids, issued_only))
         return list(await cur.fetchall())

@@ -1,10 +1,13 @@
 """/api/v1/analysis: decoupling, LMDI decomposition, the Kaya view, peak forecasts under saved scenarios, and
-targets set, issued and tracked (docs/analysis.md; formulas in carbon_domain.analysis).
+targets of regions and of enterprise groups set, issued and tracked (docs/analysis.md, docs/targets.md; formulas
+in carbon_domain.analysis).
 
 Figures come from the monitoring service. Reading needs 'monitoring'; a government user sees its region and
 sub-regions, an enterprise user its own units (their decoupling and the unit targets issued to them).
 Saving scenarios and setting or issuing targets is for government users in their region and administrators;
-each of those writes is audited.
+each of those writes is audited. A group target (of an enterprise group, api/groups/) is seen by whoever sees the
+group: administrators, the government of the region holding all its members, and, once issued, each member
+enterprise, which sees only its own allocation.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import io
 import math
 import re
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import psycopg
@@ -24,10 +27,13 @@ from fastapi.responses import PlainTextResponse
 
 from api.analysis import queries
 from api.analysis.schemas import ScenarioSpec, TargetCreate
+from api.analysis.target_alarms import TZ, check_target_alarms
+from api.analysis.tracking import holder_group, track
 from api.audit import auditlog
 from api.auth.access import Principal
 from api.auth.deps import Caller, require_permission
 from api.deps import ClientIP, Conn
+from api.groups.scope import visible_groups
 from api.monitoring import queries as monitoring
 from carbon_domain.analysis import (
     COUPLING_HIGH,
@@ -48,8 +54,6 @@ from carbon_domain.analysis import (
     preset,
     project,
     suggest,
-    track_intensity,
-    track_total,
 )
 from carbon_domain.errors import FormulaInputError
 from carbon_domain.monitoring import region_prefix
@@ -426,20 +430,28 @@ async def export_scenario(caller: Reader, conn: Conn, scenario_id: Id,
 
 
 def _holder_group(level: str, region: dict[str, Any]) -> str:
-    return {"industry": "industry", "unit": "unit"}.get(level) or _sub_regions(region)
+    return holder_group(level, region) or _sub_regions(region)
 
 
 @router.post("/targets", status_code=201)
 async def create_target(caller: Planner, conn: Conn, ip: ClientIP, body: TargetCreate) -> dict[str, Any]:
-    """Sets a region's target and allocates it to its holders from the base year's figures by the rule; the
-    target is a draft until issued. Audited."""
-    scope, found = await _region(conn, caller, body.region)
-    group = _holder_group(body.holder_level, found)
-    sectors = [s for s in await queries.yearly_sectors(conn, scope=scope, prefix=region_prefix(body.region),
-                                                       industry=None, year=body.base_year, group=group)
-               if s.co2 > 0 or s.activity > 0]
+    """Sets a region's or an enterprise group's target and allocates it to its holders from the base year's
+    figures by the rule; the target is a draft until issued. Audited."""
+    if body.group_id is not None:
+        members = (await _group(conn, caller, body.group_id))["members"]
+        yearly = await queries.group_yearly_sectors(conn, members=members, level=body.holder_level,
+                                                    year=body.base_year)
+        holder = f"enterprise group {body.group_id}"
+    else:
+        assert body.region is not None
+        scope, found = await _region(conn, caller, body.region)
+        yearly = await queries.yearly_sectors(conn, scope=scope, prefix=region_prefix(body.region), industry=None,
+                                              year=body.base_year, group=_holder_group(body.holder_level, found))
+        holder = f"region {body.region}"
+    sectors = [s for s in yearly if s.co2 > 0 or s.activity > 0]
     if not sectors:
-        raise HTTPException(422, f"region {body.region} has no monitoring figures in base year {body.base_year}")
+        raise HTTPException(422, f"{holder} has no monitoring figures in base year {body.base_year}; "
+                                 "choose a base year with figures")
     keys = {s.key for s in sectors}
     for field, given in (("shares", body.shares), ("benchmarks", body.benchmarks)):
         unknown = sorted(set(given) - keys)
@@ -474,7 +486,10 @@ async def issue_target(caller: Planner, conn: Conn, ip: ClientIP, target_id: Id)
     found = await queries.get_target(conn, target_id=target_id)
     if found is None:
         raise HTTPException(404, f"no target {target_id}")
-    await _region(conn, caller, found["region_code"])
+    if found["group_id"] is not None:
+        await _group(conn, caller, found["group_id"])
+    else:
+        await _region(conn, caller, found["region_code"])
     async with conn.transaction():
         issued = await queries.issue_target(conn, target_id=target_id, by=caller.username)
         if issued is None:
@@ -493,6 +508,8 @@ async def _visible_target(conn: psycopg.AsyncConnection, caller: Principal, targ
     if target is None:
         raise HTTPException(404, f"no target {target_id}")
     scope = await monitoring.unit_scope(conn, scope=caller.scope)
+    if target["group_id"] is not None:
+        return scope, await _visible_group_target(conn, scope, target)
     if scope.covers_region(target["region_code"]):
         return scope, target
     mine = await _own_units(conn, scope)
@@ -500,6 +517,28 @@ async def _visible_target(conn: psycopg.AsyncConnection, caller: Principal, targ
     if target["state"] != "issued" or target["holder_level"] != "unit" or not own:
         raise HTTPException(404, f"no target {target_id} that you may see")
     return scope, {**target, "allocations": own}
+
+
+async def _visible_group_target(conn: psycopg.AsyncConnection, scope: monitoring.UnitScope,
+                                 target: dict[str, Any]) -> dict[str, Any]:
+    """A group target whole for those who see the group as a whole; for a member enterprise, once issued, its own
+    allocation (its enterprise, or its units)."""
+    group = next((g for g in await visible_groups(conn, scope=scope) if g["group_id"] == target["group_id"]), None)
+    if group is not None and not group["mine"]:
+        return target
+    if group is None or target["state"] != "issued":
+        raise HTTPException(404, f"no target {target['target_id']} that you may see")
+    mine = set(group["mine"]) if target["holder_level"] == "enterprise" else await _own_units(conn, scope)
+    return {**target, "allocations": [a for a in target["allocations"] if a["holder"] in mine]}
+
+
+async def _group(conn: psycopg.AsyncConnection, caller: Principal, group_id: int) -> dict[str, Any]:
+    """The enterprise group when the caller may set its targets (sees it whole); 404 otherwise."""
+    scope = await monitoring.unit_scope(conn, scope=caller.scope)
+    found = next((g for g in await visible_groups(conn, scope=scope) if g["group_id"] == group_id), None)
+    if found is None or found["mine"]:
+        raise HTTPException(404, f"no enterprise group {group_id} whose targets you may set; see GET /api/v1/groups")
+    return found
 
 
 async def _own_units(conn: psycopg.AsyncConnection, scope: monitoring.UnitScope) -> set[str]:
@@ -511,17 +550,47 @@ async def _own_units(conn: psycopg.AsyncConnection, scope: monitoring.UnitScope)
 
 @router.get("/targets")
 async def list_targets(caller: Reader, conn: Conn,
-                       region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None) -> dict[str, Any]:
-    """Targets of a region (government), or the issued targets allocated to the caller's units (enterprise)."""
+                       region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+                       group_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None) -> dict[str, Any]:
+    """Targets of a region or of an enterprise group; without either, those of the regions and groups in the
+    caller's scope (an enterprise: the issued targets allocated to its units or to its groups)."""
     scope = await monitoring.unit_scope(conn, scope=caller.scope)
+    groups_seen = await visible_groups(conn, scope=scope)
+    if group_id is not None:
+        found = next((g for g in groups_seen if g["group_id"] == group_id), None)
+        if found is None:
+            raise HTTPException(404, f"no enterprise group {group_id} that you may see; see GET /api/v1/groups")
+        return {"targets": await queries.list_group_targets(conn, group_ids=[group_id],
+                                                            issued_only=bool(found["mine"]))}
     if region is not None:
         await _region(conn, caller, region)
         return {"targets": await queries.list_targets(conn, prefixes=(region_prefix(region),), holders=None)}
-    if scope.all:
-        return {"targets": await queries.list_targets(conn, prefixes=None, holders=None)}
-    if scope.prefixes:
-        return {"targets": await queries.list_targets(conn, prefixes=scope.prefixes, holders=None)}
-    return {"targets": await queries.list_targets(conn, prefixes=None, holders=sorted(await _own_units(conn, scope)))}
+    if scope.all or scope.prefixes:
+        targets = await queries.list_targets(conn, prefixes=None if scope.all else scope.prefixes, holders=None)
+    else:
+        targets = await queries.list_targets(conn, prefixes=None, holders=sorted(await _own_units(conn, scope)))
+    whole = [g["group_id"] for g in groups_seen if not g["mine"]]
+    member = [g["group_id"] for g in groups_seen if g["mine"]]
+    targets += await queries.list_group_targets(conn, group_ids=whole, issued_only=False)
+    targets += await queries.list_group_targets(conn, group_ids=member, issued_only=True)
+    return {"targets": sorted(targets, key=lambda t: (-t["year"], t["target_id"]))}
+
+
+async def _target_alarm_checker(principal: Caller) -> Principal:
+    return require_permission(principal, "target_alarms")
+
+
+@router.post("/targets/alarms/check")
+async def check_target_alarms_now(caller: Annotated[Principal, Depends(_target_alarm_checker)], conn: Conn,
+                                  ip: ClientIP) -> dict[str, Any]:
+    """Run the target off-track alarm check now (it also runs periodically: `carbonflow alarms check`): raise an
+    alarm per holder of an issued target of this year that is off track and clear those back on track; answers
+    the subjects left active and cleared."""
+    async with conn.transaction():
+        check = await check_target_alarms(conn, datetime.now(TZ).date())
+        await auditlog.record(conn, action="analysis.targets.alarms.check", client_ip=ip, principal=caller,
+                              target="analysis:target_alarms", detail=check.as_dict())
+    return check.as_dict()
 
 
 @router.get("/targets/{target_id}")
@@ -536,7 +605,7 @@ async def track_target(
     through: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
                                          description="last month to track, YYYY-MM in the target year")] = None,
 ) -> dict[str, Any]:
-    """Monthly tracking of each holder (and the region for a total target) against the pro-rated path:
+    """Monthly tracking of each holder (and, as `region`, the region or group as a whole for a total target) against the pro-rated path:
     cumulative CO2 against target × months elapsed / 12, or cumulative intensity against a straight path from
     the base intensity to the target; `off_track` when above it by more than the target's tolerance."""
     scope, target = await _visible_target(conn, caller, target_id)
@@ -546,28 +615,13 @@ async def track_target(
         if int(through[:4]) != year:
             raise HTTPException(422, f"through {through} is not in the target year {year}")
         last = int(through[5:])
-    regions = {r["code"]: r for r in await monitoring.list_regions(conn)}
-    group = _holder_group(target["holder_level"], regions[target["region_code"]])
-    monthly = await queries.monthly_sectors(conn, scope=scope, prefix=region_prefix(target["region_code"]),
-                                            year=year, group=group, through=last)
-    months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    tolerance = target["tolerance"]
-    holders = []
-    for a in target["allocations"]:
-        found = {m: next((s for s in sectors if s.key == a["holder"]), None) for m, sectors in monthly.items()}
-        co2 = {m: s.co2 for m, s in found.items() if s is not None}
-        if target["kind"] == "total":
-            points = track_total(a["target"], months, co2, tolerance=tolerance)
-        else:
-            activity = {m: s.activity for m, s in found.items() if s is not None}
-            points = track_intensity(a["base"], a["target"], months, co2, activity, tolerance=tolerance)
-        holders.append({"holder": a["holder"], "target": a["target"], "points": [asdict(p) for p in points],
-                        "off_track": bool(points and points[-1].off_track)})
-    region_points = None
-    if target["kind"] == "total" and len(holders) == len(target["allocations"]) and scope.covers_region(
-            target["region_code"]):
-        totals = {m: sum(s.co2 for s in sectors) for m, sectors in monthly.items()}
-        region_points = [asdict(p) for p in track_total(target["value"], months, totals, tolerance=tolerance)]
-    return {"target": {k: v for k, v in target.items() if k != "allocations"}, "through": months[last - 1],
-            "holders": holders, "off_track": [h["holder"] for h in holders if h["off_track"]],
-            "region": region_points, "path": "pro-rated evenly over the 12 months", "method": METHOD}
+    whole = None
+    if target["group_id"] is not None:  # the group as a whole, for those who see all its allocations
+        full = await queries.get_target(conn, target_id=target_id)
+        whole = full is not None and len(full["allocations"]) == len(target["allocations"])
+    try:
+        tracked = await track(conn, scope=scope, target=target, last=last, whole=whole)
+    except ValueError as exc:
+        raise HTTPException(422, f"{exc}; set a new target") from exc
+    return {"target": {k: v for k, v in target.items() if k != "allocations"}, **tracked,
+            "path": "pro-rated evenly over the 12 months", "method": METHOD}

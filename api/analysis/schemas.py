@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from carbon_domain.analysis import DRIVERS, GrowthPath
 
@@ -61,16 +61,23 @@ class ScenarioSpec(_Strict):
         return value
 
 
+_LEVELS = {"region": ("region", "industry", "unit"), "group": ("enterprise", "unit")}
+
+
 class TargetCreate(_Strict):
-    region: str = Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 code")
+    """A target of a region (`region`) or of an enterprise group (`group_id`), exactly one of the two."""
+
+    region: str | None = Field(None, pattern=r"^[0-9]{6}$", description="GB/T 2260 code")
+    group_id: int | None = Field(None, ge=1, le=2**63 - 1, description="an enterprise group (GET /api/v1/groups)")
     name: str = Field(min_length=1, max_length=120)
     kind: Literal["total", "intensity"]
     year: int = Field(ge=1990, le=2200)
     base_year: int = Field(ge=1990, le=2200)
     value: float = Field(ge=0, description="total: t CO2 in the year; intensity: the fall against the base year "
                                             "as a fraction, e.g. 0.04")
-    holder_level: Literal["region", "industry", "unit"] = Field(
-        description="sub-regions (cities of a province, counties of a city), industry divisions, or units")
+    holder_level: Literal["region", "industry", "unit", "enterprise"] = Field(
+        description="a region's sub-regions (cities of a province, counties of a city), industry divisions or "
+                    "units; a group's member enterprises or their units")
     rule: Literal["equal_rate", "by_share", "by_benchmark"] = "equal_rate"
     shares: dict[str, float] = Field(default_factory=dict, description="by_share: holder -> agreed share")
     benchmarks: dict[str, float] = Field(
@@ -84,3 +91,13 @@ class TargetCreate(_Strict):
         if year is not None and value >= year:
             raise ValueError(f"base_year {value} must be before the target year {year}")
         return value
+
+    @model_validator(mode="after")
+    def _one_holder_with_its_levels(self) -> TargetCreate:
+        if (self.region is None) == (self.group_id is None):
+            raise ValueError("give either region (a region's target) or group_id (an enterprise group's target)")
+        kind = "region" if self.region is not None else "group"
+        if self.holder_level not in _LEVELS[kind]:
+            raise ValueError(f"a {kind} target is allocated to holder_level {' or '.join(_LEVELS[kind])}, "
+                             f"not {self.holder_level!r}")
+        return self

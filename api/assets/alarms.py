@@ -11,16 +11,15 @@ about an enterprise so that its users and the government users of its region see
   none). Cleared once the deadline has passed, was deleted, or no longer applies to the enterprise.
 
 `check_asset_alarms` runs the check once on a connection (the API's POST /api/v1/assets/alarms/check);
-`run_checks` repeats it (`carbonflow assets alarms`, and the demo runs it). Re-running changes nothing
+`carbonflow assets alarms` and `carbonflow alarms check` (carbonflow/platform_alarms.py, which the demo runs)
+repeat it. Re-running changes nothing
 that still holds: an active alarm keeps its id and only its detail is refreshed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -32,9 +31,8 @@ from carbon_domain.assets import DEFAULT_OFFSET_CAP
 from carbon_domain.deadlines import deadline_status, region_covers
 from carbon_domain.errors import AssetError
 
-__all__ = ["DEADLINE_RULE", "DEFICIT_RULE", "TZ", "AlarmCheck", "check_asset_alarms", "run_checks"]
+__all__ = ["DEADLINE_RULE", "DEFICIT_RULE", "TZ", "AlarmCheck", "check_asset_alarms"]
 
-_log = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")  # compliance years and deadlines are calendar days of China Standard Time
 DEFICIT_RULE = "deficit_projected"
 DEADLINE_RULE = "compliance_deadline"
@@ -142,30 +140,3 @@ async def check_asset_alarms(conn: psycopg.AsyncConnection, today: date) -> Alar
         deadlines = await _check_deadlines(conn, today)
         cleared += await clear_platform_alarms_except(conn, rule=DEADLINE_RULE, keep=deadlines)
     return AlarmCheck(today, tuple(deficits), tuple(deadlines), tuple(cleared), tuple(problems))
-
-
-async def run_checks(url: str, *, once: bool, poll_s: float = 3600.0) -> AlarmCheck | None:
-    """`carbonflow assets alarms`: check now and, unless `once`, again every `poll_s` seconds; returns the check
-    when `once`. A failed check is logged and tried again at the next round (with `once` it raises)."""
-    failing: str | None = None  # the error of the last round, logged once however often it repeats
-    while True:
-        try:
-            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-                check = await check_asset_alarms(conn, datetime.now(TZ).date())
-        except psycopg.Error as exc:
-            if once:
-                raise
-            if str(exc) != failing:
-                _log.warning("asset alarms: the check failed (%s); trying again every %.0f s", exc, poll_s)
-            failing = str(exc)
-        else:
-            if failing is not None:
-                _log.warning("asset alarms: the check works again")
-                failing = None
-            _log.info("asset alarms on %s: %d deficit(s), %d deadline reminder(s), %d cleared", check.day,
-                      len(check.deficits), len(check.deadlines), len(check.cleared))
-            for problem in check.problems:
-                _log.warning("asset alarms: cannot project %s", problem)
-            if once:
-                return check
-        await asyncio.sleep(poll_s)

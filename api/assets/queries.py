@@ -34,8 +34,8 @@ __all__ = [
 
 LEDGER_COLUMNS = ("entry_id", "enterprise_id", "at", "kind", "instrument", "vintage", "quantity", "price",
                   "counterparty", "compliance_year", "reference", "actor")
-ALLOWANCE_COLUMNS = ("enterprise_id", "year", "method", "benchmark", "output", "adjustment", "amount", "allocated_at",
-                     "allocated_by")
+ALLOWANCE_COLUMNS = ("enterprise_id", "year", "method", "benchmark", "output", "output_source", "output_basis",
+                     "adjustment", "amount", "allocated_at", "allocated_by")
 DEADLINE_COLUMNS = ("deadline_id", "region", "kind", "title", "due_on", "remind_days", "note", "created_at", "created_by")
 _SIGNED = ("CASE WHEN kind IN ('allocate', 'issue', 'buy', 'transfer_in') THEN quantity ELSE -quantity END")
 
@@ -100,12 +100,14 @@ async def allowances(conn: psycopg.AsyncConnection, *, enterprise_id: str) -> li
 
 async def put_allowance(conn: psycopg.AsyncConnection, *, enterprise_id: str, year: int, method: str,
                         benchmark: float | None, output: float | None, adjustment: float | None, amount: float,
-                        allocated_by: str) -> bool:
+                        allocated_by: str, output_source: str | None = None,
+                        output_basis: str | None = None) -> bool:
     """Record a year's allocation; False when the year is already allocated."""
     cur = await conn.execute(
-        "INSERT INTO asset_allowances (enterprise_id, year, method, benchmark, output, adjustment, amount,"
-        " allocated_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-        (enterprise_id, year, method, benchmark, output, adjustment, amount, allocated_by))
+        "INSERT INTO asset_allowances (enterprise_id, year, method, benchmark, output, output_source, output_basis,"
+        " adjustment, amount, allocated_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (enterprise_id, year, method, benchmark, output, output_source, output_basis, adjustment, amount,
+         allocated_by))
     return cur.rowcount == 1
 
 

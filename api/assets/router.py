@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from api.assets import queries
 from api.assets.alarms import TZ, check_asset_alarms
-from api.assets.position import projection, year_figures
+from api.assets.output import OutputNotFound, platform_output
+from api.assets.position import month_provenance, projection, year_figures
 from api.assets.schemas import AllowanceIn, DeadlineIn, EmissionsIn, TransactionIn
 from api.audit import auditlog
 from api.auth.access import Principal
@@ -226,17 +227,29 @@ async def transact(enterprise_id: EnterpriseId, body: TransactionIn, caller: Rea
 async def allocate(enterprise_id: EnterpriseId, year: Year, body: AllowanceIn, caller: Reader, conn: Conn,
                    ip: ClientIP) -> dict[str, Any]:
     """Allocate a year's allowances (by benchmark x output x adjustment, or entered) into the holdings; a year
-    is allocated once (correct it with ledger entries)."""
+    is allocated once (correct it with ledger entries). A benchmark allocation without output takes the year's
+    output from the platform's data (monitoring's main product, else the sites' production counters, of
+    `product` when given) and names the source (output_source, output_basis)."""
     await _enterprise(conn, caller, enterprise_id, write="region")
+    output, source, basis = body.output, None, None
     if body.method == "benchmark":
-        assert body.benchmark is not None and body.output is not None
-        amount = allowance_by_benchmark(body.benchmark, body.output, body.adjustment)
+        assert body.benchmark is not None
+        if output is None:
+            try:
+                found = await platform_output(conn, enterprise_id=enterprise_id, year=year, product=body.product)
+            except OutputNotFound as exc:
+                raise HTTPException(422, str(exc)) from exc
+            output, source, basis = found.quantity, found.source, found.basis
+        else:
+            source, basis = "entered", f"given by {caller.username}"
+        amount = allowance_by_benchmark(body.benchmark, output, body.adjustment)
     else:
         assert body.amount is not None
         amount = body.amount
     async with conn.transaction():
         if not await queries.put_allowance(conn, enterprise_id=enterprise_id, year=year, method=body.method,
-                                           benchmark=body.benchmark, output=body.output,
+                                           benchmark=body.benchmark, output=output, output_source=source,
+                                           output_basis=basis,
                                            adjustment=body.adjustment if body.method == "benchmark" else None,
                                            amount=amount, allocated_by=caller.username):
             raise HTTPException(409, f"{year} allowances of {enterprise_id!r} are allocated already")
@@ -292,7 +305,8 @@ async def compliance(
     months_to_deadline: Annotated[int, Query(ge=0, le=36)] = 12,
 ) -> dict[str, Any]:
     """The compliance position of a year (verified emissions against allowances and usable offsets, counting what
-    is held and what was already surrendered for the year), the year-end projection from the monthly emissions,
+    is held and what was already surrendered for the year), the year-end projection from the monthly emissions
+    (each month entered, else from monitoring, else from the pipeline, its source named in projection.months),
     and with price scenarios the trading cost and a strategy suggestion."""
     await _enterprise(conn, caller, enterprise_id)
     figures = await year_figures(conn, enterprise_id=enterprise_id, year=year)
@@ -311,7 +325,8 @@ async def compliance(
             answer["projection"] = {"recorded_months": list(projected.recorded_months),
                                     "recorded_tco2": projected.recorded_tco2,
                                     "projected_tco2": projected.projected_tco2, "gap": projected.gap,
-                                    "deficit_projected": projected.deficit_projected}
+                                    "deficit_projected": projected.deficit_projected,
+                                    "months": month_provenance(figures)}
         prices = _scenarios(scenario or [])
         gap = answer["position"]["position"] if answer["position"] else (
             answer["projection"]["gap"] if answer["projection"] else None)

@@ -20,20 +20,28 @@ class _Body(BaseModel):
 
 
 class AllowanceIn(_Body):
-    """A year's allocation: by benchmark (benchmark x output x adjustment) or an entered amount."""
+    """A year's allocation: by benchmark (benchmark x output x adjustment) or an entered amount. Without output the
+    platform takes it from its data (monitoring's main product, else the sites' production counters)."""
 
     method: Literal["benchmark", "entered"]
     benchmark: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False, description="tCO2 per unit of output")
-    output: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False)
+    output: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False,
+                                 description="omit to take the year's output from the platform's data")
+    product: str | None = Field(default=None, min_length=1, max_length=100,
+                                description="without output: the product whose production counters give it")
     adjustment: float = Field(default=1.0, ge=0, le=_MAX, allow_inf_nan=False)
     amount: float | None = Field(default=None, ge=0, le=_MAX, allow_inf_nan=False, description="tCO2e, method entered")
 
     @model_validator(mode="after")
     def _method_fields(self) -> AllowanceIn:
-        if self.method == "benchmark" and (self.benchmark is None or self.output is None or self.amount is not None):
-            raise ValueError("method benchmark needs benchmark and output (and no amount: the platform computes it)")
-        if self.method == "entered" and (self.amount is None or self.benchmark is not None or self.output is not None):
-            raise ValueError("method entered needs amount only (no benchmark or output)")
+        if self.method == "benchmark" and (self.benchmark is None or self.amount is not None):
+            raise ValueError("method benchmark needs benchmark, and output unless the platform takes it from its data "
+                             "(and no amount: the platform computes it)")
+        if self.method == "benchmark" and self.output is not None and self.product is not None:
+            raise ValueError("give output or product (whose production counters give the output), not both")
+        if self.method == "entered" and (self.amount is None or self.benchmark is not None or self.output is not None
+                                         or self.product is not None):
+            raise ValueError("method entered needs amount only (no benchmark, output or product)")
         return self
 
 

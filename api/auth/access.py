@@ -43,11 +43,16 @@ reminders. A government user's region is a platform label (CN-ZJ) or a GB/T 2260
 sub-regions; an enterprise user sees and reports the units linked to its enterprise; the region scope is the same
 `Scope.regions`, read against the monitoring region tree.
 
+Enterprise groups (api/groups/; docs/targets.md): 'monitoring' reads the groups in scope (a government user those
+whose members are all in its region, an enterprise user those it belongs to); creating one needs 'monitoring_data'
+and the government (members in its region) or administrator role, as setting a group's targets does.
+
 Projects and assets (api/projects/, api/assets/; docs/projects.md): 'projects' reads the projects in scope (an
 auditor only those it is assigned to verify) and, for enterprises and administrators, changes their own;
 'project_verify' verifies or refuses a submitted period (auditors); 'assets' reads holdings, the ledger and the
 compliance position in scope, enterprises trade their own and government users allocate allowances;
 'asset_alarms' runs the asset alarm check (projected deficits, deadline reminders) now (government users).
+'target_alarms' runs the target off-track alarm check now (government users; docs/targets.md).
 
 GHG inventory (api/accounting/): 'activity_data' enters an enterprise's activity data (the online form and the
 CSV/XLSX upload) for the enterprises in scope: the enterprise itself, and administrators; reading the inventory
@@ -98,6 +103,7 @@ _GRANTS: dict[str, tuple[str, ...]] = {
     "project_verify": ("auditor",),
     "assets": ("government", "enterprise"),
     "asset_alarms": ("government",),
+    "target_alarms": ("government",),
     "grid_factors": ("government",),
     "activity_data": ("enterprise",),
     "gateway_registry": ("technician",),
@@ -107,7 +113,7 @@ _GRANTS: dict[str, tuple[str, ...]] = {
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
                      "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code",
                      "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets",
-                     "asset_alarms", "grid_factors", "activity_data", "gateway_registry", "efficiency_code_view",
+                     "asset_alarms", "target_alarms", "grid_factors", "activity_data", "gateway_registry", "efficiency_code_view",
                      "efficiency_code_compute"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)
 if set(PERMISSIONS) != set(_GRANTS):

@@ -26,7 +26,7 @@ from api.telemetry.buckets import ORIGIN, cover, local_day_tiers
 from api.telemetry.figures import DEFAULT_TZ
 from carbon_domain import QUALITY_NAMES
 
-__all__ = ["BUCKETS", "QUALITY_RANK", "factor_versions", "process_figures", "scope_co2", "scope_co2_rows", "site_co2",
+__all__ = ["BUCKETS", "QUALITY_RANK", "enterprise_co2", "enterprise_production", "factor_versions", "process_figures", "scope_co2", "scope_co2_rows", "site_co2",
            "site_emission_provenance", "site_emissions", "site_production", "worst_quality"]
 
 BUCKETS = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
@@ -147,6 +147,19 @@ async def scope_co2_rows(conn: psycopg.AsyncConnection, *, sites: Sequence[str],
     return [(a, proc, unit, t, q, worst_quality(nu, nb), n) for a, proc, unit, t, q, n, nu, nb in await cur.fetchall()]
 
 
+async def enterprise_co2(conn: psycopg.AsyncConnection, *, enterprise_id: str, start: datetime,
+                         end: datetime) -> dict[str, Any] | None:
+    """{tco2, intervals, quality, sites} of the devices of every site of the enterprise in [start, end), as
+    `scope_co2` sums them; None when the pipeline stored no interval there."""
+    cur = await conn.execute("SELECT site_id FROM sites WHERE enterprise_id = %s ORDER BY site_id", (enterprise_id,))
+    sites = [r[0] for r in await cur.fetchall()]
+    rows = await scope_co2_rows(conn, sites=sites, start=start, end=end) if sites else []
+    if not rows:
+        return None
+    return {"tco2": sum(r[3] for r in rows), "intervals": sum(r[6] for r in rows),
+            "quality": max((r[5] for r in rows), key=QUALITY_RANK.__getitem__), "sites": sites}
+
+
 async def site_production(conn: psycopg.AsyncConnection, *, site: str, start: datetime,
                           end: datetime) -> list[dict[str, Any]]:
     """Per product and unit, the production in [start, end) of the site's counters bound to
@@ -164,6 +177,22 @@ async def site_production(conn: psycopg.AsyncConnection, *, site: str, start: da
     )
     return [{"product": product, "unit": unit, "counters": n, "amount": amount}
             for product, unit, n, amount in await cur.fetchall()]
+
+
+async def enterprise_production(conn: psycopg.AsyncConnection, *, enterprise_id: str, start: datetime,
+                                end: datetime) -> list[dict[str, Any]]:
+    """`site_production` summed over every site of the enterprise: per product and unit, the amount, the number
+    of counters and the sites that have them."""
+    cur = await conn.execute("SELECT site_id FROM sites WHERE enterprise_id = %s ORDER BY site_id", (enterprise_id,))
+    made: dict[tuple[str, str], dict[str, Any]] = {}
+    for (site,) in await cur.fetchall():
+        for row in await site_production(conn, site=site, start=start, end=end):
+            got = made.setdefault((row["product"], row["unit"]), {"product": row["product"], "unit": row["unit"],
+                                                                  "amount": 0.0, "counters": 0, "sites": []})
+            got["amount"] += row["amount"]
+            got["counters"] += row["counters"]
+            got["sites"].append(site)
+    return [made[k] for k in sorted(made)]
 
 
 async def factor_versions(conn: psycopg.AsyncConnection, *, sites: Sequence[str], start: datetime, end: datetime,

@@ -14,13 +14,17 @@ import psycopg
 
 from api.audit import auditlog
 from api.grid_factors import queries
+from api.grid_factors.estimating import estimate_into_monitoring
 from api.grid_factors.monitoring_link import unit_energy_from_monitoring
 from carbon_domain.grid_factors import CONVENTIONS, Flow, Region, fit_factors, fit_fuel_models, trace_flows
 from carbonflow.grid_factor_files import read_grid_file
 
-__all__ = ["ILLUSTRATIVE_NAME", "ensure_demo_unit_data", "ensure_illustrative_input"]
+__all__ = ["DEMO_ESTIMATOR", "ILLUSTRATIVE_NAME", "ensure_demo_estimates", "ensure_demo_unit_data",
+           "ensure_illustrative_input"]
 
 ILLUSTRATIVE_NAME = "East China provinces (illustrative, not statistics)"
+# who the demo's estimate run is by (monitoring_estimate_runs.created_by): says the estimates are of demo data
+DEMO_ESTIMATOR = "demo (synthetic prefecture)"
 _FILE = "grid_regions_illustrative.csv"
 
 
@@ -108,3 +112,24 @@ async def ensure_demo_unit_data(conn: psycopg.AsyncConnection, *, since: date) -
                               after={"unit_periods": len(rows), "verified": len(verified), "factors": len(fits),
                                      "fuel_models": len(models), "verified_import": checked["import_id"]})
     return {"unit_periods": len(rows), "verified": len(verified), "factors": len(fits), "fuel_models": len(models)}
+
+
+async def ensure_demo_estimates(conn: psycopg.AsyncConnection, *, since: date) -> dict[str, Any] | None:
+    """Once per database, after `ensure_demo_unit_data` fitted the fuel models: estimate the fuel CO2 of the
+    synthetic prefecture's electricity-only units from `since` into monitoring (docs/monitoring.md, "Estimated
+    figures"), apart from the reported figures, audited as the demo's. None when done before or when there is no
+    fuel model."""
+    async with conn.transaction():
+        cur = await conn.execute("SELECT 1 FROM monitoring_estimate_runs WHERE created_by = %s LIMIT 1",
+                                 (DEMO_ESTIMATOR,))
+        if await cur.fetchone() is not None:
+            return None
+        run = await estimate_into_monitoring(conn, since=since, by=DEMO_ESTIMATOR)
+        if run is None:
+            return None
+        await auditlog.record(conn, action="grid_factors.estimate_to_monitoring", client_ip=None, actor="demo",
+                              actor_kind="system", target=f"monitoring-estimates:{run['run_id']}",
+                              after={"since": since.isoformat()[:7], "estimates": run["estimated"],
+                                     "models": run["models"], "unmodelled": len(run["unmodelled"]),
+                                     "note": "synthetic prefecture; demo data, not statistics"})
+    return run

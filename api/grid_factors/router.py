@@ -30,8 +30,8 @@ from api.auth.access import Principal
 from api.auth.deps import BenchmarkAdmin, EmissionsReader
 from api.deps import ClientIP, Conn
 from api.errors import Conflict
-from api.grid_factors import queries
-from api.grid_factors.monitoring_link import electricity_only_months, unit_energy_from_monitoring
+from api.grid_factors import estimating, queries
+from api.grid_factors.monitoring_link import unit_energy_from_monitoring
 from api.grid_factors.schemas import (
     FitIn,
     FromMonitoringIn,
@@ -43,13 +43,11 @@ from api.grid_factors.schemas import (
     UnitImportIn,
     VerifiedRowIn,
 )
-from api.monitoring.estimates import replace_estimates
 from carbon_domain.errors import GridFactorError
 from carbon_domain.factors import FactorRow, Scope
 from carbon_domain.grid_factors import (
     Flow,
     Region,
-    UnitPeriod,
     check_estimates,
     fit_factors,
     fit_fuel_models,
@@ -523,23 +521,13 @@ async def estimate_into_monitoring(body: FromMonitoringIn, admin: BenchmarkAdmin
     figures (replacing the earlier estimates of those months). The monitoring views show them as estimated, with
     the model; unit-months of industries without a model are listed, not estimated."""
     year, month = (int(part) for part in body.since.split("-"))
-    since = date(year, month, 1)
-    stored = await queries.latest_fuel_models(conn)
-    if not stored:
-        raise HTTPException(422, "no fuel model yet; fit them first (POST /api/v1/grid-factors/fuel-models/fit)")
-    months = await electricity_only_months(conn, since=since)
-    data = [UnitPeriod(unit_id=str(m["unit_id"]), industry=m["industry"], region="monitoring",
-                       period=m["month"].isoformat(), electricity_mwh=m["electricity_mwh"]) for m in months]
-    result = simulate_region("monitoring", data, {industry: model for industry, (_, model) in stored.items()})
-    rows = [{"unit_id": int(u.unit_id), "month": date.fromisoformat(u.period), "electricity_mwh": u.electricity_mwh,
-             "tco2": u.total_t, "low_tco2": u.low_t, "high_tco2": u.high_t, "model_id": stored[u.industry][0],
-             "model_version": u.model_version} for u in result.units]
-    used = {u.industry: stored[u.industry][0] for u in result.units}
     async with conn.transaction():
-        run_id = await replace_estimates(conn, since=since, rows=rows, models=used, by=admin.username)
+        run = await estimating.estimate_into_monitoring(conn, since=date(year, month, 1), by=admin.username)
+        if run is None:
+            raise HTTPException(422, "no fuel model yet; fit them first (POST /api/v1/grid-factors/fuel-models/fit)")
         await auditlog.record(conn, action="grid_factors.estimate_to_monitoring", client_ip=ip, principal=admin,
-                              target=f"monitoring-estimates:{run_id}",
-                              after={"since": body.since, "estimates": len(rows), "models": used,
-                                     "unmodelled": len(result.unmodelled)})
-    return {"run_id": run_id, "since": body.since, "estimated": len(rows), "estimated_tco2": result.simulated_t,
-            "models": used, "unmodelled": list(result.unmodelled)}
+                              target=f"monitoring-estimates:{run['run_id']}",
+                              after={"since": body.since, "estimates": run["estimated"], "models": run["models"],
+                                     "unmodelled": len(run["unmodelled"])})
+    return {"run_id": run["run_id"], "since": body.since, "estimated": run["estimated"],
+            "estimated_tco2": run["estimated_tco2"], "models": run["models"], "unmodelled": run["unmodelled"]}

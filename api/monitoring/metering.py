@@ -20,7 +20,7 @@ from api.accounting.queries import load_library, metered_aggregates, month_range
 from api.monitoring import queries
 from carbon_domain.monitoring import FigureCalculator, metered_monthly_figures, storage_unit_of
 
-__all__ = ["MeteringRun", "meter_months"]
+__all__ = ["MeteringRun", "last_months", "meter_months"]
 
 
 @dataclass
@@ -36,6 +36,16 @@ class MeteringRun:
         return {"units": self.units, "figures": self.figures, "stored": self.stored,
                 "unchanged": self.figures - self.stored - self.kept_reported, "kept_reported": self.kept_reported,
                 "left_out": sorted(self.left_out), "batch_id": self.batch_id}
+
+
+def last_months(today: date, count: int = 3) -> tuple[date, date]:
+    """(first, last) month of the `count` complete months before `today`'s month, e.g. 2026-09..2026-11 in
+    December (the default window of `carbonflow monitoring meter-months` and of the scheduler)."""
+    if count < 1:
+        raise ValueError(f"meter at least one month, not {count}")
+    last_index = today.year * 12 + today.month - 2  # months since year 0 of the last complete month
+    first_index = last_index - (count - 1)
+    return date(first_index // 12, first_index % 12 + 1, 1), date(last_index // 12, last_index % 12 + 1, 1)
 
 
 async def meter_months(conn: psycopg.AsyncConnection, *, first: date, last: date, by: str) -> MeteringRun:

@@ -30,6 +30,8 @@ __all__ = [
     "create_sync_source",
     "create_unit",
     "decide_anomaly",
+    "enterprise_main_product",
+    "enterprise_monthly_co2",
     "figure_history",
     "figure_months",
     "finish_batch",
@@ -153,41 +155,15 @@ async def create_unit(conn: psycopg.AsyncConnection, *, fields: dict[str, Any]) 
 
 
 async def update_unit(conn: psycopg.AsyncConnection, *, unit_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change a unit's registration; a new region or industry takes the unit's totals along (migration 104)."""
-    moves = "region_code" in changes or "industry_code" in changes
-    async with conn.transaction():
-        if moves:
-            await conn.execute("SELECT pg_advisory_xact_lock(%s, (%s::bigint / %s)::int)",
-                               (_FIGURE_LOCK, unit_id, LOCK_RANGE))
-            await _shift_region_totals(conn, unit_id=unit_id, sign=-1)
-        sets = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
-        async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(f"UPDATE monitoring_units SET {sets}, updated_at = now() WHERE unit_id = %(unit_id)s"
-                              f" RETURNING {', '.join(UNIT_COLUMNS)}", {**changes, "unit_id": unit_id})
-            row = await cur.fetchone()
-        assert row is not None
-        if moves:
-            await _shift_region_totals(conn, unit_id=unit_id, sign=1)
-            await conn.execute("UPDATE monitoring_unit_totals SET region_code = %s, industry_code = %s"
-                               " WHERE unit_id = %s", (row["region_code"], row["industry_code"], unit_id))
+    """Change a unit's registration; a new region or industry takes the unit's totals along (a trigger of
+    migration 140 moves them, as it takes a deleted unit's figures out of them)."""
+    sets = ", ".join(f"{name} = %({name})s" for name in sorted(changes))
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"UPDATE monitoring_units SET {sets}, updated_at = now() WHERE unit_id = %(unit_id)s"
+                          f" RETURNING {', '.join(UNIT_COLUMNS)}", {**changes, "unit_id": unit_id})
+        row = await cur.fetchone()
+    assert row is not None
     return row
-
-
-async def _shift_region_totals(conn: psycopg.AsyncConnection, *, unit_id: int, sign: int) -> None:
-    """Add (sign 1) or take out (sign -1) a unit's current figures to or from the totals of its region and
-    industry as registered now."""
-    await conn.execute(
-        "INSERT INTO monitoring_region_totals AS t (grain, period, region_code, industry_code, item, quantity, tco2,"
-        " tce, figures)"
-        f" SELECT g.grain, {_PERIODS[1]}, u.region_code,"
-        " CASE WHEN a.all_industries THEN '*' ELSE u.industry_code END, c.item, %(sign)s * sum(c.quantity),"
-        " %(sign)s * COALESCE(sum(c.tco2), 0), %(sign)s * COALESCE(sum(c.tce), 0), %(sign)s * count(*)"
-        f" FROM monitoring_figures c JOIN monitoring_units u USING (unit_id) {_PERIODS[0]}"
-        " CROSS JOIN (VALUES (false), (true)) AS a (all_industries)"
-        " WHERE c.unit_id = %(unit)s GROUP BY 1, 2, 3, 4, 5"
-        " ON CONFLICT (grain, period, region_code, industry_code, item) DO UPDATE SET"
-        " quantity = t.quantity + EXCLUDED.quantity, tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce,"
-        " figures = t.figures + EXCLUDED.figures", {"sign": sign, "unit": unit_id})
 
 
 # --- figures -----------------------------------------------------------------------------------------------------
@@ -196,9 +172,7 @@ Figure = tuple[int, date, str, float, str, float | None, float | None, Sequence[
 """(unit_id, month, item, quantity, unit, tco2, tce, factor_ids) of one figure to store."""
 
 _ECONOMIC = "('value_added', 'gross_output', 'main_product')"
-_FIGURE_LOCK = 0x0CF0_0104  # advisory lock class of a unit's figures (with the unit id)
-_PERIODS = ("CROSS JOIN (VALUES ('m'), ('y')) AS g (grain)",
-            "CASE WHEN g.grain = 'm' THEN c.month ELSE date_trunc('year', c.month)::date END")
+_FIGURE_LOCK = 0x0CF0_0104  # advisory lock class of a unit's figures (with the unit id); migration 140's triggers too
 
 # Rows are copied (binary) into a staging table, then merged set-wise: the changed figures are collected once with
 # their previous values, inserted or updated, appended to the history, and their differences added to the totals
@@ -293,12 +267,20 @@ ON CONFLICT (grain, period, unit_id) DO UPDATE SET tco2 = t.tco2 + EXCLUDED.tco2
     value_added_figures = t.value_added_figures + EXCLUDED.value_added_figures
 """
 # Writers of the same unit's figures take turns (its figures' "before" must not move under a delta); writers of
-# different units run side by side. A lock covers a range of 128 consecutive unit ids, so that an import of
-# neighbouring units holds few locks (a province of 60,000 units has about 470 ranges) and two imports of different
-# ranges never wait for each other. Locks are taken in range order, so two writers cannot deadlock.
+# different units run side by side. Two kinds of advisory locks:
+# - the unit's bucket (unit_id % 1,024, class _FIGURE_LOCK), which migration 140's triggers (a unit moved or
+#   deleted, figures deleted) take exclusively; an import takes its units' buckets shared, so that imports do not
+#   wait for each other on them (a batch of more than 1,024 units covers every bucket);
+# - the range of 128 consecutive unit ids (class _RANGE_LOCK), exclusive, so that two imports of the same units
+#   take turns while imports of different ranges never wait for each other; a province of 60,000 units has
+#   about 470 ranges.
+# Each kind is taken in key order, buckets before ranges, so no two writers can deadlock.
 LOCK_RANGE = 128
-_LOCK_UNITS = (f"SELECT count(pg_advisory_xact_lock(%(lock)s, unit_range)) FROM (SELECT DISTINCT"
-               f" (unit_id / {LOCK_RANGE})::int AS unit_range FROM incoming_figures ORDER BY 1) AS ranges")
+_RANGE_LOCK = _FIGURE_LOCK + 1
+_LOCK_UNITS = (("SELECT count(pg_advisory_xact_lock_shared(%(lock)s, bucket)) FROM (SELECT DISTINCT"
+                " (unit_id %% 1024)::int AS bucket FROM incoming_figures ORDER BY 1) AS buckets"),
+               ("SELECT count(pg_advisory_xact_lock(%(lock)s, unit_range)) FROM (SELECT DISTINCT"
+                f" (unit_id / {LOCK_RANGE})::int AS unit_range FROM incoming_figures ORDER BY 1) AS ranges"))
 _MERGE_SETTINGS = "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"
 _STAGE_TYPES = ["int8", "date", "text", "float8", "text", "float8", "float8", "text[]"]
 
@@ -329,7 +311,8 @@ async def _merge(conn: psycopg.AsyncConnection, *, source: str | None, batch_id:
     # compile time outweighs what it saves on these one-pass statements (both for this transaction only)
     await conn.execute(_MERGE_SETTINGS)
     await conn.execute("ANALYZE incoming_figures")
-    await conn.execute(_LOCK_UNITS, {"lock": _FIGURE_LOCK})
+    await conn.execute(_LOCK_UNITS[0], {"lock": _FIGURE_LOCK})
+    await conn.execute(_LOCK_UNITS[1], {"lock": _RANGE_LOCK})
     cur = await conn.execute(_COLLECT.format(changed=_CHANGED_WHEN[changed_when]), {"source": source})
     changed = cur.rowcount
     if changed:
@@ -530,6 +513,32 @@ async def unit_figures(conn: psycopg.AsyncConnection, *, unit_id: int, start: da
         return list(await cur.fetchall())
 
 
+async def enterprise_monthly_co2(conn: psycopg.AsyncConnection, *, enterprise_id: str,
+                                 year: int) -> dict[int, dict[str, Any]]:
+    """Month (1..12) -> {tco2, units}: the CO2 of the monitoring units linked to the enterprise
+    (monitoring_units.enterprise_id) in `year`, summed over their energy items; months without a figure absent."""
+    cur = await conn.execute(
+        "SELECT extract(month FROM f.month)::int, sum(f.tco2), count(DISTINCT f.unit_id) FROM monitoring_figures f"
+        " JOIN monitoring_units u USING (unit_id) WHERE u.enterprise_id = %s AND f.tco2 IS NOT NULL"
+        " AND f.item IN ('electricity', 'coal', 'oil', 'natural_gas', 'heat', 'other')"
+        " AND f.month >= make_date(%s, 1, 1) AND f.month < make_date(%s + 1, 1, 1) GROUP BY 1 ORDER BY 1",
+        (enterprise_id, year, year))
+    return {month: {"tco2": float(tco2), "units": int(units)} for month, tco2, units in await cur.fetchall()}
+
+
+async def enterprise_main_product(conn: psycopg.AsyncConnection, *, enterprise_id: str,
+                                  year: int) -> list[dict[str, Any]]:
+    """The main-product output (主要产品产量) of the monitoring units linked to the enterprise in `year`, one row
+    per reported unit of measure: {unit, quantity, months, units}."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT f.unit, sum(f.quantity) AS quantity, count(DISTINCT f.month)::int AS months,"
+            " count(DISTINCT f.unit_id)::int AS units FROM monitoring_figures f JOIN monitoring_units u USING (unit_id)"
+            " WHERE u.enterprise_id = %s AND f.item = 'main_product' AND f.month >= make_date(%s, 1, 1)"
+            " AND f.month < make_date(%s + 1, 1, 1) GROUP BY f.unit ORDER BY f.unit", (enterprise_id, year, year))
+        return list(await cur.fetchall())
+
+
 async def public_reductions(conn: psycopg.AsyncConnection, *, year: int) -> list[dict[str, Any]]:
     """Public institutions marked public: their tCO2 and tce in `year` and the year before."""
     async with conn.cursor(row_factory=dict_row) as cur:
@@ -631,8 +640,8 @@ async def decide_anomaly(conn: psycopg.AsyncConnection, *, anomaly_id: int, stat
 
 # --- sync sources ------------------------------------------------------------------------------------------------
 
-_SYNC_COLUMNS = ("name, dialect, url_env, query, watermark, interval_s, enabled, last_run_at, last_ok_at,"
-                 " last_error, alarm_since")
+_SYNC_COLUMNS = ("name, dialect, url_env, query, watermark, interval_s, enabled, take_valid, last_run_at,"
+                 " last_ok_at, last_error, last_refused, alarm_since")
 
 
 async def list_sync_sources(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
@@ -643,8 +652,9 @@ async def list_sync_sources(conn: psycopg.AsyncConnection) -> list[dict[str, Any
 
 async def create_sync_source(conn: psycopg.AsyncConnection, *, fields: dict[str, Any]) -> dict[str, Any]:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("INSERT INTO monitoring_sync_sources (name, dialect, url_env, query, interval_s, enabled)"
-                          " VALUES (%(name)s, %(dialect)s, %(url_env)s, %(query)s, %(interval_s)s, %(enabled)s)"
+        await cur.execute("INSERT INTO monitoring_sync_sources (name, dialect, url_env, query, interval_s, enabled, take_valid)"
+                          " VALUES (%(name)s, %(dialect)s, %(url_env)s, %(query)s, %(interval_s)s, %(enabled)s,"
+                          " %(take_valid)s)"
                           f" RETURNING {_SYNC_COLUMNS}", fields)
         row = await cur.fetchone()
     assert row is not None

@@ -92,6 +92,9 @@ class SyncSourceCreate(_Strict):
                        description="returns credit_code, month, item, quantity, unit, watermark; takes %(watermark)s")
     interval_s: int = Field(3600, ge=60, le=31 * 86400)
     enabled: bool = True
+    take_valid: bool = Field(False, description="store a pull's valid rows even when others are refused (like a "
+                                                "file import's take_valid); the watermark then stops before the "
+                                                "first refused row")
 
 
 class AnomalyDecision(_Strict):

@@ -9,11 +9,18 @@ one SQL query. The query returns the template's columns ``credit_code, month, it
     SELECT credit_code, month, item, quantity, unit, updated_at AS watermark FROM figures
     WHERE %(watermark)s IS NULL OR updated_at > %(watermark)s ORDER BY updated_at
 
-Both drivers (PyMySQL, psycopg) take that ``%(name)s`` placeholder. Rows are checked and stored like a file
-import (source 'sync'), valid rows taken and refused ones reported; the watermark then moves to the largest
-value read. A query or connection that fails leaves the watermark where it was, records the error and raises the
-source's alarm (alarm_since, and a platform alarm `monitoring_sync_failed` about ``monitoring_sync:<name>`` in
-the platform's alarms list), cleared by the next run that succeeds.
+Both drivers (PyMySQL, psycopg) take that ``%(name)s`` placeholder. The rows of one pull are checked like the
+lines of a file import (source 'sync'), a row's number being its position in the pull: bad values, units not
+registered and the same unit, month and item twice (a duplicate, naming the row it repeats) are refused. As with
+a file, a pull with refused rows stores nothing unless the source takes valid rows (``take_valid``); the refused
+rows are reported in the run's answer and kept on the source (``last_refused``: row, key, field, reason).
+
+The watermark moves to the largest value read when every row is stored, and never past a row that was not: with
+``take_valid`` it stops at the largest value below the first refused row (which the next run therefore reads
+again). A pull refused as a whole leaves it where it was, records the error and raises the source's alarm, as do a
+query or connection that fails and figures no factor can compute (alarm_since, and a platform alarm
+`monitoring_sync_failed` about ``monitoring_sync:<name>`` in the platform's alarms list), cleared by the next run
+that succeeds.
 """
 
 from __future__ import annotations
@@ -29,15 +36,19 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from api.alarms import clear_platform_alarm, raise_platform_alarm
 from api.monitoring import intake, queries
-from carbon_domain.monitoring import LineProblem, check_figure_record
+from api.rounds import repeat_rounds
+from carbon_domain.errors import DomainError
+from carbon_domain.monitoring import LineProblem, check_figure_rows
 
 __all__ = ["ALARM_RULE", "SyncFailed", "SyncRun", "due_sources", "fetch_rows", "run_due", "run_source"]
 
 _log = logging.getLogger(__name__)
 _COLUMNS = ("credit_code", "month", "item", "quantity", "unit", "watermark")
+_RECORD = _COLUMNS[:-1]  # the template's columns a row carries
 _TIMEOUT_S = 60
 ALARM_RULE = "monitoring_sync_failed"
 
@@ -106,6 +117,10 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
         missing = [c for c in _COLUMNS if rows and c not in rows[0]]
         if missing:
             raise SyncFailed(f"the query returns no column(s) {', '.join(missing)}; it must return {', '.join(_COLUMNS)}")
+        try:
+            result = await _store(conn, rows, name=name, by=by, take_valid=source["take_valid"])
+        except DomainError as exc:  # e.g. a month no factor covers: nothing of the pull was stored
+            raise SyncFailed(f"cannot compute the figures: {exc}") from exc
     except SyncFailed as exc:
         message = f"sync source {name}: {exc}"
         await conn.execute("UPDATE monitoring_sync_sources SET last_run_at = now(), last_error = %s,"
@@ -114,29 +129,58 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
         await raise_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}",
                                    detail=f"{message}; the watermark stays at {source['watermark']}")
         return SyncRun(name, 0, 0, 0, 0, source["watermark"], message)
-    result, watermark = await _store(conn, rows, name=name, by=by, watermark=source["watermark"])
+    refused = _refused_rows(rows, result.problems)
+    if result.batch_id is None:  # refused rows and a source that does not take the valid ones: nothing stored
+        first = result.problems[0]
+        message = (f"sync source {name}: {result.refused} row(s) refused, nothing of the pull stored; correct them in"
+                   f" the source (or let the source take valid rows: take_valid); row {first.line}, {first.field}:"
+                   f" {first.reason}")
+        await conn.execute("UPDATE monitoring_sync_sources SET last_run_at = now(), last_error = %s, last_refused = %s,"
+                           " alarm_since = COALESCE(alarm_since, now()) WHERE source_id = %s",
+                           (message, Jsonb(refused), source["source_id"]))
+        await raise_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}",
+                                   detail=f"{message}; the watermark stays at {source['watermark']}")
+        return SyncRun(name, len(rows), 0, 0, result.refused, source["watermark"], message, tuple(result.problems))
+    watermark = _next_watermark(rows, {p.line for p in result.problems}, source["watermark"])
     await conn.execute("UPDATE monitoring_sync_sources SET watermark = %s, last_run_at = now(), last_ok_at = now(),"
-                       " last_error = NULL, alarm_since = NULL WHERE source_id = %s", (watermark, source["source_id"]))
+                       " last_error = NULL, last_refused = %s, alarm_since = NULL WHERE source_id = %s",
+                       (watermark, Jsonb(refused) if refused else None, source["source_id"]))
     await clear_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}")
     return SyncRun(name, len(rows), result.stored, result.same, result.refused, watermark, None,
                    tuple(result.problems))
 
 
 async def _store(conn: psycopg.AsyncConnection, rows: Sequence[dict[str, Any]], *, name: str, by: str,
-                 watermark: str | None) -> tuple[intake.Intake, str | None]:
+                 take_valid: bool) -> intake.Intake:
+    """Check the pull's rows as the lines of a file (row n is line n, after a header of the query's columns) and
+    store them as a file import does."""
     regions, industries = await intake.registries(conn)
-    lines, problems = [], []
-    for number, row in enumerate(rows, start=1):
-        record = {column: _text(row.get(column)) for column in _COLUMNS[:-1]}
-        line, line_problems = check_figure_record(number, record, regions=regions, industries=industries)
-        problems.extend(line_problems)
-        if line is not None:
-            lines.append(line)
-    result = await intake.take_in(conn, lines=lines, problems=problems, read=len(rows), scope=queries.UnitScope(all=True),
-                                  may_register=False, take_valid=True, source="sync", origin=f"sync:{name}",
-                                  digest=None, by=by)
+    numbered = [(number, [_text(row.get(column)) for column in _RECORD]) for number, row in enumerate(rows, start=1)]
+    lines, problems = check_figure_rows([(0, list(_RECORD)), *numbered], regions=regions, industries=industries)
+    return await intake.take_in(conn, lines=lines, problems=problems, read=len(rows),
+                                scope=queries.UnitScope(all=True), may_register=False, take_valid=take_valid,
+                                source="sync", origin=f"sync:{name}", digest=None, by=by)
+
+
+def _refused_rows(rows: Sequence[dict[str, Any]], problems: Sequence[LineProblem]) -> list[dict[str, Any]]:
+    """The refused rows as kept on the source: row number, its key (credit code, month, item), field and reason."""
+    refused = []
+    for problem in problems:
+        row = rows[problem.line - 1] if 1 <= problem.line <= len(rows) else {}
+        refused.append({"line": problem.line, "credit_code": _text(row.get("credit_code")).strip(),
+                        "month": _text(row.get("month")).strip(), "item": _text(row.get("item")).strip(),
+                        "field": problem.field, "reason": problem.reason})
+    return refused
+
+
+def _next_watermark(rows: Sequence[dict[str, Any]], refused: set[int], current: str | None) -> str | None:
+    """The largest watermark read, but below the first refused row's, so that the next run reads that row again."""
     marks = [row["watermark"] for row in rows if row.get("watermark") is not None]
-    return result, _watermark_text(max(marks)) if marks else watermark
+    blocked = [rows[line - 1]["watermark"] for line in refused
+               if 1 <= line <= len(rows) and rows[line - 1].get("watermark") is not None]
+    if blocked:
+        marks = [mark for mark in marks if mark < min(blocked)]
+    return _watermark_text(max(marks)) if marks else current
 
 
 def _watermark_text(value: Any) -> str:
@@ -160,18 +204,18 @@ async def due_sources(conn: psycopg.AsyncConnection) -> list[str]:
 
 async def run_due(url: str, *, once: bool, poll_s: float = 60.0) -> list[SyncRun]:
     """The scheduler (`carbonflow monitoring sync`): run every due source, then, unless `once`, look again every
-    `poll_s` seconds. A failed source is logged once per run and alarmed on its row; the others still run."""
-    runs: list[SyncRun] = []
-    while True:
+    `poll_s` seconds. A failed source is logged once per run and alarmed on its row; the others still run; a round
+    that cannot reach the database is logged and tried again (api/rounds.py)."""
+    async def one_round() -> list[SyncRun]:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-            for name in await due_sources(conn):
-                run = await run_source(conn, name=name)
-                runs.append(run)
-                if run.error:
-                    _log.warning("%s", run.error)
-                else:
-                    _log.info("sync source %s: %d rows, %d stored, %d refused", name, run.rows, run.stored,
-                              run.refused)
-        if once:
-            return runs
-        await asyncio.sleep(poll_s)
+            return [await run_source(conn, name=name) for name in await due_sources(conn)]
+
+    def report(runs: list[SyncRun]) -> None:
+        for run in runs:
+            if run.error:
+                _log.warning("%s", run.error)
+            else:
+                _log.info("sync source %s: %d rows, %d stored, %d refused", run.source, run.rows, run.stored,
+                          run.refused)
+
+    return await repeat_rounds("monitoring sync", one_round, once=once, poll_s=poll_s, report=report) or []

@@ -279,7 +279,7 @@ async def events(conn: psycopg.AsyncConnection, *, period_id: int) -> list[dict[
 
 
 _TWO_HIGH = ("year", "approved_tce", "approved_tco2", "actual_tce", "actual_tco2", "actual_source", "updated_at",
-             "updated_by")
+             "updated_by", "actual_provenance")
 
 
 async def two_high(conn: psycopg.AsyncConnection, *, project_id: int) -> list[dict[str, Any]]:
@@ -291,17 +291,23 @@ async def two_high(conn: psycopg.AsyncConnection, *, project_id: int) -> list[di
 
 async def put_two_high(conn: psycopg.AsyncConnection, *, project_id: int, year: int, values: dict[str, Any],
                        updated_by: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """Set the given figures of a year (others kept): (before, after)."""
+    """Set the given figures of a year (others kept): (before, after). Actual figures given without
+    actual_provenance (entered from a report) drop the provenance of earlier computed ones."""
     rows = {r["year"]: r for r in await two_high(conn, project_id=project_id)}
     before = rows.get(year)
-    merged = {**{k: None for k in _TWO_HIGH[1:6]}, **(before or {}), **values}
+    merged = {**{k: None for k in _TWO_HIGH[1:6]}, "actual_provenance": None, **(before or {}), **values}
+    if ("actual_tce" in values or "actual_tco2" in values) and "actual_provenance" not in values:
+        merged["actual_provenance"] = None
+    provenance = merged["actual_provenance"]
     await conn.execute(
         "INSERT INTO project_two_high (project_id, year, approved_tce, approved_tco2, actual_tce, actual_tco2,"
-        " actual_source, updated_by) VALUES (%(p)s, %(y)s, %(approved_tce)s, %(approved_tco2)s, %(actual_tce)s,"
-        " %(actual_tco2)s, %(actual_source)s, %(by)s) ON CONFLICT (project_id, year) DO UPDATE SET"
-        " approved_tce = EXCLUDED.approved_tce, approved_tco2 = EXCLUDED.approved_tco2,"
+        " actual_source, actual_provenance, updated_by) VALUES (%(p)s, %(y)s, %(approved_tce)s, %(approved_tco2)s,"
+        " %(actual_tce)s, %(actual_tco2)s, %(actual_source)s, %(prov)s, %(by)s) ON CONFLICT (project_id, year)"
+        " DO UPDATE SET approved_tce = EXCLUDED.approved_tce, approved_tco2 = EXCLUDED.approved_tco2,"
         " actual_tce = EXCLUDED.actual_tce, actual_tco2 = EXCLUDED.actual_tco2,"
-        " actual_source = EXCLUDED.actual_source, updated_at = now(), updated_by = EXCLUDED.updated_by",
-        {**merged, "p": project_id, "y": year, "by": updated_by})
+        " actual_source = EXCLUDED.actual_source, actual_provenance = EXCLUDED.actual_provenance,"
+        " updated_at = now(), updated_by = EXCLUDED.updated_by",
+        {**merged, "prov": None if provenance is None else Jsonb(provenance), "p": project_id, "y": year,
+         "by": updated_by})
     after = {r["year"]: r for r in await two_high(conn, project_id=project_id)}[year]
     return before, after

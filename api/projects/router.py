@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from starlette.datastructures import UploadFile
 
 from api.accounting import queries as inventory_queries
+from api.alarms import clear_platform_alarm, raise_platform_alarm
 from api.assets import queries as asset_queries
 from api.audit import auditlog
 from api.auth import accounts
@@ -49,11 +50,13 @@ from carbon_domain.errors import DomainError
 from carbon_domain.projects import (
     GRID_RENEWABLES,
     Activity,
+    MeteredUse,
     PeriodInputs,
     ProjectKind,
     Stage,
     next_stages,
     period_reduction,
+    two_high_actual,
     two_high_warnings,
 )
 from carbon_domain.units import convert
@@ -367,21 +370,98 @@ async def two_high(project_id: ProjectId, caller: Reader, conn: Conn) -> dict[st
             "years": [_with_warnings(row) for row in await queries.two_high(conn, project_id=project_id)]}
 
 
+TWO_HIGH_RULE = "two_high_exceeded"
+
+
+async def _two_high_project(conn: psycopg.AsyncConnection, caller: Principal, project_id: int) -> dict[str, Any]:
+    found = await _owned(conn, caller, project_id)
+    if found["kind"] != ProjectKind.TWO_HIGH.value:
+        raise HTTPException(422, f"project {project_id} is a {found['kind']} project; approved vs actual "
+                                 "figures are kept for 两高 (two_high) projects")
+    return found
+
+
+async def _store_two_high(conn: psycopg.AsyncConnection, caller: Principal, ip: str | None, *,
+                          project: dict[str, Any], year: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Write a year's figures, audit them, and raise (or clear) the platform alarm two_high_exceeded of the
+    project's year as its actual figures exceed the approved ones (or no longer do)."""
+    project_id = project["project_id"]
+    before, after = await queries.put_two_high(conn, project_id=project_id, year=year, values=values,
+                                               updated_by=caller.username)
+    await auditlog.record(conn, action="projects.two_high", client_ip=ip, principal=caller,
+                          target=f"project:{project_id}:{year}", before=before, after=after)
+    answer = _with_warnings(after)
+    subject = f"two_high:{project_id}:{year}"
+    if answer["warnings"]:
+        await raise_platform_alarm(conn, rule=TWO_HIGH_RULE, subject=subject, severity="warning",
+                                   enterprise_id=project["enterprise_id"],
+                                   detail=f"两高项目 {project['name']} {year} 年实际能耗或排放超出核定值 / 两高 project "
+                                          f"{project['name']!r} {year}: " + "; ".join(answer["warnings"]))
+    else:
+        await clear_platform_alarm(conn, rule=TWO_HIGH_RULE, subject=subject)
+    return answer
+
+
 @router.put("/{project_id}/two-high/{year}")
 async def put_two_high(project_id: ProjectId, year: Annotated[int, Path(ge=2000, le=2100)], body: TwoHighIn,
                        caller: Reader, conn: Conn, ip: ClientIP) -> dict[str, Any]:
-    """Record a 两高 project's approved and / or actual figures of a year (from meters or reports)."""
+    """Record a 两高 project's approved and / or actual figures of a year (from meters or reports); an actual
+    figure above its approved one raises the platform alarm two_high_exceeded, cleared once it no longer is."""
     async with conn.transaction():
-        found = await _owned(conn, caller, project_id)
-        if found["kind"] != ProjectKind.TWO_HIGH.value:
-            raise HTTPException(422, f"project {project_id} is a {found['kind']} project; approved vs actual "
-                                     "figures are kept for 两高 (two_high) projects")
-        before, after = await queries.put_two_high(conn, project_id=project_id, year=year,
-                                                   values=body.model_dump(exclude_unset=True),
-                                                   updated_by=caller.username)
-        await auditlog.record(conn, action="projects.two_high", client_ip=ip, principal=caller,
-                              target=f"project:{project_id}:{year}", before=before, after=after)
-    return _with_warnings(after)
+        found = await _two_high_project(conn, caller, project_id)
+        return await _store_two_high(conn, caller, ip, project=found, year=year,
+                                     values=body.model_dump(exclude_unset=True))
+
+
+async def _metered_uses(conn: psycopg.AsyncConnection, project_id: int, year: int) -> list[MeteredUse]:
+    """Each bound point's increase in each month of `year` that has readings (up to now)."""
+    start = datetime(year, 1, 1, tzinfo=TZ)
+    end = min(datetime(year + 1, 1, 1, tzinfo=TZ), datetime.now(TZ))
+    if end <= start:
+        return []
+    months = month_windows(start, end, TZ)
+    uses = []
+    for bound in await queries.points(conn, project_id=project_id):
+        series = await point_series_monthly(conn, device=bound["device_id"], point=bound["point"], months=months,
+                                            sites=None)
+        for row in [] if series is None else series["points"]:
+            if row["increase"] is not None:
+                counts = row["quality_counts"]
+                uses.append(MeteredUse(
+                    month=row["ts"].date(), role=bound["role"], quantity=row["increase"], unit=series["unit"],
+                    source=f"point {bound['device_id']}/{bound['point']}, {row['count']} readings (good "
+                           f"{counts['good']}, uncertain {counts['uncertain']}, bad {counts['bad']})"))
+    return uses
+
+
+@router.post("/{project_id}/two-high/{year}/from-meters")
+async def two_high_from_meters(project_id: ProjectId, year: Annotated[int, Path(ge=2000, le=2100)],
+                               caller: Reader, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+    """Compute a 两高 project's actual energy (tce, GB/T 2589 coefficients) and CO2 of a year (to date) from its
+    bound meters' monthly increases, store them with actual_source 'meters' and their provenance, and raise or
+    clear the two_high_exceeded alarm as for entered figures."""
+    async with conn.transaction():
+        found = await _two_high_project(conn, caller, project_id)
+        if not await queries.points(conn, project_id=project_id):
+            raise HTTPException(422, f"project {project_id} has no bound points; bind its meters (PUT "
+                                     f"/api/v1/projects/{project_id}/points, role electricity / import or a fuel) "
+                                     "or enter the actual figures from a report")
+        uses = await _metered_uses(conn, project_id, year)
+        if not uses:
+            raise HTTPException(422, f"the bound points of project {project_id} have no readings in {year}; compute "
+                                     "once the pipeline has them, or enter the figures from a report")
+        try:
+            actual = two_high_actual(uses, await inventory_queries.load_library(conn))
+        except DomainError as exc:
+            raise _refuse(exc) from exc
+        if not actual.inputs:
+            raise HTTPException(422, f"none of the bound points of project {project_id} meters energy use "
+                                     f"({'; '.join(actual.left_out)}); bind electricity / import or fuel points")
+        provenance = {"months": sorted({f"{u.month:%Y-%m}" for u in uses}), "inputs": list(actual.inputs),
+                      "factor_ids": list(actual.factor_ids), "left_out": list(actual.left_out)}
+        return await _store_two_high(conn, caller, ip, project=found, year=year, values={
+            "actual_tce": actual.tce, "actual_tco2": actual.tco2, "actual_source": "meters",
+            "actual_provenance": provenance})
 
 
 @router.post("/{project_id}/verifiers", status_code=201)

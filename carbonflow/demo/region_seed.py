@@ -5,7 +5,10 @@ across 22 industry groups (all eight high-energy industries among them), 40 publ
 (2023-2025) of energy figures and value added with seasonality, a Spring Festival dip, growth, and a few
 planted anomalies: a jump month, a missing month and an intensity outlier per handful of units. About one
 enterprise in six, and the steelworks, has rooftop PV (own generation, a share of its electricity with a summer
-peak), which its 碳效码 counts as avoided CO2. Seeding also computes the 碳效码 of every unit for the three years. The live demo
+peak), which its 碳效码 counts as avoided CO2. About one enterprise in eight of the electricity-heavy
+industries that also burn gas or oil (131, 292, 321, 325) reports its electricity only, never its fuels, so that
+the electricity -> fuel models have units to estimate (docs/monitoring.md, "Estimated figures"; the demo runs the
+estimate once it has fitted the models). Seeding also computes the 碳效码 of every unit for the three years. The live demo
 steelworks (enterprise `demo-steel`) is one of the units, linked to its metered enterprise when registered.
 Everything is marked synthetic (`monitoring_units.synthetic`, names starting "Synthetic"). The same seed always
 gives the same units and figures, and seeding twice stores nothing new.
@@ -22,9 +25,10 @@ import psycopg
 
 from carbon_domain.monitoring import FigureCalculator, FigureLine, credit_code_problem
 
-__all__ = ["COUNTIES", "YEARS", "SyntheticPrefecture", "SyntheticUnit", "generate", "seed_region"]
+__all__ = ["COUNTIES", "ELECTRICITY_ONLY_INDUSTRIES", "FUELS", "YEARS", "SyntheticPrefecture", "SyntheticUnit", "generate", "seed_region"]
 
 COUNTIES = ("330502", "330521", "330522")
+FUELS = ("coal", "oil", "natural_gas")
 YEARS = (2023, 2024, 2025)
 _CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -59,6 +63,11 @@ _PUBLIC: dict[str, tuple[int, dict[str, float]]] = {
     "841": (8, {"electricity": 0.6, "natural_gas": 0.3, "heat": 0.1}),
     "922": (10, {"electricity": 0.8, "natural_gas": 0.2}),
 }
+# industries whose units run mostly on electricity and burn some gas or oil: one unit in eight of them reports
+# electricity only (its fuels' CO2 is what the fuel models estimate; the others' figures fit those models).
+# Electricity-heavy, so that the units' reported intensity stays within their industry's range
+ELECTRICITY_ONLY_INDUSTRIES = ("131", "292", "321", "325")
+_ELECTRICITY_ONLY_SHARE = 1 / 8
 # tce per unit of each energy type's storage unit (GB/T 2589, METHODS.md section 10): to turn tce into quantities
 _TCE_PER_UNIT = {"electricity": 0.1229, "coal": 0.7143, "oil": 1.4571, "natural_gas": 12.143, "heat": 0.03412}
 _STORAGE_UNIT = {"electricity": "MWh", "coal": "t", "oil": "t", "natural_gas": "1e4Nm3", "heat": "GJ"}
@@ -81,6 +90,7 @@ class SyntheticPrefecture:
     units: list[SyntheticUnit] = field(default_factory=list)
     lines: list[FigureLine] = field(default_factory=list)
     anomalies: dict[str, list[str]] = field(default_factory=dict)  # rule -> credit codes planted with it
+    electricity_only: list[str] = field(default_factory=list)  # credit codes reporting electricity, no fuel
 
 
 def _credit_code(rng: random.Random, authority: str, region: str) -> str:
@@ -126,6 +136,7 @@ def generate(seed: int = 2026) -> SyntheticPrefecture:
     jumps = {p[0].credit_code for p in rng.sample(enterprises, 8)}
     missing = {p[0].credit_code for p in rng.sample(enterprises, 6)}
     outliers = {p[0].credit_code for p in rng.sample(enterprises, 5)}
+    electricity_only = _electricity_only(enterprises, jumps | missing | outliers, seed)
     line = 0
     for unit, mix, monthly_tce, tce_per_va, growth in plans:
         result.units.append(unit)
@@ -141,7 +152,9 @@ def generate(seed: int = 2026) -> SyntheticPrefecture:
                 total_tce = 0.0
                 for energy, share in mix.items():
                     tce = level * share * _season(energy, month, unit.kind == "public_institution")
-                    total_tce += tce
+                    total_tce += tce  # value added follows what the unit uses, reported or not
+                    if energy in FUELS and unit.credit_code in electricity_only:
+                        continue
                     line += 1
                     result.lines.append(FigureLine(line, unit.credit_code, date(year, month, 1), energy,
                                                    round(tce / _TCE_PER_UNIT[energy], 3), _STORAGE_UNIT[energy]))
@@ -152,7 +165,21 @@ def generate(seed: int = 2026) -> SyntheticPrefecture:
                                                    round(value_added, 2), "1e4CNY"))
     _own_generation(result, seed)
     result.anomalies = {"jump": sorted(jumps), "missing_month": sorted(missing), "intensity_outlier": sorted(outliers)}
+    result.electricity_only = sorted(electricity_only)
     return result
+
+
+def _electricity_only(enterprises: list[tuple[SyntheticUnit, dict[str, float], float, float, float]],
+                      planted: set[str], seed: int) -> set[str]:
+    """The enterprises that report electricity but no fuel: a share of each electricity-heavy industry, none with
+    a planted anomaly. Their own random stream, so that the other figures stay those of earlier seeds."""
+    rng = random.Random(seed * 11 + 5)
+    chosen: set[str] = set()
+    for industry in ELECTRICITY_ONLY_INDUSTRIES:
+        eligible = sorted(u.credit_code for u, *_ in enterprises
+                          if u.industry_code == industry and u.credit_code not in planted)
+        chosen.update(rng.sample(eligible, max(1, round(len(eligible) * _ELECTRICITY_ONLY_SHARE))))
+    return chosen
 
 
 def _own_generation(result: SyntheticPrefecture, seed: int) -> None:

@@ -20,6 +20,7 @@ from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
 from carbonflow.db.roles import role_of
 from carbonflow.demo.banner import demo_banner
+from carbonflow.demo.region_seed import YEARS as SEED_YEARS
 from carbonflow.demo.region_seed import seed_region
 from carbonflow.demo.scenario_registry import registry_for_scenario
 from carbonflow.device_bindings import AUTO_REGISTER_VARIABLE
@@ -94,15 +95,17 @@ def _write_demo_users(home: Path, users: dict) -> Path:
 
 
 async def _illustrative_grid_factors(url: str) -> None:
-    """The illustrative provincial dataset of the electricity-carbon factors (docs/grid_factors.md), and the
-    synthetic prefecture's units as unit energy data with labelled made-up verified figures and first fits; once."""
+    """The illustrative provincial dataset of the electricity-carbon factors (docs/grid_factors.md), the
+    synthetic prefecture's units as unit energy data with labelled made-up verified figures and first fits, and the
+    fuel CO2 of its electricity-only units estimated into monitoring with those fits; once."""
     import psycopg
 
-    from api.grid_factors.demo_data import ensure_demo_unit_data, ensure_illustrative_input
+    from api.grid_factors.demo_data import ensure_demo_estimates, ensure_demo_unit_data, ensure_illustrative_input
 
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await ensure_illustrative_input(conn)
         await ensure_demo_unit_data(conn, since=date(2000, 1, 1))
+        await ensure_demo_estimates(conn, since=date(SEED_YEARS[0], 1, 1))
 
 
 def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
@@ -199,8 +202,11 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
         sup.start(Child("stream", cli + ["stream"], {**common,
                                                      "CARBONFLOW_STREAM_METRICS_PORT": str(metrics_ports["STREAM"])}))
         sup.start(Child("edge", cli + ["edge", "run", "--config", str(edge_path)]))
-        # the carbon-asset alarms (projected deficits, deadline reminders) are checked every 10 minutes
-        sup.start(Child("asset-alarms", cli + ["assets", "alarms", "--poll", "600"], {"DATABASE_URL": db_url}))
+        # the platform alarms (projected deficits, deadline reminders, targets off track) are checked every 10 minutes
+        sup.start(Child("platform-alarms", cli + ["alarms", "check", "--poll", "600"], {"DATABASE_URL": db_url}))
+        # government monitoring's scheduled jobs: tCO2/tce recomputed after a factor change (looked for every 10
+        # minutes) and the metered units' monthly figures of the last complete months (daily)
+        sup.start(Child("monitoring-jobs", cli + ["monitoring", "schedule", "--poll", "600"], {"DATABASE_URL": db_url}))
         # the dashboard opens on this scenario's site, not on one a demo of another scenario left in the database
         api = sup.start(Child("api", cli + ["api", "--host", settings.api_host, "--port", str(settings.api_port)],
                               {**common, **metrics_urls, "CARBONFLOW_DEFAULT_SITE": registry.sites[0].id}))

@@ -114,6 +114,31 @@ def test_region_decoupling_is_a_year_by_year_tapio_table_of_the_monitoring_figur
                                              [e.state for e in expected])
 
 
+def test_industry_decoupling_reads_only_that_class_with_the_hand_computed_tapio_elasticity(
+        client: TestClient, gov: dict[str, str], jinhua: dict[str, int]) -> None:
+    # class 313 is JH Steel alone: coal (so CO2) +5 %/yr, value added +10 %/yr -> e = 0.05 / 0.10 = 0.5 each year,
+    # weak decoupling (CO2 and GDP both grow, 0 <= e < 0.8); the region's total mixes in chemicals and paper
+    r = client.get(f"{A}/decoupling", headers=gov,
+                   params={"region": REGION, "industry": "313", "start": 2023, "end": 2025})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    steps = body["steps"]
+    years = {y["year"]: (y["co2"], y["gdp"]) for y in body["years"]}
+    assert (body["subject"]["industry"], [(s["start"], s["end"]) for s in steps]) == (
+        "313", [(2023, 2024), (2024, 2025)])
+    assert [s["elasticity"] for s in steps] == [pytest.approx(0.5, rel=1e-6)] * 2
+    assert [s["state"] for s in steps] == ["weak_decoupling", "weak_decoupling"]
+    assert years[2023][1] == pytest.approx(12 * 1000, rel=1e-9)  # value added 1000/month in 2023
+    assert (years[2024][0] / years[2023][0], years[2025][1] / years[2024][1]) == (
+        pytest.approx(1.05, rel=1e-6), pytest.approx(1.10, rel=1e-6))
+    assert body["overall"]["elasticity"] == pytest.approx((1.05 ** 2 - 1) / (1.10 ** 2 - 1), rel=1e-6)
+    total = client.get(f"{A}/decoupling", headers=gov, params={"region": REGION, "start": 2023, "end": 2025})
+    assert total.json()["steps"][0]["elasticity"] != pytest.approx(0.5, rel=1e-3)
+    other = client.get(f"{A}/decoupling", headers=gov,
+                       params={"region": REGION, "industry": "999", "start": 2023, "end": 2025})
+    assert other.status_code == 422  # no unit of that class: no two years to compare
+
+
 def test_unit_decoupling_for_its_enterprise_user_and_not_for_another_unit(
         client: TestClient, paper_user: dict[str, str], jinhua: dict[str, int]) -> None:
     own = client.get(f"{A}/decoupling", headers=paper_user,

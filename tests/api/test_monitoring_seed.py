@@ -9,7 +9,7 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from carbon_domain.monitoring import HIGH_ENERGY_INDUSTRIES, IndustryTable
-from carbonflow.demo.region_seed import COUNTIES, generate, seed_region
+from carbonflow.demo.region_seed import COUNTIES, ELECTRICITY_ONLY_INDUSTRIES, FUELS, generate, seed_region
 
 
 def test_prefecture_has_three_counties_400_units_20_classes_with_the_eight_and_three_years() -> None:
@@ -26,6 +26,23 @@ def test_prefecture_has_three_counties_400_units_20_classes_with_the_eight_and_t
 
 def test_same_seed_gives_the_same_prefecture_and_another_seed_another() -> None:
     assert (generate(7).lines == generate(7).lines, generate(7).lines == generate(8).lines) == (True, False)
+
+
+def test_some_electricity_heavy_enterprises_report_electricity_only_the_same_ones_for_the_same_seed() -> None:
+    prefecture = generate()
+    units = {u.credit_code: u for u in prefecture.units}
+    reported: dict[str, set[str]] = {}
+    for line in prefecture.lines:
+        reported.setdefault(line.credit_code, set()).add(line.item)
+    planted = {code for codes in prefecture.anomalies.values() for code in codes}
+    chosen = prefecture.electricity_only
+    assert chosen == generate().electricity_only and chosen != generate(7).electricity_only
+    assert {units[c].industry_code for c in chosen} == set(ELECTRICITY_ONLY_INDUSTRIES)
+    assert all(units[c].kind == "enterprise" and c not in planted for c in chosen)
+    assert all({"electricity", "value_added"} <= reported[c] and not reported[c] & set(FUELS) for c in chosen)
+    # the others of those industries report their fuels, which the fuel models are fitted on
+    peers = [c for c, u in units.items() if u.industry_code in ELECTRICITY_ONLY_INDUSTRIES and c not in chosen]
+    assert all(reported[c] & set(FUELS) for c in peers) and len(chosen) < len(peers) / 4
 
 
 def test_seeding_twice_stores_nothing_new_and_every_unit_is_marked_synthetic(database_url: str,

@@ -138,8 +138,8 @@ def test_failing_query_keeps_the_watermark_and_raises_the_alarm_until_a_run_succ
         (0, None), (None,))
 
 
-def test_source_rows_are_checked_like_a_file(api_app_client: TestClient, admin_headers: dict[str, str],
-                                             postgres_source: tuple[str, str]) -> None:
+def test_source_rows_are_checked_like_a_file_and_a_refused_row_stores_nothing_of_the_pull(
+        api_app_client: TestClient, admin_headers: dict[str, str], postgres_source: tuple[str, str]) -> None:
     env, url = postgres_source
     code = _registered(api_app_client, admin_headers)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -149,7 +149,8 @@ def test_source_rows_are_checked_like_a_file(api_app_client: TestClient, admin_h
                           query=QUERY.replace("%(watermark)s IS NULL", "%(watermark)s::timestamptz IS NULL")
                           .replace("> %(watermark)s", "> %(watermark)s::timestamptz"))
     run = _run(api_app_client, admin_headers, name)
-    assert (run["stored"], run["refused"], [e["field"] for e in run["errors"]]) == (1, 1, ["quantity"])
+    assert (run["stored"], run["refused"], [e["field"] for e in run["errors"]], run["watermark"]) == (
+        0, 1, ["quantity"], None)
 
 
 def test_only_administrators_configure_sync_sources(api_app_client: TestClient,
@@ -196,3 +197,97 @@ def test_failed_sync_raises_a_platform_alarm_in_the_alarms_list_and_a_good_run_c
     _run(api_app_client, admin_headers, name)
     assert (raised, alarms("active"), alarms("all")) == (
         [("monitoring_sync_failed", "platform", "active")], [], [("monitoring_sync_failed", "platform", "cleared")])
+
+
+PG_QUERY = (QUERY.replace("%(watermark)s IS NULL", "%(watermark)s::timestamptz IS NULL")
+            .replace("> %(watermark)s", "> %(watermark)s::timestamptz"))
+
+
+def _create_taking_valid(client: TestClient, headers: dict[str, str], *, dialect: str, env: str, query: str) -> str:
+    name = f"src-{uuid.uuid4().hex[:8]}"
+    r = client.post("/api/v1/monitoring/sync-sources", headers=headers,
+                    json={"name": name, "dialect": dialect, "url_env": env, "query": query, "take_valid": True})
+    assert r.status_code == 201, r.text
+    return name
+
+
+def test_duplicate_rows_of_one_pull_are_refused_by_row_and_nothing_of_the_pull_is_stored(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-01', 'coal', 10, 't', '2025-02-01T00:00:00Z'),"
+                     " (%s, '2025-02', 'coal', 12, 't', '2025-03-01T00:00:00Z'),"
+                     " (%s, '2025-01', 'coal', 11, 't', '2025-03-02T00:00:00Z')", (code, code, code))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env, query=PG_QUERY)
+    refused = _run(api_app_client, admin_headers, name)
+    record = db.execute("SELECT watermark, last_error, alarm_since IS NOT NULL, last_refused FROM"
+                        " monitoring_sync_sources WHERE name = %s", (name,)).fetchone()
+    assert record is not None
+    figures_after_refusal = [row[:3] for row in stored(db, code)]
+    with psycopg.connect(url, autocommit=True) as conn:  # the source's owner removes the repeated row
+        conn.execute("DELETE FROM figures WHERE quantity = 11")
+    corrected = _run(api_app_client, admin_headers, name)
+    assert (refused["stored"], refused["refused"], refused["watermark"]) == (0, 1, None)
+    assert [(e["line"], e["field"], "duplicate of line 1" in e["reason"]) for e in refused["errors"]] == [
+        (3, "item", True)]
+    assert (record[0], "1 row(s) refused" in record[1], record[2]) == (None, True, True)
+    assert [(r["line"], r["credit_code"], r["month"], r["item"]) for r in record[3]] == [(3, code, "2025-01", "coal")]
+    assert figures_after_refusal == [("2024-12", "coal", 1.0)]
+    assert (corrected["stored"], corrected["refused"], corrected["watermark"], corrected["error"]) == (
+        2, 0, "2025-03-01 00:00:00+00:00", None)
+    assert db.execute("SELECT last_refused, alarm_since FROM monitoring_sync_sources WHERE name = %s",
+                      (name,)).fetchone() == (None, None)
+
+
+def test_a_source_taking_valid_rows_stores_them_but_keeps_its_watermark_before_a_refused_row(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        mariadb_source: tuple[str, object]) -> None:
+    env, conn = mariadb_source
+    code = _registered(api_app_client, admin_headers)
+    with conn.cursor() as cur:  # type: ignore[attr-defined]
+        cur.execute("INSERT INTO figures VALUES (%s, '2025-01', 'coal', 10, 't', '2025-02-03 10:00:00'),"
+                    " (%s, '2025-01', 'coal', 11, 't', '2025-02-04 10:00:00'),"
+                    " (%s, '2025-02', 'coal', 12, 't', '2025-03-03 10:00:00')", (code, code, code))
+    name = _create_taking_valid(api_app_client, admin_headers, dialect="mysql", env=env, query=QUERY)
+    first = _run(api_app_client, admin_headers, name)
+    after_first = [row[:3] for row in stored(db, code)]
+    second = _run(api_app_client, admin_headers, name)  # reads the refused row again, now alone in its pull
+    assert (first["stored"], first["refused"], [e["line"] for e in first["errors"]], first["watermark"]) == (
+        2, 1, [2], "2025-02-03 10:00:00")
+    assert after_first == [("2024-12", "coal", 1.0), ("2025-01", "coal", 10.0), ("2025-02", "coal", 12.0)]
+    assert (second["rows"], second["stored"], second["refused"], second["watermark"]) == (
+        2, 1, 0, "2025-03-03 10:00:00")
+    assert [row[:3] for row in stored(db, code)] == [
+        ("2024-12", "coal", 1.0), ("2025-01", "coal", 11.0), ("2025-02", "coal", 12.0)]
+
+
+def test_the_postgresql_duplicate_rows_of_a_source_taking_valid_rows_are_refused_the_same_way(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-05', 'heat', 5, 'GJ', '2025-06-01T00:00:00Z'),"
+                     " (%s, '2025-05', 'heat', 6, 'GJ', '2025-06-02T00:00:00Z')", (code, code))
+    name = _create_taking_valid(api_app_client, admin_headers, dialect="postgresql", env=env, query=PG_QUERY)
+    run = _run(api_app_client, admin_headers, name)
+    assert (run["stored"], run["refused"], [e["line"] for e in run["errors"]], run["watermark"]) == (
+        1, 1, [2], "2025-06-01 00:00:00+00:00")
+
+
+def test_a_pull_whose_figures_cannot_be_computed_keeps_the_watermark_and_raises_the_alarm(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:  # no coal factor was valid in 2005
+        conn.execute("INSERT INTO figures VALUES (%s, '2005-01', 'coal', 7, 't', '2025-02-01T00:00:00Z')", (code,))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env, query=PG_QUERY)
+    run = _run(api_app_client, admin_headers, name)
+    state = db.execute("SELECT watermark, alarm_since IS NOT NULL FROM monitoring_sync_sources WHERE name = %s",
+                       (name,)).fetchone()
+    assert (run["stored"], run["watermark"], "cannot compute" in str(run["error"]), state) == (
+        0, None, True, (None, True))
+    assert [row[:2] for row in stored(db, code)] == [("2024-12", "coal")]

@@ -194,3 +194,80 @@ def test_a_factor_change_recomputes_stored_figures_with_history_audit_and_totals
         201, [(1, 100.0, "file", False), (2, 100.0, "file", True)], pytest.approx(20.0), 0,
         [("heat factor 2014 corrected",)], expected)
     assert first["changed"] >= 1 and history[-1]["batch_id"] == first["batch_id"]
+
+
+def _view_total(client: TestClient, headers: dict[str, str], region: str, industry: str, year: int) -> dict[str, Any]:
+    """The region view of one industry and year, by unit; its total is zero when no figures are left."""
+    view = client.get("/api/v1/monitoring/view", headers=headers,
+                      params={"region": region, "year": year, "by": "unit", "industry": industry}).json()
+    return {**view, "total": view["total"] or {"tco2": 0.0, "tce": 0.0}}
+
+
+def _fresh_sums(db: psycopg.Connection, region: str, industry: str, year: int) -> tuple[float, float]:
+    """tCO2 and tce of `region`'s figures of `industry` in `year`, added up now from the figures themselves."""
+    row = db.execute("SELECT COALESCE(sum(f.tco2), 0), COALESCE(sum(f.tce), 0) FROM monitoring_figures f"
+                     " JOIN monitoring_units u USING (unit_id) WHERE u.region_code LIKE %s AND u.industry_code = %s"
+                     " AND f.month >= make_date(%s, 1, 1) AND f.month < make_date(%s + 1, 1, 1)",
+                     (region_prefix_like(region), industry, year, year)).fetchone()
+    assert row is not None
+    return float(row[0]), float(row[1])
+
+
+def region_prefix_like(region: str) -> str:
+    from carbon_domain.monitoring import region_prefix
+
+    return region_prefix(region) + "%"
+
+
+def test_a_deleted_unit_leaves_no_figures_in_the_totals_or_the_views(client: TestClient,
+                                                                      admin_headers: dict[str, str],
+                                                                      db: psycopg.Connection) -> None:
+    staying, leaving = credit_code("330523"), credit_code("330523")
+    upload(client, admin_headers, csv_file(f"{staying},Staying Co,330523,311,2021-02,coal,120,t",
+                                           f"{leaving},Leaving Co,330523,311,2021-02,coal,900,t",
+                                           f"{leaving},Leaving Co,330523,311,2021-03,electricity,40,MWh"))
+    before = _view_total(client, admin_headers, "330523", "311", 2021)
+    db.execute("DELETE FROM monitoring_units WHERE credit_code = %s", (leaving,))
+    after = _view_total(client, admin_headers, "330523", "311", 2021)
+    tco2, tce = _fresh_sums(db, "330523", "311", 2021)
+    expected, stored = region_totals(db, [staying], combos=("330523/311",))
+    expected_all, stored_all = all_industry_totals(db, ["330523"])
+    assert before["total"]["tco2"] > after["total"]["tco2"]
+    assert (after["total"]["tco2"], after["total"]["tce"]) == (pytest.approx(tco2), pytest.approx(tce))
+    assert [row["credit_code"] for row in after["rows"]] == [staying]
+    assert (stored, stored_all) == (expected, expected_all)
+
+
+def test_figures_deleted_directly_leave_the_totals_equal_to_the_remaining_figures(
+        client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection) -> None:
+    code = credit_code("330523")
+    upload(client, admin_headers, csv_file(f"{code},Pruned Co,330523,321,2021-04,coal,300,t",
+                                           f"{code},Pruned Co,330523,321,2021-05,coal,310,t",
+                                           f"{code},Pruned Co,330523,321,2021-05,value_added,50,1e4CNY"))
+    db.execute("DELETE FROM monitoring_figures f USING monitoring_units u WHERE u.unit_id = f.unit_id"
+               " AND u.credit_code = %s AND f.month = '2021-05-01'", (code,))
+    view = _view_total(client, admin_headers, "330523", "321", 2021)
+    tco2, tce = _fresh_sums(db, "330523", "321", 2021)
+    assert (view["total"]["tco2"], view["total"]["tce"]) == (pytest.approx(tco2), pytest.approx(tce))
+    assert region_totals(db, [code])[1] == region_totals(db, [code])[0]
+    assert unit_totals(db, [code])[1] == unit_totals(db, [code])[0]
+
+
+@pytest.mark.parametrize("change", [{"status": "closed"}, {"status": "suspended", "public": True},
+                                    {"industry_code": "325"}, {"region_code": "330522"},
+                                    {"region_code": "330522", "industry_code": "325", "status": "closed"}])
+def test_a_unit_closed_or_moved_leaves_every_view_equal_to_its_figures(
+        client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection, change: dict[str, Any]) -> None:
+    code = credit_code("330523")
+    upload(client, admin_headers, csv_file(f"{code},Changing Co,330523,312,2021-06,coal,500,t",
+                                           f"{code},Changing Co,330523,312,2021-07,heat,70,GJ"))
+    r = client.patch(f"/api/v1/monitoring/units/{_unit_id(db, code)}", headers=admin_headers, json=change)
+    assert r.status_code == 200, r.text
+    for region, industry in (("330523", "312"), ("330523", "325"), ("330522", "312"), ("330522", "325")):
+        view = _view_total(client, admin_headers, region, industry, 2021)
+        tco2, tce = _fresh_sums(db, region, industry, 2021)
+        assert (region, industry, view["total"]["tco2"], view["total"]["tce"]) == (
+            region, industry, pytest.approx(tco2), pytest.approx(tce))
+    expected, stored = region_totals(db, [code], combos=("330523/312", "330522/325"))
+    assert (stored, unit_totals(db, [code])[1]) == (expected, unit_totals(db, [code])[0])
+    assert all_industry_totals(db, ["330523", "330522"])[1] == all_industry_totals(db, ["330523", "330522"])[0]

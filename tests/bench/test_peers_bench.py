@@ -51,3 +51,21 @@ def test_a_reading_received_twice_counts_once_and_as_a_duplicate() -> None:
     received.add(peers_bench._agent_keys(envelope))
     assert len(received.keys) == 2 and received.duplicates == 2
     assert received.stamped_between(1000, 1001) == 2 and received.stamped_between(1001, 2000) == 0
+
+
+def test_each_device_gets_its_own_port_in_both_gateways(tmp_path: Path) -> None:
+    args = _args()
+    ports = [15020, 15021, 15022]
+    files = peers_bench.tb_configuration(args, ports, broker_port=1883, data=tmp_path, storage="memory")
+    agent = yaml.safe_load(peers_bench._agent_config(tmp_path, tmp_path / "flat.yaml", args, ports, 1883).read_text())
+    assert [s["port"] for s in files["modbus.json"]["master"]["slaves"]] == [d["port"] for d in agent["devices"]] == ports
+    assert files["tb_gateway.json"]["storage"]["type"] == "memory"
+
+
+def test_while_sweeping_readings_are_counted_without_keeping_their_keys() -> None:
+    received = peers_bench.Received()
+    received.reset(keep_keys=False)
+    received.count(3)
+    received.add([("dev00", "p_0", 1000)] * 2)
+    assert received.between(0, float("inf")) == 5 and not received.keys and received.duplicates == 0
+    assert peers_bench._tb_count({"dev00": [{"ts": 1, "values": {"a": 1, "b": 2}}], "dev01": {"ts": 1, "values": {"a": 1}}}) == 3

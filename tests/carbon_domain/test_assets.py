@@ -76,6 +76,22 @@ def test_year_end_projection_runs_the_recorded_months_forward(monthly: dict[int,
     assert (got.projected_tco2, got.gap, got.deficit_projected) == pytest.approx((projected, gap, deficit))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("monthly", "covered", "projected"), [
+    ({1: 100, 2: 100, 3: 50}, {3: 0.5}, 1200),         # March half over: 250 over 2.5 months, x 12
+    ({1: 100, 2: 100, 3: 50}, None, 1000),             # the same figures taken as whole months
+    ({12: 310}, {12: 31 / 31}, 3720),
+])
+def test_a_month_to_date_figure_counts_for_the_share_of_the_month_it_covers(
+        monthly: dict[int, float], covered: dict[int, float] | None, projected: float) -> None:
+    got = project_year_end(monthly, allowances=0, offsets_held=0, covered=covered)
+    assert got.projected_tco2 == pytest.approx(projected)
+
+
+def test_a_covered_share_outside_the_month_is_refused() -> None:
+    with pytest.raises(AssetError, match="outside"):
+        project_year_end({1: 10}, allowances=0, offsets_held=0, covered={1: 0})
+
+
 def test_trading_cost_is_the_gap_times_each_scenario_price() -> None:
     costs = trading_costs(-200, {"low": 60, "high": 100})
     assert [(c.scenario, c.cost) for c in costs] == [("low", 12000), ("high", 20000)]

@@ -3,19 +3,23 @@ the lifecycle per kind, and the worked PV example of docs/projects.md."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from carbon_domain.errors import ProjectError
+from carbon_domain.factors import FactorLibrary
+from carbon_domain.monitoring import FigureCalculator
 from carbon_domain.projects import (
     Activity,
+    MeteredUse,
     PeriodInputs,
     ProjectKind,
     Stage,
     combined_margin,
     next_stages,
     period_reduction,
+    two_high_actual,
     two_high_warnings,
 )
 
@@ -108,3 +112,26 @@ def test_two_high_warns_when_actual_exceeds_approved(approved: tuple[float | Non
                                                      expected: tuple[str, ...]) -> None:
     assert two_high_warnings(approved_tce=approved[0], approved_tco2=approved[1], actual_tce=actual[0],
                              actual_tco2=actual[1]) == expected
+
+
+FIRST_OF_JANUARY = date(2025, 1, 1)
+
+
+@pytest.mark.parametrize(("uses", "tce", "left_out"), [
+    # GB/T 2589: electricity 0.1229 tce/MWh (calorific equivalent), diesel 1.4571 tce/t, natural gas 12.143 tce/1e4Nm3
+    ([MeteredUse(FIRST_OF_JANUARY, "import", 1000, "MWh", "a")], 122.9, []),
+    ([MeteredUse(FIRST_OF_JANUARY, "electricity", 500_000, "kWh", "a"), MeteredUse(FIRST_OF_JANUARY, "diesel", 10, "t", "b")],
+     61.45 + 14.571, []),
+    ([MeteredUse(FIRST_OF_JANUARY, "natural_gas", 2, "1e4Nm3", "a"), MeteredUse(FIRST_OF_JANUARY, "export", 90, "MWh", "pv")], 24.286,
+     ["export (pv): not an energy use"]),
+])
+def test_two_high_actual_energy_uses_the_gbt2589_coefficients_of_the_metered_activities(
+        uses: list[MeteredUse], tce: float, left_out: list[str]) -> None:
+    got = two_high_actual(uses, FactorLibrary.default())
+    assert (got.tce, list(got.left_out)) == (pytest.approx(tce), left_out)
+
+
+def test_two_high_actual_co2_is_what_monitoring_computes_for_the_same_energy() -> None:
+    library = FactorLibrary.default()
+    got = two_high_actual([MeteredUse(FIRST_OF_JANUARY, "import", 1000, "MWh", "a")], library)
+    assert got.tco2 == pytest.approx(FigureCalculator(library).energy("electricity", 1000, FIRST_OF_JANUARY).tco2)

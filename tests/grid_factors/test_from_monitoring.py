@@ -1,7 +1,8 @@
 """The electricity-carbon factor tools read the government monitoring figures: each enterprise's monthly
 electricity use and fuel CO2 become unit energy data (keyed by credit code, region label, industry class), through
 an audited administrator's import, and the demo turns its synthetic prefecture into unit data, made-up verified
-figures (labelled) and first fits once."""
+figures (labelled) and first fits once, then estimates the fuel CO2 of the prefecture's electricity-only units into
+monitoring once, which the monitoring view shows apart from the reported figures."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.grid_factors.demo_data import ensure_demo_unit_data
+from api.grid_factors.demo_data import DEMO_ESTIMATOR, ensure_demo_estimates, ensure_demo_unit_data
 from api.grid_factors.monitoring_link import unit_energy_from_monitoring
-from carbonflow.demo.region_seed import seed_region
+from carbonflow.demo.region_seed import FUELS, YEARS, generate, seed_region
 
 Headers = dict[str, dict[str, str]]
 
@@ -98,3 +99,47 @@ def test_the_demo_makes_unit_data_labelled_verified_figures_and_first_fits_once(
                            verified_import).fetchall()
     assert verifiers == [("synthetic verifier (demo data, not a real verification)",)]
     assert first["factors"] > 0 and first["fuel_models"] > 0
+
+
+def test_the_demo_estimates_its_electricity_only_units_into_monitoring_once_and_the_view_shows_them_apart(
+        prefecture: str, client: TestClient, headers: Headers, db: psycopg.Connection) -> None:
+    electricity_only = generate().electricity_only
+    ids = [i for (i,) in db.execute("SELECT unit_id FROM monitoring_units WHERE credit_code = ANY(%s)",
+                                    (electricity_only,)).fetchall()]
+    assert len(ids) == len(electricity_only) > 0
+    assert db.execute("SELECT count(*) FROM monitoring_figures WHERE unit_id = ANY(%s) AND item = ANY(%s)",
+                      (ids, list(FUELS))).fetchone() == (0,)  # they report electricity, never a fuel
+    year = YEARS[-1]
+    before = client.get("/api/v1/monitoring/view", headers=headers["gov"],
+                        params={"region": "330500", "year": year, "by": "industry"}).json()["total"]
+
+    async def run() -> tuple[dict[str, object] | None, dict[str, object] | None]:
+        async with await psycopg.AsyncConnection.connect(prefecture, autocommit=True) as conn:
+            await ensure_demo_unit_data(conn, since=date(2000, 1, 1))  # the fits (done already when run in order)
+            since = date(YEARS[0], 1, 1)
+            return await ensure_demo_estimates(conn, since=since), await ensure_demo_estimates(conn, since=since)
+
+    first, again = asyncio.run(run())
+    assert first is not None and again is None
+    estimated = dict(db.execute(
+        "SELECT e.unit_id, count(*) FROM monitoring_estimates e JOIN monitoring_estimate_runs r USING (run_id)"
+        " WHERE r.created_by = %s AND e.unit_id = ANY(%s) GROUP BY 1", (DEMO_ESTIMATOR, ids)).fetchall())
+    assert estimated == dict.fromkeys(ids, 12 * len(YEARS))  # every month of every electricity-only unit
+
+    view = client.get("/api/v1/monitoring/view", headers=headers["gov"],
+                      params={"region": "330500", "year": year, "by": "industry"})
+    assert view.status_code == 200, view.text
+    body = view.json()
+    total = body["total"]
+    in_view = db.execute(
+        "SELECT count(*), sum(e.tco2) FROM monitoring_estimates e JOIN monitoring_units u USING (unit_id)"
+        " WHERE u.region_code LIKE '3305%%' AND e.month >= %s AND e.month < %s",
+        (date(year, 1, 1), date(year + 1, 1, 1))).fetchone()
+    assert body["synthetic"] is True
+    assert (total["tco2"], total["reported_tco2"]) == (pytest.approx(before["tco2"]), pytest.approx(before["tco2"]))
+    assert (total["estimated_unit_months"], total["estimated_tco2"]) == (in_view[0], pytest.approx(in_view[1]))
+    assert total["estimated_unit_months"] >= 12 * len(ids) and total["estimated_tco2"] > 0
+    assert total["with_estimated_tco2"] == pytest.approx(total["tco2"] + total["estimated_tco2"])
+    archive = client.get(f"/api/v1/monitoring/units/{ids[0]}", headers=headers["gov"], params={"year": year}).json()
+    assert [e["month"] for e in archive["estimated"]] == [f"{year}-{m:02d}" for m in range(1, 13)]
+    assert archive["synthetic"] is True and archive["total"]["estimated_tco2"] > 0

@@ -4,15 +4,19 @@ simulation and the third-party check; administrators write, every write audited.
 
 from __future__ import annotations
 
+import io
 import math
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ILLUSTRATIVE = Path(__file__).resolve().parents[2] / "carbon_domain" / "data" / "grid_regions_illustrative.csv"
 Headers = dict[str, dict[str, str]]
 
@@ -239,6 +243,108 @@ def test_a_region_is_simulated_from_electricity_with_its_share_band_and_verified
                       params={"region": region}).status_code == 404
     assert client.get("/api/v1/grid-factors/simulation", headers=headers["ent"],
                       params={"region": region}).status_code == 403
+
+
+def test_a_region_fully_verified_shows_its_simulated_co2_next_to_the_verified_total_with_the_error(
+        client: TestClient, headers: Headers) -> None:
+    tag = _tag()
+    region, industry = f"CN-ZJ-V{tag}", f"glass-{tag}"
+    units = {f"f1-{tag}": (100, (0.5, 0.05, 0.05)), f"f2-{tag}": (200, (0.58, 0.05, 0.0)), f"e1-{tag}": (50, None)}
+    rows = [row for unit, (mwh, fuels) in units.items() for row in _energy(unit, industry, region, [(mwh, None)],
+                                                                              fuels=fuels)]
+    assert client.post("/api/v1/grid-factors/units/energy", headers=headers["admin"],
+                       json={"rows": rows}).status_code == 201
+    assert client.post("/api/v1/grid-factors/fuel-models/fit", headers=headers["admin"]).status_code == 201
+    # measured 60 + 126, simulated 50 x 0.62 = 31: 217 t against verified 62 + 130 + 38 = 230 t
+    verified = {f"f1-{tag}": 62.0, f"f2-{tag}": 130.0, f"e1-{tag}": 38.0}
+
+    def simulated() -> dict[str, Any]:
+        r = client.get("/api/v1/grid-factors/simulation", headers=headers["gov"], params={"region": region})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    rows = [{"unit_id": u, "period": "2025-01", "verified_tco2": t, "verifier": "test"} for u, t in verified.items()]
+    assert client.post("/api/v1/grid-factors/verified", headers=headers["admin"],
+                       json={"rows": rows[:2]}).status_code == 201
+    partly = simulated()  # one unit-period without a verified figure: no total to compare with
+    assert (partly["verified_t"], partly["error_vs_verified"], partly["verified_units"], partly["unit_periods"]) == (
+        None, None, 2, 3)
+    assert client.post("/api/v1/grid-factors/verified", headers=headers["admin"],
+                       json={"rows": rows[2:]}).status_code == 201
+    body = simulated()
+    assert (body["total_t"], body["verified_t"], body["verified_units"]) == (pytest.approx(217.0), 230.0, 3)
+    assert body["error_vs_verified"] == pytest.approx((217 - 230) / 230)  # -5.65 %: the simulation is under
+
+
+def _xlsx(rows: list[list[Any]]) -> bytes:
+    """An .xlsx workbook whose first sheet holds `rows`, built as a spreadsheet program would save it."""
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_regional_xlsx_upload_imports_and_traces_like_a_csv(
+        client: TestClient, headers: Headers, db: psycopg.Connection) -> None:
+    x, y = f"X{_tag()}", f"Y{_tag()}"
+    book = _xlsx([["record", "region", "to_region", "mwh", "tco2"], ["region", x, None, 100, 50],
+                  ["region", y, None, 50, 0], ["flow", x, y, 20, None]])
+    r = client.post("/api/v1/grid-factors/regional/inputs", headers=headers["admin"],
+                    files={"file": ("regions.xlsx", book, XLSX)}, data={"period": "2025", "name": f"xlsx {x}"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["regions"], r.json()["flows"]) == (2, 1)
+    assert db.execute("SELECT origin, filename FROM grid_region_inputs WHERE input_id = %s",
+                      (r.json()["input_id"],)).fetchone() == ("xlsx", "regions.xlsx")
+    traced = client.post(f"/api/v1/grid-factors/regional/inputs/{r.json()['input_id']}/trace",
+                         headers=headers["admin"], json={"convention": "consumption"})
+    assert traced.status_code == 201, traced.text
+    result = client.get(f"/api/v1/grid-factors/regional/results/{traced.json()['result_id']}", headers=headers["gov"])
+    factors = {f["region"]: f["intensity"] for f in result.json()["factors"]}
+    # x keeps 80 MWh at 0.5 t/MWh; y: its own 50 MWh at 0 plus 20 MWh from x at 0.5 -> 10 t over 70 MWh
+    assert factors == pytest.approx({x: 0.5, y: 10 / 70})
+
+
+def test_a_bad_row_of_a_regional_xlsx_is_named_by_its_sheet_row_and_nothing_is_stored(
+        client: TestClient, headers: Headers, db: psycopg.Connection) -> None:
+    book = _xlsx([["record", "region", "to_region", "mwh", "tco2"], ["region", "X", None, 100, 50],
+                  [None, None, None, None, None], ["region", "Y", None, "lots", 0]])
+    before = db.execute("SELECT count(*) FROM grid_region_inputs").fetchone()
+    r = client.post("/api/v1/grid-factors/regional/inputs", headers=headers["admin"],
+                    files={"file": ("bad.xlsx", book, XLSX)}, data={"period": "2025"})
+    assert r.status_code == 422, r.text
+    (problem,) = r.json()["detail"]["problems"]
+    assert problem["line"] == 4 and "mwh 'lots' is not a number" in problem["reason"]  # the empty row 3 counts
+    assert db.execute("SELECT count(*) FROM grid_region_inputs").fetchone() == before
+
+
+def test_verified_emissions_from_xlsx_keep_months_and_years_excel_typed_as_dates_and_numbers(
+        client: TestClient, headers: Headers, db: psycopg.Connection) -> None:
+    unit = f"x-{_tag()}"
+    book = _xlsx([["unit_id", "period", "verified_tco2", "verifier"], [unit, datetime(2025, 3, 1), 12.5, "CQC"],
+                  [unit, 2024, 140, None], [unit, "2025-04", "13.25", "CQC"]])
+    r = client.post("/api/v1/grid-factors/verified", headers=headers["admin"],
+                    files={"file": ("verified.xlsx", book, XLSX)})
+    assert r.status_code == 201, r.text
+    stored = db.execute("SELECT line, period, verified_tco2, verifier FROM grid_verified_emissions"
+                        " WHERE import_id = %s ORDER BY line", (r.json()["import_id"],)).fetchall()
+    assert stored == [(2, "2025-03", 12.5, "CQC"), (3, "2024", 140.0, None), (4, "2025-04", 13.25, "CQC")]
+    assert _actions(db, f"grid-import:{r.json()['import_id']}") == ["grid_factors.verified_import"]
+
+
+def test_a_bad_row_of_a_verified_xlsx_is_reported_by_its_line_and_nothing_is_stored(
+        client: TestClient, headers: Headers, db: psycopg.Connection) -> None:
+    unit = f"x-{_tag()}"
+    book = _xlsx([["unit_id", "period", "verified_tco2", "verifier"], [unit, "2025-01", 10, "CQC"],
+                  [unit, "2025-02", -3, "CQC"], [unit, "2025-13", 10, "CQC"]])
+    r = client.post("/api/v1/grid-factors/verified", headers=headers["admin"],
+                    files={"file": ("verified.xlsx", book, XLSX)})
+    assert r.status_code == 422, r.text
+    reasons = {p["line"]: p["reason"] for p in r.json()["detail"]["problems"]}
+    assert sorted(reasons) == [3, 4]
+    assert "must be a finite number >= 0" in reasons[3] and "neither a year (2025) nor a month" in reasons[4]
+    assert db.execute("SELECT count(*) FROM grid_verified_emissions WHERE unit_id = %s", (unit,)).fetchone() == (0,)
 
 
 def test_a_unit_energy_upload_reports_each_bad_line(client: TestClient, headers: Headers) -> None:

@@ -141,7 +141,6 @@ def test_alarms_in_firefox_a_technician_acknowledges_an_alarm(firefox: tuple[str
         users.technician[0], True, [], True)
 
 
-@pytest.mark.xfail(strict=False, reason="fails only in the full suite (state other tests leave in the shared session database, or timing); passes alone; see the stop-25 note")
 def test_gateway_registry_in_firefox_a_technician_registers_a_gateway_and_revokes_it(
         firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users, plant: str) -> None:
     shot = ARTIFACTS / "firefox-gateways.png"
@@ -180,7 +179,6 @@ def test_users_in_firefox_an_administrator_creates_an_account_whose_one_time_pas
         200, True, ("enterprise", "w-ent"), True, [], True)
 
 
-@pytest.mark.xfail(strict=False, reason="fails only in the full suite (state other tests leave in the shared session database, or timing); passes alone; see the stop-25 note")
 def test_tokens_in_firefox_a_token_made_on_the_page_works_until_revoked_there(
     firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users
 ) -> None:
@@ -243,7 +241,6 @@ def test_activity_entry_in_firefox_the_energy_manager_submits_a_line(firefox: tu
             seen["errors"], shot.stat().st_size > 10_000) == ([("natural_gas", 7.25, "1e4Nm3")], True, [], True)
 
 
-@pytest.mark.xfail(strict=False, reason="fails only in the full suite (state other tests leave in the shared session database, or timing); passes alone; see the stop-25 note")
 def test_reports_in_firefox_a_government_reviewer_passes_the_first_review(firefox: tuple[str, str], live_api: str,
                                                                           http: httpx.Client, users: Users) -> None:
     year = 2021  # a year no other browser test reports on

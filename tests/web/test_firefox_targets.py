@@ -17,7 +17,6 @@ from tests.web.test_targets_web import CITY, lishui, seed_works  # noqa: F401  #
 pytestmark = pytest.mark.timeout(900)
 
 
-@pytest.mark.xfail(strict=False, reason="fails only in the full suite (state other tests leave in the shared session database, or timing); passes alone; see the stop-25 note")
 def test_target_assessment_in_firefox_shows_the_apis_holders_and_results(
         firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users,  # noqa: F811
         lishui: dict[str, Any]) -> None:  # noqa: F811

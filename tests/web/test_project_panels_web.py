@@ -3,7 +3,7 @@
 settled electricity fees (the API's months, kWh, yuan and unit price; a month recorded by form; a CSV import whose
 bad line is listed by number while the good one is kept; a refused file shows the API's message) and, for a 两高
 project, approved vs actual energy and CO2 with the warning when the actual exceeds the approved figure (in Chinese
-too). Screenshots: tests/artifacts/web-project-*.png."""
+too), and its actuals computed from a bound meter by the button. Screenshots: tests/artifacts/web-project-*.png."""
 
 from __future__ import annotations
 
@@ -208,3 +208,45 @@ def test_a_two_high_project_warns_when_the_actual_exceeds_the_approved_figure(
         shot(zh, "project-two-high-zh")
     finally:
         context.close()
+
+
+KILN = "wpp-kiln"  # a kiln meter of these tests only: its import counter rose 50 MWh in February 2025
+
+
+def test_a_two_high_projects_actuals_are_computed_from_its_bound_meter_and_shown_over_the_approval(
+        page: Page, web_app: object, live_api: str, owner: dict[str, Any], database_url: str,  # noqa: F811
+        http: httpx.Client) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM devices WHERE device_id = %s", (KILN,)).fetchone() is None:
+            conn.execute("INSERT INTO devices (device_id, site_id, process) VALUES (%s, 'wpj-site', 'kiln')", (KILN,))
+            key = conn.execute("INSERT INTO points (device_id, point, unit, kind) VALUES (%s, 'import_kwh', 'kWh',"
+                               " 'counter') RETURNING point_key", (KILN,)).fetchone()[0]  # type: ignore[index]
+            for hour, first, last in ((datetime(2025, 1, 31, 10, tzinfo=UTC), 1000.0, 1000.0),
+                                      (datetime(2025, 2, 10, 0, tzinfo=UTC), 1000.0, 51000.0)):
+                conn.execute(
+                    "INSERT INTO rollup_1h (point_key, bucket, n, n_valid, sum, min, max, first_ts, first_value,"
+                    " last_ts, last_value, worst_quality, n_uncertain, n_bad) VALUES (%s, %s, 2, 2, %s, %s, %s,"
+                    " %s, %s, %s, %s, 0, 0, 0)",
+                    (key, hour, first + last, first, last, hour.replace(minute=1), first, hour.replace(minute=59),
+                     last))
+    manager = _bearer(http, *owner["manager"])
+    project_id = _project(http, manager, "two_high")
+    url = f"{PROJECTS}/{project_id}"
+    assert http.put(f"{url}/points", headers=manager,
+                    json={"device_id": KILN, "point": "import_kwh", "role": "import"}).status_code == 200
+    assert http.put(f"{url}/two-high/2025", headers=manager, json={"approved_tce": 5}).status_code == 200
+    log_in(page, live_api, *owner["manager"])
+    _open(page, live_api, project_id)
+    page.click("#tab-twohigh")
+    page.wait_for_selector("#two-high-table [data-year='2025']")
+
+    page.fill("#two-high-year", "2025")
+    page.click("#two-high-from-meters")
+    page.wait_for_selector("#two-high-warning li[data-year='2025']")
+
+    [year] = http.get(f"{url}/two-high", headers=manager).json()["years"]
+    assert (year["actual_source"], year["actual_tce"]) == ("meters", pytest.approx(50 * 0.1229))  # GB/T 2589
+    assert "computed from the bound meters: 6.145 tce" in page.inner_text("#two-high-done")
+    assert value(page, "#two-high-table [data-figure='actual_tce']") == pytest.approx(year["actual_tce"])
+    assert page.inner_text("#two-high-table .el-table__row").count("Meters") == 1
+    assert page.get_attribute("#two-high-table [data-status]", "data-status") == "over"

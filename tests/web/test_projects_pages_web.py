@@ -21,7 +21,7 @@ import pytest
 
 from tests.api.conftest import make_user
 from tests.web.conftest import Users
-from tests.web.ui import choose, log_in, shot, value
+from tests.web.ui import choice, choose, log_in, shot, value
 
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)  # the first browser test may wait for apt-get to install Chromium
@@ -282,3 +282,49 @@ def test_a_government_user_sets_a_deadline_that_its_regions_enterprise_sees_as_d
     row = page.locator("#deadlines-table tr", has=page.locator(f"text={title}"))
     assert row.locator("[data-status]").inner_text().strip() == f"due in {seen[title]['days_left']} days"
     assert page.locator("#deadline-new, #deadlines-table button.remove").count() == 0  # enterprises only read it
+
+
+def test_a_government_user_checks_the_asset_alarms_now_and_follows_the_link_to_the_reminders(
+        page: Page, live_api: str, users: Users, http: httpx.Client) -> None:
+    gov = _bearer(http, *users.government)
+    r = http.put(f"/api/v1/assets/w-ent/allowances/{YEAR}", headers=gov, json={"method": "entered", "amount": 1000})
+    assert r.status_code in (201, 409), r.text  # w-ent (CN-ZJ-NB) holds allowances: the CN-ZJ deadline reminds it
+    due = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=5)
+    r = http.post("/api/v1/assets/deadlines", headers=gov,
+                  json={"kind": "trading", "title": f"auction {TAG}", "due_on": due.isoformat(), "remind_days": 10})
+    assert r.status_code == 201, r.text
+    subject = f"assets_deadline:{r.json()['deadline_id']}:w-ent"
+
+    log_in(page, live_api, *users.government)
+    page.click("#nav a[data-route='assets']")
+    page.click("#assets-check-alarms")
+    page.wait_for_selector("#assets-alarm-check")
+    entries = http.get("/api/v1/audit", headers=_bearer(http, *users.admin),
+                       params={"action": "assets.alarms.check", "limit": 1}).json()["entries"]
+    checked = entries[0]["detail"]
+    assert subject in checked["deadlines"]
+    assert page.inner_text("#assets-alarm-check") == (
+        f"Alarm check done: {len(checked['deficits'])} projected deficit(s) and {len(checked['deadlines'])} deadline"
+        f" reminder(s) active, {len(checked['cleared'])} cleared.")
+    shot(page, "assets-alarm-check-en")
+
+    page.click("#deadline-alarms")
+    page.wait_for_selector(f"#alarms-table >> text={subject}")
+    assert page.url.endswith("#/alarms?rule=compliance_deadline")
+    assert choice(page, "#alarm-rule") == "Compliance or trading deadline ahead"
+    rows = page.locator("#alarms-table .el-table__body tr").all_inner_texts()
+    assert rows and all("Compliance or trading deadline ahead" in row for row in rows)
+    shot(page, "assets-alarms-link-en")
+    http.delete(f"/api/v1/assets/deadlines/{r.json()['deadline_id']}", headers=gov)
+
+
+def test_an_enterprise_user_links_to_its_deficit_alarms_but_has_no_check_button(
+        page: Page, live_api: str, owner: dict[str, Any]) -> None:
+    log_in(page, live_api, *owner["manager"])
+    page.click("#nav a[data-route='assets']")
+    page.wait_for_selector("#cp-alarms")
+    assert page.locator("#assets-check-alarms").count() == 0
+    page.click("#cp-alarms")
+    page.wait_for_selector("#alarms-table")
+    assert page.url.endswith("#/alarms?rule=deficit_projected")
+    assert choice(page, "#alarm-rule") == "Allowance deficit projected"

@@ -14,7 +14,8 @@ Page = Any  # playwright.sync_api.Page; the module is imported only once Chromiu
 
 
 def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
+    # a full page late in a long run (every test's devices, reports...) is tall: give the capture its own time
+    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True, timeout=60_000)
 
 
 def log_in(page: Page, base: str, username: str, password: str) -> None:

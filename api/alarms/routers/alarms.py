@@ -40,6 +40,8 @@ class Alarm(BaseModel):
                                               "itself, e.g. a failed monitoring sync; device_id names its subject)")
     enterprise_id: str | None = Field(None, description="the enterprise a platform alarm is about (a projected "
                                                         "allowance deficit, a deadline ahead), else null")
+    region_code: str | None = Field(None, description="the region (GB/T 2260) a platform alarm is about (a "
+                                                      "sub-region off track against its target), else null")
 
 
 class AlarmList(BaseModel):

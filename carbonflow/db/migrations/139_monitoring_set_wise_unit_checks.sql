@@ -3,7 +3,8 @@
 -- hold per statement: every inserted figure or unit total must name an existing unit, whose row is locked (FOR
 -- KEY SHARE, as a foreign key does) until the writer commits, so it cannot be deleted under the import; the
 -- checks run as the owner, as a foreign key's do. Deleting a unit still deletes its figures and unit totals (its
--- history stays), and now also takes its figures out of the region totals. A unit's id never changes.
+-- history stays), after migration 140's trigger has taken them out of the region totals (whichever of the two
+-- migrations a database applies first). A unit's id never changes.
 
 CREATE OR REPLACE FUNCTION cf_monitoring_units_exist() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -28,18 +29,6 @@ END $$;
 CREATE OR REPLACE FUNCTION cf_monitoring_unit_removed() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    -- the region totals lose what the removed units' figures added (as registered when they were removed)
-    INSERT INTO monitoring_region_totals AS t (grain, period, region_code, industry_code, item, quantity, tco2, tce,
-                                               figures)
-    SELECT g.grain, CASE WHEN g.grain = 'm' THEN f.month ELSE date_trunc('year', f.month)::date END, r.region_code,
-           CASE WHEN a.all_industries THEN '*' ELSE r.industry_code END, f.item, -sum(f.quantity),
-           -COALESCE(sum(f.tco2), 0), -COALESCE(sum(f.tce), 0), -count(*)
-    FROM monitoring_figures f JOIN removed r USING (unit_id)
-    CROSS JOIN (VALUES ('m'), ('y')) AS g (grain) CROSS JOIN (VALUES (false), (true)) AS a (all_industries)
-    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (grain, period, region_code, industry_code, item) DO UPDATE SET
-        quantity = t.quantity + EXCLUDED.quantity, tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce,
-        figures = t.figures + EXCLUDED.figures;
     DELETE FROM monitoring_figures WHERE unit_id IN (SELECT unit_id FROM removed);
     DELETE FROM monitoring_unit_totals WHERE unit_id IN (SELECT unit_id FROM removed);
     RETURN NULL;

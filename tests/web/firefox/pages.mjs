@@ -245,7 +245,7 @@ async function targets(page) {
   await page.waitForSelector('#assessment-table .el-table__body .el-table__row', {visible: true});
   return page.evaluate(() => ({
     holders: Object.fromEntries([...document.querySelectorAll('#assessment-table .el-table__body [data-holder]')]
-      .map((el) => [el.dataset.holder, el.dataset.met === 'true'])),
+      .map((el) => [el.dataset.holder, el.dataset.met === '' ? null : el.dataset.met === 'true'])),
     rows: document.querySelectorAll('#assessment-table .el-table__body .el-table__row').length,
     state: document.querySelector('#assessment-state').innerText.trim()}));
 }
@@ -257,7 +257,7 @@ async function reductionPotential(page) {
   await page.click('.el-select:has(#potential-year) .el-select__wrapper');
   await page.waitForSelector(`.el-select-dropdown__item [data-value='${args.choice}']`, {visible: true});
   await page.click(`.el-select-dropdown__item [data-value='${args.choice}']`);
-  await page.waitForSelector("#potential-table [data-process='rolling']");
+  await page.waitForSelector("#potential-table [data-process='auxiliary']");
   return page.evaluate(() => ({
     statuses: Object.fromEntries([...document.querySelectorAll('#potential-table [data-process]')]
       .map((el) => [el.dataset.process, el.dataset.status])),
@@ -333,6 +333,8 @@ async function activity(page) {
 
 async function reports(page) {
   await page.click("#nav a[data-route='reports']");
+  await page.waitForSelector('#reports-search');
+  await page.type('#reports-search', args.report);  // other tests' reports fill the first pages
   await page.waitForSelector(`[data-report='${args.report}']`);
   await page.click(`${row('report', args.report)} .open-report`);
   await page.waitForSelector(`#report-detail .action-${args.action}`);

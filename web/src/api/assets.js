@@ -39,3 +39,7 @@ export function addDeadline(body) { return send("/assets/deadlines", {json: body
 
 /** DELETE /assets/deadlines/{id}. */
 export function deleteDeadline(id) { return send(`/assets/deadlines/${id}`, {method: "DELETE"}); }
+
+/** POST /assets/alarms/check ('asset_alarms'): raise and clear the deficit and deadline alarms now; {day,
+ *  deficits, deadlines, cleared, problems}. */
+export function checkAlarms() { return send("/assets/alarms/check", {method: "POST"}); }

@@ -102,3 +102,6 @@ export async function twoHigh(id) { return (await getJSON(`${BASE}/${id}/two-hig
 
 /** PUT /projects/{id}/two-high/{year}: the figures given (others kept); actual figures need actual_source. */
 export function putTwoHigh(id, year, figures) { return send(`${BASE}/${id}/two-high/${year}`, {method: "PUT", json: figures}); }
+
+/** POST /projects/{id}/two-high/{year}/from-meters: the year's actual tce and CO2 computed from the bound meters. */
+export function twoHighFromMeters(id, year) { return send(`${BASE}/${id}/two-high/${year}/from-meters`, {method: "POST"}); }

@@ -74,6 +74,7 @@ export default {
     "title": "GHG reports",
     "subtitle": "Reports by enterprise and year: preview, download, and submit, review, return or verify",
     "allYears": "All years",
+    "search": "Enterprise or year…",
     "none": "No report in your scope yet: one appears once an enterprise enters activity data.",
     "enterprise": "Enterprise",
     "year": "Year",

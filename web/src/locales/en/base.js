@@ -309,6 +309,7 @@ export default {
     "byRule": "By its rule",
     "platform": "Platform alarm",
     "enterpriseOf": "Enterprise {id}",
+    "regionOf": "Region {code}",
     "actions": "Actions",
     "acknowledge": "Acknowledge",
     "clear": "Clear",
@@ -328,8 +329,11 @@ export default {
     "spool_overflow": "Gateway spool overflow",
     "gateway_offline": "Gateway offline",
     "monitoring_sync_failed": "Intermediate-database sync failed",
+    "monitoring_job_failed": "Monitoring job failed (recompute or metered months)",
     "deficit_projected": "Allowance deficit projected",
-    "compliance_deadline": "Compliance or trading deadline ahead"
+    "compliance_deadline": "Compliance or trading deadline ahead",
+    "target_off_track": "Target holder off track",
+    "two_high_exceeded": "Two-high project over its approved energy or CO2"
   },
   "implausible": {
     "title": "Implausible counter readings",
@@ -503,6 +507,7 @@ export default {
     "project_verify": "Project verification",
     "assets": "Carbon assets",
     "asset_alarms": "Carbon asset alarm check",
+    "target_alarms": "Target off-track alarm check",
     "activity_data": "Activity data entry",
     "gateway_registry": "Gateway registry",
     "efficiency_code_view": "Carbon accounts and codes",

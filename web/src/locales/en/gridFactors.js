@@ -59,6 +59,7 @@ export default {
       "industry": "Industry",
       "unit": "Unit",
       "latestOnly": "Newest version only",
+      "search": "Unit or industry code…",
       "fit": "Fit new versions",
       "fitted": "{n} factors fitted as new versions; {skipped} groups could not be fitted.",
       "pin": "Pin a unit",

@@ -179,7 +179,10 @@ export default {
       "chartLabel": "Approved and actual energy and CO2 per year",
       "save": "Save year",
       "saved": "Figures of {year} saved",
-      "savedOver": "Figures of {year} saved: the actual exceeds the approved figure"
+      "savedOver": "Figures of {year} saved: the actual exceeds the approved figure",
+      "fromMeters": "Compute actual from meters",
+      "computed": "Actual figures of {year} computed from the bound meters: {tce} tce, {tco2} t CO2",
+      "computedOver": "Actual figures of {year} computed from the bound meters: {tce} tce, {tco2} t CO2, above the approved figure"
     },
     "periods": {
       "title": "Reductions per monitoring period",
@@ -241,6 +244,7 @@ export default {
   },
   "assets": {
     "deadlines": {
+      "alarms": "Deadline reminders in the alarms",
       "title": "Compliance and trading calendar",
       "add": "Add a deadline",
       "soon": "Due soon: {title}, in {n} days",
@@ -269,6 +273,8 @@ export default {
         "upcoming": "in {n} days"
       }
     },
+    "checkAlarms": "Check alarms now",
+    "checked": "Alarm check done: {deficits} projected deficit(s) and {deadlines} deadline reminder(s) active, {cleared} cleared.",
     "title": "Carbon assets",
     "subtitle": "Allowances, holdings, ledger and compliance",
     "enterprise": "Enterprise",
@@ -331,6 +337,7 @@ export default {
       "yearNeeded": "A surrender needs the year it covers"
     },
     "compliance": {
+      "alarms": "Deficit alarms",
       "title": "Compliance position",
       "help": "Position = allowances + usable offsets − verified emissions; offsets up to the cap × emissions",
       "cap": "Offset cap (%)",

@@ -22,7 +22,7 @@ export default {
   },
   "targets": {
     "title": "Carbon targets",
-    "subtitle": "Set a region's total or intensity target, allocate it to sub-regions, industries or units by a rule and issue it; track it monthly and assess it at the end of the year",
+    "subtitle": "Set a region's or an enterprise group's total or intensity target, allocate it to sub-regions, industries, member enterprises or units by a rule and issue it; track it monthly and assess it at the end of the year",
     "new": "Set a target",
     "noneYet": "No target set for this region yet. Click \"Set a target\" to start.",
     "noneIssued": "No target has been issued to your units yet.",
@@ -31,7 +31,7 @@ export default {
     "draftNote": "Draft: the table below previews the allocation. Issue it when it is right; an issued target no longer changes (set a new target to change it).",
     "intensityUnit": "tCO2 per 10^4 yuan",
     "col": {
-      "name": "Name", "region": "Region", "year": "Year", "kind": "Kind", "value": "Target", "rule": "Rule",
+      "name": "Name", "region": "Region / group", "year": "Year", "kind": "Kind", "value": "Target", "rule": "Rule",
       "state": "State", "holder": "Holder", "baseCo2": "Base-year CO2 (t)", "baseIntensity": "Base intensity (t/10^4 yuan)",
       "targetCo2": "Target CO2 (t)", "targetIntensity": "Target intensity (t/10^4 yuan)", "cut": "Against base", "weight": "Share / benchmark",
       "rank": "Rank", "target": "Target", "actual": "Actual", "gap": "Against target", "met": "Result", "vsPrevious": "Against last period"
@@ -43,12 +43,14 @@ export default {
       "by_share": "By share: the total is split in proportion to the shares given; enter a share for every holder.",
       "by_benchmark": "By benchmark: each holder's room is its value added × its benchmark intensity, scaled to the total; enter a benchmark (t CO2 per 10^4 yuan) for every holder."
     },
-    "level": {"region": "sub-regions", "industry": "industries", "unit": "units"},
+    "level": {"region": "sub-regions", "industry": "industries", "unit": "units", "enterprise": "member enterprises"},
+    "holderKind": {"region": "Region", "group": "Enterprise group"},
+    "groupLabel": "Group: {name}",
     "state": {"draft": "Draft", "issued": "Issued"},
     "tab": {"allocations": "Allocation", "tracking": "Monthly tracking", "assessment": "Assessment"},
     "track": {
       "actual": "Cumulative actual", "allowed": "Path", "show": "Show",
-      "region": "Whole region", "chartLabel": "Cumulative actual against the monthly path",
+      "region": "Whole region", "group": "Whole group", "chartLabel": "Cumulative actual against the monthly path",
       "offTrack": "Warning: {n} holder(s) above the path: {names}",
       "onTrack": "Up to {through}, every holder is on or below the path.",
       "noFigures": "No monthly figures in the target year yet.",
@@ -64,12 +66,12 @@ export default {
       "help": "A holder meets its target when its actual is at most target × (1 + tolerance); the rank orders holders by how far below their target they are; the change against the last period is the difference of those gaps (negative is better)."
     },
     "form": {
-      "title": "Set a carbon target", "region": "Region", "name": "Name", "kind": "Kind", "year": "Target year",
+      "title": "Set a carbon target", "holderKind": "Target of", "group": "Enterprise group", "noGroups": "No enterprise group in your scope yet.", "region": "Region", "name": "Name", "kind": "Kind", "year": "Target year",
       "baseYear": "Base year", "total": "Emission cap (t CO2)", "rate": "Intensity fall (%)", "level": "Allocate to",
       "rule": "Rule", "shares": "Shares of the holders", "benchmarks": "Benchmarks of the holders (t CO2 per 10^4 yuan)", "holder": "Holder",
       "addHolder": "Add a holder", "tolerance": "Tolerance (%)", "cancel": "Cancel", "preview": "Save and preview the allocation",
       "need": {
-        "region": "Choose a region", "name": "Give a name", "nameLength": "At most 120 characters", "year": "Choose a year",
+        "region": "Choose a region", "group": "Choose an enterprise group", "name": "Give a name", "nameLength": "At most 120 characters", "year": "Choose a year",
         "baseBefore": "The base year must be before the target year", "value": "Enter a total of 0 or more", "weights": "Enter a value for at least one holder"
       }
     }

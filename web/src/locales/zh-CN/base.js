@@ -309,6 +309,7 @@ export default {
     "byRule": "规则自动清除",
     "platform": "平台告警",
     "enterpriseOf": "企业 {id}",
+    "regionOf": "地区 {code}",
     "actions": "操作",
     "acknowledge": "确认",
     "clear": "清除",
@@ -328,8 +329,11 @@ export default {
     "spool_overflow": "网关缓存溢出",
     "gateway_offline": "网关离线",
     "monitoring_sync_failed": "中间库同步失败",
+    "monitoring_job_failed": "监测定时任务失败（重算或计量月度数据）",
     "deficit_projected": "预计配额缺口",
-    "compliance_deadline": "履约/交易截止提醒"
+    "compliance_deadline": "履约/交易截止提醒",
+    "target_off_track": "目标持有方偏离进度",
+    "two_high_exceeded": "两高项目超出核定能耗或排放"
   },
   "implausible": {
     "title": "不合理的累计量读数",
@@ -503,6 +507,7 @@ export default {
     "project_verify": "项目核查",
     "assets": "碳资产",
     "asset_alarms": "碳资产告警检查",
+    "target_alarms": "碳目标偏离告警检查",
     "activity_data": "活动数据录入",
     "gateway_registry": "网关登记管理",
     "efficiency_code_view": "碳账户与碳效码",

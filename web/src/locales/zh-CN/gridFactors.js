@@ -59,6 +59,7 @@ export default {
       "industry": "行业",
       "unit": "单位",
       "latestOnly": "仅显示最新版本",
+      "search": "单位或行业代码…",
       "fit": "拟合新版本",
       "fitted": "已拟合 {n} 个因子（新版本）；{skipped} 组无法拟合。",
       "pin": "指定单位因子",

@@ -179,7 +179,10 @@ export default {
       "chartLabel": "各年批复与实际的能耗和排放",
       "save": "保存该年",
       "saved": "已保存 {year} 年数据",
-      "savedOver": "已保存 {year} 年数据：实际值超出批复"
+      "savedOver": "已保存 {year} 年数据：实际值超出批复",
+      "fromMeters": "按计量表计算实际值",
+      "computed": "已按绑定计量表计算 {year} 年实际值：{tce} 吨标准煤，{tco2} 吨二氧化碳",
+      "computedOver": "已按绑定计量表计算 {year} 年实际值：{tce} 吨标准煤，{tco2} 吨二氧化碳，超出批复"
     },
     "periods": {
       "title": "监测期减排量",
@@ -241,6 +244,7 @@ export default {
   },
   "assets": {
     "deadlines": {
+      "alarms": "在告警中查看截止提醒",
       "title": "履约与交易日历",
       "add": "添加截止日期",
       "soon": "即将到期：{title}，还剩 {n} 天",
@@ -269,6 +273,8 @@ export default {
         "upcoming": "{n} 天后"
       }
     },
+    "checkAlarms": "立即检查告警",
+    "checked": "告警检查完成：{deficits} 个预计配额缺口、{deadlines} 个截止提醒在告警中，{cleared} 个已清除。",
     "title": "碳资产",
     "subtitle": "配额、持仓、交易台账与履约",
     "enterprise": "企业",
@@ -331,6 +337,7 @@ export default {
       "yearNeeded": "清缴须填写履约年度"
     },
     "compliance": {
+      "alarms": "配额缺口告警",
       "title": "履约状况",
       "help": "盈缺 = 配额 + 可用抵销量 − 核查排放量；抵销量不超过排放量 × 抵销上限",
       "cap": "抵销上限（%）",

@@ -22,7 +22,7 @@ export default {
   },
   "targets": {
     "title": "碳目标管理",
-    "subtitle": "设定地区总量或强度目标，按规则分解到下级地区、行业或单位并下达；按月跟踪进度，期末考核",
+    "subtitle": "设定地区或企业集团的总量或强度目标，按规则分解到下级地区、行业、成员企业或单位并下达；按月跟踪进度，期末考核",
     "new": "设定目标",
     "noneYet": "本地区尚未设定目标。点击“设定目标”开始。",
     "noneIssued": "尚无下达给本单位的目标。",
@@ -31,7 +31,7 @@ export default {
     "draftNote": "草稿：下表为分解预览，确认无误后点击“下达”。下达后不可更改，如需调整请设定新目标。",
     "intensityUnit": "tCO2/万元",
     "col": {
-      "name": "名称", "region": "地区", "year": "目标年", "kind": "类型", "value": "目标值", "rule": "分解规则",
+      "name": "名称", "region": "地区 / 集团", "year": "目标年", "kind": "类型", "value": "目标值", "rule": "分解规则",
       "state": "状态", "holder": "承担方", "baseCo2": "基准年排放 (tCO2)", "baseIntensity": "基准强度 (tCO2/万元)",
       "targetCo2": "目标排放 (tCO2)", "targetIntensity": "目标强度 (tCO2/万元)", "cut": "较基准", "weight": "份额/标杆",
       "rank": "排名", "target": "目标", "actual": "实际", "gap": "偏离目标", "met": "考核结果", "vsPrevious": "较上期变化"
@@ -43,12 +43,14 @@ export default {
       "by_share": "按份额：总量按给定份额的比例分配，请为每个承担方填写份额。",
       "by_benchmark": "按标杆：各承担方的额度为其增加值 × 标杆强度，再按比例缩放到总量；请为每个承担方填写标杆强度 (tCO2/万元)。"
     },
-    "level": {"region": "下级地区", "industry": "行业", "unit": "单位"},
+    "level": {"region": "下级地区", "industry": "行业", "unit": "单位", "enterprise": "成员企业"},
+    "holderKind": {"region": "地区", "group": "企业集团"},
+    "groupLabel": "集团：{name}",
     "state": {"draft": "草稿", "issued": "已下达"},
     "tab": {"allocations": "分解结果", "tracking": "月度跟踪", "assessment": "期末考核"},
     "track": {
       "actual": "累计实际", "allowed": "进度线", "show": "查看",
-      "region": "全地区", "chartLabel": "累计实际与按月进度线对比",
+      "region": "全地区", "group": "全集团", "chartLabel": "累计实际与按月进度线对比",
       "offTrack": "预警：{n} 个承担方超出进度线：{names}",
       "onTrack": "截至 {through}，各承担方均未超出进度线。",
       "noFigures": "目标年尚无月度数据。",
@@ -64,12 +66,12 @@ export default {
       "help": "实际值不超过目标 ×（1 + 容差）为达标；排名按偏离目标的幅度，低于目标越多越靠前；较上期变化为偏离幅度之差，负值表示改善。"
     },
     "form": {
-      "title": "设定碳目标", "region": "地区", "name": "目标名称", "kind": "目标类型", "year": "目标年",
+      "title": "设定碳目标", "holderKind": "目标主体", "group": "企业集团", "noGroups": "您的范围内尚无企业集团。", "region": "地区", "name": "目标名称", "kind": "目标类型", "year": "目标年",
       "baseYear": "基准年", "total": "排放总量上限 (tCO2)", "rate": "强度下降率 (%)", "level": "分解到",
       "rule": "分解规则", "shares": "各承担方份额", "benchmarks": "各承担方标杆强度 (tCO2/万元)", "holder": "承担方",
       "addHolder": "添加承担方", "tolerance": "容差 (%)", "cancel": "取消", "preview": "保存并预览分解",
       "need": {
-        "region": "请选择地区", "name": "请填写名称", "nameLength": "名称不超过 120 个字", "year": "请选择年份",
+        "region": "请选择地区", "group": "请选择企业集团", "name": "请填写名称", "nameLength": "名称不超过 120 个字", "year": "请选择年份",
         "baseBefore": "基准年须早于目标年", "value": "请填写不小于 0 的排放总量", "weights": "请至少为一个承担方填写数值"
       }
     }

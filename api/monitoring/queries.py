@@ -20,6 +20,7 @@ from carbon_domain.monitoring import region_prefix
 
 __all__ = [
     "GROUPINGS",
+    "LOCK_RANGE",
     "UnitScope",
     "add_anomalies",
     "aggregate",
@@ -217,7 +218,8 @@ SELECT unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids, so
 FROM changed_figures
 """
 # Totals get the month rows of the changed figures' units, then the year rows from those month rows; in key order,
-# so that concurrent writers lock the shared total rows in the same order.
+# so that concurrent writers lock the shared total rows in the same order (byte order, the cheap comparison, which
+# for these ASCII codes is also the primary key's order).
 _ADD_REGION_TOTALS = """
 WITH months AS (
     SELECT c.month AS period, u.region_code, u.industry_code, c.item, sum(c.d_quantity) AS quantity,
@@ -236,7 +238,8 @@ WITH months AS (
 )
 INSERT INTO monitoring_region_totals AS t (grain, period, region_code, industry_code, item, quantity, tco2, tce,
                                            figures)
-SELECT * FROM deltas ORDER BY 1, 2, 3, 4, 5
+SELECT * FROM deltas
+ORDER BY grain COLLATE "C", period, region_code COLLATE "C", industry_code COLLATE "C", item COLLATE "C"
 ON CONFLICT (grain, period, region_code, industry_code, item) DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity,
     tco2 = t.tco2 + EXCLUDED.tco2, tce = t.tce + EXCLUDED.tce, figures = t.figures + EXCLUDED.figures
 """
@@ -264,10 +267,21 @@ ON CONFLICT (grain, period, unit_id) DO UPDATE SET tco2 = t.tco2 + EXCLUDED.tco2
     value_added_figures = t.value_added_figures + EXCLUDED.value_added_figures
 """
 # Writers of the same unit's figures take turns (its figures' "before" must not move under a delta); writers of
-# different units run side by side. Locks are taken in unit order, so two writers cannot deadlock.
-_LOCK_BUCKETS = 1024  # units share 1,024 locks, so that a large import holds at most that many
-_LOCK_UNITS = (f"SELECT count(pg_advisory_xact_lock(%(lock)s, bucket)) FROM (SELECT DISTINCT"
-               f" (unit_id %% {_LOCK_BUCKETS})::int AS bucket FROM incoming_figures ORDER BY 1) AS buckets")
+# different units run side by side. Two kinds of advisory locks:
+# - the unit's bucket (unit_id % 1,024, class _FIGURE_LOCK), which migration 140's triggers (a unit moved or
+#   deleted, figures deleted) take exclusively; an import takes its units' buckets shared, so that imports do not
+#   wait for each other on them (a batch of more than 1,024 units covers every bucket);
+# - the range of 128 consecutive unit ids (class _RANGE_LOCK), exclusive, so that two imports of the same units
+#   take turns while imports of different ranges never wait for each other; a province of 60,000 units has
+#   about 470 ranges.
+# Each kind is taken in key order, buckets before ranges, so no two writers can deadlock.
+LOCK_RANGE = 128
+_RANGE_LOCK = _FIGURE_LOCK + 1
+_LOCK_UNITS = (("SELECT count(pg_advisory_xact_lock_shared(%(lock)s, bucket)) FROM (SELECT DISTINCT"
+                " (unit_id %% 1024)::int AS bucket FROM incoming_figures ORDER BY 1) AS buckets"),
+               ("SELECT count(pg_advisory_xact_lock(%(lock)s, unit_range)) FROM (SELECT DISTINCT"
+                f" (unit_id / {LOCK_RANGE})::int AS unit_range FROM incoming_figures ORDER BY 1) AS ranges"))
+_MERGE_SETTINGS = "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"
 _STAGE_TYPES = ["int8", "date", "text", "float8", "text", "float8", "float8", "text[]"]
 
 
@@ -293,8 +307,12 @@ async def _stage(conn: psycopg.AsyncConnection) -> None:
 
 async def _merge(conn: psycopg.AsyncConnection, *, source: str | None, batch_id: int | None, by: str,
                  changed_when: str) -> int:
+    # the merge sorts and groups a batch's rows: in memory rather than in temporary files, and without JIT, whose
+    # compile time outweighs what it saves on these one-pass statements (both for this transaction only)
+    await conn.execute(_MERGE_SETTINGS)
     await conn.execute("ANALYZE incoming_figures")
-    await conn.execute(_LOCK_UNITS, {"lock": _FIGURE_LOCK})
+    await conn.execute(_LOCK_UNITS[0], {"lock": _FIGURE_LOCK})
+    await conn.execute(_LOCK_UNITS[1], {"lock": _RANGE_LOCK})
     cur = await conn.execute(_COLLECT.format(changed=_CHANGED_WHEN[changed_when]), {"source": source})
     changed = cur.rowcount
     if changed:

@@ -16,18 +16,13 @@ import pytest
 from tests.api.conftest import make_user
 from tests.api.test_monitoring import credit_code
 from tests.web.conftest import Users
+from tests.web.test_targets_web import _bearer
 from tests.web.ui import choose, log_in, shot
 
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 
 CITY = "330200"  # 宁波市, inside the government user's CN-ZJ
-
-
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 @pytest.fixture(scope="module")

@@ -109,7 +109,10 @@ async function alarms(page) {
 async function choose(page, select, value) {
   await page.click(`.el-select:has(${select}) .el-select__wrapper`);
   await page.waitForSelector(`.el-select-dropdown__item [data-value='${value}']`, {visible: true});
-  await page.click(`.el-select-dropdown__item [data-value='${value}']`);
+  // a click by the element, not by coordinates: in a long list that has to scroll, a click at the option's
+  // coordinates could land on its neighbour in Firefox
+  await page.evaluate((sel) => [...document.querySelectorAll(sel)].find((el) => el.offsetParent !== null)
+    .closest('.el-select-dropdown__item').click(), `.el-select-dropdown__item [data-value='${value}']`);
 }
 
 async function gateways(page) {

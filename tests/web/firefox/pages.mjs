@@ -200,10 +200,13 @@ async function tokens(page) {
 async function gridFactors(page) {
   await page.click("#nav a[data-route='grid-factors']");
   await page.waitForSelector('#grid-input');
-  await page.click('.el-select:has(#grid-input) .el-select__wrapper');
-  await page.waitForSelector(`.el-select-dropdown__item [data-value='${args.inputId}']`, {visible: true});
-  await page.click(`.el-select-dropdown__item [data-value='${args.inputId}']`);
-  await page.click("#grid-convention label:has(input[value='generation'])");
+  await choose(page, '#grid-input', args.inputId);  // a long list late in a run: chosen by the element
+  // the list's closing animation can still cover the switch: click the radio itself until it holds
+  await page.waitForFunction(() => {
+    const radio = document.querySelector("#grid-convention input[value='generation']");
+    if (!radio.checked) radio.closest('label').click();
+    return radio.checked;
+  }, {polling: 200});
   await page.waitForFunction((region, value) => {
     const cell = document.querySelector(`#grid-factors-table b[data-region='${region}']`);
     return cell && Math.abs(Number(cell.dataset.value) - value) < 1e-12;
@@ -257,9 +260,7 @@ async function targets(page) {
 async function reductionPotential(page) {
   await page.click("#nav a[data-route='reduction-potential']");
   await page.waitForSelector('#potential-year');
-  await page.click('.el-select:has(#potential-year) .el-select__wrapper');
-  await page.waitForSelector(`.el-select-dropdown__item [data-value='${args.choice}']`, {visible: true});
-  await page.click(`.el-select-dropdown__item [data-value='${args.choice}']`);
+  await choose(page, '#potential-year', args.choice);
   await page.waitForSelector("#potential-table [data-process='auxiliary']");
   return page.evaluate(() => ({
     statuses: Object.fromEntries([...document.querySelectorAll('#potential-table [data-process]')]

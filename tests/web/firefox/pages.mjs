@@ -179,10 +179,12 @@ async function tokens(page) {
   await page.click('#token-new');
   await page.waitForSelector('#token-name', {visible: true});
   await page.type('#token-name', args.tokenName);
-  await page.click('#token-scopes');
-  await page.waitForSelector(".el-select-dropdown__item [data-value='devices']", {visible: true});
-  await page.click(".el-select-dropdown__item [data-value='devices']");
-  await page.keyboard.press('Escape');
+  await choose(page, '#token-scopes', 'devices');
+  // close the list by clicking outside it, not by Escape: in Firefox the focus leaves the select when an option
+  // is clicked, so Escape reached the dialog and closed it before the submit
+  await page.click('#token-name');
+  await page.waitForSelector(".el-select-dropdown__item [data-value='devices']", {hidden: true});
+  await page.waitForSelector('.el-select:has(#token-scopes) .el-tag');
   await page.click('#token-submit');
   await page.waitForSelector('#once-secret', {visible: true});
   const secret = await page.evaluate(() => document.querySelector('#once-secret').innerText);

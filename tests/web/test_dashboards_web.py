@@ -5,6 +5,7 @@ to Chinese, and look at device health. Screenshots: tests/artifacts/web-*.png.""
 from __future__ import annotations
 
 import base64
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -114,6 +115,26 @@ def test_two_step_login_asks_for_the_code_then_lets_in(page: Page, live_api: str
     page.click("#login button[type=submit]")
     page.wait_for_selector("#shell")
     assert (asked, page.inner_text("#who-name")) == ("", name)
+
+
+def test_a_refused_login_is_explained_in_chinese_first_with_the_apis_own_words_kept(
+    page: Page, live_api: str, http: httpx.Client, users: Users
+) -> None:
+    name = users.manager[0]
+    refused = http.post("/api/v1/auth/login", json={"username": name, "password": "not-the-password-1A!"})
+    said = refused.json()["detail"]
+    shown = {}
+    for lang in ("zh-CN", "en"):
+        page.goto(live_api + "/")
+        page.evaluate(f"localStorage.setItem('carbonflow-lang', '{lang}')")
+        page.reload()
+        page.fill("#login-username", name)
+        page.fill("#login-password", "not-the-password-1A!")
+        page.click("#login button[type=submit]")
+        page.locator("#login-message").filter(has_text=re.compile(r"\S")).wait_for()
+        shown[lang] = page.inner_text("#login-message")
+    page.evaluate("localStorage.removeItem('carbonflow-lang')")
+    assert (refused.status_code, shown) == (401, {"zh-CN": f"身份验证未通过：{said}", "en": said})
 
 
 def test_series_explorer_draws_a_chart_and_exports_csv_with_factor_versions(

@@ -1,5 +1,5 @@
 // GHG inventory and reports (api/accounting/): entered activity data, the report list, its workflow and files.
-import {ApiError, apiUrl, download, getJSON, request, send, token} from "./http.js";
+import {ApiError, apiUrl, detailText, download, explained, getJSON, request, send, token} from "./http.js";
 
 const enc = encodeURIComponent;
 
@@ -16,11 +16,8 @@ async function answer(response) {
   let body = null;
   try { body = await response.json(); } catch { /* not JSON */ }
   const detail = body && body.detail;
-  if (detail && Array.isArray(detail.problems)) throw new LineProblems(detail.message, detail.problems);
-  const text = typeof detail === "string" ? detail
-    : Array.isArray(detail) ? detail.map(e => `${(e.loc || []).slice(-1)[0] || ""}: ${e.msg}`).join("; ")
-      : `${response.status} ${response.statusText}`;
-  throw new ApiError(response.status, text);
+  if (detail && Array.isArray(detail.problems)) throw new LineProblems(explained(response.status, detail.message), detail.problems);
+  throw new ApiError(response.status, explained(response.status, detailText(body) ?? `${response.status} ${response.statusText}`));
 }
 
 /** GET /inventory/{e}/activity-options: sites, and per source type the items, units and directions allowed. */

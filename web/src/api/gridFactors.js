@@ -1,6 +1,6 @@
 // Electricity-carbon factors (api/grid_factors/): regional flow-traced factors, the enterprise factor library,
 // the electricity -> fuel simulation of a region and the third-party check.
-import {ApiError, getJSON, message, request, send} from "./http.js";
+import {ApiError, explained, getJSON, message, request, send} from "./http.js";
 
 const BASE = "/grid-factors";
 
@@ -31,7 +31,7 @@ export async function importRegional(file, {name, period, illustrative, source})
   const response = await request(`${BASE}/regional/inputs`, {method: "POST", form});
   if (response.ok) return response.json();
   const body = await response.clone().json().catch(() => null);
-  const error = new ApiError(response.status, body?.detail?.message || await message(response));
+  const error = new ApiError(response.status, body?.detail?.message ? explained(response.status, body.detail.message) : await message(response));
   error.problems = body?.detail?.problems || [];
   throw error;
 }

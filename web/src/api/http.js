@@ -1,6 +1,9 @@
 // The one HTTP client of the web app: every api/<service>.js goes through it. The session's bearer token lives
 // in sessionStorage (gone when the tab closes); a 401 (other than at login) ends the session.
 
+import {i18n, lang} from "../i18n.js";
+
+const {t, te} = i18n.global;
 const BASE = "/api/v1";
 const TOKEN_KEY = "carbonflow-token";
 
@@ -60,14 +63,33 @@ export async function request(path, {method = "GET", query = null, json = undefi
   return response;
 }
 
-/** The API's explanation of a failed answer. */
+/** The API's explanation of a failed answer, led on Chinese pages by what its status means in Chinese (the API
+ *  explains in English; its words are kept whole, since they name the field, row or state to change). */
 export async function message(response) {
-  try {
-    const body = await response.json();
-    if (typeof body.detail === "string") return body.detail;
-    if (Array.isArray(body.detail)) return body.detail.map(e => `${(e.loc || []).slice(-1)[0] || ""}: ${e.msg}`).join("; ");
-  } catch { /* not JSON */ }
-  return `${response.status} ${response.statusText}`;
+  return explained(response.status, await detail(response));
+}
+
+async function detail(response) {
+  let body = null;
+  try { body = await response.json(); } catch { /* not JSON */ }
+  return detailText(body) ?? `${response.status} ${response.statusText}`;
+}
+
+/** The explanation in a failed answer's JSON body: FastAPI's `detail` text or its field errors (null if none). */
+export function detailText(body) {
+  const given = body && body.detail;
+  if (typeof given === "string") return given;
+  if (Array.isArray(given)) return given.map(e => `${(e.loc || []).slice(-1)[0] || ""}: ${e.msg}`).join("; ");
+  return null;
+}
+
+const HAN = /[\u4e00-\u9fff]/;
+
+/** `text` with the status's meaning in front of it on a Chinese page (unless the API already answered in Chinese). */
+export function explained(status, text) {
+  if (lang() !== "zh-CN" || HAN.test(text)) return text;
+  const key = `problem.${status}`;
+  return `${te(key) ? t(key) : t("problem.other", {status})}：${text}`;
 }
 
 /** A JSON answer, or ApiError with the API's message. */

@@ -48,6 +48,23 @@ export default {
     "submit": "Change password",
     "differ": "The two new passwords differ."
   },
+  "problem": {
+    "400": "Bad request",
+    "401": "Not authenticated",
+    "403": "Not allowed",
+    "404": "Not found",
+    "409": "Conflicts with the current state",
+    "410": "Gone",
+    "413": "File or content too large",
+    "415": "Unsupported file type",
+    "422": "Invalid input",
+    "423": "Locked",
+    "429": "Too many requests; try again shortly",
+    "500": "Server error",
+    "502": "An upstream service is unavailable",
+    "503": "Service unavailable; try again shortly",
+    "other": "Request failed ({status})"
+  },
   "common": {
     "site": "Site",
     "loading": "Loading…",

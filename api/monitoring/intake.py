@@ -109,7 +109,7 @@ async def take_in(conn: psycopg.AsyncConnection, *, lines: Sequence[FigureLine],
             to_register.setdefault(line.credit_code, line)
         accepted.append(line)
     result.problems.sort(key=lambda p: p.line)
-    if result.problems and not take_valid:
+    if (result.problems and not take_valid) or not accepted:  # refused as a whole, or nothing to store: no batch
         return result
     calculator = FigureCalculator(await load_library(conn))
     async with conn.transaction():

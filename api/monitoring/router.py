@@ -275,10 +275,12 @@ async def _take(conn: Conn, caller: Principal, ip: str | None, *, lines: Any, pr
     except DomainError as exc:
         raise HTTPException(422, f"cannot compute the figures: {exc}") from exc
     answer = result.as_dict()
-    if result.batch_id is None:
+    if result.problems and not take_valid:
         return JSONResponse(status_code=422, content={
             "detail": f"{result.refused} line(s) refused, nothing stored; correct them or send take_valid=true to "
                       "store the valid lines", **answer})
+    if result.batch_id is None:  # nothing to store (no line, or none valid): no batch, nothing changed
+        return answer
     await auditlog.record(conn, action=f"monitoring.figures.{source}", client_ip=ip, principal=caller,
                           target=f"monitoring_batch:{result.batch_id}",
                           detail={k: v for k, v in answer.items() if k != "errors"} | {"origin": origin,

@@ -130,7 +130,7 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
                                    detail=f"{message}; the watermark stays at {source['watermark']}")
         return SyncRun(name, 0, 0, 0, 0, source["watermark"], message)
     refused = _refused_rows(rows, result.problems)
-    if result.batch_id is None:  # refused rows and a source that does not take the valid ones: nothing stored
+    if result.problems and not source["take_valid"]:  # refused rows: nothing of the pull stored
         first = result.problems[0]
         message = (f"sync source {name}: {result.refused} row(s) refused, nothing of the pull stored; correct them in"
                    f" the source (or let the source take valid rows: take_valid); row {first.line}, {first.field}:"

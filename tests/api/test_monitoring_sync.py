@@ -291,3 +291,26 @@ def test_a_pull_whose_figures_cannot_be_computed_keeps_the_watermark_and_raises_
     assert (run["stored"], run["watermark"], "cannot compute" in str(run["error"]), state) == (
         0, None, True, (None, True))
     assert [row[:2] for row in stored(db, code)] == [("2024-12", "coal")]
+
+
+def test_a_pull_with_nothing_new_leaves_no_empty_batch_and_its_watermark_where_it_was(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-07', 'heat', 5, 'GJ', '2025-08-01T00:00:00Z')", (code,))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env, query=PG_QUERY)
+    runs = [_run(api_app_client, admin_headers, name) for _ in range(3)]  # the 2nd and 3rd pulls find no new row
+    batches = db.execute("SELECT count(*) FROM monitoring_batches WHERE origin = %s", (f"sync:{name}",)).fetchone()
+    assert ([(r["rows"], r["stored"], r["error"]) for r in runs], batches) == (
+        [(1, 1, None), (0, 0, None), (0, 0, None)], (1,))
+    assert {r["watermark"] for r in runs} == {"2025-08-01 00:00:00+00:00"}
+
+
+def test_a_file_with_no_figure_line_stores_nothing_and_makes_no_batch(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection) -> None:
+    before = db.execute("SELECT count(*) FROM monitoring_batches").fetchone()
+    answer = upload(api_app_client, admin_headers, csv_file())
+    after = db.execute("SELECT count(*) FROM monitoring_batches").fetchone()
+    assert (answer.status_code, answer.json()["batch_id"], answer.json()["stored"], after) == (200, None, 0, before)

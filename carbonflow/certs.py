@@ -113,6 +113,11 @@ def _issue(directory: Path, stem: str, common_name: str, *, server: bool) -> Cer
     return paths
 
 
+def certificate_expiry(paths: CertPaths) -> dt.datetime:
+    """When the certificate at `paths` stops being valid (UTC)."""
+    return x509.load_pem_x509_certificate(paths.cert.read_bytes()).not_valid_after_utc
+
+
 def ensure_server_cert(directory: Path) -> CertPaths:
     """Broker certificate for localhost / 127.0.0.1 / ::1."""
     return _issue(directory, "server", "localhost", server=True)

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from cryptography import x509
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from carbon_domain.schemas import IDENTIFIER_RULE, is_identifier
-from carbonflow.certs import CertPaths, ensure_client_cert
+from carbonflow.certs import CertPaths, certificate_expiry, ensure_client_cert
 from carbonflow.gateways import GatewayError, new_password, write_acl_files
 
 __all__ = ["Added", "GatewayConflict", "GatewayFiles", "UnknownGateway", "add_gateway", "add_gateway_async",
@@ -91,18 +90,14 @@ def _check_add(gateway_id: str, auth: str, found: dict[str, Any] | None, site_id
                               " register it again")
 
 
-def _expiry(paths: CertPaths) -> dt.datetime:
-    return x509.load_pem_x509_certificate(paths.cert.read_bytes()).not_valid_after_utc
-
-
 def _issue(files: GatewayFiles, gateway_id: str) -> tuple[CertPaths, dt.datetime]:
     """The gateway's client certificate, issued now unless a valid one exists (an expired one is replaced)."""
     paths = ensure_client_cert(files.certs, gateway_id)
-    if _expiry(paths) <= dt.datetime.now(dt.UTC):
+    if certificate_expiry(paths) <= dt.datetime.now(dt.UTC):
         paths.cert.unlink()
         paths.key.unlink()
         paths = ensure_client_cert(files.certs, gateway_id)
-    return paths, _expiry(paths)
+    return paths, certificate_expiry(paths)
 
 
 def _credentials(files: GatewayFiles, gateway_id: str, auth: str

@@ -41,17 +41,19 @@ class GatewayRecord:
 
 
 def register_gateway(conn: psycopg.Connection, gateway_id: str, *, site_id: str | None = None,
-                     auth: str = "certificate") -> GatewayRecord:
-    """Register (or re-activate) a gateway."""
+                     auth: str = "certificate", cert_expires_at: datetime | None = None) -> GatewayRecord:
+    """Register (or re-activate) a gateway; `cert_expires_at`: when its client certificate expires, if known."""
     if not is_identifier(gateway_id):
         raise GatewayError(f"gateway id {gateway_id!r} is not an identifier: use {IDENTIFIER_RULE}")
     if auth not in ("certificate", "password"):
         raise GatewayError(f"auth must be 'certificate' or 'password', not {auth!r}")
     conn.execute(
-        "INSERT INTO gateways (gateway_id, site_id, status, auth, registered_at) VALUES (%s, %s, 'active', %s, now())"
+        "INSERT INTO gateways (gateway_id, site_id, status, auth, registered_at, cert_expires_at)"
+        " VALUES (%s, %s, 'active', %s, now(), %s)"
         " ON CONFLICT (gateway_id) DO UPDATE SET status = 'active', auth = EXCLUDED.auth,"
-        " site_id = COALESCE(EXCLUDED.site_id, gateways.site_id), registered_at = now(), revoked_at = NULL",
-        (gateway_id, site_id, auth),
+        " site_id = COALESCE(EXCLUDED.site_id, gateways.site_id), registered_at = now(), revoked_at = NULL,"
+        " cert_expires_at = COALESCE(EXCLUDED.cert_expires_at, gateways.cert_expires_at)",
+        (gateway_id, site_id, auth, cert_expires_at),
     )
     return _get(conn, gateway_id)
 
@@ -67,7 +69,8 @@ def revoke_gateway(conn: psycopg.Connection, gateway_id: str) -> GatewayRecord:
 
 def _get(conn: psycopg.Connection, gateway_id: str) -> GatewayRecord:
     row = conn.execute(
-        "SELECT gateway_id, status, auth, site_id, registered_at, last_seen FROM gateways WHERE gateway_id = %s",
+        "SELECT gateway_id, status, auth, site_id, registered_at, last_seen, cert_expires_at FROM gateways"
+        " WHERE gateway_id = %s",
         (gateway_id,),
     ).fetchone()
     assert row is not None

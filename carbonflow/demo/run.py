@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from api.auth.bootstrap import ensure_demo_users
-from carbonflow.certs import ensure_dev_pki
+from carbonflow.certs import certificate_expiry, ensure_dev_pki
 from carbonflow.db.connect import connect_with_retry
 from carbonflow.db.migrate import migrate
 from carbonflow.db.roles import role_of
@@ -151,7 +151,8 @@ def run_demo(settings: Settings | None = None, scenario: str = "demo") -> int:
             apply_registry(conn, registry)
             users = ensure_demo_users(conn, enterprise_id=registry.enterprise_id)
             conn.autocommit = True
-            register_gateway(conn, DEMO_GATEWAY, site_id=registry.sites[0].id)
+            register_gateway(conn, DEMO_GATEWAY, site_id=registry.sites[0].id,
+                             cert_expires_at=certificate_expiry(certs[DEMO_GATEWAY]))
             acl, _ = write_broker_acl(conn, home / "mqtt")
         sup.log("postgres", f"schema ready ({len(applied)} migrations applied now)")
         seeded = asyncio.run(seed_region(db_url))  # government monitoring's synthetic prefecture

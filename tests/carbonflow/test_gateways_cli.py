@@ -47,3 +47,19 @@ def test_add_then_revoke_writes_the_acl_records_the_expiry_and_audits_the_os_use
 def test_revoking_an_unknown_gateway_says_so_and_fails(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gateways", "revoke", f"gw-none-{uuid.uuid4().hex[:8]}"]) == 1
     assert "no registered gateway" in capsys.readouterr().err
+
+
+def test_the_demo_way_of_registering_records_the_certificates_expiry_and_keeps_it_on_reregistering(
+        tmp_path: Path, database_url: str) -> None:
+    from cryptography import x509
+
+    from carbonflow.certs import certificate_expiry, ensure_dev_pki
+    from carbonflow.gateways import register_gateway
+
+    gateway = f"gw-demo-{uuid.uuid4().hex[:8]}"
+    paths = ensure_dev_pki(tmp_path, [gateway])[gateway]
+    written = x509.load_pem_x509_certificate(paths.cert.read_bytes()).not_valid_after_utc
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        first = register_gateway(conn, gateway, cert_expires_at=certificate_expiry(paths))
+        again = register_gateway(conn, gateway)  # e.g. the demo restarted on an older call path
+    assert (first.cert_expires_at, again.cert_expires_at) == (written, written)

@@ -19,6 +19,7 @@ import psycopg
 
 from api.analysis.target_alarms import check_target_alarms
 from api.assets.alarms import TZ, check_asset_alarms
+from api.rounds import repeat_rounds
 
 __all__ = ["CHECKS", "describe", "run_checks"]
 
@@ -41,47 +42,31 @@ def describe(name: str, check: Any) -> list[str]:
     return [head, *(f"  active  {s}" for s in active), *(f"  cleared {s}" for s in check.cleared)]
 
 
-async def _check_once(url: str, names: Sequence[str]) -> tuple[dict[str, Any], dict[str, psycopg.Error]]:
-    """Each check's result, or the database error it failed with (the others still run)."""
-    today = datetime.now(TZ).date()
-    results: dict[str, Any] = {}
-    errors: dict[str, psycopg.Error] = {}
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        for name in names:
-            try:
-                results[name] = await CHECKS[name](conn, today)
-            except psycopg.Error as exc:
-                errors[name] = exc
-    return results, errors
+def _round_of(url: str, name: str) -> Callable[[], Awaitable[Any]]:
+    """One round of the check `name`, in a connection and a day of its own."""
+    async def one_round() -> Any:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            return await CHECKS[name](conn, datetime.now(TZ).date())
+    return one_round
+
+
+def _reporter(name: str) -> Callable[[Any], None]:
+    def report(result: Any) -> None:
+        _log.info("%s alarms on %s", name, describe(name, result)[0])
+        for problem in result.problems:
+            _log.warning("%s alarms: %s", name, problem)
+    return report
 
 
 async def run_checks(url: str, *, names: Sequence[str] = tuple(CHECKS), once: bool,
                      poll_s: float = 3600.0) -> dict[str, Any] | None:
-    """Run the checks `names` now and, unless `once`, again every `poll_s` seconds; returns each check's result
-    when `once`. A failed check is logged and tried again at the next round (with `once` it raises, once the
-    other checks have run)."""
-    failing: dict[str, str] = {}  # each check's last error, logged once however often it repeats
-    while True:
-        try:
-            results, errors = await _check_once(url, names)
-        except psycopg.Error as exc:  # no connection: every check failed alike
-            if once:
-                raise
-            results, errors = {}, dict.fromkeys(names, exc)
-        for name in names:
-            if name in errors:
-                if str(errors[name]) != failing.get(name):
-                    _log.warning("%s alarms: the check failed (%s); trying again every %.0f s", name, errors[name],
-                                 poll_s)
-                failing[name] = str(errors[name])
-                continue
-            if failing.pop(name, None) is not None:
-                _log.warning("%s alarms: the check works again", name)
-            _log.info("%s alarms on %s", name, describe(name, results[name])[0])
-            for problem in results[name].problems:
-                _log.warning("%s alarms: %s", name, problem)
-        if once:
-            if errors:
-                raise next(iter(errors.values()))
-            return results
-        await asyncio.sleep(poll_s)
+    """Run the checks `names` now and, unless `once`, again every `poll_s` seconds, each in rounds of its own
+    (api/rounds.py), so that a failing check does not hold back the others: it is logged and tried again at its
+    next round. With `once`, each check's result; a check's error is raised once the others have run."""
+    outcomes = await asyncio.gather(*(repeat_rounds(f"{name} alarms", _round_of(url, name), once=once, poll_s=poll_s,
+                                                    report=_reporter(name)) for name in names),
+                                    return_exceptions=True)
+    failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if failed:
+        raise failed[0]
+    return dict(zip(names, outcomes, strict=True))

@@ -111,7 +111,7 @@ class SyncSourceChange(_Strict):
 
 class SyncWatermark(_Strict):
     watermark: str | None = Field(max_length=200, description="where the next run reads from; null: from the start")
-    reason: str = Field(min_length=1, max_length=400, description="why the source is read again (audited)")
+    reason: str = Field(min_length=1, max_length=1000, description="why the source is read again (audited)")
 
 
 class AnomalyDecision(_Strict):

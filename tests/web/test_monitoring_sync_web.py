@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from tests.api.test_monitoring import credit_code, csv_file, stored, upload
 from tests.api.test_monitoring_sync import PG_QUERY, postgres_source  # noqa: F401  (the fixture)
 from tests.web.conftest import Users
-from tests.web.test_accessibility_web import _violations, axe_ready  # noqa: F401  (the fixture)
+from tests.web.test_accessibility_web import axe_ready, violations  # noqa: F401  (the fixture)
 from tests.web.ui import log_in, shot
 
 Page = Any  # playwright.sync_api.Page
@@ -139,15 +139,29 @@ def test_a_refused_row_is_shown_by_its_number_and_a_confirmed_watermark_reset_re
         ["2"], "2025-04-01 00:00:00+00:00", True, "2025-04-01 00:00:00+00:00", None)
 
 
-def test_data_sync_page_and_its_dialog_have_no_serious_accessibility_violation(
-        page: Page, live_api: str, users: Users, axe_ready: None) -> None:  # noqa: F811
+def test_data_sync_page_and_its_dialogs_have_no_serious_accessibility_violation(
+        page: Page, live_api: str, users: Users, api_app_client: TestClient, admin_headers: dict[str, str],
+        postgres_source: tuple[str, str], monkeypatch: pytest.MonkeyPatch, axe_ready: None) -> None:  # noqa: F811
+    """With a failed source in the table (its error and alarm in red), the edit and the watermark dialogs open;
+    the source then runs with its URL set, which clears its platform alarm for the tests that follow."""
+    name, (_, url) = f"web-{uuid.uuid4().hex[:8]}", postgres_source
+    env = f"CF_SYNC_LATER_{name[4:].upper()}"
+    created = api_app_client.post("/api/v1/monitoring/sync-sources", headers=admin_headers, json={
+        "name": name, "dialect": "postgresql", "url_env": env, "query": PG_QUERY})
+    failed = api_app_client.post(f"/api/v1/monitoring/sync-sources/{name}/run", headers=admin_headers).json()
     page.add_init_script("localStorage.setItem('carbonflow-lang', 'zh-CN');")  # the default language
     _open_page(page, live_api, users)
-    page.wait_for_selector("#sync-table")
-    found = {"page": _violations(page)}
-    page.click("#sync-add")
-    page.wait_for_selector("#sync-form")
-    page.wait_for_function("() => !document.querySelector('.dialog-fade-enter-active, .el-overlay-fade-enter-active')")
-    found["dialog"] = _violations(page)
-    shot(page, "monitoring-sync-dialog-zh")
-    assert found == {"page": [], "dialog": []}
+    page.wait_for_selector(f"{_row(name)} .sync-alarm[data-alarm='active']")
+    found = {"page": violations(page)}
+    for button, dialog in ((".sync-edit", "#sync-form"), (".sync-reset", "#sync-reset-form")):
+        page.click(f"{_row(name)} {button}")
+        page.wait_for_selector(dialog)
+        page.wait_for_function("() => !document.querySelector('.dialog-fade-enter-active, .el-overlay-fade-enter-active')")
+        found[dialog] = violations(page)
+        shot(page, f"monitoring-sync-{button[6:]}-zh")
+        page.keyboard.press("Escape")
+        page.wait_for_selector(dialog, state="hidden")
+    monkeypatch.setenv(env, url)
+    recovered = api_app_client.post(f"/api/v1/monitoring/sync-sources/{name}/run", headers=admin_headers).json()
+    assert (created.status_code, failed["error"] is not None, recovered["error"]) == (201, True, None)
+    assert found == {"page": [], "#sync-form": [], "#sync-reset-form": []}

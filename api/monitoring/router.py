@@ -3,8 +3,7 @@
 Reading needs 'monitoring', maintaining units and reporting figures 'monitoring_data', deciding anomaly
 reminders 'monitoring_review', the intermediate-database sync sources 'monitoring_sync' (administrators;
 api/auth/access.py). What a caller sees is cut to its scope: a government user's region and sub-regions, an
-enterprise user's own units. /monitoring/public/... needs no login and shows only
-public institutions marked public.
+enterprise user's own units. /monitoring/public/... needs no login and shows only public institutions marked public.
 """
 
 from __future__ import annotations

@@ -39,8 +39,9 @@ computation of codes from the monitoring figures (government, administrators).
 
 Monitoring (api/monitoring/): 'monitoring' reads the region, industry and unit views; 'monitoring_data' maintains
 emission units and imports or pushes their monthly figures; 'monitoring_review' dismisses or confirms anomaly
-reminders. A government user's region is a platform label (CN-ZJ) or a GB/T 2260 code (330500) and covers its
-sub-regions; an enterprise user sees and reports the units linked to its enterprise; the region scope is the same
+reminders; 'monitoring_sync' configures, runs and rewinds the intermediate-database sync sources
+(administrators). A government user's region is a platform label (CN-ZJ) or a GB/T 2260 code (330500) and covers
+its sub-regions; an enterprise user sees and reports the units linked to its enterprise; the region scope is the same
 `Scope.regions`, read against the monitoring region tree.
 
 Enterprise groups (api/groups/; docs/targets.md): 'monitoring' reads the groups in scope (a government user those
@@ -99,6 +100,7 @@ _GRANTS: dict[str, tuple[str, ...]] = {
     "monitoring": ("government", "enterprise"),
     "monitoring_data": ("government", "enterprise"),
     "monitoring_review": ("government",),
+    "monitoring_sync": (),
     "projects": ("government", "enterprise", "auditor"),
     "project_verify": ("auditor",),
     "assets": ("government", "enterprise"),
@@ -112,7 +114,8 @@ _GRANTS: dict[str, tuple[str, ...]] = {
 }
 Permission = Literal["health", "devices", "gateways", "live", "series", "emissions", "audit", "users", "benchmarks",
                      "alarms", "alarm_actions", "hierarchy", "ingest", "point_ranges", "efficiency_code",
-                     "monitoring", "monitoring_data", "monitoring_review", "projects", "project_verify", "assets",
+                     "monitoring", "monitoring_data", "monitoring_review", "monitoring_sync", "projects",
+                     "project_verify", "assets",
                      "asset_alarms", "target_alarms", "grid_factors", "activity_data", "gateway_registry", "efficiency_code_view",
                      "efficiency_code_compute"]
 PERMISSIONS: tuple[str, ...] = get_args(Permission)

@@ -36,6 +36,7 @@ __all__ = [
     "figure_months",
     "finish_batch",
     "get_anomaly",
+    "get_sync_source",
     "get_unit",
     "institution_totals",
     "list_anomalies",
@@ -49,10 +50,12 @@ __all__ = [
     "recompute_figures",
     "rank_units",
     "region_names",
+    "set_sync_watermark",
     "store_figures",
     "unit_scope",
     "units_by_credit_code",
     "unit_id_range",
+    "update_sync_source",
     "update_unit",
     "uses_totals",
 ]
@@ -656,6 +659,34 @@ async def create_sync_source(conn: psycopg.AsyncConnection, *, fields: dict[str,
                           " VALUES (%(name)s, %(dialect)s, %(url_env)s, %(query)s, %(interval_s)s, %(enabled)s,"
                           " %(take_valid)s)"
                           f" RETURNING {_SYNC_COLUMNS}", fields)
+        row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def get_sync_source(conn: psycopg.AsyncConnection, *, name: str, lock: bool = False) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {_SYNC_COLUMNS} FROM monitoring_sync_sources WHERE name = %s"
+                          + (" FOR UPDATE" if lock else ""), (name,))
+        return await cur.fetchone()
+
+
+async def update_sync_source(conn: psycopg.AsyncConnection, *, name: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change a source's settings (keys: columns of SyncSourceChange); its watermark and run state stay."""
+    sets = ", ".join(f"{column} = %({column})s" for column in sorted(changes))
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"UPDATE monitoring_sync_sources SET {sets} WHERE name = %(name)s"
+                          f" RETURNING {_SYNC_COLUMNS}", {**changes, "name": name})
+        row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def set_sync_watermark(conn: psycopg.AsyncConnection, *, name: str, watermark: str | None) -> dict[str, Any]:
+    """Move a source's watermark (None: the next run reads from the start)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("UPDATE monitoring_sync_sources SET watermark = %s WHERE name = %s"
+                          f" RETURNING {_SYNC_COLUMNS}", (watermark, name))
         row = await cur.fetchone()
     assert row is not None
     return row

@@ -1,9 +1,9 @@
 """/api/v1/monitoring: government monitoring of regions, industries and emission units (docs/monitoring.md).
 
 Reading needs 'monitoring', maintaining units and reporting figures 'monitoring_data', deciding anomaly
-reminders 'monitoring_review' (api/auth/access.py). What a caller sees is cut to its scope: a government user's
-region and sub-regions, an enterprise user's own units. /monitoring/public/... needs no login and shows only
-public institutions marked public.
+reminders 'monitoring_review', the intermediate-database sync sources 'monitoring_sync' (administrators;
+api/auth/access.py). What a caller sees is cut to its scope: a government user's region and sub-regions, an
+enterprise user's own units. /monitoring/public/... needs no login and shows only public institutions marked public.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from api.monitoring.schemas import (
     FigureCorrection,
     FigurePush,
     Recompute,
+    SyncSourceChange,
     SyncSourceCreate,
+    SyncWatermark,
     UnitChange,
     UnitCreate,
 )
@@ -73,9 +75,14 @@ async def _reviewer(principal: Caller) -> Principal:
     return require_permission(principal, "monitoring_review")
 
 
+async def _sync_administrator(principal: Caller) -> Principal:
+    return require_permission(principal, "monitoring_sync")
+
+
 MonitoringReader = Annotated[Principal, Depends(_reader)]
 MonitoringWriter = Annotated[Principal, Depends(_writer)]
 MonitoringReviewer = Annotated[Principal, Depends(_reviewer)]
+MonitoringSync = Annotated[Principal, Depends(_sync_administrator)]
 UnitId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 Year = Annotated[int, Query(ge=1990, le=2200)]
 MonthOfYear = Annotated[int | None, Query(ge=1, le=12, description="one month; omit for the whole year")]
@@ -296,25 +303,32 @@ def _month(text: str, name: str = "month") -> date:
     return date(year, month, 1)
 
 
-def _administrator(caller: Principal) -> None:
-    if caller.role != "admin":
-        raise HTTPException(403, "sync sources are configured and run by administrators")
+SourceName = Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+
+
+def _check_query(query: str) -> None:
+    if "%(watermark)s" not in query:
+        raise HTTPException(422, "the query must take the last watermark as %(watermark)s (None on the first run)")
+
+
+async def _locked_source(conn: Conn, name: str) -> dict[str, Any]:
+    source = await queries.get_sync_source(conn, name=name, lock=True)
+    if source is None:
+        raise HTTPException(404, f"no sync source {name!r}; GET /monitoring/sync-sources lists them")
+    return source
 
 
 @router.get("/sync-sources")
-async def list_sync_sources(caller: MonitoringWriter, conn: Conn) -> dict[str, Any]:
+async def list_sync_sources(caller: MonitoringSync, conn: Conn) -> dict[str, Any]:
     """Intermediate-database sources with their watermark, last run, last error and alarm (administrators)."""
-    _administrator(caller)
     return {"sources": await queries.list_sync_sources(conn)}
 
 
 @router.post("/sync-sources", status_code=201)
-async def create_sync_source(body: SyncSourceCreate, caller: MonitoringWriter, conn: Conn,
+async def create_sync_source(body: SyncSourceCreate, caller: MonitoringSync, conn: Conn,
                              ip: ClientIP) -> dict[str, Any]:
     """Configure a scheduled sync from an intermediate database (中间库); audited."""
-    _administrator(caller)
-    if "%(watermark)s" not in body.query:
-        raise HTTPException(422, "the query must take the last watermark as %(watermark)s (None on the first run)")
+    _check_query(body.query)
     async with conn.transaction():
         try:
             created = await queries.create_sync_source(conn, fields=body.model_dump())
@@ -325,11 +339,43 @@ async def create_sync_source(body: SyncSourceCreate, caller: MonitoringWriter, c
     return created
 
 
+@router.patch("/sync-sources/{name}")
+async def change_sync_source(name: SourceName, body: SyncSourceChange, caller: MonitoringSync, conn: Conn,
+                             ip: ClientIP) -> dict[str, Any]:
+    """Change a source's query, URL variable, interval, enabled or take_valid; audited with before and after.
+    Its watermark and last run stay (POST .../watermark moves the watermark)."""
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise HTTPException(422, f"nothing to change; send at least one of {', '.join(SyncSourceChange.model_fields)}")
+    if cleared := [field for field, value in changes.items() if value is None]:
+        raise HTTPException(422, f"{', '.join(cleared)} cannot be null; leave a field out to keep it")
+    if "query" in changes:
+        _check_query(changes["query"])
+    async with conn.transaction():
+        before = await _locked_source(conn, name)
+        after = await queries.update_sync_source(conn, name=name, changes=changes)
+        await auditlog.record(conn, action="monitoring.sync_source.change", client_ip=ip, principal=caller,
+                              target=f"monitoring_sync_source:{name}", before=before, after=after)
+    return after
+
+
+@router.post("/sync-sources/{name}/watermark")
+async def reset_sync_watermark(name: SourceName, body: SyncWatermark, caller: MonitoringSync, conn: Conn,
+                               ip: ClientIP) -> dict[str, Any]:
+    """Set where the next run reads from (null: from the start), e.g. to pull again after the source was corrected;
+    audited with the reason. Rows read again are stored like any pull: an unchanged figure changes nothing."""
+    async with conn.transaction():
+        before = await _locked_source(conn, name)
+        after = await queries.set_sync_watermark(conn, name=name, watermark=body.watermark)
+        await auditlog.record(conn, action="monitoring.sync_source.watermark", client_ip=ip, principal=caller,
+                              target=f"monitoring_sync_source:{name}", before={"watermark": before["watermark"]},
+                              after={"watermark": after["watermark"]}, detail={"reason": body.reason})
+    return after
+
+
 @router.post("/sync-sources/{name}/run")
-async def run_sync_source(name: Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9_-]{0,63}$")],
-                          caller: MonitoringWriter, conn: Conn, ip: ClientIP) -> dict[str, Any]:
+async def run_sync_source(name: SourceName, caller: MonitoringSync, conn: Conn, ip: ClientIP) -> dict[str, Any]:
     """Run a sync source now (as the scheduler does); a failure keeps the watermark and raises its alarm."""
-    _administrator(caller)
     try:
         run = await sync.run_source(conn, name=name, by=caller.username)
     except LookupError as exc:

@@ -15,7 +15,9 @@ __all__ = [
     "FigurePush",
     "PushedFigure",
     "Recompute",
+    "SyncSourceChange",
     "SyncSourceCreate",
+    "SyncWatermark",
     "UnitChange",
     "UnitCreate",
 ]
@@ -95,6 +97,21 @@ class SyncSourceCreate(_Strict):
     take_valid: bool = Field(False, description="store a pull's valid rows even when others are refused (like a "
                                                 "file import's take_valid); the watermark then stops before the "
                                                 "first refused row")
+
+
+class SyncSourceChange(_Strict):
+    """What an administrator changes of a sync source (PATCH); a field left out stays as it is."""
+
+    url_env: str | None = Field(None, pattern=r"^[A-Z][A-Z0-9_]{0,127}$")
+    query: str | None = Field(None, min_length=10, max_length=20_000)
+    interval_s: int | None = Field(None, ge=60, le=31 * 86400)
+    enabled: bool | None = None
+    take_valid: bool | None = None
+
+
+class SyncWatermark(_Strict):
+    watermark: str | None = Field(max_length=200, description="where the next run reads from; null: from the start")
+    reason: str = Field(min_length=1, max_length=1000, description="why the source is read again (audited)")
 
 
 class AnomalyDecision(_Strict):

@@ -314,3 +314,101 @@ def test_a_file_with_no_figure_line_stores_nothing_and_makes_no_batch(
     answer = upload(api_app_client, admin_headers, csv_file())
     after = db.execute("SELECT count(*) FROM monitoring_batches").fetchone()
     assert (answer.status_code, answer.json()["batch_id"], answer.json()["stored"], after) == (200, None, 0, before)
+
+
+def _audited(db: psycopg.Connection, name: str, action: str) -> list[tuple[object, ...]]:
+    return db.execute("SELECT before, after, detail FROM audit_log WHERE action = %s AND target = %s ORDER BY audit_id",
+                      (action, f"monitoring_sync_source:{name}")).fetchall()
+
+
+def test_an_administrator_changes_a_sources_settings_and_the_change_is_audited_with_before_and_after(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection) -> None:
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env="CF_SYNC_UNSET", query=PG_QUERY)
+    query = PG_QUERY.replace("FROM figures", "FROM figures_v2")
+    r = api_app_client.patch(f"/api/v1/monitoring/sync-sources/{name}", headers=admin_headers,
+                             json={"interval_s": 900, "query": query, "enabled": False, "take_valid": True,
+                                   "url_env": "CF_SYNC_OTHER"})
+    listed = {s["name"]: s for s in api_app_client.get("/api/v1/monitoring/sync-sources",
+                                                        headers=admin_headers).json()["sources"]}
+    [(before, after, _)] = _audited(db, name, "monitoring.sync_source.change")
+    fields = ("interval_s", "query", "enabled", "take_valid", "url_env")
+    assert r.status_code == 200, r.text
+    assert [listed[name][f] for f in fields] == [900, query, False, True, "CF_SYNC_OTHER"]
+    assert ([before[f] for f in fields], [after[f] for f in fields]) == (  # type: ignore[index]
+        [3600, PG_QUERY, True, False, "CF_SYNC_UNSET"], [900, query, False, True, "CF_SYNC_OTHER"])
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ({"query": "SELECT credit_code, month, item, quantity, unit, updated_at AS watermark FROM figures"},
+     "%(watermark)s"),
+    ({"interval_s": 59}, "interval_s"),
+    ({"interval_s": None}, "cannot be null"),
+    ({}, "nothing to change"),
+    ({"dialect": "mysql"}, "dialect"),
+    ({"url_env": "lower_case"}, "url_env"),
+])
+def test_a_change_is_refused_with_what_is_wrong_and_the_source_stays_as_it_was(
+        api_app_client: TestClient, admin_headers: dict[str, str], body: dict[str, object], says: str) -> None:
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env="CF_SYNC_UNSET", query=PG_QUERY)
+    r = api_app_client.patch(f"/api/v1/monitoring/sync-sources/{name}", headers=admin_headers, json=body)
+    kept = next(s for s in api_app_client.get("/api/v1/monitoring/sync-sources", headers=admin_headers).json()["sources"]
+                if s["name"] == name)
+    assert (r.status_code, says in r.text, kept["interval_s"], kept["query"]) == (422, True, 3600, PG_QUERY)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("PATCH", "", {"interval_s": 600}),
+    ("POST", "/watermark", {"watermark": None, "reason": "re-pull"}),
+    ("POST", "/run", None),
+])
+def test_an_unknown_source_is_404_naming_it(api_app_client: TestClient, admin_headers: dict[str, str],
+                                            method: str, path: str, body: dict[str, object] | None) -> None:
+    r = api_app_client.request(method, f"/api/v1/monitoring/sync-sources/no-such-source{path}",
+                               headers=admin_headers, json=body)
+    assert (r.status_code, "no-such-source" in r.json()["detail"]) == (404, True)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "", None),
+    ("PATCH", "/gov", {"interval_s": 600}),
+    ("POST", "/gov/watermark", {"watermark": None, "reason": "re-pull"}),
+    ("POST", "/gov/run", None),
+])
+def test_only_administrators_list_change_rewind_and_run_sync_sources(
+        api_app_client: TestClient, role_headers: dict[str, dict[str, str]], method: str, path: str,
+        body: dict[str, object] | None) -> None:
+    r = api_app_client.request(method, f"/api/v1/monitoring/sync-sources{path}", headers=role_headers["government"],
+                               json=body)
+    assert (r.status_code, "monitoring_sync" in r.json()["detail"]) == (403, True)
+
+
+def test_resetting_the_watermark_reads_the_source_again_and_is_audited_with_its_reason(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        postgres_source: tuple[str, str]) -> None:
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-09', 'heat', 8, 'GJ', '2025-10-01T00:00:00Z')", (code,))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env, query=PG_QUERY)
+    first = _run(api_app_client, admin_headers, name)
+    with psycopg.connect(url, autocommit=True) as conn:  # corrected in the source without touching updated_at
+        conn.execute("UPDATE figures SET quantity = 9")
+    unseen = _run(api_app_client, admin_headers, name)
+    reset = api_app_client.post(f"/api/v1/monitoring/sync-sources/{name}/watermark", headers=admin_headers,
+                                json={"watermark": None, "reason": "heat of 2025-09 corrected in the source"})
+    again = _run(api_app_client, admin_headers, name)
+    assert reset.status_code == 200, reset.text
+    assert ((first["stored"], first["watermark"]), unseen["rows"], reset.json()["watermark"],
+            (again["rows"], again["stored"], again["watermark"])) == (
+        (1, "2025-10-01 00:00:00+00:00"), 0, None, (1, 1, "2025-10-01 00:00:00+00:00"))
+    assert [row[:3] for row in stored(db, code) if row[0] == "2025-09"] == [("2025-09", "heat", 9.0)]
+    assert _audited(db, name, "monitoring.sync_source.watermark") == [
+        ({"watermark": "2025-10-01 00:00:00+00:00"}, {"watermark": None},
+         {"reason": "heat of 2025-09 corrected in the source"})]
+
+
+def test_a_watermark_reset_needs_a_reason(api_app_client: TestClient, admin_headers: dict[str, str]) -> None:
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env="CF_SYNC_UNSET", query=PG_QUERY)
+    r = api_app_client.post(f"/api/v1/monitoring/sync-sources/{name}/watermark", headers=admin_headers,
+                            json={"watermark": "2025-01-01"})
+    assert (r.status_code, "reason" in r.text) == (422, True)

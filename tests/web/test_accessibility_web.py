@@ -20,7 +20,7 @@ AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" 
 BLOCKING = ("serious", "critical")
 
 
-def _violations(page: Page) -> list[str]:
+def violations(page: Page) -> list[str]:
     """The serious and critical violations axe finds on the page as it stands, one line each with where."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated, not a <script>: the app's CSP allows 'self' only
@@ -48,12 +48,12 @@ def test_sign_in_screen_and_public_pages_have_no_serious_accessibility_violation
         tab = visitor.new_page()
         tab.goto(live_api + "/")
         tab.wait_for_selector("#login")
-        found = {"sign-in": _violations(tab)}
+        found = {"sign-in": violations(tab)}
         for href in addresses:
             tab.goto(f"{live_api}/{href}")
             settle(tab)
             if tab.locator("#login").count() == 0:  # shown without signing in: a public page
-                found[href] = _violations(tab)
+                found[href] = violations(tab)
     finally:
         visitor.close()
     assert {where: v for where, v in found.items() if v} == {}
@@ -64,6 +64,6 @@ def test_every_menu_page_has_no_serious_accessibility_violation(page: Page, live
     page.add_init_script("localStorage.setItem('carbonflow-lang', 'zh-CN');")  # the default language
     log_in(page, live_api, *users.admin)
     settle(page)
-    found = {name: _violations(page) for name in visit_each(page)}
+    found = {name: violations(page) for name in visit_each(page)}
     assert len(found) >= 8  # the core pages at least: the menu was read
     assert {name: v for name, v in found.items() if v} == {}, "\n".join(f"{n}: {v}" for n, v in found.items() if v)

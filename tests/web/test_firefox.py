@@ -25,9 +25,12 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from carbonflow import webbuild
 from tests.api.efficiency_seed import seed_prefecture
+from tests.api.test_monitoring import credit_code, csv_file, upload
+from tests.api.test_monitoring_sync import PG_QUERY, postgres_source  # noqa: F401  (the fixture: a source database)
 from tests.web.conftest import ARTIFACTS, SITE, TZ, Users, ensure_debian_browser
 from tests.web.test_enterprise_analysis_web import history  # noqa: F401  (the fixture: months of plant history)
 
@@ -269,6 +272,28 @@ def test_monitoring_in_firefox_a_government_user_drills_into_the_prefecture_and_
                     params={"region": "330500", "year": seen["year"]}).json()
     assert (seen["rows"], seen["synthetic"], seen["metric"], seen["errors"], shot.stat().st_size > 10_000) == (
         {r["key"]: pytest.approx(r["tco2"]) for r in view["rows"]}, 1, "intensity", [], True)
+
+
+def test_data_sync_in_firefox_an_administrator_creates_a_source_runs_it_and_edits_its_interval(
+        firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users, api_app_client: TestClient,
+        admin_headers: dict[str, str], postgres_source: tuple[str, str]) -> None:  # noqa: F811
+    env, url = postgres_source
+    code = credit_code()
+    assert upload(api_app_client, admin_headers,
+                  csv_file(f"{code},Firefox Sync Co,330502,261,2024-12,coal,1,t")).status_code == 200
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-06', 'heat', 30, 'GJ', '2025-07-01T00:00:00Z')", (code,))
+    name = f"ff-{uuid.uuid4().hex[:8]}"
+    shot = ARTIFACTS / "firefox-monitoring-sync.png"
+    shot.unlink(missing_ok=True)
+    seen = _in_firefox(firefox, page="monitoringSync", base=live_api, username=users.admin[0],
+                       password=users.admin[1], source=name, urlEnv=env, query=PG_QUERY, interval=7200,
+                       screenshot=str(shot))
+    listed = http.get("/api/v1/monitoring/sync-sources", headers=_headers(http, *users.admin)).json()["sources"]
+    source = next(s for s in listed if s["name"] == name)
+    assert (seen["run"], seen["interval"], seen["watermark"], seen["errors"], shot.stat().st_size > 10_000) == (
+        {"rows": 1, "stored": 1, "unchanged": 0, "refused": 0}, source["interval_s"], source["watermark"], [], True)
+    assert (source["interval_s"], source["watermark"]) == (7200, "2025-07-01 00:00:00+00:00")
 
 
 def test_public_institutions_page_in_firefox_opens_without_signing_in(

@@ -40,6 +40,7 @@ PAGE_NEEDS = {
     "monitoring-anomalies": {"monitoring"},
     "monitoring-institutions": {"monitoring"},
     "monitoring-world": {"monitoring"},
+    "monitoring-sync": {"monitoring_sync"},
     "public-institutions": {"monitoring"},
     "efficiency": {"efficiency_code_view", "efficiency_code_compute"},
     "carbon-account": {"efficiency_code_view"},

@@ -15,6 +15,7 @@
 //   emissions (trace `source` at `site` to its factor rows and an hour's readings) | factors (filter to `key`)
 //   activity (enter `quantity` of natural gas in the form and submit it) | reports (open `report` and take `action`)
 //   monitoring (drill from the province into `region`, read its rows, switch the map to intensity)
+//   monitoringSync (create source `source` reading `urlEnv` with `query`, run it, then set its interval to `interval`)
 //   public (the public institutions' page, opened without signing in)
 //   efficiency (a government user's 碳效码 by county, then by industry, then one unit's carbon account)
 //   enterpriseAnalysis (the by-process decomposition and scenario peaks of `site`)
@@ -418,6 +419,46 @@ async function enterpriseAnalysis(page) {
   return {...effects, peaks, yearEnd: await page.evaluate(() => Number(document.querySelector('#ea-year-end').dataset.value))};
 }
 
+// monitoringSync: an administrator creates a sync source in the dialog, runs it now, then edits its interval
+async function monitoringSync(page) {
+  const sourceRow = `#sync-table .el-table__row:has([data-source='${args.source}'])`;
+  // the actions column is sticky at the table's right edge: click the button itself, wherever the table is scrolled
+  const press = (sel) => page.evaluate((s) => document.querySelector(s).click(), sel);
+  await page.click("#nav a[data-route='monitoring-sync']");
+  await page.waitForSelector('#sync-add');
+  await page.click('#sync-add');
+  await page.waitForSelector('#sync-name', {visible: true});
+  await page.type('#sync-name', args.source);
+  await choose(page, '#sync-dialect', 'postgresql');
+  await page.click('#sync-name');  // close the list by clicking outside it
+  await page.waitForSelector(".el-select-dropdown__item [data-value='postgresql']", {hidden: true});
+  await page.type('#sync-url-env', args.urlEnv);
+  await page.type('#sync-query', args.query);
+  await page.click('#sync-submit');
+  await page.waitForSelector(sourceRow);
+  await press(`${sourceRow} .sync-run`);
+  await page.waitForSelector(`#sync-run-result[data-source='${args.source}']`);
+  const run = await page.evaluate(() => {
+    const data = document.querySelector('#sync-run-result').dataset;
+    return {rows: Number(data.rows), stored: Number(data.stored), unchanged: Number(data.unchanged),
+            refused: Number(data.refused)};
+  });
+  await press(`${sourceRow} .sync-edit`);
+  await page.waitForSelector('#sync-interval', {visible: true});
+  await page.evaluate(() => document.querySelector('#sync-interval').select());
+  await page.keyboard.press('Backspace');
+  await page.type('#sync-interval', String(args.interval));
+  await page.click('#sync-submit');
+  await page.waitForSelector(`${sourceRow} .sync-interval[data-value='${args.interval}']`);
+  await page.waitForSelector('#sync-form', {hidden: true});  // the dialog has faded out before the screenshot
+  const shown = await page.evaluate((sel) => ({
+    interval: Number(document.querySelector(`${sel} .sync-interval`).dataset.value),
+    watermark: document.querySelector(`${sel} .sync-watermark`).dataset.value,
+    done: document.querySelector('#sync-done')?.innerText ?? null,
+  }), sourceRow);
+  return {run, ...shown};
+}
+
 // one flow per line (a new page adds its own line)
 const FLOWS = {
   overview,
@@ -438,6 +479,7 @@ const FLOWS = {
   activity,
   reports,
   monitoring,
+  monitoringSync,
   public: publicPage,
   efficiency,
   enterpriseAnalysis,

@@ -52,3 +52,22 @@ export function world({countries, start, end, top = 10}) {
 
 /** GET /monitoring/boundaries/{region}: GeoJSON of the region's sub-regions (schematic: true for the demo). */
 export function boundaries(region) { return getJSON(`/monitoring/boundaries/${region}`); }
+
+/** GET /monitoring/sync-sources: the intermediate-database sources with their state (administrators). */
+export async function syncSources() { return (await getJSON("/monitoring/sync-sources")).sources; }
+
+/** POST /monitoring/sync-sources: a new source {name, dialect, url_env, query, interval_s, enabled, take_valid}. */
+export function createSyncSource(fields) { return send("/monitoring/sync-sources", {json: fields}); }
+
+/** PATCH /monitoring/sync-sources/{name}: change its query, url_env, interval_s, enabled or take_valid (audited). */
+export function changeSyncSource(name, changes) {
+  return send(`/monitoring/sync-sources/${encodeURIComponent(name)}`, {method: "PATCH", json: changes});
+}
+
+/** POST /monitoring/sync-sources/{name}/run: run it now; {rows, stored, unchanged, refused, watermark, error, errors}. */
+export function runSyncSource(name) { return send(`/monitoring/sync-sources/${encodeURIComponent(name)}/run`); }
+
+/** POST /monitoring/sync-sources/{name}/watermark: where the next run reads from (null: the start), with a reason. */
+export function resetSyncWatermark(name, {watermark, reason}) {
+  return send(`/monitoring/sync-sources/${encodeURIComponent(name)}/watermark`, {json: {watermark, reason}});
+}

@@ -1,5 +1,6 @@
 // Government monitoring pages (api/monitoring/): regions with drill-down, the map, industries, the unit archive,
-// anomaly reminders, public institutions (with a public page needing no login) and the international comparison.
+// anomaly reminders, public institutions (with a public page needing no login), the international comparison and,
+// for administrators, the intermediate-database sync sources.
 const view = (name) => () => import(`../views/monitoring/${name}.vue`);
 
 export default [
@@ -24,6 +25,9 @@ export default [
   {path: "/monitoring/world", name: "monitoring-world", component: view("WorldView"),
    meta: {needs: ["monitoring"], label: "monitoringNav.world", group: "government", order: 360,
           icon: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm6.9 6h-3a15.7 15.7 0 0 0-1.3-3.6A8 8 0 0 1 18.9 8zM12 4c.8 1.2 1.5 2.5 1.9 4h-3.8c.4-1.5 1.1-2.8 1.9-4zM4.3 14a8 8 0 0 1 0-4h3.4a16.5 16.5 0 0 0 0 4zm.8 2h3a15.7 15.7 0 0 0 1.3 3.6A8 8 0 0 1 5.1 16zm3-8h-3a8 8 0 0 1 4.3-3.6C8.9 5.5 8.4 6.7 8.1 8zM12 20c-.8-1.2-1.5-2.5-1.9-4h3.8c-.4 1.5-1.1 2.8-1.9 4zm2.3-6H9.7a14.7 14.7 0 0 1 0-4h4.6a14.7 14.7 0 0 1 0 4zm.3 5.6c.6-1.1 1-2.3 1.3-3.6h3a8 8 0 0 1-4.3 3.6zm1.7-5.6a16.5 16.5 0 0 0 0-4h3.4a8 8 0 0 1 0 4z"}},
+  {path: "/monitoring/sync", name: "monitoring-sync", component: view("SyncSourcesView"),
+   meta: {needs: ["monitoring_sync"], label: "monitoringNav.sync", group: "government", order: 365,
+          icon: "M12 4V1L8 5l4 4V6a6 6 0 0 1 5.2 9l1.5 1.5A8 8 0 0 0 12 4zm0 14a6 6 0 0 1-5.2-9L5.3 7.5A8 8 0 0 0 12 20v3l4-4-4-4z"}},
   // shown without signing in (public: true); in the menu of the roles that monitor
   {path: "/public/institutions", name: "public-institutions", component: view("PublicInstitutionsView"),
    meta: {needs: ["monitoring"], public: true, label: "monitoringNav.public", group: "government", order: 370,

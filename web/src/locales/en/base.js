@@ -519,6 +519,7 @@ export default {
     "monitoring": "Monitoring",
     "monitoring_data": "Monitoring data",
     "monitoring_review": "Monitoring review",
+    "monitoring_sync": "Intermediate-database sync",
     "grid_factors": "Electricity-carbon factors",
     "projects": "Reduction projects",
     "project_verify": "Project verification",

@@ -1,5 +1,5 @@
 // Government monitoring pages (web/src/pages/monitoring.js): regions, map, industries, unit archive, anomaly
-// reminders, public institutions, international comparison.
+// reminders, public institutions, international comparison, intermediate-database sync.
 export default {
   "monitoringNav": {
     "regions": "Region monitoring",
@@ -9,7 +9,8 @@ export default {
     "anomalies": "Data anomalies",
     "institutions": "Public institutions",
     "world": "International comparison",
-    "public": "Public reductions page"
+    "public": "Public reductions page",
+    "sync": "Data sync"
   },
   "monitoring": {
     "year": "Year",
@@ -176,5 +177,62 @@ export default {
     "published": "Published",
     "none": "No institutions.",
     "method": "CO₂ from the institutions' reported energy use with the national emission factors; a reduction is last year's CO₂ minus this year's."
+  },
+  "monitoringSync": {
+    "title": "Data sync",
+    "subtitle": "Scheduled pulls of monthly figures from intermediate databases (中间库); administrators only",
+    "add": "New source",
+    "none": "No sync source yet.",
+    "name": "Name",
+    "dialect": "Database",
+    "dialects": {"mysql": "MySQL / MariaDB", "postgresql": "PostgreSQL"},
+    "urlEnv": "URL environment variable",
+    "interval": "Interval",
+    "intervalSeconds": "Interval (seconds, at least 60)",
+    "every": {"h": "every {n} h", "min": "every {n} min", "s": "every {n} s"},
+    "enabled": "Enabled",
+    "takeValid": "Store valid rows",
+    "takeValidHint": "Store a pull's valid rows even when others are refused; the watermark then stops before the first refused row.",
+    "query": "Query",
+    "queryHint": "Returns credit_code, month, item, quantity, unit, watermark; takes the last watermark as %(watermark)s (null on the first run).",
+    "watermark": "Watermark",
+    "fromStart": "none (reads from the start)",
+    "lastRun": "Last run",
+    "lastOk": "Last success",
+    "lastError": "Last error",
+    "alarm": "Alarm",
+    "alarmSince": "alarm since {at}",
+    "ok": "normal",
+    "never": "never",
+    "refused": "Refused rows of the last pull",
+    "refusedRow": "row {line}",
+    "moreRefused": "and {n} more",
+    "actions": "Actions",
+    "edit": "Edit",
+    "run": "Run now",
+    "reset": "Reset watermark",
+    "yes": "Yes",
+    "no": "No",
+    "createTitle": "New sync source",
+    "editTitle": "Edit sync source {name}",
+    "namePattern": "Lower-case letters, digits, - and _, starting with a letter (at most 64).",
+    "urlEnvPattern": "An environment variable name in capitals, e.g. CF_SYNC_CITY_DB.",
+    "queryNeedsWatermark": "The query must take the last watermark as %(watermark)s.",
+    "queryTooShort": "The query is too short.",
+    "intervalRange": "Between 60 seconds and 31 days.",
+    "created": "Source {name} created.",
+    "changed": "Source {name} changed.",
+    "unchangedForm": "Nothing changed.",
+    "ran": "{name}: {rows} rows read, {stored} stored, {unchanged} unchanged, {refused} refused; watermark {watermark}.",
+    "runFailed": "{name}: the run failed and the watermark stays. {error}",
+    "runErrors": "Refused rows",
+    "resetTitle": "Reset the watermark of {name}",
+    "resetCurrent": "Current watermark: {watermark}",
+    "newWatermark": "New watermark (empty: read from the start)",
+    "reason": "Reason (audited)",
+    "reasonNeeded": "Say why the source is read again.",
+    "resetWarning": "The next run reads every row after this watermark again. Figures that are unchanged stay as they are; changed ones become new revisions.",
+    "resetConfirm": "Reset",
+    "resetDone": "Watermark of {name} set to {watermark}."
   }
 };

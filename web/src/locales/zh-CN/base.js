@@ -519,6 +519,7 @@ export default {
     "monitoring": "监测",
     "monitoring_data": "监测数据",
     "monitoring_review": "监测审核",
+    "monitoring_sync": "中间库同步",
     "grid_factors": "电碳因子",
     "projects": "减排项目",
     "project_verify": "项目核查",

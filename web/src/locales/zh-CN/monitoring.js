@@ -1,4 +1,4 @@
-// 政府监测页面（web/src/pages/monitoring.js）：区域、地图、行业、排放单位档案、数据异常提醒、公共机构、国际对比。
+// 政府监测页面（web/src/pages/monitoring.js）：区域、地图、行业、排放单位档案、数据异常提醒、公共机构、国际对比、中间库数据同步。
 export default {
   "monitoringNav": {
     "regions": "区域监测",
@@ -8,7 +8,8 @@ export default {
     "anomalies": "数据异常提醒",
     "institutions": "公共机构",
     "world": "国际对比",
-    "public": "公共机构减排公示"
+    "public": "公共机构减排公示",
+    "sync": "数据同步"
   },
   "monitoring": {
     "year": "年份",
@@ -175,5 +176,62 @@ export default {
     "published": "已公示",
     "none": "没有机构。",
     "method": "二氧化碳排放按各机构上报的能源消费量与国家排放因子计算；减排量为上年排放减本年排放。"
+  },
+  "monitoringSync": {
+    "title": "数据同步",
+    "subtitle": "定时从中间库拉取月度数据；仅管理员",
+    "add": "新建数据源",
+    "none": "尚无同步数据源。",
+    "name": "名称",
+    "dialect": "数据库",
+    "dialects": {"mysql": "MySQL / MariaDB", "postgresql": "PostgreSQL"},
+    "urlEnv": "连接地址环境变量",
+    "interval": "间隔",
+    "intervalSeconds": "间隔（秒，至少 60）",
+    "every": {"h": "每 {n} 小时", "min": "每 {n} 分钟", "s": "每 {n} 秒"},
+    "enabled": "启用",
+    "takeValid": "入库有效行",
+    "takeValidHint": "即使部分行被拒收，也入库本次拉取中的有效行；水位线停在第一条被拒收行之前。",
+    "query": "查询语句",
+    "queryHint": "返回 credit_code, month, item, quantity, unit, watermark；以 %(watermark)s 接收上次的水位线（首次为空）。",
+    "watermark": "水位线",
+    "fromStart": "无（从头读取）",
+    "lastRun": "上次运行",
+    "lastOk": "上次成功",
+    "lastError": "上次错误",
+    "alarm": "告警",
+    "alarmSince": "{at} 起告警",
+    "ok": "正常",
+    "never": "从未",
+    "refused": "上次拉取的拒收行",
+    "refusedRow": "第 {line} 行",
+    "moreRefused": "另有 {n} 行",
+    "actions": "操作",
+    "edit": "编辑",
+    "run": "立即运行",
+    "reset": "重置水位线",
+    "yes": "是",
+    "no": "否",
+    "createTitle": "新建同步数据源",
+    "editTitle": "编辑同步数据源 {name}",
+    "namePattern": "小写字母、数字、- 和 _，以字母开头（最多 64 个字符）。",
+    "urlEnvPattern": "大写的环境变量名，例如 CF_SYNC_CITY_DB。",
+    "queryNeedsWatermark": "查询语句必须以 %(watermark)s 接收上次的水位线。",
+    "queryTooShort": "查询语句过短。",
+    "intervalRange": "介于 60 秒与 31 天之间。",
+    "created": "已创建数据源 {name}。",
+    "changed": "已修改数据源 {name}。",
+    "unchangedForm": "没有改动。",
+    "ran": "{name}：读取 {rows} 行，入库 {stored} 行，未变 {unchanged} 行，拒收 {refused} 行；水位线 {watermark}。",
+    "runFailed": "{name}：运行失败，水位线不变。{error}",
+    "runErrors": "拒收行",
+    "resetTitle": "重置 {name} 的水位线",
+    "resetCurrent": "当前水位线：{watermark}",
+    "newWatermark": "新水位线（留空：从头读取）",
+    "reason": "原因（记入审计）",
+    "reasonNeeded": "请说明为何重新读取。",
+    "resetWarning": "下次运行将重新读取此水位线之后的所有行。未变的数据保持不变，有变化的数据生成新版本。",
+    "resetConfirm": "重置",
+    "resetDone": "{name} 的水位线已设为 {watermark}。"
   }
 };

@@ -142,9 +142,15 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
                                    detail=f"{message}; the watermark stays at {source['watermark']}")
         return SyncRun(name, len(rows), 0, 0, result.refused, source["watermark"], message, tuple(result.problems))
     watermark = _next_watermark(rows, {p.line for p in result.problems}, source["watermark"])
-    await conn.execute("UPDATE monitoring_sync_sources SET watermark = %s, last_run_at = now(), last_ok_at = now(),"
-                       " last_error = NULL, last_refused = %s, alarm_since = NULL WHERE source_id = %s",
-                       (watermark, Jsonb(refused) if refused else None, source["source_id"]))
+    # a watermark reset by an administrator while this pull ran wins: the next run pulls again from it
+    cur = await conn.execute(
+        "UPDATE monitoring_sync_sources SET watermark = CASE WHEN watermark IS NOT DISTINCT FROM %(read)s"
+        " THEN %(next)s ELSE watermark END, last_run_at = now(), last_ok_at = now(), last_error = NULL,"
+        " last_refused = %(refused)s, alarm_since = NULL WHERE source_id = %(id)s RETURNING watermark",
+        {"read": source["watermark"], "next": watermark, "refused": Jsonb(refused) if refused else None,
+         "id": source["source_id"]})
+    kept = await cur.fetchone()
+    watermark = kept[0] if kept is not None else watermark
     await clear_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}")
     return SyncRun(name, len(rows), result.stored, result.same, result.refused, watermark, None,
                    tuple(result.problems))

@@ -412,3 +412,29 @@ def test_a_watermark_reset_needs_a_reason(api_app_client: TestClient, admin_head
     r = api_app_client.post(f"/api/v1/monitoring/sync-sources/{name}/watermark", headers=admin_headers,
                             json={"watermark": "2025-01-01"})
     assert (r.status_code, "reason" in r.text) == (422, True)
+
+
+def test_a_watermark_reset_while_a_pull_runs_is_kept_and_the_next_run_pulls_again_from_it(
+        api_app_client: TestClient, admin_headers: dict[str, str], db: psycopg.Connection,
+        postgres_source: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.monitoring import sync
+
+    env, url = postgres_source
+    code = _registered(api_app_client, admin_headers)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO figures VALUES (%s, '2025-09', 'heat', 5, 'GJ', '2025-10-01T00:00:00Z')", (code,))
+    name = _create_source(api_app_client, admin_headers, dialect="postgresql", env=env, query=PG_QUERY)
+    pulled = sync.fetch_rows
+
+    def reset_meanwhile(dialect: str, source_url: str, query: str, watermark: str | None) -> list[dict[str, object]]:
+        rows = pulled(dialect, source_url, query, watermark)
+        db.execute("UPDATE monitoring_sync_sources SET watermark = '2025-01-01 00:00:00+00' WHERE name = %s",
+                   (name,))  # an administrator's reset, committed while the pull is in hand
+        return rows
+
+    monkeypatch.setattr(sync, "fetch_rows", reset_meanwhile)
+    during = _run(api_app_client, admin_headers, name)
+    monkeypatch.setattr(sync, "fetch_rows", pulled)
+    after = _run(api_app_client, admin_headers, name)  # pulls the row again from the reset watermark
+    assert ((during["stored"], during["watermark"]), (after["rows"], after["unchanged"], after["watermark"])) == (
+        (1, "2025-01-01 00:00:00+00"), (1, 1, "2025-10-01 00:00:00+00:00"))

@@ -442,7 +442,10 @@ async def aggregate(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefix: 
             " GROUP BY 1, 2 HAVING sum(t.figures) > 0", {**params, "grain": _grain(start, end, group)})
     else:
         where, scope_params = scope.where()
-        only = "" if unit_ids is None else " AND f.unit_id = ANY(%(units)s::bigint[])"
+        # the units picked by key, then their figures by unit: with the list on the figures instead, the planner
+        # (misjudging the scope and region conditions) read every unit of the region and sought each one's figures
+        # with the whole list again (a county's 702 units: about 100 ms instead of 25)
+        only = "" if unit_ids is None else " AND u.unit_id = ANY(%(units)s::bigint[])"
         cur = await conn.execute(
             f"SELECT {GROUPINGS[group]} AS key, f.item, sum(f.quantity), COALESCE(sum(f.tco2), 0),"
             " COALESCE(sum(f.tce), 0) FROM monitoring_figures f JOIN monitoring_units u USING (unit_id)"

@@ -34,7 +34,7 @@ async def estimated_by(conn: psycopg.AsyncConnection, *, scope: UnitScope, prefi
     """The current estimates of the units in scope under region `prefix` (and industry class prefix), months
     [start, end), added up by `group` (a key of queries.GROUPINGS), with the models used; by key."""
     where, params = scope.where()
-    only = "" if unit_ids is None else " AND e.unit_id = ANY(%(units)s::bigint[])"
+    only = "" if unit_ids is None else " AND u.unit_id = ANY(%(units)s::bigint[])"  # as queries.aggregate does
     key = GROUPINGS[group].replace("f.month", "e.month")
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(

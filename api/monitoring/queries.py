@@ -175,8 +175,8 @@ _ECONOMIC = "('value_added', 'gross_output', 'main_product')"
 _FIGURE_LOCK = 0x0CF0_0104  # advisory lock class of a unit's figures (with the unit id); migration 140's triggers too
 
 # Rows are copied (binary) into a staging table, then merged set-wise: the changed figures are collected once with
-# their previous values, inserted or updated, appended to the history, and their differences added to the totals
-# (migration 104). A figure whose quantity and unit are unchanged is left alone, so a repeated import changes
+# their previous values, inserted or updated (a superseded row moving to the history), and their differences added
+# to the totals (migration 104). A figure whose quantity and unit are unchanged is left alone, so a repeated import changes
 # nothing; a changed one gets the next revision.
 _STAGE = ("CREATE TEMP TABLE IF NOT EXISTS incoming_figures (unit_id bigint, month date, item text,"
           " quantity double precision, unit text, tco2 double precision, tce double precision, factor_ids text[])"
@@ -201,21 +201,27 @@ FROM incoming_figures i LEFT JOIN monitoring_figures f USING (unit_id, month, it
 WHERE {changed}
 """
 _INSERT_NEW = """
-INSERT INTO monitoring_figures (unit_id, month, item, quantity, unit, tco2, tce, factor_ids, source, batch_id)
-SELECT unit_id, month, item, quantity, unit, tco2, tce, factor_ids, source, %(batch)s FROM changed_figures
+INSERT INTO monitoring_figures (unit_id, month, item, quantity, unit, tco2, tce, factor_ids, source, batch_id,
+                                recorded_by)
+SELECT unit_id, month, item, quantity, unit, tco2, tce, factor_ids, source, %(batch)s, %(by)s FROM changed_figures
 WHERE revision = 1
+"""
+# The current row is the latest revision (migration 146): before a new revision replaces it, the superseded one is
+# appended to the history (a row without recorded_by was never part of the history and is not added to it).
+_ARCHIVE_SUPERSEDED = """
+INSERT INTO monitoring_figure_revisions (unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids,
+                                         source, batch_id, recorded_by, recorded_at)
+SELECT f.unit_id, f.month, f.item, f.revision, f.quantity, f.unit, f.tco2, f.tce, f.factor_ids, f.source, f.batch_id,
+       f.recorded_by, f.updated_at
+FROM changed_figures c JOIN monitoring_figures f USING (unit_id, month, item)
+WHERE c.revision > 1 AND f.recorded_by IS NOT NULL
 """
 _UPDATE_CHANGED = """
 UPDATE monitoring_figures f SET quantity = c.quantity, unit = c.unit, tco2 = c.tco2, tce = c.tce,
-    factor_ids = c.factor_ids, source = c.source, batch_id = %(batch)s, revision = c.revision, updated_at = now()
+    factor_ids = c.factor_ids, source = c.source, batch_id = %(batch)s, revision = c.revision, recorded_by = %(by)s,
+    updated_at = now()
 FROM changed_figures c
 WHERE c.revision > 1 AND f.unit_id = c.unit_id AND f.month = c.month AND f.item = c.item
-"""
-_APPEND_HISTORY = """
-INSERT INTO monitoring_figure_revisions (unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids,
-                                         source, batch_id, recorded_by)
-SELECT unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids, source, %(batch)s, %(by)s
-FROM changed_figures
 """
 # Totals get the month rows of the changed figures' units, then the year rows from those month rows; in key order,
 # so that concurrent writers lock the shared total rows in the same order (byte order, the cheap comparison, which
@@ -318,8 +324,8 @@ async def _merge(conn: psycopg.AsyncConnection, *, source: str | None, batch_id:
     if changed:
         params = {"batch": batch_id, "by": by}
         await conn.execute(_INSERT_NEW, params)
+        await conn.execute(_ARCHIVE_SUPERSEDED)
         await conn.execute(_UPDATE_CHANGED, params)
-        await conn.execute(_APPEND_HISTORY, params)
         await conn.execute(_ADD_REGION_TOTALS)
         await conn.execute(_ADD_UNIT_TOTALS)
     return changed
@@ -366,10 +372,11 @@ async def unit_id_range(conn: psycopg.AsyncConnection) -> tuple[int, int]:
 
 async def figure_history(conn: psycopg.AsyncConnection, *, unit_id: int, month: date,
                          item: str) -> list[dict[str, Any]]:
+    """Every revision of a figure, oldest first: the superseded ones and the current one (migration 146)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT revision, quantity, unit, tco2, tce, factor_ids, source, batch_id, recorded_by, recorded_at"
-            " FROM monitoring_figure_revisions WHERE unit_id = %s AND month = %s AND item = %s ORDER BY revision",
+            " FROM monitoring_figure_history WHERE unit_id = %s AND month = %s AND item = %s ORDER BY revision",
             (unit_id, month, item))
         return list(await cur.fetchall())
 

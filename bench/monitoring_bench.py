@@ -47,7 +47,8 @@ UNITS_OF = {"electricity": "MWh", "coal": "t", "oil": "t", "natural_gas": "1e4Nm
 TYPICAL = {"electricity": 800.0, "coal": 300.0, "oil": 20.0, "natural_gas": 5.0, "heat": 900.0, "other": 10.0,
            "value_added": 1500.0, "gross_output": 6000.0}
 FIRST_YEAR = 2021
-TABLES = ("monitoring_figures", "monitoring_figure_revisions", "monitoring_region_totals", "monitoring_unit_totals")
+TABLES = ("monitoring_figures", "monitoring_figure_revisions", "monitoring_factor_sets", "monitoring_region_totals",
+          "monitoring_unit_totals")
 SEED = 17
 PROVINCE_FIGURES = 60_000 * 5 * 12 * len(ITEMS)
 

@@ -33,6 +33,7 @@ __all__ = [
     "decide_anomaly",
     "enterprise_main_product",
     "enterprise_monthly_co2",
+    "factor_set_key",
     "figure_history",
     "figure_months",
     "finish_batch",

@@ -177,9 +177,10 @@ _ECONOMIC = "('value_added', 'gross_output', 'main_product')"
 _FIGURE_LOCK = 0x0CF0_0104  # advisory lock class of a unit's figures (with the unit id); migration 140's triggers too
 
 # Rows are copied (binary) into a staging table, then merged set-wise: the changed figures are collected once with
-# their previous values, inserted or updated (a superseded row moving to the history), and their differences added
-# to the totals (migration 104). A figure whose quantity and unit are unchanged is left alone, so a repeated import changes
-# nothing; a changed one gets the next revision.
+# their previous values, inserted or updated (the superseded row moving to the history), and their differences
+# added to the totals (migration 104). A figure whose quantity and unit are unchanged is left alone, so a repeated
+# import changes nothing; a changed one gets the next revision. Factor ids travel as their list's key (migration
+# 147), registered once per list and write.
 _STAGE = ("CREATE TEMP TABLE IF NOT EXISTS incoming_figures (unit_id bigint, month date, item text,"
           " quantity double precision, unit text, tco2 double precision, tce double precision, factor_set bigint)"
           " ON COMMIT DELETE ROWS")
@@ -365,16 +366,18 @@ async def _merge(conn: psycopg.AsyncConnection, *, source: str | None, batch_id:
     # the merge sorts and groups a batch's rows: in memory rather than in temporary files, and without JIT, whose
     # compile time outweighs what it saves on these one-pass statements (both for this transaction only)
     await conn.execute(_MERGE_SETTINGS)
-    await conn.execute("ANALYZE incoming_figures")
+    # the planner needs the batch's size and its keys' statistics (the other columns are only compared row by row)
+    await conn.execute("ANALYZE incoming_figures (unit_id, month, item)")
     await conn.execute(_LOCK_UNITS[0], {"lock": _FIGURE_LOCK})
     await conn.execute(_LOCK_UNITS[1], {"lock": _RANGE_LOCK})
     cur = await conn.execute(_COLLECT.format(changed=_CHANGED_WHEN[changed_when]), {"source": source})
     changed = cur.rowcount
     if changed:
         params = {"batch": batch_id, "by": by}
-        await conn.execute(_INSERT_NEW, params)
-        await conn.execute(_ARCHIVE_SUPERSEDED)
-        await conn.execute(_UPDATE_CHANGED, params)
+        inserted = (await conn.execute(_INSERT_NEW, params)).rowcount
+        if inserted < changed:  # some figures supersede a current row (a first import has none)
+            await conn.execute(_ARCHIVE_SUPERSEDED)
+            await conn.execute(_UPDATE_CHANGED, params)
         await conn.execute(_ADD_REGION_TOTALS)
         await conn.execute(_ADD_UNIT_TOTALS)
     return changed

@@ -4,12 +4,17 @@ first import, every superseded revision after a correction, the last revision of
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
 
+from api.accounting.queries import load_library
+from api.monitoring import queries
+from carbon_domain.factors import FactorLibrary
+from carbon_domain.monitoring import FigureCalculator
 from tests.api.test_monitoring import credit_code, csv_file, upload
 
 
@@ -80,3 +85,41 @@ def test_a_deleted_unit_leaves_every_revision_of_its_figures_in_the_history(
                       " WHERE unit_id = %s ORDER BY revision", (unit_id,)).fetchall()
     assert kept == [(h["revision"], h["quantity"], h["source"], h["recorded_by"], datetime.fromisoformat(h["recorded_at"]))
                     for h in shown]
+
+
+def test_the_history_names_the_factor_rows_the_calculator_used(api_app_client: TestClient,
+                                                                admin_headers: dict[str, str], database_url: str,
+                                                                db: psycopg.Connection) -> None:
+    code = credit_code("330502")
+    upload(api_app_client, admin_headers, csv_file(f"{code},History Co,330502,441,2025-08,natural_gas,3,1e4Nm3"))
+    unit_id = _unit(db, code)
+
+    async def calculated() -> tuple[str, ...]:
+        async with await psycopg.AsyncConnection.connect(database_url) as conn:
+            return FigureCalculator(await load_library(conn)).energy("natural_gas", 3.0, date(2025, 8, 1)).factor_ids
+
+    shown = _revisions(api_app_client, admin_headers, unit_id, "2025-08", "natural_gas")
+    assert [h["factor_ids"] for h in shown] == [list(asyncio.run(calculated()))]
+
+
+def test_recomputing_with_an_unchanged_factor_library_adds_no_revision(api_app_client: TestClient,
+                                                                       admin_headers: dict[str, str],
+                                                                       database_url: str, db: psycopg.Connection) -> None:
+    code = credit_code("330502")
+    upload(api_app_client, admin_headers, csv_file(f"{code},History Co,330502,441,2025-09,electricity,12,MWh"))
+    unit_id = _unit(db, code)
+
+    async def run() -> int:
+        async with await psycopg.AsyncConnection.connect(database_url) as conn, conn.transaction():
+            batch = await queries.create_batch(conn, source="recompute", origin="history test", sha256=None, by="t")
+            coefficients = [("electricity", date(2025, 9, 1), *_per_unit(await load_library(conn)))]
+            return await queries.recompute_figures(conn, coefficients=coefficients, first_unit=unit_id,
+                                                   last_unit=unit_id, batch_id=batch, by="t")
+
+    def _per_unit(library: FactorLibrary) -> tuple[float, float, tuple[str, ...]]:
+        one = FigureCalculator(library).energy("electricity", 1.0, date(2025, 9, 1))
+        return one.tco2, one.tce, one.factor_ids
+
+    before = _revisions(api_app_client, admin_headers, unit_id, "2025-09", "electricity")
+    assert (asyncio.run(run()), _revisions(api_app_client, admin_headers, unit_id, "2025-09", "electricity")) == (
+        0, before)

@@ -6,6 +6,8 @@
 -- that concurrent imports agree on a list's key without waiting for each other. Two imports registering the same new
 -- list at once may both insert it: rows of one key are identical (a writer refuses a key whose stored list differs),
 -- and readers take one of them (monitoring_factor_set_lists). The lists read through the API are unchanged.
+-- On a large database the converted rows still hold the dropped text until they are rewritten: run
+-- VACUUM FULL monitoring_figures, monitoring_figure_revisions afterwards to give that space back.
 
 CREATE OR REPLACE FUNCTION cf_monitoring_factor_set_key(ids text[]) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS $$
     SELECT CASE WHEN cardinality(ids) = 0 THEN NULL

@@ -6,8 +6,8 @@ A synthetic province (code 990000, labelled synthetic: 10 cities of 9 counties) 
 
 - Import: the figures, computed in memory with their tCO2/tce (FigureCalculator, the same code as every intake),
   stored through api.monitoring.queries.store_figures in batches by `--workers` connections side by side
-  (binary COPY into a staging table, set-wise merge,
-  revision history and the pre-aggregated totals of migration 104 kept in the same transactions). Then a
+  (binary COPY into a staging table, set-wise merge, superseded revisions moved to the history and the
+  pre-aggregated totals of migration 104 kept in the same transactions). Then a
   correction batch (1 % of the figures of the last year changed) through the same path. Target: 100,000
   figures/s.
 - Views, through the app as a government user of the province (GET /api/v1/monitoring/view): the province by
@@ -47,7 +47,8 @@ UNITS_OF = {"electricity": "MWh", "coal": "t", "oil": "t", "natural_gas": "1e4Nm
 TYPICAL = {"electricity": 800.0, "coal": 300.0, "oil": 20.0, "natural_gas": 5.0, "heat": 900.0, "other": 10.0,
            "value_added": 1500.0, "gross_output": 6000.0}
 FIRST_YEAR = 2021
-TABLES = ("monitoring_figures", "monitoring_figure_revisions", "monitoring_region_totals", "monitoring_unit_totals")
+TABLES = ("monitoring_figures", "monitoring_figure_revisions", "monitoring_factor_sets", "monitoring_region_totals",
+          "monitoring_unit_totals")
 SEED = 17
 PROVINCE_FIGURES = 60_000 * 5 * 12 * len(ITEMS)
 
@@ -197,7 +198,7 @@ async def _import(url: str, unit_ids: list[int], years: int, batch_units: int, w
             "correction": {"figures": corrected, "seconds": round(correction_s, 2),
                            "figures_per_s": round(corrected / correction_s)},
             "what": "figures in memory with tCO2/tce -> store_figures (binary COPY to staging, set-wise merge, "
-                    "revision history, region/unit totals), one transaction per batch of units"}
+                    "superseded revisions to the history, region/unit totals), one transaction per batch of units"}
 
 
 def _p95(samples: list[float]) -> float:
@@ -302,8 +303,9 @@ def _storage(url: str, figures: int) -> dict[str, Any]:
     return {"bytes": sizes, "figures": figures, "revisions": revisions,
             "bytes_per_figure": round(total / max(figures, 1), 1),
             "bytes_per_figure_by_table": {t: round(b / max(figures, 1), 1) for t, b in sizes.items()},
-            "note": "current figure + its revision history + totals, with indexes; a correction adds one "
-                    "history row"}
+            "note": "current figure (its latest revision) + superseded revisions + factor-id lists + totals, with "
+                    "indexes; a first import writes no history row (migration 146), a correction adds one; "
+                    "`revisions` counts the history table's rows"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ region_prefix), or those linked to one of `enterprises`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +33,7 @@ __all__ = [
     "decide_anomaly",
     "enterprise_main_product",
     "enterprise_monthly_co2",
+    "factor_set_key",
     "figure_history",
     "figure_months",
     "finish_batch",
@@ -182,25 +184,26 @@ _ECONOMIC = "('value_added', 'gross_output', 'main_product')"
 _FIGURE_LOCK = 0x0CF0_0104  # advisory lock class of a unit's figures (with the unit id); migration 140's triggers too
 
 # Rows are copied (binary) into a staging table, then merged set-wise: the changed figures are collected once with
-# their previous values, inserted or updated, appended to the history, and their differences added to the totals
-# (migration 104). A figure whose quantity and unit are unchanged is left alone, so a repeated import changes
-# nothing; a changed one gets the next revision.
+# their previous values, inserted or updated (the superseded row moving to the history), and their differences
+# added to the totals (migration 104). A figure whose quantity and unit are unchanged is left alone, so a repeated
+# import changes nothing; a changed one gets the next revision. Factor ids travel as their list's key (migration
+# 147), registered once per list and write.
 _STAGE = ("CREATE TEMP TABLE IF NOT EXISTS incoming_figures (unit_id bigint, month date, item text,"
-          " quantity double precision, unit text, tco2 double precision, tce double precision, factor_ids text[])"
+          " quantity double precision, unit text, tco2 double precision, tce double precision, factor_set bigint)"
           " ON COMMIT DELETE ROWS")
 _CHANGED_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS changed_figures (unit_id bigint, month date, item text,"
                   " quantity double precision, unit text, tco2 double precision, tce double precision,"
-                  " factor_ids text[], source text, revision int, d_quantity double precision,"
+                  " factor_set bigint, source text, revision int, d_quantity double precision,"
                   " d_tco2 double precision, d_tce double precision, d_figures int) ON COMMIT DELETE ROWS")
 # what counts as a change: a new quantity (imports, corrections) or new computed values (a recomputation)
 _CHANGED_WHEN = {
     "quantity": "f.unit_id IS NULL OR (f.quantity, f.unit) IS DISTINCT FROM (i.quantity, i.unit)",
     "computed": "f.unit_id IS NOT NULL AND (f.quantity, f.unit) = (i.quantity, i.unit)"
-                " AND (f.tco2, f.tce, f.factor_ids) IS DISTINCT FROM (i.tco2, i.tce, i.factor_ids)",
+                " AND (f.tco2, f.tce, f.factor_set) IS DISTINCT FROM (i.tco2, i.tce, i.factor_set)",
 }
 _COLLECT = """
 INSERT INTO changed_figures
-SELECT i.unit_id, i.month, i.item, i.quantity, i.unit, i.tco2, i.tce, i.factor_ids,
+SELECT i.unit_id, i.month, i.item, i.quantity, i.unit, i.tco2, i.tce, i.factor_set,
        COALESCE(%(source)s, f.source), COALESCE(f.revision, 0) + 1,
        i.quantity - COALESCE(f.quantity, 0), COALESCE(i.tco2, 0) - COALESCE(f.tco2, 0),
        COALESCE(i.tce, 0) - COALESCE(f.tce, 0), (f.unit_id IS NULL)::int
@@ -208,21 +211,27 @@ FROM incoming_figures i LEFT JOIN monitoring_figures f USING (unit_id, month, it
 WHERE {changed}
 """
 _INSERT_NEW = """
-INSERT INTO monitoring_figures (unit_id, month, item, quantity, unit, tco2, tce, factor_ids, source, batch_id)
-SELECT unit_id, month, item, quantity, unit, tco2, tce, factor_ids, source, %(batch)s FROM changed_figures
+INSERT INTO monitoring_figures (unit_id, month, item, quantity, unit, tco2, tce, factor_set, source, batch_id,
+                                recorded_by)
+SELECT unit_id, month, item, quantity, unit, tco2, tce, factor_set, source, %(batch)s, %(by)s FROM changed_figures
 WHERE revision = 1
+"""
+# The current row is the latest revision (migration 146): before a new revision replaces it, the superseded one is
+# appended to the history (a row without recorded_by was never part of the history and is not added to it).
+_ARCHIVE_SUPERSEDED = """
+INSERT INTO monitoring_figure_revisions (unit_id, month, item, revision, quantity, unit, tco2, tce, factor_set,
+                                         source, batch_id, recorded_by, recorded_at)
+SELECT f.unit_id, f.month, f.item, f.revision, f.quantity, f.unit, f.tco2, f.tce, f.factor_set, f.source, f.batch_id,
+       f.recorded_by, f.updated_at
+FROM changed_figures c JOIN monitoring_figures f USING (unit_id, month, item)
+WHERE c.revision > 1 AND f.recorded_by IS NOT NULL
 """
 _UPDATE_CHANGED = """
 UPDATE monitoring_figures f SET quantity = c.quantity, unit = c.unit, tco2 = c.tco2, tce = c.tce,
-    factor_ids = c.factor_ids, source = c.source, batch_id = %(batch)s, revision = c.revision, updated_at = now()
+    factor_set = c.factor_set, source = c.source, batch_id = %(batch)s, revision = c.revision, recorded_by = %(by)s,
+    updated_at = now()
 FROM changed_figures c
 WHERE c.revision > 1 AND f.unit_id = c.unit_id AND f.month = c.month AND f.item = c.item
-"""
-_APPEND_HISTORY = """
-INSERT INTO monitoring_figure_revisions (unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids,
-                                         source, batch_id, recorded_by)
-SELECT unit_id, month, item, revision, quantity, unit, tco2, tce, factor_ids, source, %(batch)s, %(by)s
-FROM changed_figures
 """
 # Totals get the month rows of the changed figures' units, then the year rows from those month rows; in key order,
 # so that concurrent writers lock the shared total rows in the same order (byte order, the cheap comparison, which
@@ -289,7 +298,52 @@ _LOCK_UNITS = (("SELECT count(pg_advisory_xact_lock_shared(%(lock)s, bucket)) FR
                ("SELECT count(pg_advisory_xact_lock(%(lock)s, unit_range)) FROM (SELECT DISTINCT"
                 f" (unit_id / {LOCK_RANGE})::int AS unit_range FROM incoming_figures ORDER BY 1) AS ranges"))
 _MERGE_SETTINGS = "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"
-_STAGE_TYPES = ["int8", "date", "text", "float8", "text", "float8", "float8", "text[]"]
+_STAGE_TYPES = ["int8", "date", "text", "float8", "text", "float8", "float8", "int8"]
+# one row per key of the factor-id lists (migration 147: concurrent imports may register a list twice)
+_FACTOR_LISTS = "monitoring_factor_set_lists"
+
+
+def factor_set_key(factor_ids: Sequence[str]) -> int | None:
+    """The key of a list of factor ids (migration 147's cf_monitoring_factor_set_key): the first 8 bytes of the
+    SHA-256 of the ids joined by U+001F, as a signed bigint; None for an empty list."""
+    if not factor_ids:
+        return None
+    digest = hashlib.sha256("\x1f".join(factor_ids).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class _FactorSets:
+    """The factor-id lists of one write, each keyed once (a province's import has a few hundred distinct lists)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, ...], int | None] = {}
+
+    def key(self, factor_ids: Sequence[str]) -> int | None:
+        ids = factor_ids if isinstance(factor_ids, tuple) else tuple(factor_ids)
+        try:
+            return self.keys[ids]
+        except KeyError:
+            key = self.keys[ids] = factor_set_key(ids)
+            return key
+
+    async def register(self, conn: psycopg.AsyncConnection) -> None:
+        """Store the lists the database does not have yet; refuse a key that names another list."""
+        wanted = {key: list(ids) for ids, key in self.keys.items() if key is not None}
+        if not wanted:
+            return
+        cur = await conn.execute("SELECT factor_set, factor_ids FROM monitoring_factor_sets"
+                                 " WHERE factor_set = ANY(%s::bigint[])", (list(wanted),))
+        known = set()
+        for key, ids in await cur.fetchall():
+            if ids != wanted[key]:
+                raise RuntimeError(f"factor-id lists {ids} and {wanted[key]} share the key {key}: report it, the key"
+                                   " of migration 147 needs more bits")
+            known.add(key)
+        missing = [(key, ids) for key, ids in wanted.items() if key not in known]
+        if missing:
+            async with conn.cursor() as cur:
+                await cur.executemany("INSERT INTO monitoring_factor_sets (factor_set, factor_ids) VALUES (%s, %s)",
+                                      missing)
 
 
 async def store_figures(conn: psycopg.AsyncConnection, *, figures: Iterable[Figure], source: str | None,
@@ -299,10 +353,12 @@ async def store_figures(conn: psycopg.AsyncConnection, *, figures: Iterable[Figu
     corrections) or 'computed' (new tCO2/tce/factors for an unchanged quantity)."""
     async with conn.transaction():
         await _stage(conn)
+        sets = _FactorSets()
         async with conn.cursor() as cur, cur.copy("COPY incoming_figures FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_STAGE_TYPES)
             for unit_id, month, item, quantity, unit, tco2, tce, factor_ids in figures:
-                await copy.write_row((unit_id, month, item, quantity, unit, tco2, tce, list(factor_ids)))
+                await copy.write_row((unit_id, month, item, quantity, unit, tco2, tce, sets.key(factor_ids)))
+        await sets.register(conn)
         return await _merge(conn, source=source, batch_id=batch_id, by=by, changed_when=changed_when)
 
 
@@ -317,16 +373,18 @@ async def _merge(conn: psycopg.AsyncConnection, *, source: str | None, batch_id:
     # the merge sorts and groups a batch's rows: in memory rather than in temporary files, and without JIT, whose
     # compile time outweighs what it saves on these one-pass statements (both for this transaction only)
     await conn.execute(_MERGE_SETTINGS)
-    await conn.execute("ANALYZE incoming_figures")
+    # the planner needs the batch's size and its keys' statistics (the other columns are only compared row by row)
+    await conn.execute("ANALYZE incoming_figures (unit_id, month, item)")
     await conn.execute(_LOCK_UNITS[0], {"lock": _FIGURE_LOCK})
     await conn.execute(_LOCK_UNITS[1], {"lock": _RANGE_LOCK})
     cur = await conn.execute(_COLLECT.format(changed=_CHANGED_WHEN[changed_when]), {"source": source})
     changed = cur.rowcount
     if changed:
         params = {"batch": batch_id, "by": by}
-        await conn.execute(_INSERT_NEW, params)
-        await conn.execute(_UPDATE_CHANGED, params)
-        await conn.execute(_APPEND_HISTORY, params)
+        inserted = (await conn.execute(_INSERT_NEW, params)).rowcount
+        if inserted < changed:  # some figures supersede a current row (a first import has none)
+            await conn.execute(_ARCHIVE_SUPERSEDED)
+            await conn.execute(_UPDATE_CHANGED, params)
         await conn.execute(_ADD_REGION_TOTALS)
         await conn.execute(_ADD_UNIT_TOTALS)
     return changed
@@ -344,15 +402,17 @@ async def recompute_figures(conn: psycopg.AsyncConnection, *, coefficients: Sequ
     async with conn.transaction():
         await _stage(conn)
         await conn.execute("CREATE TEMP TABLE IF NOT EXISTS figure_coefficients (item text, month date,"
-                           " co2 double precision, tce double precision, factor_ids text[]) ON COMMIT DELETE ROWS")
+                           " co2 double precision, tce double precision, factor_set bigint) ON COMMIT DELETE ROWS")
         await conn.execute("TRUNCATE figure_coefficients")
+        sets = _FactorSets()
         async with conn.cursor() as cur, cur.copy("COPY figure_coefficients FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["text", "date", "float8", "float8", "text[]"])
+            copy.set_types(["text", "date", "float8", "float8", "int8"])
             for item, month, co2, tce, factor_ids in coefficients:
-                await copy.write_row((item, month, co2, tce, list(factor_ids)))
+                await copy.write_row((item, month, co2, tce, sets.key(factor_ids)))
+        await sets.register(conn)
         await conn.execute(
             "INSERT INTO incoming_figures SELECT f.unit_id, f.month, f.item, f.quantity, f.unit, f.quantity * c.co2,"
-            " f.quantity * c.tce, c.factor_ids FROM monitoring_figures f JOIN figure_coefficients c USING (item, month)"
+            " f.quantity * c.tce, c.factor_set FROM monitoring_figures f JOIN figure_coefficients c USING (item, month)"
             " WHERE f.unit_id BETWEEN %s AND %s", (first_unit, last_unit))
         return await _merge(conn, source=None, batch_id=batch_id, by=by, changed_when="computed")
 
@@ -373,10 +433,11 @@ async def unit_id_range(conn: psycopg.AsyncConnection) -> tuple[int, int]:
 
 async def figure_history(conn: psycopg.AsyncConnection, *, unit_id: int, month: date,
                          item: str) -> list[dict[str, Any]]:
+    """Every revision of a figure, oldest first: the superseded ones and the current one (migration 146)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT revision, quantity, unit, tco2, tce, factor_ids, source, batch_id, recorded_by, recorded_at"
-            " FROM monitoring_figure_revisions WHERE unit_id = %s AND month = %s AND item = %s ORDER BY revision",
+            " FROM monitoring_figure_history WHERE unit_id = %s AND month = %s AND item = %s ORDER BY revision",
             (unit_id, month, item))
         return list(await cur.fetchall())
 
@@ -567,9 +628,11 @@ async def unit_names(conn: psycopg.AsyncConnection, *, unit_ids: Iterable[int]) 
 async def unit_figures(conn: psycopg.AsyncConnection, *, unit_id: int, start: date,
                        end: date) -> list[dict[str, Any]]:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT month, item, quantity, unit, tco2, tce, factor_ids, source, revision, updated_at"
-                          " FROM monitoring_figures WHERE unit_id = %s AND month >= %s AND month < %s"
-                          " ORDER BY month, item", (unit_id, start, end))
+        await cur.execute("SELECT f.month, f.item, f.quantity, f.unit, f.tco2, f.tce,"
+                          " COALESCE(s.factor_ids, '{}') AS factor_ids, f.source, f.revision, f.updated_at"
+                          f" FROM monitoring_figures f LEFT JOIN {_FACTOR_LISTS} s USING (factor_set)"
+                          " WHERE f.unit_id = %s AND f.month >= %s AND f.month < %s"
+                          " ORDER BY f.month, f.item", (unit_id, start, end))
         return list(await cur.fetchall())
 
 
@@ -776,9 +839,10 @@ async def monthly_items(conn: psycopg.AsyncConnection, *, start: date, end: date
                                                                              list[str]]]:
     """(unit, month, item, quantity, tCO2, factor ids) of every current figure in months [start, end), of all
     units or of `unit_ids`; ordered by unit, month and item."""
-    only = "" if unit_ids is None else " AND unit_id = ANY(%(units)s)"
+    only = "" if unit_ids is None else " AND f.unit_id = ANY(%(units)s)"
     cur = await conn.execute(
-        "SELECT unit_id, month, item, quantity, tco2, factor_ids FROM monitoring_figures"
-        f" WHERE month >= %(start)s AND month < %(end)s{only} ORDER BY unit_id, month, item",
+        "SELECT f.unit_id, f.month, f.item, f.quantity, f.tco2, COALESCE(s.factor_ids, '{}')"
+        f" FROM monitoring_figures f LEFT JOIN {_FACTOR_LISTS} s USING (factor_set)"
+        f" WHERE f.month >= %(start)s AND f.month < %(end)s{only} ORDER BY f.unit_id, f.month, f.item",
         {"start": start, "end": end, "units": None if unit_ids is None else [int(u) for u in unit_ids]})
     return list(await cur.fetchall())

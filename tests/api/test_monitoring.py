@@ -97,7 +97,7 @@ def test_importing_the_same_file_twice_changes_nothing(client: TestClient, admin
     first = upload(client, admin_headers, data).json()
     before = stored(db, code)
     second = upload(client, admin_headers, data).json()
-    revisions = db.execute("SELECT count(*) FROM monitoring_figure_revisions r JOIN monitoring_units u"
+    revisions = db.execute("SELECT count(*) FROM monitoring_figure_history r JOIN monitoring_units u"
                            " USING (unit_id) WHERE u.credit_code = %s", (code,)).fetchone()
     assert ((first["stored"], second["stored"], second["unchanged"]), stored(db, code), revisions) == (
         (2, 0, 2), before, (2,))

@@ -37,7 +37,7 @@ def test_metered_months_become_figures_of_source_metered_once(api_app_client: Te
     rows = db.execute("SELECT u.credit_code, f.item, f.quantity, f.source, f.revision, f.tco2 FROM monitoring_figures f"
                       " JOIN monitoring_units u USING (unit_id) WHERE u.credit_code = ANY(%s)"
                       " AND f.month = '2026-03-01' ORDER BY 1", ([code, reported],)).fetchall()
-    history = db.execute("SELECT r.source, b.source FROM monitoring_figure_revisions r JOIN monitoring_units u"
+    history = db.execute("SELECT r.source, b.source FROM monitoring_figure_history r JOIN monitoring_units u"
                          " USING (unit_id) JOIN monitoring_batches b USING (batch_id) WHERE u.credit_code = %s"
                          " AND r.month = '2026-03-01'", (code,)).fetchall()
     expected, stored = region_totals(db, [code])

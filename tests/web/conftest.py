@@ -272,7 +272,7 @@ def _seed_plant(conn: psycopg.Connection, now: datetime) -> None:
     if conn.execute("SELECT to_regclass('alarms')").fetchone()[0] is not None:  # type: ignore[index]
         conn.execute("INSERT INTO alarms (rule, device_id, point, severity, detail, raised_at) VALUES"
                      " ('data_gap', 'w-cems', 'dust_mg_m3', 'critical', 'no reading for 2 h', %s),"
-                     " ('out_of_range', 'w-gas-boiler', 'flow_nm3h', 'warning', 'above 450 Nm3/h for 5 min', %s)",
+                     " ('implausible_reading', 'w-gas-boiler', 'flow_nm3h', 'warning', 'jumped to 4,500 Nm3/h within 1 s', %s)",
                      (now - timedelta(hours=1, minutes=50), now - timedelta(minutes=12)))
     conn.execute("INSERT INTO benchmarks (site_id, product, tco2_per_t, source, updated_by) VALUES"
                  " (%s, 'crude_steel', 0.045, 'Site target 2026 (purchased electricity and natural gas)', 'root')",

@@ -17,7 +17,6 @@ import psycopg
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.datastructures import UploadFile
 
 from api.accounting.queries import load_library, metered_aggregates, month_range
 from api.audit import auditlog
@@ -38,6 +37,7 @@ from api.monitoring.schemas import (
     UnitCreate,
 )
 from api.registry.queries import list_devices, list_sites
+from api.uploads import media_type, read_one_file
 from carbon_domain.errors import DomainError
 from carbon_domain.monitoring import (
     ECONOMIC_ITEMS,
@@ -206,17 +206,12 @@ async def import_file(request: Request, caller: MonitoringWriter, conn: Conn, ip
     """Import monthly figures from a CSV/XLSX file. Every refused line comes back with its line number; with
     refused lines nothing is stored (422) unless take_valid is set. Importing the same file again stores no new
     revision."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+    if media_type(request) != "multipart/form-data":
         raise HTTPException(415, "send multipart/form-data with a 'file' field (.csv or .xlsx)")
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise HTTPException(422, "multipart uploads need a 'file' field with the .csv or .xlsx figure file")
-    take_valid = str(form.get("take_valid") or "false").lower() in ("true", "1", "yes", "on")
-    data = await upload.read(intake.MAX_UPLOAD_BYTES + 1)
-    if len(data) > intake.MAX_UPLOAD_BYTES:
-        raise HTTPException(413, f"figure files are limited to {intake.MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
-    name = upload.filename or ""
+    sent = await read_one_file(request, max_bytes=intake.MAX_UPLOAD_BYTES, holding="the .csv or .xlsx figure file",
+                               plural="figure files")
+    take_valid = str(sent.form.get("take_valid") or "false").lower() in ("true", "1", "yes", "on")
+    name, data = sent.name, sent.data
     try:
         rows = intake.read_upload(name, data)
     except intake.UploadError as exc:

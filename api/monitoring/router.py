@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from api.accounting.queries import load_library, metered_aggregates, month_range
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.auth.deps import AnonymousRateLimit, Caller, VisibleSites, require_permission
+from api.auth.deps import AnonymousRateLimit, VisibleSites, caller_with
 from api.deps import ClientIP, Conn
 from api.monitoring import boundaries, estimates, intake, queries, recompute, sync, world
 from api.monitoring.labels import LangQuery, industry_name, name_rows, region_name
@@ -63,26 +63,10 @@ __all__ = ["router"]
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 
 
-async def _reader(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring")
-
-
-async def _writer(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring_data")
-
-
-async def _reviewer(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring_review")
-
-
-async def _sync_administrator(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring_sync")
-
-
-MonitoringReader = Annotated[Principal, Depends(_reader)]
-MonitoringWriter = Annotated[Principal, Depends(_writer)]
-MonitoringReviewer = Annotated[Principal, Depends(_reviewer)]
-MonitoringSync = Annotated[Principal, Depends(_sync_administrator)]
+MonitoringReader = Annotated[Principal, Depends(caller_with("monitoring"))]
+MonitoringWriter = Annotated[Principal, Depends(caller_with("monitoring_data"))]
+MonitoringReviewer = Annotated[Principal, Depends(caller_with("monitoring_review"))]
+MonitoringSync = Annotated[Principal, Depends(caller_with("monitoring_sync"))]
 UnitId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 Year = Annotated[int, Query(ge=1990, le=2200)]
 MonthOfYear = Annotated[int | None, Query(ge=1, le=12, description="one month; omit for the whole year")]

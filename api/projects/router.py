@@ -22,7 +22,7 @@ from api.assets import queries as asset_queries
 from api.audit import auditlog
 from api.auth import accounts
 from api.auth.access import Principal
-from api.auth.deps import Caller, require_permission
+from api.auth.deps import caller_with, require_permission
 from api.deps import ClientIP, Conn
 from api.projects import queries
 from api.projects.fee_import import MAX_FEE_FILE_BYTES, FeeFileError, read_fee_csv
@@ -72,11 +72,7 @@ ProjectId = Annotated[int, Path(ge=1)]
 PeriodId = Annotated[int, Path(ge=1)]
 
 
-async def _reader(principal: Caller) -> Principal:
-    return require_permission(principal, "projects")
-
-
-Reader = Annotated[Principal, Depends(_reader)]
+Reader = Annotated[Principal, Depends(caller_with("projects"))]
 
 
 async def _seen(conn: psycopg.AsyncConnection, caller: Principal, project_id: int, *,

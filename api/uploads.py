@@ -2,19 +2,22 @@
 
 A route checks the request's media type (`media_type`) and then calls `read_one_file`, which answers in the
 route's own words: 422 when the form has no `file`, 415 when its name ends otherwise than the route accepts
-(checked before anything is read), 413 with the limit when it is larger than the route takes.
+(checked before anything is read), 413 with the limit when it is larger than the route takes. An import sent
+as JSON rows records `json_sha256` of them where a file's import records the SHA-256 of its bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData, UploadFile
 
-__all__ = ["OneFile", "media_type", "read_one_file"]
+__all__ = ["OneFile", "json_sha256", "media_type", "read_one_file"]
 
 _UNIT_BYTES = {"MiB": 1024 * 1024, "KiB": 1024}
 
@@ -35,6 +38,11 @@ class OneFile:
 def media_type(request: Request) -> str:
     """The request's media type without parameters, lower case: 'multipart/form-data', 'application/json', ''."""
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def json_sha256(value: Any) -> str:
+    """The SHA-256 of `value` as canonical JSON (sorted keys; dates and decimals as their text)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 async def read_one_file(request: Request, *, max_bytes: int, holding: str, plural: str,

@@ -13,7 +13,6 @@ apart from the reported figures (api/monitoring/estimates.py). Every change land
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import tempfile
 from datetime import date
@@ -42,7 +41,7 @@ from api.grid_factors.schemas import (
     UnitImportIn,
     VerifiedRowIn,
 )
-from api.uploads import media_type, read_one_file
+from api.uploads import json_sha256, media_type, read_one_file
 from carbon_domain.errors import GridFactorError
 from carbon_domain.factors import FactorRow, Scope
 from carbon_domain.grid_factors import (
@@ -113,10 +112,6 @@ def _checked(records: list[dict[str, Any]], kind: FileKind) -> list[dict[str, An
     return rows
 
 
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _upload_doc(kind: str, extra: dict[str, Any], json_schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": json_schema},
@@ -141,7 +136,7 @@ async def import_regional_input(request: Request, admin: BenchmarkAdmin, conn: C
         records = [{**r.model_dump(), "line": n} for n, r in enumerate(body.rows, start=1)]
         rows = _checked(records, "regional")
         header = body.model_dump(exclude={"rows"})
-        origin, filename, digest = "json", None, _digest(records)
+        origin, filename, digest = "json", None, json_sha256(records)
     elif content_type == "multipart/form-data":
         rows, fields, origin, filename, digest = await _upload(request, "regional")
         try:
@@ -286,7 +281,7 @@ async def _unit_import(request: Request, kind: FileKind, row_model: type[BaseMod
                 records.append({**row_model.model_validate(raw).model_dump(), "line": line})
             except ValidationError as exc:
                 raise _problems([{"line": line, "reason": _first_problem(exc)}]) from exc
-        rows, note, origin, filename, digest = _checked(records, kind), body.note, "json", None, _digest(records)
+        rows, note, origin, filename, digest = _checked(records, kind), body.note, "json", None, json_sha256(records)
     elif content_type == "multipart/form-data":
         rows, fields, origin, filename, digest = await _upload(request, kind)
         note = fields.get("note", "")[:2000]
@@ -320,7 +315,7 @@ async def import_unit_energy_from_monitoring(body: FromMonitoringIn, admin: Benc
     if not rows:
         raise HTTPException(422, f"no monitoring figures with electricity use from {body.since} on; import monthly"
                                  " figures first (POST /api/v1/monitoring/imports or /monitoring/figures)")
-    digest = _digest([{k: v for k, v in r.items() if k != "synthetic"} for r in rows])
+    digest = json_sha256([{k: v for k, v in r.items() if k != "synthetic"} for r in rows])
     async with conn.transaction():
         created = await queries.add_unit_import(conn, kind="unit_energy", imported_by=admin.username,
                                                 origin="monitoring", filename=None, content_sha256=digest,

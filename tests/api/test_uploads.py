@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.testclient import TestClient
 
-from api.uploads import media_type, read_one_file
+from api.uploads import json_sha256, media_type, read_one_file
 
 LIMIT = 2 * 1024
 
@@ -58,3 +60,10 @@ def test_the_limit_reads_in_mebibytes_by_default() -> None:
 
     r = TestClient(app).post("/documents", files={"file": ("a.pdf", b"x" * (1024 * 1024 + 1))})
     assert (r.status_code, r.json()["detail"]) == (413, "documents are limited to 1 MiB")
+
+
+def test_json_rows_digest_alike_whatever_their_key_order_and_dates_count_as_text() -> None:
+    rows = [{"month": date(2026, 3, 1), "energy_mwh": 1.5}]
+    reordered = [{"energy_mwh": 1.5, "month": date(2026, 3, 1)}]
+    canonical = b'[{"energy_mwh": 1.5, "month": "2026-03-01"}]'
+    assert (json_sha256(rows), json_sha256(reordered)) == (hashlib.sha256(canonical).hexdigest(),) * 2

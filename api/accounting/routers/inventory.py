@@ -9,7 +9,6 @@ nothing is overwritten: for each line key the newest version counts and older li
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -30,7 +29,7 @@ from api.accounting.deps import (
 from api.audit import auditlog
 from api.auth.deps import EmissionsReader
 from api.deps import ClientIP, Conn
-from api.uploads import media_type, read_one_file
+from api.uploads import json_sha256, media_type, read_one_file
 from carbon_domain.errors import DomainError
 from carbon_domain.grid import DEFAULT_GRID_SERIES, GridLocation
 from carbon_domain.inventory import ActivityDataError, ActivityLine, compute_inventory
@@ -200,7 +199,7 @@ async def submit_activity(
         records = [{**line, "line": position} for position, line in enumerate(submission.lines, start=1)]
         read_problems: list[dict[str, Any]] = []
         note, default_quality, origin = submission.note, "measured", "json"
-        digest = hashlib.sha256(json.dumps(submission.lines, sort_keys=True, default=str).encode()).hexdigest()
+        digest = json_sha256(submission.lines)
     elif content_type == "multipart/form-data":
         sent = await read_one_file(request, max_bytes=MAX_UPLOAD_BYTES, holding="the .csv or .xlsx activity file",
                                    plural="activity files", suffixes=(".csv", ".xlsx"), named="an activity file")

@@ -23,7 +23,7 @@ import pytest
 from api.audit import auditlog
 from tests.api.conftest import login, make_user
 from tests.web.conftest import SITE, Users
-from tests.web.ui import choose, log_in, shot
+from tests.web.ui import choose, log_in, open_from_drawer, shot
 from tests.web.waiting import wait_until
 
 Page = Any  # playwright.sync_api.Page; the module is imported only once Chromium is there
@@ -320,10 +320,7 @@ def test_new_pages_fit_a_phones_width(browser: object, web_app: object, live_api
         log_in(page, live_api, *users.admin)
         # the app lands on the role's first page before the menu is opened (landing closes the drawer)
         page.wait_for_selector("#nav a.active", state="attached")
-        page.click(".menu-button")
-        page.click(f".nav-drawer a[data-route='{route}']")
-        page.wait_for_selector(ready)
-        page.wait_for_selector(".nav-drawer", state="hidden")
+        open_from_drawer(page, route, ready)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         shot(page, f"phone-{route}")
         panel = None

@@ -13,7 +13,7 @@ import pytest
 
 from tests.api.conftest import login, unique
 from tests.web.conftest import GRID, SITE, Users
-from tests.web.ui import log_in, shot, value
+from tests.web.ui import log_in, open_from_drawer, shot, value
 
 Page = Any  # playwright.sync_api.Page; the module is imported only once Chromium is there
 pytestmark = pytest.mark.timeout(900)  # the first test may wait for apt-get to install Chromium
@@ -142,10 +142,7 @@ def test_emissions_pages_fit_a_phones_width(browser: object, web_app: object, li
         page = context.new_page()
         log_in(page, live_api, *users.manager)
         page.wait_for_selector("#nav a.active", state="attached")
-        page.click(".menu-button")
-        page.click(f".nav-drawer a[data-route='{route}']")
-        page.wait_for_selector(ready)
-        page.wait_for_selector(".nav-drawer", state="hidden")
+        open_from_drawer(page, route, ready)
         widths = {route: page.evaluate("() => document.documentElement.scrollWidth")}
         shot(page, f"phone-{route}")
         if route == "emissions":  # the provenance dialog fits too, its wide tables scroll inside it

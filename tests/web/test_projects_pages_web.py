@@ -21,7 +21,7 @@ import pytest
 
 from tests.api.conftest import login, make_user
 from tests.web.conftest import Users
-from tests.web.ui import choice, choose, log_in, shot, value
+from tests.web.ui import choice, choose, log_in, open_from_drawer, shot, value
 
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)  # the first browser test may wait for apt-get to install Chromium
@@ -239,10 +239,7 @@ def test_the_pages_fit_a_phones_width_in_chinese(browser: object, web_app: objec
         page = context.new_page()
         log_in(page, live_api, *owner["manager"])
         page.wait_for_selector("#nav a.active", state="attached")
-        page.click(".menu-button")
-        page.click(f".nav-drawer a[data-route='{route}']")
-        page.wait_for_selector(ready)
-        page.wait_for_selector(".nav-drawer", state="hidden")
+        open_from_drawer(page, route, ready)
         widths = {route: page.evaluate("() => document.documentElement.scrollWidth")}
         if route == "projects":  # a project opened: its steps, documents, funds and periods
             page.locator("#projects-table a[data-project]").first.click()

@@ -31,7 +31,7 @@ from api.analysis.target_alarms import TZ, check_target_alarms
 from api.analysis.tracking import holder_group, track
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.auth.deps import Caller, require_permission
+from api.auth.deps import caller_with
 from api.deps import ClientIP, Conn
 from api.groups.scope import visible_groups
 from api.monitoring import queries as monitoring
@@ -65,20 +65,10 @@ METHOD = "METHODS.md section 7; docs/analysis.md"
 HISTORY_YEARS = 10  # monitoring years read before a forecast's base year
 
 
-async def _reader(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring")
-
-
-async def _planner(principal: Caller) -> Principal:
-    require_permission(principal, "monitoring_data")
-    if principal.role not in ("admin", "government"):
-        raise HTTPException(403, f"role {principal.role!r} may not save scenarios or set targets; a government "
-                                 "user of the region or an administrator may")
-    return principal
-
-
-Reader = Annotated[Principal, Depends(_reader)]
-Planner = Annotated[Principal, Depends(_planner)]
+Reader = Annotated[Principal, Depends(caller_with("monitoring"))]
+Planner = Annotated[Principal, Depends(caller_with(
+    "monitoring_data", roles=("admin", "government"),
+    may_not="save scenarios or set targets; a government user of the region or an administrator may"))]
 Year = Annotated[int, Query(ge=1990, le=2200)]
 RegionCode = Annotated[str, Query(pattern=r"^[0-9]{6}$", description="GB/T 2260 code")]
 Id = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
@@ -576,12 +566,8 @@ async def list_targets(caller: Reader, conn: Conn,
     return {"targets": sorted(targets, key=lambda t: (-t["year"], t["target_id"]))}
 
 
-async def _target_alarm_checker(principal: Caller) -> Principal:
-    return require_permission(principal, "target_alarms")
-
-
 @router.post("/targets/alarms/check")
-async def check_target_alarms_now(caller: Annotated[Principal, Depends(_target_alarm_checker)], conn: Conn,
+async def check_target_alarms_now(caller: Annotated[Principal, Depends(caller_with("target_alarms"))], conn: Conn,
                                   ip: ClientIP) -> dict[str, Any]:
     """Run the target off-track alarm check now (it also runs periodically: `carbonflow alarms check`): raise an
     alarm per holder of an issued target of this year that is off track and clear those back on track; answers

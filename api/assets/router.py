@@ -19,7 +19,7 @@ from api.assets.position import month_provenance, projection, year_figures
 from api.assets.schemas import AllowanceIn, DeadlineIn, EmissionsIn, TransactionIn
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.auth.deps import Caller, require_permission
+from api.auth.deps import caller_with
 from api.deps import ClientIP, Conn
 from api.registry import hierarchy_queries
 from api.table_export import TableFormat, table_response
@@ -41,11 +41,7 @@ EnterpriseId = Annotated[str, Path(min_length=1, max_length=128)]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
-async def _reader(principal: Caller) -> Principal:
-    return require_permission(principal, "assets")
-
-
-Reader = Annotated[Principal, Depends(_reader)]
+Reader = Annotated[Principal, Depends(caller_with("assets"))]
 
 
 def _in_region(region: str | None, regions: tuple[str, ...]) -> bool:
@@ -136,12 +132,8 @@ async def delete_deadline(deadline_id: Annotated[int, Path(ge=1)], caller: Reade
     return {"deleted": found}
 
 
-async def _alarm_checker(principal: Caller) -> Principal:
-    return require_permission(principal, "asset_alarms")
-
-
 @router.post("/alarms/check")
-async def check_alarms(caller: Annotated[Principal, Depends(_alarm_checker)], conn: Conn,
+async def check_alarms(caller: Annotated[Principal, Depends(caller_with("asset_alarms"))], conn: Conn,
                        ip: ClientIP) -> dict[str, Any]:
     """Run the asset alarm check now (it also runs periodically: `carbonflow assets alarms`): raise the projected
     deficit and deadline reminder alarms that hold today and clear those that no longer do; answers the subjects

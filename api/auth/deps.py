@@ -55,6 +55,7 @@ __all__ = [
     "Via",
     "VisibleSites",
     "authenticate_digest",
+    "caller_with",
     "require_permission",
     "scope_sites",
 ]
@@ -217,26 +218,37 @@ def require_permission(principal: Principal, permission: str) -> Principal:
     raise HTTPException(403, f"role {principal.role!r} may not use this endpoint (needs {permission!r})")
 
 
-def _require(permission: str) -> Callable[[Principal], Awaitable[Principal]]:
+def caller_with(permission: str, *, roles: tuple[str, ...] = (),
+                may_not: str = "use this endpoint") -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency answering the caller when it holds `permission` and, where `roles` are named, has one of
+    them; 403 otherwise, a refused role told "role 'enterprise' may not <may_not>". For example::
+
+        Planner = Annotated[Principal, Depends(caller_with(
+            "monitoring_data", roles=("admin", "government"),
+            may_not="set targets; a government user of the region or an administrator may"))]
+    """
     async def dependency(principal: Caller) -> Principal:
-        return require_permission(principal, permission)
+        require_permission(principal, permission)
+        if roles and principal.role not in roles:
+            raise HTTPException(403, f"role {principal.role!r} may not {may_not}")
+        return principal
 
     return dependency
 
 
-HealthReader = Annotated[Principal, Depends(_require("health"))]
-DevicesReader = Annotated[Principal, Depends(_require("devices"))]
-GatewaysReader = Annotated[Principal, Depends(_require("gateways"))]
-LiveReader = Annotated[Principal, Depends(_require("live"))]
-SeriesReader = Annotated[Principal, Depends(_require("series"))]
-EmissionsReader = Annotated[Principal, Depends(_require("emissions"))]
-AuditReader = Annotated[Principal, Depends(_require("audit"))]
-UserAdmin = Annotated[Principal, Depends(_require("users"))]
-BenchmarkAdmin = Annotated[Principal, Depends(_require("benchmarks"))]
-AlarmsReader = Annotated[Principal, Depends(_require("alarms"))]
-AlarmActor = Annotated[Principal, Depends(_require("alarm_actions"))]
-HierarchyAdmin = Annotated[Principal, Depends(_require("hierarchy"))]
-PointRangeAdmin = Annotated[Principal, Depends(_require("point_ranges"))]
+HealthReader = Annotated[Principal, Depends(caller_with("health"))]
+DevicesReader = Annotated[Principal, Depends(caller_with("devices"))]
+GatewaysReader = Annotated[Principal, Depends(caller_with("gateways"))]
+LiveReader = Annotated[Principal, Depends(caller_with("live"))]
+SeriesReader = Annotated[Principal, Depends(caller_with("series"))]
+EmissionsReader = Annotated[Principal, Depends(caller_with("emissions"))]
+AuditReader = Annotated[Principal, Depends(caller_with("audit"))]
+UserAdmin = Annotated[Principal, Depends(caller_with("users"))]
+BenchmarkAdmin = Annotated[Principal, Depends(caller_with("benchmarks"))]
+AlarmsReader = Annotated[Principal, Depends(caller_with("alarms"))]
+AlarmActor = Annotated[Principal, Depends(caller_with("alarm_actions"))]
+HierarchyAdmin = Annotated[Principal, Depends(caller_with("hierarchy"))]
+PointRangeAdmin = Annotated[Principal, Depends(caller_with("point_ranges"))]
 
 
 async def _ingest_token(principal: Caller) -> Principal:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.auth.deps import AnonymousRateLimit, Caller, require_permission
+from api.auth.deps import AnonymousRateLimit, caller_with
 from api.deps import ClientIP, Conn
 from api.efficiency_code import account, compute, queries
 from api.efficiency_code.certificate import render_certificate
@@ -31,16 +31,8 @@ PeriodParam = Annotated[str, Query(pattern=_PERIOD, description="2025, or 2024-0
 UnitId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-async def _viewer(principal: Caller) -> Principal:
-    return require_permission(principal, "efficiency_code_view")
-
-
-async def _computer(principal: Caller) -> Principal:
-    return require_permission(principal, "efficiency_code_compute")
-
-
-Viewer = Annotated[Principal, Depends(_viewer)]
-Computer = Annotated[Principal, Depends(_computer)]
+Viewer = Annotated[Principal, Depends(caller_with("efficiency_code_view"))]
+Computer = Annotated[Principal, Depends(caller_with("efficiency_code_compute"))]
 
 
 class ComputeRequest(BaseModel):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.auth.deps import Caller, require_permission
+from api.auth.deps import caller_with
 from api.deps import ClientIP, Conn
 from api.efficiency_code import queries
 from api.efficiency_code.schemas import ConfigVersion, ConfigVersions, Run, Runs, StoredResult, StoredResults
@@ -23,11 +23,7 @@ _PERIOD = r"^\d{4}(-\d{2}\.\.\d{4}-\d{2})?$"
 VersionParam = Annotated[str, Path(pattern=_VERSION, description="a configuration version, e.g. methods-4-v1")]
 
 
-async def _admin(principal: Caller) -> Principal:
-    return require_permission(principal, "efficiency_code")
-
-
-EfficiencyCodeAdmin = Annotated[Principal, Depends(_admin)]
+EfficiencyCodeAdmin = Annotated[Principal, Depends(caller_with("efficiency_code"))]
 
 
 def _audited(version: dict[str, Any]) -> dict[str, Any]:

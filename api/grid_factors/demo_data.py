@@ -4,7 +4,6 @@ conventions, so that the regional factors have something to show on a fresh demo
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -16,6 +15,7 @@ from api.audit import auditlog
 from api.grid_factors import queries
 from api.grid_factors.estimating import estimate_into_monitoring
 from api.grid_factors.monitoring_link import unit_energy_from_monitoring
+from api.uploads import json_sha256
 from carbon_domain.grid_factors import CONVENTIONS, Flow, Region, fit_factors, fit_fuel_models, trace_flows
 from carbonflow.grid_factor_files import read_grid_file
 
@@ -61,10 +61,6 @@ _ELECTRICITY_ONLY_EVERY = 7
 _SYNTHETIC_VERIFIER = "synthetic verifier (demo data, not a real verification)"
 
 
-def _digest(rows: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _electricity_only(unit_id: str) -> bool:
     return int(hashlib.sha256(unit_id.encode()).hexdigest()[:8], 16) % _ELECTRICITY_ONLY_EVERY == 0
 
@@ -98,9 +94,9 @@ async def ensure_demo_unit_data(conn: psycopg.AsyncConnection, *, since: date) -
     note = "synthetic prefecture (carbonflow seed region); demo data, not statistics"
     async with conn.transaction():
         energy = await queries.add_unit_import(conn, kind="unit_energy", imported_by="demo", origin="monitoring",
-                                               filename=None, content_sha256=_digest(rows), note=note, rows=rows)
+                                               filename=None, content_sha256=json_sha256(rows), note=note, rows=rows)
         checked = await queries.add_unit_import(conn, kind="verified", imported_by="demo", origin="monitoring",
-                                                filename=None, content_sha256=_digest(verified), note=note,
+                                                filename=None, content_sha256=json_sha256(verified), note=note,
                                                 rows=verified)
         data = await queries.unit_periods(conn)
         fits = [fit for by in ("industry", "unit") for fit in fit_factors(data, by=by)[0]]  # type: ignore[arg-type]

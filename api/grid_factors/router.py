@@ -13,7 +13,6 @@ apart from the reported figures (api/monitoring/estimates.py). Every change land
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import tempfile
 from datetime import date
@@ -22,7 +21,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import UploadFile
 
 from api.accounting import queries as inventory_queries
 from api.audit import auditlog
@@ -43,6 +41,7 @@ from api.grid_factors.schemas import (
     UnitImportIn,
     VerifiedRowIn,
 )
+from api.uploads import json_sha256, media_type, read_one_file
 from carbon_domain.errors import GridFactorError
 from carbon_domain.factors import FactorRow, Scope
 from carbon_domain.grid_factors import (
@@ -72,17 +71,10 @@ def _problems(problems: list[dict[str, Any]]) -> HTTPException:
 
 async def _upload(request: Request, kind: FileKind) -> tuple[list[dict[str, Any]], dict[str, str], str, str, str]:
     """Rows of a multipart `file`, the form's other fields, origin, filename and the file's sha256."""
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise HTTPException(422, "multipart uploads need a 'file' field with the .csv or .xlsx file")
-    name = upload.filename or ""
+    sent = await read_one_file(request, max_bytes=MAX_UPLOAD_BYTES, holding="the .csv or .xlsx file",
+                               plural="files", suffixes=(".csv", ".xlsx"))
+    name, data = sent.name, sent.data
     suffix = Path(name).suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise HTTPException(415, f"the file is .csv or .xlsx, got {name or 'a file without a name'!r}")
-    data = await upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(413, f"files are limited to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
     with tempfile.TemporaryDirectory(prefix="cf-grid-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(data)
@@ -92,12 +84,8 @@ async def _upload(request: Request, kind: FileKind) -> tuple[list[dict[str, Any]
             raise HTTPException(422, f"{name}: {str(exc).replace(str(path), name)}") from exc
     if problems:
         raise _problems([{"line": p.line, "reason": p.reason} for p in problems])
-    fields = {k: str(v) for k, v in form.items() if k != "file" and isinstance(v, str)}
+    fields = {k: str(v) for k, v in sent.form.items() if k != "file" and isinstance(v, str)}
     return rows, fields, suffix[1:], name, hashlib.sha256(data).hexdigest()
-
-
-def _content_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 async def _json_body(request: Request, model: type[BaseModel]) -> Any:
@@ -124,10 +112,6 @@ def _checked(records: list[dict[str, Any]], kind: FileKind) -> list[dict[str, An
     return rows
 
 
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _upload_doc(kind: str, extra: dict[str, Any], json_schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": json_schema},
@@ -146,13 +130,13 @@ _REGIONAL_FORM = {"name": {"type": "string"}, "period": {"type": "string", "exam
 async def import_regional_input(request: Request, admin: BenchmarkAdmin, conn: Conn, ip: ClientIP) -> dict[str, Any]:
     """Import regions (generation, its emissions) and flows between them as a new input set. Bad lines are
     reported with their line numbers (422) and nothing is stored."""
-    content_type = _content_type(request)
+    content_type = media_type(request)
     if content_type == "application/json":
         body: RegionalInputIn = await _json_body(request, RegionalInputIn)
         records = [{**r.model_dump(), "line": n} for n, r in enumerate(body.rows, start=1)]
         rows = _checked(records, "regional")
         header = body.model_dump(exclude={"rows"})
-        origin, filename, digest = "json", None, _digest(records)
+        origin, filename, digest = "json", None, json_sha256(records)
     elif content_type == "multipart/form-data":
         rows, fields, origin, filename, digest = await _upload(request, "regional")
         try:
@@ -288,7 +272,7 @@ async def publish_regional_result(result_id: int, body: PublishIn, admin: Benchm
 
 async def _unit_import(request: Request, kind: FileKind, row_model: type[BaseModel], admin: Principal,
                        conn: Any, ip: str | None) -> dict[str, Any]:
-    content_type = _content_type(request)
+    content_type = media_type(request)
     if content_type == "application/json":
         body: UnitImportIn = await _json_body(request, UnitImportIn)
         records = []
@@ -297,7 +281,7 @@ async def _unit_import(request: Request, kind: FileKind, row_model: type[BaseMod
                 records.append({**row_model.model_validate(raw).model_dump(), "line": line})
             except ValidationError as exc:
                 raise _problems([{"line": line, "reason": _first_problem(exc)}]) from exc
-        rows, note, origin, filename, digest = _checked(records, kind), body.note, "json", None, _digest(records)
+        rows, note, origin, filename, digest = _checked(records, kind), body.note, "json", None, json_sha256(records)
     elif content_type == "multipart/form-data":
         rows, fields, origin, filename, digest = await _upload(request, kind)
         note = fields.get("note", "")[:2000]
@@ -331,7 +315,7 @@ async def import_unit_energy_from_monitoring(body: FromMonitoringIn, admin: Benc
     if not rows:
         raise HTTPException(422, f"no monitoring figures with electricity use from {body.since} on; import monthly"
                                  " figures first (POST /api/v1/monitoring/imports or /monitoring/figures)")
-    digest = _digest([{k: v for k, v in r.items() if k != "synthetic"} for r in rows])
+    digest = json_sha256([{k: v for k, v in r.items() if k != "synthetic"} for r in rows])
     async with conn.transaction():
         created = await queries.add_unit_import(conn, kind="unit_energy", imported_by=admin.username,
                                                 origin="monitoring", filename=None, content_sha256=digest,

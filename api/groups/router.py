@@ -14,7 +14,7 @@ from fastapi import Path as PathParam
 
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.auth.deps import Caller, require_permission
+from api.auth.deps import caller_with
 from api.deps import ClientIP, Conn
 from api.groups import queries
 from api.groups.schemas import GroupCreate
@@ -27,20 +27,10 @@ router = APIRouter(prefix="/groups", tags=["groups"])
 Id = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
-async def _reader(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring")
-
-
-async def _creator(principal: Caller) -> Principal:
-    require_permission(principal, "monitoring_data")
-    if principal.role not in ("admin", "government"):
-        raise HTTPException(403, f"role {principal.role!r} may not create enterprise groups; a government user "
-                                 "of the members' region or an administrator may")
-    return principal
-
-
-Reader = Annotated[Principal, Depends(_reader)]
-Creator = Annotated[Principal, Depends(_creator)]
+Reader = Annotated[Principal, Depends(caller_with("monitoring"))]
+Creator = Annotated[Principal, Depends(caller_with(
+    "monitoring_data", roles=("admin", "government"),
+    may_not="create enterprise groups; a government user of the members' region or an administrator may"))]
 
 
 @router.get("")

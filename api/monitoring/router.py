@@ -17,12 +17,11 @@ import psycopg
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.datastructures import UploadFile
 
 from api.accounting.queries import load_library, metered_aggregates, month_range
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.auth.deps import AnonymousRateLimit, Caller, VisibleSites, require_permission
+from api.auth.deps import AnonymousRateLimit, VisibleSites, caller_with
 from api.deps import ClientIP, Conn
 from api.monitoring import boundaries, estimates, intake, queries, recompute, sync, world
 from api.monitoring.labels import LangQuery, industry_name, name_rows, region_name
@@ -38,6 +37,7 @@ from api.monitoring.schemas import (
     UnitCreate,
 )
 from api.registry.queries import list_devices, list_sites
+from api.uploads import media_type, read_one_file
 from carbon_domain.errors import DomainError
 from carbon_domain.monitoring import (
     ECONOMIC_ITEMS,
@@ -63,26 +63,10 @@ __all__ = ["router"]
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 
 
-async def _reader(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring")
-
-
-async def _writer(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring_data")
-
-
-async def _reviewer(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring_review")
-
-
-async def _sync_administrator(principal: Caller) -> Principal:
-    return require_permission(principal, "monitoring_sync")
-
-
-MonitoringReader = Annotated[Principal, Depends(_reader)]
-MonitoringWriter = Annotated[Principal, Depends(_writer)]
-MonitoringReviewer = Annotated[Principal, Depends(_reviewer)]
-MonitoringSync = Annotated[Principal, Depends(_sync_administrator)]
+MonitoringReader = Annotated[Principal, Depends(caller_with("monitoring"))]
+MonitoringWriter = Annotated[Principal, Depends(caller_with("monitoring_data"))]
+MonitoringReviewer = Annotated[Principal, Depends(caller_with("monitoring_review"))]
+MonitoringSync = Annotated[Principal, Depends(caller_with("monitoring_sync"))]
 UnitId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 Year = Annotated[int, Query(ge=1990, le=2200)]
 MonthOfYear = Annotated[int | None, Query(ge=1, le=12, description="one month; omit for the whole year")]
@@ -206,17 +190,12 @@ async def import_file(request: Request, caller: MonitoringWriter, conn: Conn, ip
     """Import monthly figures from a CSV/XLSX file. Every refused line comes back with its line number; with
     refused lines nothing is stored (422) unless take_valid is set. Importing the same file again stores no new
     revision."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+    if media_type(request) != "multipart/form-data":
         raise HTTPException(415, "send multipart/form-data with a 'file' field (.csv or .xlsx)")
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise HTTPException(422, "multipart uploads need a 'file' field with the .csv or .xlsx figure file")
-    take_valid = str(form.get("take_valid") or "false").lower() in ("true", "1", "yes", "on")
-    data = await upload.read(intake.MAX_UPLOAD_BYTES + 1)
-    if len(data) > intake.MAX_UPLOAD_BYTES:
-        raise HTTPException(413, f"figure files are limited to {intake.MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
-    name = upload.filename or ""
+    sent = await read_one_file(request, max_bytes=intake.MAX_UPLOAD_BYTES, holding="the .csv or .xlsx figure file",
+                               plural="figure files")
+    take_valid = str(sent.form.get("take_valid") or "false").lower() in ("true", "1", "yes", "on")
+    name, data = sent.name, sent.data
     try:
         rows = intake.read_upload(name, data)
     except intake.UploadError as exc:

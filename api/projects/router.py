@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from starlette.datastructures import UploadFile
 
 from api.accounting import queries as inventory_queries
 from api.alarms import clear_platform_alarm, raise_platform_alarm
@@ -23,7 +22,7 @@ from api.assets import queries as asset_queries
 from api.audit import auditlog
 from api.auth import accounts
 from api.auth.access import Principal
-from api.auth.deps import Caller, require_permission
+from api.auth.deps import caller_with, require_permission
 from api.deps import ClientIP, Conn
 from api.projects import queries
 from api.projects.fee_import import MAX_FEE_FILE_BYTES, FeeFileError, read_fee_csv
@@ -45,6 +44,7 @@ from api.registry import hierarchy_queries
 from api.table_export import TableFormat, table_response
 from api.telemetry.monthly_queries import month_windows, point_series_monthly
 from api.telemetry.queries import last_readings
+from api.uploads import media_type, read_one_file
 from carbon_domain.accounting import EMITTING_ACTIVITIES
 from carbon_domain.assets import EntryKind, Instrument
 from carbon_domain.errors import DomainError
@@ -72,11 +72,7 @@ ProjectId = Annotated[int, Path(ge=1)]
 PeriodId = Annotated[int, Path(ge=1)]
 
 
-async def _reader(principal: Caller) -> Principal:
-    return require_permission(principal, "projects")
-
-
-Reader = Annotated[Principal, Depends(_reader)]
+Reader = Annotated[Principal, Depends(caller_with("projects"))]
 
 
 async def _seen(conn: psycopg.AsyncConnection, caller: Principal, project_id: int, *,
@@ -223,24 +219,18 @@ async def change_stage(project_id: ProjectId, body: StageIn, caller: Reader, con
 async def upload_document(project_id: ProjectId, request: Request, caller: Reader, conn: Conn,
                           ip: ClientIP) -> dict[str, Any]:
     """Store a document of the project's current stage, with its SHA-256."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+    if media_type(request) != "multipart/form-data":
         raise HTTPException(415, "send multipart/form-data with a 'file' field")
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise HTTPException(422, "multipart uploads need a 'file' field with the document")
-    data = await upload.read(MAX_DOCUMENT_BYTES + 1)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise HTTPException(413, f"documents are limited to {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
-    name = (upload.filename or "").strip()
+    sent = await read_one_file(request, max_bytes=MAX_DOCUMENT_BYTES, holding="the document", plural="documents")
+    name = sent.name.strip()
     if not name or len(name) > 255:
         raise HTTPException(422, "the file needs a name of 1 to 255 characters")
     async with conn.transaction():
         found = await _owned(conn, caller, project_id)
         stored = await queries.add_document(
             conn, project_id=project_id, stage=found["stage"], filename=name,
-            content_type=upload.content_type or "application/octet-stream",
-            sha256=hashlib.sha256(data).hexdigest(), content=data, uploaded_by=caller.username)
+            content_type=sent.upload.content_type or "application/octet-stream",
+            sha256=hashlib.sha256(sent.data).hexdigest(), content=sent.data, uploaded_by=caller.username)
         await auditlog.record(conn, action="projects.document", client_ip=ip, principal=caller,
                               target=f"project:{project_id}", after=stored)
     return stored
@@ -390,17 +380,12 @@ async def import_fees(project_id: ProjectId, request: Request, caller: Reader, c
     """Import settled fees from a CSV file: the good lines are stored (a month already recorded is replaced) and
     each bad line comes back with its line number and what is wrong with it."""
     await _owned(conn, caller, project_id)  # refused callers learn that before any parsing
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+    if media_type(request) != "multipart/form-data":
         raise HTTPException(415, "send multipart/form-data with a 'file' field (CSV: month,energy_kwh,amount_yuan)")
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise HTTPException(422, "multipart uploads need a 'file' field with the CSV of settled fees")
-    data = await upload.read(MAX_FEE_FILE_BYTES + 1)
-    if len(data) > MAX_FEE_FILE_BYTES:
-        raise HTTPException(413, f"fee files are limited to {MAX_FEE_FILE_BYTES // 1024} KiB")
+    sent = await read_one_file(request, max_bytes=MAX_FEE_FILE_BYTES, holding="the CSV of settled fees",
+                               plural="fee files", unit="KiB")
     try:
-        read = read_fee_csv(data)
+        read = read_fee_csv(sent.data)
     except FeeFileError as exc:
         raise HTTPException(422, str(exc)) from exc
     async with conn.transaction():
@@ -411,7 +396,7 @@ async def import_fees(project_id: ProjectId, request: Request, caller: Reader, c
             await auditlog.record(conn, action="projects.fee", client_ip=ip, principal=caller,
                                   target=f"project:{project_id}:{line.month}", before=before,
                                   after={"energy_mwh": line.energy_mwh, "amount_yuan": line.amount_yuan},
-                                  detail={"import": upload.filename or "", "line": line.line})
+                                  detail={"import": sent.name, "line": line.line})
     return {"project_id": project_id, "imported": [line.month for line in read.lines],
             "refused": [{"line": p.line, "problem": p.problem} for p in read.problems],
             "fees": await _fees(conn, project_id)}

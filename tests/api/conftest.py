@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -50,8 +51,9 @@ def new_password() -> str:
     return security.generate_password()
 
 
-def login(client: TestClient, username: str, password: str, totp: str | None = None) -> dict[str, str]:
-    """Bearer headers of a fresh session; fails the test when the login is refused."""
+def login(client: httpx.Client, username: str, password: str, totp: str | None = None) -> dict[str, str]:
+    """Bearer headers of a fresh session, through the app (TestClient) or a served API (httpx.Client); fails the
+    test when the login is refused."""
     body = {"username": username, "password": password, **({"totp": totp} if totp else {})}
     r = client.post("/api/v1/auth/login", json=body)
     assert r.status_code == 200, r.text

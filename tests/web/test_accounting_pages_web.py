@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.api.conftest import make_user
+from tests.api.conftest import login, make_user
 from tests.web.conftest import SITE, TZ, Users
 from tests.web.ui import choose, log_in, shot
 
@@ -22,12 +22,6 @@ Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(600)
 ENTERPRISE = "w-ent"
 FLOW_YEAR = 2023  # a year no other browser test reports on
-
-
-def _headers(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    login = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['token']}"}
 
 
 def _versions(http: httpx.Client, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -44,7 +38,7 @@ def _last_month() -> str:
 def test_energy_manager_enters_a_line_in_the_form_and_it_is_stored_as_a_new_version(
     page: Page, live_api: str, users: Users, http: httpx.Client
 ) -> None:
-    headers = _headers(http, *users.manager)
+    headers = login(http, *users.manager)
     before = len(_versions(http, headers))
     log_in(page, live_api, *users.manager)
     page.click("#nav a[data-route='activity']")
@@ -76,7 +70,7 @@ def test_energy_manager_enters_a_line_in_the_form_and_it_is_stored_as_a_new_vers
 def test_an_uploaded_file_with_a_bad_row_is_refused_naming_its_line(
     page: Page, live_api: str, users: Users, http: httpx.Client, tmp_path: Any
 ) -> None:
-    headers = _headers(http, *users.manager)
+    headers = login(http, *users.manager)
     before = len(_versions(http, headers))
     bad = tmp_path / "activity.csv"
     bad.write_text("period,site,process,source_type,item,quantity,unit,direction\n"
@@ -116,7 +110,7 @@ def test_a_report_goes_through_its_workflow_each_step_taken_by_the_person_allowe
     browser: Any, web_app: Any, live_api: str, users: Users, http: httpx.Client, api_app_client: Any,
     admin_headers: dict[str, str]
 ) -> None:
-    manager = _headers(http, *users.manager)
+    manager = login(http, *users.manager)
     lines = [{"period": f"{FLOW_YEAR}-{m:02d}", "site": SITE, "process": "rolling", "source_type": "combustion",
               "item": "natural_gas", "quantity": 40 + m, "unit": "1e4Nm3", "direction": "in"} for m in (1, 2, 3)]
     entered = http.post(f"/api/v1/inventory/{ENTERPRISE}/activity", headers=manager, json={"lines": lines})
@@ -179,7 +173,7 @@ def test_a_reviewer_returns_a_report_with_a_comment_the_enterprise_then_reads(
     browser: Any, web_app: Any, live_api: str, users: Users, http: httpx.Client
 ) -> None:
     year = FLOW_YEAR - 1
-    manager = _headers(http, *users.manager)
+    manager = login(http, *users.manager)
     line = {"period": f"{year}-06", "site": SITE, "process": "auxiliary", "source_type": "heat", "item": "heat",
             "quantity": 900, "unit": "GJ", "direction": "in"}
     assert http.post(f"/api/v1/inventory/{ENTERPRISE}/activity", headers=manager,

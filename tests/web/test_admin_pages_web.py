@@ -21,21 +21,15 @@ import psycopg
 import pytest
 
 from api.audit import auditlog
-from tests.api.conftest import make_user
+from tests.api.conftest import login, make_user
 from tests.web.conftest import SITE, Users
-from tests.web.ui import choose, log_in, shot
+from tests.web.ui import choose, log_in, open_from_drawer, shot
 from tests.web.waiting import wait_until
 
 Page = Any  # playwright.sync_api.Page; the module is imported only once Chromium is there
 pytestmark = pytest.mark.timeout(900)  # the first test may wait for apt-get to install Chromium
 
 ROW = ".el-table__row:has([data-{kind}='{id}'])"
-
-
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +77,7 @@ def test_technician_acknowledges_an_alarm_sets_its_points_range_and_accepts_a_ri
     page.click("#accept-submit")
     page.wait_for_selector("#alarms-done")
     shot(page, "alarms")
-    headers = _bearer(http, name, password)
+    headers = login(http, name, password)
     alarm = next(a for a in http.get("/api/v1/alarms", headers=headers).json()["alarms"]
                  if a["alarm_id"] == handling["alarm"])
     limits = http.get("/api/v1/devices/w-gas-boiler/points/flow_nm3h/range", headers=headers).json()
@@ -114,7 +108,7 @@ def test_enterprise_user_clears_an_alarm_with_a_comment_and_sees_ranges_read_onl
     page.click(f"{row} button.range")
     page.wait_for_selector("#range-now")
     editable = page.locator("#range-form").count()
-    body = http.get("/api/v1/alarms", headers=_bearer(http, *users.manager), params={"state": "cleared"}).json()
+    body = http.get("/api/v1/alarms", headers=login(http, *users.manager), params={"state": "cleared"}).json()
     cleared = next(a for a in body["alarms"] if a["alarm_id"] == alarm)
     states = page.eval_on_selector_all("#alarms-table [data-alarm]", "els => els.map(e => e.dataset.state)")
     assert (cleared["cleared_by"], cleared["clear_comment"], editable, set(states)) == (
@@ -158,7 +152,7 @@ def test_administrator_moves_a_device_to_another_gateway_of_its_site(
     page.click("#nav a[data-route='gateways']")
     page.fill("#gateways-filter", tag)  # only this test's gateways, however many others there are
     page.wait_for_selector(f"[data-gateway='{first}'][data-status]")
-    headers = _bearer(http, *users.admin)
+    headers = login(http, *users.admin)
     health = {g["gateway_id"]: g["status"] for g in http.get("/api/v1/devices/health", headers=headers).json()["gateways"]}
     shown_status = page.get_attribute(f"[data-gateway='{first}']", "data-status")
     shown_seen = page.get_attribute(f"{ROW.format(kind='gateway', id=first)} .last-seen", "data-value")
@@ -199,7 +193,7 @@ def test_technician_registers_a_gateway_downloads_its_certificate_and_revokes_it
     page.click(f"{row} button.gateway-revoke")
     page.click("#revoke-submit")
     page.wait_for_selector(f"{row} [data-registry='revoked']")
-    headers = _bearer(http, *users.technician)
+    headers = login(http, *users.technician)
     listed = next(g for g in http.get("/api/v1/gateways", headers=headers).json()["gateways"]
                   if g["gateway_id"] == gateway)
     with psycopg.connect(database_url) as conn:
@@ -233,7 +227,7 @@ def test_administrator_filters_the_audit_log_by_action_and_time_and_exports_it(
         page.click("#audit-export")
     exported = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
     shot(page, "audit")
-    body = http.get("/api/v1/audit", headers=_bearer(http, *users.admin), params={"action": "user.*"}).json()
+    body = http.get("/api/v1/audit", headers=login(http, *users.admin), params={"action": "user.*"}).json()
     assert (shown, exported[0], len(exported) - 1 >= shown, {row[5][:5] for row in exported[1:]}) == (
         body["total"], list(auditlog.COLUMNS), True, {"user."})
 
@@ -261,10 +255,10 @@ def test_administrator_creates_a_user_after_a_weak_password_is_refused_and_disab
     page.click(f"{row} button.toggle-disabled")
     page.wait_for_selector(f"[data-user='{name}'][data-disabled='yes']")
     shot(page, "users")
-    account = http.get(f"/api/v1/users/{name}", headers=_bearer(http, *users.admin)).json()
-    login = http.post("/api/v1/auth/login", json={"username": name, "password": secret})
+    account = http.get(f"/api/v1/users/{name}", headers=login(http, *users.admin)).json()
+    refused_login = http.post("/api/v1/auth/login", json={"username": name, "password": secret})
     assert (refused.startswith("password rejected"), (account["role"], account["enterprises"], account["disabled"]),
-            login.status_code) == (True, ("auditor", ["w-ent"], True), 403)
+            refused_login.status_code) == (True, ("auditor", ["w-ent"], True), 403)
 
 
 def test_administrator_demotes_a_technician_to_an_enterprise_user_whose_session_ends(
@@ -272,7 +266,7 @@ def test_administrator_demotes_a_technician_to_an_enterprise_user_whose_session_
     api_app_client: Any
 ) -> None:
     name, password, _ = make_user(api_app_client, admin_headers, "technician", username=f"w-tech-{_tag()}")
-    session = _bearer(http, name, password)
+    session = login(http, name, password)
     log_in(page, live_api, *users.admin)
     page.click("#nav a[data-route='users']")
     page.fill("#users-filter", name)
@@ -286,7 +280,7 @@ def test_administrator_demotes_a_technician_to_an_enterprise_user_whose_session_
     page.wait_for_selector("#users-done")
     page.wait_for_selector(f"{ROW.format(kind='user', id=name)} [data-role='enterprise']")
     shot(page, "user-role")
-    account = http.get(f"/api/v1/users/{name}", headers=_bearer(http, *users.admin)).json()
+    account = http.get(f"/api/v1/users/{name}", headers=login(http, *users.admin)).json()
     assert ((account["role"], account["enterprise_id"]), http.get("/api/v1/auth/me", headers=session).status_code) == (
         ("enterprise", "w-ent"), 401)
 
@@ -326,10 +320,7 @@ def test_new_pages_fit_a_phones_width(browser: object, web_app: object, live_api
         log_in(page, live_api, *users.admin)
         # the app lands on the role's first page before the menu is opened (landing closes the drawer)
         page.wait_for_selector("#nav a.active", state="attached")
-        page.click(".menu-button")
-        page.click(f".nav-drawer a[data-route='{route}']")
-        page.wait_for_selector(ready)
-        page.wait_for_selector(".nav-drawer", state="hidden")
+        open_from_drawer(page, route, ready)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         shot(page, f"phone-{route}")
         panel = None
@@ -347,7 +338,7 @@ def test_new_pages_fit_a_phones_width(browser: object, web_app: object, live_api
 def test_sorting_the_audit_log_by_time_sorts_every_entry_not_only_the_page_shown(
     page: Page, live_api: str, http: httpx.Client, users: Users
 ) -> None:
-    headers = _bearer(http, *users.admin)
+    headers = login(http, *users.admin)
     for n in range(30):  # more entries than one page of the log holds
         r = http.post("/api/v1/auth/tokens", headers=headers, json={"name": f"sort check {n}", "scopes": ["devices"]})
         assert r.status_code == 201, r.text

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from carbonflow.demo.region_seed import seed_region
+from tests.api.conftest import login
 from tests.web.conftest import Users
 from tests.web.ui import log_in, shot
 
@@ -32,15 +33,9 @@ def prefecture(database_url: str, live_api: str) -> str:
     return PREFECTURE
 
 
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
 def test_government_user_reads_decoupling_and_a_decomposition_that_sums_to_the_change(
         page: Page, live_api: str, users: Users, prefecture: str, http: httpx.Client) -> None:
-    headers = _bearer(http, *users.government)
+    headers = login(http, *users.government)
     log_in(page, live_api, *users.government)
     page.goto(f"{live_api}/#/analysis?region={prefecture}")
     page.wait_for_selector("#decoupling-table [data-state]")
@@ -70,7 +65,7 @@ def test_government_user_reads_decoupling_and_a_decomposition_that_sums_to_the_c
 
 def test_government_user_projects_saves_two_scenarios_and_compares_their_peaks(
         page: Page, live_api: str, users: Users, prefecture: str, http: httpx.Client) -> None:
-    headers = _bearer(http, *users.government)
+    headers = login(http, *users.government)
     tag = uuid.uuid4().hex[:6]
     log_in(page, live_api, *users.government)
     page.goto(f"{live_api}/#/analysis?region={prefecture}&tab=forecast")

@@ -12,6 +12,7 @@ import httpx
 import psycopg
 import pytest
 
+from tests.api.conftest import login
 from tests.web.conftest import SITE, TZ, Users
 from tests.web.ui import log_in, shot, value
 from tests.web.waiting import wait_until
@@ -22,8 +23,7 @@ WALL = {"width": 1920, "height": 1080}
 
 
 def _overview(http: httpx.Client, username: str, password: str) -> dict[str, Any]:
-    token = http.post("/api/v1/auth/login", json={"username": username, "password": password}).json()["token"]
-    r = http.get("/api/v1/overview", params={"site": SITE, "tz": TZ}, headers={"Authorization": f"Bearer {token}"})
+    r = http.get("/api/v1/overview", params={"site": SITE, "tz": TZ}, headers=login(http, username, password))
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
 

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from carbon_domain.periods import Period
+from tests.api.conftest import login
 from tests.web.conftest import (
     ARTIFACTS,
     GAS_FACTORS,
@@ -23,7 +24,6 @@ from tests.web.conftest import (
     TZ,
     Users,
 )
-from tests.web.test_dashboards_web import _bearer
 from tests.web.ui import log_in, value
 
 Page = Any  # playwright.sync_api.Page
@@ -103,7 +103,7 @@ def test_overview_compares_this_month_to_date_with_last_month_and_last_year_as_t
     page.wait_for_selector("#table-compare[data-to]")
     to = page.get_attribute("#table-compare", "data-to")
     period = datetime.fromisoformat(to).astimezone(ZONE).strftime("%Y-%m")  # type: ignore[union-attr]
-    headers = _bearer(http, *users.manager)
+    headers = login(http, *users.manager)
     answers = {basis: http.get("/api/v1/emissions/compare", headers=headers, params={
         "site": SITE, "period": period, "basis": basis, "tz": TZ, "to": to}).json() for basis in ("mom", "yoy")}
     mom, yoy = answers["mom"], answers["yoy"]

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from api.auth import security
+from tests.api.conftest import login
 from tests.web.conftest import GRID, SITE, TZ, Users
 from tests.web.ui import choose, log_in, shot, text_number, value
 from tests.web.waiting import wait_until
@@ -23,12 +24,6 @@ from tests.web.waiting import wait_until
 Page = Any  # playwright.sync_api.Page; the module is imported only once Chromium is there
 # the first test may wait for apt-get to install Chromium
 pytestmark = pytest.mark.timeout(900)
-
-
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 def _wait_overview(page: Page) -> None:
@@ -73,7 +68,7 @@ def test_overview_shows_the_apis_figures_and_follows_the_live_stream(
     log_in(page, live_api, *users.manager)
     page.wait_for_url("**/#/overview**")
     _wait_overview(page)
-    body = http.get("/api/v1/overview", headers=_bearer(http, *users.manager), params={"site": SITE, "tz": TZ}).json()
+    body = http.get("/api/v1/overview", headers=login(http, *users.manager), params={"site": SITE, "tz": TZ}).json()
     shown, expected = _figures_on_page(page), _figures_of_api(body)
     text = (text_number(page, "#kpi-co2"), text_number(page, "#kpi-power"), text_number(page, "#kpi-intensity"))
     shot(page, "overview-en")
@@ -87,7 +82,7 @@ def test_overview_shows_the_apis_figures_and_follows_the_live_stream(
                      " SELECT g.gateway_key, 5000000, %s, p.point_key, 2468.4, 0 FROM gateways g, points p"
                      " WHERE g.gateway_id = 'w-gw' AND p.device_id = 'w-elec-main' AND p.point = 'active_power_kw'",
                      (datetime.now(UTC),))
-    power = _power_counting(http, _bearer(http, *users.manager), "w-elec-main", 2468.4)
+    power = _power_counting(http, login(http, *users.manager), "w-elec-main", 2468.4)
     page.wait_for_function("(kw) => Number(document.querySelector('#kpi-power').dataset.value) === kw", arg=power)
 
 
@@ -208,7 +203,7 @@ def test_device_health_shows_every_device_with_status_and_quality_counts(
     page.wait_for_selector("#device-health", timeout=60_000)  # every device of the shared test database
     page.click("tr:has([data-device='w-gas-boiler']) .el-table__expand-icon")
     page.wait_for_selector(".points-row")
-    body = http.get("/api/v1/devices/health", headers=_bearer(http, *users.technician), params={"hours": 1}).json()
+    body = http.get("/api/v1/devices/health", headers=login(http, *users.technician), params={"hours": 1}).json()
     ours = {d["device_id"]: d for d in body["devices"] if d["site_id"] == SITE}
     shown = {device: (page.get_attribute(f"[data-device='{device}']", "data-status"),
                       value(page, f"tr:has([data-device='{device}']) [data-quality='bad'] b"))
@@ -233,7 +228,7 @@ def test_device_health_shows_each_gateways_spool_backlog_and_drops(
     page.click("#nav a[data-route='devices']")
     row = "#gateway-health tr:has([data-gateway='w-gw'])"
     page.wait_for_selector(row, timeout=60_000)
-    body = http.get("/api/v1/devices/health", headers=_bearer(http, *users.technician)).json()
+    body = http.get("/api/v1/devices/health", headers=login(http, *users.technician)).json()
     api = next(g for g in body["gateways"] if g["gateway_id"] == "w-gw")
     shown = (page.get_attribute("#gateway-health [data-gateway='w-gw']", "data-status"),
              value(page, f"{row} [data-field='backlog']"),
@@ -298,7 +293,7 @@ def test_series_explorer_shows_calendar_months_equal_to_the_apis(
     page.goto(live_api + "/#/series?" + "&".join(f"{k}={v}" for k, v in {**query, "range": "custom"}.items()))
     page.wait_for_selector("#series-chart canvas")
     page.wait_for_selector("#series-interval button.on[data-value='1mo']")
-    api = http.get("/api/v1/series", params={**query, "tz": TZ}, headers=_bearer(http, *users.manager)).json()
+    api = http.get("/api/v1/series", params={**query, "tz": TZ}, headers=login(http, *users.manager)).json()
     row = "#series-table .el-table__body tr.el-table__row:nth-child({n})"
     rows = page.locator("#series-table .el-table__body tr.el-table__row").count()
     shown = [(value(page, f"{row.format(n=i + 1)} [data-field='value']"),

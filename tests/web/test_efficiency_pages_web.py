@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import make_user
+from tests.api.conftest import login, make_user
 from tests.api.efficiency_seed import METER, STEEL, seed_prefecture
 from tests.web.conftest import Users
 from tests.web.ui import log_in, shot
@@ -36,12 +36,6 @@ def steel_manager(api_app_client: Any, admin_headers: dict[str, str], seeded: di
     return name, password
 
 
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
 def _fits(page: Page) -> bool:
     return bool(page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1"))
 
@@ -53,7 +47,7 @@ def test_government_reads_its_regions_distribution_by_county_and_industry_and_ex
     page.wait_for_selector("#eff-spread[data-by='region'] tr[data-group]")
     page.wait_for_selector("#eff-spread-chart canvas")
     counties = page.eval_on_selector_all("#eff-spread tr[data-group]", "rows => rows.map(r => r.dataset.group)")
-    api = http.get(f"{BASE}/distribution", headers=_bearer(http, *users.government), params={"by": "region"})
+    api = http.get(f"{BASE}/distribution", headers=login(http, *users.government), params={"by": "region"})
     assert api.status_code == 200, api.text
     api = api.json()
     shot(page, "efficiency-government")
@@ -102,7 +96,7 @@ def test_government_sees_its_prefectures_grade_distribution_on_the_map_as_the_ap
     page.wait_for_selector("#eff-map-holder[data-colour='worst'][data-region='330500'] canvas")
     page.wait_for_selector("#eff-map-table tr[data-region]")
     period = page.get_attribute("#eff-map-holder", "data-period")
-    api = http.get(f"{BASE}/distribution/regions", headers=_bearer(http, *users.government),
+    api = http.get(f"{BASE}/distribution/regions", headers=login(http, *users.government),
                    params={"region": "330500", "period": period})
     assert api.status_code == 200, api.text
     shown = _map_rows(page)
@@ -133,7 +127,7 @@ def test_choosing_a_rolling_12_months_computes_it_and_shows_the_apis_rolling_cod
     page.wait_for_selector("#eff-job[data-state='done']")
     page.click(".el-dialog__footer button:has-text('Close')")
     page.wait_for_selector("#eff-not-computed", state="detached")
-    headers = _bearer(http, *users.government)
+    headers = login(http, *users.government)
     api = http.get(f"{BASE}/units", headers=headers, params={"period": rolling})
     assert api.status_code == 200, api.text
     units = api.json()["units"]
@@ -177,7 +171,7 @@ def test_the_steelworks_account_traces_its_code_to_a_meters_readings_and_its_cer
     page.click("#nav a[data-route='carbon-account']")
     page.wait_for_selector("#acct-code[data-code]:not([data-code=''])")
     account = http.get(f"{BASE}/units/{seeded[STEEL.credit_code]}/account",
-                       headers=_bearer(http, *steel_manager)).json()
+                       headers=login(http, *steel_manager)).json()
     page.wait_for_selector("#acct-history-chart canvas")
     shown = (page.get_attribute("#acct-code", "data-code"), page.inner_text("#acct-k"),
              page.is_visible(f"#acct-meters tr[data-meter='{METER['device_id']}/{METER['point']}']"),

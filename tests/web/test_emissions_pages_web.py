@@ -11,18 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import unique
+from tests.api.conftest import login, unique
 from tests.web.conftest import GRID, SITE, Users
-from tests.web.ui import log_in, shot, value
+from tests.web.ui import log_in, open_from_drawer, shot, value
 
 Page = Any  # playwright.sync_api.Page; the module is imported only once Chromium is there
 pytestmark = pytest.mark.timeout(900)  # the first test may wait for apt-get to install Chromium
-
-
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 def _open_emissions(page: Page) -> None:
@@ -64,7 +58,7 @@ def test_manager_clicks_a_days_bar_and_follows_it_to_factor_rows_and_an_hours_re
     hour = page.get_attribute("#provenance-hour", "data-hour")
     shot(page, "emissions-hour")
 
-    headers = _bearer(http, *users.manager)
+    headers = login(http, *users.manager)
     breakdown = http.get("/api/v1/emissions/breakdown", headers=headers, params={
         "site": SITE, "start": page.evaluate("() => new Date(Date.now() - 7 * 86400000).toISOString()"),
         "end": page.evaluate("() => new Date(Date.now() + 86400000).toISOString()")}).json()
@@ -107,7 +101,7 @@ def test_administrator_publishes_a_new_factor_version_and_the_auditor_sees_who_a
     page: Page, live_api: str, http: httpx.Client, users: Users
 ) -> None:
     key = f"heat.web_{unique('f').replace('-', '_')}"
-    r = http.post("/api/v1/factors", headers=_bearer(http, *users.admin), json={
+    r = http.post("/api/v1/factors", headers=login(http, *users.admin), json={
         "factor_id": f"{key}@2025", "key": key, "value": 0.11, "unit": "tCO2/GJ", "scope": "national",
         "scope_id": "cn", "valid_from": "2025-01-01", "series": "web-test", "source": "first publication"})
     assert r.status_code == 201, r.text
@@ -148,10 +142,7 @@ def test_emissions_pages_fit_a_phones_width(browser: object, web_app: object, li
         page = context.new_page()
         log_in(page, live_api, *users.manager)
         page.wait_for_selector("#nav a.active", state="attached")
-        page.click(".menu-button")
-        page.click(f".nav-drawer a[data-route='{route}']")
-        page.wait_for_selector(ready)
-        page.wait_for_selector(".nav-drawer", state="hidden")
+        open_from_drawer(page, route, ready)
         widths = {route: page.evaluate("() => document.documentElement.scrollWidth")}
         shot(page, f"phone-{route}")
         if route == "emissions":  # the provenance dialog fits too, its wide tables scroll inside it

@@ -18,8 +18,8 @@ import httpx
 import psycopg
 import pytest
 
+from tests.api.conftest import login
 from tests.web.conftest import SITE, TZ, Users
-from tests.web.test_dashboards_web import _bearer
 from tests.web.ui import log_in, shot
 
 Page = Any  # playwright.sync_api.Page
@@ -70,7 +70,7 @@ def history(database_url: str, plant: str) -> dict[str, str]:
 
 def test_energy_manager_reads_the_process_decomposition_and_recalculates_the_forecast(
         page: Page, live_api: str, users: Users, history: dict[str, str], http: httpx.Client) -> None:
-    headers = _bearer(http, *users.manager)
+    headers = login(http, *users.manager)
     log_in(page, live_api, *users.manager)
     page.goto(f"{live_api}/#/enterprise-analysis?site={SITE}&base={history['base']}&target={history['target']}")
     page.wait_for_selector("#ea-change")

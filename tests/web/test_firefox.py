@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from carbonflow import webbuild
+from tests.api.conftest import login
 from tests.api.efficiency_seed import seed_prefecture
 from tests.api.test_monitoring import credit_code, csv_file, upload
 from tests.api.test_monitoring_sync import PG_QUERY, postgres_source  # noqa: F401  (the fixture: a source database)
@@ -74,8 +75,7 @@ def test_overview_in_firefox_shows_the_apis_figures(firefox: tuple[str, str], li
     username, password = users.manager
     seen = _in_firefox(firefox, page="overview", base=live_api, username=username, password=password,
                        screenshot=str(shot), tz="Asia/Shanghai")
-    login = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    headers = login(http, username, password)
     body = http.get("/api/v1/overview", headers=headers, params={"site": SITE, "tz": seen["timezone"]}).json()
     expected = {
         "power": body["power"]["total_kw"], "co2": body["co2"]["total_tco2"],
@@ -107,17 +107,10 @@ def test_device_health_in_firefox_unfolds_a_device_as_a_technician(firefox: tupl
     shot.unlink(missing_ok=True)
     seen = _in_firefox(firefox, page="devices", base=live_api, username=users.technician[0],
                        password=users.technician[1], device="w-gas-boiler", screenshot=str(shot))
-    login = http.post("/api/v1/auth/login", json={"username": users.technician[0], "password": users.technician[1]})
-    body = http.get("/api/v1/devices/health", headers={"Authorization": f"Bearer {login.json()['token']}"}).json()
+    body = http.get("/api/v1/devices/health", headers=login(http, *users.technician)).json()
     boiler = next(d for d in body["devices"] if d["device_id"] == "w-gas-boiler")
     assert (seen["status"], seen["points"], seen["errors"], shot.stat().st_size > 10_000) == (
         boiler["status"], len(boiler["points"]), [], True)
-
-
-def _headers(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    login = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['token']}"}
 
 
 def test_alarms_in_firefox_a_technician_acknowledges_an_alarm(firefox: tuple[str, str], live_api: str,
@@ -131,7 +124,7 @@ def test_alarms_in_firefox_a_technician_acknowledges_an_alarm(firefox: tuple[str
     shot.unlink(missing_ok=True)
     seen = _in_firefox(firefox, page="alarms", base=live_api, username=users.technician[0],
                        password=users.technician[1], alarm=alarm, screenshot=str(shot))
-    body = http.get("/api/v1/alarms", headers=_headers(http, *users.technician)).json()
+    body = http.get("/api/v1/alarms", headers=login(http, *users.technician)).json()
     acknowledged = next(a for a in body["alarms"] if a["alarm_id"] == alarm)
     assert (acknowledged["acknowledged_by"], seen["alarms"] > 0, seen["errors"], shot.stat().st_size > 10_000) == (
         users.technician[0], True, [], True)
@@ -144,7 +137,7 @@ def test_gateway_registry_in_firefox_a_technician_registers_a_gateway_and_revoke
     gateway = f"ff-gw-{uuid.uuid4().hex[:8]}"  # its own gateway: the test never depends on what others leave
     seen = _in_firefox(firefox, page="gateways", base=live_api, username=users.technician[0],
                        password=users.technician[1], newGateway=gateway, site=SITE, screenshot=str(shot))
-    listed = next(g for g in http.get("/api/v1/gateways", headers=_headers(http, *users.technician)).json()["gateways"]
+    listed = next(g for g in http.get("/api/v1/gateways", headers=login(http, *users.technician)).json()["gateways"]
                   if g["gateway_id"] == gateway)
     assert (seen["registered"], (listed["status"], listed["site_id"]), seen["errors"], shot.stat().st_size > 10_000) == (
         {"status": "never", "expires": listed["cert_expires_at"], "rows": 1}, ("revoked", SITE), [], True)
@@ -156,7 +149,7 @@ def test_audit_log_in_firefox_filters_by_an_action_family(firefox: tuple[str, st
     shot.unlink(missing_ok=True)
     seen = _in_firefox(firefox, page="audit", base=live_api, username=users.admin[0], password=users.admin[1],
                        action="user.*", screenshot=str(shot))
-    body = http.get("/api/v1/audit", headers=_headers(http, *users.admin), params={"action": "user.*"}).json()
+    body = http.get("/api/v1/audit", headers=login(http, *users.admin), params={"action": "user.*"}).json()
     assert (seen["count"], seen["errors"], shot.stat().st_size > 10_000) == (body["total"], [], True)
 
 
@@ -168,10 +161,11 @@ def test_users_in_firefox_an_administrator_creates_an_account_whose_one_time_pas
     name = f"ff-technician-{uuid.uuid4().hex[:8]}"
     seen = _in_firefox(firefox, page="users", base=live_api, username=users.admin[0], password=users.admin[1],
                        newUser=name, enterprise="w-ent", screenshot=str(shot))
-    login = http.post("/api/v1/auth/login", json={"username": name, "password": seen["secret"]})
-    account = http.get(f"/api/v1/users/{name}", headers=_headers(http, *users.admin)).json()
-    assert (login.status_code, login.json().get("must_change_password"), (account["role"], account["enterprise_id"]),
-            name in seen["done"], seen["errors"], shot.stat().st_size > 10_000) == (
+    first_login = http.post("/api/v1/auth/login", json={"username": name, "password": seen["secret"]})
+    account = http.get(f"/api/v1/users/{name}", headers=login(http, *users.admin)).json()
+    assert (first_login.status_code, first_login.json().get("must_change_password"),
+            (account["role"], account["enterprise_id"]), name in seen["done"], seen["errors"],
+            shot.stat().st_size > 10_000) == (
         200, True, ("enterprise", "w-ent"), True, [], True)
 
 
@@ -182,7 +176,7 @@ def test_tokens_in_firefox_a_token_made_on_the_page_works_until_revoked_there(
     shot.unlink(missing_ok=True)
     seen = _in_firefox(firefox, page="tokens", base=live_api, username=users.technician[0],
                        password=users.technician[1], tokenName="ff historian", screenshot=str(shot))
-    mine = http.get("/api/v1/auth/tokens", headers=_headers(http, *users.technician)).json()["tokens"]
+    mine = http.get("/api/v1/auth/tokens", headers=login(http, *users.technician)).json()["tokens"]
     revoked = next(t for t in mine if t["token_id"] == seen["token_id"])
     refused = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {seen['secret']}"}).status_code
     assert (revoked["name"], revoked["revoked_at"] is not None, refused, seen["errors"],
@@ -196,7 +190,7 @@ def test_emissions_in_firefox_a_figure_traces_to_the_apis_factor_rows_and_an_hou
     shot.unlink(missing_ok=True)
     seen = _in_firefox(firefox, page="emissions", base=live_api, username=users.auditor[0], password=users.auditor[1],
                        site=SITE, source="natural_gas", screenshot=str(shot))
-    headers = _headers(http, *users.auditor)
+    headers = login(http, *users.auditor)
     hour = http.get("/api/v1/emissions/provenance/hour", headers=headers,
                     params={"site": SITE, "source": "natural_gas", "hour": seen["hour"]["hour"]}).json()
     assert seen["figure"]["factors"] == sorted(f["factor_id"] for f in hour["factors"])
@@ -210,7 +204,7 @@ def test_factor_library_in_firefox_shows_each_versions_status_and_publisher(
     firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users
 ) -> None:
     key = f"heat.firefox_{uuid.uuid4().hex[:8]}"
-    admin = _headers(http, *users.admin)
+    admin = login(http, *users.admin)
     for factor_id, value in ((f"{key}@2025", 0.1), (f"{key}@2025.v2", 0.105)):
         r = http.post("/api/v1/factors", headers=admin, json={
             "factor_id": factor_id, "key": key, "value": value, "unit": "tCO2/GJ", "scope": "national",
@@ -230,7 +224,7 @@ def test_activity_entry_in_firefox_the_energy_manager_submits_a_line(firefox: tu
     shot.unlink(missing_ok=True)
     seen = _in_firefox(firefox, page="activity", base=live_api, username=users.manager[0],
                        password=users.manager[1], quantity=7.25, screenshot=str(shot))
-    headers = _headers(http, *users.manager)
+    headers = login(http, *users.manager)
     newest = http.get("/api/v1/inventory/w-ent/activity", headers=headers).json()["submissions"][-1]
     stored = http.get(f"/api/v1/inventory/w-ent/activity/{newest['version']}", headers=headers).json()["lines"]
     assert ([(line["item"], line["quantity"], line["unit"]) for line in stored], newest["version"] in seen["versions"],
@@ -240,7 +234,7 @@ def test_activity_entry_in_firefox_the_energy_manager_submits_a_line(firefox: tu
 def test_reports_in_firefox_a_government_reviewer_passes_the_first_review(firefox: tuple[str, str], live_api: str,
                                                                           http: httpx.Client, users: Users) -> None:
     year = 2021  # a year no other browser test reports on
-    manager = _headers(http, *users.manager)
+    manager = login(http, *users.manager)
     line = {"period": f"{year}-04", "site": SITE, "process": "auxiliary", "source_type": "heat", "item": "heat",
             "quantity": 640, "unit": "GJ", "direction": "in"}
     assert http.post("/api/v1/inventory/w-ent/activity", headers=manager, json={"lines": [line]}).status_code == 201
@@ -261,7 +255,7 @@ def test_monitoring_in_firefox_a_government_user_drills_into_the_prefecture_and_
     shot.unlink(missing_ok=True)
     seen = _in_firefox(firefox, page="monitoring", base=live_api, username=users.government[0],
                        password=users.government[1], region="330500", screenshot=str(shot))
-    view = http.get("/api/v1/monitoring/view", headers=_headers(http, *users.government),
+    view = http.get("/api/v1/monitoring/view", headers=login(http, *users.government),
                     params={"region": "330500", "year": seen["year"]}).json()
     assert (seen["rows"], seen["synthetic"], seen["metric"], seen["errors"], shot.stat().st_size > 10_000) == (
         {r["key"]: pytest.approx(r["tco2"]) for r in view["rows"]}, 1, "intensity", [], True)
@@ -282,7 +276,7 @@ def test_data_sync_in_firefox_an_administrator_creates_a_source_runs_it_and_edit
     seen = _in_firefox(firefox, page="monitoringSync", base=live_api, username=users.admin[0],
                        password=users.admin[1], source=name, urlEnv=env, query=PG_QUERY, interval=7200,
                        screenshot=str(shot))
-    listed = http.get("/api/v1/monitoring/sync-sources", headers=_headers(http, *users.admin)).json()["sources"]
+    listed = http.get("/api/v1/monitoring/sync-sources", headers=login(http, *users.admin)).json()["sources"]
     source = next(s for s in listed if s["name"] == name)
     assert (seen["run"], seen["interval"], seen["watermark"], seen["errors"], shot.stat().st_size > 10_000) == (
         {"rows": 1, "stored": 1, "unchanged": 0, "refused": 0}, source["interval_s"], source["watermark"], [], True)
@@ -306,7 +300,7 @@ def test_efficiency_codes_in_firefox_a_government_user_reads_its_distribution_an
     shot.unlink(missing_ok=True)
     seen = _in_firefox(firefox, page="efficiency", base=live_api, username=users.government[0],
                        password=users.government[1], screenshot=str(shot))
-    headers = _headers(http, *users.government)
+    headers = login(http, *users.government)
     by_region = http.get("/api/v1/efficiency-code/distribution", headers=headers, params={"by": "region"}).json()
     by_industry = http.get("/api/v1/efficiency-code/distribution", headers=headers, params={"by": "industry"}).json()
     account = http.get(f"/api/v1/efficiency-code/units/{seen['unit']}/account", headers=headers).json()
@@ -326,8 +320,7 @@ def test_enterprise_analysis_in_firefox_shows_the_apis_effects_and_peaks(
     username, password = users.manager
     seen = _in_firefox(firefox, page="enterpriseAnalysis", base=live_api, username=username, password=password,
                        site=SITE, screenshot=str(shot), **{"from": history["base"], "to": history["target"]})
-    login = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    headers = login(http, username, password)
     lmdi = http.get("/api/v1/analysis/enterprise/lmdi", headers=headers, params={
         "site": SITE, "base": history["base"], "target": history["target"], "tz": TZ}).json()
     forecast = http.get("/api/v1/analysis/enterprise/forecast", headers=headers, params={"site": SITE, "tz": TZ}).json()
@@ -344,7 +337,7 @@ def test_big_screen_in_firefox_fills_the_wall_with_the_apis_figures(firefox: tup
     username, password = users.manager
     seen = _in_firefox(firefox, page="bigscreen", base=live_api, username=username, password=password,
                        screenshot=str(shot), tz="Asia/Shanghai")
-    body = http.get("/api/v1/overview", headers=_headers(http, username, password),
+    body = http.get("/api/v1/overview", headers=login(http, username, password),
                     params={"site": SITE, "tz": seen["timezone"]}).json()
     expected = {"co2": body["co2"]["total_tco2"], "intensity": body["intensity"]["value"], "alarms": len(body["alarms"])}
     assert (seen["figures"], seen["menu"], seen["charts"], seen["errors"], shot.stat().st_size > 10_000) == (

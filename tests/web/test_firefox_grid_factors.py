@@ -9,8 +9,9 @@ import uuid
 import httpx
 import pytest
 
+from tests.api.conftest import login
 from tests.web.conftest import ARTIFACTS, Users
-from tests.web.test_firefox import _headers, _in_firefox, firefox  # noqa: F401  # the fixture, shared
+from tests.web.test_firefox import _in_firefox, firefox  # noqa: F401  # the fixture, shared
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -19,7 +20,7 @@ def test_grid_factors_in_firefox_show_the_apis_factors_under_the_chosen_conventi
         firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users) -> None:  # noqa: F811
     tag = uuid.uuid4().hex[:6]
     a, b = f"F{tag}A", f"F{tag}B"
-    admin = _headers(http, *users.admin)
+    admin = login(http, *users.admin)
     created = http.post("/api/v1/grid-factors/regional/inputs", headers=admin, json={
         "name": f"firefox two regions {tag}", "period": "2025", "source": "test", "rows": [
             {"record": "region", "region": a, "mwh": 200, "tco2": 160},
@@ -30,7 +31,7 @@ def test_grid_factors_in_firefox_show_the_apis_factors_under_the_chosen_conventi
                        json={"convention": "generation"})
     assert traced.status_code == 201, traced.text
     result = http.get(f"/api/v1/grid-factors/regional/results/{traced.json()['result_id']}",
-                      headers=_headers(http, *users.government)).json()
+                      headers=login(http, *users.government)).json()
     expected = {f["region"]: f["intensity"] for f in result["factors"]}
     shot = ARTIFACTS / "firefox-grid-factors.png"
     shot.unlink(missing_ok=True)

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.conftest import login
 from tests.web.conftest import ARTIFACTS
-from tests.web.test_firefox import _headers, _in_firefox, firefox  # noqa: F401  # the fixture, shared
+from tests.web.test_firefox import _in_firefox, firefox  # noqa: F401  # the fixture, shared
 from tests.web.test_projects_pages_web import ENTERPRISE, METER, YEAR, owner  # noqa: F401  # the fixture, shared
 
 pytestmark = pytest.mark.timeout(900)
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.timeout(900)
 
 def test_projects_in_firefox_show_the_apis_stage_reductions_and_allowances(
         firefox: tuple[str, str], live_api: str, http: httpx.Client, owner: dict[str, Any]) -> None:  # noqa: F811
-    manager = _headers(http, *owner["manager"])
+    manager = login(http, *owner["manager"])
     created = http.post("/api/v1/projects", headers=manager, json={
         "enterprise_id": ENTERPRISE, "name": f"Firefox PV {uuid.uuid4().hex[:6]}", "kind": "grid_pv",
         "grid_region": "east", "budget": 1000})

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.conftest import login
 from tests.web.conftest import ARTIFACTS, Users
-from tests.web.test_firefox import _headers, _in_firefox, firefox  # noqa: F401  # the fixture, shared
+from tests.web.test_firefox import _in_firefox, firefox  # noqa: F401  # the fixture, shared
 from tests.web.test_targets_web import CITY, lishui, seed_works  # noqa: F401  # the seeded data, shared
 
 pytestmark = pytest.mark.timeout(900)
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.timeout(900)
 def test_target_assessment_in_firefox_shows_the_apis_holders_and_results(
         firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users,  # noqa: F811
         lishui: dict[str, Any]) -> None:  # noqa: F811
-    gov = _headers(http, *users.government)
+    gov = login(http, *users.government)
     created = http.post("/api/v1/analysis/targets", headers=gov, json={
         "region": CITY, "name": "firefox 2026 cap", "kind": "total", "year": 2026, "base_year": 2025,
         "value": 5000, "holder_level": "unit", "rule": "equal_rate"})
@@ -41,7 +42,7 @@ def test_reduction_potential_in_firefox_shows_the_apis_processes(
         firefox: tuple[str, str], live_api: str, http: httpx.Client, users: Users,  # noqa: F811
         lishui: dict[str, Any], database_url: str) -> None:  # noqa: F811
     works = seed_works(http, lishui["admin"], database_url)
-    api = http.get(f"/api/v1/analysis/reduction-potential/{works}", headers=_headers(http, *users.government),
+    api = http.get(f"/api/v1/analysis/reduction-potential/{works}", headers=login(http, *users.government),
                    params={"year": 2025}).json()
     shot = ARTIFACTS / "firefox-reduction-potential.png"
     shot.unlink(missing_ok=True)

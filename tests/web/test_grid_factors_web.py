@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.conftest import login
 from tests.web.conftest import Users
 from tests.web.ui import choose, log_in, shot
 
@@ -24,12 +25,6 @@ TAG = uuid.uuid4().hex[:6]
 REGION = f"CN-ZJ-W{TAG}"  # inside the government user's CN-ZJ
 INDUSTRY = f"cement-{TAG}"
 A, B, C = (f"W{TAG}{x}" for x in "ABC")
-
-
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 def _monthly(unit: str, mwh: list[float], fuels: tuple[float, float, float] | None) -> list[dict[str, Any]]:
@@ -48,7 +43,7 @@ def seeded(live_api: str, users: Users) -> dict[str, Any]:
     """Through the API as an administrator: a three-region input set traced under both conventions, and units of
     one industry in REGION (two with fuel data, one with electricity only) with verified figures, fuel models fitted."""
     with httpx.Client(base_url=live_api, timeout=30) as http:
-        return _seed(http, _bearer(http, *users.admin))
+        return _seed(http, login(http, *users.admin))
 
 
 def _seed(http: httpx.Client, admin: dict[str, str]) -> dict[str, Any]:
@@ -106,7 +101,7 @@ def test_government_user_reads_regional_factors_under_both_conventions_and_a_sim
     page.click("#tab-simulation")
     choose(page, "#sim-region", REGION)
     page.wait_for_selector("#sim-total")
-    api = http.get("/api/v1/grid-factors/simulation", headers=_bearer(http, *users.government),
+    api = http.get("/api/v1/grid-factors/simulation", headers=login(http, *users.government),
                    params={"region": REGION}).json()
     page.wait_for_function("v => Math.abs(Number(document.querySelector('#sim-total').dataset.value) - v) < 1e-9",
                            arg=api["total_t"])

@@ -13,10 +13,9 @@ import httpx
 import psycopg
 import pytest
 
-from tests.api.conftest import make_user
+from tests.api.conftest import login, make_user
 from tests.api.test_monitoring import credit_code
 from tests.web.conftest import Users
-from tests.web.test_targets_web import _bearer
 from tests.web.ui import choose, log_in, shot
 
 Page = Any  # playwright.sync_api.Page
@@ -39,7 +38,7 @@ def steel_group(live_api: str, users: Users, database_url: str) -> dict[str, Any
                   f"{codes['b']},SX Works B {tag},{CITY},313,{month},coal,50,t",
                   f"{codes['b']},SX Works B {tag},{CITY},313,{month},value_added,600,万元"]
     with httpx.Client(base_url=live_api, timeout=60) as http:
-        admin = _bearer(http, *users.admin)
+        admin = login(http, *users.admin)
         r = http.post("/api/v1/monitoring/imports", headers=admin,
                       files={"file": ("figures.csv", ("\n".join(lines) + "\n").encode(), "text/csv")},
                       data={"take_valid": "false"})
@@ -79,7 +78,7 @@ def test_government_user_sets_and_issues_a_group_target_to_member_enterprises(
     page.fill("#target-value", "900")
     page.click("#target-preview")
     page.wait_for_selector("#target-detail[data-state='draft']")
-    gov = _bearer(http, *users.government)
+    gov = login(http, *users.government)
     listed = [t for t in http.get("/api/v1/analysis/targets", headers=gov,
                                   params={"group_id": group["group_id"]}).json()["targets"] if t["name"] == name]
     target = http.get(f"/api/v1/analysis/targets/{listed[-1]['target_id']}", headers=gov).json()
@@ -103,7 +102,7 @@ def test_government_user_sets_and_issues_a_group_target_to_member_enterprises(
 
 def test_a_member_works_sees_only_its_own_part_of_the_group_target(
         page: Page, live_api: str, users: Users, steel_group: dict[str, Any], http: httpx.Client) -> None:
-    gov = _bearer(http, *users.government)
+    gov = login(http, *users.government)
     r = http.post("/api/v1/analysis/targets", headers=gov, json={
         "group_id": steel_group["group"]["group_id"], "name": f"group intensity {steel_group['tag']}",
         "kind": "intensity", "year": 2026, "base_year": 2025, "value": 0.04, "holder_level": "enterprise"})

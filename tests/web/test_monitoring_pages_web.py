@@ -14,6 +14,7 @@ import pytest
 
 from api.monitoring import world
 from carbon_domain.monitoring import credit_code_problem
+from tests.api.conftest import login
 from tests.web.conftest import MONITORING_YEAR, SITE, Users
 from tests.web.ui import log_in, shot
 from tests.web.waiting import wait_until
@@ -22,12 +23,6 @@ Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 
 YEAR = MONITORING_YEAR  # the year the prefecture fixture's steelworks reports
-
-
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 def _shot(page: Page, name: str) -> None:
@@ -43,7 +38,7 @@ def _view(http: httpx.Client, headers: dict[str, str], **params: Any) -> dict[st
 
 def test_government_drills_down_from_the_province_to_a_units_live_meter(
         page: Page, live_api: str, http: httpx.Client, users: Users, prefecture: dict[str, Any]) -> None:
-    headers = _bearer(http, *users.government)
+    headers = login(http, *users.government)
     log_in(page, live_api, *users.government)
     page.click("#nav a[data-route='monitoring-regions']")
     page.wait_for_selector("#mon-rows button.drill[data-row='330500']")
@@ -83,7 +78,7 @@ def test_government_drills_down_from_the_province_to_a_units_live_meter(
 
 def test_map_switches_from_co2_to_intensity_colouring(page: Page, live_api: str, http: httpx.Client, users: Users,
                                                       prefecture: dict[str, Any]) -> None:
-    headers = _bearer(http, *users.government)
+    headers = login(http, *users.government)
     log_in(page, live_api, *users.government)
     page.click("#nav a[data-route='monitoring-map']")
     page.wait_for_selector("#map-holder[data-metric='co2'] canvas")
@@ -126,7 +121,7 @@ def test_industry_page_flags_high_energy_industries_and_filters_to_them(
 def test_reviewer_checks_the_region_and_dismisses_a_reminder_with_a_comment(
         page: Page, live_api: str, http: httpx.Client, users: Users, prefecture: dict[str, Any],
         database_url: str) -> None:
-    headers = _bearer(http, *users.government)
+    headers = login(http, *users.government)
     log_in(page, live_api, *users.government)
     page.click("#nav a[data-route='monitoring-anomalies']")
     page.wait_for_selector("#anomalies-table")
@@ -176,7 +171,7 @@ def test_public_page_visitor_can_sign_in_from_it(page: Page, live_api: str, user
 
 def test_institutions_monitoring_shows_which_are_published(page: Page, live_api: str, http: httpx.Client,
                                                             users: Users, prefecture: dict[str, Any]) -> None:
-    headers = _bearer(http, *users.government)
+    headers = login(http, *users.government)
     log_in(page, live_api, *users.government)
     page.click("#nav a[data-route='monitoring-institutions']")
     page.wait_for_selector("#inst-table .el-table__row")
@@ -191,7 +186,7 @@ def test_world_comparison_lists_the_main_emitters_of_the_latest_year(page: Page,
                                                                      users: Users, monkeypatch: pytest.MonkeyPatch) -> None:
     if not world.data_path().exists():  # a worktree beside no ../shared: the machine's copy, read in place
         monkeypatch.setenv("CARBONFLOW_WORLD_CO2_CSV", "/work/shared/data/world_co2.csv")
-    headers = _bearer(http, *users.government)
+    headers = login(http, *users.government)
     log_in(page, live_api, *users.government)
     page.click("#nav a[data-route='monitoring-world']")
     page.wait_for_selector("#chart-world-co2 canvas")
@@ -274,7 +269,7 @@ def test_estimated_co2_is_shown_apart_from_the_reported_with_its_badge_and_model
         page: Page, live_api: str, http: httpx.Client, users: Users, admin_headers: dict[str, str],
         prefecture: dict[str, Any]) -> None:
     seeded = _seed_estimated(http, admin_headers)
-    headers = _bearer(http, *users.government)
+    headers = login(http, *users.government)
     log_in(page, live_api, *users.government)
     page.goto(f"{live_api}/#/monitoring/regions?region=330522&year={ESTIMATED_YEAR}&by=industry")
     page.wait_for_selector("#kpi-mon-estimated")

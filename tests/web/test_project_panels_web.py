@@ -16,8 +16,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.api.conftest import make_user
-from tests.web.test_projects_pages_web import ENTERPRISE, _bearer, owner  # noqa: F401  # the fixture, shared
+from tests.api.conftest import login, make_user
+from tests.web.test_projects_pages_web import ENTERPRISE, owner  # noqa: F401  # the fixture, shared
 from tests.web.ui import choose, log_in, shot, value
 
 Page = Any  # playwright.sync_api.Page
@@ -58,7 +58,7 @@ def _open(page: Page, live_api: str, project_id: int) -> None:
 def test_the_owner_binds_a_counter_sees_its_newest_reading_and_quality_and_unbinds_it(
         page: Page, browser: Any, live_api: str, owner: dict[str, Any], meter: None, http: httpx.Client,  # noqa: F811
         api_app_client: Any, admin_headers: dict[str, str]) -> None:
-    manager = _bearer(http, *owner["manager"])
+    manager = login(http, *owner["manager"])
     project_id = _project(http, manager, "grid_pv")
     log_in(page, live_api, *owner["manager"])
     _open(page, live_api, project_id)
@@ -98,7 +98,7 @@ def test_the_owner_binds_a_counter_sees_its_newest_reading_and_quality_and_unbin
 
 def test_settled_fees_show_the_apis_figures_record_a_month_and_import_keeping_the_good_lines(
         page: Page, live_api: str, owner: dict[str, Any], http: httpx.Client, tmp_path: Path) -> None:  # noqa: F811
-    manager = _bearer(http, *owner["manager"])
+    manager = login(http, *owner["manager"])
     project_id = _project(http, manager, "grid_pv")
     url = f"{PROJECTS}/{project_id}/fees"
     for month, mwh, yuan in (("2025-01", 212.15, 84860), ("2025-02", 198.4, 79360.5)):
@@ -155,7 +155,7 @@ def test_settled_fees_show_the_apis_figures_record_a_month_and_import_keeping_th
 def test_a_two_high_project_warns_when_the_actual_exceeds_the_approved_figure(
         page: Page, browser: Any, web_app: object, live_api: str, owner: dict[str, Any],  # noqa: F811
         http: httpx.Client) -> None:
-    manager = _bearer(http, *owner["manager"])
+    manager = login(http, *owner["manager"])
     project_id = _project(http, manager, "two_high")
     url = f"{PROJECTS}/{project_id}/two-high"
     assert http.put(f"{url}/2025", headers=manager,
@@ -229,7 +229,7 @@ def test_a_two_high_projects_actuals_are_computed_from_its_bound_meter_and_shown
                     " %s, %s, %s, %s, 0, 0, 0)",
                     (key, hour, first + last, first, last, hour.replace(minute=1), first, hour.replace(minute=59),
                      last))
-    manager = _bearer(http, *owner["manager"])
+    manager = login(http, *owner["manager"])
     project_id = _project(http, manager, "two_high")
     url = f"{PROJECTS}/{project_id}"
     assert http.put(f"{url}/points", headers=manager,

@@ -19,9 +19,9 @@ import httpx
 import psycopg
 import pytest
 
-from tests.api.conftest import make_user
+from tests.api.conftest import login, make_user
 from tests.web.conftest import Users
-from tests.web.ui import choice, choose, log_in, shot, value
+from tests.web.ui import choice, choose, log_in, open_from_drawer, shot, value
 
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)  # the first browser test may wait for apt-get to install Chromium
@@ -30,12 +30,6 @@ ENTERPRISE = "wpj-ent"  # an enterprise of these tests only (in CN-SH: no other 
 METER = "wpj-meter"
 TAG = uuid.uuid4().hex[:6]
 YEAR = datetime.now(UTC).year
-
-
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +104,7 @@ def test_enterprise_runs_a_project_the_assigned_verifier_verifies_it_and_an_admi
     row = "#project-stage-funds tr[data-stage='implementing']"
     page.wait_for_selector(f"{row}[data-budget='20000'][data-progress='40']")
     project_id = int(page.evaluate("new URLSearchParams(location.hash.split('?')[1]).get('id')"))
-    manager = _bearer(http, *owner["manager"])
+    manager = login(http, *owner["manager"])
     answer = http.get(f"/api/v1/projects/{project_id}", headers=manager).json()
     stage = next(s for s in answer["stages"] if s["stage"] == "implementing")
     assert (stage["budget"], stage["spent"], stage["progress_pct"], stage["documents"]) == (20000, 12500, 40, 1)
@@ -163,7 +157,7 @@ def test_enterprise_runs_a_project_the_assigned_verifier_verifies_it_and_an_admi
     events = page.locator("#period-events li").evaluate_all("els => els.map(e => e.dataset.action)")
     assert events == ["submit", "verify"]
     got = http.get(f"/api/v1/projects/{project_id}/periods/{period['period_id']}",
-                   headers=_bearer(http, *owner["verifier"])).json()
+                   headers=login(http, *owner["verifier"])).json()
     assert (got["status"], [e["comment"] for e in got["events"]]) == (
         "verified", ["January export, meter calibrated 2024-11", "readings match the settlement bills"])
     shot(page, "projects-verifier-en")
@@ -197,7 +191,7 @@ def test_enterprise_records_a_purchase_and_sees_its_compliance_position_change(
     for month, tco2 in ((1, 90000), (2, 80000)):
         assert http.put(f"{base}/emissions/{YEAR}", headers=admin, params={"month": month},
                         json={"tco2": tco2}).status_code == 200
-    manager = _bearer(http, *owner["manager"])
+    manager = login(http, *owner["manager"])
 
     def api_position() -> dict[str, Any]:
         answer = http.get(f"{base}/compliance/{YEAR}", headers=manager, params={"offset_cap": 0.05})
@@ -245,10 +239,7 @@ def test_the_pages_fit_a_phones_width_in_chinese(browser: object, web_app: objec
         page = context.new_page()
         log_in(page, live_api, *owner["manager"])
         page.wait_for_selector("#nav a.active", state="attached")
-        page.click(".menu-button")
-        page.click(f".nav-drawer a[data-route='{route}']")
-        page.wait_for_selector(ready)
-        page.wait_for_selector(".nav-drawer", state="hidden")
+        open_from_drawer(page, route, ready)
         widths = {route: page.evaluate("() => document.documentElement.scrollWidth")}
         if route == "projects":  # a project opened: its steps, documents, funds and periods
             page.locator("#projects-table a[data-project]").first.click()
@@ -292,7 +283,7 @@ def test_a_government_user_sets_a_deadline_that_its_regions_enterprise_sees_as_d
     page.click("#nav a[data-route='assets']")
     page.wait_for_selector("#deadline-soon")
     seen = {d["title"]: d for d in http.get("/api/v1/assets/deadlines",
-                                            headers=_bearer(http, *users.manager)).json()["deadlines"]}
+                                            headers=login(http, *users.manager)).json()["deadlines"]}
     row = page.locator("#deadlines-table tr", has=page.locator(f"text={title}"))
     assert row.locator("[data-status]").inner_text().strip() == f"due in {seen[title]['days_left']} days"
     assert page.locator("#deadline-new, #deadlines-table button.remove").count() == 0  # enterprises only read it
@@ -300,7 +291,7 @@ def test_a_government_user_sets_a_deadline_that_its_regions_enterprise_sees_as_d
 
 def test_a_government_user_checks_the_asset_alarms_now_and_follows_the_link_to_the_reminders(
         page: Page, live_api: str, users: Users, http: httpx.Client) -> None:
-    gov = _bearer(http, *users.government)
+    gov = login(http, *users.government)
     r = http.put(f"/api/v1/assets/w-ent/allowances/{YEAR}", headers=gov, json={"method": "entered", "amount": 1000})
     assert r.status_code in (201, 409), r.text  # w-ent (CN-ZJ-NB) holds allowances: the CN-ZJ deadline reminds it
     due = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=5)
@@ -313,7 +304,7 @@ def test_a_government_user_checks_the_asset_alarms_now_and_follows_the_link_to_t
     page.click("#nav a[data-route='assets']")
     page.click("#assets-check-alarms")
     page.wait_for_selector("#assets-alarm-check")
-    entries = http.get("/api/v1/audit", headers=_bearer(http, *users.admin),
+    entries = http.get("/api/v1/audit", headers=login(http, *users.admin),
                        params={"action": "assets.alarms.check", "limit": 1}).json()["entries"]
     checked = entries[0]["detail"]
     assert subject in checked["deadlines"]

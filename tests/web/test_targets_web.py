@@ -14,7 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.api.conftest import make_user
+from tests.api.conftest import login, make_user
 from tests.api.test_monitoring import credit_code
 from tests.web.conftest import Users
 from tests.web.ui import choose, log_in, shot
@@ -23,12 +23,6 @@ Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
 
 CITY = "331100"  # 丽水市, inside the government user's CN-ZJ
-
-
-def _bearer(http: httpx.Client, username: str, password: str) -> dict[str, str]:
-    r = http.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +39,7 @@ def lishui(live_api: str, users: Users, database_url: str) -> dict[str, Any]:
                   f"{codes['chem']},LS Chem {codes['chem'][-4:]},{CITY},261,{month},coal,{50 / grow:.3f},t",
                   f"{codes['chem']},LS Chem {codes['chem'][-4:]},{CITY},261,{month},value_added,500,万元"]
     with httpx.Client(base_url=live_api, timeout=60) as http:
-        admin = _bearer(http, *users.admin)
+        admin = login(http, *users.admin)
         r = http.post("/api/v1/monitoring/imports", headers=admin,
                       files={"file": ("figures.csv", ("\n".join(lines) + "\n").encode(), "text/csv")},
                       data={"take_valid": "false"})
@@ -88,7 +82,7 @@ def test_government_user_sets_previews_issues_and_tracks_a_target(
     _pick_year(page, "#target-base-year", "2025")
     page.click("#target-preview")
     page.wait_for_selector("#target-detail[data-state='draft']")
-    gov = _bearer(http, *users.government)
+    gov = login(http, *users.government)
     mine = [t for t in http.get("/api/v1/analysis/targets", headers=gov).json()["targets"]
             if t["region_code"] == CITY and t["name"] == "Lishui 2026 cap"]
     target = http.get(f"/api/v1/analysis/targets/{mine[-1]['target_id']}", headers=gov).json()
@@ -130,7 +124,7 @@ def phone(browser: object, web_app: object) -> Iterator[Page]:
 def test_enterprise_user_sees_only_its_own_allocation_on_a_phone(
         phone: Page, live_api: str, users: Users, lishui: dict[str, Any], chem_user: tuple[str, str],
         http: httpx.Client) -> None:
-    gov = _bearer(http, *users.government)
+    gov = login(http, *users.government)
     r = http.post("/api/v1/analysis/targets", headers=gov, json={
         "region": CITY, "name": "丽水 2026 强度", "kind": "intensity", "year": 2026, "base_year": 2025, "value": 0.04,
         "holder_level": "unit", "rule": "equal_rate"})
@@ -183,7 +177,7 @@ def test_government_user_reads_a_works_reduction_potential_per_process(
     page.goto(live_api + "/#/reduction-potential")
     choose(page, "#potential-year", f"{works}/2025")
     page.wait_for_selector("#potential-table [data-process='auxiliary']")
-    api = http.get(f"/api/v1/analysis/reduction-potential/{works}", headers=_bearer(http, *users.government),
+    api = http.get(f"/api/v1/analysis/reduction-potential/{works}", headers=login(http, *users.government),
                    params={"year": 2025}).json()
     page.wait_for_function("v => Math.abs(Number(document.querySelector('#potential-benchmark').dataset.value) - v)"
                            " < 1e-6", arg=api["to_benchmark_tco2"])

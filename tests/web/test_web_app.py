@@ -14,7 +14,7 @@ import pytest
 
 from api.auth.access import ROLE_PERMISSIONS
 from tests.web.conftest import SITE, TZ, Users, plant_rates
-from tests.web.ui import choice, choose, log_in, shot, value
+from tests.web.ui import choice, choose, log_in, open_from_drawer, shot, value
 
 Page = Any  # playwright.sync_api.Page
 pytestmark = pytest.mark.timeout(900)
@@ -244,10 +244,7 @@ def test_pages_are_usable_at_a_phones_width(context_of: Any, live_api: str, user
     sidebar_hidden = page.is_hidden(".sidebar")
     shot(page, "phone-overview")
     for name in ("series", "devices"):
-        page.click(".menu-button")
-        page.click(f".nav-drawer a[data-route='{name}']")
-        page.wait_for_selector("#series-chart canvas" if name == "series" else "#device-health")
-        page.wait_for_selector(".nav-drawer", state="hidden")
+        open_from_drawer(page, name, "#series-chart canvas" if name == "series" else "#device-health")
         widths[name] = page.evaluate("() => document.documentElement.scrollWidth")
         shot(page, f"phone-{name}")
     page.click("tr:has([data-device='w-gas-boiler']) .el-table__expand-icon")  # the wide table scrolls in its card

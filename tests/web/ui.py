@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.web.conftest import ARTIFACTS
 
-__all__ = ["choice", "choose", "log_in", "shot", "text_number", "value"]
+__all__ = ["choice", "choose", "log_in", "open_from_drawer", "shot", "text_number", "value"]
 
 Page = Any  # playwright.sync_api.Page; the module is imported only once Chromium is there
 
@@ -24,6 +24,15 @@ def log_in(page: Page, base: str, username: str, password: str) -> None:
     page.fill("#login-password", password)
     page.click("#login button[type=submit]")
     page.wait_for_selector("#shell")
+
+
+def open_from_drawer(page: Page, route: str, ready: str) -> None:
+    """At a phone's width: open the menu drawer, follow `route` and wait for `ready` to show and the drawer to
+    close."""
+    page.click(".menu-button")
+    page.click(f".nav-drawer a[data-route='{route}']")
+    page.wait_for_selector(ready)
+    page.wait_for_selector(".nav-drawer", state="hidden")
 
 
 def choose(page: Page, select: str, value: str) -> None:

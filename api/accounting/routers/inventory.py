@@ -9,7 +9,6 @@ nothing is overwritten: for each line key the newest version counts and older li
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from starlette.datastructures import UploadFile
 
 from api.accounting import queries as inventory_queries
 from api.accounting.deps import (
@@ -31,6 +29,7 @@ from api.accounting.deps import (
 from api.audit import auditlog
 from api.auth.deps import EmissionsReader
 from api.deps import ClientIP, Conn
+from api.uploads import json_sha256, media_type, read_one_file
 from carbon_domain.errors import DomainError
 from carbon_domain.grid import DEFAULT_GRID_SERIES, GridLocation
 from carbon_domain.inventory import ActivityDataError, ActivityLine, compute_inventory
@@ -155,15 +154,9 @@ def _above(value: float | str, limit: float) -> bool:
         return False  # not a number: the line's validation says so
 
 
-async def _read_upload(upload: UploadFile) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bytes, str]:
-    """Records of an uploaded CSV/XLSX with the file's own line numbers, read problems, raw bytes and origin."""
-    name = upload.filename or ""
+def _read_upload(name: str, data: bytes) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """Records of an uploaded CSV/XLSX with the file's own line numbers, read problems and origin."""
     suffix = Path(name).suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise HTTPException(415, f"an activity file is .csv or .xlsx, got {name or 'a file without a name'!r}")
-    data = await upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(413, f"activity files are limited to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
     if suffix == ".csv":
         try:
             data.decode("utf-8-sig")
@@ -176,7 +169,7 @@ async def _read_upload(upload: UploadFile) -> tuple[list[dict[str, Any]], list[d
             records, problems = read_activity_file(path)
         except Exception as exc:  # ActivityFileError, or openpyxl's own error for a sheet broken inside
             raise HTTPException(422, f"{name}: cannot read the file: {str(exc).replace(str(path), name)}") from exc
-    return records, [{"line": p.line, "reason": p.reason} for p in problems], data, suffix[1:]
+    return records, [{"line": p.line, "reason": p.reason} for p in problems], suffix[1:]
 
 
 @router.post("/{enterprise}/activity", status_code=201, openapi_extra={"requestBody": {"content": {
@@ -193,7 +186,7 @@ async def submit_activity(
     """Store entered activity data as a new version (JSON lines, or a CSV/XLSX upload as multipart `file`).
     Lines are checked against the factor library of `series`; every bad line is reported with its line
     number (422) and then nothing is stored."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request)
     filename: str | None = None
     if content_type == "application/json":
         body = await request.body()
@@ -206,16 +199,14 @@ async def submit_activity(
         records = [{**line, "line": position} for position, line in enumerate(submission.lines, start=1)]
         read_problems: list[dict[str, Any]] = []
         note, default_quality, origin = submission.note, "measured", "json"
-        digest = hashlib.sha256(json.dumps(submission.lines, sort_keys=True, default=str).encode()).hexdigest()
+        digest = json_sha256(submission.lines)
     elif content_type == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise HTTPException(422, "multipart uploads need a 'file' field with the .csv or .xlsx activity file")
-        default_quality = str(form.get("quality") or "measured")
-        note = str(form.get("note") or "")[:2000]
-        records, read_problems, data, origin = await _read_upload(upload)
-        filename, digest = upload.filename, hashlib.sha256(data).hexdigest()
+        sent = await read_one_file(request, max_bytes=MAX_UPLOAD_BYTES, holding="the .csv or .xlsx activity file",
+                                   plural="activity files", suffixes=(".csv", ".xlsx"), named="an activity file")
+        default_quality = str(sent.form.get("quality") or "measured")
+        note = str(sent.form.get("note") or "")[:2000]
+        records, read_problems, origin = _read_upload(sent.name, sent.data)
+        filename, digest = sent.upload.filename, hashlib.sha256(sent.data).hexdigest()
         if len(records) > MAX_LINES:
             raise HTTPException(413, f"at most {MAX_LINES} lines per submission, got {len(records)}")
     else:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.audit import auditlog
 from api.auth.access import Principal
-from api.auth.deps import Caller, GatewaysReader, VisibleSites, require_permission
+from api.auth.deps import GatewaysReader, VisibleSites, caller_with
 from api.deps import ClientIP, Conn, Settings
 from api.registry import queries
 from carbon_domain.schemas import IDENTIFIER_PATTERN
@@ -32,11 +32,7 @@ from carbonflow.gateways import GatewayError
 router = APIRouter(tags=["registry"])
 
 
-async def _registrar(principal: Caller) -> Principal:
-    return require_permission(principal, "gateway_registry")
-
-
-GatewayRegistrar = Annotated[Principal, Depends(_registrar)]
+GatewayRegistrar = Annotated[Principal, Depends(caller_with("gateway_registry"))]
 GatewayId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="the gateway's id (its certificate's CN)")]
 
 

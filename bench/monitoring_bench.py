@@ -312,9 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--units", type=int, default=60_000, help="emission units (60,000: province scale)")
     parser.add_argument("--years", type=int, default=5)
-    parser.add_argument("--batch-units", type=int, default=7_500,
+    parser.add_argument("--batch-units", type=int, default=15_000,
                         help="units per import transaction (the totals rows a batch touches grow with the region x"
-                             " industry combinations it spans, so big batches write fewer totals rows per figure)")
+                             " industry combinations it spans, so big batches write fewer totals rows per figure; a"
+                             " file import is one transaction whatever its size)")
     parser.add_argument("--workers", type=int, default=2, help="import connections side by side (one per core)")
     parser.add_argument("--runs", type=int, default=40, help="timed requests per view")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (prints its URL)")

@@ -177,6 +177,13 @@ def test_the_steelworks_account_traces_its_code_to_a_meters_readings_and_its_cer
              page.is_visible(f"#acct-meters tr[data-meter='{METER['device_id']}/{METER['point']}']"),
              "fell back to group 312" in page.inner_text("#acct-fallback"))
     shot(page, "efficiency-account")
+    periods = [h["period"] for h in account["history"]]
+    page.evaluate("localStorage.setItem('carbonflow-lang', 'zh-CN')")
+    page.reload()
+    page.wait_for_selector(f"#acct-history tr[data-period='{periods[-1]}']")
+    in_words = [page.inner_text(f"#acct-history tr[data-period='{p}'] td") for p in periods]
+    assert periods and in_words == [  # the periods in words, not the API's labels
+        f"{p} 年" if ".." not in p else "{} 至 {}（滚动 12 个月）".format(*p.split("..")) for p in periods]
     with page.expect_download() as download:
         page.click("#acct-certificate")
     with open(download.value.path(), "rb") as saved:

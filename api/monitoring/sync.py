@@ -104,9 +104,7 @@ def _mysql_rows(url: str, query: str, watermark: str | None) -> list[dict[str, A
 
 async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "sync") -> SyncRun:
     """Run one sync source now: fetch, check, store, move the watermark; on failure keep it and raise the alarm."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT * FROM monitoring_sync_sources WHERE name = %s", (name,))
-        source = await cur.fetchone()
+    source = await queries.get_sync_source(conn, name=name)
     if source is None:
         raise LookupError(f"no sync source {name!r}")
     url = os.environ.get(source["url_env"])
@@ -124,8 +122,8 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
     except SyncFailed as exc:
         message = f"sync source {name}: {exc}"
         await conn.execute("UPDATE monitoring_sync_sources SET last_run_at = now(), last_error = %s,"
-                           " alarm_since = COALESCE(alarm_since, now()) WHERE source_id = %s",
-                           (message, source["source_id"]))
+                           " alarm_since = COALESCE(alarm_since, now()) WHERE name = %s",
+                           (message, name))
         await raise_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}",
                                    detail=f"{message}; the watermark stays at {source['watermark']}")
         return SyncRun(name, 0, 0, 0, 0, source["watermark"], message)
@@ -136,8 +134,8 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
                    f" the source (or let the source take valid rows: take_valid); row {first.line}, {first.field}:"
                    f" {first.reason}")
         await conn.execute("UPDATE monitoring_sync_sources SET last_run_at = now(), last_error = %s, last_refused = %s,"
-                           " alarm_since = COALESCE(alarm_since, now()) WHERE source_id = %s",
-                           (message, Jsonb(refused), source["source_id"]))
+                           " alarm_since = COALESCE(alarm_since, now()) WHERE name = %s",
+                           (message, Jsonb(refused), name))
         await raise_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}",
                                    detail=f"{message}; the watermark stays at {source['watermark']}")
         return SyncRun(name, len(rows), 0, 0, result.refused, source["watermark"], message, tuple(result.problems))
@@ -146,9 +144,9 @@ async def run_source(conn: psycopg.AsyncConnection, *, name: str, by: str = "syn
     cur = await conn.execute(
         "UPDATE monitoring_sync_sources SET watermark = CASE WHEN watermark IS NOT DISTINCT FROM %(read)s"
         " THEN %(next)s ELSE watermark END, last_run_at = now(), last_ok_at = now(), last_error = NULL,"
-        " last_refused = %(refused)s, alarm_since = NULL WHERE source_id = %(id)s RETURNING watermark",
+        " last_refused = %(refused)s, alarm_since = NULL WHERE name = %(name)s RETURNING watermark",
         {"read": source["watermark"], "next": watermark, "refused": Jsonb(refused) if refused else None,
-         "id": source["source_id"]})
+         "name": name})
     kept = await cur.fetchone()
     watermark = kept[0] if kept is not None else watermark
     await clear_platform_alarm(conn, rule=ALARM_RULE, subject=f"monitoring_sync:{name}")
